@@ -1,0 +1,275 @@
+"""The one data model shared by every stage of callqa.
+
+audio -> speech spans -> transcript -> findings -> tables: each arrow passes the
+dataclasses below, never dicts. Times are seconds from the start of the recording
+(`start_s`, `end_s`). The Parquet schemas in `flows/schema.py` are derived from these
+classes, so a field added here shows up in the tables.
+
+`to_dict` / `from_dict` give the JSON form used by the transcript cache and the
+ground-truth files; `from_dict` validates and names the offending field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+AGENT = "agent"
+CUSTOMER = "customer"
+UNKNOWN = "unknown"
+SPEAKERS = (AGENT, CUSTOMER, UNKNOWN)
+
+Speaker = Literal["agent", "customer", "unknown"]
+Layout = Literal["stereo", "mono"]
+Severity = Literal["info", "minor", "major", "critical"]
+Status = Literal["ok", "error"]
+
+#: Finding categories: stable names, part of the output contract.
+CATEGORIES = (
+    "greeting_missing",
+    "closing_missing",
+    "banned_phrase",
+    "hold",
+    "hold_notice_missing",
+    "hold_apology_missing",
+    "speech_rate_fast",
+    "speech_rate_slow",
+    "pace_mismatch",
+    "overtalk",
+)
+Category = Literal[
+    "greeting_missing",
+    "closing_missing",
+    "banned_phrase",
+    "hold",
+    "hold_notice_missing",
+    "hold_apology_missing",
+    "speech_rate_fast",
+    "speech_rate_slow",
+    "pace_mismatch",
+    "overtalk",
+]
+
+
+class ModelError(ValueError):
+    """A dict does not fit the data model; the message names the field path."""
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of time, e.g. a hold or a pause."""
+
+    start_s: float
+    end_s: float
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+
+@dataclass(frozen=True)
+class SpeechSpan:
+    """Where speech detection heard someone speak; `speaker` is the channel's role."""
+
+    speaker: Speaker
+    start_s: float
+    end_s: float
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+
+@dataclass(frozen=True)
+class Word:
+    """One recognised token (for Chinese usually one or a few characters)."""
+
+    text: str
+    start_s: float
+    end_s: float
+    probability: float = 1.0
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One stretch of speech by one speaker."""
+
+    speaker: Speaker
+    start_s: float
+    end_s: float
+    text: str
+    words: tuple[Word, ...] = ()
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """Everything the analyzers need to know about one call."""
+
+    call_id: str
+    duration_s: float
+    layout: Layout
+    utterances: tuple[Utterance, ...]
+    #: Speech detected per speaker, independent of the ASR; holds are measured on these.
+    speech_spans: tuple[SpeechSpan, ...] = ()
+    #: 1.0 when speakers come from separate channels; the diarization confidence for mono.
+    speaker_confidence: float = 1.0
+    asr_model: str = ""
+    language: str = "zh"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One observation about a call, e.g. a banned phrase or a hold without notice."""
+
+    category: Category
+    rule_id: str
+    severity: Severity
+    speaker: Speaker
+    start_s: float
+    end_s: float
+    text: str = ""
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """One processed recording: the row of the `calls` table plus its child rows."""
+
+    call_id: str
+    source: str
+    status: Status
+    error: str = ""
+    duration_s: float | None = None
+    layout: str = ""
+    agent_chars_per_min: float | None = None
+    customer_chars_per_min: float | None = None
+    agent_talk_s: float | None = None
+    customer_talk_s: float | None = None
+    hold_count: int | None = None
+    banned_count: int | None = None
+    overtalk_count: int | None = None
+    greeting_ok: bool | None = None
+    closing_ok: bool | None = None
+    score: float | None = None
+    grade: str = ""
+    flagged: bool | None = None
+    speaker_confidence: float | None = None
+    model_version: str = ""
+    lexicon_version: str = ""
+    processed_at: str = ""
+    utterances: tuple[Utterance, ...] = ()
+    findings: tuple[Finding, ...] = ()
+
+
+@dataclass(frozen=True)
+class CallTruth:
+    """Ground truth for a generated sample call (written by tools/make_sample_calls.py)."""
+
+    call_id: str
+    audio: str
+    description: str
+    duration_s: float
+    sample_rate_hz: int
+    channels: int
+    codec: str
+    layout: Layout
+    #: "left" or "right" for stereo calls; "" for mono.
+    agent_channel: str
+    utterances: tuple[Utterance, ...]
+    holds: tuple[Span, ...] = ()
+    #: Silences that are deliberately shorter than a hold (must not be flagged).
+    pauses: tuple[Span, ...] = ()
+    expected_findings: tuple[Finding, ...] = ()
+    agent_chars_per_min: float | None = None
+    customer_chars_per_min: float | None = None
+
+
+# --- (de)serialisation -------------------------------------------------------
+
+
+def to_dict(obj: Any) -> Any:
+    """A JSON-ready form of any model object (tuples become lists)."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, (list, tuple)):
+        return [to_dict(x) for x in obj]
+    return obj
+
+
+_T = typing.TypeVar("_T")
+
+
+def from_dict(cls: type[_T], data: Any, path: str = "") -> _T:
+    """Build `cls` from `data`, checking every field; errors name the field path."""
+    where = path or cls.__name__
+    if not isinstance(data, dict):
+        raise ModelError(f"{where}: expected an object, got {type(data).__name__}")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise ModelError(f"{where}: unknown field(s) {', '.join(unknown)}")
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in data:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise ModelError(f"{where}.{f.name}: missing")
+            continue
+        kwargs[f.name] = _convert(hints[f.name], data[f.name], f"{where}.{f.name}")
+    obj = cls(**kwargs)
+    _check_times(obj, where)
+    return obj
+
+
+def _convert(tp: Any, value: Any, where: str) -> Any:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        errors = []
+        for arg in args:
+            try:
+                return _convert(arg, value, where)
+            except ModelError as exc:
+                errors.append(str(exc))
+        raise ModelError(errors[-1])
+    if tp is type(None):
+        if value is not None:
+            raise ModelError(f"{where}: expected null")
+        return None
+    if origin is Literal:
+        if value not in args:
+            raise ModelError(f"{where}: {value!r} is not one of {', '.join(map(repr, args))}")
+        return value
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise ModelError(f"{where}: expected a list")
+        return tuple(_convert(args[0], v, f"{where}[{i}]") for i, v in enumerate(value))
+    if dataclasses.is_dataclass(tp):
+        return from_dict(tp, value, where)
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ModelError(f"{where}: expected a number, got {value!r}")
+        return float(value)
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ModelError(f"{where}: expected an integer, got {value!r}")
+        return value
+    if tp is bool or tp is str:
+        if not isinstance(value, tp):
+            raise ModelError(f"{where}: expected {tp.__name__}, got {value!r}")
+        return value
+    raise ModelError(f"{where}: unsupported type {tp!r}")  # pragma: no cover
+
+
+def _check_times(obj: Any, where: str) -> None:
+    start = getattr(obj, "start_s", None)
+    end = getattr(obj, "end_s", None)
+    if start is not None and end is not None and not (0 <= start <= end):
+        raise ModelError(f"{where}: need 0 <= start_s <= end_s, got {start}..{end}")
