@@ -164,6 +164,10 @@ class CallResult:
     model_version: str = ""
     lexicon_version: str = ""
     processed_at: str = ""
+    #: sha256 of the recording's bytes: what "already processed" is judged by.
+    audio_sha256: str = ""
+    #: Key of the cached transcript, so that `reprocess` can find it without any ASR.
+    transcript_key: str = ""
     utterances: tuple[Utterance, ...] = ()
     findings: tuple[Finding, ...] = ()
 

@@ -1,0 +1,63 @@
+"""Transcript cache: ASR runs once per (audio content, model, options).
+
+The key hashes the recording's bytes, not its name or time stamp, so a renamed or
+copied file is not transcribed again, and a changed model or ASR/VAD option is.
+Analysis (lexicons, thresholds) is not in the key: `reprocess` re-runs it from here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from analyzers.model import Transcript, from_dict, to_dict
+
+_CHUNK_BYTES = 1 << 20
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK_BYTES):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def transcript_key(audio_sha256: str, settings: dict) -> str:
+    """Cache key from the audio's content hash and every setting that changes the transcript."""
+    blob = json.dumps({"audio": audio_sha256, **settings}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]
+
+
+class TranscriptCache:
+    def __init__(self, cache_dir: str | os.PathLike[str]) -> None:
+        self.root = Path(cache_dir)
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    def _path(self, key: str) -> Path:
+        return self.root / f"{key}.json"
+
+    def get(self, key: str) -> Transcript | None:
+        path = self._path(key)
+        try:
+            with open(path, encoding="utf-8") as f:
+                return from_dict(Transcript, json.load(f))
+        except FileNotFoundError:
+            return None
+        except (ValueError, OSError):
+            # A damaged entry is a cache miss: the transcript is made again and replaces it.
+            return None
+
+    def put(self, key: str, transcript: Transcript) -> None:
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=self.root)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(to_dict(transcript), f, ensure_ascii=False)
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, self._path(key))
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise

@@ -1,0 +1,254 @@
+"""Speech-gated whisper transcription with word timings, simplified Chinese out.
+
+Whisper is only ever shown speech: the detected speech spans of a channel are
+concatenated (long silences cut down to a short gap), transcribed in one call so that
+the decoder keeps the context of the whole channel, and the word times are mapped back
+to the recording's clock. Holds and hold music therefore never reach whisper, which is
+what made it invent text (字幕由Amara.org社群提供...) and skip sentences around holds.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from typing import Sequence
+
+import numpy as np
+
+from analyzers.cer import to_simplified
+from analyzers.model import Utterance, Word
+
+SAMPLE_RATE_HZ = 16000  # whisper's input rate
+
+#: A prompt in simplified Chinese steers base towards simplified characters and
+#: punctuation; OpenCC still converts whatever traditional characters slip through.
+DEFAULT_PROMPT = "以下是普通话的句子。"
+
+MODEL_ENV = "CALLQA_WHISPER_MODEL"
+
+#: Text whisper produces from silence or noise (its training data's subtitles credits).
+HALLUCINATION_PATTERNS = re.compile(
+    r"字幕|Amara|社群提供|点赞|订阅|转发|打赏|谢谢观看|感谢观看|请不吝|明镜|栏目|"
+    r"中文字幕|由.*提供"
+)
+
+
+class ModelNotConfigured(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class AsrOptions:
+    """Everything that changes whisper's output; part of the transcript cache key."""
+
+    language: str = "zh"
+    beam_size: int | None = 5
+    initial_prompt: str | None = DEFAULT_PROMPT
+    #: Fallback temperatures when a window fails the compression/logprob checks.
+    temperature: tuple[float, ...] = (0.0, 0.2, 0.4)
+    compression_ratio_threshold: float = 2.4
+    logprob_threshold: float = -1.0
+    no_speech_threshold: float = 0.6
+    #: Silences between speech spans longer than this are cut down to `gap_fill_s`.
+    max_gap_s: float = 1.0
+    gap_fill_s: float = 0.5
+    #: Padding kept around each speech span so that word onsets are not clipped.
+    span_pad_s: float = 0.15
+    #: A new utterance starts where the speaker pauses longer than this.
+    utterance_gap_s: float = 0.8
+
+    def key(self) -> dict:
+        return asdict(self)
+
+
+def resolve_model_ref(model: str | None) -> str:
+    """The model to use: the argument, else $CALLQA_WHISPER_MODEL; a name or a .pt path."""
+    ref = model or os.environ.get(MODEL_ENV)
+    if not ref:
+        raise ModelNotConfigured(
+            f"no whisper model given: pass --model NAME_OR_PATH or set {MODEL_ENV} "
+            "(e.g. ../shared/models/whisper-base.pt on offline machines)"
+        )
+    if ref.endswith(".pt") and not os.path.isfile(ref):
+        raise ModelNotConfigured(f"whisper checkpoint not found: {ref}")
+    return ref
+
+
+def model_version(ref: str) -> str:
+    """A short, stable name for the model: the checkpoint's file name or the model name."""
+    return os.path.basename(ref) if ref.endswith(".pt") else f"whisper-{ref}"
+
+
+_model_lock = threading.Lock()
+
+
+@lru_cache(maxsize=2)
+def _load(ref: str, device: str):
+    import whisper
+
+    return whisper.load_model(ref, device=device)
+
+
+def load_model(ref: str):
+    """(model, fp16): on CUDA with fp16 when available, else on the CPU in fp32."""
+    import torch
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    with _model_lock:  # concurrent tasks must not load the weights twice
+        return _load(ref, device), device == "cuda"
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """Where a stretch of the concatenated audio came from in the recording."""
+
+    concat_start_s: float
+    orig_start_s: float
+    duration_s: float
+
+
+def _gate(
+    samples: np.ndarray, spans_s: Sequence[tuple[float, float]], opts: AsrOptions
+) -> tuple[np.ndarray, list[_Piece]]:
+    """Concatenate the padded speech spans, shrinking long gaps; return the time map."""
+    total_s = len(samples) / SAMPLE_RATE_HZ
+    padded: list[list[float]] = []
+    for start_s, end_s in sorted(spans_s):
+        s, e = max(0.0, start_s - opts.span_pad_s), min(total_s, end_s + opts.span_pad_s)
+        if padded and s - padded[-1][1] <= opts.max_gap_s:
+            padded[-1][1] = max(padded[-1][1], e)  # short gaps stay: they carry prosody
+        else:
+            padded.append([s, e])
+    parts, pieces, cursor_s = [], [], 0.0
+    gap = np.zeros(int(opts.gap_fill_s * SAMPLE_RATE_HZ), dtype=np.float32)
+    for i, (s, e) in enumerate(padded):
+        if i:
+            parts.append(gap)
+            cursor_s += len(gap) / SAMPLE_RATE_HZ
+        chunk = samples[int(s * SAMPLE_RATE_HZ) : int(e * SAMPLE_RATE_HZ)]
+        parts.append(chunk)
+        pieces.append(_Piece(cursor_s, s, len(chunk) / SAMPLE_RATE_HZ))
+        cursor_s += len(chunk) / SAMPLE_RATE_HZ
+    audio = np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)
+    return audio, pieces
+
+
+def _to_orig_s(t_s: float, pieces: list[_Piece]) -> float:
+    """Map a time in the concatenated audio back to the recording; gap times snap to a piece."""
+    best = pieces[0]
+    for p in pieces:
+        if t_s >= p.concat_start_s:
+            best = p
+        else:
+            break
+    offset = min(max(t_s - best.concat_start_s, 0.0), best.duration_s)
+    return best.orig_start_s + offset
+
+
+def _segment_ok(seg: dict, opts: AsrOptions) -> bool:
+    text = seg.get("text", "")
+    if HALLUCINATION_PATTERNS.search(to_simplified(text)):
+        return False
+    if seg.get("compression_ratio", 0) > opts.compression_ratio_threshold:
+        return False
+    if (
+        seg.get("no_speech_prob", 0) > opts.no_speech_threshold
+        and seg.get("avg_logprob", 0) < opts.logprob_threshold
+    ):
+        return False
+    return True
+
+
+def _drop_loops(words: list[Word], max_repeats: int = 2) -> list[Word]:
+    """Remove runs where the same 1-8 word phrase repeats more than `max_repeats` times."""
+    out: list[Word] = []
+    for w in words:
+        out.append(w)
+        for n in range(1, 9):
+            reps = max_repeats + 1
+            if len(out) < n * reps:
+                break
+            tail = [x.text for x in out[-n * reps :]]
+            phrase = tail[-n:]
+            if all(tail[i * n : (i + 1) * n] == phrase for i in range(reps)):
+                del out[-n:]
+                break
+    return out
+
+
+def transcribe_speech(
+    model,
+    samples: np.ndarray,
+    speech_spans_s: Sequence[tuple[float, float]],
+    opts: AsrOptions = AsrOptions(),
+    *,
+    fp16: bool = False,
+) -> list[Word]:
+    """Words with times in the recording's clock, from the speech spans only.
+
+    `samples`: float32 mono at 16 kHz. Words outside every speech span are dropped:
+    whisper has no business producing text where speech detection heard none.
+    """
+    import whisper
+
+    if not len(speech_spans_s):
+        return []
+    audio, pieces = _gate(samples, speech_spans_s, opts)
+    if len(audio) < SAMPLE_RATE_HZ // 10:
+        return []
+    result = whisper.transcribe(
+        model,
+        audio,
+        language=opts.language,
+        task="transcribe",
+        beam_size=opts.beam_size,
+        best_of=opts.beam_size,
+        initial_prompt=opts.initial_prompt,
+        temperature=opts.temperature,
+        compression_ratio_threshold=opts.compression_ratio_threshold,
+        logprob_threshold=opts.logprob_threshold,
+        no_speech_threshold=opts.no_speech_threshold,
+        condition_on_previous_text=False,
+        word_timestamps=True,
+        fp16=fp16,
+        verbose=None,
+    )
+    words: list[Word] = []
+    for seg in result["segments"]:
+        if not _segment_ok(seg, opts):
+            continue
+        for w in seg.get("words", []):
+            text = to_simplified(w["word"]).strip()
+            if not text:
+                continue
+            start_s = _to_orig_s(float(w["start"]), pieces)
+            end_s = max(start_s, _to_orig_s(float(w["end"]), pieces))
+            words.append(Word(text, round(start_s, 3), round(end_s, 3), round(float(w.get("probability", 1.0)), 4)))
+    return _drop_loops(words)
+
+
+def join_words(words: Sequence[Word]) -> str:
+    """Utterance text from word tokens: no spaces between CJK, one between Latin words."""
+    text = ""
+    for w in words:
+        if text and re.match(r"[A-Za-z0-9]", w.text) and re.search(r"[A-Za-z0-9]$", text):
+            text += " "
+        text += w.text
+    return text
+
+
+def words_to_utterances(words: Sequence[Word], speaker: str, gap_s: float) -> list[Utterance]:
+    """Group consecutive words into utterances, splitting at pauses longer than `gap_s`."""
+    groups: list[list[Word]] = []
+    for w in words:
+        if groups and w.start_s - groups[-1][-1].end_s <= gap_s:
+            groups[-1].append(w)
+        else:
+            groups.append([w])
+    return [
+        Utterance(speaker, g[0].start_s, max(x.end_s for x in g), join_words(g), tuple(g))
+        for g in groups
+    ]
