@@ -1,0 +1,90 @@
+"""The one entry point: `analyze(transcript, pack) -> Analysis`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from .banned import banned_findings
+from .holds import hold_findings
+from .model import AGENT, CUSTOMER, Finding, Transcript
+from .overtalk import overtalk_findings
+from .phrases import closing_findings, greeting_findings
+from .rate import rate_findings, speaker_rate, utterance_rates
+from .rules import RulePack
+from .scorecard import DimensionScore, score_call
+from .timeline import talk_s
+
+
+@dataclass(frozen=True)
+class Analysis:
+    findings: tuple[Finding, ...]
+    #: None when the speaker said nothing countable.
+    agent_chars_per_min: float | None
+    customer_chars_per_min: float | None
+    agent_talk_s: float
+    customer_talk_s: float
+    hold_count: int
+    banned_count: int
+    overtalk_count: int
+    greeting_ok: bool
+    closing_ok: bool
+    score: float
+    grade: str
+    flagged: bool
+    flag_reasons: tuple[str, ...]
+    dimensions: tuple[DimensionScore, ...]
+    #: Per utterance, aligned with transcript.utterances; None for very short ones.
+    utterance_chars_per_min: tuple[float | None, ...]
+    lexicon_version: str
+
+    @property
+    def dimension_grades(self) -> dict[str, str]:
+        return {d.name: d.grade for d in self.dimensions}
+
+
+def _clamp(finding: Finding, duration_s: float) -> Finding:
+    # ASR timestamps can run past the decoded audio's end; findings stay inside the call.
+    end = max(0.0, duration_s)
+    start_s = min(max(0.0, finding.start_s), end)
+    end_s = min(max(start_s, finding.end_s), end)
+    if (start_s, end_s) == (finding.start_s, finding.end_s):
+        return finding
+    return replace(finding, start_s=start_s, end_s=end_s)
+
+
+def analyze(transcript: Transcript, pack: RulePack) -> Analysis:
+    greeting_ok, greeting = greeting_findings(transcript, pack.greeting)
+    closing_ok, closing = closing_findings(transcript, pack.closing)
+    findings = [
+        *greeting,
+        *closing,
+        *banned_findings(transcript, pack.banned),
+        *hold_findings(transcript, pack.holds),
+        *rate_findings(transcript, pack.rate),
+        *overtalk_findings(transcript, pack.overtalk),
+    ]
+    findings = sorted(
+        (_clamp(f, transcript.duration_s) for f in findings),
+        key=lambda f: (f.start_s, f.end_s, f.category, f.rule_id),
+    )
+    card = score_call(findings, pack.scorecard)
+    count = lambda category: sum(1 for f in findings if f.category == category)  # noqa: E731
+    return Analysis(
+        findings=tuple(findings),
+        agent_chars_per_min=speaker_rate(transcript, AGENT, pack.rate).chars_per_min,
+        customer_chars_per_min=speaker_rate(transcript, CUSTOMER, pack.rate).chars_per_min,
+        agent_talk_s=round(talk_s(transcript, AGENT), 3),
+        customer_talk_s=round(talk_s(transcript, CUSTOMER), 3),
+        hold_count=count("hold"),
+        banned_count=count("banned_phrase"),
+        overtalk_count=count("overtalk"),
+        greeting_ok=greeting_ok,
+        closing_ok=closing_ok,
+        score=card.score,
+        grade=card.grade,
+        flagged=card.flagged,
+        flag_reasons=card.flag_reasons,
+        dimensions=card.dimensions,
+        utterance_chars_per_min=utterance_rates(transcript, pack.rate),
+        lexicon_version=pack.lexicon_version,
+    )

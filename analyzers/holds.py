@@ -1,0 +1,66 @@
+"""Holds: long silences inside a call, and whether the agent announced and closed them.
+
+Silences are measured on speech detection, not ASR (see `timeline`), and only
+between the first and last speech: ringing before and hang-up after are not holds.
+"""
+
+from __future__ import annotations
+
+from .model import AGENT, Finding, Span, Transcript, Utterance
+from .rules import HoldRules
+from .text import contains_alternative, normalise
+from .timeline import all_speech
+
+#: Float slack so a silence of exactly `min_hold_s` counts despite rounding.
+_EPS = 1e-6
+
+
+def find_holds(transcript: Transcript, rules: HoldRules) -> list[Span]:
+    speech = all_speech(transcript)
+    holds = []
+    for (_, prev_end), (next_start, _) in zip(speech, speech[1:]):
+        if next_start - prev_end >= rules.min_hold_s - _EPS:
+            holds.append(Span(prev_end, next_start))
+    return holds
+
+
+def _says_any(utterances: list[Utterance], phrases: tuple[str, ...]) -> bool:
+    return any(contains_alternative(normalise(u.text), p) for u in utterances for p in phrases)
+
+
+def _before(agent: list[Utterance], hold: Span, rules: HoldRules) -> list[Utterance]:
+    # "Started before the hold" rather than "ended before": ASR ends can run a
+    # little into the silence that speech detection measured.
+    near = [
+        u for u in agent
+        if u.start_s < hold.start_s and u.end_s >= hold.start_s - rules.notice_lookback_s
+    ]
+    return near[-rules.notice_utterances :] if rules.notice_utterances > 0 else []
+
+
+def _after(agent: list[Utterance], hold: Span, rules: HoldRules) -> list[Utterance]:
+    near = [
+        u for u in agent
+        if u.start_s > hold.start_s and u.start_s <= hold.end_s + rules.apology_lookahead_s
+    ]
+    return near[: rules.apology_utterances] if rules.apology_utterances > 0 else []
+
+
+def hold_findings(transcript: Transcript, rules: HoldRules) -> list[Finding]:
+    agent = sorted((u for u in transcript.utterances if u.speaker == AGENT), key=lambda u: u.start_s)
+    findings: list[Finding] = []
+    for hold in find_holds(transcript, rules):
+        s, e = hold.start_s, hold.end_s
+        findings.append(Finding("hold", "hold", rules.hold_severity, AGENT, s, e, "",
+                                f"silence {hold.duration_s:.1f} s"))
+        before = _before(agent, hold, rules)
+        if not _says_any(before, rules.notice_phrases):
+            said = " / ".join(u.text for u in before)
+            findings.append(Finding("hold_notice_missing", "hold_notice", rules.notice_missing_severity,
+                                    AGENT, s, e, said, "no hold notice before the silence"))
+        after = _after(agent, hold, rules)
+        if not _says_any(after, rules.apology_phrases):
+            said = " / ".join(u.text for u in after)
+            findings.append(Finding("hold_apology_missing", "hold_apology", rules.apology_missing_severity,
+                                    AGENT, s, e, said, "no thanks/apology after the silence"))
+    return findings

@@ -1,0 +1,37 @@
+"""Overtalk: the agent starting to speak while the customer is still speaking.
+
+Only for stereo calls: each party has its own channel, so overlap is measured.
+In mono, diarization cannot tell overlap from its own boundary errors.
+Party speech comes from per-channel speech detection when present (tighter
+than whisper's padded segments), else from utterances (see `timeline`).
+"""
+
+from __future__ import annotations
+
+from .model import AGENT, CUSTOMER, Finding, Transcript
+from .rules import OvertalkRules
+from .timeline import party_intervals
+
+
+def overtalk_findings(transcript: Transcript, rules: OvertalkRules) -> list[Finding]:
+    if transcript.layout != "stereo":
+        return []
+    agent = party_intervals(transcript, AGENT)
+    customer = party_intervals(transcript, CUSTOMER)
+    findings = []
+    for a_start, a_end in agent:
+        for c_start, c_end in customer:
+            # Strictly inside: a simultaneous start is nobody interrupting, and the
+            # customer starting inside the agent's turn is not the agent's fault.
+            if not (c_start < a_start < c_end):
+                continue
+            overlap_end = min(a_end, c_end)
+            if overlap_end - a_start >= rules.min_overlap_s - 1e-6:
+                said = " / ".join(
+                    u.text for u in transcript.utterances
+                    if u.speaker == AGENT and u.start_s < overlap_end and a_start < u.end_s
+                )
+                findings.append(Finding("overtalk", "agent_interrupts", rules.severity, AGENT,
+                                        a_start, overlap_end, said,
+                                        f"agent spoke over the customer for {overlap_end - a_start:.1f} s"))
+    return findings

@@ -1,0 +1,75 @@
+"""Required phrases: the agent's greeting at the start and closing at the end."""
+
+from __future__ import annotations
+
+from .model import AGENT, Finding, Transcript, Utterance
+from .rules import REGEX_PREFIX, ClosingRules, GreetingRules, PhraseGroup
+from .text import contains_alternative, normalise
+
+
+def group_satisfied(texts: list[str], group: PhraseGroup) -> bool:
+    """Every clause of `group` has some alternative in one of the normalised `texts`.
+
+    Texts are searched one by one so a phrase never straddles two utterances.
+    """
+    return all(
+        any(contains_alternative(text, alt, REGEX_PREFIX) for text in texts for alt in clause)
+        for clause in group.clauses
+    )
+
+
+def _agent(transcript: Transcript) -> list[Utterance]:
+    return sorted((u for u in transcript.utterances if u.speaker == AGENT), key=lambda u: u.start_s)
+
+
+def opening(transcript: Transcript, rules: GreetingRules) -> list[Utterance]:
+    """The agent's first utterance plus any starting within `opening_s` of it.
+
+    Measured from the agent's first word, not the call start, so an IVR prompt or
+    ringing before the agent picks up does not eat the window.
+    """
+    agent = _agent(transcript)
+    if not agent:
+        return []
+    first = agent[0].start_s
+    return [u for i, u in enumerate(agent) if i == 0 or u.start_s <= first + rules.opening_s]
+
+
+def closing(transcript: Transcript, rules: ClosingRules) -> list[Utterance]:
+    """The agent's last `last_utterances` plus any ending within `closing_s` of the last."""
+    agent = _agent(transcript)
+    if not agent:
+        return []
+    last_end = max(u.end_s for u in agent)
+    tail_from = len(agent) - max(1, rules.last_utterances)
+    return [u for i, u in enumerate(agent) if i >= tail_from or u.end_s >= last_end - rules.closing_s]
+
+
+def _check(
+    category: str, utterances: list[Utterance], groups: tuple[PhraseGroup, ...],
+    severity: str, empty_span: tuple[float, float],
+) -> tuple[bool, list[Finding]]:
+    texts = [normalise(u.text) for u in utterances]
+    if utterances:
+        span = (min(u.start_s for u in utterances), max(u.end_s for u in utterances))
+    else:
+        span = empty_span
+    said = " / ".join(u.text for u in utterances)
+    findings = [
+        Finding(category, group.id, severity, AGENT, span[0], span[1], said,
+                "missing: " + " + ".join("|".join(c) for c in group.clauses))
+        for group in groups
+        if not group_satisfied(texts, group)
+    ]
+    return not findings, findings
+
+
+def greeting_findings(transcript: Transcript, rules: GreetingRules) -> tuple[bool, list[Finding]]:
+    empty = (0.0, min(rules.opening_s, max(0.0, transcript.duration_s)))
+    return _check("greeting_missing", opening(transcript, rules), rules.groups, rules.severity, empty)
+
+
+def closing_findings(transcript: Transcript, rules: ClosingRules) -> tuple[bool, list[Finding]]:
+    duration = max(0.0, transcript.duration_s)
+    empty = (max(0.0, duration - rules.closing_s), duration)
+    return _check("closing_missing", closing(transcript, rules), rules.groups, rules.severity, empty)

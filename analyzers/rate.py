@@ -1,0 +1,107 @@
+"""Speech rate in spoken characters per minute of speaking time.
+
+Speaking time is the utterance span minus long pauses inside it. Whisper keeps a
+segment open across a pause (the agent typing while reading out an order
+number), and counting that silence as speech would make a fast talker look slow.
+Gaps up to `pause_s` are ordinary breathing/phrasing and stay in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .model import AGENT, CUSTOMER, Finding, Transcript, Utterance
+from .rules import RateRules
+from .text import count_chars
+
+
+def speaking_s(utterance: Utterance, pause_s: float) -> float:
+    """Seconds of `utterance` spent speaking, without inner pauses longer than `pause_s`."""
+    total = max(0.0, utterance.end_s - utterance.start_s)
+    words = sorted(utterance.words, key=lambda w: w.start_s)
+    for before, after in zip(words, words[1:]):
+        gap = after.start_s - before.end_s
+        if gap > pause_s:
+            total -= gap
+    return max(0.0, total)
+
+
+def chars_per_min(chars: int, seconds: float) -> float | None:
+    if seconds <= 0:
+        return None
+    return chars * 60.0 / seconds
+
+
+@dataclass(frozen=True)
+class SpeakerRate:
+    chars: int
+    speaking_s: float
+
+    @property
+    def chars_per_min(self) -> float | None:
+        if self.chars == 0:
+            return None
+        return chars_per_min(self.chars, self.speaking_s)
+
+
+def speaker_rate(transcript: Transcript, speaker: str, rules: RateRules) -> SpeakerRate:
+    """Call-level rate: all of the speaker's chars over all of their speaking time."""
+    chars = 0
+    seconds = 0.0
+    for u in transcript.utterances:
+        if u.speaker == speaker:
+            chars += count_chars(u.text)
+            seconds += speaking_s(u, rules.pause_s)
+    return SpeakerRate(chars, seconds)
+
+
+def utterance_rates(transcript: Transcript, rules: RateRules) -> tuple[float | None, ...]:
+    """Per-utterance chars/min aligned with `transcript.utterances`.
+
+    None for utterances under `min_utterance_chars`: "好的" over 0.3 s would read
+    as 400 chars/min and say nothing about the speaker's pace.
+    """
+    rates: list[float | None] = []
+    for u in transcript.utterances:
+        chars = count_chars(u.text)
+        if chars < rules.min_utterance_chars:
+            rates.append(None)
+        else:
+            rates.append(chars_per_min(chars, speaking_s(u, rules.pause_s)))
+    return tuple(rates)
+
+
+def rate_findings(transcript: Transcript, rules: RateRules) -> list[Finding]:
+    agent_utts = [u for u in transcript.utterances if u.speaker == AGENT]
+    if not agent_utts:
+        return []
+    agent = speaker_rate(transcript, AGENT, rules)
+    customer = speaker_rate(transcript, CUSTOMER, rules)
+    agent_cpm = agent.chars_per_min
+    if agent_cpm is None or agent.chars < rules.min_chars:
+        return []
+    start_s = min(u.start_s for u in agent_utts)
+    end_s = max(u.end_s for u in agent_utts)
+    findings: list[Finding] = []
+    band = f"{rules.agent_min_chars_per_min:g}-{rules.agent_max_chars_per_min:g} chars/min"
+    if agent_cpm > rules.agent_max_chars_per_min:
+        findings.append(
+            Finding("speech_rate_fast", "agent_rate_max", rules.fast_severity, AGENT,
+                    start_s, end_s, "", f"agent {agent_cpm:.0f} chars/min, band {band}")
+        )
+    elif agent_cpm < rules.agent_min_chars_per_min:
+        findings.append(
+            Finding("speech_rate_slow", "agent_rate_min", rules.slow_severity, AGENT,
+                    start_s, end_s, "", f"agent {agent_cpm:.0f} chars/min, band {band}")
+        )
+    customer_cpm = customer.chars_per_min
+    if customer_cpm and customer.chars >= rules.min_chars:
+        ratio = agent_cpm / customer_cpm
+        if not (rules.pace_ratio_min <= ratio <= rules.pace_ratio_max):
+            findings.append(
+                Finding("pace_mismatch", "pace_ratio", rules.pace_severity, AGENT,
+                        start_s, end_s, "",
+                        f"agent {agent_cpm:.0f} vs customer {customer_cpm:.0f} chars/min, "
+                        f"ratio {ratio:.2f} outside {rules.pace_ratio_min:g}-{rules.pace_ratio_max:g}")
+            )
+    return findings

@@ -1,0 +1,139 @@
+"""The rule pack as plain, frozen data.
+
+`lexicons.load_pack` builds a `RulePack` from the YAML files QA staff edit; the
+analyzers only ever see this data, so tests can build a pack by hand and the
+analyzers never touch files. Every collection is a tuple so a pack is hashable
+and can key the matcher cache in `analyzers.phrases`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+GRADES = ("A", "B", "C", "D", "E", "F")
+#: Points per grade; a dimension's share of the score is points / 5.
+GRADE_POINTS = {"A": 5, "B": 4, "C": 3, "D": 2, "E": 1, "F": 0}
+SEVERITIES = ("info", "minor", "major", "critical")
+
+#: A phrase alternative starting with this prefix is a regular expression.
+REGEX_PREFIX = "re:"
+
+
+@dataclass(frozen=True)
+class PhraseGroup:
+    """A requirement such as "hello": every clause needs one of its alternatives.
+
+    Most groups have one clause (`any:` in YAML); "thanks and goodbye" has two
+    (`all:`). Alternatives starting with `re:` are regexes over the normalised text.
+    """
+
+    id: str
+    clauses: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class BannedEntry:
+    """One banned expression with its variants and the polite uses that excuse it."""
+
+    id: str
+    phrases: tuple[str, ...]
+    severity: str
+    #: Longer expressions that make a hit acceptable when they cover it (麻烦您).
+    allow: tuple[str, ...] = ()
+    note: str = ""
+    #: Also match ASR homophones (same toneless pinyin); ignored for 1-char phrases.
+    homophones: bool = True
+
+
+@dataclass(frozen=True)
+class RateRules:
+    #: Gaps between words longer than this are not speaking time.
+    pause_s: float = 0.7
+    agent_min_chars_per_min: float = 120.0
+    agent_max_chars_per_min: float = 210.0
+    #: agent rate / customer rate outside [min, max] is a pace mismatch.
+    pace_ratio_min: float = 0.67
+    pace_ratio_max: float = 1.5
+    #: A speaker needs at least this many chars before their call rate is judged.
+    min_chars: int = 20
+    #: Utterances shorter than this get no per-utterance rate (timing too noisy).
+    min_utterance_chars: int = 4
+    fast_severity: str = "minor"
+    slow_severity: str = "minor"
+    pace_severity: str = "minor"
+
+
+@dataclass(frozen=True)
+class HoldRules:
+    min_hold_s: float = 6.0
+    notice_lookback_s: float = 15.0
+    notice_utterances: int = 2
+    apology_lookahead_s: float = 15.0
+    apology_utterances: int = 2
+    notice_phrases: tuple[str, ...] = ()
+    apology_phrases: tuple[str, ...] = ()
+    hold_severity: str = "info"
+    notice_missing_severity: str = "minor"
+    apology_missing_severity: str = "minor"
+
+
+@dataclass(frozen=True)
+class GreetingRules:
+    #: Agent utterances starting this long after the agent's first one are not the opening.
+    opening_s: float = 15.0
+    groups: tuple[PhraseGroup, ...] = ()
+    severity: str = "major"
+
+
+@dataclass(frozen=True)
+class ClosingRules:
+    last_utterances: int = 3
+    #: Agent utterances ending within this long of the agent's last one are the closing.
+    closing_s: float = 30.0
+    groups: tuple[PhraseGroup, ...] = ()
+    severity: str = "major"
+
+
+@dataclass(frozen=True)
+class OvertalkRules:
+    min_overlap_s: float = 0.5
+    severity: str = "minor"
+
+
+@dataclass(frozen=True)
+class Dimension:
+    name: str
+    categories: tuple[str, ...]
+    weight: float
+    #: Most findings still worth A, B, C, D, E (non-decreasing); more is F.
+    max_findings: tuple[int, int, int, int, int]
+
+
+@dataclass(frozen=True)
+class ScorecardRules:
+    dimensions: tuple[Dimension, ...]
+    #: Lowest total (0-100) for A, B, C, D, E (non-increasing); below is F.
+    grade_min_score: tuple[float, float, float, float, float] = (90, 80, 70, 60, 50)
+    flag_below_score: float = 60.0
+    flag_severities: tuple[str, ...] = ("critical",)
+    flag_categories: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RulePack:
+    name: str
+    version: str
+    #: sha256 of the pack's files, so two packs with the same version string differ.
+    content_hash: str
+    rate: RateRules
+    holds: HoldRules
+    greeting: GreetingRules
+    closing: ClosingRules
+    banned: tuple[BannedEntry, ...]
+    overtalk: OvertalkRules
+    scorecard: ScorecardRules
+
+    @property
+    def lexicon_version(self) -> str:
+        """The string that goes into the output tables."""
+        return f"{self.name}@{self.version}+{self.content_hash[:12]}"

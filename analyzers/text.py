@@ -1,0 +1,122 @@
+"""Text helpers shared by the analyzers: normalisation, char counting, pinyin.
+
+ASR output may come in traditional characters, with full-width forms, with or
+without punctuation; every rule compares text only after `normalise`.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+from pypinyin import Style, pinyin
+
+#: Sentence/clause punctuation after NFKC (full-width forms fold to ASCII, 。、 stay).
+PUNCT = frozenset("，。、；：？！…,.;:?!·~～\"'“”‘’()（）《》<>[]【】-—")
+
+
+@functools.lru_cache(maxsize=1)
+def _t2s():
+    # Built lazily: OpenCC reads its own conversion tables once; no project files.
+    import opencc
+
+    return opencc.OpenCC("t2s").convert
+
+
+def normalise(text: str) -> str:
+    """Simplified, NFKC-folded, lower-cased text with whitespace removed.
+
+    Whitespace goes because whisper puts spaces between Chinese words
+    inconsistently; punctuation stays because sentence starts matter (喂，...).
+    """
+    convert = _t2s()
+    simplified = convert(text)
+    if len(simplified) != len(text):
+        # Phrase-level conversions can change length; per char keeps positions 1:1.
+        simplified = "".join(convert(c) for c in text)
+    folded = unicodedata.normalize("NFKC", simplified).lower()
+    return "".join(c for c in folded if not c.isspace())
+
+
+def strip_punct(text: str) -> str:
+    """`text` without punctuation, for phrases that ASR may split with a comma."""
+    return "".join(c for c in text if not is_punct(c))
+
+
+def is_punct(char: str) -> bool:
+    return char in PUNCT or unicodedata.category(char)[0] in ("P", "S", "Z")
+
+
+def _is_latin_letter(char: str) -> bool:
+    return char.isalpha() and char.isascii()
+
+
+_LATIN_RUN = re.compile(r"[a-zA-Z]+")
+
+
+def count_chars(text: str) -> int:
+    """Spoken units: each CJK char and digit is one, a run of Latin letters is one word.
+
+    Punctuation, symbols and spaces are not spoken and count zero.
+    """
+    folded = unicodedata.normalize("NFKC", text)
+    without_latin = _LATIN_RUN.sub("", folded)
+    latin_words = len(_LATIN_RUN.findall(folded))
+    units = sum(1 for c in without_latin if c.isalnum())
+    return latin_words + units
+
+
+@functools.lru_cache(maxsize=8192)
+def char_pinyins(char: str) -> frozenset[str]:
+    """Every toneless reading of a Han char; other chars stand for themselves.
+
+    All readings, not the contextual one: ASR picks the wrong char for the sound,
+    and which reading the speaker used is not known from the wrong char.
+    """
+    readings = pinyin(char, style=Style.NORMAL, heteronym=True, errors=lambda s: [[s]])
+    flat = {r for item in readings for r in item}
+    return frozenset(flat) if flat else frozenset({char})
+
+
+def sounds_alike(heard: str, phrase: str) -> bool:
+    """Same length and every char shares a toneless reading with the phrase's char."""
+    if len(heard) != len(phrase):
+        return False
+    for h, p in zip(heard, phrase):
+        if h == p:
+            continue
+        if is_punct(h) or not (char_pinyins(h) & char_pinyins(p)):
+            return False
+    return True
+
+
+def find_phrase(text: str, phrase: str, homophones: bool = True) -> list[tuple[int, int, bool]]:
+    """Every (start, end, by_sound) where `phrase` occurs in `text`.
+
+    Exact hits first; with `homophones`, also same-length windows that sound the
+    same. Single chars never match by sound (为 must not become 喂).
+    """
+    hits: list[tuple[int, int, bool]] = []
+    n = len(phrase)
+    if n == 0:
+        return hits
+    start = text.find(phrase)
+    while start != -1:
+        hits.append((start, start + n, False))
+        start = text.find(phrase, start + 1)
+    if homophones and n >= 2:
+        exact = {h[0] for h in hits}
+        for i in range(len(text) - n + 1):
+            if i not in exact and sounds_alike(text[i : i + n], phrase):
+                hits.append((i, i + n, True))
+    hits.sort()
+    return hits
+
+
+def contains_alternative(text: str, alternative: str, regex_prefix: str = "re:") -> bool:
+    """Whether one alternative of a required phrase group occurs in normalised `text`."""
+    if alternative.startswith(regex_prefix):
+        return re.search(alternative[len(regex_prefix) :], text) is not None
+    wanted = strip_punct(normalise(alternative))
+    return bool(find_phrase(strip_punct(text), wanted, homophones=True))
