@@ -132,6 +132,8 @@ class _Fields:
         if not isinstance(data, _Map):
             raise PackError(file, line, path or "(top)", f"expected a mapping, got {_kind(data)}")
         self.data = data
+        #: Where the mapping is named (its key's line): what a missing field points at.
+        self.where_line = line
         self.seen: set[str] = set()
 
     def field(self, key: str) -> str:
@@ -140,7 +142,7 @@ class _Fields:
     def line(self, key: str | None = None) -> int:
         if key is not None and key in self.data.lines:
             return self.data.lines[key]
-        return self.data.line
+        return self.where_line
 
     def error(self, key: str | None, message: str) -> PackError:
         return PackError(self.file, self.line(key), self.field(key) if key else self.path, message)

@@ -1,0 +1,99 @@
+import pytest
+
+from analyzers.banned import banned_findings, find_banned
+from analyzers.model import Utterance
+from lexicons import load_pack
+from transcripts import A, C, at, call, with_words
+
+PACK = load_pack()
+
+
+def hits(text):
+    return [(h.entry.id, text_of(text, h)) for h in find_banned(text, PACK.banned)]
+
+
+def text_of(text, hit):
+    from analyzers.text import normalise
+    return normalise(text)[hit.start:hit.end]
+
+
+def agent_findings(*texts, speaker=A):
+    t = call(*[at(speaker, i * 5.0, i * 5.0 + 4.0, s) for i, s in enumerate(texts)])
+    return banned_findings(t, PACK.banned)
+
+
+def test_agent_saying_dont_know_is_a_finding():
+    found = agent_findings("这个我也不知道。")
+    assert [(f.category, f.rule_id, f.text, f.severity) for f in found] == [
+        ("banned_phrase", "dont_know", "不知道", "major")]
+    assert (found[0].start_s, found[0].end_s) == (0.0, 4.0)
+
+
+def test_customer_saying_dont_know_is_not():
+    assert agent_findings("我也不知道。", speaker=C) == []
+
+
+@pytest.mark.parametrize("text", [
+    "麻烦您提供订单号。",
+    "麻烦你再说一遍。",
+    "请问有什么可以帮您？",
+    "还有什么可以帮您的吗？",
+    "请问有什么需要？",
+    "请问您什么时候方便？",
+    "为什么会这样呢，我帮您看看。",
+    "很高兴为您服务。",
+    "您好，我为您查询。",
+    "不好意思给您添麻烦了。",
+    "您看这样行不行？",
+    "宠物要按时喂养。",
+    "您好，请问您遇到了什么问题？",
+])
+def test_polite_uses_are_not_findings(text):
+    assert hits(text) == []
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("这个太麻烦了。", [("mafan", "麻烦")]),
+    ("麻烦。", [("mafan", "麻烦")]),
+    ("喂，你好。", [("wei", "喂")]),
+    ("喂？听得到吗？", [("wei", "喂")]),
+    ("喂喂，您好。", [("wei", "喂喂")]),
+    ("好的。喂，还在吗", [("wei", "喂")]),
+    ("喂你好", [("wei", "喂")]),               # no punctuation (ASR): still its own word
+    ("我不知到啊", [("dont_know", "不知到")]),   # ASR homophone
+    ("這個我不清楚", [("not_clear", "不清楚")]),  # traditional input
+    ("那个以后再说吧", [("later", "以后再说")]),
+    ("您自己看说明书", [("look_yourself", "自己看")]),
+    ("这是您使用不当造成的", [("blame_shifting", "是您使用不当")]),
+    ("我们的产品没问题", [("blame_shifting", "产品没问题")]),
+    ("好象是坏了", [("vague", "好象是")]),
+    ("你说什么", [("shenme", "什么")]),
+    ("不行，没办法", [("no_way", "不行"), ("cannot_help", "没办法")]),
+])
+def test_banned_uses_are_findings(text, expected):
+    assert hits(text) == expected
+
+
+def test_wei_only_at_utterance_or_sentence_start():
+    assert hits("您好喂") == []
+    assert hits("我喂你") == []
+
+
+def test_match_times_come_from_words_when_present():
+    u = with_words(at(A, 10.0, 14.0, "这个我不知道啊"), ["这个", "我", "不知道", "啊"])
+    found = banned_findings(call(u), PACK.banned)
+    assert len(found) == 1
+    assert (found[0].start_s, found[0].end_s) == (u.words[2].start_s, u.words[2].end_s)
+
+
+def test_severity_and_detail_from_entry():
+    found = agent_findings("真烦人。")
+    assert [(f.rule_id, f.severity) for f in found] == [("annoying", "critical")]
+    assert "真烦人" in found[0].detail
+
+
+def test_homophones_can_be_turned_off_per_entry():
+    from dataclasses import replace
+    entries = tuple(replace(e, homophones=False) if e.id == "dont_know" else e for e in PACK.banned)
+    assert find_banned("我不知到啊", entries) == []
+    assert [h.entry.id for h in find_banned("我不知道啊", entries)] == ["dont_know"]

@@ -1,0 +1,90 @@
+from analyzers.phrases import closing_findings, greeting_findings
+from lexicons import load_pack
+from transcripts import A, C, CLOSING_BYE, CLOSING_CHECK, GREETING, at, conversation, good_lines, say, call
+
+PACK = load_pack()
+
+
+def greeting(t):
+    return greeting_findings(t, PACK.greeting)
+
+
+def closing(t):
+    return closing_findings(t, PACK.closing)
+
+
+def test_full_greeting_and_closing_ok():
+    t = conversation(good_lines())
+    assert greeting(t) == (True, [])
+    assert closing(t) == (True, [])
+
+
+def test_each_missing_greeting_group_is_one_finding():
+    lines = good_lines()
+    lines[0] = (A, "您好。")
+    ok, found = greeting(conversation(lines))
+    assert not ok
+    assert sorted(f.rule_id for f in found) == ["self_identification", "service_offer"]
+    # Span = the opening: the agent's utterances starting within 15 s of its first one.
+    agent = [u for u in conversation(lines).utterances if u.speaker == A]
+    opening = [u for u in agent if u.start_s <= agent[0].start_s + 15]
+    assert 1 < len(opening) < len(agent)
+    assert all((f.start_s, f.end_s) == (agent[0].start_s, opening[-1].end_s) for f in found)
+    assert all(f.category == "greeting_missing" and f.speaker == A for f in found)
+
+
+def test_greeting_spread_over_the_opening_window():
+    t = call(say(A, 0.0, "您好。"), say(C, 1.0, "你好。"), say(A, 3.0, "我是客服小王，请问有什么可以帮您？"))
+    assert greeting(t) == (True, [])
+
+
+def test_greeting_after_the_window_does_not_count():
+    t = call(at(A, 0.0, 1.0, "您好。"), at(C, 1.5, 20.0, "我的快递一直没有到，我等了很久了。"),
+             at(A, 20.0, 23.0, "我是客服小王，很高兴为您服务。"))
+    ok, found = greeting(t)
+    assert not ok and {f.rule_id for f in found} == {"self_identification", "service_offer"}
+
+
+def test_greeting_window_starts_at_agent_first_words_not_call_start():
+    t = call(at(C, 0.0, 30.0, "喂喂有人吗"), at(A, 31.0, 35.0, GREETING))
+    assert greeting(t) == (True, [])
+
+
+def test_no_agent_speech_misses_every_group():
+    ok, found = greeting(call(at(C, 0.0, 3.0, "你好。")))
+    assert not ok and len(found) == len(PACK.greeting.groups)
+    assert all((f.start_s, f.end_s) == (0.0, 4.0) for f in found)   # the call is 4 s long
+
+
+def test_traditional_greeting_counts():
+    t = call(at(A, 0.0, 4.0, "您好，很高興為您服務，我是工號1234。"))
+    assert greeting(t) == (True, [])
+
+
+def test_closing_missing_goodbye():
+    lines = good_lines()
+    lines[-1] = (A, "感谢您的来电。")
+    ok, found = closing(conversation(lines))
+    assert not ok and [f.rule_id for f in found] == ["thanks_goodbye"]
+    assert found[0].category == "closing_missing"
+
+
+def test_closing_missing_satisfaction_check():
+    lines = [l for l in good_lines() if l[1] != CLOSING_CHECK]
+    ok, found = closing(conversation(lines))
+    assert not ok and [f.rule_id for f in found] == ["satisfaction_check"]
+
+
+def test_closing_said_early_does_not_count():
+    lines = good_lines()
+    lines = lines[:1] + [(A, CLOSING_CHECK), (A, CLOSING_BYE)] + [
+        (C, "我想问一下我的订单为什么一直没有发货，已经等了一个星期了。"),
+        (A, "好的我看一下。"), (C, "好。"), (A, "已经帮您催了。"), (C, "好。"), (A, "好的。"),
+    ] * 4
+    ok, found = closing(conversation(lines))
+    assert not ok and {f.rule_id for f in found} == {"satisfaction_check", "thanks_goodbye"}
+
+
+def test_thanks_and_goodbye_in_separate_utterances():
+    lines = good_lines()[:-1] + [(A, "谢谢您。"), (C, "好。"), (A, "再见。")]
+    assert closing(conversation(lines)) == (True, [])

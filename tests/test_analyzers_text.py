@@ -1,0 +1,35 @@
+from analyzers.model import Utterance, Word
+from analyzers.rate import speaking_s
+from analyzers.text import count_chars, find_phrase, normalise, sounds_alike
+
+
+def test_count_chars_han_digits_latin_words_no_punct():
+    assert count_chars("您好") == 2
+    assert count_chars("订单号12345") == 8          # digits one each
+    assert count_chars("iPhone 手机") == 3          # a Latin word is one
+    assert count_chars("您好，请问？！ ...") == 4    # punctuation and spaces are zero
+    assert count_chars("ＡＢＣ１２") == 3             # full-width folds first
+    assert count_chars("") == 0
+
+
+def test_normalise_traditional_fullwidth_spaces():
+    assert normalise("請您稍等 一下") == "请您稍等一下"
+    assert normalise("讓您久等了！") == "让您久等了!"
+    assert normalise("ABC") == "abc"
+
+
+def test_homophones_need_two_chars_and_same_sound():
+    assert sounds_alike("不知到", "不知道")
+    assert not sounds_alike("不知了", "不知道")
+    assert find_phrase("我不知到啊", "不知道") == [(1, 4, True)]
+    assert find_phrase("为您服务", "喂") == []          # one char never by sound
+    assert find_phrase("喂您好", "喂") == [(0, 1, False)]
+
+
+def test_speaking_time_drops_only_long_inner_pauses():
+    words = (Word("好的", 0.0, 1.0), Word("请", 1.5, 2.0), Word("稍等", 5.0, 6.0))
+    u = Utterance("agent", 0.0, 6.0, "好的请稍等", words)
+    # 0.5 s gap is phrasing (kept), 3.0 s gap is a pause (dropped).
+    assert speaking_s(u, 0.7) == 3.0
+    assert speaking_s(u, 5.0) == 6.0
+    assert speaking_s(Utterance("agent", 2.0, 4.5, "好的"), 0.7) == 2.5

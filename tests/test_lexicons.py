@@ -1,0 +1,137 @@
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from analyzers.analyze import analyze
+from lexicons import PACKS_DIR, PackError, load_pack
+from transcripts import A, conversation, good_lines
+
+DEFAULT = PACKS_DIR / "zh-CN"
+
+
+def copy_pack(tmp_path: Path, file: str = "rules.yaml", old: str = "", new: str = "") -> Path:
+    folder = tmp_path / "pack"
+    shutil.copytree(DEFAULT, folder)
+    if old:
+        path = folder / file
+        text = path.read_text(encoding="utf-8")
+        assert text.count(old) == 1, f"{old!r} must occur once in {file}"
+        path.write_text(text.replace(old, new), encoding="utf-8")
+    return folder
+
+
+def line_of(folder: Path, file: str, needle: str) -> int:
+    lines = (folder / file).read_text(encoding="utf-8").splitlines()
+    return next(i for i, line in enumerate(lines, 1) if needle in line)
+
+
+def load_error(folder: Path) -> PackError:
+    with pytest.raises(PackError) as info:
+        load_pack(folder)
+    return info.value
+
+
+def test_default_pack_loads_with_documented_defaults():
+    pack = load_pack()
+    assert pack == load_pack("zh-CN") == load_pack(DEFAULT)
+    assert pack.name == "zh-CN"
+    assert re.fullmatch(r"[0-9a-f]{64}", pack.content_hash)
+    assert pack.lexicon_version == f"zh-CN@{pack.version}+{pack.content_hash[:12]}"
+    assert (pack.rate.agent_min_chars_per_min, pack.rate.agent_max_chars_per_min) == (120, 210)
+    assert (pack.rate.pace_ratio_min, pack.rate.pace_ratio_max, pack.rate.pause_s) == (0.67, 1.5, 0.7)
+    assert pack.holds.min_hold_s == 6.0 and pack.overtalk.min_overlap_s == 0.5
+    assert pack.greeting.opening_s == 15 and pack.closing.closing_s == 30
+    assert {e.id for e in pack.banned} >= {"wei", "shenme", "mafan", "dont_know", "blame_shifting"}
+    assert "请您稍等" in pack.holds.notice_phrases and "让您久等了" in pack.holds.apology_phrases
+
+
+def test_content_hash_follows_the_files(tmp_path):
+    folder = copy_pack(tmp_path, "phrases.yaml", "[喂]", "[喂, 哎]")
+    changed = load_pack(folder)
+    assert changed.version == load_pack().version
+    assert changed.content_hash != load_pack().content_hash
+
+
+def test_bad_yaml_names_file_and_line(tmp_path):
+    folder = copy_pack(tmp_path, "rules.yaml", "  pause_s: 0.7", "  pause_s: [0.7")
+    err = load_error(folder)
+    assert err.file.endswith("rules.yaml")
+    assert err.line is not None and err.line >= line_of(folder, "rules.yaml", "pause_s: [0.7")
+    assert "YAML" in str(err) and "rules.yaml:" in str(err)
+
+
+def test_missing_field(tmp_path):
+    folder = copy_pack(tmp_path, "rules.yaml", "  min_hold_s: 6.0 ", "  ")
+    err = load_error(folder)
+    assert err.file.endswith("rules.yaml")
+    assert err.line == line_of(folder, "rules.yaml", "holds:")
+    assert err.field == "holds" and "min_hold_s" in str(err)
+
+
+def test_wrong_type(tmp_path):
+    folder = copy_pack(tmp_path, "rules.yaml", "  pause_s: 0.7", "  pause_s: fast")
+    err = load_error(folder)
+    assert (Path(err.file).name, err.line, err.field) == (
+        "rules.yaml", line_of(folder, "rules.yaml", "pause_s: fast"), "rate.pause_s")
+    assert f"rules.yaml:{err.line}: rate.pause_s" in str(err)
+
+
+def test_unknown_key(tmp_path):
+    folder = copy_pack(tmp_path, "rules.yaml", "  min_overlap_s: 0.5", "  min_overlap_s: 0.5\n  min_overlap: 1")
+    err = load_error(folder)
+    assert (Path(err.file).name, err.line, err.field) == (
+        "rules.yaml", line_of(folder, "rules.yaml", "min_overlap: 1"), "overtalk.min_overlap")
+    assert "unknown field" in str(err)
+
+
+def test_bad_regex(tmp_path):
+    folder = copy_pack(tmp_path, "phrases.yaml", '"re:\\\\d{3,}号"', '"re:[0-9"')
+    err = load_error(folder)
+    assert (Path(err.file).name, err.line) == ("phrases.yaml", line_of(folder, "phrases.yaml", "re:[0-9"))
+    assert err.field == "greeting[2].any[3]" and "regular expression" in str(err)
+
+
+def test_bad_severity_in_banned_entry(tmp_path):
+    folder = copy_pack(tmp_path, "phrases.yaml", "phrases: [没办法]\n    severity: major",
+                       "phrases: [没办法]\n    severity: awful")
+    err = load_error(folder)
+    assert Path(err.file).name == "phrases.yaml"
+    assert err.field.endswith(".severity") and err.field.startswith("banned[")
+    assert err.line == line_of(folder, "phrases.yaml", "severity: awful")
+
+
+def test_allow_that_cannot_excuse_anything(tmp_path):
+    folder = copy_pack(tmp_path, "phrases.yaml", "allow: [不知道您]", "allow: [不晓得您]")
+    err = load_error(folder)
+    assert err.field.endswith(".allow[0]") and err.line == line_of(folder, "phrases.yaml", "不晓得您")
+
+
+def test_duplicate_id_and_bad_grade_table(tmp_path):
+    err = load_error(copy_pack(tmp_path / "a", "phrases.yaml", "- id: later", "- id: no_way"))
+    assert "duplicate id" in str(err) and err.field.endswith(".id")
+    err = load_error(copy_pack(tmp_path / "b", "rules.yaml", "{A: 90, B: 80,", "{A: 90, B: 95,"))
+    assert err.field == "scorecard.grade_min_score.B"
+
+
+def test_unknown_pack_name():
+    with pytest.raises(PackError, match="no such pack"):
+        load_pack("xx-NOPE")
+
+
+def test_second_pack_by_path_changes_findings(tmp_path):
+    folder = copy_pack(tmp_path, "phrases.yaml", "phrases: [自己看]", "phrases: [自己看, 稍后]")
+    text = (folder / "rules.yaml").read_text(encoding="utf-8")
+    (folder / "rules.yaml").write_text(
+        text.replace("name: zh-CN", "name: strict").replace("agent_max_chars_per_min: 210", "agent_max_chars_per_min: 170"),
+        encoding="utf-8")
+    strict = load_pack(str(folder))
+    lines = good_lines()
+    lines[3] = (A, "好的，稍后给您回电。")
+    t = conversation(lines)
+    default = analyze(t, load_pack())
+    other = analyze(t, strict)
+    assert [f.category for f in default.findings] == []
+    assert sorted(f.category for f in other.findings) == ["banned_phrase", "speech_rate_fast"]
+    assert other.lexicon_version.startswith("strict@")
