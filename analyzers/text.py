@@ -10,7 +10,7 @@ import functools
 import re
 import unicodedata
 
-from pypinyin import Style, pinyin
+from pypinyin import Style, lazy_pinyin, pinyin
 
 #: Sentence/clause punctuation after NFKC (full-width forms fold to ASCII, 。、 stay).
 PUNCT = frozenset("，。、；：？！…,.;:?!·~～\"'“”‘’()（）《》<>[]【】-—")
@@ -71,22 +71,35 @@ def count_chars(text: str) -> int:
 def char_pinyins(char: str) -> frozenset[str]:
     """Every toneless reading of a Han char; other chars stand for themselves.
 
-    All readings, not the contextual one: ASR picks the wrong char for the sound,
-    and which reading the speaker used is not known from the wrong char.
+    All readings for the heard char: ASR picked it for its sound, and which of
+    its readings that sound was cannot be told from the wrong char.
     """
     readings = pinyin(char, style=Style.NORMAL, heteronym=True, errors=lambda s: [[s]])
     flat = {r for item in readings for r in item}
     return frozenset(flat) if flat else frozenset({char})
 
 
+@functools.lru_cache(maxsize=4096)
+def phrase_pinyin(phrase: str) -> tuple[str, ...]:
+    """The phrase's own toneless reading, one syllable per char, read in context.
+
+    In context, not every reading: 什么 is shen-me, and letting its chars' rare
+    readings (什 shi, 么 yao) in would make 是要 "sound like" 什么.
+    """
+    readings = lazy_pinyin(phrase, style=Style.NORMAL, errors=lambda s: list(s))
+    if len(readings) != len(phrase):
+        readings = [lazy_pinyin(c, style=Style.NORMAL, errors=lambda s: list(s))[0] for c in phrase]
+    return tuple(readings)
+
+
 def sounds_alike(heard: str, phrase: str) -> bool:
-    """Same length and every char shares a toneless reading with the phrase's char."""
+    """Same length, and each heard char can be read as the phrase's char is read."""
     if len(heard) != len(phrase):
         return False
-    for h, p in zip(heard, phrase):
+    for h, p, reading in zip(heard, phrase, phrase_pinyin(phrase)):
         if h == p:
             continue
-        if is_punct(h) or not (char_pinyins(h) & char_pinyins(p)):
+        if is_punct(h) or reading not in char_pinyins(h):
             return False
     return True
 

@@ -47,6 +47,7 @@ def test_customer_saying_dont_know_is_not():
     "您看这样行不行？",
     "宠物要按时喂养。",
     "您好，请问您遇到了什么问题？",
+    "您这个订单是要办理退货，对吧？",   # 是要 could be read shi-yao, 什么 is shen-me
 ])
 def test_polite_uses_are_not_findings(text):
     assert hits(text) == []

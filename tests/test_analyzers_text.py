@@ -21,6 +21,8 @@ def test_normalise_traditional_fullwidth_spaces():
 def test_homophones_need_two_chars_and_same_sound():
     assert sounds_alike("不知到", "不知道")
     assert not sounds_alike("不知了", "不知道")
+    assert not sounds_alike("是要", "什么")     # only via rare readings of 什么's chars
+    assert sounds_alike("啰嗦", "罗嗦")
     assert find_phrase("我不知到啊", "不知道") == [(1, 4, True)]
     assert find_phrase("为您服务", "喂") == []          # one char never by sound
     assert find_phrase("喂您好", "喂") == [(0, 1, False)]

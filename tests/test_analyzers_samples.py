@@ -1,0 +1,38 @@
+"""The analyzers on the ground-truth transcripts of the generated sample calls.
+
+The truth files (tools/make_sample_calls.py) carry the findings each call was
+built to contain; running the analyzers on the exact utterances must give them.
+"""
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from analyzers.analyze import analyze
+from analyzers.model import CallTruth, Transcript, from_dict
+from lexicons import load_pack
+
+SAMPLES = sorted((Path(__file__).resolve().parent.parent / "sample_audio").glob("*.json"))
+#: The truth has one finding per missing greeting/closing; the analyzer one per missing group.
+PER_GROUP = {"greeting_missing", "closing_missing"}
+
+
+@pytest.mark.skipif(not SAMPLES, reason="no sample_audio/*.json")
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.stem)
+def test_sample_truth_findings_and_rates(path):
+    truth = from_dict(CallTruth, json.loads(path.read_text(encoding="utf-8")))
+    t = Transcript(truth.call_id, truth.duration_s, truth.layout, truth.utterances)
+    a = analyze(t, load_pack())
+    want = Counter(f.category for f in truth.expected_findings)
+    got = Counter(f.category for f in a.findings)
+    assert {c: n for c, n in got.items() if c not in PER_GROUP} == {c: n for c, n in want.items() if c not in PER_GROUP}
+    assert {c for c in got if c in PER_GROUP} == {c for c in want if c in PER_GROUP}
+    if truth.agent_chars_per_min is not None:
+        assert a.agent_chars_per_min == pytest.approx(truth.agent_chars_per_min, abs=0.5)
+    if truth.customer_chars_per_min is not None:
+        assert a.customer_chars_per_min == pytest.approx(truth.customer_chars_per_min, abs=0.5)
+    for hold in truth.holds:
+        assert any(f.category == "hold" and abs(f.start_s - hold.start_s) < 0.1 and abs(f.end_s - hold.end_s) < 0.1
+                   for f in a.findings)
