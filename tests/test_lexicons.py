@@ -135,3 +135,26 @@ def test_second_pack_by_path_changes_findings(tmp_path):
     assert [f.category for f in default.findings] == []
     assert sorted(f.category for f in other.findings) == ["banned_phrase", "speech_rate_fast"]
     assert other.lexicon_version.startswith("strict@")
+
+
+def test_missing_file_and_non_mapping_document(tmp_path):
+    folder = copy_pack(tmp_path / "a")
+    (folder / "phrases.yaml").unlink()
+    err = load_error(folder)
+    assert err.file.endswith("phrases.yaml") and "missing pack file" in str(err)
+    folder = copy_pack(tmp_path / "b")
+    (folder / "rules.yaml").write_text("- just\n- a list\n", encoding="utf-8")
+    err = load_error(folder)
+    assert err.file.endswith("rules.yaml") and err.line == 1
+
+
+def test_all_clause_must_be_lists(tmp_path):
+    folder = copy_pack(tmp_path, "phrases.yaml", "      - [再见]", "      - 再见")
+    err = load_error(folder)
+    assert (err.field, err.line) == ("closing[1].all[1]", line_of(folder, "phrases.yaml", "      - 再见"))
+
+
+def test_python_tags_are_refused(tmp_path):
+    folder = copy_pack(tmp_path, "rules.yaml", 'version: "2024.11-1"', 'version: !!python/object/apply:os.getcwd []')
+    err = load_error(folder)
+    assert err.line == line_of(folder, "rules.yaml", "!!python") and "YAML" in str(err)
