@@ -1,0 +1,158 @@
+"""flows.vad: speech found where it is, not in noise or holds; torch threads left alone."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import flows.vad as vad
+from analyzers.model import SpeechSpan
+from flows.audio import CallAudio, load_call
+from flows.vad import call_speech_spans, detect_speech, silences
+
+REAL = Path("/work/shared/audio/real/funasr/llamacpp_sample.wav")
+RATE = 16000
+METHODS = ["silero", "energy"]
+
+needs_real = pytest.mark.skipif(not REAL.exists(), reason=f"{REAL} not available")
+
+
+@pytest.fixture(scope="module")
+def real() -> np.ndarray:
+    return load_call(REAL, sample_rate_hz=RATE).channels["mixed"]
+
+
+def _noise(duration_s: float, dbfs: float = -50.0, seed: int = 1) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return (10 ** (dbfs / 20) * rng.standard_normal(int(duration_s * RATE))).astype(np.float32)
+
+
+def _cut(x: np.ndarray, start_s: float, end_s: float) -> np.ndarray:
+    return x[int(start_s * RATE) : int(end_s * RATE)]
+
+
+@needs_real
+@pytest.mark.parametrize("method", METHODS)
+def test_real_sample_speech_boundaries(real, method):
+    # Annotated: speech only from 0.77 s to 5.98 s.
+    spans = detect_speech(real, RATE, method=method)
+    assert spans
+    assert spans[0][0] == pytest.approx(0.77, abs=0.3)
+    assert spans[-1][1] == pytest.approx(5.98, abs=0.3)
+    assert all(0.77 - 0.3 <= a < b <= 5.98 + 0.3 for a, b in spans)
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("dbfs", [-50.0, -30.0])
+def test_pure_noise_is_not_speech(method, dbfs):
+    assert detect_speech(_noise(8.0, dbfs), RATE, method=method) == []
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_digital_silence_is_not_speech(method):
+    assert detect_speech(np.zeros(5 * RATE, dtype=np.float32), RATE, method=method) == []
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_empty_input(method):
+    assert detect_speech(np.zeros(0, dtype=np.float32), RATE, method=method) == []
+
+
+@needs_real
+@pytest.mark.parametrize("method", METHODS)
+def test_gap_between_speech_is_found(real, method):
+    # speech 0..2.3 s, a 7 s "hold" of -50 dBFS line noise, speech again 9.3..11.6 s
+    speech = _cut(real, 3.6, 5.9)
+    x = np.concatenate([speech, _noise(7.0), speech]) + _noise(9.3 + 2.3, seed=2)[: 2 * len(speech) + 7 * RATE]
+    spans = detect_speech(x, RATE, method=method)
+    gaps = silences(spans, len(x) / RATE, min_silence_s=6.0)
+    assert len(gaps) == 1
+    gap_start_s, gap_end_s = gaps[0]
+    assert gap_start_s == pytest.approx(2.3, abs=0.3)
+    assert gap_end_s == pytest.approx(9.3, abs=0.3)
+
+
+@needs_real
+@pytest.mark.parametrize("method", METHODS)
+def test_comma_pause_does_not_split_speech(real, method):
+    speech = _cut(real, 3.6, 5.9)
+    x = np.concatenate([speech, _noise(0.35), speech])
+    spans = detect_speech(x, RATE, method=method)
+    assert len(spans) == 1
+    assert spans[0][1] - spans[0][0] > 4.0
+
+
+@needs_real
+def test_other_sample_rates(real):
+    import librosa
+
+    x = librosa.resample(real, orig_sr=RATE, target_sr=44100)
+    spans = detect_speech(x, 44100)
+    assert spans[0][0] == pytest.approx(0.77, abs=0.3)
+    assert spans[-1][1] == pytest.approx(5.98, abs=0.3)
+
+
+def test_torch_thread_count_is_restored(monkeypatch):
+    # Force a fresh import + load: importing silero_vad sets torch to 1 thread.
+    monkeypatch.setattr(vad, "_silero_model", None)
+    for name in [m for m in sys.modules if m == "silero_vad" or m.startswith("silero_vad.")]:
+        monkeypatch.delitem(sys.modules, name)
+    before = torch.get_num_threads()
+    wanted = 3 if before != 3 else 2
+    torch.set_num_threads(wanted)
+    try:
+        detect_speech(_noise(1.0), RATE, method="silero")
+        assert vad._silero_model is not None
+        assert torch.get_num_threads() == wanted
+        detect_speech(_noise(1.0), RATE, method="silero")  # cached model, inference only
+        assert torch.get_num_threads() == wanted
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_model_is_loaded_once():
+    detect_speech(_noise(0.5), RATE)
+    model = vad._silero_model
+    detect_speech(_noise(0.5), RATE)
+    assert vad._silero_model is model
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="method"):
+        detect_speech(_noise(1.0), RATE, method="webrtc")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="1-D"):
+        detect_speech(np.zeros((RATE, 2), dtype=np.float32), RATE)
+
+
+def test_silences():
+    speech = [(1.0, 2.0), (1.5, 3.0), (10.0, 11.0)]
+    assert silences(speech, 12.0) == [(0.0, 1.0), (3.0, 10.0), (11.0, 12.0)]
+    assert silences(speech, 12.0, min_silence_s=6.0) == [(3.0, 10.0)]
+    assert silences([], 5.0) == [(0.0, 5.0)]
+
+
+@needs_real
+@pytest.mark.parametrize("agent_channel", ["agent", "customer"])
+def test_call_speech_spans_labels_channels(real, agent_channel):
+    speech = _cut(real, 0.9, 6.0)
+    quiet = _noise(len(speech) / RATE)
+    talking = {"agent": speech, "customer": quiet}
+    if agent_channel == "customer":
+        talking = {"agent": quiet, "customer": speech}
+    audio = CallAudio("x.wav", "pcm_s16le", RATE, 2, RATE, len(speech) / RATE, "stereo", talking)
+
+    spans = call_speech_spans(audio)
+
+    assert spans and all(isinstance(s, SpeechSpan) for s in spans)
+    assert {s.speaker for s in spans} == {agent_channel}
+    assert list(spans) == sorted(spans, key=lambda s: s.start_s)
+
+
+@needs_real
+def test_call_speech_spans_mono_is_unknown(real):
+    audio = CallAudio("x.wav", "pcm_s16le", RATE, 1, RATE, len(real) / RATE, "mono", {"mixed": real})
+    assert {s.speaker for s in call_speech_spans(audio)} == {"unknown"}
