@@ -14,10 +14,6 @@ speech (0/3 holds found, precision 0.78) while silero still finds 3/3 with recal
 0.98. Holds are what the pipeline measures on these spans, and real lines have music
 and non-stationary noise, so silero is the default; energy stays as a fallback/check.
 
-* "energy": RMS in dB against the channel's own noise floor, with hysteresis (a high
-  threshold to start speech, a lower one to keep it going). No model, fast, and kept
-  as a fallback and a cross-check.
-
 Both fill silences shorter than `min_silence_s` so that the short pauses inside an
 utterance (commas, breaths: 0.2-0.4 s) do not show up as silence; holds (>= 6 s)
 are far longer than any sensible `min_silence_s`.
