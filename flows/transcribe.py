@@ -136,16 +136,26 @@ def _gate(
     return audio, pieces
 
 
-def _to_orig_s(t_s: float, pieces: list[_Piece]) -> float:
-    """Map a time in the concatenated audio back to the recording; gap times snap to a piece."""
-    best = pieces[0]
-    for p in pieces:
-        if t_s >= p.concat_start_s:
-            best = p
-        else:
-            break
-    offset = min(max(t_s - best.concat_start_s, 0.0), best.duration_s)
-    return best.orig_start_s + offset
+def _to_orig_s(t_s: float, pieces: list[_Piece], *, is_start: bool) -> float:
+    """Map a time in the concatenated audio back to the recording.
+
+    A time inside a filler gap belongs to no speech: a word starting there snaps forward
+    to the next piece, a word ending there snaps back to the previous one, so that a
+    word never stretches across a cut-out silence (a hold would otherwise be swallowed
+    into one utterance).
+    """
+    for i, p in enumerate(pieces):
+        end_s = p.concat_start_s + p.duration_s
+        if t_s <= end_s:
+            if t_s >= p.concat_start_s:
+                return p.orig_start_s + (t_s - p.concat_start_s)
+            # in the filler before piece i
+            if is_start or i == 0:
+                return p.orig_start_s
+            prev = pieces[i - 1]
+            return prev.orig_start_s + prev.duration_s
+    last = pieces[-1]
+    return last.orig_start_s + last.duration_s
 
 
 def _segment_ok(seg: dict, opts: AsrOptions) -> bool:
@@ -224,8 +234,8 @@ def transcribe_speech(
             text = to_simplified(w["word"]).strip()
             if not text:
                 continue
-            start_s = _to_orig_s(float(w["start"]), pieces)
-            end_s = max(start_s, _to_orig_s(float(w["end"]), pieces))
+            start_s = _to_orig_s(float(w["start"]), pieces, is_start=True)
+            end_s = max(start_s, _to_orig_s(float(w["end"]), pieces, is_start=False))
             words.append(Word(text, round(start_s, 3), round(end_s, 3), round(float(w.get("probability", 1.0)), 4)))
     return _drop_loops(words)
 

@@ -1,0 +1,146 @@
+"""`callqa`: run the QA batch, reprocess from cached transcripts, show a call, check lexicons.
+
+Exit codes: 0 when the batch completed (recordings that failed are error rows in the
+`calls` table, not a failed run); 2 for misuse (bad arguments, no model, broken lexicon).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from flows.transcribe import MODEL_ENV, AsrOptions
+
+EPILOG = f"""
+offline machines: whisper cannot download its models there; pass a checkpoint path with
+--model or set {MODEL_ENV}, e.g. {MODEL_ENV}=../shared/models/whisper-base.pt
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="callqa",
+        description="Transcribe Mandarin customer-service calls and check them against the service standard.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add_common(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--out", required=True, metavar="DIR", help="output folder (Parquet datasets calls/, utterances/, findings/)")
+        sp.add_argument("--lexicon", default="zh-CN", metavar="NAME_OR_PATH", help="rule pack: a name under lexicons/ or a folder path (default: zh-CN)")
+        sp.add_argument("--cache-dir", metavar="DIR", help="transcript cache (default: OUT/cache/transcripts)")
+
+    run = sub.add_parser("run", help="transcribe and analyse recordings (files or folders)",
+                         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    run.add_argument("inputs", nargs="+", metavar="PATH", help="recordings, or folders searched recursively for audio files")
+    add_common(run)
+    run.add_argument("--model", help=f"whisper model name or checkpoint path (default: ${MODEL_ENV})")
+    run.add_argument("--agent-channel", choices=["left", "right"], default="left", help="stereo channel of the agent (default: left)")
+    run.add_argument("--vad", choices=["silero", "energy"], default="silero", help="speech detection method (default: silero)")
+    run.add_argument("--beam-size", type=int, default=AsrOptions.beam_size, help="whisper beam size; 0 for greedy decoding (default: %(default)s)")
+    run.add_argument("--force", action="store_true", help="process recordings again even if their results are current")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    rep = sub.add_parser("reprocess", help="re-run the analyzers on cached transcripts (no ASR), e.g. after a lexicon change")
+    add_common(rep)
+    rep.add_argument("--call", action="append", metavar="CALL_ID", help="only this call (repeatable; default: all)")
+    rep.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    show = sub.add_parser("show", help="print one call's transcript with its findings inline")
+    show.add_argument("call_id", metavar="CALL_ID")
+    show.add_argument("--out", required=True, metavar="DIR", help="output folder of a run")
+
+    lex = sub.add_parser("lexicon", help="rule pack tools")
+    lex_sub = lex.add_subparsers(dest="lexicon_command", required=True, metavar="ACTION")
+    check = lex_sub.add_parser("check", help="validate a rule pack and print a summary")
+    check.add_argument("path", metavar="NAME_OR_PATH")
+    return p
+
+
+def _load_pack(name_or_path: str):
+    from lexicons import PackError, load_pack
+
+    try:
+        return load_pack(name_or_path)
+    except (PackError, FileNotFoundError) as exc:
+        print(f"callqa: lexicon error: {exc}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _progress(items, quiet: bool, desc: str):
+    from tqdm import tqdm
+
+    return tqdm(items, desc=desc, unit="call", disable=quiet or None, file=sys.stderr)
+
+
+def cmd_run(args) -> int:
+    from flows.batch import run_batch
+    from flows.pipeline import PipelineConfig
+    from flows.transcribe import ModelNotConfigured, resolve_model_ref
+
+    pack = _load_pack(args.lexicon)  # fail fast, before any audio is touched
+    try:
+        resolve_model_ref(args.model)
+    except ModelNotConfigured as exc:
+        print(f"callqa: {exc}", file=sys.stderr)
+        return 2
+    for item in args.inputs:
+        if not Path(item).exists():
+            print(f"callqa: no such file or folder: {item}", file=sys.stderr)
+            return 2
+    cfg = PipelineConfig(
+        out_dir=args.out, model=args.model, lexicon=args.lexicon, agent_channel=args.agent_channel,
+        vad_method=args.vad, asr=AsrOptions(beam_size=args.beam_size or None), cache_dir=args.cache_dir,
+    )
+    summary = run_batch(args.inputs, cfg, pack, force=args.force,
+                        progress=lambda xs: _progress(xs, args.quiet, "callqa run"))
+    print(summary.line())
+    return 0
+
+
+def cmd_reprocess(args) -> int:
+    from flows.batch import reprocess_batch
+    from flows.pipeline import PipelineConfig
+
+    pack = _load_pack(args.lexicon)
+    cfg = PipelineConfig(out_dir=args.out, lexicon=args.lexicon, cache_dir=args.cache_dir)
+    summary = reprocess_batch(cfg, pack, call_ids=args.call,
+                              progress=lambda xs: _progress(xs, args.quiet, "callqa reprocess"))
+    print(summary.line())
+    return 0
+
+
+def cmd_show(args) -> int:
+    from flows.review import render_call
+
+    text = render_call(args.out, args.call_id)
+    if text is None:
+        print(f"callqa: no call {args.call_id!r} in {args.out}", file=sys.stderr)
+        return 2
+    print(text)
+    return 0
+
+
+def cmd_lexicon_check(args) -> int:
+    pack = _load_pack(args.path)
+    print(f"ok: {pack.name} version {pack.version} ({pack.content_hash[:12]}), "
+          f"{len(pack.banned)} banned entries, {len(pack.greeting.groups)} greeting groups, "
+          f"{len(pack.closing.groups)} closing groups")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "run":
+        return cmd_run(args)
+    if args.command == "reprocess":
+        return cmd_reprocess(args)
+    if args.command == "show":
+        return cmd_show(args)
+    return cmd_lexicon_check(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

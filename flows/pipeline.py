@@ -1,0 +1,261 @@
+"""Plain functions that turn one recording into a CallResult (no Prefect here).
+
+audio -> speech spans -> transcript (cached) -> analysis -> CallResult -> Parquet.
+The Prefect flows and the CLI both call `process_recording`; any exception inside it
+becomes an error row for that recording, so one broken file never stops a batch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from analyzers.analyze import Analysis, analyze
+from analyzers.cer import to_simplified
+from analyzers.model import AGENT, CUSTOMER, CallResult, SpeechSpan, Transcript, Word
+from analyzers.speakers import assign_words, greeter_is_customer, swap_roles
+from flows.cache import TranscriptCache, file_sha256, transcript_key
+from flows.store import ResultStore
+from flows.transcribe import (
+    AsrOptions,
+    join_words,
+    load_model,
+    model_version,
+    resolve_model_ref,
+    transcribe_speech,
+    words_to_utterances,
+)
+
+#: What a folder scan picks up; a file named explicitly is always tried.
+AUDIO_EXTENSIONS = frozenset(
+    {".wav", ".mp3", ".m4a", ".aac", ".flac", ".ogg", ".opus", ".wma", ".amr", ".webm", ".au"}
+)
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """Settings of one batch; those that change transcripts go into the cache key."""
+
+    out_dir: str
+    model: str | None = None
+    lexicon: str = "zh-CN"
+    agent_channel: str = "left"
+    vad_method: str = "silero"
+    asr: AsrOptions = field(default_factory=AsrOptions)
+    cache_dir: str | None = None
+
+    @property
+    def transcript_dir(self) -> str:
+        return self.cache_dir or os.path.join(self.out_dir, "cache", "transcripts")
+
+    def transcript_settings(self, model_ref: str) -> dict:
+        return {
+            "model": model_version(model_ref),
+            "asr": self.asr.key(),
+            "vad": self.vad_method,
+            "agent_channel": self.agent_channel,
+        }
+
+
+@dataclass(frozen=True)
+class Recording:
+    path: str
+    call_id: str
+
+
+def find_recordings(inputs: Iterable[str | os.PathLike[str]]) -> list[Recording]:
+    """Recordings under the given files and folders, with unique call ids.
+
+    call_id is the file's stem; where two files share a stem, their path relative to
+    the folder they were found in (without extension) tells them apart.
+    """
+    found: list[tuple[Path, Path]] = []
+    for item in inputs:
+        p = Path(item)
+        if p.is_dir():
+            found += [
+                (f, p)
+                for f in sorted(p.rglob("*"))
+                if f.is_file() and f.suffix.lower() in AUDIO_EXTENSIONS and not f.name.startswith(".")
+            ]
+        else:
+            found.append((p, p.parent))  # a missing file still gets an error row
+    stems: dict[str, int] = {}
+    for f, _ in found:
+        stems[f.stem] = stems.get(f.stem, 0) + 1
+    recordings, seen = [], set()
+    for f, base in found:
+        call_id = f.stem if stems[f.stem] == 1 else f.relative_to(base).with_suffix("").as_posix()
+        if str(f) in seen:
+            continue
+        seen.add(str(f))
+        recordings.append(Recording(str(f), call_id))
+    return recordings
+
+
+def _byo_words(path: Path, channel: str, layout: str) -> list[Word] | None:
+    """Words from a whisper-format JSON supplied next to the recording, if any.
+
+    Looked up as `<stem>.<channel>.json` (channel: agent, customer, mixed) and, for mono
+    calls, `<stem>.json`; only files with whisper's `segments` count (the sample calls'
+    `<stem>.truth.json` ground truth never does).
+    """
+    names = [f"{path.stem}.{channel}.json"] + ([f"{path.stem}.json"] if layout == "mono" else [])
+    for name in names:
+        candidate = path.with_name(name)
+        if not candidate.is_file():
+            continue
+        with open(candidate, encoding="utf-8") as f:
+            data = json.load(f)
+        if not isinstance(data, dict) or "segments" not in data:
+            continue
+        words = []
+        for seg in data["segments"]:
+            seg_words = seg.get("words") or [
+                {"word": seg["text"], "start": seg["start"], "end": seg["end"]}
+            ]
+            for w in seg_words:
+                text = to_simplified(str(w["word"])).strip()
+                if text:
+                    words.append(Word(text, float(w["start"]), float(w["end"]), float(w.get("probability", 1.0))))
+        return words
+    return None
+
+
+def transcribe_call(path: str, call_id: str, cfg: PipelineConfig, model_ref: str) -> Transcript:
+    """Decode, detect speech, transcribe per speaker (diarizing mono calls)."""
+    from flows.audio import load_call
+    from flows.vad import call_speech_spans
+
+    audio = load_call(path, agent_channel=cfg.agent_channel)
+    spans = call_speech_spans(audio, method=cfg.vad_method)
+    model = fp16 = None
+
+    def words_of(channel: str, channel_spans: Sequence[SpeechSpan]) -> list[Word]:
+        nonlocal model, fp16
+        byo = _byo_words(Path(path), channel, audio.layout)
+        if byo is not None:
+            return byo
+        if model is None:  # loaded only on a cache miss with no transcript supplied
+            model, fp16 = load_model(model_ref)
+        ranges = [(s.start_s, s.end_s) for s in channel_spans]
+        return transcribe_speech(model, audio.channels[channel], ranges, cfg.asr, fp16=fp16)
+
+    gap_s = cfg.asr.utterance_gap_s
+    if audio.layout == "stereo":
+        utterances = []
+        for speaker in (AGENT, CUSTOMER):
+            own = [s for s in spans if s.speaker == speaker]
+            utterances += words_to_utterances(words_of(speaker, own), speaker, gap_s)
+        confidence = 1.0
+    else:
+        from flows.diarize import diarize
+
+        diarization = diarize(audio.channels["mixed"], audio.sample_rate_hz, spans)
+        spans = diarization.spans
+        utterances = assign_words(words_of("mixed", spans), spans, gap_s, join_words)
+        if greeter_is_customer(utterances):
+            utterances = swap_roles(utterances)
+            other = {AGENT: CUSTOMER, CUSTOMER: AGENT}
+            spans = tuple(replace(s, speaker=other.get(s.speaker, s.speaker)) for s in spans)
+        confidence = diarization.confidence
+    return Transcript(
+        call_id=call_id,
+        duration_s=round(audio.duration_s, 3),
+        layout=audio.layout,
+        utterances=tuple(sorted(utterances, key=lambda u: (u.start_s, u.end_s))),
+        speech_spans=tuple(spans),
+        speaker_confidence=round(float(confidence), 3),
+        asr_model=model_version(model_ref),
+    )
+
+
+def call_result(
+    transcript: Transcript, analysis: Analysis, *, source: str, audio_sha256: str, key: str
+) -> CallResult:
+    return CallResult(
+        call_id=transcript.call_id,
+        source=source,
+        status="ok",
+        duration_s=transcript.duration_s,
+        layout=transcript.layout,
+        agent_chars_per_min=analysis.agent_chars_per_min,
+        customer_chars_per_min=analysis.customer_chars_per_min,
+        agent_talk_s=analysis.agent_talk_s,
+        customer_talk_s=analysis.customer_talk_s,
+        hold_count=analysis.hold_count,
+        banned_count=analysis.banned_count,
+        overtalk_count=analysis.overtalk_count,
+        greeting_ok=analysis.greeting_ok,
+        closing_ok=analysis.closing_ok,
+        score=analysis.score,
+        grade=analysis.grade,
+        flagged=analysis.flagged,
+        speaker_confidence=transcript.speaker_confidence,
+        model_version=transcript.asr_model,
+        lexicon_version=analysis.lexicon_version,
+        processed_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        audio_sha256=audio_sha256,
+        transcript_key=key,
+        utterances=transcript.utterances,
+        findings=analysis.findings,
+    )
+
+
+def error_result(rec: Recording, exc: BaseException, **known) -> CallResult:
+    reason = getattr(exc, "reason", None) or str(exc) or type(exc).__name__
+    return CallResult(
+        call_id=rec.call_id,
+        source=rec.path,
+        status="error",
+        error=f"{type(exc).__name__}: {reason}",
+        processed_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        **known,
+    )
+
+
+def process_recording(
+    rec: Recording, cfg: PipelineConfig, pack, *, store: ResultStore | None = None
+) -> CallResult:
+    """Transcribe (or take from cache), analyse and write one recording; never raises
+    for a bad recording: the error becomes the call's row."""
+    store = store or ResultStore(cfg.out_dir)
+    sha = ""
+    try:
+        sha = file_sha256(rec.path)
+        model_ref = resolve_model_ref(cfg.model)
+        cache = TranscriptCache(cfg.transcript_dir)
+        key = transcript_key(sha, cfg.transcript_settings(model_ref))
+        transcript = cache.get(key)
+        if transcript is None:
+            transcript = transcribe_call(rec.path, rec.call_id, cfg, model_ref)
+            cache.put(key, transcript)
+        elif transcript.call_id != rec.call_id:  # same audio under another name
+            transcript = replace(transcript, call_id=rec.call_id)
+        result = call_result(transcript, analyze(transcript, pack), source=rec.path, audio_sha256=sha, key=key)
+    except Exception as exc:  # noqa: BLE001 - one bad recording must not stop the batch
+        result = error_result(rec, exc, audio_sha256=sha)
+    store.write(result)
+    return result
+
+
+def reprocess_call(row: dict, cfg: PipelineConfig, pack, *, store: ResultStore) -> CallResult:
+    """Re-run only the analyzers on a call's cached transcript (no audio, no ASR)."""
+    rec = Recording(row["source"], row["call_id"])
+    try:
+        transcript = TranscriptCache(cfg.transcript_dir).get(row["transcript_key"])
+        if transcript is None:
+            raise FileNotFoundError(f"no cached transcript {row['transcript_key']} (run `callqa run` again)")
+        transcript = replace(transcript, call_id=row["call_id"])
+        result = call_result(
+            transcript, analyze(transcript, pack), source=row["source"],
+            audio_sha256=row["audio_sha256"], key=row["transcript_key"],
+        )
+    except Exception as exc:  # noqa: BLE001
+        result = error_result(rec, exc, audio_sha256=row.get("audio_sha256", ""))
+    store.write(result)
+    return result
