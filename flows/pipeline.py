@@ -218,11 +218,29 @@ def error_result(rec: Recording, exc: BaseException, **known) -> CallResult:
     )
 
 
+#: Failures that may pass on a second try (a busy network share, a timeout), as opposed
+#: to a bad recording, which fails the same way every time.
+TRANSIENT_ERRORS = (TimeoutError, ConnectionError, BlockingIOError, InterruptedError)
+
+
+def is_transient(exc: BaseException) -> bool:
+    return isinstance(exc, TRANSIENT_ERRORS)
+
+
 def process_recording(
-    rec: Recording, cfg: PipelineConfig, pack, *, store: ResultStore | None = None
+    rec: Recording,
+    cfg: PipelineConfig,
+    pack,
+    *,
+    store: ResultStore | None = None,
+    reraise_transient: bool = False,
 ) -> CallResult:
-    """Transcribe (or take from cache), analyse and write one recording; never raises
-    for a bad recording: the error becomes the call's row."""
+    """Transcribe (or take from cache), analyse and write one recording.
+
+    A bad recording never raises: the error becomes the call's row. With
+    `reraise_transient`, transient failures are raised instead so that the caller (a
+    Prefect task with retries) can try again.
+    """
     store = store or ResultStore(cfg.out_dir)
     sha = ""
     try:
@@ -238,6 +256,8 @@ def process_recording(
             transcript = replace(transcript, call_id=rec.call_id)
         result = call_result(transcript, analyze(transcript, pack), source=rec.path, audio_sha256=sha, key=key)
     except Exception as exc:  # noqa: BLE001 - one bad recording must not stop the batch
+        if reraise_transient and is_transient(exc):
+            raise
         result = error_result(rec, exc, audio_sha256=sha)
     store.write(result)
     return result

@@ -1,0 +1,81 @@
+"""Session-wide test setup.
+
+Prefect gets a throw-away home and no analytics before anything imports it; the whisper
+model comes from $CALLQA_WHISPER_MODEL (CI: ../shared/models/whisper-base.pt). Tests that
+need it fail under CI when it is missing, and are skipped with a reason elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+_PREFECT_HOME = tempfile.mkdtemp(prefix="callqa-prefect-")
+os.environ.setdefault("PREFECT_HOME", _PREFECT_HOME)
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "sample_audio"
+SHARED = ROOT.parent / "shared"
+_DEFAULT_MODEL = SHARED / "models" / "whisper-base.pt"
+
+
+def truth_files() -> list[Path]:
+    return sorted(SAMPLES.glob("*.json"))
+
+
+def load_truth(path: Path):
+    from analyzers.model import CallTruth, from_dict
+
+    with open(path, encoding="utf-8") as f:
+        return from_dict(CallTruth, json.load(f))
+
+
+@pytest.fixture(scope="session")
+def truths():
+    return {t.call_id: t for t in map(load_truth, truth_files())}
+
+
+@pytest.fixture(scope="session")
+def model_path() -> str:
+    path = os.environ.get("CALLQA_WHISPER_MODEL") or (str(_DEFAULT_MODEL) if _DEFAULT_MODEL.exists() else "")
+    if not path or not Path(path).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"whisper model not found (CALLQA_WHISPER_MODEL={path!r})")
+        pytest.skip("no whisper model: set CALLQA_WHISPER_MODEL")
+    os.environ["CALLQA_WHISPER_MODEL"] = path
+    return path
+
+
+#: Files in the batch that must each become an error row while the rest succeed.
+BAD_INPUTS = {
+    "broken_truncated": ("wav", lambda src: src.read_bytes()[:60]),
+    "empty_file": ("mp3", lambda src: b""),
+    "not_audio": ("wav", lambda src: "这不是音频文件 / not audio\n".encode() * 20),
+}
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory, model_path):
+    """The CLI's `run` over a copy of sample_audio/ plus three bad files, once per session.
+
+    Every end-to-end test reads this run's output and transcript cache, so real whisper
+    runs once over the sample calls.
+    """
+    from flows.cli import main
+
+    base = tmp_path_factory.mktemp("sample_run")
+    inputs = base / "in"
+    shutil.copytree(SAMPLES, inputs)
+    some_wav = next(SAMPLES.glob("*.wav"))
+    for stem, (ext, make) in BAD_INPUTS.items():
+        (inputs / f"{stem}.{ext}").write_bytes(make(some_wav))
+    out = base / "out"
+    assert main(["run", str(inputs), "--out", str(out), "--quiet"]) == 0
+    return {"inputs": inputs, "out": out}
