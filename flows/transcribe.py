@@ -138,26 +138,22 @@ def _gate(
     return audio, pieces
 
 
-def _to_orig_s(t_s: float, pieces: list[_Piece], *, is_start: bool) -> float:
-    """Map a time in the concatenated audio back to the recording.
+def _to_orig_span(start_s: float, end_s: float, pieces: list[_Piece]) -> tuple[float, float]:
+    """Map a word's (start, end) in the concatenated audio back to the recording.
 
-    A time inside a filler gap belongs to no speech: a word starting there snaps forward
-    to the next piece, a word ending there snaps back to the previous one, so that a
-    word never stretches across a cut-out silence (a hold would otherwise be swallowed
-    into one utterance).
+    The word belongs to the one piece that holds most of it and is clamped into it: a
+    word never stretches across a cut-out silence, which would otherwise swallow a hold
+    or a whole turn of the other party into one utterance.
     """
-    for i, p in enumerate(pieces):
-        end_s = p.concat_start_s + p.duration_s
-        if t_s <= end_s:
-            if t_s >= p.concat_start_s:
-                return p.orig_start_s + (t_s - p.concat_start_s)
-            # in the filler before piece i
-            if is_start or i == 0:
-                return p.orig_start_s
-            prev = pieces[i - 1]
-            return prev.orig_start_s + prev.duration_s
-    last = pieces[-1]
-    return last.orig_start_s + last.duration_s
+    def overlap(p: _Piece) -> float:
+        return min(end_s, p.concat_start_s + p.duration_s) - max(start_s, p.concat_start_s)
+
+    mid_s = (start_s + end_s) / 2
+    piece = max(pieces, key=lambda p: (overlap(p), -abs(mid_s - p.concat_start_s)))
+    lo, hi = piece.concat_start_s, piece.concat_start_s + piece.duration_s
+    s = min(max(start_s, lo), hi) - lo + piece.orig_start_s
+    e = min(max(end_s, lo), hi) - lo + piece.orig_start_s
+    return s, max(s, e)
 
 
 def _segment_ok(seg: dict, opts: AsrOptions) -> bool:
@@ -236,8 +232,7 @@ def transcribe_speech(
             text = to_simplified(w["word"]).strip()
             if not text:
                 continue
-            start_s = _to_orig_s(float(w["start"]), pieces, is_start=True)
-            end_s = max(start_s, _to_orig_s(float(w["end"]), pieces, is_start=False))
+            start_s, end_s = _to_orig_span(float(w["start"]), float(w["end"]), pieces)
             words.append(Word(text, round(start_s, 3), round(end_s, 3), round(float(w.get("probability", 1.0)), 4)))
     return _drop_loops(words)
 

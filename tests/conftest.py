@@ -77,5 +77,8 @@ def sample_run(tmp_path_factory, model_path):
     for stem, (ext, make) in BAD_INPUTS.items():
         (inputs / f"{stem}.{ext}").write_bytes(make(some_wav))
     out = base / "out"
-    assert main(["run", str(inputs), "--out", str(out), "--quiet"]) == 0
-    return {"inputs": inputs, "out": out}
+    # CALLQA_TEST_CACHE keeps transcripts between local sessions (keyed by audio content,
+    # model and options, so a changed sample or option is transcribed again); CI never sets it.
+    cache = Path(os.environ.get("CALLQA_TEST_CACHE") or out / "cache" / "transcripts")
+    assert main(["run", str(inputs), "--out", str(out), "--cache-dir", str(cache), "--quiet"]) == 0
+    return {"inputs": inputs, "out": out, "cache": cache}
