@@ -21,6 +21,7 @@ from analyzers.speakers import assign_words, greeter_is_customer, swap_roles
 from flows.cache import TranscriptCache, file_sha256, transcript_key
 from flows.store import ResultStore
 from flows.transcribe import (
+    TRANSCRIBER_VERSION,
     AsrOptions,
     join_words,
     load_model,
@@ -55,6 +56,7 @@ class PipelineConfig:
     def transcript_settings(self, model_ref: str) -> dict:
         return {
             "model": model_version(model_ref),
+            "transcriber": TRANSCRIBER_VERSION,
             "asr": self.asr.key(),
             "vad": self.vad_method,
             "agent_channel": self.agent_channel,

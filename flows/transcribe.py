@@ -31,6 +31,10 @@ DEFAULT_PROMPT: str | None = None
 
 MODEL_ENV = "CALLQA_WHISPER_MODEL"
 
+#: Bumped whenever this module's output changes for the same audio and options, so
+#: that cached transcripts made by older code are not reused.
+TRANSCRIBER_VERSION = 2
+
 #: Text whisper produces from silence or noise (its training data's subtitles credits).
 HALLUCINATION_PATTERNS = re.compile(
     r"字幕|Amara|社群提供|点赞|订阅|转发|打赏|谢谢观看|感谢观看|请不吝|明镜|栏目|"

@@ -256,7 +256,7 @@ def C(text, gap=0.7, overlap=None):
 
 GREETING = "您好，很高兴为您服务，我是客服小李，请问有什么可以帮到您？"
 ANYTHING_ELSE = "请问还有什么可以帮您的吗？"
-SATISFACTION = "您对我这次的服务还满意吗？"
+SATISFACTION = "请问您对我的服务满意吗？"
 GOODBYE = "感谢您的来电，祝您生活愉快，再见！"
 
 
@@ -270,10 +270,10 @@ def closing(gap=0.7):
     ]
 
 
-def F(category, severity, start, end, text="", detail="", speaker=AGENT):
+def F(category, severity, start, end, text="", detail="", speaker=AGENT, rule_id=""):
     return Finding(
         category=category,
-        rule_id="",
+        rule_id=rule_id,
         severity=severity,
         speaker=speaker,
         start_s=round(start, 4),
@@ -361,22 +361,22 @@ CALL02 = Call(
 # call03 -----------------------------------------------------------------------
 
 BANNED_03 = [
-    # (fragment identifying the agent utterance, banned phrase, severity)
-    ("喂，您说的是哪个订单", "喂", "minor"),
-    ("这个我不知道", "不知道", "major"),
-    ("这个我不知道", "好像是", "minor"),
-    ("是您使用不当", "是您使用不当", "major"),
-    ("是您使用不当", "没办法", "major"),
-    ("以后再说", "以后再说", "major"),
+    # (fragment identifying the agent utterance, banned phrase, lexicon rule id, severity)
+    ("喂，您说的是哪个订单", "喂", "wei", "minor"),
+    ("原因我不知道", "不知道", "dont_know", "major"),
+    ("原因我不知道", "好像是", "vague", "minor"),
+    ("是您使用不当", "是您使用不当", "blame_shifting", "critical"),
+    ("是您使用不当", "没办法", "cannot_help", "major"),
+    ("以后再说", "以后再说", "later", "major"),
 ]
 
 
 def findings_03(t):
     out = []
-    for frag, phrase, sev in BANNED_03:
+    for frag, phrase, rule_id, sev in BANNED_03:
         u = find_utt(t, AGENT, frag)
         assert phrase in u.text
-        out.append(F("banned_phrase", sev, u.start_s, u.end_s, text=phrase))
+        out.append(F("banned_phrase", sev, u.start_s, u.end_s, text=phrase, rule_id=rule_id))
     return out
 
 
@@ -392,9 +392,9 @@ CALL03 = Call(
         C("我家的洗衣机坏了，我也不知道怎么回事，真烦人。"),
         A("喂，您说的是哪个订单？麻烦您告诉我订单号。"),
         C("什么？订单号是771208。"),
-        A("这个我不知道，看记录好像是电机坏了。"),
+        A("具体原因我不知道，好像是电机坏了。"),
         C("我一直按照说明书用的。"),
-        A("这个是您使用不当，我们没办法免费维修。"),
+        A("都是您使用不当，我们没办法免费维修。"),
         C("那换一台新的可以吗？"),
         A("换机的事情以后再说吧。"),
         C("好吧，我再考虑一下。"),
@@ -488,19 +488,25 @@ CALL06 = Call(
     "mp3",
     "stereo",
     [
-        A(GREETING, gap=0),
-        C("你好，我想查一下这个月的话费。"),
-        A("好的，您这个月的话费，一共是八十六元。"),
-        C("怎么比上个月多了二十元？"),
-        A("这个月，您的流量超出了套餐，多了二十元。"),
-        C("那就帮我换个大流量套餐吧。"),
-        A("好的，已经帮您换好了，下个月开始生效。"),
-        *closing(),
+        # Slow speakers pause more: short clauses, each followed by a 0.38 s pause
+        # (a FastSpeech2 duration ratio much above 2.2 gets hard to understand).
+        A("您好，很高兴为您服务，我是客服小李，请问，有什么可以帮到您？", gap=0),
+        C("你好，我想查一下，这个月的话费。"),
+        A("好的，您这个月的话费，一共是，八十六元。"),
+        C("怎么比上个月，多了二十元？"),
+        A("这个月，您的流量，超出了套餐，多了二十元。"),
+        C("那就帮我，换个大流量套餐吧。"),
+        A("好的，已经帮您，换好了，下个月，开始生效。"),
+        A("请问，还有什么可以帮您的吗？"),
+        C("没有了，谢谢。"),
+        A("请问您对我的服务，满意吗？"),
+        C("非常满意。"),
+        A("感谢您的来电，祝您生活愉快，再见！"),
     ],
     agent_rate=110.0,
     customer_rate=125.0,
-    agent_pause_scale=1.7,
-    customer_pause_scale=1.3,
+    agent_pause_scale=2.0,
+    customer_pause_scale=2.0,
     findings=findings_06,
 )
 
