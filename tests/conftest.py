@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -80,5 +81,6 @@ def sample_run(tmp_path_factory, model_path):
     # CALLQA_TEST_CACHE keeps transcripts between local sessions (keyed by audio content,
     # model and options, so a changed sample or option is transcribed again); CI never sets it.
     cache = Path(os.environ.get("CALLQA_TEST_CACHE") or out / "cache" / "transcripts")
+    t0 = time.perf_counter()
     assert main(["run", str(inputs), "--out", str(out), "--cache-dir", str(cache), "--quiet"]) == 0
-    return {"inputs": inputs, "out": out, "cache": cache}
+    return {"inputs": inputs, "out": out, "cache": cache, "run_s": time.perf_counter() - t0}
