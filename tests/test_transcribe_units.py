@@ -1,0 +1,88 @@
+"""Transcription helpers without a model: gating, time mapping, guards, BYO transcripts."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from analyzers.model import Word
+from flows.pipeline import PipelineConfig, transcribe_call
+from flows.transcribe import (
+    SAMPLE_RATE_HZ,
+    AsrOptions,
+    ModelNotConfigured,
+    _drop_loops,
+    _gate,
+    _segment_ok,
+    _to_orig_span,
+    join_words,
+    resolve_model_ref,
+    words_to_utterances,
+)
+from conftest import SAMPLES
+
+
+def test_gate_cuts_long_silences_and_maps_times_back():
+    samples = np.zeros(SAMPLE_RATE_HZ * 30, dtype=np.float32)
+    opts = AsrOptions(span_pad_s=0.0, max_gap_s=1.0, gap_fill_s=0.5)
+    audio, pieces = _gate(samples, [(1.0, 3.0), (3.5, 4.0), (20.0, 22.0)], opts)
+    # the 0.5 s gap stays, the 16 s hold becomes 0.5 s
+    assert len(pieces) == 2
+    assert len(audio) / SAMPLE_RATE_HZ == pytest.approx(3.0 + 0.5 + 2.0)
+    assert _to_orig_span(0.5, 1.0, pieces) == pytest.approx((1.5, 2.0))
+    assert _to_orig_span(3.6, 4.0, pieces) == pytest.approx((20.1, 20.5))
+    # a word straddling the cut belongs to the piece holding most of it, clamped into it
+    start_s, end_s = _to_orig_span(2.9, 3.7, pieces)
+    assert (start_s, end_s) == pytest.approx((20.0, 20.2))
+
+
+def test_utterances_never_span_a_hold():
+    words = [Word("请", 10.0, 10.3), Word("稍等", 10.3, 10.8), Word("久等", 19.0, 19.4), Word("了", 19.4, 19.6)]
+    utts = words_to_utterances(words, "agent", gap_s=0.8)
+    assert [(u.start_s, u.end_s, u.text) for u in utts] == [(10.0, 10.8, "请稍等"), (19.0, 19.6, "久等了")]
+
+
+def test_hallucinated_and_looping_text_is_dropped():
+    opts = AsrOptions()
+    assert not _segment_ok({"text": "字幕由Amara.org社群提供", "compression_ratio": 1.0}, opts)
+    assert not _segment_ok({"text": "請不吝點贊訂閱轉發打賞", "compression_ratio": 1.0}, opts)
+    assert not _segment_ok({"text": "好的好的好的好的好的", "compression_ratio": 3.1}, opts)
+    assert not _segment_ok({"text": "嗯", "no_speech_prob": 0.9, "avg_logprob": -1.5}, opts)
+    assert _segment_ok({"text": "您好，很高兴为您服务", "compression_ratio": 1.1, "no_speech_prob": 0.1}, opts)
+    looped = [Word(t, i, i + 0.5) for i, t in enumerate("谢谢 您 谢谢 您 谢谢 您 谢谢 您 再见".split())]
+    assert join_words(_drop_loops(looped)) == "谢谢您谢谢您再见"
+
+
+def test_join_words_spaces_only_between_latin_words():
+    words = [Word("您好", 0, 1), Word("OK", 1, 2), Word("app", 2, 3), Word("下载", 3, 4)]
+    assert join_words(words) == "您好OK app下载"
+
+
+def test_model_must_be_configured(monkeypatch, tmp_path):
+    monkeypatch.delenv("CALLQA_WHISPER_MODEL", raising=False)
+    with pytest.raises(ModelNotConfigured, match="CALLQA_WHISPER_MODEL"):
+        resolve_model_ref(None)
+    with pytest.raises(ModelNotConfigured, match="not found"):
+        resolve_model_ref(str(tmp_path / "missing.pt"))
+    assert resolve_model_ref("base") == "base"
+
+
+def test_a_supplied_whisper_transcript_is_used_instead_of_asr(tmp_path):
+    src = SAMPLES / "call02_no_greeting_closing.wav"
+    truth = json.loads((SAMPLES / "call02_no_greeting_closing.json").read_text(encoding="utf-8"))
+    audio = tmp_path / "byo.wav"
+    shutil.copy(src, audio)
+    segments = [{"start": u["start_s"], "end": u["end_s"], "text": u["text"]} for u in truth["utterances"]]
+    segments[0]["text"] = "訂單號是多少"  # traditional input comes out simplified
+    (tmp_path / "byo.json").write_text(json.dumps({"text": "", "segments": segments}, ensure_ascii=False), encoding="utf-8")
+    cfg = PipelineConfig(out_dir=str(tmp_path / "out"))
+    # a model path that does not exist: loading it would fail, so ASR must not run
+    transcript = transcribe_call(str(audio), "byo", cfg, "never-loaded.pt")
+    assert transcript.layout == "mono"
+    texts = [u.text for u in transcript.utterances]
+    assert texts[0].startswith("订单号是多少")
+    assert len(transcript.utterances) >= len(truth["utterances"]) - 1
+    assert {u.speaker for u in transcript.utterances} == {"agent", "customer"}
