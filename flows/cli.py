@@ -52,6 +52,12 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("call_id", metavar="CALL_ID")
     show.add_argument("--out", required=True, metavar="DIR", help="output folder of a run")
 
+    report = sub.add_parser("report", help="write an HTML review report (overview + a page per call) for QA staff")
+    report.add_argument("out", metavar="OUTPUT_FOLDER", help="output folder of a run (its --out)")
+    report.add_argument("-o", "--report-dir", metavar="REPORT_DIR", help="where to write the report (default: OUTPUT_FOLDER/report)")
+    report.add_argument("--audio-root", metavar="DIR", help="folder that holds the recordings now (default: each call's source path)")
+    report.add_argument("--embed-audio", action="store_true", help="embed the recordings in the pages as data: URIs (large; plays without the recordings)")
+
     lex = sub.add_parser("lexicon", help="rule pack tools")
     lex_sub = lex.add_subparsers(dest="lexicon_command", required=True, metavar="ACTION")
     check = lex_sub.add_parser("check", help="validate a rule pack and print a summary")
@@ -123,6 +129,23 @@ def cmd_show(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    from flows.report import build_report
+
+    if not (Path(args.out) / "calls").is_dir():
+        print(f"callqa: no run output in {args.out} (expected {Path(args.out) / 'calls'}/)", file=sys.stderr)
+        return 2
+    if args.audio_root and not Path(args.audio_root).is_dir():
+        print(f"callqa: --audio-root is not a folder: {args.audio_root}", file=sys.stderr)
+        return 2
+    result = build_report(args.out, args.report_dir, audio_root=args.audio_root, embed_audio=args.embed_audio)
+    if result.missing_audio:
+        print(f"callqa: {len(result.missing_audio)} recording(s) not found, e.g. {result.missing_audio[0]}"
+              " (their players cannot play; see --audio-root)", file=sys.stderr)
+    print(f"report: {result.index} ({result.pages} call pages)")
+    return 0
+
+
 def cmd_lexicon_check(args) -> int:
     pack = _load_pack(args.path)
     print(f"ok: {pack.name} version {pack.version} ({pack.content_hash[:12]}), "
@@ -139,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_reprocess(args)
     if args.command == "show":
         return cmd_show(args)
+    if args.command == "report":
+        return cmd_report(args)
     return cmd_lexicon_check(args)
 
 
