@@ -30,14 +30,17 @@ from flows.store import DIR_MODE, FILE_MODE, ResultStore, call_file_name
 #: Width of the timeline's SVG coordinate system; the SVG itself scales to the page.
 TIMELINE_WIDTH = 1000.0
 
-#: Timeline lanes, top to bottom: (key, label, y, height) in SVG units.
+#: Timeline lanes, top to bottom: (key, label, height) in SVG units. Findings that overlap
+#: in time are stacked in rows of FINDING_ROW_H within their lane.
 LANES = (
-    ("agent", "坐席 agent", 22.0, 18.0),
-    ("customer", "客户 customer", 46.0, 18.0),
-    ("hold", "静音 hold", 70.0, 18.0),
-    ("finding", "问题 findings", 94.0, 18.0),
+    ("agent", "坐席 agent", 18.0),
+    ("customer", "客户 customer", 18.0),
+    ("hold", "静音 hold", 18.0),
+    ("finding", "问题 findings", 18.0),
 )
-TIMELINE_HEIGHT = 124.0
+TIMELINE_TOP = 22.0
+LANE_GAP = 6.0
+FINDING_ROW_H = 12.0
 
 SPEAKER_LABELS = {"agent": "坐席 agent", "customer": "客户 customer", "unknown": "未知 unknown"}
 
@@ -238,30 +241,58 @@ def timeline(duration_s: float | None, utterances: list[dict], findings: list[di
     ends = [r["end_s"] for r in (*utterances, *findings) if r.get("end_s") is not None]
     duration = float(duration_s) if duration_s else 0.0
     duration = max(duration, max(ends, default=0.0))
-    lanes = {key: (y, h) for key, _, y, h in LANES}
-    bars: list[Bar] = []
+    min_w = 4.0  # a zero-length finding (e.g. "greeting missing" at 0 s) is still something to click
 
-    def add(lane: str, start: float, end: float, css: str, title: str, target: str) -> None:
-        y, h = lanes[lane]
+    def extent(start: float, end: float) -> tuple[float, float]:
         x = time_to_x(start, duration, width)
         w = max(time_to_x(end, duration, width) - x, 0.0)
-        bars.append(Bar(lane, x, w, y, h, start, end, css, title, target))
+        if w < min_w:
+            x, w = max(0.0, min(x - (min_w - w) / 2, width - min_w)), min_w
+        return x, w
+
+    # Findings that overlap on screen go to separate rows (greedy interval packing).
+    row_of: dict[int, int] = {}
+    row_ends: list[float] = []
+    order = sorted((i for i, f in enumerate(findings) if f["category"] != "hold"),
+                   key=lambda i: (findings[i]["start_s"], -findings[i]["end_s"]))
+    for i in order:
+        x, w = extent(findings[i]["start_s"], findings[i]["end_s"])
+        row = next((r for r, end in enumerate(row_ends) if end <= x), len(row_ends))
+        if row == len(row_ends):
+            row_ends.append(0.0)
+        row_ends[row] = x + w + 1.0
+        row_of[i] = row
+    n_rows = max(len(row_ends), 1)
+
+    lanes: dict[str, tuple[float, float]] = {}
+    y = TIMELINE_TOP
+    for key, _, h in LANES:
+        if key == "finding" and n_rows > 1:
+            h = n_rows * FINDING_ROW_H
+        lanes[key] = (y, h)
+        y += h + LANE_GAP
+    height = y + 2.0
+    bars: list[Bar] = []
 
     for i, u in enumerate(utterances):
         lane = u["speaker"] if u["speaker"] in lanes else "agent"
-        add(lane, u["start_s"], u["end_s"], f"speech {u['speaker']}",
-            f"{fmt_time(u['start_s'])}–{fmt_time(u['end_s'])} {SPEAKER_LABELS.get(u['speaker'], u['speaker'])}: {u['text']}",
-            f"u{i}")
+        ly, lh = lanes[lane]
+        x = time_to_x(u["start_s"], duration, width)
+        w = max(time_to_x(u["end_s"], duration, width) - x, 0.0)
+        bars.append(Bar(lane, x, w, ly, lh, u["start_s"], u["end_s"], f"speech {u['speaker']}",
+                        f"{fmt_time(u['start_s'])}–{fmt_time(u['end_s'])} "
+                        f"{SPEAKER_LABELS.get(u['speaker'], u['speaker'])}: {u['text']}", f"u{i}"))
     for i, f in enumerate(findings):
         lane = "hold" if f["category"] == "hold" else "finding"
+        ly, lh = lanes[lane]
+        if lane == "finding" and n_rows > 1:
+            ly, lh = ly + row_of[i] * FINDING_ROW_H + 1.0, FINDING_ROW_H - 2.0
+        x, w = extent(f["start_s"], f["end_s"])
         title = f"{fmt_time(f['start_s'])}–{fmt_time(f['end_s'])} {category_label(f['category'])} ({f['severity']})"
         if f.get("detail"):
             title += f": {f['detail']}"
-        add(lane, f["start_s"], f["end_s"], f"finding sev-{f['severity']} cat-{f['category']}", title, f"f{i}")
-    for bar in bars:  # a zero-length finding is still something to click
-        if bar.lane in ("hold", "finding") and bar.w < 4:
-            bar.x = max(0.0, min(bar.x - (4 - bar.w) / 2, width - 4))
-            bar.w = 4.0
+        bars.append(Bar(lane, x, w, ly, lh, f["start_s"], f["end_s"],
+                        f"finding sev-{f['severity']} cat-{f['category']}", title, f"f{i}"))
     ticks = []
     if duration > 0:
         step = _tick_step(duration)
@@ -269,8 +300,8 @@ def timeline(duration_s: float | None, utterances: list[dict], findings: list[di
         while t <= duration + 1e-9:
             ticks.append({"x": time_to_x(t, duration, width), "label": fmt_time(t).removesuffix(".0")})
             t += step
-    lane_views = [{"key": k, "label": label, "y": y, "h": h} for k, label, y, h in LANES]
-    return Timeline(width, TIMELINE_HEIGHT, duration, lane_views, bars, ticks)
+    lane_views = [{"key": k, "label": label, "y": lanes[k][0], "h": lanes[k][1]} for k, label, _ in LANES]
+    return Timeline(width, height, duration, lane_views, bars, ticks)
 
 
 @dataclass
@@ -330,6 +361,10 @@ class TranscriptRow:
     overlapping: list[int] = field(default_factory=list)  # findings whose span covers it
 
 
+#: Findings about a window or the whole call rather than a moment: no side bar on every line.
+_WHOLE_CALL = {"speech_rate_fast", "speech_rate_slow", "pace_mismatch", "greeting_missing", "closing_missing"}
+
+
 def transcript_rows(utterances: list[dict], findings: list[dict]) -> list[TranscriptRow]:
     """Utterances in time order, each finding's quoted text marked in the utterance it is in.
 
@@ -347,7 +382,7 @@ def transcript_rows(utterances: list[dict], findings: list[dict]) -> list[Transc
         segs = highlight(u["text"], marks)
         placed.update(s.finding for s in segs if s.finding is not None)
         covering = [j for j, f in enumerate(findings)
-                    if f["category"] not in ("speech_rate_fast", "speech_rate_slow", "pace_mismatch")
+                    if f["category"] not in _WHOLE_CALL
                     and f["end_s"] > f["start_s"]
                     and _overlaps(u["start_s"], u["end_s"], f["start_s"], f["end_s"], slack=0.0)]
         rows.append(TranscriptRow(f"u{i}", u["speaker"], SPEAKER_LABELS.get(u["speaker"], u["speaker"]),
@@ -403,6 +438,7 @@ def call_summary(call: dict, findings: list[dict]) -> dict:
         "duration_text": fmt_time(call.get("duration_s")),
         "processed_at": processed,
         "date": processed[:10],
+        "processed_short": processed[:16].replace("T", " "),
         "source_name": Path(call.get("source") or "").name,
         "finding_count": len(findings),
         "categories": sorted(cats),
