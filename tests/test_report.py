@@ -7,6 +7,7 @@ install`); without /usr/bin/chromium it fails under CI and is skipped elsewhere.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -17,6 +18,7 @@ from analyzers.model import CallResult, Finding, Utterance
 from flows import report as rp
 from flows.cli import main
 from flows.store import ResultStore
+from lexicons import PACKS_DIR
 
 pytestmark = pytest.mark.e2e  # the module builds the report of the shared `sample_run`
 
@@ -182,7 +184,7 @@ def test_report_command_on_a_hand_made_output_folder(tmp_path, capsys):
 # ------------------------------------------------------------------ real run, real browser
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def chromium() -> str:
     if not Path(CHROMIUM).exists():
         msg = f"{CHROMIUM} not found: apt-get install chromium fonts-noto-cjk"
@@ -198,11 +200,24 @@ def chromium() -> str:
     return CHROMIUM
 
 
-def test_report_of_a_real_run_in_chromium(sample_run, chromium):
+def test_report_of_a_real_run_in_chromium(chromium, sample_run, tmp_path):
+    # chromium first: without a browser the test skips before the shared run starts
     from playwright.sync_api import expect, sync_playwright
 
     t0 = time.perf_counter()
-    out = sample_run["out"]
+    # The shared run's output stays untouched: a copy, re-analysed from the cached transcripts
+    # with a pack whose QA lead also flags every call with a banned phrase or a hold without
+    # notice, so that there are flagged calls whatever the sample calls score.
+    out = tmp_path / "out"
+    shutil.copytree(sample_run["out"], out, ignore=shutil.ignore_patterns("cache", "report"))
+    pack = tmp_path / "flag-more"
+    shutil.copytree(PACKS_DIR / "zh-CN", pack)
+    rules = (pack / "rules.yaml").read_text(encoding="utf-8")
+    strict = re.sub(r"(\n    categories: )\[\]", r"\1[banned_phrase, hold_notice_missing]", rules, count=1)
+    assert strict != rules
+    (pack / "rules.yaml").write_text(strict, encoding="utf-8")
+    assert main(["reprocess", "--out", str(out), "--cache-dir", str(sample_run["cache"]),
+                 "--lexicon", str(pack), "--quiet"]) == 0
     report_dir = out / "report"
     assert main(["report", str(out)]) == 0
     tables = rp.load_tables(out)
