@@ -92,6 +92,13 @@ def phrase_pinyin(phrase: str) -> tuple[str, ...]:
     return tuple(readings)
 
 
+#: Syllables that whisper writes for each other often enough to count as the same
+#: sound: it prints the everyday 你 (ni) for the polite 您 (nin) all the time. Kept
+#: this small on purpose: IME-style fuzzy pinyin (in/ing, an/ang...) would make
+#: 不信 sound like 不行.
+ASR_CONFUSABLE = {"nin": frozenset({"nin", "ni"})}
+
+
 def sounds_alike(heard: str, phrase: str) -> bool:
     """Same length, and each heard char can be read as the phrase's char is read."""
     if len(heard) != len(phrase):
@@ -99,7 +106,8 @@ def sounds_alike(heard: str, phrase: str) -> bool:
     for h, p, reading in zip(heard, phrase, phrase_pinyin(phrase)):
         if h == p:
             continue
-        if is_punct(h) or reading not in char_pinyins(h):
+        accepted = ASR_CONFUSABLE.get(reading, frozenset({reading}))
+        if is_punct(h) or not (accepted & char_pinyins(h)):
             return False
     return True
 

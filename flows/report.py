@@ -59,7 +59,8 @@ CATEGORY_LABELS = {
 
 SEVERITY_ORDER = {"critical": 0, "major": 1, "minor": 2, "info": 3}
 
-GRADE_ORDER = ("A", "B", "C", "D", "F")
+#: The grades a rule pack gives (grade_min_score A-E, below that F): all shown, even at 0.
+GRADE_ORDER = ("A", "B", "C", "D", "E", "F")
 
 AUDIO_MIME = {
     ".wav": "audio/wav",
@@ -454,7 +455,7 @@ def overview_view(calls: list[dict], findings: list[dict]) -> dict:
     rows = [call_summary(c, sorted(by_call.get(c["call_id"], []), key=_finding_sort_key)) for c in calls]
     ok = [r for r in rows if r["status"] == "ok"]
     grades = Counter(r["grade"] for r in ok if r["grade"])
-    grade_keys = [g for g in GRADE_ORDER if g in grades] + sorted(g for g in grades if g not in GRADE_ORDER)
+    grade_keys = list(GRADE_ORDER) + sorted(g for g in grades if g not in GRADE_ORDER)
     top_grade = max(grades.values(), default=0)
     known = {c["call_id"] for c in calls}
     cat_findings = Counter(f["category"] for f in findings if f["call_id"] in known)
@@ -469,7 +470,8 @@ def overview_view(calls: list[dict], findings: list[dict]) -> dict:
         "flagged": sum(r["flagged"] for r in rows),
         "errors": sum(r["status"] != "ok" for r in rows),
         "finding_total": sum(cat_findings.values()),
-        "grades": [{"grade": g, "n": grades[g], "pct": round(100 * grades[g] / top_grade, 1)} for g in grade_keys],
+        "grades": [{"grade": g, "n": grades[g], "pct": max(round(100 * grades[g] / top_grade, 1), 1.0) if grades[g] else 0.0}
+                   for g in grade_keys],
         "categories": [
             {"category": c, "label": category_label(c), "n": n, "calls": cat_calls[c],
              "pct": round(100 * n / top_cat, 1),
@@ -478,7 +480,7 @@ def overview_view(calls: list[dict], findings: list[dict]) -> dict:
             for c, n in sorted(cat_findings.items(), key=lambda kv: (-kv[1], kv[0]))
         ],
         "rows": rows,
-        "grade_options": grade_keys,
+        "grade_options": [g for g in grade_keys if grades[g]],
         "category_options": sorted(cat_calls),
         "dates": sorted({r["date"] for r in rows if r["date"]}),
     }

@@ -23,6 +23,11 @@ def test_homophones_need_two_chars_and_same_sound():
     assert not sounds_alike("不知了", "不知道")
     assert not sounds_alike("是要", "什么")     # only via rare readings of 什么's chars
     assert sounds_alike("啰嗦", "罗嗦")
+    # whisper writes 你 for 您: the polite phrase still counts, but not the other way
+    assert sounds_alike("还有什么可以帮你", "还有什么可以帮您")
+    assert sounds_alike("是你使用不当", "是您使用不当")
+    assert not sounds_alike("帮您", "帮你")
+    assert not sounds_alike("不信", "不行")
     assert find_phrase("我不知到啊", "不知道") == [(1, 4, True)]
     assert find_phrase("为您服务", "喂") == []          # one char never by sound
     assert find_phrase("喂您好", "喂") == [(0, 1, False)]

@@ -123,7 +123,8 @@ def test_overview_counts_grades_and_categories():
              finding("hold", 1, 9, call_id="c", severity="info"), finding("banned_phrase", 1, 2, "x", call_id="c")]
     view = rp.overview_view(calls, finds)
     assert (view["total"], view["flagged"], view["errors"], view["finding_total"]) == (4, 2, 1, 4)
-    assert [(g["grade"], g["n"]) for g in view["grades"]] == [("A", 1), ("C", 2)]
+    assert [(g["grade"], g["n"]) for g in view["grades"]] == [("A", 1), ("B", 0), ("C", 2), ("D", 0), ("E", 0), ("F", 0)]
+    assert view["grade_options"] == ["A", "C"]
     assert [(c["category"], c["n"], c["calls"]) for c in view["categories"]] == [("banned_phrase", 3, 2), ("hold", 1, 1)]
     rows = {r["call_id"]: r for r in view["rows"]}
     assert rows["b"]["categories"] == ["banned_phrase"] and rows["b"]["finding_count"] == 2
