@@ -362,8 +362,9 @@ class TranscriptRow:
     overlapping: list[int] = field(default_factory=list)  # findings whose span covers it
 
 
-#: Findings about a window or the whole call rather than a moment: no side bar on every line.
-_WHOLE_CALL = {"speech_rate_fast", "speech_rate_slow", "pace_mismatch", "greeting_missing", "closing_missing"}
+#: Findings about what is being said at a moment: the utterances they overlap get a side bar
+#: (not for holds, which are silences, nor for window/whole-call findings like speech rate).
+_SPOKEN = {"banned_phrase", "overtalk"}
 
 
 def transcript_rows(utterances: list[dict], findings: list[dict]) -> list[TranscriptRow]:
@@ -383,7 +384,7 @@ def transcript_rows(utterances: list[dict], findings: list[dict]) -> list[Transc
         segs = highlight(u["text"], marks)
         placed.update(s.finding for s in segs if s.finding is not None)
         covering = [j for j, f in enumerate(findings)
-                    if f["category"] not in _WHOLE_CALL
+                    if f["category"] in _SPOKEN
                     and f["end_s"] > f["start_s"]
                     and _overlaps(u["start_s"], u["end_s"], f["start_s"], f["end_s"], slack=0.0)]
         rows.append(TranscriptRow(f"u{i}", u["speaker"], SPEAKER_LABELS.get(u["speaker"], u["speaker"]),

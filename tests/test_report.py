@@ -97,7 +97,7 @@ def test_transcript_rows_attach_findings_to_the_utterance_they_follow():
     rows = rp.transcript_rows(utts, finds)
     assert [r.finding_ids for r in rows] == [[0], [1, 2], []]
     assert [(s.text, s.finding) for s in rows[1].segments] == [("我", None), ("不知道", 1)]
-    assert rows[1].overlapping == [1, 2] and rows[2].overlapping == [2]
+    assert rows[1].overlapping == [1] and rows[2].overlapping == []
 
 
 def test_script_in_transcript_is_escaped(tmp_path):
