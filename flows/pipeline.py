@@ -27,6 +27,7 @@ from flows.transcribe import (
     load_model,
     model_version,
     resolve_model_ref,
+    snap_to_speech,
     transcribe_speech,
     words_to_utterances,
 )
@@ -176,6 +177,19 @@ def transcribe_call(path: str, call_id: str, cfg: PipelineConfig, model_ref: str
     )
 
 
+def refine(transcript: Transcript) -> Transcript:
+    """Utterance edges snapped to each speaker's detected speech (see snap_to_speech).
+
+    Applied whenever a transcript is used, fresh or cached: it is cheap and idempotent,
+    so improving it never needs whisper to run again.
+    """
+    utterances = []
+    for speaker in {u.speaker for u in transcript.utterances}:
+        own = [(s.start_s, s.end_s) for s in transcript.speech_spans if s.speaker == speaker]
+        utterances += snap_to_speech([u for u in transcript.utterances if u.speaker == speaker], own)
+    return replace(transcript, utterances=tuple(sorted(utterances, key=lambda u: (u.start_s, u.end_s))))
+
+
 def call_result(
     transcript: Transcript, analysis: Analysis, *, source: str, audio_sha256: str, key: str
 ) -> CallResult:
@@ -256,6 +270,7 @@ def process_recording(
             cache.put(key, transcript)
         elif transcript.call_id != rec.call_id:  # same audio under another name
             transcript = replace(transcript, call_id=rec.call_id)
+        transcript = refine(transcript)
         result = call_result(transcript, analyze(transcript, pack), source=rec.path, audio_sha256=sha, key=key)
     except Exception as exc:  # noqa: BLE001 - one bad recording must not stop the batch
         if reraise_transient and is_transient(exc):
@@ -272,7 +287,7 @@ def reprocess_call(row: dict, cfg: PipelineConfig, pack, *, store: ResultStore) 
         transcript = TranscriptCache(cfg.transcript_dir).get(row["transcript_key"])
         if transcript is None:
             raise FileNotFoundError(f"no cached transcript {row['transcript_key']} (run `callqa run` again)")
-        transcript = replace(transcript, call_id=row["call_id"])
+        transcript = refine(replace(transcript, call_id=row["call_id"]))
         result = call_result(
             transcript, analyze(transcript, pack), source=row["source"],
             audio_sha256=row["audio_sha256"], key=row["transcript_key"],
