@@ -7,12 +7,17 @@ BIN := $(VENV)/bin
 CALLQA_WHISPER_MODEL ?= ../shared/models/whisper-base.pt
 export CALLQA_WHISPER_MODEL
 
-.PHONY: setup run test
+.PHONY: setup test-setup run test
 
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# ffmpeg decodes recordings (any machine); chromium + CJK fonts only for the report's browser test.
 setup: $(BIN)/callqa
-	@command -v ffmpeg >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq ffmpeg; \
-	  else sudo apt-get update -qq && sudo apt-get install -y -qq ffmpeg; fi; }
+	@command -v ffmpeg >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq ffmpeg; }
+
+test-setup: setup
+	@command -v chromium >/dev/null && fc-list | grep -qi "Noto Sans CJK" || { \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk; }
 
 $(BIN)/callqa: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -23,6 +28,7 @@ $(BIN)/callqa: pyproject.toml
 
 run: setup
 	$(BIN)/callqa run sample_audio/ --out out/
+	$(BIN)/callqa report out/
 
-test: setup
+test: test-setup
 	$(BIN)/python -m pytest -q -ra

@@ -65,14 +65,17 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+class _Misuse(Exception):
+    """Bad input from the user: reported on stderr, exit code 2."""
+
+
 def _load_pack(name_or_path: str):
     from lexicons import PackError, load_pack
 
     try:
         return load_pack(name_or_path)
     except (PackError, FileNotFoundError) as exc:
-        print(f"callqa: lexicon error: {exc}", file=sys.stderr)
-        raise SystemExit(2)
+        raise _Misuse(f"lexicon error: {exc}") from exc
 
 
 def _progress(items, quiet: bool, desc: str):
@@ -156,6 +159,14 @@ def cmd_lexicon_check(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except _Misuse as exc:
+        print(f"callqa: {exc}", file=sys.stderr)
+        return 2
+
+
+def _dispatch(args) -> int:
     if args.command == "run":
         return cmd_run(args)
     if args.command == "reprocess":

@@ -66,16 +66,15 @@ def test_reprocess_with_a_changed_lexicon_changes_findings_fast(sample_run, tmp_
     (pack / "phrases.yaml").write_text(phrases, encoding="utf-8")
 
     before = Counter(r["rule_id"] for r in read(out, "findings").to_pylist())
+    old_versions = {c["lexicon_version"] for c in read(out, "calls").to_pylist() if c["status"] == "ok"}
     t0 = time.perf_counter()
     assert main(["reprocess", "--out", str(out), "--cache-dir", str(sample_run["cache"]),
                  "--lexicon", str(pack), "--quiet"]) == 0
     reprocess_s = time.perf_counter() - t0
     after = Counter(r["rule_id"] for r in read(out, "findings").to_pylist())
     assert before["order_number"] == 0 and after["order_number"] >= 3
-    calls = read(out, "calls").to_pylist()
-    assert {c["lexicon_version"] for c in calls if c["status"] == "ok"} == {
-        next(c["lexicon_version"] for c in calls if c["status"] == "ok")}
-    assert "strict-pack" in calls[0]["lexicon_version"] or any("strict-pack" in c["lexicon_version"] for c in calls)
+    new_versions = {c["lexicon_version"] for c in read(out, "calls").to_pylist() if c["status"] == "ok"}
+    assert len(new_versions) == 1 and new_versions.isdisjoint(old_versions)  # content hash changed
     # issue 5: at least 10x faster than the run that transcribed (a warm local cache,
     # CALLQA_TEST_CACHE, means the run did not transcribe: nothing to compare then)
     if not os.environ.get("CALLQA_TEST_CACHE"):
