@@ -1,7 +1,6 @@
 import pytest
 
 from analyzers.banned import banned_findings, find_banned
-from analyzers.model import Utterance
 from lexicons import load_pack
 from transcripts import A, C, at, call, with_words
 

@@ -7,12 +7,11 @@ issue 4 for the findings; issue 5 for the output contract.
 
 from __future__ import annotations
 
-import time
 
 import pyarrow.dataset as ds
 import pytest
 
-from analyzers.cer import char_errors, cer
+from analyzers.cer import char_errors
 from analyzers.model import AGENT
 from analyzers.text import find_phrase, normalise
 from conftest import BAD_INPUTS
