@@ -1,0 +1,99 @@
+"""Benchmarks that need no whisper: analysis throughput and the no-op re-run.
+
+    python bench/bench_analysis.py [--calls 10000] [--noop-calls 2000]
+
+1. Analysis throughput: `analyze` over a synthetic batch of five-minute transcripts
+   (agent and customer turns built from the sample calls' true utterances, with word
+   timings, holds and overtalk sprinkled in), in this one process = one core.
+2. No-op re-run: an output folder where every recording is already processed; time
+   per recording for deciding that nothing is new (`flows.batch.select_new`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import tempfile
+import time
+from pathlib import Path
+
+from analyzers.analyze import analyze
+from analyzers.model import CallResult, CallTruth, SpeechSpan, Transcript, Utterance, Word, from_dict
+from flows.batch import select_new
+from flows.pipeline import find_recordings
+from flows.store import ResultStore
+from lexicons import load_pack
+
+SAMPLES = Path(__file__).resolve().parents[1] / "sample_audio"
+
+
+def _lines() -> list[tuple[str, str]]:
+    out = []
+    for path in sorted(SAMPLES.glob("*.json")):
+        truth = from_dict(CallTruth, json.loads(path.read_text(encoding="utf-8")))
+        out += [(u.speaker, u.text) for u in truth.utterances]
+    return out
+
+
+def synthetic_call(i: int, lines: list[tuple[str, str]], duration_s: float = 300.0) -> Transcript:
+    rng = random.Random(i)
+    t, utterances, spans = 0.5, [], []
+    while t < duration_s - 10:
+        speaker, text = rng.choice(lines)
+        chars = [c for c in text if c.strip()]
+        per_char_s = 60.0 / rng.uniform(120, 220)
+        words = tuple(Word(c, round(t + k * per_char_s, 3), round(t + (k + 1) * per_char_s, 3)) for k, c in enumerate(chars))
+        end_s = words[-1].end_s
+        utterances.append(Utterance(speaker, round(t, 3), end_s, text, words))
+        spans.append(SpeechSpan(speaker, round(t, 3), end_s))
+        gap = rng.choice([0.4, 0.7, 1.0, 1.5, 4.0, 7.5]) if rng.random() < 0.9 else -0.8
+        t = end_s + gap
+    return Transcript(f"synthetic-{i}", duration_s, "stereo", tuple(utterances), tuple(spans))
+
+
+def bench_analysis(n: int) -> None:
+    pack = load_pack("zh-CN")
+    lines = _lines()
+    calls = [synthetic_call(i, lines) for i in range(n)]
+    analyze(calls[0], pack)  # builds the spaCy/jieba matcher once
+    t0 = time.perf_counter()
+    findings = sum(len(analyze(c, pack).findings) for c in calls)
+    dt = time.perf_counter() - t0
+    utts = sum(len(c.utterances) for c in calls)
+    print(f"analysis: {n} five-minute calls ({utts} utterances, {findings} findings) in {dt:.1f} s "
+          f"on 1 core = {n / dt:.0f} calls/s/core")
+
+
+def bench_noop(n: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        rec_dir, out = Path(tmp) / "rec", Path(tmp) / "out"
+        rec_dir.mkdir()
+        store = ResultStore(out)
+        pack = load_pack("zh-CN")
+        for i in range(n):
+            (rec_dir / f"c{i:05d}.wav").write_bytes(b"x")
+        time.sleep(0.01)  # processed_at must not be older than the files
+        for rec in find_recordings([rec_dir]):
+            store.write(CallResult(call_id=rec.call_id, source=rec.path, status="ok", model_version="m.pt",
+                                   lexicon_version=pack.lexicon_version,
+                                   processed_at="2999-01-01T00:00:00+00:00"))
+        t0 = time.perf_counter()
+        todo = select_new(find_recordings([rec_dir]), store, "m.pt", pack.lexicon_version)
+        dt = time.perf_counter() - t0
+        assert not todo
+        print(f"no-op re-run: {n} recordings already current, decided in {dt:.2f} s = "
+              f"{dt / n * 1000:.2f} ms per call")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--calls", type=int, default=10000)
+    ap.add_argument("--noop-calls", type=int, default=2000)
+    args = ap.parse_args()
+    bench_analysis(args.calls)
+    bench_noop(args.noop_calls)
+
+
+if __name__ == "__main__":
+    main()
