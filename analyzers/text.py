@@ -24,6 +24,7 @@ def _t2s():
     return opencc.OpenCC("t2s").convert
 
 
+@functools.lru_cache(maxsize=65536)
 def normalise(text: str) -> str:
     """Simplified, NFKC-folded, lower-cased text with whitespace removed.
 
@@ -128,8 +129,15 @@ def find_phrase(text: str, phrase: str, homophones: bool = True) -> list[tuple[i
         start = text.find(phrase, start + 1)
     if homophones and n >= 2:
         exact = {h[0] for h in hits}
+        first = phrase_pinyin(phrase)[0]
+        first_ok = ASR_CONFUSABLE.get(first, frozenset({first}))
         for i in range(len(text) - n + 1):
-            if i not in exact and sounds_alike(text[i : i + n], phrase):
+            c = text[i]
+            # cheap first-char test before the full comparison: this loop is the
+            # analyzers' hot path (every utterance x every phrase)
+            if i in exact or (c != phrase[0] and not (first_ok & char_pinyins(c))):
+                continue
+            if sounds_alike(text[i : i + n], phrase):
                 hits.append((i, i + n, True))
     hits.sort()
     return hits
