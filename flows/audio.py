@@ -148,6 +148,16 @@ def _last_line(stderr: bytes) -> str:
     return lines[-1] if lines else "no error output"
 
 
+def _run(name: str, cmd: list[str], path: str | os.PathLike[str], timeout_s: float) -> subprocess.CompletedProcess:
+    """Run ffprobe/ffmpeg; a timeout or a failure to start becomes an AudioError."""
+    try:
+        return subprocess.run(cmd, capture_output=True, timeout=timeout_s, check=False)
+    except subprocess.TimeoutExpired:
+        raise AudioError(path, f"{name} timed out after {timeout_s} s") from None
+    except OSError as exc:
+        raise AudioError(path, f"could not run {name}: {exc}") from None
+
+
 def _probe(ffprobe: str, path: str | os.PathLike[str]) -> dict:
     """The first audio stream's ffprobe fields (codec_name, channels, sample_rate...)."""
     cmd = [
@@ -155,12 +165,7 @@ def _probe(ffprobe: str, path: str | os.PathLike[str]) -> dict:
         "-show_entries", "stream=codec_name,channels,sample_rate,duration",
         "-of", "json", _input_url(path),
     ]  # fmt: skip
-    try:
-        proc = subprocess.run(cmd, capture_output=True, timeout=_PROBE_TIMEOUT_S, check=False)
-    except subprocess.TimeoutExpired:
-        raise AudioError(path, f"ffprobe timed out after {_PROBE_TIMEOUT_S} s") from None
-    except OSError as exc:
-        raise AudioError(path, f"could not run ffprobe: {exc}") from None
+    proc = _run("ffprobe", cmd, path, _PROBE_TIMEOUT_S)
     if proc.returncode != 0:
         raise AudioError(path, f"not a decodable audio file (ffprobe: {_last_line(proc.stderr)})")
     try:
@@ -182,12 +187,7 @@ def _decode(ffmpeg: str, path: str | os.PathLike[str], sample_rate_hz: int, chan
         "-ac", str(channels), "-ar", str(sample_rate_hz),
         "pipe:1",
     ]  # fmt: skip
-    try:
-        proc = subprocess.run(cmd, capture_output=True, timeout=_DECODE_TIMEOUT_S, check=False)
-    except subprocess.TimeoutExpired:
-        raise AudioError(path, f"ffmpeg timed out after {_DECODE_TIMEOUT_S} s") from None
-    except OSError as exc:
-        raise AudioError(path, f"could not run ffmpeg: {exc}") from None
+    proc = _run("ffmpeg", cmd, path, _DECODE_TIMEOUT_S)
     if proc.returncode != 0:
         raise AudioError(path, f"ffmpeg could not decode the audio: {_last_line(proc.stderr)}")
     usable = len(proc.stdout) - len(proc.stdout) % (4 * channels)
