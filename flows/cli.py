@@ -31,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--out", required=True, metavar="DIR", help="output folder (Parquet datasets calls/, utterances/, findings/)")
         sp.add_argument("--lexicon", default="zh-CN", metavar="NAME_OR_PATH", help="rule pack: a name under lexicons/ or a folder path (default: zh-CN)")
         sp.add_argument("--cache-dir", metavar="DIR", help="transcript cache (default: OUT/cache/transcripts)")
+        sp.add_argument("--no-mask", action="store_true",
+                        help="write phone/ID/bank/order numbers unmasked (default: runs of 6+ digits masked but the last 4)")
 
     run = sub.add_parser("run", help="transcribe and analyse recordings (files or folders)",
                          epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -102,6 +104,7 @@ def cmd_run(args) -> int:
     cfg = PipelineConfig(
         out_dir=args.out, model=args.model, lexicon=args.lexicon, agent_channel=args.agent_channel,
         vad_method=args.vad, asr=AsrOptions(beam_size=args.beam_size or None), cache_dir=args.cache_dir,
+        mask_pii=not args.no_mask,
     )
     summary = run_batch(args.inputs, cfg, pack, force=args.force,
                         progress=lambda xs: _progress(xs, args.quiet, "callqa run"))
@@ -114,7 +117,8 @@ def cmd_reprocess(args) -> int:
     from flows.pipeline import PipelineConfig
 
     pack = _load_pack(args.lexicon)
-    cfg = PipelineConfig(out_dir=args.out, lexicon=args.lexicon, cache_dir=args.cache_dir)
+    cfg = PipelineConfig(out_dir=args.out, lexicon=args.lexicon, cache_dir=args.cache_dir,
+                         mask_pii=not args.no_mask)
     summary = reprocess_batch(cfg, pack, call_ids=args.call,
                               progress=lambda xs: _progress(xs, args.quiet, "callqa reprocess"))
     print(summary.line())

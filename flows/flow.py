@@ -73,13 +73,14 @@ def qa_batch(
     max_workers: int = 1,
     force: bool = False,
     cache_dir: str | None = None,
+    mask_pii: bool = True,
 ) -> dict:
     """Transcribe and analyse every new recording under `inputs` into `out_dir`."""
     from lexicons import load_pack
 
     pack = load_pack(lexicon)  # a broken rule pack fails the run before any audio
     cfg = PipelineConfig(out_dir=out_dir, model=model, lexicon=lexicon,
-                         agent_channel=agent_channel, cache_dir=cache_dir)
+                         agent_channel=agent_channel, cache_dir=cache_dir, mask_pii=mask_pii)
     recordings = find_recordings(inputs)
     todo = recordings if force else select_new(
         recordings, ResultStore(out_dir), model_version(resolve_model_ref(model)), pack.lexicon_version
@@ -94,12 +95,12 @@ def qa_batch(
 
 @flow(name="callqa-reprocess", log_prints=True)
 def qa_reprocess(out_dir: str, lexicon: str = "zh-CN", call_ids: list[str] | None = None,
-                 max_workers: int = 2, cache_dir: str | None = None) -> dict:
+                 max_workers: int = 2, cache_dir: str | None = None, mask_pii: bool = True) -> dict:
     """Re-run the analyzers on cached transcripts (new lexicon or thresholds), no ASR."""
     from lexicons import load_pack
 
     pack = load_pack(lexicon)
-    cfg = PipelineConfig(out_dir=out_dir, lexicon=lexicon, cache_dir=cache_dir)
+    cfg = PipelineConfig(out_dir=out_dir, lexicon=lexicon, cache_dir=cache_dir, mask_pii=mask_pii)
     rows = [r for r in ResultStore(out_dir).calls_by_id().values()
             if r["status"] == "ok" and (not call_ids or r["call_id"] in call_ids)]
     with ThreadPoolTaskRunner(max_workers=max(1, max_workers)) as runner:

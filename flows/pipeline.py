@@ -17,6 +17,7 @@ from typing import Iterable, Sequence
 from analyzers.analyze import Analysis, analyze
 from analyzers.cer import to_simplified
 from analyzers.model import AGENT, CUSTOMER, CallResult, SpeechSpan, Transcript, Word
+from analyzers.pii import mask_numbers
 from analyzers.speakers import assign_words, greeter_is_customer, swap_roles
 from flows.cache import TranscriptCache, file_sha256, transcript_key
 from flows.store import ResultStore
@@ -49,6 +50,8 @@ class PipelineConfig:
     vad_method: str = "silero"
     asr: AsrOptions = field(default_factory=AsrOptions)
     cache_dir: str | None = None
+    #: Mask phone/ID/bank/order numbers in utterance and finding text before writing.
+    mask_pii: bool = True
 
     @property
     def transcript_dir(self) -> str:
@@ -190,9 +193,18 @@ def refine(transcript: Transcript) -> Transcript:
     return replace(transcript, utterances=tuple(sorted(utterances, key=lambda u: (u.start_s, u.end_s))))
 
 
+def _masked(transcript: Transcript, analysis: Analysis) -> tuple[tuple, tuple]:
+    utterances = tuple(replace(u, text=mask_numbers(u.text), words=()) for u in transcript.utterances)
+    findings = tuple(replace(f, text=mask_numbers(f.text), detail=mask_numbers(f.detail)) for f in analysis.findings)
+    return utterances, findings
+
+
 def call_result(
-    transcript: Transcript, analysis: Analysis, *, source: str, audio_sha256: str, key: str
+    transcript: Transcript, analysis: Analysis, *, source: str, audio_sha256: str, key: str, mask: bool = True
 ) -> CallResult:
+    """The output row of an analysed call; with `mask`, personal numbers are masked here,
+    before anything is written (the transcript cache keeps the raw text for reprocessing)."""
+    utterances, findings = _masked(transcript, analysis) if mask else (transcript.utterances, analysis.findings)
     return CallResult(
         call_id=transcript.call_id,
         source=source,
@@ -217,8 +229,8 @@ def call_result(
         processed_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         audio_sha256=audio_sha256,
         transcript_key=key,
-        utterances=transcript.utterances,
-        findings=analysis.findings,
+        utterances=utterances,
+        findings=findings,
     )
 
 
@@ -271,7 +283,8 @@ def process_recording(
         elif transcript.call_id != rec.call_id:  # same audio under another name
             transcript = replace(transcript, call_id=rec.call_id)
         transcript = refine(transcript)
-        result = call_result(transcript, analyze(transcript, pack), source=rec.path, audio_sha256=sha, key=key)
+        result = call_result(transcript, analyze(transcript, pack), source=rec.path, audio_sha256=sha,
+                             key=key, mask=cfg.mask_pii)
     except Exception as exc:  # noqa: BLE001 - one bad recording must not stop the batch
         if reraise_transient and is_transient(exc):
             raise
@@ -290,7 +303,7 @@ def reprocess_call(row: dict, cfg: PipelineConfig, pack, *, store: ResultStore) 
         transcript = refine(replace(transcript, call_id=row["call_id"]))
         result = call_result(
             transcript, analyze(transcript, pack), source=row["source"],
-            audio_sha256=row["audio_sha256"], key=row["transcript_key"],
+            audio_sha256=row["audio_sha256"], key=row["transcript_key"], mask=cfg.mask_pii,
         )
     except Exception as exc:  # noqa: BLE001
         result = error_result(rec, exc, audio_sha256=row.get("audio_sha256", ""))

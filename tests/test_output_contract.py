@@ -42,6 +42,16 @@ def test_tables_follow_the_schema_and_carry_its_version(sample_run):
     assert all(c["model_version"] and c["lexicon_version"] and c["processed_at"] for c in ok)
 
 
+def test_no_personal_number_reaches_the_tables(sample_run):
+    import re
+
+    long_number = re.compile(r"\d(?: ?\d){5,}")
+    texts = [r["text"] for r in read(sample_run["out"], "utterances").to_pylist()]
+    texts += [r["text"] + r["detail"] for r in read(sample_run["out"], "findings").to_pylist()]
+    assert not [t for t in texts if long_number.search(t)]
+    assert any("*" in t for t in texts)  # the sample calls do say phone and order numbers
+
+
 def test_running_again_gives_the_same_rows(sample_run, capsys):
     before = snapshot(sample_run["out"])
     args = ["run", str(sample_run["inputs"]), "--out", str(sample_run["out"]),
