@@ -9,7 +9,7 @@ centres answer with the greeting.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from typing import Callable, Sequence
 
 from analyzers.model import AGENT, CUSTOMER, SpeechSpan, Utterance, Word
 
@@ -29,23 +29,36 @@ def speaker_at(time_s: float, spans: Sequence[SpeechSpan]) -> str:
     return best
 
 
-def assign_words(
-    words: Sequence[Word], spans: Sequence[SpeechSpan], gap_s: float, join
-) -> list[Utterance]:
-    """Utterances from mono words: a new one at each speaker change or pause > gap_s."""
-    if not spans:
-        return []
+def join_words(words: Sequence[Word]) -> str:
+    """Utterance text from word tokens: no spaces between CJK, one between Latin words."""
+    text = ""
+    for w in words:
+        if text and re.match(r"[A-Za-z0-9]", w.text) and re.search(r"[A-Za-z0-9]$", text):
+            text += " "
+        text += w.text
+    return text
+
+
+def group_words(words: Sequence[Word], speaker_of: Callable[[Word], str], gap_s: float) -> list[Utterance]:
+    """Utterances from consecutive words: a new one at each speaker change or pause > gap_s."""
     groups: list[tuple[str, list[Word]]] = []
     for w in words:
-        speaker = speaker_at((w.start_s + w.end_s) / 2, spans)
+        speaker = speaker_of(w)
         if groups and groups[-1][0] == speaker and w.start_s - groups[-1][1][-1].end_s <= gap_s:
             groups[-1][1].append(w)
         else:
             groups.append((speaker, [w]))
     return [
-        Utterance(speaker, ws[0].start_s, max(x.end_s for x in ws), join(ws), tuple(ws))
+        Utterance(speaker, ws[0].start_s, max(x.end_s for x in ws), join_words(ws), tuple(ws))
         for speaker, ws in groups
     ]
+
+
+def assign_words(words: Sequence[Word], spans: Sequence[SpeechSpan], gap_s: float) -> list[Utterance]:
+    """Utterances from mono words, each word given to the speaker of its diarized span."""
+    if not spans:
+        return []
+    return group_words(words, lambda w: speaker_at((w.start_s + w.end_s) / 2, spans), gap_s)
 
 
 def greeter_is_customer(utterances: Sequence[Utterance], opening_s: float = 20.0) -> bool:

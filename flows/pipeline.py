@@ -24,7 +24,6 @@ from flows.store import ResultStore
 from flows.transcribe import (
     TRANSCRIBER_VERSION,
     AsrOptions,
-    join_words,
     load_model,
     model_version,
     resolve_model_ref,
@@ -163,7 +162,7 @@ def transcribe_call(path: str, call_id: str, cfg: PipelineConfig, model_ref: str
 
         diarization = diarize(audio.channels["mixed"], audio.sample_rate_hz, spans)
         spans = diarization.spans
-        utterances = assign_words(words_of("mixed", spans), spans, gap_s, join_words)
+        utterances = assign_words(words_of("mixed", spans), spans, gap_s)
         if greeter_is_customer(utterances):
             utterances = swap_roles(utterances)
             other = {AGENT: CUSTOMER, CUSTOMER: AGENT}

@@ -20,6 +20,7 @@ import numpy as np
 
 from analyzers.cer import to_simplified
 from analyzers.model import Utterance, Word
+from analyzers.speakers import group_words, join_words  # noqa: F401 - join_words re-exported
 
 SAMPLE_RATE_HZ = 16000  # whisper's input rate
 
@@ -248,28 +249,9 @@ def transcribe_speech(
     return _drop_loops(words)
 
 
-def join_words(words: Sequence[Word]) -> str:
-    """Utterance text from word tokens: no spaces between CJK, one between Latin words."""
-    text = ""
-    for w in words:
-        if text and re.match(r"[A-Za-z0-9]", w.text) and re.search(r"[A-Za-z0-9]$", text):
-            text += " "
-        text += w.text
-    return text
-
-
 def words_to_utterances(words: Sequence[Word], speaker: str, gap_s: float) -> list[Utterance]:
-    """Group consecutive words into utterances, splitting at pauses longer than `gap_s`."""
-    groups: list[list[Word]] = []
-    for w in words:
-        if groups and w.start_s - groups[-1][-1].end_s <= gap_s:
-            groups[-1].append(w)
-        else:
-            groups.append([w])
-    return [
-        Utterance(speaker, g[0].start_s, max(x.end_s for x in g), join_words(g), tuple(g))
-        for g in groups
-    ]
+    """Group one channel's words into utterances, splitting at pauses longer than `gap_s`."""
+    return group_words(words, lambda _: speaker, gap_s)
 
 
 def snap_to_speech(
