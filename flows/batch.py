@@ -62,6 +62,22 @@ def select_new(recordings: Sequence[Recording], store: ResultStore, model: str, 
     return [r for r in recordings if not is_current(rows.get(r.call_id), r, model, lexicon_version)]
 
 
+def pending(recordings: Sequence[Recording], cfg: PipelineConfig, pack, *, force: bool = False) -> list[Recording]:
+    """The recordings a run must process: all with `force`, else those not current."""
+    if force:
+        return list(recordings)
+    model = model_version(resolve_model_ref(cfg.model))
+    return select_new(recordings, ResultStore(cfg.out_dir), model, pack.lexicon_version)
+
+
+def reprocessable(store: ResultStore, call_ids: Sequence[str] | None = None) -> list[dict]:
+    """`calls` rows with a cached transcript (status ok), optionally only `call_ids`."""
+    return [
+        row for row in store.calls_by_id().values()
+        if row["status"] == "ok" and (not call_ids or row["call_id"] in call_ids)
+    ]
+
+
 def run_batch(
     inputs: Iterable[str], cfg: PipelineConfig, pack, *, force: bool = False, progress: Progress = iter
 ) -> Summary:
@@ -69,9 +85,7 @@ def run_batch(
     t0 = time.perf_counter()
     store = ResultStore(cfg.out_dir)
     recordings = find_recordings(inputs)
-    todo = recordings if force else select_new(
-        recordings, store, model_version(resolve_model_ref(cfg.model)), pack.lexicon_version
-    )
+    todo = pending(recordings, cfg, pack, force=force)
     summary = Summary(skipped=len(recordings) - len(todo))
     for rec in progress(todo):
         summary.add(process_recording(rec, cfg, pack, store=store))
@@ -85,10 +99,7 @@ def reprocess_batch(
     """Re-analyse calls from their cached transcripts; error rows (never transcribed) stay."""
     t0 = time.perf_counter()
     store = ResultStore(cfg.out_dir)
-    rows = [
-        row for row in store.calls_by_id().values()
-        if row["status"] == "ok" and (not call_ids or row["call_id"] in call_ids)
-    ]
+    rows = reprocessable(store, call_ids)
     summary = Summary()
     for row in progress(rows):
         summary.add(reprocess_call(row, cfg, pack, store=store))

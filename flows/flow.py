@@ -14,7 +14,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from analyzers.model import CallResult
-from flows.batch import Summary, select_new
+from flows.batch import Summary, pending, reprocessable
 from flows.pipeline import (
     PipelineConfig,
     Recording,
@@ -25,7 +25,6 @@ from flows.pipeline import (
     reprocess_call,
 )
 from flows.store import ResultStore
-from flows.transcribe import model_version, resolve_model_ref
 
 
 def _retry_transient(task, task_run, state) -> bool:
@@ -82,9 +81,7 @@ def qa_batch(
     cfg = PipelineConfig(out_dir=out_dir, model=model, lexicon=lexicon,
                          agent_channel=agent_channel, cache_dir=cache_dir, mask_pii=mask_pii)
     recordings = find_recordings(inputs)
-    todo = recordings if force else select_new(
-        recordings, ResultStore(out_dir), model_version(resolve_model_ref(model)), pack.lexicon_version
-    )
+    todo = pending(recordings, cfg, pack, force=force)
     with ThreadPoolTaskRunner(max_workers=max(1, max_workers)) as runner:
         futures = [runner.submit(process_task, {"rec": r, "cfg": cfg, "pack": pack}) for r in todo]
         summary = _collect(todo, futures, out_dir)
@@ -101,8 +98,7 @@ def qa_reprocess(out_dir: str, lexicon: str = "zh-CN", call_ids: list[str] | Non
 
     pack = load_pack(lexicon)
     cfg = PipelineConfig(out_dir=out_dir, lexicon=lexicon, cache_dir=cache_dir, mask_pii=mask_pii)
-    rows = [r for r in ResultStore(out_dir).calls_by_id().values()
-            if r["status"] == "ok" and (not call_ids or r["call_id"] in call_ids)]
+    rows = reprocessable(ResultStore(out_dir), call_ids)
     with ThreadPoolTaskRunner(max_workers=max(1, max_workers)) as runner:
         futures = [runner.submit(reprocess_task, {"row": r, "cfg": cfg, "pack": pack}) for r in rows]
         summary = _collect(rows, futures, out_dir)
