@@ -196,28 +196,11 @@ def _drop_loops(words: list[Word], max_repeats: int = 2) -> list[Word]:
     return out
 
 
-def transcribe_speech(
-    model,
-    samples: np.ndarray,
-    speech_spans_s: Sequence[tuple[float, float]],
-    opts: AsrOptions = AsrOptions(),
-    *,
-    fp16: bool = False,
-) -> list[Word]:
-    """Words with times in the recording's clock, from the speech spans only.
-
-    `samples`: float32 mono at 16 kHz. Words outside every speech span are dropped:
-    whisper has no business producing text where speech detection heard none.
-    """
+def _decode_segments(model, audio: np.ndarray, opts: AsrOptions, *, fp16: bool) -> list[dict]:
+    """Whisper's segments (dicts with text, words, no_speech_prob...) for gated audio."""
+    import torch
     import whisper
 
-    if not len(speech_spans_s):
-        return []
-    import torch
-
-    audio, pieces = _gate(samples, speech_spans_s, opts)
-    if len(audio) < SAMPLE_RATE_HZ // 10:
-        return []
     torch.manual_seed(0)  # temperature fallback samples: same audio, same words
     result = whisper.transcribe(
         model,
@@ -236,8 +219,30 @@ def transcribe_speech(
         fp16=fp16,
         verbose=None,
     )
+    return result["segments"]
+
+
+def transcribe_speech(
+    model,
+    samples: np.ndarray,
+    speech_spans_s: Sequence[tuple[float, float]],
+    opts: AsrOptions = AsrOptions(),
+    *,
+    fp16: bool = False,
+) -> list[Word]:
+    """Words with times in the recording's clock, from the speech spans only.
+
+    `samples`: float32 mono at 16 kHz. Words outside every speech span are dropped:
+    whisper has no business producing text where speech detection heard none.
+    """
+    if not len(speech_spans_s):
+        return []
+    audio, pieces = _gate(samples, speech_spans_s, opts)
+    if len(audio) < SAMPLE_RATE_HZ // 10:
+        return []
+    segments = _decode_segments(model, audio, opts, fp16=fp16)
     words: list[Word] = []
-    for seg in result["segments"]:
+    for seg in segments:
         if not _segment_ok(seg, opts):
             continue
         for w in seg.get("words", []):
