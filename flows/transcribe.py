@@ -36,6 +36,10 @@ MODEL_ENV = "CALLQA_WHISPER_MODEL"
 #: that cached transcripts made by older code are not reused.
 TRANSCRIBER_VERSION = 3
 
+#: Longest stretch of gated speech given to whisper at once (memory; see _chunks). Not an
+#: AsrOptions field: a call shorter than this decodes identically either way.
+MAX_CHUNK_S = 600.0
+
 #: Text whisper produces from silence or noise (its training data's subtitles credits).
 HALLUCINATION_PATTERNS = re.compile(
     r"字幕|Amara|社群提供|点赞|订阅|转发|打赏|谢谢观看|感谢观看|请不吝|明镜|栏目|"
@@ -121,11 +125,10 @@ class _Piece:
     duration_s: float
 
 
-def _gate(
-    samples: np.ndarray, spans_s: Sequence[tuple[float, float]], opts: AsrOptions
-) -> tuple[np.ndarray, list[_Piece]]:
-    """Concatenate the padded speech spans, shrinking long gaps; return the time map."""
-    total_s = len(samples) / SAMPLE_RATE_HZ
+def _merge_spans(
+    spans_s: Sequence[tuple[float, float]], total_s: float, opts: AsrOptions
+) -> list[tuple[float, float]]:
+    """Pad the speech spans and merge those separated by at most `max_gap_s`."""
     padded: list[list[float]] = []
     for start_s, end_s in sorted(spans_s):
         s, e = max(0.0, start_s - opts.span_pad_s), min(total_s, end_s + opts.span_pad_s)
@@ -133,9 +136,39 @@ def _gate(
             padded[-1][1] = max(padded[-1][1], e)  # short gaps stay: they carry prosody
         else:
             padded.append([s, e])
+    return [(s, e) for s, e in padded]
+
+
+def _chunks(
+    merged_s: list[tuple[float, float]], opts: AsrOptions, max_chunk_s: float = MAX_CHUNK_S
+) -> list[list[tuple[float, float]]]:
+    """Group merged spans into runs of at most `max_chunk_s` seconds of gated audio.
+
+    Whisper computes the log-mel spectrogram of its whole input up front (an STFT of a
+    2-hour channel is gigabytes), so a long recording is decoded chunk by chunk. Cuts
+    fall only between speech spans, where whisper's 30 s windows see a silence anyway,
+    and with condition_on_previous_text off no context crosses a window: a call shorter
+    than one chunk is decoded exactly as before.
+    """
+    chunks: list[list[tuple[float, float]]] = []
+    length_s = 0.0
+    for s, e in merged_s:
+        if chunks and length_s + opts.gap_fill_s + (e - s) <= max_chunk_s:
+            chunks[-1].append((s, e))
+            length_s += opts.gap_fill_s + (e - s)
+        else:
+            chunks.append([(s, e)])
+            length_s = e - s
+    return chunks
+
+
+def _concat(
+    samples: np.ndarray, merged_s: Sequence[tuple[float, float]], opts: AsrOptions
+) -> tuple[np.ndarray, list[_Piece]]:
+    """The merged spans back to back with `gap_fill_s` of silence between; the time map."""
     parts, pieces, cursor_s = [], [], 0.0
     gap = np.zeros(int(opts.gap_fill_s * SAMPLE_RATE_HZ), dtype=np.float32)
-    for i, (s, e) in enumerate(padded):
+    for i, (s, e) in enumerate(merged_s):
         if i:
             parts.append(gap)
             cursor_s += len(gap) / SAMPLE_RATE_HZ
@@ -143,8 +176,16 @@ def _gate(
         parts.append(chunk)
         pieces.append(_Piece(cursor_s, s, len(chunk) / SAMPLE_RATE_HZ))
         cursor_s += len(chunk) / SAMPLE_RATE_HZ
-    audio = np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)
+    audio = np.concatenate(parts).astype(np.float32, copy=False) if parts else np.zeros(0, np.float32)
     return audio, pieces
+
+
+def _gate(
+    samples: np.ndarray, spans_s: Sequence[tuple[float, float]], opts: AsrOptions
+) -> tuple[np.ndarray, list[_Piece]]:
+    """Concatenate the padded speech spans, shrinking long gaps; return the time map."""
+    merged = _merge_spans(spans_s, len(samples) / SAMPLE_RATE_HZ, opts)
+    return _concat(samples, merged, opts)
 
 
 def _to_orig_span(start_s: float, end_s: float, pieces: list[_Piece]) -> tuple[float, float]:
@@ -237,20 +278,24 @@ def transcribe_speech(
     """
     if not len(speech_spans_s):
         return []
-    audio, pieces = _gate(samples, speech_spans_s, opts)
-    if len(audio) < SAMPLE_RATE_HZ // 10:
-        return []
-    segments = _decode_segments(model, audio, opts, fp16=fp16)
+    merged = _merge_spans(speech_spans_s, len(samples) / SAMPLE_RATE_HZ, opts)
     words: list[Word] = []
-    for seg in segments:
-        if not _segment_ok(seg, opts):
+    for chunk in _chunks(merged, opts, MAX_CHUNK_S):
+        audio, pieces = _concat(samples, chunk, opts)
+        if len(audio) < SAMPLE_RATE_HZ // 10:
             continue
-        for w in seg.get("words", []):
-            text = to_simplified(w["word"]).strip()
-            if not text:
+        for seg in _decode_segments(model, audio, opts, fp16=fp16):
+            if not _segment_ok(seg, opts):
                 continue
-            start_s, end_s = _to_orig_span(float(w["start"]), float(w["end"]), pieces)
-            words.append(Word(text, round(start_s, 3), round(end_s, 3), round(float(w.get("probability", 1.0)), 4)))
+            for w in seg.get("words", []):
+                text = to_simplified(w["word"]).strip()
+                if not text:
+                    continue
+                start_s, end_s = _to_orig_span(float(w["start"]), float(w["end"]), pieces)
+                words.append(
+                    Word(text, round(start_s, 3), round(end_s, 3), round(float(w.get("probability", 1.0)), 4))
+                )
+        del audio  # the next chunk's copy replaces it, not adds to it
     return _drop_loops(words)
 
 

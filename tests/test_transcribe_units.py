@@ -15,7 +15,9 @@ from flows.transcribe import (
     AsrOptions,
     ModelNotConfigured,
     _drop_loops,
+    _chunks,
     _gate,
+    _merge_spans,
     _segment_ok,
     _to_orig_span,
     join_words,
@@ -37,6 +39,24 @@ def test_gate_cuts_long_silences_and_maps_times_back():
     # a word straddling the cut belongs to the piece holding most of it, clamped into it
     start_s, end_s = _to_orig_span(2.9, 3.7, pieces)
     assert (start_s, end_s) == pytest.approx((20.0, 20.2))
+
+
+def test_chunks_cut_only_between_spans_and_hold_every_span_once():
+    opts = AsrOptions(span_pad_s=0.0, gap_fill_s=0.5)
+    merged = [(i * 10.0, i * 10.0 + 4.0) for i in range(20)]  # 20 spans of 4 s
+    chunks = _chunks(merged, opts, max_chunk_s=20.0)
+    assert [s for c in chunks for s in c] == merged  # nothing lost, nothing split, in order
+    assert all(len(c) * 4.0 + (len(c) - 1) * 0.5 <= 20.0 for c in chunks)
+    assert [len(c) for c in chunks] == [4] * 5
+    # a call shorter than one chunk is one chunk: decoded exactly as without chunking
+    assert _chunks(merged, opts, max_chunk_s=600.0) == [merged]
+    # a single span longer than a chunk still goes through, alone
+    assert _chunks([(0.0, 50.0), (60.0, 61.0)], opts, max_chunk_s=20.0) == [[(0.0, 50.0)], [(60.0, 61.0)]]
+
+
+def test_merge_spans_pads_and_joins_short_gaps():
+    opts = AsrOptions(span_pad_s=0.2, max_gap_s=1.0)
+    assert _merge_spans([(5.0, 6.0), (0.1, 1.0), (1.5, 2.0)], 5.5, opts) == [(0.0, 2.2), (4.8, 5.5)]
 
 
 def test_utterances_never_span_a_hold():
