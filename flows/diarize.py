@@ -165,8 +165,15 @@ def _whiten(x: np.ndarray, span_ids: np.ndarray) -> np.ndarray:
     return x @ (eigvec @ np.diag(eigval**-0.5) @ eigvec.T)
 
 
-def _features(samples: np.ndarray, sample_rate_hz: int, windows: list[tuple[float, float]]) -> np.ndarray:
-    """One z-scored voice vector per window (see module doc)."""
+#: Frame features are computed over blocks of this many seconds (plus a margin), not
+#: the whole recording: librosa's STFT and YIN frame matrices of a 2-hour mono call
+#: would take several GB. A call shorter than one block is computed in one piece.
+_BLOCK_S = 300.0
+_BLOCK_MARGIN_S = 5.0
+
+
+def _frame_features(samples: np.ndarray, sample_rate_hz: int) -> tuple[np.ndarray, ...]:
+    """(loudness, mfcc[1:], f0_hz, rms) per `_FRAME_S` frame of `samples`."""
     import librosa
 
     hop = max(1, round(_FRAME_S * sample_rate_hz))
@@ -176,25 +183,51 @@ def _features(samples: np.ndarray, sample_rate_hz: int, windows: list[tuple[floa
         y=samples, sr=sample_rate_hz, n_mfcc=_N_MFCC, n_fft=n_fft, hop_length=hop,
         n_mels=40, fmin=100.0, fmax=fmax_hz,
     )  # fmt: skip
-    loudness, mfcc = mfcc[0], mfcc[1:]
     # YIN needs two periods of the lowest f0 per frame: 60 Hz -> 33 ms, so 40 ms frames.
     yin_frame = 1 << int(np.ceil(np.log2(0.04 * sample_rate_hz)))
     f0_hz = librosa.yin(samples, fmin=60.0, fmax=400.0, sr=sample_rate_hz, frame_length=yin_frame, hop_length=hop)
     rms = librosa.feature.rms(y=samples, frame_length=yin_frame, hop_length=hop)[0]
     n = min(mfcc.shape[1], len(f0_hz), len(rms))
+    return mfcc[0, :n], mfcc[1:, :n], f0_hz[:n], rms[:n]
 
-    rows, pitch = [], []
-    for a, b in windows:
-        i, j = int(a / _FRAME_S), max(int(a / _FRAME_S) + 1, min(n, int(np.ceil(b / _FRAME_S))))
-        keep = loudness[i:j] >= np.percentile(loudness[i:j], QUIET_FRAMES_PERCENTILE)
-        block = mfcc[:, i:j][:, keep]
-        rows.append(np.concatenate([block.mean(axis=1), block.std(axis=1)]))
-        # Voiced frames are the louder half of a speech window; their median f0 is
-        # robust to YIN's octave slips and to the unvoiced frames it still labels.
-        loud = rms[i:j] >= np.median(rms[i:j])
-        f0 = f0_hz[i:j][loud]
-        pitch.append(float(np.median(np.log(f0))) if len(f0) else np.nan)
-    pitch = np.array(pitch)
+
+def _blocks(windows: list[tuple[float, float]], total_s: float) -> list[tuple[float, float, list[int]]]:
+    """(start_s, end_s, window indices): windows grouped by the block their start lies in."""
+    if total_s <= _BLOCK_S + _BLOCK_MARGIN_S:
+        return [(0.0, total_s, list(range(len(windows))))]
+    groups: dict[int, list[int]] = {}
+    for k, (a, _) in enumerate(windows):
+        groups.setdefault(int(a // _BLOCK_S), []).append(k)
+    return [
+        (max(0.0, b * _BLOCK_S - _BLOCK_MARGIN_S), min(total_s, (b + 1) * _BLOCK_S + _BLOCK_MARGIN_S), ks)
+        for b, ks in sorted(groups.items())
+    ]
+
+
+def _features(samples: np.ndarray, sample_rate_hz: int, windows: list[tuple[float, float]]) -> np.ndarray:
+    """One z-scored voice vector per window (see module doc)."""
+    rows: list[np.ndarray] = [np.empty(0)] * len(windows)
+    pitch = np.full(len(windows), np.nan)
+    for block_start_s, block_end_s, ks in _blocks(windows, len(samples) / sample_rate_hz):
+        # Block edges are whole frames, so frame k of a block is frame k + offset overall.
+        offset = int(round(block_start_s / _FRAME_S))
+        lo = int(round(offset * _FRAME_S * sample_rate_hz))
+        loudness, mfcc, f0_hz, rms = _frame_features(
+            samples[lo : int(block_end_s * sample_rate_hz)], sample_rate_hz
+        )
+        n = len(loudness)
+        for k in ks:
+            a, b = windows[k]
+            i = int(a / _FRAME_S) - offset
+            j = max(i + 1, min(n, int(np.ceil(b / _FRAME_S)) - offset))
+            keep = loudness[i:j] >= np.percentile(loudness[i:j], QUIET_FRAMES_PERCENTILE)
+            block = mfcc[:, i:j][:, keep]
+            rows[k] = np.concatenate([block.mean(axis=1), block.std(axis=1)])
+            # Voiced frames are the louder half of a speech window; their median f0 is
+            # robust to YIN's octave slips and to the unvoiced frames it still labels.
+            loud = rms[i:j] >= np.median(rms[i:j])
+            f0 = f0_hz[i:j][loud]
+            pitch[k] = float(np.median(np.log(f0))) if len(f0) else np.nan
     pitch[np.isnan(pitch)] = np.nanmedian(pitch) if np.any(~np.isnan(pitch)) else 0.0
     x = np.column_stack([np.array(rows), pitch])
     sd = x.std(axis=0)

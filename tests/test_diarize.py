@@ -108,3 +108,23 @@ def test_one_short_span_is_one_speaker():
 def test_rejects_stereo_array():
     with pytest.raises(ValueError, match="1-D"):
         diarize(np.zeros((RATE, 2), dtype=np.float32), RATE, [(0.0, 1.0)])
+
+
+def test_long_calls_are_featurised_in_blocks_with_the_same_answer(monkeypatch):
+    """Blocks keep a 2-hour call's frame matrices small; they must not change the split."""
+    import flows.diarize as dz
+
+    if not TRUTHS:
+        pytest.skip(f"no sample calls in {SAMPLES} yet")
+    truth = TRUTHS[1]
+    mix, duration_s = _mono(truth)
+    speech = detect_speech(mix, RATE)
+    whole = diarize(mix, RATE, speech)
+    monkeypatch.setattr(dz, "_BLOCK_S", 20.0)
+    windows, _ = dz._windows(speech)
+    assert len(dz._blocks(windows, duration_s)) >= 3
+    blocked = diarize(mix, RATE, speech)
+    assert _agreement(truth, blocked, duration_s) >= 0.90
+    moved = sum(min(a.end_s, b.end_s) - max(a.start_s, b.start_s)
+                for a in whole.spans for b in blocked.spans if a.speaker != b.speaker and a.end_s > b.start_s and b.end_s > a.start_s)
+    assert moved <= 0.02 * sum(s.duration_s for s in whole.spans)
