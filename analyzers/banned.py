@@ -74,6 +74,12 @@ def _matchers(entries: tuple[BannedEntry, ...]) -> _Matchers:
     return _Matchers(nlp, matcher, labels)
 
 
+@functools.lru_cache(maxsize=8)
+def _verbatim(entries: tuple[BannedEntry, ...]) -> tuple[str, ...]:
+    """Every banned phrase, normalised: a text containing none needs no tokens."""
+    return tuple({normalise(p) for e in entries for p in e.phrases if normalise(p)})
+
+
 def _single_char_hits(doc: Any, entry: BannedEntry, char: str) -> list[Hit]:
     hits = []
     for token in doc:
@@ -103,17 +109,21 @@ def find_banned(text: str, entries: tuple[BannedEntry, ...]) -> list[Hit]:
     if not text or not entries:
         return []
     m = _matchers(entries)
-    doc = m.nlp(text)
     hits: list[Hit] = []
-    for match_id, start, end in m.phrase_matcher(doc):
-        entry, phrase = m.labels[m.nlp.vocab.strings[match_id]]
-        span = doc[start:end]
-        hits.append(Hit(entry, phrase, span.start_char, span.end_char, False))
+    # Tokenising is most of the cost of this function and only finds something where a
+    # phrase occurs verbatim: most utterances are clean and skip it.
+    doc = m.nlp(text) if any(p in text for p in _verbatim(entries)) else None
+    if doc is not None:
+        for match_id, start, end in m.phrase_matcher(doc):
+            entry, phrase = m.labels[m.nlp.vocab.strings[match_id]]
+            span = doc[start:end]
+            hits.append(Hit(entry, phrase, span.start_char, span.end_char, False))
     for entry in entries:
         for phrase in entry.phrases:
             phrase = normalise(phrase)
             if len(phrase) == 1:
-                hits.extend(_single_char_hits(doc, entry, phrase))
+                if doc is not None:
+                    hits.extend(_single_char_hits(doc, entry, phrase))
                 continue
             for start, end, by_sound in find_phrase(text, phrase, entry.homophones):
                 hits.append(Hit(entry, phrase, start, end, by_sound))

@@ -24,6 +24,30 @@ def _t2s():
     return opencc.OpenCC("t2s").convert
 
 
+@functools.lru_cache(maxsize=1)
+def _t2s_trigger_chars() -> frozenset[str] | None:
+    """Chars without which OpenCC t2s leaves a text unchanged; None if unknown.
+
+    Converting is the slowest step of `normalise` (pure-Python dictionary walk) and
+    nearly every ASR text is simplified already. A text changes only where a
+    dictionary key that maps to something else matches, so it needs at least one
+    char that the char table changes, or one of the few phrase keys made of
+    unchanged chars (沈默 -> 沉默).
+    """
+    convert = _t2s()
+    convert("")
+    try:
+        tables = [d for chain in convert.__self__._dict_chain_data for (_, _, d) in chain]
+    except (AttributeError, TypeError, ValueError):  # another OpenCC build: always convert
+        return None
+    changing = {k for d in tables for k, v in d.items() if len(k) == 1 and k != v}
+    for d in tables:
+        for k, v in d.items():
+            if len(k) > 1 and k != v and not changing.intersection(k):
+                changing.update(k)
+    return frozenset(changing)
+
+
 @functools.lru_cache(maxsize=65536)
 def normalise(text: str) -> str:
     """Simplified, NFKC-folded, lower-cased text with whitespace removed.
@@ -32,7 +56,11 @@ def normalise(text: str) -> str:
     inconsistently; punctuation stays because sentence starts matter (喂，...).
     """
     convert = _t2s()
-    simplified = convert(text)
+    trigger = _t2s_trigger_chars()
+    if trigger is not None and trigger.isdisjoint(text):
+        simplified = text
+    else:
+        simplified = convert(text)
     if len(simplified) != len(text):
         # Phrase-level conversions can change length; per char keeps positions 1:1.
         simplified = "".join(convert(c) for c in text)
@@ -40,11 +68,13 @@ def normalise(text: str) -> str:
     return "".join(c for c in folded if not c.isspace())
 
 
+@functools.lru_cache(maxsize=65536)
 def strip_punct(text: str) -> str:
     """`text` without punctuation, for phrases that ASR may split with a comma."""
     return "".join(c for c in text if not is_punct(c))
 
 
+@functools.lru_cache(maxsize=16384)
 def is_punct(char: str) -> bool:
     return char in PUNCT or unicodedata.category(char)[0] in ("P", "S", "Z")
 
@@ -113,6 +143,16 @@ def sounds_alike(heard: str, phrase: str) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=4096)
+def _syllable_positions(text: str) -> dict[str, tuple[int, ...]]:
+    """Toneless syllable -> positions of the chars of `text` that can be read so."""
+    out: dict[str, list[int]] = {}
+    for i, c in enumerate(text):
+        for syl in char_pinyins(c):
+            out.setdefault(syl, []).append(i)
+    return {k: tuple(v) for k, v in out.items()}
+
+
 def find_phrase(text: str, phrase: str, homophones: bool = True) -> list[tuple[int, int, bool]]:
     """Every (start, end, by_sound) where `phrase` occurs in `text`.
 
@@ -128,18 +168,26 @@ def find_phrase(text: str, phrase: str, homophones: bool = True) -> list[tuple[i
         hits.append((start, start + n, False))
         start = text.find(phrase, start + 1)
     if homophones and n >= 2:
-        exact = {h[0] for h in hits}
         first = phrase_pinyin(phrase)[0]
-        first_ok = ASR_CONFUSABLE.get(first, frozenset({first}))
-        for i in range(len(text) - n + 1):
-            c = text[i]
-            # cheap first-char test before the full comparison: this loop is the
-            # analyzers' hot path (every utterance x every phrase)
-            if i in exact or (c != phrase[0] and not (first_ok & char_pinyins(c))):
-                continue
-            if sounds_alike(text[i : i + n], phrase):
+        by_syllable = _syllable_positions(text)
+        # Only places whose first char can be read as the phrase's first syllable are
+        # compared in full: this is the analyzers' hot path (every utterance x phrase).
+        accepted = ASR_CONFUSABLE.get(first)
+        if accepted is None:
+            starts = by_syllable.get(first, ())
+        else:
+            starts = sorted({i for syl in accepted for i in by_syllable.get(syl, ())})
+        if not starts:
+            return hits
+        exact = {h[0] for h in hits}
+        last = len(text) - n
+        for i in starts:
+            if i > last:
+                break
+            if i not in exact and sounds_alike(text[i : i + n], phrase):
                 hits.append((i, i + n, True))
-    hits.sort()
+        if exact:
+            hits.sort()
     return hits
 
 
