@@ -34,7 +34,7 @@ MODEL_ENV = "CALLQA_WHISPER_MODEL"
 
 #: Bumped whenever this module's output changes for the same audio and options, so
 #: that cached transcripts made by older code are not reused.
-TRANSCRIBER_VERSION = 3
+TRANSCRIBER_VERSION = 4
 
 #: Longest stretch of gated speech given to whisper at once (memory; see _chunks). Not an
 #: AsrOptions field: a call shorter than this decodes identically either way.
@@ -163,9 +163,15 @@ def _chunks(
 
 
 def _concat(
-    samples: np.ndarray, merged_s: Sequence[tuple[float, float]], opts: AsrOptions
+    samples: np.ndarray,
+    merged_s: Sequence[tuple[float, float]],
+    opts: AsrOptions,
+    mute_s: Sequence[tuple[float, float]] = (),
 ) -> tuple[np.ndarray, list[_Piece]]:
-    """The merged spans back to back with `gap_fill_s` of silence between; the time map."""
+    """The merged spans back to back with `gap_fill_s` of silence between; the time map.
+
+    Stretches in `mute_s` (another speaker's turns inside a mono call) are silenced.
+    """
     parts, pieces, cursor_s = [], [], 0.0
     gap = np.zeros(int(opts.gap_fill_s * SAMPLE_RATE_HZ), dtype=np.float32)
     for i, (s, e) in enumerate(merged_s):
@@ -173,6 +179,11 @@ def _concat(
             parts.append(gap)
             cursor_s += len(gap) / SAMPLE_RATE_HZ
         chunk = samples[int(s * SAMPLE_RATE_HZ) : int(e * SAMPLE_RATE_HZ)]
+        muted = [(max(a, s), min(b, e)) for a, b in mute_s if a < e and b > s]
+        if muted:
+            chunk = chunk.copy()
+            for a, b in muted:
+                chunk[int((a - s) * SAMPLE_RATE_HZ) : int((b - s) * SAMPLE_RATE_HZ)] = 0.0
         parts.append(chunk)
         pieces.append(_Piece(cursor_s, s, len(chunk) / SAMPLE_RATE_HZ))
         cursor_s += len(chunk) / SAMPLE_RATE_HZ
@@ -270,18 +281,20 @@ def transcribe_speech(
     opts: AsrOptions = AsrOptions(),
     *,
     fp16: bool = False,
+    mute_s: Sequence[tuple[float, float]] = (),
 ) -> list[Word]:
     """Words with times in the recording's clock, from the speech spans only.
 
     `samples`: float32 mono at 16 kHz. Words outside every speech span are dropped:
     whisper has no business producing text where speech detection heard none.
+    `mute_s`: spans silenced before decoding (the other speaker of a mono call).
     """
     if not len(speech_spans_s):
         return []
     merged = _merge_spans(speech_spans_s, len(samples) / SAMPLE_RATE_HZ, opts)
     words: list[Word] = []
     for chunk in _chunks(merged, opts, MAX_CHUNK_S):
-        audio, pieces = _concat(samples, chunk, opts)
+        audio, pieces = _concat(samples, chunk, opts, mute_s)
         if len(audio) < SAMPLE_RATE_HZ // 10:
             continue
         for seg in _decode_segments(model, audio, opts, fp16=fp16):

@@ -122,10 +122,10 @@ def test_agent_utterances_are_all_covered_and_agent_cer_is_low(transcripts, trut
                 report.append((e / n, f"{call_id} {u.start_s:.1f}: {said!r} vs {u.text!r}"))
             utterances += 1
     assert errors / total <= 0.20, f"agent-channel CER {errors / total:.3f}"
-    # Issue 3 asks for every utterance at <= 50%. Measured: one utterance of the mono
-    # mu-law call (call02, 退货申请…) comes out at ~55% with whisper base; allowed as
-    # the single exception, and nothing may be lost outright (> 75%).
-    assert len(report) <= 1 and all(rate <= 0.75 for rate, _ in report), (
+    # Issue 3: every agent utterance at <= 50%. Mono calls are transcribed one diarized
+    # speaker at a time for this: in one pass over both voices, call02's 退货申请… came
+    # out at 56%.
+    assert not report, (
         f"{len(report)} of {utterances} agent utterances over 50% CER:\n" + "\n".join(r for _, r in report))
 
 
