@@ -16,6 +16,7 @@ from flows.transcribe import (
     ModelNotConfigured,
     _drop_loops,
     _chunks,
+    _concat,
     _gate,
     _merge_spans,
     _segment_ok,
@@ -52,6 +53,17 @@ def test_chunks_cut_only_between_spans_and_hold_every_span_once():
     assert _chunks(merged, opts, max_chunk_s=600.0) == [merged]
     # a single span longer than a chunk still goes through, alone
     assert _chunks([(0.0, 50.0), (60.0, 61.0)], opts, max_chunk_s=20.0) == [[(0.0, 50.0)], [(60.0, 61.0)]]
+
+
+def test_the_other_speaker_is_muted_inside_a_speakers_gated_audio():
+    samples = np.ones(SAMPLE_RATE_HZ * 10, dtype=np.float32)
+    opts = AsrOptions(gap_fill_s=0.5)
+    audio, pieces = _concat(samples, [(1.0, 4.0), (6.0, 7.0)], opts, mute_s=[(2.0, 2.5), (8.0, 9.0)])
+    assert len(audio) == SAMPLE_RATE_HZ * 4.5
+    silent_s = np.sum(audio == 0.0) / SAMPLE_RATE_HZ
+    assert silent_s == pytest.approx(0.5 + 0.5)  # the muted turn and the gap fill
+    assert np.all(audio[int(1.0 * SAMPLE_RATE_HZ) : int(1.5 * SAMPLE_RATE_HZ)] == 0.0)
+    assert samples.min() == 1.0  # the recording itself is untouched
 
 
 def test_merge_spans_pads_and_joins_short_gaps():
