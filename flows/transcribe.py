@@ -95,6 +95,12 @@ def model_version(ref: str) -> str:
 
 _model_lock = threading.Lock()
 
+#: One whisper decode at a time per process. Whisper keeps its key/value cache through
+#: forward hooks on the shared model's layers and seeds the process-wide RNG, so two
+#: threads decoding at once corrupt each other (measured: a KeyError in one, changed text
+#: in the other). Parallel ASR runs in processes (flows.parallel, dask workers).
+_decode_lock = threading.Lock()
+
 
 @lru_cache(maxsize=2)
 def _load(ref: str, device: str):
@@ -240,7 +246,8 @@ def transcribe_speech(
     audio, pieces = _gate(samples, speech_spans_s, opts)
     if len(audio) < SAMPLE_RATE_HZ // 10:
         return []
-    segments = _decode_segments(model, audio, opts, fp16=fp16)
+    with _decode_lock:
+        segments = _decode_segments(model, audio, opts, fp16=fp16)
     words: list[Word] = []
     for seg in segments:
         if not _segment_ok(seg, opts):
