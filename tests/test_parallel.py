@@ -65,3 +65,31 @@ def test_workers_must_be_positive(capsys):
         main(["run", "x.wav", "--out", "o", "--workers", "0"])
     assert exc.value.code == 2
     assert "must be 1 or more" in capsys.readouterr().err
+
+
+@pytest.mark.e2e
+def test_threads_sharing_one_model_transcribe_as_one_thread_does(model_path):
+    """qa_batch's thread runner shares one whisper model between tasks. Whisper keeps its
+    decoder cache in hooks on the shared layers, so unguarded concurrent decodes raised
+    KeyError or changed the text; flows.transcribe serialises them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from conftest import SAMPLES
+    from flows.audio import load_call
+    from flows.transcribe import AsrOptions, load_model, transcribe_speech
+
+    opts = AsrOptions(beam_size=None)
+    model, fp16 = load_model(model_path)
+    jobs = []
+    for name in ("call02_no_greeting_closing.wav", "call06_slow_agent.mp3"):
+        audio = load_call(str(SAMPLES / name))
+        channel = "agent" if audio.layout == "stereo" else "mixed"
+        jobs.append((audio.channels[channel], [(0.0, 8.0)]))  # a few seconds keep it quick
+
+    def words(job):
+        return [w.text for w in transcribe_speech(model, job[0], job[1], opts, fp16=fp16)]
+
+    alone = [words(job) for job in jobs]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        together = list(pool.map(words, jobs))
+    assert all(alone) and together == alone
