@@ -82,3 +82,20 @@ def test_task_runner_choice():
     assert isinstance(make_task_runner("threads", 4, None), ThreadPoolTaskRunner)
     with pytest.raises(ValueError, match="runner"):
         make_task_runner("ray", 2, None)
+
+
+def test_prefect_yaml_deployments_name_real_flow_parameters():
+    """A typo in a deployment parameter only shows at 02:00 on the server: check them here."""
+    import importlib
+
+    import yaml
+
+    from conftest import ROOT
+
+    deployments = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))["deployments"]
+    assert {d["name"] for d in deployments} >= {"nightly", "nightly-dask", "reprocess"}
+    for d in deployments:
+        path, name = d["entrypoint"].split(":")
+        module = path.removesuffix(".py").replace("/", ".")
+        fl = getattr(importlib.import_module(module), name)
+        assert set(d.get("parameters", {})) <= set(fl.parameters.properties), d["name"]
