@@ -5,6 +5,11 @@ Flows orchestrate; the work is `flows.pipeline.process_recording` and
 retried, anything else ends as an error row for that recording while the rest of the
 batch goes on. Runs in Prefect's local ephemeral mode when no server is configured
 (PREFECT_API_URL unset), and unchanged against a server.
+
+Tasks run in threads of the flow's process or, through prefect-dask, on the worker
+processes of a dask.distributed cluster (`runner`, `dask_address`; see make_task_runner).
+Either way at most `max_workers` recordings are in flight, each task writes its own call's
+files, and only the `calls` row comes back to the flow.
 """
 
 from __future__ import annotations
