@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pyarrow.dataset as ds
 import pytest
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.testing.utilities import prefect_test_harness
 
 from flows.flow import qa_batch, qa_reprocess
@@ -69,7 +75,6 @@ def test_batch_flow_on_a_dask_cluster_writes_the_sequential_rows(sample_run, tmp
 
 
 def test_task_runner_choice():
-    from prefect.task_runners import ThreadPoolTaskRunner
     from prefect_dask import DaskTaskRunner
 
     from flows.flow import make_task_runner
@@ -99,3 +104,32 @@ def test_prefect_yaml_deployments_name_real_flow_parameters():
         module = path.removesuffix(".py").replace("/", ".")
         fl = getattr(importlib.import_module(module), name)
         assert set(d.get("parameters", {})) <= set(fl.parameters.properties), d["name"]
+
+
+_running = {"now": 0, "max": 0}
+_running_lock = threading.Lock()
+
+
+@task(cache_policy=NO_CACHE)
+def _count_concurrency(n: int) -> int:
+    with _running_lock:
+        _running["now"] += 1
+        _running["max"] = max(_running["max"], _running["now"])
+    time.sleep(0.2)  # long enough for a free pool thread to start another task
+    with _running_lock:
+        _running["now"] -= 1
+    return n
+
+
+def test_no_more_than_the_limit_of_tasks_is_in_flight():
+    """A pool with 8 threads, a limit of 2: the flow never hands the pool more than 2."""
+    from flows.flow import _submit_bounded
+
+    @flow
+    def bounded() -> list[int]:
+        with ThreadPoolTaskRunner(max_workers=8) as runner:
+            return [f.result() for _, f in _submit_bounded(runner, _count_concurrency,
+                                                           [{"n": n} for n in range(10)], 2)]
+
+    assert sorted(bounded()) == list(range(10))
+    assert _running["max"] == 2
