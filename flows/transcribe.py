@@ -13,7 +13,7 @@ import os
 import re
 import threading
 from dataclasses import asdict, dataclass
-from functools import lru_cache
+from functools import lru_cache, wraps
 from typing import Sequence
 
 import numpy as np
@@ -100,6 +100,15 @@ _model_lock = threading.Lock()
 #: threads decoding at once corrupt each other (measured: a KeyError in one, changed text
 #: in the other). Parallel ASR runs in processes (flows.parallel, dask workers).
 _decode_lock = threading.Lock()
+
+
+def _one_at_a_time(decode):
+    @wraps(decode)
+    def serialised(*args, **kwargs):
+        with _decode_lock:
+            return decode(*args, **kwargs)
+
+    return serialised
 
 
 @lru_cache(maxsize=2)
@@ -202,6 +211,7 @@ def _drop_loops(words: list[Word], max_repeats: int = 2) -> list[Word]:
     return out
 
 
+@_one_at_a_time
 def _decode_segments(model, audio: np.ndarray, opts: AsrOptions, *, fp16: bool) -> list[dict]:
     """Whisper's segments (dicts with text, words, no_speech_prob...) for gated audio."""
     import torch
@@ -246,8 +256,7 @@ def transcribe_speech(
     audio, pieces = _gate(samples, speech_spans_s, opts)
     if len(audio) < SAMPLE_RATE_HZ // 10:
         return []
-    with _decode_lock:
-        segments = _decode_segments(model, audio, opts, fp16=fp16)
+    segments = _decode_segments(model, audio, opts, fp16=fp16)
     words: list[Word] = []
     for seg in segments:
         if not _segment_ok(seg, opts):
