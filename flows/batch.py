@@ -18,8 +18,6 @@ from flows.pipeline import (
     PipelineConfig,
     Recording,
     find_recordings,
-    process_recording,
-    reprocess_call,
 )
 from flows.store import ResultStore
 from flows.transcribe import model_version, resolve_model_ref
@@ -79,29 +77,38 @@ def reprocessable(store: ResultStore, call_ids: Sequence[str] | None = None) -> 
 
 
 def run_batch(
-    inputs: Iterable[str], cfg: PipelineConfig, pack, *, force: bool = False, progress: Progress = iter
+    inputs: Iterable[str], cfg: PipelineConfig, pack, *, force: bool = False, progress: Progress = iter,
+    workers: int = 1,
 ) -> Summary:
-    """Process every new recording under `inputs` one after another."""
+    """Process every new recording under `inputs`: one after another, or `workers` at once
+    in worker processes (see flows.parallel)."""
+    from flows.parallel import process_all
+
     t0 = time.perf_counter()
     store = ResultStore(cfg.out_dir)
     recordings = find_recordings(inputs)
     todo = pending(recordings, cfg, pack, force=force)
     summary = Summary(skipped=len(recordings) - len(todo))
-    for rec in progress(todo):
-        summary.add(process_recording(rec, cfg, pack, store=store))
+    results = process_all(todo, cfg, pack, store=store, workers=workers)
+    for _ in progress(todo):  # one tick per finished recording, whichever it was
+        summary.add(next(results))
     summary.seconds = time.perf_counter() - t0
     return summary
 
 
 def reprocess_batch(
-    cfg: PipelineConfig, pack, *, call_ids: Sequence[str] | None = None, progress: Progress = iter
+    cfg: PipelineConfig, pack, *, call_ids: Sequence[str] | None = None, progress: Progress = iter,
+    workers: int = 1,
 ) -> Summary:
     """Re-analyse calls from their cached transcripts; error rows (never transcribed) stay."""
+    from flows.parallel import reprocess_all
+
     t0 = time.perf_counter()
     store = ResultStore(cfg.out_dir)
     rows = reprocessable(store, call_ids)
     summary = Summary()
-    for row in progress(rows):
-        summary.add(reprocess_call(row, cfg, pack, store=store))
+    results = reprocess_all(rows, cfg, pack, store=store, workers=workers)
+    for _ in progress(rows):
+        summary.add(next(results))
     summary.seconds = time.perf_counter() - t0
     return summary

@@ -33,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--cache-dir", metavar="DIR", help="transcript cache (default: OUT/cache/transcripts)")
         sp.add_argument("--no-mask", action="store_true",
                         help="write phone/ID/bank/order numbers unmasked (default: runs of 6+ digits masked but the last 4)")
+        sp.add_argument("--workers", type=_positive_int, default=1, metavar="N",
+                        help="recordings processed at once, each in its own worker process with its own copy "
+                             "of the model (default: 1, in this process)")
 
     run = sub.add_parser("run", help="transcribe and analyse recordings (files or folders)",
                          epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -65,6 +68,13 @@ def _parser() -> argparse.ArgumentParser:
     check = lex_sub.add_parser("check", help="validate a rule pack and print a summary")
     check.add_argument("path", metavar="NAME_OR_PATH")
     return p
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
 
 
 class _Misuse(Exception):
@@ -106,7 +116,7 @@ def cmd_run(args) -> int:
         vad_method=args.vad, asr=AsrOptions(beam_size=args.beam_size or None), cache_dir=args.cache_dir,
         mask_pii=not args.no_mask,
     )
-    summary = run_batch(args.inputs, cfg, pack, force=args.force,
+    summary = run_batch(args.inputs, cfg, pack, force=args.force, workers=args.workers,
                         progress=lambda xs: _progress(xs, args.quiet, "callqa run"))
     print(summary.line())
     return 0
@@ -119,7 +129,7 @@ def cmd_reprocess(args) -> int:
     pack = _load_pack(args.lexicon)
     cfg = PipelineConfig(out_dir=args.out, lexicon=args.lexicon, cache_dir=args.cache_dir,
                          mask_pii=not args.no_mask)
-    summary = reprocess_batch(cfg, pack, call_ids=args.call,
+    summary = reprocess_batch(cfg, pack, call_ids=args.call, workers=args.workers,
                               progress=lambda xs: _progress(xs, args.quiet, "callqa reprocess"))
     print(summary.line())
     return 0

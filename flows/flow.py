@@ -5,16 +5,26 @@ Flows orchestrate; the work is `flows.pipeline.process_recording` and
 retried, anything else ends as an error row for that recording while the rest of the
 batch goes on. Runs in Prefect's local ephemeral mode when no server is configured
 (PREFECT_API_URL unset), and unchanged against a server.
+
+Tasks run in threads of the flow's process or, through prefect-dask, on the worker
+processes of a dask.distributed cluster (`runner`, `dask_address`; see make_task_runner).
+Either way at most `max_workers` recordings are in flight, each task writes its own call's
+files, and only the `calls` row comes back to the flow.
 """
 
 from __future__ import annotations
 
+import queue
+import time
+from typing import Iterator, Literal, Sequence
+
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
-from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from analyzers.model import CallResult
 from flows.batch import Summary, pending, reprocessable
+from flows.parallel import without_children
 from flows.pipeline import (
     PipelineConfig,
     Recording,
@@ -25,6 +35,9 @@ from flows.pipeline import (
     reprocess_call,
 )
 from flows.store import ResultStore
+from flows.transcribe import resolve_model_ref
+
+Runner = Literal["threads", "dask"]
 
 
 def _retry_transient(task, task_run, state) -> bool:
@@ -36,27 +49,84 @@ def _retry_transient(task, task_run, state) -> bool:
 
 
 # Inputs are recordings and configs, not values to cache on: the transcript cache
-# (keyed by the audio's content) is what makes re-runs cheap.
+# (keyed by the audio's content) is what makes re-runs cheap. The task writes the call's
+# files itself and returns only its `calls` row: utterances never travel back to the flow.
 @task(name="process-recording", retries=2, retry_delay_seconds=10,
       retry_condition_fn=_retry_transient, cache_policy=NO_CACHE,
       task_run_name="{rec.call_id}")
 def process_task(rec: Recording, cfg: PipelineConfig, pack) -> CallResult:
-    return process_recording(rec, cfg, pack, reraise_transient=True)
+    return without_children(process_recording(rec, cfg, pack, reraise_transient=True))
 
 
 @task(name="reprocess-call", cache_policy=NO_CACHE, task_run_name="reprocess-{row[call_id]}")
 def reprocess_task(row: dict, cfg: PipelineConfig, pack) -> CallResult:
-    return reprocess_call(row, cfg, pack, store=ResultStore(cfg.out_dir))
+    return without_children(reprocess_call(row, cfg, pack, store=ResultStore(cfg.out_dir)))
 
 
-def _collect(items, futures, out_dir: str) -> Summary:
+def make_task_runner(runner: Runner, max_workers: int | None, dask_address: str | None) -> TaskRunner:
+    """Threads in the flow's process, or prefect-dask: an existing dask.distributed
+    scheduler at `dask_address`, else a LocalCluster of `max_workers` worker processes.
+
+    Threads share one whisper model whose decoding is serialised (flows.transcribe), so
+    they overlap decoding, speech detection and analysis, not ASR; dask workers are
+    processes, each with its own model. Dask's nanny starts workers with OMP_NUM_THREADS=1,
+    so torch uses one thread per worker: run one single-threaded worker per core.
+    """
+    if dask_address or runner == "dask":
+        from prefect_dask import DaskTaskRunner
+
+        if dask_address:
+            return DaskTaskRunner(address=dask_address)
+        return DaskTaskRunner(cluster_kwargs={"n_workers": max_workers or 1, "threads_per_worker": 1,
+                                              "processes": True, "dashboard_address": None})
+    if runner != "threads":
+        raise ValueError(f"runner must be 'threads' or 'dask', not {runner!r}")
+    return ThreadPoolTaskRunner(max_workers=max_workers or 1)
+
+
+def _in_flight_limit(runner: TaskRunner, max_workers: int | None) -> int:
+    """max_workers, else the dask cluster's worker threads (all of them busy, none queued)."""
+    if max_workers:
+        return max_workers
+    client = getattr(runner, "client", None)
+    if client is not None:
+        return max(1, sum(client.nthreads().values()))
+    return 1
+
+
+def _submit_bounded(runner: TaskRunner, task_, params: Sequence[dict], limit: int) -> Iterator[tuple[dict, object]]:
+    """(params, future) as the futures finish, with at most `limit` submitted and not yet
+    finished: a batch of 100,000 recordings holds `limit` task runs, not 100,000."""
+    done: queue.SimpleQueue = queue.SimpleQueue()
+    waiting = iter(params)
+    in_flight = 0
+
+    def submit_next() -> bool:
+        p = next(waiting, None)
+        if p is None:
+            return False
+        future = runner.submit(task_, p)
+        future.add_done_callback(lambda f, p=p: done.put((p, f)))
+        return True
+
+    while in_flight < limit and submit_next():
+        in_flight += 1
+    while in_flight:
+        p, future = done.get()
+        in_flight -= 1
+        yield p, future
+        if submit_next():
+            in_flight += 1
+
+
+def _run_all(runner: TaskRunner, task_, params: list[dict], out_dir: str, limit: int,
+             as_recording) -> Summary:
     store, summary = ResultStore(out_dir), Summary()
-    for item, future in zip(items, futures):
+    for p, future in _submit_bounded(runner, task_, params, limit):
         try:
             result = future.result()
-        except Exception as exc:  # noqa: BLE001 - retries exhausted: record, go on
-            rec = item if isinstance(item, Recording) else Recording(item["source"], item["call_id"])
-            result = error_result(rec, exc)
+        except Exception as exc:  # noqa: BLE001 - retries exhausted, worker lost: record, go on
+            result = error_result(as_recording(p), exc)
             store.write(result)
         summary.add(result)
     return summary
@@ -69,38 +139,56 @@ def qa_batch(
     model: str | None = None,
     lexicon: str = "zh-CN",
     agent_channel: str = "left",
-    max_workers: int = 1,
+    max_workers: int | None = None,
     force: bool = False,
     cache_dir: str | None = None,
     mask_pii: bool = True,
+    runner: Runner = "threads",
+    dask_address: str | None = None,
 ) -> dict:
-    """Transcribe and analyse every new recording under `inputs` into `out_dir`."""
+    """Transcribe and analyse every new recording under `inputs` into `out_dir`.
+
+    `max_workers`: recordings in flight at once (default: 1 with threads and a local dask
+    cluster, every worker thread of the cluster at `dask_address`). With dask, `inputs`,
+    `out_dir`, `cache_dir` and the model must be at the same paths on every worker
+    (shared storage): each worker writes the files of the calls it processed.
+    """
     from lexicons import load_pack
 
+    t0 = time.perf_counter()
     pack = load_pack(lexicon)  # a broken rule pack fails the run before any audio
-    cfg = PipelineConfig(out_dir=out_dir, model=model, lexicon=lexicon,
+    # Resolved here, once: every worker uses (and records) the model the flow checked.
+    cfg = PipelineConfig(out_dir=out_dir, model=resolve_model_ref(model), lexicon=lexicon,
                          agent_channel=agent_channel, cache_dir=cache_dir, mask_pii=mask_pii)
     recordings = find_recordings(inputs)
     todo = pending(recordings, cfg, pack, force=force)
-    with ThreadPoolTaskRunner(max_workers=max(1, max_workers)) as runner:
-        futures = [runner.submit(process_task, {"rec": r, "cfg": cfg, "pack": pack}) for r in todo]
-        summary = _collect(todo, futures, out_dir)
+    params = [{"rec": r, "cfg": cfg, "pack": pack} for r in todo]
+    with make_task_runner(runner, max_workers, dask_address) as task_runner:
+        summary = _run_all(task_runner, process_task, params, out_dir,
+                           _in_flight_limit(task_runner, max_workers) if params else 1,
+                           lambda p: p["rec"])
     summary.skipped = len(recordings) - len(todo)
+    summary.seconds = time.perf_counter() - t0
     print(summary.line())
     return vars(summary)
 
 
 @flow(name="callqa-reprocess", log_prints=True)
 def qa_reprocess(out_dir: str, lexicon: str = "zh-CN", call_ids: list[str] | None = None,
-                 max_workers: int = 2, cache_dir: str | None = None, mask_pii: bool = True) -> dict:
+                 max_workers: int | None = 2, cache_dir: str | None = None, mask_pii: bool = True,
+                 runner: Runner = "threads", dask_address: str | None = None) -> dict:
     """Re-run the analyzers on cached transcripts (new lexicon or thresholds), no ASR."""
     from lexicons import load_pack
 
+    t0 = time.perf_counter()
     pack = load_pack(lexicon)
     cfg = PipelineConfig(out_dir=out_dir, lexicon=lexicon, cache_dir=cache_dir, mask_pii=mask_pii)
     rows = reprocessable(ResultStore(out_dir), call_ids)
-    with ThreadPoolTaskRunner(max_workers=max(1, max_workers)) as runner:
-        futures = [runner.submit(reprocess_task, {"row": r, "cfg": cfg, "pack": pack}) for r in rows]
-        summary = _collect(rows, futures, out_dir)
+    params = [{"row": r, "cfg": cfg, "pack": pack} for r in rows]
+    with make_task_runner(runner, max_workers, dask_address) as task_runner:
+        summary = _run_all(task_runner, reprocess_task, params, out_dir,
+                           _in_flight_limit(task_runner, max_workers) if params else 1,
+                           lambda p: Recording(p["row"]["source"], p["row"]["call_id"]))
+    summary.seconds = time.perf_counter() - t0
     print(summary.line())
     return vars(summary)

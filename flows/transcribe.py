@@ -13,7 +13,7 @@ import os
 import re
 import threading
 from dataclasses import asdict, dataclass
-from functools import lru_cache
+from functools import lru_cache, wraps
 from typing import Sequence
 
 import numpy as np
@@ -98,6 +98,21 @@ def model_version(ref: str) -> str:
 
 
 _model_lock = threading.Lock()
+
+#: One whisper decode at a time per process. Whisper keeps its key/value cache through
+#: forward hooks on the shared model's layers and seeds the process-wide RNG, so two
+#: threads decoding at once corrupt each other (measured: a KeyError in one, changed text
+#: in the other). Parallel ASR runs in processes (flows.parallel, dask workers).
+_decode_lock = threading.Lock()
+
+
+def _one_at_a_time(decode):
+    @wraps(decode)
+    def serialised(*args, **kwargs):
+        with _decode_lock:
+            return decode(*args, **kwargs)
+
+    return serialised
 
 
 @lru_cache(maxsize=2)
@@ -248,6 +263,7 @@ def _drop_loops(words: list[Word], max_repeats: int = 2) -> list[Word]:
     return out
 
 
+@_one_at_a_time
 def _decode_segments(model, audio: np.ndarray, opts: AsrOptions, *, fp16: bool) -> list[dict]:
     """Whisper's segments (dicts with text, words, no_speech_prob...) for gated audio."""
     import torch

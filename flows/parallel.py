@@ -1,0 +1,151 @@
+"""Several recordings at once on one machine: a small pool of worker processes.
+
+Processes, not threads, because whisper is not thread-safe on a shared model: its decoder
+keeps the key/value cache through forward hooks installed on the model's own layers, so two
+decodes at once in one process corrupt each other (measured on two sample calls: one raised
+KeyError on a Linear layer, the other's text changed), and the seed that makes fallback
+sampling repeatable is global to the process. Each worker process therefore loads the
+weights once (the lru_cache in `flows.transcribe.load_model`) and runs one recording at a
+time with its share of the cores as torch threads.
+
+Memory stays bounded: at most `workers` recordings are in flight, decoded audio never
+leaves the worker, and what comes back is the `calls` row only (the worker has already
+written the call's three files). A worker that dies (killed for memory, a crash in native
+code) does not stop the batch: the recordings it may have been running are tried again one
+at a time in a fresh pool, and the one that kills a worker alone gets an error row.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
+from functools import partial
+from typing import Callable, Iterator, Sequence, TypeVar
+
+from analyzers.model import CallResult
+from flows.pipeline import PipelineConfig, Recording, error_result, process_recording, reprocess_call
+from flows.store import ResultStore
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class WorkerCrashed(RuntimeError):
+    """The worker process running this item died (it ran alone, so the item is the cause)."""
+
+
+def torch_threads_per_worker(workers: int) -> int:
+    """This machine's cores shared out between the worker processes (at least 1 each)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, cores // max(1, workers))
+
+
+def _init_worker(torch_threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(torch_threads)
+
+
+def imap_unordered(
+    fn: Callable[[T], R], items: Sequence[T], *, workers: int
+) -> Iterator[tuple[T, R | BaseException]]:
+    """(item, fn(item)) in completion order, from `workers` processes; never more than
+    `workers` items submitted at once. An exception raised by `fn`, or WorkerCrashed,
+    takes the result's place. `fn` must be picklable (a module-level function or a
+    functools.partial of one)."""
+    ctx = multiprocessing.get_context("spawn")  # no fork of a parent that may hold torch threads
+
+    def new_pool() -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                                   initargs=(torch_threads_per_worker(workers),))
+
+    todo: deque[T] = deque(items)
+    suspects: deque[T] = deque()  # in flight when a worker died: each is run again alone
+    in_flight: dict = {}  # future -> (item, ran alone)
+    pool = new_pool()
+    try:
+        while todo or suspects or in_flight:
+            if suspects:
+                if not in_flight:
+                    item = suspects.popleft()
+                    in_flight[pool.submit(fn, item)] = (item, True)
+            else:
+                while todo and len(in_flight) < workers:
+                    item = todo.popleft()
+                    in_flight[pool.submit(fn, item)] = (item, False)
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            if any(isinstance(f.exception(), BrokenProcessPool) for f in done):
+                # A dead worker breaks the pool: every future still in flight fails with it.
+                wait(in_flight)
+                done = set(in_flight)
+            broken = False
+            for future in done:
+                item, alone = in_flight.pop(future)
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    broken = True
+                    if not alone:
+                        suspects.append(item)
+                        continue
+                    result = WorkerCrashed("the worker process died while processing this recording")
+                except Exception as exc:  # noqa: BLE001 - raised by fn, or an unpicklable result
+                    result = exc
+                yield item, result
+            if broken:
+                pool.shutdown(wait=True, cancel_futures=True)
+                pool = new_pool()
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def without_children(result: CallResult) -> CallResult:
+    """The `calls` row alone: what a worker sends back once it has written the call."""
+    return replace(result, utterances=(), findings=())
+
+
+def _process(rec: Recording, cfg: PipelineConfig, pack) -> CallResult:
+    return without_children(process_recording(rec, cfg, pack))
+
+
+def _reprocess(row: dict, cfg: PipelineConfig, pack) -> CallResult:
+    return without_children(reprocess_call(row, cfg, pack, store=ResultStore(cfg.out_dir)))
+
+
+def process_all(
+    todo: Sequence[Recording], cfg: PipelineConfig, pack, *, store: ResultStore, workers: int = 1
+) -> Iterator[CallResult]:
+    """process_recording over `todo`: in this process when workers is 1 (in order), else
+    in `workers` processes (in completion order). Every recording yields one result."""
+    if workers <= 1:
+        for rec in todo:
+            yield process_recording(rec, cfg, pack, store=store)
+        return
+    for rec, result in imap_unordered(partial(_process, cfg=cfg, pack=pack), todo, workers=workers):
+        if isinstance(result, BaseException):
+            result = error_result(rec, result)
+            store.write(result)
+        yield result
+
+
+def reprocess_all(
+    rows: Sequence[dict], cfg: PipelineConfig, pack, *, store: ResultStore, workers: int = 1
+) -> Iterator[CallResult]:
+    """reprocess_call over `rows`, like process_all."""
+    if workers <= 1:
+        for row in rows:
+            yield reprocess_call(row, cfg, pack, store=store)
+        return
+    for row, result in imap_unordered(partial(_reprocess, cfg=cfg, pack=pack), rows, workers=workers):
+        if isinstance(result, BaseException):
+            result = error_result(Recording(row["source"], row["call_id"]), result,
+                                  audio_sha256=row.get("audio_sha256", ""))
+            store.write(result)
+        yield result
