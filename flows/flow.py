@@ -73,13 +73,14 @@ def qa_batch(
     force: bool = False,
     cache_dir: str | None = None,
     mask_pii: bool = True,
+    engine: str = "openai",
 ) -> dict:
     """Transcribe and analyse every new recording under `inputs` into `out_dir`."""
     from lexicons import load_pack
 
     pack = load_pack(lexicon)  # a broken rule pack fails the run before any audio
     cfg = PipelineConfig(out_dir=out_dir, model=model, lexicon=lexicon,
-                         agent_channel=agent_channel, cache_dir=cache_dir, mask_pii=mask_pii)
+                         agent_channel=agent_channel, cache_dir=cache_dir, mask_pii=mask_pii, engine=engine)
     recordings = find_recordings(inputs)
     todo = pending(recordings, cfg, pack, force=force)
     with ThreadPoolTaskRunner(max_workers=max(1, max_workers)) as runner:
