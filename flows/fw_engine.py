@@ -133,6 +133,7 @@ def decode_segments(fw: FwModel, audio: np.ndarray, opts) -> list[dict]:
     return [
         {
             "id": s.id,
+            "seek": s.seek,
             "start": s.start,
             "end": s.end,
             "text": s.text,
