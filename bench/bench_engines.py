@@ -7,7 +7,8 @@ Files are taken one at a time and every engine transcribes each in turn (interle
 so that load from other processes on a shared CPU falls on all engines alike. Measured:
   * the real clips with references (../shared/audio/real): pooled CER, ASR time;
   * the sample calls (sample_audio/, ground truth in <call>.json): agent / customer CER
-    (tools/eval_samples.py's measure), ASR time, and whether `analyze` yields the same
+    (tools/eval_samples.py's measure: words inside each true utterance's time; and of the
+    speaker's whole text, timing ignored), ASR time, and whether `analyze` yields the same
     finding rule_ids as the first engine.
 RTF = ASR seconds (whisper only, both channels) / audio seconds; "stage RTF" adds audio
 decoding, speech detection and diarization, which do not depend on the engine.
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -35,7 +37,7 @@ from analyzers.cer import char_errors  # noqa: E402
 from analyzers.model import CallTruth, from_dict, to_dict  # noqa: E402
 from flows.transcribe import AsrOptions, join_words, load_model, transcribe_speech  # noqa: E402
 from tools.eval_asr import references  # noqa: E402
-from tools.eval_samples import SAMPLES, speaker_errors  # noqa: E402
+from tools.eval_samples import SAMPLES, speaker_errors, speaker_text_errors  # noqa: E402
 
 OPENAI_MODEL = os.environ.get("CALLQA_WHISPER_MODEL") or str(ROOT.parent / "shared" / "models" / "whisper-base.pt")
 
@@ -48,11 +50,14 @@ class Tally:
     real_asr_s: float = 0.0
     errors: Counter = field(default_factory=Counter)  # speaker -> character errors
     chars: Counter = field(default_factory=Counter)
+    text_errors: Counter = field(default_factory=Counter)  # the same, timing ignored
+    text_chars: Counter = field(default_factory=Counter)
     audio_s: float = 0.0
     asr_s: float = 0.0
     stage_s: float = 0.0
     same_findings: int = 0
     calls: int = 0
+    per_file_s: list = field(default_factory=list)  # ASR seconds per file, in file order
 
 
 def _uptime() -> str:
@@ -124,6 +129,7 @@ def main() -> None:
                 t = tally[k]
                 t.real_errors, t.real_chars = t.real_errors + e, t.real_chars + n
                 t.real_audio_s, t.real_asr_s = t.real_audio_s + call.duration_s, t.real_asr_s + dt
+                t.per_file_s.append(dt)
                 print(f"real {path.name}\t{k[0]} beam {k[1]}\t{dt:.1f} s\tCER {e}/{n}\t{join_words(words)}", flush=True)
 
     if not args.no_samples:
@@ -151,8 +157,12 @@ def main() -> None:
                 for speaker, (e, n) in errs.items():
                     t.errors[speaker] += e
                     t.chars[speaker] += n
+                for speaker, (e, n) in speaker_text_errors(transcript, truth).items():
+                    t.text_errors[speaker] += e
+                    t.text_chars[speaker] += n
                 t.audio_s += transcript.duration_s
                 t.asr_s += clock.seconds
+                t.per_file_s.append(clock.seconds)
                 t.stage_s += stage_s
                 t.calls += 1
                 t.same_findings += same
@@ -161,19 +171,25 @@ def main() -> None:
                       f"findings {'same' if same else rules}", flush=True)
 
     print("uptime at end:", _uptime())
-    print("\nengine\tbeam\treal CER\treal RTF\tcalls agent CER\tcustomer CER\tcalls RTF (asr)\tstage RTF\t"
-          "speed vs first engine (asr)\tsame findings")
-    base = {}
+    print("\nengine\tbeam\treal CER\treal RTF\tcalls agent CER\tcustomer CER\t(text only: agent\tcustomer)\tcalls RTF (asr)\tstage RTF\t"
+          "speed vs first engine (asr, total)\t(median of per-file ratios)\tsame findings")
+    base, base_files = {}, {}
     for (engine, beam), t in tally.items():
         asr_rtf = t.asr_s / t.audio_s if t.audio_s else 0.0
         real_rtf = t.real_asr_s / t.real_audio_s if t.real_audio_s else 0.0
         asr_total = t.asr_s + t.real_asr_s
         base.setdefault(beam, asr_total)
+        # A burst of load during one engine's turn skews the totals; the median of the
+        # per-file ratios is what that does not move much.
+        ratios = [a / b for a, b in zip(base_files.setdefault(beam, t.per_file_s), t.per_file_s) if b]
+        median = statistics.median(ratios) if ratios else 0.0
         pct = lambda e, n: f"{100 * e / n:.1f} % ({e}/{n})" if n else "-"  # noqa: E731
         print(f"{engine}\t{beam or 'greedy'}\t{pct(t.real_errors, t.real_chars)}\t{real_rtf:.3f}\t"
               f"{pct(t.errors['agent'], t.chars['agent'])}\t{pct(t.errors['customer'], t.chars['customer'])}\t"
+              f"{pct(t.text_errors['agent'], t.text_chars['agent'])}\t"
+              f"{pct(t.text_errors['customer'], t.text_chars['customer'])}\t"
               f"{asr_rtf:.3f}\t{t.stage_s / t.audio_s if t.audio_s else 0:.3f}\t"
-              f"{base[beam] / asr_total if asr_total else 0:.2f}x\t{t.same_findings}/{t.calls}")
+              f"{base[beam] / asr_total if asr_total else 0:.2f}x\t{median:.2f}x\t{t.same_findings}/{t.calls}")
 
 
 if __name__ == "__main__":

@@ -36,6 +36,16 @@ def speaker_errors(transcript, truth: CallTruth) -> dict[str, tuple[int, int]]:
     return out
 
 
+def speaker_text_errors(transcript, truth: CallTruth) -> dict[str, tuple[int, int]]:
+    """speaker -> (character errors, reference characters) of all the speaker's text against
+    all of the truth's, ignoring time: what was heard, not when it was placed."""
+    out = {}
+    for speaker in ("agent", "customer"):
+        said = "".join(u.text for u in transcript.utterances if u.speaker == speaker)
+        out[speaker] = char_errors(said, "".join(u.text for u in truth.utterances if u.speaker == speaker))
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
