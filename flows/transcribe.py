@@ -32,10 +32,6 @@ DEFAULT_PROMPT: str | None = None
 
 MODEL_ENV = "CALLQA_WHISPER_MODEL"
 
-#: openai: openai-whisper on torch (the reference); faster: faster-whisper on
-#: CTranslate2 (flows/fw_engine.py), same weights, same segment dicts out.
-ENGINES = ("openai", "faster")
-
 #: Bumped whenever this module's output changes for the same audio and options, so
 #: that cached transcripts made by older code are not reused.
 TRANSCRIBER_VERSION = 3
@@ -77,6 +73,11 @@ class AsrOptions:
 
     def key(self) -> dict:
         return asdict(self)
+
+
+#: openai: openai-whisper on torch (the reference); faster: faster-whisper on
+#: CTranslate2 (flows/fw_engine.py), same weights, same segment dicts out.
+ENGINES = ("openai", "faster")
 
 
 def resolve_model_ref(model: str | None, engine: str = "openai") -> str:
