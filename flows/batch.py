@@ -20,7 +20,6 @@ from flows.pipeline import (
     find_recordings,
 )
 from flows.store import ResultStore
-from flows.transcribe import model_version, resolve_model_ref
 
 Progress = Callable[[Sequence], Iterable]
 
@@ -64,7 +63,7 @@ def pending(recordings: Sequence[Recording], cfg: PipelineConfig, pack, *, force
     """The recordings a run must process: all with `force`, else those not current."""
     if force:
         return list(recordings)
-    model = model_version(resolve_model_ref(cfg.model))
+    model = cfg.model_name(cfg.model_ref())
     return select_new(recordings, ResultStore(cfg.out_dir), model, pack.lexicon_version)
 
 

@@ -10,11 +10,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from flows.transcribe import MODEL_ENV, AsrOptions
+from flows.fw_engine import COMPUTE_TYPES, DEFAULT_COMPUTE_TYPE
+from flows.fw_engine import MODEL_ENV as FW_MODEL_ENV
+from flows.transcribe import ENGINES, MODEL_ENV, AsrOptions
 
 EPILOG = f"""
 offline machines: whisper cannot download its models there; pass a checkpoint path with
 --model or set {MODEL_ENV}, e.g. {MODEL_ENV}=../shared/models/whisper-base.pt
+--engine faster takes a CTranslate2 model folder (--model or {FW_MODEL_ENV});
+`python tools/fetch_fw_model.py` fetches whisper base for it
 """
 
 
@@ -41,7 +45,12 @@ def _parser() -> argparse.ArgumentParser:
                          epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("inputs", nargs="+", metavar="PATH", help="recordings, or folders searched recursively for audio files")
     add_common(run)
-    run.add_argument("--model", help=f"whisper model name or checkpoint path (default: ${MODEL_ENV})")
+    run.add_argument("--engine", choices=ENGINES, default="openai",
+                     help="ASR engine: openai-whisper, or faster-whisper (CTranslate2, same weights) (default: openai)")
+    run.add_argument("--model", help=f"whisper model name or checkpoint path (default: ${MODEL_ENV}); "
+                     f"with --engine faster a CTranslate2 model folder (default: ${FW_MODEL_ENV})")
+    run.add_argument("--compute-type", choices=COMPUTE_TYPES, default=DEFAULT_COMPUTE_TYPE,
+                     help="--engine faster only: weights on the CPU (default: %(default)s)")
     run.add_argument("--agent-channel", choices=["left", "right"], default="left", help="stereo channel of the agent (default: left)")
     run.add_argument("--vad", choices=["silero", "energy"], default="silero", help="speech detection method (default: silero)")
     run.add_argument("--beam-size", type=int, default=AsrOptions.beam_size, help="whisper beam size; 0 for greedy decoding (default: %(default)s)")
@@ -103,7 +112,7 @@ def cmd_run(args) -> int:
 
     pack = _load_pack(args.lexicon)  # fail fast, before any audio is touched
     try:
-        resolve_model_ref(args.model)
+        resolve_model_ref(args.model, args.engine)
     except ModelNotConfigured as exc:
         print(f"callqa: {exc}", file=sys.stderr)
         return 2
@@ -114,7 +123,7 @@ def cmd_run(args) -> int:
     cfg = PipelineConfig(
         out_dir=args.out, model=args.model, lexicon=args.lexicon, agent_channel=args.agent_channel,
         vad_method=args.vad, asr=AsrOptions(beam_size=args.beam_size or None), cache_dir=args.cache_dir,
-        mask_pii=not args.no_mask,
+        mask_pii=not args.no_mask, engine=args.engine, compute_type=args.compute_type,
     )
     summary = run_batch(args.inputs, cfg, pack, force=args.force, workers=args.workers,
                         progress=lambda xs: _progress(xs, args.quiet, "callqa run"))

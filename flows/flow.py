@@ -145,6 +145,7 @@ def qa_batch(
     mask_pii: bool = True,
     runner: Runner = "threads",
     dask_address: str | None = None,
+    engine: str = "openai",
 ) -> dict:
     """Transcribe and analyse every new recording under `inputs` into `out_dir`.
 
@@ -158,8 +159,8 @@ def qa_batch(
     t0 = time.perf_counter()
     pack = load_pack(lexicon)  # a broken rule pack fails the run before any audio
     # Resolved here, once: every worker uses (and records) the model the flow checked.
-    cfg = PipelineConfig(out_dir=out_dir, model=resolve_model_ref(model), lexicon=lexicon,
-                         agent_channel=agent_channel, cache_dir=cache_dir, mask_pii=mask_pii)
+    cfg = PipelineConfig(out_dir=out_dir, model=resolve_model_ref(model, engine), lexicon=lexicon,
+                         agent_channel=agent_channel, cache_dir=cache_dir, mask_pii=mask_pii, engine=engine)
     recordings = find_recordings(inputs)
     todo = pending(recordings, cfg, pack, force=force)
     params = [{"rec": r, "cfg": cfg, "pack": pack} for r in todo]

@@ -21,6 +21,7 @@ from analyzers.pii import mask_numbers
 from analyzers.speakers import assign_words, greeter_is_customer, swap_roles
 from flows.cache import TranscriptCache, file_sha256, transcript_key
 from flows.store import ResultStore
+from flows.fw_engine import DEFAULT_COMPUTE_TYPE
 from flows.transcribe import (
     TRANSCRIBER_VERSION,
     AsrOptions,
@@ -51,19 +52,37 @@ class PipelineConfig:
     cache_dir: str | None = None
     #: Mask phone/ID/bank/order numbers in utterance and finding text before writing.
     mask_pii: bool = True
+    #: ASR engine: "openai" (openai-whisper) or "faster" (faster-whisper, CTranslate2).
+    engine: str = "openai"
+    #: The faster engine's weights on the CPU: int8 or float32 (ignored by openai).
+    compute_type: str = DEFAULT_COMPUTE_TYPE
 
     @property
     def transcript_dir(self) -> str:
         return self.cache_dir or os.path.join(self.out_dir, "cache", "transcripts")
 
+    def model_ref(self) -> str:
+        """The engine's model (raises ModelNotConfigured when there is none)."""
+        return resolve_model_ref(self.model, self.engine)
+
+    def model_name(self, model_ref: str) -> str:
+        """What `model_version` in the results says, e.g. whisper-base.pt or
+        faster-whisper-base+ct2-int8."""
+        return model_version(model_ref, self.engine, self.compute_type)
+
     def transcript_settings(self, model_ref: str) -> dict:
-        return {
-            "model": model_version(model_ref),
+        settings = {
+            "model": self.model_name(model_ref),
             "transcriber": TRANSCRIBER_VERSION,
             "asr": self.asr.key(),
             "vad": self.vad_method,
             "agent_channel": self.agent_channel,
         }
+        if self.engine != "openai":
+            # Only other engines add the key, so transcripts cached by openai-whisper
+            # before engines existed stay valid; the two never share a key either way.
+            settings["engine"] = self.engine
+        return settings
 
 
 @dataclass(frozen=True)
@@ -143,7 +162,7 @@ def transcribe_call(path: str, call_id: str, cfg: PipelineConfig, model_ref: str
     def whisper_words(channel: str, ranges: Sequence[tuple[float, float]], mute_s=()) -> list[Word]:
         nonlocal model, fp16
         if model is None:  # loaded only on a cache miss with no transcript supplied
-            model, fp16 = load_model(model_ref)
+            model, fp16 = load_model(model_ref, cfg.engine, compute_type=cfg.compute_type)
         return transcribe_speech(model, audio.channels[channel], ranges, cfg.asr, fp16=fp16, mute_s=mute_s)
 
     def words_of(channel: str, ranges: Sequence[tuple[float, float]]) -> list[Word]:
@@ -186,7 +205,7 @@ def transcribe_call(path: str, call_id: str, cfg: PipelineConfig, model_ref: str
         utterances=tuple(sorted(utterances, key=lambda u: (u.start_s, u.end_s))),
         speech_spans=tuple(spans),
         speaker_confidence=round(float(confidence), 3),
-        asr_model=model_version(model_ref),
+        asr_model=cfg.model_name(model_ref),
     )
 
 
@@ -283,7 +302,7 @@ def process_recording(
     sha = ""
     try:
         sha = file_sha256(rec.path)
-        model_ref = resolve_model_ref(cfg.model)
+        model_ref = cfg.model_ref()
         cache = TranscriptCache(cfg.transcript_dir)
         key = transcript_key(sha, cfg.transcript_settings(model_ref))
         transcript = cache.get(key)

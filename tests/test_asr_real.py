@@ -5,27 +5,13 @@ from __future__ import annotations
 import pytest
 
 from analyzers.cer import char_errors, to_simplified
-from flows.audio import load_call
-from flows.transcribe import AsrOptions, join_words, load_model, transcribe_speech
-from flows.vad import detect_speech
-from tools.eval_asr import references
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def hypotheses(model_path):
-    refs = references()
-    if not refs:
-        pytest.fail("no reference transcripts found in ../shared/audio/real/REFERENCES.tsv")
-    model, fp16 = load_model(model_path)
-    out = []
-    for path, ref in refs:
-        audio = load_call(path)
-        samples = audio.channels["mixed"]
-        words = transcribe_speech(model, samples, detect_speech(samples, audio.sample_rate_hz), AsrOptions(), fp16=fp16)
-        out.append((path, ref, join_words(words)))
-    return out
+def hypotheses(real_hypotheses):
+    return real_hypotheses  # conftest: shared with test_engines
 
 
 def test_pooled_cer_on_real_clips_is_at_most_18_percent(hypotheses):

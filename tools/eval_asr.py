@@ -1,6 +1,6 @@
 """Pooled character error rate of the transcription stage on ../shared/audio/real.
 
-Usage: python tools/eval_asr.py [--model PATH] [--beam N] [--prompt TEXT|--no-prompt] [--whole]
+Usage: python tools/eval_asr.py [--engine openai|faster] [--compute-type int8|float32] [--model PATH] [--beam N] [--prompt TEXT|--no-prompt] [--whole]
 Prints one line per clip with a reference transcript, then the pooled CER and the
 real-time factor (transcription seconds / audio seconds).
 """
@@ -27,6 +27,8 @@ def references(root: Path = REAL) -> list[tuple[Path, str]]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model")
+    ap.add_argument("--engine", choices=["openai", "faster"], default="openai")
+    ap.add_argument("--compute-type", choices=["int8", "float32"], help="--engine faster only")
     ap.add_argument("--beam", type=int, default=5)
     ap.add_argument("--prompt", default=None)
     ap.add_argument("--no-prompt", action="store_true")
@@ -37,7 +39,7 @@ def main() -> None:
         opts = AsrOptions(beam_size=opts.beam_size, initial_prompt=None)
     elif args.prompt:
         opts = AsrOptions(beam_size=opts.beam_size, initial_prompt=args.prompt)
-    model, fp16 = load_model(resolve_model_ref(args.model))
+    model, fp16 = load_model(resolve_model_ref(args.model, args.engine), args.engine, compute_type=args.compute_type)
     from flows.audio import load_call
 
     errs = total = 0

@@ -20,6 +20,32 @@ from flows.store import ResultStore
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_audio"
 
 
+def speaker_errors(transcript, truth: CallTruth) -> dict[str, tuple[int, int]]:
+    """speaker -> (character errors, reference characters) over the true utterances,
+    counting the words whose middle falls inside each (0.3 s slack)."""
+    out = {}
+    for speaker in ("agent", "customer"):
+        words = [w for u in transcript.utterances if u.speaker == speaker for w in u.words]
+        e = n = 0
+        for u in truth.utterances:
+            if u.speaker == speaker:
+                said = "".join(w.text for w in words if u.start_s - 0.3 <= (w.start_s + w.end_s) / 2 <= u.end_s + 0.3)
+                de, dn = char_errors(said, u.text)
+                e, n = e + de, n + dn
+        out[speaker] = (e, n)
+    return out
+
+
+def speaker_text_errors(transcript, truth: CallTruth) -> dict[str, tuple[int, int]]:
+    """speaker -> (character errors, reference characters) of all the speaker's text against
+    all of the truth's, ignoring time: what was heard, not when it was placed."""
+    out = {}
+    for speaker in ("agent", "customer"):
+        said = "".join(u.text for u in transcript.utterances if u.speaker == speaker)
+        out[speaker] = char_errors(said, "".join(u.text for u in truth.utterances if u.speaker == speaker))
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
@@ -36,14 +62,7 @@ def main() -> None:
         row = calls[truth.call_id]
         transcript = refine(cache.get(row["transcript_key"]))
         cer = {}
-        for speaker in pooled:
-            words = [w for u in transcript.utterances if u.speaker == speaker for w in u.words]
-            e = n = 0
-            for u in truth.utterances:
-                if u.speaker == speaker:
-                    said = "".join(w.text for w in words if u.start_s - 0.3 <= (w.start_s + w.end_s) / 2 <= u.end_s + 0.3)
-                    de, dn = char_errors(said, u.text)
-                    e, n = e + de, n + dn
+        for speaker, (e, n) in speaker_errors(transcript, truth).items():
             pooled[speaker][0] += e
             pooled[speaker][1] += n
             cer[speaker] = e / n if n else 0.0

@@ -1,0 +1,172 @@
+"""The faster-whisper engine (issue #7 item 2): same weights, same outputs downstream.
+
+Whisper runs for real here (no mocks): faster-whisper on the real clips and on one
+sample call, compared with openai-whisper's output for the same audio (the session's
+shared openai runs, conftest.real_hypotheses and conftest.sample_run).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pyarrow.dataset as ds
+import pytest
+
+from analyzers.cer import char_errors, to_simplified
+from conftest import SAMPLES, transcribe_real_clips
+from flows import fw_engine
+from flows.cache import file_sha256, transcript_key
+from flows.pipeline import PipelineConfig
+from flows.transcribe import (
+    AsrOptions,
+    ModelNotConfigured,
+    _decode_segments,
+    _gate,
+    load_model,
+    resolve_model_ref,
+)
+
+#: Pooled CER on the real clips may be at most this much above openai-whisper's
+#: (measured: +0.7 points with int8, 27 vs 26 of 151 characters; the issue's target is 1).
+CER_MARGIN = 0.02
+#: The sample call whose findings are compared (stereo, five banned phrases, greeting and
+#: closing).
+CALL = "call03_banned_phrases"
+#: How many finding rule_ids may differ between the engines on CALL. Measured: 2 (int8).
+#: faster-whisper decodes the agent's 不知道 as 不知等 (dont_know missed), and dates the
+#: first syllable of a segment, 感 of 感谢您的来电, a few tenths of a second earlier into the
+#: cut-out silence, so _to_orig_span gives it to the agent's previous utterance and
+#: thanks_goodbye fires on 谢您的来电. openai-whisper does the same elsewhere (请问 split).
+FINDINGS_MAX_DIFFERENT = 2
+
+
+def _pooled(hyps) -> float:
+    errors = total = 0
+    for _, ref, hyp in hyps:
+        e, n = char_errors(hyp, ref)
+        errors, total = errors + e, total + n
+    return errors / total
+
+
+# -- without a model ------------------------------------------------------------------
+
+def test_cache_key_differs_by_engine_and_compute_type():
+    keys = {}
+    for engine, compute_type in [("openai", "int8"), ("faster", "int8"), ("faster", "float32")]:
+        cfg = PipelineConfig(out_dir="unused", engine=engine, compute_type=compute_type)
+        ref = "whisper-base.pt" if engine == "openai" else "/models/faster-whisper-base"
+        keys[engine, compute_type] = transcript_key("0" * 64, cfg.transcript_settings(ref))
+    assert len(set(keys.values())) == 3
+    # openai's settings are those from before engines existed: old caches stay valid
+    openai = PipelineConfig(out_dir="unused").transcript_settings("whisper-base.pt")
+    assert "engine" not in openai and openai["model"] == "whisper-base.pt"
+    faster = PipelineConfig(out_dir="unused", engine="faster").transcript_settings("/m/faster-whisper-base")
+    assert faster["engine"] == "faster" and faster["model"] == "faster-whisper-base+ct2-int8"
+
+
+def test_faster_engine_without_a_model_is_a_clear_error(tmp_path, monkeypatch, capsys):
+    from flows.cli import main
+
+    monkeypatch.delenv(fw_engine.MODEL_ENV, raising=False)
+    monkeypatch.setattr(fw_engine, "DEFAULT_MODEL_DIR", tmp_path / "not-fetched")
+    with pytest.raises(ModelNotConfigured, match="CALLQA_FW_MODEL"):
+        resolve_model_ref(None, "faster")
+    with pytest.raises(ModelNotConfigured, match="not a CTranslate2"):
+        resolve_model_ref(str(tmp_path), "faster")  # a folder without model.bin
+    with pytest.raises(ModelNotConfigured, match="unknown engine"):
+        resolve_model_ref(None, "kaldi")
+    sample = str(SAMPLES / f"{CALL}.mp3")
+    assert main(["run", sample, "--out", str(tmp_path / "out"), "--engine", "faster", "--quiet"]) == 2
+    assert "fetch_fw_model" in capsys.readouterr().err
+    assert not (tmp_path / "out" / "calls").exists()  # refused before any audio
+
+
+# -- with the model ------------------------------------------------------------------
+
+e2e = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def fw(fw_model_path):
+    return load_model(fw_model_path, "faster")[0]
+
+
+@pytest.fixture(scope="module")
+def short_clip():
+    from flows.audio import load_call
+    from flows.vad import detect_speech
+    from tools.eval_asr import REAL
+
+    audio = load_call(REAL / "fireredasr" / "TEST_NET_Y0000000000_-KTKHdZ2fb8_S00000.wav")
+    samples = audio.channels["mixed"]
+    gated, _ = _gate(samples, detect_speech(samples, audio.sample_rate_hz), AsrOptions())
+    return gated
+
+
+@e2e
+def test_segments_have_openai_whispers_shape(fw, model_path, short_clip):
+    opts = AsrOptions()
+    openai_model, fp16 = load_model(model_path)
+    reference = _decode_segments(openai_model, short_clip, opts, fp16=fp16)
+    segments = _decode_segments(fw, short_clip, opts, fp16=False)
+    assert segments and reference
+    assert set(segments[0]) >= {"text", "words", "no_speech_prob", "avg_logprob", "compression_ratio"}
+    assert set(segments[0]) == set(reference[0])
+    duration_s = len(short_clip) / 16000
+    for seg in segments:
+        assert isinstance(seg["text"], str) and seg["words"]
+        for w in seg["words"]:
+            assert set(w) == set(reference[0]["words"][0]) == {"word", "start", "end", "probability"}
+            assert 0 <= w["start"] <= w["end"] <= duration_s + 0.5
+            assert 0 <= w["probability"] <= 1
+    text = to_simplified("".join(s["text"] for s in segments))
+    assert text == to_simplified("".join(s["text"] for s in reference))  # same weights, same words here
+
+
+@e2e
+def test_faster_engine_is_deterministic(fw, short_clip):
+    opts = AsrOptions(temperature=(0.4,))  # sampling only: the seed is what makes it repeat
+    first = _decode_segments(fw, short_clip, opts, fp16=False)
+    assert first == _decode_segments(fw, short_clip, opts, fp16=False)
+
+
+@e2e
+def test_real_clips_cer_is_within_margin_of_openai(fw, real_hypotheses):
+    faster = transcribe_real_clips(fw, False)
+    assert [p for p, _, _ in faster] == [p for p, _, _ in real_hypotheses]
+    assert _pooled(faster) <= _pooled(real_hypotheses) + CER_MARGIN, [
+        (p.name, o, f) for (p, _, o), (_, _, f) in zip(real_hypotheses, faster) if o != f
+    ]
+    text = "".join(h for _, _, h in faster)
+    assert to_simplified(text) == text  # OpenCC runs downstream of either engine
+
+
+def _read(out: Path, name: str) -> list[dict]:
+    return ds.dataset(out / name, format="parquet", partitioning="hive").to_table().to_pylist()
+
+
+@e2e
+def test_sample_call_gives_openais_findings(sample_run, fw_model_path, tmp_path):
+    from flows.cli import main
+
+    sample = next(p for p in SAMPLES.glob(f"{CALL}.*") if p.suffix != ".json")
+    out = tmp_path / "out"
+    cache = tmp_path / "cache"  # never the shared test cache: faster-whisper must run here
+    assert main(["run", str(sample), "--out", str(out), "--cache-dir", str(cache), "--quiet",
+                 "--engine", "faster", "--model", fw_model_path]) == 0
+    [row] = _read(out, "calls")
+    assert row["status"] == "ok", row["error"]
+    assert row["model_version"] == "faster-whisper-base+ct2-int8"
+    [openai_row] = [r for r in _read(sample_run["out"], "calls") if r["call_id"] == CALL]
+    assert row["transcript_key"] != openai_row["transcript_key"]  # the caches never mix
+    assert row["audio_sha256"] == openai_row["audio_sha256"] == file_sha256(sample)
+    assert [p.stem for p in cache.glob("*.json")] == [row["transcript_key"]]
+
+    def rules(rows):
+        return Counter(r["rule_id"] for r in rows if r["call_id"] == CALL)
+
+    faster, openai = rules(_read(out, "findings")), rules(_read(sample_run["out"], "findings"))
+    assert sum(openai.values()) >= 5  # a call with findings, or the comparison says nothing
+    different = sum(((faster - openai) + (openai - faster)).values())
+    assert different <= FINDINGS_MAX_DIFFERENT, (faster, openai)
