@@ -9,6 +9,9 @@ batch goes on. Runs in Prefect's local ephemeral mode when no server is configur
 
 from __future__ import annotations
 
+import functools
+import inspect
+
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
@@ -24,7 +27,7 @@ from flows.pipeline import (
     process_recording,
     reprocess_call,
 )
-from flows.store import ResultStore
+from flows.store import ResultStore, output_lock
 
 
 def _retry_transient(task, task_run, state) -> bool:
@@ -62,7 +65,24 @@ def _collect(items, futures, out_dir: str) -> Summary:
     return summary
 
 
+def _one_run_per_output(fn):
+    """Run the flow holding its out_dir's lock (flows.store.output_lock), as the CLI does:
+    a second run on the same folder fails at once with OutputBusy."""
+    signature = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def locked(*args, **kwargs):
+        params = signature.bind(*args, **kwargs)
+        params.apply_defaults()
+        out_dir, cache_dir = params.arguments["out_dir"], params.arguments.get("cache_dir")
+        with output_lock(out_dir, PipelineConfig(out_dir=out_dir, cache_dir=cache_dir).transcript_dir):
+            return fn(*args, **kwargs)
+
+    return locked
+
+
 @flow(name="callqa-batch", log_prints=True)
+@_one_run_per_output
 def qa_batch(
     inputs: list[str],
     out_dir: str,
@@ -91,6 +111,7 @@ def qa_batch(
 
 
 @flow(name="callqa-reprocess", log_prints=True)
+@_one_run_per_output
 def qa_reprocess(out_dir: str, lexicon: str = "zh-CN", call_ids: list[str] | None = None,
                  max_workers: int = 2, cache_dir: str | None = None, mask_pii: bool = True) -> dict:
     """Re-run the analyzers on cached transcripts (new lexicon or thresholds), no ASR."""
