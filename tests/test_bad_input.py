@@ -214,7 +214,8 @@ def kib(key):
     for line in open("/proc/self/status"):
         if line.startswith(key):
             return int(line.split()[1])
-import librosa, numpy  # the energy detector's imports, so that they count in the baseline
+import librosa, numpy  # the energy detector's imports (lazy ones too), so that they count in the baseline
+librosa.feature.rms(y=numpy.zeros(4000, dtype="float32"))
 from flows.audio import load_call
 from flows.vad import call_speech_spans
 base = kib("VmRSS")
@@ -247,4 +248,4 @@ def test_two_hour_call_decodes_and_detects_speech_in_bounded_memory(tmp_path):
     assert m["spans"] > 7200 / 75.8 * 4  # call01 has at least 4 speech stretches per loop
     decoded = m["decoded_kib"]
     assert m["load_peak_kib"] - m["base_kib"] < 1.15 * decoded, m
-    assert m["vad_peak_kib"] - m["base_kib"] < 1.4 * decoded, m
+    assert m["vad_peak_kib"] - m["base_kib"] < 1.25 * decoded, m
