@@ -3,6 +3,7 @@
 Exit codes: 0 when the batch completed (recordings that failed are error rows in the
 `calls` table, not a failed run); 2 for misuse (bad arguments, no model, broken lexicon);
 3 when another run is using the output folder (nothing was done; try again later).
+An output folder that cannot be created or written is misuse (2).
 """
 
 from __future__ import annotations
@@ -174,7 +175,7 @@ def cmd_lexicon_check(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from flows.store import OutputBusy
+    from flows.store import OutputBusy, OutputError
 
     args = _parser().parse_args(argv)
     try:
@@ -182,9 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     except _Misuse as exc:
         print(f"callqa: {exc}", file=sys.stderr)
         return 2
-    except OutputBusy as exc:
+    except OutputError as exc:
         print(f"callqa: {exc}", file=sys.stderr)
-        return 3
+        return 3 if isinstance(exc, OutputBusy) else 2
 
 
 def _dispatch(args) -> int:

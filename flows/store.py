@@ -48,7 +48,11 @@ LOCK_NAME = ".callqa.lock"
 TEMP_PREFIX = ".tmp-"
 
 
-class OutputBusy(RuntimeError):
+class OutputError(RuntimeError):
+    """The output folder cannot be used (not creatable, not writable)."""
+
+
+class OutputBusy(OutputError):
     """Another run holds the output folder's lock."""
 
 
@@ -134,9 +138,11 @@ def output_lock(out_dir: str | os.PathLike[str], cache_dir: str | os.PathLike[st
     stale lock file never needs deleting (and is never deleted: that would let two runs
     lock two different files). Once held, the leftovers of killed runs are swept.
     """
-    store = ResultStore(out_dir)
-    path = store.root / LOCK_NAME
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+    try:
+        store = ResultStore(out_dir)
+        fd = os.open(store.root / LOCK_NAME, os.O_RDWR | os.O_CREAT, FILE_MODE)
+    except OSError as exc:
+        raise OutputError(f"cannot use output folder {out_dir}: {exc.strerror or exc}") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -72,7 +72,13 @@ def _missing_input(tmp_path):
     return [str(tmp_path / "no-such-folder")], r"no such file or folder: .*no-such-folder"
 
 
-BROKEN = [_broken_yaml, _wrong_type, _python_object_tag, _unknown_pack, _bad_beam, _missing_checkpoint, _missing_input]
+def _out_under_a_file(tmp_path):
+    (tmp_path / "a-file").write_text("x")
+    return ["--out", str(tmp_path / "a-file" / "out")], r"cannot use output folder .*a-file/out: Not a directory"
+
+
+BROKEN = [_broken_yaml, _wrong_type, _python_object_tag, _unknown_pack, _bad_beam, _missing_checkpoint, _missing_input,
+          _out_under_a_file]
 
 
 @pytest.mark.parametrize("broken", BROKEN, ids=[b.__name__.strip("_") for b in BROKEN])
@@ -81,7 +87,9 @@ def test_run_with_bad_config_exits_2_before_any_audio(tmp_path, capsys, broken, 
 
     extra, message = broken(tmp_path)
     out = tmp_path / "out"
-    assert main(["run", str(CALL), *extra, "--out", str(out), "--quiet"]) == 2
+    # options after --out (a second --out wins), an extra input path before it
+    args = ["--out", str(out), *extra] if extra[0].startswith("--") else [*extra, "--out", str(out)]
+    assert main(["run", str(CALL), *args, "--quiet"]) == 2
     err = capsys.readouterr().err
     assert re.search(message, err), err
     assert err.count("\n") == 1 and "Traceback" not in err  # one line
