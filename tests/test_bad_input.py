@@ -185,6 +185,8 @@ def test_thousands_of_files_are_found_and_rejected_fast(tmp_path, sample_run):
         ext = (".wav", ".mp3", ".m4a", ".amr")[i % 4]
         (folder / f"day{i % 10}" / f"junk_{i:04d}{ext}").write_bytes(os.urandom(16 + i % 50))
     shutil.copyfile(CALL01, folder / "call01_compliant.wav")
+    (folder / "day0" / "loop").symlink_to("..")  # a symlink loop must not be walked forever
+    (folder / "day1" / "gone.wav").symlink_to(tmp_path / "nowhere.wav")  # dangling: skipped
 
     t0 = time.perf_counter()
     found = find_recordings([folder])
