@@ -1,6 +1,6 @@
 """Memory and time of decoding + speech detection on a long call.
 
-    python bench/bench_long_call.py [--hours 2] [--vad energy|silero] [--keep PATH]
+    python bench/bench_decode_memory.py [--hours 2] [--vad energy|silero] [--keep PATH]
 
 Loops sample_audio/call01_compliant.wav (8 kHz stereo) with ffmpeg to the given length
 in a temporary folder, then runs flows.audio.load_call and flows.vad.call_speech_spans
