@@ -3,6 +3,11 @@
 The key hashes the recording's bytes, not its name or time stamp, so a renamed or
 copied file is not transcribed again, and a changed model or ASR/VAD option is.
 Analysis (lexicons, thresholds) is not in the key: `reprocess` re-runs it from here.
+
+Entries are written to a dot-temp file, fsynced and renamed into place, so a killed
+run leaves at worst a temp file, never a partial entry; a damaged entry (disk trouble,
+a hand edit) reads as a miss and is made again. The cache may be shared by several
+output folders, so temp files are only swept once they are an hour old.
 """
 
 from __future__ import annotations
@@ -11,11 +16,14 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from pathlib import Path
 
 from analyzers.model import Transcript, from_dict, to_dict
 
 _CHUNK_BYTES = 1 << 20
+#: A temp file this old (s) belongs to no live writer (one entry takes milliseconds).
+_STALE_TEMP_S = 3600
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
@@ -37,6 +45,18 @@ class TranscriptCache:
         self.root = Path(cache_dir)
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
 
+    def sweep(self, older_than_s: float = _STALE_TEMP_S) -> int:
+        """Delete temp files left by killed writers; returns how many."""
+        removed, now = 0, time.time()
+        for path in self.root.glob(".tmp-*"):
+            try:
+                if now - path.stat().st_mtime > older_than_s:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                pass
+        return removed
+
     def _path(self, key: str) -> Path:
         return self.root / f"{key}.json"
 
@@ -56,6 +76,8 @@ class TranscriptCache:
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 json.dump(to_dict(transcript), f, ensure_ascii=False)
+                f.flush()
+                os.fsync(f.fileno())
             os.chmod(tmp, 0o600)
             os.replace(tmp, self._path(key))
         except BaseException:

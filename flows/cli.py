@@ -1,7 +1,9 @@
 """`callqa`: run the QA batch, reprocess from cached transcripts, show a call, check lexicons.
 
 Exit codes: 0 when the batch completed (recordings that failed are error rows in the
-`calls` table, not a failed run); 2 for misuse (bad arguments, no model, broken lexicon).
+`calls` table, not a failed run); 2 for misuse (bad arguments, no model, broken lexicon);
+3 when another run is using the output folder (nothing was done; try again later).
+An output folder that cannot be created or written is misuse (2).
 """
 
 from __future__ import annotations
@@ -99,6 +101,15 @@ def _load_pack(name_or_path: str):
         raise _Misuse(f"lexicon error: {exc}") from exc
 
 
+def _config(**settings):
+    from flows.pipeline import PipelineConfig
+
+    try:
+        return PipelineConfig(**settings)
+    except ValueError as exc:
+        raise _Misuse(str(exc)) from exc
+
+
 def _progress(items, quiet: bool, desc: str):
     from tqdm import tqdm
 
@@ -107,7 +118,7 @@ def _progress(items, quiet: bool, desc: str):
 
 def cmd_run(args) -> int:
     from flows.batch import run_batch
-    from flows.pipeline import PipelineConfig
+    from flows.store import output_lock
     from flows.transcribe import ModelNotConfigured, resolve_model_ref
 
     pack = _load_pack(args.lexicon)  # fail fast, before any audio is touched
@@ -120,26 +131,28 @@ def cmd_run(args) -> int:
         if not Path(item).exists():
             print(f"callqa: no such file or folder: {item}", file=sys.stderr)
             return 2
-    cfg = PipelineConfig(
+    cfg = _config(
         out_dir=args.out, model=args.model, lexicon=args.lexicon, agent_channel=args.agent_channel,
         vad_method=args.vad, asr=AsrOptions(beam_size=args.beam_size or None), cache_dir=args.cache_dir,
         mask_pii=not args.no_mask, engine=args.engine, compute_type=args.compute_type,
     )
-    summary = run_batch(args.inputs, cfg, pack, force=args.force, workers=args.workers,
-                        progress=lambda xs: _progress(xs, args.quiet, "callqa run"))
+    with output_lock(cfg.out_dir, cfg.transcript_dir):
+        summary = run_batch(args.inputs, cfg, pack, force=args.force, workers=args.workers,
+                            progress=lambda xs: _progress(xs, args.quiet, "callqa run"))
     print(summary.line())
     return 0
 
 
 def cmd_reprocess(args) -> int:
     from flows.batch import reprocess_batch
-    from flows.pipeline import PipelineConfig
+    from flows.store import output_lock
 
     pack = _load_pack(args.lexicon)
-    cfg = PipelineConfig(out_dir=args.out, lexicon=args.lexicon, cache_dir=args.cache_dir,
-                         mask_pii=not args.no_mask)
-    summary = reprocess_batch(cfg, pack, call_ids=args.call, workers=args.workers,
-                              progress=lambda xs: _progress(xs, args.quiet, "callqa reprocess"))
+    cfg = _config(out_dir=args.out, lexicon=args.lexicon, cache_dir=args.cache_dir,
+                  mask_pii=not args.no_mask)
+    with output_lock(cfg.out_dir, cfg.transcript_dir):
+        summary = reprocess_batch(cfg, pack, call_ids=args.call, workers=args.workers,
+                                  progress=lambda xs: _progress(xs, args.quiet, "callqa reprocess"))
     print(summary.line())
     return 0
 
@@ -181,12 +194,17 @@ def cmd_lexicon_check(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from flows.store import OutputBusy, OutputError
+
     args = _parser().parse_args(argv)
     try:
         return _dispatch(args)
     except _Misuse as exc:
         print(f"callqa: {exc}", file=sys.stderr)
         return 2
+    except OutputError as exc:
+        print(f"callqa: {exc}", file=sys.stderr)
+        return 3 if isinstance(exc, OutputBusy) else 2
 
 
 def _dispatch(args) -> int:

@@ -14,6 +14,8 @@ files, and only the `calls` row comes back to the flow.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import queue
 import time
 from typing import Iterator, Literal, Sequence
@@ -34,7 +36,7 @@ from flows.pipeline import (
     process_recording,
     reprocess_call,
 )
-from flows.store import ResultStore
+from flows.store import ResultStore, output_lock
 from flows.transcribe import resolve_model_ref
 
 Runner = Literal["threads", "dask"]
@@ -132,7 +134,24 @@ def _run_all(runner: TaskRunner, task_, params: list[dict], out_dir: str, limit:
     return summary
 
 
+def _one_run_per_output(fn):
+    """Run the flow holding its out_dir's lock (flows.store.output_lock), as the CLI does:
+    a second run on the same folder fails at once with OutputBusy."""
+    signature = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def locked(*args, **kwargs):
+        params = signature.bind(*args, **kwargs)
+        params.apply_defaults()
+        out_dir, cache_dir = params.arguments["out_dir"], params.arguments.get("cache_dir")
+        with output_lock(out_dir, PipelineConfig(out_dir=out_dir, cache_dir=cache_dir).transcript_dir):
+            return fn(*args, **kwargs)
+
+    return locked
+
+
 @flow(name="callqa-batch", log_prints=True)
+@_one_run_per_output
 def qa_batch(
     inputs: list[str],
     out_dir: str,
@@ -175,6 +194,7 @@ def qa_batch(
 
 
 @flow(name="callqa-reprocess", log_prints=True)
+@_one_run_per_output
 def qa_reprocess(out_dir: str, lexicon: str = "zh-CN", call_ids: list[str] | None = None,
                  max_workers: int | None = 2, cache_dir: str | None = None, mask_pii: bool = True,
                  runner: Runner = "threads", dask_address: str | None = None) -> dict:

@@ -57,6 +57,18 @@ class PipelineConfig:
     #: The faster engine's weights on the CPU: int8 or float32 (ignored by openai).
     compute_type: str = DEFAULT_COMPUTE_TYPE
 
+    def __post_init__(self) -> None:
+        # Checked here, before any audio: a bad setting would otherwise fail every
+        # recording one by one and fill the calls table with the same error.
+        if not self.out_dir or not str(self.out_dir).strip():
+            raise ValueError("out_dir must be a folder path, got an empty value")
+        if self.agent_channel not in ("left", "right"):
+            raise ValueError(f"agent_channel must be 'left' or 'right', got {self.agent_channel!r}")
+        if self.vad_method not in ("silero", "energy"):
+            raise ValueError(f"vad_method must be 'silero' or 'energy', got {self.vad_method!r}")
+        if self.asr.beam_size is not None and self.asr.beam_size < 1:
+            raise ValueError(f"beam_size must be 1 or more (or None for greedy), got {self.asr.beam_size!r}")
+
     @property
     def transcript_dir(self) -> str:
         return self.cache_dir or os.path.join(self.out_dir, "cache", "transcripts")
@@ -298,9 +310,12 @@ def process_recording(
     `reraise_transient`, transient failures are raised instead so that the caller (a
     Prefect task with retries) can try again.
     """
+    from flows.audio import check_file
+
     store = store or ResultStore(cfg.out_dir)
     sha = ""
     try:
+        check_file(rec.path)  # before hashing: a FIFO would block open(), a 000 file fail unclearly
         sha = file_sha256(rec.path)
         model_ref = cfg.model_ref()
         cache = TranscriptCache(cfg.transcript_dir)

@@ -5,16 +5,33 @@
 One file per call makes "re-running replaces the call's rows" a file replacement:
 each file is written under a dot-name (which pyarrow's dataset discovery ignores) and
 renamed into place, so a reader or a crash never sees a partial file, and a call is
-never in a table twice. The `calls` file is written last: it is the commit mark.
+never in a table twice.
+
+The `calls` file is the commit mark of a call: writing a call first removes its old
+`calls` file, then replaces (or, when the call has none, removes) its `utterances` and
+`findings` files, and writes the `calls` file last. A call's utterance and finding rows
+count only while its `calls` file exists; `read` returns only those, so a process
+killed half-way leaves at worst rows nobody reads and a call the next run does again
+(it has no `calls` row). The next run also deletes those orphans and the dot-temp files
+of the killed writer (`sweep`, under the lock).
+
+One run at a time per output folder: `output_lock` holds an flock on OUT/.callqa.lock
+for the whole run; a second run gets `OutputBusy` at once instead of waiting.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import hashlib
 import os
 import re
+import socket
 import tempfile
+from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterator
 
 import pyarrow as pa
 import pyarrow.dataset as ds
@@ -26,6 +43,17 @@ from flows.schema import SCHEMAS, TABLES, tables
 #: Output files hold transcripts of personal conversations: owner-only by default.
 FILE_MODE = 0o600
 DIR_MODE = 0o700
+
+LOCK_NAME = ".callqa.lock"
+TEMP_PREFIX = ".tmp-"
+
+
+class OutputError(RuntimeError):
+    """The output folder cannot be used (not creatable, not writable)."""
+
+
+class OutputBusy(OutputError):
+    """Another run holds the output folder's lock."""
 
 
 def call_file_name(call_id: str) -> str:
@@ -42,14 +70,21 @@ class ResultStore:
             (self.root / name).mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
 
     def write(self, result: CallResult) -> None:
-        """Replace every row of `result.call_id` in the three tables."""
+        """Replace every row of `result.call_id` in the three tables (see the module doc)."""
         per_table = tables(result)
-        for name in ("utterances", "findings", "calls"):
-            self._write_atomic(self.root / name / call_file_name(result.call_id), per_table[name])
+        file_name = call_file_name(result.call_id)
+        (self.root / "calls" / file_name).unlink(missing_ok=True)  # uncommit the old rows first
+        for name in ("utterances", "findings"):
+            path = self.root / name / file_name
+            if per_table[name].num_rows:
+                self._write_atomic(path, per_table[name])
+            else:  # no rows: no file, rather than an empty one per error row
+                path.unlink(missing_ok=True)
+        self._write_atomic(self.root / "calls" / file_name, per_table["calls"])
 
     @staticmethod
     def _write_atomic(path: Path, table: pa.Table) -> None:
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".parquet", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".parquet", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as f:
                 pq.write_table(table, f)
@@ -61,12 +96,72 @@ class ResultStore:
             Path(tmp).unlink(missing_ok=True)
             raise
 
+    def _files(self, name: str) -> list[Path]:
+        return sorted(p for p in (self.root / name).glob("*.parquet") if not p.name.startswith("."))
+
     def read(self, name: str) -> pa.Table:
-        """The whole table, read the way the README tells users to read it."""
-        path = self.root / name
-        if not any(path.glob("*.parquet")):
+        """The whole table: every committed call's rows (utterances and findings of a
+        call without a `calls` file, left by a killed run, are not returned)."""
+        files = self._files(name)
+        if name != "calls":
+            committed = {p.name for p in self._files("calls")}
+            files = [p for p in files if p.name in committed]
+        if not files:
             return SCHEMAS[name].empty_table()
-        return ds.dataset(path, format="parquet", partitioning="hive", schema=SCHEMAS[name]).to_table()
+        return ds.dataset([str(p) for p in files], format="parquet", schema=SCHEMAS[name]).to_table()
 
     def calls_by_id(self) -> dict[str, dict]:
         return {row["call_id"]: row for row in self.read("calls").to_pylist()}
+
+    def sweep(self) -> dict[str, int]:
+        """Delete what a killed run left: dot-temp files and uncommitted utterance/finding
+        files. Only safe while holding `output_lock` (another run's temp files are live)."""
+        committed = {p.name for p in self._files("calls")}
+        removed = {"temp": 0, "orphan": 0}
+        for name in TABLES:
+            for path in (self.root / name).glob(TEMP_PREFIX + "*"):
+                path.unlink(missing_ok=True)
+                removed["temp"] += 1
+            if name != "calls":
+                for path in self._files(name):
+                    if path.name not in committed:
+                        path.unlink(missing_ok=True)
+                        removed["orphan"] += 1
+        return removed
+
+
+@contextmanager
+def output_lock(out_dir: str | os.PathLike[str], cache_dir: str | os.PathLike[str] | None = None) -> Iterator[ResultStore]:
+    """Hold OUT/.callqa.lock (flock) for a run; raise `OutputBusy` if another run holds it.
+
+    The lock goes with the process: a killed run's lock is free again at once, so a
+    stale lock file never needs deleting (and is never deleted: that would let two runs
+    lock two different files). Once held, the leftovers of killed runs are swept.
+    """
+    try:
+        store = ResultStore(out_dir)
+        fd = os.open(store.root / LOCK_NAME, os.O_RDWR | os.O_CREAT, FILE_MODE)
+    except OSError as exc:
+        raise OutputError(f"cannot use output folder {out_dir}: {exc.strerror or exc}") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise
+            holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "unknown"
+            raise OutputBusy(
+                f"output folder {store.root} is in use by another callqa run ({holder}); "
+                "wait for it to finish or use another output folder"
+            ) from None
+        os.ftruncate(fd, 0)
+        started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}, started {started}\n".encode(), 0)
+        store.sweep()
+        if cache_dir is not None:
+            from flows.cache import TranscriptCache
+
+            TranscriptCache(cache_dir).sweep()
+        yield store
+    finally:
+        os.close(fd)  # closing the descriptor releases the flock

@@ -205,11 +205,9 @@ def _silero_segments(
 def _energy_segments(
     samples: np.ndarray, sample_rate_hz: int, min_speech_s: float
 ) -> list[tuple[float, float]]:
-    import librosa
-
     frame = max(1, round(ENERGY_FRAME_S * sample_rate_hz))
     hop = max(1, round(ENERGY_HOP_S * sample_rate_hz))
-    rms = librosa.feature.rms(y=samples, frame_length=frame, hop_length=hop, center=True)[0]
+    rms = _rms(samples, frame, hop)
     level_db = 20.0 * np.log10(np.maximum(rms, 1e-10))
     floor_db = float(np.percentile(level_db, ENERGY_FLOOR_PERCENTILE))
     on_db = max(floor_db + ENERGY_ON_DB, ENERGY_ABS_MIN_DBFS)
@@ -232,6 +230,32 @@ def _energy_segments(
         segments.append((start, len(level_db)))
     # Frame i is centred on sample i*hop; a run of frames [a, b) covers a*hop .. b*hop.
     return [(a * hop / sample_rate_hz, b * hop / sample_rate_hz) for a, b in segments]
+
+
+#: Frames per block in `_rms` (8192 frames of 400 samples: 13 MB of squares at a time).
+_RMS_BLOCK_FRAMES = 8192
+
+
+def _rms(samples: np.ndarray, frame: int, hop: int) -> np.ndarray:
+    """`librosa.feature.rms(y=samples, center=True)[0]`, computed a block of frames at a time.
+
+    The same numbers (librosa on each zero-padded block with center=False), but librosa
+    squares frame_length x n_frames samples at once: 1.2 GB per channel of a 2-hour
+    call, where this holds one block.
+    """
+    import librosa
+
+    half = frame // 2
+    n = len(samples)
+    n_frames = 1 + (n + 2 * half - frame) // hop  # librosa's count with center=True
+    out = np.empty(n_frames, dtype=np.float32)
+    for f0 in range(0, n_frames, _RMS_BLOCK_FRAMES):
+        f1 = min(n_frames, f0 + _RMS_BLOCK_FRAMES)
+        lo, hi = f0 * hop - half, (f1 - 1) * hop - half + frame  # sample range, may overhang
+        block = np.zeros(hi - lo, dtype=np.float32)
+        block[max(0, -lo) : (min(n, hi) - lo)] = samples[max(0, lo) : min(n, hi)]
+        out[f0:f1] = librosa.feature.rms(y=block, frame_length=frame, hop_length=hop, center=False)[0]
+    return out
 
 
 # --- shared post-processing ----------------------------------------------------
