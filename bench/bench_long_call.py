@@ -1,6 +1,6 @@
 """End-to-end wall time and peak memory of one recording, as a function of its length.
 
-    python bench/bench_long_call.py --minutes 10 30 120 [--layout stereo|mono] [--beam 0]
+    python bench/bench_long_call.py --minutes 10 30 120 [--layout stereo|mono] [--beam 0] [--engine openai|faster]
 
 Each length is a recording made by looping a sample call with ffmpeg (call04: holds, stereo;
 call02: mono mu-law), processed by `flows.pipeline.process_recording` (decode, speech
@@ -30,10 +30,10 @@ import json, resource, sys, time
 from flows.pipeline import PipelineConfig, Recording, process_recording
 from flows.transcribe import AsrOptions, load_model, resolve_model_ref
 from lexicons import load_pack
-path, out, beam = sys.argv[1], sys.argv[2], int(sys.argv[3])
-cfg = PipelineConfig(out_dir=out, asr=AsrOptions(beam_size=beam or None))
+path, out, beam, engine = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+cfg = PipelineConfig(out_dir=out, asr=AsrOptions(beam_size=beam or None), engine=engine)
 pack = load_pack("zh-CN")
-load_model(resolve_model_ref(None))
+load_model(resolve_model_ref(None, engine), engine)
 base_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 t0 = time.perf_counter()
 res = process_recording(Recording(path, "long"), cfg, pack)
@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--minutes", type=float, nargs="+", default=[10.0])
     ap.add_argument("--layout", choices=sorted(SOURCES), default="stereo")
     ap.add_argument("--beam", type=int, default=0, help="whisper beam size, 0 = greedy (default 0: this measures memory)")
+    ap.add_argument("--engine", choices=["openai", "faster"], default="openai")
     args = ap.parse_args(argv)
     print("command:", "python bench/bench_long_call.py", " ".join(sys.argv[1:] if argv is None else argv))
     print(f"load average: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
@@ -67,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="callqa-long-") as tmp:
             path = make_recording(args.layout, minutes, Path(tmp))
             proc = subprocess.run(
-                [sys.executable, "-c", _CHILD, str(path), str(Path(tmp) / "out"), str(args.beam)],
+                [sys.executable, "-c", _CHILD, str(path), str(Path(tmp) / "out"), str(args.beam), args.engine],
                 capture_output=True, text=True, cwd=ROOT,
             )
             if proc.returncode:

@@ -36,6 +36,8 @@ def test_long_recordings_are_decoded_in_chunks_with_the_same_words(model_path, m
     """
     import flows.transcribe as tr
     from conftest import SAMPLES
+    from flows.audio import load_call
+    from flows.transcribe import AsrOptions, join_words, load_model, transcribe_speech
     from flows.vad import call_speech_spans
 
     audio = load_call(SAMPLES / "call04_holds.wav")
