@@ -1,7 +1,8 @@
 """`callqa`: run the QA batch, reprocess from cached transcripts, show a call, check lexicons.
 
 Exit codes: 0 when the batch completed (recordings that failed are error rows in the
-`calls` table, not a failed run); 2 for misuse (bad arguments, no model, broken lexicon);
+`calls` table, not a failed run); 2 for misuse (bad arguments, no model, a model file that
+cannot be loaded, broken lexicon; a batch stopped by the model keeps what it wrote);
 3 when another run is using the output folder (nothing was done; try again later).
 An output folder that cannot be created or written is misuse (2).
 """
@@ -119,7 +120,7 @@ def _progress(items, quiet: bool, desc: str):
 def cmd_run(args) -> int:
     from flows.batch import run_batch
     from flows.store import output_lock
-    from flows.transcribe import ModelNotConfigured, resolve_model_ref
+    from flows.transcribe import ModelLoadError, ModelNotConfigured, resolve_model_ref
 
     pack = _load_pack(args.lexicon)  # fail fast, before any audio is touched
     try:
@@ -137,8 +138,13 @@ def cmd_run(args) -> int:
         mask_pii=not args.no_mask, engine=args.engine, compute_type=args.compute_type,
     )
     with output_lock(cfg.out_dir, cfg.transcript_dir):
-        summary = run_batch(args.inputs, cfg, pack, force=args.force, workers=args.workers,
-                            progress=lambda xs: _progress(xs, args.quiet, "callqa run"))
+        try:
+            summary = run_batch(args.inputs, cfg, pack, force=args.force, workers=args.workers,
+                                progress=lambda xs: _progress(xs, args.quiet, "callqa run"))
+        except ModelLoadError as exc:
+            print(f"callqa: {exc}; batch stopped, recordings not yet processed stay pending",
+                  file=sys.stderr)
+            return 2
     print(summary.line())
     return 0
 

@@ -37,7 +37,7 @@ from flows.pipeline import (
     reprocess_call,
 )
 from flows.store import ResultStore, output_lock
-from flows.transcribe import resolve_model_ref
+from flows.transcribe import ModelLoadError, resolve_model_ref
 
 Runner = Literal["threads", "dask"]
 
@@ -127,6 +127,8 @@ def _run_all(runner: TaskRunner, task_, params: list[dict], out_dir: str, limit:
     for p, future in _submit_bounded(runner, task_, params, limit):
         try:
             result = future.result()
+        except ModelLoadError:
+            raise  # every call would fail alike: the flow run fails, unprocessed calls stay pending
         except Exception as exc:  # noqa: BLE001 - retries exhausted, worker lost: record, go on
             result = error_result(as_recording(p), exc)
             store.write(result)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections import deque
+from contextlib import closing
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
@@ -29,6 +30,7 @@ from typing import Callable, Iterator, Sequence, TypeVar
 from analyzers.model import CallResult
 from flows.pipeline import PipelineConfig, Recording, error_result, process_recording, reprocess_call
 from flows.store import ResultStore
+from flows.transcribe import ModelLoadError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -128,11 +130,14 @@ def process_all(
         for rec in todo:
             yield process_recording(rec, cfg, pack, store=store)
         return
-    for rec, result in imap_unordered(partial(_process, cfg=cfg, pack=pack), todo, workers=workers):
-        if isinstance(result, BaseException):
-            result = error_result(rec, result)
-            store.write(result)
-        yield result
+    with closing(imap_unordered(partial(_process, cfg=cfg, pack=pack), todo, workers=workers)) as results:
+        for rec, result in results:
+            if isinstance(result, ModelLoadError):
+                raise result  # as in one process: stop, the rest stay pending
+            if isinstance(result, BaseException):
+                result = error_result(rec, result)
+                store.write(result)
+            yield result
 
 
 def reprocess_all(

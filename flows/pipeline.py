@@ -25,6 +25,7 @@ from flows.fw_engine import DEFAULT_COMPUTE_TYPE
 from flows.transcribe import (
     TRANSCRIBER_VERSION,
     AsrOptions,
+    ModelLoadError,
     load_model,
     model_version,
     resolve_model_ref,
@@ -306,7 +307,8 @@ def process_recording(
 ) -> CallResult:
     """Transcribe (or take from cache), analyse and write one recording.
 
-    A bad recording never raises: the error becomes the call's row. With
+    A bad recording never raises: the error becomes the call's row. A model that cannot
+    be loaded raises ModelLoadError and writes nothing (the call stays pending). With
     `reraise_transient`, transient failures are raised instead so that the caller (a
     Prefect task with retries) can try again.
     """
@@ -329,6 +331,8 @@ def process_recording(
         transcript = refine(transcript)
         result = call_result(transcript, analyze(transcript, pack), source=rec.path, audio_sha256=sha,
                              key=key, mask=cfg.mask_pii)
+    except ModelLoadError:
+        raise  # every call would fail the same way: stop the batch, leave this call pending
     except Exception as exc:  # noqa: BLE001 - one bad recording must not stop the batch
         if reraise_transient and is_transient(exc):
             raise

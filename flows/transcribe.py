@@ -51,6 +51,14 @@ class ModelNotConfigured(RuntimeError):
     pass
 
 
+class ModelLoadError(RuntimeError):
+    """The model is configured but cannot be loaded (corrupt or truncated file, wrong format).
+
+    Unlike a bad recording, this fails the same way for every call, so a batch stops at
+    once instead of writing an error row for each of them.
+    """
+
+
 @dataclass(frozen=True)
 class AsrOptions:
     """Everything that changes whisper's output; part of the transcript cache key."""
@@ -146,15 +154,20 @@ def load_model(ref: str, engine: str = "openai", *, compute_type: str | None = N
 
     The faster engine runs on the CPU with `compute_type` (int8 or float32).
     """
-    if engine == "faster":
-        from flows import fw_engine
+    try:
+        if engine == "faster":
+            from flows import fw_engine
 
-        return fw_engine.load(ref, compute_type or fw_engine.DEFAULT_COMPUTE_TYPE), False
-    import torch
+            return fw_engine.load(ref, compute_type or fw_engine.DEFAULT_COMPUTE_TYPE), False
+        import torch
 
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    with _model_lock:  # concurrent tasks must not load the weights twice
-        return _load(ref, device), device == "cuda"
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        with _model_lock:  # concurrent tasks must not load the weights twice
+            return _load(ref, device), device == "cuda"
+    except MemoryError:
+        raise  # may pass on a quieter machine: not the model's fault
+    except Exception as exc:  # noqa: BLE001 - whatever the loader raised, the model is unusable
+        raise ModelLoadError(f"cannot load the {engine} model {ref}: {type(exc).__name__}: {exc}") from exc
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import yaml
 
 from flows.cli import main
 from flows.pipeline import PipelineConfig
+from flows.transcribe import ModelLoadError
 from lexicons import PACKS_DIR, PackError, load_pack
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,6 +67,13 @@ def _bad_beam(tmp_path):
 
 def _missing_checkpoint(tmp_path):
     return ["--model", str(tmp_path / "nope.pt")], r"whisper checkpoint not found: .*nope\.pt"
+
+
+def corrupt_checkpoint(tmp_path: Path) -> Path:
+    """A file where the checkpoint should be that is not one (a truncated copy, a wrong file)."""
+    path = tmp_path / "corrupt-base.pt"
+    path.write_bytes(b"PK\x03\x04 this is not a whisper checkpoint " * 64)
+    return path
 
 
 def _missing_input(tmp_path):
@@ -142,7 +150,11 @@ def test_prefect_flow_parameters_fail_before_any_audio(tmp_path, sample_run):
             qa_batch([good], str(tmp_path / "out2"), agent_channel="centre")
         with pytest.raises(PackError, match="no such pack folder"):
             qa_batch([good], str(tmp_path / "out3"), lexicon="xx-YY")
-    for i in (1, 2, 3):
+        # A model that exists but cannot load fails the run too, instead of one error row per call.
+        with pytest.raises(ModelLoadError, match="corrupt-base.pt"):
+            qa_batch([good], str(tmp_path / "out4"), model=str(corrupt_checkpoint(tmp_path)),
+                     cache_dir=str(tmp_path / "empty-cache"))
+    for i in (1, 2, 3, 4):
         assert ResultStore(tmp_path / f"out{i}").calls_by_id() == {}
 
 
@@ -159,3 +171,36 @@ def test_prefect_yaml_deployments_are_valid():
         if "agent_channel" in params:
             PipelineConfig(out_dir=params["out_dir"], agent_channel=params["agent_channel"])
         load_pack(params.get("lexicon", "zh-CN"))
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_model_that_cannot_load_stops_the_batch_and_loses_nothing(tmp_path, workers):
+    """A corrupt checkpoint fails the same way for every call: the run stops with exit 2
+    and a message naming the file, writes no error row for the call that needed the
+    model, keeps the rows it did write, and the next run picks up what is left."""
+    from runs import SAMPLES, byo_inputs, run_cli
+
+    from flows.batch import pending
+    from flows.pipeline import find_recordings
+
+    inputs, out = tmp_path / "in", tmp_path / "out"
+    byo = byo_inputs(inputs, copies=1)  # carry their transcripts: never need the model
+    # Different audio from every byo call, so no cached transcript can stand in for whisper.
+    shutil.copyfile(SAMPLES / "call05_fast_agent.wav", inputs / "zz_needs_whisper.wav")
+    model = corrupt_checkpoint(tmp_path)
+    proc = run_cli("run", str(inputs), "--out", str(out), "--model", str(model), "--vad", "energy",
+                   "--workers", str(workers), "--quiet")
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert "cannot load the openai model" in proc.stderr and str(model) in proc.stderr
+    assert "batch stopped" in proc.stderr and "Traceback" not in proc.stderr
+
+    from flows.store import ResultStore
+
+    rows = ResultStore(out).calls_by_id()
+    assert "zz_needs_whisper" not in rows
+    assert all(row["status"] == "ok" for row in rows.values()), rows
+    if workers == 1:  # in name order, so every byo call came first
+        assert set(rows) == {p.stem for p in byo}
+    cfg = PipelineConfig(out_dir=str(out), model=str(model))
+    left = {r.call_id for r in pending(find_recordings([str(inputs)]), cfg, load_pack("zh-CN"))}
+    assert "zz_needs_whisper" in left and not left & set(rows)
