@@ -82,7 +82,10 @@ def test_reprocess_with_a_changed_lexicon_changes_findings_fast(sample_run, tmp_
                  "--lexicon", str(pack), "--quiet"]) == 0
     reprocess_s = time.perf_counter() - t0
     after = Counter(r["rule_id"] for r in read(out, "findings").to_pylist())
-    assert before["order_number"] == 0 and after["order_number"] >= 3
+    # One finding per 订单号 the agent said, as transcribed (whisper hears it in most of the
+    # 5 calls where the agent asks for it; the customer saying it is fine).
+    said = sum(u["text"].count("订单号") for u in read(out, "utterances").to_pylist() if u["speaker"] == "agent")
+    assert before["order_number"] == 0 and after["order_number"] == said >= 2
     new_versions = {c["lexicon_version"] for c in read(out, "calls").to_pylist() if c["status"] == "ok"}
     assert len(new_versions) == 1 and new_versions.isdisjoint(old_versions)  # content hash changed
     # issue 5: at least 10x faster than the run that transcribed (a warm local cache,
