@@ -104,6 +104,13 @@ def load(ref: str, compute_type: str = DEFAULT_COMPUTE_TYPE) -> FwModel:
         return _load(str(ref), compute_type)
 
 
+@lru_cache(maxsize=2)
+def _batched(fw: FwModel):
+    from faster_whisper import BatchedInferencePipeline
+
+    return BatchedInferencePipeline(fw.model)
+
+
 def decode_segments(fw: FwModel, audio: np.ndarray, opts) -> list[dict]:
     """faster-whisper's segments for gated audio, as openai-whisper-style dicts.
 
@@ -111,13 +118,13 @@ def decode_segments(fw: FwModel, audio: np.ndarray, opts) -> list[dict]:
     with one sample per fallback temperature, like openai's best_of None), temperature
     fallback and its thresholds, no conditioning on previous text, word timestamps.
     faster-whisper's own VAD filter stays off: the audio is already speech only.
+    With `opts.batch_size`, clips are decoded in batches (see AsrOptions.batch_size).
     """
     import ctranslate2
 
     ctranslate2.set_random_seed(SEED)  # temperature fallback samples
     beam = opts.beam_size or 1
-    segments, _info = fw.model.transcribe(
-        np.ascontiguousarray(audio, dtype=np.float32),
+    common = dict(
         language=opts.language,
         task="transcribe",
         beam_size=beam,
@@ -129,8 +136,14 @@ def decode_segments(fw: FwModel, audio: np.ndarray, opts) -> list[dict]:
         no_speech_threshold=opts.no_speech_threshold,
         condition_on_previous_text=False,
         word_timestamps=True,
-        vad_filter=False,
     )
+    audio = np.ascontiguousarray(audio, dtype=np.float32)
+    if opts.batch_size:
+        # The batched pipeline needs clips of at most 30 s: its own VAD cuts the gated
+        # audio at the silences transcribe.py left between speech pieces (0.5 s each).
+        segments, _info = _batched(fw).transcribe(audio, vad_filter=True, batch_size=opts.batch_size, **common)
+    else:
+        segments, _info = fw.model.transcribe(audio, vad_filter=False, **common)
     return [
         {
             "id": s.id,

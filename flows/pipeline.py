@@ -69,6 +69,11 @@ class PipelineConfig:
             raise ValueError(f"vad_method must be 'silero' or 'energy', got {self.vad_method!r}")
         if self.asr.beam_size is not None and self.asr.beam_size < 1:
             raise ValueError(f"beam_size must be 1 or more (or None for greedy), got {self.asr.beam_size!r}")
+        if self.asr.batch_size is not None:
+            if self.asr.batch_size < 1:
+                raise ValueError(f"batch_size must be 1 or more (or None for sequential), got {self.asr.batch_size!r}")
+            if self.engine != "faster":
+                raise ValueError(f"batch_size needs the faster engine, not {self.engine!r}")
 
     @property
     def transcript_dir(self) -> str:

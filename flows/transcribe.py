@@ -82,9 +82,16 @@ class AsrOptions:
     span_pad_s: float = 0.15
     #: A new utterance starts where the speaker pauses longer than this.
     utterance_gap_s: float = 0.8
+    #: Faster engine only: decode this many clips of at most 30 s at once (faster-whisper's
+    #: BatchedInferencePipeline; the gated audio is cut at its silences), the first
+    #: temperature only. None: one 30-s window after another, with temperature fallback.
+    batch_size: int | None = None
 
     def key(self) -> dict:
-        return asdict(self)
+        key = asdict(self)
+        if self.batch_size is None:
+            del key["batch_size"]  # as before batching existed: cached transcripts stay valid
+        return key
 
 
 #: openai: openai-whisper on torch (the reference); faster: faster-whisper on

@@ -65,6 +65,10 @@ def _bad_beam(tmp_path):
     return ["--beam-size", "-2"], r"beam_size must be 1 or more"
 
 
+def _batch_without_faster(tmp_path):
+    return ["--batch-size", "8"], r"batch_size needs the faster engine, not 'openai'"
+
+
 def _missing_checkpoint(tmp_path):
     return ["--model", str(tmp_path / "nope.pt")], r"whisper checkpoint not found: .*nope\.pt"
 
@@ -85,7 +89,7 @@ def _out_under_a_file(tmp_path):
     return ["--out", str(tmp_path / "a-file" / "out")], r"cannot use output folder .*a-file/out: Not a directory"
 
 
-BROKEN = [_broken_yaml, _wrong_type, _python_object_tag, _unknown_pack, _bad_beam, _missing_checkpoint, _missing_input,
+BROKEN = [_broken_yaml, _wrong_type, _python_object_tag, _unknown_pack, _bad_beam, _batch_without_faster, _missing_checkpoint, _missing_input,
           _out_under_a_file]
 
 
