@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -33,16 +32,7 @@ from flows.transcribe import AsrOptions, join_words, transcribe_speech  # noqa: 
 from tools.eval_asr import references  # noqa: E402
 from tools.eval_samples import SAMPLES, speaker_errors, speaker_text_errors  # noqa: E402
 
-class _Clock:
-    def __init__(self) -> None:
-        self.seconds = 0.0
-
-    def __call__(self, *args, **kwargs):
-        t0 = time.perf_counter()
-        try:
-            return transcribe_speech(*args, **kwargs)
-        finally:
-            self.seconds += time.perf_counter() - t0
+from bench_engines import AsrClock, uptime  # noqa: E402  (this script's folder is on sys.path)
 
 
 def main() -> None:
@@ -51,7 +41,7 @@ def main() -> None:
     ap.add_argument("--beam", type=int, default=5, help="0 = greedy")
     args = ap.parse_args()
     print("command: python bench/bench_batched.py", " ".join(sys.argv[1:]))
-    print("uptime at start:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
+    print("uptime at start:", uptime())
     cfg = pipeline.PipelineConfig(out_dir="/tmp/unused", engine="faster", asr=AsrOptions(beam_size=args.beam or None))
     variants = {"sequential": cfg, **{f"batched {b}": replace(cfg, asr=replace(cfg.asr, batch_size=int(b)))
                                       for b in args.batch_sizes.split(",")}}
@@ -81,12 +71,8 @@ def main() -> None:
     for path in sorted(f for f in SAMPLES.iterdir() if f.suffix in (".wav", ".mp3")):
         truth = from_dict(CallTruth, json.loads(path.with_suffix(".json").read_text(encoding="utf-8")))
         for name, variant in variants.items():
-            clock = _Clock()
-            pipeline.transcribe_speech = clock
-            try:
+            with AsrClock() as clock:
                 transcript = pipeline.refine(pipeline.transcribe_call(str(path), truth.call_id, variant, ref))
-            finally:
-                pipeline.transcribe_speech = transcribe_speech
             asr_s[name] += clock.seconds
             audio_s[name] += transcript.duration_s
             line = []
@@ -97,7 +83,7 @@ def main() -> None:
                     line.append(f"{kind} {speaker} {e}/{n}")
             print(f"call {path.name}\t{name}\t{clock.seconds:.1f} s\t" + "\t".join(line), flush=True)
 
-    print("uptime at end:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
+    print("uptime at end:", uptime())
     pct = lambda k: f"{100 * errs[k] / chars[k]:.1f} %" if chars[k] else "-"  # noqa: E731
     print(f"\nbeam {args.beam or 'greedy'}\nvariant\tASR s\tRTF\tspeed vs sequential\treal CER\t"
           "agent CER text / time\tcustomer CER text / time")

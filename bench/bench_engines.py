@@ -60,15 +60,23 @@ class Tally:
     per_file_s: list = field(default_factory=list)  # ASR seconds per file, in file order
 
 
-def _uptime() -> str:
+def uptime() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
 
-class _AsrClock:
-    """Adds up the time spent in transcribe_speech (whisper) during transcribe_call."""
+class AsrClock:
+    """Adds up the time spent in transcribe_speech (whisper) during transcribe_call:
+    `with AsrClock() as clock:` stands in for the pipeline's transcribe_speech inside."""
 
     def __init__(self) -> None:
         self.seconds = 0.0
+
+    def __enter__(self) -> "AsrClock":
+        pipeline.transcribe_speech = self
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pipeline.transcribe_speech = transcribe_speech
 
     def __call__(self, *args, **kwargs):
         t0 = time.perf_counter()
@@ -99,7 +107,7 @@ def main() -> None:
         args.save.mkdir(parents=True, exist_ok=True)
     beams = [int(b) for b in args.beams.split(",")]
     print("command:", " ".join([Path(sys.executable).name, *sys.argv]))
-    print("uptime at start:", _uptime())
+    print("uptime at start:", uptime())
     from lexicons import load_pack
 
     pack = load_pack("zh-CN")
@@ -139,14 +147,10 @@ def main() -> None:
             truth = from_dict(CallTruth, json.loads(path.with_suffix(".json").read_text(encoding="utf-8")))
             first: dict[int, list[str]] = {}  # beam -> the first engine's finding rule_ids
             for k, cfg in cfgs.items():
-                clock = _AsrClock()
-                pipeline.transcribe_speech = clock  # time whisper alone inside transcribe_call
-                try:
+                with AsrClock() as clock:  # time whisper alone inside transcribe_call
                     t0 = time.perf_counter()
                     transcript = pipeline.refine(pipeline.transcribe_call(str(path), truth.call_id, cfg, refs[k]))
                     stage_s = time.perf_counter() - t0
-                finally:
-                    pipeline.transcribe_speech = transcribe_speech
                 rules = sorted(f.rule_id for f in analyze(transcript, pack).findings)
                 same = first.setdefault(k[1], rules) == rules  # vs the first engine at this beam
                 if args.save:
@@ -170,7 +174,7 @@ def main() -> None:
                       f"agent {errs['agent'][0]}/{errs['agent'][1]}\tcustomer {errs['customer'][0]}/{errs['customer'][1]}\t"
                       f"findings {'same' if same else rules}", flush=True)
 
-    print("uptime at end:", _uptime())
+    print("uptime at end:", uptime())
     print("\nengine\tbeam\treal CER\treal RTF\tcalls agent CER\tcustomer CER\t(text only: agent\tcustomer)\tcalls RTF (asr)\tstage RTF\t"
           "speed vs first engine (asr, total)\t(median of per-file ratios)\tsame findings")
     base, base_files = {}, {}
