@@ -9,10 +9,11 @@ what made it invent text (字幕由Amara.org社群提供...) and skip sentences 
 
 from __future__ import annotations
 
+import bisect
 import os
 import re
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import lru_cache, wraps
 from typing import Sequence
 
@@ -383,6 +384,33 @@ def words_to_utterances(words: Sequence[Word], speaker: str, gap_s: float) -> li
     return group_words(words, lambda _: speaker, gap_s)
 
 
+def _word_off_pauses(word: Word, spans: Sequence[tuple[float, float]]) -> Word:
+    """`word` with an edge that lies in a detected pause moved to the speech beside it.
+
+    Whisper's alignment hands the pause before a word to that word (measured: call06's
+    请 dated from the end of the previous sentence, 0.6 s before anyone spoke), while the
+    speech detector heard nobody there. An edge only moves within the word's own extent,
+    so word order is kept; a word wholly inside a pause is left as it is. `spans` sorted.
+    """
+    starts = [s for s, _ in spans]
+
+    def in_pause(t: float) -> int | None:
+        """Index of the first span after `t` when `t` is in a pause, else None."""
+        i = bisect.bisect_right(starts, t)
+        return None if i and t < spans[i - 1][1] else i
+
+    start_s, end_s = word.start_s, word.end_s
+    nxt = in_pause(start_s)
+    if nxt is not None and nxt < len(spans) and spans[nxt][0] < end_s:
+        start_s = spans[nxt][0]
+    prv = in_pause(end_s)
+    if prv is not None and prv > 0 and spans[prv - 1][1] > start_s:
+        end_s = spans[prv - 1][1]
+    if (start_s, end_s) == (word.start_s, word.end_s):
+        return word
+    return Word(word.text, start_s, end_s, word.probability)
+
+
 def snap_to_speech(
     utterances: Sequence[Utterance], spans: Sequence[tuple[float, float]], max_shift_s: float = 1.0
 ) -> list[Utterance]:
@@ -392,11 +420,15 @@ def snap_to_speech(
     of a second at the edges, and it sometimes drops an utterance's first syllable;
     the speech detector finds onsets and offsets to within about 0.1 s. An edge moves
     by at most `max_shift_s` and never into the speaker's neighbouring utterance; the
-    first and last word are stretched or trimmed with it.
+    first and last word are stretched or trimmed with it. Inside an utterance, word
+    edges in a detected pause move to the speech beside them (see _word_off_pauses).
     """
     out: list[Utterance] = []
+    spans = sorted(spans)
     ordered = sorted(utterances, key=lambda u: u.start_s)
     for i, u in enumerate(ordered):
+        if spans and u.words:
+            u = replace(u, words=tuple(_word_off_pauses(w, spans) for w in u.words))
         near = [s for s in spans if s[0] < u.end_s + 0.3 and s[1] > u.start_s - 0.3]
         if not near or not u.words:
             out.append(u)

@@ -8,7 +8,7 @@ import shutil
 import numpy as np
 import pytest
 
-from analyzers.model import Word
+from analyzers.model import Utterance, Word
 from flows.pipeline import PipelineConfig, transcribe_call
 from flows.transcribe import (
     SAMPLE_RATE_HZ,
@@ -23,6 +23,7 @@ from flows.transcribe import (
     _to_orig_span,
     join_words,
     resolve_model_ref,
+    snap_to_speech,
     words_to_utterances,
 )
 from conftest import SAMPLES
@@ -75,6 +76,38 @@ def test_utterances_never_span_a_hold():
     words = [Word("请", 10.0, 10.3), Word("稍等", 10.3, 10.8), Word("久等", 19.0, 19.4), Word("了", 19.4, 19.6)]
     utts = words_to_utterances(words, "agent", gap_s=0.8)
     assert [(u.start_s, u.end_s, u.text) for u in utts] == [(10.0, 10.8, "请稍等"), (19.0, 19.6, "久等了")]
+
+
+def _utt(*words):
+    ws = tuple(Word(t, s, e) for t, s, e in words)
+    return Utterance("agent", ws[0].start_s, ws[-1].end_s, "".join(w.text for w in ws), ws)
+
+
+def test_utterance_edges_snap_to_detected_speech_within_limits():
+    u = _utt(("您好", 1.3, 1.8), ("再见", 1.8, 2.2))
+    [near] = snap_to_speech([u], [(1.0, 2.5)])
+    assert (near.start_s, near.end_s) == (1.0, 2.5)
+    assert (near.words[0].start_s, near.words[-1].end_s) == (1.0, 2.5)
+    [far] = snap_to_speech([u], [(1.0, 2.5)], max_shift_s=0.2)  # too far: whisper's times kept
+    assert (far.start_s, far.end_s) == (1.3, 2.2)
+    # never into the speaker's next utterance
+    first, second = snap_to_speech([u, _utt(("好的", 2.6, 3.0))], [(1.0, 3.0)])
+    assert first.end_s <= second.start_s
+
+
+def test_word_edges_in_a_detected_pause_move_to_the_speech_beside_them():
+    # Whisper dates 请 from the end of the previous word, across a 0.8 s pause.
+    u = _utt(("了", 62.6, 62.94), ("请", 62.94, 64.06), ("问", 64.06, 64.64), ("吗", 64.64, 64.9))
+    [out] = snap_to_speech([u], [(60.8, 62.93), (63.73, 64.9)])
+    times = {w.text: (w.start_s, w.end_s) for w in out.words}
+    assert times["请"] == (63.73, 64.06)
+    assert times["了"] == (62.6, 62.93)  # its end was in the pause too
+    assert times["问"] == (64.06, 64.64)  # inside speech: untouched
+    # a word with no speech under it at all keeps whisper's times: nothing to move it to
+    u = _utt(("好", 3.0, 3.5), ("嗯", 5.0, 6.0), ("好", 6.2, 6.5), ("的", 6.5, 6.9))
+    [out] = snap_to_speech([u], [(3.0, 4.9), (6.3, 7.0)])
+    assert (out.words[1].start_s, out.words[1].end_s) == (5.0, 6.0)
+    assert out.words[2].start_s == 6.3
 
 
 def test_hallucinated_and_looping_text_is_dropped():
