@@ -17,6 +17,7 @@ from analyzers.text import find_phrase, normalise
 from conftest import BAD_INPUTS
 from flows.cache import TranscriptCache
 from flows.pipeline import refine
+from tools.eval_samples import EDGE_TOLERANCE_S, edge_errors
 
 pytestmark = pytest.mark.e2e
 
@@ -130,28 +131,13 @@ def test_agent_utterances_are_all_covered_and_agent_cer_is_low(transcripts, trut
 
 
 def test_word_timings_match_utterance_boundaries(transcripts, truths):
-    misses, far, checked = [], [], 0
-    for call_id, truth in truths.items():
-        if truth.layout != "stereo":
-            continue  # mono boundaries also depend on diarization, checked by its own tests
-        for u in truth.utterances:
-            words = [w for x in transcripts[call_id].utterances if x.speaker == u.speaker for w in x.words
-                     if u.start_s - 0.5 <= (w.start_s + w.end_s) / 2 <= u.end_s + 0.5]
-            if not words:
-                misses.append(f"{call_id} {u.start_s}: no words")
-                continue
-            start_err = abs(words[0].start_s - u.start_s)
-            end_err = abs(max(w.end_s for w in words) - u.end_s)
-            checked += 1
-            line = (f"{call_id} {u.speaker} {u.start_s:.2f}-{u.end_s:.2f}: "
-                    f"start off {start_err:.2f} s, end off {end_err:.2f} s")
-            if start_err > 0.3 or end_err > 0.3:
-                misses.append(line)
-            if start_err > 0.75 or end_err > 0.75:
-                far.append(line)
-    # Measured: 2 of ~70 utterances start 0.5-0.6 s late because whisper and the speech
-    # detector both miss a soft first syllable (具体…, call03; slow speech, call06).
-    assert len(misses) <= 0.05 * checked and not far, "\n".join(misses)
+    edges = [e for call_id, truth in truths.items() if truth.layout == "stereo"  # mono: diarization's own tests
+             for e in edge_errors(transcripts[call_id], truth)]
+    misses = [str(e) for e in edges if e.worst_s > EDGE_TOLERANCE_S]
+    # Issue 3 asks for every edge within 0.3 s. Measured 68/68, mean worst edge 0.10 s;
+    # before the energy edges (call03 具 cut by silero, +0.52 s) and the pause rule
+    # (call06 请 dated from the previous sentence, -0.60 s) two missed.
+    assert len(edges) >= 60 and not misses, "\n".join(misses)
 
 
 def test_no_text_inside_holds(transcripts, truths):

@@ -156,3 +156,52 @@ def test_call_speech_spans_labels_channels(real, agent_channel):
 def test_call_speech_spans_mono_is_unknown(real):
     audio = CallAudio("x.wav", "pcm_s16le", RATE, 1, RATE, len(real) / RATE, "mono", {"mixed": real})
     assert {s.speaker for s in call_speech_spans(audio)} == {"unknown"}
+
+
+def _with_tone(x: np.ndarray, start_s: float, end_s: float, dbfs: float) -> np.ndarray:
+    x = x.copy()
+    t = np.arange(int((end_s - start_s) * RATE)) / RATE
+    x[int(start_s * RATE) : int(start_s * RATE) + len(t)] += (
+        10 ** (dbfs / 20) * np.sqrt(2) * np.sin(2 * np.pi * 220 * t)
+    ).astype(np.float32)
+    return x
+
+
+def test_edges_widen_over_a_syllable_that_silero_missed():
+    # 具体: 具 (1.0-1.3 s), a 40 ms stop closure, then the speech silero did find (1.34-2.5).
+    x = _with_tone(_with_tone(_noise(4.0), 1.0, 1.3, -15.0), 1.34, 2.5, -20.0)
+    [(start_s, end_s)] = vad._widen_to_energy([(1.5, 2.4)], x, RATE)
+    assert start_s == pytest.approx(1.0, abs=0.03)
+    assert end_s == pytest.approx(2.5, abs=0.03)
+    # widening stops at the neighbouring segment and at max_widen_s
+    [(start_s, _)] = vad._widen_to_energy([(1.5, 2.4)], x, RATE, max_widen_s=0.3)
+    assert start_s == pytest.approx(1.2, abs=0.01)
+    # never past the neighbouring segment's own edge (segments that meet are merged later)
+    first, second = vad._widen_to_energy([(0.5, 1.1), (1.5, 2.4)], x, RATE)
+    assert first[1] <= 1.5 and second[0] >= 1.1
+
+
+def test_edges_do_not_widen_past_a_real_pause_or_into_faint_sound():
+    base = _with_tone(_noise(4.0), 1.5, 2.5, -20.0)
+    # a 0.3 s pause is a pause, however loud what lies before it
+    x = _with_tone(base, 0.9, 1.2, -15.0)
+    [(start_s, _)] = vad._widen_to_energy([(1.5, 2.5)], x, RATE)
+    assert start_s == pytest.approx(1.5, abs=0.03)
+    # past a short dip, a sound only 8 dB over the floor is no onset (breath, line noise)
+    x = _with_tone(base, 1.0, 1.46, -42.0)
+    [(start_s, _)] = vad._widen_to_energy([(1.5, 2.5)], x, RATE)
+    assert start_s == pytest.approx(1.5, abs=0.03)
+    # nothing to widen into: silero's own edges stay
+    [(start_s, end_s)] = vad._widen_to_energy([(1.5, 2.5)], base, RATE)
+    assert (start_s, end_s) == (pytest.approx(1.5, abs=0.03), pytest.approx(2.5, abs=0.03))
+
+
+def test_edges_follow_a_local_noise_floor():
+    # The line gets noisy (-30 dBFS) for the 2 s before the speech: a floor for the whole
+    # channel (-50 dBFS) would take that noise for speech and widen over all of it.
+    x = _noise(6.0)
+    x[int(1.0 * RATE) : int(3.0 * RATE)] += _noise(2.0, dbfs=-30.0, seed=2)
+    x = _with_tone(x, 3.0, 4.0, -15.0)
+    [(start_s, _)] = vad._widen_to_energy([(3.0, 4.0)], x, RATE)
+    assert start_s == pytest.approx(3.0, abs=0.03)
+    assert vad._widen_to_energy([], x, RATE) == []

@@ -2,13 +2,15 @@
 
 Usage: python tools/eval_samples.py OUT_DIR [--cache-dir DIR]
 Prints per call: agent/customer character error rate (words inside each true utterance),
-agent chars/min measured vs true, and expected findings found / unexpected.
+agent chars/min measured vs true, and expected findings found / unexpected; then how far
+the words of each true utterance of the stereo calls start and end from its true times.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from analyzers.cer import char_errors
@@ -36,6 +38,47 @@ def speaker_errors(transcript, truth: CallTruth) -> dict[str, tuple[int, int]]:
     return out
 
 
+#: A word belongs to a true utterance when its middle lies this close to it (s).
+EDGE_WINDOW_S = 0.5
+#: Issue 3: word timings within this of the true utterance starts and ends (s).
+EDGE_TOLERANCE_S = 0.3
+
+
+@dataclass(frozen=True)
+class EdgeError:
+    """How far the words heard in one true utterance start and end from its true times."""
+
+    call_id: str
+    speaker: str
+    true_start_s: float
+    true_end_s: float
+    start_error_s: float | None  # first word's start minus the true start; None: no words
+    end_error_s: float | None
+
+    @property
+    def worst_s(self) -> float:
+        return max(abs(self.start_error_s), abs(self.end_error_s)) if self.start_error_s is not None else float("inf")
+
+    def __str__(self) -> str:
+        where = f"{self.call_id} {self.speaker} {self.true_start_s:.2f}-{self.true_end_s:.2f}"
+        if self.start_error_s is None:
+            return f"{where}: no words"
+        return f"{where}: start {self.start_error_s:+.2f} s, end {self.end_error_s:+.2f} s"
+
+
+def edge_errors(transcript, truth: CallTruth) -> list[EdgeError]:
+    """One EdgeError per true utterance: the words of its speaker whose middle lies within
+    EDGE_WINDOW_S of it, their first start and last end against the true start and end."""
+    out = []
+    for u in truth.utterances:
+        words = [w for x in transcript.utterances if x.speaker == u.speaker for w in x.words
+                 if u.start_s - EDGE_WINDOW_S <= (w.start_s + w.end_s) / 2 <= u.end_s + EDGE_WINDOW_S]
+        start = round(words[0].start_s - u.start_s, 3) if words else None
+        end = round(max(w.end_s for w in words) - u.end_s, 3) if words else None
+        out.append(EdgeError(truth.call_id, u.speaker, u.start_s, u.end_s, start, end))
+    return out
+
+
 def speaker_text_errors(transcript, truth: CallTruth) -> dict[str, tuple[int, int]]:
     """speaker -> (character errors, reference characters) of all the speaker's text against
     all of the truth's, ignoring time: what was heard, not when it was placed."""
@@ -56,11 +99,14 @@ def main() -> None:
     calls = store.calls_by_id()
     findings = store.read("findings").to_pylist()
     pooled = {"agent": [0, 0], "customer": [0, 0]}
+    edges: list[EdgeError] = []
     print("call\tagent CER\tcustomer CER\tagent cpm (true)\texpected found\tunexpected")
     for path in sorted(SAMPLES.glob("*.json")):
         truth = from_dict(CallTruth, json.loads(path.read_text(encoding="utf-8")))
         row = calls[truth.call_id]
         transcript = refine(cache.get(row["transcript_key"]))
+        if truth.layout == "stereo":  # mono edges also depend on diarization
+            edges += edge_errors(transcript, truth)
         cer = {}
         for speaker, (e, n) in speaker_errors(transcript, truth).items():
             pooled[speaker][0] += e
@@ -75,6 +121,13 @@ def main() -> None:
               f"{found}/{len(truth.expected_findings)}\t{extra}")
     for speaker, (e, n) in pooled.items():
         print(f"pooled {speaker} CER {e / n:.3f} ({e}/{n})")
+    timed = [e for e in edges if e.start_error_s is not None]
+    misses = [e for e in edges if e.worst_s > EDGE_TOLERANCE_S]
+    print(f"word timings, stereo calls: {len(edges) - len(misses)} of {len(edges)} true utterances "
+          f"with both edges within {EDGE_TOLERANCE_S} s; mean worst edge "
+          f"{sum(e.worst_s for e in timed) / max(1, len(timed)):.3f} s")
+    for e in misses:
+        print(f"  {e}")
 
 
 if __name__ == "__main__":

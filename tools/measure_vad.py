@@ -40,6 +40,9 @@ SPLIT_GAP_S = 0.5
 #: name -> detect_speech keyword arguments
 CONFIGS = {
     "silero": dict(method="silero"),
+    "silero+edges": dict(method="silero", widen_edges_s=flows.vad.EDGE_MAX_WIDEN_S),  # kept spans
+    "silero+edges.3": dict(method="silero", widen_edges_s=0.3),
+    "silero+edges1": dict(method="silero", widen_edges_s=1.0),
     "silero pad.15": dict(method="silero", speech_pad_s=0.15),
     "silero sil.3": dict(method="silero", min_silence_s=0.3),
     "silero thr.35": dict(method="silero", silero_threshold=0.35),
