@@ -2,75 +2,48 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from analyzers.model import CallTruth, SpeechSpan, from_dict
-from flows.audio import load_call
+from analyzers.model import SpeechSpan
+import flows.diarize as dz
 from flows.diarize import Diarization, diarize, swap_speakers
 from flows.vad import detect_speech
+from tools.measure_diarize import agreement, mono_mix, truths
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_audio"
 RATE = 16000
-FRAME_S = 0.01
-
-
-def _truths() -> list[CallTruth]:
-    out = []
-    for jf in sorted(SAMPLES.glob("*.json")):
-        truth = from_dict(CallTruth, json.loads(jf.read_text()))
-        if (SAMPLES / truth.audio).exists():
-            out.append(truth)
-    return out
-
-
-TRUTHS = _truths()
-
-
-def _mask(spans, n: int) -> np.ndarray:
-    m = np.zeros(n, dtype=bool)
-    for a, b in spans:
-        m[int(round(a / FRAME_S)) : int(round(b / FRAME_S))] = True
-    return m
-
-
-def _agreement(truth: CallTruth, result: Diarization, duration_s: float) -> float:
-    """Share of one-speaker truth speech time that the diarization gives to that speaker."""
-    n = int(np.ceil(duration_s / FRAME_S)) + 1
-    t = {s: _mask([(u.start_s, u.end_s) for u in truth.utterances if u.speaker == s], n) for s in ("agent", "customer")}
-    d = {s: _mask([(x.start_s, x.end_s) for x in result.spans if x.speaker == s], n) for s in ("agent", "customer")}
-    only_agent, only_customer = t["agent"] & ~t["customer"], t["customer"] & ~t["agent"]
-    right = (only_agent & d["agent"]) | (only_customer & d["customer"])
-    return right.sum() / max(1, (only_agent | only_customer).sum())
-
-
-def _mono(truth: CallTruth) -> tuple[np.ndarray, float]:
-    audio = load_call(SAMPLES / truth.audio, sample_rate_hz=RATE, agent_channel=truth.agent_channel or "left")
-    if audio.layout == "mono":
-        return audio.channels["mixed"], audio.duration_s
-    return audio.channels["agent"] + audio.channels["customer"], audio.duration_s
+TRUTHS = truths(SAMPLES)
 
 
 @pytest.mark.parametrize("truth", TRUTHS or [None], ids=[t.call_id for t in TRUTHS] or ["none"])
 def test_sample_call_attribution(truth):
     if truth is None:
         pytest.skip(f"no sample calls in {SAMPLES} yet")
-    mix, duration_s = _mono(truth)
+    mix, duration_s = mono_mix(truth, SAMPLES)
 
     result = diarize(mix, RATE, detect_speech(mix, RATE))
 
     assert result.speakers == 2
     assert 0.0 <= result.confidence <= 1.0
-    assert _agreement(truth, result, duration_s) >= 0.90
+    # Measured 94.8-99.4 % (call06's slow agent the lowest); 92.9-99.4 % before ties in
+    # the window vote kept the speaker (see test_a_tied_vote_keeps_the_speaker).
+    assert agreement(truth, result, duration_s) >= 0.94
+
+
+def test_a_tied_vote_keeps_the_speaker():
+    # frames covered by windows of both clusters equally: no evidence of a change
+    votes = np.array([[1, 1], [2, 0], [1, 1], [1, 1], [0, 1], [1, 1]])
+    assert dz._vote(votes).tolist() == [0, 0, 0, 0, 1, 1]
+    assert dz._vote(np.array([[1, 1], [1, 1]])).tolist() == [0, 0]  # nothing decided
 
 
 def test_deterministic_and_inside_speech():
     if not TRUTHS:
         pytest.skip(f"no sample calls in {SAMPLES} yet")
-    mix, _ = _mono(TRUTHS[0])
+    mix, _ = mono_mix(TRUTHS[0], SAMPLES)
     speech = detect_speech(mix, RATE)
     first, second = diarize(mix, RATE, speech), diarize(mix, RATE, speech)
     assert first == second
@@ -112,19 +85,18 @@ def test_rejects_stereo_array():
 
 def test_long_calls_are_featurised_in_blocks_with_the_same_answer(monkeypatch):
     """Blocks keep a 2-hour call's frame matrices small; they must not change the split."""
-    import flows.diarize as dz
 
     if not TRUTHS:
         pytest.skip(f"no sample calls in {SAMPLES} yet")
     truth = TRUTHS[1]
-    mix, duration_s = _mono(truth)
+    mix, duration_s = mono_mix(truth, SAMPLES)
     speech = detect_speech(mix, RATE)
     whole = diarize(mix, RATE, speech)
     monkeypatch.setattr(dz, "_BLOCK_S", 20.0)
     windows, _ = dz._windows(speech)
     assert len(dz._blocks(windows, duration_s)) >= 3
     blocked = diarize(mix, RATE, speech)
-    assert _agreement(truth, blocked, duration_s) >= 0.90
+    assert agreement(truth, blocked, duration_s) >= 0.90
     moved = sum(min(a.end_s, b.end_s) - max(a.start_s, b.start_s)
                 for a in whole.spans for b in blocked.spans if a.speaker != b.speaker and a.end_s > b.start_s and b.end_s > a.start_s)
     assert moved <= 0.02 * sum(s.duration_s for s in whole.spans)

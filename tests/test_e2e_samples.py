@@ -131,13 +131,13 @@ def test_agent_utterances_are_all_covered_and_agent_cer_is_low(transcripts, trut
 
 
 def test_word_timings_match_utterance_boundaries(transcripts, truths):
-    edges = [e for call_id, truth in truths.items() if truth.layout == "stereo"  # mono: diarization's own tests
-             for e in edge_errors(transcripts[call_id], truth)]
+    edges = [e for call_id, truth in truths.items() for e in edge_errors(transcripts[call_id], truth)]
     misses = [str(e) for e in edges if e.worst_s > EDGE_TOLERANCE_S]
-    # Issue 3 asks for every edge within 0.3 s. Measured 68/68, mean worst edge 0.10 s;
-    # before the energy edges (call03 具 cut by silero, +0.52 s) and the pause rule
-    # (call06 请 dated from the previous sentence, -0.60 s) two missed.
-    assert len(edges) >= 60 and not misses, "\n".join(misses)
+    # Issue 3 asks for every edge within 0.3 s. Measured 90/90 (mono calls included),
+    # mean worst edge 0.10 s. Before the energy edges (call03 具 cut by silero, +0.52 s),
+    # the pause rule (call06 请 dated from the previous sentence, -0.60 s) and tied
+    # diarization votes kept (three mono call02 agent turns ending 0.9 s early), 5 missed.
+    assert len(edges) >= 80 and not misses, "\n".join(misses)
 
 
 def test_no_text_inside_holds(transcripts, truths):

@@ -3,7 +3,7 @@
 Usage: python tools/eval_samples.py OUT_DIR [--cache-dir DIR]
 Prints per call: agent/customer character error rate (words inside each true utterance),
 agent chars/min measured vs true, and expected findings found / unexpected; then how far
-the words of each true utterance of the stereo calls start and end from its true times.
+the words of each true utterance start and end from its true times.
 """
 
 from __future__ import annotations
@@ -105,8 +105,7 @@ def main() -> None:
         truth = from_dict(CallTruth, json.loads(path.read_text(encoding="utf-8")))
         row = calls[truth.call_id]
         transcript = refine(cache.get(row["transcript_key"]))
-        if truth.layout == "stereo":  # mono edges also depend on diarization
-            edges += edge_errors(transcript, truth)
+        edges += edge_errors(transcript, truth)
         cer = {}
         for speaker, (e, n) in speaker_errors(transcript, truth).items():
             pooled[speaker][0] += e
@@ -123,7 +122,7 @@ def main() -> None:
         print(f"pooled {speaker} CER {e / n:.3f} ({e}/{n})")
     timed = [e for e in edges if e.start_error_s is not None]
     misses = [e for e in edges if e.worst_s > EDGE_TOLERANCE_S]
-    print(f"word timings, stereo calls: {len(edges) - len(misses)} of {len(edges)} true utterances "
+    print(f"word timings: {len(edges) - len(misses)} of {len(edges)} true utterances "
           f"with both edges within {EDGE_TOLERANCE_S} s; mean worst edge "
           f"{sum(e.worst_s for e in timed) / max(1, len(timed)):.3f} s")
     for e in misses:
