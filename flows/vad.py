@@ -278,9 +278,7 @@ def _widen_to_energy(
     max_widen_s = EDGE_MAX_WIDEN_S if max_widen_s is None else max_widen_s
     if not segments or max_widen_s <= 0:
         return segments
-    frame = max(1, round(ENERGY_FRAME_S * sample_rate_hz))
-    hop = max(1, round(ENERGY_HOP_S * sample_rate_hz))
-    level_db = 20.0 * np.log10(np.maximum(_rms(samples, frame, hop), 1e-10))
+    level_db, _ = _level_db(samples, sample_rate_hz)
     n = len(level_db)
     context = max(1, round(EDGE_FLOOR_CONTEXT_S / ENERGY_HOP_S))
     bridge = max(1, round(EDGE_BRIDGE_S / ENERGY_HOP_S))
@@ -326,10 +324,7 @@ def _widen_to_energy(
 def _energy_segments(
     samples: np.ndarray, sample_rate_hz: int, min_speech_s: float
 ) -> list[tuple[float, float]]:
-    frame = max(1, round(ENERGY_FRAME_S * sample_rate_hz))
-    hop = max(1, round(ENERGY_HOP_S * sample_rate_hz))
-    rms = _rms(samples, frame, hop)
-    level_db = 20.0 * np.log10(np.maximum(rms, 1e-10))
+    level_db, hop = _level_db(samples, sample_rate_hz)
     floor_db = float(np.percentile(level_db, ENERGY_FLOOR_PERCENTILE))
     on_db = max(floor_db + ENERGY_ON_DB, ENERGY_ABS_MIN_DBFS)
     off_db = max(floor_db + ENERGY_OFF_DB, ENERGY_ABS_MIN_DBFS)
@@ -355,6 +350,13 @@ def _energy_segments(
 
 #: Frames per block in `_rms` (8192 frames of 400 samples: 13 MB of squares at a time).
 _RMS_BLOCK_FRAMES = 8192
+
+
+def _level_db(samples: np.ndarray, sample_rate_hz: int) -> tuple[np.ndarray, int]:
+    """(level in dBFS per ENERGY_HOP_S frame of ENERGY_FRAME_S, hop in samples)."""
+    frame = max(1, round(ENERGY_FRAME_S * sample_rate_hz))
+    hop = max(1, round(ENERGY_HOP_S * sample_rate_hz))
+    return 20.0 * np.log10(np.maximum(_rms(samples, frame, hop), 1e-10)), hop
 
 
 def _rms(samples: np.ndarray, frame: int, hop: int) -> np.ndarray:
