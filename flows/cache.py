@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from analyzers.model import Transcript, from_dict, to_dict
+from flows.store import fsync_dir
 
 _CHUNK_BYTES = 1 << 20
 #: A temp file this old (s) belongs to no live writer (one entry takes milliseconds).
@@ -80,6 +81,7 @@ class TranscriptCache:
                 os.fsync(f.fileno())
             os.chmod(tmp, 0o600)
             os.replace(tmp, self._path(key))
+            fsync_dir(self.root)  # a calls row names this key: it must outlive a power loss too
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise

@@ -5,7 +5,8 @@
 One file per call makes "re-running replaces the call's rows" a file replacement:
 each file is written under a dot-name (which pyarrow's dataset discovery ignores) and
 renamed into place, so a reader or a crash never sees a partial file, and a call is
-never in a table twice.
+never in a table twice. Each rename or deletion is synced (file and folder) before the
+next one, so the order below also holds after a power loss.
 
 The `calls` file is the commit mark of a call: writing a call first removes its old
 `calls` file, then replaces (or, when the call has none, removes) its `utterances` and
@@ -63,6 +64,21 @@ def call_file_name(call_id: str) -> str:
     return f"{slug}-{digest}.parquet"
 
 
+def fsync_dir(path: str | os.PathLike[str]) -> None:
+    """Make the renames and deletions in folder `path` durable.
+
+    fsync of a file makes its bytes durable, not its name: after a power loss the folder
+    may still show what it held before a rename. The commit order above (uncommit,
+    rows, `calls` last) only holds on disk if each step's folder is synced before the
+    next step starts; otherwise a new `calls` file could survive over the old rows.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class ResultStore:
     def __init__(self, out_dir: str | os.PathLike[str]) -> None:
         self.root = Path(out_dir)
@@ -74,12 +90,14 @@ class ResultStore:
         per_table = tables(result)
         file_name = call_file_name(result.call_id)
         (self.root / "calls" / file_name).unlink(missing_ok=True)  # uncommit the old rows first
+        fsync_dir(self.root / "calls")
         for name in ("utterances", "findings"):
             path = self.root / name / file_name
             if per_table[name].num_rows:
                 self._write_atomic(path, per_table[name])
             else:  # no rows: no file, rather than an empty one per error row
                 path.unlink(missing_ok=True)
+                fsync_dir(path.parent)
         self._write_atomic(self.root / "calls" / file_name, per_table["calls"])
 
     @staticmethod
@@ -92,6 +110,7 @@ class ResultStore:
                 os.fsync(f.fileno())
             os.chmod(tmp, FILE_MODE)
             os.replace(tmp, path)
+            fsync_dir(path.parent)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
