@@ -103,6 +103,7 @@ def test_word_edges_in_a_detected_pause_move_to_the_speech_beside_them():
     assert times["请"] == (63.73, 64.06)
     assert times["了"] == (62.6, 62.93)  # its end was in the pause too
     assert times["问"] == (64.06, 64.64)  # inside speech: untouched
+    assert snap_to_speech([out], [(60.8, 62.93), (63.73, 64.9)]) == [out]  # idempotent (refine runs on every read)
     # a word with no speech under it at all keeps whisper's times: nothing to move it to
     u = _utt(("好", 3.0, 3.5), ("嗯", 5.0, 6.0), ("好", 6.2, 6.5), ("的", 6.5, 6.9))
     [out] = snap_to_speech([u], [(3.0, 4.9), (6.3, 7.0)])
