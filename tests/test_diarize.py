@@ -11,11 +11,12 @@ from analyzers.model import SpeechSpan
 import flows.diarize as dz
 from flows.diarize import Diarization, diarize, swap_speakers
 from flows.vad import detect_speech
-from tools.measure_diarize import agreement, mono_mix, truths
+from tools.measure_diarize import agreement, mono_mix
+from tools.measure_vad import sample_truths
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_audio"
 RATE = 16000
-TRUTHS = truths(SAMPLES)
+TRUTHS = sample_truths(SAMPLES)
 
 
 @pytest.mark.parametrize("truth", TRUTHS or [None], ids=[t.call_id for t in TRUTHS] or ["none"])

@@ -10,7 +10,6 @@ and the diarization's own confidence. tests/test_diarize.py asserts on the same 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -19,23 +18,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analyzers.model import CallTruth, from_dict  # noqa: E402
+from analyzers.model import CallTruth  # noqa: E402
 from flows.audio import load_call  # noqa: E402
 from flows.diarize import Diarization, diarize  # noqa: E402
 from flows.vad import detect_speech  # noqa: E402
+from tools.measure_vad import FRAME_S, frame_mask, sample_truths  # noqa: E402
 
 RATE_HZ = 16000
-FRAME_S = 0.01
-
-
-def truths(calls_dir: Path) -> list[CallTruth]:
-    """The ground truths in `calls_dir` whose audio is there."""
-    out = []
-    for path in sorted(calls_dir.glob("*.json")):
-        truth = from_dict(CallTruth, json.loads(path.read_text(encoding="utf-8")))
-        if (calls_dir / truth.audio).exists():
-            out.append(truth)
-    return out
 
 
 def mono_mix(truth: CallTruth, calls_dir: Path) -> tuple[np.ndarray, float]:
@@ -46,18 +35,11 @@ def mono_mix(truth: CallTruth, calls_dir: Path) -> tuple[np.ndarray, float]:
     return audio.channels["agent"] + audio.channels["customer"], audio.duration_s
 
 
-def _mask(spans, n: int) -> np.ndarray:
-    m = np.zeros(n, dtype=bool)
-    for a, b in spans:
-        m[int(round(a / FRAME_S)) : int(round(b / FRAME_S))] = True
-    return m
-
-
 def agreement(truth: CallTruth, result: Diarization, duration_s: float) -> float:
     """Share of one-speaker truth speech time that the diarization gives to that speaker."""
     n = int(np.ceil(duration_s / FRAME_S)) + 1
-    t = {s: _mask([(u.start_s, u.end_s) for u in truth.utterances if u.speaker == s], n) for s in ("agent", "customer")}
-    d = {s: _mask([(x.start_s, x.end_s) for x in result.spans if x.speaker == s], n) for s in ("agent", "customer")}
+    t = {s: frame_mask([(u.start_s, u.end_s) for u in truth.utterances if u.speaker == s], n) for s in ("agent", "customer")}
+    d = {s: frame_mask([(x.start_s, x.end_s) for x in result.spans if x.speaker == s], n) for s in ("agent", "customer")}
     only_agent, only_customer = t["agent"] & ~t["customer"], t["customer"] & ~t["agent"]
     right = (only_agent & d["agent"]) | (only_customer & d["customer"])
     return right.sum() / max(1, (only_agent | only_customer).sum())
@@ -68,7 +50,7 @@ def main(argv=None) -> int:
     ap.add_argument("--calls", type=Path, default=ROOT / "sample_audio")
     args = ap.parse_args(argv)
     scores = []
-    for truth in truths(args.calls):
+    for truth in sample_truths(args.calls):
         mix, duration_s = mono_mix(truth, args.calls)
         result = diarize(mix, RATE_HZ, detect_speech(mix, RATE_HZ))
         scores.append(agreement(truth, result, duration_s))

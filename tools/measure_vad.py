@@ -64,7 +64,8 @@ def _detect(x: np.ndarray, rate_hz: int, kw: dict) -> list[tuple[float, float]]:
         flows.vad.SILERO_THRESHOLD = saved
 
 
-def _mask(spans, n_frames: int) -> np.ndarray:
+def frame_mask(spans, n_frames: int) -> np.ndarray:
+    """True on the FRAME_S frames inside any of `spans` (start_s, end_s)."""
     m = np.zeros(n_frames, dtype=bool)
     for a, b in spans:
         m[int(round(a / FRAME_S)) : int(round(b / FRAME_S))] = True
@@ -84,7 +85,7 @@ class ChannelScore:
 
 def score_channel(detected, truth_spans, duration_s: float) -> ChannelScore:
     n = int(np.ceil(duration_s / FRAME_S)) + 1
-    d, t = _mask(detected, n), _mask(truth_spans, n)
+    d, t = frame_mask(detected, n), frame_mask(truth_spans, n)
     s = ChannelScore(int((d & t).sum()), int((d & ~t).sum()), int((~d & t).sum()), [], [])
     for ua, ub in truth_spans:
         hits = [(a, b) for a, b in detected if b > ua and a < ub]
@@ -142,12 +143,18 @@ def _stress(audio, truth, seed: int = 0):
     return dataclasses.replace(audio, channels=channels)
 
 
-def measure_calls(calls_dir: Path, configs, stress: bool = False) -> list[str]:
+def sample_truths(calls_dir: Path) -> list[CallTruth]:
+    """The ground truths (`<call_id>.json`) in `calls_dir` whose audio is there."""
     truths = []
     for jf in sorted(calls_dir.glob("*.json")):
-        truth = from_dict(CallTruth, json.loads(jf.read_text()))
+        truth = from_dict(CallTruth, json.loads(jf.read_text(encoding="utf-8")))
         if (calls_dir / truth.audio).exists():
             truths.append(truth)
+    return truths
+
+
+def measure_calls(calls_dir: Path, configs, stress: bool = False) -> list[str]:
+    truths = sample_truths(calls_dir)
     if not truths:
         return [f"no sample calls in {calls_dir}"]
     loaded = {
