@@ -384,15 +384,15 @@ def words_to_utterances(words: Sequence[Word], speaker: str, gap_s: float) -> li
     return group_words(words, lambda _: speaker, gap_s)
 
 
-def _word_off_pauses(word: Word, spans: Sequence[tuple[float, float]]) -> Word:
+def _word_off_pauses(word: Word, spans: Sequence[tuple[float, float]], starts: Sequence[float]) -> Word:
     """`word` with an edge that lies in a detected pause moved to the speech beside it.
 
     Whisper's alignment hands the pause before a word to that word (measured: call06's
     请 dated from the end of the previous sentence, 0.6 s before anyone spoke), while the
     speech detector heard nobody there. An edge only moves within the word's own extent,
-    so word order is kept; a word wholly inside a pause is left as it is. `spans` sorted.
+    so word order is kept; a word wholly inside a pause is left as it is. `spans` sorted,
+    `starts` their start times (computed once per call by the caller, not per word).
     """
-    starts = [s for s, _ in spans]
 
     def in_pause(t: float) -> int | None:
         """Index of the first span after `t` when `t` is in a pause, else None."""
@@ -425,10 +425,11 @@ def snap_to_speech(
     """
     out: list[Utterance] = []
     spans = sorted(spans)
+    starts = [s for s, _ in spans]
     ordered = sorted(utterances, key=lambda u: u.start_s)
     for i, u in enumerate(ordered):
         if spans and u.words:
-            u = replace(u, words=tuple(_word_off_pauses(w, spans) for w in u.words))
+            u = replace(u, words=tuple(_word_off_pauses(w, spans, starts) for w in u.words))
         near = [s for s in spans if s[0] < u.end_s + 0.3 and s[1] > u.start_s - 0.3]
         if not near or not u.words:
             out.append(u)
