@@ -76,15 +76,12 @@ def detect_speech(
     min_silence_s: float = DEFAULT_MIN_SILENCE_S,
     speech_pad_s: float = DEFAULT_SPEECH_PAD_S,
     min_speech_s: float = DEFAULT_MIN_SPEECH_S,
-    widen_edges_s: float = 0.0,
 ) -> list[tuple[float, float]]:
     """Speech stretches `(start_s, end_s)` (seconds, sorted, non-overlapping) of one channel.
 
     `samples` is a 1-D float array in [-1, 1] at `sample_rate_hz` (Hz). Silences shorter
     than `min_silence_s` are bridged, each stretch is widened by `speech_pad_s` on both
     sides (clipped to the audio), and stretches shorter than `min_speech_s` are dropped.
-    With `widen_edges_s` > 0, edges then move out by up to that much over the energy of
-    a syllable the detector cut (see `widen_speech_edges`).
     """
     samples = np.asarray(samples, dtype=np.float32)
     if samples.ndim != 1:
@@ -100,10 +97,7 @@ def detect_speech(
         raw = _energy_segments(samples, sample_rate_hz, min_speech_s)
     else:
         raise ValueError(f"method must be 'silero' or 'energy', got {method!r}")
-    spans = _tidy(raw, duration_s, min_silence_s, speech_pad_s, min_speech_s)
-    if widen_edges_s > 0:
-        spans = _tidy(_widen_to_energy(spans, samples, sample_rate_hz, widen_edges_s), duration_s, min_silence_s, 0.0, 0.0)
-    return spans
+    return _tidy(raw, duration_s, min_silence_s, speech_pad_s, min_speech_s)
 
 
 def call_speech_spans(

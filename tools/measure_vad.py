@@ -25,7 +25,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analyzers.model import CallTruth, from_dict  # noqa: E402
+from analyzers.model import UNKNOWN, CallTruth, SpeechSpan, from_dict  # noqa: E402
 from flows.audio import load_call  # noqa: E402
 import flows.vad  # noqa: E402
 from flows.vad import silences  # noqa: E402
@@ -37,7 +37,8 @@ FRAME_S = 0.01
 #: A gap inside a truth utterance at least this long counts as a false split.
 SPLIT_GAP_S = 0.5
 
-#: name -> detect_speech keyword arguments
+#: name -> detect_speech keyword arguments; "widen_edges_s": then flows.vad.widen_speech_edges
+#: with that limit, as the pipeline does to the spans a transcript keeps
 CONFIGS = {
     "silero": dict(method="silero"),
     "silero+edges": dict(method="silero", widen_edges_s=flows.vad.EDGE_MAX_WIDEN_S),  # kept spans
@@ -53,15 +54,22 @@ CONFIGS = {
 }
 
 
-def _detect(x: np.ndarray, rate_hz: int, kw: dict) -> list[tuple[float, float]]:
-    """detect_speech with a config; "silero_threshold" overrides the module constant."""
+def _detect(audio, channel: str, kw: dict) -> list[tuple[float, float]]:
+    """detect_speech on one channel of `audio` with a config; "silero_threshold" overrides
+    the module constant, "widen_edges_s" adds widen_speech_edges (see CONFIGS)."""
     kw = dict(kw)
+    widen_s = kw.pop("widen_edges_s", 0.0)
     saved = flows.vad.SILERO_THRESHOLD
     flows.vad.SILERO_THRESHOLD = kw.pop("silero_threshold", saved)
     try:
-        return flows.vad.detect_speech(x, rate_hz, **kw)
+        spans = flows.vad.detect_speech(audio.channels[channel], audio.sample_rate_hz, **kw)
     finally:
         flows.vad.SILERO_THRESHOLD = saved
+    if widen_s > 0:
+        speaker = channel if channel in ("agent", "customer") else UNKNOWN
+        labelled = [SpeechSpan(speaker, a, b) for a, b in spans]
+        spans = [(s.start_s, s.end_s) for s in flows.vad.widen_speech_edges(labelled, audio, max_widen_s=widen_s)]
+    return spans
 
 
 def frame_mask(spans, n_frames: int) -> np.ndarray:
@@ -100,10 +108,9 @@ def score_channel(detected, truth_spans, duration_s: float) -> ChannelScore:
 
 def measure_real(configs) -> list[str]:
     audio = load_call(REAL_SAMPLE)
-    x = audio.channels["mixed"]
     rows = [f"{'config':<15} {'first start':>11} {'last end':>9} {'start err':>9} {'end err':>8} {'segments':>8}"]
     for name, kw in configs.items():
-        seg = _detect(x, audio.sample_rate_hz, kw)
+        seg = _detect(audio, "mixed", kw)
         if not seg:
             rows.append(f"{name:<15} no speech found")
             continue
@@ -179,9 +186,9 @@ def measure_calls(calls_dir: Path, configs, stress: bool = False) -> list[str]:
         for truth in truths:
             audio = loaded[truth.call_id]
             all_speech = []
-            for ch, x in audio.channels.items():
+            for ch in audio.channels:
                 t0 = time.process_time()
-                seg = _detect(x, audio.sample_rate_hz, kw)
+                seg = _detect(audio, ch, kw)
                 cpu_s += time.process_time() - t0
                 audio_s += audio.duration_s
                 all_speech += seg
