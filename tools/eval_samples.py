@@ -22,16 +22,23 @@ from flows.store import ResultStore
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_audio"
 
 
+def words_near(transcript, true_utterance, slack_s: float) -> list:
+    """The words of the true utterance's speaker whose middle lies inside it, widened by
+    `slack_s` on both sides, in transcript order."""
+    u = true_utterance
+    return [w for x in transcript.utterances if x.speaker == u.speaker for w in x.words
+            if u.start_s - slack_s <= (w.start_s + w.end_s) / 2 <= u.end_s + slack_s]
+
+
 def speaker_errors(transcript, truth: CallTruth) -> dict[str, tuple[int, int]]:
     """speaker -> (character errors, reference characters) over the true utterances,
     counting the words whose middle falls inside each (0.3 s slack)."""
     out = {}
     for speaker in ("agent", "customer"):
-        words = [w for u in transcript.utterances if u.speaker == speaker for w in u.words]
         e = n = 0
         for u in truth.utterances:
             if u.speaker == speaker:
-                said = "".join(w.text for w in words if u.start_s - 0.3 <= (w.start_s + w.end_s) / 2 <= u.end_s + 0.3)
+                said = "".join(w.text for w in words_near(transcript, u, 0.3))
                 de, dn = char_errors(said, u.text)
                 e, n = e + de, n + dn
         out[speaker] = (e, n)
@@ -71,8 +78,7 @@ def edge_errors(transcript, truth: CallTruth) -> list[EdgeError]:
     EDGE_WINDOW_S of it, their first start and last end against the true start and end."""
     out = []
     for u in truth.utterances:
-        words = [w for x in transcript.utterances if x.speaker == u.speaker for w in x.words
-                 if u.start_s - EDGE_WINDOW_S <= (w.start_s + w.end_s) / 2 <= u.end_s + EDGE_WINDOW_S]
+        words = words_near(transcript, u, EDGE_WINDOW_S)
         start = round(words[0].start_s - u.start_s, 3) if words else None
         end = round(max(w.end_s for w in words) - u.end_s, 3) if words else None
         out.append(EdgeError(truth.call_id, u.speaker, u.start_s, u.end_s, start, end))
