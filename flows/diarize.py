@@ -16,8 +16,8 @@ Stereo calls need none of this (the channel is the speaker). For a mono mix:
    sample calls; with it 85-100 %.) A ridge of `WHITEN_RIDGE` keeps it stable.
 4. Two clusters by k-means with a deterministic farthest-point start.
 5. Every 10 ms frame inside the speech takes the vote of the windows covering it (a tie
-   keeps the speaker of the frame before); speaker runs shorter than `MIN_TURN_S` are absorbed by their neighbours, and the
-   spans are split where the speaker changes.
+   keeps the speaker of the frame before); speaker runs shorter than `MIN_TURN_S` are
+   absorbed by their neighbours, and the spans are split where the speaker changes.
 6. The cluster heard first is named "agent" (agents open the call); the caller can
    correct that from the greeting text with `swap_speakers`.
 
