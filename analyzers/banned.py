@@ -1,33 +1,42 @@
 """Banned phrases said by the agent, matched in context.
 
-Three passes per utterance, over normalised text (simplified, no whitespace):
+Four passes per utterance, over normalised text (simplified, no whitespace):
 
-1. spaCy PhraseMatcher on jieba tokens. Lexicon phrases and their allowed
-   longer forms are added to jieba's dictionary first, so "不知道" or "麻烦您"
-   come out as one token and are matched whole.
-2. Character-level fallback for exact phrases that jieba still splits across
+1. Token patterns (`BannedEntry.patterns`): a spaCy `Matcher` over the jieba tokens
+   of the text, each token tagged with jieba's part of speech (`analyzers.tokens`).
+   This is where context lives: 什么 is banned only as a curt reply (什么？ / 什么意思 /
+   你说什么), never inside a question (请问您想买的是什么类型, 为什么, 没什么问题), and an
+   ASR slip in a polite question (请问我什么可以帮到您) stays polite; 喂 only as an
+   interjection at the start of a clause, never inside 喂养.
+2. spaCy PhraseMatcher on the same tokens for literal phrases. Lexicon phrases and
+   their allowed longer forms are added to jieba's dictionary first, so "不知道" or
+   "麻烦您" come out as one token and are matched whole.
+3. Character-level fallback for literal phrases that jieba still splits across
    token boundaries (jieba's HMM can glue a phrase to a neighbour).
-3. Character-level pinyin pass for ASR homophones (不知到 -> 不知道). It has to
-   be char-level: the misheard text segments differently ("不知" + "到"), so no
-   token pattern can line up with it. Phrases of one char never match by sound.
+4. Character-level pinyin pass for ASR homophones of literal phrases (不知到 ->
+   不知道). It has to be char-level: the misheard text segments differently
+   ("不知" + "到"), so no token pattern can line up with it. Phrases of one char
+   never match by sound.
 
-Single-char entries (喂) count only as a whole token, repeated or not (喂喂), at
-the start of the utterance or right after punctuation: "喂，你好" is a finding,
-"为您服务" and "喂养" are not.
+A literal phrase of one char (喂 in a pack that lists it as a phrase) counts only as
+a whole token, repeated or not (喂喂), at the start of the utterance or right after
+punctuation.
 
-A hit is dropped when one of the entry's `allow` expressions covers it
-(麻烦 inside 麻烦您, 什么 inside 有什么可以帮).
+A hit is dropped when one of the entry's `allow` expressions or `allow_patterns`
+covers it (麻烦 inside 麻烦您).
 """
 
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass
 from typing import Any
 
+from . import tokens as tok
 from .model import AGENT, Finding, Transcript, Utterance
 from .rules import BannedEntry
-from .text import find_phrase, is_punct, normalise
+from .text import find_phrase, normalise
 
 
 @dataclass(frozen=True)
@@ -41,43 +50,50 @@ class Hit:
 
 @dataclass
 class _Matchers:
-    nlp: Any
     phrase_matcher: Any
     #: match_id label -> (entry, phrase) for the PhraseMatcher.
     labels: dict[str, tuple[BannedEntry, str]]
+    token_matcher: Any
+    #: match_id label -> (entry, allowing) for the token Matcher.
+    pattern_labels: dict[str, tuple[BannedEntry, bool]]
+    #: Texts of which one must occur before tokenising is worth it; None = always tokenise.
+    needles: tuple[str, ...] | None
 
 
 @functools.lru_cache(maxsize=8)
 def _matchers(entries: tuple[BannedEntry, ...]) -> _Matchers:
-    """Build once per pack's banned list: a blank zh pipeline takes ~1 s to create."""
-    import jieba
-    import spacy
-    from spacy.matcher import PhraseMatcher
+    """Build once per pack's banned list."""
+    from spacy.matcher import Matcher, PhraseMatcher
 
-    # jieba's dictionary is process-global; adding words only makes segmentation
-    # keep them whole, which is harmless for any other pack.
-    for entry in entries:
-        for word in (*entry.phrases, *entry.allow):
-            word = normalise(word)
-            if len(word) >= 2:
-                jieba.add_word(word, freq=100_000)
-    nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
-    matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
+    tok.add_words(w for e in entries for w in (*e.phrases, *e.allow))
+    vocab = tok.vocab()
+    phrase_matcher = PhraseMatcher(vocab, attr="ORTH")
     labels: dict[str, tuple[BannedEntry, str]] = {}
+    token_matcher = Matcher(vocab)
+    pattern_labels: dict[str, tuple[BannedEntry, bool]] = {}
+    needles: set[str] | None = set()
     for n, entry in enumerate(entries):
         for m, phrase in enumerate(entry.phrases):
             phrase = normalise(phrase)
+            if needles is not None:
+                needles.add(phrase)
             if len(phrase) >= 2:
                 label = f"{n}:{m}"
                 labels[label] = (entry, phrase)
-                matcher.add(label, [nlp.make_doc(phrase)])
-    return _Matchers(nlp, matcher, labels)
-
-
-@functools.lru_cache(maxsize=8)
-def _verbatim(entries: tuple[BannedEntry, ...]) -> tuple[str, ...]:
-    """Every banned phrase, normalised: a text containing none needs no tokens."""
-    return tuple({normalise(p) for e in entries for p in e.phrases if normalise(p)})
+                phrase_matcher.add(label, [tok.make_doc(phrase, sentinel=False)])
+        for allowing, patterns in ((False, entry.patterns), (True, entry.allow_patterns)):
+            for m, pattern in enumerate(patterns):
+                label = f"{'a' if allowing else 'p'}{n}:{m}"
+                pattern_labels[label] = (entry, allowing)
+                token_matcher.add(label, [json.loads(pattern)])
+                if not allowing:
+                    found = tok.needles(pattern)
+                    if found is None:
+                        needles = None
+                    elif needles is not None:
+                        needles.update(found)
+    return _Matchers(phrase_matcher, labels, token_matcher, pattern_labels,
+                     None if needles is None else tuple(sorted(needles)))
 
 
 def _single_char_hits(doc: Any, entry: BannedEntry, char: str) -> list[Hit]:
@@ -86,13 +102,15 @@ def _single_char_hits(doc: Any, entry: BannedEntry, char: str) -> list[Hit]:
         text = token.text
         if not text or set(text) != {char}:
             continue
-        at_start = token.i == 0 or all(is_punct(c) for c in doc[token.i - 1].text)
-        if at_start:
+        if token.is_sent_start:
             hits.append(Hit(entry, char, token.idx, token.idx + len(text), False))
     return hits
 
 
-def _allowed(text: str, hit: Hit) -> bool:
+def _allowed(text: str, hit: Hit, allowed_spans: list[tuple[str, int, int]]) -> bool:
+    for entry_id, start, end in allowed_spans:
+        if entry_id == hit.entry.id and start <= hit.start and hit.end <= end:
+            return True
     for allowed in hit.entry.allow:
         allowed = normalise(allowed)
         start = text.find(allowed)
@@ -110,14 +128,24 @@ def find_banned(text: str, entries: tuple[BannedEntry, ...]) -> list[Hit]:
         return []
     m = _matchers(entries)
     hits: list[Hit] = []
+    allowed_spans: list[tuple[str, int, int]] = []
     # Tokenising is most of the cost of this function and only finds something where a
-    # phrase occurs verbatim: most utterances are clean and skip it.
-    doc = m.nlp(text) if any(p in text for p in _verbatim(entries)) else None
+    # phrase or a pattern's required word occurs: most utterances are clean and skip it.
+    doc = tok.make_doc(text) if m.needles is None or any(n in text for n in m.needles) else None
     if doc is not None:
         for match_id, start, end in m.phrase_matcher(doc):
-            entry, phrase = m.labels[m.nlp.vocab.strings[match_id]]
+            entry, phrase = m.labels[tok.vocab().strings[match_id]]
             span = doc[start:end]
             hits.append(Hit(entry, phrase, span.start_char, span.end_char, False))
+        for match_id, start, end in m.token_matcher(doc):
+            entry, allowing = m.pattern_labels[tok.vocab().strings[match_id]]
+            chars = tok.span_chars(doc, start, end, len(text))
+            if chars is None:
+                continue
+            if allowing:
+                allowed_spans.append((entry.id, *chars))
+            else:
+                hits.append(Hit(entry, text[chars[0]:chars[1]], chars[0], chars[1], False))
     for entry in entries:
         for phrase in entry.phrases:
             phrase = normalise(phrase)
@@ -130,7 +158,7 @@ def find_banned(text: str, entries: tuple[BannedEntry, ...]) -> list[Hit]:
     kept: list[Hit] = []
     # Exact before by-sound so a place matched both ways reports the exact one.
     for hit in sorted(hits, key=lambda h: (h.start, h.by_sound, -(h.end - h.start))):
-        if _allowed(text, hit):
+        if _allowed(text, hit, allowed_spans):
             continue
         if any(k.entry.id == hit.entry.id and k.start < hit.end and hit.start < k.end for k in kept):
             continue

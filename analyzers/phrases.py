@@ -56,7 +56,7 @@ def _check(
         span = empty_span
     said = " / ".join(u.text for u in utterances)
     findings = [
-        Finding(category, group.id, severity, AGENT, span[0], span[1], said,
+        Finding(category, group.id, group.severity or severity, AGENT, span[0], span[1], said,
                 "missing: " + " + ".join("|".join(c) for c in group.clauses))
         for group in groups
         if not group_satisfied(texts, group)

@@ -29,6 +29,8 @@ class PhraseGroup:
 
     id: str
     clauses: tuple[tuple[str, ...], ...]
+    #: The finding's severity when this group is missing; "" = the check's severity.
+    severity: str = ""
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,12 @@ class BannedEntry:
     note: str = ""
     #: Also match ASR homophones (same toneless pinyin); ignored for 1-char phrases.
     homophones: bool = True
+    #: spaCy Matcher token patterns over jieba tokens, each as canonical JSON text (a
+    #: list of token dicts; TAG is jieba's part-of-speech flag). Context-dependent uses
+    #: (什么 only as a curt reply, 喂 only as an interjection) are patterns, not phrases.
+    patterns: tuple[str, ...] = ()
+    #: Token patterns (same form) that excuse a hit they cover, like `allow`.
+    allow_patterns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

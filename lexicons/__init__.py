@@ -37,6 +37,7 @@ from analyzers.rules import (
     ScorecardRules,
 )
 from analyzers.text import find_phrase, normalise
+from analyzers.tokens import canonical, check_pattern
 
 __all__ = ["DEFAULT_PACK", "PACKS_DIR", "PackError", "RulePack", "load_pack"]
 
@@ -269,8 +270,9 @@ def _groups(f: _Fields, key: str) -> tuple[PhraseGroup, ...]:
         else:
             rec.seen.add("all")
             clauses = _all_clauses(rec)
+        severity = rec.get("severity", _choice(SEVERITIES), "")
         rec.done()
-        groups.append(PhraseGroup(id_, clauses))
+        groups.append(PhraseGroup(id_, clauses, severity))
     _unique_ids(records, [g.id for g in groups])
     return tuple(groups)
 
@@ -294,21 +296,46 @@ def _banned(f: _Fields) -> tuple[BannedEntry, ...]:
     entries = []
     for rec in records:
         id_ = rec.get("id", _text)
-        phrases = rec.get("phrases", _list_of(_literal_phrase))
+        phrases = rec.get("phrases", _list_of(_literal_phrase), ())
+        patterns = rec.get("patterns", _list_of(_token_pattern), ())
+        if not phrases and not patterns:
+            raise rec.error(None, "needs 'phrases' (literal text) or 'patterns' (token patterns), or both")
         severity = rec.get("severity", _choice(SEVERITIES))
         allow = rec.get("allow", _list_of(_literal_phrase, allow_empty=True), ())
+        allow_patterns = rec.get("allow_patterns", _list_of(_token_pattern, allow_empty=True), ())
         note = rec.get("note", _text, "")
         homophones = rec.get("homophones", _boolean, True)
         rec.done()
         for i, allowed in enumerate(allow):
             # An allowed form must contain a phrase (or a sound-alike: 步行 for 不行),
-            # else it can never cover a hit and is most likely a typo.
+            # else it can never cover a hit and is most likely a typo. Entries with
+            # token patterns are exempt: a pattern's hit has no fixed text to contain.
+            if patterns:
+                continue
             if not any(find_phrase(normalise(allowed), normalise(p), homophones) for p in phrases):
                 raise PackError(rec.file, rec.data["allow"].lines[i], f"{rec.field('allow')}[{i}]",
                                 f"{allowed!r} contains none of the phrases, so it can never excuse a hit")
-        entries.append(BannedEntry(id_, phrases, severity, allow, note, homophones))
+        entries.append(BannedEntry(id_, phrases, severity, allow, note, homophones, patterns, allow_patterns))
     _unique_ids(records, [e.id for e in entries])
     return tuple(entries)
+
+
+def _token_pattern(value: Any, f: _Fields, where: str, line: int) -> str:
+    """A spaCy Matcher token pattern (a list of token mappings), checked by spaCy itself."""
+    plain = _plain(value)
+    problem = check_pattern(plain)
+    if problem:
+        raise PackError(f.file, line, where, f"not a valid token pattern: {problem}")
+    return canonical(plain)
+
+
+def _plain(value: Any) -> Any:
+    """YAML's line-numbered containers as plain lists and dicts (for spaCy and JSON)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _literal_phrase(value: Any, f: _Fields, where: str, line: int) -> str:

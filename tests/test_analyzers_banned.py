@@ -67,8 +67,8 @@ def test_polite_uses_are_not_findings(text):
     ("这是您使用不当造成的", [("blame_shifting", "是您使用不当")]),
     ("我们的产品没问题", [("blame_shifting", "产品没问题")]),
     ("好象是坏了", [("vague", "好象是")]),
-    ("你说什么", [("shenme", "什么")]),
-    ("你說什麼", [("shenme", "什么")]),        # traditional 什麼
+    ("你说什么", [("shenme", "说什么")]),      # the hit is the context that makes 什么 curt
+    ("你說什麼", [("shenme", "说什么")]),      # traditional 什麼
     ("不行，没办法", [("no_way", "不行"), ("cannot_help", "没办法")]),
 ])
 def test_banned_uses_are_findings(text, expected):

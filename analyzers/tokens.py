@@ -1,0 +1,133 @@
+"""jieba tokens as spaCy Docs, and spaCy `Matcher`s built from token patterns kept as data.
+
+No spaCy model is involved: the Doc is built on a blank Chinese vocabulary from
+jieba's own segmentation, and each token carries jieba's part-of-speech flag as
+its `TAG` (r pronoun, v verb, n noun, x punctuation, eng Latin, ...). Patterns are
+spaCy Matcher patterns (lists of token dicts with ORTH / TAG / IS_PUNCT /
+IS_SENT_START and OP quantifiers such as "?", "*", "{0,3}"), stored as canonical
+JSON text so that a rule pack stays hashable.
+
+Two conventions make clause-level patterns possible without a parser:
+
+- a token starts a sentence (`IS_SENT_START`) at the start of the text and right
+  after punctuation, so "喂，您好" and "好的。喂" both have 喂 at a sentence start;
+- a Doc gets a sentinel "。" at its end when the text does not end in punctuation,
+  so a pattern can require "followed by punctuation" to mean "ends the clause"
+  (whisper often writes no punctuation at all).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any, Iterable
+
+from .text import is_punct, normalise
+
+#: Appended to a Doc whose text does not end in punctuation; never part of a hit.
+SENTINEL = "。"
+_OPTIONAL_OPS = ("?", "*")
+
+
+@functools.lru_cache(maxsize=1)
+def vocab() -> Any:
+    """The blank Chinese vocabulary every Doc and Matcher here shares (no model files)."""
+    import spacy
+
+    return spacy.blank("zh").vocab
+
+
+def _jieba() -> Any:
+    import jieba
+    import jieba.posseg
+
+    jieba.setLogLevel(60)
+    return jieba
+
+
+def add_words(words: Iterable[str]) -> None:
+    """Keep these (normalised, 2+ chars) as single jieba tokens.
+
+    jieba's dictionary is process-global; adding words only makes segmentation keep
+    them whole, which is harmless for any other pack.
+    """
+    jieba = _jieba()
+    for word in words:
+        word = normalise(word)
+        if len(word) >= 2:
+            jieba.add_word(word, freq=100_000)
+    tokens.cache_clear()
+
+
+@functools.lru_cache(maxsize=16384)
+def tokens(text: str) -> tuple[tuple[str, str], ...]:
+    """(token, part-of-speech flag) pairs of `text` by jieba.posseg."""
+    jieba = _jieba()
+    return tuple((p.word, p.flag) for p in jieba.posseg.lcut(text) if p.word)
+
+
+def is_punct_token(text: str) -> bool:
+    return bool(text) and all(is_punct(c) for c in text)
+
+
+def make_doc(text: str, sentinel: bool = True) -> Any:
+    """A spaCy Doc of `text`'s jieba tokens (TAG = jieba flag), sentence starts after
+    punctuation, and (with `sentinel`) a "。" when `text` does not end in punctuation."""
+    from spacy.tokens import Doc
+
+    pairs = list(tokens(text))
+    if sentinel and (not pairs or not is_punct_token(pairs[-1][0])):
+        pairs.append((SENTINEL, "x"))
+    doc = Doc(vocab(), words=[w for w, _ in pairs], spaces=[False] * len(pairs), tags=[t for _, t in pairs])
+    for tok in doc:
+        tok.is_sent_start = tok.i == 0 or is_punct_token(doc[tok.i - 1].text)
+    return doc
+
+
+def canonical(pattern: Any) -> str:
+    """A token pattern as canonical JSON text (what a `BannedEntry` stores)."""
+    return json.dumps(pattern, ensure_ascii=False, sort_keys=True)
+
+
+def check_pattern(pattern: Any) -> str | None:
+    """Why `pattern` is not a valid spaCy Matcher token pattern, or None when it is."""
+    from spacy.matcher import Matcher
+
+    if not isinstance(pattern, list) or not pattern or not all(isinstance(t, dict) for t in pattern):
+        return "a token pattern is a non-empty list of token mappings"
+    try:
+        Matcher(vocab(), validate=True).add("check", [pattern])
+    except Exception as exc:  # spaCy raises MatcherError / ValueError with its own message
+        return " ".join(str(exc).split())
+    if all(t.get("OP") in _OPTIONAL_OPS or str(t.get("OP", "")).startswith("{0") for t in pattern):
+        return "every token of the pattern is optional, so it would match nothing at all"
+    return None
+
+
+def needles(pattern_json: str) -> tuple[str, ...] | None:
+    """Texts of which one must occur for the pattern to match at all (a cheap pre-check);
+    None when the pattern has no required literal token."""
+    for token in json.loads(pattern_json):
+        op = str(token.get("OP", ""))
+        if op in _OPTIONAL_OPS or op.startswith("{0"):
+            continue
+        for key in ("ORTH", "TEXT", "LOWER"):
+            value = token.get(key)
+            if isinstance(value, str):
+                return (normalise(value),)
+            if isinstance(value, dict) and isinstance(value.get("IN"), list):
+                return tuple(normalise(v) for v in value["IN"] if isinstance(v, str))
+    return None
+
+
+def span_chars(doc: Any, start: int, end: int, text_len: int) -> tuple[int, int] | None:
+    """Char offsets of tokens [start, end) without punctuation (or the sentinel) at either end."""
+    while start < end and is_punct_token(doc[start].text):
+        start += 1
+    while end > start and is_punct_token(doc[end - 1].text):
+        end -= 1
+    if start >= end:
+        return None
+    first = doc[start].idx
+    last = min(doc[end - 1].idx + len(doc[end - 1].text), text_len)
+    return (first, last) if first < last else None
