@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from .banned import banned_findings
+from .courtesy import courtesy_findings
+from .handling import complaint_findings, confirmation_findings, followup_findings
 from .holds import hold_findings
 from .model import AGENT, CUSTOMER, Finding, Transcript
 from .overtalk import overtalk_findings
@@ -62,6 +64,10 @@ def analyze(transcript: Transcript, pack: RulePack) -> Analysis:
         *hold_findings(transcript, pack.holds),
         *rate_findings(transcript, pack.rate),
         *overtalk_findings(transcript, pack.overtalk),
+        *complaint_findings(transcript, pack.complaint, pack.overtalk),
+        *confirmation_findings(transcript, pack.confirmation),
+        *followup_findings(transcript, pack.followup, pack.overtalk),
+        *courtesy_findings(transcript, pack.courtesy, pack.overtalk),
     ]
     findings = sorted(
         (_clamp(f, transcript.duration_s) for f in findings),

@@ -1,5 +1,8 @@
 """Holds: long silences inside a call, and whether the agent announced and closed them.
 
+003 §四.2(1)3: 请稍等 before; for a long wait the reason (查询需要一定的时间); after 6 s
+or more, 对不起，让您久等了 / 谢谢您的等待.
+
 Silences are measured on speech detection, not ASR (see `timeline`), and only
 between the first and last speech: ringing before and hang-up after are not holds.
 """
@@ -54,10 +57,16 @@ def hold_findings(transcript: Transcript, rules: HoldRules) -> list[Finding]:
         findings.append(Finding("hold", "hold", rules.hold_severity, AGENT, s, e, "",
                                 f"silence {hold.duration_s:.1f} s"))
         before = _before(agent, hold, rules)
+        said = " / ".join(u.text for u in before)
         if not _says_any(before, rules.notice_phrases):
-            said = " / ".join(u.text for u in before)
             findings.append(Finding("hold_notice_missing", "hold_notice", rules.notice_missing_severity,
                                     AGENT, s, e, said, "no hold notice before the silence"))
+        elif (rules.reason_phrases and hold.duration_s >= rules.reason_min_hold_s - _EPS
+              and not _says_any(before, rules.reason_phrases)):
+            # 003 §四.2(1)3: a long wait needs its reason with the notice (请稍等，查询需要一定的时间).
+            findings.append(Finding("hold_reason_missing", "hold_reason", rules.reason_missing_severity,
+                                    AGENT, s, e, said,
+                                    f"hold notice without a reason for a {hold.duration_s:.1f} s wait"))
         after = _after(agent, hold, rules)
         if not _says_any(after, rules.apology_phrases):
             said = " / ".join(u.text for u in after)

@@ -39,6 +39,13 @@ CATEGORIES = (
     "speech_rate_slow",
     "pace_mismatch",
     "overtalk",
+    "complaint_apology_missing",
+    "confirmation_missing",
+    "followup_time_missing",
+    "polite_request_missing",
+    "thanks_missing",
+    "reply_missing",
+    "hold_reason_missing",
 )
 Category = Literal[
     "greeting_missing",
@@ -51,6 +58,13 @@ Category = Literal[
     "speech_rate_slow",
     "pace_mismatch",
     "overtalk",
+    "complaint_apology_missing",
+    "confirmation_missing",
+    "followup_time_missing",
+    "polite_request_missing",
+    "thanks_missing",
+    "reply_missing",
+    "hold_reason_missing",
 ]
 
 

@@ -2,6 +2,8 @@
 
 Only for stereo calls: each party has its own channel, so overlap is measured.
 In mono, diarization cannot tell overlap from its own boundary errors.
+A short backchannel (嗯, 是的, 好的; at most `backchannel_max_s`) is listening, not
+overtalk (001 §2.1: 通过“嗯”“是的”等回应示意关注).
 Party speech comes from per-channel speech detection when present (tighter
 than whisper's padded segments), else from utterances (see `timeline`).
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 from .model import AGENT, CUSTOMER, Finding, Transcript
 from .rules import OvertalkRules
 from .timeline import party_intervals
+from .turns import is_backchannel_text
 
 
 def overtalk_findings(transcript: Transcript, rules: OvertalkRules) -> list[Finding]:
@@ -27,6 +30,13 @@ def overtalk_findings(transcript: Transcript, rules: OvertalkRules) -> list[Find
                 continue
             overlap_end = min(a_end, c_end)
             if overlap_end - a_start >= rules.min_overlap_s - 1e-6:
+                spoken = [u.text for u in transcript.utterances
+                          if u.speaker == AGENT and u.start_s < a_end and a_start < u.end_s]
+                if a_end - a_start <= rules.backchannel_max_s + 1e-6 and all(
+                        is_backchannel_text(t, rules.backchannel_phrases) for t in spoken):
+                    # 嗯 / 是的 while the customer talks is listening (001 §2.1), not
+                    # interrupting; so is a short sound the ASR wrote nothing for.
+                    continue
                 said = " / ".join(
                     u.text for u in transcript.utterances
                     if u.speaker == AGENT and u.start_s < overlap_end and a_start < u.end_s

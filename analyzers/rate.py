@@ -72,6 +72,13 @@ def utterance_rates(transcript: Transcript, rules: RateRules) -> tuple[float | N
 
 
 def rate_findings(transcript: Transcript, rules: RateRules) -> list[Finding]:
+    """Agent too fast / too slow, led by the customer's pace (003 §三.5(1)3 A).
+
+    `speech_rate_fast` / `speech_rate_slow` only when the agent is off the band AND
+    not matching the customer (more than `match_tolerance` away from the customer's
+    rate, or the customer said too little to have a pace). `pace_mismatch` is the
+    agent far from the customer whatever the band.
+    """
     agent_utts = [u for u in transcript.utterances if u.speaker == AGENT]
     if not agent_utts:
         return []
@@ -80,22 +87,29 @@ def rate_findings(transcript: Transcript, rules: RateRules) -> list[Finding]:
     agent_cpm = agent.chars_per_min
     if agent_cpm is None or agent.chars < rules.min_chars:
         return []
+    customer_cpm = customer.chars_per_min if customer.chars >= rules.min_chars else None
     start_s = min(u.start_s for u in agent_utts)
     end_s = max(u.end_s for u in agent_utts)
     findings: list[Finding] = []
     band = f"{rules.agent_min_chars_per_min:g}-{rules.agent_max_chars_per_min:g} chars/min"
-    if agent_cpm > rules.agent_max_chars_per_min:
+    if customer_cpm:
+        figures = f"agent {agent_cpm:.0f} chars/min, customer {customer_cpm:.0f} chars/min"
+        matching = abs(agent_cpm / customer_cpm - 1) <= rules.match_tolerance
+    else:
+        figures = f"agent {agent_cpm:.0f} chars/min, customer too little speech to measure"
+        matching = False
+    why = f"band {band}, not within {rules.match_tolerance:.0%} of the customer"
+    if agent_cpm > rules.agent_max_chars_per_min and not matching:
         findings.append(
             Finding("speech_rate_fast", "agent_rate_max", rules.fast_severity, AGENT,
-                    start_s, end_s, "", f"agent {agent_cpm:.0f} chars/min, band {band}")
+                    start_s, end_s, "", f"{figures}; {why}")
         )
-    elif agent_cpm < rules.agent_min_chars_per_min:
+    elif agent_cpm < rules.agent_min_chars_per_min and not matching:
         findings.append(
             Finding("speech_rate_slow", "agent_rate_min", rules.slow_severity, AGENT,
-                    start_s, end_s, "", f"agent {agent_cpm:.0f} chars/min, band {band}")
+                    start_s, end_s, "", f"{figures}; {why}")
         )
-    customer_cpm = customer.chars_per_min
-    if customer_cpm and customer.chars >= rules.min_chars:
+    if customer_cpm:
         ratio = agent_cpm / customer_cpm
         if not (rules.pace_ratio_min <= ratio <= rules.pace_ratio_max):
             findings.append(

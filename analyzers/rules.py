@@ -69,6 +69,9 @@ class RateRules:
     fast_severity: str = "minor"
     slow_severity: str = "minor"
     pace_severity: str = "minor"
+    #: An agent off the band is still "led by the customer's pace" (003 §三.5(1)3 A) when
+    #: within this fraction of the customer's rate: no speech_rate_fast/slow then.
+    match_tolerance: float = 0.10
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,11 @@ class HoldRules:
     hold_severity: str = "info"
     notice_missing_severity: str = "minor"
     apology_missing_severity: str = "minor"
+    #: Said with the notice: why the customer waits (查询, 核实 …; 003 §四.2(1)3).
+    reason_phrases: tuple[str, ...] = ()
+    #: Holds at least this long need a reason with the notice ("较长时间" in 003).
+    reason_min_hold_s: float = 6.0
+    reason_missing_severity: str = "info"
 
 
 @dataclass(frozen=True)
@@ -106,6 +114,63 @@ class ClosingRules:
 class OvertalkRules:
     min_overlap_s: float = 0.5
     severity: str = "minor"
+    #: Short agent responses (嗯, 是的, 好的) said while the customer talks are listening
+    #: (001 §2.1 第一步), never overtalk; they also do not make a turn of their own.
+    backchannel_phrases: tuple[str, ...] = ()
+    backchannel_max_s: float = 1.5
+
+
+@dataclass(frozen=True)
+class ComplaintRules:
+    """001 场景三 立即致歉, 003 §四.2(2)4 先处理客户情绪，再处理事件."""
+
+    #: In the customer's turn: a complaint or upset (投诉, 怎么回事, 太慢了 …).
+    customer_phrases: tuple[str, ...] = ()
+    #: In the agent's next turn: acknowledgement or apology (非常抱歉, 理解您的心情 …).
+    acknowledge_phrases: tuple[str, ...] = ()
+    #: ... starting within this many spoken chars of the turn ("before anything else").
+    within_chars: int = 12
+    severity: str = "major"
+
+
+@dataclass(frozen=True)
+class ConfirmationRules:
+    """001 §2.1 复述确认, 000 §2.1 您是说……对吗, 003 §四.2(1)2 确认客户信息."""
+
+    phrases: tuple[str, ...] = ()
+    #: The customer must have said this much before a missing confirmation counts.
+    min_customer_chars: int = 10
+    severity: str = "minor"
+
+
+@dataclass(frozen=True)
+class FollowupRules:
+    """001 §2.1 第三步 即时响应: a promise of a callback or reply comes with a time."""
+
+    promise_phrases: tuple[str, ...] = ()
+    time_phrases: tuple[str, ...] = ()
+    #: A turn asking the customer for the time (什么时候方便) makes an appointment instead.
+    asks_time_phrases: tuple[str, ...] = ()
+    severity: str = "minor"
+
+
+@dataclass(frozen=True)
+class CourtesyRules:
+    """The 礼貌用语 points of 003 §四.2(1)3 that are about words (the hold is HoldRules)."""
+
+    #: The agent asks the customer for information (提供一下, 告诉我, 是多少 …) ...
+    request_phrases: tuple[str, ...] = ()
+    #: ... with a polite marker in the same sentence (请, 麻烦您, 能否 …).
+    polite_phrases: tuple[str, ...] = ()
+    #: After the customer answers a request: the agent thanks (谢谢, 感谢 …).
+    thanks_phrases: tuple[str, ...] = ()
+    #: The customer thanks or apologises (谢谢, 不好意思 …) ...
+    customer_thanks_phrases: tuple[str, ...] = ()
+    #: ... and the agent replies (不客气, 没关系, 应该的 …).
+    reply_phrases: tuple[str, ...] = ()
+    polite_request_severity: str = "minor"
+    thanks_severity: str = "minor"
+    reply_severity: str = "minor"
 
 
 @dataclass(frozen=True)
@@ -140,6 +205,10 @@ class RulePack:
     banned: tuple[BannedEntry, ...]
     overtalk: OvertalkRules
     scorecard: ScorecardRules
+    complaint: ComplaintRules = ComplaintRules()
+    confirmation: ConfirmationRules = ConfirmationRules()
+    followup: FollowupRules = FollowupRules()
+    courtesy: CourtesyRules = CourtesyRules()
 
     @property
     def lexicon_version(self) -> str:

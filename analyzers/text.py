@@ -197,3 +197,35 @@ def contains_alternative(text: str, alternative: str, regex_prefix: str = "re:")
         return re.search(alternative[len(regex_prefix) :], text) is not None
     wanted = strip_punct(normalise(alternative))
     return bool(find_phrase(strip_punct(text), wanted, homophones=True))
+
+
+def first_alternative(text: str, alternatives: tuple[str, ...] | list[str],
+                      regex_prefix: str = "re:") -> tuple[int, str] | None:
+    """The earliest (position, alternative) of any alternative in normalised `text`; None if none.
+
+    Punctuation is ignored on both sides (ASR punctuates at will), so positions count
+    spoken chars: `strip_punct(text)[position:]` starts with the match. Literal
+    alternatives also match ASR homophones (`find_phrase`); `re:` ones are regexes over
+    the text without punctuation.
+    """
+    bare = strip_punct(text)
+    best: tuple[int, str] | None = None
+    for alt in alternatives:
+        if alt.startswith(regex_prefix):
+            m = re.search(alt[len(regex_prefix):], bare)
+            pos = m.start() if m else None
+        else:
+            hits = find_phrase(bare, strip_punct(normalise(alt)), homophones=True)
+            pos = min(h[0] for h in hits) if hits else None
+        if pos is not None and (best is None or pos < best[0]):
+            best = (pos, alt)
+    return best
+
+
+#: Where a sentence ends (ASR that writes no punctuation gives one sentence per utterance).
+_SENTENCE_END = re.compile(r"[。？！?!；;…]")
+
+
+def sentences(text: str) -> list[str]:
+    """The normalised sentences of `text`, without their end marks."""
+    return [s for s in _SENTENCE_END.split(normalise(text)) if s]

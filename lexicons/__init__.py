@@ -27,6 +27,10 @@ from analyzers.rules import (
     SEVERITIES,
     BannedEntry,
     ClosingRules,
+    ComplaintRules,
+    ConfirmationRules,
+    CourtesyRules,
+    FollowupRules,
     Dimension,
     GreetingRules,
     HoldRules,
@@ -358,10 +362,25 @@ def _read_phrases(path: Path, data: _Map) -> dict[str, Any]:
         "closing": _groups(f, "closing"),
         "hold_notice": f.get("hold_notice", _list_of(_phrase)),
         "hold_apology": f.get("hold_apology", _list_of(_phrase)),
+        "hold_reason": f.get("hold_reason", _list_of(_phrase)),
+        "backchannel": f.get("backchannel", _list_of(_phrase)),
+        "confirmation": f.get("confirmation", _list_of(_phrase)),
         "banned": _banned(f),
     }
+    for section, keys in _PHRASE_SECTIONS.items():
+        sub = f.sub(section)
+        out[section] = {key: sub.get(key, _list_of(_phrase)) for key in keys}
+        sub.done()
     f.done()
     return out
+
+
+#: phrases.yaml sections that are mappings of phrase lists.
+_PHRASE_SECTIONS = {
+    "complaint": ("customer", "acknowledge"),
+    "followup": ("promise", "time_frame", "asks_time"),
+    "courtesy": ("request", "polite", "thanks", "customer_thanks", "reply"),
+}
 
 
 def _read_rate(f: _Fields) -> RateRules:
@@ -377,6 +396,7 @@ def _read_rate(f: _Fields) -> RateRules:
         fast_severity=f.get("fast_severity", sev, "minor"),
         slow_severity=f.get("slow_severity", sev, "minor"),
         pace_severity=f.get("pace_severity", sev, "minor"),
+        match_tolerance=f.get("match_tolerance", _number(0, 1)),
     )
     f.done()
     if r.agent_min_chars_per_min >= r.agent_max_chars_per_min:
@@ -386,7 +406,7 @@ def _read_rate(f: _Fields) -> RateRules:
     return r
 
 
-def _read_holds(f: _Fields, notice: tuple[str, ...], apology: tuple[str, ...]) -> HoldRules:
+def _read_holds(f: _Fields, notice: tuple[str, ...], apology: tuple[str, ...], reason: tuple[str, ...]) -> HoldRules:
     sev = _choice(SEVERITIES)
     r = HoldRules(
         min_hold_s=f.get("min_hold_s", _number(0.1)),
@@ -399,6 +419,9 @@ def _read_holds(f: _Fields, notice: tuple[str, ...], apology: tuple[str, ...]) -
         hold_severity=f.get("hold_severity", sev, "info"),
         notice_missing_severity=f.get("notice_missing_severity", sev, "minor"),
         apology_missing_severity=f.get("apology_missing_severity", sev, "minor"),
+        reason_phrases=reason,
+        reason_min_hold_s=f.get("reason_min_hold_s", _number(0)),
+        reason_missing_severity=f.get("reason_missing_severity", sev, "info"),
     )
     f.done()
     return r
@@ -450,7 +473,7 @@ def _read_rules(path: Path, data: _Map, phrases: dict[str, Any], content_hash: s
     name = f.get("name", _text)
     version = f.get("version", _text)
     rate = _read_rate(f.sub("rate"))
-    holds = _read_holds(f.sub("holds"), phrases["hold_notice"], phrases["hold_apology"])
+    holds = _read_holds(f.sub("holds"), phrases["hold_notice"], phrases["hold_apology"], phrases["hold_reason"])
     g = f.sub("greeting")
     greeting = GreetingRules(g.get("opening_s", _number(0)), phrases["greeting"],
                              g.get("severity", _choice(SEVERITIES), "major"))
@@ -461,12 +484,32 @@ def _read_rules(path: Path, data: _Map, phrases: dict[str, Any], content_hash: s
                            c.get("severity", _choice(SEVERITIES), "major"))
     c.done()
     o = f.sub("overtalk")
-    overtalk = OvertalkRules(o.get("min_overlap_s", _number(0)), o.get("severity", _choice(SEVERITIES), "minor"))
+    overtalk = OvertalkRules(o.get("min_overlap_s", _number(0)), o.get("severity", _choice(SEVERITIES), "minor"),
+                             phrases["backchannel"], o.get("backchannel_max_s", _number(0)))
     o.done()
+    sev = _choice(SEVERITIES)
+    c = f.sub("complaint")
+    complaint = ComplaintRules(phrases["complaint"]["customer"], phrases["complaint"]["acknowledge"],
+                               c.get("within_chars", _number(0, integer=True)), c.get("severity", sev))
+    c.done()
+    c = f.sub("confirmation")
+    confirmation = ConfirmationRules(phrases["confirmation"], c.get("min_customer_chars", _number(0, integer=True)),
+                                     c.get("severity", sev))
+    c.done()
+    c = f.sub("followup")
+    fp = phrases["followup"]
+    followup = FollowupRules(fp["promise"], fp["time_frame"], fp["asks_time"], c.get("severity", sev))
+    c.done()
+    c = f.sub("courtesy")
+    cp = phrases["courtesy"]
+    courtesy = CourtesyRules(cp["request"], cp["polite"], cp["thanks"], cp["customer_thanks"], cp["reply"],
+                             c.get("polite_request_severity", sev), c.get("thanks_severity", sev),
+                             c.get("reply_severity", sev))
+    c.done()
     scorecard = _read_scorecard(f.sub("scorecard"))
     f.done()
     return RulePack(name, version, content_hash, rate, holds, greeting, closing,
-                    phrases["banned"], overtalk, scorecard)
+                    phrases["banned"], overtalk, scorecard, complaint, confirmation, followup, courtesy)
 
 
 # --- entry point ---------------------------------------------------------------

@@ -25,8 +25,21 @@ def test_fast_agent():
 
 
 def test_slow_agent():
-    t = conversation(good_lines(), cpm={A: 100, C: 100})
+    t = conversation(good_lines(), cpm={A: 100, C: 140})
     assert categories(t) == ["speech_rate_slow"]
+
+
+def test_slow_agent_led_by_a_slow_customer_is_fine():
+    # 003 §三.5(1)3 A: the customer's pace leads; an agent matching a slow customer is right
+    # (the old rule flagged 100 chars/min whatever the customer did).
+    assert categories(conversation(good_lines(), cpm={A: 100, C: 100})) == []
+    assert categories(conversation(good_lines(), cpm={A: 240, C: 250})) == []
+    assert categories(conversation(good_lines(), cpm={A: 100, C: 120})) == ["speech_rate_slow"]   # 17 % off
+
+
+def test_rate_finding_gives_both_figures():
+    (f,) = rate_findings(conversation(good_lines(), cpm={A: 100, C: 140}), RULES)
+    assert "agent 100 chars/min" in f.detail and "customer 140 chars/min" in f.detail
 
 
 def test_band_edges_inside():

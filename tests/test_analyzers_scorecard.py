@@ -58,7 +58,7 @@ def test_bad_call_gets_low_grade_and_flag():
 
 def test_one_slip_keeps_call_unflagged():
     lines = good_lines()
-    lines[3] = (A, "好的，这个有点麻烦。")
+    lines[4] = (A, lines[4][1] + "好的，这个有点麻烦。")
     a = analyze(conversation(lines), PACK)
     assert a.banned_count == 1
     assert a.dimension_grades["language"] == "B"

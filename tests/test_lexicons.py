@@ -124,11 +124,12 @@ def test_second_pack_by_path_changes_findings(tmp_path):
     folder = copy_pack(tmp_path, "phrases.yaml", "phrases: [自己看]", "phrases: [自己看, 稍后]")
     text = (folder / "rules.yaml").read_text(encoding="utf-8")
     (folder / "rules.yaml").write_text(
-        text.replace("name: zh-CN", "name: strict").replace("agent_max_chars_per_min: 210", "agent_max_chars_per_min: 170"),
+        text.replace("name: zh-CN", "name: strict").replace("agent_max_chars_per_min: 210", "agent_max_chars_per_min: 170")
+        .replace("match_tolerance: 0.10", "match_tolerance: 0.0"),
         encoding="utf-8")
     strict = load_pack(str(folder))
     lines = good_lines()
-    lines[3] = (A, "好的，稍后给您回电。")
+    lines[4] = (A, lines[4][1] + "好的，稍后给您回电。")
     t = conversation(lines)
     default = analyze(t, load_pack())
     other = analyze(t, strict)

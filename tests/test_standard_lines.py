@@ -11,7 +11,7 @@ from analyzers.banned import find_banned
 from analyzers.holds import hold_findings
 from analyzers.phrases import closing_findings, greeting_findings
 from lexicons import load_pack
-from transcripts import A, C, at, call, conversation
+from transcripts import A, C, at, call, conversation, say
 
 PACK = load_pack()
 
@@ -161,3 +161,82 @@ MODEL_LINES = [
 @pytest.mark.parametrize("doc, line", MODEL_LINES)
 def test_no_model_line_is_a_banned_phrase(doc, line):
     assert [(h.entry.id, h.phrase) for h in find_banned(line, PACK.banned)] == [], doc
+
+
+# --- item 2's checks: the standard's own lines pass them --------------------------------
+
+@pytest.mark.parametrize("doc, line", [
+    (D001, "非常理解您的心情，给您造成困扰我们深感抱歉。"),                           # §3.2 场景三 立即致歉
+    (D001, "非常抱歉给您带来不好的体验。请您提供订单号和问题照片。"),                   # §3.2 场景一
+    (D001, "先生，您先别着急，产品刚买就出问题，换作是我也会着急。"),                   # §4.1 情绪安抚
+    (D001, "我明白等待快递延误时的焦急，换作是我也会希望尽快得到解释。"),               # §1.2 同理心
+    (D000, "非常理解您遇到这个问题时的心情，给您带来不便，我深感抱歉。"),               # §2.3
+    (D004, "我公司理解您的困扰，感谢您的耐心。"),                                    # 情绪管理与客户关怀
+])
+def test_complaint_model_lines(doc, line):
+    from analyzers.handling import complaint_findings
+    t = conversation([(A, STANDARD_GREETING), (C, "你们怎么回事，东西用了三天就坏了，我要投诉！"), (A, line)])
+    assert complaint_findings(t, PACK.complaint, PACK.overtalk) == [], doc
+
+
+@pytest.mark.parametrize("doc, line", [
+    (D001, "您是说购买的XX产品出现了XX故障，对吗？"),      # §2.1 复述确认
+    (D000, "您是说……对吗？"),                            # §2.1 有效倾听
+])
+def test_confirmation_model_lines(doc, line):
+    from analyzers.handling import confirmation_findings
+    t = conversation([(A, STANDARD_GREETING), (C, "我买的东西用了三天就坏了。"), (A, line), (C, "对。")])
+    assert confirmation_findings(t, PACK.confirmation) == [], doc
+
+
+@pytest.mark.parametrize("doc, line", [
+    (D001, "我会在1小时内联系技术部门，给您回电说明进度。"),                          # §2.1 即时响应
+    (D001, "我会立即将您的情况反馈给主管，10分钟内给您回复。"),                       # §3.2 场景三
+    (D001, "我已联系快递公司优先处理，预计今天内会送达，稍后给您发送物流更新短信。"),    # §3.2 场景二
+    (D003, "对不起，打扰您了，请问先生什么时候方便我们再与您联系。"),                  # §三.5(4)3 e
+])
+def test_followup_model_lines(doc, line):
+    from analyzers.handling import followup_findings
+    t = conversation([(A, STANDARD_GREETING), (C, "那什么时候能给我结果？"), (A, line)])
+    assert followup_findings(t, PACK.followup, PACK.overtalk) == [], doc
+
+
+@pytest.mark.parametrize("doc, line", [
+    (D001, "请您提供订单号和问题照片。"),          # §3.2 场景一
+    (D001, "您能描述一下具体的情况吗？"),          # §3.1 step 2
+    (D000, "您能具体描述一下遇到的情况吗？"),      # §2.1 需求澄清
+])
+def test_polite_request_model_lines(doc, line):
+    from analyzers.courtesy import polite_request_findings
+    assert polite_request_findings(call(at(A, 0.0, 4.0, line)), PACK.courtesy) == [], doc
+
+
+def test_a_call_scripted_from_the_standard_has_no_finding():
+    # 001 §3.1's six steps with 000/001/003 wording: greeting with department, complaint
+    # apology, polite request, thanks, repeat-back, hold with reason and apology,
+    # follow-up with a time, satisfaction check, reply to thanks, 001's closing.
+    script = [
+        (A, "您好，这里是售后服务中心，很高兴为您服务，请问有什么可以帮到您？"),
+        (C, "你们怎么回事，电饭煲用了三天就坏了！"),
+        (A, "非常理解您的心情，给您造成困扰我们深感抱歉。麻烦您提供一下订单号。"),
+        (C, "订单号是33578201。"),
+        (A, "谢谢您。您是说订单33578201的电饭煲出现了故障，对吗？"),
+        (C, "对，就是这样。"),
+        (A, "请稍等，查询需要一定的时间。"),
+        "hold",
+        (A, "对不起，让您久等了。我会立即反馈给主管，10分钟内给您回复。"),
+        (C, "好的，谢谢。"),
+        (A, "不客气。这样处理您是否满意？"),
+        (C, "满意。"),
+        (A, "感谢您的理解，有任何问题随时欢迎致电。"),
+    ]
+    utts, t_s = [], 0.5
+    for line in script:
+        if line == "hold":
+            t_s += 12.0
+            continue
+        utts.append(say(line[0], t_s, line[1], 165.0))
+        t_s = utts[-1].end_s + 0.6
+    t = call(*utts)
+    a = __import__("analyzers.analyze", fromlist=["analyze"]).analyze(t, PACK)
+    assert [f.category for f in a.findings] == ["hold"], (D000, D001, D003)

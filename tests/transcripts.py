@@ -67,13 +67,18 @@ def conversation(lines: list[tuple[str, str]], cpm: dict[str, float] | None = No
 
 def good_lines(middle: list[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
     """A call that meets the standard; `middle` replaces the body between greeting and closing."""
+    # 003 §四.2(1)3: thanks after the customer provides what was asked, a reply when the
+    # customer thanks; 001 §2.1: the details repeated back (您是说…对吗).
     body = middle if middle is not None else [
         (C, "你好，我想查一下我的订单为什么还没有到。"),
         (A, "好的，麻烦您提供一下订单号。"),
         (C, "订单号是12345678。"),
         (A, "已经帮您查到了，明天上午就会送到您家。"),
         (C, "好的，谢谢你。"),
+        (A, "不客气。"),
     ]
+    if middle is None:
+        body[3] = (A, "谢谢您。跟您确认一下，订单号是12345678，对吗？已经帮您查到了，明天上午就会送到您家。")
     return [(A, GREETING), *body, (A, CLOSING_CHECK), (C, "没有了，谢谢。"), (A, CLOSING_BYE)]
 
 

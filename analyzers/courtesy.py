@@ -1,0 +1,87 @@
+"""礼貌用语 (003 §四.2(1)3): the points that are about the agent's words.
+
+- `polite_request_missing`: the agent asks the customer for information without a
+  polite marker in the same sentence (请, 麻烦您, 能否 …).
+- `thanks_missing`: the customer answers the agent's request (provides information),
+  and the agent's next turn has no thanks.
+- `reply_missing`: the customer thanks or apologises, and the agent's next turn does
+  not reply (不客气, 没关系, 应该的, or thanks in return).
+
+The hold point (请稍等, a reason for a long wait, an apology after 6 s) is in `holds`.
+The fifth point (apologise when the information given was wrong) needs to know that
+it was wrong, which no recording shows: it is left to QA staff.
+"""
+
+from __future__ import annotations
+
+from .model import AGENT, CUSTOMER, Finding, Transcript
+from .rules import CourtesyRules, OvertalkRules
+from .text import count_chars, first_alternative, sentences
+from .turns import Turn, turns
+
+def _asks(turn: Turn, rules: CourtesyRules) -> bool:
+    return any(first_alternative(s, rules.request_phrases) for u in turn.utterances for s in sentences(u.text))
+
+
+def polite_request_findings(transcript: Transcript, rules: CourtesyRules) -> list[Finding]:
+    findings = []
+    for u in transcript.utterances:
+        if u.speaker != AGENT:
+            continue
+        for sentence in sentences(u.text):
+            asked = first_alternative(sentence, rules.request_phrases)
+            if asked and not first_alternative(sentence, rules.polite_phrases):
+                findings.append(Finding(
+                    "polite_request_missing", "polite_request", rules.polite_request_severity, AGENT,
+                    u.start_s, u.end_s, u.text,
+                    f"asks for information ({asked[1]}) with no polite word (请, 麻烦您 …): {sentence}"))
+    return findings
+
+
+def _after(ts: list[Turn], i: int, speaker: str) -> Turn | None:
+    """The turn right after ts[i] when it is `speaker`'s."""
+    return ts[i + 1] if i + 1 < len(ts) and ts[i + 1].speaker == speaker else None
+
+
+def thanks_findings(transcript: Transcript, rules: CourtesyRules, turn_rules: OvertalkRules) -> list[Finding]:
+    ts = turns(transcript, turn_rules)
+    findings = []
+    for i, turn in enumerate(ts):
+        if turn.speaker != AGENT or not _asks(turn, rules):
+            continue
+        answer = _after(ts, i, CUSTOMER)
+        if answer is None or count_chars(answer.text) < 2:
+            continue
+        reply = _after(ts, i + 1, AGENT)
+        if reply is None or first_alternative(reply.text, rules.thanks_phrases):
+            continue
+        findings.append(Finding(
+            "thanks_missing", "thanks_for_help", rules.thanks_severity, AGENT,
+            reply.start_s, reply.end_s, reply.said,
+            f"customer provided what was asked ({answer.said}); no thanks (谢谢, 感谢 …) in the agent's next turn"))
+    return findings
+
+
+def reply_findings(transcript: Transcript, rules: CourtesyRules, turn_rules: OvertalkRules) -> list[Finding]:
+    ts = turns(transcript, turn_rules)
+    findings = []
+    for i, turn in enumerate(ts):
+        if turn.speaker != CUSTOMER:
+            continue
+        said = first_alternative(turn.text, rules.customer_thanks_phrases)
+        if not said:
+            continue
+        reply = _after(ts, i, AGENT)
+        if reply is None or first_alternative(reply.text, rules.reply_phrases):
+            continue
+        findings.append(Finding(
+            "reply_missing", "reply_to_thanks", rules.reply_severity, AGENT,
+            reply.start_s, reply.end_s, reply.said,
+            f"customer said {said[1]} ({turn.said}); no reply (不客气, 没关系 …) in the agent's next turn"))
+    return findings
+
+
+def courtesy_findings(transcript: Transcript, rules: CourtesyRules, turn_rules: OvertalkRules) -> list[Finding]:
+    return [*polite_request_findings(transcript, rules),
+            *thanks_findings(transcript, rules, turn_rules),
+            *reply_findings(transcript, rules, turn_rules)]

@@ -1,0 +1,81 @@
+"""Turns: who holds the floor, from one change of speaker to the next.
+
+The dialogue checks (a complaint and the agent's next turn, a request and the
+thanks after the answer) look at turns, not utterances: one speaker's consecutive
+utterances are one turn. Backchannels (嗯, 是的, 好的; short and nothing else) are
+listening, not turns (001 §2.1 第一步: 通过“嗯”“是的”等回应示意关注): an agent's
+backchannel, or anyone's said inside the other party's speech, does not end the
+other party's turn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .model import AGENT, CUSTOMER, Transcript, Utterance
+from .rules import OvertalkRules
+from .text import normalise, strip_punct
+
+
+@dataclass(frozen=True)
+class Turn:
+    speaker: str
+    utterances: tuple[Utterance, ...]
+
+    @property
+    def start_s(self) -> float:
+        return self.utterances[0].start_s
+
+    @property
+    def end_s(self) -> float:
+        return max(u.end_s for u in self.utterances)
+
+    @property
+    def text(self) -> str:
+        """Normalised text of the turn, utterances joined by a full stop."""
+        return "。".join(normalise(u.text) for u in self.utterances)
+
+    @property
+    def said(self) -> str:
+        return " / ".join(u.text for u in self.utterances)
+
+
+def is_backchannel_text(text: str, phrases: tuple[str, ...]) -> bool:
+    """`text` is nothing but backchannel phrases (嗯嗯，好的), and not empty."""
+    rest = strip_punct(normalise(text))
+    if not rest or not phrases:
+        return False
+    ordered = sorted({strip_punct(normalise(p)) for p in phrases} - {""}, key=len, reverse=True)
+    while rest:
+        for p in ordered:
+            if rest.startswith(p):
+                rest = rest[len(p):]
+                break
+        else:
+            return False
+    return True
+
+
+def is_backchannel(u: Utterance, rules: OvertalkRules) -> bool:
+    return u.duration_s <= rules.backchannel_max_s + 1e-9 and is_backchannel_text(u.text, rules.backchannel_phrases)
+
+
+def _inside_other(u: Utterance, others: list[Utterance]) -> bool:
+    return any(o.start_s < u.start_s < o.end_s for o in others)
+
+
+def turns(transcript: Transcript, rules: OvertalkRules) -> list[Turn]:
+    """The call's turns in time order, agent and customer only, backchannels left out."""
+    utts = sorted((u for u in transcript.utterances if u.speaker in (AGENT, CUSTOMER)),
+                  key=lambda u: (u.start_s, u.end_s))
+    by_speaker = {s: [u for u in utts if u.speaker == s] for s in (AGENT, CUSTOMER)}
+    out: list[list[Utterance]] = []
+    for u in utts:
+        other = by_speaker[CUSTOMER if u.speaker == AGENT else AGENT]
+        if is_backchannel(u, rules) and (u.speaker == AGENT or _inside_other(u, other)):
+            continue
+        if out and out[-1][0].speaker == u.speaker:
+            out[-1].append(u)
+        else:
+            out.append([u])
+    return [Turn(group[0].speaker, tuple(group)) for group in out]

@@ -1,0 +1,229 @@
+"""The standard's dialogue checks (issue 17 item 2) on hand-written transcripts.
+
+complaint_apology_missing, confirmation_missing, followup_time_missing (analyzers.handling);
+polite_request_missing, thanks_missing, reply_missing (analyzers.courtesy); backchannels
+as listening (analyzers.turns, analyzers.overtalk); hold_reason_missing (analyzers.holds);
+third_party_blame, jargon and blame_shifting patterns (analyzers.banned).
+"""
+
+import pytest
+
+from analyzers.analyze import analyze
+from analyzers.banned import find_banned
+from analyzers.courtesy import polite_request_findings, reply_findings, thanks_findings
+from analyzers.handling import complaint_findings, confirmation_findings, followup_findings
+from analyzers.holds import hold_findings
+from analyzers.model import CATEGORIES, SpeechSpan
+from analyzers.overtalk import overtalk_findings
+from analyzers.turns import turns
+from lexicons import load_pack
+from transcripts import A, C, at, call, conversation, good_lines
+
+PACK = load_pack()
+
+
+def cats(t, *only):
+    found = [f.category for f in analyze(t, PACK).findings]
+    return [c for c in found if not only or c in only]
+
+
+def test_new_categories_are_in_the_contract():
+    assert {"complaint_apology_missing", "confirmation_missing", "followup_time_missing",
+            "polite_request_missing", "thanks_missing", "reply_missing", "hold_reason_missing"} <= set(CATEGORIES)
+
+
+def test_good_call_has_no_dialogue_finding():
+    assert analyze(conversation(good_lines()), PACK).findings == ()
+
+
+# --- complaint: apology first ------------------------------------------------------
+
+def complaint(reply, upset="你们怎么回事，我的快递等了一个星期还没到！"):
+    t = conversation([(A, "您好，客服小王为您服务。"), (C, upset), (A, reply), (C, "好吧。")])
+    return complaint_findings(t, PACK.complaint, PACK.overtalk)
+
+
+@pytest.mark.parametrize("reply", [
+    "非常抱歉给您带来不好的体验，我马上帮您查。",
+    "非常理解您的心情，给您造成困扰我们深感抱歉。",
+    "先生，您先别着急，我这就帮您看一下。",
+    "好的，对不起让您久等了，我帮您催一下。",
+])
+def test_acknowledged_complaint(reply):
+    assert complaint(reply) == []
+
+
+@pytest.mark.parametrize("reply", [
+    "订单号是多少？",
+    "请您提供一下订单号，我帮您查询一下物流信息，非常抱歉。",   # apology after the business
+])
+def test_complaint_without_apology_first(reply):
+    (f,) = complaint(reply)
+    assert (f.category, f.rule_id, f.severity) == ("complaint_apology_missing", "apology_first", "major")
+    assert "怎么回事" in f.detail
+
+
+@pytest.mark.parametrize("upset", ["太慢了，我要投诉你们。", "我很生气，这是什么质量。", "我着急用啊。"])
+def test_complaint_cues_generalise(upset):
+    assert len(complaint("好的，请您提供一下订单号。", upset)) == 1
+
+
+def test_plain_question_is_no_complaint():
+    assert complaint("好的，请您提供一下订单号。", "我想查一下订单到哪儿了。") == []
+
+
+# --- confirmation ------------------------------------------------------------------
+
+@pytest.mark.parametrize("line", [
+    "您是说购买的电饭煲出现了不加热的故障，对吗？",        # 001 §2.1
+    "跟您确认一下，您的订单号是12345678，对吧？",
+    "您的意思是想换一台新的。",
+    "我复述一下，您要退的是这件衣服，是吗？",
+])
+def test_confirmation_said(line):
+    t = conversation([(A, "您好。"), (C, "我买的电饭煲不加热了，想换一台。"), (A, line), (C, "对。")])
+    assert confirmation_findings(t, PACK.confirmation) == []
+
+
+def test_confirmation_missing_once_per_call():
+    t = conversation([(A, "您好。"), (C, "我买的电饭煲不加热了，想换一台。"),
+                      (A, "您这个话费一共是八十六元。"), (C, "好的。")])   # 是八 is no 是吧
+    (f,) = confirmation_findings(t, PACK.confirmation)
+    assert (f.category, f.severity) == ("confirmation_missing", "minor")
+
+
+def test_no_confirmation_needed_when_customer_said_nothing():
+    assert confirmation_findings(conversation([(A, "您好。"), (C, "嗯。")]), PACK.confirmation) == []
+
+
+# --- follow-up with a time -----------------------------------------------------------
+
+@pytest.mark.parametrize("line", [
+    "我会在1小时内联系技术部门，给您回电说明进度。",          # 001 §2.1
+    "我会立即将您的情况反馈给主管，10分钟内给您回复。",       # 001 §3.2 场景三
+    "我们今天下班前给您回复。",
+    "明天上午十点前会有人联系您。",
+    "请问您什么时候方便，我们再与您联系。",                  # 003 §三.5(4)3 e: an appointment
+])
+def test_promise_with_a_time(line):
+    t = conversation([(A, "您好。"), (C, "我的问题什么时候能解决？"), (A, line)])
+    assert followup_findings(t, PACK.followup, PACK.overtalk) == []
+
+
+@pytest.mark.parametrize("line", ["我们会尽快处理。", "处理好了我们会给您回电。", "到时候会有人联系您的。"])
+def test_promise_without_a_time(line):
+    t = conversation([(A, "您好。"), (C, "我的问题什么时候能解决？"), (A, line)])
+    (f,) = followup_findings(t, PACK.followup, PACK.overtalk)
+    assert (f.category, f.rule_id) == ("followup_time_missing", "followup_time")
+
+
+# --- 礼貌用语 --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("line, missing", [
+    ("请您提供一下订单号。", False),
+    ("麻烦您告诉我您的手机号。", False),
+    ("您能具体描述一下遇到的情况吗？", False),          # 000 §2.1
+    ("订单号是多少？", True),
+    ("提供一下您的手机号。", True),
+    ("你说一下地址。", True),
+    ("我跟您说一下退货的流程。", False),                # the agent explaining, not asking
+])
+def test_polite_request(line, missing):
+    found = polite_request_findings(call(at(A, 0.0, 3.0, line)), PACK.courtesy)
+    assert [f.category for f in found] == (["polite_request_missing"] if missing else [])
+
+
+def test_thanks_after_the_customer_provides():
+    lines = [(A, "麻烦您提供一下订单号。"), (C, "12345678。"), (A, "好的，我帮您查一下。")]
+    (f,) = thanks_findings(conversation(lines), PACK.courtesy, PACK.overtalk)
+    assert (f.category, f.rule_id) == ("thanks_missing", "thanks_for_help") and f.text == "好的，我帮您查一下。"
+    lines[-1] = (A, "好的，谢谢您，我帮您查一下。")
+    assert thanks_findings(conversation(lines), PACK.courtesy, PACK.overtalk) == []
+
+
+def test_reply_to_thanks_or_apology():
+    for said, reply, missing in [("谢谢你。", "不客气，还有其他问题吗？", False),
+                                 ("不好意思，我刚才说错了。", "没关系。", False),
+                                 ("谢谢。", "也谢谢您的来电。", False),
+                                 ("谢谢。", "请问还有什么可以帮您的吗？", True),
+                                 ("不好意思啊。", "您的订单已经发货了。", True)]:
+        t = conversation([(A, "已经处理好了。"), (C, said), (A, reply)])
+        found = reply_findings(t, PACK.courtesy, PACK.overtalk)
+        assert [f.category for f in found] == (["reply_missing"] if missing else []), (said, reply)
+
+
+# --- holds: a reason for a long wait ---------------------------------------------------
+
+@pytest.mark.parametrize("notice, hold_s, expected", [
+    ("请稍等。", 8.0, ["hold"]),                                             # short: 请稍等 is enough
+    ("请稍等。", 20.0, ["hold", "hold_reason_missing"]),
+    ("请稍等，查询需要一定的时间。", 20.0, ["hold"]),                          # 003 §四.2(1)3
+    ("好的，请您稍等，我帮您核实一下。", 20.0, ["hold"]),
+])
+def test_hold_reason(notice, hold_s, expected):
+    t = call(at(A, 0.0, 3.0, notice), at(A, 3.0 + hold_s, 6.0 + hold_s, "让您久等了。"))
+    found = hold_findings(t, PACK.holds)
+    assert [f.category for f in found] == expected
+    assert all(f.severity == "info" for f in found)
+
+
+# --- backchannels: listening, not overtalk ---------------------------------------------
+
+def test_backchannel_over_the_customer_is_listening():
+    t = call(at(C, 0.0, 8.0, "我那个订单上周就下了，到现在也没有发货，我想问一下怎么回事。"),
+             at(A, 3.0, 3.6, "嗯。"), at(A, 5.0, 6.0, "是的。"),
+             at(A, 8.5, 12.0, "非常抱歉，我马上帮您查一下。"))
+    assert overtalk_findings(t, PACK.overtalk) == []
+    # ... and does not end the customer's turn: the apology still answers the complaint.
+    assert [x.speaker for x in turns(t, PACK.overtalk)] == [C, A]
+    assert complaint_findings(t, PACK.complaint, PACK.overtalk) == []
+
+
+def test_long_or_wordy_agent_speech_over_the_customer_is_overtalk():
+    long_bc = call(at(C, 0.0, 8.0, "我那个订单上周就下了。"), at(A, 3.0, 5.0, "嗯嗯，是的。"))
+    words = call(at(C, 0.0, 8.0, "我那个订单上周就下了。"), at(A, 3.0, 4.0, "订单号？"))
+    assert [f.category for f in overtalk_findings(long_bc, PACK.overtalk)] == ["overtalk"]
+    assert [f.category for f in overtalk_findings(words, PACK.overtalk)] == ["overtalk"]
+
+
+def test_short_agent_sound_with_no_words_over_the_customer_is_listening():
+    spans = (SpeechSpan(C, 0.0, 8.0), SpeechSpan(A, 3.0, 3.8))
+    t = call(at(C, 0.0, 8.0, "我那个订单上周就下了。"), spans=spans)
+    assert overtalk_findings(t, PACK.overtalk) == []
+
+
+# --- banned: third-party blame, jargon, blame-shifting as patterns -----------------------
+
+@pytest.mark.parametrize("text, rule_id", [
+    ("这是快递公司的问题。", "third_party_blame"),
+    ("是物流那边的问题，您等等吧。", "third_party_blame"),
+    ("这个跟我们没关系。", "third_party_blame"),
+    ("这个和我们公司没有关系。", "third_party_blame"),
+    ("这个不归我们管。", "third_party_blame"),
+    ("您去找快递吧。", "third_party_blame"),
+    ("我们这边后台显示已经发货了。", "jargon"),
+    ("系统出现了BUG。", "jargon"),
+    ("接口报错了。", "jargon"),
+    ("产品本身没问题。", "blame_shifting"),
+    ("肯定是您操作不当。", "blame_shifting"),
+    ("是你自己弄坏的。", "blame_shifting"),
+])
+def test_banned_patterns(text, rule_id):
+    assert rule_id in [h.entry.id for h in find_banned(text, PACK.banned)]
+
+
+@pytest.mark.parametrize("text", [
+    "目前快递因天气原因延误，我已联系快递公司优先处理。",    # 001 §3.2 场景二: explaining is not blame
+    "我已经联系快递员，今天下午给您送到。",
+    "没关系，您慢慢说。",
+    "这不是借口，我们一定给您处理好。",                    # 借口 sounds like 接口
+    "程序暂时出现了一点小问题。",                          # 001 §2.1's plain words
+    "如果您使用时遇到问题，可以随时联系我们。",
+])
+def test_banned_patterns_leave_ordinary_speech(text):
+    assert [h.entry.id for h in find_banned(text, PACK.banned)] == []
+
+
+def test_jargon_note_gives_the_plain_words():
+    jargon = next(e for e in PACK.banned if e.id == "jargon")
+    assert "程序暂时出现了一点小问题" in jargon.note
