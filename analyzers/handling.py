@@ -57,14 +57,16 @@ def followup_findings(transcript: Transcript, rules: FollowupRules, turn_rules: 
     for turn in turns(transcript, turn_rules):
         if turn.speaker != AGENT:
             continue
+        promised = [(u, p) for u in turn.utterances
+                    if (p := first_alternative(normalise(u.text), rules.promise_phrases))]
+        if not promised:
+            continue
         text = turn.text
         if first_alternative(text, rules.time_phrases) or first_alternative(text, rules.asks_time_phrases):
             continue
-        for u in turn.utterances:
-            promise = first_alternative(normalise(u.text), rules.promise_phrases)
-            if promise:
-                findings.append(Finding(
-                    "followup_time_missing", "followup_time", rules.severity, AGENT,
-                    u.start_s, u.end_s, u.text,
-                    f"promises {promise[1]} with no time frame (…分钟内, 今天内, 明天…前)"))
+        for u, promise in promised:
+            findings.append(Finding(
+                "followup_time_missing", "followup_time", rules.severity, AGENT,
+                u.start_s, u.end_s, u.text,
+                f"promises {promise[1]} with no time frame (…分钟内, 今天内, 明天…前)"))
     return findings

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from typing import Any, Iterable
 
 from .text import is_punct, normalise
@@ -104,20 +105,42 @@ def check_pattern(pattern: Any) -> str | None:
     return None
 
 
+_PLAIN_ALTERNATIVES = re.compile(r"^\^?\(?([^()\\.*+?\[\]{}^$]+)\)?\$?$")
+
+
+def _literals(value: object) -> tuple[str, ...] | None:
+    """The texts an ORTH value can match, when it says: a string, an IN list, or a REGEX
+    that is just alternatives of plain text ("^(没|没有)$"). None when it cannot say."""
+    if isinstance(value, str):
+        return (normalise(value),)
+    if isinstance(value, dict):
+        if isinstance(value.get("IN"), list) and all(isinstance(v, str) for v in value["IN"]):
+            return tuple(normalise(v) for v in value["IN"])
+        m = _PLAIN_ALTERNATIVES.match(value.get("REGEX", "")) if isinstance(value.get("REGEX"), str) else None
+        if m:
+            return tuple(normalise(v) for v in m.group(1).split("|"))
+    return None
+
+
 def needles(pattern_json: str) -> tuple[str, ...] | None:
-    """Texts of which one must occur for the pattern to match at all (a cheap pre-check);
-    None when the pattern has no required literal token."""
-    for token in json.loads(pattern_json):
+    """Texts of which one must occur for the pattern to match at all (a cheap pre-check),
+    from the required token whose texts are the most telling; None when no required
+    token says what text it needs."""
+    best: tuple[str, ...] | None = None
+    best_key: tuple[int, int, int] | None = None
+    for i, token in enumerate(json.loads(pattern_json)):
         op = str(token.get("OP", ""))
         if op in _OPTIONAL_OPS or op.startswith("{0"):
             continue
         for key in ("ORTH", "TEXT", "LOWER"):
-            value = token.get(key)
-            if isinstance(value, str):
-                return (normalise(value),)
-            if isinstance(value, dict) and isinstance(value.get("IN"), list):
-                return tuple(normalise(v) for v in value["IN"] if isinstance(v, str))
-    return None
+            found = _literals(token.get(key))
+            if not found or not all(found):
+                continue
+            # Longer texts, fewer of them, later in the pattern (content words) say more.
+            rank = (min(map(len, found)), -len(found), i)
+            if best_key is None or rank > best_key:
+                best, best_key = found, rank
+    return best
 
 
 def span_chars(doc: Any, start: int, end: int, text_len: int) -> tuple[int, int] | None:

@@ -159,3 +159,25 @@ def test_python_tags_are_refused(tmp_path):
     folder = copy_pack(tmp_path, "rules.yaml", 'version: "2024.11-1"', 'version: !!python/object/apply:os.getcwd []')
     err = load_error(folder)
     assert err.line == line_of(folder, "rules.yaml", "!!python") and "YAML" in str(err)
+
+
+def test_bad_token_pattern_names_file_line_field(tmp_path):
+    folder = copy_pack(tmp_path, "phrases.yaml", "      - [{ORTH: {IN: [什么, 甚么, 神马]}}, {ORTH: 意思}]",
+                       "      - [{ORTH: {IN: [什么, 甚么, 神马]}}, {ORHT: 意思}]")
+    err = load_error(folder)
+    assert (Path(err.file).name, err.line) == ("phrases.yaml", line_of(folder, "phrases.yaml", "ORHT"))
+    assert err.field.startswith("banned[") and err.field.endswith("].patterns[1]")
+    assert "token pattern" in str(err)
+
+
+def test_token_pattern_must_be_a_list_of_tokens(tmp_path):
+    folder = copy_pack(tmp_path, "phrases.yaml", "      - [{IS_SENT_START: true, ORTH: {IN: [喂, 喂喂, 喂喂喂]}}]",
+                       "      - 喂")
+    err = load_error(folder)
+    assert "token pattern" in str(err) and err.field.endswith("patterns[0]")
+
+
+def test_new_sections_are_checked(tmp_path):
+    folder = copy_pack(tmp_path, "rules.yaml", "  within_chars: 12", "  within_chars: soon")
+    err = load_error(folder)
+    assert (err.field, err.line) == ("complaint.within_chars", line_of(folder, "rules.yaml", "within_chars: soon"))
