@@ -13,7 +13,7 @@ from .overtalk import overtalk_findings
 from .phrases import closing_findings, greeting_findings
 from .rate import rate_findings, speaker_rate, utterance_rates
 from .rules import RulePack
-from .scorecard import DimensionScore, score_call
+from .scorecard import DimensionScore, ItemScore, score_call
 from .timeline import talk_s
 
 
@@ -33,15 +33,26 @@ class Analysis:
     score: float
     grade: str
     flagged: bool
+    #: Why the call is flagged (empty when it is not): score, item grades, severities.
     flag_reasons: tuple[str, ...]
+    #: The graded items as (item id, findings, grade, points); see `items`.
     dimensions: tuple[DimensionScore, ...]
     #: Per utterance, aligned with transcript.utterances; None for very short ones.
     utterance_chars_per_min: tuple[float | None, ...]
     lexicon_version: str
+    #: The standard's scorecard (003 §四): every item, graded or manual, in pack order.
+    items: tuple[ItemScore, ...] = ()
+    #: Share (0-1) of the scorecard's weight graded automatically; the rest is manual.
+    automatic_share: float = 0.0
 
     @property
     def dimension_grades(self) -> dict[str, str]:
         return {d.name: d.grade for d in self.dimensions}
+
+    @property
+    def item_grades(self) -> dict[str, str]:
+        """Item id -> grade, "" for manual items."""
+        return {i.item_id: i.grade for i in self.items}
 
 
 def _clamp(finding: Finding, duration_s: float) -> Finding:
@@ -93,4 +104,6 @@ def analyze(transcript: Transcript, pack: RulePack) -> Analysis:
         dimensions=card.dimensions,
         utterance_chars_per_min=utterance_rates(transcript, pack.rate),
         lexicon_version=pack.lexicon_version,
+        items=card.items,
+        automatic_share=card.automatic_share,
     )

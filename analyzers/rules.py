@@ -174,22 +174,44 @@ class CourtesyRules:
 
 
 @dataclass(frozen=True)
-class Dimension:
+class ScoreItem:
+    """One item of the standard's scorecard (003 §四.2), graded A-F from its findings.
+
+    A finding belongs to the item with the most specific selector that names it:
+    "banned_phrase:jargon" (category:rule_id) before "banned_phrase" (category).
+    """
+
+    id: str
+    #: The standard's name for the item (规范用语, 礼貌用语 …).
     name: str
-    categories: tuple[str, ...]
     weight: float
-    #: Most findings still worth A, B, C, D, E (non-decreasing); more is F.
-    max_findings: tuple[int, int, int, int, int]
+    #: Graded by deduction: one grade down per grade point of its findings' severities.
+    selectors: tuple[str, ...] = ()
+    #: Graded by points instead: one grade down per point with a graded finding
+    #: (礼貌用语: "出现其中一点没有使用礼貌用语的评为B级，依次类推"); each point is selectors.
+    points: tuple[tuple[str, ...], ...] = ()
+    #: Points of the item no recording shows (left to QA staff; not graded down).
+    manual_points: int = 0
+    #: False: no recording can judge it; in the output ungraded, for QA staff.
+    automatic: bool = True
 
 
 @dataclass(frozen=True)
 class ScorecardRules:
-    dimensions: tuple[Dimension, ...]
+    items: tuple[ScoreItem, ...]
+    #: Grades down per finding of each severity, as (severity, grades) pairs; a severity
+    #: worth 0 (info) is shown but never graded.
+    deduction: tuple[tuple[str, int], ...] = (("info", 0), ("minor", 1), ("major", 2), ("critical", 5))
     #: Lowest total (0-100) for A, B, C, D, E (non-increasing); below is F.
-    grade_min_score: tuple[float, float, float, float, float] = (90, 80, 70, 60, 50)
-    flag_below_score: float = 60.0
+    grade_min_score: tuple[float, float, float, float, float] = (90, 70, 50, 30, 10)
+    flag_below_score: float = 50.0
     flag_severities: tuple[str, ...] = ("critical",)
     flag_categories: tuple[str, ...] = ()
+    #: Any automatically graded item with one of these grades flags the call.
+    flag_item_grades: tuple[str, ...] = ("F",)
+
+    def grades_down(self, severity: str) -> int:
+        return dict(self.deduction).get(severity, 0)
 
 
 @dataclass(frozen=True)

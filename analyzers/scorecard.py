@@ -1,15 +1,49 @@
-"""Scorecard: findings per dimension -> grade A-F -> weighted 0-100 total -> grade, flag."""
+"""The standard's scorecard (003 §四 客户服务过程的评估): items graded A-F, a weighted score.
+
+Each item of `ScorecardRules.items` is graded from the findings it owns:
+
+- by deduction: A (5 points) less one grade per grade point of its findings'
+  severities (`deduction`: info 0, minor 1, major 2, critical 5 by default);
+- by points (礼貌用语): A less one grade per point with a graded finding, as 003
+  §四.2(1)3 says ("出现其中一点没有使用礼貌用语的评为B级，依次类推").
+
+A = 5 … F = 0 (003 §四.1(3)). Items no recording can judge (普通话标准程度, 业务熟练度 …)
+are `manual`: listed, ungraded. The call's score is the weighted mean of the graded
+items' points on 0-100 (points / 5 * 100); `automatic_share` is the share of all the
+items' weight that was graded automatically. Info findings are shown, never graded.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from .model import Finding
-from .rules import GRADE_POINTS, GRADES, ScorecardRules
+from .rules import GRADES, ScoreItem, ScorecardRules
+
+
+@dataclass(frozen=True)
+class ItemScore:
+    """One scorecard item of one call."""
+
+    #: The pack's id for the item (standard_wording, polite_wording …).
+    item_id: str
+    #: The standard's name (规范用语, 礼貌用语 …).
+    name: str
+    #: "A".."F"; "" when the item is manual.
+    grade: str
+    #: 5..0; None when the item is manual.
+    points: int | None
+    weight: float
+    #: False: no recording can judge it; left to QA staff.
+    automatic: bool
+    #: Indices into the call's findings (Analysis.findings) behind the grade.
+    finding_refs: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
 class DimensionScore:
+    """A graded item in the shape of the former dimensions (kept for compatibility)."""
+
     name: str
     findings: int
     grade: str
@@ -18,11 +52,18 @@ class DimensionScore:
 
 @dataclass(frozen=True)
 class Scorecard:
-    dimensions: tuple[DimensionScore, ...]
+    items: tuple[ItemScore, ...]
     score: float
     grade: str
     flagged: bool
     flag_reasons: tuple[str, ...]
+    #: Share (0-1) of the items' total weight that was graded automatically.
+    automatic_share: float
+
+    @property
+    def dimensions(self) -> tuple[DimensionScore, ...]:
+        return tuple(DimensionScore(i.item_id, len(i.finding_refs), i.grade, i.points)
+                     for i in self.items if i.automatic and i.points is not None)
 
 
 def grade_for_count(count: int, max_findings: tuple[int, ...]) -> str:
@@ -39,23 +80,68 @@ def grade_for_score(score: float, min_scores: tuple[float, ...]) -> str:
     return "F"
 
 
+def grade_for_points(points: int) -> str:
+    return GRADES[5 - max(0, min(5, points))]
+
+
+def _selects(selector: str, finding: Finding) -> int:
+    """0 when `selector` does not name `finding`; 1 by category, 2 by category:rule_id."""
+    category, _, rule_id = selector.partition(":")
+    if category != finding.category:
+        return 0
+    if not rule_id:
+        return 1
+    return 2 if rule_id == finding.rule_id else 0
+
+
+def owner(finding: Finding, items: tuple[ScoreItem, ...]) -> tuple[int, int] | None:
+    """(item index, point index or -1) of the most specific selector naming `finding`."""
+    best: tuple[int, int, int] | None = None
+    for i, item in enumerate(items):
+        groups = [(-1, item.selectors)] + [(p, sel) for p, sel in enumerate(item.points)]
+        for point, selectors in groups:
+            for selector in selectors:
+                rank = _selects(selector, finding)
+                if rank and (best is None or rank > best[0]):
+                    best = (rank, i, point)
+    return None if best is None else (best[1], best[2])
+
+
 def score_call(findings: list[Finding] | tuple[Finding, ...], rules: ScorecardRules) -> Scorecard:
-    dims = []
-    for dim in rules.dimensions:
-        count = sum(1 for f in findings if f.category in dim.categories)
-        grade = grade_for_count(count, dim.max_findings)
-        dims.append(DimensionScore(dim.name, count, grade, GRADE_POINTS[grade]))
-    total_weight = sum(d.weight for d in rules.dimensions)
-    if total_weight > 0:
-        score = sum(d.weight * s.points / 5 * 100 for d, s in zip(rules.dimensions, dims)) / total_weight
+    owned: dict[int, list[tuple[int, int]]] = {i: [] for i in range(len(rules.items))}
+    for n, f in enumerate(findings):
+        where = owner(f, rules.items)
+        if where is not None:
+            owned[where[0]].append((n, where[1]))
+    items = []
+    for i, item in enumerate(rules.items):
+        refs = tuple(n for n, _ in owned[i])
+        if not item.automatic:
+            items.append(ItemScore(item.id, item.name, "", None, item.weight, False, refs))
+            continue
+        graded = [(n, p) for n, p in owned[i] if rules.grades_down(findings[n].severity) > 0]
+        if item.points:
+            down = len({p for _, p in graded if p >= 0})
+        else:
+            down = sum(rules.grades_down(findings[n].severity) for n, _ in graded)
+        points = max(0, 5 - down)
+        items.append(ItemScore(item.id, item.name, grade_for_points(points), points, item.weight, True, refs))
+    graded_weight = sum(x.weight for x in items if x.automatic)
+    total_weight = sum(x.weight for x in items)
+    if graded_weight > 0:
+        score = sum(x.weight * x.points / 5 * 100 for x in items if x.automatic) / graded_weight
     else:
         score = 100.0
     score = round(score, 2)
     reasons = []
     if score < rules.flag_below_score:
         reasons.append(f"score {score:g} < {rules.flag_below_score:g}")
+    for x in items:
+        if x.automatic and x.grade in rules.flag_item_grades:
+            reasons.append(f"item {x.name} ({x.item_id}) graded {x.grade}")
     for f in findings:
         if f.severity in rules.flag_severities or f.category in rules.flag_categories:
             reasons.append(f"{f.severity} {f.category}:{f.rule_id} at {f.start_s:.1f} s")
-    return Scorecard(tuple(dims), score, grade_for_score(score, rules.grade_min_score),
-                     bool(reasons), tuple(reasons))
+    share = round(graded_weight / total_weight, 4) if total_weight > 0 else 0.0
+    return Scorecard(tuple(items), score, grade_for_score(score, rules.grade_min_score),
+                     bool(reasons), tuple(reasons), share)

@@ -31,13 +31,13 @@ from analyzers.rules import (
     ConfirmationRules,
     CourtesyRules,
     FollowupRules,
-    Dimension,
     GreetingRules,
     HoldRules,
     OvertalkRules,
     PhraseGroup,
     RateRules,
     RulePack,
+    ScoreItem,
     ScorecardRules,
 )
 from analyzers.text import find_phrase, normalise
@@ -438,30 +438,72 @@ def _grade_table(f: _Fields, key: str, grades: tuple[str, ...], integer: bool, r
     return values
 
 
+def _selector(value: Any, f: _Fields, where: str, line: int) -> str:
+    """A finding selector: a category, or category:rule_id."""
+    if not isinstance(value, str) or not value.strip():
+        raise PackError(f.file, line, where, f"expected a category or category:rule_id, got {_kind(value)}")
+    category, _, rule_id = value.strip().partition(":")
+    if category not in CATEGORIES:
+        raise PackError(f.file, line, where, f"{category!r} is not one of {', '.join(CATEGORIES)}")
+    if ":" in value and not rule_id:
+        raise PackError(f.file, line, where, "a rule id must follow the ':'")
+    return value.strip()
+
+
+def _points(value: Any, f: _Fields, key: str) -> tuple[tuple[str, ...], ...]:
+    if not isinstance(value, _Seq) or not value:
+        raise f.error(key, f"expected a non-empty list of selector lists, got {_kind(value)}")
+    out = []
+    for i, point in enumerate(value):
+        line = value.lines[i]
+        if not isinstance(point, _Seq) or not point:
+            raise PackError(f.file, line, f"{f.field(key)}[{i}]", f"expected a non-empty list of selectors, got {_kind(point)}")
+        out.append(tuple(_selector(s, f, f"{f.field(key)}[{i}][{j}]", point.lines[j]) for j, s in enumerate(point)))
+    return tuple(out)
+
+
 def _read_scorecard(f: _Fields) -> ScorecardRules:
-    dims_f = f.sub("dimensions")
-    dims = []
-    for name in dims_f.data:
-        d = dims_f.sub(name)
-        dims.append(Dimension(
-            name=name,
-            categories=d.get("categories", _list_of(_severity_or_category(CATEGORIES))),
-            weight=d.get("weight", _number(0)),
-            max_findings=_grade_table(d, "max_findings", GRADES[:5], integer=True, rising=True),
-        ))
-        d.done()
-    if not dims:
-        raise dims_f.error(None, "needs at least one dimension")
-    if sum(d.weight for d in dims) <= 0:
-        raise dims_f.error(None, "the weights must not all be zero")
+    records = f.get("items", _records)
+    if not records:
+        raise f.error("items", "needs at least one item")
+    items: list[ScoreItem] = []
+    seen: dict[str, tuple[_Fields, str]] = {}
+    for rec in records:
+        item_id = rec.get("id", _text)
+        name = rec.get("name", _text)
+        weight = rec.get("weight", _number(0))
+        manual = rec.get("manual", _boolean, False)
+        selectors = rec.get("findings", _list_of(_selector), ())
+        points = rec.get("points", _points, ())
+        manual_points = rec.get("manual_points", _number(0, integer=True), 0)
+        rec.done()
+        if manual and (selectors or points):
+            raise rec.error("manual", "a manual item has no 'findings' or 'points' (no recording can judge it)")
+        if not manual and bool(selectors) == bool(points):
+            raise rec.error(None, "needs exactly one of 'findings' (graded by deduction) or 'points' "
+                                  "(one grade down per point missed), or 'manual: true'")
+        for sel in (*selectors, *(s for p in points for s in p)):
+            if sel in seen:
+                raise rec.error("findings" if sel in selectors else "points",
+                                f"{sel!r} is already counted by item {seen[sel][1]!r}")
+            seen[sel] = (rec, item_id)
+        items.append(ScoreItem(item_id, name, weight, selectors, points, manual_points, not manual))
+    _unique_ids(records, [i.id for i in items])
+    if sum(i.weight for i in items if i.automatic) <= 0:
+        raise f.error("items", "the graded items' weights must not all be zero")
+    ded = f.sub("deduction")
+    deduction = tuple((sev, ded.get(sev, _number(0, 5, integer=True))) for sev in SEVERITIES)
+    ded.done()
     cutoffs = _grade_table(f, "grade_min_score", GRADES[:5], integer=False, rising=False)
     flag = f.sub("flag")
     rules = ScorecardRules(
-        dimensions=tuple(dims),
+        items=tuple(items),
+        deduction=deduction,
         grade_min_score=tuple(float(c) for c in cutoffs),
         flag_below_score=flag.get("below_score", _number(0, 100)),
         flag_severities=flag.get("severities", _list_of(_severity_or_category(SEVERITIES), allow_empty=True), ()),
         flag_categories=flag.get("categories", _list_of(_severity_or_category(CATEGORIES), allow_empty=True), ()),
+        flag_item_grades=flag.get("item_grades", _list_of(_severity_or_category(GRADES), allow_empty=True), ()),
     )
     flag.done()
     f.done()

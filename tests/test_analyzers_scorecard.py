@@ -2,7 +2,7 @@ import pytest
 
 from analyzers.analyze import analyze
 from analyzers.model import Finding
-from analyzers.rules import Dimension, ScorecardRules
+from analyzers.rules import ScoreItem, ScorecardRules
 from analyzers.scorecard import grade_for_count, grade_for_score, score_call
 from lexicons import load_pack
 from transcripts import A, C, CLOSING_BYE, GREETING, at, call, conversation, good_lines
@@ -22,26 +22,67 @@ def test_grade_tables():
     assert [grade_for_score(s, cut) for s in (100, 90, 89.9, 70, 50, 49.99)] == ["A", "A", "B", "C", "E", "F"]
 
 
-def test_weighted_total_and_flag():
-    rules = ScorecardRules(
-        dimensions=(Dimension("language", ("banned_phrase",), 3, (0, 1, 2, 3, 4)),
-                    Dimension("holds", ("hold_notice_missing",), 1, (0, 1, 2, 3, 4))),
-        flag_below_score=60, flag_severities=("critical",))
-    card = score_call([f("banned_phrase"), f("banned_phrase")], rules)
-    # language C (3 points = 60), holds A (100): (3*60 + 1*100) / 4 = 70.
-    assert [(d.name, d.grade) for d in card.dimensions] == [("language", "C"), ("holds", "A")]
-    assert card.score == 70 and card.grade == "C" and not card.flagged
-    assert score_call([f("banned_phrase")] * 5, rules).score == 25
-    assert score_call([f("banned_phrase")] * 5, rules).flagged
-    critical = score_call([f("banned_phrase", "critical")], rules)
-    assert critical.score == 85 and critical.flagged
+def f2(category, severity="minor", rule_id="r"):
+    return Finding(category, rule_id, severity, A, 0.0, 1.0)
+
+
+RULES = ScorecardRules(
+    items=(ScoreItem("wording", "规范用语", 3, selectors=("banned_phrase",)),
+           ScoreItem("polite", "礼貌用语", 1, points=(("thanks_missing",), ("reply_missing",),
+                                                   ("hold_notice_missing", "hold_reason_missing")),
+                     manual_points=1),
+           ScoreItem("handling", "沟通处理技巧", 2, selectors=("banned_phrase:third_party_blame",)),
+           ScoreItem("mandarin", "普通话标准程度", 2, automatic=False)),
+    flag_below_score=50)
+
+
+def test_items_graded_by_severity_and_weighted():
+    card = score_call([f("banned_phrase"), f("banned_phrase", "major")], RULES)
+    # wording: minor 1 + major 2 grades down = D (2 points = 40); polite A; handling A.
+    assert [(i.item_id, i.grade, i.points) for i in card.items] == [
+        ("wording", "D", 2), ("polite", "A", 5), ("handling", "A", 5), ("mandarin", "", None)]
+    assert card.score == pytest.approx((3 * 40 + 1 * 100 + 2 * 100) / 6, abs=0.01)
+    assert card.automatic_share == pytest.approx(6 / 8)
+    assert card.items[0].finding_refs == (0, 1) and card.items[3].automatic is False
+
+
+def test_points_item_goes_one_grade_down_per_point_missed():
+    # 003 §四.2(1)3: one grade per point, however often the point is missed.
+    card = score_call([f("thanks_missing")] * 3 + [f("reply_missing"), f("hold_notice_missing")], RULES)
+    assert next(i for i in card.items if i.item_id == "polite").grade == "D"   # three points
+
+
+def test_info_findings_are_shown_not_graded():
+    card = score_call([f("hold_reason_missing", "info")], RULES)
+    polite = next(i for i in card.items if i.item_id == "polite")
+    assert (polite.grade, polite.finding_refs) == ("A", (0,))
+
+
+def test_rule_specific_selector_wins():
+    card = score_call([f2("banned_phrase", "major", "third_party_blame")], RULES)
+    assert [(i.item_id, i.grade) for i in card.items[:3]] == [("wording", "A"), ("polite", "A"), ("handling", "C")]
+
+
+def test_flag_reasons():
+    assert score_call([f("banned_phrase")], RULES).flag_reasons == ()
+    critical = score_call([f("banned_phrase", "critical")], RULES)
+    assert critical.flagged and critical.items[0].grade == "F"
+    assert any("graded F" in r for r in critical.flag_reasons)
+    assert any(r.startswith("critical banned_phrase") for r in critical.flag_reasons)
+    low = score_call([f("banned_phrase", "major")] * 3 + [f2("banned_phrase", "critical", "third_party_blame")], RULES)
+    assert any(r.startswith("score ") for r in low.flag_reasons)
 
 
 def test_good_call_scores_a():
     a = analyze(conversation(good_lines()), PACK)
     assert a.findings == () and a.score == 100 and a.grade == "A" and not a.flagged
     assert a.greeting_ok and a.closing_ok
-    assert set(a.dimension_grades) == {"greeting", "closing", "holds", "language", "speech_rate", "overtalk"}
+    assert set(a.dimension_grades) == {"standard_wording", "customer_info", "polite_wording", "intent",
+                                       "expression", "handling", "knowledge"}
+    assert {i.name for i in a.items} >= {"规范用语", "确认客户信息", "礼貌用语", "了解客户意图", "表达能力",
+                                        "沟通处理技巧", "业务知识", "普通话标准程度", "业务熟练度", "回答匹配度", "领悟能力"}
+    assert all(i.grade == "" and i.points is None for i in a.items if not i.automatic)
+    assert 0 < a.automatic_share < 1
     assert a.lexicon_version.startswith("zh-CN@")
 
 
@@ -51,9 +92,10 @@ def test_bad_call_gets_low_grade_and_flag():
     a = analyze(conversation(lines), PACK)
     assert not a.greeting_ok and not a.closing_ok
     assert a.banned_count == 7
-    assert a.dimension_grades["language"] == "F"
-    assert a.grade == "F" and a.flagged
+    assert a.item_grades["standard_wording"] == "F" and a.item_grades["handling"] == "F"
+    assert a.score < 50 and a.grade == "D" and a.flagged
     assert any("critical" in r for r in a.flag_reasons)
+    assert any("规范用语" in r for r in a.flag_reasons) and any(r.startswith("score") for r in a.flag_reasons)
 
 
 def test_one_slip_keeps_call_unflagged():
@@ -61,8 +103,9 @@ def test_one_slip_keeps_call_unflagged():
     lines[4] = (A, lines[4][1] + "好的，这个有点麻烦。")
     a = analyze(conversation(lines), PACK)
     assert a.banned_count == 1
-    assert a.dimension_grades["language"] == "B"
-    assert a.score == pytest.approx((7 * 100 + 3 * 80) / 10)   # language weighs 3 of 10, B = 80
+    assert a.item_grades["standard_wording"] == "B"
+    graded = sum(i.weight for i in a.items if i.automatic)
+    assert a.score == pytest.approx((graded - 3) * 100 / graded + 3 * 80 / graded, abs=0.01)   # 规范用语 weighs 3, B = 80
     assert a.grade == "A" and not a.flagged
 
 
@@ -74,4 +117,5 @@ def test_hold_counts_and_findings_in_order():
     cats = [x.category for x in a.findings]
     assert {"hold", "hold_notice_missing", "hold_apology_missing"} <= set(cats)
     assert [x.start_s for x in a.findings] == sorted(x.start_s for x in a.findings)
-    assert a.dimension_grades["holds"] == "C"
+    # Notice and apology are one point of 礼貌用语 (003 §四.2(1)3): one grade down.
+    assert a.item_grades["polite_wording"] == "B"

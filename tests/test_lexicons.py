@@ -111,7 +111,7 @@ def test_allow_that_cannot_excuse_anything(tmp_path):
 def test_duplicate_id_and_bad_grade_table(tmp_path):
     err = load_error(copy_pack(tmp_path / "a", "phrases.yaml", "- id: later", "- id: no_way"))
     assert "duplicate id" in str(err) and err.field.endswith(".id")
-    err = load_error(copy_pack(tmp_path / "b", "rules.yaml", "{A: 90, B: 80,", "{A: 90, B: 95,"))
+    err = load_error(copy_pack(tmp_path / "b", "rules.yaml", "{A: 90, B: 70,", "{A: 90, B: 95,"))
     assert err.field == "scorecard.grade_min_score.B"
 
 
@@ -181,3 +181,20 @@ def test_new_sections_are_checked(tmp_path):
     folder = copy_pack(tmp_path, "rules.yaml", "  within_chars: 12", "  within_chars: soon")
     err = load_error(folder)
     assert (err.field, err.line) == ("complaint.within_chars", line_of(folder, "rules.yaml", "within_chars: soon"))
+
+
+def test_scorecard_items_are_checked(tmp_path):
+    err = load_error(copy_pack(tmp_path / "a", "rules.yaml", "findings: [confirmation_missing]",
+                               "findings: [confirmation_mising]"))
+    assert err.field == "scorecard.items[1].findings[0]" and "confirmation_mising" in str(err)
+    err = load_error(copy_pack(tmp_path / "b", "rules.yaml", "findings: [confirmation_missing]",
+                               "findings: [overtalk]"))
+    assert "already counted by item 'customer_info'" in str(err) and err.field == "scorecard.items[3].findings"
+    err = load_error(copy_pack(tmp_path / "c", "rules.yaml", "name: 普通话标准程度, weight: 1, manual: true}",
+                               "name: 普通话标准程度, weight: 1, manual: true, findings: [overtalk]}"))
+    assert "manual item" in str(err)
+
+
+def test_scorecard_weights_say_they_are_project_defaults():
+    text = (DEFAULT / "rules.yaml").read_text(encoding="utf-8")
+    assert "THE PROJECT'S DEFAULTS" in text and "003" in text

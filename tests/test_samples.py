@@ -29,8 +29,10 @@ def test_samples_cover_every_scenario(truths):
             "hold_apology_missing", "speech_rate_fast", "speech_rate_slow", "overtalk"} <= cats
     assert cats <= set(CATEGORIES)
     assert sum(f.category == "overtalk" for f in expected) >= 2
-    # one compliant call, a 4 s pause that is not a hold
-    assert any(all(f.category == "hold" for f in t.expected_findings) for t in truths.values())
+    # one compliant call (nothing above minor: call01's script predates the 礼貌用语 and
+    # 确认客户信息 points of 003 §四.2(1), which it misses; issue 17), a 4 s pause that is
+    # not a hold
+    assert any(all(f.severity in ("info", "minor") for f in t.expected_findings) for t in truths.values())
     assert any(3.5 <= p.duration_s < 6 for t in truths.values() for p in t.pauses)
     rates = [t.agent_chars_per_min for t in truths.values()]
     assert max(rates) > 250 and min(rates) < 125

@@ -240,3 +240,6 @@ def test_a_call_scripted_from_the_standard_has_no_finding():
     t = call(*utts)
     a = __import__("analyzers.analyze", fromlist=["analyze"]).analyze(t, PACK)
     assert [f.category for f in a.findings] == ["hold"], (D000, D001, D003)
+    # ... and grades A on the standard's scorecard (003 §四), unflagged.
+    assert a.grade == "A" and a.score == 100 and not a.flagged and a.flag_reasons == ()
+    assert all(i.grade == "A" for i in a.items if i.automatic)
