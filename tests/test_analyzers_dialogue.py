@@ -68,8 +68,9 @@ def test_complaint_cues_generalise(upset):
     assert len(complaint("好的，请您提供一下订单号。", upset)) == 1
 
 
-def test_plain_question_is_no_complaint():
-    assert complaint("好的，请您提供一下订单号。", "我想查一下订单到哪儿了。") == []
+@pytest.mark.parametrize("calm", ["我想查一下订单到哪儿了。", "不着急，你慢慢查。", "我没生气，就是问问。"])
+def test_plain_question_is_no_complaint(calm):
+    assert complaint("好的，请您提供一下订单号。", calm) == []
 
 
 # --- confirmation ------------------------------------------------------------------
@@ -104,6 +105,8 @@ def test_no_confirmation_needed_when_customer_said_nothing():
     "我们今天下班前给您回复。",
     "明天上午十点前会有人联系您。",
     "请问您什么时候方便，我们再与您联系。",                  # 003 §三.5(4)3 e: an appointment
+    "有结果我们会第一时间联系您。",
+    "三个工作日内给您答复。",
 ])
 def test_promise_with_a_time(line):
     t = conversation([(A, "您好。"), (C, "我的问题什么时候能解决？"), (A, line)])
