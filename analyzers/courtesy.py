@@ -19,6 +19,7 @@ from .rules import CourtesyRules, OvertalkRules
 from .text import count_chars, first_alternative, sentences
 from .turns import Turn, turns
 
+
 def _asks(turn: Turn, rules: CourtesyRules) -> bool:
     return any(first_alternative(s, rules.request_phrases) for u in turn.utterances for s in sentences(u.text))
 
