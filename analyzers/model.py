@@ -46,6 +46,7 @@ CATEGORIES = (
     "thanks_missing",
     "reply_missing",
     "hold_reason_missing",
+    "raised_voice",
 )
 Category = Literal[
     "greeting_missing",
@@ -65,6 +66,7 @@ Category = Literal[
     "thanks_missing",
     "reply_missing",
     "hold_reason_missing",
+    "raised_voice",
 ]
 
 
@@ -116,6 +118,9 @@ class Utterance:
     end_s: float
     text: str
     words: tuple[Word, ...] = ()
+    #: Loudness on the speaker's channel (dBFS, flows.vad.span_levels_db); None when not
+    #: measured (a transcript cached before levels were).
+    level_db: float | None = None
 
     @property
     def duration_s(self) -> float:
@@ -136,6 +141,8 @@ class Transcript:
     speaker_confidence: float = 1.0
     asr_model: str = ""
     language: str = "zh"
+    #: Seconds of audio the container promised but did not hold (0.0: complete).
+    truncated_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -182,6 +189,13 @@ class CallResult:
     audio_sha256: str = ""
     #: Key of the cached transcript, so that `reprocess` can find it without any ASR.
     transcript_key: str = ""
+    #: Every setting that produced these rows (JSON; see flows.settings) and its hash:
+    #: a run redoes a call whose settings differ from the run's own.
+    settings: str | None = None
+    settings_key: str | None = None
+    #: Seconds the container promised beyond the audio it held, for a truncated
+    #: recording processed with --allow-truncated; null when the recording is complete.
+    truncated_s: float | None = None
     utterances: tuple[Utterance, ...] = ()
     findings: tuple[Finding, ...] = ()
 

@@ -31,6 +31,10 @@ _DECODE_TIMEOUT_S = 900
 #: Below this source rate (Hz) a recording cannot carry intelligible speech (the
 #: telephone band needs 8 kHz; old voice loggers use 6 kHz): refused rather than upsampled.
 MIN_SOURCE_RATE_HZ = 4000
+#: A decoded recording this much shorter than its header claims (s, or this share of the
+#: claim, whichever is larger) is truncated: a copy cut short, not a rounded header.
+TRUNCATION_TOLERANCE_S = 0.5
+TRUNCATION_TOLERANCE_RATIO = 0.01
 #: ffmpeg's output is read in blocks of this many frames (0.5 s at 16 kHz stereo = 128 KiB).
 _BLOCK_FRAMES = 8192
 
@@ -66,6 +70,18 @@ class CallAudio:
     duration_s: float
     layout: Literal["stereo", "mono"]
     channels: dict[str, np.ndarray] = field(repr=False)
+    #: What the container's header claims (s); None where it states nothing exact.
+    declared_duration_s: float | None = None
+
+    @property
+    def shortfall_s(self) -> float:
+        """Seconds the header promised but the file did not hold, beyond the tolerance
+        of a frame or a rounded header (TRUNCATION_TOLERANCE_*); 0.0 for a whole file."""
+        if self.declared_duration_s is None:
+            return 0.0
+        missing = self.declared_duration_s - self.duration_s
+        tolerance = max(TRUNCATION_TOLERANCE_S, TRUNCATION_TOLERANCE_RATIO * self.declared_duration_s)
+        return missing if missing > tolerance else 0.0
 
 
 def load_call(
@@ -111,6 +127,7 @@ def load_call(
         )
 
     expected_s = _float(stream.get("duration")) or _float(stream.get("format_duration"))
+    declared_s = declared_duration_s(path, stream)
     decoded = _decode(ffmpeg, path, sample_rate_hz, source_channels, expected_s)
     if len(decoded[0]) == 0:
         raise AudioError(path, f"no audio samples decoded (zero-length {codec} stream)")
@@ -133,7 +150,54 @@ def load_call(
         duration_s=len(decoded[0]) / sample_rate_hz,
         layout=layout,
         channels=channels,
+        declared_duration_s=declared_s,
     )
+
+
+def declared_duration_s(path: str | os.PathLike[str], stream: dict) -> float | None:
+    """What the container promises (s), to compare with what decodes; None where its
+    figure is only a guess.
+
+    ffmpeg's WAV reader clamps the header's data size to the file's, so a WAV cut short
+    reports its short length: its promise is read from the RIFF header here instead.
+    A duration ffmpeg estimated from the bit rate is no promise at all.
+    """
+    if "wav" in str(stream.get("format_name", "")).split(","):
+        return _wav_data_duration_s(path)
+    if stream.get("duration_estimated"):
+        return None
+    return _float(stream.get("duration")) or _float(stream.get("format_duration"))
+
+
+def _wav_data_duration_s(path: str | os.PathLike[str]) -> float | None:
+    """Duration (s) that a RIFF/WAVE header's `data` chunk size promises; None when the
+    header states no size (0 or 0xFFFFFFFF: written while streaming) or is not RIFF."""
+    import struct
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+                return None
+            byte_rate = None
+            while chunk := f.read(8):
+                if len(chunk) < 8:
+                    return None
+                chunk_id, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+                if chunk_id == b"fmt ":
+                    fmt = f.read(size + (size & 1))
+                    if len(fmt) < 12:
+                        return None
+                    byte_rate = struct.unpack("<I", fmt[8:12])[0]
+                elif chunk_id == b"data":
+                    if not byte_rate or size in (0, 0xFFFFFFFF):
+                        return None
+                    return size / byte_rate
+                else:
+                    f.seek(size + (size & 1), os.SEEK_CUR)
+    except OSError:
+        return None
+    return None
 
 
 def check_file(path: str | os.PathLike[str]) -> None:
@@ -196,8 +260,8 @@ def _run(name: str, cmd: list[str], path: str | os.PathLike[str], timeout_s: flo
 def _probe(ffprobe: str, path: str | os.PathLike[str]) -> dict:
     """The first audio stream's ffprobe fields (codec_name, channels, sample_rate...)."""
     cmd = [
-        ffprobe, "-v", "error", "-select_streams", "a:0",
-        "-show_entries", "stream=codec_name,codec_tag,channels,sample_rate,duration:format=duration",
+        ffprobe, "-v", "warning", "-select_streams", "a:0",
+        "-show_entries", "stream=codec_name,codec_tag,channels,sample_rate,duration:format=duration,format_name",
         "-of", "json", _input_url(path),
     ]  # fmt: skip
     proc = _run("ffprobe", cmd, path, _PROBE_TIMEOUT_S)
@@ -210,7 +274,10 @@ def _probe(ffprobe: str, path: str | os.PathLike[str]) -> dict:
     streams = info.get("streams") or []
     if not streams:
         raise AudioError(path, "no audio stream found (not an audio file?)")
-    return {**streams[0], "format_duration": (info.get("format") or {}).get("duration")}
+    fmt = info.get("format") or {}
+    return {**streams[0], "format_duration": fmt.get("duration"), "format_name": fmt.get("format_name") or "",
+            # ffmpeg guessed the duration from the bit rate (a VBR mp3 without a Xing header)
+            "duration_estimated": b"Estimating duration from bitrate" in proc.stderr}
 
 
 def _decode(

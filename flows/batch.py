@@ -1,27 +1,35 @@
 """Batches without an orchestrator: what the CLI runs and what the Prefect tasks wrap.
 
 A recording is skipped when its row is current: processed OK from the same path after
-the file's last change, with the same model and the same rule pack. That test costs a
-stat() per file, so a nightly run over an unchanged folder is nearly free.
+the file's last change, with the same settings (flows.settings: model, engine, decoder,
+VAD, agent channel, masking, rule pack, supplied transcripts and metadata). That test
+costs a stat() per file and sidecar, so a nightly run over an unchanged folder is
+nearly free; a call whose settings changed is redone (from its cached transcript when
+only the analysis changed) and counted as such.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import time
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Iterable, Sequence
 
 from analyzers.model import CallResult
 from flows.pipeline import (
+    NotReprocessable,
     PipelineConfig,
     Recording,
     find_recordings,
 )
+from flows.settings import CallSettings, changed
 from flows.store import ResultStore
 
 Progress = Callable[[Sequence], Iterable]
+log = logging.getLogger("callqa.batch")
 
 
 @dataclass
@@ -30,6 +38,11 @@ class Summary:
     errors: int = 0
     skipped: int = 0
     seconds: float = 0.0
+    #: Calls redone because a setting changed, by setting name.
+    redone: int = 0
+    redone_settings: Counter = field(default_factory=Counter)
+    #: (call_id, reason) of calls `reprocess` could not redo (their rows were kept).
+    not_reprocessed: list = field(default_factory=list)
 
     def add(self, result: CallResult) -> None:
         if result.status == "ok":
@@ -38,33 +51,59 @@ class Summary:
             self.errors += 1
 
     def line(self) -> str:
-        return (f"{self.ok} ok, {self.errors} errors, {self.skipped} already current, "
-                f"in {self.seconds:.1f} s")
+        text = f"{self.ok} ok, {self.errors} errors, {self.skipped} already current"
+        if self.redone:
+            names = ", ".join(f"{k} {v}" if v != self.redone else k for k, v in sorted(self.redone_settings.items()))
+            text += f", {self.redone} redone because a setting changed ({names})"
+        if self.not_reprocessed:
+            text += f", {len(self.not_reprocessed)} not reprocessed (rows kept)"
+        return text + f", in {self.seconds:.1f} s"
 
 
-def is_current(row: dict | None, rec: Recording, model: str, lexicon_version: str) -> bool:
-    if not row or row["status"] != "ok" or row["source"] != rec.path:
-        return False
-    if row["model_version"] != model or row["lexicon_version"] != lexicon_version:
-        return False
+def staleness(row: dict | None, rec: Recording, settings: CallSettings) -> tuple[str, list[str]] | None:
+    """None when `row` is current for `rec` under `settings`; else (why, changed settings):
+    why is "new", "failed before", "moved", "changed" (file modified) or "settings"."""
+    if not row:
+        return "new", []
+    if row["status"] != "ok":
+        return "failed before", []
+    if row["source"] != rec.path:
+        return "moved", []
     try:
-        changed = os.stat(rec.path).st_mtime
-        return datetime.fromisoformat(row["processed_at"]).timestamp() >= changed
+        modified = os.stat(rec.path).st_mtime
+        if datetime.fromisoformat(row["processed_at"]).timestamp() < modified:
+            return "changed", []
     except (OSError, ValueError):
-        return False
+        return "changed", []
+    if row.get("settings_key") != settings.key:
+        return "settings", changed(CallSettings.from_json(row.get("settings")), settings)
+    return None
 
 
-def select_new(recordings: Sequence[Recording], store: ResultStore, model: str, lexicon_version: str) -> list[Recording]:
-    rows = store.calls_by_id()
-    return [r for r in recordings if not is_current(rows.get(r.call_id), r, model, lexicon_version)]
+def is_current(row: dict | None, rec: Recording, settings: CallSettings) -> bool:
+    return staleness(row, rec, settings) is None
 
 
-def pending(recordings: Sequence[Recording], cfg: PipelineConfig, pack, *, force: bool = False) -> list[Recording]:
-    """The recordings a run must process: all with `force`, else those not current."""
+def pending(recordings: Sequence[Recording], cfg: PipelineConfig, pack, *, force: bool = False,
+            summary: Summary | None = None) -> list[Recording]:
+    """The recordings a run must process: all with `force`, else those not current.
+    Counts into `summary` the calls redone because a setting changed."""
     if force:
         return list(recordings)
-    model = cfg.model_name(cfg.model_ref())
-    return select_new(recordings, ResultStore(cfg.out_dir), model, pack.lexicon_version)
+    model_ref = cfg.model_ref()
+    rows = ResultStore(cfg.out_dir).calls_by_id()
+    todo = []
+    for rec in recordings:
+        stale = staleness(rows.get(rec.call_id), rec, cfg.call_settings(model_ref, pack, rec.path))
+        if stale is None:
+            continue
+        todo.append(rec)
+        why, names = stale
+        if why == "settings" and summary is not None:
+            summary.redone += 1
+            summary.redone_settings.update(names)
+            log.info("%s: redone, settings changed: %s", rec.call_id, ", ".join(names))
+    return todo
 
 
 def reprocessable(store: ResultStore, call_ids: Sequence[str] | None = None) -> list[dict]:
@@ -73,6 +112,15 @@ def reprocessable(store: ResultStore, call_ids: Sequence[str] | None = None) -> 
         row for row in store.calls_by_id().values()
         if row["status"] == "ok" and (not call_ids or row["call_id"] in call_ids)
     ]
+
+
+def log_outcome(result: CallResult) -> None:
+    """One log line per call: what the nightly log is read for."""
+    if result.status == "ok":
+        log.info("%s: ok, grade %s, score %s%s", result.call_id, result.grade, result.score,
+                 ", flagged" if result.flagged else "")
+    else:
+        log.warning("%s: error: %s", result.call_id, result.error)
 
 
 def run_batch(
@@ -86,11 +134,14 @@ def run_batch(
     t0 = time.perf_counter()
     store = ResultStore(cfg.out_dir)
     recordings = find_recordings(inputs)
-    todo = pending(recordings, cfg, pack, force=force)
-    summary = Summary(skipped=len(recordings) - len(todo))
+    summary = Summary()
+    todo = pending(recordings, cfg, pack, force=force, summary=summary)
+    summary.skipped = len(recordings) - len(todo)
     results = process_all(todo, cfg, pack, store=store, workers=workers)
     for _ in progress(todo):  # one tick per finished recording, whichever it was
-        summary.add(next(results))
+        result = next(results)
+        log_outcome(result)
+        summary.add(result)
     summary.seconds = time.perf_counter() - t0
     return summary
 
@@ -99,7 +150,9 @@ def reprocess_batch(
     cfg: PipelineConfig, pack, *, call_ids: Sequence[str] | None = None, progress: Progress = iter,
     workers: int = 1,
 ) -> Summary:
-    """Re-analyse calls from their cached transcripts; error rows (never transcribed) stay."""
+    """Re-analyse calls from their cached transcripts. Error rows (never transcribed)
+    stay; a call that cannot be re-analysed keeps its rows and is listed in
+    `Summary.not_reprocessed` with the reason."""
     from flows.parallel import reprocess_all
 
     t0 = time.perf_counter()
@@ -108,6 +161,12 @@ def reprocess_batch(
     summary = Summary()
     results = reprocess_all(rows, cfg, pack, store=store, workers=workers)
     for _ in progress(rows):
-        summary.add(next(results))
+        row, result = next(results)
+        if isinstance(result, NotReprocessable):
+            summary.not_reprocessed.append((row["call_id"], str(result)))
+            log.warning("%s: not reprocessed, rows kept: %s", row["call_id"], result)
+            continue
+        log_outcome(result)
+        summary.add(result)
     summary.seconds = time.perf_counter() - t0
     return summary

@@ -3,13 +3,19 @@
 Exit codes: 0 when the batch completed (recordings that failed are error rows in the
 `calls` table, not a failed run); 2 for misuse (bad arguments, no model, a model file that
 cannot be loaded, broken lexicon; a batch stopped by the model keeps what it wrote);
-3 when another run is using the output folder (nothing was done; try again later).
+3 when another run is using the output folder (nothing was done; try again later);
+4 when `reprocess` could not redo some calls (no cached transcript, a failing rule): they
+keep their rows, and each is named with its reason on stderr.
 An output folder that cannot be created or written is misuse (2).
+
+Progress and each call's outcome go to the log on stderr (`--log-level`, default info);
+the summary line goes to stdout.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -40,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--cache-dir", metavar="DIR", help="transcript cache (default: OUT/cache/transcripts)")
         sp.add_argument("--no-mask", action="store_true",
                         help="write phone/ID/bank/order numbers unmasked (default: runs of 6+ digits masked but the last 4)")
+        sp.add_argument("--log-level", default="info", choices=LOG_LEVELS,
+                        help="what the log on stderr shows: info has a line per call (default: %(default)s)")
         sp.add_argument("--workers", type=_positive_int, default=1, metavar="N",
                         help="recordings processed at once, each in its own worker process with its own copy "
                              "of the model (default: 1, in this process)")
@@ -59,6 +67,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--beam-size", type=int, default=AsrOptions.beam_size, help="whisper beam size; 0 for greedy decoding (default: %(default)s)")
     run.add_argument("--batch-size", type=int, metavar="N", help="--engine faster: decode N clips of <= 30 s at once (batched; no temperature fallback); default: one window after another")
     run.add_argument("--force", action="store_true", help="process recordings again even if their results are current")
+    run.add_argument("--allow-truncated", action="store_true",
+                     help="process recordings that hold less audio than their header promises (default: an error "
+                          "row naming both durations); the shortfall goes to the truncated_s column")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
 
     rep = sub.add_parser("reprocess", help="re-run the analyzers on cached transcripts (no ASR), e.g. after a lexicon change")
@@ -81,6 +92,19 @@ def _parser() -> argparse.ArgumentParser:
     check = lex_sub.add_parser("check", help="validate a rule pack and print a summary")
     check.add_argument("path", metavar="NAME_OR_PATH")
     return p
+
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def _setup_logging(level: str) -> None:
+    """callqa's own loggers to stderr at `level`; libraries stay at warning."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))
+    root = logging.getLogger("callqa")
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    root.propagate = False
 
 
 def _positive_int(text: str) -> int:
@@ -118,6 +142,14 @@ def _progress(items, quiet: bool, desc: str):
     return tqdm(items, desc=desc, unit="call", disable=quiet or None, file=sys.stderr)
 
 
+def _with_bar(fn):
+    """Run `fn` with log lines printed above tqdm's bar instead of through it."""
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    with logging_redirect_tqdm(loggers=[logging.getLogger("callqa")]):
+        return fn()
+
+
 def cmd_run(args) -> int:
     from flows.batch import run_batch
     from flows.store import output_lock
@@ -137,11 +169,13 @@ def cmd_run(args) -> int:
         out_dir=args.out, model=args.model, lexicon=args.lexicon, agent_channel=args.agent_channel,
         vad_method=args.vad, asr=AsrOptions(beam_size=args.beam_size or None, batch_size=args.batch_size), cache_dir=args.cache_dir,
         mask_pii=not args.no_mask, engine=args.engine, compute_type=args.compute_type,
+        allow_truncated=args.allow_truncated,
     )
     with output_lock(cfg.out_dir, cfg.transcript_dir):
         try:
-            summary = run_batch(args.inputs, cfg, pack, force=args.force, workers=args.workers,
-                                progress=lambda xs: _progress(xs, args.quiet, "callqa run"))
+            summary = _with_bar(lambda: run_batch(
+                args.inputs, cfg, pack, force=args.force, workers=args.workers,
+                progress=lambda xs: _progress(xs, args.quiet, "callqa run")))
         except ModelLoadError as exc:
             print(f"callqa: {exc}; batch stopped, recordings not yet processed stay pending",
                   file=sys.stderr)
@@ -158,10 +192,13 @@ def cmd_reprocess(args) -> int:
     cfg = _config(out_dir=args.out, lexicon=args.lexicon, cache_dir=args.cache_dir,
                   mask_pii=not args.no_mask)
     with output_lock(cfg.out_dir, cfg.transcript_dir):
-        summary = reprocess_batch(cfg, pack, call_ids=args.call, workers=args.workers,
-                                  progress=lambda xs: _progress(xs, args.quiet, "callqa reprocess"))
+        summary = _with_bar(lambda: reprocess_batch(
+            cfg, pack, call_ids=args.call, workers=args.workers,
+            progress=lambda xs: _progress(xs, args.quiet, "callqa reprocess")))
     print(summary.line())
-    return 0
+    for call_id, reason in summary.not_reprocessed:
+        print(f"callqa: {call_id} not reprocessed (its rows are kept): {reason}", file=sys.stderr)
+    return 4 if summary.not_reprocessed else 0
 
 
 def cmd_show(args) -> int:
@@ -204,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     from flows.store import OutputBusy, OutputError
 
     args = _parser().parse_args(argv)
+    _setup_logging(getattr(args, "log_level", "info"))
     try:
         return _dispatch(args)
     except _Misuse as exc:

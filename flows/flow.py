@@ -20,7 +20,7 @@ import queue
 import time
 from typing import Iterator, Literal, Sequence
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
@@ -122,16 +122,31 @@ def _submit_bounded(runner: TaskRunner, task_, params: Sequence[dict], limit: in
 
 
 def _run_all(runner: TaskRunner, task_, params: list[dict], out_dir: str, limit: int,
-             as_recording) -> Summary:
-    store, summary = ResultStore(out_dir), Summary()
+             as_recording, summary: Summary, *, reprocess: bool = False) -> Summary:
+    """Submit every task and tally its result into `summary`, logging each call's outcome.
+
+    A failed process task becomes the call's error row; a failed reprocess task leaves
+    the call's rows as they are and is listed in `summary.not_reprocessed`."""
+    logger = get_run_logger()
+    store = ResultStore(out_dir)
     for p, future in _submit_bounded(runner, task_, params, limit):
         try:
             result = future.result()
         except ModelLoadError:
             raise  # every call would fail alike: the flow run fails, unprocessed calls stay pending
         except Exception as exc:  # noqa: BLE001 - retries exhausted, worker lost: record, go on
+            if reprocess:
+                call_id = as_recording(p).call_id
+                summary.not_reprocessed.append((call_id, str(exc)))
+                logger.warning("%s: not reprocessed, rows kept: %s", call_id, exc)
+                continue
             result = error_result(as_recording(p), exc)
             store.write(result)
+        if result.status == "ok":
+            logger.info("%s: ok, grade %s, score %s%s", result.call_id, result.grade, result.score,
+                        ", flagged" if result.flagged else "")
+        else:
+            logger.warning("%s: error: %s", result.call_id, result.error)
         summary.add(result)
     return summary
 
@@ -152,7 +167,7 @@ def _one_run_per_output(fn):
     return locked
 
 
-@flow(name="callqa-batch", log_prints=True)
+@flow(name="callqa-batch")
 @_one_run_per_output
 def qa_batch(
     inputs: list[str],
@@ -167,6 +182,7 @@ def qa_batch(
     runner: Runner = "threads",
     dask_address: str | None = None,
     engine: str = "openai",
+    allow_truncated: bool = False,
 ) -> dict:
     """Transcribe and analyse every new recording under `inputs` into `out_dir`.
 
@@ -181,21 +197,22 @@ def qa_batch(
     pack = load_pack(lexicon)  # a broken rule pack fails the run before any audio
     # Resolved here, once: every worker uses (and records) the model the flow checked.
     cfg = PipelineConfig(out_dir=out_dir, model=resolve_model_ref(model, engine), lexicon=lexicon,
-                         agent_channel=agent_channel, cache_dir=cache_dir, mask_pii=mask_pii, engine=engine)
+                         agent_channel=agent_channel, cache_dir=cache_dir, mask_pii=mask_pii, engine=engine,
+                         allow_truncated=allow_truncated)
     recordings = find_recordings(inputs)
-    todo = pending(recordings, cfg, pack, force=force)
+    summary = Summary()
+    todo = pending(recordings, cfg, pack, force=force, summary=summary)
+    summary.skipped = len(recordings) - len(todo)
     params = [{"rec": r, "cfg": cfg, "pack": pack} for r in todo]
     with make_task_runner(runner, max_workers, dask_address) as task_runner:
-        summary = _run_all(task_runner, process_task, params, out_dir,
-                           _in_flight_limit(task_runner, max_workers) if params else 1,
-                           lambda p: p["rec"])
-    summary.skipped = len(recordings) - len(todo)
+        _run_all(task_runner, process_task, params, out_dir,
+                 _in_flight_limit(task_runner, max_workers) if params else 1, lambda p: p["rec"], summary)
     summary.seconds = time.perf_counter() - t0
-    print(summary.line())
-    return vars(summary)
+    get_run_logger().info(summary.line())
+    return _summary_dict(summary)
 
 
-@flow(name="callqa-reprocess", log_prints=True)
+@flow(name="callqa-reprocess")
 @_one_run_per_output
 def qa_reprocess(out_dir: str, lexicon: str = "zh-CN", call_ids: list[str] | None = None,
                  max_workers: int | None = 2, cache_dir: str | None = None, mask_pii: bool = True,
@@ -208,10 +225,19 @@ def qa_reprocess(out_dir: str, lexicon: str = "zh-CN", call_ids: list[str] | Non
     cfg = PipelineConfig(out_dir=out_dir, lexicon=lexicon, cache_dir=cache_dir, mask_pii=mask_pii)
     rows = reprocessable(ResultStore(out_dir), call_ids)
     params = [{"row": r, "cfg": cfg, "pack": pack} for r in rows]
+    summary = Summary()
     with make_task_runner(runner, max_workers, dask_address) as task_runner:
-        summary = _run_all(task_runner, reprocess_task, params, out_dir,
-                           _in_flight_limit(task_runner, max_workers) if params else 1,
-                           lambda p: Recording(p["row"]["source"], p["row"]["call_id"]))
+        _run_all(task_runner, reprocess_task, params, out_dir,
+                 _in_flight_limit(task_runner, max_workers) if params else 1,
+                 lambda p: Recording(p["row"]["source"], p["row"]["call_id"]), summary, reprocess=True)
     summary.seconds = time.perf_counter() - t0
-    print(summary.line())
-    return vars(summary)
+    get_run_logger().info(summary.line())
+    return _summary_dict(summary)
+
+
+def _summary_dict(summary: Summary) -> dict:
+    """The flow's return value: plain data a Prefect result can hold."""
+    out = vars(summary).copy()
+    out["redone_settings"] = dict(summary.redone_settings)
+    out["not_reprocessed"] = [list(x) for x in summary.not_reprocessed]
+    return out

@@ -16,10 +16,11 @@ from typing import Iterable, Sequence
 
 from analyzers.analyze import Analysis, analyze
 from analyzers.cer import to_simplified
-from analyzers.model import AGENT, CUSTOMER, CallResult, SpeechSpan, Transcript, Word
+from analyzers.model import AGENT, CUSTOMER, CallResult, SpeechSpan, Transcript, Utterance, Word
 from analyzers.pii import mask_numbers
 from analyzers.speakers import assign_words, greeter_is_customer, swap_roles
 from flows.cache import TranscriptCache, file_sha256, transcript_key
+from flows.settings import CallSettings, analysis_settings, transcript_settings
 from flows.store import ResultStore
 from flows.fw_engine import DEFAULT_COMPUTE_TYPE
 from flows.transcribe import (
@@ -57,6 +58,9 @@ class PipelineConfig:
     engine: str = "openai"
     #: The faster engine's weights on the CPU: int8 or float32 (ignored by openai).
     compute_type: str = DEFAULT_COMPUTE_TYPE
+    #: Process a recording whose container promises more audio than it holds (the
+    #: shortfall goes to the `truncated_s` column) instead of giving it an error row.
+    allow_truncated: bool = False
 
     def __post_init__(self) -> None:
         # Checked here, before any audio: a bad setting would otherwise fail every
@@ -88,19 +92,21 @@ class PipelineConfig:
         faster-whisper-base+ct2-int8."""
         return model_version(model_ref, self.engine, self.compute_type)
 
-    def transcript_settings(self, model_ref: str) -> dict:
-        settings = {
-            "model": self.model_name(model_ref),
-            "transcriber": TRANSCRIBER_VERSION,
-            "asr": self.asr.key(),
-            "vad": self.vad_method,
-            "agent_channel": self.agent_channel,
-        }
-        if self.engine != "openai":
-            # Only other engines add the key, so transcripts cached by openai-whisper
-            # before engines existed stay valid; the two never share a key either way.
-            settings["engine"] = self.engine
-        return settings
+    def transcript_settings(self, model_ref: str, recording: str | None = None) -> dict:
+        """The transcript cache key's settings (see flows.settings)."""
+        return transcript_settings(
+            model=self.model_name(model_ref), transcriber=TRANSCRIBER_VERSION, asr=self.asr.key(),
+            vad=self.vad_method, agent_channel=self.agent_channel, engine=self.engine, recording=recording,
+        )
+
+    def call_settings(self, model_ref: str, pack, recording: str) -> CallSettings:
+        """Every setting that changes `recording`'s rows: what its row records and what
+        decides whether that row is current."""
+        return CallSettings(
+            self.transcript_settings(model_ref, recording),
+            analysis_settings(lexicon_version=pack.lexicon_version, mask_pii=self.mask_pii,
+                              allow_truncated=self.allow_truncated, recording=recording),
+        )
 
 
 @dataclass(frozen=True)
@@ -174,6 +180,9 @@ def transcribe_call(path: str, call_id: str, cfg: PipelineConfig, model_ref: str
     from flows.vad import call_speech_spans, widen_speech_edges
 
     audio = load_call(path, agent_channel=cfg.agent_channel)
+    truncated_s = audio.shortfall_s
+    if truncated_s and not cfg.allow_truncated:
+        raise TruncatedRecording(path, audio.declared_duration_s, audio.duration_s)
     spans = call_speech_spans(audio, method=cfg.vad_method)
     model = fp16 = None
 
@@ -221,6 +230,7 @@ def transcribe_call(path: str, call_id: str, cfg: PipelineConfig, model_ref: str
     # widened spans too was measured: no better (sample calls 12.3 -> 13.1 % CER, real
     # clips 17.2 -> 15.2 %, noise of shifted 30-s windows either way), so its input stays.
     spans = widen_speech_edges(spans, audio)
+    utterances = with_levels(utterances, audio)
     return Transcript(
         call_id=call_id,
         duration_s=round(audio.duration_s, 3),
@@ -229,7 +239,34 @@ def transcribe_call(path: str, call_id: str, cfg: PipelineConfig, model_ref: str
         speech_spans=tuple(spans),
         speaker_confidence=round(float(confidence), 3),
         asr_model=cfg.model_name(model_ref),
+        truncated_s=round(truncated_s, 3),
     )
+
+
+def with_levels(utterances: Sequence[Utterance], audio) -> list[Utterance]:
+    """Each utterance with its loudness on its speaker's channel (the mixed channel of a
+    mono call, where the other voice may overlap it)."""
+    from flows.vad import span_levels_db
+
+    out = list(utterances)
+    for speaker in {u.speaker for u in out}:
+        channel = audio.channels.get(speaker if audio.layout == "stereo" else "mixed")
+        if channel is None:
+            continue
+        idx = [i for i, u in enumerate(out) if u.speaker == speaker]
+        levels = span_levels_db(channel, audio.sample_rate_hz, [(out[i].start_s, out[i].end_s) for i in idx])
+        for i, level in zip(idx, levels):
+            out[i] = replace(out[i], level_db=level)
+    return out
+
+
+class TruncatedRecording(ValueError):
+    """The container promises more audio than the file holds (a copy cut short)."""
+
+    def __init__(self, path: str, declared_s: float | None, decoded_s: float) -> None:
+        self.reason = (f"recording is truncated: its header promises {declared_s or 0:.1f} s but the file "
+                       f"holds {decoded_s:.1f} s (--allow-truncated processes it anyway)")
+        super().__init__(f"{path}: {self.reason}")
 
 
 def refine(transcript: Transcript) -> Transcript:
@@ -252,7 +289,8 @@ def _masked(transcript: Transcript, analysis: Analysis) -> tuple[tuple, tuple]:
 
 
 def call_result(
-    transcript: Transcript, analysis: Analysis, *, source: str, audio_sha256: str, key: str, mask: bool = True
+    transcript: Transcript, analysis: Analysis, *, source: str, audio_sha256: str, key: str, mask: bool = True,
+    settings: CallSettings | None = None,
 ) -> CallResult:
     """The output row of an analysed call; with `mask`, personal numbers are masked here,
     before anything is written (the transcript cache keeps the raw text for reprocessing)."""
@@ -281,6 +319,9 @@ def call_result(
         processed_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         audio_sha256=audio_sha256,
         transcript_key=key,
+        settings=settings.as_json() if settings else None,
+        settings_key=settings.key if settings else None,
+        truncated_s=transcript.truncated_s or None,
         utterances=utterances,
         findings=findings,
     )
@@ -326,21 +367,25 @@ def process_recording(
 
     store = store or ResultStore(cfg.out_dir)
     sha = ""
+    settings = None
     try:
         check_file(rec.path)  # before hashing: a FIFO would block open(), a 000 file fail unclearly
         sha = file_sha256(rec.path)
         model_ref = cfg.model_ref()
+        settings = cfg.call_settings(model_ref, pack, rec.path)
         cache = TranscriptCache(cfg.transcript_dir)
-        key = transcript_key(sha, cfg.transcript_settings(model_ref))
+        key = transcript_key(sha, settings.transcript)
         transcript = cache.get(key)
         if transcript is None:
             transcript = transcribe_call(rec.path, rec.call_id, cfg, model_ref)
             cache.put(key, transcript)
         elif transcript.call_id != rec.call_id:  # same audio under another name
             transcript = replace(transcript, call_id=rec.call_id)
+        if transcript.truncated_s and not cfg.allow_truncated:  # cached by an --allow-truncated run
+            raise TruncatedRecording(rec.path, transcript.duration_s + transcript.truncated_s, transcript.duration_s)
         transcript = refine(transcript)
         result = call_result(transcript, analyze(transcript, pack), source=rec.path, audio_sha256=sha,
-                             key=key, mask=cfg.mask_pii)
+                             key=key, mask=cfg.mask_pii, settings=settings)
     except ModelLoadError:
         raise  # every call would fail the same way: stop the batch, leave this call pending
     except Exception as exc:  # noqa: BLE001 - one bad recording must not stop the batch
@@ -351,19 +396,33 @@ def process_recording(
     return result
 
 
+class NotReprocessable(RuntimeError):
+    """A call whose analysis cannot be redone from its cached transcript; its rows stay."""
+
+
 def reprocess_call(row: dict, cfg: PipelineConfig, pack, *, store: ResultStore) -> CallResult:
-    """Re-run only the analyzers on a call's cached transcript (no audio, no ASR)."""
-    rec = Recording(row["source"], row["call_id"])
+    """Re-run only the analyzers on a call's cached transcript (no audio, no ASR).
+
+    Raises NotReprocessable, and writes nothing, when the transcript cannot be had: the
+    call keeps the rows it has, which are better than an error row.
+    """
+    transcript = TranscriptCache(cfg.transcript_dir).get(row["transcript_key"] or "")
+    if transcript is None:
+        raise NotReprocessable(
+            f"no cached transcript {row['transcript_key'] or '(none recorded)'} in {cfg.transcript_dir}: "
+            "its rows are kept; `callqa run --force` on its recording transcribes it again")
+    old = CallSettings.from_json(row.get("settings"))
+    settings = CallSettings(
+        old.transcript if old else {"transcript_key": row["transcript_key"]},
+        {**(old.analysis if old else {}), "lexicon": pack.lexicon_version, "mask_pii": cfg.mask_pii},
+    )
     try:
-        transcript = TranscriptCache(cfg.transcript_dir).get(row["transcript_key"])
-        if transcript is None:
-            raise FileNotFoundError(f"no cached transcript {row['transcript_key']} (run `callqa run` again)")
         transcript = refine(replace(transcript, call_id=row["call_id"]))
         result = call_result(
             transcript, analyze(transcript, pack), source=row["source"],
-            audio_sha256=row["audio_sha256"], key=row["transcript_key"], mask=cfg.mask_pii,
+            audio_sha256=row["audio_sha256"], key=row["transcript_key"], mask=cfg.mask_pii, settings=settings,
         )
-    except Exception as exc:  # noqa: BLE001
-        result = error_result(rec, exc, audio_sha256=row.get("audio_sha256", ""))
+    except Exception as exc:  # noqa: BLE001 - a bug in a rule must not cost the call its rows
+        raise NotReprocessable(f"analysis failed: {type(exc).__name__}: {exc}") from exc
     store.write(result)
     return result

@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from analyzers.model import CallResult, Finding, Utterance
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 TABLES = ("calls", "utterances", "findings")
 
 _CHILD_FIELDS = {"utterances", "findings", "words"}
@@ -30,6 +30,9 @@ def _arrow_type(tp: Any) -> tuple[pa.DataType, bool]:
         args = [a for a in typing.get_args(tp) if a is not type(None)]
         (inner,) = args
         return _arrow_type(inner)[0], True
+    if origin is tuple:  # tuple[X, ...]: a list column
+        (inner, _ellipsis) = typing.get_args(tp)
+        return pa.list_(_arrow_type(inner)[0]), False
     if origin is Literal or tp is str:
         return pa.string(), False
     if tp is float:

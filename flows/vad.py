@@ -346,6 +346,33 @@ def _energy_segments(
 _RMS_BLOCK_FRAMES = 8192
 
 
+#: An utterance's loudness is this percentile of its 10-ms frame levels: the voiced
+#: frames decide, not the pauses between words.
+SPAN_LEVEL_PERCENTILE = 90
+
+
+def span_levels_db(
+    samples: np.ndarray, sample_rate_hz: int, spans_s: Sequence[tuple[float, float]]
+) -> list[float | None]:
+    """Loudness of each (start_s, end_s) span of `samples`, in dBFS.
+
+    Parameters: `samples`, one channel as float32 in [-1, 1]; `sample_rate_hz`; `spans_s`,
+    times in seconds. Returns the SPAN_LEVEL_PERCENTILE-th percentile of the span's
+    10-ms frame levels (dBFS, one decimal), or None for a span with no frame inside the
+    audio. Used for raised-voice checks: an utterance far above the speaker's median.
+    """
+    if not len(spans_s):
+        return []
+    level_db, hop = _level_db(samples, sample_rate_hz)
+    out: list[float | None] = []
+    for start_s, end_s in spans_s:
+        lo = max(0, int(start_s * sample_rate_hz / hop))
+        hi = min(len(level_db), int(np.ceil(end_s * sample_rate_hz / hop)) + 1)
+        frames = level_db[lo:hi]
+        out.append(round(float(np.percentile(frames, SPAN_LEVEL_PERCENTILE)), 1) if len(frames) else None)
+    return out
+
+
 def _level_db(samples: np.ndarray, sample_rate_hz: int) -> tuple[np.ndarray, int]:
     """(level in dBFS per ENERGY_HOP_S frame of ENERGY_FRAME_S, hop in samples)."""
     frame = max(1, round(ENERGY_FRAME_S * sample_rate_hz))

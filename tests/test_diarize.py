@@ -9,6 +9,7 @@ import pytest
 
 from analyzers.model import SpeechSpan
 import flows.diarize as dz
+from conftest import or_missing, require
 from flows.diarize import Diarization, diarize, swap_speakers
 from flows.vad import detect_speech
 from tools.measure_diarize import agreement, mono_mix
@@ -19,10 +20,8 @@ RATE = 16000
 TRUTHS = sample_truths(SAMPLES)
 
 
-@pytest.mark.parametrize("truth", TRUTHS or [None], ids=[t.call_id for t in TRUTHS] or ["none"])
+@pytest.mark.parametrize("truth", or_missing(TRUTHS, f"no sample calls in {SAMPLES}"), ids=lambda t: t.call_id)
 def test_sample_call_attribution(truth):
-    if truth is None:
-        pytest.skip(f"no sample calls in {SAMPLES} yet")
     mix, duration_s = mono_mix(truth, SAMPLES)
 
     result = diarize(mix, RATE, detect_speech(mix, RATE))
@@ -42,8 +41,7 @@ def test_a_tied_vote_keeps_the_speaker():
 
 
 def test_deterministic_and_inside_speech():
-    if not TRUTHS:
-        pytest.skip(f"no sample calls in {SAMPLES} yet")
+    require(TRUTHS, f"no sample calls in {SAMPLES}")
     mix, _ = mono_mix(TRUTHS[0], SAMPLES)
     speech = detect_speech(mix, RATE)
     first, second = diarize(mix, RATE, speech), diarize(mix, RATE, speech)
@@ -87,8 +85,7 @@ def test_rejects_stereo_array():
 def test_long_calls_are_featurised_in_blocks_with_the_same_answer(monkeypatch):
     """Blocks keep a 2-hour call's frame matrices small; they must not change the split."""
 
-    if not TRUTHS:
-        pytest.skip(f"no sample calls in {SAMPLES} yet")
+    require(len(TRUTHS) >= 2, f"fewer than 2 sample calls in {SAMPLES}")
     truth = TRUTHS[1]
     mix, duration_s = mono_mix(truth, SAMPLES)
     speech = detect_speech(mix, RATE)

@@ -14,7 +14,7 @@ import pytest
 from analyzers.cer import char_errors
 from analyzers.model import AGENT
 from analyzers.text import find_phrase, normalise
-from conftest import BAD_INPUTS
+from conftest import BAD_INPUTS, SAMPLES, or_missing, truth_files
 from flows.cache import TranscriptCache
 from flows.pipeline import refine
 from tools.eval_samples import EDGE_TOLERANCE_S, edge_errors
@@ -22,6 +22,8 @@ from tools.eval_samples import EDGE_TOLERANCE_S, edge_errors
 pytestmark = pytest.mark.e2e
 
 TIME_TOLERANCE_S = 1.0
+#: The sample calls with a truth file; none: one placeholder that fails under CI (conftest.or_missing).
+CALL_IDS = or_missing([p.stem for p in truth_files()], f"no {SAMPLES}/*.json")
 
 
 def read(out, name):
@@ -89,7 +91,7 @@ def _compare(call_id, tables, truths, transcripts):
     return missing, unexpected, lost
 
 
-@pytest.mark.parametrize("call_id", [p.stem for p in __import__("conftest").truth_files()])
+@pytest.mark.parametrize("call_id", CALL_IDS)
 def test_findings_match_ground_truth(call_id, tables, truths, transcripts):
     missing, unexpected, _ = _compare(call_id, tables, truths, transcripts)
     assert not missing and not unexpected, f"missing {missing}; unexpected {unexpected}"
@@ -102,7 +104,7 @@ def test_at_most_one_expected_finding_is_lost_to_asr_errors(tables, truths, tran
     assert len(lost) <= 1, f"{len(lost)} of {total} expected findings lost to ASR: {lost}"
 
 
-@pytest.mark.parametrize("call_id", [p.stem for p in __import__("conftest").truth_files()])
+@pytest.mark.parametrize("call_id", CALL_IDS)
 def test_agent_speech_rate_within_15_percent(call_id, tables, truths):
     row = next(r for r in tables["calls"].to_pylist() if r["call_id"] == call_id)
     assert row["agent_chars_per_min"] == pytest.approx(truths[call_id].agent_chars_per_min, rel=0.15)

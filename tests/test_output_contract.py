@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from collections import Counter
@@ -65,7 +64,9 @@ def test_running_again_gives_the_same_rows(sample_run, capsys):
     assert max(Counter(c["call_id"] for c in calls).values()) == 1
 
 
-def test_reprocess_with_a_changed_lexicon_changes_findings_fast(sample_run, tmp_path, capsys):
+def test_reprocess_with_a_changed_lexicon_changes_findings_without_audio_or_whisper(
+    sample_run, tmp_path, capsys, monkeypatch
+):
     out = tmp_path / "out"
     shutil.copytree(sample_run["out"], out, ignore=shutil.ignore_patterns("cache"))
     pack = tmp_path / "strict-pack"
@@ -77,10 +78,20 @@ def test_reprocess_with_a_changed_lexicon_changes_findings_fast(sample_run, tmp_
 
     before = Counter(r["rule_id"] for r in read(out, "findings").to_pylist())
     old_versions = {c["lexicon_version"] for c in read(out, "calls").to_pylist() if c["status"] == "ok"}
+
+    def never(*args, **kwargs):
+        raise AssertionError("reprocess decoded audio or ran whisper")
+
+    # Issue 5 asked for "at least 10x faster than the run"; the reason it is fast is that it
+    # neither decodes nor transcribes, which is what is checked here (no wall-clock bars in
+    # tests, issue 16.5: the time is printed).
+    monkeypatch.setattr("flows.pipeline.transcribe_call", never)
+    monkeypatch.setattr("flows.audio.load_call", never)
     t0 = time.perf_counter()
     assert main(["reprocess", "--out", str(out), "--cache-dir", str(sample_run["cache"]),
                  "--lexicon", str(pack), "--quiet"]) == 0
     reprocess_s = time.perf_counter() - t0
+    monkeypatch.undo()
     after = Counter(r["rule_id"] for r in read(out, "findings").to_pylist())
     # One finding per 订单号 the agent said, as transcribed (whisper hears it in most of the
     # 5 calls where the agent asks for it; the customer saying it is fine).
@@ -88,10 +99,7 @@ def test_reprocess_with_a_changed_lexicon_changes_findings_fast(sample_run, tmp_
     assert before["order_number"] == 0 and after["order_number"] == said >= 2
     new_versions = {c["lexicon_version"] for c in read(out, "calls").to_pylist() if c["status"] == "ok"}
     assert len(new_versions) == 1 and new_versions.isdisjoint(old_versions)  # content hash changed
-    # issue 5: at least 10x faster than the run that transcribed (a warm local cache,
-    # CALLQA_TEST_CACHE, means the run did not transcribe: nothing to compare then)
-    if not os.environ.get("CALLQA_TEST_CACHE"):
-        assert reprocess_s * 10 < sample_run["run_s"], (reprocess_s, sample_run["run_s"])
+    print(f"reprocess {reprocess_s:.1f} s; the run that made the rows {sample_run['run_s']:.1f} s")
 
 
 def test_show_prints_the_transcript_with_findings(sample_run, capsys):

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from analyzers.model import CallResult, Finding, Utterance
+from conftest import missing, need_file, under_ci
 from flows import report as rp
 from flows.cli import main
 from flows.store import ResultStore
@@ -187,17 +188,11 @@ def test_report_command_on_a_hand_made_output_folder(tmp_path, capsys):
 
 @pytest.fixture(scope="session")
 def chromium() -> str:
-    if not Path(CHROMIUM).exists():
-        msg = f"{CHROMIUM} not found: apt-get install chromium fonts-noto-cjk"
-        if os.environ.get("CI"):
-            pytest.fail(msg)
-        pytest.skip(msg)
+    need_file(CHROMIUM, "apt-get install chromium fonts-noto-cjk")
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        if os.environ.get("CI"):
-            pytest.fail("playwright (Python) is not installed: pip install -e .[test]")
-        pytest.skip("playwright (Python) is not installed")
+        missing("playwright (Python) is not installed: pip install -e .[test]")
     return CHROMIUM
 
 
@@ -294,5 +289,6 @@ def test_report_of_a_real_run_in_chromium(chromium, sample_run, tmp_path):
             assert not console_errors, console_errors
         finally:
             browser.close()
-    assert font_ok or not os.environ.get("CI"), "no CJK font: apt-get install fonts-noto-cjk"
-    assert time.perf_counter() - t0 < 60
+    assert font_ok or not under_ci(), "no CJK font: apt-get install fonts-noto-cjk"
+    # How long it took is printed, not asserted (issue 16.5: no wall-clock bars in tests).
+    print(f"report of a real run in chromium: {time.perf_counter() - t0:.1f} s")
