@@ -551,71 +551,6 @@ CALL07 = Call(
     findings=findings_07,
 )
 
-
-# --- the standard's dialogue points (issue 17) -----------------------------------
-#
-# The calls above were scripted before the analyzers checked 003 §四.2(1)2-3 (确认客户信息,
-# 礼貌用语) and 003 §四.2(2)4 (投诉处理). Their scripts miss some of those points; the truth
-# says so. (fragment of the agent utterance the finding is on, or None for the whole agent
-# speech; category; rule id; severity; what the standard asks)
-STANDARD_POINTS = {
-    "call01_compliant": [
-        (None, "confirmation_missing", "repeat_back", "minor", "001 §2.1 复述确认: no repeat-back"),
-        ("我帮您查询", "thanks_missing", "thanks_for_help", "minor", "003 §四.2(1)3: no thanks for the order number"),
-        (ANYTHING_ELSE, "reply_missing", "reply_to_thanks", "minor", "003 §四.2(1)3: customer's 谢谢 not replied to"),
-        (SATISFACTION, "reply_missing", "reply_to_thanks", "minor", "003 §四.2(1)3: customer's 谢谢 not replied to"),
-    ],
-    "call02_no_greeting_closing": [
-        ("您这个订单是要办理退货", "thanks_missing", "thanks_for_help", "minor",
-         "003 §四.2(1)3: no thanks for the order number"),
-    ],
-    "call03_banned_phrases": [
-        (None, "confirmation_missing", "repeat_back", "minor", "001 §2.1 复述确认: no repeat-back"),
-        ("喂，您说的是哪个订单", "complaint_apology_missing", "apology_first", "major",
-         "003 §四.2(2)4: customer upset (怎么回事, 真烦人), no apology first"),
-        ("具体原因我不知道", "thanks_missing", "thanks_for_help", "minor", "003 §四.2(1)3: no thanks for the order number"),
-        (SATISFACTION, "reply_missing", "reply_to_thanks", "minor", "003 §四.2(1)3: customer's 谢谢 not replied to"),
-    ],
-    "call04_holds": [
-        (None, "confirmation_missing", "repeat_back", "minor", "001 §2.1 复述确认: no repeat-back"),
-        ("您的订单昨天已经发货了", "thanks_missing", "thanks_for_help", "minor",
-         "003 §四.2(1)3: no thanks for the order number"),
-        (ANYTHING_ELSE, "reply_missing", "reply_to_thanks", "minor", "003 §四.2(1)3: customer's 谢谢 not replied to"),
-        (SATISFACTION, "reply_missing", "reply_to_thanks", "minor", "003 §四.2(1)3: customer's 谢谢 not replied to"),
-    ],
-    "call05_fast_agent": [
-        (None, "confirmation_missing", "repeat_back", "minor", "001 §2.1 复述确认: no repeat-back"),
-        ("查到了，您现在的套餐", "thanks_missing", "thanks_for_help", "minor",
-         "003 §四.2(1)3: no thanks for the phone number"),
-        (ANYTHING_ELSE, "reply_missing", "reply_to_thanks", "minor", "003 §四.2(1)3: customer's 谢谢 not replied to"),
-        (SATISFACTION, "reply_missing", "reply_to_thanks", "minor", "003 §四.2(1)3: customer's 谢谢 not replied to"),
-    ],
-    "call06_slow_agent": [
-        (None, "confirmation_missing", "repeat_back", "minor", "001 §2.1 复述确认: no repeat-back"),
-        ("请问您对我的服务，满意吗", "reply_missing", "reply_to_thanks", "minor",
-         "003 §四.2(1)3: customer's 谢谢 not replied to"),
-    ],
-    "call07_overtalk": [
-        (None, "confirmation_missing", "repeat_back", "minor", "001 §2.1 复述确认: no repeat-back"),
-        ("查到了，这个订单可以换货", "thanks_missing", "thanks_for_help", "minor",
-         "003 §四.2(1)3: no thanks for the order number"),
-        (SATISFACTION, "reply_missing", "reply_to_thanks", "minor", "003 §四.2(1)3: customer's 谢谢 not replied to"),
-    ],
-}
-
-
-def standard_findings(call_id, t):
-    out = []
-    for frag, category, rule_id, sev, detail in STANDARD_POINTS.get(call_id, []):
-        if frag is None:
-            s, e = whole_agent_span(t)
-        else:
-            u = find_utt(t, AGENT, frag)
-            s, e = u.start_s, u.end_s
-        out.append(F(category, sev, s, e, detail=detail, rule_id=rule_id))
-    return out
-
-
 CALLS = [CALL01, CALL02, CALL03, CALL04, CALL05, CALL06, CALL07]
 
 
@@ -806,7 +741,7 @@ def build(call: Call) -> dict:
         utterances=tuple(utts),
         holds=tuple(holds),
         pauses=tuple(pauses),
-        expected_findings=tuple(call.findings(timeline)) + tuple(standard_findings(call.call_id, timeline)),
+        expected_findings=tuple(call.findings(timeline)),
         agent_chars_per_min=round(speaker_rate(utts, AGENT), 1),
         customer_chars_per_min=round(speaker_rate(utts, CUSTOMER), 1),
     )
