@@ -14,7 +14,9 @@ from .phrases import closing_findings, greeting_findings
 from .rate import rate_findings, speaker_rate, utterance_rates
 from .rules import RulePack
 from .scorecard import DimensionScore, ItemScore, score_call
+from .outbound import DIRECTIONS, INBOUND, OUTBOUND, refusal_findings
 from .timeline import talk_s
+from .voice import raised_voice_findings
 
 
 @dataclass(frozen=True)
@@ -65,9 +67,24 @@ def _clamp(finding: Finding, duration_s: float) -> Finding:
     return replace(finding, start_s=start_s, end_s=end_s)
 
 
-def analyze(transcript: Transcript, pack: RulePack) -> Analysis:
-    greeting_ok, greeting = greeting_findings(transcript, pack.greeting)
+def analyze(transcript: Transcript, pack: RulePack, direction: str = INBOUND) -> Analysis:
+    """All findings of a call, its scorecard and figures.
+
+    `direction`: "inbound" (the customer called) or "outbound" (the agent called: the
+    opening is the outbound script's, and a refusal must be answered as 003 says).
+    """
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, not {direction!r}")
+    outbound = direction == OUTBOUND
+    greeting_rules = replace(pack.greeting, groups=pack.greeting.outbound_groups) if outbound else pack.greeting
+    greeting_ok, greeting = greeting_findings(transcript, greeting_rules)
     closing_ok, closing = closing_findings(transcript, pack.closing)
+    if outbound:
+        refused, handled = refusal_findings(transcript, pack.refusal, pack.overtalk)
+        if refused:
+            # A call that ends on a refusal closes with the apology and the appointment,
+            # not with the thanks and goodbye of a served call.
+            closing, closing_ok = handled, not handled
     findings = [
         *greeting,
         *closing,
@@ -79,6 +96,7 @@ def analyze(transcript: Transcript, pack: RulePack) -> Analysis:
         *confirmation_findings(transcript, pack.confirmation),
         *followup_findings(transcript, pack.followup, pack.overtalk),
         *courtesy_findings(transcript, pack.courtesy, pack.overtalk),
+        *raised_voice_findings(transcript, pack.voice),
     ]
     findings = sorted(
         (_clamp(f, transcript.duration_s) for f in findings),

@@ -160,6 +160,26 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class ItemScore:
+    """One scorecard item of one call."""
+
+    #: The pack's id for the item (standard_wording, polite_wording …).
+    item_id: str
+    #: The standard's name (规范用语, 礼貌用语 …).
+    name: str
+    #: "A".."F"; "" when the item is manual.
+    grade: str
+    #: 5..0; None when the item is manual.
+    points: int | None
+    weight: float
+    #: False: no recording can judge it; left to QA staff.
+    automatic: bool
+    #: Positions (0-based) in the call's findings behind the grade: the findings table's
+    #: `finding_index`.
+    finding_refs: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
 class CallResult:
     """One processed recording: the row of the `calls` table plus its child rows."""
 
@@ -196,8 +216,16 @@ class CallResult:
     #: Seconds the container promised beyond the audio it held, for a truncated
     #: recording processed with --allow-truncated; null when the recording is complete.
     truncated_s: float | None = None
+    #: "inbound" or "outbound" (flows.metadata): which opening script was checked.
+    direction: str = ""
+    #: Why the call is flagged for review, worst first (empty when it is not flagged).
+    flag_reasons: tuple[str, ...] = ()
+    #: Share (0-1) of the scorecard's weight graded automatically; the rest is for QA staff.
+    automatic_share: float | None = None
     utterances: tuple[Utterance, ...] = ()
     findings: tuple[Finding, ...] = ()
+    #: The scorecard items (the `scores` table).
+    scores: tuple[ItemScore, ...] = ()
 
 
 @dataclass(frozen=True)

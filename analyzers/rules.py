@@ -99,6 +99,8 @@ class GreetingRules:
     opening_s: float = 15.0
     groups: tuple[PhraseGroup, ...] = ()
     severity: str = "major"
+    #: The opening of an outbound call (purpose, a good time) instead of `groups`.
+    outbound_groups: tuple[PhraseGroup, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,29 @@ class OvertalkRules:
     #: (001 §2.1 第一步), never overtalk; they also do not make a turn of their own.
     backchannel_phrases: tuple[str, ...] = ()
     backchannel_max_s: float = 1.5
+
+
+@dataclass(frozen=True)
+class RefusalRules:
+    """003 §三.5(4)3 e 外呼时客户拒绝: apologise for the disturbance, ask when suits."""
+
+    customer_phrases: tuple[str, ...] = ()
+    apology_phrases: tuple[str, ...] = ()
+    appointment_phrases: tuple[str, ...] = ()
+    severity: str = "major"
+
+
+@dataclass(frozen=True)
+class VoiceRules:
+    """003 音量适中 / 自控能力: an agent utterance far louder than the agent's own usual level."""
+
+    #: dB above the median level of the agent's utterances in the same call.
+    raised_db: float = 10.0
+    #: The median needs this many measured agent utterances to mean anything.
+    min_utterances: int = 4
+    #: Utterances shorter than this (s) are not judged: a laugh or a cough is not a voice.
+    min_duration_s: float = 0.8
+    severity: str = "minor"
 
 
 @dataclass(frozen=True)
@@ -231,6 +256,8 @@ class RulePack:
     confirmation: ConfirmationRules = ConfirmationRules()
     followup: FollowupRules = FollowupRules()
     courtesy: CourtesyRules = CourtesyRules()
+    voice: VoiceRules = VoiceRules()
+    refusal: RefusalRules = RefusalRules()
 
     @property
     def lexicon_version(self) -> str:

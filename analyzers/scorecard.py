@@ -17,27 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .model import Finding
+from .model import Finding, ItemScore
 from .rules import GRADES, ScoreItem, ScorecardRules
-
-
-@dataclass(frozen=True)
-class ItemScore:
-    """One scorecard item of one call."""
-
-    #: The pack's id for the item (standard_wording, polite_wording …).
-    item_id: str
-    #: The standard's name (规范用语, 礼貌用语 …).
-    name: str
-    #: "A".."F"; "" when the item is manual.
-    grade: str
-    #: 5..0; None when the item is manual.
-    points: int | None
-    weight: float
-    #: False: no recording can judge it; left to QA staff.
-    automatic: bool
-    #: Indices into the call's findings (Analysis.findings) behind the grade.
-    finding_refs: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

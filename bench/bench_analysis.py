@@ -6,7 +6,8 @@
    (agent and customer turns built from the sample calls' true utterances, with word
    timings, holds and overtalk sprinkled in), in this one process = one core.
 2. No-op re-run: an output folder where every recording is already processed; time
-   per recording for deciding that nothing is new (`flows.batch.select_new`).
+   per recording for deciding that nothing is new (`flows.batch.pending`: a stat of the
+   file and its sidecars, the settings compared).
 """
 
 from __future__ import annotations
@@ -18,10 +19,15 @@ import tempfile
 import time
 from pathlib import Path
 
+import sys  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: the repo's tools/
+from tools.sample_set import truth_paths  # noqa: E402
+
 from analyzers.analyze import analyze
 from analyzers.model import CallResult, CallTruth, SpeechSpan, Transcript, Utterance, Word, from_dict
-from flows.batch import select_new
-from flows.pipeline import find_recordings
+from flows.batch import pending
+from flows.pipeline import PipelineConfig, find_recordings
 from flows.store import ResultStore
 from lexicons import load_pack
 
@@ -30,7 +36,7 @@ SAMPLES = Path(__file__).resolve().parents[1] / "sample_audio"
 
 def _lines() -> list[tuple[str, str]]:
     out = []
-    for path in sorted(SAMPLES.glob("*.json")):
+    for path in truth_paths(SAMPLES):
         truth = from_dict(CallTruth, json.loads(path.read_text(encoding="utf-8")))
         out += [(u.speaker, u.text) for u in truth.utterances]
     return out
@@ -90,12 +96,14 @@ def bench_noop(n: int) -> None:
         for i in range(n):
             (rec_dir / f"c{i:05d}.wav").write_bytes(b"x")
         time.sleep(0.01)  # processed_at must not be older than the files
+        cfg = PipelineConfig(out_dir=str(out), model="base")  # a model name: never loaded here
         for rec in find_recordings([rec_dir]):
-            store.write(CallResult(call_id=rec.call_id, source=rec.path, status="ok", model_version="m.pt",
-                                   lexicon_version=pack.lexicon_version,
-                                   processed_at="2999-01-01T00:00:00+00:00"))
+            settings = cfg.call_settings(cfg.model_ref(), pack, rec.path)
+            store.write(CallResult(call_id=rec.call_id, source=rec.path, status="ok", model_version="whisper-base",
+                                   lexicon_version=pack.lexicon_version, settings=settings.as_json(),
+                                   settings_key=settings.key, processed_at="2999-01-01T00:00:00+00:00"))
         t0 = time.perf_counter()
-        todo = select_new(find_recordings([rec_dir]), store, "m.pt", pack.lexicon_version)
+        todo = pending(find_recordings([rec_dir]), cfg, pack)
         dt = time.perf_counter() - t0
         assert not todo
         print(f"no-op re-run: {n} recordings already current, decided in {dt:.2f} s = "

@@ -67,6 +67,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--beam-size", type=int, default=AsrOptions.beam_size, help="whisper beam size; 0 for greedy decoding (default: %(default)s)")
     run.add_argument("--batch-size", type=int, metavar="N", help="--engine faster: decode N clips of <= 30 s at once (batched; no temperature fallback); default: one window after another")
     run.add_argument("--force", action="store_true", help="process recordings again even if their results are current")
+    run.add_argument("--direction", choices=["inbound", "outbound"], default="inbound",
+                     help="calls without a <stem>.meta.json sidecar are this direction; outbound checks the "
+                          "outbound opening (purpose, a good time) (default: %(default)s)")
     run.add_argument("--allow-truncated", action="store_true",
                      help="process recordings that hold less audio than their header promises (default: an error "
                           "row naming both durations); the shortfall goes to the truncated_s column")
@@ -169,7 +172,7 @@ def cmd_run(args) -> int:
         out_dir=args.out, model=args.model, lexicon=args.lexicon, agent_channel=args.agent_channel,
         vad_method=args.vad, asr=AsrOptions(beam_size=args.beam_size or None, batch_size=args.batch_size), cache_dir=args.cache_dir,
         mask_pii=not args.no_mask, engine=args.engine, compute_type=args.compute_type,
-        allow_truncated=args.allow_truncated,
+        allow_truncated=args.allow_truncated, direction=args.direction,
     )
     with output_lock(cfg.out_dir, cfg.transcript_dir):
         try:

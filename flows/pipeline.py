@@ -15,11 +15,13 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from analyzers.analyze import Analysis, analyze
+from analyzers.outbound import DIRECTIONS
 from analyzers.cer import to_simplified
 from analyzers.model import AGENT, CUSTOMER, CallResult, SpeechSpan, Transcript, Utterance, Word
 from analyzers.pii import mask_numbers
 from analyzers.speakers import assign_words, greeter_is_customer, swap_roles
 from flows.cache import TranscriptCache, file_sha256, transcript_key
+from flows.metadata import read_call_meta
 from flows.settings import CallSettings, analysis_settings, transcript_settings
 from flows.store import ResultStore
 from flows.fw_engine import DEFAULT_COMPUTE_TYPE
@@ -61,6 +63,8 @@ class PipelineConfig:
     #: Process a recording whose container promises more audio than it holds (the
     #: shortfall goes to the `truncated_s` column) instead of giving it an error row.
     allow_truncated: bool = False
+    #: Direction of calls without a metadata sidecar (flows.metadata): inbound or outbound.
+    direction: str = "inbound"
 
     def __post_init__(self) -> None:
         # Checked here, before any audio: a bad setting would otherwise fail every
@@ -69,6 +73,8 @@ class PipelineConfig:
             raise ValueError("out_dir must be a folder path, got an empty value")
         if self.agent_channel not in ("left", "right"):
             raise ValueError(f"agent_channel must be 'left' or 'right', got {self.agent_channel!r}")
+        if self.direction not in DIRECTIONS:
+            raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, got {self.direction!r}")
         if self.vad_method not in ("silero", "energy"):
             raise ValueError(f"vad_method must be 'silero' or 'energy', got {self.vad_method!r}")
         if self.asr.beam_size is not None and self.asr.beam_size < 1:
@@ -105,7 +111,8 @@ class PipelineConfig:
         return CallSettings(
             self.transcript_settings(model_ref, recording),
             analysis_settings(lexicon_version=pack.lexicon_version, mask_pii=self.mask_pii,
-                              allow_truncated=self.allow_truncated, recording=recording),
+                              allow_truncated=self.allow_truncated, direction=self.direction,
+                              recording=recording),
         )
 
 
@@ -290,7 +297,7 @@ def _masked(transcript: Transcript, analysis: Analysis) -> tuple[tuple, tuple]:
 
 def call_result(
     transcript: Transcript, analysis: Analysis, *, source: str, audio_sha256: str, key: str, mask: bool = True,
-    settings: CallSettings | None = None,
+    settings: CallSettings | None = None, direction: str = "",
 ) -> CallResult:
     """The output row of an analysed call; with `mask`, personal numbers are masked here,
     before anything is written (the transcript cache keeps the raw text for reprocessing)."""
@@ -322,8 +329,12 @@ def call_result(
         settings=settings.as_json() if settings else None,
         settings_key=settings.key if settings else None,
         truncated_s=transcript.truncated_s or None,
+        direction=direction,
+        flag_reasons=tuple(analysis.flag_reasons),
+        automatic_share=analysis.automatic_share,
         utterances=utterances,
         findings=findings,
+        scores=analysis.items,
     )
 
 
@@ -383,9 +394,11 @@ def process_recording(
             transcript = replace(transcript, call_id=rec.call_id)
         if transcript.truncated_s and not cfg.allow_truncated:  # cached by an --allow-truncated run
             raise TruncatedRecording(rec.path, transcript.duration_s + transcript.truncated_s, transcript.duration_s)
+        meta = read_call_meta(rec.path, cfg.direction)
         transcript = refine(transcript)
-        result = call_result(transcript, analyze(transcript, pack), source=rec.path, audio_sha256=sha,
-                             key=key, mask=cfg.mask_pii, settings=settings)
+        result = call_result(transcript, analyze(transcript, pack, meta.direction), source=rec.path,
+                             audio_sha256=sha, key=key, mask=cfg.mask_pii, settings=settings,
+                             direction=meta.direction)
     except ModelLoadError:
         raise  # every call would fail the same way: stop the batch, leave this call pending
     except Exception as exc:  # noqa: BLE001 - one bad recording must not stop the batch
@@ -416,11 +429,13 @@ def reprocess_call(row: dict, cfg: PipelineConfig, pack, *, store: ResultStore) 
         old.transcript if old else {"transcript_key": row["transcript_key"]},
         {**(old.analysis if old else {}), "lexicon": pack.lexicon_version, "mask_pii": cfg.mask_pii},
     )
+    direction = row.get("direction") or "inbound"  # as the run that made the row read it
     try:
         transcript = refine(replace(transcript, call_id=row["call_id"]))
         result = call_result(
-            transcript, analyze(transcript, pack), source=row["source"],
+            transcript, analyze(transcript, pack, direction), source=row["source"],
             audio_sha256=row["audio_sha256"], key=row["transcript_key"], mask=cfg.mask_pii, settings=settings,
+            direction=direction,
         )
     except Exception as exc:  # noqa: BLE001 - a bug in a rule must not cost the call its rows
         raise NotReprocessable(f"analysis failed: {type(exc).__name__}: {exc}") from exc

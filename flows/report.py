@@ -55,6 +55,14 @@ CATEGORY_LABELS = {
     "speech_rate_slow": "语速过慢",
     "pace_mismatch": "语速不匹配",
     "overtalk": "抢话",
+    "complaint_apology_missing": "投诉未先致歉",
+    "confirmation_missing": "未复述确认",
+    "followup_time_missing": "承诺无时限",
+    "polite_request_missing": "询问未用礼貌语",
+    "thanks_missing": "未致谢",
+    "reply_missing": "未回应致谢",
+    "hold_reason_missing": "等待未说明原因",
+    "raised_voice": "音量过高",
 }
 
 SEVERITY_ORDER = {"critical": 0, "major": 1, "minor": 2, "info": 3}
@@ -86,15 +94,16 @@ class Tables:
     calls: list[dict]
     utterances: list[dict]
     findings: list[dict]
+    scores: list[dict]
 
 
 def load_tables(out_dir: str | os.PathLike[str]) -> Tables:
-    """The three tables of a run's output folder as lists of row dicts."""
+    """The four tables of a run's output folder as lists of row dicts."""
     root = Path(out_dir)
     if not (root / "calls").is_dir():
         raise FileNotFoundError(f"no calls/ dataset in {root} (is it the --out folder of `callqa run`?)")
     store = ResultStore(root)
-    return Tables(*(store.read(name).to_pylist() for name in ("calls", "utterances", "findings")))
+    return Tables(*(store.read(name).to_pylist() for name in ("calls", "utterances", "findings", "scores")))
 
 
 def group_by_call(rows: Iterable[dict]) -> dict[str, list[dict]]:
@@ -446,7 +455,20 @@ def call_summary(call: dict, findings: list[dict]) -> dict:
         "categories": sorted(cats),
         "category_counts": [{"category": c, "label": category_label(c), "n": n} for c, n in sorted(cats.items())],
         "worst_severity": next((s for s, o in SEVERITY_ORDER.items() if o == worst), ""),
+        "flag_reasons": list(call.get("flag_reasons") or []),
+        "automatic_share": call.get("automatic_share"),
+        "direction": call.get("direction") or "",
     }
+
+
+def scorecard_view(scores: list[dict]) -> list[dict]:
+    """The scorecard items of one call, in the rule pack's order, graded ones first."""
+    rows = sorted(scores, key=lambda r: not r["automatic"])
+    return [{
+        "name": r["name"], "item_id": r["item_id"], "weight": f"{r['weight']:g}",
+        "grade": r["grade"] or "—", "points": "" if r["points"] is None else str(r["points"]),
+        "automatic": r["automatic"], "findings": len(r["finding_refs"] or []),
+    } for r in rows]
 
 
 def overview_view(calls: list[dict], findings: list[dict]) -> dict:
@@ -487,7 +509,8 @@ def overview_view(calls: list[dict], findings: list[dict]) -> dict:
     }
 
 
-def call_view(call: dict, utterances: list[dict], findings: list[dict], audio: AudioRef | None) -> dict:
+def call_view(call: dict, utterances: list[dict], findings: list[dict], audio: AudioRef | None,
+              scores: list[dict] | None = None) -> dict:
     """Everything a call page shows."""
     utterances = sorted(utterances, key=lambda u: (u["start_s"], u["end_s"]))
     findings = sorted(findings, key=_finding_sort_key)
@@ -517,6 +540,7 @@ def call_view(call: dict, utterances: list[dict], findings: list[dict], audio: A
         "timeline": timeline(call.get("duration_s"), utterances, findings) if call["status"] == "ok" else None,
         "findings": [finding_view(i, f) for i, f in enumerate(findings)],
         "transcript": transcript_rows(utterances, findings),
+        "scorecard": scorecard_view(scores or []),
     }
 
 
@@ -573,6 +597,7 @@ def build_report(out_dir: str | os.PathLike[str], report_dir: str | os.PathLike[
     }
     utts = group_by_call(tables.utterances)
     finds = group_by_call(tables.findings)
+    scores = group_by_call(tables.scores)
     missing: list[str] = []
     for call in tables.calls:
         cid = call["call_id"]
@@ -581,7 +606,7 @@ def build_report(out_dir: str | os.PathLike[str], report_dir: str | os.PathLike[
             audio = audio_ref(call["source"], calls_dir, audio_root, embed_audio, cwd)
             if not audio.exists:
                 missing.append(audio.path)
-        view = call_view(call, utts.get(cid, []), finds.get(cid, []), audio)
+        view = call_view(call, utts.get(cid, []), finds.get(cid, []), audio, scores.get(cid, []))
         _write(calls_dir / page_name(cid), render_call(view, generated, env))
     index = report / "index.html"
     _write(index, render_overview(overview_view(tables.calls, tables.findings), generated, env))

@@ -1,7 +1,9 @@
-"""The Parquet output contract: three tables, their schemas derived from the data model.
+"""The Parquet output contract: four tables, their schemas derived from the data model.
 
-`calls` is `CallResult` without its child tuples; `utterances` and `findings` are
-`Utterance` (without word timings) and `Finding`, each with `call_id` in front. A field
+`calls` is `CallResult` without its child tuples; `utterances`, `findings` and `scores`
+are `Utterance` (without word timings), `Finding` and `ItemScore`, each with `call_id`
+in front; a finding also carries its position in the call (`finding_index`), which the
+scores' `finding_refs` name. A field
 added to the dataclasses appears here by itself; renaming one is a contract change and
 needs SCHEMA_VERSION bumped.
 """
@@ -15,12 +17,12 @@ from typing import Any, Literal
 
 import pyarrow as pa
 
-from analyzers.model import CallResult, Finding, Utterance
+from analyzers.model import CallResult, Finding, ItemScore, Utterance
 
 SCHEMA_VERSION = "2"
-TABLES = ("calls", "utterances", "findings")
+TABLES = ("calls", "utterances", "findings", "scores")
 
-_CHILD_FIELDS = {"utterances", "findings", "words"}
+_CHILD_FIELDS = {"utterances", "findings", "scores", "words"}
 
 
 def _arrow_type(tp: Any) -> tuple[pa.DataType, bool]:
@@ -66,8 +68,10 @@ _CALL_ID = pa.field("call_id", pa.string(), nullable=False)
 
 CALLS = _schema("calls", _fields_of(CallResult))
 UTTERANCES = _schema("utterances", [_CALL_ID, *_fields_of(Utterance)])
-FINDINGS = _schema("findings", [_CALL_ID, *_fields_of(Finding)])
-SCHEMAS = {"calls": CALLS, "utterances": UTTERANCES, "findings": FINDINGS}
+_FINDING_INDEX = pa.field("finding_index", pa.int64(), nullable=True)  # null in schema-1 files
+FINDINGS = _schema("findings", [_CALL_ID, _FINDING_INDEX, *_fields_of(Finding)])
+SCORES = _schema("scores", [_CALL_ID, *_fields_of(ItemScore)])
+SCHEMAS = {"calls": CALLS, "utterances": UTTERANCES, "findings": FINDINGS, "scores": SCORES}
 
 
 def rows(result: CallResult) -> dict[str, list[dict]]:
@@ -78,10 +82,15 @@ def rows(result: CallResult) -> dict[str, list[dict]]:
         for u in result.utterances
     ]
     finding_rows = [
-        {"call_id": result.call_id, **{f.name: getattr(x, f.name) for f in FINDINGS if f.name != "call_id"}}
-        for x in result.findings
+        {"call_id": result.call_id, "finding_index": i,
+         **{f.name: getattr(x, f.name) for f in FINDINGS if f.name not in ("call_id", "finding_index")}}
+        for i, x in enumerate(result.findings)
     ]
-    return {"calls": [call_row], "utterances": utt_rows, "findings": finding_rows}
+    score_rows = [
+        {"call_id": result.call_id, **{f.name: getattr(x, f.name) for f in SCORES if f.name != "call_id"}}
+        for x in result.scores
+    ]
+    return {"calls": [call_row], "utterances": utt_rows, "findings": finding_rows, "scores": score_rows}
 
 
 def tables(result: CallResult) -> dict[str, pa.Table]:

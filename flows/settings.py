@@ -104,13 +104,14 @@ def transcript_settings(*, model: str, transcriber: int, asr: dict, vad: str, ag
     return settings
 
 
-def analysis_settings(*, lexicon_version: str, mask_pii: bool, allow_truncated: bool,
+def analysis_settings(*, lexicon_version: str, mask_pii: bool, allow_truncated: bool, direction: str,
                       recording: str | os.PathLike[str] | None) -> dict:
     """The settings that change the analysis of a transcript and the rows written."""
     return {
         "lexicon": lexicon_version,
         "mask_pii": bool(mask_pii),
         "allow_truncated": bool(allow_truncated),
+        "direction": direction,  # the run's default; a sidecar's own is in `metadata`
         "metadata": files_sha256(sidecars(recording, (METADATA_SIDECAR,))) if recording else "",
     }
 

@@ -1,6 +1,7 @@
-"""The output folder: three Parquet datasets, one file per call in each.
+"""The output folder: four Parquet datasets, one file per call in each.
 
-    OUT/calls/<call>.parquet, OUT/utterances/<call>.parquet, OUT/findings/<call>.parquet
+    OUT/calls/<call>.parquet, OUT/utterances/<call>.parquet, OUT/findings/<call>.parquet,
+    OUT/scores/<call>.parquet
 
 One file per call makes "re-running replaces the call's rows" a file replacement:
 each file is written under a dot-name (which pyarrow's dataset discovery ignores) and
@@ -9,8 +10,8 @@ never in a table twice. Each rename or deletion is synced (file and folder) befo
 next one, so the order below also holds after a power loss.
 
 The `calls` file is the commit mark of a call: writing a call first removes its old
-`calls` file, then replaces (or, when the call has none, removes) its `utterances` and
-`findings` files, and writes the `calls` file last. A call's utterance and finding rows
+`calls` file, then replaces (or, when the call has none, removes) its `utterances`,
+`findings` and `scores` files, and writes the `calls` file last. A call's utterance and finding rows
 count only while its `calls` file exists; `read` returns only those, so a process
 killed half-way leaves at worst rows nobody reads and a call the next run does again
 (it has no `calls` row). The next run also deletes those orphans and the dot-temp files
@@ -86,12 +87,12 @@ class ResultStore:
             (self.root / name).mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
 
     def write(self, result: CallResult) -> None:
-        """Replace every row of `result.call_id` in the three tables (see the module doc)."""
+        """Replace every row of `result.call_id` in the four tables (see the module doc)."""
         per_table = tables(result)
         file_name = call_file_name(result.call_id)
         (self.root / "calls" / file_name).unlink(missing_ok=True)  # uncommit the old rows first
         fsync_dir(self.root / "calls")
-        for name in ("utterances", "findings"):
+        for name in TABLES[1:]:  # the child tables; `calls` last, as the commit mark
             path = self.root / name / file_name
             if per_table[name].num_rows:
                 self._write_atomic(path, per_table[name])

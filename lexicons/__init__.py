@@ -30,6 +30,8 @@ from analyzers.rules import (
     ComplaintRules,
     ConfirmationRules,
     CourtesyRules,
+    RefusalRules,
+    VoiceRules,
     FollowupRules,
     GreetingRules,
     HoldRules,
@@ -359,6 +361,7 @@ def _read_phrases(path: Path, data: _Map) -> dict[str, Any]:
     f = _Fields(path, data, "", 1)
     out = {
         "greeting": _groups(f, "greeting"),
+        "outbound_greeting": _groups(f, "outbound_greeting"),
         "closing": _groups(f, "closing"),
         "hold_notice": f.get("hold_notice", _list_of(_phrase)),
         "hold_apology": f.get("hold_apology", _list_of(_phrase)),
@@ -380,6 +383,7 @@ _PHRASE_SECTIONS = {
     "complaint": ("customer", "acknowledge"),
     "followup": ("promise", "time_frame", "asks_time"),
     "courtesy": ("request", "polite", "thanks", "customer_thanks", "reply"),
+    "outbound_refusal": ("customer", "apology", "appointment"),
 }
 
 
@@ -518,7 +522,7 @@ def _read_rules(path: Path, data: _Map, phrases: dict[str, Any], content_hash: s
     holds = _read_holds(f.sub("holds"), phrases["hold_notice"], phrases["hold_apology"], phrases["hold_reason"])
     g = f.sub("greeting")
     greeting = GreetingRules(g.get("opening_s", _number(0)), phrases["greeting"],
-                             g.get("severity", _choice(SEVERITIES), "major"))
+                             g.get("severity", _choice(SEVERITIES), "major"), phrases["outbound_greeting"])
     g.done()
     c = f.sub("closing")
     closing = ClosingRules(c.get("last_utterances", _number(1, integer=True)),
@@ -548,10 +552,19 @@ def _read_rules(path: Path, data: _Map, phrases: dict[str, Any], content_hash: s
                              c.get("polite_request_severity", sev), c.get("thanks_severity", sev),
                              c.get("reply_severity", sev))
     c.done()
+    rp = phrases["outbound_refusal"]
+    c = f.sub("outbound_refusal")
+    refusal = RefusalRules(rp["customer"], rp["apology"], rp["appointment"], c.get("severity", sev))
+    c.done()
+    c = f.sub("voice")
+    voice = VoiceRules(c.get("raised_db", _number(0)), c.get("min_utterances", _number(1, integer=True)),
+                       c.get("min_duration_s", _number(0)), c.get("severity", sev))
+    c.done()
     scorecard = _read_scorecard(f.sub("scorecard"))
     f.done()
     return RulePack(name, version, content_hash, rate, holds, greeting, closing,
-                    phrases["banned"], overtalk, scorecard, complaint, confirmation, followup, courtesy)
+                    phrases["banned"], overtalk, scorecard, complaint, confirmation, followup, courtesy, voice,
+                    refusal)
 
 
 # --- entry point ---------------------------------------------------------------

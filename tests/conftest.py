@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import NoReturn
 
 import pytest
+from tools.sample_set import truth_paths  # noqa: E402
 
 _PREFECT_HOME = tempfile.mkdtemp(prefix="callqa-prefect-")
 os.environ.setdefault("PREFECT_HOME", _PREFECT_HOME)
@@ -85,7 +86,7 @@ def _missing_parameters(request):
 
 
 def truth_files() -> list[Path]:
-    return sorted(SAMPLES.glob("*.json"))
+    return truth_paths(SAMPLES)
 
 
 def load_truth(path: Path):

@@ -14,8 +14,9 @@ from analyzers.analyze import analyze
 from analyzers.model import CallTruth, Transcript, from_dict
 from conftest import or_missing
 from lexicons import load_pack
+from tools.sample_set import truth_paths  # noqa: E402
 
-SAMPLES = sorted((Path(__file__).resolve().parent.parent / "sample_audio").glob("*.json"))
+SAMPLES = truth_paths()
 #: The truth has one finding per missing greeting/closing; the analyzer one per missing group.
 PER_GROUP = {"greeting_missing", "closing_missing"}
 

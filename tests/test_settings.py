@@ -212,3 +212,29 @@ def test_each_calls_outcome_is_in_the_log_at_info_not_at_warning(tmp_path):
     assert re.search(r"WARNING broken: error: AudioError: .*not a decodable audio file", proc.stderr), proc.stderr
     quiet = run_cli("run", str(inputs), "--out", str(out), "--model", "base", "--vad", "energy", "--quiet", "--log-level", "warning")
     assert "INFO" not in quiet.stderr and "WARNING broken: error" in quiet.stderr, quiet.stderr
+
+
+def test_the_direction_default_redoes_the_call(base):
+    cfg, pack, rec = base
+    summary = _redone(replace(cfg, direction="outbound"), pack, rec)
+    assert summary.redone == 1 and "direction" in summary.redone_settings
+
+
+def test_a_metadata_sidecar_sets_the_direction_and_a_bad_one_is_an_error_row(tmp_path):
+    from runs import byo_inputs, run_cli
+
+    inputs, out = tmp_path / "in", tmp_path / "out"
+    calls = byo_inputs(inputs, copies=1)
+    calls[0].with_name(calls[0].stem + ".meta.json").write_text('{"direction": "outbound"}')
+    calls[1].with_name(calls[1].stem + ".meta.json").write_text('{"direction": "outgoing"}')
+    calls[2].with_name(calls[2].stem + ".meta.json").write_text('{"agnet_id": "A1"}')
+    proc = run_cli("run", str(inputs), "--out", str(out), "--model", "base", "--vad", "energy", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    rows = ResultStore(out).calls_by_id()
+    outbound = rows[calls[0].stem]
+    assert outbound["status"] == "ok" and outbound["direction"] == "outbound"
+    # An inbound script read as outbound: no purpose, no good-time check.
+    findings = [f for f in ResultStore(out).read("findings").to_pylist() if f["call_id"] == calls[0].stem]
+    assert {"outbound_purpose", "outbound_time_check"} <= {f["rule_id"] for f in findings}
+    assert "direction must be one of inbound, outbound, not 'outgoing'" in rows[calls[1].stem]["error"]
+    assert "unknown key(s) agnet_id" in rows[calls[2].stem]["error"]

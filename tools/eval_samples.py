@@ -13,6 +13,11 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import sys  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: the repo's tools/
+from tools.sample_set import truth_paths  # noqa: E402
+
 from analyzers.cer import char_errors
 from analyzers.model import CallTruth, from_dict
 from flows.cache import TranscriptCache
@@ -107,7 +112,7 @@ def main() -> None:
     pooled = {"agent": [0, 0], "customer": [0, 0]}
     edges: list[EdgeError] = []
     print("call\tagent CER\tcustomer CER\tagent cpm (true)\texpected found\tunexpected")
-    for path in sorted(SAMPLES.glob("*.json")):
+    for path in truth_paths(SAMPLES):
         truth = from_dict(CallTruth, json.loads(path.read_text(encoding="utf-8")))
         row = calls[truth.call_id]
         transcript = refine(cache.get(row["transcript_key"]))

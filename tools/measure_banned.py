@@ -19,6 +19,11 @@ import dataclasses
 import json
 from pathlib import Path
 
+import sys  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: the repo's tools/
+from tools.sample_set import truth_paths  # noqa: E402
+
 from analyzers.banned import find_banned
 from analyzers.model import AGENT, CallTruth, Transcript, from_dict
 from lexicons import load_pack
@@ -34,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     pack = load_pack(args.pack)
     utterances = fp = fn = tp = 0
-    for path in sorted(SAMPLES.glob("*.json")):
+    for path in truth_paths(SAMPLES):
         truth = from_dict(CallTruth, json.loads(path.read_text(encoding="utf-8")))
         expected = [f for f in truth.expected_findings if f.category == "banned_phrase"]
         for u in truth.utterances:

@@ -25,6 +25,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tools.sample_set import truth_paths  # noqa: E402
+
 from analyzers.model import UNKNOWN, CallTruth, SpeechSpan, from_dict  # noqa: E402
 from flows.audio import load_call  # noqa: E402
 import flows.vad  # noqa: E402
@@ -153,7 +155,7 @@ def _stress(audio, truth, seed: int = 0):
 def sample_truths(calls_dir: Path) -> list[CallTruth]:
     """The ground truths (`<call_id>.json`) in `calls_dir` whose audio is there."""
     truths = []
-    for jf in sorted(calls_dir.glob("*.json")):
+    for jf in truth_paths(calls_dir):
         truth = from_dict(CallTruth, json.loads(jf.read_text(encoding="utf-8")))
         if (calls_dir / truth.audio).exists():
             truths.append(truth)
