@@ -5,6 +5,8 @@ Run with the project venv (openai-whisper), from the repository root:
 
     .venv/bin/python tools/check_sample_calls.py [--model PATH] [call01 ...]
 
+(--model defaults to $CALLQA_WHISPER_MODEL, else /work/shared/models/whisper-base.pt.)
+
 Not part of the generator (which must not depend on whisper).
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -22,12 +25,19 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tools.sample_set import truth_paths  # noqa: E402
+
 from analyzers.model import CallTruth, from_dict  # noqa: E402
 
 KEY_PHRASES = [
     "您好", "很高兴为您服务", "有什么可以帮", "麻烦您", "请您稍等", "请稍等", "久等", "对不起",
     "喂", "不知道", "没办法", "以后再说", "好像是", "使用不当", "真烦人", "什么",
     "还有什么可以帮您", "满意", "感谢您的来电", "再见",
+    # issue 17 (call08-call10): the standard's model lines and the new rules' cues
+    "这里是售后服务中心", "非常理解您的心情", "深感抱歉", "请您提供", "谢谢您", "跟您确认一下", "对吗",
+    "请您稍等", "我帮您查询", "让您久等了", "二十四小时内", "是否满意", "不客气", "感谢您的理解",
+    "随时欢迎致电", "怎么回事", "太慢了", "生气", "把订单号报一下", "报错", "快递公司的问题",
+    "跟我们没有关系", "尽快处理", "给您回电", "谢谢", "打扰您了", "什么时候方便", "方便接听",
 ]
 PUNCT = re.compile(r"[\s、，。！？；：,.!?;:\"'“”‘’]")
 
@@ -53,7 +63,7 @@ def cer(ref: str, hyp: str) -> float:
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model", default="/work/shared/models/whisper-base.pt")
+    ap.add_argument("--model", default=os.environ.get("CALLQA_WHISPER_MODEL", "/work/shared/models/whisper-base.pt"))
     ap.add_argument("calls", nargs="*")
     args = ap.parse_args()
     import whisper
@@ -65,7 +75,7 @@ def main() -> int:
         t2s = lambda s: s  # noqa: E731
 
     model = whisper.load_model(args.model)
-    for jpath in sorted((ROOT / "sample_audio").glob("*.json")):
+    for jpath in truth_paths(ROOT / "sample_audio"):
         truth = from_dict(CallTruth, json.loads(jpath.read_text(encoding="utf-8")))
         if args.calls and not any(truth.call_id.startswith(c) for c in args.calls):
             continue
