@@ -28,7 +28,14 @@ from functools import partial
 from typing import Callable, Iterator, Sequence, TypeVar
 
 from analyzers.model import CallResult
-from flows.pipeline import PipelineConfig, Recording, error_result, process_recording, reprocess_call
+from flows.pipeline import (
+    NotReprocessable,
+    PipelineConfig,
+    Recording,
+    error_result,
+    process_recording,
+    reprocess_call,
+)
 from flows.store import ResultStore
 from flows.transcribe import ModelLoadError
 
@@ -41,7 +48,8 @@ class WorkerCrashed(RuntimeError):
 
 
 def torch_threads_per_worker(workers: int) -> int:
-    """This machine's cores shared out between the worker processes (at least 1 each)."""
+    """This machine's cores shared out between the worker processes (at least 1 each):
+    each worker's threads for torch and for CTranslate2 alike (see _init_worker)."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
@@ -49,10 +57,17 @@ def torch_threads_per_worker(workers: int) -> int:
     return max(1, cores // max(1, workers))
 
 
-def _init_worker(torch_threads: int) -> None:
+def _init_worker(threads: int) -> None:
+    """A worker process's share of the cores, for both engines: torch's threads
+    (openai-whisper, silero VAD) and CTranslate2's (the faster engine, which would
+    otherwise start one thread per core in every worker). A run in one process keeps
+    all cores."""
     import torch
 
-    torch.set_num_threads(torch_threads)
+    from flows import fw_engine
+
+    torch.set_num_threads(threads)
+    fw_engine.set_cpu_threads(threads)
 
 
 def imap_unordered(
@@ -110,7 +125,7 @@ def imap_unordered(
 
 def without_children(result: CallResult) -> CallResult:
     """The `calls` row alone: what a worker sends back once it has written the call."""
-    return replace(result, utterances=(), findings=())
+    return replace(result, utterances=(), findings=(), scores=())
 
 
 def _process(rec: Recording, cfg: PipelineConfig, pack) -> CallResult:
@@ -142,15 +157,17 @@ def process_all(
 
 def reprocess_all(
     rows: Sequence[dict], cfg: PipelineConfig, pack, *, store: ResultStore, workers: int = 1
-) -> Iterator[CallResult]:
-    """reprocess_call over `rows`, like process_all."""
+) -> Iterator[tuple[dict, CallResult | NotReprocessable]]:
+    """(row, reprocess_call's result) over `rows`, like process_all; a call that could not
+    be reprocessed yields NotReprocessable in its result's place and keeps its rows."""
     if workers <= 1:
         for row in rows:
-            yield reprocess_call(row, cfg, pack, store=store)
+            try:
+                yield row, reprocess_call(row, cfg, pack, store=store)
+            except NotReprocessable as exc:
+                yield row, exc
         return
     for row, result in imap_unordered(partial(_reprocess, cfg=cfg, pack=pack), rows, workers=workers):
-        if isinstance(result, BaseException):
-            result = error_result(Recording(row["source"], row["call_id"]), result,
-                                  audio_sha256=row.get("audio_sha256", ""))
-            store.write(result)
-        yield result
+        if isinstance(result, BaseException) and not isinstance(result, NotReprocessable):
+            result = NotReprocessable(f"{type(result).__name__}: {result}")
+        yield row, result

@@ -35,7 +35,7 @@ MODEL_ENV = "CALLQA_WHISPER_MODEL"
 
 #: Bumped whenever this module's output changes for the same audio and options, so
 #: that cached transcripts made by older code are not reused.
-TRANSCRIBER_VERSION = 7
+TRANSCRIBER_VERSION = 8
 
 #: Longest stretch of gated speech given to whisper at once (memory; see _chunks). Not an
 #: AsrOptions field: a call shorter than this decodes identically either way.
@@ -122,14 +122,36 @@ def resolve_model_ref(model: str | None, engine: str = "openai") -> str:
     return ref
 
 
-def model_version(ref: str, engine: str = "openai", compute_type: str | None = None) -> str:
-    """A short, stable name for the model: the checkpoint's file name or the model name;
-    for the faster engine the folder's name and compute type (faster-whisper-base+ct2-int8)."""
+def openai_device(cuda_devices: int) -> tuple[str, bool]:
+    """(device, fp16) for openai-whisper when torch sees `cuda_devices` GPUs: the GPU in
+    fp16 (its native precision, openai-whisper's own default there), else the CPU in fp32
+    (fp16 is not supported on the CPU)."""
+    return ("cuda", True) if cuda_devices > 0 else ("cpu", False)
+
+
+def _torch_cuda_devices() -> int:
+    import torch
+
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+
+def model_version(
+    ref: str, engine: str = "openai", compute_type: str | None = None, cuda_devices: int | None = None
+) -> str:
+    """A short, stable name for the model as it will run: the checkpoint's file name or the
+    model name; for the faster engine the folder's name and compute type
+    (faster-whisper-base+ct2-int8). It goes into the transcript cache key and the calls
+    row, so the device is resolved here, before loading (`cuda_devices`: the GPUs the
+    engine's runtime sees; None asks it). The CPU is not named, as before GPUs were
+    supported (existing caches stay valid); a GPU is: whisper-base.pt+cuda-fp16,
+    faster-whisper-base+ct2-cuda-float16."""
     if engine == "faster":
         from flows import fw_engine
 
-        return fw_engine.model_version(ref, compute_type or fw_engine.DEFAULT_COMPUTE_TYPE)
-    return os.path.basename(ref) if ref.endswith(".pt") else f"whisper-{ref}"
+        return fw_engine.model_version(ref, compute_type or fw_engine.DEFAULT_COMPUTE_TYPE, cuda_devices)
+    name = os.path.basename(ref) if ref.endswith(".pt") else f"whisper-{ref}"
+    device, fp16 = openai_device(_torch_cuda_devices() if cuda_devices is None else cuda_devices)
+    return name if device == "cpu" else f"{name}+{device}-{'fp16' if fp16 else 'fp32'}"
 
 
 _model_lock = threading.Lock()
@@ -158,22 +180,22 @@ def _load(ref: str, device: str):
 
 
 def load_model(ref: str, engine: str = "openai", *, compute_type: str | None = None):
-    """(model, fp16): on CUDA with fp16 when available, else on the CPU in fp32.
+    """(model, fp16): on the device `model_version` names for the same arguments.
 
-    The faster engine runs on the CPU with `compute_type` (int8 or float32).
+    openai: on CUDA in fp16 when torch sees a GPU, else on the CPU in fp32
+    (openai_device). faster: `compute_type` (default "auto": float16 on a GPU, else int8
+    on the CPU; see fw_engine.choose_device); fp16 is openai's flag only, so False.
     """
     try:
         if engine == "faster":
             from flows import fw_engine
 
             return fw_engine.load(ref, compute_type or fw_engine.DEFAULT_COMPUTE_TYPE), False
-        import torch
-
-        device = "cuda" if torch.cuda.is_available() else "cpu"
+        device, fp16 = openai_device(_torch_cuda_devices())
         with _model_lock:  # concurrent tasks must not load the weights twice
-            return _load(ref, device), device == "cuda"
-    except MemoryError:
-        raise  # may pass on a quieter machine: not the model's fault
+            return _load(ref, device), fp16
+    except (MemoryError, ModelLoadError):
+        raise  # MemoryError may pass on a quieter machine; a ModelLoadError says it already
     except Exception as exc:  # noqa: BLE001 - whatever the loader raised, the model is unusable
         raise ModelLoadError(f"cannot load the {engine} model {ref}: {type(exc).__name__}: {exc}") from exc
 

@@ -80,14 +80,15 @@ def _asr_lost(expected, transcript) -> bool:
 def _compare(call_id, tables, truths, transcripts):
     truth = truths[call_id]
     actual = [_F(r) for r in _finding_rows(tables, call_id)]
-    missing = [e for e in truth.expected_findings
-               if not any(a.category == e.category and _overlaps(a, e) for a in actual)]
+    # Same category AND rule_id, overlapping in time.
+    same = lambda a, e: a.category == e.category and a.rule_id == e.rule_id and _overlaps(a, e)  # noqa: E731
+    missing = [e for e in truth.expected_findings if not any(same(a, e) for a in actual)]
     unexpected = [
-        f"{a.category} {a.start_s:.1f}-{a.end_s:.1f} {a.text!r} {a.detail}" for a in actual
-        if not any(a.category == e.category and _overlaps(a, e) for e in truth.expected_findings)
+        f"{a.category}:{a.rule_id} {a.start_s:.1f}-{a.end_s:.1f} {a.text!r} {a.detail}" for a in actual
+        if not any(same(a, e) for e in truth.expected_findings)
     ]
     lost = [e for e in missing if _asr_lost(e, transcripts[call_id])]
-    missing = [f"{e.category} {e.start_s:.1f}-{e.end_s:.1f} {e.text}" for e in missing if e not in lost]
+    missing = [f"{e.category}:{e.rule_id} {e.start_s:.1f}-{e.end_s:.1f} {e.text}" for e in missing if e not in lost]
     return missing, unexpected, lost
 
 
