@@ -51,6 +51,21 @@ def sidecars(recording: str | os.PathLike[str], suffixes: tuple[str, ...]) -> li
     return [path.with_name(path.stem + suffix) for suffix in suffixes]
 
 
+def supplied_transcripts(recording: str | os.PathLike[str]) -> list[Path]:
+    """The transcript sidecars beside `recording` that the pipeline would read: JSON with
+    whisper's `segments` (flows.pipeline._byo_words). Any other `<stem>.json` (the sample
+    calls' ground truth, a CRM export) is not a transcript and must not change the key."""
+    found = []
+    for path in sidecars(recording, TRANSCRIPT_SIDECARS):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):  # absent, unreadable or not JSON: the pipeline skips it too
+            continue
+        if isinstance(data, dict) and "segments" in data:
+            found.append(path)
+    return found
+
+
 @dataclass(frozen=True)
 class CallSettings:
     """The settings one call's rows were (or would be) made with."""
@@ -98,7 +113,7 @@ def transcript_settings(*, model: str, transcriber: int, asr: dict, vad: str, ag
         # Only other engines add the key, so transcripts cached by openai-whisper
         # before engines existed stay valid; the two never share a key either way.
         settings["engine"] = engine
-    supplied = files_sha256(sidecars(recording, TRANSCRIPT_SIDECARS)) if recording else ""
+    supplied = files_sha256(supplied_transcripts(recording)) if recording else ""
     if supplied:  # absent when nothing is supplied: existing cache keys stay valid
         settings["supplied_words"] = supplied
     return settings

@@ -122,12 +122,24 @@ def test_another_rule_pack_redoes_the_call(base, tmp_path):
     assert summary.redone == 1 and "lexicon" in summary.redone_settings
 
 
-@pytest.mark.parametrize("sidecar,name", [(".meta.json", "metadata"), (".agent.json", "supplied_words")])
-def test_metadata_or_supplied_words_beside_the_recording_redo_the_call(base, sidecar, name):
+@pytest.mark.parametrize("sidecar,content,name", [
+    (".meta.json", {"direction": "outbound"}, "metadata"),
+    (".agent.json", {"segments": [{"text": "您好", "start": 0.6, "end": 1.2}]}, "supplied_words"),
+])
+def test_metadata_or_supplied_words_beside_the_recording_redo_the_call(base, sidecar, content, name):
     cfg, pack, rec = base
-    Path(rec.path).with_name("call" + sidecar).write_text(json.dumps({"direction": "outbound"}))
+    Path(rec.path).with_name("call" + sidecar).write_text(json.dumps(content))
     summary = _redone(cfg, pack, rec)
     assert summary.redone == 1 and name in summary.redone_settings
+
+
+@pytest.mark.parametrize("sidecar", [".json", ".agent.json"])
+def test_json_beside_the_recording_that_is_no_transcript_changes_nothing(base, sidecar):
+    """A ground-truth file or a CRM export named `<stem>.json` is not read as words
+    (flows.pipeline._byo_words wants whisper's `segments`), so the call stays current."""
+    cfg, pack, rec = base
+    Path(rec.path).with_name("call" + sidecar).write_text(json.dumps({"call_id": "call", "utterances": []}))
+    assert pending([rec], cfg, pack) == []
 
 
 def test_a_row_without_recorded_settings_is_redone(base):
