@@ -54,6 +54,14 @@ def _wav_with_format_tag(path: Path, tag: int) -> None:
     path.write_bytes(bytes(data))
 
 
+def _truncated_wav(path: Path) -> None:
+    path.write_bytes(CALL01.read_bytes()[: 44 + 4 * 8000 * 4 + 1001])
+
+
+def _truncated_mp3(path: Path) -> None:
+    path.write_bytes(CALL03.read_bytes()[:18_000])
+
+
 def _fifo(path: Path) -> None:
     os.mkfifo(path)
 
@@ -72,9 +80,12 @@ CASES = [
     Case("empty.wav", lambda p: p.write_bytes(b""), r"AudioError: file is empty \(0 bytes\)"),
     Case("truncated_header.wav", lambda p: p.write_bytes(CALL01.read_bytes()[:60]),
          r"AudioError: (not a decodable audio file|no audio samples decoded)"),
-    # Cut mid-frame; the header still claims 75.8 s: what is there is used.
-    Case("truncated_4s.wav", lambda p: p.write_bytes(CALL01.read_bytes()[: 44 + 4 * 8000 * 4 + 1001]), "ok"),
-    Case("truncated_5s.mp3", lambda p: p.write_bytes(CALL03.read_bytes()[:18_000]), "ok"),
+    # Cut mid-frame; the header still claims 75.8 s (the mp3's Xing header 82.2 s): a QA
+    # result for 4 s of a 76 s call would grade a call nobody heard (issue 16.3).
+    Case("truncated_4s.wav", _truncated_wav,
+         r"TruncatedRecording: recording is truncated: its header promises 75\.8 s but the file holds 4\.0 s"),
+    Case("truncated_5s.mp3", _truncated_mp3,
+         r"TruncatedRecording: recording is truncated: its header promises 82\.2 s but the file holds [45]\.\d s"),
     Case("not_audio.wav", lambda p: p.write_text("这不是音频文件 / not audio\n" * 20, encoding="utf-8"),
          r"AudioError: not a decodable audio file \(ffprobe: .+\)"),
     Case("video_only.m4a", lambda p: ffmpeg("-f", "lavfi", "-i", "color=c=black:s=32x32:d=0.5",
@@ -152,8 +163,6 @@ def test_case(matrix, case):
 
 def test_odd_but_valid_files_are_analysed_for_what_they_hold(matrix):
     calls = matrix["calls"]
-    assert calls["truncated_4s"]["duration_s"] == pytest.approx(4.03, abs=0.02)
-    assert 4.0 < calls["truncated_5s"]["duration_s"] < 6.0
     assert calls["one_second"]["duration_s"] == pytest.approx(1.0, abs=0.01)
     assert calls["客户 来电 01"]["layout"] == "stereo" and calls["客户 来电 01"]["source"].endswith("客户 来电 01.wav")
     utterances = ResultStore(matrix["out"]).read("utterances").to_pylist()
@@ -161,6 +170,22 @@ def test_odd_but_valid_files_are_analysed_for_what_they_hold(matrix):
     # Whisper gets the one second and says something inside it (what it makes of half
     # a 您好 is its business: base guessed a whole sentence); the pipeline copes.
     assert one_second and all(0.0 <= u["start_s"] < u["end_s"] <= 1.0 and u["text"] for u in one_second)
+
+
+def test_allow_truncated_analyses_what_is_there_and_records_the_shortfall(tmp_path, sample_run):
+    inputs, out = tmp_path / "in", tmp_path / "out"
+    inputs.mkdir()
+    _truncated_wav(inputs / "truncated_4s.wav")
+    _truncated_mp3(inputs / "truncated_5s.mp3")
+    proc = run_cli("run", str(inputs), "--out", str(out), "--cache-dir", str(tmp_path / "cache"), "--quiet",
+                   "--allow-truncated")
+    assert proc.returncode == 0 and "2 ok, 0 errors" in proc.stdout, (proc.stdout, proc.stderr)
+    calls = ResultStore(out).calls_by_id()
+    assert calls["truncated_4s"]["duration_s"] == pytest.approx(4.03, abs=0.02)
+    assert calls["truncated_4s"]["truncated_s"] == pytest.approx(75.8 - 4.03, abs=0.1)
+    assert 4.0 < calls["truncated_5s"]["duration_s"] < 6.0
+    assert calls["truncated_5s"]["truncated_s"] == pytest.approx(82.2 - calls["truncated_5s"]["duration_s"], abs=0.2)
+    utterances = ResultStore(out).read("utterances").to_pylist()
     for call_id in ("truncated_4s", "truncated_5s"):  # the part that is there is transcribed
         first = next(u for u in utterances if u["call_id"] == call_id)
         assert first["speaker"] == "agent" and first["text"].startswith("您好"), first

@@ -51,7 +51,7 @@ def _wrong_type(tmp_path):
 
 def _python_object_tag(tmp_path):
     # yaml.load with the full/unsafe loader would build the object; the pack's SafeLoader refuses the tag.
-    folder = pack_with(tmp_path, "phrases.yaml", "[喂]", "!!python/object:collections.OrderedDict {}")
+    folder = pack_with(tmp_path, "phrases.yaml", "*self_identification", "!!python/object:collections.OrderedDict {}")
     return ["--lexicon", str(folder)], (
         rf"phrases\.yaml:{line_of(folder / 'phrases.yaml', '!!python/object')}: .*"
         r"could not determine a constructor for the tag 'tag:yaml.org,2002:python/object:collections.OrderedDict'")
@@ -205,6 +205,7 @@ def test_a_model_that_cannot_load_stops_the_batch_and_loses_nothing(tmp_path, wo
     assert all(row["status"] == "ok" for row in rows.values()), rows
     if workers == 1:  # in name order, so every byo call came first
         assert set(rows) == {p.stem for p in byo}
-    cfg = PipelineConfig(out_dir=str(out), model=str(model))
+    # the run's own settings (VAD included): a different one would make every call stale
+    cfg = PipelineConfig(out_dir=str(out), model=str(model), vad_method="energy")
     left = {r.call_id for r in pending(find_recordings([str(inputs)]), cfg, load_pack("zh-CN"))}
     assert "zz_needs_whisper" in left and not left & set(rows)

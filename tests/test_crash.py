@@ -141,7 +141,7 @@ def test_kill_before_every_file_operation_of_a_rewrite(tmp_path, new):
         now = snapshot(out)
         state = "old" if now == old else "absent" if not now["calls"] else "new"
         if state == "absent":
-            assert now == {"calls": [], "utterances": [], "findings": []}
+            assert now == {"calls": [], "utterances": [], "findings": [], "scores": []}
         assert state == "new" or code != 0, (step, code, state)  # a finished rewrite shows
         seen.append(state)
         ResultStore(out).sweep()

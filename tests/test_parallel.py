@@ -49,12 +49,12 @@ def test_run_with_two_workers_writes_the_sequential_rows(sample_run, tmp_path):
     argv = ["run", str(sample_run["inputs"]), "--out", str(out), "--cache-dir", str(sample_run["cache"]),
             "--quiet", "--workers", "2"]
     assert main(argv) == 0
-    for name in ("calls", "utterances", "findings"):
+    for name in ("calls", "utterances", "findings", "scores"):
         assert _table(out, name) == _table(sample_run["out"], name), name
 
     assert main(["reprocess", "--out", str(out), "--cache-dir", str(sample_run["cache"]),
                  "--quiet", "--workers", "2"]) == 0
-    for name in ("calls", "utterances", "findings"):
+    for name in ("calls", "utterances", "findings", "scores"):
         assert _table(out, name) == _table(sample_run["out"], name), name
 
 
