@@ -52,13 +52,24 @@ def confirmation_findings(transcript: Transcript, rules: ConfirmationRules) -> l
                     "(您是说…对吗, 跟您确认一下 …)")]
 
 
+def _promise(text: str, rules: FollowupRules):
+    """The first promise phrase in a sentence of `text` that is not about this very call."""
+    for sentence in sentences(text):
+        sentence = normalise(sentence)
+        if rules.this_call_phrases and first_alternative(sentence, rules.this_call_phrases):
+            continue
+        if p := first_alternative(sentence, rules.promise_phrases):
+            return p
+    return None
+
+
 def followup_findings(transcript: Transcript, rules: FollowupRules, turn_rules: OvertalkRules) -> list[Finding]:
     findings = []
     for turn in turns(transcript, turn_rules):
         if turn.speaker != AGENT:
             continue
         promised = [(u, p) for u in turn.utterances
-                    if (p := first_alternative(normalise(u.text), rules.promise_phrases))]
+                    if (p := _promise(u.text, rules))]
         if not promised:
             continue
         text = turn.text

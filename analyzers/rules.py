@@ -176,6 +176,8 @@ class FollowupRules:
     time_phrases: tuple[str, ...] = ()
     #: A turn asking the customer for the time (什么时候方便) makes an appointment instead.
     asks_time_phrases: tuple[str, ...] = ()
+    #: A sentence about the present call (今天给您打电话是想…) is no promise.
+    this_call_phrases: tuple[str, ...] = ()
     severity: str = "minor"
 
 

@@ -381,7 +381,7 @@ def _read_phrases(path: Path, data: _Map) -> dict[str, Any]:
 #: phrases.yaml sections that are mappings of phrase lists.
 _PHRASE_SECTIONS = {
     "complaint": ("customer", "acknowledge"),
-    "followup": ("promise", "time_frame", "asks_time"),
+    "followup": ("promise", "time_frame", "asks_time", "this_call"),
     "courtesy": ("request", "polite", "thanks", "customer_thanks", "reply"),
     "outbound_refusal": ("customer", "apology", "appointment"),
 }
@@ -544,7 +544,7 @@ def _read_rules(path: Path, data: _Map, phrases: dict[str, Any], content_hash: s
     c.done()
     c = f.sub("followup")
     fp = phrases["followup"]
-    followup = FollowupRules(fp["promise"], fp["time_frame"], fp["asks_time"], c.get("severity", sev))
+    followup = FollowupRules(fp["promise"], fp["time_frame"], fp["asks_time"], fp["this_call"], c.get("severity", sev))
     c.done()
     c = f.sub("courtesy")
     cp = phrases["courtesy"]

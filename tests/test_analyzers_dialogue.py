@@ -113,7 +113,18 @@ def test_promise_with_a_time(line):
     assert followup_findings(t, PACK.followup, PACK.overtalk) == []
 
 
-@pytest.mark.parametrize("line", ["我们会尽快处理。", "处理好了我们会给您回电。", "到时候会有人联系您的。"])
+@pytest.mark.parametrize("line", [
+    "您好，我是售后服务中心的客服小王，今天给您打电话是想对您上周的维修做个回访。",  # outbound purpose
+    "这次联系您主要是想核实一下您的收货地址。",
+    "打电话给您是想问一下空调安装得怎么样。",
+])
+def test_a_sentence_about_this_call_is_no_promise(line):
+    t = conversation([(A, line), (C, "好的，你说吧。"), (A, "好的，谢谢您。")])
+    assert followup_findings(t, PACK.followup, PACK.overtalk) == []
+
+
+@pytest.mark.parametrize("line", ["我们会尽快处理。", "处理好了我们会给您回电。", "到时候会有人联系您的。",
+                                  "这次给您打电话是想回访一下。我们会再给您打电话的。"])
 def test_promise_without_a_time(line):
     t = conversation([(A, "您好。"), (C, "我的问题什么时候能解决？"), (A, line)])
     (f,) = followup_findings(t, PACK.followup, PACK.overtalk)
