@@ -13,10 +13,15 @@ import pytest
 from analyzers.analyze import analyze
 from analyzers.model import CallTruth, Transcript, from_dict
 from conftest import or_missing
+from flows.metadata import read_call_meta
 from lexicons import load_pack
 from tools.sample_set import truth_paths  # noqa: E402
 
 SAMPLES = truth_paths()
+
+
+def truth_audio(path: Path) -> Path:
+    return path.with_name(json.loads(path.read_text(encoding="utf-8"))["audio"])
 #: The truth has one finding per missing greeting/closing; the analyzer one per missing group.
 PER_GROUP = {"greeting_missing", "closing_missing"}
 
@@ -26,7 +31,8 @@ PER_GROUP = {"greeting_missing", "closing_missing"}
 def test_sample_truth_findings_and_rates(path):
     truth = from_dict(CallTruth, json.loads(path.read_text(encoding="utf-8")))
     t = Transcript(truth.call_id, truth.duration_s, truth.layout, truth.utterances)
-    a = analyze(t, load_pack())
+    # the direction from the call's metadata sidecar, as the pipeline reads it
+    a = analyze(t, load_pack(), read_call_meta(truth_audio(path)).direction)
     want = Counter(f.category for f in truth.expected_findings)
     got = Counter(f.category for f in a.findings)
     assert {c: n for c, n in got.items() if c not in PER_GROUP} == {c: n for c, n in want.items() if c not in PER_GROUP}

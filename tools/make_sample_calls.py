@@ -584,14 +584,14 @@ def findings_08(t):
 
 CALL08 = Call(
     "call08_standard_script",
-    "Stereo PCM call scripted word for word from the standard's model lines through 001's "
+    "Stereo mp3 call scripted word for word from the standard's model lines through 001's "
     "six steps: greeting with department self-introduction (这里是售后服务中心), an upset "
     "complaint answered first with 001's apology, a polite request, thanks, a repeat-back "
     "(跟您确认一下…对吗), an 11 s hold with notice and reason (请您稍等一下，我帮您查询一下，"
     "需要一点时间) and 对不起，让您久等了, a follow-up with a time frame (二十四小时内), "
     "请问这样处理您是否满意, 不客气 to the customer's thanks and 001's closing (plus 再见). "
     "Only the hold (info) is expected.",
-    "pcm",
+    "mp3",  # mp3 keeps sample_audio under 10 MB (issue 2)
     "stereo",
     [
         A("您好，这里是售后服务中心，我是客服小王，很高兴为您服务，请问有什么可以帮到您？", gap=0),
@@ -698,11 +698,11 @@ def findings_10(t):
 
 CALL10 = Call(
     "call10_outbound",
-    "Stereo PCM outbound call: the agent greets, introduces itself and the purpose of the "
+    "Stereo mp3 outbound call: the agent greets, introduces itself and the purpose of the "
     "call, asks whether it is a good time; the customer refuses and the agent answers with "
     "003's 对不起，打扰您了…什么时候方便, confirms the appointment and says goodbye. Direction from the "
     "call10_outbound.meta.json sidecar. No findings expected.",
-    "pcm",
+    "mp3",
     "stereo",
     [
         A("您好，我是售后服务中心的客服小王，想对您上周的维修做个回访，"
