@@ -61,7 +61,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--model", help=f"whisper model name or checkpoint path (default: ${MODEL_ENV}); "
                      f"with --engine faster a CTranslate2 model folder (default: ${FW_MODEL_ENV})")
     run.add_argument("--compute-type", choices=COMPUTE_TYPES, default=DEFAULT_COMPUTE_TYPE,
-                     help="--engine faster only: weights on the CPU (default: %(default)s)")
+                     help="--engine faster only: auto = float16 on CUDA when CTranslate2 sees a GPU, else int8 on the CPU; "
+                     "int8/float32 run on the CPU, float16/int8_float16 need a GPU (default: %(default)s)")
     run.add_argument("--agent-channel", choices=["left", "right"], default="left", help="stereo channel of the agent (default: left)")
     run.add_argument("--vad", choices=["silero", "energy"], default="silero", help="speech detection method (default: silero)")
     run.add_argument("--beam-size", type=int, default=AsrOptions.beam_size, help="whisper beam size; 0 for greedy decoding (default: %(default)s)")

@@ -6,7 +6,7 @@ decodes at once in one process corrupt each other (measured on two sample calls:
 KeyError on a Linear layer, the other's text changed), and the seed that makes fallback
 sampling repeatable is global to the process. Each worker process therefore loads the
 weights once (the lru_cache in `flows.transcribe.load_model`) and runs one recording at a
-time with its share of the cores as torch threads.
+time with its share of the cores as torch and CTranslate2 threads.
 
 Memory stays bounded: at most `workers` recordings are in flight, decoded audio never
 leaves the worker, and what comes back is the `calls` row only (the worker has already

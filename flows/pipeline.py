@@ -58,7 +58,8 @@ class PipelineConfig:
     mask_pii: bool = True
     #: ASR engine: "openai" (openai-whisper) or "faster" (faster-whisper, CTranslate2).
     engine: str = "openai"
-    #: The faster engine's weights on the CPU: int8 or float32 (ignored by openai).
+    #: The faster engine's compute type (flows.fw_engine.COMPUTE_TYPES; "auto" picks the device;
+    #: ignored by openai).
     compute_type: str = DEFAULT_COMPUTE_TYPE
     #: Process a recording whose container promises more audio than it holds (the
     #: shortfall goes to the `truncated_s` column) instead of giving it an error row.

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from analyzers.cer import char_errors, normalize_for_cer
+from flows.fw_engine import COMPUTE_TYPES
 from flows.transcribe import AsrOptions, join_words, load_model, resolve_model_ref, transcribe_speech
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "audio" / "real"
@@ -28,7 +29,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model")
     ap.add_argument("--engine", choices=["openai", "faster"], default="openai")
-    ap.add_argument("--compute-type", choices=["int8", "float32"], help="--engine faster only")
+    ap.add_argument("--compute-type", choices=COMPUTE_TYPES, help="--engine faster only")
     ap.add_argument("--beam", type=int, default=5)
     ap.add_argument("--prompt", default=None)
     ap.add_argument("--no-prompt", action="store_true")
