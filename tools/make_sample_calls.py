@@ -312,7 +312,7 @@ def find_utt(t, speaker, fragment):
 
 def findings_01(t):
     (h,) = t["holds"]
-    return [F("hold", "info", h.start_s, h.end_s, detail="hold with notice and apology")]
+    return [F("hold", "info", h.start_s, h.end_s, detail="hold with notice and apology", rule_id="hold")]
 
 
 CALL01 = Call(
@@ -342,8 +342,14 @@ CALL01 = Call(
 def findings_02(t):
     a = agent_utts(t)
     return [
-        F("greeting_missing", "major", a[0].start_s, a[0].end_s, detail="no greeting"),
-        F("closing_missing", "major", a[-1].start_s, a[-1].end_s, detail="no satisfaction check, thanks or goodbye"),
+        # one finding per part of the greeting and of the closing the standard asks for
+        F("greeting_missing", "major", a[0].start_s, a[0].end_s, detail="no greeting (您好)", rule_id="hello"),
+        F("greeting_missing", "major", a[0].start_s, a[0].end_s, detail="no service offer", rule_id="service_offer"),
+        F("greeting_missing", "minor", a[0].start_s, a[0].end_s, detail="no self-identification",
+          rule_id="self_identification"),
+        F("closing_missing", "major", a[-1].start_s, a[-1].end_s, detail="no satisfaction check",
+          rule_id="satisfaction_check"),
+        F("closing_missing", "major", a[-1].start_s, a[-1].end_s, detail="no thanks or goodbye", rule_id="thanks_goodbye"),
     ]
 
 
@@ -418,11 +424,11 @@ CALL03 = Call(
 def findings_04(t):
     h1, h2 = t["holds"]
     return [
-        F("hold", "info", h1.start_s, h1.end_s, detail="hold without notice or apology"),
-        F("hold_notice_missing", "minor", h1.start_s, h1.end_s),
-        F("hold_apology_missing", "minor", h1.start_s, h1.end_s),
-        F("hold", "info", h2.start_s, h2.end_s, detail="hold with notice, no apology"),
-        F("hold_apology_missing", "minor", h2.start_s, h2.end_s),
+        F("hold", "info", h1.start_s, h1.end_s, detail="hold without notice or apology", rule_id="hold"),
+        F("hold_notice_missing", "minor", h1.start_s, h1.end_s, rule_id="hold_notice"),
+        F("hold_apology_missing", "minor", h1.start_s, h1.end_s, rule_id="hold_apology"),
+        F("hold", "info", h2.start_s, h2.end_s, detail="hold with notice, no apology", rule_id="hold"),
+        F("hold_apology_missing", "minor", h2.start_s, h2.end_s, rule_id="hold_apology"),
     ]
 
 
@@ -455,8 +461,8 @@ CALL04 = Call(
 def findings_05(t):
     s, e = whole_agent_span(t)
     return [
-        F("speech_rate_fast", "minor", s, e, detail="agent about 300 chars/min"),
-        F("pace_mismatch", "minor", s, e, detail="agent about 1.9x the customer's rate"),
+        F("speech_rate_fast", "minor", s, e, detail="agent about 300 chars/min", rule_id="agent_rate_max"),
+        F("pace_mismatch", "minor", s, e, detail="agent about 1.9x the customer's rate", rule_id="pace_ratio"),
     ]
 
 
@@ -487,7 +493,7 @@ CALL05 = Call(
 
 def findings_06(t):
     s, e = whole_agent_span(t)
-    return [F("speech_rate_slow", "minor", s, e, detail="agent about 110 chars/min")]
+    return [F("speech_rate_slow", "minor", s, e, detail="agent about 110 chars/min", rule_id="agent_rate_min")]
 
 
 CALL06 = Call(
@@ -534,7 +540,8 @@ def findings_07(t):
         a = find_utt(t, AGENT, afrag)
         c = find_utt(t, CUSTOMER, cfrag)
         assert a.start_s < c.end_s < a.end_s, (a, c)
-        out.append(F("overtalk", "minor", a.start_s, c.end_s, detail="agent starts while the customer is speaking"))
+        out.append(F("overtalk", "minor", a.start_s, c.end_s, detail="agent starts while the customer is speaking",
+                     rule_id="agent_interrupts"))
     return out
 
 
@@ -559,6 +566,70 @@ CALL07 = Call(
     ],
     findings=findings_07,
 )
+
+# --- the standard's dialogue points (issue 17) -----------------------------------
+#
+# The calls above were scripted before the analyzers checked 003 §四.2(1)2-3 (确认客户信息,
+# 礼貌用语) and 003 §四.2(2)4 (投诉处理). Their scripts miss some of those points; the truth
+# says so. (fragment of the agent utterance the finding is on, or None for the whole agent
+# speech; category; rule id; severity; what the standard asks)
+STANDARD_POINTS = {
+    "call01_compliant": [
+        (None, "confirmation_missing", "repeat_back", "minor", "001 §2.1 复述确认: no repeat-back"),
+        ("我帮您查询", "thanks_missing", "thanks_for_help", "minor", "003 §四.2(1)3: no thanks for the order number"),
+        (ANYTHING_ELSE, "reply_missing", "reply_to_thanks", "minor", "003 §四.2(1)3: customer's 谢谢 not replied to"),
+        (SATISFACTION, "reply_missing", "reply_to_thanks", "minor", "003 §四.2(1)3: customer's 谢谢 not replied to"),
+    ],
+    "call02_no_greeting_closing": [
+        ("您这个订单是要办理退货", "thanks_missing", "thanks_for_help", "minor",
+         "003 §四.2(1)3: no thanks for the order number"),
+    ],
+    "call03_banned_phrases": [
+        (None, "confirmation_missing", "repeat_back", "minor", "001 §2.1 复述确认: no repeat-back"),
+        ("喂，您说的是哪个订单", "complaint_apology_missing", "apology_first", "major",
+         "003 §四.2(2)4: customer upset (怎么回事, 真烦人), no apology first"),
+        ("具体原因我不知道", "thanks_missing", "thanks_for_help", "minor", "003 §四.2(1)3: no thanks for the order number"),
+        (SATISFACTION, "reply_missing", "reply_to_thanks", "minor", "003 §四.2(1)3: customer's 谢谢 not replied to"),
+    ],
+    "call04_holds": [
+        (None, "confirmation_missing", "repeat_back", "minor", "001 §2.1 复述确认: no repeat-back"),
+        ("您的订单昨天已经发货了", "thanks_missing", "thanks_for_help", "minor",
+         "003 §四.2(1)3: no thanks for the order number"),
+        (ANYTHING_ELSE, "reply_missing", "reply_to_thanks", "minor", "003 §四.2(1)3: customer's 谢谢 not replied to"),
+        (SATISFACTION, "reply_missing", "reply_to_thanks", "minor", "003 §四.2(1)3: customer's 谢谢 not replied to"),
+    ],
+    "call05_fast_agent": [
+        (None, "confirmation_missing", "repeat_back", "minor", "001 §2.1 复述确认: no repeat-back"),
+        ("查到了，您现在的套餐", "thanks_missing", "thanks_for_help", "minor",
+         "003 §四.2(1)3: no thanks for the phone number"),
+        (ANYTHING_ELSE, "reply_missing", "reply_to_thanks", "minor", "003 §四.2(1)3: customer's 谢谢 not replied to"),
+        (SATISFACTION, "reply_missing", "reply_to_thanks", "minor", "003 §四.2(1)3: customer's 谢谢 not replied to"),
+    ],
+    "call06_slow_agent": [
+        (None, "confirmation_missing", "repeat_back", "minor", "001 §2.1 复述确认: no repeat-back"),
+        ("请问您对我的服务，满意吗", "reply_missing", "reply_to_thanks", "minor",
+         "003 §四.2(1)3: customer's 谢谢 not replied to"),
+    ],
+    "call07_overtalk": [
+        (None, "confirmation_missing", "repeat_back", "minor", "001 §2.1 复述确认: no repeat-back"),
+        ("查到了，这个订单可以换货", "thanks_missing", "thanks_for_help", "minor",
+         "003 §四.2(1)3: no thanks for the order number"),
+        (SATISFACTION, "reply_missing", "reply_to_thanks", "minor", "003 §四.2(1)3: customer's 谢谢 not replied to"),
+    ],
+}
+
+
+def standard_findings(call_id, t):
+    out = []
+    for frag, category, rule_id, sev, detail in STANDARD_POINTS.get(call_id, []):
+        if frag is None:
+            s, e = whole_agent_span(t)
+        else:
+            u = find_utt(t, AGENT, frag)
+            s, e = u.start_s, u.end_s
+        out.append(F(category, sev, s, e, detail=detail, rule_id=rule_id))
+    return out
+
 
 # call08 -----------------------------------------------------------------------
 # Issue 17: scripted from the service standard's own model lines
@@ -909,7 +980,7 @@ def build(call: Call) -> dict:
         utterances=tuple(utts),
         holds=tuple(holds),
         pauses=tuple(pauses),
-        expected_findings=tuple(call.findings(timeline)),
+        expected_findings=tuple(call.findings(timeline)) + tuple(standard_findings(call.call_id, timeline)),
         agent_chars_per_min=round(speaker_rate(utts, AGENT), 1),
         customer_chars_per_min=round(speaker_rate(utts, CUSTOMER), 1),
     )
