@@ -2,8 +2,10 @@
 
 Usage: python tools/eval_samples.py OUT_DIR [--cache-dir DIR]
 Prints per call: agent/customer character error rate (words inside each true utterance),
-agent chars/min measured vs true, and expected findings found / unexpected; then how far
-the words of each true utterance start and end from its true times.
+agent chars/min measured vs true, grade, and expected findings found / unexpected; then
+per finding category precision and recall (a finding matches an expected one of the same
+category and rule overlapping it within 1 s, as tests/test_e2e_samples.py counts); then
+how far the words of each true utterance start and end from its true times.
 """
 
 from __future__ import annotations
@@ -111,7 +113,8 @@ def main() -> None:
     findings = store.read("findings").to_pylist()
     pooled = {"agent": [0, 0], "customer": [0, 0]}
     edges: list[EdgeError] = []
-    print("call\tagent CER\tcustomer CER\tagent cpm (true)\texpected found\tunexpected")
+    per_category: dict[str, list[int]] = {}  # category -> [true positives, false positives, false negatives]
+    print("call\tagent CER\tcustomer CER\tagent cpm (true)\tgrade (score)\texpected found\tunexpected")
     for path in truth_paths(SAMPLES):
         truth = from_dict(CallTruth, json.loads(path.read_text(encoding="utf-8")))
         row = calls[truth.call_id]
@@ -123,12 +126,24 @@ def main() -> None:
             pooled[speaker][1] += n
             cer[speaker] = e / n if n else 0.0
         mine = [f for f in findings if f["call_id"] == truth.call_id]
-        hit = lambda a, b: a["category"] == b.category and a["start_s"] - 1 < b.end_s and b.start_s - 1 < a["end_s"]
+        hit = lambda a, b: (a["category"] == b.category and a["rule_id"] == b.rule_id  # noqa: E731
+                            and a["start_s"] - 1 < b.end_s and b.start_s - 1 < a["end_s"])
         found = sum(any(hit(a, e) for a in mine) for e in truth.expected_findings)
-        extra = sum(not any(hit(a, e) for e in truth.expected_findings) for a in mine)
+        extra = [a for a in mine if not any(hit(a, e) for e in truth.expected_findings)]
+        for e in truth.expected_findings:
+            per_category.setdefault(e.category, [0, 0, 0])[0 if any(hit(a, e) for a in mine) else 2] += 1
+        for a in extra:
+            per_category.setdefault(a["category"], [0, 0, 0])[1] += 1
         print(f"{truth.call_id}\t{cer['agent']:.3f}\t{cer['customer']:.3f}\t"
               f"{row['agent_chars_per_min']:.0f} ({truth.agent_chars_per_min:.0f})\t"
-              f"{found}/{len(truth.expected_findings)}\t{extra}")
+              f"{row['grade']} ({row['score']:g})\t{found}/{len(truth.expected_findings)}\t{len(extra)}"
+              + "".join(f"\n    unexpected {a['category']}:{a['rule_id']} {a['start_s']:.1f} s {a['text']!r}"
+                        for a in extra))
+    print("category\tprecision\trecall\t(tp fp fn)")
+    for category, (tp, fp, fn) in sorted(per_category.items()):
+        precision = f"{tp / (tp + fp):.2f}" if tp + fp else "-"
+        recall = f"{tp / (tp + fn):.2f}" if tp + fn else "-"
+        print(f"{category}\t{precision}\t{recall}\t({tp} {fp} {fn})")
     for speaker, (e, n) in pooled.items():
         print(f"pooled {speaker} CER {e / n:.3f} ({e}/{n})")
     timed = [e for e in edges if e.start_error_s is not None]
