@@ -33,8 +33,10 @@ def _canonical(obj) -> str:
     return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def files_sha256(paths: list[Path]) -> str:
-    """One hash over the names and bytes of `paths` that exist; "" when none does."""
+def files_sha256(paths: list[Path], stem: str) -> str:
+    """One hash over the roles (`.agent.json`: the name after the recording's `stem`) and
+    bytes of `paths` that exist; "" when none does. Not the stem itself: copies of a
+    recording with the same sidecars under other names share their cached transcript."""
     h, found = hashlib.sha256(), False
     for path in paths:
         try:
@@ -42,7 +44,8 @@ def files_sha256(paths: list[Path]) -> str:
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             continue
         found = True
-        h.update(path.name.encode("utf-8") + b"\0" + len(data).to_bytes(8, "little") + data)
+        role = path.name[len(stem):] if path.name.startswith(stem) else path.name
+        h.update(role.encode("utf-8") + b"\0" + len(data).to_bytes(8, "little") + data)
     return h.hexdigest() if found else ""
 
 
@@ -113,7 +116,7 @@ def transcript_settings(*, model: str, transcriber: int, asr: dict, vad: str, ag
         # Only other engines add the key, so transcripts cached by openai-whisper
         # before engines existed stay valid; the two never share a key either way.
         settings["engine"] = engine
-    supplied = files_sha256(supplied_transcripts(recording)) if recording else ""
+    supplied = files_sha256(supplied_transcripts(recording), Path(recording).stem) if recording else ""
     if supplied:  # absent when nothing is supplied: existing cache keys stay valid
         settings["supplied_words"] = supplied
     return settings
@@ -127,7 +130,7 @@ def analysis_settings(*, lexicon_version: str, mask_pii: bool, allow_truncated: 
         "mask_pii": bool(mask_pii),
         "allow_truncated": bool(allow_truncated),
         "direction": direction,  # the run's default; a sidecar's own is in `metadata`
-        "metadata": files_sha256(sidecars(recording, (METADATA_SIDECAR,))) if recording else "",
+        "metadata": files_sha256(sidecars(recording, (METADATA_SIDECAR,)), Path(recording).stem) if recording else "",
     }
 
 
