@@ -80,10 +80,17 @@ def test_plain_question_is_no_complaint(calm):
     "跟您确认一下，您的订单号是12345678，对吧？",
     "您的意思是想换一台新的。",
     "我复述一下，您要退的是这件衣服，是吗？",
+    "您这个订单是要办理换货。",                          # the request restated, tag question or not
 ])
 def test_confirmation_said(line):
     t = conversation([(A, "您好。"), (C, "我买的电饭煲不加热了，想换一台。"), (A, line), (C, "对。")])
     assert confirmation_findings(t, PACK.confirmation) == []
+
+
+def test_an_open_question_is_no_confirmation():
+    t = conversation([(A, "您好。"), (C, "我买的电饭煲不加热了，想问一下怎么办。"), (A, "请问您是要办理什么业务？"),
+                      (C, "换货。")])
+    assert [f.category for f in confirmation_findings(t, PACK.confirmation)] == ["confirmation_missing"]
 
 
 def test_confirmation_missing_once_per_call():
