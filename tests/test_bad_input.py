@@ -80,12 +80,13 @@ CASES = [
     Case("empty.wav", lambda p: p.write_bytes(b""), r"AudioError: file is empty \(0 bytes\)"),
     Case("truncated_header.wav", lambda p: p.write_bytes(CALL01.read_bytes()[:60]),
          r"AudioError: (not a decodable audio file|no audio samples decoded)"),
-    # Cut mid-frame; the header still claims 75.8 s (the mp3's Xing header 82.2 s): a QA
-    # result for 4 s of a 76 s call would grade a call nobody heard (issue 16.3).
+    # Cut mid-frame; the header still claims 75.8 s (the mp3's Xing header 82.4 s: its frame
+    # count, encoder padding included): a QA result for 4 s of a 76 s call would grade a call
+    # nobody heard (issue 16.3).
     Case("truncated_4s.wav", _truncated_wav,
          r"TruncatedRecording: recording is truncated: its header promises 75\.8 s but the file holds 4\.0 s"),
     Case("truncated_5s.mp3", _truncated_mp3,
-         r"TruncatedRecording: recording is truncated: its header promises 82\.2 s but the file holds [45]\.\d s"),
+         r"TruncatedRecording: recording is truncated: its header promises 82\.4 s but the file holds [45]\.\d s"),
     Case("not_audio.wav", lambda p: p.write_text("这不是音频文件 / not audio\n" * 20, encoding="utf-8"),
          r"AudioError: not a decodable audio file \(ffprobe: .+\)"),
     Case("video_only.m4a", lambda p: ffmpeg("-f", "lavfi", "-i", "color=c=black:s=32x32:d=0.5",
@@ -184,7 +185,7 @@ def test_allow_truncated_analyses_what_is_there_and_records_the_shortfall(tmp_pa
     assert calls["truncated_4s"]["duration_s"] == pytest.approx(4.03, abs=0.02)
     assert calls["truncated_4s"]["truncated_s"] == pytest.approx(75.8 - 4.03, abs=0.1)
     assert 4.0 < calls["truncated_5s"]["duration_s"] < 6.0
-    assert calls["truncated_5s"]["truncated_s"] == pytest.approx(82.2 - calls["truncated_5s"]["duration_s"], abs=0.2)
+    assert calls["truncated_5s"]["truncated_s"] == pytest.approx(82.4 - calls["truncated_5s"]["duration_s"], abs=0.1)
     utterances = ResultStore(out).read("utterances").to_pylist()
     for call_id in ("truncated_4s", "truncated_5s"):  # the part that is there is transcribed
         first = next(u for u in utterances if u["call_id"] == call_id)
