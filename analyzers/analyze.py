@@ -79,6 +79,7 @@ def analyze(transcript: Transcript, pack: RulePack, direction: str = INBOUND) ->
     greeting_rules = replace(pack.greeting, groups=pack.greeting.outbound_groups) if outbound else pack.greeting
     greeting_ok, greeting = greeting_findings(transcript, greeting_rules)
     closing_ok, closing = closing_findings(transcript, pack.closing)
+    refused = False
     if outbound:
         refused, handled = refusal_findings(transcript, pack.refusal, pack.overtalk)
         if refused:
@@ -93,7 +94,9 @@ def analyze(transcript: Transcript, pack: RulePack, direction: str = INBOUND) ->
         *rate_findings(transcript, pack.rate),
         *overtalk_findings(transcript, pack.overtalk),
         *complaint_findings(transcript, pack.complaint, pack.overtalk),
-        *confirmation_findings(transcript, pack.confirmation),
+        # A customer who declines an outbound call asked for nothing to repeat back; the
+        # refusal check judges the agent's answer instead.
+        *([] if refused else confirmation_findings(transcript, pack.confirmation)),
         *followup_findings(transcript, pack.followup, pack.overtalk),
         *courtesy_findings(transcript, pack.courtesy, pack.overtalk),
         *raised_voice_findings(transcript, pack.voice),

@@ -470,5 +470,6 @@ def snap_to_speech(
         words[0] = Word(first.text, start_s, max(first.end_s, start_s), first.probability)
         last = words[-1]
         words[-1] = Word(last.text, min(last.start_s, end_s), end_s, last.probability)
-        out.append(Utterance(u.speaker, round(start_s, 3), round(end_s, 3), u.text, tuple(words)))
+        # replace, not a new Utterance: what else it carries (level_db) stays
+        out.append(replace(u, start_s=round(start_s, 3), end_s=round(end_s, 3), words=tuple(words)))
     return out

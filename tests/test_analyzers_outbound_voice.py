@@ -57,6 +57,14 @@ def test_a_refusal_without_apology_or_appointment_is_flagged(reply, lacks):
     assert [f.rule_id for f in found] == ["outbound_refusal"] and lacks in found[0].detail
 
 
+def test_a_declined_call_asks_no_repeat_back():
+    """The customer who declines asked for nothing: the refusal check judges the reply,
+    confirmation_missing does not apply. The same words on an inbound call need one."""
+    lines = [(A, OPENING), (C, "什么事？我现在很忙，真的没时间。"), (A, "那好吧，再见。")]
+    assert _kinds(analyze(conversation(lines), PACK, direction="outbound"), "confirmation_missing") == []
+    assert _kinds(analyze(conversation(lines), PACK), "confirmation_missing") != []
+
+
 def test_a_late_no_thanks_is_no_refusal():
     t = conversation([(A, OPENING), (C, "方便。"), (A, "您的订单已经处理好了，请问还有其他需要吗？"),
                       (C, "不需要了。"), (A, "感谢您的支持，祝您愉快，再见。")])

@@ -40,3 +40,15 @@ def test_each_speaker_is_measured_on_its_own_channel():
     utts = [Utterance("agent", 0.0, 1.0, "您好"), Utterance("customer", 1.0, 2.0, "你好")]
     a, c = with_levels(utts, audio)
     assert a.level_db > c.level_db + 10 and (a.text, c.text) == ("您好", "你好")
+
+
+def test_levels_survive_refine():
+    """refine (applied to every transcript, fresh or cached) snaps edges to speech; the
+    level measured on the audio must stay, or the raised-voice check sees nothing."""
+    from analyzers.model import SpeechSpan, Transcript, Word
+    from flows.pipeline import refine
+
+    u = Utterance("agent", 0.2, 1.1, "您好", (Word("您", 0.2, 0.6), Word("好", 0.6, 1.1)), level_db=-18.5)
+    t = Transcript("x", 2.0, "stereo", (u,), speech_spans=(SpeechSpan("agent", 0.3, 1.0),))
+    (refined,) = refine(t).utterances
+    assert refined.level_db == -18.5 and (refined.start_s, refined.end_s) == (0.3, 1.0)

@@ -36,7 +36,7 @@ import re
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -226,6 +226,8 @@ class U:
     text: str
     gap: float = 0.7
     overlap: float | None = None
+    #: louder (dB) than the speaker's other utterances: a raised voice
+    gain_db: float = 0.0
 
 
 @dataclass
@@ -255,8 +257,8 @@ class Call:
     meta: dict | None = None
 
 
-def A(text, gap=0.7, overlap=None):
-    return U(AGENT, text, gap, overlap)
+def A(text, gap=0.7, overlap=None, gain_db=0.0):
+    return U(AGENT, text, gap, overlap, gain_db)
 
 
 def C(text, gap=0.7, overlap=None):
@@ -790,7 +792,77 @@ CALL10 = Call(
     meta={"direction": "outbound"},
 )
 
-CALLS = [CALL01, CALL02, CALL03, CALL04, CALL05, CALL06, CALL07, CALL08, CALL09, CALL10]
+# call11 -----------------------------------------------------------------------
+# Issue 17 point 2, raised_voice (003 §三.5(1) 音量适中, §四.2(2) 自控能力): one agent
+# utterance 12 dB louder than the agent's others, in an otherwise proper call.
+
+LOUD_11 = "我已经说过了，安装师傅明天上午十点前会联系您！"
+
+
+def findings_11(t):
+    u = find_utt(t, AGENT, LOUD_11[:6])
+    return [F("raised_voice", "minor", u.start_s, u.end_s, detail="12 dB above the agent's other utterances",
+              rule_id="louder_than_usual")]
+
+
+CALL11 = Call(
+    "call11_raised_voice",
+    "Stereo mp3 call, proper in wording (greeting, polite request, thanks, repeat-back, a "
+    "callback with a time, satisfaction check, closing), where the agent says one sentence "
+    "12 dB louder than the rest (我已经说过了…). The truth carries each utterance's level.",
+    "mp3",
+    "stereo",
+    [
+        A("您好，这里是客服中心，我是客服小张，很高兴为您服务，请问有什么可以帮到您？", gap=0),
+        C("你好，我想问一下我买的空调什么时候能来安装。"),
+        A("请您提供一下订单号，好吗？"),
+        C("订单号是73915062。"),
+        A("谢谢您。跟您确认一下，您是想预约空调安装，对吗？"),
+        C("对，能不能快一点，我问了好几次了。"),
+        A(LOUD_11, gain_db=12.0),
+        C("好的，知道了。"),
+        A("请问您还有其他需要帮助的吗？"),
+        C("没有了，谢谢。"),
+        A("不客气，感谢您的来电，祝您生活愉快，再见！"),
+    ],
+    findings=findings_11,
+)
+
+# call12 -----------------------------------------------------------------------
+# Issue 17 point 5, the outbound script broken: no purpose, no time check, and a refusal
+# answered without an apology or a later time (003 §三.5(4)1 B, 3 e).
+
+
+def findings_12(t):
+    a = agent_utts(t)
+    return [
+        F("greeting_missing", "major", a[0].start_s, a[0].end_s, detail="outbound: no purpose of the call",
+          rule_id="outbound_purpose"),
+        F("greeting_missing", "major", a[0].start_s, a[0].end_s, detail="outbound: no check that it is a good time",
+          rule_id="outbound_time_check"),
+        F("closing_missing", "major", a[-1].start_s, a[-1].end_s,
+          detail="the customer declined; no apology or later time", rule_id="outbound_refusal"),
+    ]
+
+
+CALL12 = Call(
+    "call12_outbound_refusal",
+    "Mono mp3 outbound call: the agent greets and names itself but neither says why it calls "
+    "nor asks whether it is a good time; the customer declines and the agent just says goodbye "
+    "(no 对不起，打扰您了, no 什么时候方便). Direction from the call12_outbound_refusal.meta.json "
+    "sidecar.",
+    "mp3",
+    "mono",
+    [
+        A("您好，我是售后服务中心的客服小王。", gap=0),
+        C("什么事？我现在很忙，没时间。"),
+        A("那好吧，再见。"),
+    ],
+    findings=findings_12,
+    meta={"direction": "outbound"},
+)
+
+CALLS = [CALL01, CALL02, CALL03, CALL04, CALL05, CALL06, CALL07, CALL08, CALL09, CALL10, CALL11, CALL12]
 
 
 # --- timeline -----------------------------------------------------------------
@@ -842,7 +914,7 @@ def place(call: Call, audios: dict[str, list[np.ndarray]]):
         if isinstance(item, (Hold, Pause)):
             pending_gap = (type(item).__name__, int(round(item.seconds * RATE)))
             continue
-        audio = audios[item.speaker][idx[item.speaker]]
+        audio = audios[item.speaker][idx[item.speaker]] * 10 ** (item.gain_db / 20)
         idx[item.speaker] += 1
         if pending_gap is not None:
             kind, n = pending_gap
@@ -948,6 +1020,12 @@ def ffprobe(path: Path) -> dict:
                 duration=float(d["format"]["duration"]))
 
 
+def span_rms_db(audio: np.ndarray, u: Utterance, layout: str) -> float:
+    channel = (0 if u.speaker == AGENT else 1) if layout == "stereo" else 0
+    span = audio[int(u.start_s * RATE): int(u.end_s * RATE), channel]
+    return round(float(20 * np.log10(np.sqrt(np.mean(span**2)) + 1e-12)), 1)
+
+
 # --- main ---------------------------------------------------------------------
 
 
@@ -966,6 +1044,10 @@ def build(call: Call) -> dict:
     probe = ffprobe(path)
     assert probe["codec"] == codec and probe["rate"] == RATE and probe["channels"] == audio.shape[1], probe
 
+    if any(isinstance(item, U) and item.gain_db for item in call.script):
+        # A call about loudness carries each utterance's level (RMS dBFS of its span on its
+        # own channel, noise included) in its truth, so the analyzers see it without audio.
+        utts = [replace(u, level_db=span_rms_db(audio, u, call.layout)) for u in utts]
     timeline = dict(utterances=utts, holds=holds, pauses=pauses)
     truth = CallTruth(
         call_id=call.call_id,
