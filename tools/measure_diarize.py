@@ -1,10 +1,12 @@
 """Speaker separation of the sample calls played as mono mixes; prints one line per call.
 
-    .venv/bin/python tools/measure_diarize.py [--calls sample_audio]
+    .venv/bin/python tools/measure_diarize.py [--calls sample_audio] [--method mfcc|embed]
 
 Stereo calls are mixed down (agent + customer), so every sample call counts. For each:
 the share of one-speaker truth speech time that `flows.diarize` gives to that speaker,
 and the diarization's own confidence. tests/test_diarize.py asserts on the same measure.
+`--method embed` runs the resemblyzer variant (flows/diarize_embed.py, needs
+resemblyzer) instead of flows.diarize, to compare them (docs/diarization.md).
 """
 
 from __future__ import annotations
@@ -48,11 +50,15 @@ def agreement(truth: CallTruth, result: Diarization, duration_s: float) -> float
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--calls", type=Path, default=ROOT / "sample_audio")
+    ap.add_argument("--method", choices=("mfcc", "embed"), default="mfcc")
     args = ap.parse_args(argv)
+    split = diarize
+    if args.method == "embed":
+        from flows.diarize_embed import diarize_embed as split
     scores = []
     for truth in sample_truths(args.calls):
         mix, duration_s = mono_mix(truth, args.calls)
-        result = diarize(mix, RATE_HZ, detect_speech(mix, RATE_HZ))
+        result = split(mix, RATE_HZ, detect_speech(mix, RATE_HZ))
         scores.append(agreement(truth, result, duration_s))
         print(f"{truth.call_id:30s} agreement {scores[-1]:.3f}  confidence {result.confidence:.3f}  speakers {result.speakers}")
     if scores:

@@ -1,0 +1,199 @@
+"""Diarization error rate, one-voice splits and role accuracy on a diarization set.
+
+    .venv/bin/python tools/measure_diarization_set.py [SET_DIR] [--method mfcc|embed|both] [--oracle-vad]
+
+SET_DIR (default /tmp/diarset) is what tools/make_diarization_set.py writes. Each
+recording is decoded as the pipeline does (flows.audio.load_call, 16 kHz), its speech
+found by flows.vad.detect_speech (or, with --oracle-vad, taken from the truth: then
+missed speech and false alarm are zero but for overlaps, and DER is the speaker
+confusion alone), and split by:
+
+* mfcc:  flows.diarize.diarize, today's MFCC + pitch clustering;
+* embed: flows.diarize_embed.diarize_embed, resemblyzer d-vectors (needs resemblyzer
+  and torch; see docs/diarization.md for the venv).
+
+Per kind of recording ("similar"/"different" pitch pairs, "single" voice) it prints:
+
+* DER, our own frame count (10 ms frames, the standard definition: missed + false
+  alarm + confusion over reference speech, the speaker mapping that maximises the
+  time in common, overlapped speech scored per speaker), with no collar and with a
+  +-0.25 s collar around every reference boundary (NIST md-eval's). Pooled: the sums
+  over the recordings of a kind, then divided. `--pyannote` also computes
+  pyannote.metrics' DiarizationErrorRate (its collar=0.5 is +-0.25 s) as a check.
+* splits: one-voice recordings the diarizer called two speakers.
+* role accuracy: share of single-speaker reference speech whose diarized speaker is
+  the right role, the first voice heard being the agent (the pipeline's naming before
+  the greeting check): no mapping is searched for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+FRAME_S = 0.01
+RATE_HZ = 16000
+COLLAR_S = 0.25
+
+Segment = tuple[str, float, float]  # speaker, start_s, end_s
+
+
+def _matrix(segments: list[Segment], n: int) -> tuple[list[str], np.ndarray]:
+    """Speakers and an (n frames x speakers) bool matrix: frame i's centre inside a segment."""
+    speakers = sorted({s for s, _, _ in segments})
+    m = np.zeros((n, len(speakers)), dtype=bool)
+    t = (np.arange(n) + 0.5) * FRAME_S
+    for spk, a, b in segments:
+        m[(t >= a) & (t < b), speakers.index(spk)] = True
+    return speakers, m
+
+
+def der(reference: list[Segment], hypothesis: list[Segment], collar_s: float = 0.0) -> dict[str, float]:
+    """Missed, false alarm and confusion seconds, reference speech seconds and their DER.
+
+    Frames within `collar_s` of a reference segment's start or end are not scored.
+    Speakers are mapped one to one to maximise the time both say is that speaker's
+    (Hungarian assignment); an unmapped hypothesis speaker is always a confusion.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    end = max([b for _, _, b in reference + hypothesis] + [0.0])
+    n = int(np.ceil(end / FRAME_S)) + 1
+    _, r = _matrix(reference, n)
+    _, h = _matrix(hypothesis, n)
+    scored = np.ones(n, dtype=bool)
+    if collar_s > 0:
+        t = (np.arange(n) + 0.5) * FRAME_S
+        for _, a, b in reference:
+            for edge in (a, b):
+                scored &= ~((t >= edge - collar_s) & (t < edge + collar_s))
+    r, h = r[scored], h[scored]
+    n_ref, n_sys = r.sum(axis=1), h.sum(axis=1)
+    correct = np.zeros(len(r))
+    if r.shape[1] and h.shape[1]:
+        common = r.T.astype(float) @ h.astype(float)
+        rows, cols = linear_sum_assignment(-common)
+        for i, j in zip(rows, cols):
+            correct += r[:, i] & h[:, j]
+    miss = np.maximum(0, n_ref - n_sys).sum() * FRAME_S
+    fa = np.maximum(0, n_sys - n_ref).sum() * FRAME_S
+    confusion = (np.minimum(n_ref, n_sys) - correct).sum() * FRAME_S
+    total = n_ref.sum() * FRAME_S
+    return {"miss": miss, "fa": fa, "confusion": confusion, "total": total,
+            "der": (miss + fa + confusion) / total if total else 0.0}  # fmt: skip
+
+
+def role_accuracy_parts(reference: list[Segment], hypothesis: list[Segment], roles: dict[str, str]) -> tuple[float, float]:
+    """(seconds of one-speaker reference speech given the right role, seconds of it)."""
+    end = max([b for _, _, b in reference + hypothesis] + [0.0])
+    n = int(np.ceil(end / FRAME_S)) + 1
+    rs, r = _matrix(reference, n)
+    hs, h = _matrix(hypothesis, n)
+    alone = r.sum(axis=1) == 1
+    right = np.zeros(n, dtype=bool)
+    for k, spk in enumerate(rs):
+        role = roles[spk]
+        if role in hs:
+            right |= r[:, k] & h[:, hs.index(role)] & alone
+    return right.sum() * FRAME_S, alone.sum() * FRAME_S
+
+
+def pyannote_der(reference: list[Segment], hypothesis: list[Segment], collar_s: float) -> float:
+    """pyannote.metrics' DER (its collar is the total width, so 2 * collar_s)."""
+    from pyannote.core import Annotation, Segment as PSeg
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    ref, hyp = Annotation(), Annotation()
+    for k, (s, a, b) in enumerate(reference):
+        ref[PSeg(a, b), k] = s
+    for k, (s, a, b) in enumerate(hypothesis):
+        hyp[PSeg(a, b), k] = s
+    return float(DiarizationErrorRate(collar=2 * collar_s, skip_overlap=False)(ref, hyp))
+
+
+def run_one(meta: dict, wav: Path, method: str, oracle_vad: bool):
+    from flows.audio import load_call
+    from flows.vad import detect_speech
+
+    mix = load_call(wav, sample_rate_hz=RATE_HZ).channels["mixed"]
+    reference = [(s["speaker"], s["start_s"], s["end_s"]) for s in meta["segments"]]
+    if oracle_vad:  # the union of the truth segments
+        spans: list[tuple[float, float]] = []
+        for _, a, b in sorted(reference, key=lambda x: x[1]):
+            if spans and a <= spans[-1][1]:
+                spans[-1] = (spans[-1][0], max(spans[-1][1], b))
+            else:
+                spans.append((a, b))
+    else:
+        spans = detect_speech(mix, RATE_HZ)
+    if method == "mfcc":
+        from flows.diarize import diarize as fn
+    else:
+        from flows.diarize_embed import diarize_embed as fn
+    result = fn(mix, RATE_HZ, spans)
+    hypothesis = [(s.speaker, s.start_s, s.end_s) for s in result.spans]
+    return reference, hypothesis, result
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("set_dir", type=Path, nargs="?", default=Path("/tmp/diarset"))
+    ap.add_argument("--method", choices=("mfcc", "embed", "both"), default="mfcc")
+    ap.add_argument("--oracle-vad", action="store_true")
+    ap.add_argument("--pyannote", action="store_true", help="also pyannote.metrics' DER, as a check")
+    ap.add_argument("-v", "--verbose", action="store_true", help="one line per recording")
+    args = ap.parse_args(argv)
+    methods = ("mfcc", "embed") if args.method == "both" else (args.method,)
+    metas = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(args.set_dir.glob("*.json"))]
+    if not metas:
+        print(f"no recordings in {args.set_dir}", file=sys.stderr)
+        return 1
+    for method in methods:
+        totals: dict[str, dict[str, float]] = {}
+        for meta in metas:
+            reference, hypothesis, result = run_one(meta, args.set_dir / f"{meta['name']}.wav", method, args.oracle_vad)
+            kind = meta["kind"]
+            t = totals.setdefault(kind, {"n": 0, "splits": 0, "right": 0.0, "alone": 0.0, "py": 0.0})
+            t["n"] += 1
+            for collar, tag in ((0.0, ""), (COLLAR_S, "c_")):
+                d = der(reference, hypothesis, collar)
+                for key in ("miss", "fa", "confusion", "total"):
+                    t[tag + key] = t.get(tag + key, 0.0) + d[key]
+            roles = {meta["first_speaker"]: "agent"} | {s: "customer" for s in meta["speakers"] if s != meta["first_speaker"]}
+            right, alone = role_accuracy_parts(reference, hypothesis, roles)
+            t["right"] += right
+            t["alone"] += alone
+            if kind == "single" and result.speakers == 2:
+                t["splits"] += 1
+            if args.pyannote:
+                t["py"] += pyannote_der(reference, hypothesis, COLLAR_S) * d["total"]
+            if args.verbose:
+                d0 = der(reference, hypothesis)
+                print(f"  {method:5s} {meta['name']:12s} DER {d0['der']:6.1%} (collar {d['der']:6.1%})"
+                      f"  speakers {result.speakers}  role acc {right / max(alone, 1e-9):6.1%}  conf {result.confidence:.2f}")  # fmt: skip
+        vad = "oracle VAD" if args.oracle_vad else "flows.vad"
+        for kind in sorted(totals):
+            t = totals[kind]
+            der0 = (t["miss"] + t["fa"] + t["confusion"]) / t["total"]
+            derc = (t["c_miss"] + t["c_fa"] + t["c_confusion"]) / t["c_total"]
+            line = (f"{method:5s} {vad:10s} {kind:9s} n={t['n']:2d}  DER {der0:6.1%} (miss {t['miss'] / t['total']:5.1%}"
+                    f" fa {t['fa'] / t['total']:5.1%} conf {t['confusion'] / t['total']:5.1%})"
+                    f"  DER+-0.25s {derc:6.1%} (conf {t['c_confusion'] / t['c_total']:5.1%})"
+                    f"  role acc {t['right'] / t['alone']:6.1%}")  # fmt: skip
+            if kind == "single":
+                line += f"  split {t['splits']}/{t['n']}"
+            if args.pyannote:
+                line += f"  pyannote DER+-0.25s {t['py'] / t['c_total']:6.1%}"
+            print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
