@@ -17,11 +17,10 @@ from analyzers.text import find_phrase, normalise
 from conftest import BAD_INPUTS, SAMPLES, or_missing, truth_files
 from flows.cache import TranscriptCache
 from flows.pipeline import refine
-from tools.eval_samples import EDGE_TOLERANCE_S, edge_errors
+from tools.eval_samples import EDGE_TOLERANCE_S, edge_errors, finding_matches
 
 pytestmark = pytest.mark.e2e
 
-TIME_TOLERANCE_S = 1.0
 #: The sample calls with a truth file; none: one placeholder that fails under CI (conftest.or_missing).
 CALL_IDS = or_missing([p.stem for p in truth_files()], f"no {SAMPLES}/*.json")
 
@@ -44,7 +43,7 @@ def transcripts(sample_run, tables):
     }
 
 
-def _overlaps(a, b, tol_s=TIME_TOLERANCE_S) -> bool:
+def _overlaps(a, b, tol_s: float) -> bool:
     return a.start_s - tol_s < b.end_s and b.start_s - tol_s < a.end_s
 
 
@@ -80,8 +79,7 @@ def _asr_lost(expected, transcript) -> bool:
 def _compare(call_id, tables, truths, transcripts):
     truth = truths[call_id]
     actual = [_F(r) for r in _finding_rows(tables, call_id)]
-    # Same category AND rule_id, overlapping in time.
-    same = lambda a, e: a.category == e.category and a.rule_id == e.rule_id and _overlaps(a, e)  # noqa: E731
+    same = finding_matches  # same category AND rule_id, overlapping within 1 s
     missing = [e for e in truth.expected_findings if not any(same(a, e) for a in actual)]
     unexpected = [
         f"{a.category}:{a.rule_id} {a.start_s:.1f}-{a.end_s:.1f} {a.text!r} {a.detail}" for a in actual

@@ -14,6 +14,7 @@ import argparse
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import sys  # noqa: E402
 
@@ -56,6 +57,16 @@ def speaker_errors(transcript, truth: CallTruth) -> dict[str, tuple[int, int]]:
 EDGE_WINDOW_S = 0.5
 #: Issue 3: word timings within this of the true utterance starts and ends (s).
 EDGE_TOLERANCE_S = 0.3
+#: How far (s) a finding may lie from the expected one it matches.
+FINDING_TOLERANCE_S = 1.0
+
+
+def finding_matches(actual, expected, tol_s: float = FINDING_TOLERANCE_S) -> bool:
+    """`actual` is `expected`: same category and rule, overlapping within `tol_s`. Both need
+    category, rule_id, start_s and end_s attributes. tests/test_e2e_samples.py counts the
+    same way."""
+    return (actual.category == expected.category and actual.rule_id == expected.rule_id
+            and actual.start_s - tol_s < expected.end_s and expected.start_s - tol_s < actual.end_s)
 
 
 @dataclass(frozen=True)
@@ -125,19 +136,17 @@ def main() -> None:
             pooled[speaker][0] += e
             pooled[speaker][1] += n
             cer[speaker] = e / n if n else 0.0
-        mine = [f for f in findings if f["call_id"] == truth.call_id]
-        hit = lambda a, b: (a["category"] == b.category and a["rule_id"] == b.rule_id  # noqa: E731
-                            and a["start_s"] - 1 < b.end_s and b.start_s - 1 < a["end_s"])
-        found = sum(any(hit(a, e) for a in mine) for e in truth.expected_findings)
-        extra = [a for a in mine if not any(hit(a, e) for e in truth.expected_findings)]
+        mine = [SimpleNamespace(**f) for f in findings if f["call_id"] == truth.call_id]
+        found = sum(any(finding_matches(a, e) for a in mine) for e in truth.expected_findings)
+        extra = [a for a in mine if not any(finding_matches(a, e) for e in truth.expected_findings)]
         for e in truth.expected_findings:
-            per_category.setdefault(e.category, [0, 0, 0])[0 if any(hit(a, e) for a in mine) else 2] += 1
+            per_category.setdefault(e.category, [0, 0, 0])[0 if any(finding_matches(a, e) for a in mine) else 2] += 1
         for a in extra:
-            per_category.setdefault(a["category"], [0, 0, 0])[1] += 1
+            per_category.setdefault(a.category, [0, 0, 0])[1] += 1
         print(f"{truth.call_id}\t{cer['agent']:.3f}\t{cer['customer']:.3f}\t"
               f"{row['agent_chars_per_min']:.0f} ({truth.agent_chars_per_min:.0f})\t"
               f"{row['grade']} ({row['score']:g})\t{found}/{len(truth.expected_findings)}\t{len(extra)}"
-              + "".join(f"\n    unexpected {a['category']}:{a['rule_id']} {a['start_s']:.1f} s {a['text']!r}"
+              + "".join(f"\n    unexpected {a.category}:{a.rule_id} {a.start_s:.1f} s {a.text!r}"
                         for a in extra))
     print("category\tprecision\trecall\t(tp fp fn)")
     for category, (tp, fp, fn) in sorted(per_category.items()):
