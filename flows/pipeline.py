@@ -22,7 +22,7 @@ from analyzers.pii import mask_numbers
 from analyzers.speakers import assign_words, greeter_is_customer, swap_roles
 from flows.cache import TranscriptCache, file_sha256, transcript_key
 from flows.metadata import read_call_meta
-from flows.settings import CallSettings, analysis_settings, transcript_settings
+from flows.settings import CallSettings, analysis_settings, is_whisper_words, transcript_settings
 from flows.store import ResultStore
 from flows.fw_engine import DEFAULT_COMPUTE_TYPE
 from flows.transcribe import (
@@ -167,7 +167,7 @@ def _byo_words(path: Path, channel: str, layout: str) -> list[Word] | None:
             continue
         with open(candidate, encoding="utf-8") as f:
             data = json.load(f)
-        if not isinstance(data, dict) or "segments" not in data:
+        if not is_whisper_words(data):
             continue
         words = []
         for seg in data["segments"]:

@@ -54,6 +54,11 @@ def sidecars(recording: str | os.PathLike[str], suffixes: tuple[str, ...]) -> li
     return [path.with_name(path.stem + suffix) for suffix in suffixes]
 
 
+def is_whisper_words(data) -> bool:
+    """Parsed JSON that supplies a recording's words: whisper's output, with `segments`."""
+    return isinstance(data, dict) and "segments" in data
+
+
 def supplied_transcripts(recording: str | os.PathLike[str]) -> list[Path]:
     """The transcript sidecars beside `recording` that the pipeline would read: JSON with
     whisper's `segments` (flows.pipeline._byo_words). Any other `<stem>.json` (the sample
@@ -64,7 +69,7 @@ def supplied_transcripts(recording: str | os.PathLike[str]) -> list[Path]:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):  # absent, unreadable or not JSON: the pipeline skips it too
             continue
-        if isinstance(data, dict) and "segments" in data:
+        if is_whisper_words(data):
             found.append(path)
     return found
 
