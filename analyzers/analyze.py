@@ -57,6 +57,10 @@ class Analysis:
         return {i.item_id: i.grade for i in self.items}
 
 
+#: The flag reason of a call whose speakers are uncertain (Transcript.speakers_uncertain).
+SPEAKERS_UNCERTAIN_REASON = "speakers_uncertain: who said what is not certain in this mono recording"
+
+
 def _clamp(finding: Finding, duration_s: float) -> Finding:
     # ASR timestamps can run past the decoded audio's end; findings stay inside the call.
     end = max(0.0, duration_s)
@@ -105,7 +109,15 @@ def analyze(transcript: Transcript, pack: RulePack, direction: str = INBOUND) ->
         (_clamp(f, transcript.duration_s) for f in findings),
         key=lambda f: (f.start_s, f.end_s, f.category, f.rule_id),
     )
+    if transcript.speakers_uncertain:
+        # Kept, not dropped: the words are there, only whose they are is in doubt. QA
+        # staff see the mark and the reason instead of an agent charged with the
+        # customer's words.
+        findings = [replace(f, speaker_uncertain=True) if f.speaker in (AGENT, CUSTOMER) else f for f in findings]
     card = score_call(findings, pack.scorecard)
+    flag_reasons = card.flag_reasons
+    if transcript.speakers_uncertain:
+        flag_reasons = (SPEAKERS_UNCERTAIN_REASON, *flag_reasons)
     count = lambda category: sum(1 for f in findings if f.category == category)  # noqa: E731
     return Analysis(
         findings=tuple(findings),
@@ -120,8 +132,8 @@ def analyze(transcript: Transcript, pack: RulePack, direction: str = INBOUND) ->
         closing_ok=closing_ok,
         score=card.score,
         grade=card.grade,
-        flagged=card.flagged,
-        flag_reasons=card.flag_reasons,
+        flagged=bool(flag_reasons),
+        flag_reasons=flag_reasons,
         dimensions=card.dimensions,
         utterance_chars_per_min=utterance_rates(transcript, pack.rate),
         lexicon_version=pack.lexicon_version,

@@ -139,6 +139,10 @@ class Transcript:
     speech_spans: tuple[SpeechSpan, ...] = ()
     #: 1.0 when speakers come from separate channels; the diarization confidence for mono.
     speaker_confidence: float = 1.0
+    #: A mono call whose split into agent and customer may be wrong (one voice heard,
+    #: voices alike, methods disagreeing): findings that depend on who spoke are marked
+    #: and the call goes to review (flows.diarize_embed.diarize_call).
+    speakers_uncertain: bool = False
     asr_model: str = ""
     language: str = "zh"
     #: Seconds of audio the container promised but did not hold (0.0: complete).
@@ -157,6 +161,9 @@ class Finding:
     end_s: float
     text: str = ""
     detail: str = ""
+    #: The call's speakers are uncertain and this finding charges one of them: it may
+    #: belong to the other speaker (Transcript.speakers_uncertain).
+    speaker_uncertain: bool = False
 
 
 @dataclass(frozen=True)
@@ -202,6 +209,8 @@ class CallResult:
     grade: str = ""
     flagged: bool | None = None
     speaker_confidence: float | None = None
+    #: Transcript.speakers_uncertain; null on error rows.
+    speakers_uncertain: bool | None = None
     model_version: str = ""
     lexicon_version: str = ""
     processed_at: str = ""

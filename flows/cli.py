@@ -65,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
                      "int8/float32 run on the CPU, float16/int8_float16 need a GPU (default: %(default)s)")
     run.add_argument("--agent-channel", choices=["left", "right"], default="left", help="stereo channel of the agent (default: left)")
     run.add_argument("--vad", choices=["silero", "energy"], default="silero", help="speech detection method (default: silero)")
+    run.add_argument("--diarizer", choices=["auto", "embed", "mfcc"], default="auto",
+                     help="who said what in a mono call: speaker embeddings with an MFCC fallback (auto, default), "
+                          "embeddings only, or MFCC + pitch only (docs/diarization.md)")
     run.add_argument("--beam-size", type=int, default=AsrOptions.beam_size, help="whisper beam size; 0 for greedy decoding (default: %(default)s)")
     run.add_argument("--batch-size", type=int, metavar="N", help="--engine faster: decode N clips of <= 30 s at once (batched; no temperature fallback); default: one window after another")
     run.add_argument("--force", action="store_true", help="process recordings again even if their results are current")
@@ -173,7 +176,7 @@ def cmd_run(args) -> int:
         out_dir=args.out, model=args.model, lexicon=args.lexicon, agent_channel=args.agent_channel,
         vad_method=args.vad, asr=AsrOptions(beam_size=args.beam_size or None, batch_size=args.batch_size), cache_dir=args.cache_dir,
         mask_pii=not args.no_mask, engine=args.engine, compute_type=args.compute_type,
-        allow_truncated=args.allow_truncated, direction=args.direction,
+        allow_truncated=args.allow_truncated, direction=args.direction, diarizer=args.diarizer,
     )
     with output_lock(cfg.out_dir, cfg.transcript_dir):
         try:

@@ -78,6 +78,11 @@ class Diarization:
     spans: tuple[SpeechSpan, ...]
     confidence: float
     speakers: int = 2
+    #: The split or the roles may be wrong: one voice heard, voices close, or the two
+    #: methods disagreeing (flows.diarize_embed.diarize_call). Findings are marked.
+    uncertain: bool = False
+    #: Which voice vectors made the split: "mfcc" or "embed".
+    method: str = "mfcc"
 
 
 def swap_speakers(diarization: Diarization) -> Diarization:

@@ -184,6 +184,7 @@ def qa_batch(
     engine: str = "openai",
     allow_truncated: bool = False,
     direction: str = "inbound",
+    diarizer: str = "auto",
 ) -> dict:
     """Transcribe and analyse every new recording under `inputs` into `out_dir`.
 
@@ -199,7 +200,7 @@ def qa_batch(
     # Resolved here, once: every worker uses (and records) the model the flow checked.
     cfg = PipelineConfig(out_dir=out_dir, model=resolve_model_ref(model, engine), lexicon=lexicon,
                          agent_channel=agent_channel, cache_dir=cache_dir, mask_pii=mask_pii, engine=engine,
-                         allow_truncated=allow_truncated, direction=direction)
+                         allow_truncated=allow_truncated, direction=direction, diarizer=diarizer)
     recordings = find_recordings(inputs)
     summary = Summary()
     todo = pending(recordings, cfg, pack, force=force, summary=summary)

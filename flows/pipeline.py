@@ -21,6 +21,7 @@ from analyzers.model import AGENT, CUSTOMER, CallResult, SpeechSpan, Transcript,
 from analyzers.pii import mask_numbers
 from analyzers.speakers import assign_words, greeter_is_customer, swap_roles
 from flows.cache import TranscriptCache, file_sha256, transcript_key
+from flows.diarize_embed import DIARIZERS, diarize_call
 from flows.metadata import read_call_meta
 from flows.settings import CallSettings, analysis_settings, is_whisper_words, transcript_settings
 from flows.store import ResultStore
@@ -66,6 +67,9 @@ class PipelineConfig:
     allow_truncated: bool = False
     #: Direction of calls without a metadata sidecar (flows.metadata): inbound or outbound.
     direction: str = "inbound"
+    #: How a mono call's speech is split between agent and customer
+    #: (flows.diarize_embed.DIARIZERS): "auto", "embed" or "mfcc".
+    diarizer: str = "auto"
 
     def __post_init__(self) -> None:
         # Checked here, before any audio: a bad setting would otherwise fail every
@@ -76,6 +80,8 @@ class PipelineConfig:
             raise ValueError(f"agent_channel must be 'left' or 'right', got {self.agent_channel!r}")
         if self.direction not in DIRECTIONS:
             raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, got {self.direction!r}")
+        if self.diarizer not in DIARIZERS:
+            raise ValueError(f"diarizer must be one of {', '.join(DIARIZERS)}, got {self.diarizer!r}")
         if self.vad_method not in ("silero", "energy"):
             raise ValueError(f"vad_method must be 'silero' or 'energy', got {self.vad_method!r}")
         if self.asr.beam_size is not None and self.asr.beam_size < 1:
@@ -104,6 +110,7 @@ class PipelineConfig:
         return transcript_settings(
             model=self.model_name(model_ref), transcriber=TRANSCRIBER_VERSION, asr=self.asr.key(),
             vad=self.vad_method, agent_channel=self.agent_channel, engine=self.engine, recording=recording,
+            diarizer=self.diarizer,
         )
 
     def call_settings(self, model_ref: str, pack, recording: str) -> CallSettings:
@@ -210,11 +217,9 @@ def transcribe_call(path: str, call_id: str, cfg: PipelineConfig, model_ref: str
         for speaker in (AGENT, CUSTOMER):
             own = [(s.start_s, s.end_s) for s in spans if s.speaker == speaker]
             utterances += words_to_utterances(words_of(speaker, own), speaker, gap_s)
-        confidence = 1.0
+        confidence, uncertain = 1.0, False
     else:
-        from flows.diarize import diarize
-
-        diarization = diarize(audio.channels["mixed"], audio.sample_rate_hz, spans)
+        diarization = diarize_call(audio.channels["mixed"], audio.sample_rate_hz, spans, method=cfg.diarizer)
         spans = diarization.spans
         words = _byo_words(Path(path), "mixed", audio.layout)
         if words is None:
@@ -233,6 +238,7 @@ def transcribe_call(path: str, call_id: str, cfg: PipelineConfig, model_ref: str
             other = {AGENT: CUSTOMER, CUSTOMER: AGENT}
             spans = tuple(replace(s, speaker=other.get(s.speaker, s.speaker)) for s in spans)
         confidence = diarization.confidence
+        uncertain = diarization.uncertain
     # Whisper was gated on the detector's own spans (padded); the spans kept for timing
     # and silences get the edges of syllables the detector cut. Feeding whisper the
     # widened spans too was measured: no better (sample calls 12.3 -> 13.1 % CER, real
@@ -246,6 +252,7 @@ def transcribe_call(path: str, call_id: str, cfg: PipelineConfig, model_ref: str
         utterances=tuple(sorted(utterances, key=lambda u: (u.start_s, u.end_s))),
         speech_spans=tuple(spans),
         speaker_confidence=round(float(confidence), 3),
+        speakers_uncertain=uncertain,
         asr_model=cfg.model_name(model_ref),
         truncated_s=round(truncated_s, 3),
     )
@@ -322,6 +329,7 @@ def call_result(
         grade=analysis.grade,
         flagged=analysis.flagged,
         speaker_confidence=transcript.speaker_confidence,
+        speakers_uncertain=transcript.speakers_uncertain,
         model_version=transcript.asr_model,
         lexicon_version=analysis.lexicon_version,
         processed_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),

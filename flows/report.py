@@ -418,7 +418,8 @@ def finding_view(index: int, f: dict) -> dict:
         "rule_id": f["rule_id"],
         "severity": f["severity"],
         "speaker": f["speaker"],
-        "speaker_label": SPEAKER_LABELS.get(f["speaker"], f["speaker"]),
+        "speaker_label": SPEAKER_LABELS.get(f["speaker"], f["speaker"])
+        + (" (说话人不确定 speaker uncertain)" if f.get("speaker_uncertain") else ""),
         "start_s": f["start_s"],
         "end_s": f["end_s"],
         "time": f"{fmt_time(f['start_s'])}–{fmt_time(f['end_s'])}",
@@ -530,6 +531,7 @@ def call_view(call: dict, utterances: list[dict], findings: list[dict], audio: A
             ("问候 greeting", {True: "✓", False: "✗"}.get(call.get("greeting_ok"), "")),
             ("结束语 closing", {True: "✓", False: "✗"}.get(call.get("closing_ok"), "")),
             ("说话人置信度 speaker confidence", _num(call.get("speaker_confidence"), "{:.2f}")),
+            ("说话人不确定 speakers uncertain", {True: "⚠ yes", False: "no"}.get(call.get("speakers_uncertain"), "")),
         ]
     return {
         "call": call,

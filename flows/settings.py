@@ -108,7 +108,7 @@ class CallSettings:
 
 
 def transcript_settings(*, model: str, transcriber: int, asr: dict, vad: str, agent_channel: str,
-                        engine: str, recording: str | os.PathLike[str] | None) -> dict:
+                        engine: str, recording: str | os.PathLike[str] | None, diarizer: str = "auto") -> dict:
     """The settings that change a transcript: the cache key's content besides the audio."""
     settings = {
         "model": model,  # names the device too where it is not the CPU (flows.transcribe.model_version)
@@ -116,6 +116,8 @@ def transcript_settings(*, model: str, transcriber: int, asr: dict, vad: str, ag
         "asr": asr,
         "vad": vad,
         "agent_channel": agent_channel,
+        # Who said what in a mono call (flows.diarize_embed.diarize_call).
+        "diarizer": diarizer,
     }
     if engine != "openai":
         # Only other engines add the key, so transcripts cached by openai-whisper

@@ -133,11 +133,9 @@ def run_one(meta: dict, wav: Path, method: str, oracle_vad: bool):
                 spans.append((a, b))
     else:
         spans = detect_speech(mix, RATE_HZ)
-    if method == "mfcc":
-        from flows.diarize import diarize as fn
-    else:
-        from flows.diarize_embed import diarize_embed as fn
-    result = fn(mix, RATE_HZ, spans)
+    from flows.diarize_embed import diarize_call
+
+    result = diarize_call(mix, RATE_HZ, spans, method=method)
     hypothesis = [(s.speaker, s.start_s, s.end_s) for s in result.spans]
     return reference, hypothesis, result
 
@@ -145,12 +143,12 @@ def run_one(meta: dict, wav: Path, method: str, oracle_vad: bool):
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("set_dir", type=Path, nargs="?", default=Path("/tmp/diarset"))
-    ap.add_argument("--method", choices=("mfcc", "embed", "both"), default="mfcc")
+    ap.add_argument("--method", choices=("auto", "mfcc", "embed", "all"), default="auto")
     ap.add_argument("--oracle-vad", action="store_true")
     ap.add_argument("--pyannote", action="store_true", help="also pyannote.metrics' DER, as a check")
     ap.add_argument("-v", "--verbose", action="store_true", help="one line per recording")
     args = ap.parse_args(argv)
-    methods = ("mfcc", "embed") if args.method == "both" else (args.method,)
+    methods = ("auto", "embed", "mfcc") if args.method == "all" else (args.method,)
     metas = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(args.set_dir.glob("*.json"))]
     if not metas:
         print(f"no recordings in {args.set_dir}", file=sys.stderr)
@@ -177,7 +175,7 @@ def main(argv=None) -> int:
             if args.verbose:
                 d0 = der(reference, hypothesis)
                 print(f"  {method:5s} {meta['name']:12s} DER {d0['der']:6.1%} (collar {d['der']:6.1%})"
-                      f"  speakers {result.speakers}  role acc {right / max(alone, 1e-9):6.1%}  conf {result.confidence:.2f}")  # fmt: skip
+                      f"  speakers {result.speakers} {result.method}{' uncertain' if result.uncertain else ''}  role acc {right / max(alone, 1e-9):6.1%}  conf {result.confidence:.2f}")  # fmt: skip
         vad = "oracle VAD" if args.oracle_vad else "flows.vad"
         for kind in sorted(totals):
             t = totals[kind]

@@ -22,7 +22,8 @@ sys.path.insert(0, str(ROOT))
 
 from analyzers.model import CallTruth  # noqa: E402
 from flows.audio import load_call  # noqa: E402
-from flows.diarize import Diarization, diarize  # noqa: E402
+from flows.diarize import Diarization  # noqa: E402
+from flows.diarize_embed import DIARIZERS, diarize_call  # noqa: E402
 from flows.vad import detect_speech  # noqa: E402
 from tools.measure_vad import FRAME_S, frame_mask, sample_truths  # noqa: E402
 
@@ -50,15 +51,12 @@ def agreement(truth: CallTruth, result: Diarization, duration_s: float) -> float
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--calls", type=Path, default=ROOT / "sample_audio")
-    ap.add_argument("--method", choices=("mfcc", "embed"), default="mfcc")
+    ap.add_argument("--method", choices=DIARIZERS, default="auto")
     args = ap.parse_args(argv)
-    split = diarize
-    if args.method == "embed":
-        from flows.diarize_embed import diarize_embed as split
     scores = []
     for truth in sample_truths(args.calls):
         mix, duration_s = mono_mix(truth, args.calls)
-        result = split(mix, RATE_HZ, detect_speech(mix, RATE_HZ))
+        result = diarize_call(mix, RATE_HZ, detect_speech(mix, RATE_HZ), method=args.method)
         scores.append(agreement(truth, result, duration_s))
         print(f"{truth.call_id:30s} agreement {scores[-1]:.3f}  confidence {result.confidence:.3f}  speakers {result.speakers}")
     if scores:

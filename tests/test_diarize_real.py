@@ -1,0 +1,110 @@
+"""Mono diarization on real voices (issue 18): the set of tools/make_diarization_set.py
+built from ../shared/audio/real, split by `diarize_call` as the pipeline does (its VAD,
+the default "auto" diarizer). Figures and their history: docs/diarization.md."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from flows.audio import load_call
+from flows.diarize_embed import diarize_call
+from flows.vad import detect_speech
+from flows.voice_encoder import embed_windows
+from tests.conftest import REAL_CLIPS, need_file
+from tools import make_diarization_set as mk
+from tools.measure_diarization_set import COLLAR_S, RATE_HZ, der, role_accuracy_parts
+
+
+@pytest.fixture(scope="module")
+def diar_set(tmp_path_factory):
+    need_file(REAL_CLIPS / "REFERENCES.tsv", "the real clips of ../shared/audio/real")
+    out = tmp_path_factory.mktemp("diarset")
+    mk.main([str(out), "--real", str(REAL_CLIPS)])
+    results = []
+    for path in sorted(out.glob("*.json")):
+        meta = json.loads(path.read_text(encoding="utf-8"))
+        mix = load_call(out / f"{meta['name']}.wav", sample_rate_hz=RATE_HZ).channels["mixed"]
+        d = diarize_call(mix, RATE_HZ, detect_speech(mix, RATE_HZ))
+        results.append((meta, d))
+    return results
+
+
+def _pooled(results, kind: str) -> tuple[float, float]:
+    """DER (+-0.25 s collar) and role accuracy pooled over the recordings of `kind`."""
+    err = total = right = alone = 0.0
+    for meta, d in results:
+        if meta["kind"] != kind:
+            continue
+        ref = [(s["speaker"], s["start_s"], s["end_s"]) for s in meta["segments"]]
+        hyp = [(s.speaker, s.start_s, s.end_s) for s in d.spans]
+        x = der(ref, hyp, COLLAR_S)
+        err += x["miss"] + x["fa"] + x["confusion"]
+        total += x["total"]
+        roles = {meta["first_speaker"]: "agent"} | {s: "customer" for s in meta["speakers"] if s != meta["first_speaker"]}
+        r, a = role_accuracy_parts(ref, hyp, roles)
+        right, alone = right + r, alone + a
+    return err / total, right / alone
+
+
+def test_no_one_voice_recording_is_split(diar_set):
+    singles = [(m, d) for m, d in diar_set if m["kind"] == "single"]
+    assert len(singles) == 14
+    split = [m["name"] for m, d in singles if d.speakers == 2]
+    assert split == []
+    # one voice is no evidence of a role: each is marked for review
+    assert all(d.uncertain for _, d in singles)
+
+
+def test_two_real_voices_are_found_in_every_mix(diar_set):
+    mixes = [(m, d) for m, d in diar_set if m["kind"] != "single"]
+    assert len(mixes) == 15
+    assert [m["name"] for m, d in mixes if d.speakers != 2] == []
+    assert all(d.method == "embed" for _, d in mixes)
+
+
+def test_different_pitch_pairs_meet_the_der_target(diar_set):
+    der_c, role_acc = _pooled(diar_set, "different")
+    assert der_c <= 0.10, f"DER {der_c:.1%}"
+    assert role_acc >= 0.85
+
+
+def test_similar_pitch_pairs(diar_set):
+    # 12.4 % measured on 2026-12-01 (target 10 %: not met, see docs/diarization.md);
+    # the bound guards against a regression towards MFCC's 26 %.
+    der_c, role_acc = _pooled(diar_set, "similar")
+    assert der_c <= 0.14, f"DER {der_c:.1%}"
+    assert role_acc >= 0.80
+
+
+def test_voice_vectors_tell_people_apart():
+    """Two windows of one speaker are closer than windows of two speakers."""
+    clips = mk.load_clips(REAL_CLIPS)
+    by_pitch = sorted((c for c in clips if sum(b - a for a, b in c.regions) > 6.0), key=lambda c: c.pitch_hz)
+    low, high = by_pitch[0], by_pitch[-1]
+
+    def two_windows(c):
+        (a, b), (x, y) = max(c.regions, key=lambda r: r[1] - r[0]), min(c.regions, key=lambda r: -r[0])
+        return [(a, min(b, a + 1.5)), (x, min(y, x + 1.5))]
+
+    import librosa
+
+    def at_16k(c):
+        return librosa.resample(c.samples, orig_sr=mk.RATE_HZ, target_sr=16000)
+
+    v_low = embed_windows(at_16k(low), two_windows(low))
+    v_high = embed_windows(at_16k(high), two_windows(high))
+    assert np.allclose(np.linalg.norm(v_low, axis=1), 1.0, atol=1e-4)
+    same = float(v_low[0] @ v_low[1])
+    other = float(v_low[0] @ v_high[0])
+    assert same > other + 0.1
+
+
+def test_voice_encoder_restores_torch_threads():
+    import torch
+
+    before = torch.get_num_threads()
+    embed_windows(np.random.default_rng(0).normal(0, 0.1, RATE_HZ * 2).astype(np.float32), [(0.0, 1.5)])
+    assert torch.get_num_threads() == before
