@@ -13,8 +13,9 @@ vector and the one-voice test differ:
 5. Frame vote, short runs absorbed, first heard = agent: `flows.diarize._label_spans`.
 
 `diarize_call` is what the pipeline calls (`--diarizer`, default "auto"): the embedding
-split; where it hears one voice in a call long enough to be a conversation, the MFCC
-split if that finds two, marked uncertain. Why both: the encoder separates real
+split; where it hears two close voices (centre cosine above `CLOSE_VOICES_COS`), or one
+voice in a call long enough to be a conversation, the MFCC split if that finds two,
+marked uncertain. Why both: the encoder separates real
 people (docs/diarization.md: DER 8-12 % against 26-35 % for MFCC) but hears a voice
 and a pitch- and formant-shifted copy of it (synthetic test calls) as one person,
 which MFCC + pitch separates. A one-voice result is also uncertain: with one voice
@@ -61,10 +62,12 @@ def diarize_call(samples: np.ndarray, sample_rate_hz: int, speech_spans, method:
         d = diarize(samples, sample_rate_hz, speech_spans)
         return dataclasses.replace(d, uncertain=d.speakers < 2, method="mfcc")
     e = diarize_embed(samples, sample_rate_hz, speech_spans)
-    if method == "embed" or e.speakers == 2:
+    if method == "embed" or (e.speakers == 2 and not e.uncertain):
         return e
     speech_s = sum(s.end_s - s.start_s for s in e.spans)
-    if speech_s >= FALLBACK_MIN_SPEECH_S:
+    # Voices close to the encoder (two, but alike) or one voice in a conversation's
+    # worth of speech: the MFCC split, if it finds two voices, marked uncertain.
+    if e.speakers == 2 or speech_s >= FALLBACK_MIN_SPEECH_S:
         m = diarize(samples, sample_rate_hz, speech_spans)
         if m.speakers == 2:
             return dataclasses.replace(m, uncertain=True, method="mfcc")

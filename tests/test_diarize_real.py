@@ -72,7 +72,7 @@ def test_different_pitch_pairs_meet_the_der_target(diar_set):
 
 
 def test_similar_pitch_pairs(diar_set):
-    # 12.4 % measured on 2026-12-01 (target 10 %: not met, see docs/diarization.md);
+    # 12.1 % measured on 2026-12-01 (target 10 %: not met, see docs/diarization.md);
     # the bound guards against a regression towards MFCC's 26 %.
     der_c, role_acc = _pooled(diar_set, "similar")
     assert der_c <= 0.14, f"DER {der_c:.1%}"

@@ -58,7 +58,7 @@ def main(argv=None) -> int:
         mix, duration_s = mono_mix(truth, args.calls)
         result = diarize_call(mix, RATE_HZ, detect_speech(mix, RATE_HZ), method=args.method)
         scores.append(agreement(truth, result, duration_s))
-        print(f"{truth.call_id:30s} agreement {scores[-1]:.3f}  confidence {result.confidence:.3f}  speakers {result.speakers}")
+        print(f"{truth.call_id:30s} agreement {scores[-1]:.3f}  confidence {result.confidence:.3f}  speakers {result.speakers}  {result.method}{'  uncertain' if result.uncertain else ''}")
     if scores:
         print(f"mean agreement {np.mean(scores):.3f}, lowest {min(scores):.3f} ({len(scores)} calls)")
     return 0
