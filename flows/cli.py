@@ -68,6 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--diarizer", choices=["auto", "embed", "mfcc"], default="auto",
                      help="who said what in a mono call: speaker embeddings with an MFCC fallback (auto, default), "
                           "embeddings only, or MFCC + pitch only (docs/diarization.md)")
+    run.add_argument("--mono-asr", choices=["per_speaker", "one_pass"], default="per_speaker",
+                     help="whisper on a two-voice mono call: a pass per speaker with the other muted (default), "
+                          "or one pass with words given to speakers by time")
     run.add_argument("--beam-size", type=int, default=AsrOptions.beam_size, help="whisper beam size; 0 for greedy decoding (default: %(default)s)")
     run.add_argument("--batch-size", type=int, metavar="N", help="--engine faster: decode N clips of <= 30 s at once (batched; no temperature fallback); default: one window after another")
     run.add_argument("--force", action="store_true", help="process recordings again even if their results are current")
@@ -177,6 +180,7 @@ def cmd_run(args) -> int:
         vad_method=args.vad, asr=AsrOptions(beam_size=args.beam_size or None, batch_size=args.batch_size), cache_dir=args.cache_dir,
         mask_pii=not args.no_mask, engine=args.engine, compute_type=args.compute_type,
         allow_truncated=args.allow_truncated, direction=args.direction, diarizer=args.diarizer,
+        mono_asr=args.mono_asr,
     )
     with output_lock(cfg.out_dir, cfg.transcript_dir):
         try:

@@ -185,6 +185,7 @@ def qa_batch(
     allow_truncated: bool = False,
     direction: str = "inbound",
     diarizer: str = "auto",
+    mono_asr: str = "per_speaker",
 ) -> dict:
     """Transcribe and analyse every new recording under `inputs` into `out_dir`.
 
@@ -200,7 +201,8 @@ def qa_batch(
     # Resolved here, once: every worker uses (and records) the model the flow checked.
     cfg = PipelineConfig(out_dir=out_dir, model=resolve_model_ref(model, engine), lexicon=lexicon,
                          agent_channel=agent_channel, cache_dir=cache_dir, mask_pii=mask_pii, engine=engine,
-                         allow_truncated=allow_truncated, direction=direction, diarizer=diarizer)
+                         allow_truncated=allow_truncated, direction=direction, diarizer=diarizer,
+                         mono_asr=mono_asr)
     recordings = find_recordings(inputs)
     summary = Summary()
     todo = pending(recordings, cfg, pack, force=force, summary=summary)

@@ -108,7 +108,8 @@ class CallSettings:
 
 
 def transcript_settings(*, model: str, transcriber: int, asr: dict, vad: str, agent_channel: str,
-                        engine: str, recording: str | os.PathLike[str] | None, diarizer: str = "auto") -> dict:
+                        engine: str, recording: str | os.PathLike[str] | None, diarizer: str = "auto",
+                        mono_asr: str = "per_speaker") -> dict:
     """The settings that change a transcript: the cache key's content besides the audio."""
     settings = {
         "model": model,  # names the device too where it is not the CPU (flows.transcribe.model_version)
@@ -118,6 +119,7 @@ def transcript_settings(*, model: str, transcriber: int, asr: dict, vad: str, ag
         "agent_channel": agent_channel,
         # Who said what in a mono call (flows.diarize_embed.diarize_call).
         "diarizer": diarizer,
+        "mono_asr": mono_asr,
     }
     if engine != "openai":
         # Only other engines add the key, so transcripts cached by openai-whisper

@@ -131,7 +131,8 @@ def test_pipeline_config_refuses_bad_settings(tmp_path):
     from flows.transcribe import AsrOptions
 
     for bad, message in [({"agent_channel": "centre"}, "agent_channel"), ({"vad_method": "webrtc"}, "vad_method"),
-                         ({"asr": AsrOptions(beam_size=0)}, "beam_size"), ({"out_dir": " "}, "out_dir")]:
+                         ({"asr": AsrOptions(beam_size=0)}, "beam_size"), ({"out_dir": " "}, "out_dir"),
+                         ({"diarizer": "pyannote"}, "diarizer"), ({"mono_asr": "both"}, "mono_asr")]:
         with pytest.raises(ValueError, match=message):
             PipelineConfig(**{"out_dir": str(tmp_path), **bad})
 

@@ -87,9 +87,12 @@ CHANGES = {
     "agent_channel": lambda cfg, tmp: replace(cfg, agent_channel="right"),
     "mask_pii": lambda cfg, tmp: replace(cfg, mask_pii=False),
     "allow_truncated": lambda cfg, tmp: replace(cfg, allow_truncated=True),
+    "diarizer": lambda cfg, tmp: replace(cfg, diarizer="mfcc"),
+    "mono_asr": lambda cfg, tmp: replace(cfg, mono_asr="one_pass"),
 }
 EXPECTED_NAME = {"model": "model", "engine": "model", "beam": "asr", "vad": "vad",
-                 "agent_channel": "agent_channel", "mask_pii": "mask_pii", "allow_truncated": "allow_truncated"}
+                 "agent_channel": "agent_channel", "mask_pii": "mask_pii", "allow_truncated": "allow_truncated",
+                 "diarizer": "diarizer", "mono_asr": "mono_asr"}
 
 
 @pytest.mark.parametrize("setting", sorted(CHANGES))

@@ -152,3 +152,12 @@ def test_a_supplied_whisper_transcript_is_used_instead_of_asr(tmp_path):
     assert texts[0].startswith("订单号是多少")
     assert len(transcript.utterances) >= len(truth["utterances"]) - 1
     assert {u.speaker for u in transcript.utterances} == {"agent", "customer"}
+
+
+def test_one_voice_windows_pad_and_join_short_pauses():
+    from analyzers.model import SpeechSpan
+    from flows.pipeline import one_voice_windows
+
+    spans = [SpeechSpan("agent", 0.4, 5.5), SpeechSpan("agent", 6.2, 9.6), SpeechSpan("agent", 14.0, 15.0)]
+    assert one_voice_windows(spans, 15.1) == [pytest.approx((0.1, 9.9)), pytest.approx((13.7, 15.1))]
+    assert one_voice_windows([], 3.0) == []
