@@ -218,3 +218,55 @@ def test_call_page_details_are_plain_words_and_masked_numbers_one_token():
     assert view["summary"]["flag_reasons"] == ["score 42 is below 50"]
     html = rp.render_call(view, {"at": "now", "out_dir": "/x"})
     assert "顶单号是****0453" in html and "missing:" not in html and "** *" not in html
+
+
+# ------------------------------------------------------------------ Prefect on a small machine
+
+
+def _startup_timeout(env: dict[str, str]) -> int:
+    code = ("import flows.flow\n"
+            "from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS as S\n"
+            "print(S.value())")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return int(proc.stdout.strip().splitlines()[-1])
+
+
+def test_the_flows_give_prefects_first_start_time_unless_the_user_set_it(tmp_path):
+    from flows.flow import EPHEMERAL_STARTUP_TIMEOUT_S, STARTUP_TIMEOUT_SETTING
+
+    env = {k: v for k, v in fresh_env(tmp_path).items() if k != STARTUP_TIMEOUT_SETTING}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect")
+    assert EPHEMERAL_STARTUP_TIMEOUT_S > 20  # Prefect's own default: too short for a first start on 2 cores
+    assert _startup_timeout(env) == EPHEMERAL_STARTUP_TIMEOUT_S
+    assert _startup_timeout({**env, STARTUP_TIMEOUT_SETTING: "45"}) == 45
+    # a value in the user's Prefect profile is kept too
+    (tmp_path / "prefect").mkdir(exist_ok=True)
+    (tmp_path / "prefect" / "profiles.toml").write_text(
+        f'active = "mine"\n\n[profiles.mine]\n{STARTUP_TIMEOUT_SETTING} = "60"\n', encoding="utf-8")
+    assert _startup_timeout(env) == 60
+
+
+# ------------------------------------------------------------------ packaging
+
+
+def test_the_package_builds_without_warnings_and_carries_its_templates(tmp_path):
+    import zipfile
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copyfile(ROOT / name, src / name)
+    for name in ("analyzers", "flows", "lexicons"):
+        shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__"))
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-v",
+                           "-w", str(tmp_path / "dist"), str(src)], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    log = proc.stdout + proc.stderr
+    for noise in ("Warning:", "would be ignored", "deprecated"):
+        assert noise not in log, [line for line in log.splitlines() if noise in line]
+    wheel = next((tmp_path / "dist").glob("callqa-*.whl"))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {f"flows/templates/{n}" for n in ("base.html", "index.html", "call.html", "report.css", "index.js",
+                                             "call.js")} <= names
+    assert "lexicons/zh-CN/rules.yaml" in names
