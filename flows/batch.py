@@ -20,7 +20,6 @@ from typing import Callable, Iterable, Sequence
 
 from analyzers.model import CallResult
 from flows.pipeline import (
-    AUDIO_EXTENSIONS,
     NotReprocessable,
     PipelineConfig,
     Recording,
@@ -147,10 +146,7 @@ def run_batch(
     summary.found = len(recordings)
     todo = pending(recordings, cfg, pack, force=force, summary=summary)
     summary.skipped = len(recordings) - len(todo)
-    if not recordings:
-        log.warning("no recordings found in %s (looked for %s files, in folders recursively)",
-                    ", ".join(map(str, inputs)), " ".join(sorted(AUDIO_EXTENSIONS)))
-    else:
+    if recordings:  # none: the caller warns (the CLI after its summary line)
         log.info("%d recording(s) found: %d to process, %d already current",
                  len(recordings), len(todo), summary.skipped)
     results = process_all(todo, cfg, pack, store=store, workers=workers)
@@ -175,9 +171,6 @@ def reprocess_batch(
     store = ResultStore(cfg.out_dir)
     rows = reprocessable(store, call_ids)
     summary = Summary(found=len(rows))
-    if not rows:
-        log.warning("no calls to reprocess in %s%s (only calls transcribed OK can be)", cfg.out_dir,
-                    f" among {', '.join(call_ids)}" if call_ids else "")
     results = reprocess_all(rows, cfg, pack, store=store, workers=workers)
     for n, _ in enumerate(progress(rows), 1):
         row, result = next(results)

@@ -188,6 +188,7 @@ def _with_bar(fn):
 
 def cmd_run(args) -> int:
     from flows.batch import run_batch
+    from flows.pipeline import AUDIO_EXTENSIONS
     from flows.store import output_lock
     from flows.transcribe import ModelLoadError, ModelNotConfigured, resolve_model_ref
 
@@ -218,6 +219,9 @@ def cmd_run(args) -> int:
                   file=sys.stderr)
             return 2
     print(summary.line(), flush=True)
+    if not summary.found:
+        print(f"callqa: warning: no recordings found in {', '.join(args.inputs)} (looked in folders "
+              f"recursively for {' '.join(sorted(AUDIO_EXTENSIONS))} files)", file=sys.stderr)
     _print_failed(summary)
     _refresh_report(cfg.out_dir, args.no_report)
     return 0
@@ -273,6 +277,9 @@ def cmd_reprocess(args) -> int:
             cfg, pack, call_ids=args.call, workers=args.workers,
             progress=lambda xs: _progress(xs, args.quiet, "callqa reprocess")))
     print(summary.line(), flush=True)
+    if not summary.found:
+        print(f"callqa: warning: no calls to reprocess in {out}{' among ' + ', '.join(args.call) if args.call else ''} "
+              "(only calls transcribed OK can be)", file=sys.stderr)
     for call_id, reason in summary.not_reprocessed:
         print(f"callqa: {call_id} not reprocessed (its rows are kept): {reason}", file=sys.stderr)
     _print_failed(summary)

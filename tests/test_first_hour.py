@@ -113,7 +113,12 @@ def test_failed_recordings_say_why_and_an_empty_folder_warns(tmp_path):
     (empty / "notes.txt").write_text("no audio here")
     proc = callqa("run", str(empty), "--out", str(tmp_path / "out2"), "--model", "base", env=env, cwd=tmp_path)
     assert proc.returncode == 0 and proc.stdout.startswith("0 ok, 0 errors"), proc.stderr
-    assert f"WARNING no recordings found in {empty}" in proc.stderr, proc.stderr
+    assert f"callqa: warning: no recordings found in {empty} (looked in folders recursively for" in proc.stderr, \
+        proc.stderr
+    # whatever the log level
+    quiet = callqa("run", str(empty), "--out", str(tmp_path / "out2"), "--model", "base", "--log-level", "error",
+                   env=env, cwd=tmp_path)
+    assert "callqa: warning: no recordings found" in quiet.stderr, quiet.stderr
     # `show` without --out and without ./out: says what to do
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
