@@ -231,7 +231,10 @@ class ScorecardRules:
     deduction: tuple[tuple[str, int], ...] = (("info", 0), ("minor", 1), ("major", 2), ("critical", 5))
     #: Lowest total (0-100) for A, B, C, D, E (non-increasing); below is F.
     grade_min_score: tuple[float, float, float, float, float] = (90, 70, 50, 30, 10)
-    flag_below_score: float = 50.0
+    #: A total below this flags the call; None: no score threshold (the grade decides).
+    flag_below_score: float | None = 50.0
+    #: A call graded one of these is flagged (the default pack: D, E, F).
+    flag_grades: tuple[str, ...] = ()
     flag_severities: tuple[str, ...] = ("critical",)
     flag_categories: tuple[str, ...] = ()
     #: Any automatically graded item with one of these grades flags the call.

@@ -114,15 +114,34 @@ def score_call(findings: list[Finding] | tuple[Finding, ...], rules: ScorecardRu
     else:
         score = 100.0
     score = round(score, 2)
+    grade = grade_for_score(score, rules.grade_min_score)
+    share = round(graded_weight / total_weight, 4) if total_weight > 0 else 0.0
+    reasons = flag_reasons(score, grade, items, findings, rules)
+    return Scorecard(tuple(items), score, grade, bool(reasons), tuple(reasons), share)
+
+
+def _clock(t_s: float) -> str:
+    minutes, seconds = divmod(max(0.0, t_s), 60.0)
+    return f"{int(minutes)}:{seconds:04.1f}"
+
+
+def flag_reasons(score: float, grade: str, items, findings, rules: ScorecardRules) -> list[str]:
+    """Why the call is flagged, in plain words, worst first: its grade or score, then
+    critical (or listed) findings, then items at a flagged grade. Empty: not flagged.
+    No finding's text is quoted (it may hold a number the output masks later)."""
     reasons = []
-    if score < rules.flag_below_score:
-        reasons.append(f"score {score:g} < {rules.flag_below_score:g}")
+    if grade in rules.flag_grades:
+        reasons.append(f"graded {grade} (score {score:g}): calls graded {', '.join(rules.flag_grades)} are reviewed")
+    if rules.flag_below_score is not None and score < rules.flag_below_score:
+        reasons.append(f"score {score:g} is below {rules.flag_below_score:g}")
+    flagged = sorted((f for f in findings if f.severity in rules.flag_severities or f.category in rules.flag_categories),
+                     key=lambda f: (_SEVERITY_RANK.get(f.severity, 9), f.start_s))
+    for f in flagged:
+        reasons.append(f"{f.severity} {f.category}:{f.rule_id} at {_clock(f.start_s)}")
     for x in items:
         if x.automatic and x.grade in rules.flag_item_grades:
-            reasons.append(f"item {x.name} ({x.item_id}) graded {x.grade}")
-    for f in findings:
-        if f.severity in rules.flag_severities or f.category in rules.flag_categories:
-            reasons.append(f"{f.severity} {f.category}:{f.rule_id} at {f.start_s:.1f} s")
-    share = round(graded_weight / total_weight, 4) if total_weight > 0 else 0.0
-    return Scorecard(tuple(items), score, grade_for_score(score, rules.grade_min_score),
-                     bool(reasons), tuple(reasons), share)
+            reasons.append(f"scorecard item {x.name} ({x.item_id}) graded {x.grade}")
+    return reasons
+
+
+_SEVERITY_RANK = {"critical": 0, "major": 1, "minor": 2, "info": 3}

@@ -43,12 +43,17 @@ class Summary:
     redone_settings: Counter = field(default_factory=Counter)
     #: (call_id, reason) of calls `reprocess` could not redo (their rows were kept).
     not_reprocessed: list = field(default_factory=list)
+    #: Recordings found under the inputs (`run`) or calls to re-analyse (`reprocess`).
+    found: int = 0
+    #: (call_id, error) of the recordings that became error rows, in the order they failed.
+    failed: list = field(default_factory=list)
 
     def add(self, result: CallResult) -> None:
         if result.status == "ok":
             self.ok += 1
         else:
             self.errors += 1
+            self.failed.append((result.call_id, result.error or "unknown error"))
 
     def line(self) -> str:
         text = f"{self.ok} ok, {self.errors} errors, {self.skipped} already current"
@@ -114,13 +119,15 @@ def reprocessable(store: ResultStore, call_ids: Sequence[str] | None = None) -> 
     ]
 
 
-def log_outcome(result: CallResult) -> None:
-    """One log line per call: what the nightly log is read for."""
+def log_outcome(result: CallResult, done: int = 0, total: int = 0) -> None:
+    """One log line per call: what the nightly log is read for; `[done/total]` in front
+    when given, so that a log without a progress bar (not a terminal) shows how far it is."""
+    where = f"[{done}/{total}] " if total else ""
     if result.status == "ok":
-        log.info("%s: ok, grade %s, score %s%s", result.call_id, result.grade, result.score,
+        log.info("%s%s: ok, grade %s, score %s%s", where, result.call_id, result.grade, result.score,
                  ", flagged" if result.flagged else "")
     else:
-        log.warning("%s: error: %s", result.call_id, result.error)
+        log.warning("%s%s: error: %s", where, result.call_id, result.error)
 
 
 def run_batch(
@@ -133,14 +140,19 @@ def run_batch(
 
     t0 = time.perf_counter()
     store = ResultStore(cfg.out_dir)
+    inputs = list(inputs)
     recordings = find_recordings(inputs)
     summary = Summary()
+    summary.found = len(recordings)
     todo = pending(recordings, cfg, pack, force=force, summary=summary)
     summary.skipped = len(recordings) - len(todo)
+    if recordings:  # none: the caller warns (the CLI after its summary line)
+        log.info("%d recording(s) found: %d to process, %d already current",
+                 len(recordings), len(todo), summary.skipped)
     results = process_all(todo, cfg, pack, store=store, workers=workers)
-    for _ in progress(todo):  # one tick per finished recording, whichever it was
+    for n, _ in enumerate(progress(todo), 1):  # one tick per finished recording, whichever it was
         result = next(results)
-        log_outcome(result)
+        log_outcome(result, n, len(todo))
         summary.add(result)
     summary.seconds = time.perf_counter() - t0
     return summary
@@ -158,15 +170,15 @@ def reprocess_batch(
     t0 = time.perf_counter()
     store = ResultStore(cfg.out_dir)
     rows = reprocessable(store, call_ids)
-    summary = Summary()
+    summary = Summary(found=len(rows))
     results = reprocess_all(rows, cfg, pack, store=store, workers=workers)
-    for _ in progress(rows):
+    for n, _ in enumerate(progress(rows), 1):
         row, result = next(results)
         if isinstance(result, NotReprocessable):
             summary.not_reprocessed.append((row["call_id"], str(result)))
-            log.warning("%s: not reprocessed, rows kept: %s", row["call_id"], result)
+            log.warning("[%d/%d] %s: not reprocessed, rows kept: %s", n, len(rows), row["call_id"], result)
             continue
-        log_outcome(result)
+        log_outcome(result, n, len(rows))
         summary.add(result)
     summary.seconds = time.perf_counter() - t0
     return summary

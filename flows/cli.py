@@ -8,24 +8,40 @@ cannot be loaded, broken lexicon; a batch stopped by the model keeps what it wro
 keep their rows, and each is named with its reason on stderr.
 An output folder that cannot be created or written is misuse (2).
 
-Progress and each call's outcome go to the log on stderr (`--log-level`, default info);
-the summary line goes to stdout.
+Progress and each call's outcome go to the log on stderr (`--log-level`, default info):
+a progress bar on a terminal, and a line per call (`[3/12] call03: ok, grade B ...`)
+whatever stderr is; the summary line goes to stdout, followed on stderr by the reason of
+every recording that failed and a warning when no recording was found.
+
+The output folder: `--out`, else $CALLQA_OUT; `reprocess`, `show` and `report` also take
+./out when it holds a run (what `make run` writes). `run` and `reprocess` refresh the
+report when the output folder has one (OUT/report/index.html), unless `--no-report`.
+
+The whisper model: `--model`, else $CALLQA_WHISPER_MODEL, else a checkpoint in the model
+folder (`callqa model list` shows it; `callqa model add PATH` puts one there).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
 from flows.fw_engine import COMPUTE_TYPES, DEFAULT_COMPUTE_TYPE
 from flows.fw_engine import MODEL_ENV as FW_MODEL_ENV
-from flows.transcribe import ENGINES, MODEL_ENV, AsrOptions
+from flows.transcribe import ENGINES, MODEL_DIR_ENV, MODEL_ENV, AsrOptions
+
+#: The output folder when --out is not given.
+OUT_ENV = "CALLQA_OUT"
+DEFAULT_OUT = "out"
 
 EPILOG = f"""
 offline machines: whisper cannot download its models there; pass a checkpoint path with
---model or set {MODEL_ENV}, e.g. {MODEL_ENV}=../shared/models/whisper-base.pt
+--model, set {MODEL_ENV}, or put the checkpoint into the model folder with
+`callqa model add ../shared/models/whisper-base.pt` (~/.cache/callqa/models, or ${MODEL_DIR_ENV});
+`callqa model list` shows which model is used and where it was found
 --engine faster takes a CTranslate2 model folder (--model or {FW_MODEL_ENV});
 `python tools/fetch_fw_model.py` fetches whisper base for it
 """
@@ -41,7 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add_common(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--out", required=True, metavar="DIR", help="output folder (Parquet datasets calls/, utterances/, findings/)")
+        sp.add_argument("--out", metavar="DIR", help=f"output folder (Parquet datasets calls/, utterances/, findings/); "
+                        f"default: ${OUT_ENV}" + ("" if sp.prog.endswith(" run") else f", else ./{DEFAULT_OUT} when it holds a run"))
         sp.add_argument("--lexicon", default="zh-CN", metavar="NAME_OR_PATH", help="rule pack: a name under lexicons/ or a folder path (default: zh-CN)")
         sp.add_argument("--cache-dir", metavar="DIR", help="transcript cache (default: OUT/cache/transcripts)")
         sp.add_argument("--no-mask", action="store_true",
@@ -51,6 +68,8 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--workers", type=_positive_int, default=1, metavar="N",
                         help="recordings processed at once, each in its own worker process with its own copy "
                              "of the model (default: 1, in this process)")
+        sp.add_argument("--no-report", action="store_true",
+                        help="leave OUT/report/ as it is (default: refresh it when it is there)")
 
     run = sub.add_parser("run", help="transcribe and analyse recordings (files or folders)",
                          epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -80,19 +99,20 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--allow-truncated", action="store_true",
                      help="process recordings that hold less audio than their header promises (default: an error "
                           "row naming both durations); the shortfall goes to the truncated_s column")
-    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--quiet", action="store_true", help="no progress bar (the log still has a line per call)")
 
     rep = sub.add_parser("reprocess", help="re-run the analyzers on cached transcripts (no ASR), e.g. after a lexicon change")
     add_common(rep)
     rep.add_argument("--call", action="append", metavar="CALL_ID", help="only this call (repeatable; default: all)")
-    rep.add_argument("--quiet", action="store_true", help="no progress bar")
+    rep.add_argument("--quiet", action="store_true", help="no progress bar (the log still has a line per call)")
 
     show = sub.add_parser("show", help="print one call's transcript with its findings inline")
     show.add_argument("call_id", metavar="CALL_ID")
-    show.add_argument("--out", required=True, metavar="DIR", help="output folder of a run")
+    show.add_argument("--out", metavar="DIR", help=f"output folder of a run (default: ${OUT_ENV}, else ./{DEFAULT_OUT})")
 
     report = sub.add_parser("report", help="write an HTML review report (overview + a page per call) for QA staff")
-    report.add_argument("out", metavar="OUTPUT_FOLDER", help="output folder of a run (its --out)")
+    report.add_argument("out", metavar="OUTPUT_FOLDER", nargs="?",
+                        help=f"output folder of a run (its --out; default: ${OUT_ENV}, else ./{DEFAULT_OUT})")
     report.add_argument("-o", "--report-dir", metavar="REPORT_DIR", help="where to write the report (default: OUTPUT_FOLDER/report)")
     report.add_argument("--audio-root", metavar="DIR", help="folder that holds the recordings now (default: each call's source path)")
     report.add_argument("--embed-audio", action="store_true", help="embed the recordings in the pages as data: URIs (large; plays without the recordings)")
@@ -101,6 +121,13 @@ def _parser() -> argparse.ArgumentParser:
     lex_sub = lex.add_subparsers(dest="lexicon_command", required=True, metavar="ACTION")
     check = lex_sub.add_parser("check", help="validate a rule pack and print a summary")
     check.add_argument("path", metavar="NAME_OR_PATH")
+
+    model = sub.add_parser("model", help="the whisper model: which one `run` uses, and the model folder")
+    model_sub = model.add_subparsers(dest="model_command", required=True, metavar="ACTION")
+    model_sub.add_parser("list", help="show the model `run` would use, where it was found, and what the model folder holds")
+    add = model_sub.add_parser("add", help="put a whisper checkpoint into the model folder (a link to it, or --copy)")
+    add.add_argument("path", metavar="CHECKPOINT", help="an openai-whisper checkpoint, e.g. ../shared/models/whisper-base.pt")
+    add.add_argument("--copy", action="store_true", help="copy the file instead of linking to it")
     return p
 
 
@@ -115,6 +142,8 @@ def _setup_logging(level: str) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     root.propagate = False
+    # jieba logs its dictionary loading at debug through its own handler to stderr.
+    logging.getLogger("jieba").setLevel(logging.WARNING)
 
 
 def _positive_int(text: str) -> int:
@@ -162,21 +191,23 @@ def _with_bar(fn):
 
 def cmd_run(args) -> int:
     from flows.batch import run_batch
+    from flows.pipeline import AUDIO_EXTENSIONS
     from flows.store import output_lock
     from flows.transcribe import ModelLoadError, ModelNotConfigured, resolve_model_ref
 
+    for item in args.inputs:  # before the rule pack and the model: the cheapest mistake first
+        if not Path(item).exists():
+            print(f"callqa: no such file or folder: {item}", file=sys.stderr)
+            return 2
+    out = _out_for_run(args.out)
     pack = _load_pack(args.lexicon)  # fail fast, before any audio is touched
     try:
         resolve_model_ref(args.model, args.engine)
     except ModelNotConfigured as exc:
         print(f"callqa: {exc}", file=sys.stderr)
         return 2
-    for item in args.inputs:
-        if not Path(item).exists():
-            print(f"callqa: no such file or folder: {item}", file=sys.stderr)
-            return 2
     cfg = _config(
-        out_dir=args.out, model=args.model, lexicon=args.lexicon, agent_channel=args.agent_channel,
+        out_dir=out, model=args.model, lexicon=args.lexicon, agent_channel=args.agent_channel,
         vad_method=args.vad, asr=AsrOptions(beam_size=args.beam_size or None, batch_size=args.batch_size), cache_dir=args.cache_dir,
         mask_pii=not args.no_mask, engine=args.engine, compute_type=args.compute_type,
         allow_truncated=args.allow_truncated, direction=args.direction, diarizer=args.diarizer,
@@ -191,33 +222,82 @@ def cmd_run(args) -> int:
             print(f"callqa: {exc}; batch stopped, recordings not yet processed stay pending",
                   file=sys.stderr)
             return 2
-    print(summary.line())
+    print(summary.line(), flush=True)
+    if not summary.found:
+        print(f"callqa: warning: no recordings found in {', '.join(args.inputs)} (looked in folders "
+              f"recursively for {' '.join(sorted(AUDIO_EXTENSIONS))} files)", file=sys.stderr)
+    _print_failed(summary)
+    _refresh_report(cfg.out_dir, args.no_report)
     return 0
+
+
+def _print_failed(summary) -> None:
+    """Every recording that became an error row, with its reason (also in the log)."""
+    if summary.failed:
+        n = len(summary.failed)
+        lines = "".join(f"\n  {cid}: {why}" for cid, why in summary.failed)
+        print(f"callqa: {n} recording{'s' if n != 1 else ''} failed:{lines}", file=sys.stderr)
+
+
+def _refresh_report(out_dir, skip: bool) -> None:
+    """Rewrite OUT/report/ when it is there, so that it never shows older results."""
+    from flows.report import build_report
+
+    if skip or not (Path(out_dir) / "report" / "index.html").is_file():
+        return
+    result = build_report(out_dir)
+    print(f"report refreshed: {result.index} ({result.pages} call pages)")
+
+
+def _out_for_run(out: str | None) -> str:
+    """`run`'s output folder: --out, else $CALLQA_OUT (never a folder it was not told of)."""
+    out = out or os.environ.get(OUT_ENV)
+    if not out:
+        raise _Misuse(f"no output folder: pass --out DIR or set {OUT_ENV}")
+    return out
+
+
+def _out_of_run(out: str | None) -> str:
+    """The output folder of an earlier run: --out, else $CALLQA_OUT, else ./out when it
+    holds a run (where `make run` writes)."""
+    out = out or os.environ.get(OUT_ENV)
+    if out:
+        return out
+    if (Path(DEFAULT_OUT) / "calls").is_dir():
+        return DEFAULT_OUT
+    raise _Misuse(f"no output folder: pass --out DIR or set {OUT_ENV} (./{DEFAULT_OUT}/ holds no run)")
 
 
 def cmd_reprocess(args) -> int:
     from flows.batch import reprocess_batch
     from flows.store import output_lock
 
+    out = _out_of_run(args.out)
     pack = _load_pack(args.lexicon)
-    cfg = _config(out_dir=args.out, lexicon=args.lexicon, cache_dir=args.cache_dir,
+    cfg = _config(out_dir=out, lexicon=args.lexicon, cache_dir=args.cache_dir,
                   mask_pii=not args.no_mask)
     with output_lock(cfg.out_dir, cfg.transcript_dir):
         summary = _with_bar(lambda: reprocess_batch(
             cfg, pack, call_ids=args.call, workers=args.workers,
             progress=lambda xs: _progress(xs, args.quiet, "callqa reprocess")))
-    print(summary.line())
+    print(summary.line(), flush=True)
+    if not summary.found:
+        print(f"callqa: warning: no calls to reprocess in {out}{' among ' + ', '.join(args.call) if args.call else ''} "
+              "(only calls transcribed OK can be)", file=sys.stderr)
     for call_id, reason in summary.not_reprocessed:
         print(f"callqa: {call_id} not reprocessed (its rows are kept): {reason}", file=sys.stderr)
+    _print_failed(summary)
+    _refresh_report(cfg.out_dir, args.no_report)
     return 4 if summary.not_reprocessed else 0
 
 
 def cmd_show(args) -> int:
     from flows.review import render_call
 
-    text = render_call(args.out, args.call_id)
+    out = _out_of_run(args.out)
+    text = render_call(out, args.call_id)
     if text is None:
-        print(f"callqa: no call {args.call_id!r} in {args.out}", file=sys.stderr)
+        print(f"callqa: no call {args.call_id!r} in {out}", file=sys.stderr)
         return 2
     print(text)
     return 0
@@ -226,6 +306,7 @@ def cmd_show(args) -> int:
 def cmd_report(args) -> int:
     from flows.report import build_report
 
+    args.out = _out_of_run(args.out)
     if not (Path(args.out) / "calls").is_dir():
         print(f"callqa: no run output in {args.out} (expected {Path(args.out) / 'calls'}/)", file=sys.stderr)
         return 2
@@ -245,6 +326,59 @@ def cmd_lexicon_check(args) -> int:
     print(f"ok: {pack.name} version {pack.version} ({pack.content_hash[:12]}), "
           f"{len(pack.banned)} banned entries, {len(pack.greeting.groups)} greeting groups, "
           f"{len(pack.closing.groups)} closing groups")
+    return 0
+
+
+def cmd_model(args) -> int:
+    from flows import fw_engine
+    from flows.transcribe import ModelNotConfigured, find_model, folder_checkpoints, model_dir
+
+    folder = model_dir()
+    if args.model_command == "add":
+        return _model_add(Path(args.path), folder, args.copy)
+    try:
+        ref, where = find_model(None)
+        print(f"whisper model (--engine openai): {ref}\n  found in: {where}")
+        if ref.endswith(".pt") and not Path(ref).is_file():
+            print(f"  but no such file: {ref}")
+    except ModelNotConfigured as exc:
+        ref = None
+        print(f"whisper model (--engine openai): none\n  {exc}")
+    print(f"looked in, in this order: --model, ${MODEL_ENV} ({os.environ.get(MODEL_ENV) or 'not set'}), "
+          f"the model folder {folder} (${MODEL_DIR_ENV} {'set' if os.environ.get(MODEL_DIR_ENV) else 'not set'})")
+    found = folder_checkpoints(folder)
+    print(f"model folder {folder}:" + ("" if found else " no checkpoints" if folder.is_dir() else " not there"))
+    for p in found:
+        target = f" -> {os.readlink(p)}" if p.is_symlink() else ""
+        print(f"  {p.name}{target} ({p.stat().st_size / 1e6:.0f} MB)")
+    try:
+        fw = fw_engine.resolve_model_ref(None)
+        print(f"faster-whisper model (--engine faster): {fw}")
+    except ModelNotConfigured:
+        print(f"faster-whisper model (--engine faster): none (${fw_engine.MODEL_ENV}, or "
+              f"`python tools/fetch_fw_model.py` into {fw_engine.DEFAULT_MODEL_DIR})")
+    return 0 if ref else 2
+
+
+def _model_add(src: Path, folder: Path, copy: bool) -> int:
+    import shutil
+
+    if not src.is_file():
+        print(f"callqa: no such checkpoint: {src}", file=sys.stderr)
+        return 2
+    if src.suffix != ".pt":
+        print(f"callqa: not an openai-whisper checkpoint (*.pt): {src}", file=sys.stderr)
+        return 2
+    folder.mkdir(parents=True, exist_ok=True)
+    dst = folder / src.name
+    tmp = folder / f".{src.name}.tmp"
+    tmp.unlink(missing_ok=True)
+    if copy:
+        shutil.copyfile(src, tmp)
+    else:
+        tmp.symlink_to(src.resolve())
+    os.replace(tmp, dst)
+    print(f"{'copied' if copy else 'linked'}: {dst} {'from' if copy else '->'} {src.resolve()}")
     return 0
 
 
@@ -272,6 +406,8 @@ def _dispatch(args) -> int:
         return cmd_show(args)
     if args.command == "report":
         return cmd_report(args)
+    if args.command == "model":
+        return cmd_model(args)
     return cmd_lexicon_check(args)
 
 

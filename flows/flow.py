@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 import queue
 import time
 from typing import Iterator, Literal, Sequence
@@ -40,6 +41,31 @@ from flows.store import ResultStore, output_lock
 from flows.transcribe import ModelLoadError, resolve_model_ref
 
 Runner = Literal["threads", "dask"]
+
+#: Prefect's setting for how long a flow waits for its local (ephemeral) API server to
+#: start. Its default, 20 s, is too short for the first start on a small machine, which
+#: creates and migrates the server's database (measured: see docs/prefect-and-dask.md).
+STARTUP_TIMEOUT_SETTING = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
+PREFECT_DEFAULT_STARTUP_TIMEOUT_S = 20
+EPHEMERAL_STARTUP_TIMEOUT_S = 180
+
+
+def ensure_startup_timeout() -> int:
+    """Give the ephemeral server EPHEMERAL_STARTUP_TIMEOUT_S to start, unless the user set
+    the timeout (the environment variable, or a Prefect profile / prefect.toml value other
+    than Prefect's default). Returns the timeout in effect."""
+    import prefect.context
+    from prefect.settings import get_current_settings
+
+    current = get_current_settings().server.ephemeral.startup_timeout_seconds
+    if STARTUP_TIMEOUT_SETTING in os.environ or current != PREFECT_DEFAULT_STARTUP_TIMEOUT_S:
+        return current
+    os.environ[STARTUP_TIMEOUT_SETTING] = str(EPHEMERAL_STARTUP_TIMEOUT_S)
+    prefect.context.refresh_global_settings_context()
+    return get_current_settings().server.ephemeral.startup_timeout_seconds
+
+
+ensure_startup_timeout()
 
 
 def _retry_transient(task, task_run, state) -> bool:

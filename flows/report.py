@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import mimetypes
 import os
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,8 @@ from typing import Any, Iterable
 
 import jinja2
 
+from analyzers.phrases import plain_detail
+from analyzers.pii import join_masked
 from flows.store import DIR_MODE, FILE_MODE, ResultStore, call_file_name
 
 #: Width of the timeline's SVG coordinate system; the SVG itself scales to the page.
@@ -137,6 +140,38 @@ def page_name(call_id: str) -> str:
 
 def _finding_sort_key(f: dict) -> tuple:
     return (f["start_s"], SEVERITY_ORDER.get(f["severity"], 9), f["category"])
+
+
+def worst_first_key(row: dict) -> tuple:
+    """The overview's default order: flagged calls first, then by grade (F first), then by
+    score (lowest first); calls that failed to process after every graded call."""
+    grade = row.get("grade") or ""
+    rank = GRADE_ORDER.index(grade) if grade in GRADE_ORDER else -1
+    score = row.get("score")
+    return (not row.get("flagged"), row.get("status") != "ok", -rank,
+            score if score is not None else float("inf"), row["call_id"])
+
+
+#: A finding named in a flag reason: "critical banned_phrase:blame_shifting at ...".
+_REASON_FINDING = re.compile(r"^(critical|major|minor|info) ([a-z_]+):(\S+) at (.+)$")
+_OLD_SCORE_REASON = re.compile(r"^score (\S+) < (\S+)$")
+
+
+def plain_reason(reason: str) -> str:
+    """A flag reason as QA staff read it: a finding's category by its label; reasons
+    written by older runs ("score 42 < 50", "item … graded F", "… at 3.0 s") in today's words."""
+    m = _REASON_FINDING.match(reason)
+    if m:
+        severity, category, rule_id, when = m.groups()
+        if when.endswith(" s"):  # older runs: seconds
+            when = fmt_time(float(when[:-2]))
+        return f"{severity} finding: {category_label(category)} ({rule_id}) at {when}"
+    m = _OLD_SCORE_REASON.match(reason)
+    if m:
+        return f"score {m.group(1)} is below {m.group(2)}"
+    if reason.startswith("item "):
+        return "scorecard " + reason
+    return reason
 
 
 # ---------------------------------------------------------------------------- audio
@@ -423,8 +458,8 @@ def finding_view(index: int, f: dict) -> dict:
         "start_s": f["start_s"],
         "end_s": f["end_s"],
         "time": f"{fmt_time(f['start_s'])}–{fmt_time(f['end_s'])}",
-        "text": f.get("text") or "",
-        "detail": f.get("detail") or "",
+        "text": join_masked(f.get("text") or ""),
+        "detail": join_masked(plain_detail(f["category"], f["rule_id"], f.get("detail") or "")),
     }
 
 
@@ -456,7 +491,7 @@ def call_summary(call: dict, findings: list[dict]) -> dict:
         "categories": sorted(cats),
         "category_counts": [{"category": c, "label": category_label(c), "n": n} for c, n in sorted(cats.items())],
         "worst_severity": next((s for s, o in SEVERITY_ORDER.items() if o == worst), ""),
-        "flag_reasons": list(call.get("flag_reasons") or []),
+        "flag_reasons": [plain_reason(r) for r in call.get("flag_reasons") or []],
         "automatic_share": call.get("automatic_share"),
         "direction": call.get("direction") or "",
     }
@@ -475,7 +510,7 @@ def scorecard_view(scores: list[dict]) -> list[dict]:
 def overview_view(calls: list[dict], findings: list[dict]) -> dict:
     """Counts, grade distribution, most frequent finding categories and the call table."""
     by_call = group_by_call(findings)
-    calls = sorted(calls, key=lambda c: c["call_id"])
+    calls = sorted(calls, key=worst_first_key)
     rows = [call_summary(c, sorted(by_call.get(c["call_id"], []), key=_finding_sort_key)) for c in calls]
     ok = [r for r in rows if r["status"] == "ok"]
     grades = Counter(r["grade"] for r in ok if r["grade"])
@@ -510,11 +545,23 @@ def overview_view(calls: list[dict], findings: list[dict]) -> dict:
     }
 
 
+def readable(rows: list[dict]) -> list[dict]:
+    """Utterances or findings with masked numbers as one token and details in plain words
+    (output of older runs too), the text the page shows and highlights."""
+    out = []
+    for r in rows:
+        r = dict(r, text=join_masked(r.get("text") or ""))
+        if "detail" in r:
+            r["detail"] = join_masked(plain_detail(r["category"], r["rule_id"], r.get("detail") or ""))
+        out.append(r)
+    return out
+
+
 def call_view(call: dict, utterances: list[dict], findings: list[dict], audio: AudioRef | None,
               scores: list[dict] | None = None) -> dict:
     """Everything a call page shows."""
-    utterances = sorted(utterances, key=lambda u: (u["start_s"], u["end_s"]))
-    findings = sorted(findings, key=_finding_sort_key)
+    utterances = sorted(readable(utterances), key=lambda u: (u["start_s"], u["end_s"]))
+    findings = sorted(readable(findings), key=_finding_sort_key)
     summary = call_summary(call, findings)
     metrics = []
     if call["status"] == "ok":

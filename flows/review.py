@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pyarrow.compute as pc
 
+from analyzers.phrases import plain_detail
+from analyzers.pii import join_masked
 from flows.store import ResultStore
 
 _LABEL = {"agent": "坐席 agent", "customer": "客户 customer", "unknown": "未知 unknown"}
@@ -35,6 +37,10 @@ def render_call(out_dir: str, call_id: str) -> str | None:
         f"{call['customer_chars_per_min'] or 0:.0f} chars/min; talk {call['agent_talk_s']:.0f} s / "
         f"{call['customer_talk_s']:.0f} s; model {call['model_version']}, rules {call['lexicon_version']}"
     )
+    from flows.report import plain_reason
+
+    for reason in call.get("flag_reasons") or []:
+        head += f"\n  why flagged: {plain_reason(reason)}"
     # Utterances sort before findings that start at the same moment: a finding reads
     # as a comment on what was just said.
     events = [(u["start_s"], 0, u) for u in rows("utterances")]
@@ -43,9 +49,11 @@ def render_call(out_dir: str, call_id: str) -> str | None:
     for _, kind, item in sorted(events, key=lambda e: (e[0], e[1])):
         span = f"[{_mmss(item['start_s'])}-{_mmss(item['end_s'])}]"
         if kind == 0:
-            lines.append(f"{span} {_LABEL.get(item['speaker'], item['speaker'])}: {item['text']}")
+            lines.append(f"{span} {_LABEL.get(item['speaker'], item['speaker'])}: {join_masked(item['text'])}")
         else:
-            what = f" \"{item['text']}\"" if item["text"] else ""
-            detail = f" - {item['detail']}" if item["detail"] else ""
+            # plain words and one-token masks for the output of older runs too (issue 22)
+            what = f" \"{join_masked(item['text'])}\"" if item["text"] else ""
+            detail = join_masked(plain_detail(item["category"], item["rule_id"], item["detail"] or ""))
+            detail = f" - {detail}" if detail else ""
             lines.append(f"    >> {item['category']} ({item['severity']}, {item['rule_id']}){what}{detail}")
     return "\n".join(lines)

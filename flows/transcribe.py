@@ -15,6 +15,7 @@ import re
 import threading
 from dataclasses import asdict, dataclass, replace
 from functools import lru_cache, wraps
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -100,8 +101,51 @@ class AsrOptions:
 ENGINES = ("openai", "faster")
 
 
+#: The folder callqa looks in when neither --model nor $CALLQA_WHISPER_MODEL names a
+#: model (`make run` links ../shared/models/whisper-base.pt there with `callqa model add`).
+MODEL_DIR_ENV = "CALLQA_MODEL_DIR"
+#: Picked first when the model folder holds several checkpoints (the one the project measures).
+PREFERRED_CHECKPOINT = "whisper-base.pt"
+
+
+def model_dir() -> Path:
+    """$CALLQA_MODEL_DIR, else ${XDG_CACHE_HOME:-~/.cache}/callqa/models (read at each call)."""
+    env = os.environ.get(MODEL_DIR_ENV)
+    if env:
+        return Path(env).expanduser()
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "callqa" / "models"
+
+
+def folder_checkpoints(folder: Path | None = None) -> list[Path]:
+    """The whisper checkpoints (*.pt files; broken links left out) in the model folder,
+    whisper-base.pt first, then by name."""
+    folder = model_dir() if folder is None else folder
+    if not folder.is_dir():
+        return []
+    found = [p for p in folder.glob("*.pt") if p.is_file()]
+    return sorted(found, key=lambda p: (p.name != PREFERRED_CHECKPOINT, p.name))
+
+
+def find_model(model: str | None) -> tuple[str, str]:
+    """(the openai-whisper model to use, where it came from): --model, else
+    $CALLQA_WHISPER_MODEL, else the first checkpoint of the model folder."""
+    if model:
+        return model, "--model"
+    env = os.environ.get(MODEL_ENV)
+    if env:
+        return env, f"${MODEL_ENV}"
+    found = folder_checkpoints()
+    if found:
+        return str(found[0]), f"the model folder {model_dir()}"
+    raise ModelNotConfigured(
+        f"no whisper model given: pass --model NAME_OR_PATH, set {MODEL_ENV}, or put a checkpoint "
+        f"into {model_dir()} (`callqa model add ../shared/models/whisper-base.pt`; folder: ${MODEL_DIR_ENV})"
+    )
+
+
 def resolve_model_ref(model: str | None, engine: str = "openai") -> str:
-    """The model to use: the argument, else $CALLQA_WHISPER_MODEL; a name or a .pt path.
+    """The model to use: the argument, else $CALLQA_WHISPER_MODEL, else a checkpoint in the
+    model folder (`model_dir`); a name or a .pt path.
 
     For the faster engine: a CTranslate2 model folder (see fw_engine.resolve_model_ref).
     """
@@ -111,12 +155,7 @@ def resolve_model_ref(model: str | None, engine: str = "openai") -> str:
         return fw_engine.resolve_model_ref(model)
     if engine != "openai":
         raise ModelNotConfigured(f"unknown engine {engine!r} (one of {', '.join(ENGINES)})")
-    ref = model or os.environ.get(MODEL_ENV)
-    if not ref:
-        raise ModelNotConfigured(
-            f"no whisper model given: pass --model NAME_OR_PATH or set {MODEL_ENV} "
-            "(e.g. ../shared/models/whisper-base.pt on offline machines)"
-        )
+    ref, _ = find_model(model)
     if ref.endswith(".pt") and not os.path.isfile(ref):
         raise ModelNotConfigured(f"whisper checkpoint not found: {ref}")
     return ref

@@ -88,3 +88,39 @@ def test_closing_said_early_does_not_count():
 def test_thanks_and_goodbye_in_separate_utterances():
     lines = good_lines()[:-1] + [(A, "谢谢您。"), (C, "好。"), (A, "再见。")]
     assert closing(conversation(lines)) == (True, [])
+
+
+# ------------------------------------------------------------------ details in plain words (issue 22)
+
+
+def test_a_missing_group_is_described_in_plain_words_not_as_patterns():
+    ok, found = greeting(conversation([(A, "请提供一下您的订单号码。"), (C, "好的。")]))
+    details = {f.rule_id: f.detail for f in found}
+    assert details["self_identification"] == "no self-introduction such as 我是… / 我叫… / 工号…"
+    assert details["hello"] == "no greeting such as 您好… / 你好… / 早上好…"
+    assert details["service_offer"] == "no offer of help such as 为您服务… / 为你服务… / 很高兴…"
+    for detail in details.values():
+        assert "|" not in detail and "re:" not in detail and "missing:" not in detail
+
+
+def test_a_two_part_closing_names_both_parts():
+    from analyzers.phrases import describe_missing
+
+    bye = next(g for g in PACK.closing.groups if g.id == "thanks_goodbye")
+    assert describe_missing(bye.id, bye.clauses) == (
+        "no thanks and goodbye: 感谢… / 谢谢… / 多谢… together with 再见… / 拜拜… / 祝您…")
+    # a group of regexes only, with an id no table knows: named by its id, no pattern shown
+    assert describe_missing("ask_name", (("re:贵姓", "re:怎么称呼"),)) == "no ask name"
+
+
+def test_details_written_by_older_runs_read_in_plain_words_too():
+    from analyzers.phrases import plain_detail
+
+    old = r"missing: 我是|我叫|工号|re:\d{3,}号"
+    assert plain_detail("greeting_missing", "self_identification", old) == \
+        "no self-introduction such as 我是… / 我叫… / 工号…"
+    # a regex's own alternatives (…|…) are not split into examples
+    old = "missing: re:满意(吗|么|嘛|不)|是否满意|满不满意|还满意吗"
+    assert plain_detail("closing_missing", "satisfaction_check", old) == \
+        "no check that the matter is settled such as 是否满意… / 满不满意… / 还满意吗…"
+    assert plain_detail("banned_phrase", "x", "missing: 不知道") == "missing: 不知道"  # other details stay

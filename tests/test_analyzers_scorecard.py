@@ -95,7 +95,9 @@ def test_bad_call_gets_low_grade_and_flag():
     assert a.item_grades["standard_wording"] == "F" and a.item_grades["handling"] == "F"
     assert a.score < 50 and a.grade == "D" and a.flagged
     assert any("critical" in r for r in a.flag_reasons)
-    assert any("规范用语" in r for r in a.flag_reasons) and any(r.startswith("score") for r in a.flag_reasons)
+    # the default pack flags by grade (D or worse), no longer by a score threshold
+    assert any("规范用语" in r for r in a.flag_reasons) and any(r.startswith("graded D") for r in a.flag_reasons)
+    assert not any(r.startswith("score ") for r in a.flag_reasons)
 
 
 def test_one_slip_keeps_call_unflagged():
@@ -119,3 +121,25 @@ def test_hold_counts_and_findings_in_order():
     assert [x.start_s for x in a.findings] == sorted(x.start_s for x in a.findings)
     # Notice and apology are one point of 礼貌用语 (003 §四.2(1)3): one grade down.
     assert a.item_grades["polite_wording"] == "B"
+
+
+def test_grade_policy_flags_d_or_worse_and_says_why():
+    """The default pack's policy (rules.yaml flag.grades [D, E, F], any critical finding)."""
+    from dataclasses import replace
+
+    rules = replace(RULES, flag_below_score=None, flag_item_grades=(), flag_grades=("D", "E", "F"))
+    b = score_call([f("banned_phrase", "major")], rules)  # wording C (60): (180 + 100 + 200) / 6 = 80 = B
+    assert b.grade == "B" and not b.flagged and b.flag_reasons == ()
+    c = score_call([f("banned_phrase", "major")] * 3, rules)  # wording F: (0 + 100 + 200) / 6 = 50 = C
+    assert c.grade == "C" and not c.flagged
+    # and handling C too: (0 + 100 + 2 * 60) / 6 = 36.7 = D
+    d = score_call([f("banned_phrase", "major")] * 3 + [f2("banned_phrase", "major", "third_party_blame")], rules)
+    assert d.grade == "D" and d.flagged
+    assert d.flag_reasons == ("graded D (score 36.67): calls graded D, E, F are reviewed",)
+    crit = score_call([f2("banned_phrase", "critical", "third_party_blame")], rules)
+    assert crit.grade == "C" and crit.flag_reasons == ("critical banned_phrase:third_party_blame at 0:00.0",)
+
+
+def test_the_default_pack_flags_by_grade():
+    assert PACK.scorecard.flag_grades == ("D", "E", "F") and PACK.scorecard.flag_below_score is None
+    assert PACK.scorecard.flag_severities == ("critical",)

@@ -292,3 +292,79 @@ def test_report_of_a_real_run_in_chromium(chromium, sample_run, tmp_path):
     assert font_ok or not under_ci(), "no CJK font: apt-get install fonts-noto-cjk"
     # How long it took is printed, not asserted (issue 16.5: no wall-clock bars in tests).
     print(f"report of a real run in chromium: {time.perf_counter() - t0:.1f} s")
+
+
+def _scolding_agent(folder: Path) -> Path:
+    """call01's audio with an agent transcript that greets nobody, blames the customer and
+    never closes: graded down to D or worse, with critical findings (a supplied transcript,
+    so no whisper runs)."""
+    import json
+
+    from runs import SAMPLES
+
+    lines = ["喂，什么事？", "不知道，您自己看物流吧，这不是我们的问题。", "没办法，以后再说吧。"]
+    src = SAMPLES / "call01_compliant.wav"
+    dst = folder / "call90_scolding.wav"
+    shutil.copyfile(src, dst)
+    truth = json.loads(src.with_suffix(".json").read_text(encoding="utf-8"))
+    for speaker in ("agent", "customer"):
+        utts = [u for u in truth["utterances"] if u["speaker"] == speaker]
+        segments = [{"text": lines[i % len(lines)] if speaker == "agent" else u["text"],
+                     "start": u["start_s"], "end": u["end_s"]} for i, u in enumerate(utts)]
+        (folder / f"{dst.stem}.{speaker}.json").write_text(json.dumps({"segments": segments}, ensure_ascii=False),
+                                                          encoding="utf-8")
+    return dst
+
+
+def test_overview_lists_flagged_calls_first_with_their_reasons_in_chromium(chromium, tmp_path):
+    """Issue 22: a reviewer opens the report and sees at the top which calls to review and why."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from runs import byo_inputs
+
+    inputs, out = tmp_path / "in", tmp_path / "out"
+    byo_inputs(inputs, copies=1)  # three good calls with their transcripts
+    _scolding_agent(inputs)
+    (inputs / "broken.wav").write_bytes(b"RIFF0000WAVEnot audio")
+    assert main(["run", str(inputs), "--out", str(out), "--model", "base", "--vad", "energy", "--quiet"]) == 0
+    assert main(["report", str(out)]) == 0
+    calls = {c["call_id"]: c for c in rp.load_tables(out).calls}
+    flagged = [cid for cid, c in calls.items() if c["flagged"]]
+    assert "call90_scolding" in flagged and calls["call90_scolding"]["grade"] in "DEF"
+    assert any(r.startswith("critical ") for r in calls["call90_scolding"]["flag_reasons"])
+    assert len(flagged) < len(calls) - 1  # some calls are not flagged, one is an error row
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto((out / "report" / "index.html").as_uri())
+            rows = page.locator("tr.call-row")
+            expect(rows).to_have_count(len(calls))
+            order = rows.evaluate_all("rs => rs.map(r => r.dataset.call)")
+            # flagged first, then the rest worst grade first, the failed recording last
+            assert set(order[: len(flagged)]) == set(flagged), order
+            assert order[-1] == "broken"
+            rest = [calls[c] for c in order[len(flagged):-1]]
+            assert [(r["grade"], r["score"]) for r in rest] == sorted(
+                ((r["grade"], r["score"]) for r in rest), key=lambda gs: (-"ABCDEF".index(gs[0]), gs[1]))
+            for cid in order[: len(flagged)]:
+                reasons = page.locator(f'tr.call-row[data-call="{cid}"] td.why li.reason')
+                expect(reasons.first).to_be_visible()
+                assert reasons.all_inner_texts() == [rp.plain_reason(r) for r in calls[cid]["flag_reasons"]]
+            for cid in order[len(flagged):]:
+                expect(page.locator(f'tr.call-row[data-call="{cid}"] td.why li.reason')).to_have_count(0)
+            top = page.locator(f'tr.call-row[data-call="{order[0]}"] td.why').inner_text()
+            assert re.search(r"graded [DEF] \(score [\d.]+\): calls graded D, E, F are reviewed", top), top
+            assert "critical finding: 禁用语 banned_phrase" in top
+            page.screenshot(path=str(ARTIFACTS / "report-index-worst-first.png"), full_page=True)
+            # the call page says why too
+            page.click(f'tr.call-row[data-call="call90_scolding"] a.call-link')
+            expect(page.locator("#flag-reasons li")).to_have_count(len(calls["call90_scolding"]["flag_reasons"]))
+            expect(page.locator("#flag-reasons")).to_contain_text("calls graded D, E, F are reviewed")
+            # finding details in plain words, never the pattern list
+            details = page.locator("#findings tr.finding").all_inner_texts()
+            assert any("no greeting such as 您好…" in d for d in details), details
+            assert not any("missing:" in d or "|" in d for d in details), details
+        finally:
+            browser.close()

@@ -223,10 +223,12 @@ def test_each_calls_outcome_is_in_the_log_at_info_not_at_warning(tmp_path):
     proc = run_cli("run", str(inputs), "--out", str(out), "--model", "base", "--vad", "energy", "--quiet")
     assert proc.returncode == 0, proc.stderr
     for call in calls:
-        assert re.search(rf"INFO {call.stem}: ok, grade [A-F]", proc.stderr), proc.stderr
-    assert re.search(r"WARNING broken: error: AudioError: .*not a decodable audio file", proc.stderr), proc.stderr
+        assert re.search(rf"INFO \[[1-4]/4\] {call.stem}: ok, grade [A-F]", proc.stderr), proc.stderr
+    assert re.search(r"WARNING \[[1-4]/4\] broken: error: AudioError: .*not a decodable audio file", proc.stderr), proc.stderr
+    # and once more after the summary line, with the reason, whatever the log level
+    assert re.search(r"callqa: 1 recording failed:\n  broken: AudioError: .*not a decodable", proc.stderr), proc.stderr
     quiet = run_cli("run", str(inputs), "--out", str(out), "--model", "base", "--vad", "energy", "--quiet", "--log-level", "warning")
-    assert "INFO" not in quiet.stderr and "WARNING broken: error" in quiet.stderr, quiet.stderr
+    assert "INFO" not in quiet.stderr and re.search(r"WARNING \[1/1\] broken: error", quiet.stderr), quiet.stderr
 
 
 def test_the_direction_default_redoes_the_call(base):

@@ -129,6 +129,7 @@ def test_join_words_spaces_only_between_latin_words():
 
 def test_model_must_be_configured(monkeypatch, tmp_path):
     monkeypatch.delenv("CALLQA_WHISPER_MODEL", raising=False)
+    monkeypatch.setenv("CALLQA_MODEL_DIR", str(tmp_path / "no-models"))  # an empty model folder
     with pytest.raises(ModelNotConfigured, match="CALLQA_WHISPER_MODEL"):
         resolve_model_ref(None)
     with pytest.raises(ModelNotConfigured, match="not found"):
@@ -161,3 +162,20 @@ def test_one_voice_windows_pad_and_join_short_pauses():
     spans = [SpeechSpan("agent", 0.4, 5.5), SpeechSpan("agent", 6.2, 9.6), SpeechSpan("agent", 14.0, 15.0)]
     assert one_voice_windows(spans, 15.1) == [pytest.approx((0.1, 9.9)), pytest.approx((13.7, 15.1))]
     assert one_voice_windows([], 3.0) == []
+
+
+def test_the_model_folder_is_the_last_place_looked_in(monkeypatch, tmp_path):
+    from flows.transcribe import find_model
+
+    folder = tmp_path / "models"
+    monkeypatch.delenv("CALLQA_WHISPER_MODEL", raising=False)
+    monkeypatch.setenv("CALLQA_MODEL_DIR", str(folder))
+    folder.mkdir()
+    (folder / "whisper-small.pt").write_bytes(b"x")
+    (folder / "broken.pt").symlink_to(tmp_path / "gone.pt")  # a dangling link is not a model
+    assert find_model(None) == (str(folder / "whisper-small.pt"), f"the model folder {folder}")
+    (folder / "whisper-base.pt").write_bytes(b"x")  # whisper-base.pt wins over the others
+    assert resolve_model_ref(None) == str(folder / "whisper-base.pt")
+    monkeypatch.setenv("CALLQA_WHISPER_MODEL", "tiny")  # the variable wins over the folder
+    assert find_model(None) == ("tiny", "$CALLQA_WHISPER_MODEL")
+    assert find_model("base") == ("base", "--model")  # and the flag over both
