@@ -62,7 +62,10 @@ def test_two_real_voices_are_found_in_every_mix(diar_set):
     mixes = [(m, d) for m, d in diar_set if m["kind"] != "single"]
     assert len(mixes) == 15
     assert [m["name"] for m, d in mixes if d.speakers != 2] == []
-    assert all(d.method == "embed" for _, d in mixes)
+    # The embeddings split them, except voices close to the encoder (centre cosine above
+    # CLOSE_VOICES_COS: one similar-pitch mix), which take the MFCC split and are marked.
+    assert all(d.method == "embed" or d.uncertain for _, d in mixes)
+    assert sum(d.method == "embed" for _, d in mixes) >= 14
 
 
 def test_different_pitch_pairs_meet_the_der_target(diar_set):
