@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from .model import Finding, ItemScore
 from .rules import GRADES, ScoreItem, ScorecardRules
+from .timeline import clock
 
 
 @dataclass(frozen=True)
@@ -120,11 +121,6 @@ def score_call(findings: list[Finding] | tuple[Finding, ...], rules: ScorecardRu
     return Scorecard(tuple(items), score, grade, bool(reasons), tuple(reasons), share)
 
 
-def _clock(t_s: float) -> str:
-    minutes, seconds = divmod(max(0.0, t_s), 60.0)
-    return f"{int(minutes)}:{seconds:04.1f}"
-
-
 def flag_reasons(score: float, grade: str, items, findings, rules: ScorecardRules) -> list[str]:
     """Why the call is flagged, in plain words, worst first: its grade or score, then
     critical (or listed) findings, then items at a flagged grade. Empty: not flagged.
@@ -137,7 +133,7 @@ def flag_reasons(score: float, grade: str, items, findings, rules: ScorecardRule
     flagged = sorted((f for f in findings if f.severity in rules.flag_severities or f.category in rules.flag_categories),
                      key=lambda f: (_SEVERITY_RANK.get(f.severity, 9), f.start_s))
     for f in flagged:
-        reasons.append(f"{f.severity} {f.category}:{f.rule_id} at {_clock(f.start_s)}")
+        reasons.append(f"{f.severity} {f.category}:{f.rule_id} at {clock(f.start_s)}")
     for x in items:
         if x.automatic and x.grade in rules.flag_item_grades:
             reasons.append(f"scorecard item {x.name} ({x.item_id}) graded {x.grade}")

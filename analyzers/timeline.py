@@ -13,6 +13,13 @@ from .model import AGENT, CUSTOMER, Transcript
 Interval = tuple[float, float]
 
 
+def clock(t_s: float) -> str:
+    """Seconds as m:ss.s (negative times as 0:00.0): how findings' times are written for
+    people, in flag reasons and in the report."""
+    minutes, seconds = divmod(max(0.0, float(t_s)), 60.0)
+    return f"{int(minutes)}:{seconds:04.1f}"
+
+
 def merge(intervals: list[Interval]) -> list[Interval]:
     """Sorted, non-overlapping union of `intervals` (touching ones join)."""
     merged: list[Interval] = []

@@ -28,6 +28,7 @@ import jinja2
 
 from analyzers.phrases import plain_detail
 from analyzers.pii import join_masked
+from analyzers.timeline import clock
 from flows.store import DIR_MODE, FILE_MODE, ResultStore, call_file_name
 
 #: Width of the timeline's SVG coordinate system; the SVG itself scales to the page.
@@ -121,11 +122,7 @@ def group_by_call(rows: Iterable[dict]) -> dict[str, list[dict]]:
 
 def fmt_time(t_s: float | None) -> str:
     """Seconds as m:ss.s (call recordings are minutes long)."""
-    if t_s is None:
-        return ""
-    t_s = max(0.0, float(t_s))
-    minutes, seconds = divmod(t_s, 60.0)
-    return f"{int(minutes)}:{seconds:04.1f}"
+    return "" if t_s is None else clock(t_s)
 
 
 def category_label(category: str) -> str:
@@ -445,6 +442,7 @@ def transcript_rows(utterances: list[dict], findings: list[dict]) -> list[Transc
 
 
 def finding_view(index: int, f: dict) -> dict:
+    """One finding as the call page shows it; `f` has been through `readable`."""
     return {
         "id": f"f{index}",
         "index": index,
@@ -458,8 +456,8 @@ def finding_view(index: int, f: dict) -> dict:
         "start_s": f["start_s"],
         "end_s": f["end_s"],
         "time": f"{fmt_time(f['start_s'])}–{fmt_time(f['end_s'])}",
-        "text": join_masked(f.get("text") or ""),
-        "detail": join_masked(plain_detail(f["category"], f["rule_id"], f.get("detail") or "")),
+        "text": f.get("text") or "",
+        "detail": f.get("detail") or "",
     }
 
 
