@@ -22,9 +22,6 @@ from analyzers.pii import mask_numbers
 from analyzers.speakers import assign_words, greeter_is_customer, swap_roles
 from flows.cache import TranscriptCache, file_sha256, transcript_key
 from flows.diarize_embed import DIARIZERS, diarize_call
-
-#: How whisper hears a mono call with two voices (PipelineConfig.mono_asr).
-MONO_ASR = ("per_speaker", "one_pass")
 from flows.metadata import read_call_meta
 from flows.settings import CallSettings, analysis_settings, is_whisper_words, transcript_settings
 from flows.store import ResultStore
@@ -35,6 +32,7 @@ from flows.transcribe import (
     ModelLoadError,
     load_model,
     model_version,
+    pad_and_merge,
     resolve_model_ref,
     snap_to_speech,
     transcribe_speech,
@@ -45,6 +43,8 @@ from flows.transcribe import (
 AUDIO_EXTENSIONS = frozenset(
     {".wav", ".mp3", ".m4a", ".aac", ".flac", ".ogg", ".opus", ".wma", ".amr", ".webm", ".au"}
 )
+#: How whisper hears a mono call with two voices (PipelineConfig.mono_asr).
+MONO_ASR = ("per_speaker", "one_pass")
 
 
 @dataclass(frozen=True)
@@ -231,20 +231,8 @@ def transcribe_call(path: str, call_id: str, cfg: PipelineConfig, model_ref: str
         diarization = diarize_call(audio.channels["mixed"], audio.sample_rate_hz, spans, method=cfg.diarizer)
         spans = diarization.spans
         words = _byo_words(Path(path), "mixed", audio.layout)
-        if words is None and diarization.speakers < 2:
-            words = whisper_words("mixed", one_voice_windows(spans, audio.duration_s))
-        elif words is None and cfg.mono_asr == "one_pass":
-            words = whisper_words("mixed", [(s.start_s, s.end_s) for s in spans])
-        elif words is None:
-            # One whisper pass per diarized speaker, the other speaker muted: measured on
-            # the mono sample call02, agent CER 26 % -> 22 % and its worst agent utterance
-            # 56 % -> 33 % against one pass over both voices.
-            words = []
-            for speaker in (AGENT, CUSTOMER):
-                own = [(s.start_s, s.end_s) for s in spans if s.speaker == speaker]
-                other = [(s.start_s, s.end_s) for s in spans if s.speaker != speaker]
-                words += whisper_words("mixed", own, mute_s=other)
-            words.sort(key=lambda w: (w.start_s, w.end_s))
+        if words is None:
+            words = _mono_words(whisper_words, spans, audio.duration_s, diarization.speakers, cfg.mono_asr)
         utterances = assign_words(words, spans, gap_s)
         if greeter_is_customer(utterances):
             utterances = swap_roles(utterances)
@@ -283,14 +271,25 @@ ONE_VOICE_GAP_S = 2.0
 def one_voice_windows(spans: Sequence[SpeechSpan], duration_s: float) -> list[tuple[float, float]]:
     """Whisper's windows for a one-voice recording: the speech spans padded by
     ONE_VOICE_PAD_S and joined across pauses up to ONE_VOICE_GAP_S (seconds)."""
-    out: list[list[float]] = []
-    for s in sorted(spans, key=lambda s: s.start_s):
-        a, b = max(0.0, s.start_s - ONE_VOICE_PAD_S), min(duration_s, s.end_s + ONE_VOICE_PAD_S)
-        if out and a - out[-1][1] <= ONE_VOICE_GAP_S:
-            out[-1][1] = max(out[-1][1], b)
-        else:
-            out.append([a, b])
-    return [(a, b) for a, b in out]
+    return pad_and_merge([(s.start_s, s.end_s) for s in spans], duration_s, ONE_VOICE_PAD_S, ONE_VOICE_GAP_S)
+
+
+def _mono_words(whisper_words, spans: Sequence[SpeechSpan], duration_s: float, speakers: int,
+                mono_asr: str) -> list[Word]:
+    """Whisper's words of a diarized mono call (`whisper_words(channel, ranges, mute_s)`)."""
+    if speakers < 2:
+        return whisper_words("mixed", one_voice_windows(spans, duration_s))
+    if mono_asr == "one_pass":
+        return whisper_words("mixed", [(s.start_s, s.end_s) for s in spans])
+    # One whisper pass per diarized speaker, the other speaker muted: measured on the mono
+    # sample call02, agent CER 26 % -> 22 % and its worst agent utterance 56 % -> 33 %
+    # against one pass over both voices (and docs/diarization.md: 11.6 % against 14.7 %).
+    words: list[Word] = []
+    for speaker in (AGENT, CUSTOMER):
+        own = [(s.start_s, s.end_s) for s in spans if s.speaker == speaker]
+        other = [(s.start_s, s.end_s) for s in spans if s.speaker != speaker]
+        words += whisper_words("mixed", own, mute_s=other)
+    return sorted(words, key=lambda w: (w.start_s, w.end_s))
 
 
 def with_levels(utterances: Sequence[Utterance], audio) -> list[Utterance]:

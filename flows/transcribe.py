@@ -252,10 +252,18 @@ def _merge_spans(
     spans_s: Sequence[tuple[float, float]], total_s: float, opts: AsrOptions
 ) -> list[tuple[float, float]]:
     """Pad the speech spans and merge those separated by at most `max_gap_s`."""
+    return pad_and_merge(spans_s, total_s, opts.span_pad_s, opts.max_gap_s)
+
+
+def pad_and_merge(
+    spans_s: Sequence[tuple[float, float]], total_s: float, pad_s: float, max_gap_s: float
+) -> list[tuple[float, float]]:
+    """`spans_s` (s) each widened by `pad_s` inside [0, `total_s`], sorted, and joined
+    where the gap between them is at most `max_gap_s`."""
     padded: list[list[float]] = []
     for start_s, end_s in sorted(spans_s):
-        s, e = max(0.0, start_s - opts.span_pad_s), min(total_s, end_s + opts.span_pad_s)
-        if padded and s - padded[-1][1] <= opts.max_gap_s:
+        s, e = max(0.0, start_s - pad_s), min(total_s, end_s + pad_s)
+        if padded and s - padded[-1][1] <= max_gap_s:
             padded[-1][1] = max(padded[-1][1], e)  # short gaps stay: they carry prosody
         else:
             padded.append([s, e])
