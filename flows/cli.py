@@ -29,6 +29,7 @@ import os
 import sys
 from pathlib import Path
 
+from flows.diarize_embed import DIARIZERS
 from flows.fw_engine import COMPUTE_TYPES, DEFAULT_COMPUTE_TYPE
 from flows.fw_engine import MODEL_ENV as FW_MODEL_ENV
 from flows.transcribe import ENGINES, MODEL_DIR_ENV, MODEL_ENV, AsrOptions
@@ -84,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
                      "int8/float32 run on the CPU, float16/int8_float16 need a GPU (default: %(default)s)")
     run.add_argument("--agent-channel", choices=["left", "right"], default="left", help="stereo channel of the agent (default: left)")
     run.add_argument("--vad", choices=["silero", "energy"], default="silero", help="speech detection method (default: silero)")
-    run.add_argument("--diarizer", choices=["auto", "embed", "mfcc"], default="auto",
+    run.add_argument("--diarizer", choices=DIARIZERS, default="auto",
                      help="who said what in a mono call: speaker embeddings with an MFCC fallback (auto, default), "
                           "embeddings only, or MFCC + pitch only (docs/diarization.md)")
     run.add_argument("--mono-asr", choices=["per_speaker", "one_pass"], default="per_speaker",

@@ -143,17 +143,23 @@ def _single(spans: list[tuple[float, float]], confidence: float) -> Diarization:
     return Diarization(tuple(SpeechSpan(AGENT, a, b) for a, b in spans), round(conf, 3), 1)
 
 
-def _windows(spans: list[tuple[float, float]]) -> tuple[list[tuple[float, float]], np.ndarray]:
-    """Analysis windows (start_s, end_s) covering every span, and each one's span index."""
+def _windows(
+    spans: list[tuple[float, float]], window_s: float = WINDOW_S, hop_s: float = HOP_S, min_s: float = 0.0
+) -> tuple[list[tuple[float, float]], np.ndarray]:
+    """Analysis windows (start_s, end_s) of `window_s`, `hop_s` apart, covering every span
+    (a span up to `window_s` long is one window; one shorter than `min_s` gets none), and
+    each one's span index."""
     out, ids = [], []
     for k, (a, b) in enumerate(spans):
-        if b - a <= WINDOW_S:
+        if b - a < min_s:
+            continue
+        if b - a <= window_s:
             out.append((a, b))
             ids.append(k)
             continue
-        n = int(np.ceil((b - a - WINDOW_S) / HOP_S)) + 1
-        starts = np.linspace(a, b - WINDOW_S, n)  # evenly spread, last one ends at b
-        out.extend((float(s), float(s) + WINDOW_S) for s in starts)
+        n = int(np.ceil((b - a - window_s) / hop_s)) + 1
+        starts = np.linspace(a, b - window_s, n)  # evenly spread, last one ends at b
+        out.extend((float(s), float(s) + window_s) for s in starts)
         ids.extend([k] * n)
     return out, np.array(ids)
 

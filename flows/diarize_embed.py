@@ -29,7 +29,9 @@ import dataclasses
 import numpy as np
 
 from analyzers.model import AGENT, CUSTOMER, SpeechSpan
-from flows.diarize import Diarization, _as_pair, _label_spans, _single, diarize
+from flows.diarize import Diarization, _as_pair, _label_spans, _single, _windows, diarize
+from flows.voice_encoder import RATE_HZ as ENCODER_RATE_HZ
+from flows.voice_encoder import embed_windows
 
 WINDOW_S = 1.5
 HOP_S = 0.75
@@ -50,7 +52,6 @@ MIN_VOICE_S = 4.0
 #: The MFCC fallback is only tried on this much speech (s) or more: a conversation, not
 #: a prompt or a short one-voice recording, which MFCC + pitch always splits.
 FALLBACK_MIN_SPEECH_S = 30.0
-ENCODER_RATE_HZ = 16000
 DIARIZERS = ("auto", "embed", "mfcc")
 
 
@@ -78,8 +79,6 @@ def diarize_embed(samples: np.ndarray, sample_rate_hz: int, speech_spans) -> Dia
     """Like `flows.diarize.diarize`, with voice-encoder d-vectors as the voice vectors."""
     import librosa
 
-    from flows.voice_encoder import embed_windows
-
     samples = np.asarray(samples, dtype=np.float32)
     if samples.ndim != 1:
         raise ValueError(f"samples must be 1-D (a mono mix), got shape {samples.shape}")
@@ -88,7 +87,7 @@ def diarize_embed(samples: np.ndarray, sample_rate_hz: int, speech_spans) -> Dia
     spans = [(a, b) for a, b in spans if b > a]
     if not spans:
         return Diarization((), 0.0, 0, uncertain=True, method="embed")
-    windows = _windows(spans)
+    windows, _ = _windows(spans, WINDOW_S, HOP_S, MIN_WINDOW_S)
     if len(windows) < 2:
         return _one_voice(spans, 0.0)
     if sample_rate_hz != ENCODER_RATE_HZ:
@@ -110,19 +109,6 @@ def diarize_embed(samples: np.ndarray, sample_rate_hz: int, speech_spans) -> Dia
 
 def _one_voice(spans: list[tuple[float, float]], confidence: float) -> Diarization:
     return dataclasses.replace(_single(spans, confidence), uncertain=True, method="embed")
-
-
-def _windows(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    out = []
-    for a, b in spans:
-        if b - a < MIN_WINDOW_S:
-            continue
-        if b - a <= WINDOW_S:
-            out.append((a, b))
-            continue
-        n = int(np.ceil((b - a - WINDOW_S) / HOP_S)) + 1
-        out.extend((float(s), float(s) + WINDOW_S) for s in np.linspace(a, b - WINDOW_S, n))
-    return out
 
 
 def _cover_short_spans(spans, windows, labels):
