@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from analyzers.model import Transcript, from_dict, to_dict
-from flows.store import fsync_dir
+from flows.fsio import fsync_dir
 
 _CHUNK_BYTES = 1 << 20
 #: A temp file this old (s) belongs to no live writer (one entry takes milliseconds).

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from flows.transcribe import ModelLoadError, ModelNotConfigured
+from flows.asr_errors import ModelLoadError, ModelNotConfigured
 
 ENGINE = "faster"
 MODEL_ENV = "CALLQA_FW_MODEL"

@@ -40,6 +40,8 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from analyzers.model import CallResult
+from flows.cache import TranscriptCache
+from flows.fsio import fsync_dir
 from flows.schema import SCHEMAS, TABLES, tables
 
 #: Output files hold transcripts of personal conversations: owner-only by default.
@@ -63,21 +65,6 @@ def call_file_name(call_id: str) -> str:
     slug = re.sub(r"[^\w.-]+", "_", call_id)[:60]
     digest = hashlib.sha1(call_id.encode("utf-8")).hexdigest()[:10]
     return f"{slug}-{digest}.parquet"
-
-
-def fsync_dir(path: str | os.PathLike[str]) -> None:
-    """Make the renames and deletions in folder `path` durable.
-
-    fsync of a file makes its bytes durable, not its name: after a power loss the folder
-    may still show what it held before a rename. The commit order above (uncommit,
-    rows, `calls` last) only holds on disk if each step's folder is synced before the
-    next step starts; otherwise a new `calls` file could survive over the old rows.
-    """
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class ResultStore:
@@ -179,8 +166,6 @@ def output_lock(out_dir: str | os.PathLike[str], cache_dir: str | os.PathLike[st
         os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}, started {started}\n".encode(), 0)
         store.sweep()
         if cache_dir is not None:
-            from flows.cache import TranscriptCache
-
             TranscriptCache(cache_dir).sweep()
         yield store
     finally:

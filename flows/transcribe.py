@@ -49,16 +49,9 @@ HALLUCINATION_PATTERNS = re.compile(
 )
 
 
-class ModelNotConfigured(RuntimeError):
-    pass
-
-
-class ModelLoadError(RuntimeError):
-    """The model is configured but cannot be loaded (corrupt or truncated file, wrong format).
-
-    Unlike a bad recording, this fails the same way for every call, so a batch stops at
-    once instead of writing an error row for each of them.
-    """
+# Defined beside the engines (flows.asr_errors) so that an engine module can raise them
+# without importing this one; imported here for every caller that names them from here.
+from flows.asr_errors import ModelLoadError, ModelNotConfigured  # noqa: E402,F401
 
 
 @dataclass(frozen=True)
