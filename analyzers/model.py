@@ -2,7 +2,7 @@
 
 audio -> speech spans -> transcript -> findings -> tables: each arrow passes the
 dataclasses below, never dicts. Times are seconds from the start of the recording
-(`start_s`, `end_s`). The Parquet schemas in `flows/schema.py` are derived from these
+(`start_s`, `end_s`). The Parquet schemas in `flows/storage/schema.py` are derived from these
 classes, so a field added here shows up in the tables.
 
 `to_dict` / `from_dict` give the JSON form used by the transcript cache and the
@@ -21,33 +21,28 @@ AGENT = "agent"
 CUSTOMER = "customer"
 UNKNOWN = "unknown"
 SPEAKERS = (AGENT, CUSTOMER, UNKNOWN)
+_OTHER_PARTY = {AGENT: CUSTOMER, CUSTOMER: AGENT}
+
+
+def other_party(speaker: str) -> str:
+    """The agent for the customer and the other way round; any other label unchanged."""
+    return _OTHER_PARTY.get(speaker, speaker)
+
 
 Speaker = Literal["agent", "customer", "unknown"]
 Layout = Literal["stereo", "mono"]
 Severity = Literal["info", "minor", "major", "critical"]
+#: Severities, mildest first.
+SEVERITIES: tuple[str, ...] = typing.get_args(Severity)
+Grade = Literal["A", "B", "C", "D", "E", "F"]
+#: The standard's grades, best first (A = 5 points ... F = 0).
+GRADES: tuple[str, ...] = typing.get_args(Grade)
 Status = Literal["ok", "error"]
+#: Who placed the call: the customer ("inbound") or the agent ("outbound" script).
+Direction = Literal["inbound", "outbound"]
+DIRECTIONS: tuple[str, ...] = typing.get_args(Direction)
+INBOUND, OUTBOUND = DIRECTIONS
 
-#: Finding categories: stable names, part of the output contract.
-CATEGORIES = (
-    "greeting_missing",
-    "closing_missing",
-    "banned_phrase",
-    "hold",
-    "hold_notice_missing",
-    "hold_apology_missing",
-    "speech_rate_fast",
-    "speech_rate_slow",
-    "pace_mismatch",
-    "overtalk",
-    "complaint_apology_missing",
-    "confirmation_missing",
-    "followup_time_missing",
-    "polite_request_missing",
-    "thanks_missing",
-    "reply_missing",
-    "hold_reason_missing",
-    "raised_voice",
-)
 Category = Literal[
     "greeting_missing",
     "closing_missing",
@@ -68,6 +63,8 @@ Category = Literal[
     "hold_reason_missing",
     "raised_voice",
 ]
+#: Finding categories: stable names, part of the output contract.
+CATEGORIES: tuple[str, ...] = typing.get_args(Category)
 
 
 class ModelError(ValueError):
@@ -118,7 +115,7 @@ class Utterance:
     end_s: float
     text: str
     words: tuple[Word, ...] = ()
-    #: Loudness on the speaker's channel (dBFS, flows.vad.span_levels_db); None when not
+    #: Loudness on the speaker's channel (dBFS, flows.speech.vad.span_levels_db); None when not
     #: measured (a transcript cached before levels were).
     level_db: float | None = None
 
@@ -141,7 +138,7 @@ class Transcript:
     speaker_confidence: float = 1.0
     #: A mono call whose split into agent and customer may be wrong (one voice heard,
     #: voices alike, methods disagreeing): findings that depend on who spoke are marked
-    #: and the call goes to review (flows.diarize_embed.diarize_call).
+    #: and the call goes to review (flows.speech.diarize_embed.diarize_call).
     speakers_uncertain: bool = False
     asr_model: str = ""
     language: str = "zh"
@@ -218,14 +215,14 @@ class CallResult:
     audio_sha256: str = ""
     #: Key of the cached transcript, so that `reprocess` can find it without any ASR.
     transcript_key: str = ""
-    #: Every setting that produced these rows (JSON; see flows.settings) and its hash:
+    #: Every setting that produced these rows (JSON; see flows.batch.settings) and its hash:
     #: a run redoes a call whose settings differ from the run's own.
     settings: str | None = None
     settings_key: str | None = None
     #: Seconds the container promised beyond the audio it held, for a truncated
     #: recording processed with --allow-truncated; null when the recording is complete.
     truncated_s: float | None = None
-    #: "inbound" or "outbound" (flows.metadata): which opening script was checked.
+    #: "inbound" or "outbound" (flows.batch.metadata): which opening script was checked.
     direction: str = ""
     #: Why the call is flagged for review, worst first (empty when it is not flagged).
     flag_reasons: tuple[str, ...] = ()

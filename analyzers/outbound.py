@@ -7,14 +7,11 @@ pack's `outbound_groups`; this module adds the refusal rule.
 
 from __future__ import annotations
 
-from .model import AGENT, CUSTOMER, Finding, Transcript
+from .model import AGENT, CUSTOMER, DIRECTIONS, INBOUND, OUTBOUND, Finding, Transcript  # noqa: F401
 from .rules import OvertalkRules, RefusalRules
 from .text import first_alternative
 from .turns import turns
 
-INBOUND = "inbound"
-OUTBOUND = "outbound"
-DIRECTIONS = (INBOUND, OUTBOUND)
 #: A refusal answers the purpose the agent states at the start ("表明来意后被拒绝"): it is
 #: looked for in the customer's first this-many turns after the agent's first (a 喂 when
 #: picking up comes before it and does not count).

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-GRADES = ("A", "B", "C", "D", "E", "F")
+from .model import GRADES, SEVERITIES  # noqa: F401 - the pack's readers import them from here too
+
 #: Points per grade; a dimension's share of the score is points / 5.
 GRADE_POINTS = {"A": 5, "B": 4, "C": 3, "D": 2, "E": 1, "F": 0}
-SEVERITIES = ("info", "minor", "major", "critical")
 
 #: A phrase alternative starting with this prefix is a regular expression.
 REGEX_PREFIX = "re:"

@@ -8,10 +8,11 @@ centres answer with the greeting.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Callable, Sequence
 
-from analyzers.model import AGENT, CUSTOMER, SpeechSpan, Utterance, Word
+from analyzers.model import AGENT, CUSTOMER, SpeechSpan, Utterance, Word, other_party
 
 #: Cues that only the agent says in an opening; loose on purpose (ASR errors).
 GREETING_CUES = re.compile(r"为您服务|为你服务|帮到您|帮您|工号|客服|专员|很高兴")
@@ -74,8 +75,5 @@ def greeter_is_customer(utterances: Sequence[Utterance], opening_s: float = 20.0
 
 
 def swap_roles(utterances: Sequence[Utterance]) -> list[Utterance]:
-    other = {AGENT: CUSTOMER, CUSTOMER: AGENT}
-    return [
-        Utterance(other.get(u.speaker, u.speaker), u.start_s, u.end_s, u.text, u.words)
-        for u in utterances
-    ]
+    """`utterances` with agent and customer exchanged (nothing else changes)."""
+    return [dataclasses.replace(u, speaker=other_party(u.speaker)) for u in utterances]

@@ -8,6 +8,8 @@ utterances are the fallback.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from .model import AGENT, CUSTOMER, Transcript
 
 Interval = tuple[float, float]
@@ -20,11 +22,18 @@ def clock(t_s: float) -> str:
     return f"{int(minutes)}:{seconds:04.1f}"
 
 
-def merge(intervals: list[Interval]) -> list[Interval]:
-    """Sorted, non-overlapping union of `intervals` (touching ones join)."""
+def merge(intervals: Iterable[Interval], max_gap_s: float = 0.0, *, inclusive: bool = True) -> list[Interval]:
+    """Sorted union of `intervals` (s), joining neighbours whose gap is at most `max_gap_s`
+    (less than it when not `inclusive`); by default overlapping and touching ones join.
+
+    The one interval merge of the project: speech detection joins segments closer than its
+    minimum silence (not inclusive, as silero does), whisper's gating joins padded spans over
+    short pauses (inclusive), and the rules take the union of a party's speech.
+    """
     merged: list[Interval] = []
     for start, end in sorted(i for i in intervals if i[1] >= i[0]):
-        if merged and start <= merged[-1][1]:
+        gap_s = start - merged[-1][1] if merged else None
+        if gap_s is not None and (gap_s <= max_gap_s if inclusive else gap_s < max_gap_s):
             merged[-1] = (merged[-1][0], max(merged[-1][1], end))
         else:
             merged.append((start, end))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .model import AGENT, CUSTOMER, Transcript, Utterance
+from .model import AGENT, CUSTOMER, Transcript, Utterance, other_party
 from .rules import OvertalkRules
 from .text import normalise, strip_punct
 
@@ -71,7 +71,7 @@ def turns(transcript: Transcript, rules: OvertalkRules) -> list[Turn]:
     by_speaker = {s: [u for u in utts if u.speaker == s] for s in (AGENT, CUSTOMER)}
     out: list[list[Utterance]] = []
     for u in utts:
-        other = by_speaker[CUSTOMER if u.speaker == AGENT else AGENT]
+        other = by_speaker[other_party(u.speaker)]
         if is_backchannel(u, rules) and (u.speaker == AGENT or _inside_other(u, other)):
             continue
         if out and out[-1][0].speaker == u.speaker:

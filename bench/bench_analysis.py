@@ -6,7 +6,7 @@
    (agent and customer turns built from the sample calls' true utterances, with word
    timings, holds and overtalk sprinkled in), in this one process = one core.
 2. No-op re-run: an output folder where every recording is already processed; time
-   per recording for deciding that nothing is new (`flows.batch.pending`: a stat of the
+   per recording for deciding that nothing is new (`flows.batch.runner.pending`: a stat of the
    file and its sidecars, the settings compared).
 """
 
@@ -26,9 +26,9 @@ from tools.sample_set import truth_paths  # noqa: E402
 
 from analyzers.analyze import analyze
 from analyzers.model import CallResult, CallTruth, SpeechSpan, Transcript, Utterance, Word, from_dict
-from flows.batch import pending
-from flows.pipeline import PipelineConfig, find_recordings
-from flows.store import ResultStore
+from flows.batch.runner import pending
+from flows.batch.pipeline import PipelineConfig, find_recordings
+from flows.storage.store import ResultStore
 from lexicons import load_pack
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_audio"

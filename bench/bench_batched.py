@@ -25,10 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import flows.pipeline as pipeline  # noqa: E402
+import flows.batch.pipeline as pipeline  # noqa: E402
 from analyzers.cer import char_errors  # noqa: E402
 from analyzers.model import CallTruth, from_dict  # noqa: E402
-from flows.transcribe import AsrOptions, join_words, transcribe_speech  # noqa: E402
+from flows.speech.transcribe import AsrOptions, join_words, transcribe_speech  # noqa: E402
 from tools.eval_asr import references  # noqa: E402
 from tools.eval_samples import SAMPLES, speaker_errors, speaker_text_errors  # noqa: E402
 
@@ -50,8 +50,8 @@ def main() -> None:
     asr_s, audio_s = Counter(), Counter()
     errs, chars = Counter(), Counter()
 
-    from flows.audio import load_call
-    from flows.vad import detect_speech
+    from flows.speech.audio import load_call
+    from flows.speech.vad import detect_speech
 
     for path, text in references():
         call = load_call(path)

@@ -3,7 +3,7 @@
     python bench/bench_decode_memory.py [--hours 2] [--vad energy|silero] [--keep PATH]
 
 Loops sample_audio/call01_compliant.wav (8 kHz stereo) with ffmpeg to the given length
-in a temporary folder, then runs flows.audio.load_call and flows.vad.call_speech_spans
+in a temporary folder, then runs flows.speech.audio.load_call and flows.speech.vad.call_speech_spans
 and prints the peak resident memory (VmHWM) above the baseline after the imports, next
 to the size of the decoded arrays. Run it from the repository root.
 """
@@ -36,12 +36,12 @@ def main() -> None:
     import librosa
     import numpy as np
 
-    from flows.audio import load_call
-    from flows.vad import call_speech_spans
+    from flows.speech.audio import load_call
+    from flows.speech.vad import call_speech_spans
 
     librosa.feature.rms(y=np.zeros(4000, dtype=np.float32))  # librosa's lazy imports into the baseline
     if args.vad == "silero":
-        from flows.vad import _load_silero
+        from flows.speech.vad import _load_silero
 
         _load_silero()
     with tempfile.TemporaryDirectory() as tmp:

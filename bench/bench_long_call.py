@@ -3,7 +3,7 @@
     python bench/bench_long_call.py --minutes 10 30 120 [--layout stereo|mono] [--beam 0] [--engine openai|faster]
 
 Each length is a recording made by looping a sample call with ffmpeg (call04: holds, stereo;
-call02: mono mu-law), processed by `flows.pipeline.process_recording` (decode, speech
+call02: mono mu-law), processed by `flows.batch.pipeline.process_recording` (decode, speech
 detection, diarization for mono, whisper, analysis, Parquet) in a fresh child process with a
 cold transcript cache. Peak memory is the child's maximum resident set size; the baseline is
 the same child after importing everything and loading whisper, before touching the audio.
@@ -27,8 +27,8 @@ SOURCES = {"stereo": ROOT / "sample_audio" / "call04_holds.wav", "mono": ROOT / 
 
 _CHILD = r"""
 import json, resource, sys, time
-from flows.pipeline import PipelineConfig, Recording, process_recording
-from flows.transcribe import AsrOptions, load_model, resolve_model_ref
+from flows.batch.pipeline import PipelineConfig, Recording, process_recording
+from flows.speech.transcribe import AsrOptions, load_model, resolve_model_ref
 from lexicons import load_pack
 path, out, beam, engine = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 cfg = PipelineConfig(out_dir=out, asr=AsrOptions(beam_size=beam or None), engine=engine)

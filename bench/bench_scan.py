@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from flows.pipeline import find_recordings  # noqa: E402
+from flows.batch.pipeline import find_recordings  # noqa: E402
 from runs import SAMPLES, make_dump  # noqa: E402
 
 

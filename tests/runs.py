@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from flows.schema import TABLES
-from flows.store import ResultStore
+from flows.storage.schema import TABLES
+from flows.storage.store import ResultStore
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_audio"

@@ -13,7 +13,7 @@ import pytest
 from analyzers.analyze import analyze
 from analyzers.model import CallTruth, Transcript, from_dict
 from conftest import or_missing
-from flows.metadata import read_call_meta
+from flows.batch.metadata import read_call_meta
 from lexicons import load_pack
 from tools.sample_set import truth_paths  # noqa: E402
 

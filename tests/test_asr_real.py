@@ -34,11 +34,11 @@ def test_long_recordings_are_decoded_in_chunks_with_the_same_words(model_path, m
     A 20 s chunk limit splits call04's agent channel (two holds) into several whisper
     calls; the words must still come out where the speech is and read like the unchunked run.
     """
-    import flows.transcribe as tr
+    import flows.speech.transcribe as tr
     from conftest import SAMPLES
-    from flows.audio import load_call
-    from flows.transcribe import AsrOptions, join_words, load_model, transcribe_speech
-    from flows.vad import call_speech_spans
+    from flows.speech.audio import load_call
+    from flows.speech.transcribe import AsrOptions, join_words, load_model, transcribe_speech
+    from flows.speech.vad import call_speech_spans
 
     audio = load_call(SAMPLES / "call04_holds.wav")
     samples = audio.channels["agent"]

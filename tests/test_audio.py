@@ -1,4 +1,4 @@
-"""flows.audio: every call format decodes to the right channels, bad input says why."""
+"""flows.speech.audio: every call format decodes to the right channels, bad input says why."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from flows.audio import AudioError, CallAudio, load_call
+from flows.speech.audio import AudioError, CallAudio, load_call
 
 from conftest import need_tool
 
@@ -234,7 +234,7 @@ def test_unreadable_file(tmp_path, monkeypatch):
     sf.write(path, _tones(8000, 1), 8000)
     path.chmod(0)
     if os.access(path, os.R_OK):  # running as root: chmod does not stop us, so pretend
-        monkeypatch.setattr("flows.audio.os.access", lambda *_a, **_k: False)
+        monkeypatch.setattr("flows.speech.audio.os.access", lambda *_a, **_k: False)
     try:
         _raises(path, "not readable")
     finally:

@@ -24,8 +24,8 @@ import numpy as np
 import pytest
 
 from conftest import need_tool
-from flows.pipeline import find_recordings
-from flows.store import ResultStore
+from flows.batch.pipeline import find_recordings
+from flows.storage.store import ResultStore
 from runs import SAMPLES, check_output, make_dump, permission_preexec, run_cli
 
 pytestmark = pytest.mark.e2e
@@ -241,8 +241,8 @@ def kib(key):
             return int(line.split()[1])
 import librosa, numpy  # the energy detector's imports (lazy ones too), so that they count in the baseline
 librosa.feature.rms(y=numpy.zeros(4000, dtype="float32"))
-from flows.audio import load_call
-from flows.vad import call_speech_spans
+from flows.speech.audio import load_call
+from flows.speech.vad import call_speech_spans
 base = kib("VmRSS")
 audio = load_call(sys.argv[1])
 after_load = kib("VmHWM")
@@ -282,7 +282,7 @@ def test_blockwise_rms_is_librosas_rms(n, frame, hop):
     """The energy detector's block-by-block RMS gives librosa's numbers exactly."""
     import librosa
 
-    from flows.vad import _rms
+    from flows.speech.vad import _rms
 
     y = np.random.default_rng(n).standard_normal(n).astype(np.float32)
     expected = librosa.feature.rms(y=y, frame_length=frame, hop_length=hop, center=True)[0]

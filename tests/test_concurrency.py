@@ -1,4 +1,4 @@
-"""Issue #8.2: two runs at once. One output folder admits one run (flows.store.output_lock):
+"""Issue #8.2: two runs at once. One output folder admits one run (flows.storage.store.output_lock):
 a second CLI run exits 3 with a message naming the holder, a second Prefect flow run
 fails with OutputBusy, both before touching any audio. Runs on different output folders
 may share one transcript cache.
@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from flows.store import LOCK_NAME, OutputBusy, ResultStore, output_lock
+from flows.storage.store import LOCK_NAME, OutputBusy, ResultStore, output_lock
 from runs import ROOT, byo_inputs, check_cache, check_output, cli_command, run_cli, snapshot
 
 

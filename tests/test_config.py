@@ -16,8 +16,8 @@ import pytest
 import yaml
 
 from flows.cli import main
-from flows.pipeline import PipelineConfig
-from flows.transcribe import ModelLoadError
+from flows.batch.pipeline import PipelineConfig
+from flows.speech.transcribe import ModelLoadError
 from lexicons import PACKS_DIR, PackError, load_pack
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -128,7 +128,7 @@ def test_reprocess_and_lexicon_check_with_a_broken_pack_exit_2(tmp_path, capsys)
 
 
 def test_pipeline_config_refuses_bad_settings(tmp_path):
-    from flows.transcribe import AsrOptions
+    from flows.speech.transcribe import AsrOptions
 
     for bad, message in [({"agent_channel": "centre"}, "agent_channel"), ({"vad_method": "webrtc"}, "vad_method"),
                          ({"asr": AsrOptions(beam_size=0)}, "beam_size"), ({"out_dir": " "}, "out_dir"),
@@ -143,7 +143,7 @@ def test_prefect_flow_parameters_fail_before_any_audio(tmp_path, sample_run):
     from prefect.testing.utilities import prefect_test_harness
 
     from flows.flow import qa_batch
-    from flows.store import ResultStore
+    from flows.storage.store import ResultStore
 
     extra, _ = _wrong_type(tmp_path)
     good = str(sample_run["inputs"] / "call01_compliant.wav")
@@ -185,8 +185,8 @@ def test_a_model_that_cannot_load_stops_the_batch_and_loses_nothing(tmp_path, wo
     model, keeps the rows it did write, and the next run picks up what is left."""
     from runs import SAMPLES, byo_inputs, run_cli
 
-    from flows.batch import pending
-    from flows.pipeline import find_recordings
+    from flows.batch.runner import pending
+    from flows.batch.pipeline import find_recordings
 
     inputs, out = tmp_path / "in", tmp_path / "out"
     byo = byo_inputs(inputs, copies=1)  # carry their transcripts: never need the model
@@ -199,7 +199,7 @@ def test_a_model_that_cannot_load_stops_the_batch_and_loses_nothing(tmp_path, wo
     assert "cannot load the openai model" in proc.stderr and str(model) in proc.stderr
     assert "batch stopped" in proc.stderr and "Traceback" not in proc.stderr
 
-    from flows.store import ResultStore
+    from flows.storage.store import ResultStore
 
     rows = ResultStore(out).calls_by_id()
     assert "zz_needs_whisper" not in rows

@@ -81,8 +81,8 @@ _KILL_AT_STEP = textwrap.dedent(r"""
     sys.path[:0] = [{root!r}, {tests!r}]
     from dataclasses import replace
     from analyzers.analyze import analyze
-    from flows.pipeline import call_result, error_result, Recording
-    from flows.store import ResultStore
+    from flows.batch.pipeline import call_result, error_result, Recording
+    from flows.storage.store import ResultStore
     from lexicons import load_pack
     from transcripts import good_call
 
@@ -126,7 +126,7 @@ def test_kill_before_every_file_operation_of_a_rewrite(tmp_path, new):
     utterances under the old calls row, and the leftovers must be swept."""
     import json
 
-    from flows.store import ResultStore
+    from flows.storage.store import ResultStore
 
     script = _KILL_AT_STEP.format(root=str(ROOT), tests=str(ROOT / "tests"))
     child = subprocess.run([sys.executable, "-c", script, str(tmp_path), new, "30"], capture_output=True, text=True)
@@ -163,8 +163,8 @@ def test_every_rename_and_deletion_is_synced_before_the_next(tmp_path, monkeypat
     from dataclasses import replace
 
     from analyzers.analyze import analyze
-    from flows.pipeline import Recording, call_result, error_result
-    from flows.store import ResultStore
+    from flows.batch.pipeline import Recording, call_result, error_result
+    from flows.storage.store import ResultStore
     from lexicons import load_pack
     from transcripts import good_call
 

@@ -1,4 +1,4 @@
-"""flows.diarize: mono speech split into agent/customer agrees with the truth."""
+"""flows.speech.diarize: mono speech split into agent/customer agrees with the truth."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from analyzers.model import SpeechSpan
-import flows.diarize as dz
+import flows.speech.diarize as dz
 from conftest import or_missing, require
-from flows.diarize import Diarization, diarize, swap_speakers
-from flows.diarize_embed import diarize_call
-from flows.vad import detect_speech
+from flows.speech.diarize import Diarization, diarize, swap_speakers
+from flows.speech.diarize_embed import diarize_call
+from flows.speech.vad import detect_speech
 from tools.measure_diarize import agreement, mono_mix
 from tools.measure_vad import sample_truths
 

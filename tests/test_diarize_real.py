@@ -9,10 +9,10 @@ import json
 import numpy as np
 import pytest
 
-from flows.audio import load_call
-from flows.diarize_embed import diarize_call
-from flows.vad import detect_speech
-from flows.voice_encoder import embed_windows
+from flows.speech.audio import load_call
+from flows.speech.diarize_embed import diarize_call
+from flows.speech.vad import detect_speech
+from flows.speech.voice_encoder import embed_windows
 from tests.conftest import REAL_CLIPS, need_file
 from tools import make_diarization_set as mk
 from tools.measure_diarization_set import COLLAR_S, RATE_HZ, der, role_accuracy_parts

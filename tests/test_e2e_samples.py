@@ -15,8 +15,8 @@ from analyzers.cer import char_errors
 from analyzers.model import AGENT
 from analyzers.text import find_phrase, normalise
 from conftest import BAD_INPUTS, SAMPLES, or_missing, truth_files
-from flows.cache import TranscriptCache
-from flows.pipeline import refine
+from flows.storage.cache import TranscriptCache
+from flows.batch.pipeline import refine
 from tools.eval_samples import EDGE_TOLERANCE_S, edge_errors, finding_matches
 
 pytestmark = pytest.mark.e2e

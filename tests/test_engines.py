@@ -15,10 +15,10 @@ import pytest
 
 from analyzers.cer import char_errors, to_simplified
 from conftest import SAMPLES, transcribe_real_clips
-from flows import fw_engine
-from flows.cache import file_sha256, transcript_key
-from flows.pipeline import PipelineConfig
-from flows.transcribe import (
+from flows.speech import fw_engine
+from flows.storage.cache import file_sha256, transcript_key
+from flows.batch.pipeline import PipelineConfig
+from flows.speech.transcribe import (
     AsrOptions,
     ModelNotConfigured,
     _decode_segments,
@@ -105,8 +105,8 @@ def fw(fw_model_path):
 
 @pytest.fixture(scope="module")
 def short_clip():
-    from flows.audio import load_call
-    from flows.vad import detect_speech
+    from flows.speech.audio import load_call
+    from flows.speech.vad import detect_speech
     from tools.eval_asr import REAL
 
     audio = load_call(REAL / "fireredasr" / "TEST_NET_Y0000000000_-KTKHdZ2fb8_S00000.wav")

@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 
 from conftest import need_tool
-from flows import report as rp
-from flows.store import ResultStore
+from flows.review import report as rp
+from flows.storage.store import ResultStore
 from lexicons import PACKS_DIR
 from runs import SAMPLES, byo_inputs
 
@@ -272,6 +272,6 @@ def test_the_package_builds_without_warnings_and_carries_its_templates(tmp_path)
         assert noise not in log, [line for line in log.splitlines() if noise in line]
     wheel = next((tmp_path / "dist").glob("callqa-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert {f"flows/templates/{n}" for n in ("base.html", "index.html", "call.html", "report.css", "index.js",
+    assert {f"flows/review/templates/{n}" for n in ("base.html", "index.html", "call.html", "report.css", "index.js",
                                              "call.js")} <= names
     assert "lexicons/zh-CN/rules.yaml" in names

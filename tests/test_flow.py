@@ -65,7 +65,7 @@ def test_batch_flow_on_a_dask_cluster_writes_the_sequential_rows(sample_run, tmp
         summary = qa_batch(inputs, str(out), dask_address=cluster.scheduler_address,
                            cache_dir=str(sample_run["cache"]))
         # Both worker processes ran recordings (unpickling a task imports the pipeline).
-        ran = client.run(lambda: __import__("sys").modules.get("flows.pipeline") is not None)
+        ran = client.run(lambda: __import__("sys").modules.get("flows.batch.pipeline") is not None)
     assert sorted(ran.values()) == [True, True]
     assert summary["ok"] == len(PARALLEL_CALLS) and summary["errors"] == 0
     assert summary["seconds"] > 0

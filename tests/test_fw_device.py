@@ -14,10 +14,11 @@ import types
 
 import pytest
 
-from flows import fw_engine, parallel
-from flows.fw_engine import FwModelError, choose_device
-from flows.pipeline import PipelineConfig
-from flows.transcribe import ModelLoadError, load_model, model_version
+from flows.batch import parallel
+from flows.speech import fw_engine
+from flows.speech.fw_engine import FwModelError, choose_device
+from flows.batch.pipeline import PipelineConfig
+from flows.speech.transcribe import ModelLoadError, load_model, model_version
 
 FW_REF = "/models/faster-whisper-base"
 
@@ -104,7 +105,7 @@ def test_openai_model_version_names_the_device(ref, cuda_devices, name):
 
 def _machine(monkeypatch, cuda_devices: int) -> None:
     """This process as a machine where both runtimes see `cuda_devices` GPUs."""
-    import flows.transcribe as transcribe
+    import flows.speech.transcribe as transcribe
 
     monkeypatch.setattr(fw_engine, "cuda_device_count", lambda: cuda_devices)
     monkeypatch.setattr(transcribe, "_torch_cuda_devices", lambda: cuda_devices)
@@ -174,7 +175,7 @@ def test_load_without_a_gpu_raises_the_one_line_error(fake_whisper_model, monkey
 
 
 def test_openai_loads_on_the_gpu_in_fp16(monkeypatch):
-    import flows.transcribe as transcribe
+    import flows.speech.transcribe as transcribe
 
     loaded = []
     monkeypatch.setattr(transcribe, "_load", lambda ref, device: loaded.append(device) or "model")
@@ -266,9 +267,9 @@ def test_both_engines_transcribe_on_the_gpu(fw_model_path, model_path):
     import torch
 
     from conftest import SAMPLES
-    from flows.audio import load_call
-    from flows.transcribe import AsrOptions, join_words, transcribe_speech
-    from flows.vad import detect_speech
+    from flows.speech.audio import load_call
+    from flows.speech.transcribe import AsrOptions, join_words, transcribe_speech
+    from flows.speech.vad import detect_speech
 
     assert torch.cuda.is_available(), "CTranslate2 sees a GPU but torch does not"
     audio = load_call(str(SAMPLES / "call03_banned_phrases.mp3"))

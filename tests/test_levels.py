@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from analyzers.model import Utterance
-from flows.audio import CallAudio
-from flows.pipeline import with_levels
-from flows.vad import span_levels_db
+from flows.speech.audio import CallAudio
+from flows.batch.pipeline import with_levels
+from flows.speech.vad import span_levels_db
 
 RATE = 16000
 
@@ -46,7 +46,7 @@ def test_levels_survive_refine():
     """refine (applied to every transcript, fresh or cached) snaps edges to speech; the
     level measured on the audio must stay, or the raised-voice check sees nothing."""
     from analyzers.model import SpeechSpan, Transcript, Word
-    from flows.pipeline import refine
+    from flows.batch.pipeline import refine
 
     u = Utterance("agent", 0.2, 1.1, "您好", (Word("您", 0.2, 0.6), Word("好", 0.6, 1.1)), level_db=-18.5)
     t = Transcript("x", 2.0, "stereo", (u,), speech_spans=(SpeechSpan("agent", 0.3, 1.0),))

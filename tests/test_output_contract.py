@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from flows.cli import main
-from flows.schema import SCHEMA_VERSION, SCHEMAS
+from flows.storage.schema import SCHEMA_VERSION, SCHEMAS
 from lexicons import PACKS_DIR
 
 pytestmark = pytest.mark.e2e
@@ -85,8 +85,8 @@ def test_reprocess_with_a_changed_lexicon_changes_findings_without_audio_or_whis
     # Issue 5 asked for "at least 10x faster than the run"; the reason it is fast is that it
     # neither decodes nor transcribes, which is what is checked here (no wall-clock bars in
     # tests, issue 16.5: the time is printed).
-    monkeypatch.setattr("flows.pipeline.transcribe_call", never)
-    monkeypatch.setattr("flows.audio.load_call", never)
+    monkeypatch.setattr("flows.batch.pipeline.transcribe_call", never)
+    monkeypatch.setattr("flows.speech.audio.load_call", never)
     t0 = time.perf_counter()
     assert main(["reprocess", "--out", str(out), "--cache-dir", str(sample_run["cache"]),
                  "--lexicon", str(pack), "--quiet"]) == 0

@@ -1,4 +1,4 @@
-"""Several recordings at once on one machine (`--workers`, flows.parallel)."""
+"""Several recordings at once on one machine (`--workers`, flows.batch.parallel)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 import pyarrow.dataset as ds
 import pytest
 
-from flows.parallel import WorkerCrashed, imap_unordered, torch_threads_per_worker
+from flows.batch.parallel import WorkerCrashed, imap_unordered, torch_threads_per_worker
 
 
 def _square_or_die(n: int) -> int:
@@ -71,12 +71,12 @@ def test_workers_must_be_positive(capsys):
 def test_threads_sharing_one_model_transcribe_as_one_thread_does(model_path):
     """qa_batch's thread runner shares one whisper model between tasks. Whisper keeps its
     decoder cache in hooks on the shared layers, so unguarded concurrent decodes raised
-    KeyError or changed the text; flows.transcribe serialises them."""
+    KeyError or changed the text; flows.speech.transcribe serialises them."""
     from concurrent.futures import ThreadPoolExecutor
 
     from conftest import SAMPLES
-    from flows.audio import load_call
-    from flows.transcribe import AsrOptions, load_model, transcribe_speech
+    from flows.speech.audio import load_call
+    from flows.speech.transcribe import AsrOptions, load_model, transcribe_speech
 
     opts = AsrOptions(beam_size=None)
     model, fp16 = load_model(model_path)

@@ -16,9 +16,9 @@ import pytest
 
 from analyzers.model import CallResult, Finding, Utterance
 from conftest import missing, need_file, under_ci
-from flows import report as rp
+from flows.review import report as rp
 from flows.cli import main
-from flows.store import ResultStore
+from flows.storage.store import ResultStore
 from lexicons import PACKS_DIR
 
 pytestmark = pytest.mark.e2e  # the module builds the report of the shared `sample_run`

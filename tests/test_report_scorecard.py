@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from analyzers.analyze import analyze
-from flows.pipeline import call_result
-from flows.report import build_report
-from flows.store import ResultStore
+from flows.batch.pipeline import call_result
+from flows.review.report import build_report
+from flows.storage.store import ResultStore
 from lexicons import load_pack
 from transcripts import A, C, conversation
 

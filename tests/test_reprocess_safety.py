@@ -39,7 +39,7 @@ def test_only_the_calls_that_cannot_be_reprocessed_are_left_as_they_were(tmp_pat
     byo_inputs(inputs, copies=1)
     assert run_cli("run", str(inputs), "--out", str(out), "--cache-dir", str(cache), "--model", "base",
                    "--vad", "energy", "--quiet").returncode == 0
-    from flows.store import ResultStore
+    from flows.storage.store import ResultStore
 
     rows = ResultStore(out).calls_by_id()
     lost = sorted(rows)[0]

@@ -8,7 +8,7 @@ import pytest
 
 from analyzers.model import CATEGORIES, ModelError
 from conftest import SAMPLES, load_truth, or_missing, truth_files
-from flows.audio import load_call
+from flows.speech.audio import load_call
 
 
 def test_there_are_enough_varied_sample_calls(truths):

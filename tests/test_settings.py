@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 
 from analyzers.model import CallResult
-from flows.batch import Summary, pending
-from flows.fw_engine import is_model_dir
-from flows.pipeline import PipelineConfig, Recording
-from flows.settings import CallSettings
-from flows.store import ResultStore
-from flows.transcribe import AsrOptions
+from flows.batch.runner import Summary, pending
+from flows.speech.fw_engine import is_model_dir
+from flows.batch.pipeline import PipelineConfig, Recording
+from flows.batch.settings import CallSettings
+from flows.storage.store import ResultStore
+from flows.speech.transcribe import AsrOptions
 from lexicons import load_pack
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_audio"
@@ -139,7 +139,7 @@ def test_metadata_or_supplied_words_beside_the_recording_redo_the_call(base, sid
 @pytest.mark.parametrize("sidecar", [".json", ".agent.json"])
 def test_json_beside_the_recording_that_is_no_transcript_changes_nothing(base, sidecar):
     """A ground-truth file or a CRM export named `<stem>.json` is not read as words
-    (flows.pipeline._byo_words wants whisper's `segments`), so the call stays current."""
+    (flows.batch.pipeline._byo_words wants whisper's `segments`), so the call stays current."""
     cfg, pack, rec = base
     Path(rec.path).with_name("call" + sidecar).write_text(json.dumps({"call_id": "call", "utterances": []}))
     assert pending([rec], cfg, pack) == []
@@ -156,7 +156,7 @@ def test_a_row_without_recorded_settings_is_redone(base):
 def test_the_cache_key_holds_the_transcript_settings_and_the_row_all_of_them(base):
     cfg, pack, rec = base
     settings = cfg.call_settings(cfg.model_ref(), pack, rec.path)
-    from flows.cache import transcript_key
+    from flows.storage.cache import transcript_key
 
     # The cache key is made from the same transcript settings the row records.
     assert transcript_key("0" * 64, settings.transcript) == transcript_key(

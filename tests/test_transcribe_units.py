@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from analyzers.model import Utterance, Word
-from flows.pipeline import PipelineConfig, transcribe_call
-from flows.transcribe import (
+from flows.batch.pipeline import PipelineConfig, transcribe_call
+from flows.speech.transcribe import (
     SAMPLE_RATE_HZ,
     AsrOptions,
     ModelNotConfigured,
@@ -157,7 +157,7 @@ def test_a_supplied_whisper_transcript_is_used_instead_of_asr(tmp_path):
 
 def test_one_voice_windows_pad_and_join_short_pauses():
     from analyzers.model import SpeechSpan
-    from flows.pipeline import one_voice_windows
+    from flows.batch.pipeline import one_voice_windows
 
     spans = [SpeechSpan("agent", 0.4, 5.5), SpeechSpan("agent", 6.2, 9.6), SpeechSpan("agent", 14.0, 15.0)]
     assert one_voice_windows(spans, 15.1) == [pytest.approx((0.1, 9.9)), pytest.approx((13.7, 15.1))]
@@ -165,7 +165,7 @@ def test_one_voice_windows_pad_and_join_short_pauses():
 
 
 def test_the_model_folder_is_the_last_place_looked_in(monkeypatch, tmp_path):
-    from flows.transcribe import find_model
+    from flows.speech.transcribe import find_model
 
     folder = tmp_path / "models"
     monkeypatch.delenv("CALLQA_WHISPER_MODEL", raising=False)

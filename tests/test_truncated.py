@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import need_tool
-from flows.audio import _wav_data_duration_s, load_call
+from flows.speech.audio import _wav_data_duration_s, load_call
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_audio"
 WAV = SAMPLES / "call01_compliant.wav"  # 75.8 s, 16-bit stereo 8 kHz
@@ -73,7 +73,7 @@ def test_a_streaming_wav_header_states_no_size(tmp_path):
 def test_a_truncated_copy_of_a_sample_call_is_an_error_row_unless_allowed(tmp_path):
     from runs import run_cli
 
-    from flows.store import ResultStore
+    from flows.storage.store import ResultStore
 
     inputs, out = tmp_path / "in", tmp_path / "out"
     inputs.mkdir()

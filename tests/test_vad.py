@@ -1,4 +1,4 @@
-"""flows.vad: speech found where it is, not in noise or holds; torch threads left alone."""
+"""flows.speech.vad: speech found where it is, not in noise or holds; torch threads left alone."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-import flows.vad as vad
+import flows.speech.vad as vad
 from analyzers.model import SpeechSpan
-from flows.audio import CallAudio, load_call
-from flows.vad import call_speech_spans, detect_speech, silences
+from flows.speech.audio import CallAudio, load_call
+from flows.speech.vad import call_speech_spans, detect_speech, silences
 
 from conftest import SHARED, need_file, need_tool
 

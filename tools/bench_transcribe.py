@@ -12,8 +12,8 @@ import time
 
 import torch
 
-from flows.pipeline import PipelineConfig, transcribe_call
-from flows.transcribe import AsrOptions, load_model, resolve_model_ref
+from flows.batch.pipeline import PipelineConfig, transcribe_call
+from flows.speech.transcribe import AsrOptions, load_model, resolve_model_ref
 
 
 def main() -> None:

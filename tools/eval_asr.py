@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 from analyzers.cer import char_errors, normalize_for_cer
-from flows.fw_engine import COMPUTE_TYPES
-from flows.transcribe import AsrOptions, join_words, load_model, resolve_model_ref, transcribe_speech
+from flows.speech.fw_engine import COMPUTE_TYPES
+from flows.speech.transcribe import AsrOptions, join_words, load_model, resolve_model_ref, transcribe_speech
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "audio" / "real"
 
@@ -41,7 +41,7 @@ def main() -> None:
     elif args.prompt:
         opts = AsrOptions(beam_size=opts.beam_size, initial_prompt=args.prompt)
     model, fp16 = load_model(resolve_model_ref(args.model, args.engine), args.engine, compute_type=args.compute_type)
-    from flows.audio import load_call
+    from flows.speech.audio import load_call
 
     errs = total = 0
     audio_s = asr_s = 0.0
@@ -51,7 +51,7 @@ def main() -> None:
         if args.whole:
             spans = [(0.0, call.duration_s)]
         else:
-            from flows.vad import detect_speech
+            from flows.speech.vad import detect_speech
 
             spans = detect_speech(samples, call.sample_rate_hz)
         t0 = time.perf_counter()

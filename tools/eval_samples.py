@@ -23,9 +23,9 @@ from tools.sample_set import truth_paths  # noqa: E402
 
 from analyzers.cer import char_errors
 from analyzers.model import CallTruth, from_dict
-from flows.cache import TranscriptCache
-from flows.pipeline import refine
-from flows.store import ResultStore
+from flows.storage.cache import TranscriptCache
+from flows.batch.pipeline import refine
+from flows.storage.store import ResultStore
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_audio"
 

@@ -106,7 +106,7 @@ def speech_regions(y: np.ndarray, rate_hz: int = RATE_HZ) -> list[tuple[float, f
 
 
 def median_pitch_hz(y: np.ndarray, rate_hz: int = RATE_HZ) -> float:
-    """Median f0 (Hz) of the louder half of the frames: YIN, as flows.diarize does (pyin is ~20x slower)."""
+    """Median f0 (Hz) of the louder half of the frames: YIN, as flows.speech.diarize does (pyin is ~20x slower)."""
     import librosa
 
     f0 = librosa.yin(y, fmin=60.0, fmax=400.0, sr=rate_hz, frame_length=512, hop_length=80)
@@ -219,7 +219,7 @@ def single(clip: Clip) -> tuple[np.ndarray, list[dict]]:
 
 
 def load_clips(real_dir: Path) -> list[Clip]:
-    from flows.audio import load_call
+    from flows.speech.audio import load_call
 
     with open(real_dir / "REFERENCES.tsv", encoding="utf-8") as f:
         files = [row["file"] for row in csv.DictReader(f, delimiter="\t")]

@@ -3,13 +3,13 @@
     .venv/bin/python tools/measure_diarization_set.py [SET_DIR] [--method mfcc|embed|both] [--oracle-vad]
 
 SET_DIR (default /tmp/diarset) is what tools/make_diarization_set.py writes. Each
-recording is decoded as the pipeline does (flows.audio.load_call, 16 kHz), its speech
-found by flows.vad.detect_speech (or, with --oracle-vad, taken from the truth: then
+recording is decoded as the pipeline does (flows.speech.audio.load_call, 16 kHz), its speech
+found by flows.speech.vad.detect_speech (or, with --oracle-vad, taken from the truth: then
 missed speech and false alarm are zero but for overlaps, and DER is the speaker
 confusion alone), and split by:
 
-* mfcc:  flows.diarize.diarize, today's MFCC + pitch clustering;
-* embed: flows.diarize_embed.diarize_embed, resemblyzer d-vectors (needs resemblyzer
+* mfcc:  flows.speech.diarize.diarize, today's MFCC + pitch clustering;
+* embed: flows.speech.diarize_embed.diarize_embed, resemblyzer d-vectors (needs resemblyzer
   and torch; see docs/diarization.md for the venv).
 
 Per kind of recording ("similar"/"different" pitch pairs, "single" voice) it prints:
@@ -119,8 +119,8 @@ def pyannote_der(reference: list[Segment], hypothesis: list[Segment], collar_s: 
 
 
 def run_one(meta: dict, wav: Path, method: str, oracle_vad: bool):
-    from flows.audio import load_call
-    from flows.vad import detect_speech
+    from flows.speech.audio import load_call
+    from flows.speech.vad import detect_speech
 
     mix = load_call(wav, sample_rate_hz=RATE_HZ).channels["mixed"]
     reference = [(s["speaker"], s["start_s"], s["end_s"]) for s in meta["segments"]]
@@ -133,7 +133,7 @@ def run_one(meta: dict, wav: Path, method: str, oracle_vad: bool):
                 spans.append((a, b))
     else:
         spans = detect_speech(mix, RATE_HZ)
-    from flows.diarize_embed import diarize_call
+    from flows.speech.diarize_embed import diarize_call
 
     result = diarize_call(mix, RATE_HZ, spans, method=method)
     hypothesis = [(s.speaker, s.start_s, s.end_s) for s in result.spans]
@@ -176,7 +176,7 @@ def main(argv=None) -> int:
                 d0 = der(reference, hypothesis)
                 print(f"  {method:5s} {meta['name']:12s} DER {d0['der']:6.1%} (collar {d['der']:6.1%})"
                       f"  speakers {result.speakers} {result.method}{' uncertain' if result.uncertain else ''}  role acc {right / max(alone, 1e-9):6.1%}  conf {result.confidence:.2f}")  # fmt: skip
-        vad = "oracle VAD" if args.oracle_vad else "flows.vad"
+        vad = "oracle VAD" if args.oracle_vad else "flows.speech.vad"
         for kind in sorted(totals):
             t = totals[kind]
             der0 = (t["miss"] + t["fa"] + t["confusion"]) / t["total"]

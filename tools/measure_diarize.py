@@ -3,10 +3,10 @@
     .venv/bin/python tools/measure_diarize.py [--calls sample_audio] [--method mfcc|embed]
 
 Stereo calls are mixed down (agent + customer), so every sample call counts. For each:
-the share of one-speaker truth speech time that `flows.diarize` gives to that speaker,
+the share of one-speaker truth speech time that `flows.speech.diarize` gives to that speaker,
 and the diarization's own confidence. tests/test_diarize.py asserts on the same measure.
-`--method embed` runs the resemblyzer variant (flows/diarize_embed.py, needs
-resemblyzer) instead of flows.diarize, to compare them (docs/diarization.md).
+`--method embed` runs the resemblyzer variant (flows/speech/diarize_embed.py, needs
+resemblyzer) instead of flows.speech.diarize, to compare them (docs/diarization.md).
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from analyzers.model import CallTruth  # noqa: E402
-from flows.audio import load_call  # noqa: E402
-from flows.diarize import Diarization  # noqa: E402
-from flows.diarize_embed import DIARIZERS, diarize_call  # noqa: E402
-from flows.vad import detect_speech  # noqa: E402
+from flows.speech.audio import load_call  # noqa: E402
+from flows.speech.diarize import Diarization  # noqa: E402
+from flows.speech.diarize_embed import DIARIZERS, diarize_call  # noqa: E402
+from flows.speech.vad import detect_speech  # noqa: E402
 from tools.measure_vad import FRAME_S, frame_mask, sample_truths  # noqa: E402
 
 RATE_HZ = 16000

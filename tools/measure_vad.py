@@ -1,4 +1,4 @@
-"""Measure the speech detectors in flows/vad.py against known speech times; print tables.
+"""Measure the speech detectors in flows/speech/vad.py against known speech times; print tables.
 
     .venv/bin/python tools/measure_vad.py [--calls sample_audio] [--configs silero,energy,...]
 
@@ -28,9 +28,9 @@ sys.path.insert(0, str(ROOT))
 from tools.sample_set import truth_paths  # noqa: E402
 
 from analyzers.model import UNKNOWN, CallTruth, SpeechSpan, from_dict  # noqa: E402
-from flows.audio import load_call  # noqa: E402
-import flows.vad  # noqa: E402
-from flows.vad import silences  # noqa: E402
+from flows.speech.audio import load_call  # noqa: E402
+import flows.speech.vad  # noqa: E402
+from flows.speech.vad import silences  # noqa: E402
 
 REAL_SAMPLE = Path("/work/shared/audio/real/funasr/llamacpp_sample.wav")
 REAL_SPEECH_S = (0.77, 5.98)
@@ -39,11 +39,11 @@ FRAME_S = 0.01
 #: A gap inside a truth utterance at least this long counts as a false split.
 SPLIT_GAP_S = 0.5
 
-#: name -> detect_speech keyword arguments; "widen_edges_s": then flows.vad.widen_speech_edges
+#: name -> detect_speech keyword arguments; "widen_edges_s": then flows.speech.vad.widen_speech_edges
 #: with that limit, as the pipeline does to the spans a transcript keeps
 CONFIGS = {
     "silero": dict(method="silero"),
-    "silero+edges": dict(method="silero", widen_edges_s=flows.vad.EDGE_MAX_WIDEN_S),  # kept spans
+    "silero+edges": dict(method="silero", widen_edges_s=flows.speech.vad.EDGE_MAX_WIDEN_S),  # kept spans
     "silero+edges.3": dict(method="silero", widen_edges_s=0.3),
     "silero+edges1": dict(method="silero", widen_edges_s=1.0),
     "silero pad.15": dict(method="silero", speech_pad_s=0.15),
@@ -61,16 +61,16 @@ def _detect(audio, channel: str, kw: dict) -> list[tuple[float, float]]:
     the module constant, "widen_edges_s" adds widen_speech_edges (see CONFIGS)."""
     kw = dict(kw)
     widen_s = kw.pop("widen_edges_s", 0.0)
-    saved = flows.vad.SILERO_THRESHOLD
-    flows.vad.SILERO_THRESHOLD = kw.pop("silero_threshold", saved)
+    saved = flows.speech.vad.SILERO_THRESHOLD
+    flows.speech.vad.SILERO_THRESHOLD = kw.pop("silero_threshold", saved)
     try:
-        spans = flows.vad.detect_speech(audio.channels[channel], audio.sample_rate_hz, **kw)
+        spans = flows.speech.vad.detect_speech(audio.channels[channel], audio.sample_rate_hz, **kw)
     finally:
-        flows.vad.SILERO_THRESHOLD = saved
+        flows.speech.vad.SILERO_THRESHOLD = saved
     if widen_s > 0:
         speaker = channel if channel in ("agent", "customer") else UNKNOWN
         labelled = [SpeechSpan(speaker, a, b) for a, b in spans]
-        spans = [(s.start_s, s.end_s) for s in flows.vad.widen_speech_edges(labelled, audio, max_widen_s=widen_s)]
+        spans = [(s.start_s, s.end_s) for s in flows.speech.vad.widen_speech_edges(labelled, audio, max_widen_s=widen_s)]
     return spans
 
 

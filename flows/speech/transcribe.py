@@ -23,6 +23,7 @@ import numpy as np
 from analyzers.cer import to_simplified
 from analyzers.model import Utterance, Word
 from analyzers.speakers import group_words, join_words  # noqa: F401 - join_words re-exported
+from analyzers.timeline import merge
 
 SAMPLE_RATE_HZ = 16000  # whisper's input rate
 
@@ -49,9 +50,9 @@ HALLUCINATION_PATTERNS = re.compile(
 )
 
 
-# Defined beside the engines (flows.asr_errors) so that an engine module can raise them
+# Defined beside the engines (flows.speech.asr_errors) so that an engine module can raise them
 # without importing this one; imported here for every caller that names them from here.
-from flows.asr_errors import ModelLoadError, ModelNotConfigured  # noqa: E402,F401
+from flows.speech.asr_errors import ModelLoadError, ModelNotConfigured  # noqa: E402,F401
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ class AsrOptions:
 
 
 #: openai: openai-whisper on torch (the reference); faster: faster-whisper on
-#: CTranslate2 (flows/fw_engine.py), same weights, same segment dicts out.
+#: CTranslate2 (flows/speech/fw_engine.py), same weights, same segment dicts out.
 ENGINES = ("openai", "faster")
 
 
@@ -143,7 +144,7 @@ def resolve_model_ref(model: str | None, engine: str = "openai") -> str:
     For the faster engine: a CTranslate2 model folder (see fw_engine.resolve_model_ref).
     """
     if engine == "faster":
-        from flows import fw_engine
+        from flows.speech import fw_engine
 
         return fw_engine.resolve_model_ref(model)
     if engine != "openai":
@@ -178,7 +179,7 @@ def model_version(
     supported (existing caches stay valid); a GPU is: whisper-base.pt+cuda-fp16,
     faster-whisper-base+ct2-cuda-float16."""
     if engine == "faster":
-        from flows import fw_engine
+        from flows.speech import fw_engine
 
         return fw_engine.model_version(ref, compute_type or fw_engine.DEFAULT_COMPUTE_TYPE, cuda_devices)
     name = os.path.basename(ref) if ref.endswith(".pt") else f"whisper-{ref}"
@@ -191,7 +192,7 @@ _model_lock = threading.Lock()
 #: One whisper decode at a time per process. Whisper keeps its key/value cache through
 #: forward hooks on the shared model's layers and seeds the process-wide RNG, so two
 #: threads decoding at once corrupt each other (measured: a KeyError in one, changed text
-#: in the other). Parallel ASR runs in processes (flows.parallel, dask workers).
+#: in the other). Parallel ASR runs in processes (flows.batch.parallel, dask workers).
 _decode_lock = threading.Lock()
 
 
@@ -220,7 +221,7 @@ def load_model(ref: str, engine: str = "openai", *, compute_type: str | None = N
     """
     try:
         if engine == "faster":
-            from flows import fw_engine
+            from flows.speech import fw_engine
 
             return fw_engine.load(ref, compute_type or fw_engine.DEFAULT_COMPUTE_TYPE), False
         device, fp16 = openai_device(_torch_cuda_devices())
@@ -253,14 +254,8 @@ def pad_and_merge(
 ) -> list[tuple[float, float]]:
     """`spans_s` (s) each widened by `pad_s` inside [0, `total_s`], sorted, and joined
     where the gap between them is at most `max_gap_s`."""
-    padded: list[list[float]] = []
-    for start_s, end_s in sorted(spans_s):
-        s, e = max(0.0, start_s - pad_s), min(total_s, end_s + pad_s)
-        if padded and s - padded[-1][1] <= max_gap_s:
-            padded[-1][1] = max(padded[-1][1], e)  # short gaps stay: they carry prosody
-        else:
-            padded.append([s, e])
-    return [(s, e) for s, e in padded]
+    # Short gaps stay inside a window: they carry prosody.
+    return merge([(max(0.0, s - pad_s), min(total_s, e + pad_s)) for s, e in spans_s], max_gap_s)
 
 
 def _chunks(
@@ -376,7 +371,7 @@ def _drop_loops(words: list[Word], max_repeats: int = 2) -> list[Word]:
 def _decode_segments(model, audio: np.ndarray, opts: AsrOptions, *, fp16: bool) -> list[dict]:
     """Whisper's segments (dicts with text, words, no_speech_prob...) for gated audio."""
     if getattr(model, "engine", "openai") == "faster":
-        from flows import fw_engine
+        from flows.speech import fw_engine
 
         return fw_engine.decode_segments(model, audio, opts)
     import torch

@@ -2,7 +2,7 @@
 
 Stereo calls need none of this (the channel is the speaker). For a mono mix:
 
-1. The speech spans (from `flows.vad`) are cut into overlapping windows of
+1. The speech spans (from `flows.speech.vad`) are cut into overlapping windows of
    `WINDOW_S` (shorter spans are one window).
 2. Each window gets a voice vector: means and standard deviations of MFCC 1-19
    over its louder 70 % of frames (telephone band, 100-4000 Hz; c0, the loudness, is
@@ -43,7 +43,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analyzers.model import AGENT, CUSTOMER, SpeechSpan
+from analyzers.model import AGENT, CUSTOMER, SpeechSpan, other_party
 
 #: Analysis window (s) and hop (s) for the voice vectors: long enough for stable
 #: MFCC statistics, short enough to follow quick turns.
@@ -79,7 +79,7 @@ class Diarization:
     confidence: float
     speakers: int = 2
     #: The split or the roles may be wrong: one voice heard, voices close, or the two
-    #: methods disagreeing (flows.diarize_embed.diarize_call). Findings are marked.
+    #: methods disagreeing (flows.speech.diarize_embed.diarize_call). Findings are marked.
     uncertain: bool = False
     #: Which voice vectors made the split: "mfcc" or "embed".
     method: str = "mfcc"
@@ -87,8 +87,7 @@ class Diarization:
 
 def swap_speakers(diarization: Diarization) -> Diarization:
     """The same diarization with "agent" and "customer" exchanged."""
-    other = {AGENT: CUSTOMER, CUSTOMER: AGENT}
-    spans = tuple(dataclasses.replace(s, speaker=other.get(s.speaker, s.speaker)) for s in diarization.spans)
+    spans = tuple(dataclasses.replace(s, speaker=other_party(s.speaker)) for s in diarization.spans)
     return dataclasses.replace(diarization, spans=spans)
 
 

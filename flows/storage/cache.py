@@ -15,12 +15,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 from pathlib import Path
 
 from analyzers.model import Transcript, from_dict, to_dict
-from flows.fsio import fsync_dir
+from flows.storage.fsio import TEMP_PREFIX, atomic_write
 
 _CHUNK_BYTES = 1 << 20
 #: A temp file this old (s) belongs to no live writer (one entry takes milliseconds).
@@ -49,7 +48,7 @@ class TranscriptCache:
     def sweep(self, older_than_s: float = _STALE_TEMP_S) -> int:
         """Delete temp files left by killed writers; returns how many."""
         removed, now = 0, time.time()
-        for path in self.root.glob(".tmp-*"):
+        for path in self.root.glob(TEMP_PREFIX + "*"):
             try:
                 if now - path.stat().st_mtime > older_than_s:
                     path.unlink()
@@ -73,15 +72,7 @@ class TranscriptCache:
             return None
 
     def put(self, key: str, transcript: Transcript) -> None:
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=self.root)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(to_dict(transcript), f, ensure_ascii=False)
-                f.flush()
-                os.fsync(f.fileno())
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, self._path(key))
-            fsync_dir(self.root)  # a calls row names this key: it must outlive a power loss too
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        # The folder sync inside atomic_write matters: a calls row names this key, so the
+        # entry must outlive a power loss too.
+        with atomic_write(self._path(key), 0o600, text=True) as f:
+            json.dump(to_dict(transcript), f, ensure_ascii=False)

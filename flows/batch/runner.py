@@ -1,7 +1,7 @@
 """Batches without an orchestrator: what the CLI runs and what the Prefect tasks wrap.
 
 A recording is skipped when its row is current: processed OK from the same path after
-the file's last change, with the same settings (flows.settings: model, engine, decoder,
+the file's last change, with the same settings (flows.batch.settings: model, engine, decoder,
 VAD, agent channel, masking, rule pack, supplied transcripts and metadata). That test
 costs a stat() per file and sidecar, so a nightly run over an unchanged folder is
 nearly free; a call whose settings changed is redone (from its cached transcript when
@@ -19,14 +19,14 @@ from datetime import datetime
 from typing import Callable, Iterable, Sequence
 
 from analyzers.model import CallResult
-from flows.pipeline import (
+from flows.batch.pipeline import (
     NotReprocessable,
     PipelineConfig,
     Recording,
     find_recordings,
 )
-from flows.settings import CallSettings, changed
-from flows.store import ResultStore
+from flows.batch.settings import CallSettings, changed
+from flows.storage.store import ResultStore
 
 Progress = Callable[[Sequence], Iterable]
 log = logging.getLogger("callqa.batch")
@@ -135,8 +135,8 @@ def run_batch(
     workers: int = 1,
 ) -> Summary:
     """Process every new recording under `inputs`: one after another, or `workers` at once
-    in worker processes (see flows.parallel)."""
-    from flows.parallel import process_all
+    in worker processes (see flows.batch.parallel)."""
+    from flows.batch.parallel import process_all
 
     t0 = time.perf_counter()
     store = ResultStore(cfg.out_dir)
@@ -165,7 +165,7 @@ def reprocess_batch(
     """Re-analyse calls from their cached transcripts. Error rows (never transcribed)
     stay; a call that cannot be re-analysed keeps its rows and is listed in
     `Summary.not_reprocessed` with the reason."""
-    from flows.parallel import reprocess_all
+    from flows.batch.parallel import reprocess_all
 
     t0 = time.perf_counter()
     store = ResultStore(cfg.out_dir)

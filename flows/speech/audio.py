@@ -18,12 +18,14 @@ import stat
 import subprocess
 import tempfile
 import threading
+import typing
 from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 
 AgentChannel = Literal["left", "right"]
+AGENT_CHANNELS: tuple[str, ...] = typing.get_args(AgentChannel)
 
 #: Seconds one ffprobe / ffmpeg call may take before the file is given up on.
 _PROBE_TIMEOUT_S = 60
@@ -101,7 +103,7 @@ def load_call(
     Memory: about the decoded size (2 h of stereo at 16 kHz: 0.92 GB) plus a 128 KiB
     block, because ffmpeg's output is read straight into the per-channel arrays.
     """
-    if agent_channel not in ("left", "right"):
+    if agent_channel not in AGENT_CHANNELS:
         raise ValueError(f"agent_channel must be 'left' or 'right', got {agent_channel!r}")
     if sample_rate_hz <= 0:
         raise ValueError(f"sample_rate_hz must be positive, got {sample_rate_hz}")

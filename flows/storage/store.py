@@ -29,7 +29,6 @@ import hashlib
 import os
 import re
 import socket
-import tempfile
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -40,16 +39,15 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from analyzers.model import CallResult
-from flows.cache import TranscriptCache
-from flows.fsio import fsync_dir
-from flows.schema import SCHEMAS, TABLES, tables
+from flows.storage.cache import TranscriptCache
+from flows.storage.fsio import TEMP_PREFIX, atomic_write, fsync_dir
+from flows.storage.schema import SCHEMAS, TABLES, tables
 
 #: Output files hold transcripts of personal conversations: owner-only by default.
 FILE_MODE = 0o600
 DIR_MODE = 0o700
 
 LOCK_NAME = ".callqa.lock"
-TEMP_PREFIX = ".tmp-"
 
 
 class OutputError(RuntimeError):
@@ -90,18 +88,8 @@ class ResultStore:
 
     @staticmethod
     def _write_atomic(path: Path, table: pa.Table) -> None:
-        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".parquet", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                pq.write_table(table, f)
-                f.flush()
-                os.fsync(f.fileno())
-            os.chmod(tmp, FILE_MODE)
-            os.replace(tmp, path)
-            fsync_dir(path.parent)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_write(path, FILE_MODE) as f:
+            pq.write_table(table, f)
 
     def _files(self, name: str) -> list[Path]:
         return sorted(p for p in (self.root / name).glob("*.parquet") if not p.name.startswith("."))

@@ -22,6 +22,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+#: How whisper hears a mono call with two voices (PipelineConfig.mono_asr).
+MONO_ASR = ("per_speaker", "one_pass")
+
 #: Files beside a recording `<stem>.wav` that supply its words (whisper-format JSON per
 #: channel, or `<stem>.json` for a mono call): their content is part of the transcript.
 TRANSCRIPT_SIDECARS = (".agent.json", ".customer.json", ".mixed.json", ".json")
@@ -61,7 +64,7 @@ def is_whisper_words(data) -> bool:
 
 def supplied_transcripts(recording: str | os.PathLike[str]) -> list[Path]:
     """The transcript sidecars beside `recording` that the pipeline would read: JSON with
-    whisper's `segments` (flows.pipeline._byo_words). Any other `<stem>.json` (the sample
+    whisper's `segments` (flows.batch.pipeline._byo_words). Any other `<stem>.json` (the sample
     calls' ground truth, a CRM export) is not a transcript and must not change the key."""
     found = []
     for path in sidecars(recording, TRANSCRIPT_SIDECARS):
@@ -112,12 +115,12 @@ def transcript_settings(*, model: str, transcriber: int, asr: dict, vad: str, ag
                         mono_asr: str = "per_speaker") -> dict:
     """The settings that change a transcript: the cache key's content besides the audio."""
     settings = {
-        "model": model,  # names the device too where it is not the CPU (flows.transcribe.model_version)
+        "model": model,  # names the device too where it is not the CPU (flows.speech.transcribe.model_version)
         "transcriber": transcriber,
         "asr": asr,
         "vad": vad,
         "agent_channel": agent_channel,
-        # Who said what in a mono call (flows.diarize_embed.diarize_call).
+        # Who said what in a mono call (flows.speech.diarize_embed.diarize_call).
         "diarizer": diarizer,
         "mono_asr": mono_asr,
     }

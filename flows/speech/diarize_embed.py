@@ -1,16 +1,16 @@
 """Who spoke when in a mono call, from speaker embeddings; and the choice between methods.
 
-`diarize_embed` has the shape of `flows.diarize.diarize` (MFCC + pitch); only the voice
+`diarize_embed` has the shape of `flows.speech.diarize.diarize` (MFCC + pitch); only the voice
 vector and the one-voice test differ:
 
 1. Speech spans cut into windows of `WINDOW_S`, hop `HOP_S` (spans shorter than a
    window are one window; under `MIN_WINDOW_S` none, see `_cover_short_spans`).
-2. Each window: a d-vector of resemblyzer's GE2E voice encoder (`flows.voice_encoder`).
+2. Each window: a d-vector of resemblyzer's GE2E voice encoder (`flows.speech.voice_encoder`).
    No whitening: the encoder was trained to ignore what is said.
 3. Two clusters by spherical k-means (cosine), farthest-point start.
 4. One voice when the cosine between the two cluster centres is above
    `SAME_VOICE_COS`, or the smaller cluster holds under `MIN_VOICE_S` of speech.
-5. Frame vote, short runs absorbed, first heard = agent: `flows.diarize._label_spans`.
+5. Frame vote, short runs absorbed, first heard = agent: `flows.speech.diarize._label_spans`.
 
 `diarize_call` is what the pipeline calls (`--diarizer`, default "auto"): the embedding
 split; where it hears two close voices (centre cosine above `CLOSE_VOICES_COS`), or one
@@ -29,9 +29,9 @@ import dataclasses
 import numpy as np
 
 from analyzers.model import AGENT, CUSTOMER, SpeechSpan
-from flows.diarize import Diarization, _as_pair, _label_spans, _single, _windows, diarize
-from flows.voice_encoder import RATE_HZ as ENCODER_RATE_HZ
-from flows.voice_encoder import embed_windows
+from flows.speech.diarize import Diarization, _as_pair, _label_spans, _single, _windows, diarize
+from flows.speech.voice_encoder import RATE_HZ as ENCODER_RATE_HZ
+from flows.speech.voice_encoder import embed_windows
 
 WINDOW_S = 1.5
 HOP_S = 0.75
@@ -76,7 +76,7 @@ def diarize_call(samples: np.ndarray, sample_rate_hz: int, speech_spans, method:
 
 
 def diarize_embed(samples: np.ndarray, sample_rate_hz: int, speech_spans) -> Diarization:
-    """Like `flows.diarize.diarize`, with voice-encoder d-vectors as the voice vectors."""
+    """Like `flows.speech.diarize.diarize`, with voice-encoder d-vectors as the voice vectors."""
     import librosa
 
     samples = np.asarray(samples, dtype=np.float32)

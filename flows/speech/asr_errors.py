@@ -1,5 +1,5 @@
-"""Errors of the ASR engines (openai-whisper in flows.transcribe, CTranslate2 in
-flows.fw_engine), in a module of their own so that neither engine imports the other for them."""
+"""Errors of the ASR engines (openai-whisper in flows.speech.transcribe, CTranslate2 in
+flows.speech.fw_engine), in a module of their own so that neither engine imports the other for them."""
 
 
 class ModelNotConfigured(RuntimeError):

@@ -5,7 +5,7 @@
 
 Plain functions in three steps: read the tables (`load_tables`), turn rows into view
 models (`overview_view`, `call_view`, `timeline`, `transcript_rows`, ...), render them with
-the Jinja2 templates in `flows/templates/` (autoescaped; CSS and JS are inlined, so every
+the Jinja2 templates in `flows/review/templates/` (autoescaped; CSS and JS are inlined, so every
 page works offline and on its own). No Prefect here.
 
 Recordings are linked relative to each call page, so the folder keeps working when the
@@ -26,10 +26,12 @@ from typing import Any, Iterable
 
 import jinja2
 
+from analyzers.model import GRADES, SEVERITIES
 from analyzers.phrases import plain_detail
 from analyzers.pii import join_masked
 from analyzers.timeline import clock
-from flows.store import DIR_MODE, FILE_MODE, ResultStore, call_file_name
+from flows.storage.fsio import atomic_write
+from flows.storage.store import DIR_MODE, FILE_MODE, ResultStore, call_file_name
 
 #: Width of the timeline's SVG coordinate system; the SVG itself scales to the page.
 TIMELINE_WIDTH = 1000.0
@@ -69,10 +71,11 @@ CATEGORY_LABELS = {
     "raised_voice": "音量过高",
 }
 
-SEVERITY_ORDER = {"critical": 0, "major": 1, "minor": 2, "info": 3}
+#: Worst first: the order findings and calls are listed in.
+SEVERITY_ORDER = {sev: rank for rank, sev in enumerate(reversed(SEVERITIES))}
 
 #: The grades a rule pack gives (grade_min_score A-E, below that F): all shown, even at 0.
-GRADE_ORDER = ("A", "B", "C", "D", "E", "F")
+GRADE_ORDER = GRADES
 
 AUDIO_MIME = {
     ".wav": "audio/wav",
@@ -661,7 +664,5 @@ def build_report(out_dir: str | os.PathLike[str], report_dir: str | os.PathLike[
 
 
 def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.chmod(tmp, FILE_MODE)
-    os.replace(tmp, path)
+    with atomic_write(path, FILE_MODE, text=True) as f:
+        f.write(text)

@@ -17,8 +17,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from analyzers.outbound import DIRECTIONS, INBOUND
-from flows.settings import METADATA_SIDECAR
+from analyzers.model import DIRECTIONS, INBOUND
+from flows.batch.settings import METADATA_SIDECAR
 
 KNOWN_KEYS = ("direction", "agent_id", "agent_name", "team", "started_at", "queue")
 

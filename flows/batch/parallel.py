@@ -5,7 +5,7 @@ keeps the key/value cache through forward hooks installed on the model's own lay
 decodes at once in one process corrupt each other (measured on two sample calls: one raised
 KeyError on a Linear layer, the other's text changed), and the seed that makes fallback
 sampling repeatable is global to the process. Each worker process therefore loads the
-weights once (the lru_cache in `flows.transcribe.load_model`) and runs one recording at a
+weights once (the lru_cache in `flows.speech.transcribe.load_model`) and runs one recording at a
 time with its share of the cores as torch and CTranslate2 threads.
 
 Memory stays bounded: at most `workers` recordings are in flight, decoded audio never
@@ -28,7 +28,7 @@ from functools import partial
 from typing import Callable, Iterator, Sequence, TypeVar
 
 from analyzers.model import CallResult
-from flows.pipeline import (
+from flows.batch.pipeline import (
     NotReprocessable,
     PipelineConfig,
     Recording,
@@ -36,8 +36,8 @@ from flows.pipeline import (
     process_recording,
     reprocess_call,
 )
-from flows.store import ResultStore
-from flows.transcribe import ModelLoadError
+from flows.storage.store import ResultStore
+from flows.speech.transcribe import ModelLoadError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -64,7 +64,7 @@ def _init_worker(threads: int) -> None:
     all cores."""
     import torch
 
-    from flows import fw_engine
+    from flows.speech import fw_engine
 
     torch.set_num_threads(threads)
     fw_engine.set_cpu_threads(threads)

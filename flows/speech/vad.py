@@ -21,7 +21,7 @@ are far longer than any sensible `min_silence_s`.
 silero's edges lag a syllable it does not take for speech (call03's 具: 0.56 s), so the
 spans a transcript keeps get `widen_speech_edges`: each edge moves out over the energy
 of the syllable it cut, against the noise floor beside it. Whisper is gated on the
-detector's own spans (see flows.pipeline.transcribe_call).
+detector's own spans (see flows.batch.pipeline.transcribe_call).
 
 `call_speech_spans` runs the detector on every channel of a `CallAudio` and labels
 the spans with the channel's speaker ("unknown" for a mono mix, to be diarized).
@@ -30,6 +30,7 @@ the spans with the channel's speaker ("unknown" for a mono mix, to be diarized).
 from __future__ import annotations
 
 import threading
+import typing
 import warnings
 from dataclasses import replace
 from typing import Literal, Sequence
@@ -37,9 +38,11 @@ from typing import Literal, Sequence
 import numpy as np
 
 from analyzers.model import UNKNOWN, SpeechSpan
-from flows.audio import CallAudio
+from analyzers.timeline import merge
+from flows.speech.audio import CallAudio
 
 Method = Literal["silero", "energy"]
+METHODS: tuple[str, ...] = typing.get_args(Method)
 
 DEFAULT_METHOD: Method = "silero"
 #: Silences shorter than this (s) are bridged: longer than comma/breath pauses inside an
@@ -111,7 +114,7 @@ def call_speech_spans(
     """Speech of every channel as `SpeechSpan`s sorted by start time.
 
     Stereo calls give "agent" and "customer" spans (one channel each); a mono call's
-    "mixed" channel gives "unknown" spans, which `flows.diarize` assigns to speakers.
+    "mixed" channel gives "unknown" spans, which `flows.speech.diarize` assigns to speakers.
     """
     spans = []
     for channel, samples in audio.channels.items():
@@ -412,20 +415,8 @@ def _tidy(
     speech_pad_s: float,
     min_speech_s: float,
 ) -> list[tuple[float, float]]:
-    merged: list[list[float]] = []
-    for start_s, end_s in sorted(segments):
-        if merged and start_s - merged[-1][1] < min_silence_s:
-            merged[-1][1] = max(merged[-1][1], end_s)
-        else:
-            merged.append([start_s, end_s])
-    out: list[tuple[float, float]] = []
-    for start_s, end_s in merged:
-        if end_s - start_s < min_speech_s:
-            continue
-        start_s = max(0.0, start_s - speech_pad_s)
-        end_s = min(duration_s, end_s + speech_pad_s)
-        if out and start_s <= out[-1][1]:  # padding made neighbours touch
-            out[-1] = (out[-1][0], end_s)
-        else:
-            out.append((start_s, end_s))
+    joined = merge(segments, min_silence_s, inclusive=False)
+    kept = [(s, e) for s, e in joined if e - s >= min_speech_s]
+    # Padding can make neighbours touch: they join.
+    out = merge([(max(0.0, s - speech_pad_s), min(duration_s, e + speech_pad_s)) for s, e in kept])
     return [(round(a, 3), round(b, 3)) for a, b in out]

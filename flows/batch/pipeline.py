@@ -15,18 +15,20 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from analyzers.analyze import Analysis, analyze
-from analyzers.outbound import DIRECTIONS
+from analyzers.model import DIRECTIONS
 from analyzers.cer import to_simplified
 from analyzers.model import AGENT, CUSTOMER, CallResult, SpeechSpan, Transcript, Utterance, Word
 from analyzers.pii import mask_numbers
 from analyzers.speakers import assign_words, greeter_is_customer, swap_roles
-from flows.cache import TranscriptCache, file_sha256, transcript_key
-from flows.diarize_embed import DIARIZERS, diarize_call
-from flows.metadata import read_call_meta
-from flows.settings import CallSettings, analysis_settings, is_whisper_words, transcript_settings
-from flows.store import ResultStore
-from flows.fw_engine import DEFAULT_COMPUTE_TYPE
-from flows.transcribe import (
+from flows.storage.cache import TranscriptCache, file_sha256, transcript_key
+from flows.speech.audio import AGENT_CHANNELS
+from flows.speech.diarize_embed import DIARIZERS, diarize_call
+from flows.batch.metadata import read_call_meta
+from flows.batch.settings import MONO_ASR, CallSettings, analysis_settings, is_whisper_words, transcript_settings
+from flows.storage.store import ResultStore
+from flows.speech.fw_engine import DEFAULT_COMPUTE_TYPE
+from flows.speech.vad import METHODS as VAD_METHODS
+from flows.speech.transcribe import (
     TRANSCRIBER_VERSION,
     AsrOptions,
     ModelLoadError,
@@ -43,8 +45,6 @@ from flows.transcribe import (
 AUDIO_EXTENSIONS = frozenset(
     {".wav", ".mp3", ".m4a", ".aac", ".flac", ".ogg", ".opus", ".wma", ".amr", ".webm", ".au"}
 )
-#: How whisper hears a mono call with two voices (PipelineConfig.mono_asr).
-MONO_ASR = ("per_speaker", "one_pass")
 
 
 @dataclass(frozen=True)
@@ -62,16 +62,16 @@ class PipelineConfig:
     mask_pii: bool = True
     #: ASR engine: "openai" (openai-whisper) or "faster" (faster-whisper, CTranslate2).
     engine: str = "openai"
-    #: The faster engine's compute type (flows.fw_engine.COMPUTE_TYPES; "auto" picks the device;
+    #: The faster engine's compute type (flows.speech.fw_engine.COMPUTE_TYPES; "auto" picks the device;
     #: ignored by openai).
     compute_type: str = DEFAULT_COMPUTE_TYPE
     #: Process a recording whose container promises more audio than it holds (the
     #: shortfall goes to the `truncated_s` column) instead of giving it an error row.
     allow_truncated: bool = False
-    #: Direction of calls without a metadata sidecar (flows.metadata): inbound or outbound.
+    #: Direction of calls without a metadata sidecar (flows.batch.metadata): inbound or outbound.
     direction: str = "inbound"
     #: How a mono call's speech is split between agent and customer
-    #: (flows.diarize_embed.DIARIZERS): "auto", "embed" or "mfcc".
+    #: (flows.speech.diarize_embed.DIARIZERS): "auto", "embed" or "mfcc".
     diarizer: str = "auto"
     #: Whisper on a mono call with two voices: "per_speaker" (one pass per diarized
     #: speaker, the other muted) or "one_pass" (the whole call, words given to the
@@ -83,16 +83,16 @@ class PipelineConfig:
         # recording one by one and fill the calls table with the same error.
         if not self.out_dir or not str(self.out_dir).strip():
             raise ValueError("out_dir must be a folder path, got an empty value")
-        if self.agent_channel not in ("left", "right"):
-            raise ValueError(f"agent_channel must be 'left' or 'right', got {self.agent_channel!r}")
+        if self.agent_channel not in AGENT_CHANNELS:
+            raise ValueError(f"agent_channel must be one of {', '.join(AGENT_CHANNELS)}, got {self.agent_channel!r}")
         if self.direction not in DIRECTIONS:
             raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, got {self.direction!r}")
         if self.mono_asr not in MONO_ASR:
             raise ValueError(f"mono_asr must be one of {', '.join(MONO_ASR)}, got {self.mono_asr!r}")
         if self.diarizer not in DIARIZERS:
             raise ValueError(f"diarizer must be one of {', '.join(DIARIZERS)}, got {self.diarizer!r}")
-        if self.vad_method not in ("silero", "energy"):
-            raise ValueError(f"vad_method must be 'silero' or 'energy', got {self.vad_method!r}")
+        if self.vad_method not in VAD_METHODS:
+            raise ValueError(f"vad_method must be one of {', '.join(VAD_METHODS)}, got {self.vad_method!r}")
         if self.asr.beam_size is not None and self.asr.beam_size < 1:
             raise ValueError(f"beam_size must be 1 or more (or None for greedy), got {self.asr.beam_size!r}")
         if self.asr.batch_size is not None:
@@ -115,7 +115,7 @@ class PipelineConfig:
         return model_version(model_ref, self.engine, self.compute_type)
 
     def transcript_settings(self, model_ref: str, recording: str | None = None) -> dict:
-        """The transcript cache key's settings (see flows.settings)."""
+        """The transcript cache key's settings (see flows.batch.settings)."""
         return transcript_settings(
             model=self.model_name(model_ref), transcriber=TRANSCRIBER_VERSION, asr=self.asr.key(),
             vad=self.vad_method, agent_channel=self.agent_channel, engine=self.engine, recording=recording,
@@ -200,8 +200,8 @@ def _byo_words(path: Path, channel: str, layout: str) -> list[Word] | None:
 
 def transcribe_call(path: str, call_id: str, cfg: PipelineConfig, model_ref: str) -> Transcript:
     """Decode, detect speech, transcribe per speaker (diarizing mono calls)."""
-    from flows.audio import load_call
-    from flows.vad import call_speech_spans, widen_speech_edges
+    from flows.speech.audio import load_call
+    from flows.speech.vad import call_speech_spans, widen_speech_edges
 
     audio = load_call(path, agent_channel=cfg.agent_channel)
     truncated_s = audio.shortfall_s
@@ -295,7 +295,7 @@ def _mono_words(whisper_words, spans: Sequence[SpeechSpan], duration_s: float, s
 def with_levels(utterances: Sequence[Utterance], audio) -> list[Utterance]:
     """Each utterance with its loudness on its speaker's channel (the mixed channel of a
     mono call, where the other voice may overlap it)."""
-    from flows.vad import span_levels_db
+    from flows.speech.vad import span_levels_db
 
     out = list(utterances)
     for speaker in {u.speaker for u in out}:
@@ -417,7 +417,7 @@ def process_recording(
     `reraise_transient`, transient failures are raised instead so that the caller (a
     Prefect task with retries) can try again.
     """
-    from flows.audio import check_file
+    from flows.speech.audio import check_file
 
     store = store or ResultStore(cfg.out_dir)
     sha = ""

@@ -6,13 +6,10 @@ import pyarrow.compute as pc
 
 from analyzers.phrases import plain_detail
 from analyzers.pii import join_masked
-from flows.store import ResultStore
+from analyzers.timeline import clock
+from flows.review.report import SPEAKER_LABELS, plain_reason
+from flows.storage.store import ResultStore
 
-_LABEL = {"agent": "坐席 agent", "customer": "客户 customer", "unknown": "未知 unknown"}
-
-
-def _mmss(t_s: float) -> str:
-    return f"{int(t_s // 60):02d}:{t_s % 60:05.2f}"
 
 
 def render_call(out_dir: str, call_id: str) -> str | None:
@@ -37,8 +34,6 @@ def render_call(out_dir: str, call_id: str) -> str | None:
         f"{call['customer_chars_per_min'] or 0:.0f} chars/min; talk {call['agent_talk_s']:.0f} s / "
         f"{call['customer_talk_s']:.0f} s; model {call['model_version']}, rules {call['lexicon_version']}"
     )
-    from flows.report import plain_reason
-
     for reason in call.get("flag_reasons") or []:
         head += f"\n  why flagged: {plain_reason(reason)}"
     # Utterances sort before findings that start at the same moment: a finding reads
@@ -47,9 +42,9 @@ def render_call(out_dir: str, call_id: str) -> str | None:
     events += [(f["start_s"], 1, f) for f in rows("findings")]
     lines = [head, ""]
     for _, kind, item in sorted(events, key=lambda e: (e[0], e[1])):
-        span = f"[{_mmss(item['start_s'])}-{_mmss(item['end_s'])}]"
+        span = f"[{clock(item['start_s'])}-{clock(item['end_s'])}]"
         if kind == 0:
-            lines.append(f"{span} {_LABEL.get(item['speaker'], item['speaker'])}: {join_masked(item['text'])}")
+            lines.append(f"{span} {SPEAKER_LABELS.get(item['speaker'], item['speaker'])}: {join_masked(item['text'])}")
         else:
             # plain words and one-token masks for the output of older runs too (issue 22)
             what = f" \"{join_masked(item['text'])}\"" if item["text"] else ""

@@ -1,6 +1,6 @@
 """The faster-whisper (CTranslate2) engine: same Whisper weights, a faster runtime.
 
-Everything specific to faster-whisper lives here; flows/transcribe.py dispatches to it
+Everything specific to faster-whisper lives here; flows/speech/transcribe.py dispatches to it
 from `load_model` and `_decode_segments`, and gets back whisper-style segment dicts, so
 speech gating, the hallucination guards, OpenCC, time mapping and loop removal are the
 same code for both engines.
@@ -16,7 +16,7 @@ best on the CPU (1.7x float32's speed on 2 cores, no less accurate: README). The
 part of `model_version`, hence of the transcript cache key and the calls row; the CPU's
 names are those from before GPUs were supported, so existing caches stay valid.
 
-Threads: a process uses all its cores (`cpu_threads`), unless flows.parallel gave it a
+Threads: a process uses all its cores (`cpu_threads`), unless flows.batch.parallel gave it a
 share of them (`set_cpu_threads`, from each worker process's initializer).
 """
 
@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from flows.asr_errors import ModelLoadError, ModelNotConfigured
+from flows.speech.asr_errors import ModelLoadError, ModelNotConfigured
 
 ENGINE = "faster"
 MODEL_ENV = "CALLQA_FW_MODEL"
@@ -144,7 +144,7 @@ def available_cores() -> int:
 def set_cpu_threads(threads: int | None) -> None:
     """Give CTranslate2 `threads` CPU threads in this process (None: all cores again).
 
-    flows.parallel's worker processes each call this with their share of the cores, so
+    flows.batch.parallel's worker processes each call this with their share of the cores, so
     N workers do not each start one thread per core (ctranslate2's own default is 4
     whatever the machine). Applies to models loaded afterwards."""
     global _cpu_threads
