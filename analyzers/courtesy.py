@@ -17,7 +17,7 @@ from __future__ import annotations
 from .model import AGENT, CUSTOMER, Finding, Transcript
 from .rules import CourtesyRules, OvertalkRules
 from .text import count_chars, first_alternative, sentences
-from .turns import Turn, turns
+from .turns import Turn, customer_cues, next_turn, turns
 
 
 def _asks(turn: Turn, rules: CourtesyRules) -> bool:
@@ -39,21 +39,16 @@ def polite_request_findings(transcript: Transcript, rules: CourtesyRules) -> lis
     return findings
 
 
-def _after(ts: list[Turn], i: int, speaker: str) -> Turn | None:
-    """The turn right after ts[i] when it is `speaker`'s."""
-    return ts[i + 1] if i + 1 < len(ts) and ts[i + 1].speaker == speaker else None
-
-
 def thanks_findings(transcript: Transcript, rules: CourtesyRules, turn_rules: OvertalkRules) -> list[Finding]:
     ts = turns(transcript, turn_rules)
     findings = []
     for i, turn in enumerate(ts):
         if turn.speaker != AGENT or not _asks(turn, rules):
             continue
-        answer = _after(ts, i, CUSTOMER)
+        answer = next_turn(ts, i, CUSTOMER)
         if answer is None or count_chars(answer.text) < 2:
             continue
-        reply = _after(ts, i + 1, AGENT)
+        reply = next_turn(ts, i + 1, AGENT)
         if reply is None or first_alternative(reply.text, rules.thanks_phrases):
             continue
         findings.append(Finding(
@@ -64,16 +59,9 @@ def thanks_findings(transcript: Transcript, rules: CourtesyRules, turn_rules: Ov
 
 
 def reply_findings(transcript: Transcript, rules: CourtesyRules, turn_rules: OvertalkRules) -> list[Finding]:
-    ts = turns(transcript, turn_rules)
     findings = []
-    for i, turn in enumerate(ts):
-        if turn.speaker != CUSTOMER:
-            continue
-        said = first_alternative(turn.text, rules.customer_thanks_phrases)
-        if not said:
-            continue
-        reply = _after(ts, i, AGENT)
-        if reply is None or first_alternative(reply.text, rules.reply_phrases):
+    for turn, said, reply in customer_cues(turns(transcript, turn_rules), rules.customer_thanks_phrases):
+        if first_alternative(reply.text, rules.reply_phrases):
             continue
         findings.append(Finding(
             "reply_missing", "reply_to_thanks", rules.reply_severity, AGENT,

@@ -14,19 +14,12 @@ from __future__ import annotations
 from .model import AGENT, CUSTOMER, Finding, Transcript
 from .rules import ComplaintRules, ConfirmationRules, FollowupRules, OvertalkRules
 from .text import count_chars, first_alternative, normalise, sentences
-from .turns import turns
+from .turns import customer_cues, turns
 
 
 def complaint_findings(transcript: Transcript, rules: ComplaintRules, turn_rules: OvertalkRules) -> list[Finding]:
-    ts = turns(transcript, turn_rules)
     findings = []
-    for i, turn in enumerate(ts):
-        if turn.speaker != CUSTOMER:
-            continue
-        cue = first_alternative(turn.text, rules.customer_phrases)
-        if not cue or i + 1 >= len(ts):
-            continue
-        reply = ts[i + 1]
+    for turn, cue, reply in customer_cues(turns(transcript, turn_rules), rules.customer_phrases):
         ack = first_alternative(reply.text, rules.acknowledge_phrases)
         if ack and ack[0] <= rules.within_chars:
             continue

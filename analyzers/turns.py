@@ -10,11 +10,12 @@ other party's turn.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .model import AGENT, CUSTOMER, Transcript, Utterance, other_party
 from .rules import OvertalkRules
-from .text import normalise, strip_punct
+from .text import first_alternative, normalise, strip_punct
 
 
 @dataclass(frozen=True)
@@ -79,3 +80,21 @@ def turns(transcript: Transcript, rules: OvertalkRules) -> list[Turn]:
         else:
             out.append([u])
     return [Turn(group[0].speaker, tuple(group)) for group in out]
+
+
+def next_turn(ts: list[Turn], i: int, speaker: str) -> Turn | None:
+    """The turn right after ts[i] when it is `speaker`'s."""
+    return ts[i + 1] if i + 1 < len(ts) and ts[i + 1].speaker == speaker else None
+
+
+def customer_cues(ts: list[Turn], phrases: tuple[str, ...]) -> Iterator[tuple[Turn, tuple[int, str], Turn]]:
+    """(customer turn, the first of `phrases` it says, the agent's next turn) for every
+    customer turn that says one and is answered: the shape of the rules that judge how the
+    agent answers what the customer said (a complaint, thanks or an apology)."""
+    for i, turn in enumerate(ts):
+        if turn.speaker != CUSTOMER:
+            continue
+        cue = first_alternative(turn.text, phrases)
+        reply = next_turn(ts, i, AGENT) if cue else None
+        if reply is not None:
+            yield turn, cue, reply
