@@ -17,7 +17,7 @@ from typing import Iterable, Sequence
 from analyzers.analyze import Analysis, analyze
 from analyzers.model import DIRECTIONS
 from analyzers.cer import to_simplified
-from analyzers.model import AGENT, CUSTOMER, CallResult, SpeechSpan, Transcript, Utterance, Word
+from analyzers.model import AGENT, CUSTOMER, CallResult, SpeechSpan, Transcript, Utterance, Word, other_party
 from analyzers.pii import mask_numbers
 from analyzers.speakers import assign_words, greeter_is_customer, swap_roles
 from flows.storage.cache import TranscriptCache, file_sha256, transcript_key
@@ -236,8 +236,7 @@ def transcribe_call(path: str, call_id: str, cfg: PipelineConfig, model_ref: str
         utterances = assign_words(words, spans, gap_s)
         if greeter_is_customer(utterances):
             utterances = swap_roles(utterances)
-            other = {AGENT: CUSTOMER, CUSTOMER: AGENT}
-            spans = tuple(replace(s, speaker=other.get(s.speaker, s.speaker)) for s in spans)
+            spans = tuple(replace(s, speaker=other_party(s.speaker)) for s in spans)
         confidence = diarization.confidence
         uncertain = diarization.uncertain
     # Whisper was gated on the detector's own spans (padded); the spans kept for timing
