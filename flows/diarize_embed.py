@@ -17,7 +17,8 @@ vectors, the one-voice test and the frame labelling differ:
    part that differs between the two voices, so close voices separate better.
    (Not used for step 3: centred, any two clusters point opposite ways.)
 5. Resegmentation (`_resegment`): each 10 ms frame scores the two centred cluster
-   centres by the mean cosine of the windows covering it, and a two-state Viterbi
+   centres by the mean cosine of the windows covering it (weighted towards the windows
+   centred nearest the frame), and a two-state Viterbi
    path with a switch penalty (`SWITCH_PENALTY`) picks the speaker per frame, inside
    each speech span. Instead of a window majority vote (`flows.diarize._label_spans`)
    a change falls where the windows' evidence turns. First heard = agent.
@@ -198,8 +199,9 @@ def _centres(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
 def _resegment(spans, windows, x: np.ndarray, labels: np.ndarray, penalty: float = SWITCH_PENALTY):
     """(start_s, end_s, cluster) runs: per speech span, the two-state Viterbi path over
-    10 ms frames whose score is the mean cosine, over the windows covering the frame, to
-    each cluster centre; `penalty` per change. A span (or its frames) with no window
+    10 ms frames whose score is the mean cosine, over the windows covering the frame
+    (weighted by how near the frame is to each window's middle), to each cluster centre;
+    `penalty` per change. A span (or its frames) with no window
     over it takes the scores of the nearest window: its speaker, not always cluster 0."""
     scores = x @ _centres(x, labels).T  # windows x 2
     w = np.array(windows)
@@ -210,7 +212,11 @@ def _resegment(spans, windows, x: np.ndarray, labels: np.ndarray, penalty: float
         t = a + (np.arange(n) + 0.5) * _FRAME_S
         covers = (t[:, None] >= w[None, :, 0]) & (t[:, None] < w[None, :, 1])  # frames x windows
         count = covers.sum(axis=1)
-        frame = covers.astype(float) @ scores / np.maximum(count, 1)[:, None]
+        # A window speaks most for the frames at its middle: weights fall linearly to its
+        # edges (a small floor keeps a frame that only window edges cover scored).
+        half = (w[:, 1] - w[:, 0]) / 2
+        weight = covers * (np.clip(1.0 - np.abs(t[:, None] - mids[None, :]) / half[None, :], 0.0, None) + 1e-3)
+        frame = weight @ scores / np.maximum(weight.sum(axis=1), 1e-9)[:, None]
         if not count.any():
             frame[:] = scores[int(np.argmin(np.abs(mids - (a + b) / 2)))]
         elif not count.all():
