@@ -72,13 +72,13 @@ FALLBACK_MIN_SPEECH_S = 30.0
 #: Cost of a speaker change in the resegmentation, in frame-cosine units: a change needs
 #: the other centre ahead by this much summed over the frames after it (the centred
 #: centres are nearly opposite, so a frame clearly of one voice scores ~1 apart: a few
-#: frames). Measured flat from 0.1 to 15 on the real set; small, so that a quick turn
-#: is not smoothed away.
+#: frames). Measured flat from 0.03 to 15 on both sets (unweighted frame scores: 15 cost
+#: 0.7 points on similar-pitch voices, quick turns smoothed away).
 SWITCH_PENALTY = 2.0
 #: The MFCC split of close voices is kept only when it separates the d-vectors at least
 #: this share as well as their own best split does (d' ratio, `_corroborates`). Measured:
 #: 0.66-1.04 on the twelve sample calls (where MFCC is right), 0.29-0.46 on synthetic
-#: pairs the encoder separates and MFCC does not.
+#: pairs the encoder separates and MFCC does not (docs/diarization.md, second round).
 CORROBORATION = 0.5
 DIARIZERS = ("auto", "embed", "mfcc")
 
@@ -128,8 +128,9 @@ def diarize_call(samples: np.ndarray, sample_rate_hz: int, speech_spans, method:
             if _corroborates(em, m):
                 return dataclasses.replace(m, uncertain=True, method="mfcc")
             if e.speakers == 1 and em.minor_s >= MIN_VOICE_S:
-                # Both methods hear two voices, at different places: the encoder's
-                # places are the ones that hold for real voices (docs/diarization.md).
+                # MFCC hears two voices but not where the d-vectors differ, and the
+                # encoder's smaller cluster holds a voice's worth of speech: two voices,
+                # placed by the encoder (docs/diarization.md: the TTS pairs far03/04).
                 return dataclasses.replace(_two(em), uncertain=True)
     return e
 
