@@ -37,7 +37,7 @@ MODEL_ENV = "CALLQA_WHISPER_MODEL"
 
 #: Bumped whenever this module's output changes for the same audio and options, so
 #: that cached transcripts made by older code are not reused.
-TRANSCRIBER_VERSION = 8
+TRANSCRIBER_VERSION = 9
 
 #: Longest stretch of gated speech given to whisper at once (memory; see _chunks). Not an
 #: AsrOptions field: a call shorter than this decodes identically either way.
