@@ -97,6 +97,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--direction", choices=["inbound", "outbound"], default="inbound",
                      help="calls without a <stem>.meta.json sidecar are this direction; outbound checks the "
                           "outbound opening (purpose, a good time) (default: %(default)s)")
+    run.add_argument("--metadata", metavar="CSV",
+                     help="call metadata manifest: a call_id column and any of agent_id, agent_name, team, "
+                          "started_at, queue, direction (a <stem>.meta.json sidecar wins over its row)")
     run.add_argument("--allow-truncated", action="store_true",
                      help="process recordings that hold less audio than their header promises (default: an error "
                           "row naming both durations); the shortfall goes to the truncated_s column")
@@ -201,6 +204,14 @@ def cmd_run(args) -> int:
             print(f"callqa: no such file or folder: {item}", file=sys.stderr)
             return 2
     out = _out_for_run(args.out)
+    if args.metadata:  # a bad manifest concerns every call: stop before any audio
+        from flows.metadata import MetadataError, read_manifest
+
+        try:
+            read_manifest(args.metadata)
+        except MetadataError as exc:
+            print(f"callqa: --metadata {exc.reason}", file=sys.stderr)
+            return 2
     pack = _load_pack(args.lexicon)  # fail fast, before any audio is touched
     try:
         resolve_model_ref(args.model, args.engine)
@@ -212,7 +223,7 @@ def cmd_run(args) -> int:
         vad_method=args.vad, asr=AsrOptions(beam_size=args.beam_size or None, batch_size=args.batch_size), cache_dir=args.cache_dir,
         mask_pii=not args.no_mask, engine=args.engine, compute_type=args.compute_type,
         allow_truncated=args.allow_truncated, direction=args.direction, diarizer=args.diarizer,
-        mono_asr=args.mono_asr,
+        mono_asr=args.mono_asr, metadata=args.metadata,
     )
     with output_lock(cfg.out_dir, cfg.transcript_dir):
         try:
