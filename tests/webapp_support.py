@@ -28,6 +28,10 @@ PASSWORD = "correct horse battery"
 
 
 def pg_bin() -> Path | None:
+    """The folder of initdb and pg_ctl: $CALLQA_PG_BIN, else Debian's newest, else PATH's."""
+    if os.environ.get("CALLQA_PG_BIN"):
+        folder = Path(os.environ["CALLQA_PG_BIN"])
+        return folder if (folder / "initdb").is_file() else None
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if not found and shutil.which("initdb"):
         found = [shutil.which("initdb")]
@@ -87,7 +91,8 @@ class PgCluster:
 def pg_cluster():
     bindir = pg_bin()
     if bindir is None:
-        missing("PostgreSQL binaries not found (/usr/lib/postgresql/*/bin): apt-get install postgresql")
+        missing("PostgreSQL binaries not found (/usr/lib/postgresql/*/bin or $CALLQA_PG_BIN): "
+                "apt-get install postgresql")
     cluster = PgCluster(bindir).start()
     yield cluster
     cluster.stop()
