@@ -68,7 +68,7 @@ def fill(engine: sa.Engine, n_calls: int, seed: int = 1) -> float:
                           "agent_name": f"agent {agent}", "team": teams[int(agent[1:]) % len(teams)],
                           "started_at": date + "T10:00:00+08:00", "queue": "billing", "direction": "inbound",
                           "duration_s": 180.0, "score": score, "grade": grade, "flagged": grade in "DF" or crit > 0,
-                          "critical_count": crit, "call_date": date, "call_week": f"{y}-W{w:02d}",
+                          "critical_count": crit, "priority": 0 if crit else 1, "call_date": date, "call_week": f"{y}-W{w:02d}",
                           "processed_at": "2026-12-01T02:00:00+00:00", "lexicon_version": "bench",
                           "review_state": "open" if i % 10 else "final"})
             for k, (cat, rule, sev) in enumerate(fs):
@@ -77,7 +77,7 @@ def fill(engine: sa.Engine, n_calls: int, seed: int = 1) -> float:
                               "severity": sev, "speaker": "agent", "start_s": 10.0 * k, "end_s": 10.0 * k + 2,
                               "text": "", "detail": "", "origin": "rule", "present": True})
                 if i % 10 == 0:
-                    verdicts.append({"call_id": cid, "finding_id": fid, "user_id": 1, "at": "2026-12-01T09:00:00",
+                    verdicts.append({"call_id": cid, "finding_id": fid, "rule_id": rule, "category": cat, "user_id": 1, "at": "2026-12-01T09:00:00",
                                      "verdict": "rejected" if rnd.random() < 0.2 else "confirmed", "note": ""})
             scores += [{"call_id": cid, "item_id": item, "position": p, "name": item, "weight": w_,
                         "automatic": auto, "points": 4 if auto else None, "grade": "B" if auto else ""}
@@ -156,6 +156,13 @@ def night(n: int, base: Path, db_url: str | None) -> dict[str, float]:
     engine.dispose()
     return {"write_s": write_s, "ingest_s": first.seconds, "calls": first.calls_taken, "findings": first.findings,
             "reingest_s": second.seconds, "retaken": second.calls_taken}
+
+
+def keep_db(path: str, n_calls: int) -> None:
+    """Fill a persistent SQLite file (for looking at query plans), then stop."""
+    engine = db.make_engine(f"sqlite:///{path}")
+    db.upgrade(engine)
+    print(f"filled {path} in {fill(engine, n_calls):.1f} s")
 
 
 def main() -> None:

@@ -371,12 +371,22 @@ def create_app(out_dir: str | os.PathLike[str], db_url: str | None = None, lexic
                        pack.scorecard)
         return RedirectResponse("/appeals?" + urlencode({"msg": f"appeal {appeal_id} decided"}), status_code=303)
 
+    trends_cache: dict = {}
+
+    def cached_trends() -> dict:
+        """service.trends, computed again only when the data changed (db.data_version):
+        aggregating 100,000 calls takes seconds, checking the version a millisecond."""
+        with engine.connect() as conn:
+            version = db.data_version(conn)
+            if trends_cache.get("version") != version:
+                trends_cache.update(version=version, value=service.trends(conn))
+        return trends_cache["value"]
+
     @app.get("/trends")
     def trends_page(request: Request):
         user = current(request)
         need(user, service.REVIEWERS)
-        with engine.connect() as conn:
-            t = service.trends(conn)
+        t = cached_trends()
         figs = {
             "weeks": charts.stacked_weeks(t["weeks"], rp.GRADE_ORDER, "chart-weeks"),
             "agents": charts.hbars([(a, s, f"{s:.1f} ({n})") for a, s, n in t["agents"]], 100, "chart-agents"),
@@ -393,8 +403,7 @@ def create_app(out_dir: str | os.PathLike[str], db_url: str | None = None, lexic
     def trends_api(request: Request):
         user = current(request)
         need(user, service.REVIEWERS)
-        with engine.connect() as conn:
-            return service.trends(conn)
+        return cached_trends()
 
     @app.get("/audit")
     def audit_page(request: Request):

@@ -48,6 +48,7 @@ calls = sa.Table(
     sa.Column("grade", sa.String(4)),
     sa.Column("flagged", sa.Boolean),
     sa.Column("critical_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("priority", sa.Integer, nullable=False, server_default="1"),  # 0: a critical finding
     sa.Column("call_date", sa.String(10)),
     sa.Column("call_week", sa.String(10)),
     sa.Column("processed_at", sa.String(40)),
@@ -99,6 +100,8 @@ verdicts = sa.Table(
     "verdicts", metadata,
     sa.Column("call_id", sa.String(300), primary_key=True),
     sa.Column("finding_id", sa.String(40), primary_key=True),
+    sa.Column("rule_id", sa.String(80), nullable=False),  # the finding's, for rule precision
+    sa.Column("category", sa.String(40), nullable=False),
     sa.Column("verdict", sa.String(10), nullable=False),  # confirmed | rejected
     sa.Column("note", sa.Text),
     sa.Column("user_id", sa.Integer, nullable=False),
@@ -192,6 +195,24 @@ def upgrade(engine: sa.Engine) -> str:
         command.upgrade(cfg, "head")
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision() or ""
+
+
+def data_version(conn: sa.Connection) -> tuple:
+    """Changes whenever what the pages aggregate changes: every review action writes an
+    audit row, every ingest that took a call bumps `data_version`. Two index lookups, so
+    a page can ask it on every request to know whether a cached aggregate is still right,
+    even with several server processes on one database."""
+    last_audit = conn.execute(sa.select(sa.func.max(audit.c.id))).scalar()
+    ingested = conn.execute(sa.select(app_settings.c.value).where(app_settings.c.key == "data_version")).scalar()
+    return (last_audit, ingested)
+
+
+def bump_data_version(conn: sa.Connection) -> None:
+    import uuid
+
+    value = uuid.uuid4().hex
+    if conn.execute(sa.update(app_settings).where(app_settings.c.key == "data_version").values(value=value)).rowcount == 0:
+        conn.execute(app_settings.insert().values(key="data_version", value=value))
 
 
 def secret_key(engine: sa.Engine) -> bytes:

@@ -110,9 +110,9 @@ def ingest(engine: sa.Engine, out_dir: str | os.PathLike[str]) -> IngestResult:
                 cid = c["call_id"]
                 fs = with_ids(cid, finds.get(cid, []))
                 day, week = call_day(c)
-                call_vals.append({"call_id": cid, **{k: c.get(k) for k in _CALL_COLS},
-                                  "critical_count": sum(f["severity"] == "critical" for f in fs),
-                                  "call_date": day, "call_week": week})
+                crit = sum(f["severity"] == "critical" for f in fs)
+                call_vals.append({"call_id": cid, **{k: c.get(k) for k in _CALL_COLS}, "critical_count": crit,
+                                  "priority": 0 if crit else 1, "call_date": day, "call_week": week})
                 finding_vals += [{"call_id": cid, "finding_id": f["finding_id"], "origin": "rule", "present": True,
                                   **{k: f.get(k) for k in _FINDING_COLS}} for f in fs]
                 score_vals += [{"call_id": cid, "item_id": s["item_id"], "position": n, "name": s["name"],
@@ -120,7 +120,7 @@ def ingest(engine: sa.Engine, out_dir: str | os.PathLike[str]) -> IngestResult:
                                 "grade": s["grade"]} for n, s in enumerate(items.get(cid, []))]
             n_findings += len(finding_vals)
             with engine.begin() as conn:
-                upsert(conn, db.calls, call_vals, (*_CALL_COLS, "critical_count", "call_date", "call_week"))
+                upsert(conn, db.calls, call_vals, (*_CALL_COLS, "critical_count", "priority", "call_date", "call_week"))
                 # findings the new output lacks stay, as orphans; the ones it has come back
                 conn.execute(db.findings.update()
                              .where(db.findings.c.call_id.in_(ids), db.findings.c.origin == "rule")
@@ -129,6 +129,7 @@ def ingest(engine: sa.Engine, out_dir: str | os.PathLike[str]) -> IngestResult:
                 conn.execute(db.scores.delete().where(db.scores.c.call_id.in_(ids)))
                 if score_vals:
                     conn.execute(db.scores.insert(), score_vals)
+                db.bump_data_version(conn)  # cached aggregates (the trends page) are stale now
     return IngestResult(len(call_rows), len(todo), n_findings, time.perf_counter() - t0)
 
 

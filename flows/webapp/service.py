@@ -137,7 +137,7 @@ def queue(conn: sa.Connection, filters: dict, page: int = 1, page_size: int = PA
     c = db.calls.c
     base = _filters(sa.select(db.calls).where(c.flagged.is_(True), c.review_state == "open"), filters)
     total = conn.execute(sa.select(sa.func.count()).select_from(base.subquery())).scalar_one()
-    rows = conn.execute(base.order_by((c.critical_count > 0).desc(), c.score.asc(), c.call_id)
+    rows = conn.execute(base.order_by(c.priority, c.score, c.call_id)
                         .limit(page_size).offset(max(page - 1, 0) * page_size)).mappings().all()
     return [dict(r) for r in rows], total
 
@@ -189,10 +189,9 @@ def trends(conn: sa.Connection) -> dict:
     top = conn.execute(sa.select(f.c.category, sa.func.count()).where(f.c.present.is_(True))
                        .group_by(f.c.category).order_by(sa.func.count().desc()).limit(12)).all()
     rejected = sa.func.sum(sa.case((v.c.verdict == "rejected", 1), else_=0))
-    precision = conn.execute(
-        sa.select(f.c.rule_id, f.c.category, sa.func.count(), rejected)
-        .select_from(v.join(f, sa.and_(f.c.call_id == v.c.call_id, f.c.finding_id == v.c.finding_id)))
-        .where(f.c.origin == "rule").group_by(f.c.rule_id, f.c.category)).all()
+    precision = conn.execute(  # added findings ("manual") are no rule's
+        sa.select(v.c.rule_id, v.c.category, sa.func.count(), rejected).where(v.c.rule_id != "manual")
+        .group_by(v.c.rule_id, v.c.category)).all()
     weeks: dict[str, dict[str, int]] = {}
     for week, g, n in by_week:
         weeks.setdefault(week, {})[g or "?"] = n
@@ -263,7 +262,9 @@ def _set_verdict(conn, user, call_id, finding_id, verdict, note, action="verdict
     old = conn.execute(sa.select(v.c.verdict, v.c.note).where(v.c.call_id == call_id, v.c.finding_id == finding_id)).first()
     vals = {"verdict": verdict, "note": note, "user_id": user["id"], "at": now()}
     if old is None:
-        conn.execute(v.insert().values(call_id=call_id, finding_id=finding_id, **vals))
+        f = _finding(conn, call_id, finding_id)
+        conn.execute(v.insert().values(call_id=call_id, finding_id=finding_id, rule_id=f["rule_id"],
+                                       category=f["category"], **vals))
     else:
         conn.execute(v.update().where(v.c.call_id == call_id, v.c.finding_id == finding_id).values(**vals))
     audit(conn, user, action, call_id, finding_id,
@@ -300,7 +301,8 @@ def add_finding(engine: sa.Engine, user: dict, call_id: str, category: str, star
                "speaker": "agent", "start_s": start_s, "end_s": end_s, "text": "", "detail": "", "origin": "manual",
                "present": True, "note": (note or "").strip()[:2000], "created_by": user["id"]}
         conn.execute(db.findings.insert().values(**row))
-        conn.execute(db.verdicts.insert().values(call_id=call_id, finding_id=fid, verdict="confirmed",
+        conn.execute(db.verdicts.insert().values(call_id=call_id, finding_id=fid, rule_id="manual", category=category,
+                                                 verdict="confirmed",
                                                  note=row["note"], user_id=user["id"], at=now()))
         audit(conn, user, "add_finding", call_id, fid, after={k: row[k] for k in ("category", "severity", "start_s",
                                                                                   "end_s", "note")})
