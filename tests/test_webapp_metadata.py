@@ -108,3 +108,34 @@ def test_identical_findings_get_distinct_ids():
     row = {"rule_id": "wei", "speaker": "agent", "start_s": 1.0, "text": "喂", "finding_index": 0}
     ids = [r["finding_id"] for r in with_ids("c", [row, dict(row, finding_index=1)])]
     assert ids[0] != ids[1] and ids[1] == ids[0] + "~1"
+
+
+def test_run_with_a_manifest_fills_the_calls_columns(tmp_path):
+    """`callqa run --metadata calls.csv` end to end (supplied word timings, no whisper)."""
+    from runs import byo_inputs, run_cli
+
+    inputs, out = tmp_path / "in", tmp_path / "out"
+    calls = byo_inputs(inputs, copies=1)[:2]
+    for extra in sorted(inputs.glob("*.wav")):
+        if extra not in calls:
+            extra.unlink()
+    manifest = write(tmp_path / "calls.csv", "call_id,agent_id,agent_name,team,started_at,queue\n"
+                     f"{calls[0].stem},A017,王芳,north,2026-11-30T09:12:00+08:00,billing\n")
+    write(calls[1].with_name(calls[1].stem + ".meta.json"), json.dumps({"agent_id": "A018", "team": "south"}))
+    proc = run_cli("run", str(inputs), "--out", str(out), "--model", "base", "--vad", "energy", "--quiet",
+                   "--metadata", str(manifest))
+    assert proc.returncode == 0, proc.stderr
+    rows = ResultStore(out).calls_by_id()
+    first, second = rows[calls[0].stem], rows[calls[1].stem]
+    assert first["status"] == "ok", first["error"]
+    assert (first["agent_id"], first["agent_name"], first["team"], first["queue"]) == ("A017", "王芳", "north", "billing")
+    assert first["started_at"] == "2026-11-30T09:12:00+08:00"
+    assert (second["agent_id"], second["team"], second["agent_name"]) == ("A018", "south", None)
+    # reprocess keeps them; a changed manifest row makes the call stale for the next run
+    assert run_cli("reprocess", "--out", str(out), "--no-report", "--quiet").returncode == 0
+    assert ResultStore(out).calls_by_id()[calls[0].stem]["agent_id"] == "A017"
+    write(manifest, manifest.read_text(encoding="utf-8").replace("A017", "A099"))
+    proc = run_cli("run", str(inputs), "--out", str(out), "--model", "base", "--vad", "energy", "--quiet",
+                   "--metadata", str(manifest))
+    assert proc.returncode == 0, proc.stderr
+    assert ResultStore(out).calls_by_id()[calls[0].stem]["agent_id"] == "A099"

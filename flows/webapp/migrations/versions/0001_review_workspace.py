@@ -41,7 +41,9 @@ def upgrade():
     op.create_index("calls_agent", "calls", ["agent_id", "status", "score", "final_score"])
     op.create_index("calls_team", "calls", ["team", "status", "score", "final_score"])
     op.create_index("calls_week", "calls", ["call_week", "status", "grade", "final_grade"])
-    op.create_index("calls_date", "calls", ["call_date"])
+    # a filter on date or team and the queue's order from one index each
+    op.create_index("calls_date", "calls", ["call_date", "flagged", "review_state", "priority", "score"])
+    op.create_index("calls_team_queue", "calls", ["team", "flagged", "review_state", "priority", "score"])
     op.create_table(
         "findings", C("call_id", S(300), primary_key=True), C("finding_id", S(40), primary_key=True),
         C("finding_index", sa.Integer), C("category", S(40), nullable=False), C("rule_id", S(80), nullable=False),
