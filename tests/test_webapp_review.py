@@ -77,9 +77,12 @@ def test_the_review_of_a_call_from_queue_to_appeal(ws):
                                               "note": "greeting 喂 on a bad line"}, "/calls/c_worst")
     assert r.status_code == 200
     post(rita, "/calls/c_worst/verdict", {"finding_id": blame["finding_id"], "verdict": "confirmed"}, "/calls/c_worst")
+    top = lambda: dict(map(tuple, rita.get("/api/trends").json()["top"]))  # noqa: E731
+    assert "raised_voice" not in top()  # and now cached
     r = post(rita, "/calls/c_worst/add-finding", {"category": "raised_voice", "severity": "major", "start_s": "3.5",
                                                   "note": "shouts at 0:03"}, "/calls/c_worst")
     assert r.status_code == 200 and "added by a reviewer" in r.text
+    assert top()["raised_voice"] == 1  # the cached top findings were recomputed
     # finalising needs every manual item graded
     r = post(rita, "/calls/c_worst/finalise", page="/calls/c_worst")
     assert r.status_code == 400 and "grade every manual item" in r.text

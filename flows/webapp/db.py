@@ -197,22 +197,31 @@ def upgrade(engine: sa.Engine) -> str:
         return MigrationContext.configure(conn).get_current_revision() or ""
 
 
+def _setting(conn: sa.Connection, key: str) -> str | None:
+    return conn.execute(sa.select(app_settings.c.value).where(app_settings.c.key == key)).scalar()
+
+
 def data_version(conn: sa.Connection) -> tuple:
     """Changes whenever what the pages aggregate changes: every review action writes an
-    audit row, every ingest that took a call bumps `data_version`. Two index lookups, so
+    audit row, every ingest that took a call bumps `data_version`. Index lookups only, so
     a page can ask it on every request to know whether a cached aggregate is still right,
     even with several server processes on one database."""
-    last_audit = conn.execute(sa.select(sa.func.max(audit.c.id))).scalar()
-    ingested = conn.execute(sa.select(app_settings.c.value).where(app_settings.c.key == "data_version")).scalar()
-    return (last_audit, ingested)
+    return (conn.execute(sa.select(sa.func.max(audit.c.id))).scalar(), _setting(conn, "data_version"))
 
 
-def bump_data_version(conn: sa.Connection) -> None:
+def findings_version(conn: sa.Connection) -> tuple:
+    """Changes when the set of findings changes (an ingest, a finding added by a reviewer),
+    not with verdicts or grades: the top-findings count, the one aggregate over every
+    finding, is kept across the far more frequent review actions."""
+    return (_setting(conn, "data_version"), _setting(conn, "findings_version"))
+
+
+def bump_data_version(conn: sa.Connection, key: str = "data_version") -> None:
     import uuid
 
     value = uuid.uuid4().hex
-    if conn.execute(sa.update(app_settings).where(app_settings.c.key == "data_version").values(value=value)).rowcount == 0:
-        conn.execute(app_settings.insert().values(key="data_version", value=value))
+    if conn.execute(sa.update(app_settings).where(app_settings.c.key == key).values(value=value)).rowcount == 0:
+        conn.execute(app_settings.insert().values(key=key, value=value))
 
 
 def secret_key(engine: sa.Engine) -> bytes:

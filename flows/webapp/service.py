@@ -177,32 +177,40 @@ def audit_log(conn: sa.Connection, limit: int = 200) -> list[dict]:
 def trends(conn: sa.Connection) -> dict:
     """The dashboard's figures, aggregated in SQL (one query per chart)."""
     c, f, v = db.calls.c, db.findings, db.verdicts
-    grade = sa.func.coalesce(c.final_grade, c.grade).label("g")
     score = sa.func.coalesce(c.final_score, c.score)
     ok = c.status == "ok"
-    by_week = conn.execute(sa.select(c.call_week, grade, sa.func.count()).where(ok, c.call_week.is_not(None))
-                           .group_by(c.call_week, grade).order_by(c.call_week)).all()
+    # grouped by the indexed columns (no sort), the final grade preferred in Python below
+    by_week = conn.execute(sa.select(c.call_week, c.grade, c.final_grade, sa.func.count())
+                           .where(ok, c.call_week.is_not(None))
+                           .group_by(c.call_week, c.grade, c.final_grade)).all()
     by_agent = conn.execute(sa.select(c.agent_id, sa.func.avg(score), sa.func.count()).where(ok, c.agent_id.is_not(None))
                             .group_by(c.agent_id).order_by(sa.func.avg(score)).limit(20)).all()
     by_team = conn.execute(sa.select(c.team, sa.func.avg(score), sa.func.count()).where(ok, c.team.is_not(None))
                            .group_by(c.team).order_by(c.team)).all()
-    top = conn.execute(sa.select(f.c.category, sa.func.count()).where(f.c.present.is_(True))
-                       .group_by(f.c.category).order_by(sa.func.count().desc()).limit(12)).all()
     rejected = sa.func.sum(sa.case((v.c.verdict == "rejected", 1), else_=0))
     precision = conn.execute(  # added findings ("manual") are no rule's
         sa.select(v.c.rule_id, v.c.category, sa.func.count(), rejected).where(v.c.rule_id != "manual")
         .group_by(v.c.rule_id, v.c.category)).all()
     weeks: dict[str, dict[str, int]] = {}
-    for week, g, n in by_week:
-        weeks.setdefault(week, {})[g or "?"] = n
+    for week, machine, final, n in by_week:
+        g = final or machine or "?"
+        weeks.setdefault(week, {})[g] = weeks.get(week, {}).get(g, 0) + n
     return {
         "weeks": weeks,
         "agents": [(a, round(s or 0.0, 1), n) for a, s, n in by_agent],
         "teams": [(t, round(s or 0.0, 1), n) for t, s, n in by_team],
-        "top": [(cat, n) for cat, n in top],
         "precision": sorted(((rule, cat, n, int(rej or 0), round(1 - (rej or 0) / n, 3)) for rule, cat, n, rej in precision),
                             key=lambda r: (r[4], r[0])),
     }
+
+
+def top_findings(conn: sa.Connection, limit: int = 12) -> list[tuple[str, int]]:
+    """The most frequent finding categories (every present finding: a scan of all of them,
+    so cached apart from `trends`, by db.findings_version)."""
+    f = db.findings.c
+    return [(cat, n) for cat, n in conn.execute(
+        sa.select(f.category, sa.func.count()).where(f.present.is_(True))
+        .group_by(f.category).order_by(sa.func.count().desc()).limit(limit))]
 
 
 # ---------------------------------------------------------------------------- changing
@@ -304,6 +312,7 @@ def add_finding(engine: sa.Engine, user: dict, call_id: str, category: str, star
         conn.execute(db.verdicts.insert().values(call_id=call_id, finding_id=fid, rule_id="manual", category=category,
                                                  verdict="confirmed",
                                                  note=row["note"], user_id=user["id"], at=now()))
+        db.bump_data_version(conn, "findings_version")
         audit(conn, user, "add_finding", call_id, fid, after={k: row[k] for k in ("category", "severity", "start_s",
                                                                                   "end_s", "note")})
     return fid
