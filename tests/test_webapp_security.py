@@ -153,3 +153,18 @@ def test_the_server_binds_to_localhost_unless_told():
     from flows.cli import _parser
 
     assert _parser().parse_args(["serve"]).host == "127.0.0.1"
+
+
+def test_sign_in_redirects_only_to_this_server(ws):
+    from flows.webapp.app import _local
+
+    assert _local("/calls/c1") == "/calls/c1"
+    for bad in ("//evil.example/x", "/\\evil.example", "https://evil.example/", "javascript:alert(1)", "/a\\b"):
+        assert _local(bad) == "/", bad
+    app, _ = ws
+    c = TestClient(app, follow_redirects=False)
+    page = c.get("/login", params={"next": "//evil.example/"})
+    assert 'name="next" value="/"' in page.text
+    r = c.post("/login", data={"name": "rita", "password": PASSWORD, "csrf": csrf_of(page.text),
+                               "next": "//evil.example/"})
+    assert r.status_code == 303 and r.headers["location"] == "/"

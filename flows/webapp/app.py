@@ -36,6 +36,13 @@ class _Redirect(Exception):
         self.url = url
 
 
+def _local(url: str) -> str:
+    """`url` when it is a path on this server, else "/": no open redirect after sign-in
+    (browsers read "//host" and "/\\host" as another host)."""
+    ok = url.startswith("/") and not url.startswith(("//", "/\\")) and "\\" not in url and "\n" not in url
+    return url if ok else "/"
+
+
 def environment() -> jinja2.Environment:
     """The report's environment (filters, autoescape), looking in our templates first."""
     env = rp.environment()
@@ -157,8 +164,7 @@ def create_app(out_dir: str | os.PathLike[str], db_url: str | None = None, lexic
     @app.get("/login")
     def login_page(request: Request, next: str = "/"):
         token = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(24)
-        resp = page("login.html", request, next=next if next.startswith("/") and not next.startswith("//") else "/",
-                    login_csrf=token, error="")
+        resp = page("login.html", request, next=_local(next), login_csrf=token, error="")
         resp.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", max_age=3600)
         return resp
 
@@ -166,8 +172,7 @@ def create_app(out_dir: str | os.PathLike[str], db_url: str | None = None, lexic
     async def login(request: Request):
         form = dict(await request.form())
         name = str(form.get("name") or "")
-        nxt = str(form.get("next") or "/")
-        nxt = nxt if nxt.startswith("/") and not nxt.startswith("//") else "/"
+        nxt = _local(str(form.get("next") or "/"))
         cookie_token = request.cookies.get(LOGIN_COOKIE)
         if not cookie_token or not auth.csrf_ok({"csrf": cookie_token}, form.get("csrf")):
             return JSONResponse({"error": "missing or wrong CSRF token: reload the sign-in page"}, status_code=403)
