@@ -124,13 +124,14 @@ class PipelineConfig:
             diarizer=self.diarizer, mono_asr=self.mono_asr,
         )
 
-    def call_settings(self, model_ref: str, pack, recording: str) -> CallSettings:
+    def call_settings(self, model_ref: str, pack, recording: str, call_id: str | None = None) -> CallSettings:
         """Every setting that changes `recording`'s rows: what its row records and what
-        decides whether that row is current."""
+        decides whether that row is current. `call_id` (default: the file stem) names the
+        call's row in the metadata manifest."""
         analysis = analysis_settings(lexicon_version=pack.lexicon_version, mask_pii=self.mask_pii,
                                      allow_truncated=self.allow_truncated, direction=self.direction,
                                      recording=recording)
-        row = manifest_row(self.metadata, Path(recording).stem)
+        row = manifest_row(self.metadata, call_id or Path(recording).stem)
         if row:  # only when the manifest names the call: rows written without one stay current
             analysis["manifest"] = json.dumps(row, sort_keys=True, ensure_ascii=False)
         return CallSettings(self.transcript_settings(model_ref, recording), analysis)
@@ -430,7 +431,7 @@ def process_recording(
         check_file(rec.path)  # before hashing: a FIFO would block open(), a 000 file fail unclearly
         sha = file_sha256(rec.path)
         model_ref = cfg.model_ref()
-        settings = cfg.call_settings(model_ref, pack, rec.path)
+        settings = cfg.call_settings(model_ref, pack, rec.path, rec.call_id)
         cache = TranscriptCache(cfg.transcript_dir)
         key = transcript_key(sha, settings.transcript)
         transcript = cache.get(key)
