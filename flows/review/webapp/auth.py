@@ -1,0 +1,107 @@
+"""Who is asking: passwords, sessions, CSRF tokens and login throttling.
+
+- Passwords are stored as argon2id hashes (argon2-cffi's defaults), never in clear.
+- A session is a cookie signed with the database's secret key (itsdangerous), holding
+  the user id and that session's CSRF token; it expires after SESSION_MAX_AGE_S, and
+  the user is looked up again on every request (a deleted user is logged out at once).
+- Every state-changing request must carry the session's CSRF token (form field `csrf`
+  or header X-CSRF-Token); a cross-site form cannot read it, so it cannot forge one.
+- Failed logins are counted per user name and per client address: after
+  MAX_FAILURES within THROTTLE_WINDOW_S the next attempts are refused (429) until the
+  window passes, whatever the password.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import threading
+import time
+from collections import defaultdict, deque
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+ROLES = ("reviewer", "agent", "supervisor", "admin")
+SESSION_COOKIE = "callqa_session"
+SESSION_MAX_AGE_S = 8 * 3600
+MAX_FAILURES = 5
+THROTTLE_WINDOW_S = 900.0
+
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    if len(password) < 8:
+        raise ValueError("a password needs 8 characters or more")
+    return _hasher.hash(password)
+
+
+def verify_password(stored_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+#: Verified against when the user name is unknown, so that a wrong name takes as long as
+#: a wrong password (no user enumeration by timing).
+DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+class Sessions:
+    def __init__(self, secret: bytes, max_age_s: int = SESSION_MAX_AGE_S) -> None:
+        self._s = URLSafeTimedSerializer(secret, salt="callqa-session")
+        self.max_age_s = max_age_s
+
+    def issue(self, user_id: int) -> tuple[str, str]:
+        """(cookie value, CSRF token) of a new session."""
+        csrf = secrets.token_urlsafe(24)
+        return self._s.dumps({"uid": user_id, "csrf": csrf}), csrf
+
+    def read(self, cookie: str | None) -> dict | None:
+        """{"uid", "csrf"} of a valid, unexpired cookie, else None."""
+        if not cookie:
+            return None
+        try:
+            data = self._s.loads(cookie, max_age=self.max_age_s)
+        except BadSignature:  # includes SignatureExpired
+            return None
+        return data if isinstance(data, dict) and "uid" in data and "csrf" in data else None
+
+
+def csrf_ok(session: dict, token: str | None) -> bool:
+    return bool(token) and hmac.compare_digest(str(session["csrf"]), str(token))
+
+
+class LoginThrottle:
+    """Failed logins per key (user name, client address) in a sliding window."""
+
+    def __init__(self, max_failures: int = MAX_FAILURES, window_s: float = THROTTLE_WINDOW_S) -> None:
+        self.max_failures = max_failures
+        self.window_s = window_s
+        self._fails: dict[str, deque] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> deque:
+        q = self._fails[key]
+        while q and now - q[0] > self.window_s:
+            q.popleft()
+        return q
+
+    def blocked(self, *keys: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            return any(len(self._recent(k, now)) >= self.max_failures for k in keys)
+
+    def failed(self, *keys: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            for k in keys:
+                self._recent(k, now).append(now)
+
+    def succeeded(self, *keys: str) -> None:
+        with self._lock:
+            for k in keys:
+                self._fails.pop(k, None)

@@ -1,0 +1,150 @@
+"""The review workspace in Chromium, on SQLite and PostgreSQL: a reviewer signs in, opens
+the worst flagged call, clicks a finding and the player seeks there, rejects a false
+positive, grades the manual items and finalises; the agent signs in, sees only their
+calls and appeals; a supervisor overturns; the dashboard's precision for that rule drops.
+
+Debian's chromium through Playwright, found as the report's browser test finds it
+(tests/test_report.py); without it the test skips, or fails under CI.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import missing, need_file
+from flows.review.webapp.app import create_app
+from webapp_data import build_output
+from webapp_support import PASSWORD, add_users, db_url, pg_cluster  # noqa: F401
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("CALLQA_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"]
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    need_file(CHROMIUM, "apt-get install chromium fonts-noto-cjk")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing("playwright (Python) is not installed: pip install -e .[test]")
+    return CHROMIUM
+
+
+@pytest.fixture
+def server(tmp_path, db_url):  # noqa: F811
+    import uvicorn
+
+    out = build_output(tmp_path)
+    app = create_app(out, db_url)
+    add_users(app.state.engine)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", app
+    srv.should_exit = True
+    thread.join(10)
+    app.state.engine.dispose()
+
+
+def test_review_appeal_and_precision_in_chromium(chromium, server, request):
+    from playwright.sync_api import expect, sync_playwright
+
+    base, app = server
+    backend = app.state.engine.dialect.name
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+            def sign_in(name: str) -> None:
+                page.context.clear_cookies()
+                page.goto(base + "/")
+                page.fill("#name", name)
+                page.fill("#password", PASSWORD)
+                page.click("#sign-in")
+                expect(page.locator("#who")).to_contain_text(name)
+
+            def precision(rule: str) -> str:
+                page.goto(base + "/trends")
+                return page.locator(f'#precision tr[data-rule="{rule}"] .prec').inner_text()
+
+            # --- the reviewer: the worst flagged call first
+            sign_in("rita")
+            expect(page.locator("#queue tr.qrow").first).to_have_attribute("data-call", "c_worst")
+            page.locator("#queue a.open-call").first.click()
+            expect(page.locator("#call-id")).to_have_text("c_worst")
+            page.click("#claim")
+            expect(page.locator("#release")).to_be_visible()
+            # a finding in the report's findings table: the player seeks to its start
+            row = page.locator('#findings tr.finding[data-category="banned_phrase"]').last
+            start = float(row.get_attribute("data-start"))
+            assert start > 5
+            row.locator("td.text").click()
+            page.wait_for_function(
+                f"() => {{ const a = document.getElementById('audio'); return a && Math.abs(a.currentTime - {start}) < 1.0; }}",
+                timeout=10000)
+            page.evaluate("document.getElementById('audio').pause()")
+            # reject the false positive with a note
+            wei = page.locator('tr.rv-finding[data-rule="wei"]')
+            wei.locator("input.note").fill("喂 on a bad line, not rude")
+            wei.locator("button.reject").click()
+            expect(page.locator('tr.rv-finding[data-rule="wei"] .verdict-rejected')).to_be_visible()
+            # grade the manual items, then finalise
+            selects = page.locator("select.grade-select")
+            assert selects.count() >= 1
+            for i in range(selects.count()):
+                selects.nth(i).select_option("B")
+            page.click("#save-grades")
+            expect(page.locator("select.grade-select").first).to_have_value("B")
+            page.click("#finalise")
+            expect(page.locator("#final")).to_be_visible()
+            page.locator("#review").scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / f"review-workspace-{backend}.png"), full_page=False)
+            before = precision("blame_shifting")
+            assert before == "100%" and precision("wei") == "0%"
+
+            # --- the agent: only their own calls; appeals the critical finding
+            sign_in("ann")
+            calls = page.locator("#my-calls tr.myrow").evaluate_all("rs => rs.map(r => r.dataset.call)")
+            assert sorted(calls) == ["c_mid", "c_worst"]
+            page.click('#my-calls a[href="/calls/c_worst"]')
+            blame = page.locator('tr.rv-finding[data-rule="blame_shifting"]')
+            blame.locator("input.reason").fill("客户先辱骂，我在解释规则")
+            blame.locator("button.appeal").click()
+            expect(page.locator("#msg")).to_contain_text("appeal sent")
+            expect(page.locator('tr.rv-finding[data-rule="blame_shifting"] .appeal-state')).to_have_attribute("data-state", "open")
+            page.goto(base + "/queue")
+            assert page.locator("#queue").count() == 0  # agents have no queue
+
+            # --- a supervisor overturns it
+            sign_in("sue")
+            page.goto(base + "/appeals")
+            appeal = page.locator('#appeals tr.appeal[data-rule="blame_shifting"]')
+            appeal.locator("input.decision-note").fill("the recording backs the agent")
+            appeal.locator("button.overturn").click()
+            expect(page.locator("#msg")).to_contain_text("decided")
+            after = precision("blame_shifting")
+            assert after == "0%" and after != before
+            page.screenshot(path=str(ARTIFACTS / f"review-trends-{backend}.png"), full_page=True)
+            assert not errors, errors
+        finally:
+            browser.close()
