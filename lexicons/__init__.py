@@ -427,7 +427,7 @@ class _Confirmation(_Section):
     severity: Severity
 
 
-class _Severity(_Section):
+class _SeverityOnly(_Section):
     severity: Severity
 
 
@@ -537,9 +537,9 @@ class _RulesFile(_Section):
     overtalk: _Overtalk
     complaint: _Complaint
     confirmation: _Confirmation
-    followup: _Severity
+    followup: _SeverityOnly
     courtesy: _Courtesy
-    outbound_refusal: _Severity
+    outbound_refusal: _SeverityOnly
     voice: _Voice
     scorecard: _Scorecard
 
