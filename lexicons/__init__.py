@@ -12,13 +12,15 @@ person who edited the YAML can fix it without reading Python.
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import re
 from pathlib import Path
-from typing import Any, Callable
+from typing import Annotated, Any, Callable, TypeVar, get_args, get_origin
 
 import yaml
+from pydantic import (AfterValidator, AllowInfNan, BaseModel, BeforeValidator, ConfigDict, Field, Strict,
+                      StrictBool, StringConstraints, ValidationError, create_model, model_validator)
+from pydantic_core import PydanticCustomError
 
 from analyzers.model import CATEGORIES
 from analyzers.rules import (
@@ -127,51 +129,12 @@ def _parse(path: Path, text: str) -> _Map:
     return data
 
 
-# --- field checking ----------------------------------------------------------
-
-
-class _Fields:
-    """One YAML mapping being read: takes fields, then complains about leftovers."""
-
-    def __init__(self, file: Path, data: Any, path: str, line: int):
-        self.file = file
-        self.path = path
-        if not isinstance(data, _Map):
-            raise PackError(file, line, path or "(top)", f"expected a mapping, got {_kind(data)}")
-        self.data = data
-        #: Where the mapping is named (its key's line): what a missing field points at.
-        self.where_line = line
-        self.seen: set[str] = set()
-
-    def field(self, key: str) -> str:
-        return f"{self.path}.{key}" if self.path else key
-
-    def line(self, key: str | None = None) -> int:
-        if key is not None and key in self.data.lines:
-            return self.data.lines[key]
-        return self.where_line
-
-    def error(self, key: str | None, message: str) -> PackError:
-        return PackError(self.file, self.line(key), self.field(key) if key else self.path, message)
-
-    def get(self, key: str, check: Callable[[Any, "_Fields", str], Any], default: Any = ...) -> Any:
-        self.seen.add(key)
-        if key not in self.data:
-            if default is ...:
-                raise self.error(None, f"missing field '{key}'")
-            return default
-        return check(self.data[key], self, key)
-
-    def sub(self, key: str) -> "_Fields":
-        self.seen.add(key)
-        if key not in self.data:
-            raise self.error(None, f"missing field '{key}'")
-        return _Fields(self.file, self.data[key], self.field(key), self.line(key))
-
-    def done(self) -> None:
-        for key in self.data:
-            if key not in self.seen:
-                raise self.error(key, f"unknown field (expected one of: {', '.join(sorted(self.seen))})")
+# --- the schema: one pydantic model per YAML section --------------------------
+#
+# A check fails with a pydantic error; `_pack_error` turns the first one into a
+# `PackError`, with the line from the loader's line tables. The wording is the
+# checks' own (`_fail`) or `_EXPECTED`'s for pydantic's built-in error types, so the
+# person who edited the YAML reads "expected a number, got str 'fast'", not pydantic.
 
 
 def _kind(value: Any) -> str:
@@ -184,154 +147,69 @@ def _kind(value: Any) -> str:
     return f"{type(value).__name__} {value!r}"
 
 
-def _number(minimum: float | None = None, maximum: float | None = None, integer: bool = False):
-    def check(value: Any, f: _Fields, key: str) -> float | int:
-        ok = isinstance(value, int) if integer else isinstance(value, (int, float))
-        if isinstance(value, bool) or not ok or (isinstance(value, float) and not math.isfinite(value)):
-            raise f.error(key, f"expected {'an integer' if integer else 'a number'}, got {_kind(value)}")
-        if minimum is not None and value < minimum:
-            raise f.error(key, f"must be at least {minimum:g}, got {value!r}")
-        if maximum is not None and value > maximum:
-            raise f.error(key, f"must be at most {maximum:g}, got {value!r}")
-        return value if integer else float(value)
-
-    return check
+def _fail(message: str, *at: str | int) -> PydanticCustomError:
+    """An error for a check to raise; `at` is the path below the checked value that it
+    blames (a cross-field check on a mapping names the field, a list check the item)."""
+    return PydanticCustomError("pack", "{message}", {"message": message, "at": at})
 
 
-def _text(value: Any, f: _Fields, key: str) -> str:
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and key == "version":
-        return str(value)  # version: 2 is a fine thing for a person to write
-    if not isinstance(value, str) or not value.strip():
-        raise f.error(key, f"expected non-empty text, got {_kind(value)}")
-    return value.strip()
+def _list(value: Any) -> Any:
+    # Only a YAML list: pydantic's own tuple would also take a set (!!set) or a tuple.
+    if not isinstance(value, list):
+        raise _fail(f"expected a list, got {_kind(value)}")
+    return value
 
 
-def _choice(options: tuple[str, ...]):
-    def check(value: Any, f: _Fields, key: str) -> str:
-        if value not in options:
-            raise f.error(key, f"{value!r} is not one of {', '.join(options)}")
+def _lists_of(what: str) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if not isinstance(value, list) or not value:
+            raise _fail(f"expected a non-empty list of {what}, got {_kind(value)}")
         return value
 
     return check
 
 
-def _phrase(value: Any, f: _Fields, where: str, line: int) -> str:
+def _one_of(options: tuple[str, ...]) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if value not in options:
+            raise _fail(f"{value!r} is not one of {', '.join(options)}")
+        return value
+
+    return check
+
+
+def _number_as_text(value: Any) -> Any:
+    # version: 2 is a fine thing for a person to write
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _phrase(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise PackError(f.file, line, where, f"expected a non-empty phrase, got {_kind(value)}")
+        raise _fail(f"expected a non-empty phrase, got {_kind(value)}")
     value = value.strip()
     if value.startswith(REGEX_PREFIX):
         try:
             re.compile(value[len(REGEX_PREFIX):])
         except re.error as exc:
-            raise PackError(f.file, line, where, f"bad regular expression {value!r}: {exc}") from None
+            raise _fail(f"bad regular expression {value!r}: {exc}") from None
     return value
 
 
-def _list_of(item: Callable[[Any, _Fields, str, int], Any], allow_empty: bool = False):
-    def check(value: Any, f: _Fields, key: str) -> tuple:
-        if not isinstance(value, _Seq):
-            raise f.error(key, f"expected a list, got {_kind(value)}")
-        if not value and not allow_empty:
-            raise f.error(key, "must not be empty")
-        return tuple(item(v, f, f"{f.field(key)}[{i}]", value.lines[i]) for i, v in enumerate(value))
-
-    return check
+def _literal_phrase(value: Any) -> str:
+    phrase = _phrase(value)
+    if phrase.startswith(REGEX_PREFIX):
+        raise _fail("banned phrases are literal text, not regular expressions")
+    return phrase
 
 
-def _severity_or_category(options: tuple[str, ...]):
-    def item(value: Any, f: _Fields, where: str, line: int) -> str:
-        if value not in options:
-            raise PackError(f.file, line, where, f"{value!r} is not one of {', '.join(options)}")
-        return value
-
-    return item
-
-
-def _records(value: Any, f: _Fields, key: str) -> list[_Fields]:
-    if not isinstance(value, _Seq):
-        raise f.error(key, f"expected a list, got {_kind(value)}")
-    return [_Fields(f.file, v, f"{f.field(key)}[{i}]", value.lines[i]) for i, v in enumerate(value)]
-
-
-def _unique_ids(records: list[_Fields], ids: list[str]) -> None:
-    seen: set[str] = set()
-    for rec, id_ in zip(records, ids):
-        if id_ in seen:
-            raise rec.error("id", f"duplicate id {id_!r}")
-        seen.add(id_)
-
-
-# --- the two files -----------------------------------------------------------
-
-
-def _groups(f: _Fields, key: str) -> tuple[PhraseGroup, ...]:
-    records = f.get(key, _records)
-    groups = []
-    for rec in records:
-        id_ = rec.get("id", _text)
-        if ("any" in rec.data) == ("all" in rec.data):
-            raise rec.error(None, "needs exactly one of 'any' (one phrase of a list) or 'all' (lists that all must match)")
-        if "any" in rec.data:
-            clauses = (rec.get("any", _list_of(_phrase)),)
-        else:
-            rec.seen.add("all")
-            clauses = _all_clauses(rec)
-        severity = rec.get("severity", _choice(SEVERITIES), "")
-        rec.done()
-        groups.append(PhraseGroup(id_, clauses, severity))
-    _unique_ids(records, [g.id for g in groups])
-    return tuple(groups)
-
-
-def _all_clauses(rec: _Fields) -> tuple[tuple[str, ...], ...]:
-    value = rec.data["all"]
-    where = rec.field("all")
-    if not isinstance(value, _Seq) or not value:
-        raise rec.error("all", f"expected a non-empty list of phrase lists, got {_kind(value)}")
-    clauses = []
-    for i, clause in enumerate(value):
-        line = value.lines[i]
-        if not isinstance(clause, _Seq) or not clause:
-            raise PackError(rec.file, line, f"{where}[{i}]", f"expected a non-empty list of phrases, got {_kind(clause)}")
-        clauses.append(tuple(_phrase(p, rec, f"{where}[{i}][{j}]", clause.lines[j]) for j, p in enumerate(clause)))
-    return tuple(clauses)
-
-
-def _banned(f: _Fields) -> tuple[BannedEntry, ...]:
-    records = f.get("banned", _records)
-    entries = []
-    for rec in records:
-        id_ = rec.get("id", _text)
-        phrases = rec.get("phrases", _list_of(_literal_phrase), ())
-        patterns = rec.get("patterns", _list_of(_token_pattern), ())
-        if not phrases and not patterns:
-            raise rec.error(None, "needs 'phrases' (literal text) or 'patterns' (token patterns), or both")
-        severity = rec.get("severity", _choice(SEVERITIES))
-        allow = rec.get("allow", _list_of(_literal_phrase, allow_empty=True), ())
-        allow_patterns = rec.get("allow_patterns", _list_of(_token_pattern, allow_empty=True), ())
-        note = rec.get("note", _text, "")
-        homophones = rec.get("homophones", _boolean, True)
-        rec.done()
-        for i, allowed in enumerate(allow):
-            # An allowed form must contain a phrase (or a sound-alike: 步行 for 不行),
-            # else it can never cover a hit and is most likely a typo. Entries with
-            # token patterns are exempt: a pattern's hit has no fixed text to contain.
-            if patterns:
-                continue
-            if not any(find_phrase(normalise(allowed), normalise(p), homophones) for p in phrases):
-                raise PackError(rec.file, rec.data["allow"].lines[i], f"{rec.field('allow')}[{i}]",
-                                f"{allowed!r} contains none of the phrases, so it can never excuse a hit")
-        entries.append(BannedEntry(id_, phrases, severity, allow, note, homophones, patterns, allow_patterns))
-    _unique_ids(records, [e.id for e in entries])
-    return tuple(entries)
-
-
-def _token_pattern(value: Any, f: _Fields, where: str, line: int) -> str:
+def _token_pattern(value: Any) -> str:
     """A spaCy Matcher token pattern (a list of token mappings), checked by spaCy itself."""
     plain = _plain(value)
     problem = check_pattern(plain)
     if problem:
-        raise PackError(f.file, line, where, f"not a valid token pattern: {problem}")
+        raise _fail(f"not a valid token pattern: {problem}")
     return canonical(plain)
 
 
@@ -344,228 +222,444 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _literal_phrase(value: Any, f: _Fields, where: str, line: int) -> str:
-    phrase = _phrase(value, f, where, line)
-    if phrase.startswith(REGEX_PREFIX):
-        raise PackError(f.file, line, where, "banned phrases are literal text, not regular expressions")
-    return phrase
-
-
-def _boolean(value: Any, f: _Fields, key: str) -> bool:
-    if not isinstance(value, bool):
-        raise f.error(key, f"expected true or false, got {_kind(value)}")
-    return value
-
-
-def _read_phrases(path: Path, data: _Map) -> dict[str, Any]:
-    f = _Fields(path, data, "", 1)
-    out = {
-        "greeting": _groups(f, "greeting"),
-        "outbound_greeting": _groups(f, "outbound_greeting"),
-        "closing": _groups(f, "closing"),
-        "hold_notice": f.get("hold_notice", _list_of(_phrase)),
-        "hold_apology": f.get("hold_apology", _list_of(_phrase)),
-        "hold_reason": f.get("hold_reason", _list_of(_phrase)),
-        "backchannel": f.get("backchannel", _list_of(_phrase)),
-        "confirmation": f.get("confirmation", _list_of(_phrase)),
-        "banned": _banned(f),
-    }
-    for section, keys in _PHRASE_SECTIONS.items():
-        sub = f.sub(section)
-        out[section] = {key: sub.get(key, _list_of(_phrase)) for key in keys}
-        sub.done()
-    f.done()
-    return out
-
-
-#: phrases.yaml sections that are mappings of phrase lists.
-_PHRASE_SECTIONS = {
-    "complaint": ("customer", "acknowledge"),
-    "followup": ("promise", "time_frame", "asks_time", "this_call"),
-    "courtesy": ("request", "polite", "thanks", "customer_thanks", "reply"),
-    "outbound_refusal": ("customer", "apology", "appointment"),
-}
-
-
-def _read_rate(f: _Fields) -> RateRules:
-    sev = _choice(SEVERITIES)
-    r = RateRules(
-        pause_s=f.get("pause_s", _number(0)),
-        agent_min_chars_per_min=f.get("agent_min_chars_per_min", _number(0)),
-        agent_max_chars_per_min=f.get("agent_max_chars_per_min", _number(0)),
-        pace_ratio_min=f.get("pace_ratio_min", _number(0)),
-        pace_ratio_max=f.get("pace_ratio_max", _number(0)),
-        min_chars=f.get("min_chars", _number(0, integer=True)),
-        min_utterance_chars=f.get("min_utterance_chars", _number(0, integer=True)),
-        fast_severity=f.get("fast_severity", sev, "minor"),
-        slow_severity=f.get("slow_severity", sev, "minor"),
-        pace_severity=f.get("pace_severity", sev, "minor"),
-        match_tolerance=f.get("match_tolerance", _number(0, 1)),
-    )
-    f.done()
-    if r.agent_min_chars_per_min >= r.agent_max_chars_per_min:
-        raise f.error("agent_max_chars_per_min", "must be above agent_min_chars_per_min")
-    if r.pace_ratio_min >= r.pace_ratio_max:
-        raise f.error("pace_ratio_max", "must be above pace_ratio_min")
-    return r
-
-
-def _read_holds(f: _Fields, notice: tuple[str, ...], apology: tuple[str, ...], reason: tuple[str, ...]) -> HoldRules:
-    sev = _choice(SEVERITIES)
-    r = HoldRules(
-        min_hold_s=f.get("min_hold_s", _number(0.1)),
-        notice_lookback_s=f.get("notice_lookback_s", _number(0)),
-        notice_utterances=f.get("notice_utterances", _number(1, integer=True)),
-        apology_lookahead_s=f.get("apology_lookahead_s", _number(0)),
-        apology_utterances=f.get("apology_utterances", _number(1, integer=True)),
-        notice_phrases=notice,
-        apology_phrases=apology,
-        hold_severity=f.get("hold_severity", sev, "info"),
-        notice_missing_severity=f.get("notice_missing_severity", sev, "minor"),
-        apology_missing_severity=f.get("apology_missing_severity", sev, "minor"),
-        reason_phrases=reason,
-        reason_min_hold_s=f.get("reason_min_hold_s", _number(0)),
-        reason_missing_severity=f.get("reason_missing_severity", sev, "info"),
-    )
-    f.done()
-    return r
-
-
-def _grade_table(f: _Fields, key: str, grades: tuple[str, ...], integer: bool, rising: bool) -> tuple:
-    table = f.sub(key)
-    check = _number(0, None if integer else 100, integer=integer)
-    values = tuple(table.get(g, check) for g in grades)
-    table.done()
-    for g, (a, b) in zip(grades[1:], zip(values, values[1:])):
-        if (b < a) if rising else (b > a):
-            raise table.error(g, f"must be {'at least' if rising else 'at most'} the value for the grade above ({a:g})")
-    return values
-
-
-def _selector(value: Any, f: _Fields, where: str, line: int) -> str:
+def _selector(value: Any) -> str:
     """A finding selector: a category, or category:rule_id."""
     if not isinstance(value, str) or not value.strip():
-        raise PackError(f.file, line, where, f"expected a category or category:rule_id, got {_kind(value)}")
+        raise _fail(f"expected a category or category:rule_id, got {_kind(value)}")
     category, _, rule_id = value.strip().partition(":")
     if category not in CATEGORIES:
-        raise PackError(f.file, line, where, f"{category!r} is not one of {', '.join(CATEGORIES)}")
+        raise _fail(f"{category!r} is not one of {', '.join(CATEGORIES)}")
     if ":" in value and not rule_id:
-        raise PackError(f.file, line, where, "a rule id must follow the ':'")
+        raise _fail("a rule id must follow the ':'")
     return value.strip()
 
 
-def _points(value: Any, f: _Fields, key: str) -> tuple[tuple[str, ...], ...]:
-    if not isinstance(value, _Seq) or not value:
-        raise f.error(key, f"expected a non-empty list of selector lists, got {_kind(value)}")
-    out = []
-    for i, point in enumerate(value):
-        line = value.lines[i]
-        if not isinstance(point, _Seq) or not point:
-            raise PackError(f.file, line, f"{f.field(key)}[{i}]", f"expected a non-empty list of selectors, got {_kind(point)}")
-        out.append(tuple(_selector(s, f, f"{f.field(key)}[{i}][{j}]", point.lines[j]) for j, s in enumerate(point)))
-    return tuple(out)
+_LIST = BeforeValidator(_list)
+# Strict: a quoted "0.7" or "20" in YAML is text, and a number field must not take it.
+_Real = Annotated[float, Strict(), AllowInfNan(False)]
+Number = Annotated[_Real, Field(ge=0)]
+Fraction = Annotated[_Real, Field(ge=0, le=1)]
+Percent = Annotated[_Real, Field(ge=0, le=100)]
+Count = Annotated[int, Strict(), Field(ge=0)]
+AtLeastOne = Annotated[int, Strict(), Field(ge=1)]
+GradesDown = Annotated[int, Strict(), Field(ge=0, le=5)]
+Text = Annotated[str, Strict(), StringConstraints(strip_whitespace=True, min_length=1)]
+Version = Annotated[Text, BeforeValidator(_number_as_text)]
+Severity = Annotated[str, BeforeValidator(_one_of(SEVERITIES))]
+Grade = Annotated[str, BeforeValidator(_one_of(GRADES))]
+Category = Annotated[str, BeforeValidator(_one_of(CATEGORIES))]
+Phrase = Annotated[str, BeforeValidator(_phrase)]
+Phrases = Annotated[tuple[Phrase, ...], _LIST, Field(min_length=1)]
+LiteralPhrase = Annotated[str, BeforeValidator(_literal_phrase)]
+TokenPattern = Annotated[str, BeforeValidator(_token_pattern)]
+Selector = Annotated[str, BeforeValidator(_selector)]
+Clause = Annotated[tuple[Phrase, ...], BeforeValidator(_lists_of("phrases"))]
+Point = Annotated[tuple[Selector, ...], BeforeValidator(_lists_of("selectors"))]
 
 
-def _read_scorecard(f: _Fields) -> ScorecardRules:
-    records = f.get("items", _records)
-    if not records:
-        raise f.error("items", "needs at least one item")
-    items: list[ScoreItem] = []
-    seen: dict[str, tuple[_Fields, str]] = {}
-    for rec in records:
-        item_id = rec.get("id", _text)
-        name = rec.get("name", _text)
-        weight = rec.get("weight", _number(0))
-        manual = rec.get("manual", _boolean, False)
-        selectors = rec.get("findings", _list_of(_selector), ())
-        points = rec.get("points", _points, ())
-        manual_points = rec.get("manual_points", _number(0, integer=True), 0)
-        rec.done()
-        if manual and (selectors or points):
-            raise rec.error("manual", "a manual item has no 'findings' or 'points' (no recording can judge it)")
-        if not manual and bool(selectors) == bool(points):
-            raise rec.error(None, "needs exactly one of 'findings' (graded by deduction) or 'points' "
-                                  "(one grade down per point missed), or 'manual: true'")
-        for sel in (*selectors, *(s for p in points for s in p)):
-            if sel in seen:
-                raise rec.error("findings" if sel in selectors else "points",
-                                f"{sel!r} is already counted by item {seen[sel][1]!r}")
-            seen[sel] = (rec, item_id)
-        items.append(ScoreItem(item_id, name, weight, selectors, points, manual_points, not manual))
-    _unique_ids(records, [i.id for i in items])
-    if sum(i.weight for i in items if i.automatic) <= 0:
-        raise f.error("items", "the graded items' weights must not all be zero")
-    ded = f.sub("deduction")
-    deduction = tuple((sev, ded.get(sev, _number(0, 5, integer=True))) for sev in SEVERITIES)
-    ded.done()
-    cutoffs = _grade_table(f, "grade_min_score", GRADES[:5], integer=False, rising=False)
-    flag = f.sub("flag")
-    rules = ScorecardRules(
-        items=tuple(items),
-        deduction=deduction,
-        grade_min_score=tuple(float(c) for c in cutoffs),
-        flag_below_score=flag.get("below_score", _number(0, 100), None),
-        flag_grades=flag.get("grades", _list_of(_severity_or_category(GRADES), allow_empty=True), ()),
-        flag_severities=flag.get("severities", _list_of(_severity_or_category(SEVERITIES), allow_empty=True), ()),
-        flag_categories=flag.get("categories", _list_of(_severity_or_category(CATEGORIES), allow_empty=True), ()),
-        flag_item_grades=flag.get("item_grades", _list_of(_severity_or_category(GRADES), allow_empty=True), ()),
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _unique_ids(records: tuple[Any, ...]) -> tuple[Any, ...]:
+    seen: set[str] = set()
+    for i, record in enumerate(records):
+        if record.id in seen:
+            raise _fail(f"duplicate id {record.id!r}", i, "id")
+        seen.add(record.id)
+    return records
+
+
+# phrases.yaml
+
+
+class _Group(_Section):
+    id: Text
+    any: Phrases = ()
+    all: Annotated[tuple[Clause, ...], BeforeValidator(_lists_of("phrase lists"))] = ()
+    severity: Severity = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_form(cls, data: Any) -> Any:
+        if isinstance(data, dict) and ("any" in data) == ("all" in data):
+            raise _fail("needs exactly one of 'any' (one phrase of a list) or 'all' (lists that all must match)")
+        return data
+
+    def rules(self) -> PhraseGroup:
+        return PhraseGroup(self.id, (self.any,) if self.any else self.all, self.severity)
+
+
+class _Banned(_Section):
+    id: Text
+    phrases: Annotated[tuple[LiteralPhrase, ...], _LIST, Field(min_length=1)] = ()
+    patterns: Annotated[tuple[TokenPattern, ...], _LIST, Field(min_length=1)] = ()
+    severity: Severity
+    allow: Annotated[tuple[LiteralPhrase, ...], _LIST] = ()
+    allow_patterns: Annotated[tuple[TokenPattern, ...], _LIST] = ()
+    note: Text = ""
+    homophones: StrictBool = True
+
+    @model_validator(mode="after")
+    def _usable(self) -> "_Banned":
+        if not self.phrases and not self.patterns:
+            raise _fail("needs 'phrases' (literal text) or 'patterns' (token patterns), or both")
+        # An allowed form must contain a phrase (or a sound-alike: 步行 for 不行), else it
+        # can never cover a hit and is most likely a typo. Entries with token patterns are
+        # exempt: a pattern's hit has no fixed text to contain.
+        for i, allowed in enumerate(() if self.patterns else self.allow):
+            if not any(find_phrase(normalise(allowed), normalise(p), self.homophones) for p in self.phrases):
+                raise _fail(f"{allowed!r} contains none of the phrases, so it can never excuse a hit", "allow", i)
+        return self
+
+    def rules(self) -> BannedEntry:
+        return BannedEntry(self.id, self.phrases, self.severity, self.allow, self.note, self.homophones,
+                           self.patterns, self.allow_patterns)
+
+
+class _ComplaintPhrases(_Section):
+    customer: Phrases
+    acknowledge: Phrases
+
+
+class _FollowupPhrases(_Section):
+    promise: Phrases
+    time_frame: Phrases
+    asks_time: Phrases
+    this_call: Phrases
+
+
+class _CourtesyPhrases(_Section):
+    request: Phrases
+    polite: Phrases
+    thanks: Phrases
+    customer_thanks: Phrases
+    reply: Phrases
+
+
+class _RefusalPhrases(_Section):
+    customer: Phrases
+    apology: Phrases
+    appointment: Phrases
+
+
+_Groups = Annotated[tuple[_Group, ...], _LIST, AfterValidator(_unique_ids)]
+
+
+class _PhrasesFile(_Section):
+    greeting: _Groups
+    outbound_greeting: _Groups
+    closing: _Groups
+    hold_notice: Phrases
+    hold_apology: Phrases
+    hold_reason: Phrases
+    backchannel: Phrases
+    confirmation: Phrases
+    banned: Annotated[tuple[_Banned, ...], _LIST, AfterValidator(_unique_ids)]
+    complaint: _ComplaintPhrases
+    followup: _FollowupPhrases
+    courtesy: _CourtesyPhrases
+    outbound_refusal: _RefusalPhrases
+
+
+# rules.yaml
+
+
+class _Rate(_Section):
+    pause_s: Number
+    agent_min_chars_per_min: Number
+    agent_max_chars_per_min: Number
+    pace_ratio_min: Number
+    pace_ratio_max: Number
+    min_chars: Count
+    min_utterance_chars: Count
+    fast_severity: Severity = "minor"
+    slow_severity: Severity = "minor"
+    pace_severity: Severity = "minor"
+    match_tolerance: Fraction
+
+    @model_validator(mode="after")
+    def _bands(self) -> "_Rate":
+        if self.agent_min_chars_per_min >= self.agent_max_chars_per_min:
+            raise _fail("must be above agent_min_chars_per_min", "agent_max_chars_per_min")
+        if self.pace_ratio_min >= self.pace_ratio_max:
+            raise _fail("must be above pace_ratio_min", "pace_ratio_max")
+        return self
+
+
+class _Holds(_Section):
+    min_hold_s: Annotated[_Real, Field(ge=0.1)]
+    notice_lookback_s: Number
+    notice_utterances: AtLeastOne
+    apology_lookahead_s: Number
+    apology_utterances: AtLeastOne
+    hold_severity: Severity = "info"
+    notice_missing_severity: Severity = "minor"
+    apology_missing_severity: Severity = "minor"
+    reason_min_hold_s: Number
+    reason_missing_severity: Severity = "info"
+
+
+class _Greeting(_Section):
+    opening_s: Number
+    severity: Severity = "major"
+
+
+class _Closing(_Section):
+    last_utterances: AtLeastOne
+    closing_s: Number
+    severity: Severity = "major"
+
+
+class _Overtalk(_Section):
+    min_overlap_s: Number
+    severity: Severity = "minor"
+    backchannel_max_s: Number
+
+
+class _Complaint(_Section):
+    within_chars: Count
+    severity: Severity
+
+
+class _Confirmation(_Section):
+    min_customer_chars: Count
+    severity: Severity
+
+
+class _SeverityOnly(_Section):
+    severity: Severity
+
+
+class _Courtesy(_Section):
+    polite_request_severity: Severity
+    thanks_severity: Severity
+    reply_severity: Severity
+
+
+class _Voice(_Section):
+    raised_db: Number
+    min_utterances: AtLeastOne
+    min_duration_s: Number
+    severity: Severity
+
+
+class _Item(_Section):
+    id: Text
+    name: Text
+    weight: Number
+    manual: StrictBool = False
+    findings: Annotated[tuple[Selector, ...], _LIST, Field(min_length=1)] = ()
+    points: Annotated[tuple[Point, ...], BeforeValidator(_lists_of("selector lists"))] = ()
+    manual_points: Count = 0
+
+    @model_validator(mode="after")
+    def _one_way(self) -> "_Item":
+        if self.manual and (self.findings or self.points):
+            raise _fail("a manual item has no 'findings' or 'points' (no recording can judge it)", "manual")
+        if not self.manual and bool(self.findings) == bool(self.points):
+            raise _fail("needs exactly one of 'findings' (graded by deduction) or 'points' "
+                        "(one grade down per point missed), or 'manual: true'")
+        return self
+
+    def rules(self) -> ScoreItem:
+        return ScoreItem(self.id, self.name, self.weight, self.findings, self.points, self.manual_points,
+                         not self.manual)
+
+
+def _items(items: tuple[_Item, ...]) -> tuple[_Item, ...]:
+    if not items:
+        raise _fail("needs at least one item")
+    owner: dict[str, str] = {}
+    for i, item in enumerate(items):
+        for key, selectors in (("findings", item.findings), ("points", [s for p in item.points for s in p])):
+            for sel in selectors:
+                if sel in owner:
+                    raise _fail(f"{sel!r} is already counted by item {owner[sel]!r}", i, key)
+                owner[sel] = item.id
+    _unique_ids(items)
+    if sum(i.weight for i in items if not i.manual) <= 0:
+        raise _fail("the graded items' weights must not all be zero")
+    return items
+
+
+class _NonIncreasing(_Section):
+    """A grade table: each grade's value at most the value of the grade above."""
+
+    @model_validator(mode="after")
+    def _order(self) -> "_NonIncreasing":
+        grades = list(type(self).model_fields)
+        for above, grade in zip(grades, grades[1:]):
+            if getattr(self, grade) > getattr(self, above):
+                raise _fail(f"must be at most the value for the grade above ({getattr(self, above):g})", grade)
+        return self
+
+
+# Built from the constants, so the YAML's keys are the analyzers' severities and grades.
+_Deduction = create_model("_Deduction", __base__=_Section, **{s: (GradesDown, ...) for s in SEVERITIES})
+_GradeMinScore = create_model("_GradeMinScore", __base__=_NonIncreasing, **{g: (Percent, ...) for g in GRADES[:5]})
+
+
+class _Flag(_Section):
+    below_score: Percent = None  # absent: no score threshold (an explicit null is refused)
+    grades: Annotated[tuple[Grade, ...], _LIST] = ()
+    severities: Annotated[tuple[Severity, ...], _LIST] = ()
+    categories: Annotated[tuple[Category, ...], _LIST] = ()
+    item_grades: Annotated[tuple[Grade, ...], _LIST] = ()
+
+
+class _Scorecard(_Section):
+    items: Annotated[tuple[_Item, ...], _LIST, AfterValidator(_items)]
+    deduction: _Deduction
+    grade_min_score: _GradeMinScore
+    flag: _Flag
+
+    def rules(self) -> ScorecardRules:
+        return ScorecardRules(
+            items=tuple(i.rules() for i in self.items),
+            deduction=tuple((s, getattr(self.deduction, s)) for s in SEVERITIES),
+            grade_min_score=tuple(getattr(self.grade_min_score, g) for g in GRADES[:5]),
+            flag_below_score=self.flag.below_score,
+            flag_grades=self.flag.grades,
+            flag_severities=self.flag.severities,
+            flag_categories=self.flag.categories,
+            flag_item_grades=self.flag.item_grades,
+        )
+
+
+class _RulesFile(_Section):
+    name: Text
+    version: Version
+    rate: _Rate
+    holds: _Holds
+    greeting: _Greeting
+    closing: _Closing
+    overtalk: _Overtalk
+    complaint: _Complaint
+    confirmation: _Confirmation
+    followup: _SeverityOnly
+    courtesy: _Courtesy
+    outbound_refusal: _SeverityOnly
+    voice: _Voice
+    scorecard: _Scorecard
+
+
+def _rule_pack(p: _PhrasesFile, r: _RulesFile, content_hash: str) -> RulePack:
+    """The checked YAML as the analyzers' frozen dataclasses."""
+    def groups(gs: tuple[_Group, ...]) -> tuple[PhraseGroup, ...]:
+        return tuple(g.rules() for g in gs)
+
+    return RulePack(
+        name=r.name,
+        version=r.version,
+        content_hash=content_hash,
+        rate=RateRules(**r.rate.model_dump()),
+        holds=HoldRules(**r.holds.model_dump(), notice_phrases=p.hold_notice, apology_phrases=p.hold_apology,
+                        reason_phrases=p.hold_reason),
+        greeting=GreetingRules(r.greeting.opening_s, groups(p.greeting), r.greeting.severity, groups(p.outbound_greeting)),
+        closing=ClosingRules(r.closing.last_utterances, r.closing.closing_s, groups(p.closing), r.closing.severity),
+        banned=tuple(b.rules() for b in p.banned),
+        overtalk=OvertalkRules(r.overtalk.min_overlap_s, r.overtalk.severity, p.backchannel, r.overtalk.backchannel_max_s),
+        scorecard=r.scorecard.rules(),
+        complaint=ComplaintRules(p.complaint.customer, p.complaint.acknowledge, r.complaint.within_chars,
+                                 r.complaint.severity),
+        confirmation=ConfirmationRules(p.confirmation, r.confirmation.min_customer_chars, r.confirmation.severity),
+        followup=FollowupRules(p.followup.promise, p.followup.time_frame, p.followup.asks_time, p.followup.this_call,
+                               r.followup.severity),
+        courtesy=CourtesyRules(p.courtesy.request, p.courtesy.polite, p.courtesy.thanks, p.courtesy.customer_thanks,
+                               p.courtesy.reply, r.courtesy.polite_request_severity, r.courtesy.thanks_severity,
+                               r.courtesy.reply_severity),
+        voice=VoiceRules(r.voice.raised_db, r.voice.min_utterances, r.voice.min_duration_s, r.voice.severity),
+        refusal=RefusalRules(p.outbound_refusal.customer, p.outbound_refusal.apology, p.outbound_refusal.appointment,
+                             r.outbound_refusal.severity),
     )
-    flag.done()
-    f.done()
-    return rules
 
 
-def _read_rules(path: Path, data: _Map, phrases: dict[str, Any], content_hash: str) -> RulePack:
-    f = _Fields(path, data, "", 1)
-    name = f.get("name", _text)
-    version = f.get("version", _text)
-    rate = _read_rate(f.sub("rate"))
-    holds = _read_holds(f.sub("holds"), phrases["hold_notice"], phrases["hold_apology"], phrases["hold_reason"])
-    g = f.sub("greeting")
-    greeting = GreetingRules(g.get("opening_s", _number(0)), phrases["greeting"],
-                             g.get("severity", _choice(SEVERITIES), "major"), phrases["outbound_greeting"])
-    g.done()
-    c = f.sub("closing")
-    closing = ClosingRules(c.get("last_utterances", _number(1, integer=True)),
-                           c.get("closing_s", _number(0)), phrases["closing"],
-                           c.get("severity", _choice(SEVERITIES), "major"))
-    c.done()
-    o = f.sub("overtalk")
-    overtalk = OvertalkRules(o.get("min_overlap_s", _number(0)), o.get("severity", _choice(SEVERITIES), "minor"),
-                             phrases["backchannel"], o.get("backchannel_max_s", _number(0)))
-    o.done()
-    sev = _choice(SEVERITIES)
-    c = f.sub("complaint")
-    complaint = ComplaintRules(phrases["complaint"]["customer"], phrases["complaint"]["acknowledge"],
-                               c.get("within_chars", _number(0, integer=True)), c.get("severity", sev))
-    c.done()
-    c = f.sub("confirmation")
-    confirmation = ConfirmationRules(phrases["confirmation"], c.get("min_customer_chars", _number(0, integer=True)),
-                                     c.get("severity", sev))
-    c.done()
-    c = f.sub("followup")
-    fp = phrases["followup"]
-    followup = FollowupRules(fp["promise"], fp["time_frame"], fp["asks_time"], fp["this_call"], c.get("severity", sev))
-    c.done()
-    c = f.sub("courtesy")
-    cp = phrases["courtesy"]
-    courtesy = CourtesyRules(cp["request"], cp["polite"], cp["thanks"], cp["customer_thanks"], cp["reply"],
-                             c.get("polite_request_severity", sev), c.get("thanks_severity", sev),
-                             c.get("reply_severity", sev))
-    c.done()
-    rp = phrases["outbound_refusal"]
-    c = f.sub("outbound_refusal")
-    refusal = RefusalRules(rp["customer"], rp["apology"], rp["appointment"], c.get("severity", sev))
-    c.done()
-    c = f.sub("voice")
-    voice = VoiceRules(c.get("raised_db", _number(0)), c.get("min_utterances", _number(1, integer=True)),
-                       c.get("min_duration_s", _number(0)), c.get("severity", sev))
-    c.done()
-    scorecard = _read_scorecard(f.sub("scorecard"))
-    f.done()
-    return RulePack(name, version, content_hash, rate, holds, greeting, closing,
-                    phrases["banned"], overtalk, scorecard, complaint, confirmation, followup, courtesy, voice,
-                    refusal)
+# --- pydantic's errors as PackError ----------------------------------------------
+
+#: What a field of pydantic's built-in error types expected ("expected X, got Y").
+_EXPECTED = {
+    "float_type": "a number",
+    "finite_number": "a number",
+    "int_type": "an integer",
+    "string_type": "non-empty text",
+    "string_too_short": "non-empty text",
+    "bool_type": "true or false",
+    "model_type": "a mapping",
+}
+_ABSENT = object()
+
+
+def _locate(data: _Map, loc: tuple) -> tuple[int, Any]:
+    """The line of `loc` in the parsed YAML (a key's line, a list item's line) and its value."""
+    line, node = 1, data
+    for step in loc:
+        if isinstance(node, _Map) and step in node:
+            line, node = node.lines[step], node[step]
+        elif isinstance(node, _Seq) and isinstance(step, int) and 0 <= step < len(node):
+            line, node = node.lines[step], node[step]
+        else:
+            return line, _ABSENT
+    return line, node
+
+
+def _dotted(loc: tuple) -> str:
+    """('banned', 3, 'severity') -> 'banned[3].severity'."""
+    out = ""
+    for step in loc:
+        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else str(step))
+    return out
+
+
+def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
+    """The field names of the model that validates the mapping at `loc`."""
+    def bare(t: Any) -> Any:
+        while get_origin(t) is Annotated:
+            t = get_args(t)[0]
+        return t
+
+    t: Any = model
+    for step in loc:
+        t = bare(t)
+        t = get_args(t)[0] if isinstance(step, int) else t.model_fields[step].annotation
+    return sorted(bare(t).model_fields)
+
+
+def _pack_error(path: Path, data: _Map, model: type[BaseModel], error: dict) -> PackError:
+    loc, kind, ctx = tuple(error["loc"]), error["type"], error.get("ctx") or {}
+    if kind == "missing":  # blamed on the mapping that lacks it, where that is named
+        line, _ = _locate(data, loc[:-1])
+        return PackError(path, line, _dotted(loc[:-1]), f"missing field '{loc[-1]}'")
+    if kind == "pack":
+        loc = (*loc, *ctx["at"])
+    line, value = _locate(data, loc)
+    if value is _ABSENT:
+        value = error.get("input")
+    if kind == "pack":
+        message = error["msg"]
+    elif kind == "extra_forbidden":
+        message = f"unknown field (expected one of: {', '.join(_fields_at(model, loc[:-1]))})"
+    elif kind in _EXPECTED:
+        message = f"expected {_EXPECTED[kind]}, got {_kind(value)}"
+    elif kind == "greater_than_equal":
+        message = f"must be at least {ctx['ge']:g}, got {value!r}"
+    elif kind == "less_than_equal":
+        message = f"must be at most {ctx['le']:g}, got {value!r}"
+    elif kind == "too_short":
+        message = "must not be empty"
+    else:
+        message = f"{error['msg']}, got {_kind(value)}"
+    return PackError(path, line, _dotted(loc), message)
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _check(model: type[_M], path: Path, data: _Map) -> _M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise _pack_error(path, data, model, exc.errors()[0]) from None
 
 
 # --- entry point ---------------------------------------------------------------
@@ -603,5 +697,6 @@ def load_pack(name_or_path: str | os.PathLike[str] = DEFAULT_PACK) -> RulePack:
         except UnicodeDecodeError as exc:
             raise PackError(path, None, "", f"not UTF-8 text: {exc}") from None
     phrases_path, rules_path = folder / "phrases.yaml", folder / "rules.yaml"
-    phrases = _read_phrases(phrases_path, _parse(phrases_path, texts["phrases.yaml"]))
-    return _read_rules(rules_path, _parse(rules_path, texts["rules.yaml"]), phrases, digest.hexdigest())
+    phrases = _check(_PhrasesFile, phrases_path, _parse(phrases_path, texts["phrases.yaml"]))
+    rules = _check(_RulesFile, rules_path, _parse(rules_path, texts["rules.yaml"]))
+    return _rule_pack(phrases, rules, digest.hexdigest())

@@ -198,3 +198,95 @@ def test_scorecard_items_are_checked(tmp_path):
 def test_scorecard_weights_say_they_are_project_defaults():
     text = (DEFAULT / "rules.yaml").read_text(encoding="utf-8")
     assert "THE PROJECT'S DEFAULTS" in text and "003" in text
+
+
+# The shipped pack as the hand-written checker loaded it before the pydantic schema:
+# sha256 of repr(load_pack()) for the pack files with this content hash.
+_PACK_BEFORE_SCHEMA = ("53c014628a4a8f9a81f8c0e4b663a8a4edf6c6a2111594781c34cf28eb693e1b",
+                       "0e34317c2a50c71ed148ede2fc05cd6f5a796a85120d15d1269d322c1baec448")
+
+
+def test_schema_loads_the_same_pack_as_before():
+    import hashlib
+
+    pack = load_pack()
+    content_hash, repr_digest = _PACK_BEFORE_SCHEMA
+    if pack.content_hash != content_hash:
+        pytest.skip("the shipped pack's files changed since the reference was recorded")
+    assert hashlib.sha256(repr(pack).encode()).hexdigest() == repr_digest
+
+
+def test_unknown_field_names_line_and_the_expected_fields(tmp_path):
+    folder = copy_pack(tmp_path, "rules.yaml", "name: 普通话标准程度, weight: 1, manual: true}",
+                       "name: 普通话标准程度, weight: 1, manual: true, colour: red}")
+    err = load_error(folder)
+    assert (Path(err.file).name, err.line, err.field) == (
+        "rules.yaml", line_of(folder, "rules.yaml", "colour: red"), "scorecard.items[7].colour")
+    assert str(err).endswith(
+        "unknown field (expected one of: findings, id, manual, manual_points, name, points, weight)")
+    folder = copy_pack(tmp_path / "b", "phrases.yaml", "phrases: [没办法]", "phrases: [没办法]\n    flavour: x")
+    err = load_error(folder)
+    assert (err.line, err.field) == (line_of(folder, "phrases.yaml", "flavour: x"), "banned[8].flavour")
+    assert "expected one of: allow, allow_patterns, homophones, id, note, patterns, phrases, severity" in str(err)
+
+
+def test_wrong_type_deep_in_a_list(tmp_path):
+    folder = copy_pack(tmp_path, "rules.yaml", "      manual_points: 1 ", "      manual_points: 1.5 ")
+    err = load_error(folder)
+    assert (err.line, err.field) == (line_of(folder, "rules.yaml", "manual_points: 1.5"),
+                                     "scorecard.items[2].manual_points")
+    assert str(err).endswith("expected an integer, got float 1.5")
+    folder = copy_pack(tmp_path / "b", "phrases.yaml", "      - [感谢, 谢谢, 多谢]", "      - [感谢, 4, 多谢]")
+    err = load_error(folder)
+    assert (err.line, err.field) == (line_of(folder, "phrases.yaml", "[感谢, 4, 多谢]"), "closing[1].all[0][1]")
+    assert str(err).endswith("expected a non-empty phrase, got int 4")
+    folder = copy_pack(tmp_path / "c", "rules.yaml", "  min_chars: 20", "  min_chars: '20'")
+    err = load_error(folder)  # quoted in YAML: text, not a number
+    assert (err.line, err.field) == (line_of(folder, "rules.yaml", "min_chars: '20'"), "rate.min_chars")
+    assert str(err).endswith("expected an integer, got str '20'")
+
+
+def test_out_of_range_numbers(tmp_path):
+    folder = copy_pack(tmp_path, "rules.yaml", "{info: 0, minor: 1, major: 2, critical: 5}",
+                       "{info: 0, minor: 1, major: 2, critical: 6}")
+    err = load_error(folder)
+    assert (err.line, err.field) == (line_of(folder, "rules.yaml", "critical: 6"), "scorecard.deduction.critical")
+    assert str(err).endswith("must be at most 5, got 6")
+    folder = copy_pack(tmp_path / "b", "rules.yaml", "  min_hold_s: 6.0 ", "  min_hold_s: 0.05 ")
+    err = load_error(folder)
+    assert (err.line, err.field) == (line_of(folder, "rules.yaml", "min_hold_s: 0.05"), "holds.min_hold_s")
+    assert str(err).endswith("must be at least 0.1, got 0.05")
+    folder = copy_pack(tmp_path / "c", "rules.yaml", "  pause_s: 0.7", "  pause_s: .nan")
+    assert str(load_error(folder)).endswith("rate.pause_s: expected a number, got float nan")
+
+
+def test_bad_regex_in_a_plain_phrase_list(tmp_path):
+    folder = copy_pack(tmp_path, "phrases.yaml", "hold_notice: [请稍等,", 'hold_notice: [请稍等, "re:(",')
+    err = load_error(folder)
+    assert (Path(err.file).name, err.line, err.field) == (
+        "phrases.yaml", line_of(folder, "phrases.yaml", 'hold_notice: [请稍等, "re:("'), "hold_notice[1]")
+    assert "bad regular expression 're:('" in str(err)
+
+
+def test_cross_field_checks_name_the_field(tmp_path):
+    folder = copy_pack(tmp_path, "rules.yaml", "pace_ratio_max: 1.5", "pace_ratio_max: 0.5")
+    err = load_error(folder)
+    assert (err.line, err.field) == (line_of(folder, "rules.yaml", "pace_ratio_max: 0.5"), "rate.pace_ratio_max")
+    assert str(err).endswith("must be above pace_ratio_min")
+    folder = copy_pack(tmp_path / "b", "rules.yaml", "- {id: clarity,", "- {id: mandarin,")
+    err = load_error(folder)
+    assert (err.line, err.field) == (line_of(folder, "rules.yaml", "{id: mandarin, name: 表达清晰度"),
+                                     "scorecard.items[8].id")
+    assert str(err).endswith("duplicate id 'mandarin'")
+    folder = copy_pack(tmp_path / "c", "rules.yaml", "    grades: [D, E, F]", "    grades: [D, E, F]\n    grades: [F]")
+    err = load_error(folder)  # the YAML loader's own check
+    assert (err.line, err.field) == (line_of(folder, "rules.yaml", "grades: [F]"), "grades")
+    assert str(err).endswith("duplicate key")
+
+
+def test_analyzers_import_neither_pydantic_nor_lexicons():
+    """The analyzers' data model is the frozen dataclasses; the schema is the loader's business."""
+    root = Path(__file__).resolve().parents[1] / "analyzers"
+    for path in root.glob("*.py"):
+        imports = re.findall(r"^\s*(?:from|import)\s+([\w.]+)", path.read_text(encoding="utf-8"), re.M)
+        assert not [m for m in imports if m.split(".")[0] in ("pydantic", "pydantic_core", "lexicons")], path
