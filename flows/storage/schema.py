@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from analyzers.model import CallResult, Finding, ItemScore, Utterance
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 TABLES = ("calls", "utterances", "findings", "scores")
 
 _CHILD_FIELDS = {"utterances", "findings", "scores", "words"}
