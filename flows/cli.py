@@ -224,16 +224,7 @@ def cmd_run(args) -> int:
             return 2
     out = _out_for_run(args.out)
     pack = _load_pack(args.lexicon)  # fail fast, before any audio is touched
-    engine = args.engine
-    if engine is None:
-        engine, why = default_engine(args.model)
-        if engine != PREFERRED_ENGINE:
-            log.warning("ASR engine: %s (openai-whisper), because %s; `callqa model convert CHECKPOINT` makes the "
-                        "faster engine's model", engine, why)
-        else:
-            log.info("ASR engine: %s (%s)", engine, why)
-    elif engine != PREFERRED_ENGINE:
-        log.info("ASR engine: %s (openai-whisper), as asked with --engine", engine)
+    engine, why = (args.engine, "as asked with --engine") if args.engine else default_engine(args.model)
     try:
         resolve_model_ref(args.model, engine)
     except ModelNotConfigured as exc:
@@ -248,6 +239,14 @@ def cmd_run(args) -> int:
         mono_asr=args.mono_asr,
     )
     with output_lock(cfg.out_dir, cfg.transcript_dir):
+        # Named once the run is sure to start (a refused run prints its one error line only).
+        if engine == PREFERRED_ENGINE:
+            log.info("ASR engine: %s (%s)", engine, why)
+        elif args.engine or args.model:
+            log.info("ASR engine: %s (openai-whisper), %s", engine, why if args.engine else f"because {why}")
+        else:
+            log.warning("ASR engine: %s (openai-whisper), because %s; `callqa model convert CHECKPOINT` makes the "
+                        "faster engine's model", engine, why)
         try:
             summary = _with_bar(lambda: run_batch(
                 args.inputs, cfg, pack, force=args.force, workers=args.workers,

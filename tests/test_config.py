@@ -17,6 +17,7 @@ import yaml
 
 from flows.cli import main
 from flows.batch.pipeline import PipelineConfig
+from flows.speech.vad import VadOptions
 from flows.speech.transcribe import ModelLoadError
 from lexicons import PACKS_DIR, PackError, load_pack
 
@@ -66,7 +67,7 @@ def _bad_beam(tmp_path):
 
 
 def _batch_without_faster(tmp_path):
-    return ["--batch-size", "8"], r"batch_size needs the faster engine, not 'openai'"
+    return ["--batch-size", "8", "--engine", "openai"], r"batch_size needs the faster engine, not 'openai'"
 
 
 def _missing_checkpoint(tmp_path):

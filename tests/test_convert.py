@@ -129,7 +129,9 @@ def test_run_names_openai_in_the_log_when_it_falls_back(tmp_path, monkeypatch, c
     monkeypatch.setenv("CALLQA_MODEL_DIR", str(tmp_path / "models"))
     monkeypatch.delenv(faster.MODEL_ENV, raising=False)
     monkeypatch.setattr(faster, "DEFAULT_MODEL_DIR", tmp_path / "not-fetched")
-    monkeypatch.setenv("CALLQA_WHISPER_MODEL", str(tmp_path / "missing.pt"))
+    corrupt = tmp_path / "whisper-base.pt"
+    corrupt.write_bytes(b"PK\x03\x04 not a whisper checkpoint " * 64)
+    monkeypatch.setenv("CALLQA_WHISPER_MODEL", str(corrupt))
     code = main(["run", str(SAMPLES / "call03_banned_phrases.mp3"), "--out", str(tmp_path / "out"), "--quiet"])
-    assert code == 2  # the openai checkpoint is missing too: refused before any audio
+    assert code == 2  # the openai checkpoint cannot load: the batch stops
     assert "ASR engine: openai (openai-whisper), because no model for the faster engine" in capsys.readouterr().err
