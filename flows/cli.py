@@ -391,10 +391,11 @@ def cmd_model(args) -> int:
         print(f"  {p.name}{target} ({p.stat().st_size / 1e6:.0f} MB)")
     try:
         fw = fw_engine.resolve_model_ref(None)
-        print(f"faster-whisper model (--engine faster): {fw}")
+        print(f"faster-whisper model (--engine faster, the default): {fw}")
     except ModelNotConfigured:
-        print(f"faster-whisper model (--engine faster): none (${fw_engine.MODEL_ENV}, or "
-              f"`python tools/fetch_fw_model.py` into {fw_engine.DEFAULT_MODEL_DIR})")
+        print(f"faster-whisper model (--engine faster): none (`callqa model convert CHECKPOINT` writes "
+              f"{fw_engine.default_model_dir()}; or ${fw_engine.MODEL_ENV}, or `python tools/fetch_fw_model.py` "
+              f"into {fw_engine.DEFAULT_MODEL_DIR}); `run` uses openai-whisper meanwhile")
     return 0 if ref else 2
 
 
