@@ -374,7 +374,9 @@ def decode_many(fw: FwModel, audios: list[np.ndarray], opts: DecoderOptions, bat
         clip_timestamps=clips, batch_size=batch_size)
     starts = [c["start"] for c in clips]
     for s in segments:
-        k = max(0, int(np.searchsorted(starts, s.start + 1e-6, side="right")) - 1)
+        # By the segment's middle: its start is rounded to whisper's 0.02-s steps and may
+        # fall just before its clip's start.
+        k = max(0, int(np.searchsorted(starts, (s.start + s.end) / 2, side="right")) - 1)
         i = owners[k]
         shift = offsets[i] / sr
         out[i].append({
