@@ -184,6 +184,12 @@ class ItemScore:
     finding_refs: tuple[int, ...] = ()
 
 
+#: The calls columns that time a call's stages (CallResult.decode_s ...), in pipeline order.
+STAGE_COLUMNS = ("decode_s", "vad_s", "diarize_s", "asr_s", "analysis_s", "write_s")
+#: The calls columns that differ between two runs of the same call with the same settings.
+RUN_VARYING_COLUMNS = ("processed_at", *STAGE_COLUMNS)
+
+
 @dataclass(frozen=True)
 class CallResult:
     """One processed recording: the row of the `calls` table plus its child rows."""
@@ -237,6 +243,15 @@ class CallResult:
     #: When the call started, as supplied (ISO-8601 expected, not reinterpreted).
     started_at: str | None = None
     queue: str | None = None
+    #: Where the call's time went, in seconds (STAGE_COLUMNS); null for a stage that did not
+    #: run (a cached transcript skips decode to ASR, a stereo call diarization). Not part of
+    #: any settings or cache key: two runs of the same call differ in these and processed_at only.
+    decode_s: float | None = None
+    vad_s: float | None = None
+    diarize_s: float | None = None
+    asr_s: float | None = None
+    analysis_s: float | None = None
+    write_s: float | None = None
     utterances: tuple[Utterance, ...] = ()
     findings: tuple[Finding, ...] = ()
     #: The scorecard items (the `scores` table).

@@ -3,7 +3,7 @@
 Usage: python bench/bench_batched.py [--batch-sizes 4,8,16] [--beam 5]
 
 For issue #7's batching (whose target is a GPU): the pipeline's faster engine with
-`AsrOptions.batch_size` None (`WhisperModel.transcribe`, one 30-s window after another,
+`DecoderOptions.batch_size` None (`WhisperModel.transcribe`, one 30-s window after another,
 temperature fallback) and with batch sizes N (`--batch-size N`:
 `BatchedInferencePipeline.transcribe` cuts the gated audio at its silences into clips of
 at most 30 s and decodes N at once, first temperature only).
@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 import flows.batch.pipeline as pipeline  # noqa: E402
 from analyzers.cer import char_errors  # noqa: E402
 from analyzers.model import CallTruth, from_dict  # noqa: E402
-from flows.speech.transcribe import AsrOptions, join_words, transcribe_speech  # noqa: E402
+from flows.speech.transcribe import DecoderOptions, join_words, transcribe_speech  # noqa: E402
 from tools.eval_asr import references  # noqa: E402
 from tools.eval_samples import SAMPLES, speaker_errors, speaker_text_errors  # noqa: E402
 
@@ -42,11 +42,11 @@ def main() -> None:
     args = ap.parse_args()
     print("command: python bench/bench_batched.py", " ".join(sys.argv[1:]))
     print("uptime at start:", uptime())
-    cfg = pipeline.PipelineConfig(out_dir="/tmp/unused", engine="faster", asr=AsrOptions(beam_size=args.beam or None))
-    variants = {"sequential": cfg, **{f"batched {b}": replace(cfg, asr=replace(cfg.asr, batch_size=int(b)))
+    cfg = pipeline.PipelineConfig(out_dir="/tmp/unused", engine="faster", decoder=DecoderOptions(beam_size=args.beam or None))
+    variants = {"sequential": cfg, **{f"batched {b}": replace(cfg, decoder=replace(cfg.decoder, batch_size=int(b)))
                                       for b in args.batch_sizes.split(",")}}
     ref = cfg.model_ref()
-    model, _ = pipeline.load_model(ref, "faster", compute_type=cfg.compute_type)
+    model = pipeline.load_model(ref, "faster", compute_type=cfg.compute_type)
     asr_s, audio_s = Counter(), Counter()
     errs, chars = Counter(), Counter()
 
@@ -59,7 +59,7 @@ def main() -> None:
         spans = detect_speech(x, call.sample_rate_hz)
         for name, variant in variants.items():
             t0 = time.perf_counter()
-            words = transcribe_speech(model, x, spans, variant.asr)
+            words = transcribe_speech(model, x, spans, variant.decoder, variant.gating)
             dt = time.perf_counter() - t0
             e, n = char_errors(join_words(words), text)
             asr_s[name] += dt

@@ -35,7 +35,7 @@ import flows.batch.pipeline as pipeline  # noqa: E402
 from analyzers.analyze import analyze  # noqa: E402
 from analyzers.cer import char_errors  # noqa: E402
 from analyzers.model import CallTruth, from_dict, to_dict  # noqa: E402
-from flows.speech.transcribe import AsrOptions, join_words, load_model, transcribe_speech  # noqa: E402
+from flows.speech.transcribe import DecoderOptions, join_words, load_model, transcribe_speech  # noqa: E402
 from tools.eval_asr import references  # noqa: E402
 from tools.eval_samples import SAMPLES, speaker_errors, speaker_text_errors  # noqa: E402
 
@@ -88,7 +88,7 @@ class AsrClock:
 
 def _config(engine: str, beam: int) -> pipeline.PipelineConfig:
     name, _, compute_type = engine.partition(":")
-    cfg = pipeline.PipelineConfig(out_dir="/tmp/unused", engine=name, asr=AsrOptions(beam_size=beam or None),
+    cfg = pipeline.PipelineConfig(out_dir="/tmp/unused", engine=name, decoder=DecoderOptions(beam_size=beam or None),
                                   model=OPENAI_MODEL if name == "openai" else None)
     return replace(cfg, compute_type=compute_type) if compute_type else cfg
 
@@ -129,9 +129,9 @@ def main() -> None:
             samples = call.channels["mixed"]
             spans = detect_speech(samples, call.sample_rate_hz)
             for k, cfg in cfgs.items():
-                model, fp16 = models[k]
+                model = models[k]
                 t0 = time.perf_counter()
-                words = transcribe_speech(model, samples, spans, cfg.asr, fp16=fp16)
+                words = transcribe_speech(model, samples, spans, cfg.decoder, cfg.gating)
                 dt = time.perf_counter() - t0
                 e, n = char_errors(join_words(words), ref)
                 t = tally[k]

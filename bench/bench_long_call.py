@@ -28,10 +28,10 @@ SOURCES = {"stereo": ROOT / "sample_audio" / "call04_holds.wav", "mono": ROOT / 
 _CHILD = r"""
 import json, resource, sys, time
 from flows.batch.pipeline import PipelineConfig, Recording, process_recording
-from flows.speech.transcribe import AsrOptions, load_model, resolve_model_ref
+from flows.speech.transcribe import DecoderOptions, load_model, resolve_model_ref
 from lexicons import load_pack
 path, out, beam, engine = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-cfg = PipelineConfig(out_dir=out, asr=AsrOptions(beam_size=beam or None), engine=engine)
+cfg = PipelineConfig(out_dir=out, decoder=DecoderOptions(beam_size=beam or None), engine=engine)
 pack = load_pack("zh-CN")
 load_model(resolve_model_ref(None, engine), engine)
 base_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

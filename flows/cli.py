@@ -33,12 +33,16 @@ from analyzers.model import DIRECTIONS
 from flows.batch.settings import MONO_ASR
 from flows.speech.audio import AGENT_CHANNELS
 from flows.speech.diarize_embed import DIARIZERS
-from flows.speech.fw_engine import COMPUTE_TYPES, DEFAULT_COMPUTE_TYPE
-from flows.speech.fw_engine import MODEL_ENV as FW_MODEL_ENV
-from flows.speech.transcribe import ENGINES, MODEL_DIR_ENV, MODEL_ENV, AsrOptions
+from flows.speech.engines import ENGINE_NAMES, DecoderOptions, default_engine
+from flows.speech.engines.convert import QUANTIZATIONS
+from flows.speech.engines.faster import COMPUTE_TYPES, DEFAULT_COMPUTE_TYPE
+from flows.speech.engines.faster import MODEL_ENV as FW_MODEL_ENV
+from flows.speech.engines.openai import MODEL_DIR_ENV, MODEL_ENV
 from flows.speech.vad import METHODS as VAD_METHODS
 
 #: The output folder when --out is not given.
+log = logging.getLogger("callqa.cli")
+
 OUT_ENV = "CALLQA_OUT"
 DEFAULT_OUT = "out"
 
@@ -80,8 +84,9 @@ def _parser() -> argparse.ArgumentParser:
                          epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("inputs", nargs="+", metavar="PATH", help="recordings, or folders searched recursively for audio files")
     add_common(run)
-    run.add_argument("--engine", choices=ENGINES, default="openai",
-                     help="ASR engine: openai-whisper, or faster-whisper (CTranslate2, same weights) (default: openai)")
+    run.add_argument("--engine", choices=ENGINE_NAMES, default=None,
+                     help="ASR engine: faster-whisper (CTranslate2, same weights, several times faster) or openai-whisper "
+                          "(the reference); default: faster wherever its model is present (`callqa model convert`), else openai")
     run.add_argument("--model", help=f"whisper model name or checkpoint path (default: ${MODEL_ENV}); "
                      f"with --engine faster a CTranslate2 model folder (default: ${FW_MODEL_ENV})")
     run.add_argument("--compute-type", choices=COMPUTE_TYPES, default=DEFAULT_COMPUTE_TYPE,
@@ -95,7 +100,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--mono-asr", choices=MONO_ASR, default="per_speaker",
                      help="whisper on a two-voice mono call: a pass per speaker with the other muted (default), "
                           "or one pass with words given to speakers by time")
-    run.add_argument("--beam-size", type=int, default=AsrOptions.beam_size, help="whisper beam size; 0 for greedy decoding (default: %(default)s)")
+    run.add_argument("--beam-size", type=int, default=DecoderOptions.beam_size, help="whisper beam size; 0 for greedy decoding (default: %(default)s)")
     run.add_argument("--batch-size", type=int, metavar="N", help="--engine faster: decode N clips of <= 30 s at once (batched; no temperature fallback); default: one window after another")
     run.add_argument("--force", action="store_true", help="process recordings again even if their results are current")
     run.add_argument("--direction", choices=DIRECTIONS, default="inbound",
@@ -162,6 +167,18 @@ def _parser() -> argparse.ArgumentParser:
     model = sub.add_parser("model", help="the whisper model: which one `run` uses, and the model folder")
     model_sub = model.add_subparsers(dest="model_command", required=True, metavar="ACTION")
     model_sub.add_parser("list", help="show the model `run` would use, where it was found, and what the model folder holds")
+    conv = model_sub.add_parser(
+        "convert", help="convert an openai-whisper checkpoint (tiny ... large-v3, turbo, fine-tuned) into a "
+                        "CTranslate2 model folder for the faster engine, offline; its tensors are compared with the checkpoint's")
+    conv.add_argument("checkpoint", metavar="CHECKPOINT")
+    conv.add_argument("dest", metavar="DIR", nargs="?",
+                      help="the model folder to write (default: the faster engine's default folder, where `run` finds it)")
+    conv.add_argument("--quantization", choices=QUANTIZATIONS, default="float16",
+                      help="weights as stored (default: %(default)s; the engine's --compute-type still applies at run time)")
+    conv.add_argument("--heads-of", metavar="NAME",
+                      help="use openai-whisper's word-alignment heads of this model (e.g. base) for a copy whose bytes "
+                           "differ from openai's download (default: found by the checkpoint's SHA-256, else the last half)")
+    conv.add_argument("--force", action="store_true", help="replace DIR when it exists")
     add = model_sub.add_parser("add", help="put a whisper checkpoint into the model folder (a link to it, or --copy)")
     add.add_argument("path", metavar="CHECKPOINT", help="an openai-whisper checkpoint, e.g. ../shared/models/whisper-base.pt")
     add.add_argument("--copy", action="store_true", help="copy the file instead of linking to it")
@@ -231,6 +248,7 @@ def cmd_run(args) -> int:
     from flows.batch.pipeline import AUDIO_EXTENSIONS
     from flows.storage.store import output_lock
     from flows.speech.transcribe import ModelLoadError, ModelNotConfigured, resolve_model_ref
+    from flows.speech.vad import VadOptions
 
     for item in args.inputs:  # before the rule pack and the model: the cheapest mistake first
         if not Path(item).exists():
@@ -246,19 +264,23 @@ def cmd_run(args) -> int:
             print(f"callqa: --metadata {exc.reason}", file=sys.stderr)
             return 2
     pack = _load_pack(args.lexicon)  # fail fast, before any audio is touched
+    engine, why = (args.engine, "as asked with --engine") if args.engine else default_engine(args.model)
     try:
-        resolve_model_ref(args.model, args.engine)
+        resolve_model_ref(args.model, engine)
     except ModelNotConfigured as exc:
         print(f"callqa: {exc}", file=sys.stderr)
         return 2
     cfg = _config(
         out_dir=out, model=args.model, lexicon=args.lexicon, agent_channel=args.agent_channel,
-        vad_method=args.vad, asr=AsrOptions(beam_size=args.beam_size or None, batch_size=args.batch_size), cache_dir=args.cache_dir,
-        mask_pii=not args.no_mask, engine=args.engine, compute_type=args.compute_type,
+        vad=VadOptions(args.vad), decoder=DecoderOptions(beam_size=args.beam_size or None, batch_size=args.batch_size),
+        cache_dir=args.cache_dir,
+        mask_pii=not args.no_mask, engine=engine, compute_type=args.compute_type,
         allow_truncated=args.allow_truncated, direction=args.direction, diarizer=args.diarizer,
         mono_asr=args.mono_asr, metadata=args.metadata,
     )
     with output_lock(cfg.out_dir, cfg.transcript_dir):
+        # Named once the run is sure to start (a refused run prints its one error line only).
+        log.info("ASR engine: %s (%s)", engine, why)
         try:
             summary = _with_bar(lambda: run_batch(
                 args.inputs, cfg, pack, force=args.force, workers=args.workers,
@@ -268,6 +290,8 @@ def cmd_run(args) -> int:
                   file=sys.stderr)
             return 2
     print(summary.line(), flush=True)
+    if summary.stages_line():
+        print(summary.stages_line(), flush=True)
     if not summary.found:
         print(f"callqa: warning: no recordings found in {', '.join(args.inputs)} (looked in folders "
               f"recursively for {' '.join(sorted(AUDIO_EXTENSIONS))} files)", file=sys.stderr)
@@ -375,10 +399,13 @@ def cmd_lexicon_check(args) -> int:
 
 
 def cmd_model(args) -> int:
-    from flows.speech import fw_engine
-    from flows.speech.transcribe import ModelNotConfigured, find_model, folder_checkpoints, model_dir
+    from flows.speech.engines import ModelNotConfigured
+    from flows.speech.engines import faster as fw_engine
+    from flows.speech.engines.openai import find_model, folder_checkpoints, model_dir
 
     folder = model_dir()
+    if args.model_command == "convert":
+        return _model_convert(args)
     if args.model_command == "add":
         return _model_add(Path(args.path), folder, args.copy)
     try:
@@ -400,9 +427,31 @@ def cmd_model(args) -> int:
         fw = fw_engine.resolve_model_ref(None)
         print(f"faster-whisper model (--engine faster): {fw}")
     except ModelNotConfigured:
-        print(f"faster-whisper model (--engine faster): none (${fw_engine.MODEL_ENV}, or "
-              f"`python tools/fetch_fw_model.py` into {fw_engine.DEFAULT_MODEL_DIR})")
+        print(f"faster-whisper model (--engine faster): none (`callqa model convert CHECKPOINT` writes "
+              f"{fw_engine.default_model_dir()}; or ${fw_engine.MODEL_ENV}, or `python tools/fetch_fw_model.py` "
+              f"into {fw_engine.DEFAULT_MODEL_DIR})")
     return 0 if ref else 2
+
+
+def _model_convert(args) -> int:
+    from flows.speech.engines import faster
+    from flows.speech.engines.convert import ConvertError, convert
+
+    dest = Path(args.dest) if args.dest else faster.default_model_dir()
+    try:
+        done = convert(args.checkpoint, dest, quantization=args.quantization, force=args.force, heads_of=args.heads_of)
+    except ConvertError as exc:
+        print(f"callqa: {exc}", file=sys.stderr)
+        return 2
+    if done.reused:
+        print(f"{done.dest} holds {args.checkpoint} converted already (--force converts again)")
+        return 0
+    print(f"converted {args.checkpoint} -> {done.dest} ({'multilingual' if done.multilingual else 'English-only'}, "
+          f"{done.layers[0]}+{done.layers[1]} layers, {args.quantization}); {done.tensors_compared} tensors compared "
+          f"with the checkpoint: max abs difference {done.max_abs_diff:g}; alignment heads: {done.alignment_heads}")
+    if args.dest:
+        print(f"use it: callqa run ... --model {done.dest} (or set ${faster.MODEL_ENV})")
+    return 0
 
 
 def _model_add(src: Path, folder: Path, copy: bool) -> int:

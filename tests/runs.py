@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 
 from flows.storage.schema import TABLES
 from flows.storage.store import ResultStore
+from analyzers.model import RUN_VARYING_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_audio"
@@ -82,13 +83,13 @@ def check_output(out: Path) -> dict[str, int]:
 
 
 def snapshot(out: Path) -> dict[str, list]:
-    """Every row of the three tables (as readers see them), processed_at left out."""
+    """Every row of the three tables (as readers see them), the run-varying columns
+    (processed_at, the stage times) left out."""
     store = ResultStore(out)
     snap = {}
     for name in TABLES:
         table = store.read(name)
-        if "processed_at" in table.column_names:
-            table = table.drop_columns(["processed_at"])
+        table = table.drop_columns([c for c in RUN_VARYING_COLUMNS if c in table.column_names])
         snap[name] = sorted(repr(sorted(row.items())) for row in table.to_pylist())
     return snap
 

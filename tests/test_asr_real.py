@@ -37,21 +37,21 @@ def test_long_recordings_are_decoded_in_chunks_with_the_same_words(model_path, m
     import flows.speech.transcribe as tr
     from conftest import SAMPLES
     from flows.speech.audio import load_call
-    from flows.speech.transcribe import AsrOptions, join_words, load_model, transcribe_speech
+    from flows.speech.transcribe import GatingOptions, join_words, load_model, transcribe_speech
     from flows.speech.vad import call_speech_spans
 
     audio = load_call(SAMPLES / "call04_holds.wav")
     samples = audio.channels["agent"]
     spans = [(s.start_s, s.end_s) for s in call_speech_spans(audio) if s.speaker == "agent"]
-    model, fp16 = load_model(model_path)
-    whole = transcribe_speech(model, samples, spans, AsrOptions(), fp16=fp16)
+    model = load_model(model_path)
+    whole = transcribe_speech(model, samples, spans)
     monkeypatch.setattr(tr, "MAX_CHUNK_S", 20.0)
-    merged = tr._merge_spans(spans, len(samples) / tr.SAMPLE_RATE_HZ, AsrOptions())
-    assert len(tr._chunks(merged, AsrOptions(), 20.0)) >= 3
-    chunked = transcribe_speech(model, samples, spans, AsrOptions(), fp16=fp16)
+    merged = tr._merge_spans(spans, len(samples) / tr.SAMPLE_RATE_HZ, GatingOptions())
+    assert len(tr._chunks(merged, GatingOptions(), 20.0)) >= 3
+    chunked = transcribe_speech(model, samples, spans)
     e, n = char_errors(join_words(chunked), join_words(whole))
     assert e / n <= 0.15, (join_words(whole), join_words(chunked))
-    pad = AsrOptions().span_pad_s + 0.01
+    pad = GatingOptions().span_pad_s + 0.01
     for w in chunked:
         assert any(s - pad <= w.start_s and w.end_s <= e + pad for s, e in merged), w
     assert [w.start_s for w in chunked] == sorted(w.start_s for w in chunked)

@@ -17,6 +17,7 @@ import yaml
 
 from flows.cli import main
 from flows.batch.pipeline import PipelineConfig
+from flows.speech.vad import VadOptions
 from flows.speech.transcribe import ModelLoadError
 from lexicons import PACKS_DIR, PackError, load_pack
 
@@ -66,7 +67,7 @@ def _bad_beam(tmp_path):
 
 
 def _batch_without_faster(tmp_path):
-    return ["--batch-size", "8"], r"batch_size needs the faster engine, not 'openai'"
+    return ["--batch-size", "8", "--engine", "openai"], r"batch_size needs the faster engine, not 'openai'"
 
 
 def _missing_checkpoint(tmp_path):
@@ -128,10 +129,11 @@ def test_reprocess_and_lexicon_check_with_a_broken_pack_exit_2(tmp_path, capsys)
 
 
 def test_pipeline_config_refuses_bad_settings(tmp_path):
-    from flows.speech.transcribe import AsrOptions
+    from flows.speech.engines import DecoderOptions
+    from flows.speech.vad import VadOptions
 
-    for bad, message in [({"agent_channel": "centre"}, "agent_channel"), ({"vad_method": "webrtc"}, "vad_method"),
-                         ({"asr": AsrOptions(beam_size=0)}, "beam_size"), ({"out_dir": " "}, "out_dir"),
+    for bad, message in [({"agent_channel": "centre"}, "agent_channel"), ({"vad": VadOptions("webrtc")}, "vad method"),
+                         ({"decoder": DecoderOptions(beam_size=0)}, "beam_size"), ({"engine": "kaldi"}, "engine"), ({"out_dir": " "}, "out_dir"),
                          ({"diarizer": "pyannote"}, "diarizer"), ({"mono_asr": "both"}, "mono_asr")]:
         with pytest.raises(ValueError, match=message):
             PipelineConfig(**{"out_dir": str(tmp_path), **bad})
@@ -207,6 +209,6 @@ def test_a_model_that_cannot_load_stops_the_batch_and_loses_nothing(tmp_path, wo
     if workers == 1:  # in name order, so every byo call came first
         assert set(rows) == {p.stem for p in byo}
     # the run's own settings (VAD included): a different one would make every call stale
-    cfg = PipelineConfig(out_dir=str(out), model=str(model), vad_method="energy")
+    cfg = PipelineConfig(out_dir=str(out), model=str(model), vad=VadOptions("energy"))
     left = {r.call_id for r in pending(find_recordings([str(inputs)]), cfg, load_pack("zh-CN"))}
     assert "zz_needs_whisper" in left and not left & set(rows)

@@ -15,11 +15,12 @@ import pytest
 
 from analyzers.cer import char_errors, to_simplified
 from conftest import SAMPLES, transcribe_real_clips
-from flows.speech import fw_engine
+from flows.speech.engines import faster as fw_engine
 from flows.storage.cache import file_sha256, transcript_key
 from flows.batch.pipeline import PipelineConfig
 from flows.speech.transcribe import (
-    AsrOptions,
+    DecoderOptions,
+    GatingOptions,
     ModelNotConfigured,
     _decode_segments,
     _gate,
@@ -65,15 +66,15 @@ def test_cache_key_differs_by_engine_and_compute_type():
     assert faster["engine"] == "faster" and faster["model"] == "faster-whisper-base+ct2-int8"
     # Batched decoding is another transcript (another key); sequential keeps the old key.
     assert "batch_size" not in faster["asr"]
-    batched = PipelineConfig(out_dir="unused", engine="faster", asr=AsrOptions(batch_size=8))
+    batched = PipelineConfig(out_dir="unused", engine="faster", decoder=DecoderOptions(batch_size=8))
     assert batched.transcript_settings("/m/faster-whisper-base")["asr"]["batch_size"] == 8
 
 
 def test_batch_size_needs_the_faster_engine_and_a_positive_size():
     with pytest.raises(ValueError, match="batch_size needs the faster engine"):
-        PipelineConfig(out_dir="unused", asr=AsrOptions(batch_size=8))
+        PipelineConfig(out_dir="unused", decoder=DecoderOptions(batch_size=8))
     with pytest.raises(ValueError, match="batch_size must be 1 or more"):
-        PipelineConfig(out_dir="unused", engine="faster", asr=AsrOptions(batch_size=0))
+        PipelineConfig(out_dir="unused", engine="faster", decoder=DecoderOptions(batch_size=0))
 
 
 def test_faster_engine_without_a_model_is_a_clear_error(tmp_path, monkeypatch, capsys):
@@ -81,6 +82,7 @@ def test_faster_engine_without_a_model_is_a_clear_error(tmp_path, monkeypatch, c
 
     monkeypatch.delenv(fw_engine.MODEL_ENV, raising=False)
     monkeypatch.setattr(fw_engine, "DEFAULT_MODEL_DIR", tmp_path / "not-fetched")
+    monkeypatch.setenv("CALLQA_MODEL_DIR", str(tmp_path / "models"))  # no conversion there either
     with pytest.raises(ModelNotConfigured, match="CALLQA_FW_MODEL"):
         resolve_model_ref(None, "faster")
     with pytest.raises(ModelNotConfigured, match="not a CTranslate2"):
@@ -89,7 +91,8 @@ def test_faster_engine_without_a_model_is_a_clear_error(tmp_path, monkeypatch, c
         resolve_model_ref(None, "kaldi")
     sample = str(SAMPLES / f"{CALL}.mp3")
     assert main(["run", sample, "--out", str(tmp_path / "out"), "--engine", "faster", "--quiet"]) == 2
-    assert "fetch_fw_model" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "callqa model convert" in err and "fetch_fw_model" in err
     assert not (tmp_path / "out" / "calls").exists()  # refused before any audio
 
 
@@ -100,7 +103,7 @@ e2e = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def fw(fw_model_path):
-    return load_model(fw_model_path, "faster")[0]
+    return load_model(fw_model_path, "faster")
 
 
 @pytest.fixture(scope="module")
@@ -111,16 +114,16 @@ def short_clip():
 
     audio = load_call(REAL / "fireredasr" / "TEST_NET_Y0000000000_-KTKHdZ2fb8_S00000.wav")
     samples = audio.channels["mixed"]
-    gated, _ = _gate(samples, detect_speech(samples, audio.sample_rate_hz), AsrOptions())
+    gated, _ = _gate(samples, detect_speech(samples, audio.sample_rate_hz), GatingOptions())
     return gated
 
 
 @e2e
 def test_segments_have_openai_whispers_shape(fw, model_path, short_clip):
-    opts = AsrOptions()
-    openai_model, fp16 = load_model(model_path)
-    reference = _decode_segments(openai_model, short_clip, opts, fp16=fp16)
-    segments = _decode_segments(fw, short_clip, opts, fp16=False)
+    opts = DecoderOptions()
+    openai_model = load_model(model_path)
+    reference = _decode_segments(openai_model, short_clip, opts)
+    segments = _decode_segments(fw, short_clip, opts)
     assert segments and reference
     assert set(segments[0]) >= {"text", "words", "no_speech_prob", "avg_logprob", "compression_ratio"}
     assert set(segments[0]) == set(reference[0])
@@ -137,9 +140,9 @@ def test_segments_have_openai_whispers_shape(fw, model_path, short_clip):
 
 @e2e
 def test_faster_engine_is_deterministic(fw, short_clip):
-    opts = AsrOptions(temperature=(0.4,))  # sampling only: the seed is what makes it repeat
-    first = _decode_segments(fw, short_clip, opts, fp16=False)
-    assert first == _decode_segments(fw, short_clip, opts, fp16=False)
+    opts = DecoderOptions(temperature=(0.4,))  # sampling only: the seed is what makes it repeat
+    first = _decode_segments(fw, short_clip, opts)
+    assert first == _decode_segments(fw, short_clip, opts)
 
 
 @e2e
@@ -159,7 +162,7 @@ def test_batched_decoding_on_real_clips(fw, real_hypotheses):
     same guards, OpenCC and time mapping. Measured (bench/bench_batched.py, beam 5): pooled
     CER 15.9 % against 17.9 % sequential and 17.2 % openai-whisper."""
     fw_engine._batched.cache_clear()
-    batched = transcribe_real_clips(fw, False, AsrOptions(batch_size=4))
+    batched = transcribe_real_clips(fw, DecoderOptions(batch_size=4))
     assert fw_engine._batched.cache_info().misses == 1  # the batched pipeline did the decoding
     assert _pooled(batched) <= _pooled(real_hypotheses) + CER_MARGIN, [
         (p.name, o, b) for (p, _, o), (_, _, b) in zip(real_hypotheses, batched) if o != b
@@ -170,7 +173,7 @@ def test_batched_decoding_on_real_clips(fw, real_hypotheses):
 
 @e2e
 def test_batched_words_stay_in_the_recordings_clock(fw, short_clip):
-    segments = _decode_segments(fw, short_clip, AsrOptions(batch_size=4), fp16=False)
+    segments = _decode_segments(fw, short_clip, DecoderOptions(batch_size=4))
     duration_s = len(short_clip) / 16000
     words = [w for seg in segments for w in seg["words"]]
     assert words
@@ -206,3 +209,35 @@ def test_sample_call_gives_openais_findings(sample_run, fw_model_path, tmp_path)
     assert sum(openai.values()) >= 5  # a call with findings, or the comparison says nothing
     different = sum(((faster - openai) + (openai - faster)).values())
     assert different <= FINDINGS_MAX_DIFFERENT, (faster, openai)
+
+
+# -- the engine interface (issue 19 item 2) --------------------------------------------
+
+def test_every_registered_engine_implements_the_protocol_under_its_name():
+    from flows.speech.engines import ENGINES, AsrEngine, UnknownEngine, get_engine
+
+    assert set(ENGINES) == {"openai", "faster"}
+    for name, engine in ENGINES.items():
+        assert isinstance(engine, AsrEngine) and engine.name == name and get_engine(name) is engine
+    assert [n for n, e in ENGINES.items() if e.batches] == ["faster"]
+    with pytest.raises(UnknownEngine, match=r"unknown engine 'kaldi' \(one of openai, faster\)"):
+        get_engine("kaldi")
+    assert issubclass(UnknownEngine, ModelNotConfigured)  # the CLI's exit 2 path
+
+
+def test_a_loaded_model_is_decoded_by_the_engine_that_loaded_it(monkeypatch):
+    from flows.speech import engines
+
+    seen = []
+
+    class Fake:
+        name, batches = "fake", False
+
+        def decode_segments(self, model, audio, opts):
+            seen.append((model.engine, len(audio), opts.beam_size))
+            return []
+
+    monkeypatch.setitem(engines.ENGINES, "fake", Fake())
+    model = type("M", (), {"engine": "fake"})()
+    assert _decode_segments(model, __import__("numpy").zeros(1600, "float32"), DecoderOptions(beam_size=2)) == []
+    assert seen == [("fake", 1600, 2)]

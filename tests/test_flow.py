@@ -13,6 +13,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.testing.utilities import prefect_test_harness
 
 from flows.flow import qa_batch, qa_reprocess
+from analyzers.model import RUN_VARYING_COLUMNS
 
 pytestmark = pytest.mark.e2e
 
@@ -48,7 +49,7 @@ PARALLEL_CALLS = ["call01_compliant.wav", "call03_banned_phrases.mp3", "call06_s
 def _rows(out, name: str, call_ids) -> list[dict]:
     """A table's rows of `call_ids`, in a stable order, without the run's timestamp."""
     table = ds.dataset(out / name, format="parquet").to_table().to_pylist()
-    rows = [{k: v for k, v in r.items() if k != "processed_at"} for r in table if r["call_id"] in call_ids]
+    rows = [{k: v for k, v in r.items() if k not in RUN_VARYING_COLUMNS} for r in table if r["call_id"] in call_ids]
     return sorted(rows, key=lambda r: repr(sorted(r.items())))
 
 

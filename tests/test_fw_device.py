@@ -15,8 +15,9 @@ import types
 import pytest
 
 from flows.batch import parallel
-from flows.speech import fw_engine
-from flows.speech.fw_engine import FwModelError, choose_device
+from flows.speech.engines import faster as fw_engine
+from flows.speech.engines import openai as openai_engine
+from flows.speech.engines.faster import FwModelError, choose_device
 from flows.batch.pipeline import PipelineConfig
 from flows.speech.transcribe import ModelLoadError, load_model, model_version
 
@@ -105,10 +106,8 @@ def test_openai_model_version_names_the_device(ref, cuda_devices, name):
 
 def _machine(monkeypatch, cuda_devices: int) -> None:
     """This process as a machine where both runtimes see `cuda_devices` GPUs."""
-    import flows.speech.transcribe as transcribe
-
     monkeypatch.setattr(fw_engine, "cuda_device_count", lambda: cuda_devices)
-    monkeypatch.setattr(transcribe, "_torch_cuda_devices", lambda: cuda_devices)
+    monkeypatch.setattr(openai_engine, "_torch_cuda_devices", lambda: cuda_devices)
 
 
 @pytest.mark.parametrize("engine, ref", [("openai", "whisper-base.pt"), ("faster", FW_REF)])
@@ -159,8 +158,8 @@ def fake_whisper_model(monkeypatch):
 )
 def test_load_uses_the_chosen_device(fake_whisper_model, monkeypatch, cuda_devices, compute_type, device, loaded_as):
     _machine(monkeypatch, cuda_devices)
-    model, fp16 = load_model(FW_REF, "faster", compute_type=compute_type)
-    assert fp16 is False  # openai's flag
+    model = load_model(FW_REF, "faster", compute_type=compute_type)
+    assert model.engine == "faster"
     assert (model.device, model.compute_type) == (device, loaded_as)
     [kwargs] = fake_whisper_model
     assert kwargs["device"] == device and kwargs["compute_type"] == loaded_as
@@ -175,13 +174,11 @@ def test_load_without_a_gpu_raises_the_one_line_error(fake_whisper_model, monkey
 
 
 def test_openai_loads_on_the_gpu_in_fp16(monkeypatch):
-    import flows.speech.transcribe as transcribe
-
     loaded = []
-    monkeypatch.setattr(transcribe, "_load", lambda ref, device: loaded.append(device) or "model")
+    monkeypatch.setattr(openai_engine, "_load", lambda ref, device: loaded.append(device) or "model")
     for cuda_devices, device, fp16 in [(0, "cpu", False), (1, "cuda", True)]:
         _machine(monkeypatch, cuda_devices)
-        assert load_model("whisper-base.pt") == ("model", fp16)
+        assert load_model("whisper-base.pt") == openai_engine.OpenaiModel("model", fp16)
         assert loaded[-1] == device
 
 
@@ -268,7 +265,7 @@ def test_both_engines_transcribe_on_the_gpu(fw_model_path, model_path):
 
     from conftest import SAMPLES
     from flows.speech.audio import load_call
-    from flows.speech.transcribe import AsrOptions, join_words, transcribe_speech
+    from flows.speech.transcribe import join_words, transcribe_speech
     from flows.speech.vad import detect_speech
 
     assert torch.cuda.is_available(), "CTranslate2 sees a GPU but torch does not"
@@ -276,16 +273,16 @@ def test_both_engines_transcribe_on_the_gpu(fw_model_path, model_path):
     samples = audio.channels["agent"]
     spans = detect_speech(samples, audio.sample_rate_hz)
 
-    fw, fp16 = load_model(fw_model_path, "faster")
-    assert (fw.device, fw.compute_type, fp16) == ("cuda", "float16", False)
+    fw = load_model(fw_model_path, "faster")
+    assert (fw.device, fw.compute_type) == ("cuda", "float16")
     assert fw.model.model.device == "cuda" and fw.model.model.compute_type.startswith("float16")
     assert model_version(fw_model_path, "faster").endswith("+ct2-cuda-float16")
-    fw_text = join_words(transcribe_speech(fw, samples, spans, AsrOptions()))
+    fw_text = join_words(transcribe_speech(fw, samples, spans))
 
-    openai, fp16 = load_model(model_path)
-    assert fp16 is True and next(openai.parameters()).device.type == "cuda"
+    openai = load_model(model_path)
+    assert openai.fp16 is True and next(openai.model.parameters()).device.type == "cuda"
     assert model_version(model_path).endswith("+cuda-fp16")
-    openai_text = join_words(transcribe_speech(openai, samples, spans, AsrOptions(), fp16=fp16))
+    openai_text = join_words(transcribe_speech(openai, samples, spans))
 
     for text in (fw_text, openai_text):
         assert len(text) > 20, text  # the agent speaks throughout call03

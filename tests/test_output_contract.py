@@ -13,6 +13,7 @@ import pytest
 from flows.cli import main
 from flows.storage.schema import SCHEMA_VERSION, SCHEMAS
 from lexicons import PACKS_DIR
+from analyzers.model import RUN_VARYING_COLUMNS
 
 pytestmark = pytest.mark.e2e
 
@@ -23,7 +24,7 @@ def read(out, name):
 
 def snapshot(out):
     return {name: sorted(map(repr, (tuple(sorted(r.items())) for r in read(out, name).drop_columns(
-        [c for c in ("processed_at",) if c in read(out, name).column_names]).to_pylist())))
+        [c for c in RUN_VARYING_COLUMNS if c in read(out, name).column_names]).to_pylist())))
         for name in ("calls", "utterances", "findings")}
 
 

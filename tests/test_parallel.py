@@ -8,6 +8,7 @@ import pyarrow.dataset as ds
 import pytest
 
 from flows.batch.parallel import WorkerCrashed, imap_unordered, torch_threads_per_worker
+from analyzers.model import RUN_VARYING_COLUMNS
 
 
 def _square_or_die(n: int) -> int:
@@ -35,7 +36,7 @@ def test_torch_threads_share_the_cores():
 
 def _table(out, name: str) -> list[dict]:
     rows = ds.dataset(out / name, format="parquet").to_table().to_pylist()
-    return sorted(({k: v for k, v in r.items() if k != "processed_at"} for r in rows),
+    return sorted(({k: v for k, v in r.items() if k not in RUN_VARYING_COLUMNS} for r in rows),
                   key=lambda r: repr(sorted(r.items())))
 
 
@@ -76,10 +77,10 @@ def test_threads_sharing_one_model_transcribe_as_one_thread_does(model_path):
 
     from conftest import SAMPLES
     from flows.speech.audio import load_call
-    from flows.speech.transcribe import AsrOptions, load_model, transcribe_speech
+    from flows.speech.transcribe import DecoderOptions, load_model, transcribe_speech
 
-    opts = AsrOptions(beam_size=None)
-    model, fp16 = load_model(model_path)
+    opts = DecoderOptions(beam_size=None)
+    model = load_model(model_path)
     jobs = []
     for name in ("call02_no_greeting_closing.wav", "call06_slow_agent.mp3"):
         audio = load_call(str(SAMPLES / name))
@@ -87,7 +88,7 @@ def test_threads_sharing_one_model_transcribe_as_one_thread_does(model_path):
         jobs.append((audio.channels[channel], [(0.0, 8.0)]))  # a few seconds keep it quick
 
     def words(job):
-        return [w.text for w in transcribe_speech(model, job[0], job[1], opts, fp16=fp16)]
+        return [w.text for w in transcribe_speech(model, job[0], job[1], opts)]
 
     alone = [words(job) for job in jobs]
     with ThreadPoolExecutor(max_workers=2) as pool:

@@ -18,11 +18,12 @@ import pytest
 
 from analyzers.model import CallResult
 from flows.batch.runner import Summary, pending
-from flows.speech.fw_engine import is_model_dir
+from flows.speech.engines.faster import is_model_dir
 from flows.batch.pipeline import PipelineConfig, Recording
 from flows.batch.settings import CallSettings
 from flows.storage.store import ResultStore
-from flows.speech.transcribe import AsrOptions
+from flows.speech.engines import DecoderOptions
+from flows.speech.vad import VadOptions
 from lexicons import load_pack
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_audio"
@@ -82,8 +83,8 @@ def test_the_base_settings_are_current(base):
 CHANGES = {
     "model": lambda cfg, tmp: replace(cfg, model="small"),
     "engine": lambda cfg, tmp: replace(cfg, engine="faster", model=_fake_ct2_model(tmp / "base")),
-    "beam": lambda cfg, tmp: replace(cfg, asr=AsrOptions(beam_size=None)),
-    "vad": lambda cfg, tmp: replace(cfg, vad_method="energy"),
+    "beam": lambda cfg, tmp: replace(cfg, decoder=DecoderOptions(beam_size=None)),
+    "vad": lambda cfg, tmp: replace(cfg, vad=VadOptions("energy")),
     "agent_channel": lambda cfg, tmp: replace(cfg, agent_channel="right"),
     "mask_pii": lambda cfg, tmp: replace(cfg, mask_pii=False),
     "allow_truncated": lambda cfg, tmp: replace(cfg, allow_truncated=True),
@@ -115,7 +116,7 @@ def test_compute_type_and_batch_size_of_the_faster_engine(base, tmp_path):
     assert pending([rec], faster, pack) == []
     as_float = _redone(replace(faster, compute_type="float32"), pack, rec)
     assert as_float.redone == 1 and "model" in as_float.redone_settings
-    batched = _redone(replace(faster, asr=AsrOptions(batch_size=8)), pack, rec)
+    batched = _redone(replace(faster, decoder=DecoderOptions(batch_size=8)), pack, rec)
     assert batched.redone == 1 and "asr" in batched.redone_settings
 
 
@@ -255,3 +256,23 @@ def test_a_metadata_sidecar_sets_the_direction_and_a_bad_one_is_an_error_row(tmp
     assert {"outbound_purpose", "outbound_time_check"} <= {f["rule_id"] for f in findings}
     assert "direction must be one of inbound, outbound, not 'outgoing'" in rows[calls[1].stem]["error"]
     assert "unknown key(s) agnet_id" in rows[calls[2].stem]["error"]
+
+
+def test_decoder_gating_and_vad_options_all_feed_the_cache_key():
+    """Each option group is its own typed object, and every field of each changes the key;
+    the `asr` part is the flat union of decoder and gating (no field name in both), so keys
+    made before the split are the same keys."""
+    from dataclasses import fields
+
+    from flows.speech.transcribe import GatingOptions
+
+    decoder_names = {f.name for f in fields(DecoderOptions)}
+    gating_names = {f.name for f in fields(GatingOptions)}
+    assert not decoder_names & gating_names
+    cfg = PipelineConfig(out_dir="unused")
+    base = cfg.transcript_settings("whisper-base.pt")
+    assert set(base["asr"]) == (decoder_names - {"batch_size"}) | gating_names and base["vad"] == "silero"
+    changed_cfgs = [replace(cfg, decoder=DecoderOptions(no_speech_threshold=0.5)),
+                    replace(cfg, gating=GatingOptions(span_pad_s=0.3)), replace(cfg, vad=VadOptions("energy"))]
+    keys = {json.dumps(c.transcript_settings("whisper-base.pt"), sort_keys=True) for c in [cfg, *changed_cfgs]}
+    assert len(keys) == 4

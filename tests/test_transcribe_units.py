@@ -12,7 +12,8 @@ from analyzers.model import Utterance, Word
 from flows.batch.pipeline import PipelineConfig, transcribe_call
 from flows.speech.transcribe import (
     SAMPLE_RATE_HZ,
-    AsrOptions,
+    DecoderOptions,
+    GatingOptions,
     ModelNotConfigured,
     _drop_loops,
     _chunks,
@@ -31,7 +32,7 @@ from conftest import SAMPLES
 
 def test_gate_cuts_long_silences_and_maps_times_back():
     samples = np.zeros(SAMPLE_RATE_HZ * 30, dtype=np.float32)
-    opts = AsrOptions(span_pad_s=0.0, max_gap_s=1.0, gap_fill_s=0.5)
+    opts = GatingOptions(span_pad_s=0.0, max_gap_s=1.0, gap_fill_s=0.5)
     audio, pieces = _gate(samples, [(1.0, 3.0), (3.5, 4.0), (20.0, 22.0)], opts)
     # the 0.5 s gap stays, the 16 s hold becomes 0.5 s
     assert len(pieces) == 2
@@ -44,7 +45,7 @@ def test_gate_cuts_long_silences_and_maps_times_back():
 
 
 def test_chunks_cut_only_between_spans_and_hold_every_span_once():
-    opts = AsrOptions(span_pad_s=0.0, gap_fill_s=0.5)
+    opts = GatingOptions(span_pad_s=0.0, gap_fill_s=0.5)
     merged = [(i * 10.0, i * 10.0 + 4.0) for i in range(20)]  # 20 spans of 4 s
     chunks = _chunks(merged, opts, max_chunk_s=20.0)
     assert [s for c in chunks for s in c] == merged  # nothing lost, nothing split, in order
@@ -58,7 +59,7 @@ def test_chunks_cut_only_between_spans_and_hold_every_span_once():
 
 def test_the_other_speaker_is_muted_inside_a_speakers_gated_audio():
     samples = np.ones(SAMPLE_RATE_HZ * 10, dtype=np.float32)
-    opts = AsrOptions(gap_fill_s=0.5)
+    opts = GatingOptions(gap_fill_s=0.5)
     audio, pieces = _concat(samples, [(1.0, 4.0), (6.0, 7.0)], opts, mute_s=[(2.0, 2.5), (8.0, 9.0)])
     assert len(audio) == SAMPLE_RATE_HZ * 4.5
     silent_s = np.sum(audio == 0.0) / SAMPLE_RATE_HZ
@@ -68,7 +69,7 @@ def test_the_other_speaker_is_muted_inside_a_speakers_gated_audio():
 
 
 def test_merge_spans_pads_and_joins_short_gaps():
-    opts = AsrOptions(span_pad_s=0.2, max_gap_s=1.0)
+    opts = GatingOptions(span_pad_s=0.2, max_gap_s=1.0)
     assert _merge_spans([(5.0, 6.0), (0.1, 1.0), (1.5, 2.0)], 5.5, opts) == [(0.0, 2.2), (4.8, 5.5)]
 
 
@@ -112,7 +113,7 @@ def test_word_edges_in_a_detected_pause_move_to_the_speech_beside_them():
 
 
 def test_hallucinated_and_looping_text_is_dropped():
-    opts = AsrOptions()
+    opts = DecoderOptions()
     assert not _segment_ok({"text": "字幕由Amara.org社群提供", "compression_ratio": 1.0}, opts)
     assert not _segment_ok({"text": "請不吝點贊訂閱轉發打賞", "compression_ratio": 1.0}, opts)
     assert not _segment_ok({"text": "好的好的好的好的好的", "compression_ratio": 3.1}, opts)
@@ -165,7 +166,7 @@ def test_one_voice_windows_pad_and_join_short_pauses():
 
 
 def test_the_model_folder_is_the_last_place_looked_in(monkeypatch, tmp_path):
-    from flows.speech.transcribe import find_model
+    from flows.speech.engines.openai import find_model
 
     folder = tmp_path / "models"
     monkeypatch.delenv("CALLQA_WHISPER_MODEL", raising=False)

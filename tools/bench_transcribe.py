@@ -13,18 +13,18 @@ import time
 import torch
 
 from flows.batch.pipeline import PipelineConfig, transcribe_call
-from flows.speech.transcribe import AsrOptions, load_model, resolve_model_ref
+from flows.speech.transcribe import DecoderOptions, load_model, resolve_model_ref
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("files", nargs="+")
     ap.add_argument("--model")
-    ap.add_argument("--beam", type=int, default=AsrOptions.beam_size)
+    ap.add_argument("--beam", type=int, default=DecoderOptions.beam_size)
     args = ap.parse_args()
     ref = resolve_model_ref(args.model)
     load_model(ref)  # load time is not transcription time
-    cfg = PipelineConfig(out_dir="/tmp/unused", asr=AsrOptions(beam_size=args.beam or None))
+    cfg = PipelineConfig(out_dir="/tmp/unused", decoder=DecoderOptions(beam_size=args.beam or None))
     total_audio = total_wall = 0.0
     print(f"torch threads {torch.get_num_threads()}, beam {args.beam}")
     for path in args.files:

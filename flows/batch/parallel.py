@@ -64,7 +64,7 @@ def _init_worker(threads: int) -> None:
     all cores."""
     import torch
 
-    from flows.speech import fw_engine
+    from flows.speech.engines import faster as fw_engine
 
     torch.set_num_threads(threads)
     fw_engine.set_cpu_threads(threads)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,12 +28,15 @@ from flows.speech.diarize_embed import DIARIZERS, diarize_call
 from flows.batch.metadata import CallMeta, manifest_row, read_call_meta
 from flows.batch.settings import MONO_ASR, CallSettings, analysis_settings, is_whisper_words, transcript_settings
 from flows.storage.store import ResultStore
-from flows.speech.fw_engine import DEFAULT_COMPUTE_TYPE
+from flows.speech.engines import ENGINES, DecoderOptions
+from flows.speech.engines.faster import DEFAULT_COMPUTE_TYPE
 from flows.speech.vad import METHODS as VAD_METHODS
+from flows.speech.vad import VadOptions
 from flows.speech.transcribe import (
     TRANSCRIBER_VERSION,
-    AsrOptions,
+    GatingOptions,
     ModelLoadError,
+    asr_key,
     load_model,
     model_version,
     pad_and_merge,
@@ -55,14 +60,19 @@ class PipelineConfig:
     model: str | None = None
     lexicon: str = "zh-CN"
     agent_channel: str = "left"
-    vad_method: str = "silero"
-    asr: AsrOptions = field(default_factory=AsrOptions)
+    #: What the engine's decoder is asked to do (beam, temperatures, thresholds, batching).
+    decoder: DecoderOptions = field(default_factory=DecoderOptions)
+    #: How speech spans become whisper's audio and words become utterances.
+    gating: GatingOptions = field(default_factory=GatingOptions)
+    #: Speech detection.
+    vad: VadOptions = field(default_factory=VadOptions)
     cache_dir: str | None = None
     #: Mask phone/ID/bank/order numbers in utterance and finding text before writing.
     mask_pii: bool = True
-    #: ASR engine: "openai" (openai-whisper) or "faster" (faster-whisper, CTranslate2).
+    #: ASR engine, a name in flows.speech.engines.ENGINES: "openai" (openai-whisper) or
+    #: "faster" (faster-whisper, CTranslate2).
     engine: str = "openai"
-    #: The faster engine's compute type (flows.speech.fw_engine.COMPUTE_TYPES; "auto" picks the device;
+    #: The faster engine's compute type (flows.speech.engines.faster.COMPUTE_TYPES; "auto" picks the device;
     #: ignored by openai).
     compute_type: str = DEFAULT_COMPUTE_TYPE
     #: Process a recording whose container promises more audio than it holds (the
@@ -93,15 +103,18 @@ class PipelineConfig:
             raise ValueError(f"mono_asr must be one of {', '.join(MONO_ASR)}, got {self.mono_asr!r}")
         if self.diarizer not in DIARIZERS:
             raise ValueError(f"diarizer must be one of {', '.join(DIARIZERS)}, got {self.diarizer!r}")
-        if self.vad_method not in VAD_METHODS:
-            raise ValueError(f"vad_method must be one of {', '.join(VAD_METHODS)}, got {self.vad_method!r}")
-        if self.asr.beam_size is not None and self.asr.beam_size < 1:
-            raise ValueError(f"beam_size must be 1 or more (or None for greedy), got {self.asr.beam_size!r}")
-        if self.asr.batch_size is not None:
-            if self.asr.batch_size < 1:
-                raise ValueError(f"batch_size must be 1 or more (or None for sequential), got {self.asr.batch_size!r}")
-            if self.engine != "faster":
-                raise ValueError(f"batch_size needs the faster engine, not {self.engine!r}")
+        if self.vad.method not in VAD_METHODS:
+            raise ValueError(f"vad method must be one of {', '.join(VAD_METHODS)}, got {self.vad.method!r}")
+        if self.engine not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
+        if self.decoder.beam_size is not None and self.decoder.beam_size < 1:
+            raise ValueError(f"beam_size must be 1 or more (or None for greedy), got {self.decoder.beam_size!r}")
+        if self.decoder.batch_size is not None:
+            if self.decoder.batch_size < 1:
+                raise ValueError(f"batch_size must be 1 or more (or None for sequential), got {self.decoder.batch_size!r}")
+            if not ENGINES[self.engine].batches:
+                batching = " or ".join(name for name, e in ENGINES.items() if e.batches)
+                raise ValueError(f"batch_size needs the {batching} engine, not {self.engine!r}")
 
     @property
     def transcript_dir(self) -> str:
@@ -119,8 +132,8 @@ class PipelineConfig:
     def transcript_settings(self, model_ref: str, recording: str | None = None) -> dict:
         """The transcript cache key's settings (see flows.batch.settings)."""
         return transcript_settings(
-            model=self.model_name(model_ref), transcriber=TRANSCRIBER_VERSION, asr=self.asr.key(),
-            vad=self.vad_method, agent_channel=self.agent_channel, engine=self.engine, recording=recording,
+            model=self.model_name(model_ref), transcriber=TRANSCRIBER_VERSION,
+            asr=asr_key(self.decoder, self.gating), vad=self.vad.key(), agent_channel=self.agent_channel, engine=self.engine, recording=recording,
             diarizer=self.diarizer, mono_asr=self.mono_asr,
         )
 
@@ -202,29 +215,54 @@ def _byo_words(path: Path, channel: str, layout: str) -> list[Word] | None:
     return None
 
 
-def transcribe_call(path: str, call_id: str, cfg: PipelineConfig, model_ref: str) -> Transcript:
-    """Decode, detect speech, transcribe per speaker (diarizing mono calls)."""
+class StageClock:
+    """Seconds spent per stage of one call (the calls table's STAGE_COLUMNS, less `_s`)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str):
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+
+    def columns(self) -> dict[str, float]:
+        """{"decode_s": ..., ...} for the stages that ran."""
+        return {f"{name}_s": round(s, 4) for name, s in self.seconds.items()}
+
+
+def transcribe_call(path: str, call_id: str, cfg: PipelineConfig, model_ref: str,
+                    clock: StageClock | None = None) -> Transcript:
+    """Decode, detect speech, transcribe per speaker (diarizing mono calls); the time of
+    each stage goes to `clock`."""
     from flows.speech.audio import load_call
     from flows.speech.vad import call_speech_spans, widen_speech_edges
 
-    audio = load_call(path, agent_channel=cfg.agent_channel)
+    clock = clock or StageClock()
+    with clock.stage("decode"):
+        audio = load_call(path, agent_channel=cfg.agent_channel)
     truncated_s = audio.shortfall_s
     if truncated_s and not cfg.allow_truncated:
         raise TruncatedRecording(path, audio.declared_duration_s, audio.duration_s)
-    spans = call_speech_spans(audio, method=cfg.vad_method)
-    model = fp16 = None
+    with clock.stage("vad"):
+        spans = call_speech_spans(audio, method=cfg.vad.method)
+    model = None
 
     def whisper_words(channel: str, ranges: Sequence[tuple[float, float]], mute_s=()) -> list[Word]:
-        nonlocal model, fp16
-        if model is None:  # loaded only on a cache miss with no transcript supplied
-            model, fp16 = load_model(model_ref, cfg.engine, compute_type=cfg.compute_type)
-        return transcribe_speech(model, audio.channels[channel], ranges, cfg.asr, fp16=fp16, mute_s=mute_s)
+        nonlocal model
+        with clock.stage("asr"):
+            if model is None:  # loaded only on a cache miss with no transcript supplied
+                model = load_model(model_ref, cfg.engine, compute_type=cfg.compute_type)
+            return transcribe_speech(model, audio.channels[channel], ranges, cfg.decoder, cfg.gating, mute_s=mute_s)
 
     def words_of(channel: str, ranges: Sequence[tuple[float, float]]) -> list[Word]:
         byo = _byo_words(Path(path), channel, audio.layout)
         return byo if byo is not None else whisper_words(channel, ranges)
 
-    gap_s = cfg.asr.utterance_gap_s
+    gap_s = cfg.gating.utterance_gap_s
     if audio.layout == "stereo":
         utterances = []
         for speaker in (AGENT, CUSTOMER):
@@ -232,7 +270,8 @@ def transcribe_call(path: str, call_id: str, cfg: PipelineConfig, model_ref: str
             utterances += words_to_utterances(words_of(speaker, own), speaker, gap_s)
         confidence, uncertain = 1.0, False
     else:
-        diarization = diarize_call(audio.channels["mixed"], audio.sample_rate_hz, spans, method=cfg.diarizer)
+        with clock.stage("diarize"):
+            diarization = diarize_call(audio.channels["mixed"], audio.sample_rate_hz, spans, method=cfg.diarizer)
         spans = diarization.spans
         words = _byo_words(Path(path), "mixed", audio.layout)
         if words is None:
@@ -247,8 +286,9 @@ def transcribe_call(path: str, call_id: str, cfg: PipelineConfig, model_ref: str
     # and silences get the edges of syllables the detector cut. Feeding whisper the
     # widened spans too was measured: no better (sample calls 12.3 -> 13.1 % CER, real
     # clips 17.2 -> 15.2 %, noise of shifted 30-s windows either way), so its input stays.
-    spans = widen_speech_edges(spans, audio)
-    utterances = with_levels(utterances, audio)
+    with clock.stage("vad"):  # the detector's edges and levels: speech detection's share
+        spans = widen_speech_edges(spans, audio)
+        utterances = with_levels(utterances, audio)
     return Transcript(
         call_id=call_id,
         duration_s=round(audio.duration_s, 3),
@@ -426,6 +466,7 @@ def process_recording(
     store = store or ResultStore(cfg.out_dir)
     sha = ""
     settings = None
+    clock = StageClock()
     try:
         check_file(rec.path)  # before hashing: a FIFO would block open(), a 000 file fail unclearly
         sha = file_sha256(rec.path)
@@ -435,25 +476,26 @@ def process_recording(
         key = transcript_key(sha, settings.transcript)
         transcript = cache.get(key)
         if transcript is None:
-            transcript = transcribe_call(rec.path, rec.call_id, cfg, model_ref)
+            transcript = transcribe_call(rec.path, rec.call_id, cfg, model_ref, clock)
             cache.put(key, transcript)
         elif transcript.call_id != rec.call_id:  # same audio under another name
             transcript = replace(transcript, call_id=rec.call_id)
         if transcript.truncated_s and not cfg.allow_truncated:  # cached by an --allow-truncated run
             raise TruncatedRecording(rec.path, transcript.duration_s + transcript.truncated_s, transcript.duration_s)
-        meta = read_call_meta(rec.path, cfg.direction, manifest_row(cfg.metadata, rec.call_id))
-        transcript = refine(transcript)
-        result = call_result(transcript, analyze(transcript, pack, meta.direction), source=rec.path,
-                             audio_sha256=sha, key=key, mask=cfg.mask_pii, settings=settings,
-                             direction=meta.direction, meta=meta)
+        with clock.stage("analysis"):
+            meta = read_call_meta(rec.path, cfg.direction, manifest_row(cfg.metadata, rec.call_id))
+            transcript = refine(transcript)
+            result = call_result(transcript, analyze(transcript, pack, meta.direction), source=rec.path,
+                                 audio_sha256=sha, key=key, mask=cfg.mask_pii, settings=settings,
+                                 direction=meta.direction, meta=meta)
+        result = replace(result, **clock.columns())
     except ModelLoadError:
         raise  # every call would fail the same way: stop the batch, leave this call pending
     except Exception as exc:  # noqa: BLE001 - one bad recording must not stop the batch
         if reraise_transient and is_transient(exc):
             raise
-        result = error_result(rec, exc, audio_sha256=sha)
-    store.write(result)
-    return result
+        result = error_result(rec, exc, audio_sha256=sha, **clock.columns())
+    return store.write(result) or result
 
 
 class NotReprocessable(RuntimeError):
@@ -477,16 +519,17 @@ def reprocess_call(row: dict, cfg: PipelineConfig, pack, *, store: ResultStore) 
         {**(old.analysis if old else {}), "lexicon": pack.lexicon_version, "mask_pii": cfg.mask_pii},
     )
     direction = row.get("direction") or "inbound"  # as the run that made the row read it
+    clock = StageClock()
     try:
-        transcript = refine(replace(transcript, call_id=row["call_id"]))
-        result = call_result(
-            transcript, analyze(transcript, pack, direction), source=row["source"],
-            audio_sha256=row["audio_sha256"], key=row["transcript_key"], mask=cfg.mask_pii, settings=settings,
-            direction=direction,
-            # the metadata the run supplied stays with the call (null in schema-2 rows)
-            meta=CallMeta(direction, **{k: row.get(k) for k in CallMeta().columns()}),
-        )
+        with clock.stage("analysis"):
+            transcript = refine(replace(transcript, call_id=row["call_id"]))
+            result = call_result(
+                transcript, analyze(transcript, pack, direction), source=row["source"],
+                audio_sha256=row["audio_sha256"], key=row["transcript_key"], mask=cfg.mask_pii, settings=settings,
+                direction=direction,
+                # the metadata the run supplied stays with the call (null in schema-2 rows)
+                meta=CallMeta(direction, **{k: row.get(k) for k in CallMeta().columns()}),
+            )
     except Exception as exc:  # noqa: BLE001 - a bug in a rule must not cost the call its rows
         raise NotReprocessable(f"analysis failed: {type(exc).__name__}: {exc}") from exc
-    store.write(result)
-    return result
+    return store.write(replace(result, **clock.columns())) or result

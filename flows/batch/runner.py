@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Iterable, Sequence
 
-from analyzers.model import CallResult
+from analyzers.model import STAGE_COLUMNS, CallResult
 from flows.batch.pipeline import (
     NotReprocessable,
     PipelineConfig,
@@ -47,8 +47,12 @@ class Summary:
     found: int = 0
     #: (call_id, error) of the recordings that became error rows, in the order they failed.
     failed: list = field(default_factory=list)
+    #: Seconds per stage over the calls processed (STAGE_COLUMNS), for `stages_line`.
+    stage_s: Counter = field(default_factory=Counter)
 
     def add(self, result: CallResult) -> None:
+        for column in STAGE_COLUMNS:
+            self.stage_s[column] += getattr(result, column, None) or 0.0
         if result.status == "ok":
             self.ok += 1
         else:
@@ -63,6 +67,14 @@ class Summary:
         if self.not_reprocessed:
             text += f", {len(self.not_reprocessed)} not reprocessed (rows kept)"
         return text + f", in {self.seconds:.1f} s"
+
+    def stages_line(self) -> str:
+        """Where the processed calls' time went, e.g. "time by stage: decode 1.2 s, ...";
+        "" when nothing was processed."""
+        if not any(self.stage_s.values()):
+            return ""
+        parts = [f"{c[:-2]} {self.stage_s[c]:.1f} s" for c in STAGE_COLUMNS if self.stage_s[c]]
+        return f"time by stage: {', '.join(parts)} (total {sum(self.stage_s.values()):.1f} s)"
 
 
 def staleness(row: dict | None, rec: Recording, settings: CallSettings) -> tuple[str, list[str]] | None:

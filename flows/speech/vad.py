@@ -32,7 +32,7 @@ from __future__ import annotations
 import threading
 import typing
 import warnings
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Literal, Sequence
 
 import numpy as np
@@ -45,6 +45,18 @@ Method = Literal["silero", "energy"]
 METHODS: tuple[str, ...] = typing.get_args(Method)
 
 DEFAULT_METHOD: Method = "silero"
+
+
+@dataclass(frozen=True)
+class VadOptions:
+    """Speech detection's settings: part of the transcript cache key (`key`)."""
+
+    method: Method = DEFAULT_METHOD
+
+    def key(self) -> str:
+        # A bare method name, as before these options had a type: cache keys stay valid.
+        return self.method
+
 #: Silences shorter than this (s) are bridged: longer than comma/breath pauses inside an
 #: utterance, far shorter than a 6 s hold.
 DEFAULT_MIN_SILENCE_S = 0.5

@@ -29,7 +29,9 @@ import hashlib
 import os
 import re
 import socket
+import time
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
@@ -71,8 +73,10 @@ class ResultStore:
         for name in TABLES:
             (self.root / name).mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
 
-    def write(self, result: CallResult) -> None:
-        """Replace every row of `result.call_id` in the four tables (see the module doc)."""
+    def write(self, result: CallResult) -> CallResult:
+        """Replace every row of `result.call_id` in the four tables (see the module doc);
+        `result` with the `write_s` its row records."""
+        started = time.perf_counter()
         per_table = tables(result)
         file_name = call_file_name(result.call_id)
         (self.root / "calls" / file_name).unlink(missing_ok=True)  # uncommit the old rows first
@@ -84,7 +88,12 @@ class ResultStore:
             else:  # no rows: no file, rather than an empty one per error row
                 path.unlink(missing_ok=True)
                 fsync_dir(path.parent)
-        self._write_atomic(self.root / "calls" / file_name, per_table["calls"])
+        # write_s: converting and writing the call's rows up to here (the small calls file,
+        # which must carry the figure, is the only write it leaves out).
+        timed = replace(result, write_s=round(time.perf_counter() - started, 4))
+        self._write_atomic(self.root / "calls" / file_name,
+                           tables(replace(timed, utterances=(), findings=(), scores=()))["calls"])
+        return timed
 
     @staticmethod
     def _write_atomic(path: Path, table: pa.Table) -> None:

@@ -1,8 +1,7 @@
 """The faster-whisper (CTranslate2) engine: same Whisper weights, a faster runtime.
 
-Everything specific to faster-whisper lives here; flows/speech/transcribe.py dispatches to it
-from `load_model` and `_decode_segments`, and gets back whisper-style segment dicts, so
-speech gating, the hallucination guards, OpenCC, time mapping and loop removal are the
+Everything specific to faster-whisper lives here (ENGINE, registered in
+flows.speech.engines.ENGINES); it gives back whisper-style segment dicts, so speech gating, the hallucination guards, OpenCC, time mapping and loop removal are the
 same code for both engines.
 
 The model is a CTranslate2 model folder (model.bin, config.json, tokenizer.json,
@@ -30,9 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
-from flows.speech.asr_errors import ModelLoadError, ModelNotConfigured
+from flows.speech.engines.base import DecoderOptions, ModelLoadError, ModelNotConfigured
 
-ENGINE = "faster"
+NAME = "faster"
 MODEL_ENV = "CALLQA_FW_MODEL"
 #: Where tools/fetch_fw_model.py puts whisper base by default (outside the repo, so
 #: every checkout on a machine shares one copy).
@@ -49,7 +48,9 @@ COMPUTE_TYPES = (DEFAULT_COMPUTE_TYPE, *CPU_COMPUTE_TYPES, *CUDA_COMPUTE_TYPES)
 #: Fixed seed for the temperature-fallback sampling: same audio, same words.
 SEED = 0
 
-_REQUIRED_FILES = ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
+_REQUIRED_FILES = ("model.bin", "config.json", "tokenizer.json")
+#: The vocabulary: older CTranslate2 versions write it as text, newer as JSON.
+_VOCABULARY_FILES = ("vocabulary.txt", "vocabulary.json")
 
 
 class FwModelError(ModelLoadError):
@@ -59,23 +60,59 @@ class FwModelError(ModelLoadError):
 
 
 def is_model_dir(path: str | os.PathLike[str]) -> bool:
-    return all((Path(path) / name).is_file() for name in _REQUIRED_FILES)
+    return all((Path(path) / name).is_file() for name in _REQUIRED_FILES) and any(
+        (Path(path) / name).is_file() for name in _VOCABULARY_FILES)
+
+
+def converted_dir(checkpoint: str | os.PathLike[str]) -> Path:
+    """Where `callqa model convert CHECKPOINT` puts its conversion by default: beside the
+    openai checkpoints, in the model folder, as faster-<checkpoint's stem>
+    (~/.cache/callqa/models/faster-whisper-base for whisper-base.pt)."""
+    from flows.speech.engines.openai import model_dir
+
+    return model_dir() / f"faster-{Path(checkpoint).stem}"
+
+
+def default_model_dir() -> Path:
+    """The folder `callqa model convert` writes without a DIR: the conversion of the
+    checkpoint the openai engine would use (whisper-base.pt when none is configured)."""
+    from flows.speech.engines.openai import PREFERRED_CHECKPOINT, find_model
+
+    try:
+        ref, _ = find_model(None)
+    except ModelNotConfigured:
+        ref = PREFERRED_CHECKPOINT
+    return converted_dir(ref)
+
+
+def _default_ref() -> Path | None:
+    """The model used when none is named: the conversion of the openai engine's own
+    checkpoint (`default_model_dir`), else the folder tools/fetch_fw_model.py fills; None
+    when neither is there."""
+    for candidate in (default_model_dir(), DEFAULT_MODEL_DIR):
+        if is_model_dir(candidate):
+            return candidate
+    return None
 
 
 def resolve_model_ref(model: str | None) -> str:
     """The CTranslate2 model folder: the argument, else $CALLQA_FW_MODEL, else the
-    folder tools/fetch_fw_model.py fills by default when it is there."""
+    conversion of the openai engine's checkpoint (`callqa model convert`), else the folder
+    tools/fetch_fw_model.py fills."""
     ref = model or os.environ.get(MODEL_ENV)
     if not ref:
-        if is_model_dir(DEFAULT_MODEL_DIR):
-            return str(DEFAULT_MODEL_DIR)
+        found = _default_ref()
+        if found is not None:
+            return str(found)
         raise ModelNotConfigured(
-            f"no faster-whisper model: pass --model CT2_MODEL_DIR or set {MODEL_ENV} "
-            f"(`python tools/fetch_fw_model.py` puts whisper base into {DEFAULT_MODEL_DIR})"
+            f"no faster-whisper model: `callqa model convert CHECKPOINT` converts a whisper checkpoint into "
+            f"{default_model_dir()}, where it is found; or pass --model CT2_MODEL_DIR or set {MODEL_ENV} "
+            f"(`python tools/fetch_fw_model.py` fetches whisper base into {DEFAULT_MODEL_DIR})"
         )
     if not is_model_dir(ref):
         raise ModelNotConfigured(
-            f"not a CTranslate2 whisper model folder (needs {', '.join(_REQUIRED_FILES)}): {ref}"
+            f"not a CTranslate2 whisper model folder (needs {', '.join(_REQUIRED_FILES)} and a "
+            f"vocabulary file): {ref}"
         )
     return ref
 
@@ -158,12 +195,12 @@ def cpu_threads() -> int:
 
 @dataclass(frozen=True)
 class FwModel:
-    """A loaded faster-whisper model; `engine` lets transcribe.py dispatch on it."""
+    """A loaded faster-whisper model."""
 
     model: object  # faster_whisper.WhisperModel
     compute_type: str
     device: str = "cpu"
-    engine: str = ENGINE
+    engine: str = NAME
 
 
 _lock = threading.Lock()
@@ -199,14 +236,14 @@ def _batched(fw: FwModel):
     return BatchedInferencePipeline(fw.model)
 
 
-def decode_segments(fw: FwModel, audio: np.ndarray, opts) -> list[dict]:
+def decode_segments(fw: FwModel, audio: np.ndarray, opts: DecoderOptions) -> list[dict]:
     """faster-whisper's segments for gated audio, as openai-whisper-style dicts.
 
-    The options mirror transcribe._decode_segments: language, beam (greedy = beam 1
+    The options mirror the openai engine's: language, beam (greedy = beam 1
     with one sample per fallback temperature, like openai's best_of None), temperature
     fallback and its thresholds, no conditioning on previous text, word timestamps.
     faster-whisper's own VAD filter stays off: the audio is already speech only.
-    With `opts.batch_size`, clips are decoded in batches (see AsrOptions.batch_size).
+    With `opts.batch_size`, clips are decoded in batches (see DecoderOptions.batch_size).
     """
     import ctranslate2
 
@@ -251,3 +288,102 @@ def decode_segments(fw: FwModel, audio: np.ndarray, opts) -> list[dict]:
         }
         for s in segments  # a generator: decoding happens here
     ]
+
+
+class FasterEngine:
+    name = NAME
+    batches = True
+
+    def resolve_model_ref(self, model: str | None) -> str:
+        return resolve_model_ref(model)
+
+    def model_version(self, ref: str, compute_type: str | None = None, cuda_devices: int | None = None) -> str:
+        return model_version(ref, compute_type or DEFAULT_COMPUTE_TYPE, cuda_devices)
+
+    def load(self, ref: str, compute_type: str | None = None) -> FwModel:
+        return load(ref, compute_type or DEFAULT_COMPUTE_TYPE)
+
+    def decode_segments(self, model: FwModel, audio: np.ndarray, opts: DecoderOptions) -> list[dict]:
+        return decode_segments(model, audio, opts)
+
+    def decode_many(self, model: FwModel, audios: list[np.ndarray], opts: DecoderOptions,
+                    batch_size: int) -> list[list[dict]]:
+        return decode_many(model, audios, opts, batch_size)
+
+
+ENGINE = FasterEngine()
+
+
+# -- several calls in one batched decode ---------------------------------------------------
+
+#: Longest clip the batched pipeline decodes (whisper's window).
+CLIP_S = 30.0
+#: A run of digital silence at least this long is a cut point: transcribe's gating leaves
+#: 0.5 s of zeros between speech pieces.
+CUT_SILENCE_S = 0.4
+
+
+def clip_bounds(audio: np.ndarray, sample_rate: int = 16000, clip_s: float = CLIP_S) -> list[tuple[int, int]]:
+    """(start, end) sample ranges of at most `clip_s` covering `audio`, cut in the runs of
+    zeros that gating leaves between speech pieces (a longer piece is cut at `clip_s`)."""
+    n, limit = len(audio), int(clip_s * sample_rate)
+    if n <= limit:
+        return [(0, n)] if n else []
+    silent = np.concatenate([[False], audio == 0.0, [False]])
+    edges = np.flatnonzero(np.diff(silent.astype(np.int8)))
+    runs = [(a, b) for a, b in zip(edges[::2], edges[1::2]) if b - a >= CUT_SILENCE_S * sample_rate]
+    cuts = [(a + b) // 2 for a, b in runs]
+    bounds, start = [], 0
+    while n - start > limit:
+        inside = [c for c in cuts if start < c <= start + limit]
+        end = inside[-1] if inside else start + limit
+        bounds.append((start, end))
+        start = end
+    bounds.append((start, n))
+    return bounds
+
+
+def decode_many(fw: FwModel, audios: list[np.ndarray], opts: DecoderOptions, batch_size: int) -> list[list[dict]]:
+    """Segments for each of `audios` (gated speech of any number of calls and channels),
+    decoded together: every clip of every audio goes into one queue, `batch_size` clips per
+    decode (faster-whisper's BatchedInferencePipeline with clip timestamps), so that the
+    batches are full even when each call has few clips. Segment and word times are each
+    audio's own. First temperature only, as with DecoderOptions.batch_size."""
+    import ctranslate2
+
+    ctranslate2.set_random_seed(SEED)
+    sr, gap = 16000, np.zeros(16000, np.float32)  # 1 s between audios: no clip spans two
+    parts, clips, owners, offsets, cursor = [], [], [], [], 0
+    for i, audio in enumerate(audios):
+        audio = np.ascontiguousarray(audio, dtype=np.float32)
+        offsets.append(cursor)
+        for a, b in clip_bounds(audio, sr):
+            clips.append({"start": (cursor + a) / sr, "end": (cursor + b) / sr})
+            owners.append(i)
+        parts += [audio, gap]
+        cursor += len(audio) + len(gap)
+    out: list[list[dict]] = [[] for _ in audios]
+    if not clips:
+        return out
+    beam = opts.beam_size or 1
+    segments, _ = _batched(fw).transcribe(
+        np.concatenate(parts), language=opts.language, task="transcribe", beam_size=beam, best_of=beam,
+        initial_prompt=opts.initial_prompt, temperature=list(opts.temperature),
+        compression_ratio_threshold=opts.compression_ratio_threshold, log_prob_threshold=opts.logprob_threshold,
+        no_speech_threshold=opts.no_speech_threshold, condition_on_previous_text=False, word_timestamps=True,
+        clip_timestamps=clips, batch_size=batch_size)
+    starts = [c["start"] for c in clips]
+    for s in segments:
+        # By the segment's middle: its start is rounded to whisper's 0.02-s steps and may
+        # fall just before its clip's start.
+        k = max(0, int(np.searchsorted(starts, (s.start + s.end) / 2, side="right")) - 1)
+        i = owners[k]
+        shift = offsets[i] / sr
+        out[i].append({
+            "id": s.id, "seek": s.seek, "start": s.start - shift, "end": s.end - shift, "text": s.text,
+            "tokens": list(s.tokens), "temperature": s.temperature, "avg_logprob": s.avg_logprob,
+            "compression_ratio": s.compression_ratio, "no_speech_prob": s.no_speech_prob,
+            "words": [{"word": w.word, "start": w.start - shift, "end": w.end - shift, "probability": w.probability}
+                      for w in (s.words or [])],
+        })
+    return out

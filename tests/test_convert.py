@@ -1,0 +1,138 @@
+"""`callqa model convert` (issue 21 item 1): an openai-whisper checkpoint to CTranslate2,
+offline, its tensors compared with the source; and which engine runs when none is named."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import _DEFAULT_MODEL, missing
+from flows.speech.engines import default_engine
+from flows.speech.engines import faster
+from flows.speech.engines.convert import (
+    ConvertError,
+    build_tokenizer,
+    compare_with_checkpoint,
+    convert,
+    expected_variables,
+    load_checkpoint,
+    read_ct2_variables,
+)
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tmp_path_factory):
+    """A real openai-whisper model, small and randomly initialised, saved as openai saves
+    one: what a user's own (fine-tuned) checkpoint looks like, without its size."""
+    import whisper.model as wm
+
+    dims = wm.ModelDimensions(n_mels=80, n_audio_ctx=1500, n_audio_state=64, n_audio_head=2, n_audio_layer=2,
+                              n_vocab=51865, n_text_ctx=448, n_text_state=64, n_text_head=2, n_text_layer=2)
+    torch.manual_seed(0)
+    model = wm.Whisper(dims)
+    path = tmp_path_factory.mktemp("ckpt") / "whisper-tiny-custom.pt"
+    torch.save({"dims": dims.__dict__, "model_state_dict": model.state_dict()}, path)
+    return path
+
+
+def test_any_checkpoint_converts_with_every_tensor_checked_and_runs(tiny_checkpoint, tmp_path):
+    dest = tmp_path / "ct2"
+    done = convert(tiny_checkpoint, dest, quantization="float32")
+    assert faster.is_model_dir(dest) and not done.reused
+    dims, state = load_checkpoint(tiny_checkpoint)
+    # every weight of the checkpoint has its CTranslate2 counterpart, equal (float32 kept)
+    assert done.tensors_compared == len(expected_variables(state)) > 40
+    assert done.max_abs_diff == 0.0
+    assert done.alignment_heads.startswith("default")  # unknown to openai-whisper: its default
+    # A changed source tensor is seen: the comparison is not vacuous.
+    tampered = dict(state)
+    tampered["decoder.blocks.1.mlp.2.weight"] = state["decoder.blocks.1.mlp.2.weight"] + 0.5
+    worst = dict(compare_with_checkpoint(dest, tampered))
+    assert worst["decoder/layer_1/ffn/linear_1/weight"] == pytest.approx(0.5, abs=1e-6)
+    # faster-whisper loads and runs it (random weights: any text, but the whole path works)
+    from faster_whisper import WhisperModel
+
+    model = WhisperModel(str(dest), device="cpu", compute_type="int8", local_files_only=True)
+    segments, _ = model.transcribe(np.zeros(16000, np.float32), language="zh", beam_size=1,
+                                   temperature=0.0, without_timestamps=True)
+    list(segments)
+    # A second conversion of the same checkpoint into the same folder is a no-op; another
+    # checkpoint (or settings) into it needs --force.
+    assert convert(tiny_checkpoint, dest, quantization="float32").reused
+    with pytest.raises(ConvertError, match="--force"):
+        convert(tiny_checkpoint, dest, quantization="float16")
+
+
+def test_what_is_not_a_checkpoint_is_refused(tmp_path, capsys):
+    from flows.cli import main
+
+    bad = tmp_path / "x.pt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(ConvertError, match="not an openai-whisper checkpoint"):
+        convert(bad, tmp_path / "out")
+    assert main(["model", "convert", str(tmp_path / "none.pt"), str(tmp_path / "out")]) == 2
+    assert "no such checkpoint" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_tokenizer_is_whispers_own():
+    from whisper.tokenizer import get_tokenizer
+
+    tok, _ = build_tokenizer(51865)
+    wt = get_tokenizer(True, num_languages=99, language="zh", task="transcribe")
+    for text in ("您好，很高兴为您服务", "请问有什么可以帮到您？订单号 12345678", " Hello world"):
+        assert tok.encode(text, add_special_tokens=False).ids == wt.encode(text)
+        assert tok.decode(wt.encode(text)) == text
+    for token in ("<|endoftext|>", "<|startoftranscript|>", "<|zh|>", "<|transcribe|>", "<|notimestamps|>", "<|0.00|>"):
+        assert tok.token_to_id(token) == wt.encoding.encode_single_token(token)
+
+
+@pytest.mark.e2e
+def test_the_shared_checkpoint_converts_to_the_same_model_as_published(fw_model_path):
+    """The conversion `make test` uses holds base's weights exactly (a float16 checkpoint
+    stored as float16), with openai-whisper's alignment heads for base."""
+    import json
+
+    if not _DEFAULT_MODEL.exists():
+        missing(f"no {_DEFAULT_MODEL}")
+    _, state = load_checkpoint(_DEFAULT_MODEL)
+    rows = compare_with_checkpoint(fw_model_path, state)
+    assert len(rows) == len(expected_variables(state)) and max(d for _, d in rows) == 0.0
+    config = json.loads((faster.Path(fw_model_path) / "config.json").read_text())
+    assert config["alignment_heads"] == [[3, 1], [4, 2], [4, 3], [4, 7], [5, 1], [5, 2], [5, 4], [5, 6]]
+    assert len(config["lang_ids"]) == 99 and config["suppress_ids_begin"] == [220, 50257]
+    assert read_ct2_variables(faster.Path(fw_model_path) / "model.bin")["decoder/embeddings/weight"].shape == (51865, 512)
+
+
+def test_openai_is_the_default_and_a_ctranslate2_folder_picks_the_faster_engine(tmp_path, monkeypatch):
+    # The faster engine changed findings on the sample calls (issue 21), so a converted model
+    # being present does not switch the default; naming a CTranslate2 folder does.
+    monkeypatch.setenv("CALLQA_MODEL_DIR", str(tmp_path / "models"))
+    monkeypatch.delenv(faster.MODEL_ENV, raising=False)
+    monkeypatch.delenv("CALLQA_WHISPER_MODEL", raising=False)
+    monkeypatch.setattr(faster, "DEFAULT_MODEL_DIR", tmp_path / "not-fetched")
+    assert default_engine()[0] == "openai"
+    converted = faster.default_model_dir()
+    converted.mkdir(parents=True)
+    for name in ("model.bin", "config.json", "tokenizer.json", "vocabulary.json"):
+        (converted / name).write_text("{}")
+    assert default_engine()[0] == "openai"
+    engine, why = default_engine(str(converted))
+    assert engine == "faster" and str(converted) in why
+    assert default_engine("/models/whisper-small.pt")[0] == "openai"
+
+
+def test_run_names_the_engine_in_the_log(tmp_path, monkeypatch, capsys):
+    from conftest import SAMPLES
+    from flows.cli import main
+
+    monkeypatch.setenv("CALLQA_MODEL_DIR", str(tmp_path / "models"))
+    monkeypatch.delenv(faster.MODEL_ENV, raising=False)
+    monkeypatch.setattr(faster, "DEFAULT_MODEL_DIR", tmp_path / "not-fetched")
+    corrupt = tmp_path / "whisper-base.pt"
+    corrupt.write_bytes(b"PK\x03\x04 not a whisper checkpoint " * 64)
+    monkeypatch.setenv("CALLQA_WHISPER_MODEL", str(corrupt))
+    code = main(["run", str(SAMPLES / "call03_banned_phrases.mp3"), "--out", str(tmp_path / "out"), "--quiet"])
+    assert code == 2  # the openai checkpoint cannot load: the batch stops
+    assert "ASR engine: openai (the default; --engine faster" in capsys.readouterr().err
