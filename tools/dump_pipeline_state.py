@@ -18,7 +18,11 @@ try:
     from flows.speech.audio import load_call
     from flows.speech.vad import call_speech_spans, widen_speech_edges
     from flows.speech.diarize_embed import diarize_call
-    from flows.speech.transcribe import _merge_spans, AsrOptions
+    from flows.speech.transcribe import _merge_spans
+    try:
+        from flows.speech.transcribe import GatingOptions as AsrOptions  # after issue 19 item 2
+    except ImportError:
+        from flows.speech.transcribe import AsrOptions
     from flows.batch.pipeline import one_voice_windows, refine, call_result
     from flows.storage.schema import rows
 except ImportError:
