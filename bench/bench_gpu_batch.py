@@ -35,17 +35,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from flows.storage.cache import file_sha256  # noqa: E402
+
 #: Each part of the copied model stays under this (the device machine's transfer limit).
 PART_BYTES = 60 * 1024 * 1024
 MANIFEST = "parts.json"
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def split_model(model_dir: Path, parts_dir: Path, part_bytes: int = PART_BYTES) -> dict:
@@ -62,7 +56,7 @@ def split_model(model_dir: Path, parts_dir: Path, part_bytes: int = PART_BYTES) 
                 (parts_dir / name).write_bytes(chunk)
                 names.append([name, hashlib.sha256(chunk).hexdigest()])
                 i += 1
-        manifest["files"][f.name] = {"parts": names, "sha256": _sha256(f), "bytes": f.stat().st_size}
+        manifest["files"][f.name] = {"parts": names, "sha256": file_sha256(f), "bytes": f.stat().st_size}
     (parts_dir / MANIFEST).write_text(json.dumps(manifest, indent=1))
     return manifest
 
@@ -78,7 +72,7 @@ def join_model(parts_dir: Path, dest: Path) -> Path:
                 if len(data) > PART_BYTES or hashlib.sha256(data).hexdigest() != digest:
                     raise SystemExit(f"part {name} is damaged")
                 out.write(data)
-        if _sha256(dest / fname) != entry["sha256"]:
+        if file_sha256(dest / fname) != entry["sha256"]:
             raise SystemExit(f"{fname}: joined file does not match its checksum")
     return dest
 
