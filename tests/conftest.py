@@ -195,3 +195,37 @@ def sample_run(tmp_path_factory, model_path):
     t0 = time.perf_counter()
     assert main(["run", str(inputs), "--out", str(out), "--cache-dir", str(cache), "--quiet"]) == 0
     return {"inputs": inputs, "out": out, "cache": cache, "run_s": time.perf_counter() - t0}
+
+
+#: The browser the report's and the review workspace's browser tests drive.
+CHROMIUM = os.environ.get("CALLQA_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    need_file(CHROMIUM, "apt-get install chromium fonts-noto-cjk")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing("playwright (Python) is not installed: pip install -e .[test]")
+    return CHROMIUM
+
+
+def build_wheel(tmp_path: Path) -> tuple[str, set[str]]:
+    """(pip's verbose log, the file names in the wheel) of the project built from a copy of
+    its sources, as a user's `pip install .` builds it."""
+    import subprocess
+    import sys
+    import zipfile
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copyfile(ROOT / name, src / name)
+    for name in ("analyzers", "flows", "lexicons"):
+        shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__"))
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-v",
+                           "-w", str(tmp_path / "dist"), str(src)], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    wheel = next((tmp_path / "dist").glob("callqa-*.whl"))
+    return proc.stdout + proc.stderr, set(zipfile.ZipFile(wheel).namelist())

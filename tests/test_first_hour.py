@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import need_tool
+from conftest import build_wheel, need_tool
 from flows.review import report as rp
 from flows.storage.store import ResultStore
 from lexicons import PACKS_DIR
@@ -256,22 +256,9 @@ def test_the_flows_give_prefects_first_start_time_unless_the_user_set_it(tmp_pat
 
 
 def test_the_package_builds_without_warnings_and_carries_its_templates(tmp_path):
-    import zipfile
-
-    src = tmp_path / "src"
-    src.mkdir()
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copyfile(ROOT / name, src / name)
-    for name in ("analyzers", "flows", "lexicons"):
-        shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__"))
-    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-v",
-                           "-w", str(tmp_path / "dist"), str(src)], capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    log = proc.stdout + proc.stderr
+    log, names = build_wheel(tmp_path)
     for noise in ("Warning:", "would be ignored", "deprecated"):
         assert noise not in log, [line for line in log.splitlines() if noise in line]
-    wheel = next((tmp_path / "dist").glob("callqa-*.whl"))
-    names = set(zipfile.ZipFile(wheel).namelist())
     assert {f"flows/review/templates/{n}" for n in ("base.html", "index.html", "call.html", "report.css", "index.js",
                                              "call.js")} <= names
     assert "lexicons/zh-CN/rules.yaml" in names

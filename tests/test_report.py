@@ -6,7 +6,6 @@ install`); without /usr/bin/chromium it fails under CI and is skipped elsewhere.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import time
@@ -15,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from analyzers.model import CallResult, Finding, Utterance
-from conftest import missing, need_file, under_ci
+from conftest import missing, under_ci
 from flows.review import report as rp
 from flows.cli import main
 from flows.storage.store import ResultStore
@@ -25,7 +24,6 @@ pytestmark = pytest.mark.e2e  # the module builds the report of the shared `samp
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = os.environ.get("CALLQA_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -184,16 +182,6 @@ def test_report_command_on_a_hand_made_output_folder(tmp_path, capsys):
 
 
 # ------------------------------------------------------------------ real run, real browser
-
-
-@pytest.fixture(scope="session")
-def chromium() -> str:
-    need_file(CHROMIUM, "apt-get install chromium fonts-noto-cjk")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        missing("playwright (Python) is not installed: pip install -e .[test]")
-    return CHROMIUM
 
 
 def test_report_of_a_real_run_in_chromium(chromium, sample_run, tmp_path):

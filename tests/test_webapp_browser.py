@@ -9,7 +9,6 @@ Debian's chromium through Playwright, found as the report's browser test finds i
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
@@ -17,26 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import missing, need_file
 from flows.review.webapp.app import create_app
 from webapp_data import build_output
 from webapp_support import PASSWORD, add_users, db_url, pg_cluster  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = os.environ.get("CALLQA_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"]
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    need_file(CHROMIUM, "apt-get install chromium fonts-noto-cjk")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        missing("playwright (Python) is not installed: pip install -e .[test]")
-    return CHROMIUM
 
 
 @pytest.fixture
