@@ -3,6 +3,9 @@ offline, its tensors compared with the source; and which engine runs when none i
 
 from __future__ import annotations
 
+import json
+import shutil
+
 import numpy as np
 import pytest
 import torch
@@ -11,6 +14,7 @@ from conftest import _DEFAULT_MODEL, missing
 from flows.speech.engines import default_engine
 from flows.speech.engines import faster
 from flows.speech.engines.convert import (
+    DONE,
     ConvertError,
     build_tokenizer,
     compare_with_checkpoint,
@@ -62,6 +66,30 @@ def test_any_checkpoint_converts_with_every_tensor_checked_and_runs(tiny_checkpo
     assert convert(tiny_checkpoint, dest, quantization="float32").reused
     with pytest.raises(ConvertError, match="--force"):
         convert(tiny_checkpoint, dest, quantization="float16")
+
+
+def test_a_conversion_is_known_by_the_checkpoints_bytes_not_its_path(tiny_checkpoint, tmp_path):
+    dest = tmp_path / "ct2"
+    convert(tiny_checkpoint, dest, quantization="float32")
+    # The same file seen from elsewhere (another checkout, a CI machine's ../shared) is reused.
+    elsewhere = tmp_path / "other" / tiny_checkpoint.name
+    elsewhere.parent.mkdir()
+    shutil.copy(tiny_checkpoint, elsewhere)
+    assert convert(elsewhere, dest, quantization="float32").reused
+    # A folder stamped by an older callqa (its path, no hash) is checked tensor by tensor once,
+    # then stamped with the hash.
+    done = json.loads((dest / DONE).read_text())
+    old = {k: v for k, v in done.items() if k != "sha256"} | {"checkpoint": "/gone/x.pt"}
+    (dest / DONE).write_text(json.dumps(old))
+    assert convert(elsewhere, dest, quantization="float32").reused
+    assert json.loads((dest / DONE).read_text())["sha256"] == done["sha256"]
+    # ... and an old-stamped folder whose weights are another checkpoint's is refused.
+    (dest / DONE).write_text(json.dumps(old))
+    other = torch.load(tiny_checkpoint, weights_only=False)
+    other["model_state_dict"]["decoder.ln.weight"] += 1.0
+    torch.save(other, elsewhere)
+    with pytest.raises(ConvertError, match="--force"):
+        convert(elsewhere, dest, quantization="float32")
 
 
 def test_what_is_not_a_checkpoint_is_refused(tmp_path, capsys):

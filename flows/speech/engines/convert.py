@@ -131,6 +131,14 @@ def build_tokenizer(n_vocab: int):
     return tok, enc
 
 
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
 def _alignment_heads(checkpoint: Path, dims: dict, heads_of: str | None = None) -> tuple[list[tuple[int, int]], str]:
     """openai-whisper's alignment heads for the model `heads_of` names (tiny ... turbo), or
     for a checkpoint it publishes (found by SHA-256 in its download URLs), else the last
@@ -139,11 +147,7 @@ def _alignment_heads(checkpoint: Path, dims: dict, heads_of: str | None = None) 
 
     if heads_of is not None and heads_of not in whisper._ALIGNMENT_HEADS:
         raise ConvertError(f"no alignment heads known for {heads_of!r} (one of {', '.join(whisper._ALIGNMENT_HEADS)})")
-    h = hashlib.sha256()
-    with open(checkpoint, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    digest = h.hexdigest()
+    digest = _sha256(checkpoint)
     for name, url in whisper._MODELS.items():
         if (name == heads_of or (heads_of is None and digest in url)) and name in whisper._ALIGNMENT_HEADS:
             raw = gzip.decompress(base64.b85decode(whisper._ALIGNMENT_HEADS[name]))
@@ -192,15 +196,17 @@ def convert(checkpoint: str | Path, dest: str | Path, *, quantization: str = "fl
         raise ConvertError(f"quantization must be one of {', '.join(QUANTIZATIONS)}: {quantization!r}")
     if not checkpoint.is_file():
         raise ConvertError(f"no such checkpoint: {checkpoint}")
-    stamp = {"checkpoint": str(checkpoint.resolve()), "bytes": checkpoint.stat().st_size,
-             "quantization": quantization, "heads_of": heads_of}
+    # What makes a conversion this one: the checkpoint's bytes (not its path: the same file
+    # seen from another checkout or machine is the same model) and the two settings.
+    stamp = {"sha256": _sha256(checkpoint), "quantization": quantization, "heads_of": heads_of}
     if not force and is_converted(dest):
         done = json.loads((dest / DONE).read_text())
-        if {k: done.get(k) for k in stamp} == stamp:  # converted from this checkpoint already: nothing to do
+        if {k: done.get(k) for k in stamp} == stamp or _same_weights(dest, done, checkpoint, stamp):
             return Conversion(dest, done["multilingual"], done["n_vocab"], tuple(done["layers"]),
                               done["tensors_compared"], done["max_abs_diff"], done["alignment_heads"], reused=True)
     if dest.exists() and not force:
         raise ConvertError(f"{dest} exists and is not a conversion of {checkpoint} (--force replaces it)")
+    stamp |= {"checkpoint": str(checkpoint.resolve()), "bytes": checkpoint.stat().st_size}
     dims, state = load_checkpoint(checkpoint)
     tokenizer, enc = build_tokenizer(dims["n_vocab"])
     model = hf_model(dims, state)
@@ -246,6 +252,27 @@ def convert(checkpoint: str | Path, dest: str | Path, *, quantization: str = "fl
         staged.rename(dest)
     return Conversion(dest, _is_multilingual(dims["n_vocab"]), dims["n_vocab"],
                       (dims["n_audio_layer"], dims["n_text_layer"]), len(rows), worst, heads_from)
+
+
+def _same_weights(dest: Path, done: dict, checkpoint: Path, stamp: dict) -> bool:
+    """A conversion stamped without the checkpoint's SHA-256 (callqa before it kept one) is
+    this checkpoint's when its settings match and every tensor equals the checkpoint's; its
+    stamp then gets the hash, so the check runs once."""
+    if "sha256" in done or any(done.get(k) != stamp[k] for k in ("quantization", "heads_of")):
+        return False
+    if done.get("bytes") != checkpoint.stat().st_size:
+        return False
+    _, state = load_checkpoint(checkpoint)
+    try:
+        rows = compare_with_checkpoint(dest, state)
+    except (ConvertError, OSError, ValueError):
+        return False
+    if max(d for _, d in rows) > TOLERANCE:
+        return False
+    staged = dest / f"{DONE}.tmp"
+    staged.write_text(json.dumps({**done, "sha256": stamp["sha256"]}) + "\n")
+    staged.replace(dest / DONE)
+    return True
 
 
 def is_converted(dest: str | Path) -> bool:
