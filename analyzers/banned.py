@@ -30,13 +30,14 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from . import tokens as tok
 from .model import AGENT, Finding, Transcript, Utterance
 from .rules import BannedEntry
-from .text import find_phrase, normalise
+from .text import find_phrase, first_syllables, normalise, syllable_positions
 
 
 @dataclass(frozen=True)
@@ -58,10 +59,31 @@ class _Matchers:
     pattern_labels: dict[str, tuple[BannedEntry, bool]]
     #: Texts of which one must occur before tokenising is worth it; None = always tokenise.
     needles: tuple[str, ...] | None
+    #: The needles as one regex (one C-level scan of an utterance instead of one per needle).
+    needle_re: re.Pattern | None
+    #: (entry, normalised phrase, syllables its first char may be heard as) per literal phrase,
+    #: in the pack's order: the char-level passes' side, done once.
+    literals: tuple[tuple[BannedEntry, str, tuple[str, ...]], ...]
+
+
+#: id(entries) -> (entries, their matchers). Looked up by identity first: hashing the pack's
+#: entries (frozen dataclasses) for every utterance cost more than matching most of them.
+_BUILT: dict[int, tuple[tuple[BannedEntry, ...], _Matchers]] = {}
+
+
+def _matchers(entries: tuple[BannedEntry, ...]) -> _Matchers:
+    built = _BUILT.get(id(entries))
+    if built is not None and built[0] is entries:
+        return built[1]
+    m = _build_matchers(entries)
+    if len(_BUILT) >= 8:
+        _BUILT.clear()
+    _BUILT[id(entries)] = (entries, m)  # the tuple is held, so its id is not reused
+    return m
 
 
 @functools.lru_cache(maxsize=8)
-def _matchers(entries: tuple[BannedEntry, ...]) -> _Matchers:
+def _build_matchers(entries: tuple[BannedEntry, ...]) -> _Matchers:
     """Build once per pack's banned list."""
     from spacy.matcher import Matcher, PhraseMatcher
 
@@ -92,8 +114,12 @@ def _matchers(entries: tuple[BannedEntry, ...]) -> _Matchers:
                         needles = None
                     elif needles is not None:
                         needles.update(found)
-    return _Matchers(phrase_matcher, labels, token_matcher, pattern_labels,
-                     None if needles is None else tuple(sorted(needles)))
+    needles_sorted = None if needles is None else tuple(sorted(needles))
+    needle_re = (None if not needles_sorted
+                 else re.compile("|".join(re.escape(n) for n in sorted(needles_sorted, key=len, reverse=True))))
+    literals = tuple((entry, normalise(phrase), first_syllables(normalise(phrase)))
+                     for entry in entries for phrase in entry.phrases)
+    return _Matchers(phrase_matcher, labels, token_matcher, pattern_labels, needles_sorted, needle_re, literals)
 
 
 def _single_char_hits(doc: Any, entry: BannedEntry, char: str) -> list[Hit]:
@@ -131,7 +157,10 @@ def find_banned(text: str, entries: tuple[BannedEntry, ...]) -> list[Hit]:
     allowed_spans: list[tuple[str, int, int]] = []
     # Tokenising is most of the cost of this function and only finds something where a
     # phrase or a pattern's required word occurs: most utterances are clean and skip it.
-    doc = tok.make_doc(text) if m.needles is None or any(n in text for n in m.needles) else None
+    if m.needles is None:
+        doc = tok.make_doc(text)
+    else:
+        doc = tok.make_doc(text) if m.needle_re is not None and m.needle_re.search(text) else None
     if doc is not None:
         for match_id, start, end in m.phrase_matcher(doc):
             entry, phrase = m.labels[tok.vocab().strings[match_id]]
@@ -146,15 +175,22 @@ def find_banned(text: str, entries: tuple[BannedEntry, ...]) -> list[Hit]:
                 allowed_spans.append((entry.id, *chars))
             else:
                 hits.append(Hit(entry, text[chars[0]:chars[1]], chars[0], chars[1], False))
-    for entry in entries:
-        for phrase in entry.phrases:
-            phrase = normalise(phrase)
-            if len(phrase) == 1:
-                if doc is not None:
-                    hits.extend(_single_char_hits(doc, entry, phrase))
+    syllables = None
+    for entry, phrase, firsts in m.literals:
+        if len(phrase) == 1:
+            if doc is not None:
+                hits.extend(_single_char_hits(doc, entry, phrase))
+            continue
+        # The cheap test first: an exact occurrence, or a char that sounds like the first.
+        if phrase not in text:
+            if not entry.homophones:
                 continue
-            for start, end, by_sound in find_phrase(text, phrase, entry.homophones):
-                hits.append(Hit(entry, phrase, start, end, by_sound))
+            if syllables is None:
+                syllables = syllable_positions(text)
+            if not any(syl in syllables for syl in firsts):
+                continue
+        for start, end, by_sound in find_phrase(text, phrase, entry.homophones):
+            hits.append(Hit(entry, phrase, start, end, by_sound))
     kept: list[Hit] = []
     # Exact before by-sound so a place matched both ways reports the exact one.
     for hit in sorted(hits, key=lambda h: (h.start, h.by_sound, -(h.end - h.start))):

@@ -15,6 +15,7 @@ items' weight that was graded automatically. Info findings are shown, never grad
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from .model import Finding, ItemScore
@@ -89,10 +90,20 @@ def owner(finding: Finding, items: tuple[ScoreItem, ...]) -> tuple[int, int] | N
     return None if best is None else (best[1], best[2])
 
 
+@functools.lru_cache(maxsize=64)
+def _owners(items: tuple[ScoreItem, ...]) -> dict[tuple[str, str], tuple[int, int] | None]:
+    """`owner` memoised per (category, rule_id), the only fields it reads, filled as met."""
+    return {}
+
+
 def score_call(findings: list[Finding] | tuple[Finding, ...], rules: ScorecardRules) -> Scorecard:
     owned: dict[int, list[tuple[int, int]]] = {i: [] for i in range(len(rules.items))}
+    known = _owners(rules.items)
     for n, f in enumerate(findings):
-        where = owner(f, rules.items)
+        key = (f.category, f.rule_id)
+        if key not in known:
+            known[key] = owner(f, rules.items)
+        where = known[key]
         if where is not None:
             owned[where[0]].append((n, where[1]))
     items = []

@@ -83,7 +83,8 @@ def _is_latin_letter(char: str) -> bool:
     return char.isalpha() and char.isascii()
 
 
-_LATIN_RUN = re.compile(r"[a-zA-Z]+")
+#: A run of Latin letters, or any other char str.isalnum() accepts (re's \w is isalnum or _).
+_SPOKEN_UNIT = re.compile(r"[a-zA-Z]+|[^\W_a-zA-Z]")
 
 
 def count_chars(text: str) -> int:
@@ -91,11 +92,7 @@ def count_chars(text: str) -> int:
 
     Punctuation, symbols and spaces are not spoken and count zero.
     """
-    folded = unicodedata.normalize("NFKC", text)
-    without_latin = _LATIN_RUN.sub("", folded)
-    latin_words = len(_LATIN_RUN.findall(folded))
-    units = sum(1 for c in without_latin if c.isalnum())
-    return latin_words + units
+    return len(_SPOKEN_UNIT.findall(unicodedata.normalize("NFKC", text)))
 
 
 @functools.lru_cache(maxsize=8192)
@@ -144,13 +141,23 @@ def sounds_alike(heard: str, phrase: str) -> bool:
 
 
 @functools.lru_cache(maxsize=4096)
-def _syllable_positions(text: str) -> dict[str, tuple[int, ...]]:
+def syllable_positions(text: str) -> dict[str, tuple[int, ...]]:
     """Toneless syllable -> positions of the chars of `text` that can be read so."""
     out: dict[str, list[int]] = {}
     for i, c in enumerate(text):
         for syl in char_pinyins(c):
             out.setdefault(syl, []).append(i)
     return {k: tuple(v) for k, v in out.items()}
+
+
+@functools.lru_cache(maxsize=4096)
+def first_syllables(phrase: str) -> tuple[str, ...]:
+    """The syllables the first char of `phrase` may be heard as (its reading in context, or
+    what ASR confuses it with); () for a single char, which never matches by sound."""
+    if len(phrase) < 2:
+        return ()
+    first = phrase_pinyin(phrase)[0]
+    return tuple(sorted(ASR_CONFUSABLE.get(first, frozenset({first}))))
 
 
 def find_phrase(text: str, phrase: str, homophones: bool = True) -> list[tuple[int, int, bool]]:
@@ -168,15 +175,14 @@ def find_phrase(text: str, phrase: str, homophones: bool = True) -> list[tuple[i
         hits.append((start, start + n, False))
         start = text.find(phrase, start + 1)
     if homophones and n >= 2:
-        first = phrase_pinyin(phrase)[0]
-        by_syllable = _syllable_positions(text)
+        by_syllable = syllable_positions(text)
         # Only places whose first char can be read as the phrase's first syllable are
         # compared in full: this is the analyzers' hot path (every utterance x phrase).
-        accepted = ASR_CONFUSABLE.get(first)
-        if accepted is None:
-            starts = by_syllable.get(first, ())
+        firsts = first_syllables(phrase)
+        if len(firsts) == 1:
+            starts = by_syllable.get(firsts[0], ())
         else:
-            starts = sorted({i for syl in accepted for i in by_syllable.get(syl, ())})
+            starts = sorted({i for syl in firsts for i in by_syllable.get(syl, ())})
         if not starts:
             return hits
         exact = {h[0] for h in hits}
@@ -206,20 +212,54 @@ def first_alternative(text: str, alternatives: tuple[str, ...] | list[str],
     Punctuation is ignored on both sides (ASR punctuates at will), so positions count
     spoken chars: `strip_punct(text)[position:]` starts with the match. Literal
     alternatives also match ASR homophones (`find_phrase`); `re:` ones are regexes over
-    the text without punctuation.
+    the text without punctuation. Of alternatives found at the same place, the first listed.
     """
     bare = strip_punct(text)
+    key = alternatives if isinstance(alternatives, tuple) else tuple(alternatives)
     best: tuple[int, str] | None = None
-    for alt in alternatives:
-        if alt.startswith(regex_prefix):
-            m = re.search(alt[len(regex_prefix):], bare)
+    by_syllable: dict[str, tuple[int, ...]] | None = None
+    # Only a place before the best so far can change the answer, so each alternative stops
+    # looking there: this runs for every utterance and every phrase group of the pack.
+    for alt, regex, wanted, first_syllables in _compiled_alternatives(key, regex_prefix):
+        limit = len(bare) if best is None else best[0]
+        pos: int | None = None
+        if regex is not None:
+            m = regex.search(bare)
             pos = m.start() if m else None
-        else:
-            hits = find_phrase(bare, strip_punct(normalise(alt)), homophones=True)
-            pos = min(h[0] for h in hits) if hits else None
+        elif wanted:
+            exact = bare.find(wanted, 0, limit + len(wanted) - 1)
+            pos = exact if exact != -1 else None
+            if first_syllables:
+                if by_syllable is None:
+                    by_syllable = syllable_positions(bare)
+                stop = min(limit if pos is None else pos, len(bare) - len(wanted) + 1)
+                if len(first_syllables) == 1:
+                    starts = by_syllable.get(first_syllables[0], ())
+                else:
+                    starts = sorted({i for syl in first_syllables for i in by_syllable.get(syl, ())})
+                for i in starts:
+                    if i >= stop:
+                        break
+                    if sounds_alike(bare[i : i + len(wanted)], wanted):
+                        pos = i
+                        break
         if pos is not None and (best is None or pos < best[0]):
             best = (pos, alt)
     return best
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled_alternatives(alternatives: tuple[str, ...], regex_prefix: str):
+    """(alternative, compiled regex or None, normalised literal, syllables its first char may
+    be heard as) per alternative: the pack's side of `first_alternative`, done once."""
+    out = []
+    for alt in alternatives:
+        if alt.startswith(regex_prefix):
+            out.append((alt, re.compile(alt[len(regex_prefix):]), "", ()))
+            continue
+        wanted = strip_punct(normalise(alt))
+        out.append((alt, None, wanted, first_syllables(wanted)))
+    return tuple(out)
 
 
 #: Where a sentence ends (ASR that writes no punctuation gives one sentence per utterance).
