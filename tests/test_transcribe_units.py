@@ -21,6 +21,8 @@ from flows.speech.transcribe import (
     _gate,
     _merge_spans,
     _segment_ok,
+    _Piece,
+    _segment_words,
     _to_orig_span,
     join_words,
     resolve_model_ref,
@@ -42,6 +44,36 @@ def test_gate_cuts_long_silences_and_maps_times_back():
     # a word straddling the cut belongs to the piece holding most of it, clamped into it
     start_s, end_s = _to_orig_span(2.9, 3.7, pieces)
     assert (start_s, end_s) == pytest.approx((20.0, 20.2))
+
+
+def test_a_segments_first_and_last_word_go_with_their_neighbour_across_a_cut():
+    # two pieces: concatenated 0-3 s (recording 1-4 s) and 3.5-5.5 s (recording 20-22 s)
+    pieces = [_Piece(0.0, 1.0, 3.0), _Piece(3.5, 20.0, 2.0)]
+    seg = {"text": "x", "words": [
+        {"word": "感", "start": 2.6, "end": 3.7},   # mostly before the cut, but reaches the next piece
+        {"word": "谢", "start": 3.7, "end": 4.0},
+        {"word": "您", "start": 4.0, "end": 4.3},
+    ]}
+    words = _segment_words([seg], pieces, DecoderOptions())
+    assert [w.text for w in words] == ["感", "谢", "您"]
+    assert words[0].start_s == pytest.approx(20.0) and words[0].end_s == pytest.approx(20.2)
+    # a first word that stops short of the next piece stays where it is
+    seg["words"][0] = {"word": "感", "start": 2.6, "end": 3.4}
+    assert _segment_words([seg], pieces, DecoderOptions())[0].end_s == pytest.approx(3.0 + 1.0)  # clamped
+    # the last word symmetrically: its neighbour is before the cut, most of it after
+    tail = {"text": "y", "words": [
+        {"word": "好", "start": 2.0, "end": 2.5},
+        {"word": "的", "start": 2.9, "end": 4.0},
+    ]}
+    words = _segment_words([tail], pieces, DecoderOptions())
+    assert words[1].start_s == pytest.approx(2.9 + 1.0) and words[1].end_s == pytest.approx(4.0)
+    # a word in the middle of a segment keeps the most-of-it rule
+    mid = {"text": "z", "words": [
+        {"word": "一", "start": 1.0, "end": 1.5},
+        {"word": "二", "start": 2.6, "end": 3.7},
+        {"word": "三", "start": 4.0, "end": 4.3},
+    ]}
+    assert _segment_words([mid], pieces, DecoderOptions())[1].start_s == pytest.approx(3.6)
 
 
 def test_chunks_cut_only_between_spans_and_hold_every_span_once():
