@@ -133,22 +133,41 @@ def test_the_shared_checkpoint_converts_to_the_same_model_as_published(fw_model_
     assert read_ct2_variables(faster.Path(fw_model_path) / "model.bin")["decoder/embeddings/weight"].shape == (51865, 512)
 
 
-def test_openai_is_the_default_and_a_ctranslate2_folder_picks_the_faster_engine(tmp_path, monkeypatch):
-    # The faster engine changed findings on the sample calls (issue 21), so a converted model
-    # being present does not switch the default; naming a CTranslate2 folder does.
+def test_the_faster_engine_is_the_default_wherever_its_model_is_present(tmp_path, monkeypatch):
     monkeypatch.setenv("CALLQA_MODEL_DIR", str(tmp_path / "models"))
     monkeypatch.delenv(faster.MODEL_ENV, raising=False)
     monkeypatch.delenv("CALLQA_WHISPER_MODEL", raising=False)
-    monkeypatch.setattr(faster, "DEFAULT_MODEL_DIR", tmp_path / "not-fetched")
+    monkeypatch.setattr(faster, "DEFAULT_MODEL_DIR", tmp_path / "fetched")
+    engine, why = default_engine()
+    assert engine == "openai" and "callqa model convert" in why
+    # a fetched base model does not stand in for the configured checkpoint
+    _fake_model_dir(faster.DEFAULT_MODEL_DIR)
     assert default_engine()[0] == "openai"
+    # the conversion of the openai engine's checkpoint makes the faster engine the default
     converted = faster.default_model_dir()
-    converted.mkdir(parents=True)
-    for name in ("model.bin", "config.json", "tokenizer.json", "vocabulary.json"):
-        (converted / name).write_text("{}")
-    assert default_engine()[0] == "openai"
-    engine, why = default_engine(str(converted))
+    _fake_model_dir(converted)
+    engine, why = default_engine()
     assert engine == "faster" and str(converted) in why
-    assert default_engine("/models/whisper-small.pt")[0] == "openai"
+    # ... of that checkpoint only: another configured checkpoint without a conversion is openai's
+    other = tmp_path / "whisper-small.pt"
+    other.write_bytes(b"x")
+    monkeypatch.setenv("CALLQA_WHISPER_MODEL", str(other))
+    assert default_engine()[0] == "openai"
+    _fake_model_dir(faster.default_model_dir())
+    assert default_engine()[0] == "faster"
+    # a named model decides by what it is; $CALLQA_FW_MODEL names the faster engine's model
+    assert default_engine(str(converted)) == ("faster", f"--model {converted} is a CTranslate2 folder")
+    assert default_engine(str(other))[0] == "openai"
+    monkeypatch.delenv("CALLQA_WHISPER_MODEL")
+    shutil.rmtree(tmp_path / "models")
+    monkeypatch.setenv(faster.MODEL_ENV, str(faster.DEFAULT_MODEL_DIR))
+    assert default_engine()[0] == "faster"
+
+
+def _fake_model_dir(path):
+    path.mkdir(parents=True)
+    for name in ("model.bin", "config.json", "tokenizer.json", "vocabulary.json"):
+        (path / name).write_text("{}")
 
 
 def test_run_names_the_engine_in_the_log(tmp_path, monkeypatch, capsys):
@@ -163,4 +182,4 @@ def test_run_names_the_engine_in_the_log(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("CALLQA_WHISPER_MODEL", str(corrupt))
     code = main(["run", str(SAMPLES / "call03_banned_phrases.mp3"), "--out", str(tmp_path / "out"), "--quiet"])
     assert code == 2  # the openai checkpoint cannot load: the batch stops
-    assert "ASR engine: openai (the default; --engine faster" in capsys.readouterr().err
+    assert "ASR engine: openai (no faster-whisper model at " in capsys.readouterr().err

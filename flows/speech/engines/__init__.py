@@ -9,6 +9,8 @@ engine object (or a loaded model, whose `engine` names its engine).
 
 from __future__ import annotations
 
+import os
+
 from flows.speech.engines import faster, openai
 from flows.speech.engines.base import (
     AsrEngine,
@@ -26,12 +28,11 @@ ENGINE_NAMES: tuple[str, ...] = tuple(ENGINES)
 __all__ = ["AsrEngine", "DecoderOptions", "ENGINES", "ENGINE_NAMES", "LoadedModel", "ModelLoadError",
            "ModelNotConfigured", "UnknownEngine", "default_engine", "get_engine"]
 
-#: The engine used when none is named: openai-whisper, the reference. The faster engine is
-#: several times faster on the CPU but is not the default yet: on the sample calls it gave
-#: three findings openai-whisper does not (a closing and a thanks timed too early; issue 21,
-#: docs/accuracy-and-performance.md), and the default must not change results.
-PREFERRED_ENGINE = openai.NAME
-FAST_ENGINE = faster.NAME
+#: The engine used when none is named, wherever its model is present: the same weights on
+#: CTranslate2, several times faster on the CPU, the same findings on the sample calls
+#: (issue 21, docs/accuracy-and-performance.md). openai-whisper, the reference, otherwise.
+PREFERRED_ENGINE = faster.NAME
+REFERENCE_ENGINE = openai.NAME
 
 
 def get_engine(name: str) -> AsrEngine:
@@ -43,8 +44,23 @@ def get_engine(name: str) -> AsrEngine:
 
 
 def default_engine(model: str | None = None) -> tuple[str, str]:
-    """(engine, why) when no engine is named: the faster engine when `model` is a
-    CTranslate2 folder (only it can read one), else openai-whisper."""
-    if model is not None and faster.is_model_dir(model):
-        return FAST_ENGINE, f"--model {model} is a CTranslate2 folder"
-    return PREFERRED_ENGINE, "the default; --engine faster is several times faster on the CPU"
+    """(engine, why) when no engine is named: the faster engine wherever its model is
+    present, else openai-whisper.
+
+    Present means: `model` is a CTranslate2 folder; or, with no `model`, $CALLQA_FW_MODEL
+    names one or the conversion of the openai engine's own checkpoint exists
+    (`callqa model convert`). A checkpoint named as `model` is openai's to run, and a
+    fetched model of another size never stands in for the configured checkpoint.
+    """
+    if model is not None:
+        if faster.is_model_dir(model):
+            return PREFERRED_ENGINE, f"--model {model} is a CTranslate2 folder"
+        return REFERENCE_ENGINE, (f"--model {model} is not a CTranslate2 folder; `callqa model convert` "
+                                  f"makes one for the faster engine")
+    if os.environ.get(faster.MODEL_ENV):
+        return PREFERRED_ENGINE, f"${faster.MODEL_ENV} names its model"
+    converted = faster.default_model_dir()
+    if faster.is_model_dir(converted):
+        return PREFERRED_ENGINE, f"its model {converted} is present"
+    return REFERENCE_ENGINE, (f"no faster-whisper model at {converted}; `callqa model convert CHECKPOINT` "
+                              f"makes it, and the faster engine becomes the default")
