@@ -1,9 +1,9 @@
-"""`--engine faster` against `--engine openai` on the same calls, back to back (issue 21).
+"""The default path against `--engine openai` on the same calls, back to back (issue 21).
 
 Usage: python bench/bench_default_vs_openai.py [CALL ...] [--order default,openai] [--keep DIR]
 
-Runs `callqa run CALLS --out A --engine faster` ("default" in its output: the engine issue 21
-would make the default) and
+Runs `callqa run CALLS --out A` (no --engine: the default, the faster engine wherever its
+model is present; the run fails if the default is not the faster engine) and
 `callqa run CALLS --out B --engine openai`, each in a fresh process with an empty transcript
 cache, one after the other (load from other jobs falls on both), and prints for each: wall
 time, end-to-end real-time factor, the stage totals from the `calls` table's stage columns,
@@ -73,8 +73,11 @@ def main() -> None:
     base = args.keep or Path(tempfile.mkdtemp(prefix="bench21-"))
     runs = {}
     for name in args.order.split(","):
-        extra = ["--engine", "openai"] if name == "openai" else ["--engine", "faster"]
+        extra = ["--engine", "openai"] if name == "openai" else []
         runs[name] = one_run(name, args.calls, base / name, extra)
+        if name == "default" and not all(m.startswith("faster-") for m in runs[name]["models"]):
+            sys.exit(f"the default path ran {runs[name]['models']}, not the faster engine: "
+                     f"`callqa model convert CHECKPOINT` first")
     for r in runs.values():
         st = ", ".join(f"{k[:-2]} {v:.1f}" for k, v in r["stages"].items())
         print(f"{r['name']:8s} {r['models']}: wall {r['wall_s']:.1f} s for {r['audio_s']:.1f} s of audio, "

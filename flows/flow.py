@@ -226,7 +226,7 @@ def qa_batch(
     t0 = time.perf_counter()
     pack = load_pack(lexicon)  # a broken rule pack fails the run before any audio
     # Resolved here, once: every worker uses (and records) the model the flow checked.
-    if engine is None:  # as `callqa run`: openai-whisper unless `model` is a CTranslate2 folder
+    if engine is None:  # as `callqa run`: the faster engine wherever its model is present
         engine, why = default_engine(model)
         get_run_logger().info("ASR engine: %s (%s)", engine, why)
     cfg = PipelineConfig(out_dir=out_dir, model=resolve_model_ref(model, engine), lexicon=lexicon,

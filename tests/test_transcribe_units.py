@@ -137,11 +137,26 @@ def test_word_edges_in_a_detected_pause_move_to_the_speech_beside_them():
     assert times["了"] == (62.6, 62.93)  # its end was in the pause too
     assert times["问"] == (64.06, 64.64)  # inside speech: untouched
     assert snap_to_speech([out], [(60.8, 62.93), (63.73, 64.9)]) == [out]  # idempotent (refine runs on every read)
+    # over speech on both sides of the pause: the side holding most of it (the faster
+    # engine's 请 began 0.07 s before the previous sentence ended)
+    u = _utt(("了", 62.52, 62.86), ("请", 62.86, 64.04), ("问", 64.04, 64.46))
+    [out] = snap_to_speech([u], [(53.15, 62.93), (63.7, 69.49)])
+    assert {w.text: (w.start_s, w.end_s) for w in out.words}["请"] == (63.7, 64.04)
     # a word with no speech under it at all keeps whisper's times: nothing to move it to
     u = _utt(("好", 3.0, 3.5), ("嗯", 5.0, 6.0), ("好", 6.2, 6.5), ("的", 6.5, 6.9))
     [out] = snap_to_speech([u], [(3.0, 4.9), (6.3, 7.0)])
     assert (out.words[1].start_s, out.words[1].end_s) == (5.0, 6.0)
     assert out.words[2].start_s == 6.3
+
+
+def test_a_word_dated_across_a_pause_does_not_join_two_sentences():
+    from flows.speech.transcribe import _off_pauses
+
+    words = [Word("了", 62.52, 62.86), Word("请", 62.86, 64.04), Word("问", 64.04, 64.46)]
+    assert len(words_to_utterances(words, "agent", 0.8)) == 1
+    kept = _off_pauses(words, [(63.7, 69.49), (53.15, 62.93)])
+    first, second = words_to_utterances(kept, "agent", 0.8)
+    assert first.text == "了" and second.text == "请问" and second.start_s == 63.7
 
 
 def test_hallucinated_and_looping_text_is_dropped():

@@ -310,7 +310,16 @@ def transcribe_speech(
             continue
         words += _segment_words(_decode_segments(model, audio, decoder), pieces, decoder)
         del audio  # the next chunk's copy replaces it, not adds to it
-    return _drop_loops(words)
+    return _off_pauses(_drop_loops(words), speech_spans_s)
+
+
+def _off_pauses(words: list[Word], speech_spans_s: Sequence[tuple[float, float]]) -> list[Word]:
+    """Each word kept to the speech whisper was given (`_word_off_pauses`), before the words
+    are grouped into utterances: a word dated across a pause would otherwise join two
+    sentences into one utterance."""
+    spans = sorted(speech_spans_s)
+    starts = [s for s, _ in spans]
+    return [_word_off_pauses(w, spans, starts) for w in words]
 
 
 def _segment_words(segments: list[dict], pieces: list[_Piece], decoder: DecoderOptions) -> list[Word]:
@@ -352,8 +361,8 @@ def transcribe_many(
         per_job = decode_many(model, [a for a, _ in gated], decoder, batch_size)
     else:
         per_job = [engine.decode_segments(model, a, decoder) if len(a) else [] for a, _ in gated]
-    return [_drop_loops(_segment_words(segs, pieces, decoder)) if pieces else []
-            for segs, (_, pieces) in zip(per_job, gated)]
+    return [_off_pauses(_drop_loops(_segment_words(segs, pieces, decoder)), spans) if pieces else []
+            for segs, (_, pieces), (_, spans) in zip(per_job, gated, jobs)]
 
 
 def words_to_utterances(words: Sequence[Word], speaker: str, gap_s: float) -> list[Utterance]:
@@ -362,30 +371,28 @@ def words_to_utterances(words: Sequence[Word], speaker: str, gap_s: float) -> li
 
 
 def _word_off_pauses(word: Word, spans: Sequence[tuple[float, float]], starts: Sequence[float]) -> Word:
-    """`word` with an edge that lies in a detected pause moved to the speech beside it.
+    """`word` kept to the detected speech under it.
 
     Whisper's alignment hands the pause before a word to that word (measured: call06's
     请 dated from the end of the previous sentence, 0.6 s before anyone spoke), while the
-    speech detector heard nobody there. An edge only moves within the word's own extent,
-    so word order is kept; a word wholly inside a pause is left as it is. `spans` sorted,
-    `starts` their start times (computed once per call by the caller, not per word).
+    speech detector heard nobody there. So a word shrinks to the speech under it; a word
+    over speech on both sides of a pause keeps the side holding most of it, the later side
+    on a tie (the faster engine dated the same 请 from 0.07 s before the previous sentence
+    ended, across the whole 0.77-s pause, and the two sentences became one utterance). A
+    word only ever shrinks, so word order is kept; a word wholly inside a pause is left as
+    it is. `spans` sorted, `starts` their start times (computed once per call by the
+    caller, not per word).
     """
-
-    def in_pause(t: float) -> int | None:
-        """Index of the first span after `t` when `t` is in a pause, else None."""
-        i = bisect.bisect_right(starts, t)
-        return None if i and t < spans[i - 1][1] else i
-
-    start_s, end_s = word.start_s, word.end_s
-    nxt = in_pause(start_s)
-    if nxt is not None and nxt < len(spans) and spans[nxt][0] < end_s:
-        start_s = spans[nxt][0]
-    prv = in_pause(end_s)
-    if prv is not None and prv > 0 and spans[prv - 1][1] > start_s:
-        end_s = spans[prv - 1][1]
-    if (start_s, end_s) == (word.start_s, word.end_s):
+    i = max(0, bisect.bisect_right(starts, word.start_s) - 1)
+    best: tuple[float, float] | None = None
+    while i < len(spans) and spans[i][0] < word.end_s:
+        lo, hi = max(word.start_s, spans[i][0]), min(word.end_s, spans[i][1])
+        if hi > lo and (best is None or hi - lo >= best[1] - best[0]):
+            best = (lo, hi)
+        i += 1
+    if best is None or best == (word.start_s, word.end_s):
         return word
-    return Word(word.text, start_s, end_s, word.probability)
+    return Word(word.text, best[0], best[1], word.probability)
 
 
 def snap_to_speech(
