@@ -149,16 +149,6 @@ def test_word_edges_in_a_detected_pause_move_to_the_speech_beside_them():
     assert out.words[2].start_s == 6.3
 
 
-def test_a_word_dated_across_a_pause_does_not_join_two_sentences():
-    from flows.speech.transcribe import _off_pauses
-
-    words = [Word("了", 62.52, 62.86), Word("请", 62.86, 64.04), Word("问", 64.04, 64.46)]
-    assert len(words_to_utterances(words, "agent", 0.8)) == 1
-    kept = _off_pauses(words, [(63.7, 69.49), (53.15, 62.93)])
-    first, second = words_to_utterances(kept, "agent", 0.8)
-    assert first.text == "了" and second.text == "请问" and second.start_s == 63.7
-
-
 def test_hallucinated_and_looping_text_is_dropped():
     opts = DecoderOptions()
     assert not _segment_ok({"text": "字幕由Amara.org社群提供", "compression_ratio": 1.0}, opts)

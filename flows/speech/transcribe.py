@@ -310,16 +310,7 @@ def transcribe_speech(
             continue
         words += _segment_words(_decode_segments(model, audio, decoder), pieces, decoder)
         del audio  # the next chunk's copy replaces it, not adds to it
-    return _off_pauses(_drop_loops(words), speech_spans_s)
-
-
-def _off_pauses(words: list[Word], speech_spans_s: Sequence[tuple[float, float]]) -> list[Word]:
-    """Each word kept to the speech whisper was given (`_word_off_pauses`), before the words
-    are grouped into utterances: a word dated across a pause would otherwise join two
-    sentences into one utterance."""
-    spans = sorted(speech_spans_s)
-    starts = [s for s, _ in spans]
-    return [_word_off_pauses(w, spans, starts) for w in words]
+    return _drop_loops(words)
 
 
 def _segment_words(segments: list[dict], pieces: list[_Piece], decoder: DecoderOptions) -> list[Word]:
@@ -361,8 +352,8 @@ def transcribe_many(
         per_job = decode_many(model, [a for a, _ in gated], decoder, batch_size)
     else:
         per_job = [engine.decode_segments(model, a, decoder) if len(a) else [] for a, _ in gated]
-    return [_off_pauses(_drop_loops(_segment_words(segs, pieces, decoder)), spans) if pieces else []
-            for segs, (_, pieces), (_, spans) in zip(per_job, gated, jobs)]
+    return [_drop_loops(_segment_words(segs, pieces, decoder)) if pieces else []
+            for segs, (_, pieces) in zip(per_job, gated)]
 
 
 def words_to_utterances(words: Sequence[Word], speaker: str, gap_s: float) -> list[Utterance]:
@@ -382,6 +373,12 @@ def _word_off_pauses(word: Word, spans: Sequence[tuple[float, float]], starts: S
     word only ever shrinks, so word order is kept; a word wholly inside a pause is left as
     it is. `spans` sorted, `starts` their start times (computed once per call by the
     caller, not per word).
+
+    Applied to utterances already grouped (`snap_to_speech`), not before grouping: moving
+    words off pauses first splits a slow speaker's sentences at every comma (call06 went
+    from 7 agent utterances to 11), and the speech rate, which counts pauses up to
+    `RateRules.pause_s` inside an utterance as speaking, rose from the true 110 to 117
+    chars/min and lost the slow-agent finding.
     """
     i = max(0, bisect.bisect_right(starts, word.start_s) - 1)
     best: tuple[float, float] | None = None
