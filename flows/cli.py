@@ -430,6 +430,8 @@ def cmd_model(args) -> int:
         print(f"faster-whisper model (--engine faster): none (`callqa model convert CHECKPOINT` writes "
               f"{fw_engine.default_model_dir()}; or ${fw_engine.MODEL_ENV}, or `python tools/fetch_fw_model.py` "
               f"into {fw_engine.DEFAULT_MODEL_DIR})")
+    engine, why = default_engine()
+    print(f"default engine (`run` without --engine): {engine} ({why})")
     return 0 if ref else 2
 
 

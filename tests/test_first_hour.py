@@ -80,6 +80,8 @@ def test_run_on_a_fresh_machine_finds_the_model_after_the_make_run_step(tmp_path
     listed = callqa("model", "list", env=env, cwd=work)
     assert listed.returncode == 0 and f"whisper model (--engine openai): {linked}" in listed.stdout
     assert "found in: the model folder" in listed.stdout
+    # not converted here: the run below is openai-whisper's, and the listing says why
+    assert "default engine (`run` without --engine): openai (no faster-whisper model at " in listed.stdout
 
     proc = callqa("run", str(inputs), "--out", "out", *cache_args, env=env, cwd=work)
     assert proc.returncode == 0, proc.stderr
