@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .model import AGENT, Finding, Span, Transcript, Utterance
 from .rules import HoldRules
-from .text import contains_alternative, normalise
+from .text import contains_any, normalise
 from .timeline import all_speech
 
 #: Float slack so a silence of exactly `min_hold_s` counts despite rounding.
@@ -28,7 +28,7 @@ def find_holds(transcript: Transcript, rules: HoldRules) -> list[Span]:
 
 
 def _says_any(utterances: list[Utterance], phrases: tuple[str, ...]) -> bool:
-    return any(contains_alternative(normalise(u.text), p) for u in utterances for p in phrases)
+    return any(contains_any(normalise(u.text), phrases) for u in utterances)
 
 
 def _before(agent: list[Utterance], hold: Span, rules: HoldRules) -> list[Utterance]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .model import AGENT, Finding, Transcript, Utterance
 from .rules import REGEX_PREFIX, ClosingRules, GreetingRules, PhraseGroup
-from .text import contains_alternative, normalise
+from .text import contains_any, normalise
 
 
 def group_satisfied(texts: list[str], group: PhraseGroup) -> bool:
@@ -13,7 +13,7 @@ def group_satisfied(texts: list[str], group: PhraseGroup) -> bool:
     Texts are searched one by one so a phrase never straddles two utterances.
     """
     return all(
-        any(contains_alternative(text, alt, REGEX_PREFIX) for text in texts for alt in clause)
+        any(contains_any(text, clause, REGEX_PREFIX) for text in texts)
         for clause in group.clauses
     )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from dataclasses import dataclass
 
 from pypinyin import Style, lazy_pinyin, pinyin
 
@@ -215,51 +216,89 @@ def first_alternative(text: str, alternatives: tuple[str, ...] | list[str],
     the text without punctuation. Of alternatives found at the same place, the first listed.
     """
     bare = strip_punct(text)
-    key = alternatives if isinstance(alternatives, tuple) else tuple(alternatives)
-    best: tuple[int, str] | None = None
-    by_syllable: dict[str, tuple[int, ...]] | None = None
-    # Only a place before the best so far can change the answer, so each alternative stops
-    # looking there: this runs for every utterance and every phrase group of the pack.
-    for alt, regex, wanted, first_syllables in _compiled_alternatives(key, regex_prefix):
-        limit = len(bare) if best is None else best[0]
-        pos: int | None = None
-        if regex is not None:
-            m = regex.search(bare)
-            pos = m.start() if m else None
-        elif wanted:
-            exact = bare.find(wanted, 0, limit + len(wanted) - 1)
-            pos = exact if exact != -1 else None
-            if first_syllables:
-                if by_syllable is None:
-                    by_syllable = syllable_positions(bare)
-                stop = min(limit if pos is None else pos, len(bare) - len(wanted) + 1)
-                if len(first_syllables) == 1:
-                    starts = by_syllable.get(first_syllables[0], ())
-                else:
-                    starts = sorted({i for syl in first_syllables for i in by_syllable.get(syl, ())})
+    group = _phrase_group(alternatives if isinstance(alternatives, tuple) else tuple(alternatives), regex_prefix)
+    best: tuple[int, int] | None = None  # (position, index of the alternative)
+    # This runs for every utterance and every phrase group of the pack: the literal
+    # alternatives are one regex (leftmost place, then the first listed there), and only
+    # alternatives whose first syllable the text holds are compared by sound.
+    for index, regex in group.regexes:
+        m = regex.search(bare)
+        if m and (best is None or (m.start(), index) < best):
+            best = (m.start(), index)
+    if group.exact is not None:
+        m = group.exact.search(bare)
+        if m and (best is None or (m.start(), group.exact_index[m.group()]) < best):
+            best = (m.start(), group.exact_index[m.group()])
+    if group.by_first:
+        by_syllable = syllable_positions(bare)
+        for syl in group.by_first.keys() & by_syllable.keys():
+            starts = by_syllable[syl]
+            for index, wanted in group.by_first[syl]:
+                last = len(bare) - len(wanted)
                 for i in starts:
-                    if i >= stop:
+                    if i > last or (best is not None and (i, index) >= best):
                         break
                     if sounds_alike(bare[i : i + len(wanted)], wanted):
-                        pos = i
+                        best = (i, index)
                         break
-        if pos is not None and (best is None or pos < best[0]):
-            best = (pos, alt)
-    return best
+    return None if best is None else (best[0], group.alternatives[best[1]])
+
+
+def contains_any(text: str, alternatives: tuple[str, ...] | list[str], regex_prefix: str = "re:") -> bool:
+    """Whether any of `alternatives` occurs in normalised `text`: the same answer as
+    `contains_alternative` for each, from the group compiled once (`first_alternative`)."""
+    group = _phrase_group(alternatives if isinstance(alternatives, tuple) else tuple(alternatives), regex_prefix)
+    if any(regex.search(text) for _, regex in group.regexes):  # over the text, as contains_alternative
+        return True
+    bare = strip_punct(text)
+    if group.exact is not None and group.exact.search(bare):
+        return True
+    if group.by_first:
+        by_syllable = syllable_positions(bare)
+        for syl in group.by_first.keys() & by_syllable.keys():
+            for _, wanted in group.by_first[syl]:
+                last = len(bare) - len(wanted)
+                for i in by_syllable[syl]:
+                    if i > last:
+                        break
+                    if sounds_alike(bare[i : i + len(wanted)], wanted):
+                        return True
+    return False
+
+
+@dataclass(frozen=True)
+class _PhraseGroup:
+    """The pack's side of `first_alternative` for one tuple of alternatives, built once."""
+
+    alternatives: tuple[str, ...]
+    #: (index, compiled) of the `re:` alternatives.
+    regexes: tuple[tuple[int, re.Pattern], ...]
+    #: The literal alternatives (normalised, without punctuation) as one alternation, in
+    #: their listed order; `exact_index` gives the first alternative of each text.
+    exact: re.Pattern | None
+    exact_index: dict[str, int]
+    #: Syllable -> (index, text) of the literal alternatives of 2+ chars whose first char
+    #: may be heard as it, in listed order (single chars never match by sound).
+    by_first: dict[str, tuple[tuple[int, str], ...]]
 
 
 @functools.lru_cache(maxsize=4096)
-def _compiled_alternatives(alternatives: tuple[str, ...], regex_prefix: str):
-    """(alternative, compiled regex or None, normalised literal, syllables its first char may
-    be heard as) per alternative: the pack's side of `first_alternative`, done once."""
-    out = []
-    for alt in alternatives:
+def _phrase_group(alternatives: tuple[str, ...], regex_prefix: str) -> _PhraseGroup:
+    regexes, exact_index, by_first = [], {}, {}
+    for index, alt in enumerate(alternatives):
         if alt.startswith(regex_prefix):
-            out.append((alt, re.compile(alt[len(regex_prefix):]), "", ()))
+            regexes.append((index, re.compile(alt[len(regex_prefix):])))
             continue
         wanted = strip_punct(normalise(alt))
-        out.append((alt, None, wanted, first_syllables(wanted)))
-    return tuple(out)
+        if not wanted:
+            continue
+        exact_index.setdefault(wanted, index)
+        for syl in first_syllables(wanted):
+            by_first.setdefault(syl, []).append((index, wanted))
+    ordered = sorted(exact_index, key=exact_index.__getitem__)
+    exact = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+    return _PhraseGroup(alternatives, tuple(regexes), exact, exact_index,
+                        {k: tuple(v) for k, v in by_first.items()})
 
 
 #: Where a sentence ends (ASR that writes no punctuation gives one sentence per utterance).

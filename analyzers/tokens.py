@@ -79,10 +79,10 @@ def make_doc(text: str, sentinel: bool = True) -> Any:
     pairs = list(tokens(text))
     if sentinel and (not pairs or not is_punct_token(pairs[-1][0])):
         pairs.append((SENTINEL, "x"))
-    doc = Doc(vocab(), words=[w for w, _ in pairs], spaces=[False] * len(pairs), tags=[t for _, t in pairs])
-    for tok in doc:
-        tok.is_sent_start = tok.i == 0 or is_punct_token(doc[tok.i - 1].text)
-    return doc
+    words = [w for w, _ in pairs]
+    after_punct = [i == 0 or is_punct_token(words[i - 1]) for i in range(len(words))]
+    return Doc(vocab(), words=words, spaces=[False] * len(pairs), tags=[t for _, t in pairs],
+               sent_starts=after_punct)
 
 
 def canonical(pattern: Any) -> str:

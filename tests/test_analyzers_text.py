@@ -1,6 +1,20 @@
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from analyzers.model import Utterance, Word
 from analyzers.rate import speaking_s
-from analyzers.text import count_chars, find_phrase, normalise, sounds_alike
+from analyzers.text import (
+    contains_alternative,
+    contains_any,
+    count_chars,
+    find_phrase,
+    first_alternative,
+    normalise,
+    sounds_alike,
+    strip_punct,
+)
 
 
 def test_count_chars_han_digits_latin_words_no_punct():
@@ -40,3 +54,37 @@ def test_speaking_time_drops_only_long_inner_pauses():
     assert speaking_s(u, 0.7) == 3.0
     assert speaking_s(u, 5.0) == 6.0
     assert speaking_s(Utterance("agent", 2.0, 4.5, "好的"), 0.7) == 2.5
+
+
+# -- phrase groups compiled once (issue 21: analysis speed) -----------------------------
+
+_PHRASES = ["您好", "请稍等", "稍等", "谢谢", "感谢您", "再见", "不知道", "没办法", "麻烦您", "请问", "好的",
+            "re:请.{0,3}等", "re:^喂"]
+_CHARS = "您你好请问稍等谢感再见的了是不知到道没办法麻烦一下，。？喂为"
+
+
+def _first_by_definition(text, alternatives):
+    """first_alternative's definition, one alternative at a time: the earliest hit of any
+    (exact or by sound, or a regex's match), the first listed on a tie."""
+    bare = strip_punct(text)
+    best = None
+    for alt in alternatives:
+        if alt.startswith("re:"):
+            m = re.search(alt[3:], bare)
+            pos = m.start() if m else None
+        else:
+            hits = find_phrase(bare, strip_punct(normalise(alt)), homophones=True)
+            pos = min(h[0] for h in hits) if hits else None
+        if pos is not None and (best is None or pos < best[0]):
+            best = (pos, alt)
+    return best
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PHRASES[:11]) | st.text(_CHARS, min_size=1, max_size=5), max_size=6),
+       st.lists(st.sampled_from(_PHRASES), min_size=1, max_size=6))
+def test_compiled_phrase_groups_answer_as_each_alternative_would(parts, alternatives):
+    text = normalise("".join(parts))
+    group = tuple(alternatives)
+    assert first_alternative(text, group) == _first_by_definition(text, group)
+    assert contains_any(text, group) == any(contains_alternative(text, a) for a in group)

@@ -150,6 +150,22 @@ def test_call_speech_spans_labels_channels(real, agent_channel):
     assert list(spans) == sorted(spans, key=lambda s: s.start_s)
 
 
+def test_a_stereo_calls_channels_are_detected_at_once_with_the_same_spans(real):
+    a, b = _cut(real, 0.9, 6.0), _cut(real, 0.0, 5.1)
+    audio = CallAudio("x.wav", "pcm_s16le", RATE, 2, RATE, len(a) / RATE, "stereo", {"agent": a, "customer": b})
+    before = torch.get_num_threads()
+    wanted = 3 if before != 3 else 2
+    torch.set_num_threads(wanted)
+    try:
+        spans = call_speech_spans(audio)
+        assert torch.get_num_threads() == wanted  # restored after both threads left silero
+    finally:
+        torch.set_num_threads(before)
+    alone = {ch: [SpeechSpan(ch, s, e) for s, e in detect_speech(x, RATE)] for ch, x in (("agent", a), ("customer", b))}
+    assert sorted(spans, key=lambda s: (s.speaker, s.start_s)) == alone["agent"] + alone["customer"]
+    assert vad._silero_model in vad._silero_idle  # every model lent is back
+
+
 def test_call_speech_spans_mono_is_unknown(real):
     audio = CallAudio("x.wav", "pcm_s16le", RATE, 1, RATE, len(real) / RATE, "mono", {"mixed": real})
     assert {s.speaker for s in call_speech_spans(audio)} == {"unknown"}

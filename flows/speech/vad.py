@@ -29,9 +29,11 @@ the spans with the channel's speaker ("unknown" for a mono mix, to be diarized).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import typing
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Literal, Sequence
 
@@ -80,7 +82,12 @@ ENERGY_FLOOR_PERCENTILE = 10.0
 ENERGY_ABS_MIN_DBFS = -60.0
 
 _silero_lock = threading.Lock()
+#: The first silero model loaded in this process; `_silero_idle` holds the loaded models not in
+#: use (one per channel detected at once: the model keeps recurrent state between windows).
 _silero_model = None
+_silero_idle: list = []
+#: Threads inside silero right now, and the torch thread count to restore when none is.
+_torch_one_thread = [0, None]
 
 
 def detect_speech(
@@ -128,18 +135,20 @@ def call_speech_spans(
     Stereo calls give "agent" and "customer" spans (one channel each); a mono call's
     "mixed" channel gives "unknown" spans, which `flows.speech.diarize` assigns to speakers.
     """
+    def detect(samples: np.ndarray) -> list[tuple[float, float]]:
+        return detect_speech(samples, audio.sample_rate_hz, method=method, min_silence_s=min_silence_s,
+                             speech_pad_s=speech_pad_s, min_speech_s=min_speech_s)
+
+    channels = list(audio.channels.items())
+    if len(channels) > 1:  # a stereo call's two channels at once, one core each
+        with ThreadPoolExecutor(len(channels), thread_name_prefix="callqa-vad") as pool:
+            found = list(pool.map(detect, [samples for _, samples in channels]))
+    else:
+        found = [detect(samples) for _, samples in channels]
     spans = []
-    for channel, samples in audio.channels.items():
+    for (channel, _), stretches in zip(channels, found):
         speaker = channel if channel in ("agent", "customer") else UNKNOWN
-        for start_s, end_s in detect_speech(
-            samples,
-            audio.sample_rate_hz,
-            method=method,
-            min_silence_s=min_silence_s,
-            speech_pad_s=speech_pad_s,
-            min_speech_s=min_speech_s,
-        ):
-            spans.append(SpeechSpan(speaker, start_s, end_s))
+        spans += [SpeechSpan(speaker, start_s, end_s) for start_s, end_s in stretches]
     return tuple(sorted(spans, key=lambda s: (s.start_s, s.end_s, s.speaker)))
 
 
@@ -198,30 +207,74 @@ def silences(
 # --- silero ------------------------------------------------------------------
 
 
-def _load_silero():
-    """The silero-vad model, loaded once per process.
+def _new_silero():
+    """A silero-vad model (its ONNX export on onnxruntime, a faster-whisper dependency: the
+    same speech on every channel measured, 21 channels of the sample calls and the real
+    clips, in half the time of the TorchScript model).
 
     Importing silero_vad calls `torch.set_num_threads(1)` as a side effect, which
     would silently slow every later torch user (whisper) in this process; the
     caller's thread count is put back.
     """
+    import torch
+
+    threads = torch.get_num_threads()
+    try:
+        with warnings.catch_warnings():  # its loader uses deprecated importlib/jit calls
+            warnings.simplefilter("ignore", DeprecationWarning)
+            from silero_vad import load_silero_vad
+
+            return load_silero_vad(onnx=True)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _load_silero():
+    """The silero-vad model, loaded once per process (`_silero` lends further copies)."""
     global _silero_model
-    if _silero_model is None:
-        import torch
-
-        threads = torch.get_num_threads()
-        try:
-            with warnings.catch_warnings():  # its loader uses deprecated importlib/jit calls
-                warnings.simplefilter("ignore", DeprecationWarning)
-                from silero_vad import load_silero_vad
-
-                # Its ONNX export on onnxruntime (a faster-whisper dependency): the same
-                # speech on every channel measured (21 channels of the sample calls and the
-                # real clips), in half the time of the TorchScript model.
-                _silero_model = load_silero_vad(onnx=True)
-        finally:
-            torch.set_num_threads(threads)
+    with _silero_lock:
+        if _silero_model is None:
+            _silero_model = _new_silero()
+            _silero_idle.append(_silero_model)
     return _silero_model
+
+
+@contextlib.contextmanager
+def _silero():
+    """A silero model for this thread's use: an idle one, or a new one when every loaded
+    model is busy (the channels of a stereo call are detected at once)."""
+    _load_silero()
+    with _silero_lock:
+        model = _silero_idle.pop() if _silero_idle else None
+    if model is None:
+        model = _new_silero()
+    try:
+        yield model
+    finally:
+        with _silero_lock:
+            _silero_idle.append(model)
+
+
+@contextlib.contextmanager
+def _one_torch_thread():
+    """torch at one intra-op thread while any thread is inside silero, then the count from
+    before. The model runs one 32 ms window at a time; with >1 intra-op thread each tiny step
+    pays a thread hand-off, which on a busy 2-core box made it 30-50x slower (9 s instead of
+    0.2 s for 8 s of audio). Counted, so that two channels at once restore the right count."""
+    import torch
+
+    with _silero_lock:
+        if _torch_one_thread[0] == 0:
+            _torch_one_thread[1] = torch.get_num_threads()
+            torch.set_num_threads(1)
+        _torch_one_thread[0] += 1
+    try:
+        yield
+    finally:
+        with _silero_lock:
+            _torch_one_thread[0] -= 1
+            if _torch_one_thread[0] == 0:
+                torch.set_num_threads(_torch_one_thread[1])
 
 
 def _silero_segments(
@@ -236,28 +289,18 @@ def _silero_segments(
 
         samples = librosa.resample(samples, orig_sr=sample_rate_hz, target_sr=model_rate_hz)
 
-    with _silero_lock:  # the model keeps recurrent state between windows
-        model = _load_silero()
+    with _silero() as model, _one_torch_thread(), torch.inference_mode():
         from silero_vad import get_speech_timestamps
 
-        # The model runs one 32 ms window at a time; with >1 intra-op thread each tiny
-        # step pays a thread hand-off, which on a busy 2-core box made it 30-50x
-        # slower (9 s instead of 0.2 s for 8 s of audio). The caller's count is put back.
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            with torch.inference_mode():
-                stamps = get_speech_timestamps(
-                    torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32)),
-                    model,
-                    threshold=SILERO_THRESHOLD,
-                    sampling_rate=model_rate_hz,
-                    min_speech_duration_ms=int(min_speech_s * 1000),
-                    min_silence_duration_ms=int(min_silence_s * 1000),
-                    speech_pad_ms=0,  # padded in _tidy, the same way for both methods
-                )
-        finally:
-            torch.set_num_threads(threads)
+        stamps = get_speech_timestamps(
+            torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32)),
+            model,
+            threshold=SILERO_THRESHOLD,
+            sampling_rate=model_rate_hz,
+            min_speech_duration_ms=int(min_speech_s * 1000),
+            min_silence_duration_ms=int(min_silence_s * 1000),
+            speech_pad_ms=0,  # padded in _tidy, the same way for both methods
+        )
     return [(s["start"] / model_rate_hz, s["end"] / model_rate_hz) for s in stamps]
 
 
