@@ -54,6 +54,9 @@ def test_any_checkpoint_converts_with_every_tensor_checked_and_runs(tiny_checkpo
     tampered["decoder.blocks.1.mlp.2.weight"] = state["decoder.blocks.1.mlp.2.weight"] + 0.5
     worst = dict(compare_with_checkpoint(dest, tampered))
     assert worst["decoder/layer_1/ffn/linear_1/weight"] == pytest.approx(0.5, abs=1e-6)
+    # a NaN can never pass as a small difference
+    tampered["decoder.blocks.1.mlp.2.weight"] = state["decoder.blocks.1.mlp.2.weight"] * float("nan")
+    assert dict(compare_with_checkpoint(dest, tampered))["decoder/layer_1/ffn/linear_1/weight"] == float("inf")
     # faster-whisper loads and runs it (random weights: any text, but the whole path works)
     from faster_whisper import WhisperModel
 

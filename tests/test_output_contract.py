@@ -14,6 +14,7 @@ from flows.cli import main
 from flows.storage.schema import SCHEMA_VERSION, SCHEMAS
 from lexicons import PACKS_DIR
 from analyzers.model import RUN_VARYING_COLUMNS
+from analyzers.text import find_phrase, normalise
 
 pytestmark = pytest.mark.e2e
 
@@ -95,8 +96,10 @@ def test_reprocess_with_a_changed_lexicon_changes_findings_without_audio_or_whis
     monkeypatch.undo()
     after = Counter(r["rule_id"] for r in read(out, "findings").to_pylist())
     # One finding per 订单号 the agent said, as transcribed (whisper hears it in most of the
-    # 5 calls where the agent asks for it; the customer saying it is fine).
-    said = sum(u["text"].count("订单号") for u in read(out, "utterances").to_pylist() if u["speaker"] == "agent")
+    # 5 calls where the agent asks for it; the customer saying it is fine), homophones
+    # included as banned phrases match them (the faster engine wrote call07's as 订单好).
+    said = sum(len(find_phrase(normalise(u["text"]), "订单号", homophones=True))
+               for u in read(out, "utterances").to_pylist() if u["speaker"] == "agent")
     assert before["order_number"] == 0 and after["order_number"] == said >= 2
     new_versions = {c["lexicon_version"] for c in read(out, "calls").to_pylist() if c["status"] == "ok"}
     assert len(new_versions) == 1 and new_versions.isdisjoint(old_versions)  # content hash changed

@@ -372,5 +372,10 @@ def compare_with_checkpoint(model_dir: str | Path, state: dict) -> list[tuple[st
         if got.dtype != want.dtype or (scale is not None and name.endswith("/weight")):
             if scale is not None and name.endswith("/weight"):
                 got = got / scale.astype(np.float32).reshape(-1, *([1] * (got.ndim - 1)))
-        rows.append((name, float(np.abs(got.reshape(want.shape) - want).max())))
+        got = got.reshape(want.shape)
+        with np.errstate(invalid="ignore", over="ignore"):
+            # Equal values (infinities included) differ by 0; a NaN on either side counts as
+            # infinitely different, so it can never pass the tolerance (NaN > x is False).
+            diff = np.where(got == want, 0.0, np.abs(got - want))
+        rows.append((name, float(np.nan_to_num(diff, nan=np.inf).max(initial=0.0))))
     return rows
