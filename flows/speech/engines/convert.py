@@ -374,8 +374,10 @@ def compare_with_checkpoint(model_dir: str | Path, state: dict) -> list[tuple[st
                 got = got / scale.astype(np.float32).reshape(-1, *([1] * (got.ndim - 1)))
         got = got.reshape(want.shape)
         with np.errstate(invalid="ignore", over="ignore"):
-            # Equal values (infinities included) differ by 0; a NaN on either side counts as
-            # infinitely different, so it can never pass the tolerance (NaN > x is False).
-            diff = np.where(got == want, 0.0, np.abs(got - want))
+            # Equal values differ by 0 (infinities, and NaN in the same place on both sides, as
+            # a checkpoint may hold); a NaN on one side only counts as infinitely different, so
+            # it can never pass the tolerance (NaN > x is False).
+            same = (got == want) | (np.isnan(got) & np.isnan(want))
+            diff = np.where(same, 0.0, np.abs(got - want))
         rows.append((name, float(np.nan_to_num(diff, nan=np.inf).max(initial=0.0))))
     return rows
