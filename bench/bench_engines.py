@@ -35,7 +35,13 @@ import flows.batch.pipeline as pipeline  # noqa: E402
 from analyzers.analyze import analyze  # noqa: E402
 from analyzers.cer import char_errors  # noqa: E402
 from analyzers.model import CallTruth, from_dict, to_dict  # noqa: E402
-from flows.speech.transcribe import DecoderOptions, join_words, load_model, transcribe_speech  # noqa: E402
+from flows.speech.transcribe import (  # noqa: E402
+    DecoderOptions,
+    join_words,
+    load_model,
+    transcribe_jobs,
+    transcribe_speech,
+)
 from tools.eval_asr import references  # noqa: E402
 from tools.eval_samples import SAMPLES, speaker_errors, speaker_text_errors  # noqa: E402
 
@@ -65,23 +71,23 @@ def uptime() -> str:
 
 
 class AsrClock:
-    """Adds up the time spent in transcribe_speech (whisper) during transcribe_call:
-    `with AsrClock() as clock:` stands in for the pipeline's transcribe_speech inside."""
+    """Adds up the time spent in transcribe_jobs (whisper) during transcribe_call:
+    `with AsrClock() as clock:` stands in for the pipeline's transcribe_jobs inside."""
 
     def __init__(self) -> None:
         self.seconds = 0.0
 
     def __enter__(self) -> "AsrClock":
-        pipeline.transcribe_speech = self
+        pipeline.transcribe_jobs = self
         return self
 
     def __exit__(self, *exc) -> None:
-        pipeline.transcribe_speech = transcribe_speech
+        pipeline.transcribe_jobs = transcribe_jobs
 
     def __call__(self, *args, **kwargs):
         t0 = time.perf_counter()
         try:
-            return transcribe_speech(*args, **kwargs)
+            return transcribe_jobs(*args, **kwargs)
         finally:
             self.seconds += time.perf_counter() - t0
 

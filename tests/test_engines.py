@@ -248,3 +248,89 @@ def test_a_loaded_model_is_decoded_by_the_engine_that_loaded_it(monkeypatch):
     model = type("M", (), {"engine": "fake"})()
     assert _decode_segments(model, __import__("numpy").zeros(1600, "float32"), DecoderOptions(beam_size=2)) == []
     assert seen == [("fake", 1600, 2)]
+
+
+# -- lanes: a call's whisper passes side by side ---------------------------------------
+
+class _LaneModel:
+    """A model with `lanes` lanes whose engine records which thread decoded which audio."""
+
+    engine = "lanes"
+
+    def __init__(self, lanes: int) -> None:
+        self.lanes = lanes
+
+
+def test_jobs_meet_their_lane_in_order_and_come_back_in_job_order(monkeypatch):
+    import threading
+    import time
+
+    import numpy as np
+
+    from flows.speech import engines
+    from flows.speech.transcribe import SpeechJob, transcribe_jobs
+
+    seen, busy = [], []
+
+    class Engine:
+        name, batches = "lanes", False
+
+        def decode_segments(self, model, audio, opts, lane=0):
+            busy.append(lane)
+            time.sleep(0.05)  # long enough for the other lane to start meanwhile
+            seen.append((lane, int(audio.max()), threading.current_thread().name))
+            busy.remove(lane)
+            return [{"text": "x", "words": [{"word": str(int(audio.max())), "start": 0.0, "end": 0.2}]}]
+
+    monkeypatch.setitem(engines.ENGINES, "lanes", Engine())
+    jobs = [SpeechJob(np.full(16000, i + 1, np.float32), [(0.0, 1.0)]) for i in range(5)]
+    words = transcribe_jobs(_LaneModel(2), jobs)
+    assert [[w.text for w in ws] for ws in words] == [["1"], ["2"], ["3"], ["4"], ["5"]]
+    by_lane = {lane: [job for lane_, job, _ in seen if lane_ == lane] for lane in (0, 1)}
+    assert by_lane == {0: [1, 3, 5], 1: [2, 4]}  # job i on lane i mod 2, in order
+    assert all(name.startswith("callqa-asr-lane") for *_, name in seen)
+    seen.clear()
+    assert [[w.text for w in ws] for ws in transcribe_jobs(_LaneModel(1), jobs[:2])] == [["1"], ["2"]]
+    assert {name for *_, name in seen} == {threading.current_thread().name}  # one lane: this thread
+
+
+def test_a_failing_lane_fails_the_call(monkeypatch):
+    import numpy as np
+
+    from flows.speech import engines
+    from flows.speech.transcribe import SpeechJob, transcribe_jobs
+
+    class Engine:
+        name, batches = "lanes", False
+
+        def decode_segments(self, model, audio, opts, lane=0):
+            if lane == 1:
+                raise RuntimeError("lane 1 broke")
+            return []
+
+    monkeypatch.setitem(engines.ENGINES, "lanes", Engine())
+    jobs = [SpeechJob(np.ones(16000, np.float32), [(0.0, 1.0)]) for _ in range(2)]
+    with pytest.raises(RuntimeError, match="lane 1 broke"):
+        transcribe_jobs(_LaneModel(2), jobs)
+
+
+@e2e
+def test_two_lanes_hear_what_one_hears(fw_model_path, short_clip, monkeypatch):
+    """The real model on two lanes, two jobs side by side: the same words as one lane
+    decoding them one after another."""
+    import numpy as np
+
+    from flows.speech.transcribe import SpeechJob, transcribe_jobs
+
+    samples = np.asarray(short_clip, np.float32)
+    duration_s = len(samples) / 16000
+    jobs = [SpeechJob(samples, [(0.0, duration_s)]), SpeechJob(samples, [(0.0, duration_s / 2)])]
+    monkeypatch.setattr(fw_engine, "_cpu_threads", None)
+    fw_engine.set_cpu_threads(2)
+    two = load_model(fw_model_path, "faster")
+    fw_engine.set_cpu_threads(1)
+    one = load_model(fw_model_path, "faster")
+    assert (two.lanes, one.lanes) == (2, 1)
+    side_by_side = transcribe_jobs(two, jobs)
+    assert side_by_side == transcribe_jobs(one, jobs)
+    assert side_by_side[0] and side_by_side[0] != side_by_side[1]

@@ -161,9 +161,10 @@ def test_load_uses_the_chosen_device(fake_whisper_model, monkeypatch, cuda_devic
     model = load_model(FW_REF, "faster", compute_type=compute_type)
     assert model.engine == "faster"
     assert (model.device, model.compute_type) == (device, loaded_as)
-    [kwargs] = fake_whisper_model
-    assert kwargs["device"] == device and kwargs["compute_type"] == loaded_as
-    assert kwargs["local_files_only"] is True
+    assert len(fake_whisper_model) == model.lanes == fw_engine.lane_plan(fw_engine.cpu_threads(), device)[0]
+    for kwargs in fake_whisper_model:  # one model per lane, all alike
+        assert kwargs["device"] == device and kwargs["compute_type"] == loaded_as
+        assert kwargs["local_files_only"] is True and kwargs["num_workers"] == 1
 
 
 def test_load_without_a_gpu_raises_the_one_line_error(fake_whisper_model, monkeypatch):
@@ -182,12 +183,22 @@ def test_openai_loads_on_the_gpu_in_fp16(monkeypatch):
         assert loaded[-1] == device
 
 
-def test_one_process_gives_ctranslate2_all_its_cores(fake_whisper_model, monkeypatch):
+def test_one_process_gives_ctranslate2_all_its_cores_as_lanes(fake_whisper_model, monkeypatch):
     _machine(monkeypatch, 0)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     assert fw_engine.cpu_threads() == 2
-    load_model(FW_REF, "faster")
-    assert fake_whisper_model[-1]["cpu_threads"] == 2
+    model = load_model(FW_REF, "faster")
+    # Two lanes of one thread: two decodes side by side beat one on two threads.
+    assert model.lanes == 2 and [c["cpu_threads"] for c in fake_whisper_model] == [1, 1]
+
+
+@pytest.mark.parametrize(
+    "threads, device, plan",
+    [(1, "cpu", (1, 1)), (2, "cpu", (2, 1)), (3, "cpu", (2, 1)), (16, "cpu", (2, 8)), (0, "cpu", (1, 1)),
+     (16, "cuda", (1, 16))],
+)
+def test_lane_plan(threads, device, plan):
+    assert fw_engine.lane_plan(threads, device) == plan
 
 
 def test_two_workers_on_two_cores_get_one_thread_each_for_both_engines(fake_whisper_model, monkeypatch):
@@ -203,10 +214,11 @@ def test_two_workers_on_two_cores_get_one_thread_each_for_both_engines(fake_whis
     assert torch_threads == [1] and fw_engine.cpu_threads() == 1
     load_model(FW_REF, "faster")
     assert fake_whisper_model[-1]["cpu_threads"] == 1
+    assert len(fake_whisper_model) == 1  # a one-core worker has one lane
     # A share given after a load is not lost to the lru_cache: the threads are in its key.
     fw_engine.set_cpu_threads(None)
-    load_model(FW_REF, "faster")
-    assert [c["cpu_threads"] for c in fake_whisper_model] == [1, 2]
+    assert load_model(FW_REF, "faster").lanes == 2
+    assert [c["cpu_threads"] for c in fake_whisper_model] == [1, 1, 1]
 
 
 def _worker_threads(_item) -> tuple[int, int]:

@@ -36,13 +36,14 @@ from flows.speech.transcribe import (
     TRANSCRIBER_VERSION,
     GatingOptions,
     ModelLoadError,
+    SpeechJob,
     asr_key,
     load_model,
     model_version,
     pad_and_merge,
     resolve_model_ref,
     snap_to_speech,
-    transcribe_speech,
+    transcribe_jobs,
     words_to_utterances,
 )
 
@@ -234,6 +235,10 @@ class StageClock:
         return {f"{name}_s": round(s, 4) for name, s in self.seconds.items()}
 
 
+#: One whisper pass of transcribe_call: (channel, speech ranges, muted ranges), seconds.
+WhisperPass = tuple[str, Sequence[tuple[float, float]], Sequence[tuple[float, float]]]
+
+
 def transcribe_call(path: str, call_id: str, cfg: PipelineConfig, model_ref: str,
                     clock: StageClock | None = None) -> Transcript:
     """Decode, detect speech, transcribe per speaker (diarizing mono calls); the time of
@@ -251,23 +256,24 @@ def transcribe_call(path: str, call_id: str, cfg: PipelineConfig, model_ref: str
         spans = call_speech_spans(audio, method=cfg.vad.method)
     model = None
 
-    def whisper_words(channel: str, ranges: Sequence[tuple[float, float]], mute_s=()) -> list[Word]:
+    def whisper_words(passes: Sequence[WhisperPass]) -> list[list[Word]]:
+        """Whisper's words of each pass, decoded side by side where the model has lanes."""
         nonlocal model
+        if not passes:
+            return []
         with clock.stage("asr"):
             if model is None:  # loaded only on a cache miss with no transcript supplied
                 model = load_model(model_ref, cfg.engine, compute_type=cfg.compute_type)
-            return transcribe_speech(model, audio.channels[channel], ranges, cfg.decoder, cfg.gating, mute_s=mute_s)
-
-    def words_of(channel: str, ranges: Sequence[tuple[float, float]]) -> list[Word]:
-        byo = _byo_words(Path(path), channel, audio.layout)
-        return byo if byo is not None else whisper_words(channel, ranges)
+            jobs = [SpeechJob(audio.channels[channel], ranges, mute_s) for channel, ranges, mute_s in passes]
+            return transcribe_jobs(model, jobs, cfg.decoder, cfg.gating)
 
     gap_s = cfg.gating.utterance_gap_s
     if audio.layout == "stereo":
-        utterances = []
-        for speaker in (AGENT, CUSTOMER):
-            own = [(s.start_s, s.end_s) for s in spans if s.speaker == speaker]
-            utterances += words_to_utterances(words_of(speaker, own), speaker, gap_s)
+        own = {speaker: [(s.start_s, s.end_s) for s in spans if s.speaker == speaker] for speaker in (AGENT, CUSTOMER)}
+        words = {speaker: _byo_words(Path(path), speaker, audio.layout) for speaker in own}
+        heard = [speaker for speaker, supplied in words.items() if supplied is None]
+        words.update(zip(heard, whisper_words([(speaker, own[speaker], ()) for speaker in heard])))
+        utterances = [u for speaker in own for u in words_to_utterances(words[speaker], speaker, gap_s)]
         confidence, uncertain = 1.0, False
     else:
         with clock.stage("diarize"):
@@ -319,19 +325,18 @@ def one_voice_windows(spans: Sequence[SpeechSpan], duration_s: float) -> list[tu
 
 def _mono_words(whisper_words, spans: Sequence[SpeechSpan], duration_s: float, speakers: int,
                 mono_asr: str) -> list[Word]:
-    """Whisper's words of a diarized mono call (`whisper_words(channel, ranges, mute_s)`)."""
+    """Whisper's words of a diarized mono call (`whisper_words(passes)`: the words of each
+    WhisperPass)."""
     if speakers < 2:
-        return whisper_words("mixed", one_voice_windows(spans, duration_s))
+        return whisper_words([("mixed", one_voice_windows(spans, duration_s), ())])[0]
     if mono_asr == "one_pass":
-        return whisper_words("mixed", [(s.start_s, s.end_s) for s in spans])
+        return whisper_words([("mixed", [(s.start_s, s.end_s) for s in spans], ())])[0]
     # One whisper pass per diarized speaker, the other speaker muted: measured on the mono
     # sample call02, agent CER 26 % -> 22 % and its worst agent utterance 56 % -> 33 %
     # against one pass over both voices (and docs/diarization.md: 11.6 % against 14.7 %).
-    words: list[Word] = []
-    for speaker in (AGENT, CUSTOMER):
-        own = [(s.start_s, s.end_s) for s in spans if s.speaker == speaker]
-        other = [(s.start_s, s.end_s) for s in spans if s.speaker != speaker]
-        words += whisper_words("mixed", own, mute_s=other)
+    passes = [("mixed", [(s.start_s, s.end_s) for s in spans if s.speaker == speaker],
+               [(s.start_s, s.end_s) for s in spans if s.speaker != speaker]) for speaker in (AGENT, CUSTOMER)]
+    words = [w for heard in whisper_words(passes) for w in heard]
     return sorted(words, key=lambda w: (w.start_s, w.end_s))
 
 

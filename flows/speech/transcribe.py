@@ -12,7 +12,8 @@ from __future__ import annotations
 import bisect
 import re
 import threading
-from dataclasses import asdict, dataclass, replace
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field, replace
 from functools import wraps
 from typing import Sequence
 
@@ -29,6 +30,7 @@ from flows.speech.engines import (  # noqa: F401 - the errors re-exported for ca
     ModelNotConfigured,
     UnknownEngine,
     get_engine,
+    lanes_of,
 )
 
 SAMPLE_RATE_HZ = 16000  # whisper's input rate
@@ -100,18 +102,30 @@ def load_model(ref: str, engine: str = "openai", *, compute_type: str | None = N
         raise ModelLoadError(f"cannot load the {eng.name} model {ref}: {type(exc).__name__}: {exc}") from exc
 
 
-#: One whisper decode at a time per process. Whisper keeps its key/value cache through
-#: forward hooks on the shared model's layers and seeds the process-wide RNG, so two
-#: threads decoding at once corrupt each other (measured: a KeyError in one, changed text
-#: in the other). Parallel ASR runs in processes (flows.batch.parallel, dask workers).
+#: One whisper decode at a time per process and lane. openai-whisper keeps its key/value
+#: cache through forward hooks on the shared model's layers and seeds the process-wide
+#: RNG, so two threads decoding at once corrupt each other (measured: a KeyError in one,
+#: changed text in the other): its models have one lane. A model with lanes (the faster
+#: engine's, flows.speech.engines.faster.lane_plan) decodes one job per lane at once.
+#: Parallel ASR across calls runs in processes (flows.batch.parallel, dask workers).
 _decode_lock = threading.Lock()
+_lane_locks: dict[tuple[int, int], threading.Lock] = {}
+
+
+def _lock_for(model: LoadedModel, lane: int) -> threading.Lock:
+    lanes = lanes_of(model)
+    if lanes <= 1:
+        return _decode_lock
+    with _decode_lock:
+        return _lane_locks.setdefault((id(model), lane % lanes), threading.Lock())
 
 
 def _one_at_a_time(decode):
+    """`decode(model, ...)` holding the lock of the model's first lane."""
     @wraps(decode)
-    def serialised(*args, **kwargs):
-        with _decode_lock:
-            return decode(*args, **kwargs)
+    def serialised(model, *args, **kwargs):
+        with _lock_for(model, 0):
+            return decode(model, *args, **kwargs)
 
     return serialised
 
@@ -278,11 +292,14 @@ def _drop_loops(words: list[Word], max_repeats: int = 2) -> list[Word]:
     return out
 
 
-@_one_at_a_time
-def _decode_segments(model: LoadedModel, audio: np.ndarray, opts: DecoderOptions) -> list[dict]:
+def _decode_segments(model: LoadedModel, audio: np.ndarray, opts: DecoderOptions, lane: int = 0) -> list[dict]:
     """Whisper's segments (dicts with text, words, no_speech_prob...) for gated audio,
-    from the engine that loaded `model`."""
-    return get_engine(model.engine).decode_segments(model, audio, opts)
+    from the engine that loaded `model`, on lane `lane` of it."""
+    with _lock_for(model, lane):
+        engine = get_engine(model.engine)
+        if lane:
+            return engine.decode_segments(model, audio, opts, lane=lane % lanes_of(model))
+        return engine.decode_segments(model, audio, opts)
 
 
 def transcribe_speech(
@@ -293,12 +310,14 @@ def transcribe_speech(
     gating: GatingOptions = GatingOptions(),
     *,
     mute_s: Sequence[tuple[float, float]] = (),
+    lane: int = 0,
 ) -> list[Word]:
     """Words with times in the recording's clock, from the speech spans only.
 
     `samples`: float32 mono at 16 kHz. Words outside every speech span are dropped:
     whisper has no business producing text where speech detection heard none.
     `mute_s`: spans silenced before decoding (the other speaker of a mono call).
+    `lane`: the model's lane that decodes (see transcribe_jobs).
     """
     if not len(speech_spans_s):
         return []
@@ -308,9 +327,42 @@ def transcribe_speech(
         audio, pieces = _concat(samples, chunk, gating, mute_s)
         if len(audio) < SAMPLE_RATE_HZ // 10:
             continue
-        words += _segment_words(_decode_segments(model, audio, decoder), pieces, decoder)
+        words += _segment_words(_decode_segments(model, audio, decoder, lane), pieces, decoder)
         del audio  # the next chunk's copy replaces it, not adds to it
     return _drop_loops(words)
+
+
+@dataclass(frozen=True)
+class SpeechJob:
+    """One whisper pass: a channel's samples (float32, 16 kHz), the speech spans to hear
+    and the spans to silence first (seconds)."""
+
+    samples: np.ndarray = field(repr=False)
+    speech_spans_s: Sequence[tuple[float, float]]
+    mute_s: Sequence[tuple[float, float]] = ()
+
+
+def transcribe_jobs(
+    model: LoadedModel,
+    jobs: Sequence[SpeechJob],
+    decoder: DecoderOptions = DecoderOptions(),
+    gating: GatingOptions = GatingOptions(),
+) -> list[list[Word]]:
+    """transcribe_speech for each job, the words in job order: job i on lane i mod the
+    model's lanes, the lanes side by side in threads, each lane's jobs in order (so the
+    same jobs always meet the same lane). A one-lane model decodes them one after another
+    in this thread."""
+    lanes = min(lanes_of(model), len(jobs))
+
+    def lane_words(lane: int) -> list[list[Word]]:
+        return [transcribe_speech(model, job.samples, job.speech_spans_s, decoder, gating, mute_s=job.mute_s,
+                                  lane=lane) for job in jobs[lane::max(1, lanes)]]
+
+    if lanes <= 1:
+        return lane_words(0)
+    with ThreadPoolExecutor(lanes, thread_name_prefix="callqa-asr-lane") as pool:
+        per_lane = list(pool.map(lane_words, range(lanes)))
+    return [per_lane[i % lanes][i // lanes] for i in range(len(jobs))]
 
 
 def _segment_words(segments: list[dict], pieces: list[_Piece], decoder: DecoderOptions) -> list[Word]:

@@ -19,6 +19,7 @@ from flows.speech.engines.base import (
     ModelLoadError,
     ModelNotConfigured,
     UnknownEngine,
+    lanes_of,
 )
 
 ENGINES: dict[str, AsrEngine] = {e.name: e for e in (openai.ENGINE, faster.ENGINE)}
@@ -26,7 +27,7 @@ ENGINES: dict[str, AsrEngine] = {e.name: e for e in (openai.ENGINE, faster.ENGIN
 ENGINE_NAMES: tuple[str, ...] = tuple(ENGINES)
 
 __all__ = ["AsrEngine", "DecoderOptions", "ENGINES", "ENGINE_NAMES", "LoadedModel", "ModelLoadError",
-           "ModelNotConfigured", "UnknownEngine", "default_engine", "get_engine"]
+           "ModelNotConfigured", "UnknownEngine", "default_engine", "get_engine", "lanes_of"]
 
 #: The engine used when none is named, wherever its model is present: the same weights on
 #: CTranslate2, several times faster on the CPU, the same findings on the sample calls

@@ -45,8 +45,9 @@ class DecoderOptions:
     beam_size: int | None = 5
     initial_prompt: str | None = DEFAULT_PROMPT
     #: Fallback temperatures when a window fails the compression/logprob checks. The
-    #: sampling they do is seeded per call, so a call gives the same transcript every
-    #: time. Measured on the sample calls: without fallback two more agent utterances
+    #: sampling they do is seeded: openai-whisper per decode; CTranslate2 once per lane's
+    #: worker thread, so a window that falls back may depend on what that lane sampled
+    #: earlier in the same process. Measured on the sample calls: without fallback two more agent utterances
     #: came out garbled (call02) and call06 lost its 我是.
     temperature: tuple[float, ...] = (0.0, 0.2, 0.4)
     compression_ratio_threshold: float = 2.4
@@ -66,7 +67,8 @@ class DecoderOptions:
 
 @runtime_checkable
 class LoadedModel(Protocol):
-    """A model as an engine loaded it; `engine` names the engine that decodes with it."""
+    """A model as an engine loaded it; `engine` names the engine that decodes with it.
+    A model may also have `lanes` (see `lanes_of`): how many decodes it runs at once."""
 
     engine: str
 
@@ -91,6 +93,12 @@ class AsrEngine(Protocol):
     def load(self, ref: str, compute_type: str | None = None) -> LoadedModel:
         """The loaded model, on the device model_version names; may raise ModelLoadError."""
 
-    def decode_segments(self, model: LoadedModel, audio: np.ndarray, opts: DecoderOptions) -> list[dict]:
+    def decode_segments(self, model: LoadedModel, audio: np.ndarray, opts: DecoderOptions, lane: int = 0) -> list[dict]:
         """openai-whisper-style segments (text, words, no_speech_prob, avg_logprob,
-        compression_ratio ...) for 16-kHz float32 speech."""
+        compression_ratio ...) for 16-kHz float32 speech, decoded on lane `lane` of the
+        model (0 .. lanes_of(model) - 1; the caller runs one decode per lane at a time)."""
+
+
+def lanes_of(model: LoadedModel) -> int:
+    """How many decodes `model` runs at once, each on its own lane (1 unless it says)."""
+    return max(1, int(getattr(model, "lanes", 1)))

@@ -195,12 +195,44 @@ def cpu_threads() -> int:
 
 @dataclass(frozen=True)
 class FwModel:
-    """A loaded faster-whisper model."""
+    """A loaded faster-whisper model: one WhisperModel per lane (see lane_plan)."""
 
-    model: object  # faster_whisper.WhisperModel
+    models: tuple  # faster_whisper.WhisperModel, one per lane
     compute_type: str
     device: str = "cpu"
     engine: str = NAME
+
+    @property
+    def model(self):
+        """The first lane's WhisperModel (the only one on a GPU)."""
+        return self.models[0]
+
+    @property
+    def lanes(self) -> int:
+        """How many decodes may run at once, each on its own lane's model."""
+        return len(self.models)
+
+
+#: The most lanes a model gets on the CPU: a call has at most two whisper passes (its two
+#: channels, or a mono call's two speakers), decoded side by side.
+MAX_LANES = 2
+
+
+def lane_plan(threads: int, device: str) -> tuple[int, int]:
+    """(lanes, CTranslate2 threads per lane) for a model given `threads` CPU threads.
+
+    CTranslate2 spreads one whisper decode over several CPU threads poorly, while two
+    decodes side by side, one thread each, nearly double the throughput on 2 cores
+    (docs/accuracy-and-performance.md, "Lanes"). So the CPU threads are split into up to
+    MAX_LANES lanes, each its own model with its own single CTranslate2 worker: a job
+    always runs on the lane it was given, which keeps the seeded sampling of temperature
+    fallback on one worker thread per lane. A GPU gets one lane (it batches instead).
+    """
+    threads = max(1, int(threads))
+    if device != "cpu":
+        return 1, threads
+    lanes = min(MAX_LANES, threads)
+    return lanes, max(1, threads // lanes)
 
 
 _lock = threading.Lock()
@@ -210,20 +242,24 @@ _lock = threading.Lock()
 def _load(ref: str, device: str, compute_type: str, cpu_threads: int) -> FwModel:
     from faster_whisper import WhisperModel
 
-    model = WhisperModel(
-        ref,
-        device=device,
-        compute_type=compute_type,
-        cpu_threads=cpu_threads,  # also on the GPU: feature extraction runs on the CPU
-        num_workers=1,
-        local_files_only=True,  # a folder, never a download
+    lanes, threads = lane_plan(cpu_threads, device)
+    models = tuple(
+        WhisperModel(
+            ref,
+            device=device,
+            compute_type=compute_type,
+            cpu_threads=threads,  # also on the GPU: feature extraction runs on the CPU
+            num_workers=1,  # one worker thread per lane: see lane_plan
+            local_files_only=True,  # a folder, never a download
+        )
+        for _ in range(lanes)
     )
-    return FwModel(model, compute_type, device)
+    return FwModel(models, compute_type, device)
 
 
 def load(ref: str, compute_type: str = DEFAULT_COMPUTE_TYPE) -> FwModel:
     """The model at `ref` on the device `choose_device` picks for `compute_type` on this
-    machine, with this process's CPU threads (`cpu_threads`)."""
+    machine, with this process's CPU threads (`cpu_threads`) split into lanes (`lane_plan`)."""
     device, compute_type = resolve_device(compute_type)
     with _lock:  # concurrent tasks must not load the weights twice
         return _load(str(ref), device, compute_type, cpu_threads())
@@ -236,8 +272,9 @@ def _batched(fw: FwModel):
     return BatchedInferencePipeline(fw.model)
 
 
-def decode_segments(fw: FwModel, audio: np.ndarray, opts: DecoderOptions) -> list[dict]:
-    """faster-whisper's segments for gated audio, as openai-whisper-style dicts.
+def decode_segments(fw: FwModel, audio: np.ndarray, opts: DecoderOptions, lane: int = 0) -> list[dict]:
+    """faster-whisper's segments for gated audio, as openai-whisper-style dicts, decoded on
+    lane `lane` of the model (the caller keeps to one decode per lane at a time).
 
     The options mirror the openai engine's: language, beam (greedy = beam 1
     with one sample per fallback temperature, like openai's best_of None), temperature
@@ -268,7 +305,7 @@ def decode_segments(fw: FwModel, audio: np.ndarray, opts: DecoderOptions) -> lis
         # audio at the silences transcribe.py left between speech pieces (0.5 s each).
         segments, _info = _batched(fw).transcribe(audio, vad_filter=True, batch_size=opts.batch_size, **common)
     else:
-        segments, _info = fw.model.transcribe(audio, vad_filter=False, **common)
+        segments, _info = fw.models[lane % fw.lanes].transcribe(audio, vad_filter=False, **common)
     return [
         {
             "id": s.id,
@@ -303,8 +340,8 @@ class FasterEngine:
     def load(self, ref: str, compute_type: str | None = None) -> FwModel:
         return load(ref, compute_type or DEFAULT_COMPUTE_TYPE)
 
-    def decode_segments(self, model: FwModel, audio: np.ndarray, opts: DecoderOptions) -> list[dict]:
-        return decode_segments(model, audio, opts)
+    def decode_segments(self, model: FwModel, audio: np.ndarray, opts: DecoderOptions, lane: int = 0) -> list[dict]:
+        return decode_segments(model, audio, opts, lane)
 
     def decode_many(self, model: FwModel, audios: list[np.ndarray], opts: DecoderOptions,
                     batch_size: int) -> list[list[dict]]:

@@ -119,7 +119,9 @@ class OpenaiEngine:
         with _lock:  # concurrent tasks must not load the weights twice
             return OpenaiModel(_load(ref, device), fp16)
 
-    def decode_segments(self, model: OpenaiModel, audio: np.ndarray, opts: DecoderOptions) -> list[dict]:
+    def decode_segments(self, model: OpenaiModel, audio: np.ndarray, opts: DecoderOptions, lane: int = 0) -> list[dict]:
+        """One lane only (no `lanes` on OpenaiModel): whisper keeps its key/value cache in
+        hooks on the shared model, so decodes run one at a time (flows.speech.transcribe)."""
         import torch
         import whisper
 
