@@ -137,13 +137,44 @@ def test_metadata_or_supplied_words_beside_the_recording_redo_the_call(base, sid
     assert summary.redone == 1 and name in summary.redone_settings
 
 
+#: JSON that is not whisper's words: ground truth, and a diarization reference's speaker
+#: turns, whose `segments` have no text (tools/make_diarization_set.py writes these).
+NOT_TRANSCRIPTS = [{"call_id": "call", "utterances": []},
+                   {"name": "mix", "segments": [{"speaker": "a", "start_s": 0.0, "end_s": 1.5}]}]
+
+
+@pytest.mark.parametrize("content", NOT_TRANSCRIPTS)
 @pytest.mark.parametrize("sidecar", [".json", ".agent.json"])
-def test_json_beside_the_recording_that_is_no_transcript_changes_nothing(base, sidecar):
-    """A ground-truth file or a CRM export named `<stem>.json` is not read as words
-    (flows.batch.pipeline._byo_words wants whisper's `segments`), so the call stays current."""
+def test_json_beside_the_recording_that_is_no_transcript_changes_nothing(base, sidecar, content):
+    """A ground-truth file, a diarization reference or a CRM export named `<stem>.json` is
+    not read as words (flows.batch.pipeline._byo_words wants whisper's segments: text,
+    start, end), so the call stays current."""
     cfg, pack, rec = base
-    Path(rec.path).with_name("call" + sidecar).write_text(json.dumps({"call_id": "call", "utterances": []}))
+    Path(rec.path).with_name("call" + sidecar).write_text(json.dumps(content))
     assert pending([rec], cfg, pack) == []
+
+
+@pytest.mark.parametrize("content", NOT_TRANSCRIPTS)
+def test_json_that_is_no_transcript_is_not_read_as_words(tmp_path, content):
+    from flows.batch.pipeline import _byo_words
+
+    (tmp_path / "mix.json").write_text(json.dumps(content))
+    assert _byo_words(tmp_path / "mix.wav", "mixed", "mono") is None
+
+
+def test_supplied_words_are_read_and_a_broken_word_is_named(tmp_path):
+    from flows.batch.pipeline import SuppliedTranscriptError, _byo_words
+
+    words = [{"word": "您好", "start": 0.5, "end": 0.9, "probability": 0.9}, {"word": " 請問", "start": 1.0, "end": 1.4}]
+    (tmp_path / "call.agent.json").write_text(json.dumps({"segments": [{"text": "您好請問", "start": 0.5, "end": 1.4,
+                                                                        "words": words}]}))
+    got = _byo_words(tmp_path / "call.wav", "agent", "stereo")
+    assert [(w.text, w.start_s, w.end_s) for w in got] == [("您好", 0.5, 0.9), ("请问", 1.0, 1.4)]
+    del words[1]["start"]
+    (tmp_path / "call.agent.json").write_text(json.dumps({"segments": [{"text": "您好請問", "start": 0.5, "end": 1.4,
+                                                                        "words": words}]}))
+    with pytest.raises(SuppliedTranscriptError, match=r"call\.agent\.json: segment 0, word 1: needs `word`, `start`"):
+        _byo_words(tmp_path / "call.wav", "agent", "stereo")
 
 
 def test_a_row_without_recorded_settings_is_redone(base):

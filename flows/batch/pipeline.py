@@ -204,16 +204,26 @@ def _byo_words(path: Path, channel: str, layout: str) -> list[Word] | None:
         if not is_whisper_words(data):
             continue
         words = []
-        for seg in data["segments"]:
+        for i, seg in enumerate(data["segments"]):
             seg_words = seg.get("words") or [
                 {"word": seg["text"], "start": seg["start"], "end": seg["end"]}
             ]
-            for w in seg_words:
-                text = to_simplified(str(w["word"])).strip()
+            for j, w in enumerate(seg_words):
+                try:
+                    text = to_simplified(str(w["word"])).strip()
+                    start_s, end_s, p = float(w["start"]), float(w["end"]), float(w.get("probability", 1.0))
+                except (KeyError, TypeError, ValueError) as exc:
+                    raise SuppliedTranscriptError(
+                        f"{candidate}: segment {i}, word {j}: needs `word`, `start` and `end` "
+                        f"(seconds) like whisper's word timestamps ({type(exc).__name__}: {exc})") from None
                 if text:
-                    words.append(Word(text, float(w["start"]), float(w["end"]), float(w.get("probability", 1.0))))
+                    words.append(Word(text, start_s, end_s, p))
         return words
     return None
+
+
+class SuppliedTranscriptError(ValueError):
+    """A transcript supplied beside a recording (whisper's JSON) that cannot be read."""
 
 
 class StageClock:

@@ -58,8 +58,12 @@ def sidecars(recording: str | os.PathLike[str], suffixes: tuple[str, ...]) -> li
 
 
 def is_whisper_words(data) -> bool:
-    """Parsed JSON that supplies a recording's words: whisper's output, with `segments`."""
-    return isinstance(data, dict) and "segments" in data
+    """Parsed JSON that supplies a recording's words: whisper's output, `segments` whose
+    every item has whisper's `text`, `start` and `end`. Other JSON with a `segments` list
+    (a diarization reference's speaker turns, a CRM export) is not a transcript."""
+    if not isinstance(data, dict) or not isinstance(data.get("segments"), list):
+        return False
+    return all(isinstance(seg, dict) and {"text", "start", "end"} <= seg.keys() for seg in data["segments"])
 
 
 def supplied_transcripts(recording: str | os.PathLike[str]) -> list[Path]:

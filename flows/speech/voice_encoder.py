@@ -4,8 +4,9 @@ The encoder's weights ship inside the `resemblyzer` wheel (`pretrained.pt`, 17 M
 nothing is downloaded. The package itself is not imported: its `__init__` imports
 `webrtcvad`, which needs `pkg_resources` at import time. The network is three lines of
 torch (an LSTM over 40-band mel frames, a linear layer, ReLU, L2 norm), rebuilt here
-with the same weights and the same mel front end; tests/test_voice_encoder.py checks the
-vectors against resemblyzer's own `VoiceEncoder.embed_utterance` where it imports.
+with the same weights and the same mel front end (librosa's numbers, computed with numpy:
+tests/test_voice_encoder.py). The vectors equalled resemblyzer's own
+`VoiceEncoder.embed_utterance` to 2e-7 in a venv where it imports (docs/diarization.md).
 """
 
 from __future__ import annotations
@@ -64,6 +65,63 @@ def _model():
     return model
 
 
+#: Slaney's mel scale (librosa's default, htk=False): linear below 1 kHz, logarithmic above.
+_F_SP_HZ = 200.0 / 3
+_MIN_LOG_HZ = 1000.0
+_MIN_LOG_MEL = _MIN_LOG_HZ / _F_SP_HZ
+_LOGSTEP = np.log(6.4) / 27.0
+
+
+def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
+    hz = np.asarray(hz, dtype=np.float64)
+    log_part = _MIN_LOG_MEL + np.log(np.maximum(hz, _MIN_LOG_HZ) / _MIN_LOG_HZ) / _LOGSTEP
+    return np.where(hz >= _MIN_LOG_HZ, log_part, hz / _F_SP_HZ)
+
+
+def _mel_to_hz(mel: np.ndarray) -> np.ndarray:
+    mel = np.asarray(mel, dtype=np.float64)
+    return np.where(mel >= _MIN_LOG_MEL, _MIN_LOG_HZ * np.exp(_LOGSTEP * (mel - _MIN_LOG_MEL)), _F_SP_HZ * mel)
+
+
+@lru_cache(maxsize=1)
+def _mel_basis() -> np.ndarray:
+    """`librosa.filters.mel(sr=16000, n_fft=400, n_mels=40)`: triangular Slaney-normalised
+    bands from 0 Hz to 8 kHz, shape (40, 201), float32 (the test compares them). Written out
+    because importing librosa for it costs seconds per process."""
+    fft_hz = np.fft.rfftfreq(_N_FFT, d=1.0 / RATE_HZ)
+    mel_hz = _mel_to_hz(np.linspace(_hz_to_mel(0.0), _hz_to_mel(RATE_HZ / 2), _N_MELS + 2))
+    width_hz = np.diff(mel_hz)
+    ramps = np.subtract.outer(mel_hz, fft_hz)
+    weights = np.zeros((_N_MELS, len(fft_hz)), dtype=np.float32)
+    for i in range(_N_MELS):
+        weights[i] = np.maximum(0, np.minimum(-ramps[i] / width_hz[i], ramps[i + 2] / width_hz[i + 1]))
+    weights *= (2.0 / (mel_hz[2 : _N_MELS + 2] - mel_hz[:_N_MELS]))[:, np.newaxis]
+    return weights
+
+
+@lru_cache(maxsize=1)
+def _hann() -> np.ndarray:
+    n = np.arange(_N_FFT)
+    return 0.5 - 0.5 * np.cos(2.0 * np.pi * n / _N_FFT)  # periodic, as librosa's get_window
+
+
+def mel_frames(wavs: np.ndarray) -> np.ndarray:
+    """The encoder's 160 mel frames of each row of `wavs` (rows of PARTIAL_SAMPLES at
+    16 kHz), shape (rows, 160, 40), float32.
+
+    `librosa.feature.melspectrogram(y, sr=16000, n_fft=400, hop_length=160, n_mels=40)`
+    (centred frames, zero padding, a periodic Hann window, power 2, Slaney mel bands)
+    as resemblyzer computes it, for all rows at once with numpy: importing
+    librosa.feature compiles its numba kernels, 3.6 s in every process that embeds a voice
+    (tests/test_voice_encoder.py compares the two)."""
+    wavs = np.asarray(wavs, dtype=np.float32)
+    padded = np.pad(wavs, ((0, 0), (_N_FFT // 2, _N_FFT // 2)))
+    frames = np.lib.stride_tricks.sliding_window_view(padded, _N_FFT, axis=1)[:, ::_HOP][:, :160]
+    spectrum = np.fft.rfft(frames * _hann().astype(np.float32), axis=-1)
+    power = spectrum.real**2 + spectrum.imag**2
+    return (power @ _mel_basis().T).astype(np.float32)
+
+
 @contextmanager
 def _torch_threads(n: int):
     """torch with `n` threads, the caller's setting restored after (whisper shares it)."""
@@ -84,25 +142,22 @@ def embed_windows(samples_16k: np.ndarray, windows_s: list[tuple[float, float]],
     normalised (level says nothing about who speaks), zero-padded to 1.6 s and encoded as
     one partial. Returns an array of shape (len(windows_s), 256).
     """
-    import librosa
     import torch
 
     if not windows_s:
         return np.zeros((0, 256), dtype=np.float32)
-    mels = []
-    for start_s, end_s in windows_s:
+    wavs = np.zeros((len(windows_s), PARTIAL_SAMPLES), dtype=np.float32)
+    for row, (start_s, end_s) in zip(wavs, windows_s):
         wav = np.asarray(samples_16k[int(start_s * RATE_HZ) : int(end_s * RATE_HZ)], dtype=np.float32)
         wav = wav[:PARTIAL_SAMPLES]
         peak = float(np.max(np.abs(wav))) if len(wav) else 0.0
-        wav = wav / peak * 0.5 if peak > 0 else wav
-        wav = np.pad(wav, (0, PARTIAL_SAMPLES - len(wav)))
-        mel = librosa.feature.melspectrogram(y=wav, sr=RATE_HZ, n_fft=_N_FFT, hop_length=_HOP, n_mels=_N_MELS)
-        mels.append(mel.astype(np.float32).T[:160])
+        row[: len(wav)] = wav / peak * 0.5 if peak > 0 else wav
+    mels = [mel_frames(wavs[i : i + batch]) for i in range(0, len(wavs), batch)]
     model = _model()
     out = []
     # One thread: on a busy 2-core machine torch's default (a thread per core) made each
     # window ~50x slower, its threads spinning while waiting for each other.
     with _torch_threads(1), torch.no_grad():
-        for i in range(0, len(mels), batch):
-            out.append(model(torch.from_numpy(np.stack(mels[i : i + batch]))).numpy())
+        for chunk in mels:
+            out.append(model(torch.from_numpy(chunk)).numpy())
     return np.concatenate(out)
