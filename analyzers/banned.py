@@ -1,19 +1,19 @@
 """Banned phrases said by the agent, matched in context.
 
-Four passes per utterance, over normalised text (simplified, no whitespace):
+Three passes per utterance, over normalised text (simplified, no whitespace):
 
 1. Token patterns (`BannedEntry.patterns`): a spaCy `Matcher` over the jieba tokens
    of the text, each token tagged with jieba's part of speech (`analyzers.tokens`).
    This is where context lives: 什么 is banned only as a curt reply (什么？ / 什么意思 /
    你说什么), never inside a question (请问您想买的是什么类型, 为什么, 没什么问题), and an
    ASR slip in a polite question (请问我什么可以帮到您) stays polite; 喂 only as an
-   interjection at the start of a clause, never inside 喂养.
-2. spaCy PhraseMatcher on the same tokens for literal phrases. Lexicon phrases and
-   their allowed longer forms are added to jieba's dictionary first, so "不知道" or
-   "麻烦您" come out as one token and are matched whole.
-3. Character-level fallback for literal phrases that jieba still splits across
-   token boundaries (jieba's HMM can glue a phrase to a neighbour).
-4. Character-level pinyin pass for ASR homophones of literal phrases (不知到 ->
+   interjection at the start of a clause, never inside 喂养. Lexicon phrases and their
+   allowed longer forms are added to jieba's dictionary first, so "不知道" or "麻烦您"
+   come out as one token for the patterns.
+2. Literal phrases of two chars or more: every exact occurrence in the text, wherever
+   jieba's tokens fall (a token-level phrase match would find a subset of these: it was
+   dropped as redundant).
+3. Character-level pinyin pass for ASR homophones of literal phrases (不知到 ->
    不知道). It has to be char-level: the misheard text segments differently
    ("不知" + "到"), so no token pattern can line up with it. Phrases of one char
    never match by sound.
@@ -51,13 +51,11 @@ class Hit:
 
 @dataclass
 class _Matchers:
-    phrase_matcher: Any
-    #: match_id label -> (entry, phrase) for the PhraseMatcher.
-    labels: dict[str, tuple[BannedEntry, str]]
     token_matcher: Any
     #: match_id label -> (entry, allowing) for the token Matcher.
     pattern_labels: dict[str, tuple[BannedEntry, bool]]
-    #: Texts of which one must occur before tokenising is worth it; None = always tokenise.
+    #: Texts of which one must occur before tokenising is worth it (a pattern's required
+    #: word, a one-char phrase); None = always tokenise.
     needles: tuple[str, ...] | None
     #: The needles as one regex (one C-level scan of an utterance instead of one per needle).
     needle_re: re.Pattern | None
@@ -85,24 +83,18 @@ def _matchers(entries: tuple[BannedEntry, ...]) -> _Matchers:
 @functools.lru_cache(maxsize=8)
 def _build_matchers(entries: tuple[BannedEntry, ...]) -> _Matchers:
     """Build once per pack's banned list."""
-    from spacy.matcher import Matcher, PhraseMatcher
+    from spacy.matcher import Matcher
 
     tok.add_words(w for e in entries for w in (*e.phrases, *e.allow))
     vocab = tok.vocab()
-    phrase_matcher = PhraseMatcher(vocab, attr="ORTH")
-    labels: dict[str, tuple[BannedEntry, str]] = {}
     token_matcher = Matcher(vocab)
     pattern_labels: dict[str, tuple[BannedEntry, bool]] = {}
     needles: set[str] | None = set()
     for n, entry in enumerate(entries):
-        for m, phrase in enumerate(entry.phrases):
+        for phrase in entry.phrases:
             phrase = normalise(phrase)
-            if needles is not None:
+            if needles is not None and len(phrase) == 1:  # _single_char_hits reads the tokens
                 needles.add(phrase)
-            if len(phrase) >= 2:
-                label = f"{n}:{m}"
-                labels[label] = (entry, phrase)
-                phrase_matcher.add(label, [tok.make_doc(phrase, sentinel=False)])
         for allowing, patterns in ((False, entry.patterns), (True, entry.allow_patterns)):
             for m, pattern in enumerate(patterns):
                 label = f"{'a' if allowing else 'p'}{n}:{m}"
@@ -119,7 +111,7 @@ def _build_matchers(entries: tuple[BannedEntry, ...]) -> _Matchers:
                  else re.compile("|".join(re.escape(n) for n in sorted(needles_sorted, key=len, reverse=True))))
     literals = tuple((entry, normalise(phrase), first_syllables(normalise(phrase)))
                      for entry in entries for phrase in entry.phrases)
-    return _Matchers(phrase_matcher, labels, token_matcher, pattern_labels, needles_sorted, needle_re, literals)
+    return _Matchers(token_matcher, pattern_labels, needles_sorted, needle_re, literals)
 
 
 def _single_char_hits(doc: Any, entry: BannedEntry, char: str) -> list[Hit]:
@@ -156,16 +148,12 @@ def find_banned(text: str, entries: tuple[BannedEntry, ...]) -> list[Hit]:
     hits: list[Hit] = []
     allowed_spans: list[tuple[str, int, int]] = []
     # Tokenising is most of the cost of this function and only finds something where a
-    # phrase or a pattern's required word occurs: most utterances are clean and skip it.
+    # pattern's required word or a one-char phrase occurs: most utterances skip it.
     if m.needles is None:
         doc = tok.make_doc(text)
     else:
         doc = tok.make_doc(text) if m.needle_re is not None and m.needle_re.search(text) else None
     if doc is not None:
-        for match_id, start, end in m.phrase_matcher(doc):
-            entry, phrase = m.labels[tok.vocab().strings[match_id]]
-            span = doc[start:end]
-            hits.append(Hit(entry, phrase, span.start_char, span.end_char, False))
         for match_id, start, end in m.token_matcher(doc):
             entry, allowing = m.pattern_labels[tok.vocab().strings[match_id]]
             chars = tok.span_chars(doc, start, end, len(text))
