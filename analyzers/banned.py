@@ -139,30 +139,10 @@ def _allowed(text: str, hit: Hit, allowed_spans: list[tuple[str, int, int]]) -> 
     return False
 
 
-def find_banned(text: str, entries: tuple[BannedEntry, ...]) -> list[Hit]:
-    """Banned hits in one utterance's text, in order, one per entry and place."""
-    text = normalise(text)
-    if not text or not entries:
-        return []
-    m = _matchers(entries)
+def _literal_hits(text: str, m: _Matchers, doc: Any) -> list[Hit]:
+    """The literal phrases' hits, exact and by sound, in the pack's order (one-char
+    phrases from the tokens, when `text` was tokenised: only then can it hold one)."""
     hits: list[Hit] = []
-    allowed_spans: list[tuple[str, int, int]] = []
-    # Tokenising is most of the cost of this function and only finds something where a
-    # pattern's required word or a one-char phrase occurs: most utterances skip it.
-    if m.needles is None:
-        doc = tok.make_doc(text)
-    else:
-        doc = tok.make_doc(text) if m.needle_re is not None and m.needle_re.search(text) else None
-    if doc is not None:
-        for match_id, start, end in m.token_matcher(doc):
-            entry, allowing = m.pattern_labels[tok.vocab().strings[match_id]]
-            chars = tok.span_chars(doc, start, end, len(text))
-            if chars is None:
-                continue
-            if allowing:
-                allowed_spans.append((entry.id, *chars))
-            else:
-                hits.append(Hit(entry, text[chars[0]:chars[1]], chars[0], chars[1], False))
     syllables = None
     for entry, phrase, firsts in m.literals:
         if len(phrase) == 1:
@@ -179,6 +159,37 @@ def find_banned(text: str, entries: tuple[BannedEntry, ...]) -> list[Hit]:
                 continue
         for start, end, by_sound in find_phrase(text, phrase, entry.homophones):
             hits.append(Hit(entry, phrase, start, end, by_sound))
+    return hits
+
+
+def find_banned(text: str, entries: tuple[BannedEntry, ...]) -> list[Hit]:
+    """Banned hits in one utterance's text, in order, one per entry and place."""
+    text = normalise(text)
+    if not text or not entries:
+        return []
+    m = _matchers(entries)
+    hits: list[Hit] = []
+    allowed_spans: list[tuple[str, int, int]] = []
+    # Tokenising is most of the cost of this function and only finds something where a
+    # pattern's required word or a one-char phrase occurs: most utterances skip it.
+    if m.needles is None:
+        doc = tok.make_doc(text)
+    else:
+        doc = tok.make_doc(text) if m.needle_re is not None and m.needle_re.search(text) else None
+    literal_hits = _literal_hits(text, m, doc)
+    if doc is None and any(hit.entry.allow_patterns for hit in literal_hits):
+        doc = tok.make_doc(text)  # an allow pattern may excuse the hit: it needs the tokens
+    if doc is not None:
+        for match_id, start, end in m.token_matcher(doc):
+            entry, allowing = m.pattern_labels[tok.vocab().strings[match_id]]
+            chars = tok.span_chars(doc, start, end, len(text))
+            if chars is None:
+                continue
+            if allowing:
+                allowed_spans.append((entry.id, *chars))
+            else:
+                hits.append(Hit(entry, text[chars[0]:chars[1]], chars[0], chars[1], False))
+    hits += literal_hits
     kept: list[Hit] = []
     # Exact before by-sound so a place matched both ways reports the exact one.
     for hit in sorted(hits, key=lambda h: (h.start, h.by_sound, -(h.end - h.start))):

@@ -98,3 +98,19 @@ def test_homophones_can_be_turned_off_per_entry():
     entries = tuple(replace(e, homophones=False) if e.id == "dont_know" else e for e in PACK.banned)
     assert find_banned("我不知到啊", entries) == []
     assert [h.entry.id for h in find_banned("我不知道啊", entries)] == ["dont_know"]
+
+
+def test_an_allow_pattern_excuses_a_literal_hit_in_text_the_tokenizer_would_skip():
+    """An entry of literal phrases with an allow pattern: the text holds no pattern's
+    required word and no one-char phrase, so the tokenizer would not run, yet the allow
+    pattern must still be tried on the hit."""
+    import json
+
+    from analyzers.rules import BannedEntry
+
+    allow = json.dumps([{"ORTH": {"IN": ["我们", "我"]}}, {"ORTH": "看着办"}], ensure_ascii=False)
+    entry = BannedEntry(id="suit_yourself", phrases=("看着办",), severity="minor", allow_patterns=(allow,))
+    entries = (entry,)
+    assert [(h.entry.id, h.start, h.end) for h in find_banned("那您看着办吧。", entries)] == [("suit_yourself", 2, 5)]
+    assert find_banned("这事我们看着办。", entries) == []  # we will handle it: excused
+    assert [h.by_sound for h in find_banned("您看着半吧", entries)] == [True]
