@@ -59,6 +59,11 @@ class _Matchers:
     needles: tuple[str, ...] | None
     #: The needles as one regex (one C-level scan of an utterance instead of one per needle).
     needle_re: re.Pattern | None
+    #: The one-char phrases as one regex: where one occurs, the tokens are needed.
+    char_re: re.Pattern | None
+    #: Per pattern (not allow patterns), the texts of its required tokens
+    #: (`tok.required_texts`): it can only match where the text holds one of each.
+    pattern_needs: tuple[tuple[tuple[str, ...], ...], ...]
     #: (entry, normalised phrase, syllables its first char may be heard as) per literal phrase,
     #: in the pack's order: the char-level passes' side, done once.
     literals: tuple[tuple[BannedEntry, str, tuple[str, ...]], ...]
@@ -90,11 +95,15 @@ def _build_matchers(entries: tuple[BannedEntry, ...]) -> _Matchers:
     token_matcher = Matcher(vocab)
     pattern_labels: dict[str, tuple[BannedEntry, bool]] = {}
     needles: set[str] | None = set()
+    chars: set[str] = set()
+    pattern_needs = []
     for n, entry in enumerate(entries):
         for phrase in entry.phrases:
             phrase = normalise(phrase)
-            if needles is not None and len(phrase) == 1:  # _single_char_hits reads the tokens
-                needles.add(phrase)
+            if len(phrase) == 1:  # _single_char_hits reads the tokens
+                chars.add(phrase)
+                if needles is not None:
+                    needles.add(phrase)
         for allowing, patterns in ((False, entry.patterns), (True, entry.allow_patterns)):
             for m, pattern in enumerate(patterns):
                 label = f"{'a' if allowing else 'p'}{n}:{m}"
@@ -106,12 +115,27 @@ def _build_matchers(entries: tuple[BannedEntry, ...]) -> _Matchers:
                         needles = None
                     elif needles is not None:
                         needles.update(found)
+                    pattern_needs.append(tok.required_texts(pattern))
     needles_sorted = None if needles is None else tuple(sorted(needles))
     needle_re = (None if not needles_sorted
                  else re.compile("|".join(re.escape(n) for n in sorted(needles_sorted, key=len, reverse=True))))
     literals = tuple((entry, normalise(phrase), first_syllables(normalise(phrase)))
                      for entry in entries for phrase in entry.phrases)
-    return _Matchers(token_matcher, pattern_labels, needles_sorted, needle_re, literals)
+    char_re = re.compile("|".join(re.escape(c) for c in sorted(chars))) if chars else None
+    return _Matchers(token_matcher=token_matcher, pattern_labels=pattern_labels, needles=needles_sorted,
+                     needle_re=needle_re, char_re=char_re, pattern_needs=tuple(pattern_needs), literals=literals)
+
+
+def _needs_tokens(text: str, m: _Matchers) -> bool:
+    """Whether a pattern could match `text` or a one-char phrase occurs in it: only then
+    is tokenising it worth its cost (allow patterns: see find_banned)."""
+    if m.needles is None:
+        return True
+    if m.needle_re is None or not m.needle_re.search(text):
+        return False
+    if m.char_re is not None and m.char_re.search(text):
+        return True
+    return any(all(any(t in text for t in texts) for texts in needs) for needs in m.pattern_needs)
 
 
 def _single_char_hits(doc: Any, entry: BannedEntry, char: str) -> list[Hit]:
@@ -172,10 +196,7 @@ def find_banned(text: str, entries: tuple[BannedEntry, ...]) -> list[Hit]:
     allowed_spans: list[tuple[str, int, int]] = []
     # Tokenising is most of the cost of this function and only finds something where a
     # pattern's required word or a one-char phrase occurs: most utterances skip it.
-    if m.needles is None:
-        doc = tok.make_doc(text)
-    else:
-        doc = tok.make_doc(text) if m.needle_re is not None and m.needle_re.search(text) else None
+    doc = tok.make_doc(text) if _needs_tokens(text, m) else None
     literal_hits = _literal_hits(text, m, doc)
     if doc is None and any(hit.entry.allow_patterns for hit in literal_hits):
         doc = tok.make_doc(text)  # an allow pattern may excuse the hit: it needs the tokens

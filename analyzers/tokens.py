@@ -122,6 +122,35 @@ def _literals(value: object) -> tuple[str, ...] | None:
     return None
 
 
+_COUNT_OP = re.compile(r"\{(\d*)(?:,(\d*))?\}")
+
+
+def _is_required(op: str) -> bool:
+    """Whether a token with this spaCy OP must occur at least once for its pattern to
+    match: no OP, "+", "{n}", "{n,}" or "{n,m}" with n >= 1. Not "?", "*", "{0,m}",
+    "{,m}", nor "!" (a negated token requires that its texts be absent, not present)."""
+    if op in ("", "+"):
+        return True
+    m = _COUNT_OP.fullmatch(op)
+    return bool(m and m.group(1) and int(m.group(1)) >= 1)
+
+
+def required_texts(pattern_json: str) -> tuple[tuple[str, ...], ...]:
+    """For each required token of the pattern whose texts can be told, those texts: the
+    pattern can only match a text that holds one of each (a cheap pre-check). Empty when
+    no required token says what text it needs."""
+    found_all = []
+    for token in json.loads(pattern_json):
+        if not _is_required(str(token.get("OP", ""))):
+            continue
+        for key in ("ORTH", "TEXT", "LOWER"):
+            found = _literals(token.get(key))
+            if found and all(found):
+                found_all.append(found)
+                break
+    return tuple(found_all)
+
+
 def needles(pattern_json: str) -> tuple[str, ...] | None:
     """Texts of which one must occur for the pattern to match at all (a cheap pre-check),
     from the required token whose texts are the most telling; None when no required
@@ -129,8 +158,7 @@ def needles(pattern_json: str) -> tuple[str, ...] | None:
     best: tuple[str, ...] | None = None
     best_key: tuple[int, int, int] | None = None
     for i, token in enumerate(json.loads(pattern_json)):
-        op = str(token.get("OP", ""))
-        if op in _OPTIONAL_OPS or op.startswith("{0"):
+        if not _is_required(str(token.get("OP", ""))):
             continue
         for key in ("ORTH", "TEXT", "LOWER"):
             found = _literals(token.get(key))

@@ -114,3 +114,37 @@ def test_an_allow_pattern_excuses_a_literal_hit_in_text_the_tokenizer_would_skip
     assert [(h.entry.id, h.start, h.end) for h in find_banned("那您看着办吧。", entries)] == [("suit_yourself", 2, 5)]
     assert find_banned("这事我们看着办。", entries) == []  # we will handle it: excused
     assert [h.by_sound for h in find_banned("您看着半吧", entries)] == [True]
+
+
+@pytest.mark.parametrize("op, required", [
+    ("", True), ("+", True), ("{1}", True), ("{2,}", True), ("{1,3}", True),
+    ("?", False), ("*", False), ("!", False), ("{0,3}", False), ("{,2}", False), ("{0}", False),
+])
+def test_which_token_ops_require_their_texts(op, required):
+    from analyzers.tokens import _is_required
+
+    assert _is_required(op) is required
+
+
+def test_a_pattern_needs_one_text_of_each_required_token():
+    import json
+
+    from analyzers.tokens import needles, required_texts
+
+    pattern = json.dumps([{"ORTH": {"IN": ["您", "你"]}}, {"OP": "?", "ORTH": "自己"}, {"ORTH": "是", "OP": "!"},
+                          {"ORTH": {"REGEX": "^(找|问)$"}}, {"IS_PUNCT": True}], ensure_ascii=False)
+    assert required_texts(pattern) == (("您", "你"), ("找", "问"))
+    assert needles(pattern) == ("找", "问")  # never the negated 是, nor the optional 自己
+
+
+def test_a_negated_token_does_not_keep_its_pattern_from_the_tokens():
+    """不 followed by anything but 是: the negated 是 must not become the text the
+    pattern waits for, or 不好 (no 是 in it) would never be tokenised and matched."""
+    import json
+
+    from analyzers.rules import BannedEntry
+
+    pattern = json.dumps([{"IS_SENT_START": True, "ORTH": "不"}, {"ORTH": "是", "OP": "!"}], ensure_ascii=False)
+    entry = BannedEntry(id="curt_no", phrases=(), severity="minor", patterns=(pattern,))
+    assert [(h.entry.id, h.start) for h in find_banned("不，不行。", (entry,))] == [("curt_no", 0)]
+    assert find_banned("不是的。", (entry,)) == []
