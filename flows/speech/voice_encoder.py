@@ -146,18 +146,20 @@ def embed_windows(samples_16k: np.ndarray, windows_s: list[tuple[float, float]],
 
     if not windows_s:
         return np.zeros((0, 256), dtype=np.float32)
-    wavs = np.zeros((len(windows_s), PARTIAL_SAMPLES), dtype=np.float32)
-    for row, (start_s, end_s) in zip(wavs, windows_s):
-        wav = np.asarray(samples_16k[int(start_s * RATE_HZ) : int(end_s * RATE_HZ)], dtype=np.float32)
-        wav = wav[:PARTIAL_SAMPLES]
-        peak = float(np.max(np.abs(wav))) if len(wav) else 0.0
-        row[: len(wav)] = wav / peak * 0.5 if peak > 0 else wav
-    mels = [mel_frames(wavs[i : i + batch]) for i in range(0, len(wavs), batch)]
     model = _model()
     out = []
     # One thread: on a busy 2-core machine torch's default (a thread per core) made each
     # window ~50x slower, its threads spinning while waiting for each other.
     with _torch_threads(1), torch.no_grad():
-        for chunk in mels:
-            out.append(model(torch.from_numpy(chunk)).numpy())
+        # A batch of windows at a time: all the windows of a 2-hour call at once would
+        # hold ~1 GB of padded audio.
+        for i in range(0, len(windows_s), batch):
+            chunk = windows_s[i : i + batch]
+            wavs = np.zeros((len(chunk), PARTIAL_SAMPLES), dtype=np.float32)
+            for row, (start_s, end_s) in zip(wavs, chunk):
+                wav = np.asarray(samples_16k[int(start_s * RATE_HZ) : int(end_s * RATE_HZ)], dtype=np.float32)
+                wav = wav[:PARTIAL_SAMPLES]
+                peak = float(np.max(np.abs(wav))) if len(wav) else 0.0
+                row[: len(wav)] = wav / peak * 0.5 if peak > 0 else wav
+            out.append(model(torch.from_numpy(mel_frames(wavs))).numpy())
     return np.concatenate(out)
