@@ -44,6 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analyzers.model import AGENT, CUSTOMER, SpeechSpan, other_party
+from flows.speech import spectral
 
 #: Analysis window (s) and hop (s) for the voice vectors: long enough for stable
 #: MFCC statistics, short enough to follow quick turns.
@@ -176,27 +177,24 @@ def _whiten(x: np.ndarray, span_ids: np.ndarray) -> np.ndarray:
 
 
 #: Frame features are computed over blocks of this many seconds (plus a margin), not
-#: the whole recording: librosa's STFT and YIN frame matrices of a 2-hour mono call
-#: would take several GB. A call shorter than one block is computed in one piece.
+#: the whole recording: the MFCCs' 80 dB floor is relative to the block's loudest frame,
+#: so one loud moment does not reshape an hour of features. A call shorter than one
+#: block is computed in one piece.
 _BLOCK_S = 300.0
 _BLOCK_MARGIN_S = 5.0
 
 
 def _frame_features(samples: np.ndarray, sample_rate_hz: int) -> tuple[np.ndarray, ...]:
-    """(loudness, mfcc[1:], f0_hz, rms) per `_FRAME_S` frame of `samples`."""
-    import librosa
-
+    """(loudness, mfcc[1:], f0_hz, rms) per `_FRAME_S` frame of `samples` (librosa's
+    mfcc, yin and rms, computed by `flows.speech.spectral` without importing librosa)."""
     hop = max(1, round(_FRAME_S * sample_rate_hz))
     n_fft = 1 << int(np.ceil(np.log2(0.025 * sample_rate_hz)))
     fmax_hz = min(4000.0, sample_rate_hz / 2)
-    mfcc = librosa.feature.mfcc(
-        y=samples, sr=sample_rate_hz, n_mfcc=_N_MFCC, n_fft=n_fft, hop_length=hop,
-        n_mels=40, fmin=100.0, fmax=fmax_hz,
-    )  # fmt: skip
+    mfcc = spectral.mfcc(samples, sample_rate_hz, _N_MFCC, n_fft, hop, n_mels=40, fmin_hz=100.0, fmax_hz=fmax_hz)
     # YIN needs two periods of the lowest f0 per frame: 60 Hz -> 33 ms, so 40 ms frames.
     yin_frame = 1 << int(np.ceil(np.log2(0.04 * sample_rate_hz)))
-    f0_hz = librosa.yin(samples, fmin=60.0, fmax=400.0, sr=sample_rate_hz, frame_length=yin_frame, hop_length=hop)
-    rms = librosa.feature.rms(y=samples, frame_length=yin_frame, hop_length=hop)[0]
+    f0_hz = spectral.yin(samples, 60.0, 400.0, sample_rate_hz, yin_frame, hop)
+    rms = spectral.rms(samples, yin_frame, hop)
     n = min(mfcc.shape[1], len(f0_hz), len(rms))
     return mfcc[0, :n], mfcc[1:, :n], f0_hz[:n], rms[:n]
 

@@ -142,8 +142,6 @@ def diarize_embed(samples: np.ndarray, sample_rate_hz: int, speech_spans) -> Dia
 
 def _embed(samples: np.ndarray, sample_rate_hz: int, speech_spans) -> _Embedded | None:
     """The call's windows, d-vectors and raw two-cluster statistics; None without speech."""
-    import librosa
-
     samples = np.asarray(samples, dtype=np.float32)
     if samples.ndim != 1:
         raise ValueError(f"samples must be 1-D (a mono mix), got shape {samples.shape}")
@@ -155,7 +153,9 @@ def _embed(samples: np.ndarray, sample_rate_hz: int, speech_spans) -> _Embedded 
     windows, _ = _windows(spans, WINDOW_S, HOP_S, MIN_WINDOW_S)
     if len(windows) < 2:
         return _Embedded(spans, windows, np.zeros((len(windows), 256)), 1.0, 0.0)
-    if sample_rate_hz != ENCODER_RATE_HZ:
+    if sample_rate_hz != ENCODER_RATE_HZ:  # the pipeline decodes at 16 kHz: never there
+        import librosa
+
         samples = librosa.resample(samples, orig_sr=sample_rate_hz, target_sr=ENCODER_RATE_HZ)
     x = embed_windows(samples, windows)
     labels, centre_cos = _two_clusters(x)

@@ -41,6 +41,7 @@ import numpy as np
 
 from analyzers.model import UNKNOWN, SpeechSpan
 from analyzers.timeline import merge
+from flows.speech import spectral
 from flows.speech.audio import CallAudio
 
 Method = Literal["silero", "energy"]
@@ -403,10 +404,6 @@ def _energy_segments(
     return [(a * hop / sample_rate_hz, b * hop / sample_rate_hz) for a, b in segments]
 
 
-#: Frames per block in `_rms` (8192 frames of 400 samples: 13 MB of squares at a time).
-_RMS_BLOCK_FRAMES = 8192
-
-
 #: An utterance's loudness is this percentile of its 10-ms frame levels: the voiced
 #: frames decide, not the pauses between words.
 SPAN_LEVEL_PERCENTILE = 90
@@ -438,32 +435,7 @@ def _level_db(samples: np.ndarray, sample_rate_hz: int) -> tuple[np.ndarray, int
     """(level in dBFS per ENERGY_HOP_S frame of ENERGY_FRAME_S, hop in samples)."""
     frame = max(1, round(ENERGY_FRAME_S * sample_rate_hz))
     hop = max(1, round(ENERGY_HOP_S * sample_rate_hz))
-    return 20.0 * np.log10(np.maximum(_rms(samples, frame, hop), 1e-10)), hop
-
-
-def _rms(samples: np.ndarray, frame: int, hop: int) -> np.ndarray:
-    """`librosa.feature.rms(y=samples, center=True)[0]`, computed a block of frames at a time.
-
-    The same numbers as librosa (zero-padded frames, the mean of the squares, its square
-    root: the same numpy operations in the same order), with two differences: a block at a
-    time (librosa squares frame_length x n_frames samples at once: 1.2 GB per channel of a
-    2-hour call), and without importing librosa.feature, whose numba kernels take 5 s to
-    compile in every new process, more than the rest of speech detection on a short call.
-    """
-    from numpy.lib.stride_tricks import sliding_window_view
-
-    half = frame // 2
-    n = len(samples)
-    n_frames = 1 + (n + 2 * half - frame) // hop  # librosa's count with center=True
-    out = np.empty(n_frames, dtype=np.float32)
-    for f0 in range(0, n_frames, _RMS_BLOCK_FRAMES):
-        f1 = min(n_frames, f0 + _RMS_BLOCK_FRAMES)
-        lo, hi = f0 * hop - half, (f1 - 1) * hop - half + frame  # sample range, may overhang
-        block = np.zeros(hi - lo, dtype=np.float32)
-        block[max(0, -lo) : (min(n, hi) - lo)] = samples[max(0, lo) : min(n, hi)]
-        frames = sliding_window_view(block, frame)[::hop]
-        out[f0:f1] = np.sqrt(np.mean(np.square(frames), axis=-1))
-    return out
+    return 20.0 * np.log10(np.maximum(spectral.rms(samples, frame, hop), 1e-10)), hop
 
 
 # --- shared post-processing ----------------------------------------------------

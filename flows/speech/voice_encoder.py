@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from flows.speech import spectral
+
 #: The encoder's input: 16 kHz audio, 25 ms / 10 ms mel frames, 40 bands, and one
 #: "partial" of 160 frames (1.6 s) per vector.
 RATE_HZ = 16000
@@ -65,46 +67,6 @@ def _model():
     return model
 
 
-#: Slaney's mel scale (librosa's default, htk=False): linear below 1 kHz, logarithmic above.
-_F_SP_HZ = 200.0 / 3
-_MIN_LOG_HZ = 1000.0
-_MIN_LOG_MEL = _MIN_LOG_HZ / _F_SP_HZ
-_LOGSTEP = np.log(6.4) / 27.0
-
-
-def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
-    hz = np.asarray(hz, dtype=np.float64)
-    log_part = _MIN_LOG_MEL + np.log(np.maximum(hz, _MIN_LOG_HZ) / _MIN_LOG_HZ) / _LOGSTEP
-    return np.where(hz >= _MIN_LOG_HZ, log_part, hz / _F_SP_HZ)
-
-
-def _mel_to_hz(mel: np.ndarray) -> np.ndarray:
-    mel = np.asarray(mel, dtype=np.float64)
-    return np.where(mel >= _MIN_LOG_MEL, _MIN_LOG_HZ * np.exp(_LOGSTEP * (mel - _MIN_LOG_MEL)), _F_SP_HZ * mel)
-
-
-@lru_cache(maxsize=1)
-def _mel_basis() -> np.ndarray:
-    """`librosa.filters.mel(sr=16000, n_fft=400, n_mels=40)`: triangular Slaney-normalised
-    bands from 0 Hz to 8 kHz, shape (40, 201), float32 (the test compares them). Written out
-    because importing librosa for it costs seconds per process."""
-    fft_hz = np.fft.rfftfreq(_N_FFT, d=1.0 / RATE_HZ)
-    mel_hz = _mel_to_hz(np.linspace(_hz_to_mel(0.0), _hz_to_mel(RATE_HZ / 2), _N_MELS + 2))
-    width_hz = np.diff(mel_hz)
-    ramps = np.subtract.outer(mel_hz, fft_hz)
-    weights = np.zeros((_N_MELS, len(fft_hz)), dtype=np.float32)
-    for i in range(_N_MELS):
-        weights[i] = np.maximum(0, np.minimum(-ramps[i] / width_hz[i], ramps[i + 2] / width_hz[i + 1]))
-    weights *= (2.0 / (mel_hz[2 : _N_MELS + 2] - mel_hz[:_N_MELS]))[:, np.newaxis]
-    return weights
-
-
-@lru_cache(maxsize=1)
-def _hann() -> np.ndarray:
-    n = np.arange(_N_FFT)
-    return 0.5 - 0.5 * np.cos(2.0 * np.pi * n / _N_FFT)  # periodic, as librosa's get_window
-
-
 def mel_frames(wavs: np.ndarray) -> np.ndarray:
     """The encoder's 160 mel frames of each row of `wavs` (rows of PARTIAL_SAMPLES at
     16 kHz), shape (rows, 160, 40), float32.
@@ -117,9 +79,9 @@ def mel_frames(wavs: np.ndarray) -> np.ndarray:
     wavs = np.asarray(wavs, dtype=np.float32)
     padded = np.pad(wavs, ((0, 0), (_N_FFT // 2, _N_FFT // 2)))
     frames = np.lib.stride_tricks.sliding_window_view(padded, _N_FFT, axis=1)[:, ::_HOP][:, :160]
-    spectrum = np.fft.rfft(frames * _hann().astype(np.float32), axis=-1)
+    spectrum = np.fft.rfft(frames * spectral.hann(_N_FFT).astype(np.float32), axis=-1)
     power = spectrum.real**2 + spectrum.imag**2
-    return (power @ _mel_basis().T).astype(np.float32)
+    return (power @ spectral.mel_basis(RATE_HZ, _N_FFT, _N_MELS).T).astype(np.float32)
 
 
 @contextmanager
