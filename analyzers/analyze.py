@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .banned import banned_findings
+from .banned import banned_findings, prepare_matchers
 from .courtesy import courtesy_findings
 from .handling import complaint_findings, confirmation_findings, followup_findings
 from .holds import hold_findings
@@ -69,6 +69,14 @@ def _clamp(finding: Finding, duration_s: float) -> Finding:
     if (start_s, end_s) == (finding.start_s, finding.end_s):
         return finding
     return replace(finding, start_s=start_s, end_s=end_s)
+
+
+def prepare(pack: RulePack) -> None:
+    """Build what analysing with `pack` builds once per process (the banned-phrase
+    matchers, jieba's dictionary and tagger), so that a caller can have it done ahead of
+    the first call, e.g. while a recording is transcribed. Analyses are the same with or
+    without it; call it before, not while, another thread analyses with the same pack."""
+    prepare_matchers(pack.banned)
 
 
 def analyze(transcript: Transcript, pack: RulePack, direction: str = INBOUND) -> Analysis:

@@ -94,3 +94,96 @@ def test_threads_sharing_one_model_transcribe_as_one_thread_does(model_path):
     with ThreadPoolExecutor(max_workers=2) as pool:
         together = list(pool.map(words, jobs))
     assert all(alone) and together == alone
+
+
+class _Timeline:
+    """Fake prepare/finish steps for flows.batch.parallel._in_order that log when each ran."""
+
+    def __init__(self, audio_s: float = 60.0, bad: str = "") -> None:
+        import threading
+        import time
+
+        self.events: list[tuple[str, str, str]] = []  # (step, call id, thread name)
+        self.lock = threading.Lock()
+        self.audio_s, self.bad, self.time = audio_s, bad, time
+
+    def log(self, step: str, call_id: str) -> None:
+        import threading
+
+        with self.lock:
+            self.events.append((step, call_id, threading.current_thread().name))
+
+    def prepare(self, rec, cfg, pack):
+        from flows.batch.pipeline import Prepared
+
+        self.log("prepare", rec.call_id)
+        p = Prepared(rec)
+        if rec.call_id == self.bad:
+            p.error = ValueError("unreadable")
+        else:
+            p.heard = type("Heard", (), {"audio": type("Audio", (), {"duration_s": self.audio_s})()})()
+        return p
+
+    def finish(self, p, cfg, pack, store=None):
+        from flows.batch.pipeline import error_result
+
+        self.log("finish-start", p.rec.call_id)
+        self.time.sleep(0.2)  # whisper's turn: the helper prepares the next meanwhile
+        self.log("finish-end", p.rec.call_id)
+        return error_result(p.rec, p.error) if p.error else p.rec.call_id
+
+    def order(self, step: str) -> list[str]:
+        return [c for s, c, _ in self.events if s == step]
+
+    def index(self, step: str, call_id: str) -> int:
+        return self.events.index(next(e for e in self.events if e[:2] == (step, call_id)))
+
+
+def _in_order_with(monkeypatch, timeline: _Timeline, engine: str = "faster", n: int = 4) -> list:
+    from flows.batch import parallel
+    from flows.batch.pipeline import PipelineConfig, Recording
+
+    monkeypatch.setattr(parallel, "prepare_recording", timeline.prepare)
+    monkeypatch.setattr(parallel, "finish_recording", timeline.finish)
+    monkeypatch.setattr(parallel, "process_recording",
+                        lambda rec, cfg, pack, store=None: timeline.finish(timeline.prepare(rec, cfg, pack), cfg, pack))
+    monkeypatch.setattr(parallel, "prepare_analysis", lambda pack: timeline.log("prepare-analysis", ""))
+    todo = [Recording(f"/calls/c{k}.wav", f"c{k}") for k in range(n)]
+    return list(parallel._in_order(todo, PipelineConfig(out_dir="unused", engine=engine), None, store=None))
+
+
+def test_the_next_call_is_prepared_while_this_one_is_finished(monkeypatch):
+    t = _Timeline()
+    results = _in_order_with(monkeypatch, t)
+    assert results == ["c0", "c1", "c2", "c3"]  # in order, one each
+    assert t.order("prepare") == t.order("finish-start") == ["c0", "c1", "c2", "c3"]
+    for k in range(1, 4):  # call k's preparation began before call k-1's finish ended
+        assert t.index("prepare", f"c{k}") < t.index("finish-end", f"c{k - 1}")
+    assert {th for s, _, th in t.events if s == "prepare"} != {th for s, _, th in t.events if s == "finish-start"}
+    # the analyzers' set-up ran, before any call was finished (no two threads building it)
+    assert t.index("prepare-analysis", "") < t.index("finish-start", "c0")
+
+
+def test_a_bad_recording_in_the_lookahead_gets_its_error_row_in_turn(monkeypatch):
+    t = _Timeline(bad="c1")
+    results = _in_order_with(monkeypatch, t)
+    assert [r if isinstance(r, str) else (r.call_id, r.status, r.error) for r in results] == [
+        "c0", ("c1", "error", "ValueError: unreadable"), "c2", "c3"]
+
+
+def test_no_lookahead_beside_a_long_recording(monkeypatch):
+    from flows.batch import parallel
+
+    t = _Timeline(audio_s=parallel.LOOKAHEAD_MAX_S + 1)
+    assert _in_order_with(monkeypatch, t) == ["c0", "c1", "c2", "c3"]
+    for k in range(1, 4):  # only one recording's audio held at a time
+        assert t.index("prepare", f"c{k}") > t.index("finish-end", f"c{k - 1}")
+
+
+def test_no_lookahead_beside_a_torch_decoder(monkeypatch):
+    """openai-whisper decodes on torch, whose thread count speech detection changes."""
+    t = _Timeline()
+    assert _in_order_with(monkeypatch, t, engine="openai") == ["c0", "c1", "c2", "c3"]
+    for k in range(1, 4):
+        assert t.index("prepare", f"c{k}") > t.index("finish-end", f"c{k - 1}")
+    assert not t.order("prepare-analysis") and len({th for _, _, th in t.events}) == 1  # all in this thread

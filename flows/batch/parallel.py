@@ -21,22 +21,26 @@ import multiprocessing
 import os
 from collections import deque
 from contextlib import closing
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from functools import partial
 from typing import Callable, Iterator, Sequence, TypeVar
 
+from analyzers.analyze import prepare as prepare_analysis
 from analyzers.model import CallResult
 from flows.batch.pipeline import (
     NotReprocessable,
     PipelineConfig,
     Recording,
     error_result,
+    finish_recording,
+    prepare_recording,
     process_recording,
     reprocess_call,
 )
 from flows.storage.store import ResultStore
+from flows.speech.engines import ENGINES
 from flows.speech.transcribe import ModelLoadError
 
 T = TypeVar("T")
@@ -142,8 +146,7 @@ def process_all(
     """process_recording over `todo`: in this process when workers is 1 (in order), else
     in `workers` processes (in completion order). Every recording yields one result."""
     if workers <= 1:
-        for rec in todo:
-            yield process_recording(rec, cfg, pack, store=store)
+        yield from _in_order(todo, cfg, pack, store)
         return
     with closing(imap_unordered(partial(_process, cfg=cfg, pack=pack), todo, workers=workers)) as results:
         for rec, result in results:
@@ -152,6 +155,47 @@ def process_all(
             if isinstance(result, BaseException):
                 result = error_result(rec, result)
                 store.write(result)
+            yield result
+
+
+#: In one process, the next recording is decoded, its speech found and (mono) diarized
+#: in a helper thread while this one is transcribed and analysed: whisper's lanes leave
+#: a core idle whenever one channel (or speaker) has less speech than the other. Not
+#: while this one holds more than this much audio (s), so that two long recordings'
+#: samples are never held at once. Only with an engine that does not decode on torch
+#: (the faster one): speech detection changes torch's process-wide thread count.
+LOOKAHEAD_MAX_S = 1200.0
+
+
+def _in_order(todo: Sequence[Recording], cfg: PipelineConfig, pack, store: ResultStore) -> Iterator[CallResult]:
+    """process_recording over `todo` in order, preparing the next while finishing this one
+    (see LOOKAHEAD_MAX_S). The results, cache and tables are the same as one by one: the
+    helper only decodes, detects speech and diarizes, and whisper's lanes still take each
+    call's passes in order."""
+    if not todo:
+        return
+    if getattr(ENGINES.get(cfg.engine), "decodes_on_torch", True):
+        for rec in todo:
+            yield process_recording(rec, cfg, pack, store=store)
+        return
+    with ThreadPoolExecutor(2, thread_name_prefix="callqa-lookahead") as ahead:
+        # The analyzers' one-off set-up (jieba's dictionaries, the matchers) beside the
+        # first recording's decoding; done before any analysis starts.
+        warm = ahead.submit(prepare_analysis, pack)
+        upcoming = ahead.submit(prepare_recording, todo[0], cfg, pack)
+        for i in range(len(todo)):
+            prepared = upcoming.result()
+            if warm is not None:
+                _ = warm.exception()  # a failure shows again, per call, in the analysis itself
+                warm = None
+            following = todo[i + 1] if i + 1 < len(todo) else None
+            early = following is not None and prepared.audio_s <= LOOKAHEAD_MAX_S
+            if early:
+                upcoming = ahead.submit(prepare_recording, following, cfg, pack)
+            result = finish_recording(prepared, cfg, pack, store=store)
+            del prepared
+            if following is not None and not early:
+                upcoming = ahead.submit(prepare_recording, following, cfg, pack)
             yield result
 
 

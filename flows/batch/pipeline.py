@@ -23,7 +23,8 @@ from analyzers.model import AGENT, CUSTOMER, CallResult, SpeechSpan, Transcript,
 from analyzers.pii import mask_numbers
 from analyzers.speakers import assign_words, greeter_is_customer, swap_roles
 from flows.storage.cache import TranscriptCache, file_sha256, transcript_key
-from flows.speech.audio import AGENT_CHANNELS
+from flows.speech.audio import AGENT_CHANNELS, CallAudio
+from flows.speech.diarize import Diarization
 from flows.speech.diarize_embed import DIARIZERS, diarize_call
 from flows.batch.metadata import CallMeta, manifest_row, read_call_meta
 from flows.batch.settings import MONO_ASR, CallSettings, analysis_settings, is_whisper_words, transcript_settings
@@ -249,21 +250,46 @@ class StageClock:
 WhisperPass = tuple[str, Sequence[tuple[float, float]], Sequence[tuple[float, float]]]
 
 
-def transcribe_call(path: str, call_id: str, cfg: PipelineConfig, model_ref: str,
-                    clock: StageClock | None = None) -> Transcript:
-    """Decode, detect speech, transcribe per speaker (diarizing mono calls); the time of
-    each stage goes to `clock`."""
+@dataclass(frozen=True)
+class Heard:
+    """A recording up to whisper: its audio, speech spans and, for a mono call, who spoke
+    where (None for stereo: the channel is the speaker)."""
+
+    audio: CallAudio
+    spans: tuple[SpeechSpan, ...]
+    diarization: Diarization | None
+
+
+def hear_call(path: str, cfg: PipelineConfig, clock: StageClock | None = None) -> Heard:
+    """Decode, detect speech and, for a mono call, diarize (stages decode, vad, diarize
+    to `clock`). Raises TruncatedRecording for a cut-short file unless allowed."""
     from flows.speech.audio import load_call
-    from flows.speech.vad import call_speech_spans, widen_speech_edges
+    from flows.speech.vad import call_speech_spans
 
     clock = clock or StageClock()
     with clock.stage("decode"):
         audio = load_call(path, agent_channel=cfg.agent_channel)
-    truncated_s = audio.shortfall_s
-    if truncated_s and not cfg.allow_truncated:
+    if audio.shortfall_s and not cfg.allow_truncated:
         raise TruncatedRecording(path, audio.declared_duration_s, audio.duration_s)
     with clock.stage("vad"):
-        spans = call_speech_spans(audio, method=cfg.vad.method)
+        spans = tuple(call_speech_spans(audio, method=cfg.vad.method))
+    diarization = None
+    if audio.layout != "stereo":
+        with clock.stage("diarize"):
+            diarization = diarize_call(audio.channels["mixed"], audio.sample_rate_hz, spans, method=cfg.diarizer)
+    return Heard(audio, spans, diarization)
+
+
+def transcribe_call(path: str, call_id: str, cfg: PipelineConfig, model_ref: str,
+                    clock: StageClock | None = None, heard: Heard | None = None) -> Transcript:
+    """Decode, detect speech, transcribe per speaker (diarizing mono calls); the time of
+    each stage goes to `clock`. `heard`: `hear_call`'s result for `path`, when already done."""
+    from flows.speech.vad import widen_speech_edges
+
+    clock = clock or StageClock()
+    heard = heard or hear_call(path, cfg, clock)
+    audio, spans = heard.audio, heard.spans
+    truncated_s = audio.shortfall_s
     model = None
 
     def whisper_words(passes: Sequence[WhisperPass]) -> list[list[Word]]:
@@ -286,8 +312,7 @@ def transcribe_call(path: str, call_id: str, cfg: PipelineConfig, model_ref: str
         utterances = [u for speaker in own for u in words_to_utterances(words[speaker], speaker, gap_s)]
         confidence, uncertain = 1.0, False
     else:
-        with clock.stage("diarize"):
-            diarization = diarize_call(audio.channels["mixed"], audio.sample_rate_hz, spans, method=cfg.diarizer)
+        diarization = heard.diarization
         spans = diarization.spans
         words = _byo_words(Path(path), "mixed", audio.layout)
         if words is None:
@@ -461,40 +486,74 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, TRANSIENT_ERRORS)
 
 
-def process_recording(
-    rec: Recording,
+@dataclass
+class Prepared:
+    """A recording's work up to whisper (`prepare_recording`), to be finished by
+    `finish_recording`, possibly in another thread: the cached transcript, or the audio
+    heard (`hear_call`) on a cache miss, or the exception that stopped it."""
+
+    rec: Recording
+    clock: StageClock = field(default_factory=lambda: StageClock())
+    sha: str = ""
+    model_ref: str = ""
+    settings: CallSettings | None = None
+    key: str = ""
+    transcript: Transcript | None = None
+    heard: Heard | None = None
+    error: Exception | None = None
+
+    @property
+    def audio_s(self) -> float:
+        """Seconds of decoded audio this holds (0 for a cache hit or an error)."""
+        return self.heard.audio.duration_s if self.heard else 0.0
+
+
+def prepare_recording(rec: Recording, cfg: PipelineConfig, pack) -> Prepared:
+    """Hash, look up the transcript cache and, on a miss, hear the recording (decode,
+    speech detection, diarization). Never raises an Exception: it is kept for
+    `finish_recording`, which handles it as `process_recording` always has."""
+    from flows.speech.audio import check_file
+
+    p = Prepared(rec)
+    try:
+        check_file(rec.path)  # before hashing: a FIFO would block open(), a 000 file fail unclearly
+        p.sha = file_sha256(rec.path)
+        p.model_ref = cfg.model_ref()
+        p.settings = cfg.call_settings(p.model_ref, pack, rec.path, rec.call_id)
+        p.key = transcript_key(p.sha, p.settings.transcript)
+        p.transcript = TranscriptCache(cfg.transcript_dir).get(p.key)
+        if p.transcript is None:
+            p.heard = hear_call(rec.path, cfg, p.clock)
+    except Exception as exc:  # noqa: BLE001 - re-raised by finish_recording
+        p.error = exc
+    return p
+
+
+def finish_recording(
+    p: Prepared,
     cfg: PipelineConfig,
     pack,
     *,
     store: ResultStore | None = None,
     reraise_transient: bool = False,
 ) -> CallResult:
-    """Transcribe (or take from cache), analyse and write one recording.
-
-    A bad recording never raises: the error becomes the call's row. A model that cannot
-    be loaded raises ModelLoadError and writes nothing (the call stays pending). With
-    `reraise_transient`, transient failures are raised instead so that the caller (a
-    Prefect task with retries) can try again.
-    """
-    from flows.speech.audio import check_file
-
+    """Transcribe (unless cached), analyse and write a prepared recording (see
+    process_recording)."""
+    rec, clock, sha, settings, key = p.rec, p.clock, p.sha, p.settings, p.key
     store = store or ResultStore(cfg.out_dir)
-    sha = ""
-    settings = None
-    clock = StageClock()
     try:
-        check_file(rec.path)  # before hashing: a FIFO would block open(), a 000 file fail unclearly
-        sha = file_sha256(rec.path)
-        model_ref = cfg.model_ref()
-        settings = cfg.call_settings(model_ref, pack, rec.path, rec.call_id)
+        if p.error is not None:
+            raise p.error
         cache = TranscriptCache(cfg.transcript_dir)
-        key = transcript_key(sha, settings.transcript)
-        transcript = cache.get(key)
+        # A second look: an earlier call of this batch may have cached the same audio
+        # after this one was prepared.
+        transcript = p.transcript or cache.get(key)
         if transcript is None:
-            transcript = transcribe_call(rec.path, rec.call_id, cfg, model_ref, clock)
+            transcript = transcribe_call(rec.path, rec.call_id, cfg, p.model_ref, clock, heard=p.heard)
             cache.put(key, transcript)
         elif transcript.call_id != rec.call_id:  # same audio under another name
             transcript = replace(transcript, call_id=rec.call_id)
+        p.heard = None  # the audio is not needed for the analysis: let it go
         if transcript.truncated_s and not cfg.allow_truncated:  # cached by an --allow-truncated run
             raise TruncatedRecording(rec.path, transcript.duration_s + transcript.truncated_s, transcript.duration_s)
         with clock.stage("analysis"):
@@ -511,6 +570,25 @@ def process_recording(
             raise
         result = error_result(rec, exc, audio_sha256=sha, **clock.columns())
     return store.write(result) or result
+
+
+def process_recording(
+    rec: Recording,
+    cfg: PipelineConfig,
+    pack,
+    *,
+    store: ResultStore | None = None,
+    reraise_transient: bool = False,
+) -> CallResult:
+    """Transcribe (or take from cache), analyse and write one recording.
+
+    A bad recording never raises: the error becomes the call's row. A model that cannot
+    be loaded raises ModelLoadError and writes nothing (the call stays pending). With
+    `reraise_transient`, transient failures are raised instead so that the caller (a
+    Prefect task with retries) can try again.
+    """
+    return finish_recording(prepare_recording(rec, cfg, pack), cfg, pack, store=store,
+                            reraise_transient=reraise_transient)
 
 
 class NotReprocessable(RuntimeError):

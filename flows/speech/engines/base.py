@@ -81,6 +81,10 @@ class AsrEngine(Protocol):
     name: str
     #: Whether DecoderOptions.batch_size means anything to it.
     batches: bool
+    #: Whether its decodes run on torch, whose thread count is process-wide and is
+    #: changed by speech detection and the voice encoder while they run: then no other
+    #: recording is prepared beside a decode (flows.batch.parallel.LOOKAHEAD_MAX_S).
+    decodes_on_torch: bool
 
     def resolve_model_ref(self, model: str | None) -> str:
         """The model to use (argument, environment, default location); ModelNotConfigured

@@ -330,6 +330,7 @@ def decode_segments(fw: FwModel, audio: np.ndarray, opts: DecoderOptions, lane: 
 class FasterEngine:
     name = NAME
     batches = True
+    decodes_on_torch = False
 
     def resolve_model_ref(self, model: str | None) -> str:
         return resolve_model_ref(model)

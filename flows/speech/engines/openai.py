@@ -96,6 +96,7 @@ def _load(ref: str, device: str):
 class OpenaiEngine:
     name = NAME
     batches = False
+    decodes_on_torch = True
 
     def resolve_model_ref(self, model: str | None) -> str:
         """The argument, else $CALLQA_WHISPER_MODEL, else a checkpoint in the model folder
