@@ -124,7 +124,7 @@ class _Timeline:
             p.heard = type("Heard", (), {"audio": type("Audio", (), {"duration_s": self.audio_s})()})()
         return p
 
-    def finish(self, p, cfg, pack, store=None):
+    def finish(self, p, cfg, pack, store=None, decode=None, write=True):
         from flows.batch.pipeline import error_result
 
         self.log("finish-start", p.rec.call_id)
@@ -149,15 +149,20 @@ def _in_order_with(monkeypatch, timeline: _Timeline, engine: str = "faster", n: 
                         lambda rec, cfg, pack, store=None: timeline.finish(timeline.prepare(rec, cfg, pack), cfg, pack))
     monkeypatch.setattr(parallel, "prepare_analysis", lambda pack: timeline.log("prepare-analysis", ""))
     todo = [Recording(f"/calls/c{k}.wav", f"c{k}") for k in range(n)]
-    return list(parallel._in_order(todo, PipelineConfig(out_dir="unused", engine=engine), None, store=None))
+    store = type("Store", (), {"write": lambda self, result: None})()  # written as returned
+    return list(parallel._in_order(todo, PipelineConfig(out_dir="unused", engine=engine), None, store=store))
 
 
-def test_the_next_call_is_prepared_while_this_one_is_finished(monkeypatch):
+def test_the_next_calls_are_prepared_while_these_are_finished(monkeypatch):
     t = _Timeline()
-    results = _in_order_with(monkeypatch, t)
-    assert results == ["c0", "c1", "c2", "c3"]  # in order, one each
-    assert t.order("prepare") == t.order("finish-start") == ["c0", "c1", "c2", "c3"]
-    for k in range(1, 4):  # call k's preparation began before call k-1's finish ended
+    results = _in_order_with(monkeypatch, t, n=5)
+    assert results == ["c0", "c1", "c2", "c3", "c4"]  # in order, one each
+    assert t.order("prepare") == ["c0", "c1", "c2", "c3", "c4"]  # one after another
+    # finished two at a time: c0 and c1 side by side, then c2 and c3, then c4
+    for a, b in (("c0", "c1"), ("c2", "c3")):
+        assert t.index("finish-start", b) < t.index("finish-end", a)
+    assert t.index("finish-start", "c2") > max(t.index("finish-end", "c0"), t.index("finish-end", "c1"))
+    for k in (2, 4):  # the next group's preparation began before this group's finish ended
         assert t.index("prepare", f"c{k}") < t.index("finish-end", f"c{k - 1}")
     assert {th for s, _, th in t.events if s == "prepare"} != {th for s, _, th in t.events if s == "finish-start"}
     # the analyzers' set-up ran, before any call was finished (no two threads building it)
@@ -174,10 +179,10 @@ def test_a_bad_recording_in_the_lookahead_gets_its_error_row_in_turn(monkeypatch
 def test_no_lookahead_beside_a_long_recording(monkeypatch):
     from flows.batch import parallel
 
-    t = _Timeline(audio_s=parallel.LOOKAHEAD_MAX_S + 1)
+    t = _Timeline(audio_s=parallel.LOOKAHEAD_MAX_S / 2 + 1)  # a group of two is over the limit
     assert _in_order_with(monkeypatch, t) == ["c0", "c1", "c2", "c3"]
-    for k in range(1, 4):  # only one recording's audio held at a time
-        assert t.index("prepare", f"c{k}") > t.index("finish-end", f"c{k - 1}")
+    # the second group is prepared only once the first is finished
+    assert t.index("prepare", "c2") > max(t.index("finish-end", "c0"), t.index("finish-end", "c1"))
 
 
 def test_no_lookahead_beside_a_torch_decoder(monkeypatch):
@@ -187,3 +192,95 @@ def test_no_lookahead_beside_a_torch_decoder(monkeypatch):
     for k in range(1, 4):
         assert t.index("prepare", f"c{k}") > t.index("finish-end", f"c{k - 1}")
     assert not t.order("prepare-analysis") and len({th for _, _, th in t.events}) == 1  # all in this thread
+
+
+def test_job_lanes_balance_speech_and_depend_on_the_jobs_only():
+    import numpy as np
+
+    from flows.speech.transcribe import SpeechJob, job_lanes
+
+    def job(speech_s: float) -> SpeechJob:
+        return SpeechJob(np.zeros(16000, np.float32), [(0.0, speech_s)])
+
+    # two calls' passes (agent, customer, agent, customer): each agent pass gets a lane
+    assert job_lanes([job(44), job(22), job(34), job(18)], 2) == [0, 1, 1, 0]
+    assert job_lanes([job(5)] * 5, 2) == [0, 1, 0, 1, 0]  # equal: job i on lane i mod 2
+    assert job_lanes([job(10), job(30)], 2) == [1, 0]
+    assert job_lanes([job(10), job(30)], 1) == [0, 0]
+
+
+class _FakeAsr:
+    """flows.batch.pipeline's load_model and transcribe_jobs, recording what was decoded."""
+
+    def __init__(self, monkeypatch, fail_job: int | None = None, fail_load: bool = False) -> None:
+        from flows.batch import pipeline
+
+        self.calls: list[list[float]] = []
+        self.fail_job, self.fail_load = fail_job, fail_load
+        monkeypatch.setattr(pipeline, "load_model", self.load)
+        monkeypatch.setattr(pipeline, "transcribe_jobs", self.transcribe)
+
+    def load(self, ref, engine, compute_type=None):
+        from flows.speech.transcribe import ModelLoadError
+
+        if self.fail_load:
+            raise ModelLoadError("no model")
+        return object()
+
+    def transcribe(self, model, jobs, decoder, gating, return_exceptions=False):
+        import time
+
+        time.sleep(0.1)
+        self.calls.append([job.speech_spans_s[0][1] for job in jobs])
+        return [RuntimeError("lane broke") if k == self.fail_job else [f"w{job.speech_spans_s[0][1]:g}"]
+                for k, job in enumerate(jobs)]
+
+
+def _group_members(monkeypatch, passes: list[list[float] | None], **fake):
+    """Run an AsrGroup with one thread per call; `passes[i]`: call i's passes' speech
+    seconds, or None for a call that needs no whisper. (results, fake) per call."""
+    import numpy as np
+
+    from flows.batch.pipeline import AsrGroup, PipelineConfig
+    from flows.speech.transcribe import SpeechJob
+
+    asr = _FakeAsr(monkeypatch, **fake)
+    group = AsrGroup(len(passes), PipelineConfig(out_dir="unused", engine="faster"), "model")
+
+    def member(i: int):
+        m = group.member(i)
+        try:
+            if passes[i] is None:
+                return None
+            return m([SpeechJob(np.zeros(16000, np.float32), [(0.0, s)]) for s in passes[i]])
+        except Exception as exc:  # noqa: BLE001
+            return exc
+        finally:
+            m.done()
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(len(passes)) as pool:
+        results = list(pool.map(member, range(len(passes))))
+    return results, asr
+
+
+def test_an_asr_group_decodes_its_calls_passes_together(monkeypatch):
+    results, asr = _group_members(monkeypatch, [[3.0, 1.0], None, [2.0, 2.0]])
+    assert asr.calls == [[3.0, 1.0, 2.0, 2.0]]  # one decode, in call order; the cached call waits for none
+    (words0, share0), none, (words2, share2) = results
+    assert none is None
+    assert words0 == [["w3"], ["w1"]] and words2 == [["w2"], ["w2"]]
+    assert share0 == pytest.approx(share2) and share0 > 0.04  # the decode's time, shared by speech seconds
+
+
+def test_a_failing_pass_fails_only_its_call_and_a_model_failure_all(monkeypatch):
+    from flows.speech.transcribe import ModelLoadError
+
+    results, _ = _group_members(monkeypatch, [[3.0], [2.0, 1.0]], fail_job=2)
+    assert results[0][0] == [["w3"]]
+    assert isinstance(results[1], RuntimeError) and "lane broke" in str(results[1])
+    results, _ = _group_members(monkeypatch, [[3.0], [2.0]], fail_load=True)
+    assert all(isinstance(r, ModelLoadError) for r in results)
+    results, asr = _group_members(monkeypatch, [None, None])
+    assert results == [None, None] and asr.calls == []  # nothing to hear: no model loaded

@@ -1,4 +1,6 @@
-"""Several recordings at once on one machine: a small pool of worker processes.
+"""Several recordings at once on one machine: a small pool of worker processes, or, in one
+process with the faster engine, two calls finished side by side with their whisper passes
+decoded together and the next recordings prepared ahead (`_in_order`).
 
 Processes, not threads, because whisper is not thread-safe on a shared model: its decoder
 keeps the key/value cache through forward hooks installed on the model's own layers, so two
@@ -30,6 +32,7 @@ from typing import Callable, Iterator, Sequence, TypeVar
 from analyzers.analyze import prepare as prepare_analysis
 from analyzers.model import CallResult
 from flows.batch.pipeline import (
+    AsrGroup,
     NotReprocessable,
     PipelineConfig,
     Recording,
@@ -158,45 +161,76 @@ def process_all(
             yield result
 
 
-#: In one process, the next recording is decoded, its speech found and (mono) diarized
-#: in a helper thread while this one is transcribed and analysed: whisper's lanes leave
-#: a core idle whenever one channel (or speaker) has less speech than the other. Not
-#: while this one holds more than this much audio (s), so that two long recordings'
-#: samples are never held at once. Only with an engine that does not decode on torch
-#: (the faster one): speech detection changes torch's process-wide thread count.
+#: In one process, recordings are finished two at a time (ASR_GROUP): their whisper
+#: passes are decoded together (flows.batch.pipeline.AsrGroup), so that one call's long
+#: agent pass runs beside the other's rather than beside its own shorter customer pass
+#: with a core idle. The next group is decoded, its speech found and (mono) diarized in
+#: helper threads meanwhile, unless this group holds more than LOOKAHEAD_MAX_S of audio
+#: (s): then two long groups' samples are never held at once. Only with an engine that
+#: does not decode on torch (the faster one): speech detection changes torch's
+#: process-wide thread count.
+ASR_GROUP = 2
 LOOKAHEAD_MAX_S = 1200.0
 
 
 def _in_order(todo: Sequence[Recording], cfg: PipelineConfig, pack, store: ResultStore) -> Iterator[CallResult]:
-    """process_recording over `todo` in order, preparing the next while finishing this one
-    (see LOOKAHEAD_MAX_S). The results, cache and tables are the same as one by one: the
-    helper only decodes, detects speech and diarizes, and whisper's lanes still take each
-    call's passes in order."""
+    """process_recording over `todo`, the results in order (see ASR_GROUP). The rows are
+    those of one by one except where temperature fallback samples: the lane a pass meets
+    depends on its group (flows.speech.transcribe.job_lanes), never on timing."""
     if not todo:
         return
     if getattr(ENGINES.get(cfg.engine), "decodes_on_torch", True):
         for rec in todo:
             yield process_recording(rec, cfg, pack, store=store)
         return
-    with ThreadPoolExecutor(2, thread_name_prefix="callqa-lookahead") as ahead:
-        # The analyzers' one-off set-up (jieba's dictionaries, the matchers) beside the
-        # first recording's decoding; done before any analysis starts.
-        warm = ahead.submit(prepare_analysis, pack)
-        upcoming = ahead.submit(prepare_recording, todo[0], cfg, pack)
-        for i in range(len(todo)):
-            prepared = upcoming.result()
+    groups = [todo[i : i + ASR_GROUP] for i in range(0, len(todo), ASR_GROUP)]
+    # One helper prepares recordings, one after another (speech detection shares one
+    # model under a lock: two at once would only wait for each other); another sets up
+    # the analyzers (jieba's dictionaries, the matchers) beside the first recordings'
+    # decoding, done before any analysis starts.
+    with ThreadPoolExecutor(1, thread_name_prefix="callqa-lookahead") as ahead, \
+            ThreadPoolExecutor(1, thread_name_prefix="callqa-warm-up") as warmer:
+        warm = warmer.submit(prepare_analysis, pack)
+        upcoming = [ahead.submit(prepare_recording, rec, cfg, pack) for rec in groups[0]]
+        for g in range(len(groups)):
+            prepared = [f.result() for f in upcoming]
             if warm is not None:
                 _ = warm.exception()  # a failure shows again, per call, in the analysis itself
                 warm = None
-            following = todo[i + 1] if i + 1 < len(todo) else None
-            early = following is not None and prepared.audio_s <= LOOKAHEAD_MAX_S
-            if early:
-                upcoming = ahead.submit(prepare_recording, following, cfg, pack)
-            result = finish_recording(prepared, cfg, pack, store=store)
+            following = groups[g + 1] if g + 1 < len(groups) else []
+            early = sum(p.audio_s for p in prepared) <= LOOKAHEAD_MAX_S
+            upcoming = [ahead.submit(prepare_recording, rec, cfg, pack) for rec in following] if early else []
+            results = _finish_group(prepared, cfg, pack)
             del prepared
-            if following is not None and not early:
-                upcoming = ahead.submit(prepare_recording, following, cfg, pack)
-            yield result
+            if following and not early:
+                upcoming = [ahead.submit(prepare_recording, rec, cfg, pack) for rec in following]
+            for result in results:
+                if isinstance(result, BaseException):
+                    raise result  # ModelLoadError: the calls before it are written, the rest stay pending
+                yield store.write(result) or result
+
+
+def _finish_group(prepared: list, cfg: PipelineConfig, pack) -> list[CallResult | BaseException]:
+    """finish_recording for each prepared call, side by side in threads, their whisper
+    passes decoded together: the results unwritten, in order, or in a call's place what
+    finish_recording raised (ModelLoadError: the batch stops there, as with one call)."""
+    if len(prepared) == 1:
+        try:
+            return [finish_recording(prepared[0], cfg, pack, write=False)]
+        except ModelLoadError as exc:
+            return [exc]
+    asr = AsrGroup(len(prepared), cfg, next((p.model_ref for p in prepared if p.model_ref), ""))
+
+    def finish(index: int) -> CallResult:
+        member = asr.member(index)
+        try:
+            return finish_recording(prepared[index], cfg, pack, decode=member, write=False)
+        finally:
+            member.done()  # cached, supplied, failed or decoded: the others need not wait for it
+
+    with ThreadPoolExecutor(len(prepared), thread_name_prefix="callqa-finish") as pool:
+        futures = [pool.submit(finish, i) for i in range(len(prepared))]
+    return [f.exception() or f.result() for f in futures]
 
 
 def reprocess_all(

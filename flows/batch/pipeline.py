@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from analyzers.analyze import Analysis, analyze
 from analyzers.model import DIRECTIONS
@@ -241,6 +242,10 @@ class StageClock:
         finally:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
 
+    def add(self, name: str, seconds: float) -> None:
+        """Count `seconds` to stage `name` (time measured elsewhere, e.g. a shared decode's share)."""
+        self.seconds[name] = self.seconds.get(name, 0.0) + seconds
+
     def columns(self) -> dict[str, float]:
         """{"decode_s": ..., ...} for the stages that ran."""
         return {f"{name}_s": round(s, 4) for name, s in self.seconds.items()}
@@ -280,10 +285,18 @@ def hear_call(path: str, cfg: PipelineConfig, clock: StageClock | None = None) -
     return Heard(audio, spans, diarization)
 
 
+#: Decodes a call's whisper passes elsewhere (AsrGroup.member): (words per job, the
+#: seconds of ASR to count to the call).
+JobDecoder = Callable[[list[SpeechJob]], tuple[list[list[Word]], float]]
+
+
 def transcribe_call(path: str, call_id: str, cfg: PipelineConfig, model_ref: str,
-                    clock: StageClock | None = None, heard: Heard | None = None) -> Transcript:
+                    clock: StageClock | None = None, heard: Heard | None = None,
+                    decode: JobDecoder | None = None) -> Transcript:
     """Decode, detect speech, transcribe per speaker (diarizing mono calls); the time of
-    each stage goes to `clock`. `heard`: `hear_call`'s result for `path`, when already done."""
+    each stage goes to `clock`. `heard`: `hear_call`'s result for `path`, when already done.
+    `decode`: where its whisper passes are decoded (with other calls' passes, AsrGroup),
+    instead of here."""
     from flows.speech.vad import widen_speech_edges
 
     clock = clock or StageClock()
@@ -297,6 +310,11 @@ def transcribe_call(path: str, call_id: str, cfg: PipelineConfig, model_ref: str
         nonlocal model
         if not passes:
             return []
+        if decode is not None:
+            words, asr_s = decode([SpeechJob(audio.channels[channel], ranges, mute_s)
+                                   for channel, ranges, mute_s in passes])
+            clock.add("asr", asr_s)
+            return words
         with clock.stage("asr"):
             if model is None:  # loaded only on a cache miss with no transcript supplied
                 model = load_model(model_ref, cfg.engine, compute_type=cfg.compute_type)
@@ -536,9 +554,12 @@ def finish_recording(
     *,
     store: ResultStore | None = None,
     reraise_transient: bool = False,
+    decode: JobDecoder | None = None,
+    write: bool = True,
 ) -> CallResult:
     """Transcribe (unless cached), analyse and write a prepared recording (see
-    process_recording)."""
+    process_recording). `decode`: see transcribe_call. Without `write`, the result is
+    returned unwritten (the caller writes it: `store.write(result)`)."""
     rec, clock, sha, settings, key = p.rec, p.clock, p.sha, p.settings, p.key
     store = store or ResultStore(cfg.out_dir)
     try:
@@ -549,7 +570,7 @@ def finish_recording(
         # after this one was prepared.
         transcript = p.transcript or cache.get(key)
         if transcript is None:
-            transcript = transcribe_call(rec.path, rec.call_id, cfg, p.model_ref, clock, heard=p.heard)
+            transcript = transcribe_call(rec.path, rec.call_id, cfg, p.model_ref, clock, heard=p.heard, decode=decode)
             cache.put(key, transcript)
         elif transcript.call_id != rec.call_id:  # same audio under another name
             transcript = replace(transcript, call_id=rec.call_id)
@@ -569,7 +590,84 @@ def finish_recording(
         if reraise_transient and is_transient(exc):
             raise
         result = error_result(rec, exc, audio_sha256=sha, **clock.columns())
-    return store.write(result) or result
+    return (store.write(result) or result) if write else result
+
+
+class AsrGroup:
+    """The whisper passes of several calls, decoded together: each call's finishing thread
+    hands its passes in (`member(i)` as transcribe_call's `decode`), or says it needs none
+    (`member(i).done()`: cached, supplied words, an error); once every member has, the last
+    to arrive decodes all the passes at once over the model's lanes (`job_lanes` balances
+    them: a call's agent pass beside another call's, not beside its own shorter customer
+    pass), and each member gets its words and a share of the decode's wall time, in
+    proportion to its speech seconds. The plan depends on the calls and their order only.
+    A failing pass fails its own call; a model that cannot load fails them all."""
+
+    def __init__(self, size: int, cfg: PipelineConfig, model_ref: str) -> None:
+        self._cfg, self._model_ref = cfg, model_ref
+        self._jobs: list[list[SpeechJob] | None] = [None] * size
+        self._results: list[tuple[list | BaseException, float]] | None = None
+        self._cond = threading.Condition()
+
+    def member(self, index: int) -> "_AsrMember":
+        return _AsrMember(self, index)
+
+    def _arrive(self, index: int, jobs: list[SpeechJob], wait: bool) -> tuple[list | BaseException, float] | None:
+        with self._cond:
+            if self._jobs[index] is not None:
+                if jobs:
+                    raise RuntimeError(f"call {index} of the group handed in its whisper passes twice")
+                return None
+            self._jobs[index] = jobs
+            last = all(j is not None for j in self._jobs)
+            if not last:
+                if not wait:
+                    return None
+                while self._results is None:
+                    self._cond.wait()
+                return self._results[index]
+        try:
+            results = self._decode_all()
+        except BaseException as exc:  # noqa: BLE001 - every member raises it (ModelLoadError: the batch stops)
+            results = [(exc, 0.0)] * len(self._jobs)
+        with self._cond:
+            self._results = results
+            self._cond.notify_all()
+        return results[index]
+
+    def _decode_all(self) -> list[tuple[list | BaseException, float]]:
+        calls = [jobs or [] for jobs in self._jobs]
+        flat = [job for jobs in calls for job in jobs]
+        if not flat:
+            return [([], 0.0)] * len(calls)
+        started = time.perf_counter()
+        model = load_model(self._model_ref, self._cfg.engine, compute_type=self._cfg.compute_type)
+        words = transcribe_jobs(model, flat, self._cfg.decoder, self._cfg.gating, return_exceptions=True)
+        wall_s = time.perf_counter() - started
+        speech = [sum(e - s for job in jobs for s, e in job.speech_spans_s) for jobs in calls]
+        total = sum(speech) or 1.0
+        out, k = [], 0
+        for jobs, speech_s in zip(calls, speech):
+            mine = words[k : k + len(jobs)]
+            k += len(jobs)
+            failed = next((w for w in mine if isinstance(w, BaseException)), None)
+            out.append((failed if failed is not None else mine, wall_s * speech_s / total))
+        return out
+
+
+class _AsrMember:
+    def __init__(self, group: AsrGroup, index: int) -> None:
+        self._group, self._index = group, index
+
+    def __call__(self, jobs: list[SpeechJob]) -> tuple[list[list[Word]], float]:
+        words, asr_s = self._group._arrive(self._index, list(jobs) or [], wait=True)
+        if isinstance(words, BaseException):
+            raise words
+        return words, asr_s
+
+    def done(self) -> None:
+        """This call needs no (more) whisper; a no-op after its passes were handed in."""
+        self._group._arrive(self._index, [], wait=False)
 
 
 def process_recording(

@@ -342,27 +342,63 @@ class SpeechJob:
     mute_s: Sequence[tuple[float, float]] = ()
 
 
+def job_lanes(jobs: Sequence[SpeechJob], lanes: int) -> list[int]:
+    """The lane of each job: the jobs with the most speech first, each to the lane with
+    the least speech so far (ties: the job listed first, the lower lane). Two passes of
+    unequal length fill two lanes evenly only with another call's passes beside them
+    (flows.batch.parallel decodes two calls' passes together); the plan depends on
+    the jobs alone, never on timing."""
+    load = [0.0] * max(1, lanes)
+    out = [0] * len(jobs)
+    for i in sorted(range(len(jobs)), key=lambda i: (-_speech_s(jobs[i]), i)):
+        lane = min(range(len(load)), key=lambda k: (load[k], k))
+        out[i] = lane
+        load[lane] += _speech_s(jobs[i])
+    return out
+
+
+def _speech_s(job: SpeechJob) -> float:
+    return float(sum(e - s for s, e in job.speech_spans_s))
+
+
 def transcribe_jobs(
     model: LoadedModel,
     jobs: Sequence[SpeechJob],
     decoder: DecoderOptions = DecoderOptions(),
     gating: GatingOptions = GatingOptions(),
-) -> list[list[Word]]:
-    """transcribe_speech for each job, the words in job order: job i on lane i mod the
-    model's lanes, the lanes side by side in threads, each lane's jobs in order (so the
-    same jobs always meet the same lane). A one-lane model decodes them one after another
-    in this thread."""
+    *,
+    return_exceptions: bool = False,
+) -> list:
+    """transcribe_speech for each job, the words in job order: the jobs spread over the
+    model's lanes by `job_lanes`, the lanes side by side in threads, each lane's jobs in
+    job order (so the same jobs always meet the same lane in the same order: temperature
+    fallback samples from a generator CTranslate2 keeps per lane). A one-lane model
+    decodes them one after another in this thread. With `return_exceptions`, a job that
+    fails gives its exception in its place and the others still run; otherwise the first
+    failure is raised."""
     lanes = min(lanes_of(model), len(jobs))
+    plan = job_lanes(jobs, lanes)
+    out: list = [None] * len(jobs)
 
-    def lane_words(lane: int) -> list[list[Word]]:
-        return [transcribe_speech(model, job.samples, job.speech_spans_s, decoder, gating, mute_s=job.mute_s,
-                                  lane=lane) for job in jobs[lane::max(1, lanes)]]
+    def lane_words(lane: int) -> None:
+        for i in (i for i in range(len(jobs)) if plan[i] == lane):
+            job = jobs[i]
+            try:
+                out[i] = transcribe_speech(model, job.samples, job.speech_spans_s, decoder, gating,
+                                           mute_s=job.mute_s, lane=lane)
+            except Exception as exc:  # noqa: BLE001 - returned or raised below, in job order
+                out[i] = exc
 
     if lanes <= 1:
-        return lane_words(0)
-    with ThreadPoolExecutor(lanes, thread_name_prefix="callqa-asr-lane") as pool:
-        per_lane = list(pool.map(lane_words, range(lanes)))
-    return [per_lane[i % lanes][i // lanes] for i in range(len(jobs))]
+        lane_words(0)
+    else:
+        with ThreadPoolExecutor(lanes, thread_name_prefix="callqa-asr-lane") as pool:
+            list(pool.map(lane_words, range(lanes)))
+    if not return_exceptions:
+        for result in out:
+            if isinstance(result, Exception):
+                raise result
+    return out
 
 
 def _segment_words(segments: list[dict], pieces: list[_Piece], decoder: DecoderOptions) -> list[Word]:
