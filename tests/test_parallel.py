@@ -284,3 +284,48 @@ def test_a_failing_pass_fails_only_its_call_and_a_model_failure_all(monkeypatch)
     assert all(isinstance(r, ModelLoadError) for r in results)
     results, asr = _group_members(monkeypatch, [None, None])
     assert results == [None, None] and asr.calls == []  # nothing to hear: no model loaded
+
+
+def test_the_same_audio_twice_in_a_group_is_heard_once(monkeypatch):
+    """Two copies of one recording prepared together (both missed the cache): finished one
+    after the other, so the second reads the first's transcript from the cache."""
+    from flows.batch import parallel
+    from flows.batch.pipeline import PipelineConfig, Prepared, Recording
+
+    seen = []
+    monkeypatch.setattr(parallel, "finish_recording",
+                        lambda p, cfg, pack, decode=None, write=True: seen.append((p.rec.call_id, decode)) or p.rec.call_id)
+    cfg = PipelineConfig(out_dir="unused", engine="faster")
+    copies = [Prepared(Recording(f"/calls/{name}.wav", name), key="same-audio") for name in ("a", "b")]
+    assert parallel._finish_group(copies, cfg, None) == ["a", "b"]
+    assert seen == [("a", None), ("b", None)]  # one by one, no shared decode
+    seen.clear()
+    pair = [Prepared(Recording(f"/calls/{name}.wav", name), key=name) for name in ("a", "b")]
+    assert parallel._finish_group(pair, cfg, None) == ["a", "b"]
+    assert sorted(call for call, _ in seen) == ["a", "b"] and all(decode is not None for _, decode in seen)
+
+
+@pytest.mark.e2e
+def test_two_copies_of_a_recording_in_one_run_are_transcribed_once(fw_model_path, tmp_path):
+    """`callqa run` (faster engine, calls finished in pairs) over two copies of one real
+    clip: both rows ok with the same words, and the second took the first's transcript
+    from the cache (no ASR time of its own)."""
+    import shutil
+
+    from flows.cli import main
+    from tests.conftest import REAL_CLIPS, need_file
+
+    clip = need_file(REAL_CLIPS / "funasr" / "asr_example.wav", "../shared/audio/real")
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for name in ("copy1", "copy2"):
+        shutil.copy(clip, inputs / f"{name}.wav")
+    out = tmp_path / "out"
+    assert main(["run", str(inputs), "--out", str(out), "--model", fw_model_path, "--engine", "faster",
+                 "--quiet", "--no-report"]) == 0
+    calls = {r["call_id"]: r for r in ds.dataset(out / "calls", format="parquet").to_table().to_pylist()}
+    assert [calls[c]["status"] for c in ("copy1", "copy2")] == ["ok", "ok"]
+    assert calls["copy1"]["asr_s"] and calls["copy2"]["asr_s"] is None
+    texts = {c: [r["text"] for r in ds.dataset(out / "utterances", format="parquet").to_table().to_pylist()
+                 if r["call_id"] == c] for c in ("copy1", "copy2")}
+    assert texts["copy1"] and texts["copy1"] == texts["copy2"]

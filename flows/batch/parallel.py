@@ -219,6 +219,11 @@ def _finish_group(prepared: list, cfg: PipelineConfig, pack) -> list[CallResult 
             return [finish_recording(prepared[0], cfg, pack, write=False)]
         except ModelLoadError as exc:
             return [exc]
+    missing = [p.key for p in prepared if p.key and p.transcript is None]
+    if len(set(missing)) < len(missing):
+        # The same audio twice (copies under two names): one at a time, so that the
+        # second takes the first's transcript from the cache, as it always has.
+        return [result for p in prepared for result in _finish_group([p], cfg, pack)]
     asr = AsrGroup(len(prepared), cfg, next((p.model_ref for p in prepared if p.model_ref), ""))
 
     def finish(index: int) -> CallResult:
