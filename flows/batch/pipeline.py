@@ -45,6 +45,7 @@ from flows.speech.transcribe import (
     pad_and_merge,
     resolve_model_ref,
     snap_to_speech,
+    speech_seconds,
     transcribe_jobs,
     words_to_utterances,
 )
@@ -310,15 +311,14 @@ def transcribe_call(path: str, call_id: str, cfg: PipelineConfig, model_ref: str
         nonlocal model
         if not passes:
             return []
+        jobs = [SpeechJob(audio.channels[channel], ranges, mute_s) for channel, ranges, mute_s in passes]
         if decode is not None:
-            words, asr_s = decode([SpeechJob(audio.channels[channel], ranges, mute_s)
-                                   for channel, ranges, mute_s in passes])
+            words, asr_s = decode(jobs)
             clock.add("asr", asr_s)
             return words
         with clock.stage("asr"):
             if model is None:  # loaded only on a cache miss with no transcript supplied
                 model = load_model(model_ref, cfg.engine, compute_type=cfg.compute_type)
-            jobs = [SpeechJob(audio.channels[channel], ranges, mute_s) for channel, ranges, mute_s in passes]
             return transcribe_jobs(model, jobs, cfg.decoder, cfg.gating)
 
     gap_s = cfg.gating.utterance_gap_s
@@ -511,7 +511,7 @@ class Prepared:
     heard (`hear_call`) on a cache miss, or the exception that stopped it."""
 
     rec: Recording
-    clock: StageClock = field(default_factory=lambda: StageClock())
+    clock: StageClock = field(default_factory=StageClock)
     sha: str = ""
     model_ref: str = ""
     settings: CallSettings | None = None
@@ -644,7 +644,7 @@ class AsrGroup:
         model = load_model(self._model_ref, self._cfg.engine, compute_type=self._cfg.compute_type)
         words = transcribe_jobs(model, flat, self._cfg.decoder, self._cfg.gating, return_exceptions=True)
         wall_s = time.perf_counter() - started
-        speech = [sum(e - s for job in jobs for s, e in job.speech_spans_s) for jobs in calls]
+        speech = [sum(map(speech_seconds, jobs)) for jobs in calls]
         total = sum(speech) or 1.0
         out, k = [], 0
         for jobs, speech_s in zip(calls, speech):
@@ -660,7 +660,7 @@ class _AsrMember:
         self._group, self._index = group, index
 
     def __call__(self, jobs: list[SpeechJob]) -> tuple[list[list[Word]], float]:
-        words, asr_s = self._group._arrive(self._index, list(jobs) or [], wait=True)
+        words, asr_s = self._group._arrive(self._index, list(jobs), wait=True)
         if isinstance(words, BaseException):
             raise words
         return words, asr_s

@@ -350,14 +350,15 @@ def job_lanes(jobs: Sequence[SpeechJob], lanes: int) -> list[int]:
     the jobs alone, never on timing."""
     load = [0.0] * max(1, lanes)
     out = [0] * len(jobs)
-    for i in sorted(range(len(jobs)), key=lambda i: (-_speech_s(jobs[i]), i)):
+    for i in sorted(range(len(jobs)), key=lambda i: (-speech_seconds(jobs[i]), i)):
         lane = min(range(len(load)), key=lambda k: (load[k], k))
         out[i] = lane
-        load[lane] += _speech_s(jobs[i])
+        load[lane] += speech_seconds(jobs[i])
     return out
 
 
-def _speech_s(job: SpeechJob) -> float:
+def speech_seconds(job: SpeechJob) -> float:
+    """Seconds of speech the job hears (its speech spans' total)."""
     return float(sum(e - s for s, e in job.speech_spans_s))
 
 
