@@ -67,6 +67,13 @@ class _Matchers:
     #: (entry, normalised phrase, syllables its first char may be heard as) per literal phrase,
     #: in the pack's order: the char-level passes' side, done once.
     literals: tuple[tuple[BannedEntry, str, tuple[str, ...]], ...]
+    #: (index into `literals`, phrase) of the phrases of two chars or more.
+    multi_char: tuple[tuple[int, str], ...]
+    #: The one-char phrases' indices into `literals`.
+    single_char: tuple[int, ...]
+    #: Syllable -> indices into `literals` of the phrases matched by sound whose first char
+    #: may be heard as it: a text without the syllable cannot hold them by sound.
+    by_first: dict[str, tuple[int, ...]]
 
 
 #: id(entries) -> (entries, their matchers). Looked up by identity first: hashing the pack's
@@ -122,8 +129,16 @@ def _build_matchers(entries: tuple[BannedEntry, ...]) -> _Matchers:
     literals = tuple((entry, normalise(phrase), first_syllables(normalise(phrase)))
                      for entry in entries for phrase in entry.phrases)
     char_re = re.compile("|".join(re.escape(c) for c in sorted(chars))) if chars else None
+    by_first: dict[str, list[int]] = {}
+    for i, (entry, phrase, firsts) in enumerate(literals):
+        if entry.homophones and len(phrase) > 1:
+            for syl in firsts:
+                by_first.setdefault(syl, []).append(i)
     return _Matchers(token_matcher=token_matcher, pattern_labels=pattern_labels, needles=needles_sorted,
-                     needle_re=needle_re, char_re=char_re, pattern_needs=tuple(pattern_needs), literals=literals)
+                     needle_re=needle_re, char_re=char_re, pattern_needs=tuple(pattern_needs), literals=literals,
+                     multi_char=tuple((i, p) for i, (_, p, _) in enumerate(literals) if len(p) > 1),
+                     single_char=tuple(i for i, (_, p, _) in enumerate(literals) if len(p) == 1),
+                     by_first={k: tuple(v) for k, v in by_first.items()})
 
 
 def _needs_tokens(text: str, m: _Matchers) -> bool:
@@ -166,21 +181,21 @@ def _allowed(text: str, hit: Hit, allowed_spans: list[tuple[str, int, int]]) -> 
 def _literal_hits(text: str, m: _Matchers, doc: Any) -> list[Hit]:
     """The literal phrases' hits, exact and by sound, in the pack's order (one-char
     phrases from the tokens, when `text` was tokenised: only then can it hold one)."""
+    # The cheap tests first: a phrase is looked for in full only where it occurs exactly
+    # or the text holds a char that sounds like its first (one dict lookup per syllable).
+    todo = {i for i, phrase in m.multi_char if phrase in text}
+    if m.by_first:
+        syllables = syllable_positions(text)
+        for syl in m.by_first.keys() & syllables.keys():
+            todo.update(m.by_first[syl])
+    if doc is not None:
+        todo.update(m.single_char)
     hits: list[Hit] = []
-    syllables = None
-    for entry, phrase, firsts in m.literals:
+    for i in sorted(todo):
+        entry, phrase, _ = m.literals[i]
         if len(phrase) == 1:
-            if doc is not None:
-                hits.extend(_single_char_hits(doc, entry, phrase))
+            hits.extend(_single_char_hits(doc, entry, phrase))
             continue
-        # The cheap test first: an exact occurrence, or a char that sounds like the first.
-        if phrase not in text:
-            if not entry.homophones:
-                continue
-            if syllables is None:
-                syllables = syllable_positions(text)
-            if not any(syl in syllables for syl in firsts):
-                continue
         for start, end, by_sound in find_phrase(text, phrase, entry.homophones):
             hits.append(Hit(entry, phrase, start, end, by_sound))
     return hits

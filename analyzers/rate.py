@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .memo import latest_by_identity
 from .model import AGENT, CUSTOMER, Finding, Transcript, Utterance
 from .rules import RateRules
 from .text import count_chars
@@ -24,6 +25,13 @@ def speaking_s(utterance: Utterance, pause_s: float) -> float:
         if gap > pause_s:
             total -= gap
     return max(0.0, total)
+
+
+@latest_by_identity
+def _measures(transcript: Transcript, pause_s: float) -> tuple[tuple[int, float], ...]:
+    """(spoken chars, speaking seconds) per utterance, aligned with `transcript.utterances`:
+    worked out once per call for the call's rates, each utterance's rate and the findings."""
+    return tuple((count_chars(u.text), speaking_s(u, pause_s)) for u in transcript.utterances)
 
 
 def chars_per_min(chars: int, seconds: float) -> float | None:
@@ -48,10 +56,10 @@ def speaker_rate(transcript: Transcript, speaker: str, rules: RateRules) -> Spea
     """Call-level rate: all of the speaker's chars over all of their speaking time."""
     chars = 0
     seconds = 0.0
-    for u in transcript.utterances:
+    for u, (n, s) in zip(transcript.utterances, _measures(transcript, rules.pause_s)):
         if u.speaker == speaker:
-            chars += count_chars(u.text)
-            seconds += speaking_s(u, rules.pause_s)
+            chars += n
+            seconds += s
     return SpeakerRate(chars, seconds)
 
 
@@ -61,14 +69,8 @@ def utterance_rates(transcript: Transcript, rules: RateRules) -> tuple[float | N
     None for utterances under `min_utterance_chars`: "好的" over 0.3 s would read
     as 400 chars/min and say nothing about the speaker's pace.
     """
-    rates: list[float | None] = []
-    for u in transcript.utterances:
-        chars = count_chars(u.text)
-        if chars < rules.min_utterance_chars:
-            rates.append(None)
-        else:
-            rates.append(chars_per_min(chars, speaking_s(u, rules.pause_s)))
-    return tuple(rates)
+    return tuple(None if chars < rules.min_utterance_chars else chars_per_min(chars, seconds)
+                 for chars, seconds in _measures(transcript, rules.pause_s))
 
 
 def rate_findings(transcript: Transcript, rules: RateRules) -> list[Finding]:

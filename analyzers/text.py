@@ -128,15 +128,20 @@ def phrase_pinyin(phrase: str) -> tuple[str, ...]:
 ASR_CONFUSABLE = {"nin": frozenset({"nin", "ni"})}
 
 
+@functools.lru_cache(maxsize=4096)
+def _accepted_readings(phrase: str) -> tuple[frozenset[str], ...]:
+    """Per char of `phrase`, the syllables a heard char may be read as to stand for it."""
+    return tuple(ASR_CONFUSABLE.get(reading, frozenset({reading})) for reading in phrase_pinyin(phrase))
+
+
 def sounds_alike(heard: str, phrase: str) -> bool:
     """Same length, and each heard char can be read as the phrase's char is read."""
     if len(heard) != len(phrase):
         return False
-    for h, p, reading in zip(heard, phrase, phrase_pinyin(phrase)):
+    for h, p, accepted in zip(heard, phrase, _accepted_readings(phrase)):
         if h == p:
             continue
-        accepted = ASR_CONFUSABLE.get(reading, frozenset({reading}))
-        if is_punct(h) or not (accepted & char_pinyins(h)):
+        if accepted.isdisjoint(char_pinyins(h)) or is_punct(h):
             return False
     return True
 
@@ -145,9 +150,14 @@ def sounds_alike(heard: str, phrase: str) -> bool:
 def syllable_positions(text: str) -> dict[str, tuple[int, ...]]:
     """Toneless syllable -> positions of the chars of `text` that can be read so."""
     out: dict[str, list[int]] = {}
+    get = out.get
     for i, c in enumerate(text):
         for syl in char_pinyins(c):
-            out.setdefault(syl, []).append(i)
+            positions = get(syl)
+            if positions is None:
+                out[syl] = [i]
+            else:
+                positions.append(i)
     return {k: tuple(v) for k, v in out.items()}
 
 

@@ -10,9 +10,11 @@ other party's turn.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from .memo import latest_by_identity
 from .model import AGENT, CUSTOMER, Transcript, Utterance, other_party
 from .rules import OvertalkRules
 from .text import first_alternative, normalise, strip_punct
@@ -31,7 +33,7 @@ class Turn:
     def end_s(self) -> float:
         return max(u.end_s for u in self.utterances)
 
-    @property
+    @functools.cached_property
     def text(self) -> str:
         """Normalised text of the turn, utterances joined by a full stop."""
         return "。".join(normalise(u.text) for u in self.utterances)
@@ -65,8 +67,11 @@ def _inside_other(u: Utterance, others: list[Utterance]) -> bool:
     return any(o.start_s < u.start_s < o.end_s for o in others)
 
 
-def turns(transcript: Transcript, rules: OvertalkRules) -> list[Turn]:
-    """The call's turns in time order, agent and customer only, backchannels left out."""
+@latest_by_identity
+def turns(transcript: Transcript, rules: OvertalkRules) -> tuple[Turn, ...]:
+    """The call's turns in time order, agent and customer only, backchannels left out.
+
+    Worked out once per call (`latest_by_identity`): five rules read them."""
     utts = sorted((u for u in transcript.utterances if u.speaker in (AGENT, CUSTOMER)),
                   key=lambda u: (u.start_s, u.end_s))
     by_speaker = {s: [u for u in utts if u.speaker == s] for s in (AGENT, CUSTOMER)}
@@ -79,15 +84,15 @@ def turns(transcript: Transcript, rules: OvertalkRules) -> list[Turn]:
             out[-1].append(u)
         else:
             out.append([u])
-    return [Turn(group[0].speaker, tuple(group)) for group in out]
+    return tuple(Turn(group[0].speaker, tuple(group)) for group in out)
 
 
-def next_turn(ts: list[Turn], i: int, speaker: str) -> Turn | None:
+def next_turn(ts: Sequence[Turn], i: int, speaker: str) -> Turn | None:
     """The turn right after ts[i] when it is `speaker`'s."""
     return ts[i + 1] if i + 1 < len(ts) and ts[i + 1].speaker == speaker else None
 
 
-def customer_cues(ts: list[Turn], phrases: tuple[str, ...]) -> Iterator[tuple[Turn, tuple[int, str], Turn]]:
+def customer_cues(ts: Sequence[Turn], phrases: tuple[str, ...]) -> Iterator[tuple[Turn, tuple[int, str], Turn]]:
     """(customer turn, the first of `phrases` it says, the agent's next turn) for every
     customer turn that says one and is answered: the shape of the rules that judge how the
     agent answers what the customer said (a complaint, thanks or an apology)."""
