@@ -61,9 +61,9 @@ class _Matchers:
     needle_re: re.Pattern | None
     #: The one-char phrases as one regex: where one occurs, the tokens are needed.
     char_re: re.Pattern | None
-    #: Per pattern (not allow patterns), the texts of its required tokens
-    #: (`tok.required_texts`): it can only match where the text holds one of each.
-    pattern_needs: tuple[tuple[tuple[str, ...], ...], ...]
+    #: Per pattern (not allow patterns), a regex no narrower than the pattern
+    #: (`tok.text_regex`): it can only match where the text matches this.
+    pattern_res: tuple[re.Pattern, ...]
     #: (entry, normalised phrase, syllables its first char may be heard as) per literal phrase,
     #: in the pack's order: the char-level passes' side, done once.
     literals: tuple[tuple[BannedEntry, str, tuple[str, ...]], ...]
@@ -103,7 +103,7 @@ def _build_matchers(entries: tuple[BannedEntry, ...]) -> _Matchers:
     pattern_labels: dict[str, tuple[BannedEntry, bool]] = {}
     needles: set[str] | None = set()
     chars: set[str] = set()
-    pattern_needs = []
+    pattern_res = []
     for n, entry in enumerate(entries):
         for phrase in entry.phrases:
             phrase = normalise(phrase)
@@ -122,7 +122,7 @@ def _build_matchers(entries: tuple[BannedEntry, ...]) -> _Matchers:
                         needles = None
                     elif needles is not None:
                         needles.update(found)
-                    pattern_needs.append(tok.required_texts(pattern))
+                    pattern_res.append(tok.text_regex(pattern))
     needles_sorted = None if needles is None else tuple(sorted(needles))
     needle_re = (None if not needles_sorted
                  else re.compile("|".join(re.escape(n) for n in sorted(needles_sorted, key=len, reverse=True))))
@@ -135,7 +135,7 @@ def _build_matchers(entries: tuple[BannedEntry, ...]) -> _Matchers:
             for syl in firsts:
                 by_first.setdefault(syl, []).append(i)
     return _Matchers(token_matcher=token_matcher, pattern_labels=pattern_labels, needles=needles_sorted,
-                     needle_re=needle_re, char_re=char_re, pattern_needs=tuple(pattern_needs), literals=literals,
+                     needle_re=needle_re, char_re=char_re, pattern_res=tuple(pattern_res), literals=literals,
                      multi_char=tuple((i, p) for i, (_, p, _) in enumerate(literals) if len(p) > 1),
                      single_char=tuple(i for i, (_, p, _) in enumerate(literals) if len(p) == 1),
                      by_first={k: tuple(v) for k, v in by_first.items()})
@@ -150,7 +150,7 @@ def _needs_tokens(text: str, m: _Matchers) -> bool:
         return False
     if m.char_re is not None and m.char_re.search(text):
         return True
-    return any(all(any(t in text for t in texts) for texts in needs) for needs in m.pattern_needs)
+    return any(r.search(text) for r in m.pattern_res)
 
 
 def _single_char_hits(doc: Any, entry: BannedEntry, char: str) -> list[Hit]:

@@ -135,20 +135,50 @@ def _is_required(op: str) -> bool:
     return bool(m and m.group(1) and int(m.group(1)) >= 1)
 
 
-def required_texts(pattern_json: str) -> tuple[tuple[str, ...], ...]:
-    """For each required token of the pattern whose texts can be told, those texts: the
-    pattern can only match a text that holds one of each (a cheap pre-check). Empty when
-    no required token says what text it needs."""
-    found_all = []
-    for token in json.loads(pattern_json):
-        if not _is_required(str(token.get("OP", ""))):
+#: A char that may be (part of) a punctuation token: `is_punct` accepts only chars of the
+#: Unicode categories P, S and Z, and of those only "_" is a regex word char.
+_PUNCT_CHAR = r"[\W_]"
+
+
+def _token_regex(token: dict) -> str:
+    """What one pattern token can be in the text, as a regex no narrower than the token."""
+    for key in ("ORTH", "TEXT", "LOWER"):
+        value = token.get(key)
+        found = _literals(value)
+        if not found or not all(found):
             continue
-        for key in ("ORTH", "TEXT", "LOWER"):
-            found = _literals(token.get(key))
-            if found and all(found):
-                found_all.append(found)
-                break
-    return tuple(found_all)
+        body = "(?:" + "|".join(re.escape(t) for t in sorted(found, key=len, reverse=True)) + ")"
+        if isinstance(value, dict) and "REGEX" in value:
+            # A REGEX searches the token: unanchored, the token may hold more around it.
+            regex = value["REGEX"]
+            body = ("" if regex.startswith("^") else ".*?") + body + ("" if regex.endswith("$") else ".*?")
+        return body
+    if token.get("IS_PUNCT") is True:
+        # A punctuation token, or the sentinel that `make_doc` adds at the end of the text.
+        return f"(?:{_PUNCT_CHAR}+|$)"
+    return ".+?"
+
+
+def text_regex(pattern_json: str) -> re.Pattern:
+    """A regex over normalised text that matches wherever the token pattern can match
+    (maybe more often: token boundaries, tags and unknown texts are not checked), so
+    that a text it does not match need not be tokenised for this pattern.
+
+    A Doc's tokens are its text without gaps, so the pattern's tokens in order are a
+    stretch of the text: known texts become alternations, IS_PUNCT a run of punctuation
+    (or the text's end, where the sentinel goes), IS_SENT_START the text's start or a
+    place after punctuation, and any other token any text."""
+    parts = []
+    for token in json.loads(pattern_json):
+        op = str(token.get("OP", ""))
+        body = _token_regex(token)
+        if token.get("IS_SENT_START") is True:
+            body = f"(?:^|(?<={_PUNCT_CHAR})){body}"
+        if op in ("", "+", "?", "*") or _COUNT_OP.fullmatch(op):
+            parts.append(f"(?:{body}){op}")
+        else:  # "!" and anything new: no constraint at all
+            parts.append(".*?")
+    return re.compile("".join(parts), re.DOTALL)
 
 
 def needles(pattern_json: str) -> tuple[str, ...] | None:

@@ -126,15 +126,58 @@ def test_which_token_ops_require_their_texts(op, required):
     assert _is_required(op) is required
 
 
-def test_a_pattern_needs_one_text_of_each_required_token():
+def test_a_pattern_waits_for_the_texts_of_its_required_tokens():
     import json
 
-    from analyzers.tokens import needles, required_texts
+    from analyzers.tokens import needles, text_regex
 
     pattern = json.dumps([{"ORTH": {"IN": ["您", "你"]}}, {"OP": "?", "ORTH": "自己"}, {"ORTH": "是", "OP": "!"},
                           {"ORTH": {"REGEX": "^(找|问)$"}}, {"IS_PUNCT": True}], ensure_ascii=False)
-    assert required_texts(pattern) == (("您", "你"), ("找", "问"))
     assert needles(pattern) == ("找", "问")  # never the negated 是, nor the optional 自己
+    regex = text_regex(pattern)
+    assert regex.search("您自己再找。") and regex.search("你去问") and regex.search("您再找找")
+    assert not regex.search("找您") and not regex.search("您看一下") and not regex.search("您找吧")  # order; the end
+    # An unanchored REGEX searches its token, which may hold more on either side.
+    inner = json.dumps([{"ORTH": "是"}, {"ORTH": {"REGEX": "不当"}}, {"ORTH": "了"}], ensure_ascii=False)
+    assert text_regex(inner).search("是很不当心了") and not text_regex(inner).search("是了不当")
+
+
+def _pattern_texts(n: int, seed: int = 7) -> list[str]:
+    """Texts made of the pack's patterns' own words, punctuation and sample-call words in
+    random order: many of them match a pattern, many nearly do."""
+    import json
+    import random
+
+    from analyzers.tokens import _literals
+
+    rng = random.Random(seed)
+    words = set()
+    for entry in PACK.banned:
+        for pattern in (*entry.patterns, *entry.allow_patterns):
+            for token in json.loads(pattern):
+                for key in ("ORTH", "TEXT", "LOWER"):
+                    words.update(_literals(token.get(key)) or ())
+    words = sorted(words) + ["，", "。", "？", "！", "、", "就是", "这是", "东西", "很", "啊", "_", "请问", "您好", "的", "了"]
+    return ["".join(rng.choice(words) for _ in range(rng.randint(1, 7))) for _ in range(n)]
+
+
+def test_no_text_a_pattern_matches_skips_the_tokens():
+    """The pre-check (`tokens.text_regex`) may let through texts that no pattern matches,
+    never the other way round: every text whose tokens a pattern matches passes it."""
+    from analyzers import tokens as tok
+    from analyzers.banned import _matchers, _needs_tokens
+
+    m = _matchers(PACK.banned)
+    matched = skipped = 0
+    for text in _pattern_texts(6000):
+        found = [1 for match_id, _, _ in m.token_matcher(tok.make_doc(text))
+                 if not m.pattern_labels[tok.vocab().strings[match_id]][1]]
+        if found:
+            matched += 1
+            assert _needs_tokens(text, m), text
+        elif not _needs_tokens(text, m):
+            skipped += 1
+    assert matched > 300 and skipped > 1000  # the texts both match and skip often
 
 
 def test_a_negated_token_does_not_keep_its_pattern_from_the_tokens():
