@@ -95,11 +95,8 @@ def _matchers(entries: tuple[BannedEntry, ...]) -> _Matchers:
 @functools.lru_cache(maxsize=8)
 def _build_matchers(entries: tuple[BannedEntry, ...]) -> _Matchers:
     """Build once per pack's banned list."""
-    from spacy.matcher import Matcher
-
     tok.add_words(w for e in entries for w in (*e.phrases, *e.allow))
-    vocab = tok.vocab()
-    token_matcher = Matcher(vocab)
+    token_matcher = tok.matcher()
     pattern_labels: dict[str, tuple[BannedEntry, bool]] = {}
     needles: set[str] | None = set()
     chars: set[str] = set()

@@ -19,8 +19,11 @@ Two conventions make clause-level patterns possible without a parser:
 from __future__ import annotations
 
 import functools
+import importlib.abc
 import json
 import re
+import sys
+import threading
 from typing import Any, Iterable
 
 from .text import is_punct, normalise
@@ -30,12 +33,55 @@ SENTINEL = "。"
 _OPTIONAL_OPS = ("?", "*")
 
 
+class _NoTorchForThinc(importlib.abc.MetaPathFinder):
+    """Refuses `import torch` to `thinc.compat` alone; any other importer gets torch as usual.
+
+    spaCy imports thinc, which imports torch (1.5 s here) only to offer torch layers; the
+    blank vocabulary, `Doc` and `Matcher` used here never touch them, and thinc runs
+    without torch when the import fails. That second and a half sat in front of every
+    run (the rule pack's patterns are checked with spaCy when the pack loads), and torch
+    is imported later, where something needs it, in parallel with other work.
+    """
+
+    def find_spec(self, name, path, target=None):  # noqa: ARG002 (the finder protocol)
+        if name == "torch" or name.startswith("torch."):
+            frame = sys._getframe(1)
+            while frame is not None:
+                if frame.f_globals.get("__name__") == "thinc.compat":
+                    raise ImportError("torch is not imported for spaCy's Matcher (analyzers.tokens)")
+                frame = frame.f_back
+        return None
+
+
+_SPACY_IMPORT = threading.Lock()
+
+
+def _spacy() -> Any:
+    """spaCy with its `matcher` and `tokens` modules, imported without torch where torch is
+    not imported yet (`_NoTorchForThinc`)."""
+    if "spacy.matcher" not in sys.modules:
+        with _SPACY_IMPORT:
+            finder = _NoTorchForThinc()
+            sys.meta_path.insert(0, finder)
+            try:
+                import spacy.matcher
+                import spacy.tokens  # noqa: F401
+            finally:
+                sys.meta_path.remove(finder)
+    import spacy
+
+    return spacy
+
+
 @functools.lru_cache(maxsize=1)
 def vocab() -> Any:
     """The blank Chinese vocabulary every Doc and Matcher here shares (no model files)."""
-    import spacy
+    return _spacy().blank("zh").vocab
 
-    return spacy.blank("zh").vocab
+
+def matcher(validate: bool = False) -> Any:
+    """An empty spaCy `Matcher` over `vocab()`."""
+    return _spacy().matcher.Matcher(vocab(), validate=validate)
 
 
 def _jieba() -> Any:
@@ -74,8 +120,7 @@ def is_punct_token(text: str) -> bool:
 def make_doc(text: str, sentinel: bool = True) -> Any:
     """A spaCy Doc of `text`'s jieba tokens (TAG = jieba flag), sentence starts after
     punctuation, and (with `sentinel`) a "。" when `text` does not end in punctuation."""
-    from spacy.tokens import Doc
-
+    Doc = _spacy().tokens.Doc
     pairs = list(tokens(text))
     if sentinel and (not pairs or not is_punct_token(pairs[-1][0])):
         pairs.append((SENTINEL, "x"))
@@ -92,12 +137,10 @@ def canonical(pattern: Any) -> str:
 
 def check_pattern(pattern: Any) -> str | None:
     """Why `pattern` is not a valid spaCy Matcher token pattern, or None when it is."""
-    from spacy.matcher import Matcher
-
     if not isinstance(pattern, list) or not pattern or not all(isinstance(t, dict) for t in pattern):
         return "a token pattern is a non-empty list of token mappings"
     try:
-        Matcher(vocab(), validate=True).add("check", [pattern])
+        matcher(validate=True).add("check", [pattern])
     except Exception as exc:  # spaCy raises MatcherError / ValueError with its own message
         return " ".join(str(exc).split())
     if all(t.get("OP") in _OPTIONAL_OPS or str(t.get("OP", "")).startswith("{0") for t in pattern):
