@@ -183,8 +183,31 @@ def _is_required(op: str) -> bool:
 _PUNCT_CHAR = r"[\W_]"
 
 
-def _token_regex(token: dict) -> str:
-    """What one pattern token can be in the text, as a regex no narrower than the token."""
+#: Stands for any text, however long (a token whose text is not known, an optional one).
+_ANY = ".*?"
+
+
+def _count_bounds(op: str) -> tuple[int, int | None]:
+    """(least, most) times a token with this spaCy OP occurs; most None = no bound."""
+    if op in ("", "!"):
+        return 1, 1
+    if op == "+":
+        return 1, None
+    if op == "?":
+        return 0, 1
+    if op == "*":
+        return 0, None
+    m = _COUNT_OP.fullmatch(op)
+    if not m:
+        return 0, None  # an OP this code does not know: no constraint
+    least = int(m.group(1) or 0)
+    if m.group(2) is None:
+        return least, (None if op.endswith(",}") else least)
+    return least, int(m.group(2)) if m.group(2) else None
+
+
+def _token_pieces(token: dict) -> list[str]:
+    """What one required token can be in the text: regex pieces and `_ANY`s."""
     for key in ("ORTH", "TEXT", "LOWER"):
         value = token.get(key)
         found = _literals(value)
@@ -194,34 +217,48 @@ def _token_regex(token: dict) -> str:
         if isinstance(value, dict) and "REGEX" in value:
             # A REGEX searches the token: unanchored, the token may hold more around it.
             regex = value["REGEX"]
-            body = ("" if regex.startswith("^") else ".*?") + body + ("" if regex.endswith("$") else ".*?")
-        return body
+            return [*([] if regex.startswith("^") else [_ANY]), body, *([] if regex.endswith("$") else [_ANY])]
+        return [body]
     if token.get("IS_PUNCT") is True:
         # A punctuation token, or the sentinel that `make_doc` adds at the end of the text.
-        return f"(?:{_PUNCT_CHAR}+|$)"
-    return ".+?"
+        return [f"(?:{_PUNCT_CHAR}+|$)"]
+    return [_ANY]
 
 
 def text_regex(pattern_json: str) -> re.Pattern:
     """A regex over normalised text that matches wherever the token pattern can match
-    (maybe more often: token boundaries, tags and unknown texts are not checked), so
-    that a text it does not match need not be tokenised for this pattern.
+    (maybe more often: token boundaries, tags, optional tokens and unknown texts are not
+    checked), so that a text it does not match need not be tokenised for this pattern.
 
     A Doc's tokens are its text without gaps, so the pattern's tokens in order are a
-    stretch of the text: known texts become alternations, IS_PUNCT a run of punctuation
-    (or the text's end, where the sentinel goes), IS_SENT_START the text's start or a
-    place after punctuation, and any other token any text."""
-    parts = []
+    stretch of the text: the required tokens' known texts become alternations in that
+    order, IS_PUNCT a run of punctuation (or the text's end, where the sentinel goes),
+    IS_SENT_START the text's start or a place after punctuation, and everything else
+    (optional tokens, unknown texts, a negated token) one lazy gap. Gaps next to each
+    other are one gap: nested gaps would backtrack without end on a long utterance.
+    """
+    pieces: list[str] = []
     for token in json.loads(pattern_json):
         op = str(token.get("OP", ""))
-        body = _token_regex(token)
-        if token.get("IS_SENT_START") is True:
-            body = f"(?:^|(?<={_PUNCT_CHAR})){body}"
-        if op in ("", "+", "?", "*") or _COUNT_OP.fullmatch(op):
-            parts.append(f"(?:{body}){op}")
-        else:  # "!" and anything new: no constraint at all
-            parts.append(".*?")
-    return re.compile("".join(parts), re.DOTALL)
+        least, most = _count_bounds(op)
+        token_pieces = [_ANY] if op == "!" else _token_pieces(token)
+        if token.get("IS_SENT_START") is True and token_pieces[0] != _ANY:
+            token_pieces[0] = f"(?:^|(?<={_PUNCT_CHAR})){token_pieces[0]}"
+        if (least, most) == (1, 1) or token_pieces == [_ANY]:
+            pieces += token_pieces
+        elif len(token_pieces) == 1:
+            # A known text repeated: a literal alternation, which cannot backtrack badly.
+            pieces.append(f"(?:{token_pieces[0]}){{{least},{'' if most is None else most}}}")
+        else:
+            pieces.append(_ANY)
+    merged: list[str] = []
+    for piece in pieces:
+        if piece == _ANY and (not merged or merged[-1] == _ANY):
+            continue
+        merged.append(piece)
+    while merged and merged[-1] == _ANY:
+        merged.pop()
+    return re.compile("".join(merged), re.DOTALL)
 
 
 def needles(pattern_json: str) -> tuple[str, ...] | None:

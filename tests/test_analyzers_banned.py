@@ -142,6 +142,23 @@ def test_a_pattern_waits_for_the_texts_of_its_required_tokens():
     assert text_regex(inner).search("是很不当心了") and not text_regex(inner).search("是了不当")
 
 
+def test_a_long_utterance_is_checked_in_linear_time_not_backtracked_for_ever():
+    """Gaps of the pre-check next to each other would backtrack without end: a 1,000-char
+    monologue with 是您 everywhere and none of the words the pattern ends on took
+    minutes when each unknown token was a gap of its own."""
+    import time
+
+    from analyzers.tokens import text_regex
+
+    text = ("是您" + "您看一下这个我们这边是你的" * 100)[:1000]
+    t0 = time.perf_counter()
+    for entry in PACK.banned:
+        for pattern in entry.patterns:
+            text_regex(pattern).search(text)
+    find_banned(text, PACK.banned)
+    assert time.perf_counter() - t0 < 2.0
+
+
 def _pattern_texts(n: int, seed: int = 7) -> list[str]:
     """Texts made of the pack's patterns' own words, punctuation and sample-call words in
     random order: many of them match a pattern, many nearly do."""
