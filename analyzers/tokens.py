@@ -172,10 +172,7 @@ def _is_required(op: str) -> bool:
     """Whether a token with this spaCy OP must occur at least once for its pattern to
     match: no OP, "+", "{n}", "{n,}" or "{n,m}" with n >= 1. Not "?", "*", "{0,m}",
     "{,m}", nor "!" (a negated token requires that its texts be absent, not present)."""
-    if op in ("", "+"):
-        return True
-    m = _COUNT_OP.fullmatch(op)
-    return bool(m and m.group(1) and int(m.group(1)) >= 1)
+    return op != "!" and _count_bounds(op)[0] >= 1
 
 
 #: A char that may be (part of) a punctuation token: `is_punct` accepts only chars of the
@@ -201,9 +198,9 @@ def _count_bounds(op: str) -> tuple[int, int | None]:
     if not m:
         return 0, None  # an OP this code does not know: no constraint
     least = int(m.group(1) or 0)
-    if m.group(2) is None:
-        return least, (None if op.endswith(",}") else least)
-    return least, int(m.group(2)) if m.group(2) else None
+    if m.group(2) is None:  # "{n}"
+        return least, least
+    return least, int(m.group(2)) if m.group(2) else None  # "{n,m}", "{n,}", "{,m}"
 
 
 def _token_pieces(token: dict) -> list[str]:
