@@ -198,7 +198,8 @@ def test_one_voice_windows_pad_and_join_short_pauses():
     from flows.batch.pipeline import one_voice_windows
 
     spans = [SpeechSpan("agent", 0.4, 5.5), SpeechSpan("agent", 6.2, 9.6), SpeechSpan("agent", 14.0, 15.0)]
-    assert one_voice_windows(spans, 15.1) == [pytest.approx((0.1, 9.9)), pytest.approx((13.7, 15.1))]
+    # padded 0.75 s: 0.0-6.25 and 5.45-10.35 join; 13.25 is 2.9 s after 10.35, more than 2 s
+    assert one_voice_windows(spans, 15.1) == [pytest.approx((0.0, 10.35)), pytest.approx((13.25, 15.1))]
     assert one_voice_windows([], 3.0) == []
 
 

@@ -362,11 +362,11 @@ def transcribe_call(path: str, call_id: str, cfg: PipelineConfig, model_ref: str
 
 
 #: One-voice recordings: whisper hears each stretch of speech with this much audio (s)
-#: around it, and pauses up to ONE_VOICE_GAP_S inside one window. Measured on the real
-#: clips (tools/eval_real_run.py): pooled CER 17.2 % with the detector's own spans, 12.6 %
-#: with these, the same as one pass over each whole clip; the detector's onsets cut a
-#: first syllable (好) and whisper then decoded the rest differently.
-ONE_VOICE_PAD_S = 0.3
+#: around it, and pauses up to ONE_VOICE_GAP_S inside one window, so that it reads the
+#: recording as it would read it whole. The pad covers how far the detector's onset can
+#: lag a syllable (flows.speech.vad.EDGE_MAX_WIDEN_S, 0.6 s): a cut first syllable made
+#: whisper decode the rest of the clip differently (docs/diarization.md has the figures).
+ONE_VOICE_PAD_S = 0.75
 ONE_VOICE_GAP_S = 2.0
 
 
