@@ -1,4 +1,4 @@
-"""flows.speech.vad: speech found where it is, not in noise or holds; torch threads left alone."""
+"""flows.speech.vad: speech found where it is, not in noise or holds; silero as silero_vad runs it, without torch."""
 
 from __future__ import annotations
 
@@ -95,22 +95,52 @@ def test_other_sample_rates(real):
     assert spans[-1][1] == pytest.approx(5.98, abs=0.3)
 
 
-def test_torch_thread_count_is_restored(monkeypatch):
-    # Force a fresh import + load: importing silero_vad sets torch to 1 thread.
-    monkeypatch.setattr(vad, "_silero_model", None)
-    for name in [m for m in sys.modules if m == "silero_vad" or m.startswith("silero_vad.")]:
-        monkeypatch.delitem(sys.modules, name)
-    before = torch.get_num_threads()
-    wanted = 3 if before != 3 else 2
-    torch.set_num_threads(wanted)
-    try:
-        detect_speech(_noise(1.0), RATE, method="silero")
-        assert vad._silero_model is not None
-        assert torch.get_num_threads() == wanted
-        detect_speech(_noise(1.0), RATE, method="silero")  # cached model, inference only
-        assert torch.get_num_threads() == wanted
-    finally:
-        torch.set_num_threads(before)
+def test_speech_detection_leaves_torch_alone():
+    """No torch import (1.2 s of every run) and so no thread count to restore: importing
+    silero_vad would set torch to one thread."""
+    import subprocess
+
+    code = ("import sys, numpy as np; from flows.speech.vad import detect_speech; "
+            "x = (0.01 * np.random.default_rng(1).standard_normal(16000)).astype(np.float32); "
+            "detect_speech(x, 16000, method='silero'); "
+            "assert 'torch' not in sys.modules and 'silero_vad' not in sys.modules, 'torch imported'")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=vad.__file__.rsplit("/flows/", 1)[0])
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+@pytest.mark.parametrize("rate", [16000, 8000])
+def test_silero_probabilities_and_stretches_are_silero_vads_own(real, rate):
+    """The same windows, state and arithmetic as silero_vad's OnnxWrapper and
+    get_speech_timestamps: equal probabilities and sample stretches on a real clip with
+    line noise before and after (and at 8 kHz, telephone audio)."""
+    import librosa
+    from silero_vad import get_speech_timestamps, load_silero_vad
+
+    x = np.concatenate([_noise(1.3), real, _noise(2.1, seed=2)])
+    if rate != RATE:
+        x = librosa.resample(x, orig_sr=RATE, target_sr=rate).astype(np.float32)
+    theirs_model = load_silero_vad(onnx=True)
+    with torch.inference_mode():
+        theirs = get_speech_timestamps(torch.from_numpy(x), theirs_model, threshold=vad.SILERO_THRESHOLD,
+                                       sampling_rate=rate, min_speech_duration_ms=150,
+                                       min_silence_duration_ms=500, speech_pad_ms=0)
+        window = 512 if rate == 16000 else 256
+        theirs_model.reset_states()
+        their_probs = [theirs_model(torch.from_numpy(np.pad(x[i:i + window], (0, max(0, i + window - len(x))))), rate).item()
+                       for i in range(0, len(x), window)]
+    with vad._silero() as ours_model:
+        probs = ours_model.probabilities(x, rate)
+    assert probs == their_probs
+    ours = vad.speech_stretches(probs, window, len(x), vad.SILERO_THRESHOLD, rate * 150 / 1000, rate * 500 / 1000)
+    assert ours == [(s["start"], s["end"]) for s in theirs] and ours
+
+
+def test_speech_stretches_end_after_the_minimum_silence_and_drop_short_ones():
+    p = [0.9, 0.9, 0.4, 0.1, 0.1, 0.9, 0.2, 0.2, 0.2, 0.2, 0.95, 0.1]
+    # window 10: speech 0..; a dip of 2 windows (20) < 30 silence keeps it; 4 windows end it at 60
+    assert vad.speech_stretches(p, 10, 120, 0.5, 5, 30) == [(0, 60), (100, 120)]
+    assert vad.speech_stretches(p, 10, 120, 0.5, 25, 30) == [(0, 60)]  # 20 samples of speech dropped
+    assert vad.speech_stretches([0.1] * 5, 10, 50, 0.5, 5, 30) == []
 
 
 def test_model_is_loaded_once():
@@ -153,14 +183,7 @@ def test_call_speech_spans_labels_channels(real, agent_channel):
 def test_a_stereo_calls_channels_are_detected_at_once_with_the_same_spans(real):
     a, b = _cut(real, 0.9, 6.0), _cut(real, 0.0, 5.1)
     audio = CallAudio("x.wav", "pcm_s16le", RATE, 2, RATE, len(a) / RATE, "stereo", {"agent": a, "customer": b})
-    before = torch.get_num_threads()
-    wanted = 3 if before != 3 else 2
-    torch.set_num_threads(wanted)
-    try:
-        spans = call_speech_spans(audio)
-        assert torch.get_num_threads() == wanted  # restored after both threads left silero
-    finally:
-        torch.set_num_threads(before)
+    spans = call_speech_spans(audio)
     alone = {ch: [SpeechSpan(ch, s, e) for s, e in detect_speech(x, RATE)] for ch, x in (("agent", a), ("customer", b))}
     assert sorted(spans, key=lambda s: (s.speaker, s.start_s)) == alone["agent"] + alone["customer"]
     assert vad._silero_model in vad._silero_idle  # every model lent is back

@@ -30,11 +30,12 @@ the spans with the channel's speaker ("unknown" for a mono mix, to be diarized).
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import threading
 import typing
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Literal, Sequence
 
 import numpy as np
@@ -87,8 +88,6 @@ _silero_lock = threading.Lock()
 #: use (one per channel detected at once: the model keeps recurrent state between windows).
 _silero_model = None
 _silero_idle: list = []
-#: Threads inside silero right now, and the torch thread count to restore when none is.
-_torch_one_thread = [0, None]
 
 
 def detect_speech(
@@ -208,34 +207,60 @@ def silences(
 # --- silero ------------------------------------------------------------------
 
 
-def _new_silero():
-    """A silero-vad model (its ONNX export on onnxruntime, a faster-whisper dependency: the
-    same speech on every channel measured, 21 channels of the sample calls and the real
-    clips, in half the time of the TorchScript model).
-
-    Importing silero_vad calls `torch.set_num_threads(1)` as a side effect, which
-    would silently slow every later torch user (whisper) in this process; the
-    caller's thread count is put back.
-    """
-    import torch
-
-    threads = torch.get_num_threads()
-    try:
-        with warnings.catch_warnings():  # its loader uses deprecated importlib/jit calls
-            warnings.simplefilter("ignore", DeprecationWarning)
-            from silero_vad import load_silero_vad
-
-            return load_silero_vad(onnx=True)
-    finally:
-        torch.set_num_threads(threads)
+def silero_model_path() -> Path:
+    """silero-vad's ONNX model inside its wheel, found without importing the package (its
+    `__init__` imports torch: 1.2 s of every run's start-up, for nothing the faster engine
+    needs)."""
+    spec = importlib.util.find_spec("silero_vad")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("speech detection needs the 'silero-vad' package (pip install silero-vad)")
+    path = Path(list(spec.submodule_search_locations)[0]) / "data" / "silero_vad.onnx"
+    if not path.is_file():
+        raise RuntimeError(f"silero-vad is installed but its model is missing: {path}")
+    return path
 
 
-def _load_silero():
+class _SileroOnnx:
+    """silero-vad's ONNX model on onnxruntime (a faster-whisper dependency), fed as
+    silero_vad's own OnnxWrapper feeds it (a 512-sample window at 16 kHz, 256 at 8 kHz,
+    after the previous window's last 64 / 32 samples; the recurrent state carried), in
+    numpy: the same probabilities to the bit (tests/test_vad.py compares them). The ONNX
+    export gave the same speech as the TorchScript model on 21 channels of the sample calls
+    and the real clips, in half the time. One thread: the model runs one 32 ms window at a
+    time, and a thread hand-off per window made it 30-50x slower on a busy 2-core machine."""
+
+    def __init__(self) -> None:
+        import onnxruntime
+
+        opts = onnxruntime.SessionOptions()
+        opts.inter_op_num_threads = 1
+        opts.intra_op_num_threads = 1
+        self._session = onnxruntime.InferenceSession(str(silero_model_path()), sess_options=opts,
+                                                     providers=["CPUExecutionProvider"])
+
+    def probabilities(self, samples: np.ndarray, sample_rate_hz: int) -> list[float]:
+        """Speech probability of each window of `samples` (8 or 16 kHz; the last window
+        zero-padded)."""
+        window, context = (512, 64) if sample_rate_hz == 16000 else (256, 32)
+        n = -(-len(samples) // window)
+        padded = np.zeros((1, context + n * window), dtype=np.float32)
+        padded[0, context : context + len(samples)] = samples
+        state = np.zeros((2, 1, 128), dtype=np.float32)
+        rate = np.array(sample_rate_hz, dtype=np.int64)
+        out = []
+        for i in range(n):
+            x = padded[:, i * window : (i + 1) * window + context]
+            prob, state = self._session.run(None, {"input": x, "state": state, "sr": rate})
+            out.append(float(prob[0, 0]))
+        return out
+
+
+def _load_silero() -> _SileroOnnx:
     """The silero-vad model, loaded once per process (`_silero` lends further copies)."""
     global _silero_model
     with _silero_lock:
         if _silero_model is None:
-            _silero_model = _new_silero()
+            _silero_model = _SileroOnnx()
             _silero_idle.append(_silero_model)
     return _silero_model
 
@@ -248,7 +273,7 @@ def _silero():
     with _silero_lock:
         model = _silero_idle.pop() if _silero_idle else None
     if model is None:
-        model = _new_silero()
+        model = _SileroOnnx()
     try:
         yield model
     finally:
@@ -256,53 +281,51 @@ def _silero():
             _silero_idle.append(model)
 
 
-@contextlib.contextmanager
-def _one_torch_thread():
-    """torch at one intra-op thread while any thread is inside silero, then the count from
-    before. The model runs one 32 ms window at a time; with >1 intra-op thread each tiny step
-    pays a thread hand-off, which on a busy 2-core box made it 30-50x slower (9 s instead of
-    0.2 s for 8 s of audio). Counted, so that two channels at once restore the right count."""
-    import torch
-
-    with _silero_lock:
-        if _torch_one_thread[0] == 0:
-            _torch_one_thread[1] = torch.get_num_threads()
-            torch.set_num_threads(1)
-        _torch_one_thread[0] += 1
-    try:
-        yield
-    finally:
-        with _silero_lock:
-            _torch_one_thread[0] -= 1
-            if _torch_one_thread[0] == 0:
-                torch.set_num_threads(_torch_one_thread[1])
+def speech_stretches(probs: Sequence[float], window: int, length: int, threshold: float,
+                     min_speech: float, min_silence: float) -> list[tuple[int, int]]:
+    """silero_vad's `get_speech_timestamps_from_probs` as callqa calls it (no maximum
+    length, no padding): (start, end) in samples. Speech starts at a window whose
+    probability reaches `threshold` and ends where it stays below `threshold` - 0.15 for
+    `min_silence` samples; stretches of `min_speech` samples or less are dropped."""
+    negative = max(threshold - 0.15, 0.01)
+    out: list[tuple[int, int]] = []
+    start, quiet_from, speaking = 0, 0, False
+    for i, prob in enumerate(probs):
+        at = window * i
+        if prob >= threshold and quiet_from:
+            quiet_from = 0
+        if prob >= threshold and not speaking:
+            speaking, start = True, at
+            continue
+        if prob < negative and speaking:
+            quiet_from = quiet_from or at
+            if at - quiet_from < min_silence:
+                continue
+            if quiet_from - start > min_speech:
+                out.append((start, quiet_from))
+            speaking, quiet_from = False, 0
+    if speaking and length - start > min_speech:
+        out.append((start, length))
+    return out
 
 
 def _silero_segments(
     samples: np.ndarray, sample_rate_hz: int, min_silence_s: float, min_speech_s: float
 ) -> list[tuple[float, float]]:
-    import torch
-
     # silero runs at 8 or 16 kHz; anything else is resampled (telephone audio is 8 kHz).
     model_rate_hz = sample_rate_hz if sample_rate_hz in (8000, 16000) else 16000
     if model_rate_hz != sample_rate_hz:
         import librosa
 
         samples = librosa.resample(samples, orig_sr=sample_rate_hz, target_sr=model_rate_hz)
-
-    with _silero() as model, _one_torch_thread(), torch.inference_mode():
-        from silero_vad import get_speech_timestamps
-
-        stamps = get_speech_timestamps(
-            torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32)),
-            model,
-            threshold=SILERO_THRESHOLD,
-            sampling_rate=model_rate_hz,
-            min_speech_duration_ms=int(min_speech_s * 1000),
-            min_silence_duration_ms=int(min_silence_s * 1000),
-            speech_pad_ms=0,  # padded in _tidy, the same way for both methods
-        )
-    return [(s["start"] / model_rate_hz, s["end"] / model_rate_hz) for s in stamps]
+    samples = np.ascontiguousarray(samples, dtype=np.float32)
+    with _silero() as model:
+        probs = model.probabilities(samples, model_rate_hz)
+    # silero_vad's arithmetic, so that the stretches are the ones it gives
+    stamps = speech_stretches(probs, 512 if model_rate_hz == 16000 else 256, len(samples), SILERO_THRESHOLD,
+                              model_rate_hz * int(min_speech_s * 1000) / 1000,
+                              model_rate_hz * int(min_silence_s * 1000) / 1000)
+    return [(start / model_rate_hz, end / model_rate_hz) for start, end in stamps]
 
 
 #: silero's edges, moved out to where the channel's energy says the syllable begins or
