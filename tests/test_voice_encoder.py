@@ -1,5 +1,6 @@
-"""The voice encoder's mel front end (flows.speech.voice_encoder): numpy's, the same
-numbers as the librosa calls resemblyzer makes, without importing librosa in the pipeline."""
+"""The voice encoder (flows.speech.voice_encoder): its mel front end the same numbers as
+the librosa calls resemblyzer makes, its weights and forward pass the same as resemblyzer's
+torch model, without importing librosa or torch in the pipeline."""
 
 from __future__ import annotations
 
@@ -51,3 +52,49 @@ def test_mel_frames_of_many_rows_are_each_rows_own():
     assert together.shape == (5, 160, 40)
     for row, frames in zip(wavs, together):
         np.testing.assert_allclose(frames, ve.mel_frames(row[np.newaxis])[0], rtol=1e-6, atol=1e-9)
+
+
+def _torch_encoder():
+    """resemblyzer's network in torch (its VoiceEncoder's layers), with the checkpoint's weights."""
+    import torch
+    from torch import nn
+
+    class GE2E(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lstm = nn.LSTM(40, 256, 3, batch_first=True)
+            self.linear = nn.Linear(256, 256)
+
+        def forward(self, mels):
+            _, (hidden, _) = self.lstm(mels)
+            raw = torch.relu(self.linear(hidden[-1]))
+            return raw / torch.norm(raw, dim=1, keepdim=True)
+
+    model = GE2E()
+    model.load_state_dict(torch.load(ve.weights_path(), map_location="cpu")["model_state"], strict=False)
+    return model.eval()
+
+
+def test_checkpoint_reads_as_torch_loads_it():
+    import torch
+
+    ours = ve.read_legacy_checkpoint(ve.weights_path())
+    theirs = torch.load(ve.weights_path(), map_location="cpu")
+    assert ours["model_state"].keys() == theirs["model_state"].keys()
+    for name, tensor in theirs["model_state"].items():
+        assert ours["model_state"][name].dtype == np.float32
+        assert np.array_equal(ours["model_state"][name], tensor.numpy()), name
+
+
+def test_forward_pass_is_resemblyzers_torch_model():
+    import torch
+
+    rng = np.random.default_rng(11)
+    wavs = rng.normal(0, 0.1, (7, ve.PARTIAL_SAMPLES)).astype(np.float32)
+    wavs[3, ve.PARTIAL_SAMPLES // 2 :] = 0.0  # a short window, zero-padded
+    mels = ve.mel_frames(wavs)
+    with torch.no_grad():
+        theirs = _torch_encoder()(torch.from_numpy(mels)).numpy()
+    ours = ve.encode(mels)
+    assert ours.shape == (7, 256) and ours.dtype == np.float32
+    np.testing.assert_allclose(ours, theirs, atol=2e-6)
