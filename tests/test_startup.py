@@ -58,3 +58,36 @@ def test_spacy_works_whether_or_not_torch_came_first(torch_first):
         print([h.entry.id for h in find_banned("喂，你说什么？", load_pack("zh-CN").banned)])
     """)
     assert out.strip() == "['wei', 'shenme']"
+
+
+def test_faster_whisper_loads_without_pyav_until_it_is_used():
+    """faster_whisper imports PyAV for a decoder callqa never calls (1.2 s per run): it is
+    left to load on first use, and then works."""
+    out = _python("""
+        import sys
+        from flows.speech.engines import faster
+        fw = faster._faster_whisper()
+        print(hasattr(fw, "WhisperModel"), "av.audio" in sys.modules)
+        import av
+        print(av.AudioFrame.__name__, "av.audio" in sys.modules)
+        import av.audio.frame
+        from av import AudioResampler
+        print(av.audio.frame.__name__, AudioResampler.__name__)
+    """)
+    assert out.split("\n")[:3] == ["True False", "AudioFrame True", "av.audio.frame AudioResampler"]
+
+
+@pytest.mark.e2e
+def test_a_default_run_of_a_mono_call_imports_neither_torch_nor_pyav(fw_model_path, tmp_path):
+    """Speech detection (silero's ONNX model on onnxruntime), the voice encoder (numpy) and
+    the faster engine need neither: a run does not pay their imports."""
+    from conftest import SAMPLES
+
+    out = _python(f"""
+        import sys
+        from flows.cli import main
+        rc = main(["run", {str(SAMPLES / "call05_fast_agent.wav")!r}, "--out", {str(tmp_path / "out")!r},
+                   "--no-report", "--quiet", "--engine", "faster", "--model", {fw_model_path!r}])
+        print(rc, "torch" in sys.modules, "av.audio" in sys.modules)
+    """)
+    assert out.split("\n")[-2] == "0 False False"

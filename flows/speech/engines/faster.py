@@ -21,8 +21,11 @@ share of them (`set_cpu_threads`, from each worker process's initializer).
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 import threading
+import types
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -236,11 +239,45 @@ def lane_plan(threads: int, device: str) -> tuple[int, int]:
 
 
 _lock = threading.Lock()
+_import_lock = threading.RLock()
+
+
+class _ImportedOnUse(types.ModuleType):
+    """Stands in for a module in sys.modules until an attribute of it is asked for, then
+    imports the module and answers from it. (importlib.util.LazyLoader does not help here:
+    on Python 3.11 a second `import` of a lazy module reads its __spec__ and so loads it.)"""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.__spec__ = importlib.util.find_spec(name)
+        self._real: types.ModuleType | None = None
+
+    def __getattr__(self, attr: str):
+        if (attr.startswith("__") and attr != "__path__") or attr == "_real":
+            raise AttributeError(attr)  # __path__ imports it: a submodule is being imported
+        with _import_lock:
+            if self._real is None:
+                if sys.modules.get(self.__name__) is self:
+                    del sys.modules[self.__name__]
+                self._real = importlib.import_module(self.__name__)
+        return getattr(self._real, attr)
+
+
+def _faster_whisper():
+    """faster_whisper, imported with PyAV (`av`) left to import on first use. faster_whisper
+    imports av for `decode_audio`, which callqa never calls (ffmpeg decodes the recordings,
+    flows.speech.audio, and whisper gets samples); importing it took 1.2 s of CPU at every
+    run's start, beside the first recording's decoding and speech detection."""
+    with _import_lock:
+        if "faster_whisper" not in sys.modules and "av" not in sys.modules and importlib.util.find_spec("av"):
+            sys.modules["av"] = _ImportedOnUse("av")
+        import faster_whisper
+    return faster_whisper
 
 
 @lru_cache(maxsize=2)
 def _load(ref: str, device: str, compute_type: str, cpu_threads: int) -> FwModel:
-    from faster_whisper import WhisperModel
+    WhisperModel = _faster_whisper().WhisperModel
 
     lanes, threads = lane_plan(cpu_threads, device)
     models = tuple(
@@ -267,9 +304,7 @@ def load(ref: str, compute_type: str = DEFAULT_COMPUTE_TYPE) -> FwModel:
 
 @lru_cache(maxsize=2)
 def _batched(fw: FwModel):
-    from faster_whisper import BatchedInferencePipeline
-
-    return BatchedInferencePipeline(fw.model)
+    return _faster_whisper().BatchedInferencePipeline(fw.model)
 
 
 def decode_segments(fw: FwModel, audio: np.ndarray, opts: DecoderOptions, lane: int = 0) -> list[dict]:
