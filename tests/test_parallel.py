@@ -99,13 +99,13 @@ def test_threads_sharing_one_model_transcribe_as_one_thread_does(model_path):
 class _Timeline:
     """Fake prepare/finish steps for flows.batch.parallel._in_order that log when each ran."""
 
-    def __init__(self, audio_s: float = 60.0, bad: str = "") -> None:
+    def __init__(self, audio_s: float = 60.0, bad: str = "", prepare_s: float = 0.0) -> None:
         import threading
         import time
 
         self.events: list[tuple[str, str, str]] = []  # (step, call id, thread name)
         self.lock = threading.Lock()
-        self.audio_s, self.bad, self.time = audio_s, bad, time
+        self.audio_s, self.bad, self.time, self.prepare_s = audio_s, bad, time, prepare_s
 
     def log(self, step: str, call_id: str) -> None:
         import threading
@@ -113,10 +113,14 @@ class _Timeline:
         with self.lock:
             self.events.append((step, call_id, threading.current_thread().name))
 
-    def prepare(self, rec, cfg, pack):
+    def prepare(self, rec, cfg, pack, on_miss=None):
         from flows.batch.pipeline import Prepared
 
         self.log("prepare", rec.call_id)
+        if on_miss is not None:
+            on_miss()
+        self.time.sleep(self.prepare_s)
+        self.log("prepared", rec.call_id)
         p = Prepared(rec)
         if rec.call_id == self.bad:
             p.error = ValueError("unreadable")
@@ -148,6 +152,8 @@ def _in_order_with(monkeypatch, timeline: _Timeline, engine: str = "faster", n: 
     monkeypatch.setattr(parallel, "process_recording",
                         lambda rec, cfg, pack, store=None: timeline.finish(timeline.prepare(rec, cfg, pack), cfg, pack))
     monkeypatch.setattr(parallel, "prepare_analysis", lambda pack: timeline.log("prepare-analysis", ""))
+    monkeypatch.setattr(parallel, "load_model", lambda ref, engine, compute_type=None: timeline.log("load-model", ref))
+    monkeypatch.setattr(PipelineConfig, "model_ref", lambda self: "model")
     todo = [Recording(f"/calls/c{k}.wav", f"c{k}") for k in range(n)]
     store = type("Store", (), {"write": lambda self, result: None})()  # written as returned
     return list(parallel._in_order(todo, PipelineConfig(out_dir="unused", engine=engine), None, store=store))
@@ -167,6 +173,16 @@ def test_the_next_calls_are_prepared_while_these_are_finished(monkeypatch):
     assert {th for s, _, th in t.events if s == "prepare"} != {th for s, _, th in t.events if s == "finish-start"}
     # the analyzers' set-up ran, before any call was finished (no two threads building it)
     assert t.index("prepare-analysis", "") < t.index("finish-start", "c0")
+    # the model was loaded once, as the first recording missed the cache, in a helper
+    assert t.order("load-model") == ["model"]
+    assert t.index("prepare", "c0") < t.index("load-model", "model")
+
+
+def test_a_call_is_finished_while_the_next_of_its_group_is_prepared(monkeypatch):
+    t = _Timeline(prepare_s=0.3)
+    assert _in_order_with(monkeypatch, t) == ["c0", "c1", "c2", "c3"]
+    for a, b in (("c0", "c1"), ("c2", "c3")):
+        assert t.index("finish-start", a) < t.index("prepared", b)
 
 
 def test_a_bad_recording_in_the_lookahead_gets_its_error_row_in_turn(monkeypatch):
@@ -210,35 +226,48 @@ def test_job_lanes_balance_speech_and_depend_on_the_jobs_only():
 
 
 class _FakeAsr:
-    """flows.batch.pipeline's load_model and transcribe_jobs, recording what was decoded."""
+    """flows.batch.pipeline's load_model and transcribe_job, recording what each lane
+    decoded and when."""
 
-    def __init__(self, monkeypatch, fail_job: int | None = None, fail_load: bool = False) -> None:
+    def __init__(self, monkeypatch, fail_job: float | None = None, fail_load: bool = False) -> None:
+        import threading
+
         from flows.batch import pipeline
 
-        self.calls: list[list[float]] = []
+        self.decoded: list[tuple[int, float, float]] = []  # (lane, speech s, time started)
         self.fail_job, self.fail_load = fail_job, fail_load
+        self.lock = threading.Lock()
         monkeypatch.setattr(pipeline, "load_model", self.load)
-        monkeypatch.setattr(pipeline, "transcribe_jobs", self.transcribe)
+        monkeypatch.setattr(pipeline, "transcribe_job", self.transcribe)
 
     def load(self, ref, engine, compute_type=None):
         from flows.speech.transcribe import ModelLoadError
 
         if self.fail_load:
             raise ModelLoadError("no model")
-        return object()
+        return type("Model", (), {"lanes": 2})()
 
-    def transcribe(self, model, jobs, decoder, gating, return_exceptions=False):
+    def transcribe(self, model, job, decoder, gating, lane):
         import time
 
-        time.sleep(0.1)
-        self.calls.append([job.speech_spans_s[0][1] for job in jobs])
-        return [RuntimeError("lane broke") if k == self.fail_job else [f"w{job.speech_spans_s[0][1]:g}"]
-                for k, job in enumerate(jobs)]
+        speech_s = job.speech_spans_s[0][1]
+        with self.lock:
+            self.decoded.append((lane, speech_s, time.perf_counter()))
+        time.sleep(0.05)
+        if speech_s == self.fail_job:
+            raise RuntimeError("lane broke")
+        return [f"w{speech_s:g}"]
+
+    def lane(self, lane: int) -> list[float]:
+        return [speech_s for k, speech_s, _ in self.decoded if k == lane]
 
 
-def _group_members(monkeypatch, passes: list[list[float] | None], **fake):
+def _group_members(monkeypatch, passes: list[list[float] | None], delays_s: list[float] | None = None, **fake):
     """Run an AsrGroup with one thread per call; `passes[i]`: call i's passes' speech
-    seconds, or None for a call that needs no whisper. (results, fake) per call."""
+    seconds, or None for a call that needs no whisper; `delays_s[i]`: how long call i is
+    prepared before it hands its passes in. (results, arrival times, fake)."""
+    import time
+
     import numpy as np
 
     from flows.batch.pipeline import AsrGroup, PipelineConfig
@@ -246,10 +275,13 @@ def _group_members(monkeypatch, passes: list[list[float] | None], **fake):
 
     asr = _FakeAsr(monkeypatch, **fake)
     group = AsrGroup(len(passes), PipelineConfig(out_dir="unused", engine="faster"), "model")
+    arrived = [0.0] * len(passes)
 
     def member(i: int):
         m = group.member(i)
         try:
+            time.sleep((delays_s or [0.0] * len(passes))[i])
+            arrived[i] = time.perf_counter()
             if passes[i] is None:
                 return None
             return m([SpeechJob(np.zeros(16000, np.float32), [(0.0, s)]) for s in passes[i]])
@@ -262,47 +294,76 @@ def _group_members(monkeypatch, passes: list[list[float] | None], **fake):
 
     with ThreadPoolExecutor(len(passes)) as pool:
         results = list(pool.map(member, range(len(passes))))
-    return results, asr
+    return results, arrived, asr
 
 
-def test_an_asr_group_decodes_its_calls_passes_together(monkeypatch):
-    results, asr = _group_members(monkeypatch, [[3.0, 1.0], None, [2.0, 2.0]])
-    assert asr.calls == [[3.0, 1.0, 2.0, 2.0]]  # one decode, in call order; the cached call waits for none
+def test_an_asr_group_decodes_its_calls_passes_over_the_lanes(monkeypatch):
+    results, _, asr = _group_members(monkeypatch, [[3.0, 1.0], None, [2.0, 2.5]])
+    # call 0: 3 s to lane 0, 1 s to lane 1; call 2 (planned after it): 2.5 s to the lane
+    # with less speech (1), then 2 s to lane 0 (3 s against 3.5 s)
+    assert asr.lane(0) == [3.0, 2.0] and asr.lane(1) == [1.0, 2.5]
     (words0, share0), none, (words2, share2) = results
     assert none is None
-    assert words0 == [["w3"], ["w1"]] and words2 == [["w2"], ["w2"]]
-    assert share0 == pytest.approx(share2) and share0 > 0.04  # the decode's time, shared by speech seconds
+    assert words0 == [["w3"], ["w1"]] and words2 == [["w2"], ["w2.5"]]
+    assert share2 == pytest.approx(share0 * 4.5 / 4.0) and share0 > 0.04  # ASR time, shared by speech seconds
+
+
+def test_the_first_call_is_decoded_while_the_next_is_prepared_and_the_plan_ignores_timing(monkeypatch):
+    results, arrived, asr = _group_members(monkeypatch, [[3.0, 1.0], [2.0, 2.5]], delays_s=[0.0, 0.3])
+    first = min(t for _, _, t in asr.decoded)
+    assert first < arrived[1] - 0.2  # call 0's passes began long before call 1 came in
+    plan = (asr.lane(0), asr.lane(1))
+    results2, _, asr2 = _group_members(monkeypatch, [[3.0, 1.0], [2.0, 2.5]], delays_s=[0.3, 0.0])
+    assert (asr2.lane(0), asr2.lane(1)) == plan == ([3.0, 2.0], [1.0, 2.5])  # call 1 came first: same plan
+    assert [r[0] for r in results] == [r[0] for r in results2]
 
 
 def test_a_failing_pass_fails_only_its_call_and_a_model_failure_all(monkeypatch):
     from flows.speech.transcribe import ModelLoadError
 
-    results, _ = _group_members(monkeypatch, [[3.0], [2.0, 1.0]], fail_job=2)
+    results, _, _ = _group_members(monkeypatch, [[3.0], [2.0, 1.0]], fail_job=1.0)
     assert results[0][0] == [["w3"]]
     assert isinstance(results[1], RuntimeError) and "lane broke" in str(results[1])
-    results, _ = _group_members(monkeypatch, [[3.0], [2.0]], fail_load=True)
+    results, _, _ = _group_members(monkeypatch, [[3.0], [2.0]], fail_load=True)
     assert all(isinstance(r, ModelLoadError) for r in results)
-    results, asr = _group_members(monkeypatch, [None, None])
-    assert results == [None, None] and asr.calls == []  # nothing to hear: no model loaded
+    results, _, asr = _group_members(monkeypatch, [None, None])
+    assert results == [None, None] and asr.decoded == []  # nothing to hear: no model loaded
 
 
 def test_the_same_audio_twice_in_a_group_is_heard_once(monkeypatch):
-    """Two copies of one recording prepared together (both missed the cache): finished one
-    after the other, so the second reads the first's transcript from the cache."""
+    """Two copies of one recording prepared together (both missed the cache): the second
+    is finished after the first, on its own, so that it reads the first's transcript from
+    the cache."""
+    import time
+    from concurrent.futures import Future
+
     from flows.batch import parallel
     from flows.batch.pipeline import PipelineConfig, Prepared, Recording
 
     seen = []
-    monkeypatch.setattr(parallel, "finish_recording",
-                        lambda p, cfg, pack, decode=None, write=True: seen.append((p.rec.call_id, decode)) or p.rec.call_id)
+
+    def finish(p, cfg, pack, decode=None, write=True):
+        seen.append((p.rec.call_id, "start", decode))
+        time.sleep(0.1)
+        seen.append((p.rec.call_id, "end", decode))
+        return p.rec.call_id
+
+    def ready(p: Prepared) -> Future:
+        f = Future()
+        f.set_result(p)
+        return f
+
+    monkeypatch.setattr(parallel, "finish_recording", finish)
     cfg = PipelineConfig(out_dir="unused", engine="faster")
-    copies = [Prepared(Recording(f"/calls/{name}.wav", name), key="same-audio") for name in ("a", "b")]
+    copies = [ready(Prepared(Recording(f"/calls/{name}.wav", name), key="same-audio")) for name in ("a", "b")]
     assert parallel._finish_group(copies, cfg, None) == ["a", "b"]
-    assert seen == [("a", None), ("b", None)]  # one by one, no shared decode
+    assert [(call, step) for call, step, _ in seen] == [("a", "start"), ("a", "end"), ("b", "start"), ("b", "end")]
+    assert seen[2][2] is None  # the copy decodes nothing with the group
     seen.clear()
-    pair = [Prepared(Recording(f"/calls/{name}.wav", name), key=name) for name in ("a", "b")]
+    pair = [ready(Prepared(Recording(f"/calls/{name}.wav", name), key=name)) for name in ("a", "b")]
     assert parallel._finish_group(pair, cfg, None) == ["a", "b"]
-    assert sorted(call for call, _ in seen) == ["a", "b"] and all(decode is not None for _, decode in seen)
+    assert [(call, step) for call, step, _ in seen][:2] in ([("a", "start"), ("b", "start")], [("b", "start"), ("a", "start")])
+    assert all(decode is not None for _, _, decode in seen)
 
 
 @pytest.mark.e2e

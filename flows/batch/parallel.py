@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections import deque
 from contextlib import closing
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from functools import partial
@@ -44,7 +45,7 @@ from flows.batch.pipeline import (
 )
 from flows.storage.store import ResultStore
 from flows.speech.engines import ENGINES
-from flows.speech.transcribe import ModelLoadError
+from flows.speech.transcribe import ModelLoadError, load_model
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -162,13 +163,14 @@ def process_all(
 
 
 #: In one process, recordings are finished two at a time (ASR_GROUP): their whisper
-#: passes are decoded together (flows.batch.pipeline.AsrGroup), so that one call's long
-#: agent pass runs beside the other's rather than beside its own shorter customer pass
-#: with a core idle. The next group is decoded, its speech found and (mono) diarized in
-#: helper threads meanwhile, unless this group holds more than LOOKAHEAD_MAX_S of audio
-#: (s): then two long groups' samples are never held at once. Only with an engine that
-#: does not decode on torch (the faster one): speech detection changes torch's
-#: process-wide thread count.
+#: passes are decoded over the model's lanes together (flows.batch.pipeline.AsrGroup), so
+#: that one call's long agent pass runs beside the other's rather than beside its own
+#: shorter customer pass with a core idle. A call's passes start as soon as it is heard,
+#: while the next call of its group is still being prepared; the next group is decoded,
+#: its speech found and (mono) diarized in a helper thread meanwhile, unless this group
+#: holds more than LOOKAHEAD_MAX_S of audio (s): then two long groups' samples are never
+#: held at once. Only with an engine that does not decode on torch (the faster one):
+#: speech detection changes torch's process-wide thread count.
 ASR_GROUP = 2
 LOOKAHEAD_MAX_S = 1200.0
 
@@ -187,54 +189,89 @@ def _in_order(todo: Sequence[Recording], cfg: PipelineConfig, pack, store: Resul
     # One helper prepares recordings, one after another (speech detection shares one
     # model under a lock: two at once would only wait for each other); another sets up
     # the analyzers (jieba's dictionaries, the matchers) beside the first recordings'
-    # decoding, done before any analysis starts.
+    # decoding, done before any analysis starts; a third finishes each group.
+    # The model is loaded in a helper of its own as soon as a recording misses the
+    # transcript cache, beside its decoding and speech detection (a run whose transcripts
+    # are all cached never loads it).
     with ThreadPoolExecutor(1, thread_name_prefix="callqa-lookahead") as ahead, \
-            ThreadPoolExecutor(1, thread_name_prefix="callqa-warm-up") as warmer:
+            ThreadPoolExecutor(1, thread_name_prefix="callqa-warm-up") as warmer, \
+            ThreadPoolExecutor(1, thread_name_prefix="callqa-model") as model_loader, \
+            ThreadPoolExecutor(1, thread_name_prefix="callqa-group") as finisher:
+        model: list[Future] = []
+        lock = threading.Lock()
+
+        def need_model() -> None:
+            with lock:
+                if not model:
+                    model.append(model_loader.submit(load_model, cfg.model_ref(), cfg.engine,
+                                                     compute_type=cfg.compute_type))
+
+        def loaded():
+            need_model()
+            return model[0].result()
+
+        def prepare(rec: Recording) -> Future:
+            return ahead.submit(prepare_recording, rec, cfg, pack, on_miss=need_model)
+
         warm = warmer.submit(prepare_analysis, pack)
-        upcoming = [ahead.submit(prepare_recording, rec, cfg, pack) for rec in groups[0]]
+        upcoming = [prepare(rec) for rec in groups[0]]
         for g in range(len(groups)):
-            prepared = [f.result() for f in upcoming]
-            if warm is not None:
-                _ = warm.exception()  # a failure shows again, per call, in the analysis itself
-                warm = None
+            finishing = finisher.submit(_finish_group, upcoming, cfg, pack, warm, loaded)
             following = groups[g + 1] if g + 1 < len(groups) else []
-            early = sum(p.audio_s for p in prepared) <= LOOKAHEAD_MAX_S
-            upcoming = [ahead.submit(prepare_recording, rec, cfg, pack) for rec in following] if early else []
-            results = _finish_group(prepared, cfg, pack)
-            del prepared
+            early = sum(f.result().audio_s for f in upcoming) <= LOOKAHEAD_MAX_S
+            upcoming = [prepare(rec) for rec in following] if early else []
+            results = finishing.result()
             if following and not early:
-                upcoming = [ahead.submit(prepare_recording, rec, cfg, pack) for rec in following]
+                upcoming = [prepare(rec) for rec in following]
             for result in results:
                 if isinstance(result, BaseException):
                     raise result  # ModelLoadError: the calls before it are written, the rest stay pending
                 yield store.write(result) or result
 
 
-def _finish_group(prepared: list, cfg: PipelineConfig, pack) -> list[CallResult | BaseException]:
-    """finish_recording for each prepared call, side by side in threads, their whisper
-    passes decoded together: the results unwritten, in order, or in a call's place what
-    finish_recording raised (ModelLoadError: the batch stops there, as with one call)."""
-    if len(prepared) == 1:
+def _finish_group(upcoming: list[Future], cfg: PipelineConfig, pack, warm: Future | None = None,
+                  loader: Callable[[], object] | None = None) -> list[CallResult | BaseException]:
+    """finish_recording for each call of a group as its preparation (`upcoming`: futures of
+    prepare_recording) comes in, side by side in threads, their whisper passes decoded
+    together (AsrGroup): the results unwritten, in order, or in a call's place what
+    finish_recording raised (ModelLoadError: the batch stops there, as with one call).
+    `warm`: the analyzers' set-up, awaited before any call is finished; `loader`: the
+    model (AsrGroup)."""
+
+    def ready(f: Future):
+        p = f.result()
+        if warm is not None:
+            _ = warm.exception()  # a failure shows again, per call, in the analysis itself
+        return p
+
+    if len(upcoming) == 1:
         try:
-            return [finish_recording(prepared[0], cfg, pack, write=False)]
+            return [finish_recording(ready(upcoming[0]), cfg, pack, write=False)]
         except ModelLoadError as exc:
             return [exc]
-    missing = [p.key for p in prepared if p.key and p.transcript is None]
-    if len(set(missing)) < len(missing):
-        # The same audio twice (copies under two names): one at a time, so that the
-        # second takes the first's transcript from the cache, as it always has.
-        return [result for p in prepared for result in _finish_group([p], cfg, pack)]
-    asr = AsrGroup(len(prepared), cfg, next((p.model_ref for p in prepared if p.model_ref), ""))
+    asr = AsrGroup(len(upcoming), cfg, loader=loader)
+    finished = [threading.Event() for _ in upcoming]
 
     def finish(index: int) -> CallResult:
         member = asr.member(index)
         try:
-            return finish_recording(prepared[index], cfg, pack, decode=member, write=False)
+            p = ready(upcoming[index])
+            if p.key and p.transcript is None and any(upcoming[k].result().key == p.key for k in range(index)):
+                # The same audio as an earlier call of the group (copies under two names):
+                # after it, so that this one takes its transcript from the cache, as it
+                # always has.
+                member.done()
+                for k in range(index):
+                    if upcoming[k].result().key == p.key:
+                        finished[k].wait()
+                return finish_recording(p, cfg, pack, write=False)
+            return finish_recording(p, cfg, pack, decode=member, write=False)
         finally:
-            member.done()  # cached, supplied, failed or decoded: the others need not wait for it
+            member.done()  # cached, supplied, failed or decoded: the next call need not wait for it
+            finished[index].set()
 
-    with ThreadPoolExecutor(len(prepared), thread_name_prefix="callqa-finish") as pool:
-        futures = [pool.submit(finish, i) for i in range(len(prepared))]
+    with ThreadPoolExecutor(len(upcoming), thread_name_prefix="callqa-finish") as pool:
+        futures = [pool.submit(finish, i) for i in range(len(upcoming))]
     return [f.exception() or f.result() for f in futures]
 
 

@@ -23,6 +23,7 @@ from analyzers.cer import to_simplified
 from analyzers.model import AGENT, CUSTOMER, CallResult, SpeechSpan, Transcript, Utterance, Word, other_party
 from analyzers.pii import mask_numbers
 from analyzers.speakers import assign_words, greeter_is_customer, swap_roles
+from analyzers.timeline import merge
 from flows.storage.cache import TranscriptCache, file_sha256, transcript_key
 from flows.speech.audio import AGENT_CHANNELS, CallAudio
 from flows.speech.diarize import Diarization
@@ -45,7 +46,10 @@ from flows.speech.transcribe import (
     pad_and_merge,
     resolve_model_ref,
     snap_to_speech,
+    job_lanes,
+    lanes_of,
     speech_seconds,
+    transcribe_job,
     transcribe_jobs,
     words_to_utterances,
 )
@@ -526,10 +530,11 @@ class Prepared:
         return self.heard.audio.duration_s if self.heard else 0.0
 
 
-def prepare_recording(rec: Recording, cfg: PipelineConfig, pack) -> Prepared:
+def prepare_recording(rec: Recording, cfg: PipelineConfig, pack, on_miss: Callable[[], None] | None = None) -> Prepared:
     """Hash, look up the transcript cache and, on a miss, hear the recording (decode,
-    speech detection, diarization). Never raises an Exception: it is kept for
-    `finish_recording`, which handles it as `process_recording` always has."""
+    speech detection, diarization); `on_miss()` is called first (the batch loads the model
+    meanwhile). Never raises an Exception: it is kept for `finish_recording`, which handles
+    it as `process_recording` always has."""
     from flows.speech.audio import check_file
 
     p = Prepared(rec)
@@ -541,6 +546,8 @@ def prepare_recording(rec: Recording, cfg: PipelineConfig, pack) -> Prepared:
         p.key = transcript_key(p.sha, p.settings.transcript)
         p.transcript = TranscriptCache(cfg.transcript_dir).get(p.key)
         if p.transcript is None:
+            if on_miss is not None:
+                on_miss()
             p.heard = hear_call(rec.path, cfg, p.clock)
     except Exception as exc:  # noqa: BLE001 - re-raised by finish_recording
         p.error = exc
@@ -593,66 +600,127 @@ def finish_recording(
     return (store.write(result) or result) if write else result
 
 
-class AsrGroup:
-    """The whisper passes of several calls, decoded together: each call's finishing thread
-    hands its passes in (`member(i)` as transcribe_call's `decode`), or says it needs none
-    (`member(i).done()`: cached, supplied words, an error); once every member has, the last
-    to arrive decodes all the passes at once over the model's lanes (`job_lanes` balances
-    them: a call's agent pass beside another call's, not beside its own shorter customer
-    pass), and each member gets its words and a share of the decode's wall time, in
-    proportion to its speech seconds. The plan depends on the calls and their order only.
-    A failing pass fails its own call; a model that cannot load fails them all."""
+@dataclass(eq=False)
+class _Pass:
+    """One whisper pass of an AsrGroup, queued on a lane, and what became of it."""
 
-    def __init__(self, size: int, cfg: PipelineConfig, model_ref: str) -> None:
-        self._cfg, self._model_ref = cfg, model_ref
-        self._jobs: list[list[SpeechJob] | None] = [None] * size
-        self._results: list[tuple[list | BaseException, float]] | None = None
+    job: SpeechJob
+    lane: int
+    words: list[Word] | BaseException | None = None
+    started: float = 0.0
+    ended: float = 0.0
+    done: bool = False
+
+
+class AsrGroup:
+    """The whisper passes of several calls, decoded over the model's lanes as the calls
+    come in: each call's finishing thread hands its passes in (`member(i)` as
+    transcribe_call's `decode`), or says it needs none (`member(i).done()`: cached,
+    supplied words, an error). Calls take their turn in order: call i's passes are
+    planned once calls 0 .. i-1 have handed theirs in or said they need none (`job_lanes`,
+    the speech already planned on each lane counted), and queue behind the passes already
+    on their lanes. So the first call is decoded while the next is still being prepared,
+    and which lane decodes a pass, after which others (temperature fallback samples from
+    a generator per lane), depends on the calls and their order only, never on timing.
+
+    A member gets its words once every pass of the group is decoded, with a share of the
+    group's ASR time (the seconds in which the model was loading or a lane decoding) in
+    proportion to its speech seconds. A failing pass fails its own call; a model that
+    cannot load fails every call with passes. `loader()`: the model (one being loaded
+    ahead), instead of load_model."""
+
+    def __init__(self, size: int, cfg: PipelineConfig, model_ref: str = "",
+                 loader: Callable[[], object] | None = None) -> None:
+        self._cfg, self._model_ref, self._loader = cfg, model_ref, loader
+        self._size = size
+        self._turn = 0  # the member whose passes are planned next
+        self._passes: list[list[_Pass]] = [[] for _ in range(size)]
+        self._queues: list[list[_Pass]] = []
+        self._planned_s: list[float] = []
+        self._model = None
+        self._load_error: BaseException | None = None
+        self._busy: list[tuple[float, float]] = []  # (start, end) of the load and of each pass
         self._cond = threading.Condition()
 
     def member(self, index: int) -> "_AsrMember":
         return _AsrMember(self, index)
 
-    def _arrive(self, index: int, jobs: list[SpeechJob], wait: bool) -> tuple[list | BaseException, float] | None:
+    def _arrive(self, index: int, jobs: list[SpeechJob]) -> bool:
+        """Plan and queue member `index`'s passes in its turn; False if it had arrived before."""
         with self._cond:
-            if self._jobs[index] is not None:
+            while self._turn < index:
+                self._cond.wait()
+            if self._turn > index:
                 if jobs:
                     raise RuntimeError(f"call {index} of the group handed in its whisper passes twice")
-                return None
-            self._jobs[index] = jobs
-            last = all(j is not None for j in self._jobs)
-            if not last:
-                if not wait:
-                    return None
-                while self._results is None:
-                    self._cond.wait()
-                return self._results[index]
-        try:
-            results = self._decode_all()
-        except BaseException as exc:  # noqa: BLE001 - every member raises it (ModelLoadError: the batch stops)
-            results = [(exc, 0.0)] * len(self._jobs)
-        with self._cond:
-            self._results = results
-            self._cond.notify_all()
-        return results[index]
+                return False
+            try:
+                if jobs and self._model is None and self._load_error is None:
+                    self._start_lanes()
+                if jobs and self._load_error is None:
+                    lanes = job_lanes(jobs, len(self._queues), self._planned_s)
+                    order = sorted(range(len(jobs)), key=lambda k: (-speech_seconds(jobs[k]), k))
+                    self._passes[index] = [_Pass(job, lane) for job, lane in zip(jobs, lanes)]
+                    for k in order:  # each lane's queue in the plan's order
+                        self._queues[lanes[k]].append(self._passes[index][k])
+            finally:
+                self._turn += 1
+                self._cond.notify_all()
+        return True
 
-    def _decode_all(self) -> list[tuple[list | BaseException, float]]:
-        calls = [jobs or [] for jobs in self._jobs]
-        flat = [job for jobs in calls for job in jobs]
-        if not flat:
-            return [([], 0.0)] * len(calls)
+    def _start_lanes(self) -> None:
+        """Load the model (holding the turn: the next calls plan on its lanes) and start a
+        thread per lane."""
         started = time.perf_counter()
-        model = load_model(self._model_ref, self._cfg.engine, compute_type=self._cfg.compute_type)
-        words = transcribe_jobs(model, flat, self._cfg.decoder, self._cfg.gating, return_exceptions=True)
-        wall_s = time.perf_counter() - started
-        speech = [sum(map(speech_seconds, jobs)) for jobs in calls]
-        total = sum(speech) or 1.0
-        out, k = [], 0
-        for jobs, speech_s in zip(calls, speech):
-            mine = words[k : k + len(jobs)]
-            k += len(jobs)
-            failed = next((w for w in mine if isinstance(w, BaseException)), None)
-            out.append((failed if failed is not None else mine, wall_s * speech_s / total))
-        return out
+        try:
+            self._model = self._loader() if self._loader else load_model(
+                self._model_ref or self._cfg.model_ref(), self._cfg.engine, compute_type=self._cfg.compute_type)
+        except BaseException as exc:  # noqa: BLE001 - raised to every member with passes (ModelLoadError: the batch stops)
+            self._load_error = exc
+            return
+        finally:
+            self._busy.append((started, time.perf_counter()))
+        lanes = lanes_of(self._model)
+        self._queues, self._planned_s = [[] for _ in range(lanes)], [0.0] * lanes
+        for lane in range(lanes):
+            threading.Thread(target=self._run_lane, args=(lane,), name=f"callqa-asr-lane_{lane}", daemon=True).start()
+
+    def _run_lane(self, lane: int) -> None:
+        """Decode the lane's passes in their order until every member has arrived and the
+        queue is empty."""
+        queue = self._queues[lane]
+        while True:
+            with self._cond:
+                while not queue and self._turn < self._size:
+                    self._cond.wait()
+                if not queue:
+                    return
+                p = queue.pop(0)
+            p.started = time.perf_counter()
+            try:
+                p.words = transcribe_job(self._model, p.job, self._cfg.decoder, self._cfg.gating, lane)
+            except BaseException as exc:  # noqa: BLE001 - fails its own call (raised in its thread)
+                p.words = exc
+            p.ended = time.perf_counter()
+            with self._cond:
+                p.done = True
+                self._busy.append((p.started, p.ended))
+                self._cond.notify_all()
+
+    def _collect(self, index: int) -> tuple[list[list[Word]], float]:
+        """Member `index`'s words per pass and ASR seconds, once the group is decoded."""
+        with self._cond:
+            while self._turn < self._size or not all(p.done for ps in self._passes for p in ps):
+                self._cond.wait()
+            if self._load_error is not None:
+                raise self._load_error
+            mine = self._passes[index]
+            failed = next((p.words for p in mine if isinstance(p.words, BaseException)), None)
+            if failed is not None:
+                raise failed
+            speech = [sum(speech_seconds(p.job) for p in ps) for ps in self._passes]
+            share = sum(e - s for s, e in merge(self._busy)) * speech[index] / (sum(speech) or 1.0)
+            return [p.words for p in mine], share
 
 
 class _AsrMember:
@@ -660,14 +728,12 @@ class _AsrMember:
         self._group, self._index = group, index
 
     def __call__(self, jobs: list[SpeechJob]) -> tuple[list[list[Word]], float]:
-        words, asr_s = self._group._arrive(self._index, list(jobs), wait=True)
-        if isinstance(words, BaseException):
-            raise words
-        return words, asr_s
+        self._group._arrive(self._index, list(jobs))
+        return self._group._collect(self._index)
 
     def done(self) -> None:
         """This call needs no (more) whisper; a no-op after its passes were handed in."""
-        self._group._arrive(self._index, [], wait=False)
+        self._group._arrive(self._index, [])
 
 
 def process_recording(

@@ -342,13 +342,14 @@ class SpeechJob:
     mute_s: Sequence[tuple[float, float]] = ()
 
 
-def job_lanes(jobs: Sequence[SpeechJob], lanes: int) -> list[int]:
+def job_lanes(jobs: Sequence[SpeechJob], lanes: int, planned_s: list[float] | None = None) -> list[int]:
     """The lane of each job: the jobs with the most speech first, each to the lane with
     the least speech so far (ties: the job listed first, the lower lane). Two passes of
     unequal length fill two lanes evenly only with another call's passes beside them
     (flows.batch.parallel decodes two calls' passes together); the plan depends on
-    the jobs alone, never on timing."""
-    load = [0.0] * max(1, lanes)
+    the jobs alone, never on timing. `planned_s`: seconds of speech already planned on
+    each lane (updated in place), for jobs planned after others (AsrGroup)."""
+    load = planned_s if planned_s is not None else [0.0] * max(1, lanes)
     out = [0] * len(jobs)
     for i in sorted(range(len(jobs)), key=lambda i: (-speech_seconds(jobs[i]), i)):
         lane = min(range(len(load)), key=lambda k: (load[k], k))
@@ -360,6 +361,12 @@ def job_lanes(jobs: Sequence[SpeechJob], lanes: int) -> list[int]:
 def speech_seconds(job: SpeechJob) -> float:
     """Seconds of speech the job hears (its speech spans' total)."""
     return float(sum(e - s for s, e in job.speech_spans_s))
+
+
+def transcribe_job(model: LoadedModel, job: SpeechJob, decoder: DecoderOptions = DecoderOptions(),
+                   gating: GatingOptions = GatingOptions(), lane: int = 0) -> list[Word]:
+    """transcribe_speech for one job, on lane `lane` of the model."""
+    return transcribe_speech(model, job.samples, job.speech_spans_s, decoder, gating, mute_s=job.mute_s, lane=lane)
 
 
 def transcribe_jobs(
@@ -383,10 +390,8 @@ def transcribe_jobs(
 
     def lane_words(lane: int) -> None:
         for i in (i for i in range(len(jobs)) if plan[i] == lane):
-            job = jobs[i]
             try:
-                out[i] = transcribe_speech(model, job.samples, job.speech_spans_s, decoder, gating,
-                                           mute_s=job.mute_s, lane=lane)
+                out[i] = transcribe_job(model, jobs[i], decoder, gating, lane)
             except Exception as exc:  # noqa: BLE001 - returned or raised below, in job order
                 out[i] = exc
 
