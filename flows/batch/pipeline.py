@@ -471,7 +471,7 @@ def call_result(
         speakers_uncertain=transcript.speakers_uncertain,
         model_version=transcript.asr_model,
         lexicon_version=analysis.lexicon_version,
-        processed_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        processed_at=datetime.now(timezone.utc).isoformat(timespec="microseconds"),
         audio_sha256=audio_sha256,
         transcript_key=key,
         settings=settings.as_json() if settings else None,
@@ -494,7 +494,7 @@ def error_result(rec: Recording, exc: BaseException, **known) -> CallResult:
         source=rec.path,
         status="error",
         error=f"{type(exc).__name__}: {reason}",
-        processed_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        processed_at=datetime.now(timezone.utc).isoformat(timespec="microseconds"),
         **known,
     )
 
