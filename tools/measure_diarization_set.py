@@ -12,7 +12,8 @@ confusion alone), and split by:
 * embed: flows.speech.diarize_embed.diarize_embed, resemblyzer d-vectors (needs resemblyzer
   and torch; see docs/diarization.md for the venv).
 
-Per kind of recording ("similar"/"different" pitch pairs, "single" voice) it prints:
+Per kind of recording ("similar"/"different" pitch pairs, "single" voice), then for all
+two-voice mixes pooled, it prints:
 
 * DER, our own frame count (10 ms frames, the standard definition: missed + false
   alarm + confusion over reference speech, the speaker mapping that maximises the
@@ -190,6 +191,11 @@ def main(argv=None) -> int:
             if args.pyannote:
                 line += f"  pyannote DER+-0.25s {t['py'] / t['c_total']:6.1%}"
             print(line)
+        mixes = [t for kind, t in totals.items() if kind != "single"]
+        if len(mixes) > 1:  # every two-voice recording of the set, pooled
+            c = {key: sum(t[key] for t in mixes) for key in ("n", "c_miss", "c_fa", "c_confusion", "c_total", "right", "alone")}
+            print(f"{method:5s} {vad:10s} {'all mixes':9s} n={c['n']:2d}  DER+-0.25s "
+                  f"{(c['c_miss'] + c['c_fa'] + c['c_confusion']) / c['c_total']:6.1%}  role acc {c['right'] / c['alone']:6.1%}")
     return 0
 
 
