@@ -1,7 +1,7 @@
 """Whisper on mono calls of real voices (issue 18, item 4): one pass over the call with
 words given out by time, or one pass per diarized speaker with the other muted.
 
-    python tools/eval_mono_asr.py build [SET_DIR] [--real ../shared/audio/real] [--seed 18] [--repeat]
+    python tools/eval_mono_asr.py build [SET_DIR] [--real ../shared/audio/real] [--seed 18] [--repeat | --whole-refs]
     callqa run SET_DIR --out A --no-mask --no-report                        # per_speaker (default)
     callqa run SET_DIR --out B --no-mask --no-report --mono-asr one_pass
     python tools/eval_mono_asr.py eval SET_DIR A B
@@ -15,6 +15,9 @@ and constants), no backchannels, so each voice's words are its clip's reference.
 reference repeats as often); without it most mixes hold too little of one voice to be
 heard as two. `eval` compares, per run, the words the pipeline gave each speaker (the
 first voice heard is the agent) with that voice's reference: pooled agent and customer CER.
+`--whole-refs`: every clip with 5 s of speech or more, referenced or not, no repetition, and
+as its reference what the default engine hears in the clip alone and whole: how much of what
+whisper hears of a voice alone survives the mix, in each mode.
 
 Caveat (docs/diarization.md): with `--repeat` a per-speaker pass hears one sentence several
 times in a row, which whisper and the pipeline's loop filter collapse; a real call does not
@@ -38,15 +41,39 @@ from tools import make_diarization_set as mk  # noqa: E402
 DEFAULT_SET = Path("/tmp/monoasr")
 
 
-def build(out: Path, real: Path, seed: int, repeat: bool = False) -> int:
+#: `--whole-refs`: clips with at least this much speech (s), so that two voices are heard.
+MIN_SPEECH_S = 5.0
+
+
+def whole_clip_texts(clips, real: Path) -> dict[str, str]:
+    """Each clip transcribed alone and whole by the default engine (its own audio, not the
+    8 kHz mix): what whisper hears of the voice with nobody else in the call."""
+    from flows.speech.audio import load_call
+    from flows.speech.engines import default_engine
+    from flows.speech.transcribe import join_words, load_model, resolve_model_ref, transcribe_speech
+
+    engine, _why = default_engine()
+    model = load_model(resolve_model_ref(None, engine), engine)
+    out = {}
+    for c in clips:
+        audio = load_call(real / c.file)
+        out[c.file] = join_words(transcribe_speech(model, audio.channels["mixed"], [(0.0, audio.duration_s)]))
+    return out
+
+
+def build(out: Path, real: Path, seed: int, repeat: bool = False, whole_refs: bool = False) -> int:
     import soundfile as sf
 
     from tools.eval_asr import references
 
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    refs = {str(p.relative_to(real)): text for p, text in references(real)}
-    clips = [c for c in mk.load_clips(real) if c.file in refs]
+    if whole_refs:
+        clips = [c for c in mk.load_clips(real) if sum(b - a for a, b in c.regions) >= MIN_SPEECH_S]
+        refs = whole_clip_texts(clips, real)
+    else:
+        refs = {str(p.relative_to(real)): text for p, text in references(real)}
+        clips = [c for c in mk.load_clips(real) if c.file in refs]
     for k, a in enumerate(clips):
         b = next(c for c in clips[k + 1 :] + clips[:k] if c.speaker != a.speaker)
         ta, tb = mk.turns(a, rng), mk.turns(b, rng)
@@ -120,12 +147,14 @@ def main(argv=None) -> int:
     b.add_argument("--real", type=Path, default=mk.DEFAULT_REAL)
     b.add_argument("--seed", type=int, default=18)
     b.add_argument("--repeat", action="store_true", help="repeat a voice's turns until it has 8 s of speech")
+    b.add_argument("--whole-refs", action="store_true",
+                   help="every clip with 5 s of speech, its reference the default engine's transcript of it alone")
     e = sub.add_parser("eval")
     e.add_argument("set_dir", type=Path)
     e.add_argument("runs", type=Path, nargs="+")
     args = ap.parse_args(argv)
     if args.cmd == "build":
-        return build(args.set_dir, args.real, args.seed, args.repeat)
+        return build(args.set_dir, args.real, args.seed, args.repeat, args.whole_refs)
     return evaluate(args.set_dir, args.runs)
 
 
