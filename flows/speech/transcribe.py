@@ -37,7 +37,7 @@ SAMPLE_RATE_HZ = 16000  # whisper's input rate
 
 #: Bumped whenever this module's output changes for the same audio and options, so
 #: that cached transcripts made by older code are not reused.
-TRANSCRIBER_VERSION = 10
+TRANSCRIBER_VERSION = 11
 
 #: Longest stretch of gated speech given to whisper at once (memory; see _chunks). Not an
 #: option: a call shorter than this decodes identically either way.
