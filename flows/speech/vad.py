@@ -30,7 +30,6 @@ the spans with the channel's speaker ("unknown" for a mono mix, to be diarized).
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import threading
 import typing
 from concurrent.futures import ThreadPoolExecutor
@@ -42,7 +41,7 @@ import numpy as np
 
 from analyzers.model import UNKNOWN, SpeechSpan
 from analyzers.timeline import merge
-from flows.speech import spectral
+from flows.speech import package_file, spectral
 from flows.speech.audio import CallAudio
 
 Method = Literal["silero", "energy"]
@@ -211,13 +210,7 @@ def silero_model_path() -> Path:
     """silero-vad's ONNX model inside its wheel, found without importing the package (its
     `__init__` imports torch: 1.2 s of every run's start-up, for nothing the faster engine
     needs)."""
-    spec = importlib.util.find_spec("silero_vad")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("speech detection needs the 'silero-vad' package (pip install silero-vad)")
-    path = Path(list(spec.submodule_search_locations)[0]) / "data" / "silero_vad.onnx"
-    if not path.is_file():
-        raise RuntimeError(f"silero-vad is installed but its model is missing: {path}")
-    return path
+    return package_file("silero_vad", "data/silero_vad.onnx", "speech detection", "silero-vad")
 
 
 class _SileroOnnx:

@@ -13,7 +13,6 @@ tests/test_voice_encoder.py). The vectors equalled resemblyzer's own
 from __future__ import annotations
 
 import collections
-import importlib.util
 import pickle
 import struct
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from flows.speech import spectral
+from flows.speech import package_file, spectral
 
 #: The encoder's input: 16 kHz audio, 25 ms / 10 ms mel frames, 40 bands, and one
 #: "partial" of 160 frames (1.6 s) per vector.
@@ -38,13 +37,7 @@ class EncoderMissing(RuntimeError):
 
 
 def weights_path() -> Path:
-    spec = importlib.util.find_spec("resemblyzer")
-    if spec is None or not spec.submodule_search_locations:
-        raise EncoderMissing("the speaker encoder needs the 'resemblyzer' package (pip install resemblyzer==0.1.4)")
-    path = Path(list(spec.submodule_search_locations)[0]) / "pretrained.pt"
-    if not path.is_file():
-        raise EncoderMissing(f"resemblyzer is installed but its weights are missing: {path}")
-    return path
+    return package_file("resemblyzer", "pretrained.pt", "the speaker encoder", "resemblyzer==0.1.4", EncoderMissing)
 
 
 #: The tensor storages a legacy (pre-zip) torch checkpoint may hold, by pickled class name.
