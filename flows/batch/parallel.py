@@ -256,14 +256,14 @@ def _finish_group(upcoming: list[Future], cfg: PipelineConfig, pack, warm: Futur
         member = asr.member(index)
         try:
             p = ready(upcoming[index])
-            if p.key and p.transcript is None and any(upcoming[k].result().key == p.key for k in range(index)):
+            copies = [k for k in range(index) if p.key and upcoming[k].result().key == p.key]
+            if p.transcript is None and copies:
                 # The same audio as an earlier call of the group (copies under two names):
                 # after it, so that this one takes its transcript from the cache, as it
                 # always has.
                 member.done()
-                for k in range(index):
-                    if upcoming[k].result().key == p.key:
-                        finished[k].wait()
+                for k in copies:
+                    finished[k].wait()
                 return finish_recording(p, cfg, pack, write=False)
             return finish_recording(p, cfg, pack, decode=member, write=False)
         finally:

@@ -41,13 +41,13 @@ from flows.speech.transcribe import (
     ModelLoadError,
     SpeechJob,
     asr_key,
+    job_lanes,
+    lanes_of,
     load_model,
     model_version,
     pad_and_merge,
     resolve_model_ref,
     snap_to_speech,
-    job_lanes,
-    lanes_of,
     speech_seconds,
     transcribe_job,
     transcribe_jobs,
@@ -605,7 +605,6 @@ class _Pass:
     """One whisper pass of an AsrGroup, queued on a lane, and what became of it."""
 
     job: SpeechJob
-    lane: int
     words: list[Word] | BaseException | None = None
     started: float = 0.0
     ended: float = 0.0
@@ -658,11 +657,10 @@ class AsrGroup:
                 if jobs and self._model is None and self._load_error is None:
                     self._start_lanes()
                 if jobs and self._load_error is None:
-                    lanes = job_lanes(jobs, len(self._queues), self._planned_s)
-                    order = sorted(range(len(jobs)), key=lambda k: (-speech_seconds(jobs[k]), k))
-                    self._passes[index] = [_Pass(job, lane) for job, lane in zip(jobs, lanes)]
-                    for k in order:  # each lane's queue in the plan's order
-                        self._queues[lanes[k]].append(self._passes[index][k])
+                    self._passes[index] = [_Pass(job) for job in jobs]
+                    # each lane's passes in job order, as transcribe_jobs decodes them
+                    for p, lane in zip(self._passes[index], job_lanes(jobs, len(self._queues), self._planned_s)):
+                        self._queues[lane].append(p)
             finally:
                 self._turn += 1
                 self._cond.notify_all()
