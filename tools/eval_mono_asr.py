@@ -83,21 +83,9 @@ def build(out: Path, real: Path, seed: int, repeat: bool = False, whole_refs: bo
         target = max(mk.MIN_VOICE_S * mk.RATE_HZ, sum(e - s for s, e in ta) / 2, sum(e - s for s, e in tb) / 2)
         ra, rb = (mk._repeat(ta, target), mk._repeat(tb, target)) if repeat else (ta, tb)
         cycles = {a.speaker: len(ra) // len(ta), b.speaker: len(rb) // len(tb)}
-        queue = {a.speaker: ra, b.speaker: rb}
         source = {a.speaker: a, b.speaker: b}
-        placed, pos, who, other = [], int(mk.LEAD_S * mk.RATE_HZ), a.speaker, b.speaker
-        while queue[a.speaker] or queue[b.speaker]:
-            if not queue[who]:
-                who, other = other, who
-            s, e = queue[who].pop(0)
-            placed.append((who, pos, s, e))
-            end = pos + (e - s)
-            pos = (end - int(rng.uniform(*mk.OVERLAP_S) * mk.RATE_HZ) if rng.random() < mk.OVERLAP_P
-                   else end + int(rng.uniform(*mk.GAP_S) * mk.RATE_HZ))
-            who, other = other, who
-        mix = np.zeros(max(p + e - s for _, p, s, e in placed) + int(mk.LEAD_S * mk.RATE_HZ), np.float32)
-        for spk, p, s, e in placed:
-            mix[p : p + e - s] += source[spk].samples[s:e]
+        placed = mk.place_turns(a.speaker, ra, b.speaker, rb, rng, backchannels=False)
+        mix = mk.mix_of(placed, source)
         mix += (10 ** (mk.NOISE_DBFS / 20) * rng.standard_normal(len(mix))).astype(np.float32)
         name = f"mix{k:02d}"
         sf.write(out / f"{name}.wav", np.clip(mix, -1, 1), mk.RATE_HZ, subtype="PCM_16")

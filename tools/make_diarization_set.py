@@ -151,20 +151,36 @@ def build_mix(a: Clip, b: Clip, rng: np.random.Generator) -> tuple[np.ndarray, l
     def total(ts):
         return sum(e - s for s, e in ts)
     target = max(MIN_VOICE_S * RATE_HZ, total(ta) / 2, total(tb) / 2)
-    ta, tb = _repeat(ta, target), _repeat(tb, target)
-    queue = {a.speaker: list(ta), b.speaker: list(tb)}
     clips = {a.speaker: a, b.speaker: b}
-    placed: list[tuple[str, int, int, int]] = []  # speaker, mix position, clip start, clip end
+    placed = place_turns(a.speaker, _repeat(ta, target), b.speaker, _repeat(tb, target), rng)
+    segments = []
+    for spk, p, s, e in placed:
+        for ra, rb in clips[spk].regions:  # speech regions of the clip inside [s, e)
+            lo, hi = max(ra * RATE_HZ, s), min(rb * RATE_HZ, e)
+            if hi - lo >= 0.02 * RATE_HZ:
+                segments.append({"speaker": spk, "start_s": round((p + lo - s) / RATE_HZ, 3),
+                                 "end_s": round((p + hi - s) / RATE_HZ, 3)})  # fmt: skip
+    return mix_of(placed, clips), merge_segments(segments)
+
+
+def place_turns(first: str, first_turns: list[tuple[int, int]], second: str, second_turns: list[tuple[int, int]],
+                rng: np.random.Generator, backchannels: bool = True) -> list[tuple[str, int, int, int]]:
+    """Where each turn goes in the mix: (speaker, mix position, clip start, clip end) in
+    samples. Turns alternate from `first`, gaps GAP_S, about OVERLAP_P of the changes
+    overlapping by OVERLAP_S; with `backchannels`, a piece of the other voice's next turn
+    over about BACKCHANNEL_P of the long turns."""
+    queue = {first: list(first_turns), second: list(second_turns)}
+    placed: list[tuple[str, int, int, int]] = []
     pos = int(LEAD_S * RATE_HZ)
-    who, other = a.speaker, b.speaker
-    while queue[a.speaker] or queue[b.speaker]:
+    who, other = first, second
+    while queue[first] or queue[second]:
         if not queue[who]:
             who, other = other, who
         s, e = queue[who].pop(0)
         placed.append((who, pos, s, e))
         length = e - s
         # A backchannel of the other voice over the middle of a long turn.
-        if queue[other] and length > 2.0 * RATE_HZ and rng.random() < BACKCHANNEL_P:
+        if backchannels and queue[other] and length > 2.0 * RATE_HZ and rng.random() < BACKCHANNEL_P:
             bs, be = queue[other][0]
             bc = int(rng.uniform(*BACKCHANNEL_S) * RATE_HZ)
             mid = pos + int(rng.uniform(0.3, 0.6) * length)
@@ -175,17 +191,16 @@ def build_mix(a: Clip, b: Clip, rng: np.random.Generator) -> tuple[np.ndarray, l
         else:
             pos = end + int(rng.uniform(*GAP_S) * RATE_HZ)
         who, other = other, who
+    return placed
+
+
+def mix_of(placed: list[tuple[str, int, int, int]], clips: dict[str, Clip]) -> np.ndarray:
+    """The placed turns summed into one mono track, with LEAD_S of silence after the last."""
     n = max(p + (e - s) for _, p, s, e in placed) + int(LEAD_S * RATE_HZ)
     mix = np.zeros(n, dtype=np.float32)
-    segments = []
     for spk, p, s, e in placed:
         mix[p : p + e - s] += clips[spk].samples[s:e]
-        for ra, rb in clips[spk].regions:  # speech regions of the clip inside [s, e)
-            lo, hi = max(ra * RATE_HZ, s), min(rb * RATE_HZ, e)
-            if hi - lo >= 0.02 * RATE_HZ:
-                segments.append({"speaker": spk, "start_s": round((p + lo - s) / RATE_HZ, 3),
-                                 "end_s": round((p + hi - s) / RATE_HZ, 3)})  # fmt: skip
-    return mix, merge_segments(segments)
+    return mix
 
 
 def _repeat(ts: list[tuple[int, int]], target: float) -> list[tuple[int, int]]:
