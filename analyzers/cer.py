@@ -39,6 +39,16 @@ def char_errors(hypothesis: str, reference: str) -> tuple[int, int]:
     return Levenshtein.distance(hyp, ref), len(ref)
 
 
+def pooled_cer(pairs) -> float:
+    """Character error rate over several (hypothesis, reference) pairs: all their edits
+    over all their reference characters."""
+    errors = total = 0
+    for hypothesis, reference in pairs:
+        e, n = char_errors(hypothesis, reference)
+        errors, total = errors + e, total + n
+    return errors / total
+
+
 def cer(hypothesis: str, reference: str) -> float:
     """Character error rate of one hypothesis against one reference (0.0 = exact)."""
     errors, n = char_errors(hypothesis, reference)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pyarrow.dataset as ds
 import pytest
 
-from analyzers.cer import char_errors, to_simplified
+from analyzers.cer import pooled_cer, to_simplified
 from conftest import SAMPLES, transcribe_real_clips
 from flows.speech.engines import faster as fw_engine
 from flows.storage.cache import file_sha256, transcript_key
@@ -44,11 +44,7 @@ FINDINGS_MAX_DIFFERENT = 1
 
 
 def _pooled(hyps) -> float:
-    errors = total = 0
-    for _, ref, hyp in hyps:
-        e, n = char_errors(hyp, ref)
-        errors, total = errors + e, total + n
-    return errors / total
+    return pooled_cer((hyp, ref) for _, ref, hyp in hyps)
 
 
 # -- without a model ------------------------------------------------------------------

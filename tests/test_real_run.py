@@ -6,21 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from analyzers.cer import char_errors
+from analyzers.cer import pooled_cer
 from conftest import REAL_CLIPS, need_file, need_tool
 
 pytestmark = pytest.mark.e2e
 
 #: The issue's bound: pooled CER through `callqa run` at most this far above whole clips.
 MARGIN = 0.01
-
-
-def _pooled(pairs) -> float:
-    errors = total = 0
-    for hyp, ref in pairs:
-        e, n = char_errors(hyp, ref)
-        errors, total = errors + e, total + n
-    return errors / total
 
 
 def test_real_clips_through_run_read_as_well_as_whole_clips(tmp_path, fw_model_path):
@@ -43,5 +35,5 @@ def test_real_clips_through_run_read_as_well_as_whole_clips(tmp_path, fw_model_p
         audio = load_call(r["path"])
         words = transcribe_speech(model, audio.channels["mixed"], [(0.0, audio.duration_s)])
         whole.append((join_words(words), r["ref"]))
-    run_cer, whole_cer = _pooled((r["hyp"], r["ref"]) for r in rows), _pooled(whole)
+    run_cer, whole_cer = pooled_cer((r["hyp"], r["ref"]) for r in rows), pooled_cer(whole)
     assert run_cer <= whole_cer + MARGIN, (run_cer, whole_cer, [(r["path"].name, r["hyp"]) for r in rows])
