@@ -19,7 +19,7 @@ What it does:
    and prints each one's audio seconds per wall second, the speed-up over openai-whisper, and
    the pooled character agreement of each with openai-whisper's text.
 Not run on a GPU in the session that wrote it (no GPU was lent): the CPU path is tested
-(tests/test_gpu_bench.py).
+(tests/speech/test_gpu_bench.py).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Folder-scan time: `find_recordings` over a dump of 5,001 files (was a `< 5 s` assertion
-in tests/test_bad_input.py; wall-clock figures belong here, not in the test suite).
+in tests/batch/test_bad_input.py; wall-clock figures belong here, not in the test suite).
 
     python bench/bench_scan.py [--repeat 5] [--bar-s 5.0]
 

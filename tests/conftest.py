@@ -36,7 +36,7 @@ os.environ.setdefault("CT2_FORCE_CPU_ISA", "AVX2")
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_audio"
-#: ../shared beside the checkout; $CALLQA_SHARED points the tests elsewhere (tests/test_ci_inputs.py
+#: ../shared beside the checkout; $CALLQA_SHARED points the tests elsewhere (tests/e2e/test_ci_inputs.py
 #: uses it to show that a missing shared file fails under CI).
 SHARED = Path(os.environ.get("CALLQA_SHARED") or ROOT.parent / "shared")
 _DEFAULT_MODEL = SHARED / "models" / "whisper-base.pt"

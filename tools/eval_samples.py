@@ -4,7 +4,7 @@ Usage: python tools/eval_samples.py OUT_DIR [--cache-dir DIR]
 Prints per call: agent/customer character error rate (words inside each true utterance),
 agent chars/min measured vs true, grade, and expected findings found / unexpected; then
 per finding category precision and recall (a finding matches an expected one of the same
-category and rule overlapping it within 1 s, as tests/test_e2e_samples.py counts); then
+category and rule overlapping it within 1 s, as tests/e2e/test_e2e_samples.py counts); then
 how far the words of each true utterance start and end from its true times.
 """
 
@@ -63,7 +63,7 @@ FINDING_TOLERANCE_S = 1.0
 
 def finding_matches(actual, expected, tol_s: float = FINDING_TOLERANCE_S) -> bool:
     """`actual` is `expected`: same category and rule, overlapping within `tol_s`. Both need
-    category, rule_id, start_s and end_s attributes. tests/test_e2e_samples.py counts the
+    category, rule_id, start_s and end_s attributes. tests/e2e/test_e2e_samples.py counts the
     same way."""
     return (actual.category == expected.category and actual.rule_id == expected.rule_id
             and actual.start_s - tol_s < expected.end_s and expected.start_s - tol_s < actual.end_s)

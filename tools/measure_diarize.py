@@ -4,7 +4,7 @@
 
 Stereo calls are mixed down (agent + customer), so every sample call counts. For each:
 the share of one-speaker truth speech time that `flows.speech.diarize` gives to that speaker,
-and the diarization's own confidence. tests/test_diarize.py asserts on the same measure.
+and the diarization's own confidence. tests/speech/test_diarize.py asserts on the same measure.
 `--method embed` runs the resemblyzer variant (flows/speech/diarize_embed.py, needs
 resemblyzer) instead of flows.speech.diarize, to compare them (docs/diarization.md).
 """

@@ -217,7 +217,7 @@ class _SileroOnnx:
     """silero-vad's ONNX model on onnxruntime (a faster-whisper dependency), fed as
     silero_vad's own OnnxWrapper feeds it (a 512-sample window at 16 kHz, 256 at 8 kHz,
     after the previous window's last 64 / 32 samples; the recurrent state carried), in
-    numpy: the same probabilities to the bit (tests/test_vad.py compares them). The ONNX
+    numpy: the same probabilities to the bit (tests/speech/test_vad.py compares them). The ONNX
     export gave the same speech as the TorchScript model on 21 channels of the sample calls
     and the real clips, in half the time. One thread: the model runs one 32 ms window at a
     time, and a thread hand-off per window made it 30-50x slower on a busy 2-core machine."""

@@ -6,7 +6,7 @@ nothing is downloaded. The package itself is not imported: its `__init__` import
 40-band mel frames, a linear layer, ReLU, L2 norm) runs here in numpy with the same
 weights, read from the checkpoint without torch (importing torch cost every run with a
 mono call 1.2 s), and the same mel front end (librosa's numbers, computed with numpy:
-tests/test_voice_encoder.py). The vectors equalled resemblyzer's own
+tests/speech/test_voice_encoder.py). The vectors equalled resemblyzer's own
 `VoiceEncoder.embed_utterance` to 2e-7 in a venv where it imports (docs/diarization.md).
 """
 
@@ -87,7 +87,7 @@ def read_legacy_checkpoint(path: Path) -> dict:
     resemblyzer's pretrained.pt), its tensors as numpy arrays, without torch: three
     pickles (magic number, protocol, system info), the object graph, the storage keys,
     then each storage as an int64 element count and its raw little-endian elements.
-    tests/test_voice_encoder.py compares it with torch.load."""
+    tests/speech/test_voice_encoder.py compares it with torch.load."""
     with open(path, "rb") as f:
         for _ in range(3):
             pickle.load(f)
@@ -133,7 +133,7 @@ def encode(mels: np.ndarray) -> np.ndarray:
     """GE2E's forward pass in numpy: a 3-layer LSTM (256 units) over mel frames (rows,
     frames, 40), the last layer's final state through a linear layer and ReLU,
     L2-normalised: (rows, 256) float32. The same numbers as resemblyzer's torch model to
-    float32 rounding (tests/test_voice_encoder.py)."""
+    float32 rounding (tests/speech/test_voice_encoder.py)."""
     from threadpoolctl import threadpool_limits
 
     w = _weights()
@@ -173,7 +173,7 @@ def mel_frames(wavs: np.ndarray) -> np.ndarray:
     (centred frames, zero padding, a periodic Hann window, power 2, Slaney mel bands)
     as resemblyzer computes it, for all rows at once with numpy: importing
     librosa.feature compiles its numba kernels, 3.6 s in every process that embeds a voice
-    (tests/test_voice_encoder.py compares the two)."""
+    (tests/speech/test_voice_encoder.py compares the two)."""
     wavs = np.asarray(wavs, dtype=np.float32)
     padded = np.pad(wavs, ((0, 0), (_N_FFT // 2, _N_FFT // 2)))
     frames = np.lib.stride_tricks.sliding_window_view(padded, _N_FFT, axis=1)[:, ::_HOP][:, :160]

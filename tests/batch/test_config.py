@@ -21,7 +21,7 @@ from flows.speech.vad import VadOptions
 from flows.speech.transcribe import ModelLoadError
 from lexicons import PACKS_DIR, PackError, load_pack
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CALL = ROOT / "sample_audio" / "call01_compliant.wav"
 
 

@@ -264,7 +264,7 @@ def test_two_hour_call_decodes_and_detects_speech_in_bounded_memory(tmp_path):
     long_call = tmp_path / "two_hours.wav"
     ffmpeg("-stream_loop", "-1", "-i", str(CALL01), "-t", "7200", "-c:a", "pcm_s16le", str(long_call))
     proc = subprocess.run([sys.executable, "-c", _MEMORY_PROBE, str(long_call)], capture_output=True, text=True,
-                          cwd=Path(__file__).resolve().parents[1], timeout=600)
+                          cwd=Path(__file__).resolve().parents[2], timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     m = json.loads(proc.stdout)
     print(m)

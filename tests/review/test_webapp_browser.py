@@ -4,7 +4,7 @@ positive, grades the manual items and finalises; the agent signs in, sees only t
 calls and appeals; a supervisor overturns; the dashboard's precision for that rule drops.
 
 Debian's chromium through Playwright, found as the report's browser test finds it
-(tests/test_report.py); without it the test skips, or fails under CI.
+(tests/review/test_report.py); without it the test skips, or fails under CI.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from flows.review.webapp.app import create_app
 from webapp_data import build_output
 from webapp_support import PASSWORD, add_users, db_url, pg_cluster  # noqa: F401
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"]

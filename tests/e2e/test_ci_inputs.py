@@ -100,27 +100,27 @@ def _check(tmp_path, args, env, reason, cwd=ROOT):
 
 def test_a_missing_model_fails_under_ci(tmp_path):
     """As `bash .ci/run` with ../shared/models renamed: CALLQA_WHISPER_MODEL names no file."""
-    _check(tmp_path, ["tests/test_asr_real.py::test_long_recordings_are_decoded_in_chunks_with_the_same_words"],
+    _check(tmp_path, ["tests/speech/test_asr_real.py::test_long_recordings_are_decoded_in_chunks_with_the_same_words"],
            {}, "whisper model not found")
 
 
 def test_a_missing_shared_clip_fails_under_ci(tmp_path):
     """test_vad reads its real clip from ../shared ($CALLQA_SHARED here: an empty folder)."""
     (tmp_path / "shared").mkdir()
-    _check(tmp_path, ["tests/test_vad.py::test_other_sample_rates"], {"CALLQA_SHARED": str(tmp_path / "shared")},
+    _check(tmp_path, ["tests/speech/test_vad.py::test_other_sample_rates"], {"CALLQA_SHARED": str(tmp_path / "shared")},
            "llamacpp_sample.wav not found")
 
 
 def test_missing_ffmpeg_fails_under_ci(tmp_path):
     """An empty PATH: no ffmpeg (the child python is started by its full path)."""
     (tmp_path / "bin").mkdir()
-    _check(tmp_path, ["tests/test_audio.py::test_agent_channel_right_swaps_sides"],
+    _check(tmp_path, ["tests/speech/test_audio.py::test_agent_channel_right_swaps_sides"],
            {"PATH": str(tmp_path / "bin")}, "ffmpeg not on PATH")
 
 
 def test_missing_chromium_fails_under_ci(tmp_path):
     """The browser test stops at its missing browser, before the shared sample run."""
-    _check(tmp_path, ["tests/test_report.py::test_report_of_a_real_run_in_chromium"],
+    _check(tmp_path, ["tests/review/test_report.py::test_report_of_a_real_run_in_chromium"],
            {"CALLQA_CHROMIUM": str(tmp_path / "no-chromium")}, "no-chromium not found")
 
 

@@ -26,7 +26,7 @@ from flows.speech.engines import DecoderOptions
 from flows.speech.vad import VadOptions
 from lexicons import load_pack
 
-SAMPLES = Path(__file__).resolve().parents[1] / "sample_audio"
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_audio"
 
 
 def _fake_ct2_model(folder: Path) -> str:
@@ -39,7 +39,7 @@ def _fake_ct2_model(folder: Path) -> str:
 
 def _strict_pack(tmp_path: Path):
     """The default pack with one threshold changed: another lexicon_version."""
-    src = Path(__file__).resolve().parents[1] / "lexicons" / "zh-CN"
+    src = Path(__file__).resolve().parents[2] / "lexicons" / "zh-CN"
     dst = tmp_path / "strict"
     dst.mkdir()
     for f in src.glob("*.yaml"):

@@ -22,7 +22,7 @@ from lexicons import PACKS_DIR
 
 pytestmark = pytest.mark.e2e  # the module builds the report of the shared `sample_run`
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -9,7 +9,7 @@ from test_ci_inputs import _check
 
 
 def test_missing_postgresql_fails_under_ci(tmp_path):
-    _check(tmp_path, ["tests/test_webapp_review.py::test_queue_filters_and_paging[postgresql]"],
+    _check(tmp_path, ["tests/review/test_webapp_review.py::test_queue_filters_and_paging[postgresql]"],
            {"CALLQA_PG_BIN": str(tmp_path / "no-postgres")}, "PostgreSQL binaries not found")
 
 

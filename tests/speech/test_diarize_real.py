@@ -120,5 +120,5 @@ def test_voice_encoder_leaves_torch_alone():
             "v = embed_windows(np.random.default_rng(0).normal(0, 0.1, 32000).astype(np.float32), [(0.0, 1.5)]); "
             "assert v.shape == (1, 256) and 'torch' not in sys.modules, 'torch imported'")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=str(Path(__file__).resolve().parents[1]))
+                          cwd=str(Path(__file__).resolve().parents[2]))
     assert done.returncode == 0, done.stderr[-2000:]

@@ -17,7 +17,7 @@ import pytest
 from conftest import need_tool
 from flows.speech.audio import _wav_data_duration_s, load_call
 
-SAMPLES = Path(__file__).resolve().parents[1] / "sample_audio"
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_audio"
 WAV = SAMPLES / "call01_compliant.wav"  # 75.8 s, 16-bit stereo 8 kHz
 
 

@@ -28,7 +28,7 @@ from flows.storage.store import ResultStore
 from lexicons import PACKS_DIR
 from runs import SAMPLES, byo_inputs
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CALL02 = SAMPLES / "call02_no_greeting_closing.wav"  # 48 s, mono
 
 #: What only a developer's shell sets; a new user's has none of them.

@@ -16,7 +16,7 @@ from flows.speech.vad import detect_speech
 from tools.measure_diarize import agreement, mono_mix
 from tools.measure_vad import sample_truths
 
-SAMPLES = Path(__file__).resolve().parent.parent / "sample_audio"
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_audio"
 RATE = 16000
 TRUTHS = sample_truths(SAMPLES)
 
