@@ -1,0 +1,7 @@
+"""`python -m flows.cli`: the `callqa` command."""
+
+import sys
+
+from flows.cli.main import entry
+
+sys.exit(entry())

@@ -1,0 +1,166 @@
+"""The `callqa` argument parser: every command, option and default in one place."""
+
+from __future__ import annotations
+
+import argparse
+
+from analyzers.model import DIRECTIONS
+from flows.batch.settings import MONO_ASR
+from flows.speech.audio import AGENT_CHANNELS
+from flows.speech.diarize_embed import DIARIZERS
+from flows.speech.engines import ENGINE_NAMES, DecoderOptions
+from flows.speech.engines.convert import QUANTIZATIONS
+from flows.speech.engines.faster import COMPUTE_TYPES, DEFAULT_COMPUTE_TYPE
+from flows.speech.engines.faster import MODEL_ENV as FW_MODEL_ENV
+from flows.speech.engines.openai import MODEL_DIR_ENV, MODEL_ENV
+from flows.speech.vad import METHODS as VAD_METHODS
+
+#: The output folder: --out, else this variable, else ./out for commands that read a run.
+OUT_ENV = "CALLQA_OUT"
+DEFAULT_OUT = "out"
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+EPILOG = f"""
+offline machines: whisper cannot download its models there; pass a checkpoint path with
+--model, set {MODEL_ENV}, or put the checkpoint into the model folder with
+`callqa model add ../shared/models/whisper-base.pt` (~/.cache/callqa/models, or ${MODEL_DIR_ENV});
+`callqa model list` shows which model is used and where it was found
+--engine faster takes a CTranslate2 model folder (--model or {FW_MODEL_ENV});
+`python tools/fetch_fw_model.py` fetches whisper base for it
+"""
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="callqa",
+        description="Transcribe Mandarin customer-service calls and check them against the service standard.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add_common(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--out", metavar="DIR", help=f"output folder (Parquet datasets calls/, utterances/, findings/); "
+                        f"default: ${OUT_ENV}" + ("" if sp.prog.endswith(" run") else f", else ./{DEFAULT_OUT} when it holds a run"))
+        sp.add_argument("--lexicon", default="zh-CN", metavar="NAME_OR_PATH", help="rule pack: a name under lexicons/ or a folder path (default: zh-CN)")
+        sp.add_argument("--cache-dir", metavar="DIR", help="transcript cache (default: OUT/cache/transcripts)")
+        sp.add_argument("--no-mask", action="store_true",
+                        help="write phone/ID/bank/order numbers unmasked (default: runs of 6+ digits masked but the last 4)")
+        sp.add_argument("--log-level", default="info", choices=LOG_LEVELS,
+                        help="what the log on stderr shows: info has a line per call (default: %(default)s)")
+        sp.add_argument("--workers", type=positive_int, default=1, metavar="N",
+                        help="recordings processed at once, each in its own worker process with its own copy "
+                             "of the model (default: 1, in this process)")
+        sp.add_argument("--no-report", action="store_true",
+                        help="leave OUT/report/ as it is (default: refresh it when it is there)")
+
+    run = sub.add_parser("run", help="transcribe and analyse recordings (files or folders)",
+                         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    run.add_argument("inputs", nargs="+", metavar="PATH", help="recordings, or folders searched recursively for audio files")
+    add_common(run)
+    run.add_argument("--engine", choices=ENGINE_NAMES, default=None,
+                     help="ASR engine: faster-whisper (CTranslate2, same weights, several times faster) or openai-whisper "
+                          "(the reference); default: faster wherever its model is present (`callqa model convert`), else openai")
+    run.add_argument("--model", help=f"whisper model name or checkpoint path (default: ${MODEL_ENV}); "
+                     f"with --engine faster a CTranslate2 model folder (default: ${FW_MODEL_ENV})")
+    run.add_argument("--compute-type", choices=COMPUTE_TYPES, default=DEFAULT_COMPUTE_TYPE,
+                     help="--engine faster only: auto = float16 on CUDA when CTranslate2 sees a GPU, else int8 on the CPU; "
+                     "int8/float32 run on the CPU, float16/int8_float16 need a GPU (default: %(default)s)")
+    run.add_argument("--agent-channel", choices=AGENT_CHANNELS, default="left", help="stereo channel of the agent (default: left)")
+    run.add_argument("--vad", choices=VAD_METHODS, default="silero", help="speech detection method (default: silero)")
+    run.add_argument("--diarizer", choices=DIARIZERS, default="auto",
+                     help="who said what in a mono call: speaker embeddings with an MFCC fallback (auto, default), "
+                          "embeddings only, or MFCC + pitch only (docs/diarization.md)")
+    run.add_argument("--mono-asr", choices=MONO_ASR, default="per_speaker",
+                     help="whisper on a two-voice mono call: a pass per speaker with the other muted (default), "
+                          "or one pass with words given to speakers by time")
+    run.add_argument("--beam-size", type=int, default=DecoderOptions.beam_size, help="whisper beam size; 0 for greedy decoding (default: %(default)s)")
+    run.add_argument("--batch-size", type=int, metavar="N", help="--engine faster: decode N clips of <= 30 s at once (batched; no temperature fallback); default: one window after another")
+    run.add_argument("--force", action="store_true", help="process recordings again even if their results are current")
+    run.add_argument("--direction", choices=DIRECTIONS, default="inbound",
+                     help="calls without a <stem>.meta.json sidecar are this direction; outbound checks the "
+                          "outbound opening (purpose, a good time) (default: %(default)s)")
+    run.add_argument("--metadata", metavar="CSV",
+                     help="call metadata manifest: a call_id column and any of agent_id, agent_name, team, "
+                          "started_at, queue, direction (a <stem>.meta.json sidecar wins over its row)")
+    run.add_argument("--allow-truncated", action="store_true",
+                     help="process recordings that hold less audio than their header promises (default: an error "
+                          "row naming both durations); the shortfall goes to the truncated_s column")
+    run.add_argument("--quiet", action="store_true", help="no progress bar (the log still has a line per call)")
+
+    rep = sub.add_parser("reprocess", help="re-run the analyzers on cached transcripts (no ASR), e.g. after a lexicon change")
+    add_common(rep)
+    rep.add_argument("--call", action="append", metavar="CALL_ID", help="only this call (repeatable; default: all)")
+    rep.add_argument("--quiet", action="store_true", help="no progress bar (the log still has a line per call)")
+
+    show = sub.add_parser("show", help="print one call's transcript with its findings inline")
+    show.add_argument("call_id", metavar="CALL_ID")
+    show.add_argument("--out", metavar="DIR", help=f"output folder of a run (default: ${OUT_ENV}, else ./{DEFAULT_OUT})")
+
+    report = sub.add_parser("report", help="write an HTML review report (overview + a page per call) for QA staff")
+    report.add_argument("out", metavar="OUTPUT_FOLDER", nargs="?",
+                        help=f"output folder of a run (its --out; default: ${OUT_ENV}, else ./{DEFAULT_OUT})")
+    report.add_argument("-o", "--report-dir", metavar="REPORT_DIR", help="where to write the report (default: OUTPUT_FOLDER/report)")
+    report.add_argument("--audio-root", metavar="DIR", help="folder that holds the recordings now (default: each call's source path)")
+    report.add_argument("--embed-audio", action="store_true", help="embed the recordings in the pages as data: URIs (large; plays without the recordings)")
+
+    lex = sub.add_parser("lexicon", help="rule pack tools")
+    lex_sub = lex.add_subparsers(dest="lexicon_command", required=True, metavar="ACTION")
+    check = lex_sub.add_parser("check", help="validate a rule pack and print a summary")
+    check.add_argument("path", metavar="NAME_OR_PATH")
+
+    serve = sub.add_parser("serve", help="the QA review workspace: verdicts, manual grades, appeals, trends (web app)")
+    serve.add_argument("--out", metavar="DIR", help="output folder of `callqa run` (default as for show)")
+    serve.add_argument("--db", metavar="URL", help="database URL (default: sqlite OUT/review.db; a team: "
+                       "postgresql+psycopg://user@host/db)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s, this machine only)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
+    serve.add_argument("--lexicon", default="zh-CN", metavar="NAME_OR_PATH", help="rule pack whose scorecard grades final scores")
+    serve.add_argument("--audio-root", metavar="DIR", help="where the recordings are now, if they moved since the run")
+    dbp = sub.add_parser("db", help="the review database: upgrade its schema, take in the output folder")
+    db_sub = dbp.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    for action, text in (("upgrade", "run the schema migrations (serve does this on start)"),
+                         ("ingest", "take in the output folder's new or changed calls (serve does this on start)")):
+        sp = db_sub.add_parser(action, help=text)
+        sp.add_argument("--out", metavar="DIR", help="output folder of `callqa run`")
+        sp.add_argument("--db", metavar="URL", help="database URL (default: sqlite OUT/review.db)")
+    users = sub.add_parser("users", help="review workspace users")
+    users_sub = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+    uadd = users_sub.add_parser("add", help="add a user; the password is read from a prompt, or from stdin when piped")
+    uadd.add_argument("name")
+    uadd.add_argument("--role", required=True, choices=["reviewer", "agent", "supervisor", "admin"])
+    uadd.add_argument("--agent-id", metavar="ID", help="an agent's id in the calls' metadata (required for --role agent)")
+    uadd.add_argument("--out", metavar="DIR", help="output folder of `callqa run`")
+    uadd.add_argument("--db", metavar="URL", help="database URL (default: sqlite OUT/review.db)")
+    exp = sub.add_parser("export", help="export review data as Parquet")
+    exp_sub = exp.add_subparsers(dest="export_command", required=True, metavar="WHAT")
+    erev = exp_sub.add_parser("reviews", help="verdicts, grades, appeals and the audit log to OUT/reviews/*.parquet")
+    erev.add_argument("--out", metavar="DIR", help="output folder of `callqa run`")
+    erev.add_argument("--db", metavar="URL", help="database URL (default: sqlite OUT/review.db)")
+
+    model = sub.add_parser("model", help="the whisper model: which one `run` uses, and the model folder")
+    model_sub = model.add_subparsers(dest="model_command", required=True, metavar="ACTION")
+    model_sub.add_parser("list", help="show the model `run` would use, where it was found, and what the model folder holds")
+    conv = model_sub.add_parser(
+        "convert", help="convert an openai-whisper checkpoint (tiny ... large-v3, turbo, fine-tuned) into a "
+                        "CTranslate2 model folder for the faster engine, offline; its tensors are compared with the checkpoint's")
+    conv.add_argument("checkpoint", metavar="CHECKPOINT")
+    conv.add_argument("dest", metavar="DIR", nargs="?",
+                      help="the model folder to write (default: the faster engine's default folder, where `run` finds it)")
+    conv.add_argument("--quantization", choices=QUANTIZATIONS, default="float16",
+                      help="weights as stored (default: %(default)s; the engine's --compute-type still applies at run time)")
+    conv.add_argument("--heads-of", metavar="NAME",
+                      help="use openai-whisper's word-alignment heads of this model (e.g. base) for a copy whose bytes "
+                           "differ from openai's download (default: found by the checkpoint's SHA-256, else the last half)")
+    conv.add_argument("--force", action="store_true", help="replace DIR when it exists")
+    add = model_sub.add_parser("add", help="put a whisper checkpoint into the model folder (a link to it, or --copy)")
+    add.add_argument("path", metavar="CHECKPOINT", help="an openai-whisper checkpoint, e.g. ../shared/models/whisper-base.pt")
+    add.add_argument("--copy", action="store_true", help="copy the file instead of linking to it")
+    return p
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
