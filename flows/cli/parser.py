@@ -38,26 +38,35 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_run(sub)
+    _add_reprocess_show_report(sub)
+    _add_rules(sub)
+    _add_review(sub)
+    _add_model(sub)
+    return p
 
-    def add_common(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--out", metavar="DIR", help=f"output folder (Parquet datasets calls/, utterances/, findings/); "
-                        f"default: ${OUT_ENV}" + ("" if sp.prog.endswith(" run") else f", else ./{DEFAULT_OUT} when it holds a run"))
-        sp.add_argument("--lexicon", default="zh-CN", metavar="NAME_OR_PATH", help="rule pack: a name under lexicons/ or a folder path (default: zh-CN)")
-        sp.add_argument("--cache-dir", metavar="DIR", help="transcript cache (default: OUT/cache/transcripts)")
-        sp.add_argument("--no-mask", action="store_true",
-                        help="write phone/ID/bank/order numbers unmasked (default: runs of 6+ digits masked but the last 4)")
-        sp.add_argument("--log-level", default="info", choices=LOG_LEVELS,
-                        help="what the log on stderr shows: info has a line per call (default: %(default)s)")
-        sp.add_argument("--workers", type=positive_int, default=1, metavar="N",
-                        help="recordings processed at once, each in its own worker process with its own copy "
-                             "of the model (default: 1, in this process)")
-        sp.add_argument("--no-report", action="store_true",
-                        help="leave OUT/report/ as it is (default: refresh it when it is there)")
 
+def _add_common(sp: argparse.ArgumentParser) -> None:
+    """Options `run` and `reprocess` share."""
+    sp.add_argument("--out", metavar="DIR", help=f"output folder (Parquet datasets calls/, utterances/, findings/); "
+                    f"default: ${OUT_ENV}" + ("" if sp.prog.endswith(" run") else f", else ./{DEFAULT_OUT} when it holds a run"))
+    sp.add_argument("--lexicon", default="zh-CN", metavar="NAME_OR_PATH", help="rule pack: a name under lexicons/ or a folder path (default: zh-CN)")
+    sp.add_argument("--cache-dir", metavar="DIR", help="transcript cache (default: OUT/cache/transcripts)")
+    sp.add_argument("--no-mask", action="store_true",
+                    help="write phone/ID/bank/order numbers unmasked (default: runs of 6+ digits masked but the last 4)")
+    sp.add_argument("--log-level", default="info", choices=LOG_LEVELS,
+                    help="what the log on stderr shows: info has a line per call (default: %(default)s)")
+    sp.add_argument("--workers", type=positive_int, default=1, metavar="N",
+                    help="recordings processed at once, each in its own worker process with its own copy "
+                         "of the model (default: 1, in this process)")
+    sp.add_argument("--no-report", action="store_true",
+                    help="leave OUT/report/ as it is (default: refresh it when it is there)")
+
+def _add_run(sub) -> None:
     run = sub.add_parser("run", help="transcribe and analyse recordings (files or folders)",
                          epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("inputs", nargs="+", metavar="PATH", help="recordings, or folders searched recursively for audio files")
-    add_common(run)
+    _add_common(run)
     run.add_argument("--engine", choices=ENGINE_NAMES, default=None,
                      help="ASR engine: faster-whisper (CTranslate2, same weights, several times faster) or openai-whisper "
                           "(the reference); default: faster wherever its model is present (`callqa model convert`), else openai")
@@ -88,8 +97,9 @@ def parser() -> argparse.ArgumentParser:
                           "row naming both durations); the shortfall goes to the truncated_s column")
     run.add_argument("--quiet", action="store_true", help="no progress bar (the log still has a line per call)")
 
+def _add_reprocess_show_report(sub) -> None:
     rep = sub.add_parser("reprocess", help="re-run the analyzers on cached transcripts (no ASR), e.g. after a lexicon change")
-    add_common(rep)
+    _add_common(rep)
     rep.add_argument("--call", action="append", metavar="CALL_ID", help="only this call (repeatable; default: all)")
     rep.add_argument("--quiet", action="store_true", help="no progress bar (the log still has a line per call)")
 
@@ -104,11 +114,13 @@ def parser() -> argparse.ArgumentParser:
     report.add_argument("--audio-root", metavar="DIR", help="folder that holds the recordings now (default: each call's source path)")
     report.add_argument("--embed-audio", action="store_true", help="embed the recordings in the pages as data: URIs (large; plays without the recordings)")
 
+def _add_rules(sub) -> None:
     lex = sub.add_parser("lexicon", help="rule pack tools")
     lex_sub = lex.add_subparsers(dest="lexicon_command", required=True, metavar="ACTION")
     check = lex_sub.add_parser("check", help="validate a rule pack and print a summary")
     check.add_argument("path", metavar="NAME_OR_PATH")
 
+def _add_review(sub) -> None:
     serve = sub.add_parser("serve", help="the QA review workspace: verdicts, manual grades, appeals, trends (web app)")
     serve.add_argument("--out", metavar="DIR", help="output folder of `callqa run` (default as for show)")
     serve.add_argument("--db", metavar="URL", help="database URL (default: sqlite OUT/review.db; a team: "
@@ -138,6 +150,7 @@ def parser() -> argparse.ArgumentParser:
     erev.add_argument("--out", metavar="DIR", help="output folder of `callqa run`")
     erev.add_argument("--db", metavar="URL", help="database URL (default: sqlite OUT/review.db)")
 
+def _add_model(sub) -> None:
     model = sub.add_parser("model", help="the whisper model: which one `run` uses, and the model folder")
     model_sub = model.add_subparsers(dest="model_command", required=True, metavar="ACTION")
     model_sub.add_parser("list", help="show the model `run` would use, where it was found, and what the model folder holds")
@@ -156,7 +169,6 @@ def parser() -> argparse.ArgumentParser:
     add = model_sub.add_parser("add", help="put a whisper checkpoint into the model folder (a link to it, or --copy)")
     add.add_argument("path", metavar="CHECKPOINT", help="an openai-whisper checkpoint, e.g. ../shared/models/whisper-base.pt")
     add.add_argument("--copy", action="store_true", help="copy the file instead of linking to it")
-    return p
 
 
 def positive_int(text: str) -> int:
