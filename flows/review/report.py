@@ -4,7 +4,8 @@
     OUT/report/calls/<call>.html   one page per call: timeline, transcript, audio player
 
 Plain functions in three steps: read the tables (`load_tables`), turn rows into view
-models (`overview_view`, `call_view`, `timeline`, `transcript_rows`, ...), render them with
+models (`overview_view`, `call_view`, `transcript_rows`, ...; the timeline in timeline_view.py,
+the audio players' sources in playback.py), render them with
 the Jinja2 templates in `flows/review/templates/` (autoescaped; CSS and JS are inlined, so every
 page works offline and on its own). No Prefect here.
 
@@ -15,8 +16,6 @@ data: URIs instead (large pages, but one folder that plays anywhere).
 
 from __future__ import annotations
 
-import base64
-import mimetypes
 import os
 import re
 from collections import Counter
@@ -29,47 +28,19 @@ import jinja2
 from analyzers.model import GRADES, SEVERITIES
 from analyzers.phrases import plain_detail
 from analyzers.pii import join_masked
-from analyzers.timeline import clock
+from flows.review.labels import CATEGORY_LABELS, SPEAKER_LABELS, category_label, fmt_time
+from flows.review.playback import AUDIO_MIME, AudioRef, audio_mime, audio_ref, relative_url, resolve_audio_path
+from flows.review.timeline_view import TIMELINE_WIDTH, Bar, Timeline, time_to_x, timeline
 from flows.storage.fsio import atomic_write
 from flows.storage.store import DIR_MODE, FILE_MODE, ResultStore, call_file_name
 
-#: Width of the timeline's SVG coordinate system; the SVG itself scales to the page.
-TIMELINE_WIDTH = 1000.0
+# The page's parts live in their own modules; callers (the review workspace, tests) read them here too.
+__all__ = ["AUDIO_MIME", "CATEGORY_LABELS", "SPEAKER_LABELS", "TIMELINE_WIDTH", "AudioRef", "Bar", "Timeline",
+           "audio_mime", "audio_ref", "build_report", "call_view", "category_label", "fmt_time", "load_tables",
+           "overview_view", "relative_url", "render_call", "render_overview", "resolve_audio_path", "time_to_x",
+           "timeline", "transcript_rows"]
 
-#: Timeline lanes, top to bottom: (key, label, height) in SVG units. Findings that overlap
-#: in time are stacked in rows of FINDING_ROW_H within their lane.
-LANES = (
-    ("agent", "坐席 agent", 18.0),
-    ("customer", "客户 customer", 18.0),
-    ("hold", "静音 hold", 18.0),
-    ("finding", "问题 findings", 18.0),
-)
-TIMELINE_TOP = 22.0
-LANE_GAP = 6.0
-FINDING_ROW_H = 12.0
 
-SPEAKER_LABELS = {"agent": "坐席 agent", "customer": "客户 customer", "unknown": "未知 unknown"}
-
-CATEGORY_LABELS = {
-    "greeting_missing": "缺少问候语",
-    "closing_missing": "缺少结束语",
-    "banned_phrase": "禁用语",
-    "hold": "静音等待",
-    "hold_notice_missing": "等待前未告知",
-    "hold_apology_missing": "等待后未致歉",
-    "speech_rate_fast": "语速过快",
-    "speech_rate_slow": "语速过慢",
-    "pace_mismatch": "语速不匹配",
-    "overtalk": "抢话",
-    "complaint_apology_missing": "投诉未先致歉",
-    "confirmation_missing": "未复述确认",
-    "followup_time_missing": "承诺无时限",
-    "polite_request_missing": "询问未用礼貌语",
-    "thanks_missing": "未致谢",
-    "reply_missing": "未回应致谢",
-    "hold_reason_missing": "等待未说明原因",
-    "raised_voice": "音量过高",
-}
 
 #: Worst first: the order findings and calls are listed in.
 SEVERITY_ORDER = {sev: rank for rank, sev in enumerate(reversed(SEVERITIES))}
@@ -77,18 +48,6 @@ SEVERITY_ORDER = {sev: rank for rank, sev in enumerate(reversed(SEVERITIES))}
 #: The grades a rule pack gives (grade_min_score A-E, below that F): all shown, even at 0.
 GRADE_ORDER = GRADES
 
-AUDIO_MIME = {
-    ".wav": "audio/wav",
-    ".mp3": "audio/mpeg",
-    ".m4a": "audio/mp4",
-    ".mp4": "audio/mp4",
-    ".aac": "audio/aac",
-    ".ogg": "audio/ogg",
-    ".oga": "audio/ogg",
-    ".opus": "audio/ogg",
-    ".flac": "audio/flac",
-    ".webm": "audio/webm",
-}
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -121,16 +80,6 @@ def group_by_call(rows: Iterable[dict]) -> dict[str, list[dict]]:
 
 
 # ---------------------------------------------------------------------------- helpers
-
-
-def fmt_time(t_s: float | None) -> str:
-    """Seconds as m:ss.s (call recordings are minutes long)."""
-    return "" if t_s is None else clock(t_s)
-
-
-def category_label(category: str) -> str:
-    zh = CATEGORY_LABELS.get(category)
-    return f"{zh} {category}" if zh else category
 
 
 def page_name(call_id: str) -> str:
@@ -174,179 +123,8 @@ def plain_reason(reason: str) -> str:
     return reason
 
 
-# ---------------------------------------------------------------------------- audio
-
-
-@dataclass(frozen=True)
-class AudioRef:
-    src: str | None  # relative URL or data: URI; None when there is nothing to play
-    mime: str
-    path: str  # the recording on disk as resolved
-    exists: bool
-    note: str = ""
-
-
-def resolve_audio_path(source: str, audio_root: str | os.PathLike[str] | None = None,
-                       cwd: str | os.PathLike[str] | None = None) -> Path:
-    """Where the recording of `source` is on this machine.
-
-    Without `audio_root`: `source` itself, a relative one taken from `cwd` (the folder
-    `callqa run` was started in is not recorded, so the current one stands in for it).
-    With `audio_root`: the recordings moved there; a relative `source` is looked up below
-    it first, then the file name alone.
-    """
-    src = Path(source)
-    base = Path(cwd) if cwd is not None else Path.cwd()
-    if audio_root is None:
-        return (src if src.is_absolute() else base / src).resolve()
-    root = Path(audio_root)
-    root = (root if root.is_absolute() else base / root).resolve()
-    candidates = [] if src.is_absolute() else [root / src]
-    candidates.append(root / src.name)
-    for cand in candidates:
-        if cand.exists():
-            return cand
-    return candidates[-1]
-
-
-def audio_mime(path: str | os.PathLike[str]) -> str:
-    ext = Path(path).suffix.lower()
-    return AUDIO_MIME.get(ext) or mimetypes.guess_type(str(path))[0] or "application/octet-stream"
-
-
-def relative_url(target: Path, from_dir: Path) -> str:
-    """A relative URL from a page in `from_dir` to `target`, percent-encoded."""
-    from urllib.parse import quote
-
-    rel = os.path.relpath(target, from_dir)
-    return "/".join(quote(part) for part in Path(rel).parts)
-
-
-def audio_ref(source: str, page_dir: Path, audio_root: str | os.PathLike[str] | None = None,
-              embed: bool = False, cwd: str | os.PathLike[str] | None = None) -> AudioRef:
-    path = resolve_audio_path(source, audio_root, cwd)
-    mime = audio_mime(path)
-    exists = path.is_file()
-    if embed:
-        if not exists:
-            return AudioRef(None, mime, str(path), False, f"recording not found: {path}")
-        data = base64.b64encode(path.read_bytes()).decode("ascii")
-        return AudioRef(f"data:{mime};base64,{data}", mime, str(path), True)
-    note = "" if exists else f"recording not found at {path} (use --audio-root)"
-    return AudioRef(relative_url(path, page_dir.resolve()), mime, str(path), exists, note)
-
-
 # ---------------------------------------------------------------------------- view models
 
-
-def time_to_x(t_s: float, duration_s: float, width: float = TIMELINE_WIDTH) -> float:
-    """Position of time `t_s` on a timeline `width` wide that spans `duration_s`."""
-    if duration_s <= 0:
-        return 0.0
-    return round(min(max(t_s, 0.0), duration_s) / duration_s * width, 3)
-
-
-@dataclass
-class Bar:
-    lane: str
-    x: float
-    w: float
-    y: float
-    h: float
-    start_s: float
-    end_s: float
-    css: str
-    title: str
-    target: str = ""  # id of the transcript row or finding this bar stands for
-
-
-@dataclass
-class Timeline:
-    width: float
-    height: float
-    duration_s: float
-    lanes: list[dict]
-    bars: list[Bar]
-    ticks: list[dict]
-
-
-def _tick_step(duration_s: float) -> float:
-    for step in (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600):
-        if duration_s / step <= 12:
-            return float(step)
-    return 7200.0
-
-
-def timeline(duration_s: float | None, utterances: list[dict], findings: list[dict],
-             width: float = TIMELINE_WIDTH) -> Timeline:
-    """Bars for speech per speaker, holds and findings, x and width proportional to time.
-
-    Zero-length findings (e.g. "greeting missing" at 0 s) still get a visible sliver.
-    """
-    ends = [r["end_s"] for r in (*utterances, *findings) if r.get("end_s") is not None]
-    duration = float(duration_s) if duration_s else 0.0
-    duration = max(duration, max(ends, default=0.0))
-    min_w = 4.0  # a zero-length finding (e.g. "greeting missing" at 0 s) is still something to click
-
-    def extent(start: float, end: float) -> tuple[float, float]:
-        x = time_to_x(start, duration, width)
-        w = max(time_to_x(end, duration, width) - x, 0.0)
-        if w < min_w:
-            x, w = max(0.0, min(x - (min_w - w) / 2, width - min_w)), min_w
-        return x, w
-
-    # Findings that overlap on screen go to separate rows (greedy interval packing).
-    row_of: dict[int, int] = {}
-    row_ends: list[float] = []
-    order = sorted((i for i, f in enumerate(findings) if f["category"] != "hold"),
-                   key=lambda i: (findings[i]["start_s"], -findings[i]["end_s"]))
-    for i in order:
-        x, w = extent(findings[i]["start_s"], findings[i]["end_s"])
-        row = next((r for r, end in enumerate(row_ends) if end <= x), len(row_ends))
-        if row == len(row_ends):
-            row_ends.append(0.0)
-        row_ends[row] = x + w + 1.0
-        row_of[i] = row
-    n_rows = max(len(row_ends), 1)
-
-    lanes: dict[str, tuple[float, float]] = {}
-    y = TIMELINE_TOP
-    for key, _, h in LANES:
-        if key == "finding" and n_rows > 1:
-            h = n_rows * FINDING_ROW_H
-        lanes[key] = (y, h)
-        y += h + LANE_GAP
-    height = y + 2.0
-    bars: list[Bar] = []
-
-    for i, u in enumerate(utterances):
-        lane = u["speaker"] if u["speaker"] in lanes else "agent"
-        ly, lh = lanes[lane]
-        x = time_to_x(u["start_s"], duration, width)
-        w = max(time_to_x(u["end_s"], duration, width) - x, 0.0)
-        bars.append(Bar(lane, x, w, ly, lh, u["start_s"], u["end_s"], f"speech {u['speaker']}",
-                        f"{fmt_time(u['start_s'])}–{fmt_time(u['end_s'])} "
-                        f"{SPEAKER_LABELS.get(u['speaker'], u['speaker'])}: {u['text']}", f"u{i}"))
-    for i, f in enumerate(findings):
-        lane = "hold" if f["category"] == "hold" else "finding"
-        ly, lh = lanes[lane]
-        if lane == "finding" and n_rows > 1:
-            ly, lh = ly + row_of[i] * FINDING_ROW_H + 1.0, FINDING_ROW_H - 2.0
-        x, w = extent(f["start_s"], f["end_s"])
-        title = f"{fmt_time(f['start_s'])}–{fmt_time(f['end_s'])} {category_label(f['category'])} ({f['severity']})"
-        if f.get("detail"):
-            title += f": {f['detail']}"
-        bars.append(Bar(lane, x, w, ly, lh, f["start_s"], f["end_s"],
-                        f"finding sev-{f['severity']} cat-{f['category']}", title, f"f{i}"))
-    ticks = []
-    if duration > 0:
-        step = _tick_step(duration)
-        t = 0.0
-        while t <= duration + 1e-9:
-            ticks.append({"x": time_to_x(t, duration, width), "label": fmt_time(t).removesuffix(".0")})
-            t += step
-    lane_views = [{"key": k, "label": label, "y": lanes[k][0], "h": lanes[k][1]} for k, label, _ in LANES]
-    return Timeline(width, height, duration, lane_views, bars, ticks)
 
 
 @dataclass
