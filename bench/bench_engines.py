@@ -99,6 +99,86 @@ def _config(engine: str, beam: int) -> pipeline.PipelineConfig:
     return replace(cfg, compute_type=compute_type) if compute_type else cfg
 
 
+def _bench_real(cfgs: dict, models: dict, tally: dict) -> None:
+    """Each engine on the referenced real clips: CER and speed."""
+    from flows.speech.audio import load_call
+    from flows.speech.vad import detect_speech
+
+    for path, ref in references():
+        call = load_call(path)
+        samples = call.channels["mixed"]
+        spans = detect_speech(samples, call.sample_rate_hz)
+        for k, cfg in cfgs.items():
+            model = models[k]
+            t0 = time.perf_counter()
+            words = transcribe_speech(model, samples, spans, cfg.decoder, cfg.gating)
+            dt = time.perf_counter() - t0
+            e, n = char_errors(join_words(words), ref)
+            t = tally[k]
+            t.real_errors, t.real_chars = t.real_errors + e, t.real_chars + n
+            t.real_audio_s, t.real_asr_s = t.real_audio_s + call.duration_s, t.real_asr_s + dt
+            t.per_file_s.append(dt)
+            print(f"real {path.name}\t{k[0]} beam {k[1]}\t{dt:.1f} s\tCER {e}/{n}\t{join_words(words)}", flush=True)
+
+
+def _bench_samples(args, cfgs: dict, refs: dict, pack, tally: dict) -> None:
+    """Each engine on the sample calls: CER per speaker, speed, and whether the findings match."""
+    files = [Path(f) for f in args.files] if args.files else sorted(
+        f for f in SAMPLES.iterdir() if f.suffix in (".wav", ".mp3"))
+    for path in files:
+        truth = from_dict(CallTruth, json.loads(path.with_suffix(".json").read_text(encoding="utf-8")))
+        first: dict[int, list[str]] = {}  # beam -> the first engine's finding rule_ids
+        for k, cfg in cfgs.items():
+            with AsrClock() as clock:  # time whisper alone inside transcribe_call
+                t0 = time.perf_counter()
+                transcript = pipeline.refine(pipeline.transcribe_call(str(path), truth.call_id, cfg, refs[k]))
+                stage_s = time.perf_counter() - t0
+            rules = sorted(f.rule_id for f in analyze(transcript, pack).findings)
+            same = first.setdefault(k[1], rules) == rules  # vs the first engine at this beam
+            if args.save:
+                name = f"{truth.call_id}.{k[0].replace(':', '-')}.beam{k[1]}.json"
+                (args.save / name).write_text(json.dumps(to_dict(transcript), ensure_ascii=False), encoding="utf-8")
+            t = tally[k]
+            errs = speaker_errors(transcript, truth)
+            for speaker, (e, n) in errs.items():
+                t.errors[speaker] += e
+                t.chars[speaker] += n
+            for speaker, (e, n) in speaker_text_errors(transcript, truth).items():
+                t.text_errors[speaker] += e
+                t.text_chars[speaker] += n
+            t.audio_s += transcript.duration_s
+            t.asr_s += clock.seconds
+            t.per_file_s.append(clock.seconds)
+            t.stage_s += stage_s
+            t.calls += 1
+            t.same_findings += same
+            print(f"call {path.name}\t{k[0]} beam {k[1]}\tasr {clock.seconds:.1f} s\tstage {stage_s:.1f} s\t"
+                  f"agent {errs['agent'][0]}/{errs['agent'][1]}\tcustomer {errs['customer'][0]}/{errs['customer'][1]}\t"
+                  f"findings {'same' if same else rules}", flush=True)
+
+
+def _print_table(tally: dict) -> None:
+    print("\nengine\tbeam\treal CER\treal RTF\tcalls agent CER\tcustomer CER\t(text only: agent\tcustomer)\tcalls RTF (asr)\tstage RTF\t"
+          "speed vs first engine (asr, total)\t(median of per-file ratios)\tsame findings")
+    base, base_files = {}, {}
+    for (engine, beam), t in tally.items():
+        asr_rtf = t.asr_s / t.audio_s if t.audio_s else 0.0
+        real_rtf = t.real_asr_s / t.real_audio_s if t.real_audio_s else 0.0
+        asr_total = t.asr_s + t.real_asr_s
+        base.setdefault(beam, asr_total)
+        # A burst of load during one engine's turn skews the totals; the median of the
+        # per-file ratios is what that does not move much.
+        ratios = [a / b for a, b in zip(base_files.setdefault(beam, t.per_file_s), t.per_file_s) if b]
+        median = statistics.median(ratios) if ratios else 0.0
+        pct = lambda e, n: f"{100 * e / n:.1f} % ({e}/{n})" if n else "-"  # noqa: E731
+        print(f"{engine}\t{beam or 'greedy'}\t{pct(t.real_errors, t.real_chars)}\t{real_rtf:.3f}\t"
+              f"{pct(t.errors['agent'], t.chars['agent'])}\t{pct(t.errors['customer'], t.chars['customer'])}\t"
+              f"{pct(t.text_errors['agent'], t.text_chars['agent'])}\t"
+              f"{pct(t.text_errors['customer'], t.text_chars['customer'])}\t"
+              f"{asr_rtf:.3f}\t{t.stage_s / t.audio_s if t.audio_s else 0:.3f}\t"
+              f"{base[beam] / asr_total if asr_total else 0:.2f}x\t{median:.2f}x\t{t.same_findings}/{t.calls}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--engines", default="openai,faster:int8,faster:float32")
@@ -127,79 +207,11 @@ def main() -> None:
           f"ctranslate2 threads {os.cpu_count()}; engines {engines}; beams {beams}")
 
     if not args.no_real:
-        from flows.speech.audio import load_call
-        from flows.speech.vad import detect_speech
-
-        for path, ref in references():
-            call = load_call(path)
-            samples = call.channels["mixed"]
-            spans = detect_speech(samples, call.sample_rate_hz)
-            for k, cfg in cfgs.items():
-                model = models[k]
-                t0 = time.perf_counter()
-                words = transcribe_speech(model, samples, spans, cfg.decoder, cfg.gating)
-                dt = time.perf_counter() - t0
-                e, n = char_errors(join_words(words), ref)
-                t = tally[k]
-                t.real_errors, t.real_chars = t.real_errors + e, t.real_chars + n
-                t.real_audio_s, t.real_asr_s = t.real_audio_s + call.duration_s, t.real_asr_s + dt
-                t.per_file_s.append(dt)
-                print(f"real {path.name}\t{k[0]} beam {k[1]}\t{dt:.1f} s\tCER {e}/{n}\t{join_words(words)}", flush=True)
-
+        _bench_real(cfgs, models, tally)
     if not args.no_samples:
-        files = [Path(f) for f in args.files] if args.files else sorted(
-            f for f in SAMPLES.iterdir() if f.suffix in (".wav", ".mp3"))
-        for path in files:
-            truth = from_dict(CallTruth, json.loads(path.with_suffix(".json").read_text(encoding="utf-8")))
-            first: dict[int, list[str]] = {}  # beam -> the first engine's finding rule_ids
-            for k, cfg in cfgs.items():
-                with AsrClock() as clock:  # time whisper alone inside transcribe_call
-                    t0 = time.perf_counter()
-                    transcript = pipeline.refine(pipeline.transcribe_call(str(path), truth.call_id, cfg, refs[k]))
-                    stage_s = time.perf_counter() - t0
-                rules = sorted(f.rule_id for f in analyze(transcript, pack).findings)
-                same = first.setdefault(k[1], rules) == rules  # vs the first engine at this beam
-                if args.save:
-                    name = f"{truth.call_id}.{k[0].replace(':', '-')}.beam{k[1]}.json"
-                    (args.save / name).write_text(json.dumps(to_dict(transcript), ensure_ascii=False), encoding="utf-8")
-                t = tally[k]
-                errs = speaker_errors(transcript, truth)
-                for speaker, (e, n) in errs.items():
-                    t.errors[speaker] += e
-                    t.chars[speaker] += n
-                for speaker, (e, n) in speaker_text_errors(transcript, truth).items():
-                    t.text_errors[speaker] += e
-                    t.text_chars[speaker] += n
-                t.audio_s += transcript.duration_s
-                t.asr_s += clock.seconds
-                t.per_file_s.append(clock.seconds)
-                t.stage_s += stage_s
-                t.calls += 1
-                t.same_findings += same
-                print(f"call {path.name}\t{k[0]} beam {k[1]}\tasr {clock.seconds:.1f} s\tstage {stage_s:.1f} s\t"
-                      f"agent {errs['agent'][0]}/{errs['agent'][1]}\tcustomer {errs['customer'][0]}/{errs['customer'][1]}\t"
-                      f"findings {'same' if same else rules}", flush=True)
-
+        _bench_samples(args, cfgs, refs, pack, tally)
     print("uptime at end:", uptime())
-    print("\nengine\tbeam\treal CER\treal RTF\tcalls agent CER\tcustomer CER\t(text only: agent\tcustomer)\tcalls RTF (asr)\tstage RTF\t"
-          "speed vs first engine (asr, total)\t(median of per-file ratios)\tsame findings")
-    base, base_files = {}, {}
-    for (engine, beam), t in tally.items():
-        asr_rtf = t.asr_s / t.audio_s if t.audio_s else 0.0
-        real_rtf = t.real_asr_s / t.real_audio_s if t.real_audio_s else 0.0
-        asr_total = t.asr_s + t.real_asr_s
-        base.setdefault(beam, asr_total)
-        # A burst of load during one engine's turn skews the totals; the median of the
-        # per-file ratios is what that does not move much.
-        ratios = [a / b for a, b in zip(base_files.setdefault(beam, t.per_file_s), t.per_file_s) if b]
-        median = statistics.median(ratios) if ratios else 0.0
-        pct = lambda e, n: f"{100 * e / n:.1f} % ({e}/{n})" if n else "-"  # noqa: E731
-        print(f"{engine}\t{beam or 'greedy'}\t{pct(t.real_errors, t.real_chars)}\t{real_rtf:.3f}\t"
-              f"{pct(t.errors['agent'], t.chars['agent'])}\t{pct(t.errors['customer'], t.chars['customer'])}\t"
-              f"{pct(t.text_errors['agent'], t.text_chars['agent'])}\t"
-              f"{pct(t.text_errors['customer'], t.text_chars['customer'])}\t"
-              f"{asr_rtf:.3f}\t{t.stage_s / t.audio_s if t.audio_s else 0:.3f}\t"
-              f"{base[beam] / asr_total if asr_total else 0:.2f}x\t{median:.2f}x\t{t.same_findings}/{t.calls}")
+    _print_table(tally)
 
 
 if __name__ == "__main__":
