@@ -70,7 +70,8 @@ def _literal_lists(phrases: dict) -> dict:
         "self_identification": (groups["self_identification"]["any"], "any"),
         "confirmation": (phrases["confirmation"], "sentences"),
         "empathy_apology": (phrases["complaint"]["acknowledge"], "any"),
-        "polite_request": (phrases["courtesy"]["polite"], "any"),
+        # the courtesy check: a request for information AND a polite word in it
+        "polite_request": ((phrases["courtesy"]["request"], phrases["courtesy"]["polite"]), "both"),
         "thanks_for_help": (phrases["courtesy"]["thanks"], "any"),
         "reply_to_thanks": (phrases["courtesy"]["reply"], "any"),
         "hold_notice": (phrases["hold_notice"], "any"),
@@ -88,9 +89,9 @@ def _fires(sentence: str, lists, mode: str) -> bool:
         return contains_any(text, lists)
     if mode == "sentences":
         return any(contains_any(s, lists) for s in sentences(sentence))
-    promise, time_frame = lists
-    has_promise, has_time = contains_any(text, promise), contains_any(text, time_frame)
-    return has_promise and (has_time if mode == "both" else not has_time)
+    first, second = lists
+    has_first, has_second = contains_any(text, first), contains_any(text, second)
+    return has_first and (has_second if mode == "both" else not has_second)
 
 
 def literal_report(path: Path, phrases: dict) -> str:
