@@ -64,6 +64,8 @@ def _literal_lists(phrases: dict) -> dict:
     """intent -> (phrase list, mode) for the intents phrases.yaml has a literal list for."""
     groups = {g["id"]: g for g in phrases["greeting"]}
     follow = phrases["followup"]
+    closing = {g["id"]: g for g in phrases["closing"]}
+    outbound = {g["id"]: g for g in phrases["outbound_greeting"]}
     return {
         "greeting": (groups["hello"]["any"], "any"),
         "service_offer": (groups["service_offer"]["any"], "any"),
@@ -79,6 +81,11 @@ def _literal_lists(phrases: dict) -> dict:
         "after_hold": (phrases["hold_apology"], "any"),
         "followup_with_time": ((follow["promise"], follow["time_frame"]), "both"),
         "followup_without_time": ((follow["promise"], follow["time_frame"]), "promise_only"),
+        "satisfaction_check": (closing["satisfaction_check"]["any"], "any"),
+        "outbound_purpose": (outbound["outbound_purpose"]["any"], "any"),
+        "outbound_time_check": (outbound["outbound_time_check"]["any"], "any"),
+        "refusal": (phrases["outbound_refusal"]["customer"], "any"),
+        "customer_complaint": (phrases["complaint"]["customer"], "any"),
     }
 
 
