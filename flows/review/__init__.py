@@ -1,1 +1,2 @@
-"""Review: what QA staff read — the HTML report, its templates and the terminal view of a call."""
+"""Review: what QA staff read and record — the HTML report, its templates, the terminal view
+of a call, and the review workspace (webapp/)."""

@@ -7,13 +7,11 @@ Stereo calls need none of this (the channel is the speaker). For a mono mix:
 2. Each window gets a voice vector: means and standard deviations of MFCC 1-19
    over its louder 70 % of frames (telephone band, 100-4000 Hz; c0, the loudness, is
    left out because gain differs between lines and calls) and the median log-f0 of
-   its louder frames (YIN; pyin is ~20x slower for no gain in a median). Features are
-   z-scored over the call.
+   its louder frames (YIN: a median needs no pyin). Features are z-scored over the call.
 3. The vectors are whitened by the *within-span* covariance: a VAD span is nearly
    always one speaker's turn, so how windows vary inside a span is what the words
-   do, not who speaks; dividing that out leaves the between-speaker differences.
-   (Without this step k-means split by phonetic content: 55-75 % agreement on the
-   sample calls; with it 85-100 %.) A ridge of `WHITEN_RIDGE` keeps it stable.
+   do, not who speaks; dividing that out leaves the between-speaker differences
+   (without it k-means splits by what is said). A ridge of `WHITEN_RIDGE` keeps it stable.
 4. Two clusters by k-means with a deterministic farthest-point start.
 5. Every 10 ms frame inside the speech takes the vote of the windows covering it (a tie
    keeps the speaker of the frame before); speaker runs shorter than `MIN_TURN_S` are
@@ -303,11 +301,9 @@ def _vote(votes: np.ndarray) -> np.ndarray:
     """Each frame's cluster: the one most windows covering it chose.
 
     A tie is no evidence of a change, so it keeps the cluster of the last decided frame
-    (the first decided one at a span's start). Broken by cluster index instead, as
-    argmax does, a span's last window alone claimed the 0.5 s it shares with the window
-    before and the 0.5 s only it covers, a run long enough to survive MIN_TURN_S:
-    measured on the mono sample call02, the last 0.9 s of three agent turns (their
-    falling final syllables) went to the customer.
+    (the first decided one at a span's start); broken by cluster index, a span's last
+    window alone would claim a run long enough to survive MIN_TURN_S (docs/decisions.md,
+    "Word timings").
     """
     labels = np.argmax(votes, axis=1)
     decided = votes[:, 0] != votes[:, 1]

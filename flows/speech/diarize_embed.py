@@ -49,22 +49,19 @@ from flows.speech.voice_encoder import RATE_HZ as ENCODER_RATE_HZ
 from flows.speech.voice_encoder import embed_windows
 
 WINDOW_S = 1.5
-#: A finer hop (0.25 s) was tried: no better split, 3x the encoder time, and the
-#: one-voice test (set on 0.75 s windows) then called two similar-pitch mixes one voice.
+#: Window hop (s): a finer one splits no better for far more encoder time (docs/diarization.md).
 HOP_S = 0.75
 #: Spans shorter than this (s) carry too little voice for a d-vector; they take the
 #: speaker of the nearest window instead.
 MIN_WINDOW_S = 0.4
-#: Two cluster centres closer than this are one voice. Chosen before measuring the
-#: mixes, from whole-clip cosines of the real clips: the same person 0.84, different
-#: people 0.37-0.73.
+#: Two cluster centres closer than this are one voice: above the real clips' cosines
+#: between different people (docs/decisions.md).
 SAME_VOICE_COS = 0.85
 #: Centres closer than this but under SAME_VOICE_COS: two voices, alike enough that the
-#: split is marked uncertain (real pairs measured 0.59-0.84, most under 0.80).
+#: split is marked uncertain (docs/diarization.md).
 CLOSE_VOICES_COS = 0.80
-#: The smaller cluster must hold this much speech (s) to be a second voice: on the real
-#: one-voice clips k-means puts up to 2.3 s into a second cluster; the smaller speaker of
-#: the two-voice mixes had 5.2 s or more.
+#: The smaller cluster must hold this much speech (s) to be a second voice: more than
+#: k-means puts into a second cluster of one voice (docs/diarization.md).
 MIN_VOICE_S = 4.0
 #: The MFCC fallback is only tried on this much speech (s) or more: a conversation, not
 #: a prompt or a short one-voice recording, which MFCC + pitch always splits.
@@ -72,13 +69,11 @@ FALLBACK_MIN_SPEECH_S = 30.0
 #: Cost of a speaker change in the resegmentation, in frame-cosine units: a change needs
 #: the other centre ahead by this much summed over the frames after it (the centred
 #: centres are nearly opposite, so a frame clearly of one voice scores ~1 apart: a few
-#: frames). Measured flat from 0.03 to 15 on both sets (unweighted frame scores: 15 cost
-#: 0.7 points on similar-pitch voices, quick turns smoothed away).
+#: frames); the result is flat over a wide range of it (docs/diarization.md).
 SWITCH_PENALTY = 2.0
 #: The MFCC split of close voices is kept only when it separates the d-vectors at least
-#: this share as well as their own best split does (d' ratio, `_corroborates`). Measured:
-#: 0.66-1.04 on the twelve sample calls (where MFCC is right), 0.29-0.46 on synthetic
-#: pairs the encoder separates and MFCC does not (docs/diarization.md, second round).
+#: this share as well as their own best split does (d' ratio, `_corroborates`): between
+#: the calls where MFCC is right and the pairs where it is not (docs/diarization.md).
 CORROBORATION = 0.5
 DIARIZERS = ("auto", "embed", "mfcc")
 

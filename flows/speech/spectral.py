@@ -1,12 +1,11 @@
 """Frame-wise audio features in numpy: librosa's mel bands, MFCCs, YIN pitch and RMS.
 
 librosa computes all of these, but importing it for them (scipy.signal, numba, its
-kernels) costs ~3 s in every process that diarizes a mono call: a tenth of a short
-two-call run. These are librosa's formulas with its defaults (centred frames, zero
-padding, a periodic Hann window, Slaney mel bands, dB with an 80 dB floor, DCT-II),
-in the same operations and dtypes, a block of frames at a time so that a long call
-never holds every frame matrix at once. tests/speech/test_spectral.py compares each with
-librosa on real speech.
+kernels) costs seconds in every process that diarizes a mono call. These are librosa's
+formulas with its defaults (centred frames, zero padding, a periodic Hann window, Slaney
+mel bands, dB with an 80 dB floor, DCT-II), in the same operations and dtypes, a block of
+frames at a time so that a long call never holds every frame matrix at once.
+tests/speech/test_spectral.py compares each with librosa on real speech.
 
 All functions take mono float32 samples and return one value (or column) per frame,
 frames `hop_length` samples apart and centred on sample `k * hop_length`.

