@@ -4,8 +4,8 @@ The encoder's weights ship inside the `resemblyzer` wheel (`pretrained.pt`, 17 M
 nothing is downloaded. The package itself is not imported: its `__init__` imports
 `webrtcvad`, which needs `pkg_resources` at import time. The network (an LSTM over
 40-band mel frames, a linear layer, ReLU, L2 norm) runs here in numpy with the same
-weights, read from the checkpoint without torch (importing torch cost every run with a
-mono call 1.2 s), and the same mel front end (librosa's numbers, computed with numpy:
+weights, read from the checkpoint without torch (a default run imports no torch), and the
+same mel front end (librosa's numbers, computed with numpy:
 tests/speech/test_voice_encoder.py). The vectors equalled resemblyzer's own
 `VoiceEncoder.embed_utterance` to 2e-7 in a venv where it imports (docs/diarization.md).
 """
@@ -172,7 +172,7 @@ def mel_frames(wavs: np.ndarray) -> np.ndarray:
     `librosa.feature.melspectrogram(y, sr=16000, n_fft=400, hop_length=160, n_mels=40)`
     (centred frames, zero padding, a periodic Hann window, power 2, Slaney mel bands)
     as resemblyzer computes it, for all rows at once with numpy: importing
-    librosa.feature compiles its numba kernels, 3.6 s in every process that embeds a voice
+    librosa.feature compiles its numba kernels in every process that embeds a voice
     (tests/speech/test_voice_encoder.py compares the two)."""
     wavs = np.asarray(wavs, dtype=np.float32)
     padded = np.pad(wavs, ((0, 0), (_N_FFT // 2, _N_FFT // 2)))

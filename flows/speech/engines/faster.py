@@ -265,8 +265,8 @@ class _ImportedOnUse(types.ModuleType):
 def _faster_whisper():
     """faster_whisper, imported with PyAV (`av`) left to import on first use. faster_whisper
     imports av for `decode_audio`, which callqa never calls (ffmpeg decodes the recordings,
-    flows.speech.audio, and whisper gets samples); importing it took 1.2 s of CPU at every
-    run's start, beside the first recording's decoding and speech detection."""
+    flows.speech.audio, and whisper gets samples), and its import would cost every run's
+    start (docs/decisions.md, "No torch and no PyAV in a default run")."""
     with _import_lock:
         if "faster_whisper" not in sys.modules and "av" not in sys.modules and importlib.util.find_spec("av"):
             sys.modules["av"] = _ImportedOnUse("av")
