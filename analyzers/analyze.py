@@ -88,12 +88,12 @@ def analyze(transcript: Transcript, pack: RulePack, direction: str = INBOUND) ->
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, not {direction!r}")
     outbound = direction == OUTBOUND
-    greeting_rules = replace(pack.greeting, groups=pack.greeting.outbound_groups) if outbound else pack.greeting
+    greeting_rules = pack.greeting.model_copy(update={"groups": pack.greeting.outbound_groups}) if outbound else pack.greeting
     greeting_ok, greeting = greeting_findings(transcript, greeting_rules)
     closing_ok, closing = closing_findings(transcript, pack.closing)
     refused = False
     if outbound:
-        refused, handled = refusal_findings(transcript, pack.refusal, pack.overtalk)
+        refused, handled = refusal_findings(transcript, pack.outbound_refusal, pack.overtalk)
         if refused:
             # A call that ends on a refusal closes with the apology and the appointment,
             # not with the thanks and goodbye of a served call.

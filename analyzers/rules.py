@@ -1,268 +1,339 @@
-"""The rule pack as plain, frozen data.
+"""The rule pack: what the analyzers check against, as frozen, validated models.
 
-`lexicons.load_pack` builds a `RulePack` from the YAML files QA staff edit; the
-analyzers only ever see this data, so tests can build a pack by hand and the
-analyzers never touch files. Every collection is a tuple so a pack is hashable
-and can key the matcher cache in `analyzers.phrases`.
+This is the pack's one schema: field names, types, limits, defaults and the checks
+across fields. `lexicons.load_pack` validates the YAML files QA staff edit against it
+(naming file, line and field of any mistake); the analyzers only ever read the models,
+so they never touch files, and a test can build a section by hand (`HoldRules(...)`,
+or `pack.holds.model_copy(update=...)`). A field without a default must be written in
+the YAML. Every collection is a tuple, so a pack is hashable and can key caches.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Annotated, Any
 
-from .model import GRADES, SEVERITIES  # noqa: F401 - the pack's readers import them from here too
+from pydantic import AfterValidator, Field, StrictBool, create_model, model_validator
 
-#: Points per grade; a dimension's share of the score is points / 5.
-GRADE_POINTS = {"A": 5, "B": 4, "C": 3, "D": 2, "E": 1, "F": 0}
+from .model import GRADES, SEVERITIES
+from .rule_types import (LIST, AtLeastOne, Category, Clauses, Count, Fraction, Grade, GradesDown, LiteralPhrase,
+                         Number, Percent, Phrases, Points, Real, REGEX_PREFIX, Section, Selector, Severity, Text,
+                         TokenPattern, Version, fail, unique_ids)
+from .text import find_phrase, normalise
 
-#: A phrase alternative starting with this prefix is a regular expression.
-REGEX_PREFIX = "re:"
+__all__ = ["GRADES", "REGEX_PREFIX", "SEVERITIES"]  # the pack's readers import them from here too
+
+_NoPhrases = Annotated[tuple[str, ...], LIST]
 
 
-@dataclass(frozen=True)
-class PhraseGroup:
+class PhraseGroup(Section):
     """A requirement such as "hello": every clause needs one of its alternatives.
 
-    Most groups have one clause (`any:` in YAML); "thanks and goodbye" has two
-    (`all:`). Alternatives starting with `re:` are regexes over the normalised text.
+    Most groups have one clause (`any:`); "thanks and goodbye" has two (`all:`).
+    Alternatives starting with `re:` are regexes over the normalised text.
     """
 
-    id: str
-    clauses: tuple[tuple[str, ...], ...]
+    id: Text
+    any: Phrases = ()
+    all: Clauses = ()
     #: The finding's severity when this group is missing; "" = the check's severity.
-    severity: str = ""
+    severity: Severity = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_form(cls, data: Any) -> Any:
+        if isinstance(data, dict) and ("any" in data) == ("all" in data):
+            raise fail("needs exactly one of 'any' (one phrase of a list) or 'all' (lists that all must match)")
+        return data
+
+    @property
+    def clauses(self) -> tuple[tuple[str, ...], ...]:
+        return (self.any,) if self.any else self.all
 
 
-@dataclass(frozen=True)
-class BannedEntry:
+PhraseGroups = Annotated[tuple[PhraseGroup, ...], LIST, AfterValidator(unique_ids)]
+
+
+class BannedEntry(Section):
     """One banned expression with its variants and the polite uses that excuse it."""
 
-    id: str
-    phrases: tuple[str, ...]
-    severity: str
+    id: Text
+    phrases: Annotated[tuple[LiteralPhrase, ...], LIST, Field(min_length=1)] = ()
+    #: spaCy Matcher token patterns over jieba tokens, kept as canonical JSON text (TAG is
+    #: jieba's part-of-speech flag): uses banned only in context (什么 as a curt reply).
+    patterns: Annotated[tuple[TokenPattern, ...], LIST, Field(min_length=1)] = ()
+    severity: Severity
     #: Longer expressions that make a hit acceptable when they cover it (麻烦您).
-    allow: tuple[str, ...] = ()
-    note: str = ""
-    #: Also match ASR homophones (same toneless pinyin); ignored for 1-char phrases.
-    homophones: bool = True
-    #: spaCy Matcher token patterns over jieba tokens, each as canonical JSON text (a
-    #: list of token dicts; TAG is jieba's part-of-speech flag). Context-dependent uses
-    #: (什么 only as a curt reply, 喂 only as an interjection) are patterns, not phrases.
-    patterns: tuple[str, ...] = ()
+    allow: Annotated[tuple[LiteralPhrase, ...], LIST] = ()
     #: Token patterns (same form) that excuse a hit they cover, like `allow`.
-    allow_patterns: tuple[str, ...] = ()
+    allow_patterns: Annotated[tuple[TokenPattern, ...], LIST] = ()
+    note: Text = ""
+    #: Also match ASR homophones (same toneless pinyin); ignored for 1-char phrases.
+    homophones: StrictBool = True
+
+    @model_validator(mode="after")
+    def _usable(self) -> "BannedEntry":
+        if not self.phrases and not self.patterns:
+            raise fail("needs 'phrases' (literal text) or 'patterns' (token patterns), or both")
+        # An allowed form that contains no phrase (nor a sound-alike: 步行 for 不行) can never
+        # cover a hit: a typo. A pattern's hit has no fixed text, so pattern entries are exempt.
+        for i, allowed in enumerate(() if self.patterns else self.allow):
+            if not any(find_phrase(normalise(allowed), normalise(p), self.homophones) for p in self.phrases):
+                raise fail(f"{allowed!r} contains none of the phrases, so it can never excuse a hit", "allow", i)
+        return self
 
 
-@dataclass(frozen=True)
-class RateRules:
+class RateRules(Section):
     #: Gaps between words longer than this are not speaking time.
-    pause_s: float = 0.7
-    agent_min_chars_per_min: float = 120.0
-    agent_max_chars_per_min: float = 210.0
+    pause_s: Number
+    agent_min_chars_per_min: Number
+    agent_max_chars_per_min: Number
     #: agent rate / customer rate outside [min, max] is a pace mismatch.
-    pace_ratio_min: float = 0.67
-    pace_ratio_max: float = 1.5
+    pace_ratio_min: Number
+    pace_ratio_max: Number
     #: A speaker needs at least this many chars before their call rate is judged.
-    min_chars: int = 20
+    min_chars: Count
     #: Utterances shorter than this get no per-utterance rate (timing too noisy).
-    min_utterance_chars: int = 4
-    fast_severity: str = "minor"
-    slow_severity: str = "minor"
-    pace_severity: str = "minor"
+    min_utterance_chars: Count
+    fast_severity: Severity = "minor"
+    slow_severity: Severity = "minor"
+    pace_severity: Severity = "minor"
     #: An agent off the band is still "led by the customer's pace" (003 §三.5(1)3 A) when
     #: within this fraction of the customer's rate: no speech_rate_fast/slow then.
-    match_tolerance: float = 0.10
+    match_tolerance: Fraction
+
+    @model_validator(mode="after")
+    def _bands(self) -> "RateRules":
+        if self.agent_min_chars_per_min >= self.agent_max_chars_per_min:
+            raise fail("must be above agent_min_chars_per_min", "agent_max_chars_per_min")
+        if self.pace_ratio_min >= self.pace_ratio_max:
+            raise fail("must be above pace_ratio_min", "pace_ratio_max")
+        return self
 
 
-@dataclass(frozen=True)
-class HoldRules:
-    min_hold_s: float = 6.0
-    notice_lookback_s: float = 15.0
-    notice_utterances: int = 2
-    apology_lookahead_s: float = 15.0
-    apology_utterances: int = 2
-    notice_phrases: tuple[str, ...] = ()
-    apology_phrases: tuple[str, ...] = ()
-    hold_severity: str = "info"
-    notice_missing_severity: str = "minor"
-    apology_missing_severity: str = "minor"
+class HoldRules(Section):
+    min_hold_s: Annotated[Real, Field(ge=0.1)]
+    notice_lookback_s: Number
+    notice_utterances: AtLeastOne
+    apology_lookahead_s: Number
+    apology_utterances: AtLeastOne
+    notice_phrases: Phrases
+    apology_phrases: Phrases
+    hold_severity: Severity = "info"
+    notice_missing_severity: Severity = "minor"
+    apology_missing_severity: Severity = "minor"
     #: Said with the notice: why the customer waits (查询, 核实 …; 003 §四.2(1)3).
-    reason_phrases: tuple[str, ...] = ()
+    reason_phrases: Phrases
     #: Holds at least this long need a reason with the notice ("较长时间" in 003).
-    reason_min_hold_s: float = 6.0
-    reason_missing_severity: str = "info"
+    reason_min_hold_s: Number
+    reason_missing_severity: Severity = "info"
 
 
-@dataclass(frozen=True)
-class GreetingRules:
+class GreetingRules(Section):
     #: Agent utterances starting this long after the agent's first one are not the opening.
-    opening_s: float = 15.0
-    groups: tuple[PhraseGroup, ...] = ()
-    severity: str = "major"
+    opening_s: Number
+    groups: PhraseGroups
+    severity: Severity = "major"
     #: The opening of an outbound call (purpose, a good time) instead of `groups`.
-    outbound_groups: tuple[PhraseGroup, ...] = ()
+    outbound_groups: PhraseGroups
 
 
-@dataclass(frozen=True)
-class ClosingRules:
-    last_utterances: int = 3
+class ClosingRules(Section):
+    last_utterances: AtLeastOne
     #: Agent utterances ending within this long of the agent's last one are the closing.
-    closing_s: float = 30.0
-    groups: tuple[PhraseGroup, ...] = ()
-    severity: str = "major"
+    closing_s: Number
+    groups: PhraseGroups
+    severity: Severity = "major"
 
 
-@dataclass(frozen=True)
-class OvertalkRules:
-    min_overlap_s: float = 0.5
-    severity: str = "minor"
+class OvertalkRules(Section):
+    min_overlap_s: Number
+    severity: Severity = "minor"
     #: Short agent responses (嗯, 是的, 好的) said while the customer talks are listening
     #: (001 §2.1 第一步), never overtalk; they also do not make a turn of their own.
-    backchannel_phrases: tuple[str, ...] = ()
-    backchannel_max_s: float = 1.5
+    backchannel_phrases: Phrases
+    backchannel_max_s: Number
 
 
-@dataclass(frozen=True)
-class RefusalRules:
-    """003 §三.5(4)3 e 外呼时客户拒绝: apologise for the disturbance, ask when suits."""
-
-    customer_phrases: tuple[str, ...] = ()
-    apology_phrases: tuple[str, ...] = ()
-    appointment_phrases: tuple[str, ...] = ()
-    severity: str = "major"
-
-
-@dataclass(frozen=True)
-class VoiceRules:
-    """003 音量适中 / 自控能力: an agent utterance far louder than the agent's own usual level."""
-
-    #: dB above the median level of the agent's utterances in the same call.
-    raised_db: float = 10.0
-    #: The median needs this many measured agent utterances to mean anything.
-    min_utterances: int = 4
-    #: Utterances shorter than this (s) are not judged: a laugh or a cough is not a voice.
-    min_duration_s: float = 0.8
-    severity: str = "minor"
-
-
-@dataclass(frozen=True)
-class ComplaintRules:
+class ComplaintRules(Section):
     """001 场景三 立即致歉, 003 §四.2(2)4 先处理客户情绪，再处理事件."""
 
     #: In the customer's turn: a complaint or upset (投诉, 怎么回事, 太慢了 …).
-    customer_phrases: tuple[str, ...] = ()
+    customer_phrases: Phrases
     #: In the agent's next turn: acknowledgement or apology (非常抱歉, 理解您的心情 …).
-    acknowledge_phrases: tuple[str, ...] = ()
+    acknowledge_phrases: Phrases
     #: ... starting within this many spoken chars of the turn ("before anything else").
-    within_chars: int = 12
-    severity: str = "major"
+    within_chars: Count
+    severity: Severity
 
 
-@dataclass(frozen=True)
-class ConfirmationRules:
+class ConfirmationRules(Section):
     """001 §2.1 复述确认, 000 §2.1 您是说……对吗, 003 §四.2(1)2 确认客户信息."""
 
-    phrases: tuple[str, ...] = ()
+    phrases: Phrases
     #: The customer must have said this much before a missing confirmation counts.
-    min_customer_chars: int = 10
-    severity: str = "minor"
+    min_customer_chars: Count
+    severity: Severity
 
 
-@dataclass(frozen=True)
-class FollowupRules:
+class FollowupRules(Section):
     """001 §2.1 第三步 即时响应: a promise of a callback or reply comes with a time."""
 
-    promise_phrases: tuple[str, ...] = ()
-    time_phrases: tuple[str, ...] = ()
+    promise_phrases: Phrases
+    time_phrases: Phrases
     #: A turn asking the customer for the time (什么时候方便) makes an appointment instead.
-    asks_time_phrases: tuple[str, ...] = ()
+    asks_time_phrases: Phrases
     #: A sentence about the present call (今天给您打电话是想…) is no promise.
-    this_call_phrases: tuple[str, ...] = ()
-    severity: str = "minor"
+    this_call_phrases: Phrases
+    severity: Severity
 
 
-@dataclass(frozen=True)
-class CourtesyRules:
+class CourtesyRules(Section):
     """The 礼貌用语 points of 003 §四.2(1)3 that are about words (the hold is HoldRules)."""
 
     #: The agent asks the customer for information (提供一下, 告诉我, 是多少 …) ...
-    request_phrases: tuple[str, ...] = ()
+    request_phrases: Phrases
     #: ... with a polite marker in the same sentence (请, 麻烦您, 能否 …).
-    polite_phrases: tuple[str, ...] = ()
+    polite_phrases: Phrases
     #: After the customer answers a request: the agent thanks (谢谢, 感谢 …).
-    thanks_phrases: tuple[str, ...] = ()
+    thanks_phrases: Phrases
     #: The customer thanks or apologises (谢谢, 不好意思 …) ...
-    customer_thanks_phrases: tuple[str, ...] = ()
+    customer_thanks_phrases: Phrases
     #: ... and the agent replies (不客气, 没关系, 应该的 …).
-    reply_phrases: tuple[str, ...] = ()
-    polite_request_severity: str = "minor"
-    thanks_severity: str = "minor"
-    reply_severity: str = "minor"
+    reply_phrases: Phrases
+    polite_request_severity: Severity
+    thanks_severity: Severity
+    reply_severity: Severity
 
 
-@dataclass(frozen=True)
-class ScoreItem:
+class RefusalRules(Section):
+    """003 §三.5(4)3 e 外呼时客户拒绝: apologise for the disturbance, ask when suits."""
+
+    customer_phrases: Phrases
+    apology_phrases: Phrases
+    appointment_phrases: Phrases
+    severity: Severity
+
+
+class VoiceRules(Section):
+    """003 音量适中 / 自控能力: an agent utterance far louder than the agent's own usual level."""
+
+    #: dB above the median level of the agent's utterances in the same call.
+    raised_db: Number
+    #: The median needs this many measured agent utterances to mean anything.
+    min_utterances: AtLeastOne
+    #: Utterances shorter than this (s) are not judged: a laugh or a cough is not a voice.
+    min_duration_s: Number
+    severity: Severity
+
+
+class ScoreItem(Section):
     """One item of the standard's scorecard (003 §四.2), graded A-F from its findings.
 
     A finding belongs to the item with the most specific selector that names it:
     "banned_phrase:jargon" (category:rule_id) before "banned_phrase" (category).
     """
 
-    id: str
+    id: Text
     #: The standard's name for the item (规范用语, 礼貌用语 …).
-    name: str
-    weight: float
+    name: Text
+    weight: Number
+    #: True: no recording can judge it; in the output ungraded, for QA staff.
+    manual: StrictBool = False
     #: Graded by deduction: one grade down per grade point of its findings' severities.
-    selectors: tuple[str, ...] = ()
+    findings: Annotated[tuple[Selector, ...], LIST, Field(min_length=1)] = ()
     #: Graded by points instead: one grade down per point with a graded finding
     #: (礼貌用语: "出现其中一点没有使用礼貌用语的评为B级，依次类推"); each point is selectors.
-    points: tuple[tuple[str, ...], ...] = ()
+    points: Points = ()
     #: Points of the item no recording shows (left to QA staff; not graded down).
-    manual_points: int = 0
-    #: False: no recording can judge it; in the output ungraded, for QA staff.
-    automatic: bool = True
+    manual_points: Count = 0
+
+    @model_validator(mode="after")
+    def _one_way(self) -> "ScoreItem":
+        if self.manual and (self.findings or self.points):
+            raise fail("a manual item has no 'findings' or 'points' (no recording can judge it)", "manual")
+        if not self.manual and bool(self.findings) == bool(self.points):
+            raise fail("needs exactly one of 'findings' (graded by deduction) or 'points' "
+                       "(one grade down per point missed), or 'manual: true'")
+        return self
 
 
-@dataclass(frozen=True)
-class ScorecardRules:
-    items: tuple[ScoreItem, ...]
-    #: Grades down per finding of each severity, as (severity, grades) pairs; a severity
-    #: worth 0 (info) is shown but never graded.
-    deduction: tuple[tuple[str, int], ...] = (("info", 0), ("minor", 1), ("major", 2), ("critical", 5))
-    #: Lowest total (0-100) for A, B, C, D, E (non-increasing); below is F.
-    grade_min_score: tuple[float, float, float, float, float] = (90, 70, 50, 30, 10)
-    #: A total below this flags the call; None: no score threshold (the grade decides).
-    flag_below_score: float | None = 50.0
-    #: A call graded one of these is flagged (the default pack: D, E, F).
-    flag_grades: tuple[str, ...] = ()
-    flag_severities: tuple[str, ...] = ("critical",)
-    flag_categories: tuple[str, ...] = ()
+def _items(items: tuple[ScoreItem, ...]) -> tuple[ScoreItem, ...]:
+    if not items:
+        raise fail("needs at least one item")
+    owner: dict[str, str] = {}
+    for i, item in enumerate(items):
+        for key, selectors in (("findings", item.findings), ("points", [s for p in item.points for s in p])):
+            for sel in selectors:
+                if sel in owner:
+                    raise fail(f"{sel!r} is already counted by item {owner[sel]!r}", i, key)
+                owner[sel] = item.id
+    unique_ids(items)
+    if sum(i.weight for i in items if not i.manual) <= 0:
+        raise fail("the graded items' weights must not all be zero")
+    return items
+
+
+class _NonIncreasing(Section):
+    """A grade table: each grade's value at most the value of the grade above."""
+
+    @model_validator(mode="after")
+    def _order(self) -> "_NonIncreasing":
+        grades = list(type(self).model_fields)
+        for above, grade in zip(grades, grades[1:]):
+            if getattr(self, grade) > getattr(self, above):
+                raise fail(f"must be at most the value for the grade above ({getattr(self, above):g})", grade)
+        return self
+
+
+# Built from the constants, so the keys are the analyzers' severities and grades.
+#: Grades down per finding of each severity; a severity worth 0 (info) is shown, never graded.
+Deduction = create_model("Deduction", __base__=Section, **{s: (GradesDown, ...) for s in SEVERITIES})
+#: Lowest total (0-100) for A, B, C, D, E (non-increasing); below E's is F.
+GradeMinScore = create_model("GradeMinScore", __base__=_NonIncreasing, **{g: (Percent, ...) for g in GRADES[:5]})
+
+
+class FlagRules(Section):
+    """Which calls QA staff review: any one of these flags the call."""
+
+    #: A total below this flags the call; absent: no score threshold (an explicit null is refused).
+    below_score: Percent = None
+    grades: Annotated[tuple[Grade, ...], LIST] = ()
+    severities: Annotated[tuple[Severity, ...], LIST] = ()
+    categories: Annotated[tuple[Category, ...], LIST] = ()
     #: Any automatically graded item with one of these grades flags the call.
-    flag_item_grades: tuple[str, ...] = ("F",)
+    item_grades: Annotated[tuple[Grade, ...], LIST] = ()
+
+
+class ScorecardRules(Section):
+    items: Annotated[tuple[ScoreItem, ...], LIST, AfterValidator(_items)]
+    deduction: Deduction
+    grade_min_score: GradeMinScore
+    flag: FlagRules
 
     def grades_down(self, severity: str) -> int:
-        return dict(self.deduction).get(severity, 0)
+        return getattr(self.deduction, severity) if severity in SEVERITIES else 0
 
 
-@dataclass(frozen=True)
-class RulePack:
-    name: str
-    version: str
+class RulePack(Section):
+    """A whole pack. Sections in the order of rules.yaml; `banned` is phrases.yaml's."""
+
+    name: Text
+    version: Version
     #: sha256 of the pack's files, so two packs with the same version string differ.
     content_hash: str
     rate: RateRules
     holds: HoldRules
     greeting: GreetingRules
     closing: ClosingRules
-    banned: tuple[BannedEntry, ...]
     overtalk: OvertalkRules
+    complaint: ComplaintRules
+    confirmation: ConfirmationRules
+    followup: FollowupRules
+    courtesy: CourtesyRules
+    outbound_refusal: RefusalRules
+    voice: VoiceRules
     scorecard: ScorecardRules
-    complaint: ComplaintRules = ComplaintRules()
-    confirmation: ConfirmationRules = ConfirmationRules()
-    followup: FollowupRules = FollowupRules()
-    courtesy: CourtesyRules = CourtesyRules()
-    voice: VoiceRules = VoiceRules()
-    refusal: RefusalRules = RefusalRules()
+    banned: Annotated[tuple[BannedEntry, ...], LIST, AfterValidator(unique_ids)]
 
     @property
     def lexicon_version(self) -> str:

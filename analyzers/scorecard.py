@@ -19,7 +19,7 @@ import functools
 from dataclasses import dataclass
 
 from .model import Finding, ItemScore
-from .rules import GRADES, ScoreItem, ScorecardRules
+from .rules import GRADES, GradeMinScore, ScoreItem, ScorecardRules
 from .timeline import clock
 
 
@@ -56,8 +56,8 @@ def grade_for_count(count: int, max_findings: tuple[int, ...]) -> str:
     return "F"
 
 
-def grade_for_score(score: float, min_scores: tuple[float, ...]) -> str:
-    for grade, least in zip(GRADES, min_scores):
+def grade_for_score(score: float, min_scores: GradeMinScore) -> str:
+    for grade, least in min_scores:  # A, B, C, D, E and each one's lowest score
         if score >= least - 1e-9:
             return grade
     return "F"
@@ -81,7 +81,7 @@ def owner(finding: Finding, items: tuple[ScoreItem, ...]) -> tuple[int, int] | N
     """(item index, point index or -1) of the most specific selector naming `finding`."""
     best: tuple[int, int, int] | None = None
     for i, item in enumerate(items):
-        groups = [(-1, item.selectors)] + [(p, sel) for p, sel in enumerate(item.points)]
+        groups = [(-1, item.findings)] + [(p, sel) for p, sel in enumerate(item.points)]
         for point, selectors in groups:
             for selector in selectors:
                 rank = _selects(selector, finding)
@@ -109,7 +109,7 @@ def score_call(findings: list[Finding] | tuple[Finding, ...], rules: ScorecardRu
     items = []
     for i, item in enumerate(rules.items):
         refs = tuple(n for n, _ in owned[i])
-        if not item.automatic:
+        if item.manual:
             items.append(ItemScore(item.id, item.name, "", None, item.weight, False, refs))
             continue
         graded = [(n, p) for n, p in owned[i] if rules.grades_down(findings[n].severity) > 0]
@@ -137,16 +137,17 @@ def flag_reasons(score: float, grade: str, items, findings, rules: ScorecardRule
     critical (or listed) findings, then items at a flagged grade. Empty: not flagged.
     No finding's text is quoted (it may hold a number the output masks later)."""
     reasons = []
-    if grade in rules.flag_grades:
-        reasons.append(f"graded {grade} (score {score:g}): calls graded {', '.join(rules.flag_grades)} are reviewed")
-    if rules.flag_below_score is not None and score < rules.flag_below_score:
-        reasons.append(f"score {score:g} is below {rules.flag_below_score:g}")
-    flagged = sorted((f for f in findings if f.severity in rules.flag_severities or f.category in rules.flag_categories),
+    flag = rules.flag
+    if grade in flag.grades:
+        reasons.append(f"graded {grade} (score {score:g}): calls graded {', '.join(flag.grades)} are reviewed")
+    if flag.below_score is not None and score < flag.below_score:
+        reasons.append(f"score {score:g} is below {flag.below_score:g}")
+    flagged = sorted((f for f in findings if f.severity in flag.severities or f.category in flag.categories),
                      key=lambda f: (_SEVERITY_RANK.get(f.severity, 9), f.start_s))
     for f in flagged:
         reasons.append(f"{f.severity} {f.category}:{f.rule_id} at {clock(f.start_s)}")
     for x in items:
-        if x.automatic and x.grade in rules.flag_item_grades:
+        if x.automatic and x.grade in flag.item_grades:
             reasons.append(f"scorecard item {x.name} ({x.item_id}) graded {x.grade}")
     return reasons
 

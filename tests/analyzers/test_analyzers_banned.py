@@ -94,8 +94,7 @@ def test_severity_and_detail_from_entry():
 
 
 def test_homophones_can_be_turned_off_per_entry():
-    from dataclasses import replace
-    entries = tuple(replace(e, homophones=False) if e.id == "dont_know" else e for e in PACK.banned)
+    entries = tuple(e.model_copy(update={"homophones": False}) if e.id == "dont_know" else e for e in PACK.banned)
     assert find_banned("我不知到啊", entries) == []
     assert [h.entry.id for h in find_banned("我不知道啊", entries)] == ["dont_know"]
 
@@ -104,11 +103,9 @@ def test_an_allow_pattern_excuses_a_literal_hit_in_text_the_tokenizer_would_skip
     """An entry of literal phrases with an allow pattern: the text holds no pattern's
     required word and no one-char phrase, so the tokenizer would not run, yet the allow
     pattern must still be tried on the hit."""
-    import json
-
     from analyzers.rules import BannedEntry
 
-    allow = json.dumps([{"ORTH": {"IN": ["我们", "我"]}}, {"ORTH": "看着办"}], ensure_ascii=False)
+    allow = [{"ORTH": {"IN": ["我们", "我"]}}, {"ORTH": "看着办"}]
     entry = BannedEntry(id="suit_yourself", phrases=("看着办",), severity="minor", allow_patterns=(allow,))
     entries = (entry,)
     assert [(h.entry.id, h.start, h.end) for h in find_banned("那您看着办吧。", entries)] == [("suit_yourself", 2, 5)]
@@ -200,11 +197,9 @@ def test_no_text_a_pattern_matches_skips_the_tokens():
 def test_a_negated_token_does_not_keep_its_pattern_from_the_tokens():
     """不 followed by anything but 是: the negated 是 must not become the text the
     pattern waits for, or 不好 (no 是 in it) would never be tokenised and matched."""
-    import json
-
     from analyzers.rules import BannedEntry
 
-    pattern = json.dumps([{"IS_SENT_START": True, "ORTH": "不"}, {"ORTH": "是", "OP": "!"}], ensure_ascii=False)
-    entry = BannedEntry(id="curt_no", phrases=(), severity="minor", patterns=(pattern,))
+    pattern = [{"IS_SENT_START": True, "ORTH": "不"}, {"ORTH": "是", "OP": "!"}]
+    entry = BannedEntry(id="curt_no", severity="minor", patterns=(pattern,))
     assert [(h.entry.id, h.start) for h in find_banned("不，不行。", (entry,))] == [("curt_no", 0)]
     assert find_banned("不是的。", (entry,)) == []

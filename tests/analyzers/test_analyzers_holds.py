@@ -78,5 +78,6 @@ def test_speech_spans_beat_utterances():
 
 def test_threshold_is_configurable():
     assert cats(hold_call(4.0)) == []
-    rules = HoldRules(min_hold_s=3.0, notice_phrases=("请您稍等",), apology_phrases=("久等",))
+    rules = HoldRules(**{**dict(RULES), "min_hold_s": 3.0, "notice_phrases": ("请您稍等",),
+                         "apology_phrases": ("久等",)})
     assert [f.category for f in hold_findings(hold_call(4.0), rules)] == ["hold"]

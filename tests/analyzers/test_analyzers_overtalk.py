@@ -1,11 +1,10 @@
 from analyzers.analyze import analyze
 from analyzers.model import SpeechSpan
 from analyzers.overtalk import overtalk_findings
-from analyzers.rules import OvertalkRules
 from lexicons import load_pack
 from transcripts import A, C, at, call
 
-RULES = OvertalkRules()
+RULES = load_pack().overtalk
 
 
 def agent_cuts_in(layout="stereo", overlap_s=1.0):

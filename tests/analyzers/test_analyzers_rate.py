@@ -2,10 +2,10 @@ import pytest
 
 from analyzers.analyze import analyze
 from analyzers.rate import rate_findings, utterance_rates
-from analyzers.rules import RateRules
+from lexicons import load_pack
 from transcripts import A, C, conversation, good_lines, say, with_words, call
 
-RULES = RateRules()
+RULES = load_pack().rate
 
 
 def categories(t):

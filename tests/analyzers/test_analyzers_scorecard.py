@@ -2,7 +2,7 @@ import pytest
 
 from analyzers.analyze import analyze
 from analyzers.model import Finding
-from analyzers.rules import ScoreItem, ScorecardRules
+from analyzers.rules import Deduction, FlagRules, GradeMinScore, ScoreItem, ScorecardRules
 from analyzers.scorecard import grade_for_count, grade_for_score, score_call
 from lexicons import load_pack
 from transcripts import A, C, CLOSING_BYE, GREETING, at, call, conversation, good_lines
@@ -18,7 +18,7 @@ def test_grade_tables():
     table = (0, 1, 2, 3, 4)
     assert [grade_for_count(n, table) for n in range(6)] == ["A", "B", "C", "D", "E", "F"]
     assert grade_for_count(1, (0, 0, 1, 2, 2)) == "C"     # grades can be skipped
-    cut = (90, 80, 70, 60, 50)
+    cut = GradeMinScore(A=90, B=80, C=70, D=60, E=50)
     assert [grade_for_score(s, cut) for s in (100, 90, 89.9, 70, 50, 49.99)] == ["A", "A", "B", "C", "E", "F"]
 
 
@@ -27,13 +27,15 @@ def f2(category, severity="minor", rule_id="r"):
 
 
 RULES = ScorecardRules(
-    items=(ScoreItem("wording", "规范用语", 3, selectors=("banned_phrase",)),
-           ScoreItem("polite", "礼貌用语", 1, points=(("thanks_missing",), ("reply_missing",),
-                                                   ("hold_notice_missing", "hold_reason_missing")),
+    items=(ScoreItem(id="wording", name="规范用语", weight=3, findings=("banned_phrase",)),
+           ScoreItem(id="polite", name="礼貌用语", weight=1, points=(("thanks_missing",), ("reply_missing",),
+                                                                ("hold_notice_missing", "hold_reason_missing")),
                      manual_points=1),
-           ScoreItem("handling", "沟通处理技巧", 2, selectors=("banned_phrase:third_party_blame",)),
-           ScoreItem("mandarin", "普通话标准程度", 2, automatic=False)),
-    flag_below_score=50)
+           ScoreItem(id="handling", name="沟通处理技巧", weight=2, findings=("banned_phrase:third_party_blame",)),
+           ScoreItem(id="mandarin", name="普通话标准程度", weight=2, manual=True)),
+    deduction=Deduction(info=0, minor=1, major=2, critical=5),
+    grade_min_score=GradeMinScore(A=90, B=70, C=50, D=30, E=10),
+    flag=FlagRules(below_score=50, severities=("critical",), item_grades=("F",)))
 
 
 def test_items_graded_by_severity_and_weighted():
@@ -125,9 +127,7 @@ def test_hold_counts_and_findings_in_order():
 
 def test_grade_policy_flags_d_or_worse_and_says_why():
     """The default pack's policy (rules.yaml flag.grades [D, E, F], any critical finding)."""
-    from dataclasses import replace
-
-    rules = replace(RULES, flag_below_score=None, flag_item_grades=(), flag_grades=("D", "E", "F"))
+    rules = RULES.model_copy(update={"flag": FlagRules(grades=("D", "E", "F"), severities=("critical",))})
     b = score_call([f("banned_phrase", "major")], rules)  # wording C (60): (180 + 100 + 200) / 6 = 80 = B
     assert b.grade == "B" and not b.flagged and b.flag_reasons == ()
     c = score_call([f("banned_phrase", "major")] * 3, rules)  # wording F: (0 + 100 + 200) / 6 = 50 = C
@@ -141,5 +141,5 @@ def test_grade_policy_flags_d_or_worse_and_says_why():
 
 
 def test_the_default_pack_flags_by_grade():
-    assert PACK.scorecard.flag_grades == ("D", "E", "F") and PACK.scorecard.flag_below_score is None
-    assert PACK.scorecard.flag_severities == ("critical",)
+    assert PACK.scorecard.flag.grades == ("D", "E", "F") and PACK.scorecard.flag.below_score is None
+    assert PACK.scorecard.flag.severities == ("critical",)

@@ -1,0 +1,113 @@
+"""Where a rule pack's fields are written: phrases.yaml holds what is said, rules.yaml the rest.
+
+The pack's one schema is `analyzers.rules.RulePack`. This module only says under which
+key of which file each field is written, and derives from that the two models each
+file is validated against, so that an error names the file's own keys (`hold_notice[1]`,
+`rate.pause_s`). Every field of the pack is written in rules.yaml under its own name,
+except those listed in `IN_PHRASES` and the ones the loader computes (`COMPUTED`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, create_model
+
+from analyzers.rules import RulePack, Section
+
+#: phrases.yaml key path -> (section of the pack, field of that section; None: the whole section).
+IN_PHRASES: dict[tuple[str, ...], tuple[str, str | None]] = {
+    ("greeting",): ("greeting", "groups"),
+    ("outbound_greeting",): ("greeting", "outbound_groups"),
+    ("closing",): ("closing", "groups"),
+    ("hold_notice",): ("holds", "notice_phrases"),
+    ("hold_apology",): ("holds", "apology_phrases"),
+    ("hold_reason",): ("holds", "reason_phrases"),
+    ("backchannel",): ("overtalk", "backchannel_phrases"),
+    ("confirmation",): ("confirmation", "phrases"),
+    ("banned",): ("banned", None),
+    ("complaint", "customer"): ("complaint", "customer_phrases"),
+    ("complaint", "acknowledge"): ("complaint", "acknowledge_phrases"),
+    ("followup", "promise"): ("followup", "promise_phrases"),
+    ("followup", "time_frame"): ("followup", "time_phrases"),
+    ("followup", "asks_time"): ("followup", "asks_time_phrases"),
+    ("followup", "this_call"): ("followup", "this_call_phrases"),
+    ("courtesy", "request"): ("courtesy", "request_phrases"),
+    ("courtesy", "polite"): ("courtesy", "polite_phrases"),
+    ("courtesy", "thanks"): ("courtesy", "thanks_phrases"),
+    ("courtesy", "customer_thanks"): ("courtesy", "customer_thanks_phrases"),
+    ("courtesy", "reply"): ("courtesy", "reply_phrases"),
+    ("outbound_refusal", "customer"): ("outbound_refusal", "customer_phrases"),
+    ("outbound_refusal", "apology"): ("outbound_refusal", "apology_phrases"),
+    ("outbound_refusal", "appointment"): ("outbound_refusal", "appointment_phrases"),
+}
+#: Fields of the pack that no file holds: the loader computes them.
+COMPUTED = ("content_hash",)
+#: Sections written in both files (thresholds in rules.yaml, phrases in phrases.yaml).
+SPLIT = {section for section, field in IN_PHRASES.values() if field is not None}
+
+
+def _field(model: type[BaseModel], name: str) -> tuple[Any, Any]:
+    """A field of `model` as create_model takes it: its type, limits, checks and default."""
+    info = model.model_fields[name]
+    return info.annotation, info
+
+
+def _section_type(name: str) -> type[BaseModel]:
+    return RulePack.model_fields[name].annotation
+
+
+def _phrases_model() -> type[BaseModel]:
+    top: dict[str, Any] = {}
+    nested: dict[str, dict[str, Any]] = {}
+    for path, (section, field) in IN_PHRASES.items():
+        spec = _field(RulePack, section) if field is None else _field(_section_type(section), field)
+        if len(path) == 1:
+            top[path[0]] = spec
+        else:
+            nested.setdefault(path[0], {})[path[1]] = spec
+    for key, fields in nested.items():
+        top[key] = (create_model(f"phrases.{key}", __base__=Section, **fields), ...)
+    return create_model("phrases.yaml", __base__=Section, **top)
+
+
+def _rules_model() -> type[BaseModel]:
+    elsewhere: dict[str, set[str | None]] = {}
+    for section, field in IN_PHRASES.values():
+        elsewhere.setdefault(section, set()).add(field)
+    fields: dict[str, Any] = {}
+    for name in RulePack.model_fields:
+        if name in COMPUTED or None in elsewhere.get(name, ()):
+            continue
+        if name not in elsewhere:
+            fields[name] = _field(RulePack, name)
+            continue
+        # A section written in both files: its rules.yaml part. A check across its fields
+        # would run only when the pack is assembled, with no line to name: keep none there.
+        model = _section_type(name)
+        if model.__pydantic_decorators__.model_validators:
+            raise TypeError(f"{model.__name__}: a section written in two files cannot have a check across fields")
+        part = {f: _field(model, f) for f in model.model_fields if f not in elsewhere[name]}
+        fields[name] = (create_model(f"rules.{name}", __base__=Section, **part), ...)
+    return create_model("rules.yaml", __base__=Section, **fields)
+
+
+#: The models phrases.yaml and rules.yaml are validated against, derived from `RulePack`.
+PhrasesFile = _phrases_model()
+RulesFile = _rules_model()
+
+
+def assemble(phrases: BaseModel, rules: BaseModel, **computed: Any) -> dict[str, Any]:
+    """The validated files as the input of `RulePack`: each value put where the pack has it."""
+    data: dict[str, Any] = dict(computed)
+    for name, value in rules:
+        data[name] = dict(value) if name in SPLIT else value
+    for path, (section, field) in IN_PHRASES.items():
+        value = phrases
+        for key in path:
+            value = getattr(value, key)
+        if field is None:
+            data[section] = value
+        else:
+            data.setdefault(section, {})[field] = value
+    return data
