@@ -50,7 +50,7 @@ def _add_common(sp: argparse.ArgumentParser) -> None:
     """Options `run` and `reprocess` share."""
     sp.add_argument("--out", metavar="DIR", help=f"output folder (Parquet datasets calls/, utterances/, findings/); "
                     f"default: ${OUT_ENV}" + ("" if sp.prog.endswith(" run") else f", else ./{DEFAULT_OUT} when it holds a run"))
-    sp.add_argument("--lexicon", default="zh-CN", metavar="NAME_OR_PATH", help="rule pack: a name under lexicons/ or a folder path (default: zh-CN)")
+    add_rule_pack(sp, "rule pack: a name under lexicons/ or a folder path (default: %(default)s)")
     sp.add_argument("--cache-dir", metavar="DIR", help="transcript cache (default: OUT/cache/transcripts)")
     sp.add_argument("--no-mask", action="store_true",
                     help="write phone/ID/bank/order numbers unmasked (default: runs of 6+ digits masked but the last 4)")
@@ -98,7 +98,7 @@ def _add_run(sub) -> None:
     run.add_argument("--quiet", action="store_true", help="no progress bar (the log still has a line per call)")
 
 def _add_reprocess_show_report(sub) -> None:
-    rep = sub.add_parser("reprocess", help="re-run the analyzers on cached transcripts (no ASR), e.g. after a lexicon change")
+    rep = sub.add_parser("reprocess", help="re-run the analyzers on cached transcripts (no ASR), e.g. after a rule pack change")
     _add_common(rep)
     rep.add_argument("--call", action="append", metavar="CALL_ID", help="only this call (repeatable; default: all)")
     rep.add_argument("--quiet", action="store_true", help="no progress bar (the log still has a line per call)")
@@ -115,9 +115,9 @@ def _add_reprocess_show_report(sub) -> None:
     report.add_argument("--embed-audio", action="store_true", help="embed the recordings in the pages as data: URIs (large; plays without the recordings)")
 
 def _add_rules(sub) -> None:
-    lex = sub.add_parser("lexicon", help="rule pack tools")
-    lex_sub = lex.add_subparsers(dest="lexicon_command", required=True, metavar="ACTION")
-    check = lex_sub.add_parser("check", help="validate a rule pack and print a summary")
+    rules = sub.add_parser("rules", aliases=["lexicon"], help="rule pack tools (`lexicon` is the former name)")
+    rules_sub = rules.add_subparsers(dest="rules_command", required=True, metavar="ACTION")
+    check = rules_sub.add_parser("check", help="validate a rule pack and print a summary")
     check.add_argument("path", metavar="NAME_OR_PATH")
 
 def _add_review(sub) -> None:
@@ -127,7 +127,7 @@ def _add_review(sub) -> None:
                        "postgresql+psycopg://user@host/db)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s, this machine only)")
     serve.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
-    serve.add_argument("--lexicon", default="zh-CN", metavar="NAME_OR_PATH", help="rule pack whose scorecard grades final scores")
+    add_rule_pack(serve, "rule pack whose scorecard grades final scores (default: %(default)s)")
     serve.add_argument("--audio-root", metavar="DIR", help="where the recordings are now, if they moved since the run")
     dbp = sub.add_parser("db", help="the review database: upgrade its schema, take in the output folder")
     db_sub = dbp.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -169,6 +169,12 @@ def _add_model(sub) -> None:
     add = model_sub.add_parser("add", help="put a whisper checkpoint into the model folder (a link to it, or --copy)")
     add.add_argument("path", metavar="CHECKPOINT", help="an openai-whisper checkpoint, e.g. ../shared/models/whisper-base.pt")
     add.add_argument("--copy", action="store_true", help="copy the file instead of linking to it")
+
+
+def add_rule_pack(sp: argparse.ArgumentParser, help_text: str) -> None:
+    """--rule-pack, and --lexicon (its former name, hidden) for the scripts that still pass it."""
+    sp.add_argument("--rule-pack", dest="lexicon", default="zh-CN", metavar="NAME_OR_PATH", help=help_text)
+    sp.add_argument("--lexicon", dest="lexicon", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
 def positive_int(text: str) -> int:

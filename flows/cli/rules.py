@@ -1,4 +1,4 @@
-"""`callqa lexicon check`: validate a rule pack and summarise it."""
+"""`callqa rules check` (also `callqa lexicon check`): validate a rule pack and summarise it."""
 
 from __future__ import annotations
 
