@@ -80,10 +80,6 @@ def is_punct(char: str) -> bool:
     return char in PUNCT or unicodedata.category(char)[0] in ("P", "S", "Z")
 
 
-def _is_latin_letter(char: str) -> bool:
-    return char.isalpha() and char.isascii()
-
-
 #: A run of Latin letters, or any other char str.isalnum() accepts (re's \w is isalnum or _).
 _SPOKEN_UNIT = re.compile(r"[a-zA-Z]+|[^\W_a-zA-Z]")
 
