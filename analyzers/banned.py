@@ -7,12 +7,11 @@ Three passes per utterance, over normalised text (simplified, no whitespace):
    This is where context lives: 什么 is banned only as a curt reply (什么？ / 什么意思 /
    你说什么), never inside a question (请问您想买的是什么类型, 为什么, 没什么问题), and an
    ASR slip in a polite question (请问我什么可以帮到您) stays polite; 喂 only as an
-   interjection at the start of a clause, never inside 喂养. Lexicon phrases and their
+   interjection at the start of a clause, never inside 喂养. The pack's phrases and their
    allowed longer forms are added to jieba's dictionary first, so "不知道" or "麻烦您"
    come out as one token for the patterns.
 2. Literal phrases of two chars or more: every exact occurrence in the text, wherever
-   jieba's tokens fall (a token-level phrase match would find a subset of these: it was
-   dropped as redundant).
+   jieba's tokens fall.
 3. Character-level pinyin pass for ASR homophones of literal phrases (不知到 ->
    不知道). It has to be char-level: the misheard text segments differently
    ("不知" + "到"), so no token pattern can line up with it. Phrases of one char
@@ -77,7 +76,7 @@ class _Matchers:
 
 
 #: id(entries) -> (entries, their matchers). Looked up by identity first: hashing the pack's
-#: entries (frozen dataclasses) for every utterance cost more than matching most of them.
+#: entries (frozen models) for every utterance cost more than matching most of them.
 _BUILT: dict[int, tuple[tuple[BannedEntry, ...], _Matchers]] = {}
 
 

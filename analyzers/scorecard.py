@@ -3,7 +3,7 @@
 Each item of `ScorecardRules.items` is graded from the findings it owns:
 
 - by deduction: A (5 points) less one grade per grade point of its findings'
-  severities (`deduction`: info 0, minor 1, major 2, critical 5 by default);
+  severities (`deduction`; the zh-CN pack: info 0, minor 1, major 2, critical 5);
 - by points (礼貌用语): A less one grade per point with a graded finding, as 003
   §四.2(1)3 says ("出现其中一点没有使用礼貌用语的评为B级，依次类推").
 
