@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from .model import AGENT, Finding, Transcript, Utterance
-from .rules import REGEX_PREFIX, ClosingRules, GreetingRules, PhraseGroup
+from .rule_types import REGEX_PREFIX
+from .rules import ClosingRules, GreetingRules, PhraseGroup
 from .text import contains_any, normalise
 
 

@@ -16,13 +16,9 @@ from pydantic import AfterValidator, Field, StrictBool, create_model, model_vali
 
 from .model import GRADES, SEVERITIES
 from .rule_types import (LIST, AtLeastOne, Category, Clauses, Count, Fraction, Grade, GradesDown, LiteralPhrase,
-                         Number, Percent, Phrases, Points, Real, REGEX_PREFIX, Section, Selector, Severity, Text,
+                         Number, Percent, Phrases, Points, Real, Section, Selector, Severity, Text,
                          TokenPattern, Version, fail, unique_ids)
 from .text import find_phrase, normalise
-
-__all__ = ["GRADES", "REGEX_PREFIX", "SEVERITIES"]  # the pack's readers import them from here too
-
-_NoPhrases = Annotated[tuple[str, ...], LIST]
 
 
 class PhraseGroup(Section):
