@@ -29,7 +29,7 @@ _ARABIC = "0-9０-９"
 #: with them), or one hyphen, comma or dot (half or full width) with spaces around it.
 _SEP = r"(?:[ \u3000]*[-－‐‑‒–—―,，、.．。·][ \u3000]*|[ \u3000]+)"
 #: One number however it is split; an ID card may end in X.
-_RUN = rf"[{_DIGIT}](?:[{_DIGIT}]|{_SEP}(?=[{_DIGIT}]))*[Xx]?"
+_RUN = rf"[{_DIGIT}](?:[{_DIGIT}]|{_SEP}(?=[{_DIGIT}]))*(?:{_SEP}?[Xx](?![A-Za-z]))?"
 #: Not followed by more of a number: what a date or an amount must end with.
 _END = rf"(?![{_DIGIT}Xx]|{_SEP}[{_DIGIT}])"
 _YEAR = r"(?:19|20)\d\d"
@@ -77,3 +77,19 @@ def join_masked(text: str) -> str:
     """Masked numbers as one readable token: "订单号是** * *0 45 3" -> "订单号是****0453".
     For output written before mask_numbers joined them (the report shows old runs too)."""
     return _SPACED_MASK.sub(lambda m: m.group(0).replace(" ", ""), text)
+
+
+def masked_ids(ids: list[str]) -> list[str]:
+    """`ids` (call ids made from file names) masked, still unique: where two mask to the
+    same id, the later ones get "~2", "~3", … in the order given (a hash of the original
+    would give the masked digits away)."""
+    out, seen = [], set()
+    for name in ids:
+        masked = candidate = mask_numbers(name)
+        n = 1
+        while candidate in seen:
+            n += 1
+            candidate = f"{masked}~{n}"
+        seen.add(candidate)
+        out.append(candidate)
+    return out

@@ -121,3 +121,10 @@ def test_numbers_split_by_hyphens_commas_and_full_width_punctuation_are_masked(t
 ])
 def test_dates_times_amounts_and_durations_stay(text):
     assert mask_numbers(text) == text
+
+
+def test_masked_ids_stay_unique_and_give_no_digit_away():
+    from analyzers.pii import masked_ids
+
+    assert masked_ids(["来电139-1234-5678", "来电138-8888-5678", "来电138-8888-5678~2", "call01"]) == [
+        "来电*******5678", "来电*******5678~2", "来电*******5678~2~2", "call01"]
