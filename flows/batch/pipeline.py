@@ -21,7 +21,7 @@ from analyzers.analyze import Analysis, analyze
 from analyzers.model import DIRECTIONS
 from analyzers.cer import to_simplified
 from analyzers.model import AGENT, CUSTOMER, CallResult, SpeechSpan, Transcript, Utterance, Word, other_party
-from analyzers.pii import mask_numbers
+from analyzers.pii import mask_numbers, masked_ids
 from analyzers.speakers import assign_words, greeter_is_customer, swap_roles
 from analyzers.timeline import merge
 from flows.storage.cache import TranscriptCache, file_sha256, transcript_key
@@ -161,14 +161,23 @@ class PipelineConfig:
 @dataclass(frozen=True)
 class Recording:
     path: str
+    #: Its id in the results: `name` with personal numbers masked (analyzers.pii.masked_ids).
     call_id: str
+    #: The id before masking (file stem, or path below its folder): how a metadata manifest names it.
+    name: str = ""
+
+    @property
+    def manifest_id(self) -> str:
+        return self.name or self.call_id
 
 
 def find_recordings(inputs: Iterable[str | os.PathLike[str]]) -> list[Recording]:
     """Recordings under the given files and folders, with unique call ids.
 
     call_id is the file's stem; where two files share a stem, their path relative to
-    the folder they were found in (without extension) tells them apart.
+    the folder they were found in (without extension) tells them apart. Personal numbers
+    in it are masked (analyzers.pii.masked_ids), whatever --no-mask says: an id must not
+    change with a setting.
     """
     found: list[tuple[Path, Path]] = []
     for item in inputs:
@@ -190,8 +199,8 @@ def find_recordings(inputs: Iterable[str | os.PathLike[str]]) -> list[Recording]
         if str(f) in seen:
             continue
         seen.add(str(f))
-        recordings.append(Recording(str(f), call_id))
-    return recordings
+        recordings.append(Recording(str(f), call_id, call_id))
+    return [replace(r, call_id=masked) for r, masked in zip(recordings, masked_ids([r.name for r in recordings]))]
 
 
 def _byo_words(path: Path, channel: str, layout: str) -> list[Word] | None:
@@ -451,7 +460,7 @@ def call_result(
     utterances, findings = _masked(transcript, analysis) if mask else (transcript.utterances, analysis.findings)
     return CallResult(
         call_id=transcript.call_id,
-        source=source,
+        source=mask_numbers(source),  # like call_id, whatever `mask` says
         status="ok",
         duration_s=transcript.duration_s,
         layout=transcript.layout,
@@ -491,9 +500,9 @@ def error_result(rec: Recording, exc: BaseException, **known) -> CallResult:
     reason = getattr(exc, "reason", None) or str(exc) or type(exc).__name__
     return CallResult(
         call_id=rec.call_id,
-        source=rec.path,
+        source=mask_numbers(rec.path),
         status="error",
-        error=f"{type(exc).__name__}: {reason}",
+        error=mask_numbers(f"{type(exc).__name__}: {reason}"),  # it may quote the path
         processed_at=datetime.now(timezone.utc).isoformat(timespec="microseconds"),
         **known,
     )
@@ -542,7 +551,7 @@ def prepare_recording(rec: Recording, cfg: PipelineConfig, pack, on_miss: Callab
         check_file(rec.path)  # before hashing: a FIFO would block open(), a 000 file fail unclearly
         p.sha = file_sha256(rec.path)
         p.model_ref = cfg.model_ref()
-        p.settings = cfg.call_settings(p.model_ref, pack, rec.path, rec.call_id)
+        p.settings = cfg.call_settings(p.model_ref, pack, rec.path, rec.manifest_id)
         p.key = transcript_key(p.sha, p.settings.transcript)
         p.transcript = TranscriptCache(cfg.transcript_dir).get(p.key)
         if p.transcript is None:
@@ -585,7 +594,7 @@ def finish_recording(
         if transcript.truncated_s and not cfg.allow_truncated:  # cached by an --allow-truncated run
             raise TruncatedRecording(rec.path, transcript.duration_s + transcript.truncated_s, transcript.duration_s)
         with clock.stage("analysis"):
-            meta = read_call_meta(rec.path, cfg.direction, manifest_row(cfg.metadata, rec.call_id))
+            meta = read_call_meta(rec.path, cfg.direction, manifest_row(cfg.metadata, rec.manifest_id))
             transcript = refine(transcript)
             result = call_result(transcript, analyze(transcript, pack, meta.direction), source=rec.path,
                                  audio_sha256=sha, key=key, mask=cfg.mask_pii, settings=settings,

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Callable, Iterable, Sequence
 
 from analyzers.model import STAGE_COLUMNS, CallResult
+from analyzers.pii import mask_numbers
 from flows.batch.pipeline import (
     NotReprocessable,
     PipelineConfig,
@@ -84,7 +85,7 @@ def staleness(row: dict | None, rec: Recording, settings: CallSettings) -> tuple
         return "new", []
     if row["status"] != "ok":
         return "failed before", []
-    if row["source"] != rec.path:
+    if row["source"] != mask_numbers(rec.path):  # written masked (call_result)
         return "moved", []
     try:
         modified = os.stat(rec.path).st_mtime
@@ -111,7 +112,7 @@ def pending(recordings: Sequence[Recording], cfg: PipelineConfig, pack, *, force
     rows = ResultStore(cfg.out_dir).calls_by_id()
     todo = []
     for rec in recordings:
-        stale = staleness(rows.get(rec.call_id), rec, cfg.call_settings(model_ref, pack, rec.path, rec.call_id))
+        stale = staleness(rows.get(rec.call_id), rec, cfg.call_settings(model_ref, pack, rec.path, rec.manifest_id))
         if stale is None:
             continue
         todo.append(rec)
