@@ -6,7 +6,9 @@ model comes from $CALLQA_WHISPER_MODEL (CI: ../shared/models/whisper-base.pt).
 A test whose input is missing (the model, ffmpeg, chromium, a sample truth file, a file
 under ../shared) goes through `missing` / `require` / `need_file` / `need_tool`: under CI
 (`CI` set to anything but "", "0", "false" or "no") it fails, elsewhere it is skipped with
-the reason. CI never passes by skipping what it was meant to test.
+the reason. CI never passes by skipping what it was meant to test; a test that may be
+skipped under CI (no GPU, a capability the container lacks) is listed with its reason in the
+report's "N test(s) not run under CI" section (pytest_terminal_summary).
 """
 
 from __future__ import annotations
@@ -83,6 +85,32 @@ def or_missing(params, why: str) -> list:
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "callqa_missing(why): placeholder for an empty parameter set (conftest.or_missing)")
+
+
+def not_run(stats: dict) -> list[tuple[str, str]]:
+    """(test, reason) of every test a session did not run: skipped (a skip that is not a
+    missing input: a GPU test on a machine without one, a capability the container lacks)
+    or deselected."""
+    out = []
+    for report in stats.get("skipped", []):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        out.append((report.nodeid, reason.removeprefix("Skipped: ")))
+    out += [(item.nodeid, "deselected") for item in stats.get("deselected", [])]
+    return out
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """The report's "not run" section: under CI every test that did not run, with why
+    (docs/reliability.md points here); elsewhere the skipped ones (pytest counts the deselected)."""
+    skipped = not_run(terminalreporter.stats)
+    if not under_ci():  # a developer's -k: a count, not a list
+        skipped = [s for s in skipped if s[1] != "deselected"]
+    if not skipped:
+        return
+    where = f"under CI (CI={os.environ['CI']!r})" if under_ci() else "here"
+    terminalreporter.write_sep("=", f"{len(skipped)} test(s) not run {where}")
+    for nodeid, reason in skipped:
+        terminalreporter.write_line(f"NOT RUN {nodeid}: {reason}")
 
 
 @pytest.fixture(autouse=True)

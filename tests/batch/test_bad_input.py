@@ -149,7 +149,7 @@ def test_batch_exits_0_and_counts_every_case(matrix):
 def test_case(matrix, case):
     if case.name == "unreadable.wav" and matrix["unreadable_skip"]:
         # What the machine allows (root that cannot drop CAP_DAC_OVERRIDE), not a missing
-        # input: a skip under CI too.
+        # input: a skip under CI too, listed with its reason in the report (conftest: "not run under CI").
         pytest.skip(matrix["unreadable_skip"])
     row = matrix["calls"][Path(case.name).stem]
     if case.expect == "ok":

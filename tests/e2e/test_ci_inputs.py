@@ -139,3 +139,28 @@ def test_no_sample_truth_files_fails_under_ci(tmp_path):
     env = {"PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), str(ROOT)])}
     _check(tmp_path, ["-p", "conftest", "--rootdir", str(tmp_path), "test_truths.py"], env,
            "no sample_audio/*.json", cwd=tmp_path)
+
+
+def test_every_test_not_run_under_ci_is_listed_with_its_reason(tmp_path):
+    """Issue 37: a skip that is not a missing input (no GPU, a capability the container
+    lacks) does not fail under CI, but the report lists it, with its reason, in its own
+    section; tests that ran are not listed."""
+    (tmp_path / "test_some.py").write_text(
+        "import pytest\n\n"
+        "@pytest.mark.skipif(True, reason='no CUDA GPU visible')\n"
+        "def test_on_gpu():\n    pass\n\n"
+        "def test_capability():\n    pytest.skip('cannot drop CAP_DAC_OVERRIDE')\n\n"
+        "def test_runs():\n    pass\n",
+        encoding="utf-8",
+    )
+    env = {"PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), str(ROOT)])}
+    args = ["-p", "conftest", "--rootdir", str(tmp_path), "test_some.py"]
+    proc, counts = _pytest(tmp_path, args, env, ci=True, cwd=tmp_path)
+    assert proc.returncode == 0 and counts["skipped"] == 2, proc.stdout[-3000:]
+    section = proc.stdout[proc.stdout.index("2 test(s) not run under CI (CI='true')"):]
+    assert "NOT RUN test_some.py::test_on_gpu: no CUDA GPU visible" in section
+    assert "NOT RUN test_some.py::test_capability: cannot drop CAP_DAC_OVERRIDE" in section
+    assert "test_runs" not in section
+    # a deselected test is listed too
+    proc, _ = _pytest(tmp_path, [*args, "-k", "not runs"], env, ci=True, cwd=tmp_path)
+    assert "NOT RUN test_some.py::test_runs: deselected" in proc.stdout, proc.stdout[-3000:]
