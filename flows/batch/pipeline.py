@@ -177,7 +177,7 @@ def find_recordings(inputs: Iterable[str | os.PathLike[str]]) -> list[Recording]
     call_id is the file's stem; where two files share a stem, their path relative to
     the folder they were found in (without extension) tells them apart. Personal numbers
     in it are masked (analyzers.pii.masked_ids), whatever --no-mask says: an id must not
-    change with a setting.
+    change with a setting (`source` and `error` are masked unless --no-mask).
     """
     found: list[tuple[Path, Path]] = []
     for item in inputs:
@@ -460,7 +460,7 @@ def call_result(
     utterances, findings = _masked(transcript, analysis) if mask else (transcript.utterances, analysis.findings)
     return CallResult(
         call_id=transcript.call_id,
-        source=mask_numbers(source),  # like call_id, whatever `mask` says
+        source=mask_numbers(source) if mask else source,
         status="ok",
         duration_s=transcript.duration_s,
         layout=transcript.layout,
@@ -496,13 +496,14 @@ def call_result(
     )
 
 
-def error_result(rec: Recording, exc: BaseException, **known) -> CallResult:
+def error_result(rec: Recording, exc: BaseException, *, mask: bool = True, **known) -> CallResult:
     reason = getattr(exc, "reason", None) or str(exc) or type(exc).__name__
+    error = f"{type(exc).__name__}: {reason}"  # it may quote the path
     return CallResult(
         call_id=rec.call_id,
-        source=mask_numbers(rec.path),
+        source=mask_numbers(rec.path) if mask else rec.path,
         status="error",
-        error=mask_numbers(f"{type(exc).__name__}: {reason}"),  # it may quote the path
+        error=mask_numbers(error) if mask else error,
         processed_at=datetime.now(timezone.utc).isoformat(timespec="microseconds"),
         **known,
     )
@@ -605,7 +606,7 @@ def finish_recording(
     except Exception as exc:  # noqa: BLE001 - one bad recording must not stop the batch
         if reraise_transient and is_transient(exc):
             raise
-        result = error_result(rec, exc, audio_sha256=sha, **clock.columns())
+        result = error_result(rec, exc, mask=cfg.mask_pii, audio_sha256=sha, **clock.columns())
     return (store.write(result) or result) if write else result
 
 

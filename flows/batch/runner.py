@@ -85,7 +85,7 @@ def staleness(row: dict | None, rec: Recording, settings: CallSettings) -> tuple
         return "new", []
     if row["status"] != "ok":
         return "failed before", []
-    if row["source"] != mask_numbers(rec.path):  # written masked (call_result)
+    if row["source"] not in (rec.path, mask_numbers(rec.path)):  # masked unless --no-mask
         return "moved", []
     try:
         modified = os.stat(rec.path).st_mtime

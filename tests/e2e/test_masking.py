@@ -1,5 +1,6 @@
 """Issue 37: personal numbers are masked in everything a run writes, however they are
 written, in the transcript and in the recording's file name (call_id, source, error).
+With --no-mask the text, source and error keep them; call_id, a key, never does.
 
 No whisper runs: the recordings carry their transcripts (runs.byo_inputs' format). The
 transcript cache keeps the raw words on purpose (reprocessing needs them) and is not
@@ -83,3 +84,21 @@ def test_a_hyphenated_phone_number_in_a_file_name_and_a_transcript_is_masked_eve
     assert main(args) == 0
     after = {c["call_id"]: c["processed_at"] for c in ResultStore(out).read("calls").to_pylist()}
     assert {cid for cid in before if after[cid] == before[cid]} == {"来电*******5678", "来电*******5678~2"}
+
+
+def test_no_mask_keeps_the_numbers_but_not_in_the_call_id(tmp_path):
+    inputs, out = tmp_path / "in", tmp_path / "out"
+    inputs.mkdir()
+    _with_transcript(inputs, "来电139-1234-5678")
+    (inputs / "坏的138-0000-1111.wav").write_bytes(b"RIFF0000WAVEnot audio")
+    args = ["run", str(inputs), "--out", str(out), "--model", "base", "--vad", "energy", "--quiet", "--no-mask"]
+    assert main(args) == 0
+    calls = {c["call_id"]: c for c in ResultStore(out).read("calls").to_pylist()}
+    assert sorted(calls) == ["坏的*******1111", "来电*******5678"]
+    assert calls["来电*******5678"]["source"] == str(inputs / "来电139-1234-5678.wav")
+    assert calls["坏的*******1111"]["source"] == str(inputs / "坏的138-0000-1111.wav")
+    assert "我的手机是139-1234-5678。" in "".join(ResultStore(out).read("utterances").column("text").to_pylist())
+    # the unmasked source is current too: a second --no-mask run redoes only the error row
+    before = calls["来电*******5678"]["processed_at"]
+    assert main(args) == 0
+    assert ResultStore(out).calls_by_id()["来电*******5678"]["processed_at"] == before
