@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import NoReturn
 
 import pytest
-from tools.sample_set import truth_paths  # noqa: E402
 
 _PREFECT_HOME = tempfile.mkdtemp(prefix="callqa-prefect-")
 os.environ.setdefault("PREFECT_HOME", _PREFECT_HOME)
@@ -121,7 +120,9 @@ def _missing_parameters(request):
 
 
 def truth_files() -> list[Path]:
-    return truth_paths(SAMPLES)
+    """The sample calls' ground truth: `<stem>.json` beside each recording, sorted; other JSON
+    files there are sidecars (`<stem>.meta.json`, `<stem>.agent.json`), never truth."""
+    return sorted(p for p in SAMPLES.glob("*.json") if not Path(p.stem).suffix)
 
 
 def load_truth(path: Path):
@@ -169,15 +170,23 @@ def fw_model_path() -> str:
     return str(convert(_DEFAULT_MODEL, default_model_dir(), heads_of="base").dest)
 
 
+def real_references(root: Path = REAL_CLIPS) -> list[tuple[Path, str]]:
+    """(clip, reference transcript) of the real clips listed in root/REFERENCES.tsv with one
+    (the tests' own reading of the file tools/eval_asr.py reads: tests do not import tools/)."""
+    import csv
+
+    with open(root / "REFERENCES.tsv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    return [(root / r["file"], r["reference_transcript"]) for r in rows if r["reference_transcript"].strip()]
+
+
 def transcribe_real_clips(model, opts=None) -> list[tuple[Path, str, str]]:
     """(clip, reference, hypothesis) for the real clips with references, either engine."""
     from flows.speech.audio import load_call
     from flows.speech.transcribe import DecoderOptions, join_words, transcribe_speech
     from flows.speech.vad import detect_speech
-    from tools.eval_asr import references
-
     need_tool("ffmpeg")
-    refs = references(need_file(REAL_CLIPS / "REFERENCES.tsv").parent)
+    refs = real_references(need_file(REAL_CLIPS / "REFERENCES.tsv").parent)
     if not refs:
         pytest.fail(f"no reference transcripts in {REAL_CLIPS / 'REFERENCES.tsv'}")
     out = []

@@ -3,8 +3,9 @@
 Usage: python tools/eval_samples.py OUT_DIR [--cache-dir DIR]
 Prints per call: agent/customer character error rate (words inside each true utterance),
 agent chars/min measured vs true, grade, and expected findings found / unexpected; then
-per finding category precision and recall (a finding matches an expected one of the same
-category and rule overlapping it within 1 s, as tests/e2e/test_e2e_samples.py counts); then
+per finding category precision and recall (findings matched one to one, same category, rule,
+severity and speaker, spanning the expected one within 1 s: analyzers.truth, as
+tests/e2e/test_e2e_samples.py counts); then
 how far the words of each true utterance start and end from its true times.
 """
 
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -22,20 +22,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script:
 from tools.sample_set import truth_paths  # noqa: E402
 
 from analyzers.cer import char_errors
+from analyzers.truth import EDGE_TOLERANCE_S, FINDING_TOLERANCE_S, EdgeError, edge_errors, match_findings, words_near  # noqa: F401
 from analyzers.model import CallTruth, from_dict
 from flows.storage.cache import TranscriptCache
 from flows.batch.pipeline import refine
 from flows.storage.store import ResultStore
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_audio"
-
-
-def words_near(transcript, true_utterance, slack_s: float) -> list:
-    """The words of the true utterance's speaker whose middle lies inside it, widened by
-    `slack_s` on both sides, in transcript order."""
-    u = true_utterance
-    return [w for x in transcript.utterances if x.speaker == u.speaker for w in x.words
-            if u.start_s - slack_s <= (w.start_s + w.end_s) / 2 <= u.end_s + slack_s]
 
 
 def speaker_errors(transcript, truth: CallTruth) -> dict[str, tuple[int, int]]:
@@ -50,56 +43,6 @@ def speaker_errors(transcript, truth: CallTruth) -> dict[str, tuple[int, int]]:
                 de, dn = char_errors(said, u.text)
                 e, n = e + de, n + dn
         out[speaker] = (e, n)
-    return out
-
-
-#: A word belongs to a true utterance when its middle lies this close to it (s).
-EDGE_WINDOW_S = 0.5
-#: Issue 3: word timings within this of the true utterance starts and ends (s).
-EDGE_TOLERANCE_S = 0.3
-#: How far (s) a finding may lie from the expected one it matches.
-FINDING_TOLERANCE_S = 1.0
-
-
-def finding_matches(actual, expected, tol_s: float = FINDING_TOLERANCE_S) -> bool:
-    """`actual` is `expected`: same category and rule, overlapping within `tol_s`. Both need
-    category, rule_id, start_s and end_s attributes. tests/e2e/test_e2e_samples.py counts the
-    same way."""
-    return (actual.category == expected.category and actual.rule_id == expected.rule_id
-            and actual.start_s - tol_s < expected.end_s and expected.start_s - tol_s < actual.end_s)
-
-
-@dataclass(frozen=True)
-class EdgeError:
-    """How far the words heard in one true utterance start and end from its true times."""
-
-    call_id: str
-    speaker: str
-    true_start_s: float
-    true_end_s: float
-    start_error_s: float | None  # first word's start minus the true start; None: no words
-    end_error_s: float | None
-
-    @property
-    def worst_s(self) -> float:
-        return max(abs(self.start_error_s), abs(self.end_error_s)) if self.start_error_s is not None else float("inf")
-
-    def __str__(self) -> str:
-        where = f"{self.call_id} {self.speaker} {self.true_start_s:.2f}-{self.true_end_s:.2f}"
-        if self.start_error_s is None:
-            return f"{where}: no words"
-        return f"{where}: start {self.start_error_s:+.2f} s, end {self.end_error_s:+.2f} s"
-
-
-def edge_errors(transcript, truth: CallTruth) -> list[EdgeError]:
-    """One EdgeError per true utterance: the words of its speaker whose middle lies within
-    EDGE_WINDOW_S of it, their first start and last end against the true start and end."""
-    out = []
-    for u in truth.utterances:
-        words = words_near(transcript, u, EDGE_WINDOW_S)
-        start = round(words[0].start_s - u.start_s, 3) if words else None
-        end = round(max(w.end_s for w in words) - u.end_s, 3) if words else None
-        out.append(EdgeError(truth.call_id, u.speaker, u.start_s, u.end_s, start, end))
     return out
 
 
@@ -139,12 +82,11 @@ def main() -> None:
             pooled[speaker][1] += n
             cer[speaker] = e / n if n else 0.0
         mine = [SimpleNamespace(**f) for f in findings if f["call_id"] == truth.call_id]
-        found = sum(any(finding_matches(a, e) for a in mine) for e in truth.expected_findings)
-        extra = [a for a in mine if not any(finding_matches(a, e) for e in truth.expected_findings)]
-        for e in truth.expected_findings:
-            per_category.setdefault(e.category, [0, 0, 0])[0 if any(finding_matches(a, e) for a in mine) else 2] += 1
-        for a in extra:
-            per_category.setdefault(a.category, [0, 0, 0])[1] += 1
+        pairs, missed, extra = match_findings(mine, truth.expected_findings, FINDING_TOLERANCE_S)
+        found = len(pairs)
+        for counted, slot in ((pairs, 0), (extra, 1), (missed, 2)):
+            for f in counted:
+                per_category.setdefault((f[0] if slot == 0 else f).category, [0, 0, 0])[slot] += 1
         print(f"{truth.call_id}\t{cer['agent']:.3f}\t{cer['customer']:.3f}\t"
               f"{row['agent_chars_per_min']:.0f} ({truth.agent_chars_per_min:.0f})\t"
               f"{row['grade']} ({row['score']:g})\t{found}/{len(truth.expected_findings)}\t{len(extra)}"

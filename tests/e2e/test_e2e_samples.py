@@ -13,11 +13,11 @@ import pytest
 
 from analyzers.cer import char_errors
 from analyzers.model import AGENT
+from analyzers.truth import EDGE_TOLERANCE_S, FINDING_TOLERANCE_S, describe, edge_errors, match_findings
 from analyzers.text import find_phrase, normalise
 from conftest import BAD_INPUTS, SAMPLES, or_missing, truth_files
 from flows.storage.cache import TranscriptCache
 from flows.batch.pipeline import refine
-from tools.eval_samples import EDGE_TOLERANCE_S, edge_errors, finding_matches
 
 pytestmark = pytest.mark.e2e
 
@@ -77,17 +77,17 @@ def _asr_lost(expected, transcript) -> bool:
 
 
 def _compare(call_id, tables, truths, transcripts):
+    """(missing, unexpected, lost to ASR): the run's findings against the truth's, one to one
+    with the same category, rule, severity and speaker (analyzers.truth.match_findings).
+    Time: one span holds the other (analyzers.truth.covers) within FINDING_TOLERANCE_S (1 s):
+    whisper's word edges are within 0.3 s of the truth (test_word_timings_match_utterance_boundaries),
+    but it may end an utterance a word early or late, or split one at a pause."""
     truth = truths[call_id]
     actual = [_F(r) for r in _finding_rows(tables, call_id)]
-    same = finding_matches  # same category AND rule_id, overlapping within 1 s
-    missing = [e for e in truth.expected_findings if not any(same(a, e) for a in actual)]
-    unexpected = [
-        f"{a.category}:{a.rule_id} {a.start_s:.1f}-{a.end_s:.1f} {a.text!r} {a.detail}" for a in actual
-        if not any(same(a, e) for e in truth.expected_findings)
-    ]
+    _, missing, unexpected = match_findings(actual, truth.expected_findings, FINDING_TOLERANCE_S)
     lost = [e for e in missing if _asr_lost(e, transcripts[call_id])]
-    missing = [f"{e.category}:{e.rule_id} {e.start_s:.1f}-{e.end_s:.1f} {e.text}" for e in missing if e not in lost]
-    return missing, unexpected, lost
+    missing = [describe(e) for e in missing if e not in lost]
+    return missing, [f"{describe(a)} {a.detail}" for a in unexpected], lost
 
 
 @pytest.mark.parametrize("call_id", CALL_IDS)
