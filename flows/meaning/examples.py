@@ -1,0 +1,109 @@
+"""The example corpus: lexicons/<pack>/examples/<intent>.yaml, one file per intent.
+
+Checked on load; a mistake names the file and the field (positive.train[3] ...).
+This loader belongs with the rule-pack loader in lexicons/ once that settles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+SPEAKERS = ("agent", "customer")
+SIDES = ("positive", "negative")
+SPLITS = ("train", "test")
+#: Fewer train examples than this per side cannot be calibrated (leave-one-out).
+MIN_TRAIN = 4
+
+
+class ExamplesError(ValueError):
+    """A mistake in an example file, with the file and the field it is in."""
+
+    def __init__(self, file: str | Path, field: str, message: str):
+        self.file, self.field = str(file), field
+        super().__init__(f"{file}: {field}: {message}")
+
+
+@dataclass(frozen=True)
+class IntentExamples:
+    intent: str
+    speaker: str
+    description: str
+    standard: str
+    #: (side, split) -> sentences, e.g. examples[("positive", "train")]
+    examples: dict[tuple[str, str], tuple[str, ...]]
+    path: Path
+
+    def texts(self, side: str, split: str) -> tuple[str, ...]:
+        return self.examples[(side, split)]
+
+
+def _text(path: Path, data: dict, key: str, required: bool = True) -> str:
+    value = data.get(key)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or not value.strip():
+        raise ExamplesError(path, key, f"needs a non-empty text, got {value!r}")
+    return value.strip()
+
+
+def _sentences(path: Path, value, field: str) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise ExamplesError(path, field, f"needs a list of sentences, got {type(value).__name__}")
+    out = []
+    for i, s in enumerate(value):
+        if isinstance(s, (int, float)) and not isinstance(s, bool):
+            s = str(s)
+        if not isinstance(s, str) or not s.strip():
+            raise ExamplesError(path, f"{field}[{i}]", f"needs a non-empty sentence, got {s!r}")
+        out.append(s.strip())
+    return tuple(out)
+
+
+def _check_unique(path: Path, examples: dict[tuple[str, str], tuple[str, ...]]) -> None:
+    seen: dict[str, str] = {}
+    for (side, split), sentences in examples.items():
+        for i, s in enumerate(sentences):
+            field = f"{side}.{split}[{i}]"
+            if s in seen:
+                raise ExamplesError(path, field, f"{s!r} is also at {seen[s]}")
+            seen[s] = field
+
+
+def parse_examples(path: Path, text: str) -> IntentExamples:
+    """One example file's text, checked."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise ExamplesError(path, "(yaml)", str(e)) from None
+    if not isinstance(data, dict):
+        raise ExamplesError(path, "(top)", "needs a mapping with intent, speaker, positive, negative")
+    intent = _text(path, data, "intent")
+    if intent != path.stem:
+        raise ExamplesError(path, "intent", f"{intent!r} differs from the file name {path.stem!r}")
+    speaker = _text(path, data, "speaker")
+    if speaker not in SPEAKERS:
+        raise ExamplesError(path, "speaker", f"{speaker!r} is not one of {', '.join(SPEAKERS)}")
+    examples = {}
+    for side in SIDES:
+        block = data.get(side)
+        if not isinstance(block, dict):
+            raise ExamplesError(path, side, "needs a mapping with train and test lists")
+        for split in SPLITS:
+            examples[(side, split)] = _sentences(path, block.get(split), f"{side}.{split}")
+        if len(examples[(side, "train")]) < MIN_TRAIN:
+            raise ExamplesError(path, f"{side}.train", f"needs at least {MIN_TRAIN} sentences")
+    _check_unique(path, examples)
+    return IntentExamples(intent, speaker, _text(path, data, "description", required=False),
+                          _text(path, data, "standard", required=False), examples, path)
+
+
+def load_examples(folder: str | Path) -> dict[str, IntentExamples]:
+    """Every <intent>.yaml in `folder`, by intent id."""
+    folder = Path(folder)
+    files = sorted(folder.glob("*.yaml"))
+    if not files:
+        raise ExamplesError(folder, "(folder)", "has no <intent>.yaml example files")
+    return {p.stem: parse_examples(p, p.read_text(encoding="utf-8")) for p in files}

@@ -1,0 +1,61 @@
+"""flows.meaning.examples: the example files are checked, and mistakes name file and field."""
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from flows.meaning.examples import ExamplesError, load_examples, parse_examples
+
+GOOD = textwrap.dedent("""\
+    intent: service_offer
+    speaker: agent
+    description: 坐席主动询问客户需求
+    standard: 001 §3.1
+    positive:
+      train: [请问有什么可以帮您, 您想办理什么业务, 我能为您做点什么, 有啥需要帮忙的]
+      test: [请问您要咨询什么]
+    negative:
+      train: [我帮您查一下, 您稍等, 还有别的问题吗, 再见]
+      test: [好的]
+    """)
+
+
+def parse(text, name="service_offer.yaml"):
+    return parse_examples(Path("examples") / name, text)
+
+
+def test_a_good_file_loads_every_split():
+    ex = parse(GOOD)
+    assert ex.intent == "service_offer" and ex.speaker == "agent"
+    assert ex.texts("positive", "train")[0] == "请问有什么可以帮您"
+    assert ex.texts("negative", "test") == ("好的",)
+    assert ex.standard == "001 §3.1"
+
+
+@pytest.mark.parametrize("bad, field", [
+    (GOOD.replace("intent: service_offer", "intent: greeting"), "intent"),
+    (GOOD.replace("speaker: agent", "speaker: robot"), "speaker"),
+    (GOOD.replace("test: [好的]", "test: 好的"), "negative.test"),
+    (GOOD.replace("test: [好的]", "test: [好的, '']"), "negative.test[1]"),
+    (GOOD.replace("test: [好的]", "test: [好的, 再见]"), "negative.test[1]"),
+    (GOOD.replace("test: [请问您要咨询什么]", "test: [再见]"), "negative.train[3]"),
+    (GOOD.replace(", 有啥需要帮忙的", ""), "positive.train"),
+    (GOOD.replace("negative:", "negativ:"), "negative"),
+    ("intent: [", "(yaml)"),
+])
+def test_mistakes_name_file_and_field(bad, field):
+    with pytest.raises(ExamplesError) as e:
+        parse(bad)
+    assert e.value.field == field
+    assert str(e.value).startswith(f"{Path('examples') / 'service_offer.yaml'}: {field}:")
+
+
+def test_a_folder_loads_by_intent(tmp_path):
+    (tmp_path / "service_offer.yaml").write_text(GOOD, encoding="utf-8")
+    assert list(load_examples(tmp_path)) == ["service_offer"]
+
+
+def test_an_empty_folder_is_an_error(tmp_path):
+    with pytest.raises(ExamplesError, match="no <intent>.yaml"):
+        load_examples(tmp_path)
