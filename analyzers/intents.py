@@ -1,27 +1,47 @@
-"""Matching by meaning: does an utterance say an intent, judged by its nearest examples.
+"""Matching by meaning: does an utterance say an intent, and which example is it most like.
 
-Pure: the sentence vectors come in already computed (flows/meaning embeds them), so this
-module only compares unit vectors. An intent's bank holds the embeddings of its TRAIN
-examples: positives (utterances that are the intent) and negatives (near misses). An
-utterance hits when its k nearest positives are closer on average than its k nearest
-negatives by more than a calibrated margin, and its nearest positive is at least a
-calibrated similarity away (so talk unlike any example never hits by chance).
+Pure: the sentence embedding comes in already computed (flows/meaning embeds it); the
+intent's model comes in already fitted (flows/meaning/bank.py fits it on the TRAIN
+examples only). An intent's model is a logistic regression over two views of the
+utterance: its sentence embedding (meaning) and its character 1-3-gram tf-idf (the
+words, which tell near misses apart: 不好意思 as an apology or as a hold closing).
+It hits when the probability exceeds `min_probability`. The evidence is the nearest
+positive train example by cosine: "meaning: nearest example '…' (0.83)".
 
-`calibrate` picks k, the margin and the floor by leave-one-out over the train split only:
-each train example is scored against the bank without itself. The test split is never
-seen here. See docs/meaning.md for the measured precision and recall.
+Why this and not the nearest-example margin alone: bench/bench_intents.py and
+docs/meaning.md (measured on the test split).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
 
 import numpy as np
 
-#: Neighbour counts tried by `calibrate` (the average of the k nearest, per side).
-K_CHOICES = (1, 3, 5)
-#: The floor keeps this share of the train positives' leave-one-out nearest similarities.
-FLOOR_QUANTILE = 0.02
+from .text import normalise
+
+#: Character n-gram lengths of the text view.
+NGRAM = (1, 3)
+#: A hit needs this probability. Above 0.5: a false flag costs more than a miss (QA
+#: staff stop trusting flags), i.e. a false positive weighs 1.5 misses.
+MIN_PROBABILITY = 0.6
+
+
+def char_ngrams(text: str, ngram: tuple[int, int] = NGRAM) -> Counter[str]:
+    """Character n-grams of the normalised `text` with their counts."""
+    text = normalise(text)
+    return Counter(text[i:i + n] for n in range(ngram[0], ngram[1] + 1) for i in range(len(text) - n + 1))
+
+
+def tfidf(grams: Counter[str], idf: Mapping[str, float]) -> dict[str, float]:
+    """Sublinear tf (1 + ln count) times idf over the vocabulary `idf`, L2-normalised:
+    what scikit-learn's TfidfVectorizer(sublinear_tf=True) gives for the same vocabulary."""
+    weights = {g: (1.0 + math.log(c)) * idf[g] for g, c in grams.items() if g in idf}
+    norm = math.sqrt(sum(w * w for w in weights.values()))
+    return {g: w / norm for g, w in weights.items()} if norm else {}
 
 
 @dataclass(frozen=True)
@@ -45,14 +65,26 @@ class IntentBank:
 
 
 @dataclass(frozen=True)
-class Calibration:
-    """The decision parameters of one intent (from `calibrate`, or set by hand)."""
+class IntentModel:
+    """A fitted intent: the linear weights of both views, and its examples for evidence."""
 
-    k: int
-    #: The k-nearest positive mean must beat the k-nearest negative mean by more than this.
-    margin: float
-    #: The nearest positive must be at least this similar (cosine).
-    min_similarity: float
+    bank: IntentBank
+    embedding_weights: np.ndarray
+    #: The text view's vocabulary with its idf, and the weight of each n-gram.
+    idf: Mapping[str, float]
+    ngram_weights: Mapping[str, float]
+    bias: float
+    min_probability: float = MIN_PROBABILITY
+    ngram: tuple[int, int] = field(default=NGRAM)
+
+    @property
+    def intent(self) -> str:
+        return self.bank.intent
+
+    def __post_init__(self):
+        if self.embedding_weights.shape != (self.bank.positive.shape[1],):
+            raise ValueError(f"intent {self.intent}: {self.embedding_weights.shape[0]} embedding weights "
+                             f"for vectors of size {self.bank.positive.shape[1]}")
 
 
 @dataclass(frozen=True)
@@ -61,98 +93,48 @@ class IntentMatch:
 
     intent: str
     hit: bool
-    #: Positive minus negative k-nearest mean similarity; the decision compares it to the margin.
-    score: float
+    probability: float
+    #: The nearest positive train example and its cosine similarity.
     nearest: str
     similarity: float
+    #: The nearest near miss (negative train example) and its similarity.
     nearest_negative: str
     negative_similarity: float
 
     def evidence(self) -> str:
-        """What a finding says about how it matched, e.g. meaning: nearest example '…' (0.83)."""
+        """How it matched, for a finding: meaning: nearest example '…' (0.83)."""
         return f"meaning: nearest example '{self.nearest}' ({self.similarity:.2f})"
 
 
-def _top_mean(sims: np.ndarray, k: int) -> np.ndarray:
-    """Row-wise mean of the k largest values (all of them when a row has fewer)."""
-    k = min(k, sims.shape[1])
-    if k == sims.shape[1]:
-        return sims.mean(axis=1)
-    return np.partition(sims, sims.shape[1] - k, axis=1)[:, -k:].mean(axis=1)
+def _rows(vectors: np.ndarray, model: IntentModel) -> np.ndarray:
+    rows = np.asarray(vectors, dtype=np.float32)
+    rows = rows[None, :] if rows.ndim == 1 else rows
+    if rows.ndim != 2 or rows.shape[1] != model.bank.positive.shape[1]:
+        raise ValueError(f"intent {model.intent}: vectors of shape {rows.shape}, the model's are "
+                         f"{model.bank.positive.shape[1]} wide (another encoder?)")
+    return rows
 
 
-def _as_rows(vectors: np.ndarray) -> np.ndarray:
-    vectors = np.asarray(vectors, dtype=np.float32)
-    return vectors[None, :] if vectors.ndim == 1 else vectors
-
-
-def match_many(vectors: np.ndarray, bank: IntentBank, cal: Calibration) -> list[IntentMatch]:
-    """The decision for each row of `vectors` (unit sentence embeddings)."""
-    rows = _as_rows(vectors)
-    if rows.shape[1] != bank.positive.shape[1]:
-        raise ValueError(f"intent {bank.intent}: vectors of size {rows.shape[1]}, "
-                         f"the bank's are {bank.positive.shape[1]} (another encoder?)")
-    pos, neg = rows @ bank.positive.T, rows @ bank.negative.T
-    score = _top_mean(pos, cal.k) - _top_mean(neg, cal.k)
+def match_many(model: IntentModel, vectors: np.ndarray, texts: Sequence[str]) -> list[IntentMatch]:
+    """The decision for each utterance: its unit sentence embedding (a row of `vectors`)
+    and its text."""
+    rows = _rows(vectors, model)
+    if len(texts) != rows.shape[0]:
+        raise ValueError(f"intent {model.intent}: {rows.shape[0]} vectors for {len(texts)} texts")
+    z = rows @ model.embedding_weights + model.bias
+    pos, neg = rows @ model.bank.positive.T, rows @ model.bank.negative.T
     ip, ineg = pos.argmax(axis=1), neg.argmax(axis=1)
-    return [
-        IntentMatch(bank.intent,
-                    bool(score[i] > cal.margin and pos[i, ip[i]] >= cal.min_similarity),
-                    float(score[i]), bank.positive_texts[ip[i]], float(pos[i, ip[i]]),
-                    bank.negative_texts[ineg[i]], float(neg[i, ineg[i]]))
-        for i in range(rows.shape[0])
-    ]
+    out = []
+    for i, text in enumerate(texts):
+        view = tfidf(char_ngrams(text, model.ngram), model.idf)
+        zi = float(z[i]) + sum(w * model.ngram_weights.get(g, 0.0) for g, w in view.items())
+        p = 1.0 / (1.0 + math.exp(-zi)) if zi > -700 else 0.0
+        out.append(IntentMatch(model.intent, p > model.min_probability, p,
+                               model.bank.positive_texts[ip[i]], float(pos[i, ip[i]]),
+                               model.bank.negative_texts[ineg[i]], float(neg[i, ineg[i]])))
+    return out
 
 
-def match(vector: np.ndarray, bank: IntentBank, cal: Calibration) -> IntentMatch:
-    """The decision for one utterance's unit embedding."""
-    return match_many(vector, bank, cal)[0]
-
-
-def _leave_one_out(bank: IntentBank, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Scores of the train positives and negatives, each against the bank without itself,
-    and the positives' nearest-other-positive similarity."""
-    pp, pn = bank.positive @ bank.positive.T, bank.positive @ bank.negative.T
-    nn, np_ = bank.negative @ bank.negative.T, bank.negative @ bank.positive.T
-    np.fill_diagonal(pp, -np.inf)
-    np.fill_diagonal(nn, -np.inf)
-
-    def mean_without_self(sims: np.ndarray) -> np.ndarray:
-        # the -inf diagonal sorts last: the k largest of the others
-        kk = min(k, sims.shape[1] - 1)
-        return np.sort(sims, axis=1)[:, ::-1][:, :max(kk, 1)].mean(axis=1)
-
-    pos_scores = mean_without_self(pp) - _top_mean(pn, k)
-    neg_scores = _top_mean(np_, k) - mean_without_self(nn)
-    return pos_scores, neg_scores, pp.max(axis=1)
-
-
-def best_threshold(pos_scores: np.ndarray, neg_scores: np.ndarray) -> tuple[float, float]:
-    """The threshold (hit when score > it) with the most train examples right, and that
-    accuracy (positives and negatives weighted equally). Among equally good thresholds the
-    middle of the widest gap, so the boundary sits between the classes, not on one."""
-    cuts = np.unique(np.concatenate([pos_scores, neg_scores]))
-    cands = np.concatenate([[cuts[0] - 1e-3], (cuts[:-1] + cuts[1:]) / 2, [cuts[-1] + 1e-3]])
-    tpr = (pos_scores[None, :] > cands[:, None]).mean(axis=1)
-    tnr = (neg_scores[None, :] <= cands[:, None]).mean(axis=1)
-    acc = (tpr + tnr) / 2
-    best = np.flatnonzero(acc >= acc.max() - 1e-12)
-    # consecutive best candidates form a run; take the middle of the longest run
-    runs = np.split(best, np.flatnonzero(np.diff(best) > 1) + 1)
-    run = max(runs, key=lambda r: cands[r[-1]] - cands[r[0]])
-    return float((cands[run[0]] + cands[run[-1]]) / 2), float(acc.max())
-
-
-def calibrate(bank: IntentBank, k_choices: tuple[int, ...] = K_CHOICES) -> Calibration:
-    """k, margin and similarity floor from leave-one-out on the bank's (train) examples."""
-    if len(bank.positive_texts) < 2 or len(bank.negative_texts) < 2:
-        raise ValueError(f"intent {bank.intent}: calibration needs at least 2 positive "
-                         f"and 2 negative train examples")
-    best: tuple[float, Calibration] | None = None
-    for k in k_choices:
-        pos_scores, neg_scores, nearest = _leave_one_out(bank, k)
-        margin, acc = best_threshold(pos_scores, neg_scores)
-        floor = float(np.quantile(nearest, FLOOR_QUANTILE))
-        if best is None or acc > best[0] + 1e-12:
-            best = (acc, Calibration(k, margin, floor))
-    return best[1]
+def match(model: IntentModel, vector: np.ndarray, text: str) -> IntentMatch:
+    """The decision for one utterance."""
+    return match_many(model, vector, [text])[0]

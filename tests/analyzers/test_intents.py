@@ -1,9 +1,11 @@
-"""analyzers.intents with hand-made unit vectors: decisions, evidence, calibration."""
+"""analyzers.intents with hand-made vectors and weights: decisions, the text view, evidence."""
+
+import math
 
 import numpy as np
 import pytest
 
-from analyzers.intents import Calibration, IntentBank, best_threshold, calibrate, match, match_many
+from analyzers.intents import IntentBank, IntentModel, char_ngrams, match, match_many, tfidf
 
 
 def unit(*xs):
@@ -11,93 +13,74 @@ def unit(*xs):
     return v / np.linalg.norm(v)
 
 
-def bank(pos, neg, intent="offer"):
-    return IntentBank(intent, np.stack(pos), np.stack(neg),
-                      tuple(f"p{i}" for i in range(len(pos))), tuple(f"n{i}" for i in range(len(neg))))
+BANK = IntentBank("offer", np.stack([unit(1, 0.1, 0), unit(1, 0, 0.2)]), np.stack([unit(0, 1, 0), unit(0.2, 1, 0)]),
+                  ("请问有什么可以帮您", "您想办理什么业务"), ("我帮您查一下", "您稍等"))
 
 
-# positives around the x axis, negatives around the y axis, z is unrelated talk
-POS = [unit(1, 0.1, 0), unit(1, -0.1, 0), unit(1, 0, 0.1), unit(1, 0.2, 0.05)]
-NEG = [unit(0.1, 1, 0), unit(-0.1, 1, 0), unit(0, 1, 0.1), unit(0.3, 1, 0)]
-LOOSE = Calibration(k=1, margin=0.0, min_similarity=-1.0)
+def model(emb=(4.0, -4.0, 0.0), bias=0.0, idf=None, ngram=None, min_p=0.6):
+    return IntentModel(BANK, np.array(emb, dtype=np.float32), idf or {}, ngram or {}, bias, min_p)
 
 
-def test_nearer_positive_hits_with_its_evidence():
-    m = match(unit(1, 0.19, 0.04), bank(POS, NEG), LOOSE)
+def sigmoid(z):
+    return 1 / (1 + math.exp(-z))
+
+
+def test_the_embedding_view_decides_with_its_evidence():
+    v = unit(1, 0.2, 0.1)
+    m = match(model(), v, "随便什么话")
+    assert m.probability == pytest.approx(sigmoid(4 * v[0] - 4 * v[1]), rel=1e-5)
     assert m.hit and m.intent == "offer"
-    assert m.nearest == "p3" and m.similarity == pytest.approx(float(unit(1, 0.19, 0.04) @ POS[3]))
-    assert m.nearest_negative == "n3"
-    assert m.evidence() == f"meaning: nearest example 'p3' ({m.similarity:.2f})"
+    assert m.nearest == "请问有什么可以帮您" and m.similarity == pytest.approx(float(v @ BANK.positive[0]))
+    assert m.nearest_negative == "您稍等"  # (0.2, 1, 0) leans towards x
+    assert m.evidence() == f"meaning: nearest example '请问有什么可以帮您' ({m.similarity:.2f})"
+    assert not match(model(), unit(0.1, 1, 0), "随便什么话").hit
 
 
-def test_nearer_negative_does_not_hit():
-    m = match(unit(0.2, 1, 0), bank(POS, NEG), LOOSE)
-    assert not m.hit and m.score < 0
+def test_min_probability_is_the_boundary():
+    v = unit(1, 0, 0)  # z = 4 * 1 = 4 -> p = 0.982
+    assert match(model(min_p=0.98), v, "x").hit
+    assert not match(model(min_p=0.99), v, "x").hit
 
 
-def test_margin_and_floor_both_decide():
-    v = unit(1, 0.8, 0)  # a little nearer the positives
-    b = bank(POS, NEG)
-    assert match(v, b, LOOSE).hit
-    assert not match(v, b, Calibration(1, margin=0.5, min_similarity=-1.0)).hit
-    # unrelated talk: nearer the positives than the negatives, but like none of them
-    far = unit(0.2, 0.1, 1)
-    assert match(far, b, LOOSE).hit
-    assert not match(far, b, Calibration(1, margin=0.0, min_similarity=0.5)).hit
+def test_the_text_view_adds_its_ngrams():
+    idf = {"您": 1.0, "好": 1.0, "您好": 2.0}
+    # 您好: each gram once, tf 1; weights 1, 1, 2 -> L2 norm sqrt(6)
+    m = model(emb=(0, 0, 0), bias=-1.0, idf=idf, ngram={"您好": 3.0})
+    got = match(m, unit(1, 0, 0), "您 好").probability  # spaces go, as in normalise
+    assert got == pytest.approx(sigmoid(-1 + 3 * 2 / math.sqrt(6)))
+    # words outside the vocabulary add nothing
+    assert match(m, unit(1, 0, 0), "再见").probability == pytest.approx(sigmoid(-1))
 
 
-def test_k_averages_the_k_nearest():
-    b = bank([unit(1, 0, 0), unit(0, 0, 1)], [unit(0.9, 0.3, 0), unit(0.8, 0.4, 0)])
-    v = unit(1, 0.05, 0)
-    assert match(v, b, Calibration(1, 0.0, -1.0)).hit       # nearest positive beats nearest negative
-    assert not match(v, b, Calibration(2, 0.0, -1.0)).hit   # the far positive drags the mean down
+def test_char_ngrams_count_normalised_text():
+    assert char_ngrams("幫 幫") == {"帮": 2, "帮帮": 1}  # traditional -> simplified, no spaces
+    assert char_ngrams("abcd", (2, 3)) == {"ab": 1, "bc": 1, "cd": 1, "abc": 1, "bcd": 1}
+
+
+def test_tfidf_is_sublinear_and_unit_length():
+    v = tfidf({"好": 2, "您": 1, "吗": 5}, {"好": 1.0, "您": 2.0})
+    raw = {"好": 1 + math.log(2), "您": 2.0}
+    n = math.hypot(*raw.values())
+    assert v == pytest.approx({g: w / n for g, w in raw.items()})
+    assert tfidf({"吗": 1}, {"好": 1.0}) == {}
 
 
 def test_match_many_matches_one_by_one():
     vs = np.stack([unit(1, 0, 0), unit(0, 1, 0), unit(0.5, 0.5, 0.7)])
-    b = bank(POS, NEG)
-    assert match_many(vs, b, LOOSE) == [match(v, b, LOOSE) for v in vs]
+    texts = ["您好", "再见", "请问"]
+    m = model(idf={"您": 1.0}, ngram={"您": -2.0})
+    assert match_many(m, vs, texts) == [match(m, v, t) for v, t in zip(vs, texts)]
 
 
-def test_vectors_of_another_size_are_refused():
+def test_mismatches_are_refused():
     with pytest.raises(ValueError, match="another encoder"):
-        match(np.ones(4, dtype=np.float32) / 2, bank(POS, NEG), LOOSE)
+        match(model(), np.ones(4, dtype=np.float32) / 2, "x")
+    with pytest.raises(ValueError, match="2 vectors for 1 texts"):
+        match_many(model(), np.stack([unit(1, 0, 0)] * 2), ["x"])
+    with pytest.raises(ValueError, match="embedding weights"):
+        model(emb=(1.0, 2.0))
 
 
 def test_bank_needs_one_vector_per_text():
     with pytest.raises(ValueError, match="one vector per text"):
-        IntentBank("x", np.stack(POS), np.stack(NEG), ("a",), ("b",) * 4)
-
-
-def test_best_threshold_sits_in_the_middle_of_the_gap():
-    t, acc = best_threshold(np.array([0.5, 0.6, 0.9]), np.array([-0.3, 0.1]))
-    assert acc == 1.0 and t == pytest.approx(0.3)
-
-
-def test_best_threshold_with_overlap_keeps_most_right():
-    t, acc = best_threshold(np.array([0.2, 0.4, 0.6, -0.1]), np.array([-0.4, -0.2, 0.0, 0.3]))
-    # 3 of 4 each side right at best
-    assert acc == pytest.approx(0.75)
-    pos_right = (np.array([0.2, 0.4, 0.6, -0.1]) > t).mean()
-    neg_right = (np.array([-0.4, -0.2, 0.0, 0.3]) <= t).mean()
-    assert (pos_right + neg_right) / 2 == pytest.approx(0.75)
-
-
-def test_calibrate_separates_separable_train_and_leaves_each_example_out():
-    b = bank(POS, NEG)
-    cal = calibrate(b)
-    assert cal.k in (1, 3, 5)
-    assert all(match(p, b, cal).hit for p in POS)
-    assert not any(match(n, b, cal).hit for n in NEG)
-    # the floor comes from other positives, never from a vector's similarity to itself (1.0)
-    assert cal.min_similarity < 0.999
-
-
-def test_calibrate_margin_moves_with_the_data():
-    near_neg = [unit(1, 0.5, 0), unit(1, 0.6, 0), unit(1, 0.55, 0.1), unit(1, 0.45, -0.1)]
-    assert calibrate(bank(POS, near_neg)).margin < calibrate(bank(POS, NEG)).margin
-
-
-def test_calibrate_needs_two_examples_per_side():
-    with pytest.raises(ValueError, match="at least 2"):
-        calibrate(bank(POS[:1], NEG))
+        IntentBank("x", BANK.positive, BANK.negative, ("a",), ("b", "c"))

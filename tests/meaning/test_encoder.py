@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from analyzers.intents import calibrate, match
-from flows.meaning.bank import build_bank
+from analyzers.intents import match
+from flows.meaning.bank import build_bank, fit_model
 from flows.meaning.encoder import ENCODERS, load_encoder
 from flows.meaning.examples import parse_examples
 
@@ -48,10 +48,11 @@ def test_a_paraphrase_is_nearer_than_another_intent(encoder):
 def test_a_bank_from_examples_matches_a_new_wording(encoder, tmp_path):
     path = tmp_path / "service_offer.yaml"
     path.write_text(OFFER_FILE, encoding="utf-8")
-    bank = build_bank(parse_examples(path, OFFER_FILE), encoder)
-    cal = calibrate(bank)
-    assert match(encoder.embed(["请问您需要什么帮助"])[0], bank, cal).hit
-    assert not match(encoder.embed(["好的，那我先挂了，再见"])[0], bank, cal).hit
+    model = fit_model(build_bank(parse_examples(path, OFFER_FILE), encoder))
+    new, bye = "请问您需要什么帮助", "好的，那我先挂了，再见"
+    hit = match(model, encoder.embed([new])[0], new)
+    assert hit.hit and hit.nearest in model.bank.positive_texts and 0 < hit.similarity < 1
+    assert not match(model, encoder.embed([bye])[0], bye).hit
 
 
 def test_unknown_encoder():

@@ -1,0 +1,42 @@
+"""flows.meaning.bank: the fitted model's pure decision is scikit-learn's, and it learns its examples."""
+
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from analyzers.intents import IntentBank, char_ngrams, match_many, tfidf
+from analyzers.text import normalise
+from flows.meaning.bank import fit_model
+
+POS = ("请问有什么可以帮您", "您想办理什么业务", "有什么我能帮您的吗", "请问您有什么需要", "您今天想咨询点什么")
+NEG = ("我帮您查一下", "您稍等一下", "好的再见", "感谢您的来电", "您的订单已经发货了")
+
+
+def random_bank(seed=0, dim=8):
+    rng = np.random.default_rng(seed)
+    vecs = rng.normal(size=(len(POS) + len(NEG), dim)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    return IntentBank("service_offer", vecs[:len(POS)], vecs[len(POS):], POS, NEG)
+
+
+def test_the_pure_text_view_equals_scikit_learns():
+    texts = [normalise(t) for t in (*POS, *NEG)]
+    v = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, lowercase=False).fit(texts)
+    idf = dict(zip(v.get_feature_names_out(), v.idf_))
+    for text in ("请问您有什么需要帮忙的吗吗", "再见", "您您您好"):
+        ref = v.transform([normalise(text)])
+        ours = tfidf(char_ngrams(text), idf)
+        assert {v.get_feature_names_out()[j]: x for j, x in zip(ref.indices, ref.data)} == pytest.approx(ours)
+
+
+def test_a_fitted_model_learns_its_train_examples():
+    bank = random_bank()
+    model = fit_model(bank)
+    vecs = np.vstack([bank.positive, bank.negative])
+    got = [m.hit for m in match_many(model, vecs, [*POS, *NEG])]
+    assert got == [True] * len(POS) + [False] * len(NEG)
+    assert set(model.idf) >= {"请", "请问", "您稍等"[:3]}
+
+
+def test_min_probability_is_kept():
+    assert fit_model(random_bank(), min_probability=0.8).min_probability == 0.8
