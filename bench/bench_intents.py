@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from analyzers.banned import find_banned  # noqa: E402
 from analyzers.intents import MIN_PROBABILITY, match_many  # noqa: E402
 from analyzers.text import first_alternative, normalise, sentences  # noqa: E402
-from flows.meaning.bank import build_models  # noqa: E402
+from flows.meaning.bank import BACKGROUND_WEIGHT, build_models  # noqa: E402
 from flows.meaning.encoder import ENCODERS, load_encoder  # noqa: E402
 from flows.meaning.examples import load_examples  # noqa: E402
 from lexicons import load_pack  # noqa: E402
@@ -123,12 +123,12 @@ def score(pos_hits, neg_hits, other_hits=None) -> Score:
     return Score(precision, tp / len(pos_hits), other)
 
 
-def bench_encoder(name: str, folder: Path, min_probability: float) -> tuple[dict[str, Score], dict]:
+def bench_encoder(name: str, folder: Path, min_probability: float, background_weight: float) -> tuple[dict[str, Score], dict]:
     t0 = time.perf_counter()
     enc = load_encoder(name)
     load_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    models = build_models(folder, enc, min_probability)
+    models = build_models(folder, enc, min_probability, background_weight)
     fit_s = time.perf_counter() - t0 - enc.seconds
     build = (enc.seconds, enc.texts)
     tests = {i: (m.examples.texts("positive", "test"), m.examples.texts("negative", "test")) for i, m in models.items()}
@@ -201,12 +201,14 @@ def main(argv=None) -> None:
     ap.add_argument("--encoders", default=",".join(ENCODERS))
     ap.add_argument("--min-probability", type=float, default=MIN_PROBABILITY,
                     help=f"the decision threshold (default {MIN_PROBABILITY}, analyzers.intents)")
+    ap.add_argument("--background-weight", type=float, default=BACKGROUND_WEIGHT,
+                    help=f"other intents' examples as negatives, this weight (default {BACKGROUND_WEIGHT}; 0: none)")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args(argv)
     intents = sorted(load_examples(args.examples))
     results, timings = {}, {}
     for name in args.encoders.split(","):
-        results[name], timings[name] = bench_encoder(name, args.examples, args.min_probability)
+        results[name], timings[name] = bench_encoder(name, args.examples, args.min_probability, args.background_weight)
     results["literal"] = bench_literal(args.examples)
     print(table(intents, results))
     for name, t in timings.items():

@@ -40,3 +40,24 @@ def test_a_fitted_model_learns_its_train_examples():
 
 def test_min_probability_is_kept():
     assert fit_model(random_bank(), min_probability=0.8).min_probability == 0.8
+
+
+def test_background_sentences_are_extra_negatives():
+    bank = random_bank()
+    # the background is the positives again (a full stop added, so other sentences):
+    # weighted heavily it pulls the positives' probability down; with weight 0 it is ignored
+    bg = (tuple(f"{p}。" for p in POS), bank.positive.copy())
+    plain = match_many(fit_model(bank), bank.positive, POS)
+    ignored = match_many(fit_model(bank, background=bg, background_weight=0), bank.positive, POS)
+    heavy = match_many(fit_model(bank, background=bg, background_weight=2.0), bank.positive, POS)
+    assert [m.probability for m in ignored] == pytest.approx([m.probability for m in plain])
+    assert np.mean([m.probability for m in heavy]) < np.mean([m.probability for m in plain]) - 0.05
+
+
+def test_weights_balance_the_classes():
+    from flows.meaning.bank import _weights
+    w = _weights(4, 6, 30, 0.5)
+    pos, neg, bg = w[:4].sum(), w[4:10].sum(), w[10:].sum()
+    assert pos == pytest.approx(neg + bg) and bg == pytest.approx(0.5 * neg)
+    assert w.mean() == pytest.approx(1.0)
+    assert _weights(4, 6, 0, 0.5)[:4].sum() == pytest.approx(_weights(4, 6, 0, 0.5)[4:].sum())
