@@ -138,3 +138,12 @@ def match_many(model: IntentModel, vectors: np.ndarray, texts: Sequence[str]) ->
 def match(model: IntentModel, vector: np.ndarray, text: str) -> IntentMatch:
     """The decision for one utterance."""
     return match_many(model, vector, [text])[0]
+
+
+def match_sentences(model: IntentModel, vectors: np.ndarray, sentences: Sequence[str]) -> IntentMatch | None:
+    """One utterance judged by its sentences (each with its own embedding row): the most
+    probable sentence decides, so a line with a hold apology and then the answer
+    (对不起，让您久等了。您的包裹明天到。) is not diluted by the answer. None for no sentence."""
+    if not sentences:
+        return None
+    return max(match_many(model, vectors, sentences), key=lambda m: m.probability)
