@@ -31,7 +31,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import sqlalchemy as sa  # noqa: E402
 
-from flows.review.webapp import db, service  # noqa: E402
+from flows.review.webapp import db, queries, service  # noqa: E402
 
 RULES = [("banned_phrase", "dont_know", "major"), ("banned_phrase", "blame_shifting", "critical"),
          ("banned_phrase", "wei", "minor"), ("greeting_missing", "hello", "major"), ("hold", "hold", "info"),
@@ -183,7 +183,7 @@ def main() -> None:
     p.add_argument("--night-db", help="database URL for the ingest part (default: a temporary SQLite file); must be empty")
     p.add_argument("--repeat", type=int, default=5)
     args = p.parse_args()
-    from flows.review.webapp.app import create_app
+    from flows.review.webapp.main import create_app
     from webapp_data import build_output
 
     with tempfile.TemporaryDirectory(prefix="callqa-bench-") as tmp:
@@ -198,7 +198,7 @@ def main() -> None:
         with engine.connect() as conn:
             n = conn.execute(sa.select(sa.func.count()).select_from(db.calls)).scalar_one()
             nf = conn.execute(sa.select(sa.func.count()).select_from(db.findings)).scalar_one()
-            nq = service.queue(conn, {})[1]
+            nq = queries.queue(conn, {})[1]
         print(f"database {engine.dialect.name}: {n} calls, {nf} findings, {nq} in the queue (filled in {fill_s:.1f} s)")
         for name, ms in time_pages(app, args.repeat).items():
             print(f"  {name:32s} {ms:7.1f} ms (median of {args.repeat})")

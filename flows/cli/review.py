@@ -66,10 +66,11 @@ def cmd_review(args) -> int:
     out = out_of_run(args.out)
     try:
         if args.command == "serve":
-            from flows.review.webapp.app import serve
+            from flows.review.webapp.config import Settings
+            from flows.review.webapp.main import serve
 
-            load_rule_pack(args.lexicon)
-            serve(out, args.db, args.host, args.port, args.lexicon, args.audio_root)
+            settings = Settings(out_dir=out, db_url=args.db, lexicon=args.lexicon, audio_root=args.audio_root)
+            serve(settings, args.host, args.port, pack=load_rule_pack(args.lexicon))
             return 0
         engine = _review_engine(args, out)
         if args.command == "db":

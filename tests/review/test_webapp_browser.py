@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.review.webapp.app import create_app
+from flows.review.webapp.main import create_app
 from webapp_data import build_output
 from webapp_support import PASSWORD, add_users, db_url, pg_cluster  # noqa: F401
 

@@ -15,5 +15,5 @@ def test_missing_postgresql_fails_under_ci(tmp_path):
 
 def test_the_wheel_carries_the_workspace_templates_and_migrations(tmp_path):
     _log, names = build_wheel(tmp_path)
-    assert {"flows/review/webapp/app.py", "flows/review/webapp/templates/review_call.html", "flows/review/webapp/templates/wstyle.css",
+    assert {"flows/review/webapp/main.py", "flows/review/webapp/templates/review_call.html", "flows/review/webapp/templates/wstyle.css",
             "flows/review/webapp/migrations/env.py", "flows/review/webapp/migrations/versions/0001_review_workspace.py"} <= names

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from flows.cli import main
 from flows.review.webapp import service
-from flows.review.webapp.app import create_app
+from flows.review.webapp.main import create_app
 from flows.review.webapp.ingest import ingest
 from lexicons import PACKS_DIR
 from webapp_data import build_output

@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from flows.storage.store import ResultStore
-from flows.review.webapp import db, service
-from flows.review.webapp.app import create_app
+from flows.review.webapp import db, queries, service
+from flows.review.webapp.main import create_app
 from flows.review.webapp.ingest import ingest
 from webapp_data import build_output
 from webapp_support import add_users, csrf_of, db_url, pg_cluster, sign_in  # noqa: F401
@@ -154,7 +154,7 @@ def test_queue_filters_and_paging(ws):
     assert ids(grade="D") == ["c_worst"]
     assert ids(page="2") == []
     with app.state.engine.connect() as conn:
-        rows, total = service.queue(conn, {}, page=2, page_size=1)
+        rows, total = queries.queue(conn, {}, page=2, page_size=1)
     assert [r["call_id"] for r in rows] == ["c_other"] and total == 2
 
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from flows.review.webapp import auth, db, service
-from flows.review.webapp.app import create_app
+from flows.review.webapp.main import create_app
 from webapp_data import build_output
 from webapp_support import PASSWORD, add_users, csrf_of, db_url, pg_cluster, sign_in  # noqa: F401
 
@@ -156,7 +156,7 @@ def test_the_server_binds_to_localhost_unless_told():
 
 
 def test_sign_in_redirects_only_to_this_server(ws):
-    from flows.review.webapp.app import _local
+    from flows.review.webapp.pages import local as _local
 
     assert _local("/calls/c1") == "/calls/c1"
     for bad in ("//evil.example/x", "/\\evil.example", "https://evil.example/", "javascript:alert(1)", "/a\\b"):

@@ -1,5 +1,5 @@
-"""Every change a user makes to a review, each in one transaction with its audit row,
-and the queries behind the pages.
+"""Every change a user makes to a review, each in one transaction with its audit row
+(the reads behind the pages are in queries.py).
 
 Rules of who may do what live here, not in the routes: a reviewer (or supervisor,
 admin) claims a call before judging it and only the claimant changes it until it is
@@ -18,6 +18,8 @@ import sqlalchemy as sa
 from analyzers.model import CATEGORIES
 from analyzers.rules import GRADES, ScorecardRules
 from flows.review.webapp import db
+from flows.review.webapp.errors import BadInput, Conflict, Forbidden, NotFound
+from flows.review.webapp.queries import call_findings, call_items, visible_call
 from flows.review.webapp.scoring import as_finding, counts, final_score, gradable_items
 
 REVIEWERS = ("reviewer", "supervisor", "admin")
@@ -25,23 +27,6 @@ DECIDERS = ("supervisor", "admin")
 #: A claim nobody touched for this long lapses, so a reviewer who went home blocks no one.
 CLAIM_TTL = timedelta(hours=2)
 SEVERITIES = ("info", "minor", "major", "critical")
-PAGE_SIZE = 50
-
-
-class NotFound(LookupError):
-    pass
-
-
-class Forbidden(PermissionError):
-    pass
-
-
-class Conflict(RuntimeError):
-    pass
-
-
-class BadInput(ValueError):
-    pass
 
 
 def now() -> str:
@@ -86,131 +71,6 @@ def get_user(conn: sa.Connection, uid: int) -> dict | None:
 
 
 # ---------------------------------------------------------------------------- reading
-
-
-def visible_call(conn: sa.Connection, user: dict, call_id: str) -> dict:
-    row = conn.execute(sa.select(db.calls).where(db.calls.c.call_id == call_id)).mappings().first()
-    if row is None or (user["role"] == "agent" and row["agent_id"] != user["agent_id"]):
-        raise NotFound(call_id)
-    return dict(row)
-
-
-def call_findings(conn: sa.Connection, call_id: str) -> list[dict]:
-    """Every finding of a call (rule, manual, orphaned) with its verdict and open appeal."""
-    f, v = db.findings, db.verdicts
-    rows = conn.execute(
-        sa.select(f, v.c.verdict, v.c.note.label("verdict_note"), v.c.user_id.label("verdict_by"))
-        .select_from(f.outerjoin(v, sa.and_(v.c.call_id == f.c.call_id, v.c.finding_id == f.c.finding_id)))
-        .where(f.c.call_id == call_id).order_by(f.c.start_s, f.c.finding_id)).mappings().all()
-    appeals = {a["finding_id"]: dict(a) for a in conn.execute(
-        sa.select(db.appeals).where(db.appeals.c.call_id == call_id).order_by(db.appeals.c.id)).mappings()}
-    return [dict(r, appeal=appeals.get(r["finding_id"])) for r in rows]
-
-
-def call_items(conn: sa.Connection, call_id: str) -> list[dict]:
-    s, g = db.scores, db.grades
-    return [dict(r) for r in conn.execute(
-        sa.select(s, g.c.grade.label("manual_grade"))
-        .select_from(s.outerjoin(g, sa.and_(g.c.call_id == s.c.call_id, g.c.item_id == s.c.item_id)))
-        .where(s.c.call_id == call_id).order_by(s.c.position)).mappings()]
-
-
-def _filters(q, f: dict):
-    c = db.calls.c
-    if f.get("team"):
-        q = q.where(c.team == f["team"])
-    if f.get("agent"):
-        q = q.where(c.agent_id == f["agent"])
-    if f.get("date"):
-        q = q.where(c.call_date == f["date"])
-    if f.get("grade"):
-        q = q.where(c.grade == f["grade"])
-    if f.get("category"):
-        q = q.where(sa.exists().where(db.findings.c.call_id == c.call_id, db.findings.c.category == f["category"],
-                                      db.findings.c.present.is_(True)))
-    return q
-
-
-def queue(conn: sa.Connection, filters: dict, page: int = 1, page_size: int = PAGE_SIZE) -> tuple[list[dict], int]:
-    """Flagged calls not yet finalised, worst first: critical findings, then lowest score.
-    Filter values are bound parameters, never SQL."""
-    c = db.calls.c
-    base = _filters(sa.select(db.calls).where(c.flagged.is_(True), c.review_state == "open"), filters)
-    total = conn.execute(sa.select(sa.func.count()).select_from(base.subquery())).scalar_one()
-    rows = conn.execute(base.order_by(c.priority, c.score, c.call_id)
-                        .limit(page_size).offset(max(page - 1, 0) * page_size)).mappings().all()
-    return [dict(r) for r in rows], total
-
-
-def agent_calls(conn: sa.Connection, user: dict, page: int = 1) -> tuple[list[dict], int]:
-    c = db.calls.c
-    base = sa.select(db.calls).where(c.agent_id == user["agent_id"])
-    total = conn.execute(sa.select(sa.func.count()).select_from(base.subquery())).scalar_one()
-    rows = conn.execute(base.order_by(c.call_date.desc(), c.call_id).limit(PAGE_SIZE)
-                        .offset(max(page - 1, 0) * PAGE_SIZE)).mappings().all()
-    return [dict(r) for r in rows], total
-
-
-def filter_options(conn: sa.Connection) -> dict:
-    c = db.calls.c
-
-    def distinct(col):
-        return [r[0] for r in conn.execute(sa.select(col).where(col.is_not(None)).distinct().order_by(col))]
-
-    return {"teams": distinct(c.team), "agents": distinct(c.agent_id), "grades": list(GRADES),
-            "categories": list(CATEGORIES)}
-
-
-def open_appeals(conn: sa.Connection) -> list[dict]:
-    a, f, u = db.appeals, db.findings, db.users
-    return [dict(r) for r in conn.execute(
-        sa.select(a, f.c.category, f.c.rule_id, f.c.start_s, f.c.text, u.c.name.label("agent_name"))
-        .select_from(a.join(f, sa.and_(f.c.call_id == a.c.call_id, f.c.finding_id == a.c.finding_id))
-                     .join(u, u.c.id == a.c.agent_user_id))
-        .where(a.c.state == "open").order_by(a.c.id)).mappings()]
-
-
-def audit_log(conn: sa.Connection, limit: int = 200) -> list[dict]:
-    return [dict(r) for r in conn.execute(sa.select(db.audit).order_by(db.audit.c.id.desc()).limit(limit)).mappings()]
-
-
-def trends(conn: sa.Connection) -> dict:
-    """The dashboard's figures, aggregated in SQL (one query per chart)."""
-    c, f, v = db.calls.c, db.findings, db.verdicts
-    score = sa.func.coalesce(c.final_score, c.score)
-    ok = c.status == "ok"
-    # grouped by the indexed columns (no sort), the final grade preferred in Python below
-    by_week = conn.execute(sa.select(c.call_week, c.grade, c.final_grade, sa.func.count())
-                           .where(ok, c.call_week.is_not(None))
-                           .group_by(c.call_week, c.grade, c.final_grade)).all()
-    by_agent = conn.execute(sa.select(c.agent_id, sa.func.avg(score), sa.func.count()).where(ok, c.agent_id.is_not(None))
-                            .group_by(c.agent_id).order_by(sa.func.avg(score)).limit(20)).all()
-    by_team = conn.execute(sa.select(c.team, sa.func.avg(score), sa.func.count()).where(ok, c.team.is_not(None))
-                           .group_by(c.team).order_by(c.team)).all()
-    rejected = sa.func.sum(sa.case((v.c.verdict == "rejected", 1), else_=0))
-    precision = conn.execute(  # added findings ("manual") are no rule's
-        sa.select(v.c.rule_id, v.c.category, sa.func.count(), rejected).where(v.c.rule_id != "manual")
-        .group_by(v.c.rule_id, v.c.category)).all()
-    weeks: dict[str, dict[str, int]] = {}
-    for week, machine, final, n in by_week:
-        g = final or machine or "?"
-        weeks.setdefault(week, {})[g] = weeks.get(week, {}).get(g, 0) + n
-    return {
-        "weeks": weeks,
-        "agents": [(a, round(s or 0.0, 1), n) for a, s, n in by_agent],
-        "teams": [(t, round(s or 0.0, 1), n) for t, s, n in by_team],
-        "precision": sorted(((rule, cat, n, int(rej or 0), round(1 - (rej or 0) / n, 3)) for rule, cat, n, rej in precision),
-                            key=lambda r: (r[4], r[0])),
-    }
-
-
-def top_findings(conn: sa.Connection, limit: int = 12) -> list[tuple[str, int]]:
-    """The most frequent finding categories (every present finding: a scan of all of them,
-    so cached apart from `trends`, by db.findings_version)."""
-    f = db.findings.c
-    return [(cat, n) for cat, n in conn.execute(
-        sa.select(f.category, sa.func.count()).where(f.present.is_(True))
-        .group_by(f.category).order_by(sa.func.count().desc()).limit(limit))]
 
 
 # ---------------------------------------------------------------------------- changing
@@ -414,3 +274,4 @@ def decide(engine: sa.Engine, user: dict, appeal_id: int, decision: str, note: s
             _set_verdict(conn, user, row["call_id"], row["finding_id"], "rejected",
                          f"appeal {appeal_id} overturned: {note}".rstrip(": "), action="verdict_by_appeal")
             _rescore(conn, user, row["call_id"], rules, "rescore_after_appeal")
+

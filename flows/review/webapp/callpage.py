@@ -1,0 +1,53 @@
+"""What a call's page shows: the database's review state (verdicts, claim, scorecard)
+joined with the output folder's Parquet (transcript, scores) through the report's view
+model, and where its recording is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+import sqlalchemy as sa
+
+from flows.review import report as rp
+from flows.review.webapp import queries, service
+from flows.review.webapp.config import Settings
+from flows.review.webapp.errors import NotFound
+from flows.review.webapp.scoring import gradable_items
+
+
+def audio_path(settings: Settings, call_id: str) -> Path:
+    """The recording a call was processed from, where it is now; NotFound if it is not there."""
+    row = (queries.read_call_file(settings.out_dir, "calls", call_id) or [None])[0]
+    path = rp.resolve_audio_path(row["source"], settings.audio_root) if row and row.get("source") else None
+    if path is None or not path.is_file():
+        raise NotFound(call_id)
+    return path
+
+
+def audio_url(call_id: str) -> str:
+    return f"/calls/{quote(call_id, safe='')}/audio"
+
+
+def context(conn: sa.Connection, settings: Settings, user: dict, call_id: str) -> dict:
+    """The template context of review_call.html for `user` (NotFound if not theirs to see)."""
+    out = settings.out_dir
+    call = queries.visible_call(conn, user, call_id)
+    found = queries.call_findings(conn, call_id)
+    items = queries.call_items(conn, call_id)
+    claimant = queries.user_name(conn, call["claimed_by"])
+    parquet_call = (queries.read_call_file(out, "calls", call_id) or [None])[0]
+    base = parquet_call or {**call, "status": call["status"] or "ok", "error": ""}
+    utts = queries.read_call_file(out, "utterances", call_id)
+    shown = [f for f in found if f["present"] or f["verdict"] or f["origin"] == "manual"]
+    audio = None
+    if base.get("source") and base["status"] == "ok":
+        path = rp.resolve_audio_path(base["source"], settings.audio_root)
+        audio = rp.AudioRef(audio_url(call_id), rp.audio_mime(path), str(path),
+                            path.is_file(), "" if path.is_file() else "recording not found on the server")
+    view = rp.call_view(base, utts, [dict(f) for f in shown], audio, queries.read_call_file(out, "scores", call_id))
+    gradable = {i["item_id"] for i in gradable_items(items)}
+    return {"view": view, "review": call, "found": {f["finding_id"]: f for f in found}, "items": items,
+            "gradable": gradable, "claimant": claimant,
+            "mine": call["claimed_by"] == user["id"] and call["review_state"] == "open",
+            "categories": rp.CATEGORY_LABELS, "severities": service.SEVERITIES, "grades": rp.GRADE_ORDER}

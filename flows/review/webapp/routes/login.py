@@ -1,0 +1,60 @@
+"""Signing in and out: /login (its own CSRF token in a cookie, no session yet) and /logout."""
+
+from __future__ import annotations
+
+import secrets
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, RedirectResponse
+
+from flows.review.webapp import auth, queries, service
+from flows.review.webapp.deps import WS, Poster
+from flows.review.webapp.forms import Login
+from flows.review.webapp.pages import local
+
+router = APIRouter()
+LOGIN_COOKIE = "callqa_login"
+
+
+@router.get("/login")
+def login_page(request: Request, ws: WS, next: str = "/"):
+    token = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(24)
+    resp = ws.pages.render("login.html", request, next=local(next), login_csrf=token, error="")
+    resp.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", max_age=3600)
+    return resp
+
+
+@router.post("/login")
+async def login(request: Request, ws: WS, form: Login):
+    nxt = local(form.next or "/")
+    cookie_token = request.cookies.get(LOGIN_COOKIE)
+    if not cookie_token or not auth.csrf_ok({"csrf": cookie_token}, form.csrf):
+        return JSONResponse({"error": "missing or wrong CSRF token: reload the sign-in page"}, status_code=403)
+    client = request.client.host if request.client else "?"
+    keys = (f"name:{form.name}", f"ip:{client}")
+    if ws.throttle.blocked(*keys):
+        return ws.pages.render("login.html", request, status=429, next=nxt, login_csrf=cookie_token,
+                               error="too many failed sign-ins: wait 15 minutes")
+    with ws.engine.connect() as conn:
+        row = queries.user_by_name(conn, form.name)
+    ok = auth.verify_password(row["password_hash"] if row else auth.DUMMY_HASH, form.password)
+    if not (row and ok):
+        ws.throttle.failed(*keys)
+        return ws.pages.render("login.html", request, status=401, next=nxt, login_csrf=cookie_token,
+                               error="wrong user name or password")
+    ws.throttle.succeeded(*keys)
+    cookie, _ = ws.sessions.issue(row["id"])
+    resp = RedirectResponse(nxt, status_code=303)
+    resp.set_cookie(auth.SESSION_COOKIE, cookie, httponly=True, samesite="lax", max_age=ws.sessions.max_age_s,
+                    secure=request.url.scheme == "https")
+    resp.delete_cookie(LOGIN_COOKIE)
+    with ws.engine.begin() as conn:
+        service.audit(conn, row, "login")
+    return resp
+
+
+@router.post("/logout")
+def logout(user: Poster):
+    resp = RedirectResponse("/login", status_code=303)
+    resp.delete_cookie(auth.SESSION_COOKIE)
+    return resp

@@ -1,0 +1,32 @@
+"""The dashboard: trends by week, agent and team, the top findings, rule precision."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from flows.review import report as rp
+from flows.review.webapp import charts
+from flows.review.webapp.deps import WS, Reviewer
+
+router = APIRouter()
+
+
+@router.get("/trends")
+def trends_page(request: Request, ws: WS, user: Reviewer):
+    t = ws.trends.get(ws.engine)
+    figs = {
+        "weeks": charts.stacked_weeks(t["weeks"], rp.GRADE_ORDER, "chart-weeks"),
+        "agents": charts.hbars([(a, s, f"{s:.1f} ({n})") for a, s, n in t["agents"]], 100, "chart-agents"),
+        "teams": charts.hbars([(a, s, f"{s:.1f} ({n})") for a, s, n in t["teams"]], 100, "chart-teams"),
+        "top": charts.hbars([(rp.category_label(c), n, str(n)) for c, n in t["top"]], None, "chart-top",
+                            colour="#e8590c"),
+        "precision": charts.hbars([(rule, round(100 * p, 1), f"{100 * p:.0f}% ({rej} of {n} rejected)")
+                                   for rule, _cat, n, rej, p in t["precision"]], 100, "chart-precision",
+                                  colour="#17a673"),
+    }
+    return ws.pages.render("trends.html", request, figs=figs, precision=t["precision"])
+
+
+@router.get("/api/trends")
+def trends_api(ws: WS, user: Reviewer):
+    return ws.trends.get(ws.engine)
