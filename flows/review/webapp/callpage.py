@@ -4,6 +4,7 @@ model, and where its recording is."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from urllib.parse import quote
 
@@ -29,11 +30,23 @@ def audio_url(call_id: str) -> str:
     return f"/calls/{quote(call_id, safe='')}/audio"
 
 
+#: the longest a call of unknown length is drawn (a day)
+MAX_UNKNOWN_S = 86400.0
+
+
+def _within(finding: dict, duration_s: float | None) -> dict:
+    """A finding's times clamped to 0..the call's length: a row stored before the bounds
+    were checked (end 1e308, inf) must not stretch the timeline or break the page."""
+    length = duration_s if duration_s and math.isfinite(duration_s) else MAX_UNKNOWN_S
+    clamp = lambda t: min(max(t, 0.0), length) if t is not None and math.isfinite(t) else length  # noqa: E731
+    return dict(finding, start_s=clamp(finding["start_s"]), end_s=clamp(finding["end_s"]))
+
+
 def context(conn: sa.Connection, settings: Settings, user: dict, call_id: str) -> dict:
     """The template context of review_call.html for `user` (NotFound if not theirs to see)."""
     out = settings.out_dir
     call = queries.visible_call(conn, user, call_id)
-    found = queries.call_findings(conn, call_id)
+    found = [_within(f, call.get("duration_s")) for f in queries.call_findings(conn, call_id)]
     items = queries.call_items(conn, call_id)
     claimant = queries.user_name(conn, call["claimed_by"])
     parquet_call = (queries.read_call_file(out, "calls", call_id) or [None])[0]
@@ -45,7 +58,7 @@ def context(conn: sa.Connection, settings: Settings, user: dict, call_id: str) -
         path = rp.resolve_audio_path(base["source"], settings.audio_root)
         audio = rp.AudioRef(audio_url(call_id), rp.audio_mime(path), str(path),
                             path.is_file(), "" if path.is_file() else "recording not found on the server")
-    view = rp.call_view(base, utts, [dict(f) for f in shown], audio, queries.read_call_file(out, "scores", call_id))
+    view = rp.call_view(base, utts, shown, audio, queries.read_call_file(out, "scores", call_id))
     gradable = {i["item_id"] for i in gradable_items(items)}
     return {"view": view, "review": call, "found": {f["finding_id"]: f for f in found}, "items": items,
             "gradable": gradable, "claimant": claimant,

@@ -13,7 +13,8 @@ def _blank_is_none(value):
     return None if isinstance(value, str) and not value.strip() else value
 
 
-Seconds = Annotated[float, Field(description="seconds, e.g. 41.5")]
+#: a time in a call: finite, not negative (the call's length is checked in service.add_finding)
+Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False, description="seconds, e.g. 41.5")]
 
 
 class LoginForm(BaseModel):

@@ -11,6 +11,7 @@ admin) decides appeals. A call another role may not see is "not found", never
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
@@ -158,12 +159,13 @@ def add_finding(engine: sa.Engine, user: dict, call_id: str, category: str, star
     if severity not in SEVERITIES:
         raise BadInput(f"severity must be one of {', '.join(SEVERITIES)}")
     end_s = start_s if end_s is None else end_s
-    if not (0 <= start_s <= end_s):
+    if not (math.isfinite(start_s) and math.isfinite(end_s) and 0 <= start_s <= end_s):
         raise BadInput("need 0 <= start <= end (seconds)")
     with engine.begin() as conn:
         call = _claimed_open(conn, user, call_id)
-        if call.get("duration_s") and start_s > call["duration_s"]:
-            raise BadInput(f"the call is {call['duration_s']:.1f} s long")
+        length = call.get("duration_s") or 0.0
+        if end_s > length:
+            raise BadInput(f"need 0 <= start <= end <= {length:.1f} s, the call's length")
         fid = "m-" + secrets.token_hex(6)
         row = {"call_id": call_id, "finding_id": fid, "category": category, "rule_id": "manual", "severity": severity,
                "speaker": "agent", "start_s": start_s, "end_s": end_s, "text": "", "detail": "", "origin": "manual",
