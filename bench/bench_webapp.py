@@ -31,7 +31,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import sqlalchemy as sa  # noqa: E402
 
-from flows.review.webapp import db, queries, service  # noqa: E402
+from flows.review.webapp import accounts, db, queries, service  # noqa: E402
 
 RULES = [("banned_phrase", "dont_know", "major"), ("banned_phrase", "blame_shifting", "critical"),
          ("banned_phrase", "wei", "minor"), ("greeting_missing", "hello", "major"), ("hold", "hold", "info"),
@@ -101,7 +101,7 @@ def time_pages(app, repeat: int) -> dict[str, float]:
 
     from webapp_support import PASSWORD, sign_in
 
-    service.add_user(app.state.engine, "bench", "supervisor", PASSWORD)
+    accounts.add_user(app.state.engine, "bench", "supervisor", PASSWORD)
     client = TestClient(app)
     assert sign_in(client, "bench").status_code == 200
     pages = {

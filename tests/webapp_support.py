@@ -119,12 +119,12 @@ def sign_in(client, name: str, password: str = PASSWORD):
 
 
 def add_users(engine) -> dict[str, dict]:
-    from flows.review.webapp import service
+    from flows.review.webapp import accounts
 
     users = {"rita": ("reviewer", None), "rob": ("reviewer", None), "ann": ("agent", "A1"),
              "bob": ("agent", "A2"), "sue": ("supervisor", None), "ada": ("admin", None)}
     out = {}
     for name, (role, agent) in users.items():
-        out[name] = {"id": service.add_user(engine, name, role, PASSWORD, agent), "name": name, "role": role,
+        out[name] = {"id": accounts.add_user(engine, name, role, PASSWORD, agent), "name": name, "role": role,
                      "agent_id": agent}
     return out

@@ -84,10 +84,10 @@ def cmd_review(args) -> int:
                 print(f"database at revision {upgrade(engine)}")
             return 0
         if args.command == "users":
-            from flows.review.webapp import service
+            from flows.review.webapp import accounts, service
 
             try:
-                service.add_user(engine, args.name, args.role, _read_password(), args.agent_id)
+                accounts.add_user(engine, args.name, args.role, _read_password(), args.agent_id)
             except (service.BadInput, service.Conflict, ValueError) as exc:
                 raise Misuse(str(exc)) from None
             print(f"user {args.name} added ({args.role}{' ' + args.agent_id if args.agent_id else ''})")

@@ -61,3 +61,91 @@ def test_a_stored_finding_out_of_bounds_does_not_break_the_call_page(ws):
         page = signed_in(app, name).get("/calls/c_worst")
         assert page.status_code == 200, name
         assert "m-bad0" in page.text and "inf" not in page.text.split('id="review"')[1].split("</section>")[0]
+
+
+# 2, 3 -------------------------------------------------------------- secrets and sessions
+
+def test_the_database_files_are_private_and_the_signing_key_alone_signs_nothing(ws, tmp_path):
+    import os
+    import stat
+
+    from flows.review.webapp import auth
+
+    app, users = ws
+    engine = app.state.engine
+    if engine.dialect.name == "sqlite":
+        db_file = tmp_path / "out" / db.DB_FILE
+        signed_in(app, "rita")  # a write: the -wal and -shm files exist now
+        found = [p for p in (db_file, db_file.with_name(db_file.name + "-wal"), db_file.with_name(db_file.name + "-shm"))
+                 if p.exists()]
+        assert len(found) == 3
+        for p in found:
+            assert stat.S_IMODE(os.stat(p).st_mode) == 0o600, p
+    # whoever has the key signs a cookie for the admin: it is still no session
+    forged, _ = auth.Sessions(db.secret_key(engine)).issue(users["ada"]["id"])
+    c = TestClient(app, follow_redirects=False)
+    c.cookies.set(auth.SESSION_COOKIE, forged)
+    assert c.get("/audit").status_code == 303 and c.get("/api/queue").status_code == 401
+
+
+def test_an_existing_database_file_is_made_private_on_start(tmp_path):
+    import os
+    import stat
+
+    out = build_output(tmp_path)
+    db_file = out / db.DB_FILE
+    db_file.touch(mode=0o644)
+    os.chmod(db_file, 0o644)
+    app = create_app(out)
+    assert stat.S_IMODE(os.stat(db_file).st_mode) == 0o600
+    app.state.engine.dispose()
+
+
+def test_a_copied_cookie_is_dead_after_sign_out(ws):
+    from flows.review.webapp import auth
+
+    app, _ = ws
+    rita = signed_in(app, "rita")
+    copy = TestClient(app, follow_redirects=False)
+    copy.cookies.set(auth.SESSION_COOKIE, rita.cookies[auth.SESSION_COOKIE])
+    assert copy.get("/api/queue").status_code == 200
+    token = csrf_of(rita.get("/queue").text)
+    assert rita.post("/logout", data={"csrf": token}).status_code == 200
+    assert copy.get("/api/queue").status_code == 401
+    assert copy.get("/queue").status_code == 303
+
+
+def test_a_password_change_or_disabling_ends_every_session(ws):
+    from flows.review.webapp import accounts
+
+    app, _ = ws
+    engine = app.state.engine
+    rita, rob = signed_in(app, "rita"), signed_in(app, "rob")
+    assert accounts.set_password(engine, "rita", "a much better secret 2") == 1
+    assert rita.get("/api/queue").status_code == 401
+    assert sign_in(TestClient(app), "rita").status_code == 401  # the old password
+    assert sign_in(TestClient(app), "rita", "a much better secret 2").status_code == 200
+    assert accounts.disable_user(engine, "rob") == 1
+    assert rob.get("/api/queue").status_code == 401
+    assert sign_in(TestClient(app), "rob").status_code == 401
+    with engine.connect() as conn:
+        listed = {u["name"]: u for u in accounts.list_users(conn)}
+    assert listed["rob"]["disabled_at"] and not listed["rita"]["disabled_at"] and listed["rita"]["sessions"] == 1
+    with pytest.raises(service.NotFound):
+        accounts.disable_user(engine, "nobody")
+
+
+# 7 ------------------------------------------------------------------ password policy
+
+@pytest.mark.parametrize("weak", ["weak4weak4", " " * 8, " " * 14, "password1234", "Password123!", "qwertyuiop123",
+                                  "woaini1314woaini1314", "abcabcabcabcabc", "rita-is-my-name-1"])
+def test_weak_passwords_are_refused(tmp_path, weak):
+    from flows.review.webapp import accounts, auth
+
+    with pytest.raises(ValueError):
+        auth.check_password(weak, "rita")
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'r.db'}")
+    db.upgrade(engine)
+    with pytest.raises(service.BadInput):
+        accounts.add_user(engine, "rita", "reviewer", weak)
+    auth.check_password(PASSWORD, "rita")  # a passphrase is fine

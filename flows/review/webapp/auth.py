@@ -1,9 +1,12 @@
 """Who is asking: passwords, sessions, CSRF tokens and login throttling.
 
-- Passwords are stored as argon2id hashes (argon2-cffi's defaults), never in clear.
+- Passwords are stored as argon2id hashes (argon2-cffi's defaults), never in clear, and
+  must pass `check_password` (length, variety, not a common password, not the name).
 - A session is a cookie signed with the database's secret key (itsdangerous), holding
-  the user id and that session's CSRF token; it expires after SESSION_MAX_AGE_S, and
-  the user is looked up again on every request (a deleted user is logged out at once).
+  the user id, a random session id and that session's CSRF token; it expires after
+  SESSION_MAX_AGE_S. The session id must also be in the database's sessions table
+  (accounts.py), so that signing out, a password change or disabling a user ends it,
+  and a leaked signing key alone signs no usable cookie.
 - Every state-changing request must carry the session's CSRF token (form field `csrf`
   or header X-CSRF-Token); a cross-site form cannot read it, so it cannot forge one.
 - Failed logins are counted per user name and per client address: after
@@ -13,11 +16,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import re
 import secrets
 import threading
 import time
 from collections import defaultdict, deque
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -32,9 +38,38 @@ THROTTLE_WINDOW_S = 900.0
 _hasher = PasswordHasher()
 
 
-def hash_password(password: str) -> str:
-    if len(password) < 8:
-        raise ValueError("a password needs 8 characters or more")
+MIN_PASSWORD = 12
+MIN_DISTINCT = 6
+_COMMON = None
+
+
+def common_passwords() -> frozenset[str]:
+    global _COMMON
+    if _COMMON is None:
+        text = Path(__file__).with_name("common_passwords.txt").read_text(encoding="utf-8")
+        _COMMON = frozenset(w for w in text.split() if not w.startswith("#"))
+    return _COMMON
+
+
+def check_password(password: str, name: str = "") -> None:
+    """ValueError with the reason unless `password` is long, varied and not a common one
+    (case, spaces and digits or symbols around it do not make a common password new)."""
+    if len(password) < MIN_PASSWORD:
+        raise ValueError(f"a password needs {MIN_PASSWORD} characters or more")
+    if len(set(password)) < MIN_DISTINCT:
+        raise ValueError(f"a password needs {MIN_DISTINCT} different characters or more")
+    core = re.sub(r"\s+", "", password.lower())
+    stripped = core.strip("0123456789!@#$%^&*()_+-=.,?~`'\"")
+    repeated = re.fullmatch(r"(.+?)\1+", core)
+    common = common_passwords()
+    if core in common or stripped in common or (repeated and repeated.group(1) in common):
+        raise ValueError("that password is one of the most common ones: choose another")
+    if name and name.lower() in core:
+        raise ValueError("a password must not contain the user name")
+
+
+def hash_password(password: str, name: str = "") -> str:
+    check_password(password, name)
     return _hasher.hash(password)
 
 
@@ -57,8 +92,13 @@ class Sessions:
 
     def issue(self, user_id: int) -> tuple[str, str]:
         """(cookie value, CSRF token) of a new session."""
-        csrf = secrets.token_urlsafe(24)
-        return self._s.dumps({"uid": user_id, "csrf": csrf}), csrf
+        cookie, csrf, _sid = self.issue_with_id(user_id)
+        return cookie, csrf
+
+    def issue_with_id(self, user_id: int) -> tuple[str, str, str]:
+        """(cookie value, CSRF token, session id) of a new session."""
+        csrf, sid = secrets.token_urlsafe(24), secrets.token_urlsafe(32)
+        return self._s.dumps({"uid": user_id, "csrf": csrf, "sid": sid}), csrf, sid
 
     def read(self, cookie: str | None) -> dict | None:
         """{"uid", "csrf"} of a valid, unexpired cookie, else None."""
@@ -69,6 +109,10 @@ class Sessions:
         except BadSignature:  # includes SignatureExpired
             return None
         return data if isinstance(data, dict) and "uid" in data and "csrf" in data else None
+
+
+def sid_hash(sid: str) -> str:
+    return hashlib.sha256(sid.encode()).hexdigest()
 
 
 def csrf_ok(session: dict, token: str | None) -> bool:

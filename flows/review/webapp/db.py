@@ -12,7 +12,9 @@ an ingest writes; PostgreSQL (`--db postgresql+psycopg://…`) is for a team.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -30,6 +32,17 @@ users = sa.Table(
     sa.Column("agent_id", sa.String(80)),
     sa.Column("password_hash", sa.String(200), nullable=False),
     sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("disabled_at", sa.String(40)),  # set: cannot sign in, sessions revoked
+)
+
+sessions = sa.Table(
+    "sessions", metadata,
+    sa.Column("sid_hash", sa.String(64), primary_key=True),  # sha256 of the cookie's session id
+    sa.Column("user_id", sa.Integer, nullable=False),
+    sa.Column("csrf", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("expires_at", sa.String(40), nullable=False),
+    sa.Column("revoked_at", sa.String(40)),
 )
 
 calls = sa.Table(
@@ -129,6 +142,7 @@ appeals = sa.Table(
     sa.Column("decided_by", sa.Integer),
     sa.Column("decided_at", sa.String(40)),
     sa.Column("decision_note", sa.Text),
+    sa.Index("appeals_one_per_finding", "call_id", "finding_id", unique=True),
 )
 
 audit = sa.Table(
@@ -162,17 +176,49 @@ def make_engine(url: str) -> sa.Engine:
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):  # per connection: SQLite forgets them
+            dbapi_conn.isolation_level = None  # transactions begin in _begin below, not in the driver
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
+        @event.listens_for(engine, "begin")
+        def _begin(conn):
+            # a write takes the write lock before its first read (BEGIN IMMEDIATE), so that two
+            # processes never both read "open" and both write; reads stay concurrent
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
+
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_files(Path(path))
         return engine
     return sa.create_engine(url, pool_pre_ping=True)
+
+
+WRITE = "callqa_write"
+
+
+@contextmanager
+def write(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A read-modify-write transaction: on SQLite it holds the write lock from its start;
+    on PostgreSQL the rows it must decide on are read FOR UPDATE (queries.py)."""
+    with engine.connect() as conn:
+        conn.execution_options(**{WRITE: True})
+        with conn.begin():
+            yield conn
+
+
+def private_files(path: Path) -> None:
+    """The database file (and its -wal, -shm, -journal) readable by its owner only: it holds
+    password hashes and the key that signs cookies. SQLite gives the -wal and -shm files
+    the main file's mode, so the main file is made 0600 before the first connection."""
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    for p in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal"))):
+        if p.exists() and p.stat().st_mode & 0o077:
+            os.chmod(p, 0o600)
 
 
 def alembic_config(engine: sa.Engine):

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 from fastapi import Depends, Request
 
-from flows.review.webapp import auth, service
+from flows.review.webapp import accounts, auth, service
 from flows.review.webapp.config import Settings
 from flows.review.webapp.pages import Pages
 from flows.review.webapp.queries import TrendsCache
@@ -65,7 +65,7 @@ def current_user(request: Request, ws: WS) -> dict:
     user = None
     if session:
         with ws.engine.connect() as conn:
-            user = service.get_user(conn, session["uid"])
+            user = accounts.session_user(conn, session)
     if user is None:
         if wants_json(request) or request.method != "GET":
             raise service.Forbidden("sign in first")  # answered 401: no user

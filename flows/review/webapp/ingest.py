@@ -134,7 +134,7 @@ def ingest(engine: sa.Engine, out_dir: str | os.PathLike[str]) -> IngestResult:
                                 "weight": s["weight"], "automatic": s["automatic"], "points": s["points"],
                                 "grade": s["grade"]} for n, s in enumerate(items.get(cid, []))]
             n_findings += len(finding_vals)
-            with engine.begin() as conn:
+            with db.write(engine) as conn:
                 upsert(conn, db.calls, call_vals, (*_CALL_COLS, "critical_count", "priority", "call_date", "call_week"))
                 # findings the new output lacks stay, as orphans; the ones it has come back
                 conn.execute(db.findings.update()

@@ -22,8 +22,11 @@ from flows.storage.store import call_file_name
 PAGE_SIZE = 50
 
 
-def visible_call(conn: sa.Connection, user: dict, call_id: str) -> dict:
-    row = conn.execute(sa.select(db.calls).where(db.calls.c.call_id == call_id)).mappings().first()
+def visible_call(conn: sa.Connection, user: dict, call_id: str, lock: bool = False) -> dict:
+    """The call, if `user` may see it; `lock`: FOR UPDATE, held to the end of the transaction
+    (PostgreSQL; SQLite's write transactions hold the whole database already)."""
+    q = sa.select(db.calls).where(db.calls.c.call_id == call_id)
+    row = conn.execute(q.with_for_update() if lock else q).mappings().first()
     if row is None or (user["role"] == "agent" and row["agent_id"] != user["agent_id"]):
         raise NotFound(call_id)
     return dict(row)

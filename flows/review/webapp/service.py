@@ -43,37 +43,6 @@ def audit(conn: sa.Connection, user: dict | None, action: str, call_id: str | No
         after=None if after is None else json.dumps(after, ensure_ascii=False, sort_keys=True, default=str)))
 
 
-# ---------------------------------------------------------------------------- users
-
-
-def add_user(engine: sa.Engine, name: str, role: str, password: str, agent_id: str | None = None,
-             by: dict | None = None) -> int:
-    from flows.review.webapp.auth import ROLES, hash_password
-
-    if role not in ROLES:
-        raise BadInput(f"role must be one of {', '.join(ROLES)}, not {role!r}")
-    if role == "agent" and not agent_id:
-        raise BadInput("an agent needs --agent-id (the agent id in the calls' metadata)")
-    if not name or len(name) > 80 or not name.isprintable():
-        raise BadInput("a user name is 1-80 printable characters")
-    hashed = hash_password(password)
-    with engine.begin() as conn:
-        if conn.execute(sa.select(db.users.c.id).where(db.users.c.name == name)).first():
-            raise Conflict(f"user {name!r} exists already")
-        uid = conn.execute(db.users.insert().values(name=name, role=role, agent_id=agent_id, password_hash=hashed,
-                                                    created_at=now())).inserted_primary_key[0]
-        audit(conn, by, "user_add", target=name, after={"name": name, "role": role, "agent_id": agent_id})
-    return uid
-
-
-def get_user(conn: sa.Connection, uid: int) -> dict | None:
-    row = conn.execute(sa.select(db.users).where(db.users.c.id == uid)).mappings().first()
-    return dict(row) if row else None
-
-
-# ---------------------------------------------------------------------------- reading
-
-
 # ---------------------------------------------------------------------------- changing
 
 
@@ -84,7 +53,7 @@ def _reviewer(user: dict) -> None:
 
 def _claimed_open(conn: sa.Connection, user: dict, call_id: str) -> dict:
     _reviewer(user)
-    call = visible_call(conn, user, call_id)
+    call = visible_call(conn, user, call_id, lock=True)
     if call["review_state"] != "open":
         raise Conflict("this call's review is final; appeals go to a supervisor")
     if call["claimed_by"] != user["id"]:
@@ -97,8 +66,8 @@ def claim(engine: sa.Engine, user: dict, call_id: str) -> None:
     _reviewer(user)
     c = db.calls.c
     lapsed = (datetime.now(timezone.utc) - CLAIM_TTL).isoformat(timespec="seconds")
-    with engine.begin() as conn:
-        call = visible_call(conn, user, call_id)
+    with db.write(engine) as conn:
+        call = visible_call(conn, user, call_id, lock=True)
         if call["review_state"] != "open":
             raise Conflict("this call's review is final")
         res = conn.execute(db.calls.update()
@@ -112,7 +81,7 @@ def claim(engine: sa.Engine, user: dict, call_id: str) -> None:
 
 
 def release(engine: sa.Engine, user: dict, call_id: str) -> None:
-    with engine.begin() as conn:
+    with db.write(engine) as conn:
         call = _claimed_open(conn, user, call_id)
         conn.execute(db.calls.update().where(db.calls.c.call_id == call_id).values(claimed_by=None, claimed_at=None))
         audit(conn, user, "release", call_id, before={"claimed_by": call["claimed_by"]}, after={"claimed_by": None})
@@ -143,7 +112,7 @@ def _set_verdict(conn, user, call_id, finding_id, verdict, note, action="verdict
 def set_verdict(engine: sa.Engine, user: dict, call_id: str, finding_id: str, verdict: str, note: str = "") -> None:
     if verdict not in ("confirmed", "rejected"):
         raise BadInput("verdict must be confirmed or rejected")
-    with engine.begin() as conn:
+    with db.write(engine) as conn:
         _claimed_open(conn, user, call_id)
         _finding(conn, call_id, finding_id)
         _set_verdict(conn, user, call_id, finding_id, verdict, (note or "").strip()[:2000])
@@ -161,7 +130,7 @@ def add_finding(engine: sa.Engine, user: dict, call_id: str, category: str, star
     end_s = start_s if end_s is None else end_s
     if not (math.isfinite(start_s) and math.isfinite(end_s) and 0 <= start_s <= end_s):
         raise BadInput("need 0 <= start <= end (seconds)")
-    with engine.begin() as conn:
+    with db.write(engine) as conn:
         call = _claimed_open(conn, user, call_id)
         length = call.get("duration_s") or 0.0
         if end_s > length:
@@ -181,7 +150,7 @@ def add_finding(engine: sa.Engine, user: dict, call_id: str, category: str, star
 
 
 def set_grades(engine: sa.Engine, user: dict, call_id: str, wanted: dict[str, str]) -> None:
-    with engine.begin() as conn:
+    with db.write(engine) as conn:
         _claimed_open(conn, user, call_id)
         items = {i["item_id"]: i for i in gradable_items(call_items(conn, call_id))}
         for item_id, grade in wanted.items():
@@ -215,7 +184,7 @@ def _rescore(conn: sa.Connection, user: dict, call_id: str, rules: ScorecardRule
 
 def finalise(engine: sa.Engine, user: dict, call_id: str, rules: ScorecardRules) -> None:
     """Close the review: findings without a verdict are confirmed, the score is final."""
-    with engine.begin() as conn:
+    with db.write(engine) as conn:
         _claimed_open(conn, user, call_id)
         missing = [i["name"] for i in gradable_items(call_items(conn, call_id)) if not i["manual_grade"]]
         if missing:
@@ -235,8 +204,8 @@ def appeal(engine: sa.Engine, user: dict, call_id: str, finding_id: str, reason:
     reason = (reason or "").strip()
     if not reason:
         raise BadInput("an appeal needs a reason")
-    with engine.begin() as conn:
-        call = visible_call(conn, user, call_id)
+    with db.write(engine) as conn:
+        call = visible_call(conn, user, call_id, lock=True)  # two posts of one appeal queue here
         if call["review_state"] != "final":
             raise Conflict("findings are appealed once the review is final")
         _finding(conn, call_id, finding_id)
@@ -247,8 +216,13 @@ def appeal(engine: sa.Engine, user: dict, call_id: str, finding_id: str, reason:
         a = db.appeals
         if conn.execute(sa.select(a.c.id).where(a.c.call_id == call_id, a.c.finding_id == finding_id)).first():
             raise Conflict("this finding was appealed already")
-        aid = conn.execute(a.insert().values(call_id=call_id, finding_id=finding_id, agent_user_id=user["id"],
-                                             reason=reason[:4000], state="open", created_at=now())).inserted_primary_key[0]
+        try:  # the unique index is the last word, whatever the isolation
+            with conn.begin_nested():
+                aid = conn.execute(a.insert().values(call_id=call_id, finding_id=finding_id, agent_user_id=user["id"],
+                                                     reason=reason[:4000], state="open",
+                                                     created_at=now())).inserted_primary_key[0]
+        except sa.exc.IntegrityError:
+            raise Conflict("this finding was appealed already") from None
         audit(conn, user, "appeal", call_id, finding_id, after={"appeal": aid, "reason": reason[:4000]})
     return aid
 
@@ -261,15 +235,17 @@ def decide(engine: sa.Engine, user: dict, appeal_id: int, decision: str, note: s
     if decision not in ("upheld", "overturned"):
         raise BadInput("decision must be upheld or overturned")
     a = db.appeals
-    with engine.begin() as conn:
-        row = conn.execute(sa.select(a).where(a.c.id == appeal_id)).mappings().first()
+    with db.write(engine) as conn:
+        row = conn.execute(sa.select(a).where(a.c.id == appeal_id).with_for_update()).mappings().first()
         if row is None:
             raise NotFound(str(appeal_id))
         if row["state"] != "open":
             raise Conflict(f"appeal {appeal_id} was decided already ({row['state']})")
         note = (note or "").strip()[:2000]
-        conn.execute(a.update().where(a.c.id == appeal_id, a.c.state == "open")
-                     .values(state=decision, decided_by=user["id"], decided_at=now(), decision_note=note))
+        done = conn.execute(a.update().where(a.c.id == appeal_id, a.c.state == "open")
+                            .values(state=decision, decided_by=user["id"], decided_at=now(), decision_note=note))
+        if done.rowcount != 1:
+            raise Conflict(f"appeal {appeal_id} was decided already")
         audit(conn, user, "appeal_decision", row["call_id"], row["finding_id"],
               before={"appeal": appeal_id, "state": "open"}, after={"appeal": appeal_id, "state": decision, "note": note})
         if decision == "overturned":

@@ -7,7 +7,7 @@ import secrets
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
-from flows.review.webapp import auth, queries, service
+from flows.review.webapp import accounts, auth, queries
 from flows.review.webapp.deps import WS, Poster
 from flows.review.webapp.forms import Login
 from flows.review.webapp.pages import local
@@ -38,23 +38,22 @@ async def login(request: Request, ws: WS, form: Login):
     with ws.engine.connect() as conn:
         row = queries.user_by_name(conn, form.name)
     ok = auth.verify_password(row["password_hash"] if row else auth.DUMMY_HASH, form.password)
-    if not (row and ok):
+    if not (row and ok and not row["disabled_at"]):
         ws.throttle.failed(*keys)
         return ws.pages.render("login.html", request, status=401, next=nxt, login_csrf=cookie_token,
                                error="wrong user name or password")
     ws.throttle.succeeded(*keys)
-    cookie, _ = ws.sessions.issue(row["id"])
+    cookie = accounts.open_session(ws.engine, ws.sessions, row)
     resp = RedirectResponse(nxt, status_code=303)
     resp.set_cookie(auth.SESSION_COOKIE, cookie, httponly=True, samesite="lax", max_age=ws.sessions.max_age_s,
                     secure=request.url.scheme == "https")
     resp.delete_cookie(LOGIN_COOKIE)
-    with ws.engine.begin() as conn:
-        service.audit(conn, row, "login")
     return resp
 
 
 @router.post("/logout")
-def logout(user: Poster):
+def logout(request: Request, ws: WS, user: Poster):
+    accounts.end_session(ws.engine, request.state.session)  # a copy of the cookie is no good either
     resp = RedirectResponse("/login", status_code=303)
     resp.delete_cookie(auth.SESSION_COOKIE)
     return resp
