@@ -149,3 +149,96 @@ def test_weak_passwords_are_refused(tmp_path, weak):
     with pytest.raises(service.BadInput):
         accounts.add_user(engine, "rita", "reviewer", weak)
     auth.check_password(PASSWORD, "rita")  # a passphrase is fine
+
+
+# 5, 6 -------------------------------------------------------------- a real server
+
+@pytest.fixture
+def live(tmp_path):
+    """A factory: the workspace served by uvicorn (main.uvicorn_config) in a thread."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from flows.review.webapp.main import uvicorn_config
+
+    out = build_output(tmp_path)
+    started = []
+
+    def start(**settings):
+        app = create_app(out, **settings)
+        if not started:
+            add_users(app.state.engine)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        srv = uvicorn.Server(uvicorn_config(app, "127.0.0.1", port))
+        thread = threading.Thread(target=srv.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while not srv.started:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        started.append((srv, thread, app))
+        return f"http://127.0.0.1:{port}"
+    yield start
+    for srv, thread, app in started:
+        srv.should_exit = True
+        thread.join(10)
+        app.state.engine.dispose()
+
+
+def _login(base: str, name: str, password: str, forwarded: str | None = None) -> int:
+    import httpx
+
+    with httpx.Client(base_url=base, follow_redirects=True,
+                      headers={"X-Forwarded-For": forwarded} if forwarded else {}) as c:
+        return sign_in(c, name, password).status_code
+
+
+def test_a_forged_forwarded_for_header_does_not_escape_the_login_throttle(live):
+    from flows.review.webapp import auth
+
+    base = live()
+    for n in range(auth.MAX_FAILURES):  # a spray: a new name and a new "address" each time
+        assert _login(base, f"user{n}", "wrong password", f"10.0.0.{n}") == 401
+    assert _login(base, "rita", PASSWORD, "10.0.0.99") == 429
+
+
+def test_forwarded_for_is_believed_from_the_proxies_named(live):
+    from flows.review.webapp import auth
+
+    base = live(forwarded_allow_ips="127.0.0.1")
+    for n in range(auth.MAX_FAILURES):
+        assert _login(base, f"user{n}", "wrong password", "10.0.0.1") == 401
+    assert _login(base, "rita", PASSWORD, "10.0.0.1") == 429  # that client is throttled
+    assert _login(base, "rita", PASSWORD, "10.0.0.2") == 200  # another behind the proxy is not
+
+
+def test_password_hashing_does_not_block_other_requests(live, monkeypatch):
+    import threading
+    import time
+
+    import httpx
+
+    from flows.review.webapp import auth
+
+    base = live()
+    rita = httpx.Client(base_url=base, follow_redirects=True)
+    assert sign_in(rita, "rita").status_code == 200
+    real = auth.verify_password
+
+    def slow(stored_hash, password):  # a hash that takes a second, as under a flood
+        time.sleep(1.0)
+        return real(stored_hash, password)
+    monkeypatch.setattr(auth, "verify_password", slow)
+    t = threading.Thread(target=_login, args=(base, "rob", "wrong password"))
+    t.start()
+    time.sleep(0.3)
+    t0 = time.perf_counter()
+    assert rita.get("/api/queue").status_code == 200
+    took = time.perf_counter() - t0
+    t.join(10)
+    assert took < 0.5, took

@@ -24,6 +24,9 @@ class Settings(BaseModel):
     #: take in the output folder's new or changed calls when the app is built
     ingest_on_start: bool = True
     session_max_age_s: int = auth.SESSION_MAX_AGE_S
+    #: proxies whose X-Forwarded-For/-Proto are believed (comma-separated addresses, "*");
+    #: empty: none, the client address is the socket's (the login throttle counts by it)
+    forwarded_allow_ips: str = ""
 
     def database_url(self) -> str:
         from flows.review.webapp import db

@@ -100,6 +100,17 @@ def create_app(out_dir: str | os.PathLike[str], db_url: str | None = None, lexic
                               ingest_on_start=ingest_on_start, **more))
 
 
+def uvicorn_config(app: FastAPI, host: str, port: int):
+    """The server's settings: proxy headers only from the proxies --forwarded-allow-ips
+    names (uvicorn's default believes any client on 127.0.0.1, so a local caller could
+    pick its address and escape the login throttle)."""
+    import uvicorn
+
+    trusted = app.state.ws.settings.forwarded_allow_ips
+    return uvicorn.Config(app, host=host, port=port, log_level="warning", proxy_headers=bool(trusted),
+                          forwarded_allow_ips=trusted or None)
+
+
 def serve(settings: Settings, host: str, port: int, pack=None) -> None:
     import uvicorn
 
@@ -107,4 +118,4 @@ def serve(settings: Settings, host: str, port: int, pack=None) -> None:
     print(app.state.ingest.line(), flush=True)
     print(f"callqa review workspace on http://{host}:{port}/ (database {app.state.engine.url.render_as_string()})",
           flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.Server(uvicorn_config(app, host, port)).run()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from flows.review.webapp import accounts, auth, queries
@@ -14,6 +15,11 @@ from flows.review.webapp.pages import local
 
 router = APIRouter()
 LOGIN_COOKIE = "callqa_login"
+
+
+def _user_by_name(ws, name: str) -> dict | None:
+    with ws.engine.connect() as conn:
+        return queries.user_by_name(conn, name)
 
 
 @router.get("/login")
@@ -35,15 +41,14 @@ async def login(request: Request, ws: WS, form: Login):
     if ws.throttle.blocked(*keys):
         return ws.pages.render("login.html", request, status=429, next=nxt, login_csrf=cookie_token,
                                error="too many failed sign-ins: wait 15 minutes")
-    with ws.engine.connect() as conn:
-        row = queries.user_by_name(conn, form.name)
-    ok = auth.verify_password(row["password_hash"] if row else auth.DUMMY_HASH, form.password)
+    row = await run_in_threadpool(_user_by_name, ws, form.name)
+    ok = await auth.verify_password_off_loop(row["password_hash"] if row else auth.DUMMY_HASH, form.password)
     if not (row and ok and not row["disabled_at"]):
         ws.throttle.failed(*keys)
         return ws.pages.render("login.html", request, status=401, next=nxt, login_csrf=cookie_token,
                                error="wrong user name or password")
     ws.throttle.succeeded(*keys)
-    cookie = accounts.open_session(ws.engine, ws.sessions, row)
+    cookie = await run_in_threadpool(accounts.open_session, ws.engine, ws.sessions, row)
     resp = RedirectResponse(nxt, status_code=303)
     resp.set_cookie(auth.SESSION_COOKIE, cookie, httponly=True, samesite="lax", max_age=ws.sessions.max_age_s,
                     secure=request.url.scheme == "https")
