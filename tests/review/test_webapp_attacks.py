@@ -242,3 +242,34 @@ def test_password_hashing_does_not_block_other_requests(live, monkeypatch):
     took = time.perf_counter() - t0
     t.join(10)
     assert took < 0.5, took
+
+
+# 8, 10 -------------------------------------------------------------- the recording
+
+def test_a_recording_replaced_by_a_symlink_out_of_its_folder_is_not_served(ws, tmp_path):
+    app, _ = ws
+    secret = tmp_path / "shadow"
+    secret.write_text("root:$6$secret-hash:19000:0:99999:7:::\n")
+    wav = tmp_path / "audio" / "c_worst.wav"
+    rita = signed_in(app, "rita")
+    assert rita.get("/audio/c_worst").status_code == 200  # the real recording, first
+    wav.unlink()
+    wav.symlink_to(secret)
+    for name in ("rita", "ann"):
+        r = signed_in(app, name).get("/audio/c_worst")
+        assert r.status_code == 404 and "secret-hash" not in r.text, name
+    page = rita.get("/calls/c_worst").text
+    assert "recording not found" in page and str(secret) not in page
+    # a link to another recording in the same folder is still that folder's recording
+    wav.unlink()
+    wav.symlink_to(tmp_path / "audio" / "c_mid.wav")
+    assert rita.get("/audio/c_worst").status_code == 200
+
+
+def test_a_call_whose_id_ends_in_audio_opens(ws):
+    app, _ = ws
+    with app.state.engine.begin() as conn:
+        row = dict(conn.execute(sa.select(db.calls).where(db.calls.c.call_id == "c_other")).mappings().one())
+        conn.execute(db.calls.insert().values({**row, "call_id": "south/2026/audio"}))
+    r = signed_in(app, "rita").get("/calls/south/2026/audio")
+    assert r.status_code == 200 and 'id="call-id">south/2026/audio<' in r.text

@@ -17,17 +17,35 @@ from flows.review.webapp.errors import NotFound
 from flows.review.webapp.scoring import gradable_items
 
 
+def confined_audio(source: str, audio_root: str | None) -> Path | None:
+    """The recording `source` names, resolved, if it is a regular file inside the folder it
+    is named in (or --audio-root): a recording replaced by a symlink to /etc/shadow, or a
+    source of "../../x", resolves outside and gives None."""
+    src = Path(source)
+    if audio_root is None:
+        named, folder = src if src.is_absolute() else Path.cwd() / src, None
+        folder = named.parent
+    else:
+        named, folder = rp.resolve_audio_path(source, audio_root), Path(audio_root)
+    real, inside = named.resolve(), folder.resolve()
+    if not real.is_relative_to(inside) or not real.is_file():  # is_file: a regular file, after links
+        return None
+    return real
+
+
 def audio_path(settings: Settings, call_id: str) -> Path:
-    """The recording a call was processed from, where it is now; NotFound if it is not there."""
+    """The recording a call was processed from, where it is now; NotFound if it is not there
+    or not where it was named."""
     row = (queries.read_call_file(settings.out_dir, "calls", call_id) or [None])[0]
-    path = rp.resolve_audio_path(row["source"], settings.audio_root) if row and row.get("source") else None
-    if path is None or not path.is_file():
+    path = confined_audio(row["source"], settings.audio_root) if row and row.get("source") else None
+    if path is None:
         raise NotFound(call_id)
     return path
 
 
 def audio_url(call_id: str) -> str:
-    return f"/calls/{quote(call_id, safe='')}/audio"
+    """Under /audio/, not /calls/…/audio: a call id may itself end in "/audio"."""
+    return f"/audio/{quote(call_id, safe='')}"
 
 
 #: the longest a call of unknown length is drawn (a day)
@@ -55,9 +73,10 @@ def context(conn: sa.Connection, settings: Settings, user: dict, call_id: str) -
     shown = [f for f in found if f["present"] or f["verdict"] or f["origin"] == "manual"]
     audio = None
     if base.get("source") and base["status"] == "ok":
-        path = rp.resolve_audio_path(base["source"], settings.audio_root)
-        audio = rp.AudioRef(audio_url(call_id), rp.audio_mime(path), str(path),
-                            path.is_file(), "" if path.is_file() else "recording not found on the server")
+        path = confined_audio(base["source"], settings.audio_root)
+        named = Path(base["source"]).name
+        audio = rp.AudioRef(audio_url(call_id), rp.audio_mime(path or Path(named)), named,
+                            path is not None, "" if path else "recording not found on the server")
     view = rp.call_view(base, utts, shown, audio, queries.read_call_file(out, "scores", call_id))
     gradable = {i["item_id"] for i in gradable_items(items)}
     return {"view": view, "review": call, "found": {f["finding_id"]: f for f in found}, "items": items,

@@ -17,7 +17,7 @@ from flows.review.webapp.pages import back
 router = APIRouter()
 
 
-@router.get("/calls/{call_id:path}/audio")
+@router.get("/audio/{call_id:path}")
 def call_audio(call_id: str, ws: WS, user: CurrentUser, conn: Conn):
     queries.visible_call(conn, user, call_id)
     path = callpage.audio_path(ws.settings, call_id)
