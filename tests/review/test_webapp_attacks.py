@@ -273,3 +273,50 @@ def test_a_call_whose_id_ends_in_audio_opens(ws):
         conn.execute(db.calls.insert().values({**row, "call_id": "south/2026/audio"}))
     r = signed_in(app, "rita").get("/calls/south/2026/audio")
     assert r.status_code == 200 and 'id="call-id">south/2026/audio<' in r.text
+
+
+# 9, 12, 13 ------------------------------------------------------- what pages show
+
+def test_a_link_cannot_put_its_own_words_in_the_message_banner(ws):
+    app, _ = ws
+    rita = signed_in(app, "rita")
+    page = rita.get("/queue", params={"msg": "Your session expired: sign in at evil.example"}).text
+    assert "evil.example" not in page and 'id="msg"' not in page
+    assert "review finalised" in rita.get("/queue", params={"msg": "finalised"}).text  # our own, by key
+
+
+def test_a_phone_number_typed_in_a_note_is_masked_everywhere(ws, tmp_path):
+    import pyarrow.parquet as pq
+
+    from flows.review.webapp.export import export_reviews
+
+    app, users = ws
+    engine = app.state.engine
+    service.claim(engine, users["rita"], "c_worst")
+    fid = next(iter(service.call_findings(engine.connect(), "c_worst")))["finding_id"]
+    rita = signed_in(app, "rita")
+    token = csrf_of(rita.get("/calls/c_worst").text)
+    notes = {"verdict": "客户电话 13812345678 回访", "add": "call back on 138 1234 5678"}
+    rita.post("/calls/c_worst/verdict", data={"finding_id": fid, "verdict": "confirmed", "note": notes["verdict"],
+                                              "csrf": token})
+    rita.post("/calls/c_worst/add-finding", data={"category": "raised_voice", "severity": "major", "start_s": "1",
+                                                  "note": notes["add"], "csrf": token})
+    texts = [rita.get("/calls/c_worst").text, signed_in(app, "ada").get("/audit").text]
+    export_reviews(engine, tmp_path / "out")
+    texts += [str(pq.read_table(tmp_path / "out" / "reviews" / f"{t}.parquet").to_pylist())
+              for t in ("verdicts", "audit")]
+    with engine.connect() as conn:
+        texts.append(str(conn.execute(sa.select(db.audit.c.after)).all()))
+    for text in texts:
+        assert "13812345678" not in text and "138 1234 5678" not in text and "12345678" not in text
+    assert "*******5678" in texts[0]
+
+
+def test_pages_do_not_show_the_servers_folders_but_to_an_admin(ws, tmp_path):
+    app, _ = ws
+    out = str((tmp_path / "out").resolve())
+    audio = str((tmp_path / "audio").resolve())
+    for name, path in (("ann", "/calls/c_worst"), ("rita", "/calls/c_worst"), ("rita", "/queue"), ("sue", "/audit")):
+        page = signed_in(app, name).get(path).text
+        assert out not in page and audio not in page and str(tmp_path) not in page, (name, path)
+    assert out in signed_in(app, "ada").get("/queue").text

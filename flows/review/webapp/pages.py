@@ -30,6 +30,11 @@ def local(url: str) -> str:
     return url if ok else "/"
 
 
+#: The banners a redirect may ask for, by key: a link cannot put its own words on our pages.
+MESSAGES = {"finalised": "review finalised", "appealed": "appeal sent to the supervisors",
+            "decided": "appeal decided", "signed-out": "signed out"}
+
+
 class Pages:
     def __init__(self, out_dir: Path) -> None:
         self.env = environment()
@@ -37,9 +42,11 @@ class Pages:
 
     def render(self, name: str, request: Request, status: int = 200, **ctx) -> HTMLResponse:
         user = getattr(request.state, "user", None)
-        gen = {"at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "out_dir": str(self.out_dir.resolve())}
+        # the server's folders are the admins' business: others see the output folder's name
+        shown = str(self.out_dir.resolve()) if user and user["role"] == "admin" else self.out_dir.resolve().name
+        gen = {"at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "out_dir": shown}
         html = self.env.get_template(name).render(gen=gen, user=user, csrf=getattr(request.state, "csrf", ""),
-                                                  msg=request.query_params.get("msg", ""), **ctx)
+                                                  msg=MESSAGES.get(request.query_params.get("msg", ""), ""), **ctx)
         return HTMLResponse(html, status_code=status)
 
 

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 import sqlalchemy as sa
 
 from analyzers.model import CATEGORIES
+from analyzers.pii import mask_numbers
 from analyzers.rules import GRADES, ScorecardRules
 from flows.review.webapp import db
 from flows.review.webapp.errors import BadInput, Conflict, Forbidden, NotFound
@@ -28,6 +29,13 @@ DECIDERS = ("supervisor", "admin")
 #: A claim nobody touched for this long lapses, so a reviewer who went home blocks no one.
 CLAIM_TTL = timedelta(hours=2)
 SEVERITIES = ("info", "minor", "major", "critical")
+
+
+def free_text(text: str | None, limit: int = 2000) -> str:
+    """What a user typed, as stored, shown, exported and audited: trimmed, cut at `limit`,
+    and with phone, ID and card numbers masked (analyzers.pii): the audit log cannot be
+    redacted later, so nothing unmasked may reach it."""
+    return mask_numbers((text or "").strip()[:limit])
 
 
 def now() -> str:
@@ -115,7 +123,7 @@ def set_verdict(engine: sa.Engine, user: dict, call_id: str, finding_id: str, ve
     with db.write(engine) as conn:
         _claimed_open(conn, user, call_id)
         _finding(conn, call_id, finding_id)
-        _set_verdict(conn, user, call_id, finding_id, verdict, (note or "").strip()[:2000])
+        _set_verdict(conn, user, call_id, finding_id, verdict, free_text(note))
 
 
 def add_finding(engine: sa.Engine, user: dict, call_id: str, category: str, start_s: float, end_s: float | None,
@@ -138,7 +146,7 @@ def add_finding(engine: sa.Engine, user: dict, call_id: str, category: str, star
         fid = "m-" + secrets.token_hex(6)
         row = {"call_id": call_id, "finding_id": fid, "category": category, "rule_id": "manual", "severity": severity,
                "speaker": "agent", "start_s": start_s, "end_s": end_s, "text": "", "detail": "", "origin": "manual",
-               "present": True, "note": (note or "").strip()[:2000], "created_by": user["id"]}
+               "present": True, "note": free_text(note), "created_by": user["id"]}
         conn.execute(db.findings.insert().values(**row))
         conn.execute(db.verdicts.insert().values(call_id=call_id, finding_id=fid, rule_id="manual", category=category,
                                                  verdict="confirmed",
@@ -201,7 +209,7 @@ def finalise(engine: sa.Engine, user: dict, call_id: str, rules: ScorecardRules)
 def appeal(engine: sa.Engine, user: dict, call_id: str, finding_id: str, reason: str) -> int:
     if user["role"] != "agent":
         raise Forbidden("only the agent of a call appeals its findings")
-    reason = (reason or "").strip()
+    reason = free_text(reason, 4000)
     if not reason:
         raise BadInput("an appeal needs a reason")
     with db.write(engine) as conn:
@@ -241,7 +249,7 @@ def decide(engine: sa.Engine, user: dict, appeal_id: int, decision: str, note: s
             raise NotFound(str(appeal_id))
         if row["state"] != "open":
             raise Conflict(f"appeal {appeal_id} was decided already ({row['state']})")
-        note = (note or "").strip()[:2000]
+        note = free_text(note)
         done = conn.execute(a.update().where(a.c.id == appeal_id, a.c.state == "open")
                             .values(state=decision, decided_by=user["id"], decided_at=now(), decision_note=note))
         if done.rowcount != 1:

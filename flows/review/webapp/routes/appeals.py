@@ -22,4 +22,4 @@ def appeals_page(request: Request, ws: WS, user: Decider, conn: Conn):
 @router.post("/appeals/{appeal_id}/decide")
 def decide(appeal_id: int, ws: WS, user: Poster, form: Decision):
     service.decide(ws.engine, user, appeal_id, form.decision, form.note, ws.pack.scorecard)
-    return RedirectResponse("/appeals?" + urlencode({"msg": f"appeal {appeal_id} decided"}), status_code=303)
+    return RedirectResponse("/appeals?" + urlencode({"msg": "decided"}), status_code=303)

@@ -77,10 +77,10 @@ def grades(call_id: str, ws: WS, user: Poster, form: Annotated[GradesForm, Depen
 @router.post("/calls/{call_id:path}/finalise")
 def finalise(call_id: str, ws: WS, user: Poster):
     service.finalise(ws.engine, user, call_id, ws.pack.scorecard)
-    return back(call_id, "review finalised")
+    return back(call_id, "finalised")
 
 
 @router.post("/calls/{call_id:path}/appeal")
 def appeal(call_id: str, ws: WS, user: Poster, form: Appeal):
     service.appeal(ws.engine, user, call_id, form.finding_id, form.reason)
-    return back(call_id, "appeal sent to the supervisors")
+    return back(call_id, "appealed")
