@@ -156,6 +156,8 @@ audit = sa.Table(
     sa.Column("target", sa.String(120)),
     sa.Column("before", sa.Text),
     sa.Column("after", sa.Text),
+    sa.Column("prev_hash", sa.String(64)),  # the row before's row_hash (auditlog.py)
+    sa.Column("row_hash", sa.String(64)),
 )
 
 app_settings = sa.Table(

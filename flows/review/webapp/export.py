@@ -6,7 +6,7 @@
     OUT/reviews/grades.parquet     call_id, item_id, name, weight, grade, reviewer, at
     OUT/reviews/appeals.parquet    id, call_id, finding_id, agent, reason, state, created_at,
                                    decided_by, decided_at, decision_note
-    OUT/reviews/audit.parquet      id, at, user_name, action, call_id, target, before, after
+    OUT/reviews/audit.parquet      id, at, user_name, action, call_id, target, before, after, row_hash
     OUT/reviews/calls.parquet      call_id, review_state, final_score, final_grade, finalised_by, finalised_at
 
 Written whole each time (small tables), each file atomically like the output's own.
@@ -33,7 +33,7 @@ SCHEMAS = {
     "appeals": pa.schema([("id", I), ("call_id", S), ("finding_id", S), ("agent", S), ("reason", S), ("state", S),
                           ("created_at", S), ("decided_by", S), ("decided_at", S), ("decision_note", S)]),
     "audit": pa.schema([("id", I), ("at", S), ("user_name", S), ("action", S), ("call_id", S), ("target", S),
-                        ("before", S), ("after", S)]),
+                        ("before", S), ("after", S), ("row_hash", S)]),
     "calls": pa.schema([("call_id", S), ("review_state", S), ("final_score", F), ("final_grade", S),
                         ("finalised_by", S), ("finalised_at", S)]),
 }
@@ -57,7 +57,8 @@ def export_reviews(engine: sa.Engine, out_dir: str | os.PathLike[str]) -> dict[s
         .select_from(a.outerjoin(u, u.c.id == a.c.agent_user_id).outerjoin(d, d.c.id == a.c.decided_by))
         .order_by(a.c.id),
         "audit": sa.select(db.audit.c.id, db.audit.c.at, db.audit.c.user_name, db.audit.c.action, db.audit.c.call_id,
-                           db.audit.c.target, db.audit.c.before, db.audit.c.after).order_by(db.audit.c.id),
+                           db.audit.c.target, db.audit.c.before, db.audit.c.after, db.audit.c.row_hash)
+        .order_by(db.audit.c.id),
         "calls": sa.select(c.c.call_id, c.c.review_state, c.c.final_score, c.c.final_grade,
                            u.c.name.label("finalised_by"), c.c.finalised_at)
         .select_from(c.outerjoin(u, u.c.id == c.c.finalised_by)).where(c.c.review_state != "open")

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from analyzers.model import CATEGORIES
 from analyzers.pii import mask_numbers
 from analyzers.rules import GRADES, ScorecardRules
-from flows.review.webapp import db
+from flows.review.webapp import auditlog, db
 from flows.review.webapp.errors import BadInput, Conflict, Forbidden, NotFound
 from flows.review.webapp.queries import call_findings, call_items, visible_call
 from flows.review.webapp.scoring import as_finding, counts, final_score, gradable_items
@@ -44,8 +44,8 @@ def now() -> str:
 
 def audit(conn: sa.Connection, user: dict | None, action: str, call_id: str | None = None,
           target: str | None = None, before=None, after=None) -> None:
-    conn.execute(db.audit.insert().values(
-        at=now(), user_id=user["id"] if user else None, user_name=user["name"] if user else "system",
+    auditlog.append(conn, dict(
+        user_id=user["id"] if user else None, user_name=user["name"] if user else "system",
         action=action, call_id=call_id, target=target,
         before=None if before is None else json.dumps(before, ensure_ascii=False, sort_keys=True, default=str),
         after=None if after is None else json.dumps(after, ensure_ascii=False, sort_keys=True, default=str)))
