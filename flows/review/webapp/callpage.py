@@ -80,6 +80,10 @@ def context(conn: sa.Connection, settings: Settings, user: dict, call_id: str) -
     if user["role"] != "admin" and base.get("source"):  # where the server keeps recordings is the admins' business
         base = {**base, "source": Path(base["source"]).name}
     view = rp.call_view(base, utts, shown, audio, queries.read_call_file(out, "scores", call_id))
+    if call["review_state"] == "final" and call["final_grade"]:  # the header shows the review's outcome
+        view["summary"] = {**view["summary"], "grade": call["final_grade"], "flagged": False,
+                           "score_text": f"{call['final_score']:.1f} (final, machine {call['grade']} "
+                                         f"{view['summary']['score_text']})"}
     gradable = {i["item_id"] for i in gradable_items(items)}
     return {"view": view, "review": call, "found": {f["finding_id"]: f for f in found}, "items": items,
             "gradable": gradable, "claimant": claimant,

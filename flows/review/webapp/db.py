@@ -66,6 +66,7 @@ calls = sa.Table(
     sa.Column("call_week", sa.String(10)),
     sa.Column("processed_at", sa.String(40)),
     sa.Column("lexicon_version", sa.String(80)),
+    sa.Column("flag_reasons", sa.Text),  # JSON list, from the output's calls
     # review state: open -> final; claimed_by marks the one reviewer working on it
     sa.Column("review_state", sa.String(10), nullable=False, server_default="open"),
     sa.Column("claimed_by", sa.Integer),

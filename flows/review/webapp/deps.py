@@ -16,6 +16,7 @@ from fastapi import Depends, Request
 
 from flows.review.webapp import accounts, auth, service
 from flows.review.webapp.config import Settings
+from flows.review.webapp.ingest import OutputWatch
 from flows.review.webapp.pages import Pages
 from flows.review.webapp.queries import TrendsCache
 
@@ -35,6 +36,7 @@ class Workspace:
     pack: object
     sessions: auth.Sessions
     pages: Pages
+    watch: OutputWatch
     throttle: auth.LoginThrottle = field(default_factory=auth.LoginThrottle)
     trends: TrendsCache = field(default_factory=TrendsCache)
 
@@ -103,6 +105,14 @@ async def posting_user(request: Request, user: CurrentUser) -> dict:
 
 
 Poster = Annotated[dict, Depends(posting_user)]
+
+
+def fresh(ws: WS, user: CurrentUser) -> None:
+    """Take in new output first (a run or reprocess since the last look); signed-in users only."""
+    ws.watch.refresh(ws.engine)
+
+
+Fresh = Depends(fresh)
 
 
 def admin_poster(user: Poster) -> dict:

@@ -10,8 +10,11 @@ its rows: reviews are never lost to a moved recording.
 
 from __future__ import annotations
 
+import json
 import os
+import threading
 import time
+from pathlib import Path
 from dataclasses import dataclass
 from datetime import date
 from typing import Iterable
@@ -118,37 +121,96 @@ def ingest(engine: sa.Engine, out_dir: str | os.PathLike[str]) -> IngestResult:
 
         finds, items = rows_of("findings"), rows_of("scores")
         for i in range(0, len(todo), CHUNK):
-            chunk = todo[i:i + CHUNK]
-            ids = [c["call_id"] for c in chunk]
-            call_vals, finding_vals, score_vals = [], [], []
-            for c in chunk:
-                cid = c["call_id"]
-                fs = with_ids(cid, finds.get(cid, []))
-                day, week = call_day(c)
-                crit = sum(f["severity"] == "critical" for f in fs)
-                call_vals.append({"call_id": cid, **{k: c.get(k) for k in _CALL_COLS}, "critical_count": crit,
-                                  "priority": 0 if crit else 1, "call_date": day, "call_week": week})
-                finding_vals += [{"call_id": cid, "finding_id": f["finding_id"], "origin": "rule", "present": True,
-                                  **{k: f.get(k) for k in _FINDING_COLS}} for f in fs]
-                score_vals += [{"call_id": cid, "item_id": s["item_id"], "position": n, "name": s["name"],
-                                "weight": s["weight"], "automatic": s["automatic"], "points": s["points"],
-                                "grade": s["grade"]} for n, s in enumerate(items.get(cid, []))]
-            n_findings += len(finding_vals)
-            with db.write(engine) as conn:
-                upsert(conn, db.calls, call_vals, (*_CALL_COLS, "critical_count", "priority", "call_date", "call_week"))
-                # findings the new output lacks stay, as orphans; the ones it has come back
-                conn.execute(db.findings.update()
-                             .where(db.findings.c.call_id.in_(ids), db.findings.c.origin == "rule")
-                             .values(present=False))
-                upsert(conn, db.findings, finding_vals, (*_FINDING_COLS, "present"))
-                conn.execute(db.scores.delete().where(db.scores.c.call_id.in_(ids)))
-                if score_vals:
-                    conn.execute(db.scores.insert(), score_vals)
-                db.bump_data_version(conn)  # cached aggregates (the trends page) are stale now
+            n_findings += _take(engine, todo[i:i + CHUNK], finds, items)
     return IngestResult(len(call_rows), len(todo), n_findings, time.perf_counter() - t0)
+
+
+class OutputWatch:
+    """New output reaches the workspace without `callqa db ingest`: the pages that list or
+    show calls ask `refresh` first, which ingests when the calls/ folder changed since the
+    last look (one stat: every call file is written by a rename, which changes the folder)."""
+
+    def __init__(self, out_dir: str | os.PathLike[str]) -> None:
+        self.out_dir = out_dir
+        self._calls = Path(out_dir) / "calls"
+        self._seen: tuple | None = None
+        self._lock = threading.Lock()
+
+    def _signature(self) -> tuple:
+        st = os.stat(self._calls)
+        return st.st_ino, st.st_mtime_ns
+
+    def mark(self) -> None:
+        """The folder as it is now counts as taken in."""
+        self._seen = self._signature()
+
+    def refresh(self, engine: sa.Engine) -> IngestResult | None:
+        if self._signature() == self._seen:
+            return None
+        with self._lock:
+            seen = self._signature()  # before the ingest: a write during it is seen next time
+            if seen == self._seen:
+                return None
+            result = ingest(engine, self.out_dir)
+            self._seen = seen
+            return result
 
 
 def sa_values(ids: set[str]):
     import pyarrow as pa
 
     return pa.array(sorted(ids), pa.string())
+
+
+def _take(engine: sa.Engine, chunk: list[dict], finds: dict, items: dict) -> int:
+    """One chunk of new or changed calls into the database; returns its findings."""
+    ids = [c["call_id"] for c in chunk]
+    call_vals, finding_vals, score_vals = [], [], []
+    for c in chunk:
+        cid = c["call_id"]
+        fs = with_ids(cid, finds.get(cid, []))
+        day, week = call_day(c)
+        crit = sum(f["severity"] == "critical" for f in fs)
+        call_vals.append({"call_id": cid, **{k: c.get(k) for k in _CALL_COLS}, "critical_count": crit,
+                          "priority": 0 if crit else 1, "call_date": day, "call_week": week,
+                          "flag_reasons": json.dumps(c.get("flag_reasons") or [], ensure_ascii=False)})
+        finding_vals += [{"call_id": cid, "finding_id": f["finding_id"], "origin": "rule", "present": True,
+                          **{k: f.get(k) for k in _FINDING_COLS}} for f in fs]
+        score_vals += [{"call_id": cid, "item_id": s["item_id"], "position": n, "name": s["name"],
+                        "weight": s["weight"], "automatic": s["automatic"], "points": s["points"],
+                        "grade": s["grade"]} for n, s in enumerate(items.get(cid, []))]
+    with db.write(engine) as conn:
+        _reopen(conn, ids, finding_vals)
+        upsert(conn, db.calls, call_vals, (*_CALL_COLS, "critical_count", "priority", "call_date", "call_week",
+                                           "flag_reasons"))
+        # findings the new output lacks stay, as orphans; the ones it has come back
+        conn.execute(db.findings.update()
+                     .where(db.findings.c.call_id.in_(ids), db.findings.c.origin == "rule")
+                     .values(present=False))
+        upsert(conn, db.findings, finding_vals, (*_FINDING_COLS, "present"))
+        conn.execute(db.scores.delete().where(db.scores.c.call_id.in_(ids)))
+        if score_vals:
+            conn.execute(db.scores.insert(), score_vals)
+        db.bump_data_version(conn)  # cached aggregates (the trends page) are stale now
+    return len(finding_vals)
+
+
+def _reopen(conn: sa.Connection, ids: list[str], finding_vals: list[dict]) -> None:
+    """A finalised call whose new output has a critical finding nobody judged goes back to
+    the queue (open, unclaimed; its final score stays until it is finalised again)."""
+    from flows.review.webapp.service import audit
+
+    c, f = db.calls.c, db.findings.c
+    final = set(conn.execute(sa.select(c.call_id).where(c.call_id.in_(ids), c.review_state == "final")).scalars())
+    if not final:
+        return
+    known = {tuple(r) for r in conn.execute(sa.select(f.call_id, f.finding_id).where(f.call_id.in_(final)))}
+    new: dict[str, list[str]] = {}
+    for v in finding_vals:
+        if v["call_id"] in final and v["severity"] == "critical" and (v["call_id"], v["finding_id"]) not in known:
+            new.setdefault(v["call_id"], []).append(v["finding_id"])
+    for call_id, fids in new.items():
+        conn.execute(db.calls.update().where(c.call_id == call_id)
+                     .values(review_state="open", claimed_by=None, claimed_at=None))
+        audit(conn, None, "reopen", call_id, before={"review_state": "final"},
+              after={"review_state": "open", "new_critical_findings": fids})

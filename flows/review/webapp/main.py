@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from flows.review.webapp import auth, db, errors
 from flows.review.webapp.config import Settings
 from flows.review.webapp.deps import SignInFirst, Workspace, wants_json
-from flows.review.webapp.ingest import ingest
+from flows.review.webapp.ingest import OutputWatch, ingest
 from flows.review.webapp.pages import Pages
 from flows.review.webapp.routes import admin, appeals, calls, login, queue, trends
 
@@ -78,13 +78,15 @@ def build_app(settings: Settings, pack=None, engine=None) -> FastAPI:
     db.upgrade(engine)
     pack = pack if pack is not None else load_pack(settings.lexicon)  # its scorecard grades final scores
     ws = Workspace(settings=settings, engine=engine, pack=pack, pages=Pages(settings.out_dir),
-                   sessions=auth.Sessions(db.secret_key(engine), settings.session_max_age_s))
+                   sessions=auth.Sessions(db.secret_key(engine), settings.session_max_age_s),
+                   watch=OutputWatch(settings.out_dir))
     app = FastAPI(title="callqa review", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.ws = ws
     app.state.engine = engine
     app.state.out_dir = settings.out_dir
     app.state.throttle = ws.throttle
     app.state.ingest = ingest(engine, settings.out_dir) if settings.ingest_on_start else None
+    ws.watch.mark()  # from here on, the pages take in what changes
     _install_handlers(app)
     for module in (login, queue, calls, appeals, trends, admin):
         # the routers' routes themselves, not include_router's lazy wrapper (fastapi >= 0.150):

@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse
 
 from flows.review import report as rp
 from flows.review.webapp import callpage, queries, service
-from flows.review.webapp.deps import WS, Conn, CurrentUser, Poster
+from flows.review.webapp.deps import WS, Conn, CurrentUser, Fresh, Poster
 from flows.review.webapp.forms import AddFinding, Appeal, GradesForm, Verdict, grades_form
 from flows.review.webapp.pages import back
 
@@ -27,7 +27,7 @@ def call_audio(call_id: str, ws: WS, user: CurrentUser, conn: Conn):
     return resp
 
 
-@router.get("/api/calls/{call_id:path}")
+@router.get("/api/calls/{call_id:path}", dependencies=[Fresh])
 def call_api(call_id: str, user: CurrentUser, conn: Conn):
     call = queries.visible_call(conn, user, call_id)
     found = queries.call_findings(conn, call_id)
@@ -37,7 +37,7 @@ def call_api(call_id: str, user: CurrentUser, conn: Conn):
                                               "origin", "verdict")} for f in found]}
 
 
-@router.get("/calls/{call_id:path}")
+@router.get("/calls/{call_id:path}", dependencies=[Fresh])
 def call_page(request: Request, call_id: str, ws: WS, user: CurrentUser, conn: Conn):
     return ws.pages.render("review_call.html", request, **callpage.context(conn, ws.settings, user, call_id))
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from flows.review.webapp import queries
-from flows.review.webapp.deps import WS, Agent, Conn, CurrentUser, Reviewer
+from flows.review.webapp.deps import WS, Agent, Conn, CurrentUser, Fresh, Reviewer
 
 router = APIRouter()
 
@@ -35,7 +35,7 @@ def index_html(user: CurrentUser):
     return RedirectResponse("/", status_code=303)
 
 
-@router.get("/queue")
+@router.get("/queue", dependencies=[Fresh])
 def queue_page(request: Request, ws: WS, user: Reviewer, conn: Conn):
     filters, page_no = _filters(request), _page_no(request)
     rows, total = queries.queue(conn, filters, page_no)
@@ -45,14 +45,14 @@ def queue_page(request: Request, ws: WS, user: Reviewer, conn: Conn):
                            qs=lambda **kw: urlencode({**filters, **kw}))
 
 
-@router.get("/api/queue")
+@router.get("/api/queue", dependencies=[Fresh])
 def queue_api(request: Request, user: Reviewer, conn: Conn):
     rows, total = queries.queue(conn, _filters(request), _page_no(request))
     return {"total": total, "calls": [{k: r[k] for k in ("call_id", "agent_id", "team", "score", "grade",
                                                          "critical_count", "claimed_by")} for r in rows]}
 
 
-@router.get("/my")
+@router.get("/my", dependencies=[Fresh])
 def my_calls(request: Request, ws: WS, user: Agent, conn: Conn):
     rows, total = queries.agent_calls(conn, user, _page_no(request))
     return ws.pages.render("my.html", request, rows=rows, total=total)
