@@ -9,21 +9,40 @@ from markupsafe import Markup, escape
 GRADE_COLOURS = {"A": "#2b8a3e", "B": "#69db7c", "C": "#ffd43b", "D": "#ffa94d", "E": "#ff6b6b", "F": "#c92a2a"}
 
 
+def text_width(text: str, size: float = 12) -> float:
+    """About how wide `text` is drawn at `size` px: a CJK character a full em, others 0.6."""
+    return sum(size if ord(ch) > 0x2E7F else 0.6 * size for ch in text)
+
+
+def fit(text: str, max_w: float, size: float = 12) -> str:
+    """`text`, cut with "…" where it would be wider than `max_w`."""
+    if text_width(text, size) <= max_w:
+        return text
+    while text and text_width(text + "…", size) > max_w:
+        text = text[:-1]
+    return text + "…"
+
+
 def hbars(rows: list[tuple[str, float, str]], max_value: float | None = None, chart_id: str = "",
-          width: int = 640, bar_h: int = 18, label_w: int = 200, colour: str = "#2f6fdb") -> Markup:
-    """Horizontal bars: (label, value, text shown after the bar)."""
+          width: int = 640, bar_h: int = 18, label_w: int | None = None, colour: str = "#2f6fdb") -> Markup:
+    """Horizontal bars: (label, value, text shown after the bar). The label column is as
+    wide as the longest label (at most 40% of the chart; longer ones cut, whole in a
+    tooltip) and the plot leaves room for the longest text, so nothing is clipped."""
     if not rows:
         return Markup('<p class="muted">no data yet</p>')
     top = max_value if max_value is not None else max((v for _, v, _ in rows), default=0) or 1.0
-    plot_w = width - label_w - 90
+    if label_w is None:
+        label_w = int(min(max(text_width(label) for label, _, _ in rows) + 12, 0.4 * width))
+    plot_w = width - label_w - max(text_width(text) for _, _, text in rows) - 12
     h = len(rows) * (bar_h + 6) + 6
     parts = [f'<svg class="chart" id="{escape(chart_id)}" viewBox="0 0 {width} {h}" width="100%" role="img">']
     for i, (label, value, text) in enumerate(rows):
         y = 6 + i * (bar_h + 6)
         w = max(plot_w * (value / top if top else 0), 0.5)
         parts.append(
-            f'<g class="bar" data-label="{escape(label)}" data-value="{value:g}">'
-            f'<text x="{label_w - 6}" y="{y + bar_h - 5}" text-anchor="end">{escape(label)}</text>'
+            f'<g class="bar" data-label="{escape(label)}" data-value="{value:g}"><title>{escape(label)}: '
+            f'{escape(text)}</title>'
+            f'<text x="{label_w - 6}" y="{y + bar_h - 5}" text-anchor="end">{escape(fit(label, label_w - 10))}</text>'
             f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{colour}" rx="2"></rect>'
             f'<text x="{label_w + w + 6:.1f}" y="{y + bar_h - 5}">{escape(text)}</text></g>')
     parts.append("</svg>")

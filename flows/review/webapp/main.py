@@ -11,6 +11,7 @@ sentence (errors.py).
 from __future__ import annotations
 
 import os
+import socket
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -113,11 +114,30 @@ def uvicorn_config(app: FastAPI, host: str, port: int):
                           forwarded_allow_ips=trusted or None)
 
 
+class PortBusy(OSError):
+    pass
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """The server's socket, bound before anything is loaded: a busy port is said at once."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise PortBusy(f"cannot listen on {host}:{port} ({exc.strerror}): is another server there? "
+                       "Pick another with --port") from None
+    return sock
+
+
 def serve(settings: Settings, host: str, port: int, pack=None) -> None:
     import uvicorn
 
+    sock = listen(host, port)
     app = build_app(settings, pack)
     print(app.state.ingest.line(), flush=True)
     print(f"callqa review workspace on http://{host}:{port}/ (database {app.state.engine.url.render_as_string()})",
           flush=True)
-    uvicorn.Server(uvicorn_config(app, host, port)).run()
+    uvicorn.Server(uvicorn_config(app, host, port)).run(sockets=[sock])

@@ -20,6 +20,7 @@ def environment() -> jinja2.Environment:
     """The report's environment (filters, autoescape), looking in our templates first."""
     env = rp.environment()
     env.loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(TEMPLATES)), env.loader])
+    env.filters["category_label"] = rp.category_label
     return env
 
 

@@ -8,6 +8,7 @@ is not revealed either.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -74,9 +75,19 @@ def queue(conn: sa.Connection, filters: dict, page: int = 1, page_size: int = PA
     c = db.calls.c
     base = _filters(sa.select(db.calls).where(c.flagged.is_(True), c.review_state == "open"), filters)
     total = conn.execute(sa.select(sa.func.count()).select_from(base.subquery())).scalar_one()
-    rows = conn.execute(base.order_by(c.priority, c.score, c.call_id)
-                        .limit(page_size).offset(max(page - 1, 0) * page_size)).mappings().all()
-    return [dict(r) for r in rows], total
+    page_q = base.order_by(c.priority, c.score, c.call_id).limit(page_size).offset(max(page - 1, 0) * page_size)
+    sub = page_q.subquery()
+    rows = conn.execute(sa.select(sub, db.users.c.name.label("claimant"))
+                        .select_from(sub.outerjoin(db.users, db.users.c.id == sub.c.claimed_by))
+                        .order_by(sub.c.priority, sub.c.score, sub.c.call_id)).mappings().all()
+    return [dict(r, why=_reasons(r["flag_reasons"])) for r in rows], total
+
+
+def _reasons(stored: str | None) -> list[str]:
+    """Why the run flagged a call, in words (the report's wording)."""
+    from flows.review.report import plain_reason
+
+    return [plain_reason(r) for r in json.loads(stored)] if stored else []
 
 
 def agent_calls(conn: sa.Connection, user: dict, page: int = 1) -> tuple[list[dict], int]:
