@@ -129,26 +129,41 @@ def _add_review(sub) -> None:
     serve.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
     add_rule_pack(serve, "rule pack whose scorecard grades final scores (default: %(default)s)")
     serve.add_argument("--audio-root", metavar="DIR", help="where the recordings are now, if they moved since the run")
+    serve.add_argument("--forwarded-allow-ips", metavar="IPS", default="",
+                       help="the reverse proxies whose X-Forwarded-For/-Proto are believed (comma-separated; "
+                       "default: none, the client's own address counts)")
     dbp = sub.add_parser("db", help="the review database: upgrade its schema, take in the output folder")
     db_sub = dbp.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     for action, text in (("upgrade", "run the schema migrations (serve does this on start)"),
-                         ("ingest", "take in the output folder's new or changed calls (serve does this on start)")):
+                         ("ingest", "take in the output folder's new or changed calls (serve does this on start)"),
+                         ("verify", "check the audit log's hash chain; prints its head hash (exit 1: broken)")):
         sp = db_sub.add_parser(action, help=text)
-        sp.add_argument("--out", metavar="DIR", help="output folder of `callqa run`")
-        sp.add_argument("--db", metavar="URL", help="database URL (default: sqlite OUT/review.db)")
+        _add_out_db(sp)
+        if action == "verify":
+            sp.add_argument("--expect-head", metavar="HASH", help="a head printed earlier: it must still be in the chain")
     users = sub.add_parser("users", help="review workspace users")
     users_sub = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
     uadd = users_sub.add_parser("add", help="add a user; the password is read from a prompt, or from stdin when piped")
     uadd.add_argument("name")
     uadd.add_argument("--role", required=True, choices=["reviewer", "agent", "supervisor", "admin"])
     uadd.add_argument("--agent-id", metavar="ID", help="an agent's id in the calls' metadata (required for --role agent)")
-    uadd.add_argument("--out", metavar="DIR", help="output folder of `callqa run`")
-    uadd.add_argument("--db", metavar="URL", help="database URL (default: sqlite OUT/review.db)")
+    _add_out_db(uadd)
+    for action, text in (("passwd", "set a user's password (prompt, or stdin when piped); ends their sessions"),
+                         ("disable", "stop a user from signing in; ends their sessions")):
+        sp = users_sub.add_parser(action, help=text)
+        sp.add_argument("name")
+        _add_out_db(sp)
+    _add_out_db(users_sub.add_parser("list", help="every user: role, agent id, disabled, live sessions"))
     exp = sub.add_parser("export", help="export review data as Parquet")
     exp_sub = exp.add_subparsers(dest="export_command", required=True, metavar="WHAT")
     erev = exp_sub.add_parser("reviews", help="verdicts, grades, appeals and the audit log to OUT/reviews/*.parquet")
     erev.add_argument("--out", metavar="DIR", help="output folder of `callqa run`")
     erev.add_argument("--db", metavar="URL", help="database URL (default: sqlite OUT/review.db)")
+
+def _add_out_db(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("--out", metavar="DIR", help="output folder of `callqa run`")
+    sp.add_argument("--db", metavar="URL", help="database URL (default: sqlite OUT/review.db)")
+
 
 def _add_model(sub) -> None:
     model = sub.add_parser("model", help="the whisper model: which one `run` uses, and the model folder")

@@ -60,38 +60,20 @@ def _read_password() -> str:
 
 
 def cmd_review(args) -> int:
-    """serve, db upgrade|ingest, users add, export reviews (flows/review/webapp)."""
+    """serve, db upgrade|ingest|verify, users add|passwd|disable|list, export reviews (flows/review/webapp)."""
     import sqlalchemy as sa
+
+    from flows.review.webapp.errors import BadInput, Conflict, NotFound
 
     out = out_of_run(args.out)
     try:
         if args.command == "serve":
-            from flows.review.webapp.config import Settings
-            from flows.review.webapp.main import serve
-
-            settings = Settings(out_dir=out, db_url=args.db, lexicon=args.lexicon, audio_root=args.audio_root)
-            serve(settings, args.host, args.port, pack=load_rule_pack(args.lexicon))
-            return 0
+            return _serve(args, out)
         engine = _review_engine(args, out)
         if args.command == "db":
-            if args.db_command == "ingest":
-                from flows.review.webapp.ingest import ingest
-
-                print(ingest(engine, out).line())
-            else:
-                from flows.review.webapp.db import upgrade
-
-                print(f"database at revision {upgrade(engine)}")
-            return 0
+            return _db(args, engine, out)
         if args.command == "users":
-            from flows.review.webapp import accounts, service
-
-            try:
-                accounts.add_user(engine, args.name, args.role, _read_password(), args.agent_id)
-            except (service.BadInput, service.Conflict, ValueError) as exc:
-                raise Misuse(str(exc)) from None
-            print(f"user {args.name} added ({args.role}{' ' + args.agent_id if args.agent_id else ''})")
-            return 0
+            return _users(args, engine)
         from flows.review.webapp.export import export_reviews
 
         counts = export_reviews(engine, out)
@@ -99,3 +81,56 @@ def cmd_review(args) -> int:
         return 0
     except sa.exc.OperationalError as exc:
         raise Misuse(f"database error: {str(exc.orig).strip() or exc}") from None
+    except (BadInput, Conflict, NotFound) as exc:
+        raise Misuse(str(exc).strip("'\"")) from None
+
+
+def _serve(args, out: str) -> int:
+    from flows.review.webapp.config import Settings
+    from flows.review.webapp.main import PortBusy, serve
+
+    settings = Settings(out_dir=out, db_url=args.db, lexicon=args.lexicon, audio_root=args.audio_root,
+                        forwarded_allow_ips=args.forwarded_allow_ips)
+    try:
+        serve(settings, args.host, args.port, pack=load_rule_pack(args.lexicon))
+    except PortBusy as exc:
+        raise Misuse(str(exc)) from None
+    return 0
+
+
+def _db(args, engine, out: str) -> int:
+    if args.db_command == "ingest":
+        from flows.review.webapp.ingest import ingest
+
+        print(ingest(engine, out).line())
+    elif args.db_command == "verify":
+        from flows.review.webapp.auditlog import verify
+
+        result = verify(engine, args.expect_head)
+        print(result.line())
+        return 0 if result.ok else 1
+    else:
+        from flows.review.webapp.db import upgrade
+
+        print(f"database at revision {upgrade(engine)}")
+    return 0
+
+
+def _users(args, engine) -> int:
+    from flows.review.webapp import accounts
+
+    if args.users_command == "add":
+        accounts.add_user(engine, args.name, args.role, _read_password(), args.agent_id)
+        print(f"user {args.name} added ({args.role}{' ' + args.agent_id if args.agent_id else ''})")
+    elif args.users_command == "passwd":
+        ended = accounts.set_password(engine, args.name, _read_password())
+        print(f"password of {args.name} changed; {ended} session(s) ended")
+    elif args.users_command == "disable":
+        ended = accounts.disable_user(engine, args.name)
+        print(f"user {args.name} disabled; {ended} session(s) ended")
+    else:
+        with engine.connect() as conn:
+            for u in accounts.list_users(conn):
+                state = f"disabled {u['disabled_at']}" if u["disabled_at"] else f"{u['sessions']} live session(s)"
+                print(f"{u['name']}\t{u['role']}\t{u['agent_id'] or '-'}\t{state}")
+    return 0
