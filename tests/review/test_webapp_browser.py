@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from flows.review.webapp.main import create_app
 from webapp_data import build_output
@@ -133,5 +134,54 @@ def test_review_appeal_and_precision_in_chromium(chromium, server, request):
             assert after == "0%" and after != before
             page.screenshot(path=str(ARTIFACTS / f"review-trends-{backend}.png"), full_page=True)
             assert not errors, errors
+        finally:
+            browser.close()
+
+
+def test_finalised_header_and_new_output_without_ingest_in_chromium(chromium, server):
+    """Issue 34: after finalising, the header shows the final grade (not the machine's and
+    "flagged for review"); a call a run adds appears in the queue without `db ingest`."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from webapp_data import CALLS
+
+    base, app = server
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(base + "/")
+            page.fill("#name", "rita")
+            page.fill("#password", PASSWORD)
+            page.click("#sign-in")
+            page.goto(base + "/calls/c_worst")
+            machine = page.locator(".callhead .grade").inner_text()
+            expect(page.locator("#flagged")).to_be_visible()
+            page.click("#claim")
+            selects = page.locator("select.grade-select")
+            for i in range(selects.count()):
+                selects.nth(i).select_option("A")
+            page.click("#save-grades")
+            page.click("#finalise")
+            expect(page.locator("#final")).to_be_visible()
+            with app.state.engine.connect() as conn:
+                final = conn.execute(sa.text("SELECT final_grade FROM calls WHERE call_id = 'c_worst'")).scalar()
+            assert final and final != machine
+            expect(page.locator(".callhead .grade")).to_have_text(final)
+            expect(page.locator(".callhead")).to_contain_text(f"final, machine {machine}")
+            assert page.locator("#flagged").count() == 0
+            # a run writes a new call into the output folder: the queue shows it at once
+            build_output(app.state.out_dir.parent, {"c_new": ("A2", "李雷", "south", "2026-12-02T09:00:00+08:00",
+                                                               CALLS["c_worst"][4])})
+            page.goto(base + "/queue")
+            expect(page.locator('#queue tr.qrow[data-call="c_new"]')).to_be_visible()
+            expect(page.locator('#queue tr.qrow[data-call="c_new"] td.why')).not_to_be_empty()
+            # the trends' labels and texts are inside their charts at 1400 px
+            page.goto(base + "/trends")
+            clipped = page.evaluate("""() => [...document.querySelectorAll('svg.chart')].flatMap(svg => {
+                const box = svg.getBoundingClientRect();
+                return [...svg.querySelectorAll('text')].filter(t => { const r = t.getBoundingClientRect();
+                    return r.left < box.left - 1 || r.right > box.right + 1; }).map(t => t.textContent); })""")
+            assert clipped == [], clipped
         finally:
             browser.close()
