@@ -15,7 +15,7 @@ from flows.review.webapp import db, queries, service
 from flows.review.webapp.main import create_app
 from transcripts import A, C
 from webapp_data import CALLS, build_output
-from webapp_support import add_users, csrf_of, db_url, pg_cluster, sign_in  # noqa: F401
+from webapp_support import add_users, db_url, pg_cluster, sign_in  # noqa: F401
 
 
 @pytest.fixture

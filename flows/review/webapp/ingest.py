@@ -125,6 +125,16 @@ def ingest(engine: sa.Engine, out_dir: str | os.PathLike[str]) -> IngestResult:
     return IngestResult(len(call_rows), len(todo), n_findings, time.perf_counter() - t0)
 
 
+def ingest_by(engine: sa.Engine, out_dir: str | os.PathLike[str], user: dict) -> IngestResult:
+    """An ingest someone asked for (POST /api/ingest), with its audit row."""
+    from flows.review.webapp.service import audit
+
+    result = ingest(engine, out_dir)
+    with db.write(engine) as conn:
+        audit(conn, user, "ingest", after={"calls_taken": result.calls_taken})
+    return result
+
+
 class OutputWatch:
     """New output reaches the workspace without `callqa db ingest`: the pages that list or
     show calls ask `refresh` first, which ingests when the calls/ folder changed since the

@@ -124,7 +124,7 @@ def audit_log(conn: sa.Connection, limit: int = 200) -> list[dict]:
 
 def trends(conn: sa.Connection) -> dict:
     """The dashboard's figures, aggregated in SQL (one query per chart)."""
-    c, f, v = db.calls.c, db.findings, db.verdicts
+    c, v = db.calls.c, db.verdicts
     score = sa.func.coalesce(c.final_score, c.score)
     ok = c.status == "ok"
     # grouped by the indexed columns (no sort), the final grade preferred in Python below

@@ -262,12 +262,3 @@ def decide(engine: sa.Engine, user: dict, appeal_id: int, decision: str, note: s
             _rescore(conn, user, row["call_id"], rules, "rescore_after_appeal")
 
 
-
-def ingest_by(engine: sa.Engine, out_dir, user: dict):
-    """An ingest someone asked for (POST /api/ingest), with its audit row."""
-    from flows.review.webapp.ingest import ingest
-
-    result = ingest(engine, out_dir)
-    with db.write(engine) as conn:
-        audit(conn, user, "ingest", after={"calls_taken": result.calls_taken})
-    return result

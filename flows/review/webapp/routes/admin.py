@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from flows.review.webapp import queries, service
+from flows.review.webapp import queries
+from flows.review.webapp.ingest import ingest_by
 from flows.review.webapp.deps import WS, AdminPoster, Conn, Decider
 
 router = APIRouter()
@@ -17,5 +18,5 @@ def audit_page(request: Request, ws: WS, user: Decider, conn: Conn):
 
 @router.post("/api/ingest")
 def ingest_api(ws: WS, user: AdminPoster):
-    result = service.ingest_by(ws.engine, ws.settings.out_dir, user)
+    result = ingest_by(ws.engine, ws.settings.out_dir, user)
     return {"calls_seen": result.calls_seen, "calls_taken": result.calls_taken, "seconds": result.seconds}
