@@ -170,6 +170,20 @@ def test_finalised_header_and_new_output_without_ingest_in_chromium(chromium, se
             expect(page.locator(".callhead .grade")).to_have_text(final)
             expect(page.locator(".callhead")).to_contain_text(f"final, machine {machine}")
             assert page.locator("#flagged").count() == 0
+            # the scorecard's numbers stand under their own headers: each number's text overlaps
+            # its header's text horizontally (a left-aligned header over a right-aligned number
+            # in a wide column reads as the next column's)
+            misaligned = page.evaluate("""() => {
+                const span = el => { const r = document.createRange(); r.selectNodeContents(el);
+                                     return r.getBoundingClientRect(); };
+                const t = document.getElementById('scorecard');
+                const heads = [...t.querySelectorAll('thead th')];
+                return [...t.querySelectorAll('tbody tr')].flatMap(tr => [...tr.children].map((td, i) => [td, i]))
+                  .filter(([td, i]) => td.classList.contains('num') && td.textContent.trim())
+                  .filter(([td, i]) => { const a = span(td), h = span(heads[i]);
+                                         return a.right < h.left || a.left > h.right; })
+                  .map(([td, i]) => heads[i].textContent + ': ' + td.textContent); }""")
+            assert misaligned == [], misaligned
             # a run writes a new call into the output folder: the queue shows it at once
             build_output(app.state.out_dir.parent, {"c_new": ("A2", "李雷", "south", "2026-12-02T09:00:00+08:00",
                                                                CALLS["c_worst"][4])})
