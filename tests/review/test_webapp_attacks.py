@@ -296,7 +296,7 @@ def test_a_phone_number_typed_in_a_note_is_masked_everywhere(ws, tmp_path):
     fid = next(iter(service.call_findings(engine.connect(), "c_worst")))["finding_id"]
     rita = signed_in(app, "rita")
     token = csrf_of(rita.get("/calls/c_worst").text)
-    notes = {"verdict": "客户电话 13812345678 回访", "add": "call back on 138 1234 5678"}
+    notes = {"verdict": "客户电话 13812345678 回访, 或 138-1234-5678", "add": "call back on 138 1234 5678 / 一三八一二三四五六七八"}
     rita.post("/calls/c_worst/verdict", data={"finding_id": fid, "verdict": "confirmed", "note": notes["verdict"],
                                               "csrf": token})
     rita.post("/calls/c_worst/add-finding", data={"category": "raised_voice", "severity": "major", "start_s": "1",
@@ -308,7 +308,8 @@ def test_a_phone_number_typed_in_a_note_is_masked_everywhere(ws, tmp_path):
     with engine.connect() as conn:
         texts.append(str(conn.execute(sa.select(db.audit.c.after)).all()))
     for text in texts:
-        assert "13812345678" not in text and "138 1234 5678" not in text and "12345678" not in text
+        for number in ("13812345678", "138 1234 5678", "138-1234-5678", "一三八一二三四", "12345678"):
+            assert number not in text, number
     assert "*******5678" in texts[0]
 
 
