@@ -130,16 +130,24 @@ def _accepted_readings(phrase: str) -> tuple[frozenset[str], ...]:
     return tuple(ASR_CONFUSABLE.get(reading, frozenset({reading})) for reading in phrase_pinyin(phrase))
 
 
-def sounds_alike(heard: str, phrase: str) -> bool:
-    """Same length, and each heard char can be read as the phrase's char is read."""
+#: Heard numerals stand for themselves: 尾号是八 is a number said, never a slip for 是吧.
+#: Not 一: whisper writes it for every yi (您是否满一 for 满意, measured in the examples).
+NUMERALS = frozenset("0123456789零〇二两三四五六七八九十百千万幺")
+
+
+def sounds_alike(heard: str, phrase: str, min_same: int = 0) -> bool:
+    """Same length, at least `min_same` chars the same, and each other heard char can be
+    read as the phrase's char is read (a heard numeral or punctuation mark only as itself)."""
     if len(heard) != len(phrase):
         return False
+    same = 0
     for h, p, accepted in zip(heard, phrase, _accepted_readings(phrase)):
         if h == p:
+            same += 1
             continue
-        if accepted.isdisjoint(char_pinyins(h)) or is_punct(h):
+        if accepted.isdisjoint(char_pinyins(h)) or is_punct(h) or h in NUMERALS:
             return False
-    return True
+    return same >= min_same
 
 
 @functools.lru_cache(maxsize=4096)
@@ -167,11 +175,11 @@ def first_syllables(phrase: str) -> tuple[str, ...]:
     return tuple(sorted(ASR_CONFUSABLE.get(first, frozenset({first}))))
 
 
-def find_phrase(text: str, phrase: str, homophones: bool = True) -> list[tuple[int, int, bool]]:
+def find_phrase(text: str, phrase: str, homophones: bool = True, min_same: int = 0) -> list[tuple[int, int, bool]]:
     """Every (start, end, by_sound) where `phrase` occurs in `text`.
 
     Exact hits first; with `homophones`, also same-length windows that sound the
-    same. Single chars never match by sound (为 must not become 喂).
+    same (`sounds_alike`, `min_same`). Single chars never match by sound (为 must not become 喂).
     """
     hits: list[tuple[int, int, bool]] = []
     n = len(phrase)
@@ -197,17 +205,124 @@ def find_phrase(text: str, phrase: str, homophones: bool = True) -> list[tuple[i
         for i in starts:
             if i > last:
                 break
-            if i not in exact and sounds_alike(text[i : i + n], phrase):
+            if i not in exact and sounds_alike(text[i : i + n], phrase, min_same):
                 hits.append((i, i + n, True))
         if exact:
             hits.sort()
     return hits
 
 
+#: The most spellings one literal stretch of a regex expands to; a longer product is cut
+#: into stretches matched by sound one by one.
+MAX_SPELLINGS = 64
+
+
+def _cross(left: frozenset[str], right: frozenset[str]) -> frozenset[str]:
+    return frozenset(a + b for a in left for b in right)
+
+
+def _spellings(items) -> tuple[frozenset[str], frozenset[str] | None]:
+    """(stretches cut off, spellings of the whole or None) for a parsed regex sequence:
+    literal chars, small char classes, groups, alternations and ? repeats spell out; any
+    other item (., a range, an open repeat) cuts the stretch there. Zero-width items
+    (anchors, lookarounds) are skipped: they test the text, they spell nothing."""
+    from re import _constants as c
+
+    done: set[str] = set()
+    current: frozenset[str] | None = frozenset({""})
+    whole = True
+
+    def cut() -> None:
+        nonlocal current, whole
+        done.update(current or ())
+        current, whole = frozenset({""}), False
+
+    def join(part: frozenset[str] | None) -> None:
+        nonlocal current
+        if part is None:
+            cut()
+        elif len(current) * len(part) > MAX_SPELLINGS:
+            cut()
+            current = part
+        else:
+            current = _cross(current, part)
+
+    for op, av in items:
+        if op is c.LITERAL:
+            join(frozenset({chr(av)}))
+        elif op is c.IN:
+            chars = [chr(v) for o, v in av if o is c.LITERAL]
+            join(frozenset(chars) if len(chars) == len(av) else None)
+        elif op is c.SUBPATTERN or op is c.BRANCH:
+            branches = [av[3]] if op is c.SUBPATTERN else av[1]
+            parts = [_spellings(b) for b in branches]
+            done.update(s for cut_off, _ in parts for s in cut_off)
+            wholes = [w for _, w in parts]
+            join(None if None in wholes else frozenset().union(*wholes))
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[:2] == (0, 1):
+            cut_off, inner = _spellings(av[2])
+            done.update(cut_off)
+            join(None if inner is None else inner | {""})
+        elif op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+            continue
+        else:
+            cut()
+    if whole:
+        return frozenset(done), current
+    done.update(current)
+    return frozenset(done), None
+
+
+@functools.lru_cache(maxsize=4096)
+def regex_stretches(pattern: str) -> tuple[str, ...]:
+    """The literal stretches of 2+ chars a regex spells (可以(帮|为)您 -> 可以帮您, 可以为您),
+    longest first: where the text sounds like one, the regex may match by sound."""
+    from re import _parser
+
+    cut_off, whole = _spellings(_parser.parse(pattern))
+    spelled = cut_off | (whole or frozenset())
+    return tuple(sorted((s for s in spelled if len(s) >= 2), key=lambda s: (-len(s), s)))
+
+
+#: Chars a window must share with a regex's stretch to be respelled as it (see respelled).
+REGEX_MIN_SAME = 1
+
+
+def respelled(text: str, stretches: tuple[str, ...]) -> str:
+    """`text` with each window that sounds like one of `stretches` (`sounds_alike`, so
+    2+ chars and never a lone char) written as that stretch; same length, so a match's
+    positions are the text's. Earlier stretches (the longer) win where windows overlap.
+
+    A window keeps one char of its stretch (`REGEX_MIN_SAME`): a stretch is a piece of
+    a larger pattern whose wildcards find the rest anywhere, so a window wholly by sound
+    matched by chance (我是工号 respelled 我提供号 met 提供.{0,6}号 in a plain greeting)."""
+    if not stretches:
+        return text
+    chars = list(text)
+    taken = [False] * len(text)
+    for stretch in stretches:
+        for start, end, by_sound in find_phrase(text, stretch, min_same=REGEX_MIN_SAME):
+            if by_sound and not any(taken[start:end]):
+                chars[start:end] = stretch
+                taken[start:end] = [True] * (end - start)
+    return "".join(chars) if any(taken) else text
+
+
+def search_by_sound(regex: re.Pattern, text: str, stretches: tuple[str, ...]) -> re.Match | None:
+    """`regex`'s first match in `text`, or else in `text` respelled toward its stretches:
+    the one way every rule's regex phrase is matched tolerant of ASR homophones."""
+    m = regex.search(text)
+    if m is not None or not stretches:
+        return m
+    heard = respelled(text, stretches)
+    return None if heard is text else regex.search(heard)
+
+
 def contains_alternative(text: str, alternative: str, regex_prefix: str = "re:") -> bool:
     """Whether one alternative of a required phrase group occurs in normalised `text`."""
     if alternative.startswith(regex_prefix):
-        return re.search(alternative[len(regex_prefix) :], text) is not None
+        pattern = alternative[len(regex_prefix) :]
+        return search_by_sound(re.compile(pattern), text, regex_stretches(pattern)) is not None
     wanted = strip_punct(normalise(alternative))
     return bool(find_phrase(strip_punct(text), wanted, homophones=True))
 
@@ -227,8 +342,8 @@ def first_alternative(text: str, alternatives: tuple[str, ...] | list[str],
     # This runs for every utterance and every phrase group of the pack: the literal
     # alternatives are one regex (leftmost place, then the first listed there), and only
     # alternatives whose first syllable the text holds are compared by sound.
-    for index, regex in group.regexes:
-        m = regex.search(bare)
+    for index, regex, stretches in group.regexes:
+        m = search_by_sound(regex, bare, stretches)
         if m and (best is None or (m.start(), index) < best):
             best = (m.start(), index)
     if group.exact is not None:
@@ -254,7 +369,8 @@ def contains_any(text: str, alternatives: tuple[str, ...] | list[str], regex_pre
     """Whether any of `alternatives` occurs in normalised `text`: the same answer as
     `contains_alternative` for each, from the group compiled once (`first_alternative`)."""
     group = _phrase_group(alternatives if isinstance(alternatives, tuple) else tuple(alternatives), regex_prefix)
-    if any(regex.search(text) for _, regex in group.regexes):  # over the text, as contains_alternative
+    # The regexes read the text with its punctuation, as contains_alternative does.
+    if any(search_by_sound(regex, text, stretches) for _, regex, stretches in group.regexes):
         return True
     bare = strip_punct(text)
     if group.exact is not None and group.exact.search(bare):
@@ -277,8 +393,8 @@ class _PhraseGroup:
     """The pack's side of `first_alternative` for one tuple of alternatives, built once."""
 
     alternatives: tuple[str, ...]
-    #: (index, compiled) of the `re:` alternatives.
-    regexes: tuple[tuple[int, re.Pattern], ...]
+    #: (index, compiled, `regex_stretches`) of the `re:` alternatives.
+    regexes: tuple[tuple[int, re.Pattern, tuple[str, ...]], ...]
     #: The literal alternatives (normalised, without punctuation) as one alternation, in
     #: their listed order; `exact_index` gives the first alternative of each text.
     exact: re.Pattern | None
@@ -293,7 +409,8 @@ def _phrase_group(alternatives: tuple[str, ...], regex_prefix: str) -> _PhraseGr
     regexes, exact_index, by_first = [], {}, {}
     for index, alt in enumerate(alternatives):
         if alt.startswith(regex_prefix):
-            regexes.append((index, re.compile(alt[len(regex_prefix):])))
+            pattern = alt[len(regex_prefix):]
+            regexes.append((index, re.compile(pattern), regex_stretches(pattern)))
             continue
         wanted = strip_punct(normalise(alt))
         if not wanted:
