@@ -13,7 +13,7 @@ from .overtalk import overtalk_findings
 from .phrases import closing_findings, greeting_findings
 from .rate import rate_findings, speaker_rate, utterance_rates
 from .rules import RulePack
-from .scorecard import DimensionScore, ItemScore, score_call
+from .scorecard import DimensionScore, ItemScore, score_call, with_confidence
 from .outbound import DIRECTIONS, INBOUND, OUTBOUND, refusal_findings
 from .timeline import talk_s
 from .voice import raised_voice_findings
@@ -117,6 +117,7 @@ def analyze(transcript: Transcript, pack: RulePack, direction: str = INBOUND) ->
         (_clamp(f, transcript.duration_s) for f in findings),
         key=lambda f: (f.start_s, f.end_s, f.category, f.rule_id),
     )
+    findings = with_confidence(findings, transcript.utterances, pack.scorecard.flag.low_confidence_below)
     if transcript.speakers_uncertain:
         # Kept, not dropped: the words are there, only whose they are is in doubt. QA
         # staff see the mark and the reason instead of an agent charged with the

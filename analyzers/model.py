@@ -162,6 +162,13 @@ class Finding:
     #: The call's speakers are uncertain and this finding charges one of them: it may
     #: belong to the other speaker (Transcript.speakers_uncertain).
     speaker_uncertain: bool = False
+    #: Mean and least ASR probability of the words the finding rests on (the speaker's words
+    #: within its span); None without word timings (a supplied transcript).
+    confidence_mean: float | None = None
+    confidence_min: float | None = None
+    #: confidence_mean is below the pack's scorecard.flag.low_confidence_below: "heard with
+    #: low confidence"; such a finding alone does not flag the call.
+    low_confidence: bool = False
 
 
 @dataclass(frozen=True)

@@ -298,6 +298,9 @@ class FlagRules(Section):
     categories: Annotated[tuple[Category, ...], LIST] = ()
     #: Any automatically graded item with one of these grades flags the call.
     item_grades: Annotated[tuple[Grade, ...], LIST] = ()
+    #: A finding whose words' mean ASR probability is below this is "heard with low
+    #: confidence" and flags no call by itself; absent: no finding is.
+    low_confidence_below: Fraction = None
 
 
 class ScorecardRules(Section):

@@ -16,7 +16,7 @@ items' weight that was graded automatically. Info findings are shown, never grad
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .model import Finding, ItemScore
 from .rules import GRADES, GradeMinScore, ScoreItem, ScorecardRules
@@ -129,6 +129,11 @@ def score_call(findings: list[Finding] | tuple[Finding, ...], rules: ScorecardRu
     grade = grade_for_score(score, rules.grade_min_score)
     share = round(graded_weight / total_weight, 4) if total_weight > 0 else 0.0
     reasons = flag_reasons(score, grade, items, findings, rules)
+    if reasons and any(f.low_confidence for f in findings):
+        # A finding heard with low confidence stays (marked) but flags nothing by itself:
+        # the call is flagged only if it would be without such findings.
+        if not score_call([f for f in findings if not f.low_confidence], rules).flagged:
+            reasons = []
     return Scorecard(tuple(items), score, grade, bool(reasons), tuple(reasons), share)
 
 
@@ -145,7 +150,8 @@ def flag_reasons(score: float, grade: str, items, findings, rules: ScorecardRule
     flagged = sorted((f for f in findings if f.severity in flag.severities or f.category in flag.categories),
                      key=lambda f: (_SEVERITY_RANK.get(f.severity, 9), f.start_s))
     for f in flagged:
-        reasons.append(f"{f.severity} {f.category}:{f.rule_id} at {clock(f.start_s)}")
+        heard = " (heard with low confidence)" if f.low_confidence else ""
+        reasons.append(f"{f.severity} {f.category}:{f.rule_id} at {clock(f.start_s)}{heard}")
     for x in items:
         if x.automatic and x.grade in flag.item_grades:
             reasons.append(f"scorecard item {x.name} ({x.item_id}) graded {x.grade}")
@@ -153,3 +159,21 @@ def flag_reasons(score: float, grade: str, items, findings, rules: ScorecardRule
 
 
 _SEVERITY_RANK = {"critical": 0, "major": 1, "minor": 2, "info": 3}
+
+
+def with_confidence(findings, utterances, low_below: float | None) -> list[Finding]:
+    """`findings` with the mean and least probability of the words each rests on: its
+    speaker's words that overlap its span (a finding that quotes no text rests on timing,
+    not words, and gets none). `low_below`: a mean under it marks the finding low_confidence."""
+    out = []
+    for f in findings:
+        probs = [] if not f.text else [
+            w.probability for u in utterances if u.speaker == f.speaker and u.words
+            for w in u.words if w.start_s < f.end_s and f.start_s < w.end_s]
+        if not probs:
+            out.append(f)
+            continue
+        mean = round(sum(probs) / len(probs), 4)
+        low = low_below is not None and mean < low_below
+        out.append(replace(f, confidence_mean=mean, confidence_min=round(min(probs), 4), low_confidence=low))
+    return out

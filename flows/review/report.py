@@ -241,7 +241,17 @@ def finding_view(index: int, f: dict) -> dict:
         "time": f"{fmt_time(f['start_s'])}–{fmt_time(f['end_s'])}",
         "text": f.get("text") or "",
         "detail": f.get("detail") or "",
+        # older output has no confidence columns: no marker
+        "heard": heard_note(f),
     }
+
+
+def heard_note(f: dict) -> str:
+    """'heard with low confidence (0.42)' for a finding marked low_confidence, else ''."""
+    if not f.get("low_confidence"):
+        return ""
+    mean = f.get("confidence_mean")
+    return "heard with low confidence" + (f" ({mean:.2f})" if isinstance(mean, (int, float)) else "")
 
 
 def _num(v: Any, fmt: str = "{:.0f}") -> str:

@@ -7,7 +7,7 @@ import pyarrow.compute as pc
 from analyzers.phrases import plain_detail
 from analyzers.pii import join_masked
 from analyzers.timeline import clock
-from flows.review.report import SPEAKER_LABELS, plain_reason
+from flows.review.report import SPEAKER_LABELS, heard_note, plain_reason
 from flows.storage.store import ResultStore
 
 
@@ -50,5 +50,6 @@ def render_call(out_dir: str, call_id: str) -> str | None:
             what = f" \"{join_masked(item['text'])}\"" if item["text"] else ""
             detail = join_masked(plain_detail(item["category"], item["rule_id"], item["detail"] or ""))
             detail = f" - {detail}" if detail else ""
-            lines.append(f"    >> {item['category']} ({item['severity']}, {item['rule_id']}){what}{detail}")
+            heard = f" [{heard_note(item)}]" if heard_note(item) else ""
+            lines.append(f"    >> {item['category']} ({item['severity']}, {item['rule_id']}){what}{detail}{heard}")
     return "\n".join(lines)
