@@ -288,6 +288,17 @@ def regex_stretches(pattern: str) -> tuple[str, ...]:
 REGEX_MIN_SAME = 1
 
 
+@functools.lru_cache(maxsize=4096)
+def _stretch_index(stretches: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """Syllable -> the stretches whose first char may be heard as it."""
+    index: dict[str, list[str]] = {}
+    for stretch in stretches:
+        for syl in first_syllables(stretch):
+            index.setdefault(syl, []).append(stretch)
+    return {k: tuple(v) for k, v in index.items()}
+
+
+@functools.lru_cache(maxsize=65536)
 def respelled(text: str, stretches: tuple[str, ...]) -> str:
     """`text` with each window that sounds like one of `stretches` (`sounds_alike`, so
     2+ chars and never a lone char) written as that stretch; same length, so a match's
@@ -298,9 +309,15 @@ def respelled(text: str, stretches: tuple[str, ...]) -> str:
     matched by chance (我是工号 respelled 我提供号 met 提供.{0,6}号 in a plain greeting)."""
     if not stretches:
         return text
+    # Only stretches whose first syllable the text holds can be found (one dict lookup
+    # per syllable instead of a search per stretch: this runs per utterance and regex).
+    index = _stretch_index(stretches)
+    held = index.keys() & syllable_positions(text).keys()
+    if not held:
+        return text
     chars = list(text)
     taken = [False] * len(text)
-    for stretch in stretches:
+    for stretch in sorted({s for syl in held for s in index[syl]}, key=stretches.index):
         for start, end, by_sound in find_phrase(text, stretch, min_same=REGEX_MIN_SAME):
             if by_sound and not any(taken[start:end]):
                 chars[start:end] = stretch
