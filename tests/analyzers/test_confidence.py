@@ -98,3 +98,19 @@ def test_the_findings_table_carries_the_confidence():
     for name in ("confidence_mean", "confidence_min"):
         assert FINDINGS.field(name).nullable
     assert not FINDINGS.field("low_confidence").nullable
+
+
+def test_findings_written_before_the_columns_still_load(tmp_path):
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    new = ("confidence_mean", "confidence_min", "low_confidence")
+    old = pa.schema([f for f in FINDINGS if f.name not in new])
+    pq.write_table(old.empty_table(), tmp_path / "old.parquet")
+    row = {f.name: None if f.nullable else {pa.int64(): 0, pa.float64(): 0.0, pa.bool_(): False}.get(f.type, "x")
+           for f in old}
+    pq.write_table(pa.Table.from_pylist([row], schema=old), tmp_path / "old.parquet")
+    (read,) = ds.dataset([str(tmp_path / "old.parquet")], format="parquet", schema=FINDINGS).to_table().to_pylist()
+    assert [read[n] for n in new] == [None, None, None]
+    assert heard_note(read) == ""
