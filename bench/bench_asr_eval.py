@@ -1,0 +1,206 @@
+"""Pooled CER with bootstrap 95 % intervals on the real-Mandarin evaluation set (issue 33),
+per condition (clean, telephone) and decoding cell, through callqa's own speech path.
+
+Usage: python bench/bench_asr_eval.py [--cells CELL,...] [--conditions clean,telephone]
+           [--json OUT.json] [--no-packages]
+CELL is ENGINE[:COMPUTE]:BEAM[:OPTION...], beam 0 = greedy; options: bias=prompt|hotwords
+(the standard's key phrases, flows/speech's DecoderOptions.initial_prompt or faster-whisper's
+`hotwords`), pad=S (GatingOptions.span_pad_s). Default cells, cheapest first:
+faster:int8:0, faster:int8:5, faster:float32:0, faster:float32:5, openai:0, openai:5.
+
+Each clip goes through flows.batch.pipeline as `callqa run` takes it (decode, speech
+detection, diarization of a mono recording, whisper passes, refine); its utterances joined
+in time order are its text. Decode/VAD/diarization run once per clip and condition; only
+the whisper passes are timed ("s/audio s": whisper seconds per second of audio). The
+telephone copy of each clip (tools/asr_eval_set.py) is written to a temporary folder.
+Intervals: tools.asr_eval_set.bootstrap_cer (2000 resamples of clips); "vs first" is the
+paired bootstrap of the CER difference against the first cell of the same condition.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import flows.batch.pipeline as pipeline  # noqa: E402
+from analyzers.cer import char_errors, normalize_for_cer  # noqa: E402
+from flows.speech.engines.faster import FwModel  # noqa: E402
+from flows.speech.transcribe import DecoderOptions, GatingOptions, load_model, transcribe_jobs  # noqa: E402
+from tools.asr_eval_set import bootstrap_cer, bootstrap_diff, eval_set, telephone_copy  # noqa: E402
+
+OPENAI_MODEL = os.environ.get("CALLQA_WHISPER_MODEL") or str(ROOT.parent / "shared" / "models" / "whisper-base.pt")
+DEFAULT_CELLS = "faster:int8:0,faster:int8:5,faster:float32:0,faster:float32:5,openai:0,openai:5"
+
+#: The service standard's key phrases (../shared/standard: greeting, hold, order, closing).
+KEY_PHRASES = ("您好", "很高兴为您服务", "请问有什么可以帮您", "工号", "请稍等", "让您久等了",
+               "订单号", "满意", "回电", "感谢您的来电", "还有其他可以帮您的吗", "再见")
+#: The same phrases as a simplified-Chinese sentence, the form whisper's prompt reads best.
+BIAS_PROMPT = ("您好，很高兴为您服务，我的工号是一二三，请问有什么可以帮您？请稍等，让您久等了。"
+               "您的订单号是多少？您对这次服务满意吗？我们会尽快回电。感谢您的来电，还有其他可以帮您的吗？再见。")
+BIAS_HOTWORDS = "，".join(KEY_PHRASES)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One decoding setting: engine, compute type, beam (0 greedy), biasing, span padding."""
+
+    engine: str
+    compute_type: str | None
+    beam: int
+    bias: str = "none"
+    pad_s: float | None = None
+
+    @property
+    def name(self) -> str:
+        parts = [self.engine + (f":{self.compute_type}" if self.compute_type else ""),
+                 f"beam {self.beam}" if self.beam else "greedy"]
+        parts += [f"bias {self.bias}"] if self.bias != "none" else []
+        parts += [f"pad {self.pad_s:g}"] if self.pad_s is not None else []
+        return " ".join(parts)
+
+    def config(self) -> pipeline.PipelineConfig:
+        decoder = DecoderOptions(beam_size=self.beam or None,
+                                 initial_prompt=BIAS_PROMPT if self.bias == "prompt" else DecoderOptions.initial_prompt)
+        gating = GatingOptions() if self.pad_s is None else GatingOptions(span_pad_s=self.pad_s)
+        cfg = pipeline.PipelineConfig(out_dir=tempfile.gettempdir(), engine=self.engine, decoder=decoder, gating=gating,
+                                      model=OPENAI_MODEL if self.engine == "openai" else None)
+        return replace(cfg, compute_type=self.compute_type) if self.compute_type else cfg
+
+
+def parse_cell(spec: str) -> Cell:
+    """ENGINE[:COMPUTE]:BEAM[:bias=..][:pad=..] -> Cell (ValueError for a bad spec)."""
+    parts = spec.strip().split(":")
+    opts = dict(p.split("=", 1) for p in parts if "=" in p)
+    plain = [p for p in parts if "=" not in p]
+    if len(plain) not in (2, 3) or not plain[-1].isdigit():
+        raise ValueError(f"cell {spec!r}: want ENGINE[:COMPUTE]:BEAM[:bias=..][:pad=..]")
+    bias = opts.pop("bias", "none")
+    pad = opts.pop("pad", None)
+    if opts or bias not in ("none", "prompt", "hotwords"):
+        raise ValueError(f"cell {spec!r}: unknown option {opts or bias}")
+    if bias == "hotwords" and plain[0] != "faster":
+        raise ValueError(f"cell {spec!r}: hotwords need the faster engine")
+    return Cell(plain[0], plain[1] if len(plain) == 3 else None, int(plain[-1]), bias,
+                float(pad) if pad is not None else None)
+
+
+class _HotwordLane:
+    """A faster-whisper WhisperModel whose transcribe() is always given `hotwords`: how
+    the bench passes them, since DecoderOptions has no such field (yet)."""
+
+    def __init__(self, model, hotwords: str) -> None:
+        self._model, self._hotwords = model, hotwords
+
+    def transcribe(self, *args, **kwargs):
+        return self._model.transcribe(*args, hotwords=self._hotwords, **kwargs)
+
+    def __getattr__(self, attr):
+        return getattr(self._model, attr)
+
+
+def load_cell_model(cell: Cell, cfg: pipeline.PipelineConfig):
+    model = load_model(cfg.model_ref(), cfg.engine, compute_type=cfg.compute_type)
+    if cell.bias == "hotwords":
+        assert isinstance(model, FwModel)
+        model = FwModel(tuple(_HotwordLane(m, BIAS_HOTWORDS) for m in model.models), model.compute_type, model.device)
+    return model
+
+
+def transcript_text(path: Path, clip_id: str, cfg, model, heard) -> tuple[str, float]:
+    """The clip's text through the pipeline (utterances in time order) and whisper's seconds."""
+    spent = [0.0]
+
+    def decode(jobs):
+        t0 = time.perf_counter()
+        words = transcribe_jobs(model, jobs, cfg.decoder, cfg.gating)
+        spent[0] += time.perf_counter() - t0
+        return words, time.perf_counter() - t0
+
+    t = pipeline.refine(pipeline.transcribe_call(str(path), clip_id, cfg, cfg.model_ref(), heard=heard, decode=decode))
+    return "".join(u.text for u in t.utterances), spent[0]
+
+
+def prepare(clips, conditions, tmp: Path) -> dict:
+    """(clip_id, condition) -> (path, Heard): decode, VAD and diarization done once."""
+    cfg = pipeline.PipelineConfig(out_dir=str(tmp))
+    heard = {}
+    for i, clip in enumerate(clips):
+        for cond in conditions:
+            path = clip.path if cond == "clean" else telephone_copy(clip.path, tmp / f"{i:02d}_tel.wav")
+            heard[clip.clip_id, cond] = (path, pipeline.hear_call(str(path), cfg))
+    return heard
+
+
+def run_cell(cell: Cell, clips, cond: str, heard: dict, verbose: bool) -> dict:
+    cfg = cell.config()
+    model = load_cell_model(cell, cfg)
+    rows, asr_s, audio_s = [], 0.0, 0.0
+    for clip in clips:
+        path, h = heard[clip.clip_id, cond]
+        hyp, spent = transcript_text(path, clip.clip_id, cfg, model, h)
+        e, n = char_errors(hyp, clip.reference)
+        rows.append({"clip": clip.clip_id, "errors": e, "chars": n, "hyp": normalize_for_cer(hyp)})
+        asr_s, audio_s = asr_s + spent, audio_s + h.audio.duration_s
+        if verbose:
+            print(f"  {cond}\t{cell.name}\t{clip.clip_id}\t{e}/{n}\t{normalize_for_cer(hyp)}\t| {clip.reference}", flush=True)
+    cer, lo, hi = bootstrap_cer([r["errors"] for r in rows], [r["chars"] for r in rows])
+    return {"cell": cell.name, "condition": cond, "cer": cer, "lo": lo, "hi": hi, "asr_s": asr_s,
+            "audio_s": audio_s, "errors": sum(r["errors"] for r in rows), "chars": sum(r["chars"] for r in rows),
+            "clips": rows}
+
+
+def table_line(res: dict, first: dict | None) -> str:
+    vs = ""
+    if first is not None and first is not res:
+        d, lo, hi = bootstrap_diff([r["errors"] for r in res["clips"]], [r["errors"] for r in first["clips"]],
+                                   [r["chars"] for r in res["clips"]])
+        vs = f"{100 * d:+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}]"
+    return (f"| {res['condition']} | {res['cell']} | {100 * res['cer']:.1f} % ({res['errors']}/{res['chars']}) | "
+            f"{100 * res['lo']:.1f}-{100 * res['hi']:.1f} | {vs or '-'} | {res['asr_s'] / res['audio_s']:.3f} |")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cells", default=DEFAULT_CELLS)
+    ap.add_argument("--conditions", default="clean,telephone")
+    ap.add_argument("--json", type=Path, help="write every cell's per-clip results here")
+    ap.add_argument("--no-packages", action="store_true", help="the real clips of ../shared only")
+    ap.add_argument("-v", "--verbose", action="store_true", help="print each clip's text")
+    args = ap.parse_args(argv)
+    cells = [parse_cell(c) for c in args.cells.split(",")]
+    conditions = args.conditions.split(",")
+    if set(conditions) - {"clean", "telephone"}:
+        ap.error(f"conditions are clean and telephone, got {args.conditions}")
+    clips = eval_set(packages=not args.no_packages)
+    print("command:", " ".join([Path(sys.executable).name, *sys.argv]))
+    print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
+    print(f"set: {len(clips)} clips, {sum(len(normalize_for_cer(c.reference)) for c in clips)} reference characters")
+    results: list[dict] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        heard = prepare(clips, conditions, Path(tmp))
+        print("| condition | cell | pooled CER | 95 % interval | vs first cell (points, 95 %) | s/audio s |")
+        print("|---|---|---|---|---|---|")
+        for cell in cells:
+            for cond in conditions:
+                res = run_cell(cell, clips, cond, heard, args.verbose)
+                first = next(r for r in results + [res] if r["condition"] == cond)
+                results.append(res)
+                print(table_line(res, first), flush=True)
+                if args.json:
+                    args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+    print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
