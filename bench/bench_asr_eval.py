@@ -11,7 +11,8 @@ faster:int8:0, faster:int8:5, faster:float32:0, faster:float32:5, openai:0, open
 Each clip goes through flows.batch.pipeline as `callqa run` takes it (decode, speech
 detection, diarization of a mono recording, whisper passes, refine); its utterances joined
 in time order are its text. Decode/VAD/diarization run once per clip and condition; only
-the whisper passes are timed ("s/audio s": whisper seconds per second of audio). The
+the whisper passes are timed: wall seconds per second of audio, and this process's CPU
+seconds (all threads) per second of audio, which the load of other processes moves less. The
 telephone copy of each clip (tools/asr_eval_set.py) is written to a temporary folder.
 Intervals: tools.asr_eval_set.bootstrap_cer (2000 resamples of clips); "vs first" is the
 paired bootstrap of the CER difference against the first cell of the same condition.
@@ -116,18 +117,20 @@ def load_cell_model(cell: Cell, cfg: pipeline.PipelineConfig):
     return model
 
 
-def transcript_text(path: Path, clip_id: str, cfg, model, heard) -> tuple[str, float]:
-    """The clip's text through the pipeline (utterances in time order) and whisper's seconds."""
-    spent = [0.0]
+def transcript_text(path: Path, clip_id: str, cfg, model, heard) -> tuple[str, float, float]:
+    """The clip's text through the pipeline (utterances in time order) and whisper's wall
+    and CPU seconds."""
+    spent = [0.0, 0.0]  # wall, CPU of this process (all threads): the load of others left out
 
     def decode(jobs):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         words = transcribe_jobs(model, jobs, cfg.decoder, cfg.gating)
         spent[0] += time.perf_counter() - t0
+        spent[1] += time.process_time() - c0
         return words, time.perf_counter() - t0
 
     t = pipeline.refine(pipeline.transcribe_call(str(path), clip_id, cfg, cfg.model_ref(), heard=heard, decode=decode))
-    return "".join(u.text for u in t.utterances), spent[0]
+    return "".join(u.text for u in t.utterances), spent[0], spent[1]
 
 
 def prepare(clips, conditions, tmp: Path) -> dict:
@@ -144,17 +147,17 @@ def prepare(clips, conditions, tmp: Path) -> dict:
 def run_cell(cell: Cell, clips, cond: str, heard: dict, verbose: bool) -> dict:
     cfg = cell.config()
     model = load_cell_model(cell, cfg)
-    rows, asr_s, audio_s = [], 0.0, 0.0
+    rows, asr_s, cpu_s, audio_s = [], 0.0, 0.0, 0.0
     for clip in clips:
         path, h = heard[clip.clip_id, cond]
-        hyp, spent = transcript_text(path, clip.clip_id, cfg, model, h)
+        hyp, spent, cpu = transcript_text(path, clip.clip_id, cfg, model, h)
         e, n = char_errors(hyp, clip.reference)
         rows.append({"clip": clip.clip_id, "errors": e, "chars": n, "hyp": normalize_for_cer(hyp)})
-        asr_s, audio_s = asr_s + spent, audio_s + h.audio.duration_s
+        asr_s, cpu_s, audio_s = asr_s + spent, cpu_s + cpu, audio_s + h.audio.duration_s
         if verbose:
             print(f"  {cond}\t{cell.name}\t{clip.clip_id}\t{e}/{n}\t{normalize_for_cer(hyp)}\t| {clip.reference}", flush=True)
     cer, lo, hi = bootstrap_cer([r["errors"] for r in rows], [r["chars"] for r in rows])
-    return {"cell": cell.name, "condition": cond, "cer": cer, "lo": lo, "hi": hi, "asr_s": asr_s,
+    return {"cell": cell.name, "condition": cond, "cer": cer, "lo": lo, "hi": hi, "asr_s": asr_s, "cpu_s": cpu_s,
             "audio_s": audio_s, "errors": sum(r["errors"] for r in rows), "chars": sum(r["chars"] for r in rows),
             "clips": rows}
 
@@ -166,7 +169,8 @@ def table_line(res: dict, first: dict | None) -> str:
                                    [r["chars"] for r in res["clips"]])
         vs = f"{100 * d:+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}]"
     return (f"| {res['condition']} | {res['cell']} | {100 * res['cer']:.1f} % ({res['errors']}/{res['chars']}) | "
-            f"{100 * res['lo']:.1f}-{100 * res['hi']:.1f} | {vs or '-'} | {res['asr_s'] / res['audio_s']:.3f} |")
+            f"{100 * res['lo']:.1f}-{100 * res['hi']:.1f} | {vs or '-'} | {res['asr_s'] / res['audio_s']:.3f} | "
+            f"{res['cpu_s'] / res['audio_s']:.3f} |")
 
 
 def main(argv=None) -> int:
@@ -188,8 +192,8 @@ def main(argv=None) -> int:
     results: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp:
         heard = prepare(clips, conditions, Path(tmp))
-        print("| condition | cell | pooled CER | 95 % interval | vs first cell (points, 95 %) | s/audio s |")
-        print("|---|---|---|---|---|---|")
+        print("| condition | cell | pooled CER | 95 % interval | vs first cell (points, 95 %) | wall s/audio s | CPU s/audio s |")
+        print("|---|---|---|---|---|---|---|")
         for cell in cells:
             for cond in conditions:
                 res = run_cell(cell, clips, cond, heard, args.verbose)
