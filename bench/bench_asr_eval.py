@@ -14,6 +14,8 @@ in time order are its text. Decode/VAD/diarization run once per clip and conditi
 the whisper passes are timed: wall seconds per second of audio, and this process's CPU
 seconds (all threads) per second of audio, which the load of other processes moves less. The
 telephone copy of each clip (tools/asr_eval_set.py) is written to a temporary folder.
+`--one-voice` overrules the diarization (every clip is one voice, as it is): whisper's share
+of the error alone, since diarization splits some telephone copies in two.
 Intervals: tools.asr_eval_set.bootstrap_cer (2000 resamples of clips); "vs first" is the
 paired bootstrap of the CER difference against the first cell of the same condition.
 """
@@ -133,14 +135,24 @@ def transcript_text(path: Path, clip_id: str, cfg, model, heard) -> tuple[str, f
     return "".join(u.text for u in t.utterances), spent[0], spent[1]
 
 
-def prepare(clips, conditions, tmp: Path) -> dict:
-    """(clip_id, condition) -> (path, Heard): decode, VAD and diarization done once."""
+def one_voice(heard: pipeline.Heard) -> pipeline.Heard:
+    """`heard` with its diarization overruled: one speaker, every span the agent's."""
+    d = heard.diarization
+    spans = tuple(replace(s, speaker="agent") for s in d.spans)
+    return replace(heard, diarization=replace(d, spans=spans, speakers=1))
+
+
+def prepare(clips, conditions, tmp: Path, force_one_voice: bool = False) -> dict:
+    """(clip_id, condition) -> (path, Heard): decode, VAD and diarization done once; each
+    clip's speaker count is printed (diarization may split a one-voice clip in two)."""
     cfg = pipeline.PipelineConfig(out_dir=str(tmp))
     heard = {}
     for i, clip in enumerate(clips):
         for cond in conditions:
             path = clip.path if cond == "clean" else telephone_copy(clip.path, tmp / f"{i:02d}_tel.wav")
-            heard[clip.clip_id, cond] = (path, pipeline.hear_call(str(path), cfg))
+            h = pipeline.hear_call(str(path), cfg)
+            print(f"{cond}	{clip.clip_id}	diarized speakers {h.diarization.speakers}", flush=True)
+            heard[clip.clip_id, cond] = (path, one_voice(h) if force_one_voice else h)
     return heard
 
 
@@ -179,6 +191,8 @@ def main(argv=None) -> int:
     ap.add_argument("--conditions", default="clean,telephone")
     ap.add_argument("--json", type=Path, help="write every cell's per-clip results here")
     ap.add_argument("--no-packages", action="store_true", help="the real clips of ../shared only")
+    ap.add_argument("--one-voice", action="store_true",
+                    help="overrule diarization: each clip is one speaker (ASR alone, as on a stereo channel)")
     ap.add_argument("-v", "--verbose", action="store_true", help="print each clip's text")
     args = ap.parse_args(argv)
     cells = [parse_cell(c) for c in args.cells.split(",")]
@@ -191,7 +205,7 @@ def main(argv=None) -> int:
     print(f"set: {len(clips)} clips, {sum(len(normalize_for_cer(c.reference)) for c in clips)} reference characters")
     results: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp:
-        heard = prepare(clips, conditions, Path(tmp))
+        heard = prepare(clips, conditions, Path(tmp), args.one_voice)
         print("| condition | cell | pooled CER | 95 % interval | vs first cell (points, 95 %) | wall s/audio s | CPU s/audio s |")
         print("|---|---|---|---|---|---|---|")
         for cell in cells:
