@@ -51,6 +51,8 @@ KEY_PHRASES = ("您好", "很高兴为您服务", "请问有什么可以帮您",
 BIAS_PROMPT = ("您好，很高兴为您服务，我的工号是一二三，请问有什么可以帮您？请稍等，让您久等了。"
                "您的订单号是多少？您对这次服务满意吗？我们会尽快回电。感谢您的来电，还有其他可以帮您的吗？再见。")
 BIAS_HOTWORDS = "，".join(KEY_PHRASES)
+TABLE_HEAD = ("| condition | cell | pooled CER | 95 % interval | vs first cell (points, 95 %) | wall s/audio s "
+              "| CPU s/audio s |\n|---|---|---|---|---|---|---|")
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,7 @@ def prepare(clips, conditions, tmp: Path, force_one_voice: bool = False) -> dict
     return heard
 
 
-def run_cell(cell: Cell, clips, cond: str, heard: dict, verbose: bool) -> dict:
+def run_cell(cell: Cell, clips, cond: str, heard: dict, verbose: bool, label: str = "") -> dict:
     cfg = cell.config()
     model = load_cell_model(cell, cfg)
     rows, asr_s, cpu_s, audio_s = [], 0.0, 0.0, 0.0
@@ -169,20 +171,34 @@ def run_cell(cell: Cell, clips, cond: str, heard: dict, verbose: bool) -> dict:
         if verbose:
             print(f"  {cond}\t{cell.name}\t{clip.clip_id}\t{e}/{n}\t{normalize_for_cer(hyp)}\t| {clip.reference}", flush=True)
     cer, lo, hi = bootstrap_cer([r["errors"] for r in rows], [r["chars"] for r in rows])
-    return {"cell": cell.name, "condition": cond, "cer": cer, "lo": lo, "hi": hi, "asr_s": asr_s, "cpu_s": cpu_s,
+    return {"cell": cell.name, "condition": cond + label, "cer": cer, "lo": lo, "hi": hi, "asr_s": asr_s, "cpu_s": cpu_s,
             "audio_s": audio_s, "errors": sum(r["errors"] for r in rows), "chars": sum(r["chars"] for r in rows),
             "clips": rows}
 
 
+def print_tables(files: list[Path], baseline: str | None) -> None:
+    """The table of results saved by --json (several runs together); "vs" against the cell
+    named `baseline` (default: each condition's first) on the same clips."""
+    results = [r for f in files for r in json.loads(f.read_text(encoding="utf-8"))]
+    print(TABLE_HEAD)
+    for cond in dict.fromkeys(r["condition"] for r in results):
+        rows = [r for r in results if r["condition"] == cond]
+        base = next((r for r in rows if r["cell"] == baseline), rows[0])
+        for r in rows:
+            print(table_line(r, base))
+
+
 def table_line(res: dict, first: dict | None) -> str:
-    vs = ""
+    vs = "-"
     if first is not None and first is not res:
+        if [r["clip"] for r in res["clips"]] != [r["clip"] for r in first["clips"]]:
+            raise ValueError(f"{res['cell']} and {first['cell']} were measured on different clips")
         d, lo, hi = bootstrap_diff([r["errors"] for r in res["clips"]], [r["errors"] for r in first["clips"]],
                                    [r["chars"] for r in res["clips"]])
         vs = f"{100 * d:+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}]"
+    per_s = lambda key: "-" if res.get(key) is None else f"{res[key] / res['audio_s']:.3f}"  # noqa: E731
     return (f"| {res['condition']} | {res['cell']} | {100 * res['cer']:.1f} % ({res['errors']}/{res['chars']}) | "
-            f"{100 * res['lo']:.1f}-{100 * res['hi']:.1f} | {vs or '-'} | {res['asr_s'] / res['audio_s']:.3f} | "
-            f"{res['cpu_s'] / res['audio_s']:.3f} |")
+            f"{100 * res['lo']:.1f}-{100 * res['hi']:.1f} | {vs} | {per_s('asr_s')} | {per_s('cpu_s')} |")
 
 
 def main(argv=None) -> int:
@@ -193,8 +209,13 @@ def main(argv=None) -> int:
     ap.add_argument("--no-packages", action="store_true", help="the real clips of ../shared only")
     ap.add_argument("--one-voice", action="store_true",
                     help="overrule diarization: each clip is one speaker (ASR alone, as on a stereo channel)")
+    ap.add_argument("--tables", type=Path, nargs="+", metavar="JSON", help="print the table of saved --json results, run nothing")
+    ap.add_argument("--baseline", help="with --tables: the cell the others are compared with (default: the first)")
     ap.add_argument("-v", "--verbose", action="store_true", help="print each clip's text")
     args = ap.parse_args(argv)
+    if args.tables:
+        print_tables(args.tables, args.baseline)
+        return 0
     cells = [parse_cell(c) for c in args.cells.split(",")]
     conditions = args.conditions.split(",")
     if set(conditions) - {"clean", "telephone"}:
@@ -206,11 +227,10 @@ def main(argv=None) -> int:
     results: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp:
         heard = prepare(clips, conditions, Path(tmp), args.one_voice)
-        print("| condition | cell | pooled CER | 95 % interval | vs first cell (points, 95 %) | wall s/audio s | CPU s/audio s |")
-        print("|---|---|---|---|---|---|---|")
+        print(TABLE_HEAD)
         for cell in cells:
             for cond in conditions:
-                res = run_cell(cell, clips, cond, heard, args.verbose)
+                res = run_cell(cell, clips, cond, heard, args.verbose, " (one voice)" if args.one_voice else "")
                 first = next(r for r in results + [res] if r["condition"] == cond)
                 results.append(res)
                 print(table_line(res, first), flush=True)
