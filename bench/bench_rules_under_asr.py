@@ -2,13 +2,13 @@
 their exact words, findings that differ per rule; and whether domain biasing helps there.
 
 Usage: python bench/bench_rules_under_asr.py [--bias none,prompt,hotwords] [--engine faster]
-           [--compute-type auto] [--beam 5] [--files CALL.wav ...] [--save DIR]
+           [--compute-type auto] [--beam 5] [--files CALL.wav ...] [--save DIR | --load DIR]
 
 Per call: the truth transcript (sample_audio/<call>.json, its exact utterances) and
 whisper's transcript through flows.batch.pipeline (as `callqa run` makes it: decode, speech
 detection, diarization of a mono call, whisper, refine) are analysed with the same rule pack
 and direction. A finding of one matches a finding of the other of the same category and
-rule overlapping within 1 s (tools/eval_samples.finding_matches), one to one. Printed per
+rule, severity and speaker within 1 s (analyzers.truth.match_findings), one to one. Printed per
 bias setting: a table per rule (truth findings, ASR findings, missed under ASR, extra under
 ASR), the expected findings found from whisper's words and the unexpected ones, agent and
 customer CER (tools/eval_samples.speaker_errors) and the recall of the standard's key
@@ -35,7 +35,8 @@ from bench.bench_asr_eval import KEY_PHRASES, Cell, load_cell_model  # noqa: E40
 from flows.batch.metadata import read_call_meta  # noqa: E402
 from flows.speech.engines import default_engine  # noqa: E402
 from flows.speech.transcribe import transcribe_jobs  # noqa: E402
-from tools.eval_samples import SAMPLES, finding_matches, speaker_errors  # noqa: E402
+from analyzers.truth import FINDING_TOLERANCE_S, match_findings  # noqa: E402
+from tools.eval_samples import SAMPLES, speaker_errors  # noqa: E402
 from tools.sample_set import truth_paths  # noqa: E402
 
 
@@ -57,18 +58,6 @@ class RuleTally:
     audio_s: float = 0.0
 
 
-def pair(a: list, b: list) -> tuple[list, list]:
-    """Those of `a` with no match in `b` and those of `b` with none in `a`, matched one to one."""
-    left, unmatched = list(b), []
-    for f in a:
-        hit = next((g for g in left if finding_matches(g, f)), None)
-        if hit is None:
-            unmatched.append(f)
-        else:
-            left.remove(hit)
-    return unmatched, left
-
-
 def phrase_counts(text: str) -> Counter:
     return Counter({p: text.count(p) for p in KEY_PHRASES})
 
@@ -80,13 +69,13 @@ def score_call(tally: RuleTally, truth: CallTruth, heard: Transcript, pack, dire
     key = lambda f: f"{f.category}:{f.rule_id}"  # noqa: E731
     tally.truth.update(key(f) for f in exact.findings)
     tally.asr.update(key(f) for f in got.findings)
-    missed, extra = pair(list(exact.findings), list(got.findings))
+    _, missed, extra = match_findings(list(got.findings), list(exact.findings), FINDING_TOLERANCE_S)
     tally.missed.update(key(f) for f in missed)
     tally.extra.update(key(f) for f in extra)
     tally.expected += len(truth.expected_findings)
-    tally.expected_found += sum(any(finding_matches(a, e) for a in got.findings) for e in truth.expected_findings)
-    tally.unexpected += [f"{truth.call_id} {key(a)} {a.start_s:.1f} s {a.text!r}" for a in got.findings
-                         if not any(finding_matches(a, e) for e in truth.expected_findings)]
+    pairs, _, unexpected = match_findings(list(got.findings), list(truth.expected_findings), FINDING_TOLERANCE_S)
+    tally.expected_found += len(pairs)
+    tally.unexpected += [f"{truth.call_id} {key(a)} {a.start_s:.1f} s {a.text!r}" for a in unexpected]
     for speaker, (e, n) in speaker_errors(heard, truth).items():
         tally.cer[f"{speaker}_e"] += e
         tally.cer[f"{speaker}_n"] += n
@@ -135,6 +124,7 @@ def main(argv=None) -> int:
     ap.add_argument("--beam", type=int, default=5, help="0 = greedy")
     ap.add_argument("--files", nargs="*", type=Path)
     ap.add_argument("--save", type=Path, help="write whisper's transcripts here as JSON")
+    ap.add_argument("--load", type=Path, help="score the transcripts an earlier --save wrote (no whisper)")
     args = ap.parse_args(argv)
     from lexicons import load_pack
 
@@ -148,14 +138,18 @@ def main(argv=None) -> int:
         truth = from_dict(CallTruth, json.loads(p.read_text(encoding="utf-8")))
         audio = SAMPLES / truth.audio
         calls.append((truth, audio, read_call_meta(audio).direction))
-    base = pipeline.PipelineConfig(out_dir="/tmp/unused")
-    heard = {t.call_id: pipeline.hear_call(str(a), base) for t, a, _ in calls}
+    heard = {} if args.load else {t.call_id: pipeline.hear_call(str(a), pipeline.PipelineConfig(out_dir="/tmp/unused"))
+                                  for t, a, _ in calls}
     for cell in cells:
         cfg = cell.config()
-        model = load_cell_model(cell, cfg)
+        model = None if args.load else load_cell_model(cell, cfg)
         tally = RuleTally()
         for truth, audio, direction in calls:
-            transcript, spent = hear(audio, truth.call_id, cfg, model, heard[truth.call_id])
+            name = f"{truth.call_id}.{cell.name.replace(' ', '_').replace(':', '-')}.json"
+            if args.load:  # whisper's words as an earlier run saved them: the rules alone
+                transcript, spent = from_dict(Transcript, json.loads((args.load / name).read_text(encoding="utf-8"))), 0.0
+            else:
+                transcript, spent = hear(audio, truth.call_id, cfg, model, heard[truth.call_id])
             tally.asr_s += spent
             tally.audio_s += transcript.duration_s
             lines = score_call(tally, truth, transcript, pack, direction)
@@ -163,7 +157,6 @@ def main(argv=None) -> int:
             print("\n".join(lines)) if lines else None
             if args.save:
                 args.save.mkdir(parents=True, exist_ok=True)
-                name = f"{truth.call_id}.{cell.name.replace(' ', '_').replace(':', '-')}.json"
                 (args.save / name).write_text(json.dumps(to_dict(transcript), ensure_ascii=False), encoding="utf-8")
         print_tally(cell.name, tally)
     return 0
