@@ -51,7 +51,7 @@ KEY_PHRASES = ("您好", "很高兴为您服务", "请问有什么可以帮您",
 BIAS_PROMPT = ("您好，很高兴为您服务，我的工号是一二三，请问有什么可以帮您？请稍等，让您久等了。"
                "您的订单号是多少？您对这次服务满意吗？我们会尽快回电。感谢您的来电，还有其他可以帮您的吗？再见。")
 BIAS_HOTWORDS = "，".join(KEY_PHRASES)
-TABLE_HEAD = ("| condition | cell | pooled CER | 95 % interval | vs first cell (points, 95 %) | wall s/audio s "
+TABLE_HEAD = ("| condition | cell | pooled CER | 95 % interval | vs baseline (points, paired 95 %) | wall s/audio s "
               "| CPU s/audio s |\n|---|---|---|---|---|---|---|")
 
 
