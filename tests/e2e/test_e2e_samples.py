@@ -96,11 +96,12 @@ def test_findings_match_ground_truth(call_id, tables, truths, transcripts):
     assert not missing and not unexpected, f"missing {missing}; unexpected {unexpected}"
 
 
-def test_at_most_one_expected_finding_is_lost_to_asr_errors(tables, truths, transcripts):
-    # Known: whisper base writes 喂 as 为 for the sample agent voice (call03).
+def test_at_most_two_expected_findings_are_lost_to_asr_errors(tables, truths, transcripts):
+    # Issue 33's bar: at least 58 of 60 from whisper's words. Known on call03: whisper base writes
+    # 喂 as 为 on every CPU, and 不知道 as 不知等 with AVX-512 int8 kernels (docs/decisions.md).
     lost = [(c, e.text) for c in truths for e in _compare(c, tables, truths, transcripts)[2]]
     total = sum(len(t.expected_findings) for t in truths.values())
-    assert len(lost) <= 1, f"{len(lost)} of {total} expected findings lost to ASR: {lost}"
+    assert len(lost) <= 2, f"{len(lost)} of {total} expected findings lost to ASR: {lost}"
 
 
 @pytest.mark.parametrize("call_id", CALL_IDS)
