@@ -190,6 +190,35 @@ def workspace(out: Path, repeat: int) -> dict:
     return timing
 
 
+def stage_cpu(lengths: list[float], base: Path, repeat: int = 3) -> dict[float, dict]:
+    """CPU seconds (this process and its ffmpeg children) of decoding and of speech detection
+    for one generated call of each length, in this process: the load-independent per-call cost."""
+    from flows.speech.audio import load_call
+    from flows.speech.vad import call_speech_spans
+    from tools.make_night import make_night
+
+    def cpu() -> float:
+        me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+    out = {}
+    for seconds in lengths:
+        row = make_night(base / f"len{seconds:g}", 1, seed=7, min_s=seconds, max_s=seconds)[0]
+        path = base / f"len{seconds:g}" / row["path"]
+        call_speech_spans(load_call(path))  # warm: the detector's model loaded once per process
+        dec, vad = [], []
+        for _ in range(repeat):
+            t = cpu()
+            audio = load_call(path)
+            dec.append(cpu() - t)
+            t = cpu()
+            call_speech_spans(audio)
+            vad.append(cpu() - t)
+        out[seconds] = {"audio_s": row["duration_s"], "decode_cpu_s": min(dec), "vad_cpu_s": min(vad)}
+        print(f"  a {row['duration_s']:.0f} s call: decode {min(dec):.3f} CPU s, speech detection {min(vad):.3f} CPU s")
+    return out
+
+
 def report(r: dict, early: int) -> None:
     n = r["ok"]
     print(f"\n{r['route']}: {r['calls']} calls ({n} ok, {r['with_agent_id']} with agent ids), "
@@ -215,7 +244,15 @@ def main() -> None:
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--keep", type=Path, help="keep the outputs in this folder (default: a temp folder, removed)")
     p.add_argument("--json", type=Path, help="write every figure here")
+    p.add_argument("--stage-cpu", type=float, nargs="*", metavar="S",
+                   help="only: CPU seconds of decoding and speech detection for one call of each length S")
     args = p.parse_args()
+    if args.stage_cpu:
+        with tempfile.TemporaryDirectory(prefix="callqa-night-") as tmp:
+            costs = stage_cpu(args.stage_cpu, Path(tmp))
+        if args.json:
+            args.json.write_text(json.dumps(costs, indent=1))
+        return
     routes = args.route or ["cli:1", "cli:2", "dask:2"]
     with tempfile.TemporaryDirectory(prefix="callqa-night-") as tmp:
         base = args.keep or Path(tmp)
