@@ -51,9 +51,9 @@ print("RESULT " + json.dumps(qa_batch([inputs], out, **kw), default=str))
 class TreeSampler(threading.Thread):
     """Every `every` s: RSS and PSS (MiB) of each process under `pid`, with calls written."""
 
-    def __init__(self, pid: int, calls_dir: Path, every: float = 1.0) -> None:
+    def __init__(self, pid: int, calls_dir: Path, every: float = 1.0, stream=None) -> None:
         super().__init__(daemon=True)
-        self.root, self.calls_dir, self.every = psutil.Process(pid), calls_dir, every
+        self.root, self.calls_dir, self.every, self.stream = psutil.Process(pid), calls_dir, every, stream
         self.samples: list[dict] = []  # {"t", "done", "procs": {pid: (role, rss, pss)}}
         self.stop = threading.Event()
 
@@ -80,6 +80,8 @@ class TreeSampler(threading.Thread):
                 except psutil.Error:
                     continue
             self.samples.append({"t": time.perf_counter() - t0, "done": self._done(), "procs": procs})
+            if self.stream:  # a line per sample: what a benchmark cut short has measured
+                print(json.dumps(self.samples[-1]), file=self.stream, flush=True)
             self.stop.wait(self.every)
 
 
@@ -244,9 +246,15 @@ def main() -> None:
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--keep", type=Path, help="keep the outputs in this folder (default: a temp folder, removed)")
     p.add_argument("--json", type=Path, help="write every figure here")
+    p.add_argument("--watch", type=int, metavar="PID", help="only: sample the process tree of PID (a run writing into "
+                   "--keep's calls/ folder) every 5 s as JSON lines on stdout until it ends")
     p.add_argument("--stage-cpu", type=float, nargs="*", metavar="S",
                    help="only: CPU seconds of decoding and speech detection for one call of each length S")
     args = p.parse_args()
+    if args.watch:
+        sampler = TreeSampler(args.watch, args.keep / "calls", every=5.0, stream=sys.stdout)
+        sampler.run()
+        return
     if args.stage_cpu:
         with tempfile.TemporaryDirectory(prefix="callqa-night-") as tmp:
             costs = stage_cpu(args.stage_cpu, Path(tmp))
