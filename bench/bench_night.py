@@ -161,8 +161,8 @@ def workspace(out: Path, repeat: int) -> dict:
     """`callqa db ingest` into a fresh SQLite, again with nothing new, then queue page times."""
     from fastapi.testclient import TestClient
 
-    from flows.review.webapp import service
-    from flows.review.webapp.app import create_app
+    from flows.review.webapp import accounts
+    from flows.review.webapp.main import create_app
     from webapp_support import PASSWORD, sign_in
 
     env = dict(os.environ, PYTHONPATH=str(ROOT))
@@ -175,7 +175,7 @@ def workspace(out: Path, repeat: int) -> dict:
         assert done.returncode == 0, done.stderr
         timing[name.replace("_s", "_line")] = done.stdout.strip()
     app = create_app(out, ingest_on_start=False)
-    service.add_user(app.state.engine, "rita", "reviewer", PASSWORD)
+    accounts.add_user(app.state.engine, "rita", "reviewer", PASSWORD)
     client = TestClient(app)
     assert sign_in(client, "rita").status_code == 200
     pages = {"queue": "/queue", "queue, page 20": "/queue?page=20", "queue, agent A007": "/queue?agent=A007",

@@ -228,7 +228,7 @@ def make_night(out: Path, calls: int, seed: int = 1, min_s: float = 8.0, max_s: 
         target_s = crng.uniform(min_s, max_s)
         audio, segments, holds = render(crng, script(src, crng, outbound, target_s))
         when = started_at(crng, last_day, days)
-        stem = f"n{seed:02d}-{i:06d}"
+        stem = f"n{seed:02d}d{i // 1000:03d}c{i % 1000:03d}"  # no run of 6 digits (with - or space): masked as a number
         folder = out / when.date().isoformat()
         folder.mkdir(exist_ok=True)
         sf.write(folder / f"{stem}.wav", audio, RATE_HZ, subtype="ULAW")
