@@ -313,6 +313,23 @@ class ScorecardRules(Section):
         return getattr(self.deduction, severity) if severity in SEVERITIES else 0
 
 
+class NearMissRule(Section):
+    """A rule whose findings say "this sentence IS `intent`": one a reviewer rejects is a
+    near miss of that intent (`callqa examples add`, flows.meaning.add_examples)."""
+
+    #: a category, or category:rule_id (which wins over the bare category)
+    rule: Selector
+    intent: Text
+
+
+def _one_per_rule(entries: tuple[NearMissRule, ...]) -> tuple[NearMissRule, ...]:
+    seen = [e.rule for e in entries]
+    for i, rule in enumerate(seen):
+        if rule in seen[:i]:
+            raise fail(f"{rule!r} is listed twice", i, "rule")
+    return entries
+
+
 class RulePack(Section):
     """A whole pack. Sections in the order of rules.yaml; `banned` is phrases.yaml's."""
 
@@ -330,6 +347,8 @@ class RulePack(Section):
     followup: FollowupRules
     courtesy: CourtesyRules
     outbound_refusal: RefusalRules
+    #: rules.yaml near_misses: which rules' rejected findings feed which intent's negatives.
+    near_misses: Annotated[tuple[NearMissRule, ...], LIST, AfterValidator(_one_per_rule)] = ()
     voice: VoiceRules
     scorecard: ScorecardRules
     banned: Annotated[tuple[BannedEntry, ...], LIST, AfterValidator(unique_ids)]
