@@ -38,6 +38,10 @@ def _dispatch(args) -> int:
         return model.cmd_model(args)
     if args.command in ("serve", "db", "users", "export"):
         return review.cmd_review(args)
+    if args.command == "examples":
+        from flows.cli import examples
+
+        return examples.cmd_examples(args)
     return rules.cmd_lexicon_check(args)
 
 

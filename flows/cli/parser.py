@@ -43,6 +43,7 @@ def parser() -> argparse.ArgumentParser:
     _add_rules(sub)
     _add_review(sub)
     _add_model(sub)
+    _add_examples(sub)
     return p
 
 
@@ -184,6 +185,20 @@ def _add_model(sub) -> None:
     add = model_sub.add_parser("add", help="put a whisper checkpoint into the model folder (a link to it, or --copy)")
     add.add_argument("path", metavar="CHECKPOINT", help="an openai-whisper checkpoint, e.g. ../shared/models/whisper-base.pt")
     add.add_argument("--copy", action="store_true", help="copy the file instead of linking to it")
+
+
+def _add_examples(sub) -> None:
+    ex = sub.add_parser("examples", help="the rule pack's meaning examples (lexicons/<pack>/examples/)")
+    ex_sub = ex.add_subparsers(dest="examples_command", required=True, metavar="ACTION")
+    add = ex_sub.add_parser(
+        "add", help="add the sentences of findings reviewers rejected to their intent's negative.train",
+        description="Reads OUT/reviews/verdicts.parquet (`callqa export reviews`) and the findings and utterances "
+                    "of OUT; every rejected finding of a rule the pack's near_misses names gives its sentence "
+                    "to that intent's negative.train, with a comment saying where it came from.")
+    add.add_argument("--from-reviews", dest="from_reviews", required=True, metavar="OUT",
+                     help="output folder of a run whose reviews were exported (OUT/reviews/verdicts.parquet)")
+    add_rule_pack(add, "rule pack whose examples/ folder is edited (default: %(default)s)")
+    add.add_argument("--dry-run", action="store_true", help="print what would be added, write nothing")
 
 
 def add_rule_pack(sp: argparse.ArgumentParser, help_text: str) -> None:
