@@ -122,3 +122,12 @@ def admin_poster(user: Poster) -> dict:
 
 
 AdminPoster = Annotated[dict, Depends(admin_poster)]
+
+
+def decider_poster(user: Poster) -> dict:
+    if user["role"] not in service.DECIDERS:
+        raise service.Forbidden(f"this is for {', '.join(service.DECIDERS)}")
+    return user
+
+
+DeciderPoster = Annotated[dict, Depends(decider_poster)]

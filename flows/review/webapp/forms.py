@@ -43,6 +43,10 @@ class AppealForm(BaseModel):
     reason: str = ""
 
 
+class NearMissForm(BaseModel):
+    finding_id: str = ""
+
+
 class DecisionForm(BaseModel):
     decision: str = ""
     note: str = ""
@@ -64,3 +68,4 @@ Verdict = Annotated[VerdictForm, Form()]
 AddFinding = Annotated[AddFindingForm, Form()]
 Appeal = Annotated[AppealForm, Form()]
 Decision = Annotated[DecisionForm, Form()]
+NearMissFinding = Annotated[NearMissForm, Form()]

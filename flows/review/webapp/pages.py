@@ -33,7 +33,9 @@ def local(url: str) -> str:
 
 #: The banners a redirect may ask for, by key: a link cannot put its own words on our pages.
 MESSAGES = {"finalised": "review finalised", "appealed": "appeal sent to the supervisors",
-            "decided": "appeal decided", "signed-out": "signed out"}
+            "decided": "appeal decided", "signed-out": "signed out",
+            "near-miss-added": "the sentence was added to the examples of its intent as a near miss (negative.train)",
+            "near-miss-there": "the examples have this sentence already: nothing added"}
 
 
 class Pages:

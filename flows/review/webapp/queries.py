@@ -152,6 +152,28 @@ def trends(conn: sa.Connection) -> dict:
     }
 
 
+def precision_split(conn: sa.Connection, since: str) -> list[dict]:
+    """Each rule's precision, confirmed / (confirmed + rejected), of the verdicts given before
+    `since` (an ISO time, as verdicts.at is written) and of those given since then."""
+    v = db.verdicts
+    after, confirmed = v.c.at >= since, v.c.verdict == "confirmed"
+
+    def count(cond):
+        return sa.func.sum(sa.case((cond, 1), else_=0))
+
+    rows = conn.execute(sa.select(v.c.rule_id, v.c.category, count(~after & confirmed), count(~after & ~confirmed),
+                                  count(after & confirmed), count(after & ~confirmed))
+                        .where(v.c.rule_id != "manual").group_by(v.c.rule_id, v.c.category)
+                        .order_by(v.c.rule_id, v.c.category)).all()
+
+    def side(c, r):
+        c, r = int(c or 0), int(r or 0)
+        return {"confirmed": c, "rejected": r, "precision": round(c / (c + r), 3) if c + r else None}
+
+    return [{"rule": rule, "category": cat, "before": side(bc, br), "after": side(ac, ar)}
+            for rule, cat, bc, br, ac, ar in rows]
+
+
 def top_findings(conn: sa.Connection, limit: int = 12) -> list[tuple[str, int]]:
     """The most frequent finding categories (every present finding: a scan of all of them,
     so cached apart from `trends`, by db.findings_version)."""

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse
 
 from flows.review import report as rp
-from flows.review.webapp import callpage, queries, service
-from flows.review.webapp.deps import WS, Conn, CurrentUser, Fresh, Poster
-from flows.review.webapp.forms import AddFinding, Appeal, GradesForm, Verdict, grades_form
+from flows.review.webapp import callpage, nearmiss, queries, service
+from flows.review.webapp.deps import WS, Conn, CurrentUser, DeciderPoster, Fresh, Poster
+from flows.review.webapp.forms import AddFinding, Appeal, GradesForm, NearMissFinding, Verdict, grades_form
 from flows.review.webapp.pages import back
 
 router = APIRouter()
@@ -39,7 +39,9 @@ def call_api(call_id: str, user: CurrentUser, conn: Conn):
 
 @router.get("/calls/{call_id:path}", dependencies=[Fresh])
 def call_page(request: Request, call_id: str, ws: WS, user: CurrentUser, conn: Conn):
-    return ws.pages.render("review_call.html", request, **callpage.context(conn, ws.settings, user, call_id))
+    ctx = callpage.context(conn, ws.settings, user, call_id)
+    ctx["near_miss"] = nearmiss.offers(ws.pack.near_misses, user, ctx["found"])  # finding_id -> intent
+    return ws.pages.render("review_call.html", request, **ctx)
 
 
 @router.post("/calls/{call_id:path}/claim")
@@ -78,6 +80,12 @@ def grades(call_id: str, ws: WS, user: Poster, form: Annotated[GradesForm, Depen
 def finalise(call_id: str, ws: WS, user: Poster):
     service.finalise(ws.engine, user, call_id, ws.pack.scorecard)
     return back(call_id, "finalised")
+
+
+@router.post("/calls/{call_id:path}/near-miss")
+def near_miss(call_id: str, ws: WS, user: DeciderPoster, form: NearMissFinding):
+    done = nearmiss.add(ws.engine, ws.settings, ws.pack.near_misses, user, call_id, form.finding_id)
+    return back(call_id, f"near-miss-{done}")
 
 
 @router.post("/calls/{call_id:path}/appeal")

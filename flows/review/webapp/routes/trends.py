@@ -5,14 +5,20 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from flows.review import report as rp
-from flows.review.webapp import charts
-from flows.review.webapp.deps import WS, Reviewer
+from flows.review.webapp import charts, nearmiss, queries
+from flows.review.webapp.deps import WS, Conn, Reviewer
 
 router = APIRouter()
 
 
+def _split(ws, conn, since: str) -> dict:
+    """Each rule's precision before and after the last examples change (or the day picked)."""
+    at, source = nearmiss.cutoff(ws.settings, since)
+    return {"since": at, "source": source, "rules": queries.precision_split(conn, at) if at else []}
+
+
 @router.get("/trends")
-def trends_page(request: Request, ws: WS, user: Reviewer):
+def trends_page(request: Request, ws: WS, user: Reviewer, conn: Conn, since: str = ""):
     t = ws.trends.get(ws.engine)
     figs = {
         "weeks": charts.stacked_weeks(t["weeks"], rp.GRADE_ORDER, "chart-weeks"),
@@ -24,9 +30,9 @@ def trends_page(request: Request, ws: WS, user: Reviewer):
                                    for rule, _cat, n, rej, p in t["precision"]], 100, "chart-precision",
                                   colour="#17a673"),
     }
-    return ws.pages.render("trends.html", request, figs=figs, precision=t["precision"])
+    return ws.pages.render("trends.html", request, figs=figs, precision=t["precision"], split=_split(ws, conn, since))
 
 
 @router.get("/api/trends")
-def trends_api(ws: WS, user: Reviewer):
-    return ws.trends.get(ws.engine)
+def trends_api(ws: WS, user: Reviewer, conn: Conn, since: str = ""):
+    return {**ws.trends.get(ws.engine), "precision_split": _split(ws, conn, since)}
