@@ -177,6 +177,8 @@ def add_near_misses(examples_dir: str | os.PathLike[str], items: Iterable[NearMi
     for item in items:
         by_intent.setdefault(item.intent, []).append(item)
     result = AddResult()
+    if not folder.is_dir():
+        raise ExamplesError(folder, "(folder)", "is not an examples folder")
     with _locked(folder):
         for intent, group in sorted(by_intent.items()):
             path = folder / f"{intent}.yaml"

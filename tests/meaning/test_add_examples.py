@@ -98,6 +98,8 @@ def test_a_broken_file_or_an_unknown_intent_is_an_error_and_nothing_changes(fold
     assert "我没办法替您决定" not in (folder / "rude_banned.yaml").read_text(encoding="utf-8")
     with pytest.raises(ExamplesError, match="no example file for intent 'arguing'"):
         add_near_misses(folder, [nm("您听我说完", intent="arguing")])
+    with pytest.raises(ExamplesError, match="is not an examples folder"):
+        add_near_misses(folder / "nope", [nm("您听我说完")])
 
 
 def test_every_file_of_the_pack_keeps_its_bytes_when_a_sentence_is_added(tmp_path):
