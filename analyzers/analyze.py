@@ -13,6 +13,7 @@ from .overtalk import overtalk_findings
 from .phrases import closing_findings, greeting_findings
 from .rate import rate_findings, speaker_rate, utterance_rates
 from .rules import RulePack
+from .rulelang.evaluate import custom_findings
 from .scorecard import DimensionScore, ItemScore, score_call, with_confidence
 from .outbound import DIRECTIONS, INBOUND, OUTBOUND, refusal_findings
 from .timeline import talk_s
@@ -79,11 +80,14 @@ def prepare(pack: RulePack) -> None:
     prepare_matchers(pack.banned)
 
 
-def analyze(transcript: Transcript, pack: RulePack, direction: str = INBOUND) -> Analysis:
+def analyze(transcript: Transcript, pack: RulePack, direction: str = INBOUND,
+            intents: tuple[str | None, ...] | None = None) -> Analysis:
     """All findings of a call, its scorecard and figures.
 
     `direction`: "inbound" (the customer called) or "outbound" (the agent called: the
     opening is the outbound script's, and a refusal must be answered as 003 says).
+    `intents`: the meaning classifier's intent per utterance (transcript order), for the
+    pack's rules with an intent test; None: none computed (such a rule is a RuleError).
     """
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, not {direction!r}")
@@ -112,6 +116,7 @@ def analyze(transcript: Transcript, pack: RulePack, direction: str = INBOUND) ->
         *followup_findings(transcript, pack.followup, pack.overtalk),
         *courtesy_findings(transcript, pack.courtesy, pack.overtalk),
         *raised_voice_findings(transcript, pack.voice),
+        *custom_findings(transcript, pack, direction, intents),
     ]
     findings = sorted(
         (_clamp(f, transcript.duration_s) for f in findings),

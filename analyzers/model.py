@@ -63,6 +63,8 @@ Category = Literal[
     "reply_missing",
     "hold_reason_missing",
     "raised_voice",
+    #: A hit of a rule written in the pack's rule language (custom_rules.yaml); rule_id names it.
+    "pack_rule",
 ]
 #: Finding categories: stable names, part of the output contract.
 CATEGORIES: tuple[str, ...] = typing.get_args(Category)

@@ -18,6 +18,7 @@ from .model import GRADES, SEVERITIES
 from .rule_types import (LIST, AtLeastOne, Category, Clauses, Count, Fraction, Grade, GradesDown, LiteralPhrase,
                          Number, Percent, Phrases, Points, Real, Section, Selector, Severity, Text,
                          TokenPattern, Version, fail, unique_ids)
+from .rulelang.schema import Rule
 from .text import find_phrase, normalise
 
 
@@ -352,6 +353,23 @@ class RulePack(Section):
     voice: VoiceRules
     scorecard: ScorecardRules
     banned: Annotated[tuple[BannedEntry, ...], LIST, AfterValidator(unique_ids)]
+    #: Rules written in the rule language (custom_rules.yaml; analyzers.rulelang).
+    custom_rules: Annotated[tuple[Rule, ...], LIST, AfterValidator(unique_ids)] = ()
+
+    @model_validator(mode="after")
+    def _rules_scored(self) -> "RulePack":
+        # A rule's item must count its findings: the loader adds its selector to the item.
+        items = {i.id: i for i in self.scorecard.items}
+        for n, rule in enumerate(self.custom_rules):
+            if rule.item is None:
+                continue
+            item = items.get(rule.item)
+            if item is None or item.manual:
+                raise fail(f"{rule.item!r} is not a graded scorecard item", "custom_rules", n, "item")
+            if f"{rule.category}:{rule.id}" not in (*item.findings, *(s for p in item.points for s in p)):
+                raise fail(f"the scorecard item {rule.item!r} does not count this rule's findings "
+                           f"(analyzers.rulelang.scored adds them)", "custom_rules", n, "item")
+        return self
 
     @property
     def lexicon_version(self) -> str:

@@ -43,6 +43,9 @@ IN_PHRASES: dict[tuple[str, ...], tuple[str, str | None]] = {
 }
 #: Fields of the pack that no file holds: the loader computes them.
 COMPUTED = ("content_hash",)
+#: Fields of the pack in a file of their own (optional: absent, the field's default):
+#: field -> (file, key in it).
+OWN_FILE = {"custom_rules": ("custom_rules.yaml", "rules")}
 #: Sections written in both files (thresholds in rules.yaml, phrases in phrases.yaml).
 SPLIT = {section for section, field in IN_PHRASES.values() if field is not None}
 
@@ -77,7 +80,7 @@ def _rules_model() -> type[BaseModel]:
         elsewhere.setdefault(section, set()).add(field)
     fields: dict[str, Any] = {}
     for name in RulePack.model_fields:
-        if name in COMPUTED or None in elsewhere.get(name, ()):
+        if name in COMPUTED or name in OWN_FILE or None in elsewhere.get(name, ()):
             continue
         if name not in elsewhere:
             fields[name] = _field(RulePack, name)
@@ -92,9 +95,16 @@ def _rules_model() -> type[BaseModel]:
     return create_model("rules.yaml", __base__=Section, **fields)
 
 
+def _own_file_models() -> dict[str, tuple[str, type[BaseModel]]]:
+    return {name: (file, create_model(file, __base__=Section, **{key: _field(RulePack, name)}))
+            for name, (file, key) in OWN_FILE.items()}
+
+
 #: The models phrases.yaml and rules.yaml are validated against, derived from `RulePack`.
 PhrasesFile = _phrases_model()
 RulesFile = _rules_model()
+#: field -> (file name, the model that file is validated against) for `OWN_FILE`.
+OwnFiles = _own_file_models()
 
 
 def assemble(phrases: BaseModel, rules: BaseModel, **computed: Any) -> dict[str, Any]:

@@ -15,7 +15,8 @@ import hashlib
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any, TypeVar, get_args, get_origin
+from types import UnionType
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -23,11 +24,15 @@ from pydantic import BaseModel, ValidationError
 from analyzers.rule_types import kind
 from analyzers.rules import RulePack
 
-from .layout import PhrasesFile, RulesFile, assemble
+from analyzers.rulelang.pack import scored
+
+from .layout import OWN_FILE, OwnFiles, PhrasesFile, RulesFile, assemble
 
 PACKS_DIR = Path(__file__).resolve().parent
 DEFAULT_PACK = "zh-CN"
 PACK_FILES = ("phrases.yaml", "rules.yaml")
+#: Files a pack may have (custom_rules.yaml: rules in the rule language, analyzers.rulelang).
+OPTIONAL_FILES = tuple(file for file, _ in OWN_FILE.values())
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -147,17 +152,24 @@ def _dotted(loc: tuple) -> str:
 
 
 def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
-    """The field names of the model that validates the mapping at `loc`."""
+    """The field names (as written in the YAML) of the model that validates the mapping at `loc`."""
     def bare(t: Any) -> Any:
-        while get_origin(t) is Annotated:
-            t = get_args(t)[0]
-        return t
+        while True:
+            if get_origin(t) is Annotated:
+                t = get_args(t)[0]
+            elif get_origin(t) in (Union, UnionType):  # Optional[...]: the type it holds
+                t = next(a for a in get_args(t) if a is not type(None))
+            else:
+                return t
+
+    def written(t: Any) -> dict[str, Any]:
+        return {info.alias or name: info for name, info in bare(t).model_fields.items()}
 
     t: Any = model
     for step in loc:
         t = bare(t)
-        t = get_args(t)[0] if isinstance(step, int) else t.model_fields[step].annotation
-    return sorted(bare(t).model_fields)
+        t = get_args(t)[0] if isinstance(step, int) else written(t)[step].annotation
+    return sorted(written(t))
 
 
 def _message(kind_: str, error: dict, value: Any, model: type[BaseModel], loc: tuple) -> str:
@@ -223,9 +235,11 @@ def _read(folder: Path) -> tuple[dict[str, str], str]:
     """The pack files' text by file name, and the sha256 of their bytes."""
     digest = hashlib.sha256()
     texts = {}
-    for file_name in PACK_FILES:
+    for file_name in (*PACK_FILES, *OPTIONAL_FILES):
         path = folder / file_name
         if not path.is_file():
+            if file_name in OPTIONAL_FILES:  # absent: hashed as before, so the pack's version stays
+                continue
             raise PackError(path, None, "", "missing pack file")
         raw = path.read_bytes()
         digest.update(file_name.encode() + b"\0" + raw + b"\0")
@@ -236,6 +250,16 @@ def _read(folder: Path) -> tuple[dict[str, str], str]:
     return texts, digest.hexdigest()
 
 
+def _check_items(path: Path, data: _Map, rules: tuple, scorecard: Any) -> None:
+    """Each rule's `item` names a graded item of rules.yaml's scorecard."""
+    graded = [i.id for i in scorecard.items if not i.manual]
+    for n, rule in enumerate(rules):
+        if rule.item is not None and rule.item not in graded:
+            line, _ = _locate(data, ("rules", n, "item"))
+            raise PackError(path, line, f"rules[{n}].item",
+                            f"{rule.item!r} is not a graded scorecard item (graded: {', '.join(graded)})")
+
+
 def load_pack(name_or_path: str | os.PathLike[str] = DEFAULT_PACK) -> RulePack:
     """Load and check a rule pack; raises `PackError` naming file, line and field."""
     folder = resolve(name_or_path)
@@ -243,8 +267,17 @@ def load_pack(name_or_path: str | os.PathLike[str] = DEFAULT_PACK) -> RulePack:
     phrases_path, rules_path = folder / "phrases.yaml", folder / "rules.yaml"
     phrases = _check(PhrasesFile, phrases_path, _parse(phrases_path, texts["phrases.yaml"]))
     rules = _check(RulesFile, rules_path, _parse(rules_path, texts["rules.yaml"]))
+    own = {}
+    for name, (file_name, model) in OwnFiles.items():
+        if file_name in texts:
+            path = folder / file_name
+            data = _parse(path, texts[file_name])
+            own[name] = getattr(_check(model, path, data), OWN_FILE[name][1])
+            _check_items(path, data, own[name], rules.scorecard)
+    data = assemble(phrases, rules, content_hash=content_hash, **own)
+    data["scorecard"] = scored(rules.scorecard, own.get("custom_rules", ()))
     try:
-        return RulePack.model_validate(assemble(phrases, rules, content_hash=content_hash))
+        return RulePack.model_validate(data)
     except ValidationError as exc:  # a check across the two files (none today) has no one line to name
         error = exc.errors()[0]
         raise PackError(folder, None, _dotted(tuple(error["loc"])), error["msg"]) from None

@@ -42,7 +42,7 @@ def _dispatch(args) -> int:
         from flows.cli import examples
 
         return examples.cmd_examples(args)
-    return rules.cmd_lexicon_check(args)
+    return rules.cmd_rules(args)
 
 
 def entry() -> int:

@@ -118,8 +118,17 @@ def _add_reprocess_show_report(sub) -> None:
 def _add_rules(sub) -> None:
     rules = sub.add_parser("rules", aliases=["lexicon"], help="rule pack tools (`lexicon` is the former name)")
     rules_sub = rules.add_subparsers(dest="rules_command", required=True, metavar="ACTION")
-    check = rules_sub.add_parser("check", help="validate a rule pack and print a summary")
+    check = rules_sub.add_parser("check", help="validate a rule pack, run every rule's examples (exit 1 on a miss), "
+                                 "print a summary")
     check.add_argument("path", metavar="NAME_OR_PATH")
+    try_ = rules_sub.add_parser("try", help="try a rule (or a pack's rules) on a run's cached transcripts: calls it "
+                                "would flag, sample hits, reviewers' verdicts at those places")
+    try_.add_argument("rule", metavar="RULE_OR_PACK", help="a rule id of --rule-pack, or a rule pack (name or folder)")
+    try_.add_argument("--out", metavar="DIR", help=f"output folder of a run (default: ${OUT_ENV}, else ./{DEFAULT_OUT})")
+    add_rule_pack(try_, "the pack whose rule RULE_OR_PACK names (default: %(default)s)")
+    try_.add_argument("--cache-dir", metavar="DIR", help="transcript cache (default: OUT/cache/transcripts)")
+    try_.add_argument("--db", metavar="URL", help="review database with verdicts (default: sqlite OUT/review.db if there)")
+    try_.add_argument("--no-mask", action="store_true", help="show numbers in the sample hits unmasked")
 
 def _add_review(sub) -> None:
     serve = sub.add_parser("serve", help="the QA review workspace: verdicts, manual grades, appeals, trends (web app)")

@@ -26,6 +26,7 @@ CATEGORY_LABELS = {
     "reply_missing": "未回应致谢",
     "hold_reason_missing": "等待未说明原因",
     "raised_voice": "音量过高",
+    "pack_rule": "规则包规则",
 }
 
 

@@ -202,13 +202,13 @@ def test_scorecard_weights_say_they_are_project_defaults():
 
 def test_every_field_of_the_pack_is_written_in_exactly_one_place():
     from analyzers.rules import RulePack
-    from lexicons.layout import COMPUTED, IN_PHRASES, SPLIT, RulesFile
+    from lexicons.layout import COMPUTED, IN_PHRASES, OWN_FILE, SPLIT, RulesFile
 
     def fields(model, name):
         """(name,) for a section one file holds, (name, field) for each field of a split one."""
         return {(name, f) for f in model.model_fields} if name in SPLIT else {(name,)}
 
-    written = [(c,) for c in COMPUTED]
+    written = [(c,) for c in (*COMPUTED, *OWN_FILE)]
     written += [(section,) if field is None else (section, field) for section, field in IN_PHRASES.values()]
     for name, info in RulesFile.model_fields.items():
         written += fields(info.annotation, name)
@@ -244,8 +244,13 @@ def test_pack_holds_the_values_written_in_the_files():
     card = rules["scorecard"]
     assert dict(pack.scorecard.deduction) == card["deduction"]
     assert dict(pack.scorecard.grade_min_score) == card["grade_min_score"]
+    # ... and the rules of custom_rules.yaml counted by the item each names
+    by_rule = {i["id"]: [f"{r.category}:{r.id}" for r in pack.custom_rules if r.item == i["id"]] for i in card["items"]}
     assert [(i.id, i.weight, i.manual, list(i.findings)) for i in pack.scorecard.items] == [
-        (i["id"], i["weight"], i.get("manual", False), i.get("findings", [])) for i in card["items"]]
+        (i["id"], i["weight"], i.get("manual", False), i.get("findings", []) + ([] if "points" in i else by_rule[i["id"]]))
+        for i in card["items"]]
+    assert [list(map(list, i.points)) for i in pack.scorecard.items] == [
+        i.get("points", []) + ([[s] for s in by_rule[i["id"]]] if "points" in i else []) for i in card["items"]]
     assert (pack.name, pack.version) == (rules["name"], rules["version"])
 
 

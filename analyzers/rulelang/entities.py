@@ -1,0 +1,122 @@
+"""Entities in what was said: numbers (order, phone, ID), amounts of money, dates.
+
+Over normalised text (analyzers.text.normalise), Arabic or Chinese numerals alike, so
+that "订单号是33578201" and "三三五七八二零一" give the same value, and "一千零八十元" and
+"1080元" the same amount. Each entity is (kind, value): comparing values is how a
+repeat-back is checked against what the customer said.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from ..text import normalise, strip_punct
+
+_DIGIT = {"零": 0, "〇": 0, "幺": 1, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+          "八": 8, "九": 9}
+_UNIT = {"十": 10, "百": 100, "千": 1000}
+_BIG = {"万": 10_000, "亿": 100_000_000}
+_CN = "零〇幺一二两三四五六七八九十百千万亿"
+_NUM = rf"(?:[0-9]+(?:点[0-9]+)?|[{_CN}]+(?:点[{_CN[:12]}]+)?)"
+_AMOUNT = re.compile(rf"({_NUM})(?:块钱|块|元|万元|角|毛)")
+_DATE = re.compile(rf"({_NUM})月(?:({_NUM})(?:日|号))?|({_NUM})(?:日|号)|(?:周|星期|礼拜)([一二三四五六日天])"
+                   r"|(今天|明天|后天|昨天|前天|下周|下个月|本周|这周)")
+_DECIMAL = re.compile(r"([0-9])\.([0-9])")
+#: A run of digits read one by one (an order or phone number): 3 or more digits.
+_DIGITS = re.compile(r"[0-9零〇幺一二三四五六七八九]{3,}")
+
+
+def _small(text: str) -> int | None:
+    """一千零八十 -> 1080 (below 10 000); digits read one by one (一二三) -> 123."""
+    if text.isdigit():
+        return int(text)
+    if all(c in _DIGIT for c in text) and len(text) > 1:
+        return int("".join(str(_DIGIT[c]) for c in text))
+    total, current = 0, None
+    for c in text:
+        if c in _DIGIT:
+            current = _DIGIT[c]
+        elif c in _UNIT:
+            total += (1 if current is None else current) * _UNIT[c]
+            current = None
+        else:
+            return None
+    return total + (current or 0)
+
+
+def cn_number(text: str) -> float | None:
+    """A numeral (Arabic or Chinese, with 万 / 亿 and a decimal 点) as a number; None if not one."""
+    whole, _, frac = text.partition("点")
+    if re.fullmatch(r"[0-9]+(点[0-9]+)?", text):
+        return float(text.replace("点", "."))
+    value, rest = 0, whole
+    for big in ("亿", "万"):
+        if big in rest:
+            head, rest = rest.split(big, 1)
+            head_value = _small(head) if head else 1
+            if head_value is None:
+                return None
+            value += head_value * _BIG[big]
+    if rest:
+        small = _small(rest)
+        if small is None:
+            return None
+        value += small
+    if frac:
+        if not all(c in _DIGIT for c in frac):
+            return None
+        value += float("0." + "".join(str(_DIGIT[c]) for c in frac))
+    return float(value)
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}"
+
+
+@functools.lru_cache(maxsize=16384)
+def entities(text: str) -> tuple[tuple[str, str], ...]:
+    """(kind, value) of every number, amount and date in `text`, in order of appearance."""
+    # A decimal point between digits is part of the number, not punctuation.
+    bare = strip_punct(_DECIMAL.sub(r"\1点\2", normalise(text)))
+    found: list[tuple[int, str, str]] = []
+    taken: list[tuple[int, int]] = []
+    for m in _AMOUNT.finditer(bare):
+        value = cn_number(m.group(1))
+        if value is not None:
+            scale = 10_000 if m.group(0).endswith("万元") else (0.1 if m.group(0)[-1] in "角毛" else 1)
+            found.append((m.start(), "amount", _fmt(value * scale)))
+            taken.append(m.span())
+    for m in _DATE.finditer(bare):
+        if any(s <= m.start() < e for s, e in taken):
+            continue
+        month, day, day_only, weekday, word = m.groups()
+        if word:
+            value = word
+        elif weekday:
+            value = "周" + ("日" if weekday in "日天" else weekday)
+        else:
+            parts = [("m", month), ("d", day or day_only)]
+            nums = [(k, cn_number(v)) for k, v in parts if v]
+            if any(n is None for _, n in nums):
+                continue
+            value = "".join(f"{k}{n:g}" for k, n in nums)
+        found.append((m.start(), "date", value))
+        taken.append(m.span())
+    for m in _DIGITS.finditer(bare):
+        if any(s <= m.start() < e for s, e in taken):
+            continue
+        if m.group(0).isdigit() or all(c in _DIGIT for c in m.group(0)):
+            found.append((m.start(), "number", "".join(str(_DIGIT.get(c, c)) for c in m.group(0))))
+    return tuple((k, v) for _, k, v in sorted(found))
+
+
+def same_value(kind: str, a: str, b: str) -> bool:
+    """Whether two values of `kind` are the same thing said twice: equal, or for a long
+    number its last 4+ digits (尾号5678 for 13912345678)."""
+    if a == b:
+        return True
+    if kind == "number":
+        short, long_ = sorted((a, b), key=len)
+        return len(short) >= 4 and long_.endswith(short)
+    return False

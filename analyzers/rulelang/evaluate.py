@@ -1,0 +1,330 @@
+"""Evaluating the rule language (`schema`) over one call: pure, no files, no models.
+
+A condition's hits are utterances (indices into the call's utterances in time order).
+A test picks utterances; its scope keeps those of a role, in a position, after or
+before another condition's hit, the Nth; its count keeps all or none. `not` is the
+utterances in its own scope that the inner condition does not hit. Signal tests read
+what the analyzers already compute: holds (silence), rates,
+overtalk (interruption) and the measured levels (volume).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import statistics
+from dataclasses import dataclass, field
+
+from .. import tokens as tok
+from ..holds import find_holds
+from ..model import AGENT, Finding, Transcript, Utterance, other_party
+from ..overtalk import overtalk_findings
+from ..rate import utterance_rates
+from ..rules import RulePack
+from ..text import contains_any, normalise, strip_punct
+from .entities import entities, same_value
+from .schema import Condition, Repeat, Rule
+
+
+class RuleError(ValueError):
+    """A rule cannot be evaluated on this call (e.g. an intent test without embeddings)."""
+
+
+@dataclass
+class Call:
+    """One call as the rules see it: utterances in time order and what is computed once."""
+
+    transcript: Transcript
+    pack: RulePack
+    direction: str = "inbound"
+    #: The meaning classifier's intent per utterance (transcript order); None: no embeddings.
+    intents: tuple[str | None, ...] | None = None
+    utts: list[Utterance] = field(init=False)
+    order: list[int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.order = sorted(range(len(self.transcript.utterances)),
+                            key=lambda i: (self.transcript.utterances[i].start_s, self.transcript.utterances[i].end_s))
+        self.utts = [self.transcript.utterances[i] for i in self.order]
+
+    @functools.cached_property
+    def texts(self) -> list[str]:
+        return [normalise(u.text) for u in self.utts]
+
+    @functools.cached_property
+    def rates(self) -> list[float | None]:
+        rates = utterance_rates(self.transcript, self.pack.rate)
+        return [rates[i] for i in self.order]
+
+
+# --- tests: which utterances ------------------------------------------------------
+
+
+def _phrases(call: Call, c: Condition) -> set[int]:
+    if c.homophones:
+        return {i for i, t in enumerate(call.texts) if contains_any(t, c.phrases)}
+    literal = [strip_punct(normalise(p)) for p in c.phrases if not p.startswith("re:")]
+    regexes = [re.compile(p[3:]) for p in c.phrases if p.startswith("re:")]
+    return {i for i, t in enumerate(call.texts)
+            if any(p and p in strip_punct(t) for p in literal) or any(r.search(t) for r in regexes)}
+
+
+@functools.lru_cache(maxsize=256)
+def _matcher(pattern: str):
+    m = tok.matcher()
+    m.add("rule", [json.loads(pattern)])
+    return m
+
+
+def _pattern(call: Call, c: Condition) -> set[int]:
+    m = _matcher(c.pattern)
+    return {i for i, t in enumerate(call.texts) if m(tok.make_doc(t))}
+
+
+def _intent(call: Call, c: Condition) -> set[int]:
+    if call.intents is None:
+        raise RuleError(f"the intent test ({c.intent!r}) needs the meaning classifier's decisions, and this call "
+                        "has none (no utterance embeddings were computed)")
+    return {k for k, i in enumerate(call.order) if call.intents[i] == c.intent}
+
+
+def _inside(value: float | None, low: float | None, high: float | None) -> bool:
+    return value is not None and (low is None or value >= low - 1e-6) and (high is None or value <= high + 1e-6)
+
+
+def _duration(call: Call, c: Condition) -> set[int]:
+    return {i for i, u in enumerate(call.utts) if _inside(u.duration_s, c.duration.at_least_s, c.duration.at_most_s)}
+
+
+def _silence(call: Call, c: Condition) -> set[int]:
+    g = c.silence
+    rules = call.pack.holds.model_copy(update={"min_hold_s": max(0.1, g.at_least_s or 0.1)})
+    hits = set()
+    for hold in find_holds(call.transcript, rules):
+        if _inside(hold.duration_s, g.at_least_s, g.at_most_s):
+            after = [i for i, u in enumerate(call.utts) if u.start_s >= hold.start_s]
+            if after:
+                hits.add(after[0])
+    return hits
+
+
+def _response_time(call: Call, c: Condition) -> set[int]:
+    # An utterance right after the other party's: the gap is how long they waited.
+    g, u = c.response_time, call.utts
+    return {i for i in range(1, len(u)) if u[i].speaker == other_party(u[i - 1].speaker) != u[i - 1].speaker
+            and _inside(u[i].start_s - max(x.end_s for x in u[:i]), g.at_least_s, g.at_most_s)}
+
+
+def _rate(call: Call, c: Condition) -> set[int]:
+    b = c.rate
+    return {i for i, r in enumerate(call.rates) if r is not None
+            and (b.above is None or r > b.above) and (b.below is None or r < b.below)}
+
+
+def _volume(call: Call, c: Condition) -> set[int]:
+    v, voice = c.volume, call.pack.voice
+    if call.transcript.layout != "stereo":  # one channel mixes both voices: no one's level
+        return set()
+    measured = [i for i, u in enumerate(call.utts) if u.level_db is not None and u.duration_s >= voice.min_duration_s]
+    medians = {}
+    for who in {call.utts[i].speaker for i in measured}:
+        own = [call.utts[i].level_db for i in measured if call.utts[i].speaker == who]
+        if len(own) >= voice.min_utterances:
+            medians[who] = statistics.median(own)
+    hits = set()
+    for i in measured:
+        u = call.utts[i]
+        if not _inside(u.level_db, v.above_dbfs, v.below_dbfs):
+            continue
+        if v.above_median_db is not None or v.below_median_db is not None:
+            if u.speaker not in medians:
+                continue
+            delta = u.level_db - medians[u.speaker]
+            if v.above_median_db is not None and delta < v.above_median_db - 1e-6:
+                continue
+            if v.below_median_db is not None and delta > -v.below_median_db + 1e-6:
+                continue
+        hits.add(i)
+    return hits
+
+
+def _interruption(call: Call, c: Condition) -> set[int]:
+    rules = call.pack.overtalk
+    if c.interruption.at_least_s is not None:
+        rules = rules.model_copy(update={"min_overlap_s": c.interruption.at_least_s})
+    hits = set()
+    for f in overtalk_findings(call.transcript, rules):
+        for i, u in enumerate(call.utts):
+            if u.speaker == AGENT and u.start_s <= f.start_s + 0.05 and f.start_s < u.end_s + 0.05:
+                hits.add(i)
+    return hits
+
+
+def _entity(call: Call, c: Condition) -> set[int]:
+    return {i for i, t in enumerate(call.texts) if any(k in c.entity for k, _ in entities(t))}
+
+
+def _heard(call: Call, i: int, r: Repeat) -> list[int]:
+    """The other party's utterances among the `r.within` utterances before utterance i."""
+    who = other_party(call.utts[i].speaker)
+    return [j for j in range(max(0, i - r.within), i) if call.utts[j].speaker == who]
+
+
+def _common_run(a: str, b: str, n: int) -> bool:
+    return any(a[k:k + n] in b for k in range(len(a) - n + 1))
+
+
+def _repeats(call: Call, c: Condition) -> set[int]:
+    r, hits = c.repeats, set()
+    for i, t in enumerate(call.texts):
+        heard = _heard(call, i, r)
+        said = entities(t)
+        for kind in r.what:
+            if kind == "words":
+                mine = strip_punct(t)
+                if any(_common_run(mine, strip_punct(call.texts[j]), r.min_chars) for j in heard):
+                    hits.add(i)
+            elif any(k == kind and k2 == kind and same_value(kind, v, v2)
+                     for k, v in said for j in heard for k2, v2 in entities(call.texts[j])):
+                hits.add(i)
+    return hits
+
+
+def _differs(call: Call, c: Condition) -> set[int]:
+    r, hits = c.differs, set()
+    for i, t in enumerate(call.texts):
+        heard = [e for j in _heard(call, i, r) for e in entities(call.texts[j])]
+        for kind in r.what:
+            mine = [v for k, v in entities(t) if k == kind]
+            theirs = [v for k, v in heard if k == kind]
+            if mine and theirs and not any(same_value(kind, a, b) for a in mine for b in theirs):
+                hits.add(i)
+    return hits
+
+
+_TESTS = {"phrases": _phrases, "pattern": _pattern, "regex": None, "intent": _intent, "duration": _duration,
+          "silence": _silence,
+          "response_time": _response_time, "rate": _rate, "volume": _volume, "interruption": _interruption,
+          "entity": _entity, "repeats": _repeats, "differs": _differs}
+
+
+def _test(call: Call, c: Condition) -> set[int]:
+    if c.all is not None:
+        return set.intersection(*(set(hits(call, s)) for s in c.all))
+    if c.any is not None:
+        return set().union(*(set(hits(call, s)) for s in c.any))
+    if c.not_ is not None:
+        return set(range(len(call.utts))) - set(hits(call, c.not_))
+    if c.regex is not None:
+        rx = re.compile(c.regex)
+        return {i for i, t in enumerate(call.texts) if rx.search(t)}
+    for name, test in _TESTS.items():
+        if test is not None and getattr(c, name) is not None:
+            return test(call, c)
+    raise AssertionError("a condition without a test passed validation")  # pragma: no cover
+
+
+# --- scope: who, where, relative to what, which, how many ---------------------------
+
+
+def _position(call: Call, c: Condition, found: set[int]) -> set[int]:
+    pool = [i for i, u in enumerate(call.utts) if c.role is None or u.speaker == c.role]
+    if not pool:
+        return set()
+    if c.first is not None:
+        found &= set(pool[:c.first])
+    if c.last is not None:
+        found &= set(pool[-c.last:])
+    if c.first_s is not None:
+        start = call.utts[pool[0]].start_s
+        found = {i for i in found if call.utts[i].start_s <= start + c.first_s + 1e-6}
+    if c.last_s is not None:
+        end = max(call.utts[i].end_s for i in pool)
+        found = {i for i in found if call.utts[i].end_s >= end - c.last_s - 1e-6}
+    return found
+
+
+def _related(call: Call, c: Condition, found: set[int]) -> set[int]:
+    far = c.within if c.within is not None else len(call.utts)
+    for name, later, keep in (("after", False, True), ("before", True, True),
+                              ("not_after", False, False), ("not_before", True, False)):
+        other = getattr(c, name)
+        if other is None:
+            continue
+        anchors = hits(call, other)
+        near = {i for i in found
+                if any(0 < (a - i if later else i - a) <= far for a in anchors)}
+        found = near if keep else found - near
+    for name, keep in (("during", True), ("not_during", False)):
+        other = getattr(c, name)
+        if other is None:
+            continue
+        spans = [(call.utts[a].start_s, call.utts[a].end_s) for a in hits(call, other)]
+        near = {i for i in found if any(s < call.utts[i].end_s and call.utts[i].start_s < e for s, e in spans)}
+        found = near if keep else found - near
+    return found
+
+
+def hits(call: Call, c: Condition) -> tuple[int, ...]:
+    """The utterances (indices into `call.utts`, in time order) that `c` hits."""
+    found = _test(call, c)
+    if c.role is not None:
+        found = {i for i in found if call.utts[i].speaker == c.role}
+    found = _position(call, c, found)
+    found = _related(call, c, found)
+    ordered = sorted(found)
+    if c.nth is not None:
+        k = c.nth - 1 if c.nth > 0 else len(ordered) + c.nth
+        ordered = [ordered[k]] if 0 <= k < len(ordered) else []
+    if (c.at_least is not None and len(ordered) < c.at_least) or (c.at_most is not None and len(ordered) > c.at_most):
+        return ()
+    return tuple(ordered)
+
+
+# --- rules: findings ---------------------------------------------------------------
+
+
+def _finding(rule: Rule, utts: list[Utterance], fallback: tuple[float, float]) -> Finding:
+    span = (min(u.start_s for u in utts), max(u.end_s for u in utts)) if utts else fallback
+    said = " / ".join(u.text for u in utts[:3]) + (" / …" if len(utts) > 3 else "")
+    return Finding(rule.category, rule.id, rule.severity, AGENT, span[0], span[1], said, rule.message)
+
+
+def rule_findings(call: Call, rule: Rule) -> list[Finding]:
+    """The findings of one rule on one call."""
+    if rule.direction is not None and rule.direction != call.direction:
+        return []
+    try:
+        if rule.find is not None:
+            found = [call.utts[i] for i in hits(call, rule.find)]
+            if rule.once:
+                return [_finding(rule, found, (0.0, 0.0))] if found else []
+            return [_finding(rule, [u], (0.0, 0.0)) for u in found]
+        if rule.when is not None:
+            cue = [call.utts[i] for i in hits(call, rule.when)]
+            if not cue or hits(call, rule.require):
+                return []
+            return [_finding(rule, cue, (0.0, 0.0))]
+        if hits(call, rule.require):
+            return []
+        role = rule.require.role
+        return [_finding(rule, [], _span([u for u in call.utts if role is None or u.speaker == role], call))]
+    except RuleError as exc:
+        raise RuleError(f"rule {rule.id!r}: {exc}") from None
+
+
+def _span(scope: list[Utterance], call: Call) -> tuple[float, float]:
+    if not scope:
+        return (0.0, max(0.0, call.transcript.duration_s))
+    return (min(u.start_s for u in scope), max(u.end_s for u in scope))
+
+
+def custom_findings(transcript: Transcript, pack: RulePack, direction: str = "inbound",
+                    intents: tuple[str | None, ...] | None = None) -> list[Finding]:
+    """The findings of every active rule of the pack's custom_rules on one call."""
+    rules = [r for r in pack.custom_rules if r.active]
+    if not rules:
+        return []
+    call = Call(transcript, pack, direction, intents)
+    return [f for rule in rules for f in rule_findings(call, rule)]

@@ -1,0 +1,272 @@
+"""The rule language's schema: rules QA staff write in a pack's custom_rules.yaml.
+
+A rule is a condition over a call's utterances (what is said, by whom, where, how
+fast, how loud, after what) and what a hit means (category, severity, scorecard
+item, a message in plain words). Conditions nest with all / any / not. The models
+are frozen pydantic models like the rest of the pack (`analyzers.rules`), so the
+loader reports a mistake with file, line and field. Evaluation: `evaluate`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal, Optional
+
+from pydantic import BeforeValidator, ConfigDict, Field, StrictBool, model_validator
+
+from ..model import AGENT, CUSTOMER
+from ..rule_types import (LIST, AtLeastOne, Category, Count, Number, Phrases, Real, Section, Severity, Text,
+                          TokenPattern, fail, kind)
+
+ROLES = (AGENT, CUSTOMER)
+#: Entities a condition can look for (analyzers.rulelang.entities); `words` for repeats only.
+ENTITIES = ("number", "date", "amount")
+REPEATABLE = (*ENTITIES, "words")
+#: The category of a rule's findings unless the rule names one of the standard categories.
+RULE_CATEGORY = "pack_rule"
+#: The keys of a condition that test something (exactly one per condition).
+TESTS = ("phrases", "pattern", "regex", "intent", "duration", "silence", "response_time", "rate", "volume",
+         "interruption", "entity", "repeats", "differs", "all", "any", "not")
+
+
+def _regex(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise fail(f"expected a regular expression, got {kind(value)}")
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise fail(f"bad regular expression {value!r}: {exc}") from None
+    return value
+
+
+def _one_of(options: tuple[str, ...]):
+    def check(value: Any) -> str:
+        if value not in options:
+            raise fail(f"{value!r} is not one of {', '.join(options)}")
+        return value
+    return check
+
+
+def _entities(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+Role = Annotated[str, BeforeValidator(_one_of(ROLES))]
+Regex = Annotated[str, BeforeValidator(_regex)]
+Entity = Annotated[str, BeforeValidator(_one_of(ENTITIES))]
+Repeatable = Annotated[str, BeforeValidator(_one_of(REPEATABLE))]
+Entities = Annotated[tuple[Entity, ...], LIST, BeforeValidator(_entities), Field(min_length=1)]
+
+
+class _Bounds(Section):
+    """A range; at least one end is needed."""
+
+    @model_validator(mode="after")
+    def _some(self):
+        if all(getattr(self, f) is None for f in type(self).model_fields):
+            raise fail(f"needs at least one of {', '.join(type(self).model_fields)}")
+        return self
+
+
+class Gap(_Bounds):
+    """Seconds of silence (before an utterance, or before an answer)."""
+
+    at_least_s: Optional[Number] = None
+    at_most_s: Optional[Number] = None
+
+
+class RateBand(_Bounds):
+    """An utterance's speech rate in spoken chars per minute (analyzers.rate)."""
+
+    above: Optional[Number] = None
+    below: Optional[Number] = None
+
+
+class Loudness(_Bounds):
+    """An utterance's level (dBFS, measured per channel), absolute or against the
+    speaker's own median level in the call."""
+
+    above_dbfs: Optional[Real] = None
+    below_dbfs: Optional[Real] = None
+    above_median_db: Optional[Number] = None
+    below_median_db: Optional[Number] = None
+
+
+class Overlap(Section):
+    """The agent starting to speak inside the customer's speech (analyzers.overtalk)."""
+
+    #: Overlap that counts; absent: the pack's overtalk.min_overlap_s.
+    at_least_s: Optional[Number] = None
+
+
+class Repeat(Section):
+    """What the other party said in the last `within` utterances, said again (or differently)."""
+
+    what: Annotated[tuple[Repeatable, ...], LIST, BeforeValidator(_entities), Field(min_length=1)]
+    within: AtLeastOne = 4
+    #: For `words`: the shortest run of the same spoken chars that counts as repeating.
+    min_chars: Annotated[int, Field(ge=2)] = 3
+
+
+class Condition(Section):
+    """One test, with optional scope (who, where, relative to what) and count."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    # --- tests: exactly one ---
+    phrases: Optional[Phrases] = None
+    #: For `phrases`: ASR homophones (same toneless pinyin) match too (2+ chars).
+    homophones: StrictBool = True
+    #: A spaCy Matcher token pattern over jieba tokens (as in banned.patterns).
+    pattern: Optional[TokenPattern] = None
+    regex: Optional[Regex] = None
+    #: An intent label of the meaning classifier (needs utterance embeddings at run time).
+    intent: Optional[Text] = None
+    #: The utterance's own length in seconds.
+    duration: Optional[Gap] = None
+    silence: Optional[Gap] = None
+    response_time: Optional[Gap] = None
+    rate: Optional[RateBand] = None
+    volume: Optional[Loudness] = None
+    interruption: Optional[Overlap] = None
+    entity: Optional[Entities] = None
+    repeats: Optional[Repeat] = None
+    differs: Optional[Repeat] = None
+    all: Optional[Annotated[tuple["Condition", ...], LIST, Field(min_length=1)]] = None
+    any: Optional[Annotated[tuple["Condition", ...], LIST, Field(min_length=1)]] = None
+    not_: Optional["Condition"] = Field(default=None, alias="not")
+    # --- scope ---
+    role: Optional[Role] = None
+    first_s: Optional[Number] = None
+    last_s: Optional[Number] = None
+    first: Optional[AtLeastOne] = None
+    last: Optional[AtLeastOne] = None
+    after: Optional["Condition"] = None
+    before: Optional["Condition"] = None
+    not_after: Optional["Condition"] = None
+    not_before: Optional["Condition"] = None
+    #: Overlapping in time a hit of another condition (said while the other party speaks).
+    during: Optional["Condition"] = None
+    not_during: Optional["Condition"] = None
+    #: For after/before/not_after/not_before: at most this many utterances apart.
+    within: Optional[AtLeastOne] = None
+    #: Only the Nth hit (1 = first, -1 = last).
+    nth: Optional[Annotated[int, Field(strict=True)]] = None
+    at_least: Optional[AtLeastOne] = None
+    at_most: Optional[Count] = None
+
+    @model_validator(mode="after")
+    def _one_test(self) -> "Condition":
+        present = [t for t in TESTS if getattr(self, "not_" if t == "not" else t) is not None]
+        if len(present) != 1:
+            got = f" (got {', '.join(present)})" if present else ""
+            raise fail(f"needs exactly one test of: {', '.join(TESTS)}{got}")
+        relations = [r for r in ("after", "before", "not_after", "not_before") if getattr(self, r) is not None]
+        if self.within is not None and not relations:
+            raise fail("'within' needs one of after, before, not_after, not_before", "within")
+        if self.nth == 0:
+            raise fail("counts from 1 (first) or from -1 (last); 0 is no hit", "nth")
+        if self.at_least is not None and self.at_most is not None and self.at_most < self.at_least:
+            raise fail("must be at least at_least", "at_most")
+        return self
+
+    def walk(self):
+        """This condition and every condition inside it."""
+        yield self
+        for sub in (*(self.all or ()), *(self.any or ()), self.not_, self.after, self.before,
+                    self.not_after, self.not_before, self.during, self.not_during):
+            if sub is not None:
+                yield from sub.walk()
+
+
+Condition.model_rebuild()
+
+_WHO = {"a": AGENT, "agent": AGENT, "客服": AGENT, "坐席": AGENT, "c": CUSTOMER, "customer": CUSTOMER, "客户": CUSTOMER}
+_LINE = re.compile(r"^\s*(a|c|agent|customer|客服|坐席|客户)\s*[:：]\s*(.+)$", re.IGNORECASE)
+
+
+class ExampleLine(Section):
+    """One utterance of an example; times absent: one after another at 4 chars a second."""
+
+    speaker: Role
+    text: Text
+    start_s: Optional[Number] = None
+    end_s: Optional[Number] = None
+    level_db: Optional[Real] = None
+    #: The meaning classifier's decision for this utterance (for rules with an intent test).
+    intent: Optional[Text] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_forms(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            # "A: ..." / "C: ..."; a line without a speaker is the agent's
+            m = _LINE.match(data)
+            return {"speaker": _WHO[m.group(1).lower()], "text": m.group(2)} if m else {"speaker": AGENT, "text": data}
+        if isinstance(data, dict):
+            said = [k for k in data if str(k).lower() in _WHO]
+            if len(said) == 1:
+                rest = {k: v for k, v in data.items() if k != said[0]}
+                return {"speaker": _WHO[said[0].lower()], "text": data[said[0]], **rest}
+        return data
+
+
+def _example(value: Any) -> Any:
+    # One line (a text, or a mapping), or a dialogue (a list of lines).
+    return [value] if isinstance(value, (str, dict)) else value
+
+
+Example = Annotated[tuple[ExampleLine, ...], LIST, BeforeValidator(_example), Field(min_length=1)]
+
+
+class Examples(Section):
+    #: Each must make the rule fire.
+    hit: Annotated[tuple[Example, ...], LIST, Field(min_length=1)]
+    #: Each must leave the rule quiet.
+    miss: Annotated[tuple[Example, ...], LIST, Field(min_length=1)]
+
+
+class Rule(Section):
+    """A rule: `find` (a finding per hit) or `require` (a finding when there is no hit)."""
+
+    id: Annotated[Text, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    #: The standard's name and place of the rule (礼貌性称呼, 003 §三.5(2)).
+    standard: Text = ""
+    find: Optional[Condition] = None
+    require: Optional[Condition] = None
+    #: For `require`: the requirement holds only in calls where this hits (e.g. the
+    #: customer gave a number); the finding then covers these hits.
+    when: Optional[Condition] = None
+    #: For `find`: one finding for the call (spanning its hits) instead of one per hit.
+    once: StrictBool = False
+    #: false: the rule is checked by its examples and can be tried (`callqa rules try`),
+    #: but analyses leave it out (a new rule waiting for a decision).
+    active: StrictBool = True
+    #: Calls of this direction only (absent: both).
+    direction: Optional[Literal["inbound", "outbound"]] = None
+    category: Category = RULE_CATEGORY
+    severity: Severity
+    #: The scorecard item (id) the findings count against; absent: shown, not graded.
+    item: Optional[Text] = None
+    message: Text
+    examples: Examples
+
+    @model_validator(mode="after")
+    def _one_form(self) -> "Rule":
+        if (self.find is None) == (self.require is None):
+            raise fail("needs exactly one of 'find' (a finding per hit) or 'require' (a finding when nothing hits)")
+        if self.when is not None and self.require is None:
+            raise fail("'when' goes with 'require' (for 'find', put the condition in 'all')", "when")
+        if self.once and self.find is None:
+            raise fail("'once' goes with 'find'", "once")
+        return self
+
+    @property
+    def condition(self) -> Condition:
+        return self.find if self.find is not None else self.require
+
+    def uses_intent(self) -> bool:
+        parts = [self.condition, *([self.when] if self.when else [])]
+        return any(c.intent is not None for p in parts for c in p.walk())
+
+

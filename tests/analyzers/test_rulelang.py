@@ -1,0 +1,167 @@
+"""The rule language's evaluator on hand-written dialogues (analyzers.rulelang)."""
+
+import pytest
+from pydantic import ValidationError
+
+from analyzers.model import Transcript, Utterance
+from analyzers.rulelang.evaluate import Call, RuleError, hits, rule_findings
+from analyzers.rulelang.examples import example_call
+from analyzers.rulelang.schema import Condition, ExampleLine, Rule
+from lexicons import load_pack
+
+PACK = load_pack()
+
+
+def call(*lines, direction="inbound", intents=None, layout="stereo"):
+    transcript, given = example_call(tuple(ExampleLine.model_validate(x) for x in lines))
+    if layout != "stereo":
+        transcript = Transcript(transcript.call_id, transcript.duration_s, layout, transcript.utterances)
+    return Call(transcript, PACK, direction, intents if intents is not None else given)
+
+
+def hit(c, **cond):
+    return list(hits(c, Condition.model_validate(cond)))
+
+
+def rule(**fields):
+    base = {"id": "r", "severity": "minor", "message": "m", "examples": {"hit": ["x"], "miss": ["y"]}}
+    return Rule.model_validate({**base, **fields})
+
+
+DIALOGUE = ("A: 您好，请问有什么可以帮您？", "C: 我的订单号是12345678，冰箱不制冷。", "A: 您是说冰箱不制冷，对吗？",
+            "C: 对。", "A: 好的，请稍等。", "A: 感谢您的来电，再见。")
+
+
+def test_phrases_match_homophones_unless_told_not_to():
+    c = call("A: 请您烧等一下。")  # 稍等 heard as 烧等 (same toneless pinyin)
+    assert hit(c, phrases=["稍等"]) == [0]
+    assert hit(c, phrases=["稍等"], homophones=False) == []
+
+
+def test_regex_and_token_pattern():
+    c = call(*DIALOGUE)
+    assert hit(c, regex="[0-9]{8}") == [1]
+    assert hit(c, pattern=[{"TEXT": "冰箱"}]) == [1, 2]
+
+
+def test_role_and_position():
+    c = call(*DIALOGUE)
+    assert hit(c, phrases=["冰箱"], role="agent") == [2]
+    assert hit(c, regex=".", role="agent", first=1) == [0]
+    assert hit(c, regex=".", role="agent", last=2) == [4, 5]
+    assert hit(c, regex=".", first_s=3) == [0]  # only the first line starts within 3 s of the first
+    assert hit(c, regex=".", role="customer", last_s=1) == [3]
+
+
+def test_after_before_within_and_their_negations():
+    c = call(*DIALOGUE)
+    number = {"entity": "number", "role": "customer"}
+    assert hit(c, role="agent", regex=".", after=number, within=1) == [2]
+    assert hit(c, role="agent", regex=".", after=number) == [2, 4, 5]
+    assert hit(c, role="agent", regex=".", not_after=number) == [0]
+    assert hit(c, role="agent", regex=".", before=number) == [0]
+    assert hit(c, role="agent", regex=".", not_before={"phrases": ["再见"]}) == [5]
+
+
+def test_nth_and_counts():
+    c = call(*DIALOGUE)
+    assert hit(c, role="agent", regex=".", nth=2) == [2]
+    assert hit(c, role="agent", regex=".", nth=-1) == [5]
+    assert hit(c, role="agent", regex=".", nth=9) == []
+    assert hit(c, role="agent", regex=".", at_least=4) == [0, 2, 4, 5]
+    assert hit(c, role="agent", regex=".", at_least=5) == []
+    assert hit(c, role="agent", regex=".", at_most=3) == []
+
+
+def test_all_any_not():
+    c = call(*DIALOGUE)
+    assert hit(c, all=[{"phrases": ["冰箱"]}, {"role": "agent", "regex": "."}]) == [2]
+    assert hit(c, any=[{"phrases": ["您好"]}, {"phrases": ["再见"]}]) == [0, 5]
+    assert hit(c, role="agent", **{"not": {"phrases": ["您"]}}) == [4]  # 感谢您的来电 has 您
+
+
+def test_entities_repeats_and_differs():
+    c = call("C: 订单号是20481357，交了五十元。", "A: 订单号是20481357，对吗？", "A: 您交了十五元，对吗？")
+    assert hit(c, entity=["number"]) == [0, 1]
+    assert hit(c, entity="amount") == [0, 2]
+    assert hit(c, repeats={"what": ["number"]}) == [1]
+    assert hit(c, differs={"what": ["amount"]}) == [2]
+    assert hit(c, differs={"what": ["number"]}) == []
+    # the words of a product or a problem, repeated
+    c = call("C: 我的冰箱不制冷。", "A: 冰箱不制冷是吗？", "A: 好的。")
+    assert hit(c, repeats={"what": "words", "min_chars": 3}) == [1]
+
+
+def test_signal_tests_read_what_the_analyzers_compute():
+    c = call({"C": "我想查话费", "start_s": 0, "end_s": 2}, {"A": "好的", "start_s": 6, "end_s": 7},
+             {"A": "您这个月的话费一共是八十六元", "start_s": 15, "end_s": 17, "level_db": -3},
+             {"C": "嗯好的我知道了谢谢", "start_s": 16, "end_s": 19})
+    assert hit(c, response_time={"at_least_s": 3}) == [1]
+    assert hit(c, response_time={"at_least_s": 5}) == []
+    assert hit(c, silence={"at_least_s": 7}) == [2]  # the 8 s gap (holds' measure), broken by line 2
+    assert hit(c, rate={"above": 300}) == [2]       # 14 chars in 2 s
+    assert hit(c, volume={"above_dbfs": -6}) == [2]
+    assert hit(c, duration={"at_least_s": 3}) == [3]
+    assert hit(c, role="customer", regex=".", during={"role": "agent", "regex": "."}) == [3]
+    mono = call({"A": "您好", "level_db": -3}, layout="mono")
+    assert hit(mono, volume={"above_dbfs": -6}) == []  # one channel mixes both voices
+
+
+def test_interruption_is_the_overtalk_check():
+    c = call({"C": "我的冰箱不制冷了，已经好几天了", "start_s": 0, "end_s": 6},
+             {"A": "您先别着急，我帮您查一下", "start_s": 3, "end_s": 8})
+    assert hit(c, interruption={}) == [1]
+    assert hit(c, interruption={"at_least_s": 5}) == []
+
+
+def test_intent_reads_the_classifier_decision_and_is_a_clean_error_without_one():
+    r = rule(find={"intent": "open_question", "role": "agent"})
+    given = call("A: 您能描述一下具体情况吗？", "C: 不制冷。", intents=("open_question", None))
+    assert [f.start_s for f in rule_findings(given, r)] == [0.0]
+    with pytest.raises(RuleError, match=r"rule 'r': the intent test .* \(no utterance embeddings were computed\)"):
+        rule_findings(call("A: 您能描述一下具体情况吗？"), r)
+
+
+def test_find_require_when_once_and_direction():
+    c = call(*DIALOGUE)
+    found = rule_findings(c, rule(find={"role": "agent", "phrases": ["您"]}, category="pack_rule"))
+    assert [(f.category, f.rule_id, f.speaker) for f in found] == [("pack_rule", "r", "agent")] * 3
+    assert len(rule_findings(c, rule(find={"role": "agent", "phrases": ["您"]}, once=True))) == 1
+    assert rule_findings(c, rule(require={"role": "agent", "phrases": ["您"]})) == []
+    missing = rule_findings(c, rule(require={"role": "agent", "phrases": ["先生"]}))
+    assert [(f.start_s, f.end_s) for f in missing] == [(c.utts[0].start_s, c.utts[5].end_s)]
+    # `when`: required only where the cue is, and the finding is at the cue
+    cue = {"role": "customer", "entity": "number"}
+    assert rule_findings(c, rule(when=cue, require={"role": "agent", "repeats": {"what": "number"}}))[0].text \
+        == "我的订单号是12345678，冰箱不制冷。"
+    assert rule_findings(c, rule(when={"phrases": ["投诉"]}, require={"phrases": ["抱歉"]})) == []
+    assert rule_findings(c, rule(find={"phrases": ["您"]}, direction="outbound")) == []
+
+
+@pytest.mark.parametrize("bad, says", [
+    ({"role": "agent"}, "needs exactly one test"),
+    ({"phrases": ["a"], "regex": "b"}, "got phrases, regex"),
+    ({"regex": "("}, "bad regular expression"),
+    ({"regex": "a", "within": 2}, "'within' needs one of after"),
+    ({"regex": "a", "nth": 0}, "counts from 1"),
+    ({"regex": "a", "role": "boss"}, "'boss' is not one of agent, customer"),
+    ({"entity": ["phone"]}, "'phone' is not one of number, date, amount"),
+    ({"silence": {}}, "needs at least one of at_least_s, at_most_s"),
+])
+def test_a_bad_condition_is_refused_in_words(bad, says):
+    with pytest.raises(ValidationError, match=says):
+        Condition.model_validate(bad)
+
+
+def test_a_rule_needs_find_or_require():
+    with pytest.raises(ValidationError, match="exactly one of 'find'"):
+        rule()
+    with pytest.raises(ValidationError, match="'when' goes with 'require'"):
+        rule(find={"regex": "a"}, when={"regex": "b"})
+
+
+def test_unsorted_utterances_are_read_in_time_order():
+    t = Transcript("x", 10, "stereo", (Utterance("agent", 5, 6, "再见"), Utterance("agent", 0, 1, "您好")))
+    c = Call(t, PACK)
+    assert [u.text for u in c.utts] == ["您好", "再见"]
+    assert hit(c, phrases=["再见"], after={"phrases": ["您好"]}) == [1]

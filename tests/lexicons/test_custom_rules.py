@@ -1,0 +1,96 @@
+"""custom_rules.yaml: rules in the rule language, loaded with the pack and checked with
+file, line and field; `callqa rules check` runs their examples, `rules try` tries them."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from flows.cli.main import main
+from lexicons import PACKS_DIR, PackError, load_pack
+
+DEFAULT = PACKS_DIR / "zh-CN"
+RULE = """rules:
+  - id: parcel
+    find: {role: agent, phrases: [包裹]}
+    severity: minor
+    message: mentions a parcel
+    examples:
+      hit: ["您的包裹明天到。"]
+      miss: ["您的订单明天到。"]
+"""
+
+
+def pack_with(tmp_path: Path, text: str | None) -> Path:
+    folder = tmp_path / "pack"
+    shutil.copytree(DEFAULT, folder)
+    if text is None:
+        (folder / "custom_rules.yaml").unlink()
+    else:
+        (folder / "custom_rules.yaml").write_text(text, encoding="utf-8")
+    return folder
+
+
+def error_of(folder: Path) -> PackError:
+    with pytest.raises(PackError) as info:
+        load_pack(folder)
+    return info.value
+
+
+def test_the_file_is_optional_and_part_of_the_packs_hash(tmp_path):
+    without = load_pack(pack_with(tmp_path / "a", None))
+    assert without.custom_rules == ()
+    with_rule = load_pack(pack_with(tmp_path / "b", RULE))
+    assert [r.id for r in with_rule.custom_rules] == ["parcel"]
+    assert with_rule.content_hash != without.content_hash
+
+
+@pytest.mark.parametrize("old, new, line, field, says", [
+    ("role: agent", "role: boss", 3, "rules[0].find.role", "'boss' is not one of agent, customer"),
+    ("role: agent, ", "colour: red, ", 3, "rules[0].find.colour", "unknown field"),
+    ("    severity: minor\n", "    severity: minor\n    item: nowhere\n", 5, "rules[0].item",
+     "'nowhere' is not a graded scorecard item"),
+    ("    severity: minor\n", "    severity: minor\n    item: mandarin\n", 5, "rules[0].item",
+     "'mandarin' is not a graded scorecard item"),
+    ('      miss: ["您的订单明天到。"]\n', "", 6, "rules[0].examples", "missing field 'miss'"),
+    ("find: {role: agent, phrases: [包裹]}", "find: {role: agent}", 3, "rules[0].find",
+     "needs exactly one test"),
+    ("  - id: parcel\n", "  - id: Parcel Rule\n", 2, "rules[0].id", "should match pattern"),
+])
+def test_a_mistake_is_named_with_file_line_and_field(tmp_path, old, new, line, field, says):
+    err = error_of(pack_with(tmp_path, RULE.replace(old, new)))
+    assert (Path(err.file).name, err.line, err.field) == ("custom_rules.yaml", line, field)
+    assert says in str(err)
+
+
+def test_duplicate_rule_ids_are_refused(tmp_path):
+    twice = RULE + RULE.removeprefix("rules:\n")
+    err = error_of(pack_with(tmp_path, twice))
+    assert (err.line, err.field) == (9, "rules[1].id") and "duplicate id 'parcel'" in str(err)
+
+
+def test_a_rules_item_counts_its_findings(tmp_path):
+    pack = load_pack(pack_with(tmp_path, RULE.replace("    severity: minor\n", "    severity: minor\n    item: knowledge\n")))
+    knowledge = next(i for i in pack.scorecard.items if i.id == "knowledge")
+    assert "pack_rule:parcel" in knowledge.findings
+    pack = load_pack(pack_with(tmp_path / "b", RULE.replace("    severity: minor\n",
+                                                            "    severity: minor\n    item: polite_wording\n")))
+    polite = next(i for i in pack.scorecard.items if i.id == "polite_wording")
+    assert polite.points[-1] == ("pack_rule:parcel",)  # a point of its own: one grade down when missed
+
+
+def test_rules_check_runs_every_example_of_the_default_pack(capsys):
+    pack = load_pack()
+    count = sum(len(r.examples.hit) + len(r.examples.miss) for r in pack.custom_rules)
+    assert main(["rules", "check", "zh-CN"]) == 0
+    out = capsys.readouterr().out
+    assert f"{len(pack.custom_rules)} rules" in out and f"{count} rule examples passed" in out
+    assert count >= 2 * len(pack.custom_rules) > 0  # every rule has a hit and a miss
+
+
+def test_rules_check_fails_on_an_example_that_misses(tmp_path, capsys):
+    folder = pack_with(tmp_path, RULE.replace('miss: ["您的订单明天到。"]', 'miss: ["您的包裹在路上。"]'))
+    assert main(["lexicon", "check", str(folder)]) == 1
+    err = capsys.readouterr().err
+    assert "parcel: examples.miss[0] should not hit but did: A: 您的包裹在路上。" in err
+    assert "1 of 2 rule examples failed" in err
