@@ -6,6 +6,7 @@ import shutil
 from fastapi.testclient import TestClient
 
 from flows.cli.main import main
+from flows.review.webapp import service
 from flows.review.webapp.app import create_app
 from flows.storage.store import ResultStore
 from lexicons import PACKS_DIR
@@ -28,7 +29,7 @@ def _hits(out):
                   and r["category"] == "pack_rule")
 
 
-def test_a_rule_written_only_in_yaml_runs_in_run_and_reprocess_and_shows_everywhere(tmp_path):
+def test_a_rule_written_only_in_yaml_runs_in_run_and_reprocess_and_shows_everywhere(tmp_path, capsys):
     pack, inputs, out = tmp_path / "pack", tmp_path / "in", tmp_path / "out"
     shutil.copytree(PACKS_DIR / "zh-CN", pack)
     (pack / "custom_rules.yaml").write_text(RULE, encoding="utf-8")
@@ -47,15 +48,32 @@ def test_a_rule_written_only_in_yaml_runs_in_run_and_reprocess_and_shows_everywh
     page = next((out / "report").rglob("*call01_compliant_0*.html")).read_text(encoding="utf-8")
     assert "测试规则：客服提到了包裹" in page and "parcel_eta" in page
 
-    app = create_app(out, f"sqlite:///{tmp_path / 'review.db'}", lexicon=str(pack))
+    db = f"sqlite:///{tmp_path / 'review.db'}"
+    app = create_app(out, db, lexicon=str(pack))
     try:
-        add_users(app.state.engine)
+        users = add_users(app.state.engine)
         client = TestClient(app)
         assert sign_in(client, "rita").status_code == 200
         shown = client.get("/calls/call01_compliant_0")
         assert shown.status_code == 200 and "测试规则：客服提到了包裹" in shown.text
+        # a reviewer rejects the rule's finding: `rules try` reports it at the rule's hits
+        with app.state.engine.connect() as conn:
+            fid = next(f["finding_id"] for f in service.call_findings(conn, "call01_compliant_0")
+                       if f["rule_id"] == "parcel_eta")
+        service.claim(app.state.engine, users["rita"], "call01_compliant_0")
+        service.set_verdict(app.state.engine, users["rita"], "call01_compliant_0", fid, "rejected")
     finally:
         app.state.engine.dispose()
+    capsys.readouterr()
+    assert main(["rules", "try", "parcel_eta", "--out", str(out), "--rule-pack", str(pack), "--db", db]) == 0
+    shown = capsys.readouterr().out.splitlines()
+    assert shown[:2] == [f"3 calls in {out}", "parcel_eta: would flag 1 of 3 calls (1 hits)"]
+    assert "call01_compliant_0" in shown[2] and "您的包裹预计明天上午送到" in shown[2]
+    assert shown[3] == "verdicts at these places: 1 findings judged, 1 rejected (100%), 0 confirmed"
+    # a pack's rules tried at once: here the default pack's (on three sample calls: none)
+    assert main(["rules", "try", "zh-CN", "--out", str(out), "--db", db]) == 0
+    tried = capsys.readouterr().out
+    assert "polite_address: would flag 0 of 3 calls (0 hits)" in tried and "arguing:" in tried
 
     # the rule edited in the YAML, the calls re-analysed from their cached transcripts
     (pack / "custom_rules.yaml").write_text(RULE.replace("[包裹]", "[订单号]"), encoding="utf-8")

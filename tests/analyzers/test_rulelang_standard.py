@@ -1,0 +1,98 @@
+"""The standard's rules written in the rule language (lexicons/zh-CN/custom_rules.yaml):
+each hits a short call that breaks it and no other rule of the file does; the two rules
+left inactive hit the sample call lines named beside them (a truth change to decide)."""
+
+import json
+
+import pytest
+
+from analyzers.model import CallTruth, Transcript, from_dict
+from analyzers.rulelang.evaluate import Call, rule_findings
+from analyzers.rulelang.examples import example_call
+from analyzers.rulelang.schema import ExampleLine
+from conftest import missing
+from lexicons import load_pack
+from tools.sample_set import truth_paths
+
+PACK = load_pack()
+RULES = {r.id: r for r in PACK.custom_rules}
+OPEN = "A: 您好，很高兴为您服务，我是客服小王，请问有什么可以帮您？"
+CLOSE = ("A: 请问还有什么可以帮您的吗？", "C: 没有了，谢谢。", "A: 感谢您的来电，祝您生活愉快，再见！")
+LONG = "我上个月在你们网站买的冰箱一直不制冷，打了好几次电话都没有人来修，家里的东西全坏了，我真的很着急"
+
+#: A short call that breaks each rule (lines from the standard where it has them).
+BREAKS = {
+    "polite_address": ["A: 你好，请问有什么可以帮你？", "C: 查一下话费。", "A: 你这个月的话费是八十六元。",
+                       "C: 好的，谢谢。", "A: 不客气，感谢你的来电，再见！"],
+    "listening_response": [OPEN, {"C": LONG, "start_s": 12, "end_s": 36},
+                           "A: 非常理解您的心情，非常抱歉给您带来不好的体验。", *CLOSE],
+    "open_question": [OPEN, "C: 我的电视有点问题。", "A: 好的，我给您登记报修。", *CLOSE],
+    "volume_level": [OPEN, {"C": "我想查话费。"}, {"A": "好的，请您稍等。", "level_db": -2}, *CLOSE],
+    "fillers": [OPEN, "C: 我想查话费。", "A: 呃，好的啊。", "C: 多少钱？", "A: 那个那个，八十六元嘛。",
+                "C: 好的。", "A: 还有什么问题啊？", "C: 没有了，谢谢。", "A: 感谢您的来电，再见！"],
+    "slow_answer": [OPEN, {"C": "我想查话费。", "start_s": 12, "end_s": 14},
+                    {"A": "您这个月的话费是八十六元。", "start_s": 18, "end_s": 21}, *CLOSE],
+    "steps_order": [OPEN, "C: 我想查话费。", "A: 您这个月的话费是八十六元。", "A: 感谢您的来电，再见！",
+                    "C: 好的。", "A: 请问这样处理您是否满意？"],
+    "solution_options": [OPEN, "C: 电水壶外壳有裂缝。", "A: 您可以选择换货，或者退款，还可以申请维修。", *CLOSE],
+    "transfer_notice": [OPEN, "C: 我的宽带上不了网。", "A: 我帮您转接到技术部门。", *CLOSE],
+    "repeat_back_wrong": [OPEN, "C: 订单号是20481357。", "A: 跟您确认一下，您的订单号是20481375，对吗？", *CLOSE],
+    "repeat_back_empty": [OPEN, "C: 我的订单号是20481357，冰箱不制冷。", "A: 好的，跟您确认一下，对吗？", *CLOSE],
+    "closing_objection": [OPEN, "C: 多收我二十元，这个收费不合理。", "A: 这是套餐规定的费用，您可以看一下账单。",
+                          "A: 感谢您对xx的支持，祝您愉快，再见！"],
+    "closing_suggestion": [OPEN, "C: 我建议你们晚上也开通人工服务。", "A: 好的，我们会记录下来。",
+                           "A: 感谢您对xx的支持，祝您愉快，再见！"],
+    "closing_driving": [OPEN, "C: 我在开车，你快说。", "A: 好的，您的快递明天到。", "A: 感谢您的来电，再见！"],
+    "closing_illness": [OPEN, "C: 我在医院，你快说。", "A: 好的，您的快递明天到。", "A: 感谢您的来电，再见！"],
+    "second_refusal": ["A: 您好，我是售后服务中心的客服小王，想对您上周的维修做个回访，请问您现在方便接听电话吗？",
+                       "C: 不需要。", "A: 对不起，打扰您了，请问您什么时候方便，我们再与您联系？",
+                       "C: 不用了，别打了。", "A: 好的，再见。"],
+    # inactive (see test_inactive_rules_hit_their_sample_lines), still tested like the rest
+    "slow_for_details": [OPEN, "C: 我想续费。", {"A": "您的套餐是每月一百元，续费一年一共一千零八十元。",
+                                                  "start_s": 14, "end_s": 18}, *CLOSE],
+    "arguing": [OPEN, "C: 能不能快一点？", "A: 我都说了，您搞错了。", *CLOSE],
+}
+#: The standard's model lines, said as a whole call: no rule may fire (003 §三.(4)3, 001 §2.1, §3.1).
+MODEL_CALL = [OPEN, "C: 我买的电饭煲才用了三天就坏了，我也不知道怎么回事。", "A: 非常抱歉，您能描述一下具体的情况吗？",
+              "C: 订单号是20481357，按下开关没有反应。", "A: 您是说订单20481357的电饭煲按下开关没有反应，对吗？",
+              "C: 对。", "A: 您可以选择换货或申请退款，两种方式都无需额外费用。", "C: 换货吧，我建议你们把质量做好一点。",
+              "A: 好的，请问这样处理您是否满意？", "C: 满意。",
+              "A: 非常感谢您对我们的关注，谢谢您提供的宝贵建议，我们会在工作中不断完善我们的服务，再见！"]
+
+
+def fired(lines, direction="inbound", active_only=False):
+    transcript, intents = example_call(tuple(ExampleLine.model_validate(x) for x in lines))
+    call = Call(transcript, PACK, direction, intents)
+    return {r.id for r in PACK.custom_rules if (r.active or not active_only) and rule_findings(call, r)}
+
+
+def test_every_rule_of_the_file_has_a_call_that_breaks_it():
+    assert set(BREAKS) == set(RULES)
+
+
+@pytest.mark.parametrize("rule_id", sorted(BREAKS))
+def test_each_rule_hits_the_call_that_breaks_it_and_no_other_rule_does(rule_id):
+    assert fired(BREAKS[rule_id], RULES[rule_id].direction or "inbound") == {rule_id}
+
+
+@pytest.mark.parametrize("direction", ["inbound", "outbound"])
+def test_a_call_of_the_standards_model_lines_breaks_no_rule(direction):
+    assert fired(MODEL_CALL, direction) == set()
+
+
+SAMPLES = {p.stem: p for p in truth_paths()}
+
+
+@pytest.mark.parametrize("rule_id, call, line", [
+    ("slow_for_details", "call05_fast_agent", "一共一千零八十元"),
+    ("arguing", "call11_raised_voice", "我已经说过了"),
+])
+def test_inactive_rules_hit_their_sample_lines(rule_id, call, line):
+    if call not in SAMPLES:
+        missing(f"no sample_audio/{call}.json")
+    path = SAMPLES[call]
+    truth = from_dict(CallTruth, json.loads(path.read_text(encoding="utf-8")))
+    transcript = Transcript(truth.call_id, truth.duration_s, truth.layout, truth.utterances)
+    assert not RULES[rule_id].active
+    hits = rule_findings(Call(transcript, PACK), RULES[rule_id])
+    assert hits and any(line in f.text for f in hits)
