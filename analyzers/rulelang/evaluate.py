@@ -14,7 +14,7 @@ import functools
 import json
 import re
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .. import tokens as tok
 from ..holds import find_holds
@@ -203,9 +203,13 @@ def _differs(call: Call, c: Condition) -> set[int]:
     return hits
 
 
-_TESTS = {"phrases": _phrases, "pattern": _pattern, "regex": None, "intent": _intent, "duration": _duration,
-          "silence": _silence,
-          "response_time": _response_time, "rate": _rate, "volume": _volume, "interruption": _interruption,
+def _regex(call: Call, c: Condition) -> set[int]:
+    rx = re.compile(c.regex)
+    return {i for i, t in enumerate(call.texts) if rx.search(t)}
+
+
+_TESTS = {"phrases": _phrases, "pattern": _pattern, "regex": _regex, "intent": _intent, "duration": _duration,
+          "silence": _silence, "response_time": _response_time, "rate": _rate, "volume": _volume, "interruption": _interruption,
           "entity": _entity, "repeats": _repeats, "differs": _differs}
 
 
@@ -216,11 +220,8 @@ def _test(call: Call, c: Condition) -> set[int]:
         return set().union(*(set(hits(call, s)) for s in c.any))
     if c.not_ is not None:
         return set(range(len(call.utts))) - set(hits(call, c.not_))
-    if c.regex is not None:
-        rx = re.compile(c.regex)
-        return {i for i, t in enumerate(call.texts) if rx.search(t)}
     for name, test in _TESTS.items():
-        if test is not None and getattr(c, name) is not None:
+        if getattr(c, name) is not None:
             return test(call, c)
     raise AssertionError("a condition without a test passed validation")  # pragma: no cover
 
@@ -308,16 +309,23 @@ def rule_findings(call: Call, rule: Rule) -> list[Finding]:
             return [_finding(rule, cue, (0.0, 0.0))]
         if hits(call, rule.require):
             return []
-        role = rule.require.role
-        return [_finding(rule, [], _span([u for u in call.utts if role is None or u.speaker == role], call))]
+        return [_missing(call, rule)]
     except RuleError as exc:
         raise RuleError(f"rule {rule.id!r}: {exc}") from None
 
 
-def _span(scope: list[Utterance], call: Call) -> tuple[float, float]:
+def _missing(call: Call, rule: Rule) -> Finding:
+    """A `require` that nothing met: the finding covers where it was looked for (the
+    condition's role and position, e.g. the agent's last 3 utterances), quoting them when
+    a position narrows it; the whole call when nobody in scope spoke."""
+    c = rule.require
+    pool = {i for i, u in enumerate(call.utts) if c.role is None or u.speaker == c.role}
+    scope = [call.utts[i] for i in sorted(_position(call, c, pool))]
     if not scope:
-        return (0.0, max(0.0, call.transcript.duration_s))
-    return (min(u.start_s for u in scope), max(u.end_s for u in scope))
+        return _finding(rule, [], (0.0, max(0.0, call.transcript.duration_s)))
+    narrowed = any(x is not None for x in (c.first, c.last, c.first_s, c.last_s))
+    found = _finding(rule, scope, (0.0, 0.0))
+    return found if narrowed else replace(found, text="")
 
 
 def custom_findings(transcript: Transcript, pack: RulePack, direction: str = "inbound",

@@ -130,6 +130,11 @@ def test_find_require_when_once_and_direction():
     assert rule_findings(c, rule(require={"role": "agent", "phrases": ["您"]})) == []
     missing = rule_findings(c, rule(require={"role": "agent", "phrases": ["先生"]}))
     assert [(f.start_s, f.end_s) for f in missing] == [(c.utts[0].start_s, c.utts[5].end_s)]
+    # placed where it was looked for: the agent's last two utterances, quoted
+    closing = rule_findings(c, rule(require={"role": "agent", "last": 2, "phrases": ["满意"]}))
+    assert [(f.start_s, f.end_s, f.text) for f in closing] == [
+        (c.utts[4].start_s, c.utts[5].end_s, "好的，请稍等。 / 感谢您的来电，再见。")]
+    assert missing[0].text == ""  # the whole call is not quoted
     # `when`: required only where the cue is, and the finding is at the cue
     cue = {"role": "customer", "entity": "number"}
     assert rule_findings(c, rule(when=cue, require={"role": "agent", "repeats": {"what": "number"}}))[0].text \
