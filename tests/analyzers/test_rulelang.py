@@ -170,3 +170,27 @@ def test_unsorted_utterances_are_read_in_time_order():
     c = Call(t, PACK)
     assert [u.text for u in c.utts] == ["您好", "再见"]
     assert hit(c, phrases=["再见"], after={"phrases": ["您好"]}) == [1]
+
+
+@pytest.mark.parametrize("text, found", [
+    ("订单号是33578201。", (("number", "33578201"),)),
+    ("三三五七八二零一", (("number", "33578201"),)),          # digits read one by one
+    ("一共一千零八十元", (("amount", "1080"),)),
+    ("两万五千元", (("amount", "25000"),)),
+    ("3.5元，三点五元", (("amount", "3.5"), ("amount", "3.5"))),
+    ("12月3号下午，明天上午", (("date", "m12d3"), ("date", "明天"))),
+    ("周五", (("date", "周五"),)),
+    ("三到五个工作日", ()),                                  # a range of days is no date
+])
+def test_entities_in_arabic_or_chinese_numerals(text, found):
+    from analyzers.rulelang.entities import entities
+
+    assert entities(text) == found
+
+
+def test_a_long_number_is_the_same_as_its_last_digits():
+    from analyzers.rulelang.entities import same_value
+
+    assert same_value("number", "13912345678", "5678")
+    assert not same_value("number", "13912345678", "678")   # 3 digits say too little
+    assert not same_value("amount", "1080", "80")
