@@ -6,8 +6,8 @@ import shutil
 from fastapi.testclient import TestClient
 
 from flows.cli.main import main
-from flows.review.webapp import service
-from flows.review.webapp.app import create_app
+from flows.review.webapp import queries, service
+from flows.review.webapp.main import create_app
 from flows.storage.store import ResultStore
 from lexicons import PACKS_DIR
 from runs import byo_inputs
@@ -58,7 +58,7 @@ def test_a_rule_written_only_in_yaml_runs_in_run_and_reprocess_and_shows_everywh
         assert shown.status_code == 200 and "测试规则：客服提到了包裹" in shown.text
         # a reviewer rejects the rule's finding: `rules try` reports it at the rule's hits
         with app.state.engine.connect() as conn:
-            fid = next(f["finding_id"] for f in service.call_findings(conn, "call01_compliant_0")
+            fid = next(f["finding_id"] for f in queries.call_findings(conn, "call01_compliant_0")
                        if f["rule_id"] == "parcel_eta")
         service.claim(app.state.engine, users["rita"], "call01_compliant_0")
         service.set_verdict(app.state.engine, users["rita"], "call01_compliant_0", fid, "rejected")
