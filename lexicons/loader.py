@@ -31,6 +31,8 @@ from .layout import OWN_FILE, OwnFiles, PhrasesFile, RulesFile, assemble
 PACKS_DIR = Path(__file__).resolve().parent
 DEFAULT_PACK = "zh-CN"
 PACK_FILES = ("phrases.yaml", "rules.yaml")
+#: The pack's meaning examples, one file per intent (flows.meaning): what `intent:` tests name.
+INTENTS_DIR = "examples"
 #: Files a pack may have (custom_rules.yaml: rules in the rule language, analyzers.rulelang).
 OPTIONAL_FILES = tuple(file for file, _ in OWN_FILE.values())
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -260,6 +262,20 @@ def _check_items(path: Path, data: _Map, rules: tuple, scorecard: Any) -> None:
                             f"{rule.item!r} is not a graded scorecard item (graded: {', '.join(graded)})")
 
 
+def _check_intents(path: Path, data: _Map, rules: tuple, examples: Path) -> None:
+    """Each `intent:` test names an intent of the pack's meaning examples (examples/NAME.yaml)."""
+    if not examples.is_dir():
+        return
+    known = sorted(p.stem for p in examples.glob("*.yaml"))
+    for n, rule in enumerate(rules):
+        for part in ("find", "require", "when"):
+            for cond in (getattr(rule, part).walk() if getattr(rule, part) is not None else ()):
+                if cond.intent is not None and cond.intent not in known:
+                    line, _ = _locate(data, ("rules", n, part))
+                    raise PackError(path, line, f"rules[{n}].{part}", f"intent {cond.intent!r} has no examples "
+                                    f"in {examples.name}/ (intents: {', '.join(known)})")
+
+
 def load_pack(name_or_path: str | os.PathLike[str] = DEFAULT_PACK) -> RulePack:
     """Load and check a rule pack; raises `PackError` naming file, line and field."""
     folder = resolve(name_or_path)
@@ -274,6 +290,7 @@ def load_pack(name_or_path: str | os.PathLike[str] = DEFAULT_PACK) -> RulePack:
             data = _parse(path, texts[file_name])
             own[name] = getattr(_check(model, path, data), OWN_FILE[name][1])
             _check_items(path, data, own[name], rules.scorecard)
+            _check_intents(path, data, own[name], folder / INTENTS_DIR)
     data = assemble(phrases, rules, content_hash=content_hash, **own)
     data["scorecard"] = scored(rules.scorecard, own.get("custom_rules", ()))
     try:

@@ -14,7 +14,9 @@ import functools
 import json
 import re
 import statistics
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from .. import tokens as tok
 from ..holds import find_holds
@@ -38,8 +40,9 @@ class Call:
     transcript: Transcript
     pack: RulePack
     direction: str = "inbound"
-    #: The meaning classifier's intent per utterance (transcript order); None: no embeddings.
-    intents: tuple[str | None, ...] | None = None
+    #: The intents the meaning classifier found in each utterance (transcript order; a
+    #: label or a collection of labels, `hit_intents`); None: no embeddings were computed.
+    intents: tuple[Any, ...] | None = None
     utts: list[Utterance] = field(init=False)
     order: list[int] = field(init=False)
 
@@ -86,7 +89,15 @@ def _intent(call: Call, c: Condition) -> set[int]:
     if call.intents is None:
         raise RuleError(f"the intent test ({c.intent!r}) needs the meaning classifier's decisions, and this call "
                         "has none (no utterance embeddings were computed)")
-    return {k for k, i in enumerate(call.order) if call.intents[i] == c.intent}
+    return {k for k, i in enumerate(call.order)
+            if call.intents[i] == c.intent or (not isinstance(call.intents[i], str) and c.intent in (call.intents[i] or ()))}
+
+
+def hit_intents(matches: Sequence[Mapping[str, Any]]) -> tuple[frozenset[str], ...]:
+    """The meaning matcher's decisions (per utterance, intent -> analyzers.intents.IntentMatch,
+    as flows.meaning.matcher gives them) as the `intents` an analysis takes: per utterance
+    the intents that hit."""
+    return tuple(frozenset(name for name, m in per.items() if m.hit) for per in matches)
 
 
 def _inside(value: float | None, low: float | None, high: float | None) -> bool:

@@ -118,6 +118,14 @@ def test_intent_reads_the_classifier_decision_and_is_a_clean_error_without_one()
     r = rule(find={"intent": "open_question", "role": "agent"})
     given = call("A: 您能描述一下具体情况吗？", "C: 不制冷。", intents=("open_question", None))
     assert [f.start_s for f in rule_findings(given, r)] == [0.0]
+    # the meaning matcher's decisions per utterance (intent -> match), as flows.meaning gives them
+    from types import SimpleNamespace as Match
+
+    from analyzers.rulelang.evaluate import hit_intents
+    decided = hit_intents([{"open_question": Match(hit=True), "greeting": Match(hit=False)}, {}])
+    assert decided == (frozenset({"open_question"}), frozenset())
+    both = call("A: 您能描述一下具体情况吗？", "C: 不制冷。", intents=decided)
+    assert [f.start_s for f in rule_findings(both, r)] == [0.0]
     with pytest.raises(RuleError, match=r"rule 'r': the intent test .* \(no utterance embeddings were computed\)"):
         rule_findings(call("A: 您能描述一下具体情况吗？"), r)
 

@@ -63,6 +63,14 @@ def test_a_mistake_is_named_with_file_line_and_field(tmp_path, old, new, line, f
     assert says in str(err)
 
 
+def test_an_intent_test_names_an_intent_of_the_packs_examples(tmp_path):
+    assert (DEFAULT / "examples" / "confirmation.yaml").is_file()
+    ok = RULE.replace("find: {role: agent, phrases: [包裹]}", "find: {role: agent, intent: confirmation}")
+    assert load_pack(pack_with(tmp_path / "a", ok)).custom_rules[0].find.intent == "confirmation"
+    err = error_of(pack_with(tmp_path / "b", ok.replace("intent: confirmation", "intent: confirmashun")))
+    assert (err.line, err.field) == (3, "rules[0].find") and "intent 'confirmashun' has no examples in examples/" in str(err)
+
+
 def test_duplicate_rule_ids_are_refused(tmp_path):
     twice = RULE + RULE.removeprefix("rules:\n")
     err = error_of(pack_with(tmp_path, twice))
