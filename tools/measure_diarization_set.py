@@ -34,76 +34,13 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-FRAME_S = 0.01
+from analyzers.diarization_metrics import COLLAR_S, Segment, der, role_accuracy_parts  # noqa: E402
+
 RATE_HZ = 16000
-COLLAR_S = 0.25
-
-Segment = tuple[str, float, float]  # speaker, start_s, end_s
-
-
-def _matrix(segments: list[Segment], n: int) -> tuple[list[str], np.ndarray]:
-    """Speakers and an (n frames x speakers) bool matrix: frame i's centre inside a segment."""
-    speakers = sorted({s for s, _, _ in segments})
-    m = np.zeros((n, len(speakers)), dtype=bool)
-    t = (np.arange(n) + 0.5) * FRAME_S
-    for spk, a, b in segments:
-        m[(t >= a) & (t < b), speakers.index(spk)] = True
-    return speakers, m
-
-
-def der(reference: list[Segment], hypothesis: list[Segment], collar_s: float = 0.0) -> dict[str, float]:
-    """Missed, false alarm and confusion seconds, reference speech seconds and their DER.
-
-    Frames within `collar_s` of a reference segment's start or end are not scored.
-    Speakers are mapped one to one to maximise the time both say is that speaker's
-    (Hungarian assignment); an unmapped hypothesis speaker is always a confusion.
-    """
-    from scipy.optimize import linear_sum_assignment
-
-    end = max([b for _, _, b in reference + hypothesis] + [0.0])
-    n = int(np.ceil(end / FRAME_S)) + 1
-    _, r = _matrix(reference, n)
-    _, h = _matrix(hypothesis, n)
-    scored = np.ones(n, dtype=bool)
-    if collar_s > 0:
-        t = (np.arange(n) + 0.5) * FRAME_S
-        for _, a, b in reference:
-            for edge in (a, b):
-                scored &= ~((t >= edge - collar_s) & (t < edge + collar_s))
-    r, h = r[scored], h[scored]
-    n_ref, n_sys = r.sum(axis=1), h.sum(axis=1)
-    correct = np.zeros(len(r))
-    if r.shape[1] and h.shape[1]:
-        common = r.T.astype(float) @ h.astype(float)
-        rows, cols = linear_sum_assignment(-common)
-        for i, j in zip(rows, cols):
-            correct += r[:, i] & h[:, j]
-    miss = np.maximum(0, n_ref - n_sys).sum() * FRAME_S
-    fa = np.maximum(0, n_sys - n_ref).sum() * FRAME_S
-    confusion = (np.minimum(n_ref, n_sys) - correct).sum() * FRAME_S
-    total = n_ref.sum() * FRAME_S
-    return {"miss": miss, "fa": fa, "confusion": confusion, "total": total,
-            "der": (miss + fa + confusion) / total if total else 0.0}  # fmt: skip
-
-
-def role_accuracy_parts(reference: list[Segment], hypothesis: list[Segment], roles: dict[str, str]) -> tuple[float, float]:
-    """(seconds of one-speaker reference speech given the right role, seconds of it)."""
-    end = max([b for _, _, b in reference + hypothesis] + [0.0])
-    n = int(np.ceil(end / FRAME_S)) + 1
-    rs, r = _matrix(reference, n)
-    hs, h = _matrix(hypothesis, n)
-    alone = r.sum(axis=1) == 1
-    right = np.zeros(n, dtype=bool)
-    for k, spk in enumerate(rs):
-        role = roles[spk]
-        if role in hs:
-            right |= r[:, k] & h[:, hs.index(role)] & alone
-    return right.sum() * FRAME_S, alone.sum() * FRAME_S
 
 
 def pyannote_der(reference: list[Segment], hypothesis: list[Segment], collar_s: float) -> float:

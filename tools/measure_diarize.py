@@ -25,7 +25,8 @@ from flows.speech.audio import load_call  # noqa: E402
 from flows.speech.diarize import Diarization  # noqa: E402
 from flows.speech.diarize_embed import DIARIZERS, diarize_call  # noqa: E402
 from flows.speech.vad import detect_speech  # noqa: E402
-from tools.measure_vad import FRAME_S, frame_mask, sample_truths  # noqa: E402
+from analyzers.diarization_metrics import agreement as spans_agreement  # noqa: E402
+from tools.measure_vad import sample_truths  # noqa: E402
 
 RATE_HZ = 16000
 
@@ -40,12 +41,8 @@ def mono_mix(truth: CallTruth, calls_dir: Path) -> tuple[np.ndarray, float]:
 
 def agreement(truth: CallTruth, result: Diarization, duration_s: float) -> float:
     """Share of one-speaker truth speech time that the diarization gives to that speaker."""
-    n = int(np.ceil(duration_s / FRAME_S)) + 1
-    t = {s: frame_mask([(u.start_s, u.end_s) for u in truth.utterances if u.speaker == s], n) for s in ("agent", "customer")}
-    d = {s: frame_mask([(x.start_s, x.end_s) for x in result.spans if x.speaker == s], n) for s in ("agent", "customer")}
-    only_agent, only_customer = t["agent"] & ~t["customer"], t["customer"] & ~t["agent"]
-    right = (only_agent & d["agent"]) | (only_customer & d["customer"])
-    return right.sum() / max(1, (only_agent | only_customer).sum())
+    return spans_agreement([(u.speaker, u.start_s, u.end_s) for u in truth.utterances],
+                           [(x.speaker, x.start_s, x.end_s) for x in result.spans], duration_s)
 
 
 def main(argv=None) -> int:

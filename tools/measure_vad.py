@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from tools.sample_set import truth_paths  # noqa: E402
 
+from analyzers.diarization_metrics import FRAME_S, frame_mask  # noqa: E402
 from analyzers.model import UNKNOWN, CallTruth, SpeechSpan, from_dict  # noqa: E402
 from flows.speech.audio import load_call  # noqa: E402
 import flows.speech.vad  # noqa: E402
@@ -35,7 +36,6 @@ from flows.speech.vad import silences  # noqa: E402
 REAL_SAMPLE = Path("/work/shared/audio/real/funasr/llamacpp_sample.wav")
 REAL_SPEECH_S = (0.77, 5.98)
 HOLD_S = 6.0
-FRAME_S = 0.01
 #: A gap inside a truth utterance at least this long counts as a false split.
 SPLIT_GAP_S = 0.5
 
@@ -72,14 +72,6 @@ def _detect(audio, channel: str, kw: dict) -> list[tuple[float, float]]:
         labelled = [SpeechSpan(speaker, a, b) for a, b in spans]
         spans = [(s.start_s, s.end_s) for s in flows.speech.vad.widen_speech_edges(labelled, audio, max_widen_s=widen_s)]
     return spans
-
-
-def frame_mask(spans, n_frames: int) -> np.ndarray:
-    """True on the FRAME_S frames inside any of `spans` (start_s, end_s)."""
-    m = np.zeros(n_frames, dtype=bool)
-    for a, b in spans:
-        m[int(round(a / FRAME_S)) : int(round(b / FRAME_S))] = True
-    return m
 
 
 @dataclass

@@ -10,9 +10,8 @@ from analyzers.model import CallTruth, Transcript, from_dict
 from analyzers.rulelang.evaluate import Call, rule_findings
 from analyzers.rulelang.examples import example_call
 from analyzers.rulelang.schema import ExampleLine
-from conftest import missing
+from conftest import missing, truth_files
 from lexicons import load_pack
-from tools.sample_set import truth_paths
 
 PACK = load_pack()
 RULES = {r.id: r for r in PACK.custom_rules}
@@ -80,7 +79,7 @@ def test_a_call_of_the_standards_model_lines_breaks_no_rule(direction):
     assert fired(MODEL_CALL, direction) == set()
 
 
-SAMPLES = {p.stem: p for p in truth_paths()}
+SAMPLES = {p.stem: p for p in truth_files()}
 
 
 @pytest.mark.parametrize("rule_id, call, line", [

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from analyzers.model import SpeechSpan
 import flows.speech.diarize as dz
-from conftest import or_missing, require
+from conftest import SAMPLES, or_missing, require
 from flows.speech.diarize import Diarization, diarize, swap_speakers
 from flows.speech.diarize_embed import diarize_call
 from flows.speech.vad import detect_speech
-from tools.measure_diarize import agreement, mono_mix
-from tools.measure_vad import sample_truths
+from mixes import agreement, mono_mix, sample_truths
 
-SAMPLES = Path(__file__).resolve().parents[2] / "sample_audio"
 RATE = 16000
-TRUTHS = sample_truths(SAMPLES)
+TRUTHS = sample_truths()
 
 
 @pytest.mark.parametrize("method", ["auto", "mfcc"])

@@ -107,7 +107,7 @@ def fw(fw_model_path):
 def short_clip():
     from flows.speech.audio import load_call
     from flows.speech.vad import detect_speech
-    from tools.eval_asr import REAL
+    from conftest import REAL_CLIPS as REAL
 
     audio = load_call(REAL / "fireredasr" / "TEST_NET_Y0000000000_-KTKHdZ2fb8_S00000.wav")
     samples = audio.channels["mixed"]
