@@ -18,7 +18,6 @@ import functools
 import inspect
 import os
 import queue
-import time
 from typing import Iterator, Literal, Sequence
 
 from prefect import flow, get_run_logger, task
@@ -26,20 +25,12 @@ from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from analyzers.model import CallResult
-from flows.batch.runner import Summary, pending, reprocessable
 from flows.batch.parallel import without_children
-from flows.batch.pipeline import (
-    PipelineConfig,
-    Recording,
-    error_result,
-    find_recordings,
-    is_transient,
-    process_recording,
-    reprocess_call,
-)
-from flows.storage.store import ResultStore, output_lock
+from flows.batch.pipeline import PipelineConfig, Recording, RunPlan, process_recording, reprocess_call
+from flows.batch.results import is_transient
+from flows.batch.runner import Executor, Summary, reprocess_batch, run_batch
 from flows.speech.engines import default_engine
-from flows.speech.transcribe import ModelLoadError, resolve_model_ref
+from flows.storage.store import ResultStore, output_lock
 
 Runner = Literal["threads", "dask"]
 
@@ -83,13 +74,13 @@ def _retry_transient(task, task_run, state) -> bool:
 @task(name="process-recording", retries=2, retry_delay_seconds=10,
       retry_condition_fn=_retry_transient, cache_policy=NO_CACHE,
       task_run_name="{rec.call_id}")
-def process_task(rec: Recording, cfg: PipelineConfig, pack) -> CallResult:
-    return without_children(process_recording(rec, cfg, pack, reraise_transient=True))
+def process_task(rec: Recording, plan: RunPlan) -> CallResult:
+    return without_children(process_recording(rec, plan, reraise_transient=True))
 
 
 @task(name="reprocess-call", cache_policy=NO_CACHE, task_run_name="reprocess-{row[call_id]}")
-def reprocess_task(row: dict, cfg: PipelineConfig, pack) -> CallResult:
-    return without_children(reprocess_call(row, cfg, pack, store=ResultStore(cfg.out_dir)))
+def reprocess_task(row: dict, plan: RunPlan) -> CallResult:
+    return without_children(reprocess_call(row, plan, store=ResultStore(plan.out_dir)))
 
 
 def make_task_runner(runner: Runner, max_workers: int | None, dask_address: str | None) -> TaskRunner:
@@ -148,34 +139,22 @@ def _submit_bounded(runner: TaskRunner, task_, params: Sequence[dict], limit: in
             in_flight += 1
 
 
-def _run_all(runner: TaskRunner, task_, params: list[dict], out_dir: str, limit: int,
-             as_recording, summary: Summary, *, reprocess: bool = False) -> Summary:
-    """Submit every task and tally its result into `summary`, logging each call's outcome.
+def _on_task_runner(runner: TaskRunner, task_, plan: RunPlan, max_workers: int | None, name: str) -> Executor:
+    """The run loop's Executor on a Prefect task runner: `task_` over the items (passed as
+    parameter `name`), at most max_workers in flight; a task that failed (retries
+    exhausted, a worker lost) gives its exception in its result's place."""
 
-    A failed process task becomes the call's error row; a failed reprocess task leaves
-    the call's rows as they are and is listed in `summary.not_reprocessed`."""
-    logger = get_run_logger()
-    store = ResultStore(out_dir)
-    for p, future in _submit_bounded(runner, task_, params, limit):
-        try:
-            result = future.result()
-        except ModelLoadError:
-            raise  # every call would fail alike: the flow run fails, unprocessed calls stay pending
-        except Exception as exc:  # noqa: BLE001 - retries exhausted, worker lost: record, go on
-            if reprocess:
-                call_id = as_recording(p).call_id
-                summary.not_reprocessed.append((call_id, str(exc)))
-                logger.warning("%s: not reprocessed, rows kept: %s", call_id, exc)
-                continue
-            result = error_result(as_recording(p), exc)
-            store.write(result)
-        if result.status == "ok":
-            logger.info("%s: ok, grade %s, score %s%s", result.call_id, result.grade, result.score,
-                        ", flagged" if result.flagged else "")
-        else:
-            logger.warning("%s: error: %s", result.call_id, result.error)
-        summary.add(result)
-    return summary
+    def execute(items):
+        if not items:
+            return
+        limit = _in_flight_limit(runner, max_workers)
+        for params, future in _submit_bounded(runner, task_, [{name: item, "plan": plan} for item in items], limit):
+            try:
+                yield params[name], future.result()
+            except Exception as exc:  # noqa: BLE001 - the loop makes it the call's error row
+                yield params[name], exc
+
+    return execute
 
 
 def _one_run_per_output(fn):
@@ -223,28 +202,21 @@ def qa_batch(
     """
     from lexicons import load_pack
 
-    t0 = time.perf_counter()
     pack = load_pack(lexicon)  # a broken rule pack fails the run before any audio
-    # Resolved here, once: every worker uses (and records) the model the flow checked.
+    logger = get_run_logger()
     if engine is None:  # as `callqa run`: the faster engine wherever its model is present
         engine, why = default_engine(model)
-        get_run_logger().info("ASR engine: %s (%s)", engine, why)
-    cfg = PipelineConfig(out_dir=out_dir, model=resolve_model_ref(model, engine), lexicon=lexicon,
-                         agent_channel=agent_channel, cache_dir=cache_dir, mask_pii=mask_pii, engine=engine,
-                         allow_truncated=allow_truncated, direction=direction, diarizer=diarizer,
-                         mono_asr=mono_asr)
-    recordings = find_recordings(inputs)
-    summary = Summary()
-    todo = pending(recordings, cfg, pack, force=force, summary=summary)
-    summary.skipped = len(recordings) - len(todo)
-    params = [{"rec": r, "cfg": cfg, "pack": pack} for r in todo]
+        logger.info("ASR engine: %s (%s)", engine, why)
+    cfg = PipelineConfig(out_dir=out_dir, model=model, agent_channel=agent_channel, cache_dir=cache_dir,
+                         mask_pii=mask_pii, engine=engine, allow_truncated=allow_truncated, direction=direction,
+                         diarizer=diarizer, mono_asr=mono_asr)
+    plan = RunPlan.build(cfg, pack)  # resolved here, once: every worker uses (and records) this model
     with make_task_runner(runner, max_workers, dask_address) as task_runner:
-        _run_all(task_runner, process_task, params, out_dir,
-                 _in_flight_limit(task_runner, max_workers) if params else 1, lambda p: p["rec"], summary)
-    summary.seconds = time.perf_counter() - t0
-    get_run_logger().info(summary.line())
+        summary = run_batch(inputs, plan, force=force, logger=logger,
+                            execute=_on_task_runner(task_runner, process_task, plan, max_workers, "rec"))
+    logger.info(summary.line())
     if summary.stages_line():
-        get_run_logger().info(summary.stages_line())
+        logger.info(summary.stages_line())
     return _summary_dict(summary)
 
 
@@ -256,18 +228,13 @@ def qa_reprocess(out_dir: str, lexicon: str = "zh-CN", call_ids: list[str] | Non
     """Re-run the analyzers on cached transcripts (new lexicon or thresholds), no ASR."""
     from lexicons import load_pack
 
-    t0 = time.perf_counter()
-    pack = load_pack(lexicon)
-    cfg = PipelineConfig(out_dir=out_dir, lexicon=lexicon, cache_dir=cache_dir, mask_pii=mask_pii)
-    rows = reprocessable(ResultStore(out_dir), call_ids)
-    params = [{"row": r, "cfg": cfg, "pack": pack} for r in rows]
-    summary = Summary()
+    plan = RunPlan.build(PipelineConfig(out_dir=out_dir, cache_dir=cache_dir, mask_pii=mask_pii),
+                         load_pack(lexicon), transcribes=False)
+    logger = get_run_logger()
     with make_task_runner(runner, max_workers, dask_address) as task_runner:
-        _run_all(task_runner, reprocess_task, params, out_dir,
-                 _in_flight_limit(task_runner, max_workers) if params else 1,
-                 lambda p: Recording(p["row"]["source"], p["row"]["call_id"]), summary, reprocess=True)
-    summary.seconds = time.perf_counter() - t0
-    get_run_logger().info(summary.line())
+        summary = reprocess_batch(plan, call_ids=call_ids, logger=logger,
+                                  execute=_on_task_runner(task_runner, reprocess_task, plan, max_workers, "row"))
+    logger.info(summary.line())
     return _summary_dict(summary)
 
 

@@ -14,11 +14,12 @@ log = logging.getLogger("callqa.cli")
 
 
 def cmd_run(args) -> int:
+    from flows.batch.plan import RunPlan
+    from flows.batch.recordings import AUDIO_EXTENSIONS
     from flows.batch.runner import run_batch
-    from flows.batch.pipeline import AUDIO_EXTENSIONS
-    from flows.storage.store import output_lock
-    from flows.speech.transcribe import ModelLoadError, ModelNotConfigured, resolve_model_ref
+    from flows.speech.engines import ModelLoadError, ModelNotConfigured
     from flows.speech.vad import VadOptions
+    from flows.storage.store import output_lock
 
     for item in args.inputs:  # before the rule pack and the model: the cheapest mistake first
         if not Path(item).exists():
@@ -35,25 +36,25 @@ def cmd_run(args) -> int:
             return 2
     pack = load_rule_pack(args.lexicon)  # fail fast, before any audio is touched
     engine, why = (args.engine, "as asked with --engine") if args.engine else default_engine(args.model)
-    try:
-        resolve_model_ref(args.model, engine)
-    except ModelNotConfigured as exc:
-        print(f"callqa: {exc}", file=sys.stderr)
-        return 2
     cfg = make_config(
-        out_dir=out, model=args.model, lexicon=args.lexicon, agent_channel=args.agent_channel,
+        out_dir=out, model=args.model, agent_channel=args.agent_channel,
         vad=VadOptions(args.vad), decoder=DecoderOptions(beam_size=args.beam_size or None, batch_size=args.batch_size),
         cache_dir=args.cache_dir,
         mask_pii=not args.no_mask, engine=engine, compute_type=args.compute_type,
         allow_truncated=args.allow_truncated, direction=args.direction, diarizer=args.diarizer,
         mono_asr=args.mono_asr, metadata=args.metadata,
     )
+    try:
+        plan = RunPlan.build(cfg, pack)  # engine, model and pack resolved once for the whole run
+    except ModelNotConfigured as exc:
+        print(f"callqa: {exc}", file=sys.stderr)
+        return 2
     with output_lock(cfg.out_dir, cfg.transcript_dir):
         # Named once the run is sure to start (a refused run prints its one error line only).
         log.info("ASR engine: %s (%s)", engine, why)
         try:
             summary = with_bar(lambda: run_batch(
-                args.inputs, cfg, pack, force=args.force, workers=args.workers,
+                args.inputs, plan, force=args.force, workers=args.workers,
                 progress=lambda xs: progress_bar(xs, args.quiet, "callqa run")))
         except ModelLoadError as exc:
             print(f"callqa: {exc}; batch stopped, recordings not yet processed stay pending",
@@ -71,16 +72,17 @@ def cmd_run(args) -> int:
 
 
 def cmd_reprocess(args) -> int:
+    from flows.batch.plan import RunPlan
     from flows.batch.runner import reprocess_batch
     from flows.storage.store import output_lock
 
     out = out_of_run(args.out)
     pack = load_rule_pack(args.lexicon)
-    cfg = make_config(out_dir=out, lexicon=args.lexicon, cache_dir=args.cache_dir,
-                  mask_pii=not args.no_mask)
+    cfg = make_config(out_dir=out, cache_dir=args.cache_dir, mask_pii=not args.no_mask)
+    plan = RunPlan.build(cfg, pack, transcribes=False)
     with output_lock(cfg.out_dir, cfg.transcript_dir):
         summary = with_bar(lambda: reprocess_batch(
-            cfg, pack, call_ids=args.call, workers=args.workers,
+            plan, call_ids=args.call, workers=args.workers,
             progress=lambda xs: progress_bar(xs, args.quiet, "callqa reprocess")))
     print(summary.line(), flush=True)
     if not summary.found:

@@ -20,6 +20,7 @@ from analyzers.model import CallResult
 from flows.batch.runner import Summary, pending
 from flows.speech.engines.faster import is_model_dir
 from flows.batch.pipeline import PipelineConfig, Recording
+from flows.batch.plan import RunPlan
 from flows.batch.settings import CallSettings
 from flows.storage.store import ResultStore
 from flows.speech.engines import DecoderOptions
@@ -58,7 +59,7 @@ def base(tmp_path):
     rec_path.write_bytes((SAMPLES / "call01_compliant.wav").read_bytes())
     cfg = PipelineConfig(out_dir=str(tmp_path / "out"), model="base")
     pack = load_pack("zh-CN")
-    settings = cfg.call_settings(cfg.model_ref(), pack, str(rec_path))
+    settings = RunPlan.build(cfg, pack).call_settings(str(rec_path))
     later = (datetime.now(timezone.utc) + timedelta(seconds=5)).isoformat(timespec="seconds")
     ResultStore(cfg.out_dir).write(CallResult(
         call_id="call", source=str(rec_path), status="ok", processed_at=later,
@@ -68,7 +69,7 @@ def base(tmp_path):
 
 def _redone(cfg, pack, rec) -> Summary:
     summary = Summary()
-    todo = pending([rec], cfg, pack, summary=summary)
+    todo = pending([rec], RunPlan.build(cfg, pack), summary=summary)
     assert todo == [rec] or not summary.redone
     return summary
 
@@ -76,7 +77,7 @@ def _redone(cfg, pack, rec) -> Summary:
 def test_the_base_settings_are_current(base):
     cfg, pack, rec = base
     summary = _redone(cfg, pack, rec)
-    assert pending([rec], cfg, pack) == [] and summary.redone == 0
+    assert pending([rec], RunPlan.build(cfg, pack)) == [] and summary.redone == 0
 
 
 # (name in the summary, how the config changes); each is its own test.
@@ -108,12 +109,12 @@ def test_compute_type_and_batch_size_of_the_faster_engine(base, tmp_path):
     cfg, pack, rec = base
     model = _fake_ct2_model(tmp_path / "base")
     faster = replace(cfg, engine="faster", model=model, compute_type="int8")
-    settings = faster.call_settings(faster.model_ref(), pack, rec.path)
+    settings = RunPlan.build(faster, pack).call_settings(rec.path)
     ResultStore(cfg.out_dir).write(CallResult(
         call_id="call", source=rec.path, status="ok",
         processed_at=(datetime.now(timezone.utc) + timedelta(seconds=5)).isoformat(),
         settings=settings.as_json(), settings_key=settings.key))
-    assert pending([rec], faster, pack) == []
+    assert pending([rec], RunPlan.build(faster, pack)) == []
     as_float = _redone(replace(faster, compute_type="float32"), pack, rec)
     assert as_float.redone == 1 and "model" in as_float.redone_settings
     batched = _redone(replace(faster, decoder=DecoderOptions(batch_size=8)), pack, rec)
@@ -147,23 +148,24 @@ NOT_TRANSCRIPTS = [{"call_id": "call", "utterances": []},
 @pytest.mark.parametrize("sidecar", [".json", ".agent.json"])
 def test_json_beside_the_recording_that_is_no_transcript_changes_nothing(base, sidecar, content):
     """A ground-truth file, a diarization reference or a CRM export named `<stem>.json` is
-    not read as words (flows.batch.pipeline._byo_words wants whisper's segments: text,
+    not read as words (flows.speech.transcript.supplied_words wants whisper's segments: text,
     start, end), so the call stays current."""
     cfg, pack, rec = base
     Path(rec.path).with_name("call" + sidecar).write_text(json.dumps(content))
-    assert pending([rec], cfg, pack) == []
+    assert pending([rec], RunPlan.build(cfg, pack)) == []
 
 
 @pytest.mark.parametrize("content", NOT_TRANSCRIPTS)
 def test_json_that_is_no_transcript_is_not_read_as_words(tmp_path, content):
-    from flows.batch.pipeline import _byo_words
+    from flows.speech.transcript import supplied_words as _byo_words
 
     (tmp_path / "mix.json").write_text(json.dumps(content))
     assert _byo_words(tmp_path / "mix.wav", "mixed", "mono") is None
 
 
 def test_supplied_words_are_read_and_a_broken_word_is_named(tmp_path):
-    from flows.batch.pipeline import SuppliedTranscriptError, _byo_words
+    from flows.speech.transcript import SuppliedTranscriptError
+    from flows.speech.transcript import supplied_words as _byo_words
 
     words = [{"word": "您好", "start": 0.5, "end": 0.9, "probability": 0.9}, {"word": " 請問", "start": 1.0, "end": 1.4}]
     (tmp_path / "call.agent.json").write_text(json.dumps({"segments": [{"text": "您好請問", "start": 0.5, "end": 1.4,
@@ -187,16 +189,16 @@ def test_a_row_without_recorded_settings_is_redone(base):
 
 def test_the_cache_key_holds_the_transcript_settings_and_the_row_all_of_them(base):
     cfg, pack, rec = base
-    settings = cfg.call_settings(cfg.model_ref(), pack, rec.path)
+    settings = RunPlan.build(cfg, pack).call_settings(rec.path)
     from flows.storage.cache import transcript_key
 
     # The cache key is made from the same transcript settings the row records.
     assert transcript_key("0" * 64, settings.transcript) == transcript_key(
-        "0" * 64, cfg.transcript_settings(cfg.model_ref(), rec.path))
+        "0" * 64, RunPlan.build(cfg, pack).transcript_settings(rec.path))
     assert {"model", "asr", "vad", "agent_channel", "transcriber"} <= set(settings.transcript)
     assert {"lexicon", "mask_pii", "allow_truncated", "metadata"} <= set(settings.analysis)
     # Analysis settings never change the transcript's cache key: a rule change needs no ASR.
-    no_mask = replace(cfg, mask_pii=False).call_settings(cfg.model_ref(), pack, rec.path)
+    no_mask = RunPlan.build(replace(cfg, mask_pii=False), pack).call_settings(rec.path)
     assert no_mask.transcript == settings.transcript and no_mask.key != settings.key
     assert CallSettings.from_json(settings.as_json()) == settings
 
