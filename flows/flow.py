@@ -18,6 +18,7 @@ import functools
 import inspect
 import os
 import queue
+from pathlib import Path
 from typing import Iterator, Literal, Sequence
 
 from prefect import flow, get_run_logger, task
@@ -28,8 +29,7 @@ from analyzers.model import CallResult
 from flows.batch.parallel import without_children
 from flows.batch.pipeline import PipelineConfig, Recording, RunPlan, process_recording, reprocess_call
 from flows.batch.results import is_transient
-from flows.batch.runner import Executor, Summary, reprocess_batch, run_batch
-from flows.speech.engines import default_engine
+from flows.batch.runner import Executor, Summary, batch_failed, reprocess_batch, run_batch
 from flows.storage.store import ResultStore, output_lock
 
 Runner = Literal["threads", "dask"]
@@ -173,68 +173,99 @@ def _one_run_per_output(fn):
     return locked
 
 
+class BatchFailed(RuntimeError):
+    """Every recording processed failed, or more than max_error_share did: the flow run
+    fails (as `callqa run` exits 5), after writing every row; `summary` counts what it did."""
+
+    def __init__(self, reason: str, summary: dict) -> None:
+        super().__init__(f"the batch failed: {reason}")
+        self.summary = summary
+
+
 @flow(name="callqa-batch")
 @_one_run_per_output
 def qa_batch(
     inputs: list[str],
     out_dir: str,
     model: str | None = None,
-    lexicon: str = "zh-CN",
-    agent_channel: str = "left",
+    lexicon: str | None = None,
+    agent_channel: str | None = None,
     max_workers: int | None = None,
     force: bool = False,
     cache_dir: str | None = None,
-    mask_pii: bool = True,
+    mask_pii: bool | None = None,
     runner: Runner = "threads",
     dask_address: str | None = None,
     engine: str | None = None,
-    allow_truncated: bool = False,
-    direction: str = "inbound",
-    diarizer: str = "auto",
-    mono_asr: str = "per_speaker",
+    allow_truncated: bool | None = None,
+    direction: str | None = None,
+    diarizer: str | None = None,
+    mono_asr: str | None = None,
+    metadata: str | None = None,
+    compute_type: str | None = None,
+    beam_size: int | None = None,
+    batch_size: int | None = None,
+    vad: str | None = None,
+    max_error_share: float | None = None,
+    report: bool = True,
 ) -> dict:
-    """Transcribe and analyse every new recording under `inputs` into `out_dir`.
+    """Transcribe and analyse every new recording under `inputs` into `out_dir`, as
+    `callqa run` does with the same options: an option left None takes the output
+    folder's setting, else the default (flows.batch.run_settings); `report`: refresh
+    OUT/report/ when it is there. Returns what it did (Summary's counts); raises
+    BatchFailed, failing the flow run, when every recording processed failed or more
+    than `max_error_share` did.
 
     `max_workers`: recordings in flight at once (default: 1 with threads and a local dask
     cluster, every worker thread of the cluster at `dask_address`). With dask, `inputs`,
     `out_dir`, `cache_dir` and the model must be at the same paths on every worker
     (shared storage): each worker writes the files of the calls it processed.
     """
-    from lexicons import load_pack
+    from flows.batch.run_settings import plan_run
 
-    pack = load_pack(lexicon)  # a broken rule pack fails the run before any audio
+    run = plan_run(out_dir, cache_dir, lexicon=lexicon, metadata=metadata, direction=direction, engine=engine,
+                   model=model, compute_type=compute_type, beam_size=beam_size, batch_size=batch_size, vad=vad,
+                   diarizer=diarizer, mono_asr=mono_asr, agent_channel=agent_channel, mask_pii=mask_pii,
+                   allow_truncated=allow_truncated)  # a bad option, pack or model fails here, before any audio
     logger = get_run_logger()
-    if engine is None:  # as `callqa run`: the faster engine wherever its model is present
-        engine, why = default_engine(model)
-        logger.info("ASR engine: %s (%s)", engine, why)
-    cfg = PipelineConfig(out_dir=out_dir, model=model, agent_channel=agent_channel, cache_dir=cache_dir,
-                         mask_pii=mask_pii, engine=engine, allow_truncated=allow_truncated, direction=direction,
-                         diarizer=diarizer, mono_asr=mono_asr)
-    plan = RunPlan.build(cfg, pack)  # resolved here, once: every worker uses (and records) this model
+    logger.info("ASR engine: %s (%s)", run.settings.engine, run.engine_why)
+    run.start(logger)
     with make_task_runner(runner, max_workers, dask_address) as task_runner:
-        summary = run_batch(inputs, plan, force=force, logger=logger,
-                            execute=_on_task_runner(task_runner, process_task, plan, max_workers, "rec"))
-    logger.info(summary.line())
-    if summary.stages_line():
-        logger.info(summary.stages_line())
-    return _summary_dict(summary)
+        summary = run_batch(inputs, run.plan, force=force, logger=logger,
+                            execute=_on_task_runner(task_runner, process_task, run.plan, max_workers, "rec"))
+    return _finish(summary, out_dir, report, batch_failed(summary, max_error_share))
 
 
 @flow(name="callqa-reprocess")
 @_one_run_per_output
-def qa_reprocess(out_dir: str, lexicon: str = "zh-CN", call_ids: list[str] | None = None,
-                 max_workers: int | None = 2, cache_dir: str | None = None, mask_pii: bool = True,
-                 runner: Runner = "threads", dask_address: str | None = None) -> dict:
-    """Re-run the analyzers on cached transcripts (new lexicon or thresholds), no ASR."""
-    from lexicons import load_pack
+def qa_reprocess(out_dir: str, lexicon: str | None = None, call_ids: list[str] | None = None,
+                 max_workers: int | None = 2, cache_dir: str | None = None, mask_pii: bool | None = None,
+                 runner: Runner = "threads", dask_address: str | None = None, report: bool = True) -> dict:
+    """Re-run the analyzers on cached transcripts (new rule pack or masking), no ASR, as
+    `callqa reprocess` does: options left None take the output folder's settings."""
+    from flows.batch.run_settings import plan_run
 
-    plan = RunPlan.build(PipelineConfig(out_dir=out_dir, cache_dir=cache_dir, mask_pii=mask_pii),
-                         load_pack(lexicon), transcribes=False)
+    run = plan_run(out_dir, cache_dir, transcribes=False, lexicon=lexicon, mask_pii=mask_pii)
     logger = get_run_logger()
+    run.start(logger)
     with make_task_runner(runner, max_workers, dask_address) as task_runner:
-        summary = reprocess_batch(plan, call_ids=call_ids, logger=logger,
-                                  execute=_on_task_runner(task_runner, reprocess_task, plan, max_workers, "row"))
+        summary = reprocess_batch(run.plan, call_ids=call_ids, logger=logger,
+                                  execute=_on_task_runner(task_runner, reprocess_task, run.plan, max_workers, "row"))
+    return _finish(summary, out_dir, report)
+
+
+def _finish(summary: Summary, out_dir: str, report: bool, failed: str = "") -> dict:
+    """Log the summary, refresh the report, and return the counts (or raise BatchFailed)."""
+    logger = get_run_logger()
     logger.info(summary.line())
+    if summary.stages_line():
+        logger.info(summary.stages_line())
+    if report and (Path(out_dir) / "report" / "index.html").is_file():
+        from flows.review.report import build_report
+
+        logger.info("report refreshed: %s", build_report(out_dir).index)
+    if failed:
+        raise BatchFailed(failed, _summary_dict(summary))
     return _summary_dict(summary)
 
 

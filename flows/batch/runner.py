@@ -76,6 +76,21 @@ class Summary:
         return f"time by stage: {', '.join(parts)} (total {sum(self.stage_s.values()):.1f} s)"
 
 
+def batch_failed(summary: Summary, max_error_share: float | None = None) -> str:
+    """Why the batch counts as failed for a scheduler ("" when it does not): every
+    recording failed (none ok, none already current), or more than `max_error_share` of
+    those processed did. A broken file retried beside current calls fails no night alone."""
+    processed = summary.ok + summary.errors
+    if not summary.errors:
+        return ""
+    if not summary.ok and not summary.skipped:
+        return f"all {summary.errors} recording(s) failed"
+    if max_error_share is not None and summary.errors / processed > max_error_share:
+        return (f"{summary.errors} of {processed} recordings processed failed "
+                f"({summary.errors / processed:.0%}, more than the {max_error_share:.0%} allowed)")
+    return ""
+
+
 def staleness(row: dict | None, rec: Recording, settings: CallSettings) -> tuple[str, list[str]] | None:
     """None when `row` is current for `rec` under `settings`; else (why, changed settings):
     why is "new", "failed before", "moved", "changed" (file modified) or "settings"."""

@@ -2,8 +2,8 @@
 
 Unit tests: one per setting, against a `calls` row written with the base settings, the
 run must redo the call and name the setting. End to end through the CLI (recordings
-that carry their transcripts, so no whisper runs): the privacy case (--no-mask, then a
-default run), the agent channel, and the log line per call.
+that carry their transcripts, so no whisper runs): the privacy case (--no-mask, then
+--mask), the agent channel, and the log line per call.
 """
 
 from __future__ import annotations
@@ -215,7 +215,7 @@ def _all_text(out: Path) -> list[str]:
     return texts
 
 
-def test_a_no_mask_run_then_a_default_run_leaves_no_unmasked_number(tmp_path):
+def test_a_no_mask_run_then_a_masked_run_leaves_no_unmasked_number(tmp_path):
     from runs import byo_inputs, run_cli
 
     inputs, out = tmp_path / "in", tmp_path / "out"
@@ -223,8 +223,12 @@ def test_a_no_mask_run_then_a_default_run_leaves_no_unmasked_number(tmp_path):
     first = run_cli("run", str(inputs), "--out", str(out), "--model", "base", "--vad", "energy", "--no-mask", "--quiet")
     assert first.returncode == 0, first.stderr
     assert any(_DIGIT_RUN.search(t) for t in _all_text(out)), "the sample calls say order numbers"
-    second = run_cli("run", str(inputs), "--out", str(out), "--model", "base", "--vad", "energy", "--quiet")
+    # A run that names no setting keeps the folder's (issue 35): still unmasked, nothing redone.
+    kept = run_cli("run", str(inputs), "--out", str(out), "--model", "base", "--vad", "energy", "--quiet")
+    assert "0 ok, 0 errors, 3 already current" in kept.stdout, kept.stdout
+    second = run_cli("run", str(inputs), "--out", str(out), "--model", "base", "--vad", "energy", "--mask", "--quiet")
     assert second.returncode == 0, second.stderr
+    assert "settings changed from the output folder's: mask_pii False -> True" in second.stderr
     assert "3 redone because a setting changed (mask_pii)" in second.stdout, second.stdout
     leaked = [t for t in _all_text(out) if _DIGIT_RUN.search(t)]
     assert not leaked, leaked
