@@ -57,8 +57,7 @@ class GatingOptions:
     #: Silences between speech spans longer than this are cut down to `gap_fill_s`.
     max_gap_s: float = 1.0
     gap_fill_s: float = 0.5
-    #: Padding kept around each speech span so that word onsets are not clipped
-    #: (0.3 s was measured too: no better on the sample calls).
+    #: Padding kept around each speech span so that word onsets are not clipped.
     span_pad_s: float = 0.15
     #: A new utterance starts where the speaker pauses longer than this.
     utterance_gap_s: float = 0.8
@@ -101,10 +100,8 @@ def load_model(ref: str, engine: str = "openai", *, compute_type: str | None = N
         raise ModelLoadError(f"cannot load the {eng.name} model {ref}: {type(exc).__name__}: {exc}") from exc
 
 
-#: One whisper decode at a time per process and lane. openai-whisper keeps its key/value
-#: cache through forward hooks on the shared model's layers and seeds the process-wide
-#: RNG, so two threads decoding at once corrupt each other (measured: a KeyError in one,
-#: changed text in the other): its models have one lane. A model with lanes (the faster
+#: One whisper decode at a time per process and lane: openai-whisper's models have one
+#: lane (its decoder is not thread-safe: docs/decisions.md); a model with lanes (the faster
 #: engine's, flows.speech.engines.faster.lane_plan) decodes one job per lane at once.
 #: Parallel ASR across calls runs in processes (flows.batch.parallel, dask workers).
 _decode_lock = threading.Lock()
