@@ -89,7 +89,7 @@ class CallSettings:
 
     @property
     def key(self) -> str:
-        """A short hash of both parts: what `is_current` compares."""
+        """A short hash of both parts: what `runner.staleness` compares."""
         return hashlib.sha256(self.as_json().encode("utf-8")).hexdigest()[:32]
 
     @classmethod
