@@ -96,7 +96,7 @@ def read_settings(out_dir: str | os.PathLike[str]) -> dict:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         saved = data["settings"]
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # a new folder (one that cannot be, the lock reports)
         return {}
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise SettingsError(f"{path}: cannot read the folder's run settings ({type(exc).__name__}: {exc}); "
