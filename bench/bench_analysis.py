@@ -27,7 +27,7 @@ from tools.sample_set import truth_paths  # noqa: E402
 from analyzers.analyze import analyze
 from analyzers.model import CallResult, CallTruth, SpeechSpan, Transcript, Utterance, Word, from_dict
 from flows.batch.runner import pending
-from flows.batch.pipeline import PipelineConfig, find_recordings
+from flows.batch.pipeline import PipelineConfig, RunPlan, find_recordings
 from flows.storage.store import ResultStore
 from lexicons import load_pack
 
@@ -96,14 +96,14 @@ def bench_noop(n: int) -> None:
         for i in range(n):
             (rec_dir / f"c{i:05d}.wav").write_bytes(b"x")
         time.sleep(0.01)  # processed_at must not be older than the files
-        cfg = PipelineConfig(out_dir=str(out), model="base")  # a model name: never loaded here
+        plan = RunPlan.build(PipelineConfig(out_dir=str(out), model="base"), pack)  # a model name: never loaded here
         for rec in find_recordings([rec_dir]):
-            settings = cfg.call_settings(cfg.model_ref(), pack, rec.path)
+            settings = plan.call_settings(rec.path)
             store.write(CallResult(call_id=rec.call_id, source=rec.path, status="ok", model_version="whisper-base",
                                    lexicon_version=pack.lexicon_version, settings=settings.as_json(),
                                    settings_key=settings.key, processed_at="2999-01-01T00:00:00+00:00"))
         t0 = time.perf_counter()
-        todo = pending(find_recordings([rec_dir]), cfg, pack)
+        todo = pending(plan.with_settings(find_recordings([rec_dir])), plan)
         dt = time.perf_counter() - t0
         assert not todo
         print(f"no-op re-run: {n} recordings already current, decided in {dt:.2f} s = "

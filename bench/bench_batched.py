@@ -32,6 +32,7 @@ from flows.speech.transcribe import DecoderOptions, join_words, transcribe_speec
 from tools.eval_asr import references  # noqa: E402
 from tools.eval_samples import SAMPLES, speaker_errors, speaker_text_errors  # noqa: E402
 
+from flows.batch.plan import RunPlan  # noqa: E402
 from bench_engines import AsrClock, uptime  # noqa: E402  (this script's folder is on sys.path)
 
 
@@ -45,8 +46,8 @@ def main() -> None:
     cfg = pipeline.PipelineConfig(out_dir="/tmp/unused", engine="faster", decoder=DecoderOptions(beam_size=args.beam or None))
     variants = {"sequential": cfg, **{f"batched {b}": replace(cfg, decoder=replace(cfg.decoder, batch_size=int(b)))
                                       for b in args.batch_sizes.split(",")}}
-    ref = cfg.model_ref()
-    model = pipeline.load_model(ref, "faster", compute_type=cfg.compute_type)
+    plan = RunPlan.build(cfg, None)
+    model = plan.load_model()
     asr_s, audio_s = Counter(), Counter()
     errs, chars = Counter(), Counter()
 
@@ -71,8 +72,9 @@ def main() -> None:
     for path in sorted(f for f in SAMPLES.iterdir() if f.suffix in (".wav", ".mp3")):
         truth = from_dict(CallTruth, json.loads(path.with_suffix(".json").read_text(encoding="utf-8")))
         for name, variant in variants.items():
-            with AsrClock() as clock:
-                transcript = pipeline.refine(pipeline.transcribe_call(str(path), truth.call_id, variant, ref))
+            clock = AsrClock(model, variant)
+            transcript = pipeline.refine(pipeline.transcribe_call(str(path), truth.call_id, variant.speech,
+                                                                  plan.model_name, clock))
             asr_s[name] += clock.seconds
             audio_s[name] += transcript.duration_s
             line = []

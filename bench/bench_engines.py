@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import flows.batch.pipeline as pipeline  # noqa: E402
+from flows.batch.plan import RunPlan  # noqa: E402
 from analyzers.analyze import analyze  # noqa: E402
 from analyzers.cer import char_errors  # noqa: E402
 from analyzers.model import CallTruth, from_dict, to_dict  # noqa: E402
@@ -71,23 +72,16 @@ def uptime() -> str:
 
 
 class AsrClock:
-    """Adds up the time spent in transcribe_jobs (whisper) during transcribe_call:
-    `with AsrClock() as clock:` stands in for the pipeline's transcribe_jobs inside."""
+    """transcribe_call's JobDecoder on a loaded model that adds up the time spent in
+    transcribe_jobs (whisper)."""
 
-    def __init__(self) -> None:
-        self.seconds = 0.0
+    def __init__(self, model, cfg) -> None:
+        self.model, self.cfg, self.seconds = model, cfg, 0.0
 
-    def __enter__(self) -> "AsrClock":
-        pipeline.transcribe_jobs = self
-        return self
-
-    def __exit__(self, *exc) -> None:
-        pipeline.transcribe_jobs = transcribe_jobs
-
-    def __call__(self, *args, **kwargs):
+    def __call__(self, jobs):
         t0 = time.perf_counter()
         try:
-            return transcribe_jobs(*args, **kwargs)
+            return transcribe_jobs(self.model, jobs, self.cfg.decoder, self.cfg.gating), 0.0
         finally:
             self.seconds += time.perf_counter() - t0
 
@@ -121,7 +115,7 @@ def _bench_real(cfgs: dict, models: dict, tally: dict) -> None:
             print(f"real {path.name}\t{k[0]} beam {k[1]}\t{dt:.1f} s\tCER {e}/{n}\t{join_words(words)}", flush=True)
 
 
-def _bench_samples(args, cfgs: dict, refs: dict, pack, tally: dict) -> None:
+def _bench_samples(args, cfgs: dict, plans: dict, models: dict, pack, tally: dict) -> None:
     """Each engine on the sample calls: CER per speaker, speed, and whether the findings match."""
     files = [Path(f) for f in args.files] if args.files else sorted(
         f for f in SAMPLES.iterdir() if f.suffix in (".wav", ".mp3"))
@@ -129,10 +123,11 @@ def _bench_samples(args, cfgs: dict, refs: dict, pack, tally: dict) -> None:
         truth = from_dict(CallTruth, json.loads(path.with_suffix(".json").read_text(encoding="utf-8")))
         first: dict[int, list[str]] = {}  # beam -> the first engine's finding rule_ids
         for k, cfg in cfgs.items():
-            with AsrClock() as clock:  # time whisper alone inside transcribe_call
-                t0 = time.perf_counter()
-                transcript = pipeline.refine(pipeline.transcribe_call(str(path), truth.call_id, cfg, refs[k]))
-                stage_s = time.perf_counter() - t0
+            clock = AsrClock(models[k], cfg)  # time whisper alone inside transcribe_call
+            t0 = time.perf_counter()
+            transcript = pipeline.refine(pipeline.transcribe_call(str(path), truth.call_id, cfg.speech,
+                                                                  plans[k].model_name, clock))
+            stage_s = time.perf_counter() - t0
             rules = sorted(f.rule_id for f in analyze(transcript, pack).findings)
             same = first.setdefault(k[1], rules) == rules  # vs the first engine at this beam
             if args.save:
@@ -198,7 +193,8 @@ def main() -> None:
 
     pack = load_pack("zh-CN")
     cfgs = {(e, b): _config(e, b) for e in engines for b in beams}
-    refs = {k: cfg.model_ref() for k, cfg in cfgs.items()}
+    plans = {k: RunPlan.build(cfg, pack) for k, cfg in cfgs.items()}
+    refs = {k: plan.model_ref for k, plan in plans.items()}
     models = {k: load_model(refs[k], cfg.engine, compute_type=cfg.compute_type) for k, cfg in cfgs.items()}
     tally = {k: Tally() for k in cfgs}
     import torch
@@ -209,7 +205,7 @@ def main() -> None:
     if not args.no_real:
         _bench_real(cfgs, models, tally)
     if not args.no_samples:
-        _bench_samples(args, cfgs, refs, pack, tally)
+        _bench_samples(args, cfgs, plans, models, pack, tally)
     print("uptime at end:", uptime())
     _print_table(tally)
 

@@ -27,16 +27,16 @@ SOURCES = {"stereo": ROOT / "sample_audio" / "call04_holds.wav", "mono": ROOT / 
 
 _CHILD = r"""
 import json, resource, sys, time
-from flows.batch.pipeline import PipelineConfig, Recording, process_recording
-from flows.speech.transcribe import DecoderOptions, load_model, resolve_model_ref
+from flows.batch.pipeline import PipelineConfig, Recording, RunPlan, process_recording
+from flows.speech.transcribe import DecoderOptions
 from lexicons import load_pack
 path, out, beam, engine = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 cfg = PipelineConfig(out_dir=out, decoder=DecoderOptions(beam_size=beam or None), engine=engine)
-pack = load_pack("zh-CN")
-load_model(resolve_model_ref(None, engine), engine)
+plan = RunPlan.build(cfg, load_pack("zh-CN"))
+plan.load_model()
 base_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 t0 = time.perf_counter()
-res = process_recording(Recording(path, "long"), cfg, pack)
+res = process_recording(Recording(path, "long"), plan)
 print(json.dumps({"status": res.status, "error": res.error, "wall_s": time.perf_counter() - t0,
                   "base_mib": base_kib / 1024,
                   "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

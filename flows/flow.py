@@ -18,7 +18,7 @@ import functools
 import inspect
 import os
 import queue
-import time
+from pathlib import Path
 from typing import Iterator, Literal, Sequence
 
 from prefect import flow, get_run_logger, task
@@ -26,20 +26,11 @@ from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from analyzers.model import CallResult
-from flows.batch.runner import Summary, pending, reprocessable
 from flows.batch.parallel import without_children
-from flows.batch.pipeline import (
-    PipelineConfig,
-    Recording,
-    error_result,
-    find_recordings,
-    is_transient,
-    process_recording,
-    reprocess_call,
-)
+from flows.batch.pipeline import PipelineConfig, Recording, RunPlan, process_recording, reprocess_call
+from flows.batch.results import is_transient
+from flows.batch.runner import Executor, Summary, batch_failed, reprocess_batch, run_batch
 from flows.storage.store import ResultStore, output_lock
-from flows.speech.engines import default_engine
-from flows.speech.transcribe import ModelLoadError, resolve_model_ref
 
 Runner = Literal["threads", "dask"]
 
@@ -83,13 +74,13 @@ def _retry_transient(task, task_run, state) -> bool:
 @task(name="process-recording", retries=2, retry_delay_seconds=10,
       retry_condition_fn=_retry_transient, cache_policy=NO_CACHE,
       task_run_name="{rec.call_id}")
-def process_task(rec: Recording, cfg: PipelineConfig, pack) -> CallResult:
-    return without_children(process_recording(rec, cfg, pack, reraise_transient=True))
+def process_task(rec: Recording, plan: RunPlan) -> CallResult:
+    return without_children(process_recording(rec, plan, reraise_transient=True))
 
 
 @task(name="reprocess-call", cache_policy=NO_CACHE, task_run_name="reprocess-{row[call_id]}")
-def reprocess_task(row: dict, cfg: PipelineConfig, pack) -> CallResult:
-    return without_children(reprocess_call(row, cfg, pack, store=ResultStore(cfg.out_dir)))
+def reprocess_task(row: dict, plan: RunPlan) -> CallResult:
+    return without_children(reprocess_call(row, plan, store=ResultStore(plan.out_dir)))
 
 
 def make_task_runner(runner: Runner, max_workers: int | None, dask_address: str | None) -> TaskRunner:
@@ -148,34 +139,22 @@ def _submit_bounded(runner: TaskRunner, task_, params: Sequence[dict], limit: in
             in_flight += 1
 
 
-def _run_all(runner: TaskRunner, task_, params: list[dict], out_dir: str, limit: int,
-             as_recording, summary: Summary, *, reprocess: bool = False) -> Summary:
-    """Submit every task and tally its result into `summary`, logging each call's outcome.
+def _on_task_runner(runner: TaskRunner, task_, plan: RunPlan, max_workers: int | None, name: str) -> Executor:
+    """The run loop's Executor on a Prefect task runner: `task_` over the items (passed as
+    parameter `name`), at most max_workers in flight; a task that failed (retries
+    exhausted, a worker lost) gives its exception in its result's place."""
 
-    A failed process task becomes the call's error row; a failed reprocess task leaves
-    the call's rows as they are and is listed in `summary.not_reprocessed`."""
-    logger = get_run_logger()
-    store = ResultStore(out_dir)
-    for p, future in _submit_bounded(runner, task_, params, limit):
-        try:
-            result = future.result()
-        except ModelLoadError:
-            raise  # every call would fail alike: the flow run fails, unprocessed calls stay pending
-        except Exception as exc:  # noqa: BLE001 - retries exhausted, worker lost: record, go on
-            if reprocess:
-                call_id = as_recording(p).call_id
-                summary.not_reprocessed.append((call_id, str(exc)))
-                logger.warning("%s: not reprocessed, rows kept: %s", call_id, exc)
-                continue
-            result = error_result(as_recording(p), exc)
-            store.write(result)
-        if result.status == "ok":
-            logger.info("%s: ok, grade %s, score %s%s", result.call_id, result.grade, result.score,
-                        ", flagged" if result.flagged else "")
-        else:
-            logger.warning("%s: error: %s", result.call_id, result.error)
-        summary.add(result)
-    return summary
+    def execute(items):
+        if not items:
+            return
+        limit = _in_flight_limit(runner, max_workers)
+        for params, future in _submit_bounded(runner, task_, [{name: item, "plan": plan} for item in items], limit):
+            try:
+                yield params[name], future.result()
+            except Exception as exc:  # noqa: BLE001 - the loop makes it the call's error row
+                yield params[name], exc
+
+    return execute
 
 
 def _one_run_per_output(fn):
@@ -194,80 +173,99 @@ def _one_run_per_output(fn):
     return locked
 
 
+class BatchFailed(RuntimeError):
+    """Every recording processed failed, or more than max_error_share did: the flow run
+    fails (as `callqa run` exits 5), after writing every row; `summary` counts what it did."""
+
+    def __init__(self, reason: str, summary: dict) -> None:
+        super().__init__(f"the batch failed: {reason}")
+        self.summary = summary
+
+
 @flow(name="callqa-batch")
 @_one_run_per_output
 def qa_batch(
     inputs: list[str],
     out_dir: str,
     model: str | None = None,
-    lexicon: str = "zh-CN",
-    agent_channel: str = "left",
+    lexicon: str | None = None,
+    agent_channel: str | None = None,
     max_workers: int | None = None,
     force: bool = False,
     cache_dir: str | None = None,
-    mask_pii: bool = True,
+    mask_pii: bool | None = None,
     runner: Runner = "threads",
     dask_address: str | None = None,
     engine: str | None = None,
-    allow_truncated: bool = False,
-    direction: str = "inbound",
-    diarizer: str = "auto",
-    mono_asr: str = "per_speaker",
+    allow_truncated: bool | None = None,
+    direction: str | None = None,
+    diarizer: str | None = None,
+    mono_asr: str | None = None,
+    metadata: str | None = None,
+    compute_type: str | None = None,
+    beam_size: int | None = None,
+    batch_size: int | None = None,
+    vad: str | None = None,
+    max_error_share: float | None = None,
+    report: bool = True,
 ) -> dict:
-    """Transcribe and analyse every new recording under `inputs` into `out_dir`.
+    """Transcribe and analyse every new recording under `inputs` into `out_dir`, as
+    `callqa run` does with the same options: an option left None takes the output
+    folder's setting, else the default (flows.batch.run_settings); `report`: refresh
+    OUT/report/ when it is there. Returns what it did (Summary's counts); raises
+    BatchFailed, failing the flow run, when every recording processed failed or more
+    than `max_error_share` did.
 
     `max_workers`: recordings in flight at once (default: 1 with threads and a local dask
     cluster, every worker thread of the cluster at `dask_address`). With dask, `inputs`,
     `out_dir`, `cache_dir` and the model must be at the same paths on every worker
     (shared storage): each worker writes the files of the calls it processed.
     """
-    from lexicons import load_pack
+    from flows.batch.run_settings import plan_run
 
-    t0 = time.perf_counter()
-    pack = load_pack(lexicon)  # a broken rule pack fails the run before any audio
-    # Resolved here, once: every worker uses (and records) the model the flow checked.
-    if engine is None:  # as `callqa run`: the faster engine wherever its model is present
-        engine, why = default_engine(model)
-        get_run_logger().info("ASR engine: %s (%s)", engine, why)
-    cfg = PipelineConfig(out_dir=out_dir, model=resolve_model_ref(model, engine), lexicon=lexicon,
-                         agent_channel=agent_channel, cache_dir=cache_dir, mask_pii=mask_pii, engine=engine,
-                         allow_truncated=allow_truncated, direction=direction, diarizer=diarizer,
-                         mono_asr=mono_asr)
-    recordings = find_recordings(inputs)
-    summary = Summary()
-    todo = pending(recordings, cfg, pack, force=force, summary=summary)
-    summary.skipped = len(recordings) - len(todo)
-    params = [{"rec": r, "cfg": cfg, "pack": pack} for r in todo]
+    run = plan_run(out_dir, cache_dir, lexicon=lexicon, metadata=metadata, direction=direction, engine=engine,
+                   model=model, compute_type=compute_type, beam_size=beam_size, batch_size=batch_size, vad=vad,
+                   diarizer=diarizer, mono_asr=mono_asr, agent_channel=agent_channel, mask_pii=mask_pii,
+                   allow_truncated=allow_truncated)  # a bad option, pack or model fails here, before any audio
+    logger = get_run_logger()
+    logger.info("ASR engine: %s (%s)", run.settings.engine, run.engine_why)
+    run.start(logger)
     with make_task_runner(runner, max_workers, dask_address) as task_runner:
-        _run_all(task_runner, process_task, params, out_dir,
-                 _in_flight_limit(task_runner, max_workers) if params else 1, lambda p: p["rec"], summary)
-    summary.seconds = time.perf_counter() - t0
-    get_run_logger().info(summary.line())
-    if summary.stages_line():
-        get_run_logger().info(summary.stages_line())
-    return _summary_dict(summary)
+        summary = run_batch(inputs, run.plan, force=force, logger=logger,
+                            execute=_on_task_runner(task_runner, process_task, run.plan, max_workers, "rec"))
+    return _finish(summary, out_dir, report, batch_failed(summary, max_error_share))
 
 
 @flow(name="callqa-reprocess")
 @_one_run_per_output
-def qa_reprocess(out_dir: str, lexicon: str = "zh-CN", call_ids: list[str] | None = None,
-                 max_workers: int | None = 2, cache_dir: str | None = None, mask_pii: bool = True,
-                 runner: Runner = "threads", dask_address: str | None = None) -> dict:
-    """Re-run the analyzers on cached transcripts (new lexicon or thresholds), no ASR."""
-    from lexicons import load_pack
+def qa_reprocess(out_dir: str, lexicon: str | None = None, call_ids: list[str] | None = None,
+                 max_workers: int | None = 2, cache_dir: str | None = None, mask_pii: bool | None = None,
+                 runner: Runner = "threads", dask_address: str | None = None, report: bool = True) -> dict:
+    """Re-run the analyzers on cached transcripts (new rule pack or masking), no ASR, as
+    `callqa reprocess` does: options left None take the output folder's settings."""
+    from flows.batch.run_settings import plan_run
 
-    t0 = time.perf_counter()
-    pack = load_pack(lexicon)
-    cfg = PipelineConfig(out_dir=out_dir, lexicon=lexicon, cache_dir=cache_dir, mask_pii=mask_pii)
-    rows = reprocessable(ResultStore(out_dir), call_ids)
-    params = [{"row": r, "cfg": cfg, "pack": pack} for r in rows]
-    summary = Summary()
+    run = plan_run(out_dir, cache_dir, transcribes=False, lexicon=lexicon, mask_pii=mask_pii)
+    logger = get_run_logger()
+    run.start(logger)
     with make_task_runner(runner, max_workers, dask_address) as task_runner:
-        _run_all(task_runner, reprocess_task, params, out_dir,
-                 _in_flight_limit(task_runner, max_workers) if params else 1,
-                 lambda p: Recording(p["row"]["source"], p["row"]["call_id"]), summary, reprocess=True)
-    summary.seconds = time.perf_counter() - t0
-    get_run_logger().info(summary.line())
+        summary = reprocess_batch(run.plan, call_ids=call_ids, logger=logger,
+                                  execute=_on_task_runner(task_runner, reprocess_task, run.plan, max_workers, "row"))
+    return _finish(summary, out_dir, report)
+
+
+def _finish(summary: Summary, out_dir: str, report: bool, failed: str = "") -> dict:
+    """Log the summary, refresh the report, and return the counts (or raise BatchFailed)."""
+    logger = get_run_logger()
+    logger.info(summary.line())
+    if summary.stages_line():
+        logger.info(summary.stages_line())
+    if report and (Path(out_dir) / "report" / "index.html").is_file():
+        from flows.review.report import build_report
+
+        logger.info("report refreshed: %s", build_report(out_dir).index)
+    if failed:
+        raise BatchFailed(failed, _summary_dict(summary))
     return _summary_dict(summary)
 
 

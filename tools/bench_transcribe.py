@@ -12,8 +12,9 @@ import time
 
 import torch
 
-from flows.batch.pipeline import PipelineConfig, transcribe_call
-from flows.speech.transcribe import DecoderOptions, load_model, resolve_model_ref
+from flows.batch.pipeline import PipelineConfig, RunPlan
+from flows.speech.transcribe import DecoderOptions
+from flows.speech.transcript import local_decoder, transcribe_call
 
 
 def main() -> None:
@@ -22,14 +23,14 @@ def main() -> None:
     ap.add_argument("--model")
     ap.add_argument("--beam", type=int, default=DecoderOptions.beam_size)
     args = ap.parse_args()
-    ref = resolve_model_ref(args.model)
-    load_model(ref)  # load time is not transcription time
-    cfg = PipelineConfig(out_dir="/tmp/unused", decoder=DecoderOptions(beam_size=args.beam or None))
+    cfg = PipelineConfig(out_dir="/tmp/unused", model=args.model, decoder=DecoderOptions(beam_size=args.beam or None))
+    plan = RunPlan.build(cfg, None)
+    plan.load_model()  # load time is not transcription time
     total_audio = total_wall = 0.0
     print(f"torch threads {torch.get_num_threads()}, beam {args.beam}")
     for path in args.files:
         t0 = time.perf_counter()
-        transcript = transcribe_call(path, "bench", cfg, ref)
+        transcript = transcribe_call(path, "bench", cfg.speech, plan.model_name, local_decoder(plan.load_model, cfg.speech))
         wall = time.perf_counter() - t0
         total_audio += transcript.duration_s
         total_wall += wall

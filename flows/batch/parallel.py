@@ -2,13 +2,11 @@
 process with the faster engine, two calls finished side by side with their whisper passes
 decoded together and the next recordings prepared ahead (`_in_order`).
 
-Processes, not threads, because whisper is not thread-safe on a shared model: its decoder
-keeps the key/value cache through forward hooks installed on the model's own layers, so two
-decodes at once in one process corrupt each other (measured on two sample calls: one raised
-KeyError on a Linear layer, the other's text changed), and the seed that makes fallback
-sampling repeatable is global to the process. Each worker process therefore loads the
-weights once (the lru_cache in `flows.speech.transcribe.load_model`) and runs one recording at a
-time with its share of the cores as torch and CTranslate2 threads.
+Processes, not threads: openai-whisper is not thread-safe on a shared model (its decoder
+keeps the key/value cache in hooks on the model's layers; docs/decisions.md) and the seed
+of fallback sampling is global to the process. Each worker process loads the weights once
+(each engine caches its loaded models) and runs one recording at a time with its share of
+the cores as torch and CTranslate2 threads.
 
 Memory stays bounded: at most `workers` recordings are in flight, decoded audio never
 leaves the worker, and what comes back is the `calls` row only (the worker has already
@@ -32,20 +30,18 @@ from typing import Callable, Iterator, Sequence, TypeVar
 
 from analyzers.analyze import prepare as prepare_analysis
 from analyzers.model import CallResult
+from flows.batch.asr_group import AsrGroup
 from flows.batch.pipeline import (
-    AsrGroup,
     NotReprocessable,
-    PipelineConfig,
     Recording,
-    error_result,
+    RunPlan,
     finish_recording,
     prepare_recording,
     process_recording,
     reprocess_call,
 )
+from flows.speech.engines import ModelLoadError
 from flows.storage.store import ResultStore
-from flows.speech.engines import ENGINES
-from flows.speech.transcribe import ModelLoadError, load_model
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -136,34 +132,31 @@ def without_children(result: CallResult) -> CallResult:
     return replace(result, utterances=(), findings=(), scores=())
 
 
-def _process(rec: Recording, cfg: PipelineConfig, pack) -> CallResult:
-    return without_children(process_recording(rec, cfg, pack))
+def _process(rec: Recording, plan: RunPlan) -> CallResult:
+    return without_children(process_recording(rec, plan))
 
 
-def _reprocess(row: dict, cfg: PipelineConfig, pack) -> CallResult:
-    return without_children(reprocess_call(row, cfg, pack, store=ResultStore(cfg.out_dir)))
+def _reprocess(row: dict, plan: RunPlan) -> CallResult:
+    return without_children(reprocess_call(row, plan, store=ResultStore(plan.out_dir)))
 
 
-def process_all(
-    todo: Sequence[Recording], cfg: PipelineConfig, pack, *, store: ResultStore, workers: int = 1
-) -> Iterator[CallResult]:
-    """process_recording over `todo`: in this process when workers is 1 (in order), else
-    in `workers` processes (in completion order). Every recording yields one result."""
+#: (item, its result or the exception in its place): what an executor yields per item.
+Outcome = tuple[T, "CallResult | BaseException"]
+
+
+def process_all(todo: Sequence[Recording], plan: RunPlan, *, workers: int = 1) -> Iterator[Outcome]:
+    """(recording, process_recording's result or exception) over `todo`: in this process
+    when workers is 1 (in order, the results written), else in `workers` processes (in
+    completion order; a worker that died gives WorkerCrashed, and no row is written)."""
     if workers <= 1:
-        yield from _in_order(todo, cfg, pack, store)
+        yield from _in_order(todo, plan, ResultStore(plan.out_dir))
         return
-    with closing(imap_unordered(partial(_process, cfg=cfg, pack=pack), todo, workers=workers)) as results:
-        for rec, result in results:
-            if isinstance(result, ModelLoadError):
-                raise result  # as in one process: stop, the rest stay pending
-            if isinstance(result, BaseException):
-                result = error_result(rec, result)
-                store.write(result)
-            yield result
+    with closing(imap_unordered(partial(_process, plan=plan), todo, workers=workers)) as results:
+        yield from results
 
 
 #: In one process, recordings are finished two at a time (ASR_GROUP): their whisper
-#: passes are decoded over the model's lanes together (flows.batch.pipeline.AsrGroup), so
+#: passes are decoded over the model's lanes together (flows.batch.asr_group.AsrGroup), so
 #: that one call's long agent pass runs beside the other's rather than beside its own
 #: shorter customer pass with a core idle. A call's passes start as soon as it is heard,
 #: while the next call of its group is still being prepared; the next group is decoded,
@@ -175,24 +168,21 @@ ASR_GROUP = 2
 LOOKAHEAD_MAX_S = 1200.0
 
 
-def _in_order(todo: Sequence[Recording], cfg: PipelineConfig, pack, store: ResultStore) -> Iterator[CallResult]:
-    """process_recording over `todo`, the results in order (see ASR_GROUP). The rows are
-    those of one by one except where temperature fallback samples: the lane a pass meets
-    depends on its group (flows.speech.transcribe.job_lanes), never on timing."""
+def _in_order(todo: Sequence[Recording], plan: RunPlan, store: ResultStore) -> Iterator[Outcome]:
+    """(recording, result) over `todo` in order, the results written (see ASR_GROUP). The
+    rows are those of one by one except where temperature fallback samples: the lane a
+    pass meets depends on its group (flows.speech.transcribe.job_lanes), never on timing."""
     if not todo:
         return
-    if getattr(ENGINES.get(cfg.engine), "decodes_on_torch", True):
+    if plan.engine is None or plan.engine.decodes_on_torch:
         for rec in todo:
-            yield process_recording(rec, cfg, pack, store=store)
+            yield rec, process_recording(rec, plan, store=store)
         return
     groups = [todo[i : i + ASR_GROUP] for i in range(0, len(todo), ASR_GROUP)]
-    # One helper prepares recordings, one after another (speech detection shares one
-    # model under a lock: two at once would only wait for each other); another sets up
-    # the analyzers (jieba's dictionaries, the matchers) beside the first recordings'
-    # decoding, done before any analysis starts; a third finishes each group.
-    # The model is loaded in a helper of its own as soon as a recording misses the
-    # transcript cache, beside its decoding and speech detection (a run whose transcripts
-    # are all cached never loads it).
+    # Helpers: one prepares recordings one after another (speech detection shares one
+    # model under a lock), one sets up the analyzers before any analysis, one loads the
+    # model at the first cache miss (never when all transcripts are cached), one
+    # finishes each group.
     with ThreadPoolExecutor(1, thread_name_prefix="callqa-lookahead") as ahead, \
             ThreadPoolExecutor(1, thread_name_prefix="callqa-warm-up") as warmer, \
             ThreadPoolExecutor(1, thread_name_prefix="callqa-model") as model_loader, \
@@ -203,40 +193,39 @@ def _in_order(todo: Sequence[Recording], cfg: PipelineConfig, pack, store: Resul
         def need_model() -> None:
             with lock:
                 if not model:
-                    model.append(model_loader.submit(load_model, cfg.model_ref(), cfg.engine,
-                                                     compute_type=cfg.compute_type))
+                    model.append(model_loader.submit(plan.load_model))
 
         def loaded():
             need_model()
             return model[0].result()
 
         def prepare(rec: Recording) -> Future:
-            return ahead.submit(prepare_recording, rec, cfg, pack, on_miss=need_model)
+            return ahead.submit(prepare_recording, rec, plan, on_miss=need_model)
 
-        warm = warmer.submit(prepare_analysis, pack)
+        warm = warmer.submit(prepare_analysis, plan.pack)
         upcoming = [prepare(rec) for rec in groups[0]]
-        for g in range(len(groups)):
-            finishing = finisher.submit(_finish_group, upcoming, cfg, pack, warm, loaded)
+        for g, group in enumerate(groups):
+            finishing = finisher.submit(_finish_group, upcoming, plan, warm, loaded)
             following = groups[g + 1] if g + 1 < len(groups) else []
             early = sum(f.result().audio_s for f in upcoming) <= LOOKAHEAD_MAX_S
             upcoming = [prepare(rec) for rec in following] if early else []
             results = finishing.result()
             if following and not early:
                 upcoming = [prepare(rec) for rec in following]
-            for result in results:
+            for rec, result in zip(group, results):
                 if isinstance(result, BaseException):
                     raise result  # ModelLoadError: the calls before it are written, the rest stay pending
-                yield store.write(result) or result
+                yield rec, store.write(result) or result
 
 
-def _finish_group(upcoming: list[Future], cfg: PipelineConfig, pack, warm: Future | None = None,
+def _finish_group(upcoming: list[Future], plan: RunPlan, warm: Future | None = None,
                   loader: Callable[[], object] | None = None) -> list[CallResult | BaseException]:
     """finish_recording for each call of a group as its preparation (`upcoming`: futures of
     prepare_recording) comes in, side by side in threads, their whisper passes decoded
     together (AsrGroup): the results unwritten, in order, or in a call's place what
     finish_recording raised (ModelLoadError: the batch stops there, as with one call).
     `warm`: the analyzers' set-up, awaited before any call is finished; `loader`: the
-    model (AsrGroup)."""
+    model (AsrGroup; default: the plan's)."""
 
     def ready(f: Future):
         p = f.result()
@@ -246,10 +235,10 @@ def _finish_group(upcoming: list[Future], cfg: PipelineConfig, pack, warm: Futur
 
     if len(upcoming) == 1:
         try:
-            return [finish_recording(ready(upcoming[0]), cfg, pack, write=False)]
+            return [finish_recording(ready(upcoming[0]), plan, write=False)]
         except ModelLoadError as exc:
             return [exc]
-    asr = AsrGroup(len(upcoming), cfg, loader=loader)
+    asr = AsrGroup(len(upcoming), plan.speech, loader or plan.load_model)
     finished = [threading.Event() for _ in upcoming]
 
     def finish(index: int) -> CallResult:
@@ -264,8 +253,8 @@ def _finish_group(upcoming: list[Future], cfg: PipelineConfig, pack, warm: Futur
                 member.done()
                 for k in copies:
                     finished[k].wait()
-                return finish_recording(p, cfg, pack, write=False)
-            return finish_recording(p, cfg, pack, decode=member, write=False)
+                return finish_recording(p, plan, write=False)
+            return finish_recording(p, plan, decode=member, write=False)
         finally:
             member.done()  # cached, supplied, failed or decoded: the next call need not wait for it
             finished[index].set()
@@ -275,19 +264,15 @@ def _finish_group(upcoming: list[Future], cfg: PipelineConfig, pack, warm: Futur
     return [f.exception() or f.result() for f in futures]
 
 
-def reprocess_all(
-    rows: Sequence[dict], cfg: PipelineConfig, pack, *, store: ResultStore, workers: int = 1
-) -> Iterator[tuple[dict, CallResult | NotReprocessable]]:
-    """(row, reprocess_call's result) over `rows`, like process_all; a call that could not
-    be reprocessed yields NotReprocessable in its result's place and keeps its rows."""
+def reprocess_all(rows: Sequence[dict], plan: RunPlan, *, workers: int = 1) -> Iterator[Outcome]:
+    """(row, reprocess_call's result or exception) over `rows`, like process_all; a call
+    that could not be reprocessed (NotReprocessable) keeps its rows."""
     if workers <= 1:
+        store = ResultStore(plan.out_dir)
         for row in rows:
             try:
-                yield row, reprocess_call(row, cfg, pack, store=store)
+                yield row, reprocess_call(row, plan, store=store)
             except NotReprocessable as exc:
                 yield row, exc
         return
-    for row, result in imap_unordered(partial(_reprocess, cfg=cfg, pack=pack), rows, workers=workers):
-        if isinstance(result, BaseException) and not isinstance(result, NotReprocessable):
-            result = NotReprocessable(f"{type(result).__name__}: {result}")
-        yield row, result
+    yield from imap_unordered(partial(_reprocess, plan=plan), rows, workers=workers)

@@ -1,4 +1,4 @@
-"""Batches without an orchestrator: what the CLI runs and what the Prefect tasks wrap.
+"""The run loop: the CLI and the Prefect flows both call `run_batch` / `reprocess_batch`.
 
 A recording is skipped when its row is current: processed OK from the same path after
 the file's last change, with the same settings (flows.batch.settings: model, engine, decoder,
@@ -16,17 +16,15 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 from analyzers.model import STAGE_COLUMNS, CallResult
 from analyzers.pii import mask_numbers
-from flows.batch.pipeline import (
-    NotReprocessable,
-    PipelineConfig,
-    Recording,
-    find_recordings,
-)
+from flows.batch.pipeline import NotReprocessable, RunPlan
+from flows.batch.recordings import Recording, find_recordings
+from flows.batch.results import error_result
 from flows.batch.settings import CallSettings, changed
+from flows.speech.engines import ModelLoadError
 from flows.storage.store import ResultStore
 
 Progress = Callable[[Sequence], Iterable]
@@ -78,6 +76,21 @@ class Summary:
         return f"time by stage: {', '.join(parts)} (total {sum(self.stage_s.values()):.1f} s)"
 
 
+def batch_failed(summary: Summary, max_error_share: float | None = None) -> str:
+    """Why the batch counts as failed for a scheduler ("" when it does not): every
+    recording failed (none ok, none already current), or more than `max_error_share` of
+    those processed did. A broken file retried beside current calls fails no night alone."""
+    processed = summary.ok + summary.errors
+    if not summary.errors:
+        return ""
+    if not summary.ok and not summary.skipped:
+        return f"all {summary.errors} recording(s) failed"
+    if max_error_share is not None and summary.errors / processed > max_error_share:
+        return (f"{summary.errors} of {processed} recordings processed failed "
+                f"({summary.errors / processed:.0%}, more than the {max_error_share:.0%} allowed)")
+    return ""
+
+
 def staleness(row: dict | None, rec: Recording, settings: CallSettings) -> tuple[str, list[str]] | None:
     """None when `row` is current for `rec` under `settings`; else (why, changed settings):
     why is "new", "failed before", "moved", "changed" (file modified) or "settings"."""
@@ -98,21 +111,27 @@ def staleness(row: dict | None, rec: Recording, settings: CallSettings) -> tuple
     return None
 
 
-def is_current(row: dict | None, rec: Recording, settings: CallSettings) -> bool:
-    return staleness(row, rec, settings) is None
+#: Runs one stage over items: yields (item, its result or the exception in its place),
+#: one per item in any order (flows.batch.parallel.process_all, the Prefect task runner).
+Executor = Callable[[Sequence], Iterator[tuple[object, "CallResult | BaseException"]]]
 
 
-def pending(recordings: Sequence[Recording], cfg: PipelineConfig, pack, *, force: bool = False,
+def pending(recordings: Sequence[Recording], plan: RunPlan, *, force: bool = False,
             summary: Summary | None = None) -> list[Recording]:
-    """The recordings a run must process: all with `force`, else those not current.
-    Counts into `summary` the calls redone because a setting changed."""
+    """The recordings a run must process: all with `force`, else those not current under
+    their planned settings (RunPlan.with_settings). Counts into `summary` the calls redone
+    because a setting changed."""
     if force:
         return list(recordings)
-    model_ref = cfg.model_ref()
-    rows = ResultStore(cfg.out_dir).calls_by_id()
+    rows = ResultStore(plan.out_dir).calls_by_id()
     todo = []
     for rec in recordings:
-        stale = staleness(rows.get(rec.call_id), rec, cfg.call_settings(model_ref, pack, rec.path, rec.manifest_id))
+        try:
+            settings = plan.settings_of(rec)
+        except Exception:  # noqa: BLE001 - unreadable settings: processed, to get its error row
+            todo.append(rec)
+            continue
+        stale = staleness(rows.get(rec.call_id), rec, settings)
         if stale is None:
             continue
         todo.append(rec)
@@ -132,66 +151,73 @@ def reprocessable(store: ResultStore, call_ids: Sequence[str] | None = None) -> 
     ]
 
 
-def log_outcome(result: CallResult, done: int = 0, total: int = 0) -> None:
+def log_outcome(result: CallResult, done: int = 0, total: int = 0, logger=log) -> None:
     """One log line per call: what the nightly log is read for; `[done/total]` in front
     when given, so that a log without a progress bar (not a terminal) shows how far it is."""
     where = f"[{done}/{total}] " if total else ""
     if result.status == "ok":
-        log.info("%s%s: ok, grade %s, score %s%s", where, result.call_id, result.grade, result.score,
-                 ", flagged" if result.flagged else "")
+        logger.info("%s%s: ok, grade %s, score %s%s", where, result.call_id, result.grade, result.score,
+                    ", flagged" if result.flagged else "")
     else:
-        log.warning("%s%s: error: %s", where, result.call_id, result.error)
+        logger.warning("%s%s: error: %s", where, result.call_id, result.error)
 
 
-def run_batch(
-    inputs: Iterable[str], cfg: PipelineConfig, pack, *, force: bool = False, progress: Progress = iter,
-    workers: int = 1,
-) -> Summary:
-    """Process every new recording under `inputs`: one after another, or `workers` at once
-    in worker processes (see flows.batch.parallel)."""
+def _tally(outcomes: Iterator, items: Sequence, summary: Summary, store: ResultStore, *, progress: Progress,
+           logger, reprocess: bool = False, mask: bool = True) -> None:
+    """Count each item's outcome into `summary` and log it. A ModelLoadError stops the run
+    (every call would fail alike; the rest stay pending). Another exception becomes the
+    call's error row (`run`) or leaves its rows as they are (`reprocess`, listed in
+    `summary.not_reprocessed`)."""
+    for n, _ in enumerate(progress(items), 1):  # one tick per finished item, whichever it was
+        item, result = next(outcomes)
+        if isinstance(result, ModelLoadError):
+            raise result
+        if reprocess and isinstance(result, BaseException):
+            why = str(result) if isinstance(result, NotReprocessable) else f"{type(result).__name__}: {result}"
+            summary.not_reprocessed.append((item["call_id"], why))
+            logger.warning("[%d/%d] %s: not reprocessed, rows kept: %s", n, len(items), item["call_id"], why)
+            continue
+        if isinstance(result, BaseException):
+            result = error_result(item, result, mask=mask)
+            store.write(result)
+        log_outcome(result, n, len(items), logger)
+        summary.add(result)
+
+
+def run_batch(inputs: Iterable[str], plan: RunPlan, *, force: bool = False, progress: Progress = iter,
+              workers: int = 1, execute: Executor | None = None, logger=log) -> Summary:
+    """Process every new recording under `inputs`: the one run loop of the CLI and the
+    Prefect flow. `execute`: where the recordings are processed (default: in this process,
+    or `workers` worker processes; see flows.batch.parallel)."""
     from flows.batch.parallel import process_all
 
     t0 = time.perf_counter()
-    store = ResultStore(cfg.out_dir)
-    inputs = list(inputs)
-    recordings = find_recordings(inputs)
-    summary = Summary()
-    summary.found = len(recordings)
-    todo = pending(recordings, cfg, pack, force=force, summary=summary)
+    recordings = plan.with_settings(find_recordings(list(inputs)))
+    summary = Summary(found=len(recordings))
+    todo = pending(recordings, plan, force=force, summary=summary)
     summary.skipped = len(recordings) - len(todo)
     if recordings:  # none: the caller warns (the CLI after its summary line)
-        log.info("%d recording(s) found: %d to process, %d already current",
-                 len(recordings), len(todo), summary.skipped)
-    results = process_all(todo, cfg, pack, store=store, workers=workers)
-    for n, _ in enumerate(progress(todo), 1):  # one tick per finished recording, whichever it was
-        result = next(results)
-        log_outcome(result, n, len(todo))
-        summary.add(result)
+        logger.info("%d recording(s) found: %d to process, %d already current",
+                    len(recordings), len(todo), summary.skipped)
+    execute = execute or (lambda items: process_all(items, plan, workers=workers))
+    _tally(execute(todo), todo, summary, ResultStore(plan.out_dir), progress=progress, logger=logger,
+           mask=plan.config.mask_pii)
     summary.seconds = time.perf_counter() - t0
     return summary
 
 
-def reprocess_batch(
-    cfg: PipelineConfig, pack, *, call_ids: Sequence[str] | None = None, progress: Progress = iter,
-    workers: int = 1,
-) -> Summary:
+def reprocess_batch(plan: RunPlan, *, call_ids: Sequence[str] | None = None, progress: Progress = iter,
+                    workers: int = 1, execute: Executor | None = None, logger=log) -> Summary:
     """Re-analyse calls from their cached transcripts. Error rows (never transcribed)
     stay; a call that cannot be re-analysed keeps its rows and is listed in
     `Summary.not_reprocessed` with the reason."""
     from flows.batch.parallel import reprocess_all
 
     t0 = time.perf_counter()
-    store = ResultStore(cfg.out_dir)
+    store = ResultStore(plan.out_dir)
     rows = reprocessable(store, call_ids)
     summary = Summary(found=len(rows))
-    results = reprocess_all(rows, cfg, pack, store=store, workers=workers)
-    for n, _ in enumerate(progress(rows), 1):
-        row, result = next(results)
-        if isinstance(result, NotReprocessable):
-            summary.not_reprocessed.append((row["call_id"], str(result)))
-            log.warning("[%d/%d] %s: not reprocessed, rows kept: %s", n, len(rows), row["call_id"], result)
-            continue
-        log_outcome(result, n, len(rows))
-        summary.add(result)
+    execute = execute or (lambda items: reprocess_all(items, plan, workers=workers))
+    _tally(execute(rows), rows, summary, store, progress=progress, logger=logger, reprocess=True)
     summary.seconds = time.perf_counter() - t0
     return summary

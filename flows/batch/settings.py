@@ -22,8 +22,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-#: How whisper hears a mono call with two voices (PipelineConfig.mono_asr).
-MONO_ASR = ("per_speaker", "one_pass")
+from flows.speech.transcript import MONO_ASR, is_whisper_words  # noqa: F401 - MONO_ASR re-exported
 
 #: Files beside a recording `<stem>.wav` that supply its words (whisper-format JSON per
 #: channel, or `<stem>.json` for a mono call): their content is part of the transcript.
@@ -57,18 +56,9 @@ def sidecars(recording: str | os.PathLike[str], suffixes: tuple[str, ...]) -> li
     return [path.with_name(path.stem + suffix) for suffix in suffixes]
 
 
-def is_whisper_words(data) -> bool:
-    """Parsed JSON that supplies a recording's words: whisper's output, `segments` whose
-    every item has whisper's `text`, `start` and `end`. Other JSON with a `segments` list
-    (a diarization reference's speaker turns, a CRM export) is not a transcript."""
-    if not isinstance(data, dict) or not isinstance(data.get("segments"), list):
-        return False
-    return all(isinstance(seg, dict) and {"text", "start", "end"} <= seg.keys() for seg in data["segments"])
-
-
 def supplied_transcripts(recording: str | os.PathLike[str]) -> list[Path]:
     """The transcript sidecars beside `recording` that the pipeline would read: JSON with
-    whisper's `segments` (flows.batch.pipeline._byo_words). Any other `<stem>.json` (the sample
+    whisper's `segments` (flows.speech.transcript.supplied_words). Any other `<stem>.json` (the sample
     calls' ground truth, a CRM export) is not a transcript and must not change the key."""
     found = []
     for path in sidecars(recording, TRANSCRIPT_SIDECARS):
@@ -99,7 +89,7 @@ class CallSettings:
 
     @property
     def key(self) -> str:
-        """A short hash of both parts: what `is_current` compares."""
+        """A short hash of both parts: what `runner.staleness` compares."""
         return hashlib.sha256(self.as_json().encode("utf-8")).hexdigest()[:32]
 
     @classmethod
@@ -115,7 +105,7 @@ class CallSettings:
 
 
 def transcript_settings(*, model: str, transcriber: int, asr: dict, vad: str, agent_channel: str,
-                        engine: str, recording: str | os.PathLike[str] | None, diarizer: str = "auto",
+                        engine: str | None, recording: str | os.PathLike[str] | None, diarizer: str = "auto",
                         mono_asr: str = "per_speaker") -> dict:
     """The settings that change a transcript: the cache key's content besides the audio."""
     settings = {
@@ -128,9 +118,7 @@ def transcript_settings(*, model: str, transcriber: int, asr: dict, vad: str, ag
         "diarizer": diarizer,
         "mono_asr": mono_asr,
     }
-    if engine != "openai":
-        # Only other engines add the key, so transcripts cached by openai-whisper
-        # before engines existed stay valid; the two never share a key either way.
+    if engine:  # flows.speech.engines.engine_key: None for openai-whisper, whose keys predate engines
         settings["engine"] = engine
     supplied = files_sha256(supplied_transcripts(recording), Path(recording).stem) if recording else ""
     if supplied:  # absent when nothing is supplied: existing cache keys stay valid

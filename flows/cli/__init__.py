@@ -1,7 +1,9 @@
 """`callqa`: run the QA batch, reprocess from cached transcripts, show a call, check lexicons.
 
 Exit codes: 0 when the batch completed (recordings that failed are error rows in the
-`calls` table, not a failed run); 2 for misuse (bad arguments, no model, a model file that
+`calls` table); 5 when every recording failed (none ok, none already current) or more
+than `--max-error-share` of those processed did (every row is written all the same);
+141 when stdout's reader went away (`callqa show ID | head`); 2 for misuse (bad arguments, no model, a model file that
 cannot be loaded, broken lexicon; a batch stopped by the model keeps what it wrote);
 3 when another run is using the output folder (nothing was done; try again later);
 4 when `reprocess` could not redo some calls (no cached transcript, a failing rule): they

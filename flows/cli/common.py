@@ -35,15 +35,6 @@ def load_rule_pack(name_or_path: str):
         raise Misuse(f"lexicon error: {exc}") from exc
 
 
-def make_config(**settings):
-    from flows.batch.pipeline import PipelineConfig
-
-    try:
-        return PipelineConfig(**settings)
-    except ValueError as exc:
-        raise Misuse(str(exc)) from exc
-
-
 def progress_bar(items, quiet: bool, desc: str):
     from tqdm import tqdm
 

@@ -1,4 +1,4 @@
-"""`callqa`: parse, dispatch to a command, map errors to exit codes."""
+"""`callqa`: parse, dispatch to a command, map errors to exit codes (a closed stdout pipe included)."""
 
 from __future__ import annotations
 
@@ -55,6 +55,25 @@ def entry() -> int:
     """
     import gc
 
-    code = main()
+    try:
+        code = main()
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+    except BrokenPipeError:
+        code = _reader_gone()
     gc.freeze()
     return code
+
+
+#: Exit code when the reader of stdout went away (`callqa show ID | head`): 128 + SIGPIPE, as
+#: a tool killed by the signal would give.
+READER_GONE = 141
+
+
+def _reader_gone() -> int:
+    """stdout's reader closed the pipe: no traceback; stdout pointed at /dev/null so that
+    the interpreter's last flush at exit does not fail again."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return READER_GONE

@@ -47,14 +47,19 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+#: Where a run's settings come from when not given (flows.batch.run_settings).
+FOLDERS = ": the output folder's, else"
+
+
 def _add_common(sp: argparse.ArgumentParser) -> None:
     """Options `run` and `reprocess` share."""
     sp.add_argument("--out", metavar="DIR", help=f"output folder (Parquet datasets calls/, utterances/, findings/); "
                     f"default: ${OUT_ENV}" + ("" if sp.prog.endswith(" run") else f", else ./{DEFAULT_OUT} when it holds a run"))
-    add_rule_pack(sp, "rule pack: a name under lexicons/ or a folder path (default: %(default)s)")
+    add_rule_pack(sp, f"rule pack: a name under lexicons/ or a folder path (default{FOLDERS}: zh-CN)", default=None)
     sp.add_argument("--cache-dir", metavar="DIR", help="transcript cache (default: OUT/cache/transcripts)")
-    sp.add_argument("--no-mask", action="store_true",
-                    help="write phone/ID/bank/order numbers unmasked (default: runs of 6+ digits masked but the last 4)")
+    sp.add_argument("--mask", action=argparse.BooleanOptionalAction, default=None,
+                    help=f"--no-mask writes phone/ID/bank/order numbers unmasked (default{FOLDERS}: runs of 6+ digits "
+                         "masked but the last 4)")
     sp.add_argument("--log-level", default="info", choices=LOG_LEVELS,
                     help="what the log on stderr shows: info has a line per call (default: %(default)s)")
     sp.add_argument("--workers", type=positive_int, default=1, metavar="N",
@@ -73,30 +78,42 @@ def _add_run(sub) -> None:
                           "(the reference); default: faster wherever its model is present (`callqa model convert`), else openai")
     run.add_argument("--model", help=f"whisper model name or checkpoint path (default: ${MODEL_ENV}); "
                      f"with --engine faster a CTranslate2 model folder (default: ${FW_MODEL_ENV})")
-    run.add_argument("--compute-type", choices=COMPUTE_TYPES, default=DEFAULT_COMPUTE_TYPE,
+    run.add_argument("--compute-type", choices=COMPUTE_TYPES,
                      help="--engine faster only: auto = float16 on CUDA when CTranslate2 sees a GPU, else int8 on the CPU; "
-                     "int8/float32 run on the CPU, float16/int8_float16 need a GPU (default: %(default)s)")
-    run.add_argument("--agent-channel", choices=AGENT_CHANNELS, default="left", help="stereo channel of the agent (default: left)")
-    run.add_argument("--vad", choices=VAD_METHODS, default="silero", help="speech detection method (default: silero)")
-    run.add_argument("--diarizer", choices=DIARIZERS, default="auto",
+                     f"int8/float32 run on the CPU, float16/int8_float16 need a GPU (default{FOLDERS}: {DEFAULT_COMPUTE_TYPE})")
+    run.add_argument("--agent-channel", choices=AGENT_CHANNELS, help=f"stereo channel of the agent (default{FOLDERS}: left)")
+    run.add_argument("--vad", choices=VAD_METHODS, help=f"speech detection method (default{FOLDERS}: silero)")
+    run.add_argument("--diarizer", choices=DIARIZERS,
                      help="who said what in a mono call: speaker embeddings with an MFCC fallback (auto, default), "
                           "embeddings only, or MFCC + pitch only (docs/diarization.md)")
-    run.add_argument("--mono-asr", choices=MONO_ASR, default="per_speaker",
+    run.add_argument("--mono-asr", choices=MONO_ASR,
                      help="whisper on a two-voice mono call: a pass per speaker with the other muted (default), "
                           "or one pass with words given to speakers by time")
-    run.add_argument("--beam-size", type=int, default=DecoderOptions.beam_size, help="whisper beam size; 0 for greedy decoding (default: %(default)s)")
+    run.add_argument("--beam-size", type=int, help=f"whisper beam size; 0 for greedy decoding (default{FOLDERS}: "
+                     f"{DecoderOptions.beam_size})")
     run.add_argument("--batch-size", type=int, metavar="N", help="--engine faster: decode N clips of <= 30 s at once (batched; no temperature fallback); default: one window after another")
     run.add_argument("--force", action="store_true", help="process recordings again even if their results are current")
-    run.add_argument("--direction", choices=DIRECTIONS, default="inbound",
+    run.add_argument("--direction", choices=DIRECTIONS,
                      help="calls without a <stem>.meta.json sidecar are this direction; outbound checks the "
-                          "outbound opening (purpose, a good time) (default: %(default)s)")
+                          f"outbound opening (purpose, a good time) (default{FOLDERS}: inbound)")
     run.add_argument("--metadata", metavar="CSV",
                      help="call metadata manifest: a call_id column and any of agent_id, agent_name, team, "
                           "started_at, queue, direction (a <stem>.meta.json sidecar wins over its row)")
-    run.add_argument("--allow-truncated", action="store_true",
+    run.add_argument("--allow-truncated", action=argparse.BooleanOptionalAction, default=None,
                      help="process recordings that hold less audio than their header promises (default: an error "
                           "row naming both durations); the shortfall goes to the truncated_s column")
+    run.add_argument("--max-error-share", type=_share, metavar="SHARE",
+                     help="exit 5 when more than this share (0-1) of the recordings processed failed "
+                          "(default: only when every one did)")
     run.add_argument("--quiet", action="store_true", help="no progress bar (the log still has a line per call)")
+
+
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {value}")
+    return value
+
 
 def _add_reprocess_show_report(sub) -> None:
     rep = sub.add_parser("reprocess", help="re-run the analyzers on cached transcripts (no ASR), e.g. after a rule pack change")
@@ -210,9 +227,10 @@ def _add_examples(sub) -> None:
     add.add_argument("--dry-run", action="store_true", help="print what would be added, write nothing")
 
 
-def add_rule_pack(sp: argparse.ArgumentParser, help_text: str) -> None:
-    """--rule-pack, and --lexicon (its former name, hidden) for the scripts that still pass it."""
-    sp.add_argument("--rule-pack", dest="lexicon", default="zh-CN", metavar="NAME_OR_PATH", help=help_text)
+def add_rule_pack(sp: argparse.ArgumentParser, help_text: str, default: str | None = "zh-CN") -> None:
+    """--rule-pack, and --lexicon (its former name, hidden) for the scripts that still pass it;
+    `default` None for run and reprocess, which take the output folder's."""
+    sp.add_argument("--rule-pack", dest="lexicon", default=default, metavar="NAME_OR_PATH", help=help_text)
     sp.add_argument("--lexicon", dest="lexicon", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 

@@ -9,19 +9,18 @@ what made it invent text (字幕由Amara.org社群提供...) and skip sentences 
 
 from __future__ import annotations
 
-import bisect
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from functools import wraps
 from typing import Sequence
 
 import numpy as np
 
 from analyzers.cer import to_simplified
-from analyzers.model import Utterance, Word
-from analyzers.speakers import group_words, join_words  # noqa: F401 - join_words re-exported
+from analyzers.model import Word
+from analyzers.speakers import join_words  # noqa: F401 - re-exported for callers
 from analyzers.timeline import merge
 from flows.speech.engines import (  # noqa: F401 - the errors re-exported for callers
     DecoderOptions,
@@ -58,8 +57,7 @@ class GatingOptions:
     #: Silences between speech spans longer than this are cut down to `gap_fill_s`.
     max_gap_s: float = 1.0
     gap_fill_s: float = 0.5
-    #: Padding kept around each speech span so that word onsets are not clipped
-    #: (0.3 s was measured too: no better on the sample calls).
+    #: Padding kept around each speech span so that word onsets are not clipped.
     span_pad_s: float = 0.15
     #: A new utterance starts where the speaker pauses longer than this.
     utterance_gap_s: float = 0.8
@@ -102,10 +100,8 @@ def load_model(ref: str, engine: str = "openai", *, compute_type: str | None = N
         raise ModelLoadError(f"cannot load the {eng.name} model {ref}: {type(exc).__name__}: {exc}") from exc
 
 
-#: One whisper decode at a time per process and lane. openai-whisper keeps its key/value
-#: cache through forward hooks on the shared model's layers and seeds the process-wide
-#: RNG, so two threads decoding at once corrupt each other (measured: a KeyError in one,
-#: changed text in the other): its models have one lane. A model with lanes (the faster
+#: One whisper decode at a time per process and lane: openai-whisper's models have one
+#: lane (its decoder is not thread-safe: docs/decisions.md); a model with lanes (the faster
 #: engine's, flows.speech.engines.faster.lane_plan) decodes one job per lane at once.
 #: Parallel ASR across calls runs in processes (flows.batch.parallel, dask workers).
 _decode_lock = threading.Lock()
@@ -448,81 +444,3 @@ def transcribe_many(
         per_job = [engine.decode_segments(model, a, decoder) if len(a) else [] for a, _ in gated]
     return [_drop_loops(_segment_words(segs, pieces, decoder)) if pieces else []
             for segs, (_, pieces) in zip(per_job, gated)]
-
-
-def words_to_utterances(words: Sequence[Word], speaker: str, gap_s: float) -> list[Utterance]:
-    """Group one channel's words into utterances, splitting at pauses longer than `gap_s`."""
-    return group_words(words, lambda _: speaker, gap_s)
-
-
-def _word_off_pauses(word: Word, spans: Sequence[tuple[float, float]], starts: Sequence[float]) -> Word:
-    """`word` kept to the detected speech under it.
-
-    Whisper's alignment hands the pause before a word to that word (measured: call06's
-    请 dated from the end of the previous sentence, 0.6 s before anyone spoke), while the
-    speech detector heard nobody there. So a word shrinks to the speech under it; a word
-    over speech on both sides of a pause keeps the side holding most of it, the later side
-    on a tie (the faster engine dated the same 请 from 0.07 s before the previous sentence
-    ended, across the whole 0.77-s pause, and the two sentences became one utterance). A
-    word only ever shrinks, so word order is kept; a word wholly inside a pause is left as
-    it is. `spans` sorted, `starts` their start times (computed once per call by the
-    caller, not per word).
-
-    Applied to utterances already grouped (`snap_to_speech`), not before grouping: moving
-    words off pauses first splits a slow speaker's sentences at every comma (call06 went
-    from 7 agent utterances to 11), and the speech rate, which counts pauses up to
-    `RateRules.pause_s` inside an utterance as speaking, rose from the true 110 to 117
-    chars/min and lost the slow-agent finding.
-    """
-    i = max(0, bisect.bisect_right(starts, word.start_s) - 1)
-    best: tuple[float, float] | None = None
-    while i < len(spans) and spans[i][0] < word.end_s:
-        lo, hi = max(word.start_s, spans[i][0]), min(word.end_s, spans[i][1])
-        if hi > lo and (best is None or hi - lo >= best[1] - best[0]):
-            best = (lo, hi)
-        i += 1
-    if best is None or best == (word.start_s, word.end_s):
-        return word
-    return Word(word.text, best[0], best[1], word.probability)
-
-
-def snap_to_speech(
-    utterances: Sequence[Utterance], spans: Sequence[tuple[float, float]], max_shift_s: float = 1.0
-) -> list[Utterance]:
-    """Move the edges of one speaker's utterances to the speech detector's edges nearby.
-
-    Whisper's word times come from cross-attention alignment and drift by a few tenths
-    of a second at the edges, and it sometimes drops an utterance's first syllable;
-    the speech detector finds onsets and offsets to within about 0.1 s. An edge moves
-    by at most `max_shift_s` and never into the speaker's neighbouring utterance; the
-    first and last word are stretched or trimmed with it. Inside an utterance, word
-    edges in a detected pause move to the speech beside them (see _word_off_pauses).
-    """
-    out: list[Utterance] = []
-    spans = sorted(spans)
-    starts = [s for s, _ in spans]
-    ordered = sorted(utterances, key=lambda u: u.start_s)
-    for i, u in enumerate(ordered):
-        if spans and u.words:
-            u = replace(u, words=tuple(_word_off_pauses(w, spans, starts) for w in u.words))
-        near = [s for s in spans if s[0] < u.end_s + 0.3 and s[1] > u.start_s - 0.3]
-        if not near or not u.words:
-            out.append(u)
-            continue
-        floor_s = out[-1].end_s if out else 0.0
-        ceiling_s = ordered[i + 1].start_s if i + 1 < len(ordered) else float("inf")
-        start_s = near[0][0] if abs(near[0][0] - u.start_s) <= max_shift_s else u.start_s
-        end_s = near[-1][1] if abs(near[-1][1] - u.end_s) <= max_shift_s else u.end_s
-        start_s = max(start_s, floor_s)
-        end_s = max(min(end_s, ceiling_s), start_s)
-        words = [
-            Word(w.text, min(max(w.start_s, start_s), end_s), min(max(w.end_s, start_s), end_s), w.probability)
-            for w in u.words
-        ]
-        first, last = words[0], words[-1]
-        words[0] = Word(first.text, start_s, max(first.end_s, start_s), first.probability)
-        last = words[-1]
-        words[-1] = Word(last.text, min(last.start_s, end_s), end_s, last.probability)
-        # replace, not a new Utterance: what else it carries (level_db) stays
-        out.append(replace(u, start_s=round(start_s, 3), end_s=round(end_s, 3), words=tuple(words)))
-    return out

@@ -17,6 +17,7 @@ import yaml
 
 from flows.cli import main
 from flows.batch.pipeline import PipelineConfig
+from flows.batch.plan import RunPlan
 from flows.speech.vad import VadOptions
 from flows.speech.transcribe import ModelLoadError
 from lexicons import PACKS_DIR, PackError, load_pack
@@ -210,5 +211,6 @@ def test_a_model_that_cannot_load_stops_the_batch_and_loses_nothing(tmp_path, wo
         assert set(rows) == {p.stem for p in byo}
     # the run's own settings (VAD included): a different one would make every call stale
     cfg = PipelineConfig(out_dir=str(out), model=str(model), vad=VadOptions("energy"))
-    left = {r.call_id for r in pending(find_recordings([str(inputs)]), cfg, load_pack("zh-CN"))}
+    plan = RunPlan.build(cfg, load_pack("zh-CN"))
+    left = {r.call_id for r in pending(plan.with_settings(find_recordings([str(inputs)])), plan)}
     assert "zz_needs_whisper" in left and not left & set(rows)

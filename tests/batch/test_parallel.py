@@ -113,7 +113,7 @@ class _Timeline:
         with self.lock:
             self.events.append((step, call_id, threading.current_thread().name))
 
-    def prepare(self, rec, cfg, pack, on_miss=None):
+    def prepare(self, rec, plan, on_miss=None):
         from flows.batch.pipeline import Prepared
 
         self.log("prepare", rec.call_id)
@@ -128,7 +128,7 @@ class _Timeline:
             p.heard = type("Heard", (), {"audio": type("Audio", (), {"duration_s": self.audio_s})()})()
         return p
 
-    def finish(self, p, cfg, pack, store=None, decode=None, write=True):
+    def finish(self, p, plan, store=None, decode=None, write=True):
         from flows.batch.pipeline import error_result
 
         self.log("finish-start", p.rec.call_id)
@@ -145,18 +145,20 @@ class _Timeline:
 
 def _in_order_with(monkeypatch, timeline: _Timeline, engine: str = "faster", n: int = 4) -> list:
     from flows.batch import parallel
-    from flows.batch.pipeline import PipelineConfig, Recording
+    from flows.batch.pipeline import PipelineConfig, Recording, RunPlan
 
     monkeypatch.setattr(parallel, "prepare_recording", timeline.prepare)
     monkeypatch.setattr(parallel, "finish_recording", timeline.finish)
     monkeypatch.setattr(parallel, "process_recording",
-                        lambda rec, cfg, pack, store=None: timeline.finish(timeline.prepare(rec, cfg, pack), cfg, pack))
+                        lambda rec, plan, store=None: timeline.finish(timeline.prepare(rec, plan), plan))
     monkeypatch.setattr(parallel, "prepare_analysis", lambda pack: timeline.log("prepare-analysis", ""))
-    monkeypatch.setattr(parallel, "load_model", lambda ref, engine, compute_type=None: timeline.log("load-model", ref))
-    monkeypatch.setattr(PipelineConfig, "model_ref", lambda self: "model")
+    monkeypatch.setattr(RunPlan, "load_model", lambda self: timeline.log("load-model", self.model_ref))
     todo = [Recording(f"/calls/c{k}.wav", f"c{k}") for k in range(n)]
     store = type("Store", (), {"write": lambda self, result: None})()  # written as returned
-    return list(parallel._in_order(todo, PipelineConfig(out_dir="unused", engine=engine), None, store=store))
+    plan = RunPlan.for_model(PipelineConfig(out_dir="unused", engine=engine), "model")
+    outcomes = list(parallel._in_order(todo, plan, store=store))
+    assert [rec for rec, _ in outcomes] == todo  # each result with its recording
+    return [result for _, result in outcomes]
 
 
 def test_the_next_calls_are_prepared_while_these_are_finished(monkeypatch):
@@ -226,21 +228,20 @@ def test_job_lanes_balance_speech_and_depend_on_the_jobs_only():
 
 
 class _FakeAsr:
-    """flows.batch.pipeline's load_model and transcribe_job, recording what each lane
-    decoded and when."""
+    """An AsrGroup's model loader and flows.batch.asr_group's transcribe_job, recording
+    what each lane decoded and when."""
 
     def __init__(self, monkeypatch, fail_job: float | None = None, fail_load: bool = False) -> None:
         import threading
 
-        from flows.batch import pipeline
+        from flows.batch import asr_group
 
         self.decoded: list[tuple[int, float, float]] = []  # (lane, speech s, time started)
         self.fail_job, self.fail_load = fail_job, fail_load
         self.lock = threading.Lock()
-        monkeypatch.setattr(pipeline, "load_model", self.load)
-        monkeypatch.setattr(pipeline, "transcribe_job", self.transcribe)
+        monkeypatch.setattr(asr_group, "transcribe_job", self.transcribe)
 
-    def load(self, ref, engine, compute_type=None):
+    def load(self):
         from flows.speech.transcribe import ModelLoadError
 
         if self.fail_load:
@@ -270,11 +271,12 @@ def _group_members(monkeypatch, passes: list[list[float] | None], delays_s: list
 
     import numpy as np
 
-    from flows.batch.pipeline import AsrGroup, PipelineConfig
+    from flows.batch.asr_group import AsrGroup
     from flows.speech.transcribe import SpeechJob
+    from flows.speech.transcript import SpeechOptions
 
     asr = _FakeAsr(monkeypatch, **fake)
-    group = AsrGroup(len(passes), PipelineConfig(out_dir="unused", engine="faster"), "model")
+    group = AsrGroup(len(passes), SpeechOptions(), asr.load)
     arrived = [0.0] * len(passes)
 
     def member(i: int):
@@ -338,11 +340,11 @@ def test_the_same_audio_twice_in_a_group_is_heard_once(monkeypatch):
     from concurrent.futures import Future
 
     from flows.batch import parallel
-    from flows.batch.pipeline import PipelineConfig, Prepared, Recording
+    from flows.batch.pipeline import PipelineConfig, Prepared, Recording, RunPlan
 
     seen = []
 
-    def finish(p, cfg, pack, decode=None, write=True):
+    def finish(p, plan, decode=None, write=True):
         seen.append((p.rec.call_id, "start", decode))
         time.sleep(0.1)
         seen.append((p.rec.call_id, "end", decode))
@@ -354,14 +356,14 @@ def test_the_same_audio_twice_in_a_group_is_heard_once(monkeypatch):
         return f
 
     monkeypatch.setattr(parallel, "finish_recording", finish)
-    cfg = PipelineConfig(out_dir="unused", engine="faster")
+    cfg = RunPlan.for_model(PipelineConfig(out_dir="unused", engine="faster"), "model")
     copies = [ready(Prepared(Recording(f"/calls/{name}.wav", name), key="same-audio")) for name in ("a", "b")]
-    assert parallel._finish_group(copies, cfg, None) == ["a", "b"]
+    assert parallel._finish_group(copies, cfg) == ["a", "b"]
     assert [(call, step) for call, step, _ in seen] == [("a", "start"), ("a", "end"), ("b", "start"), ("b", "end")]
     assert seen[2][2] is None  # the copy decodes nothing with the group
     seen.clear()
     pair = [ready(Prepared(Recording(f"/calls/{name}.wav", name), key=name)) for name in ("a", "b")]
-    assert parallel._finish_group(pair, cfg, None) == ["a", "b"]
+    assert parallel._finish_group(pair, cfg) == ["a", "b"]
     assert [(call, step) for call, step, _ in seen][:2] in ([("a", "start"), ("b", "start")], [("b", "start"), ("a", "start")])
     assert all(decode is not None for _, _, decode in seen)
 

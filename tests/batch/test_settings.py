@@ -2,8 +2,8 @@
 
 Unit tests: one per setting, against a `calls` row written with the base settings, the
 run must redo the call and name the setting. End to end through the CLI (recordings
-that carry their transcripts, so no whisper runs): the privacy case (--no-mask, then a
-default run), the agent channel, and the log line per call.
+that carry their transcripts, so no whisper runs): the privacy case (--no-mask, then
+--mask), the agent channel, and the log line per call.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from analyzers.model import CallResult
 from flows.batch.runner import Summary, pending
 from flows.speech.engines.faster import is_model_dir
 from flows.batch.pipeline import PipelineConfig, Recording
+from flows.batch.plan import RunPlan
 from flows.batch.settings import CallSettings
 from flows.storage.store import ResultStore
 from flows.speech.engines import DecoderOptions
@@ -58,7 +59,7 @@ def base(tmp_path):
     rec_path.write_bytes((SAMPLES / "call01_compliant.wav").read_bytes())
     cfg = PipelineConfig(out_dir=str(tmp_path / "out"), model="base")
     pack = load_pack("zh-CN")
-    settings = cfg.call_settings(cfg.model_ref(), pack, str(rec_path))
+    settings = RunPlan.build(cfg, pack).call_settings(str(rec_path))
     later = (datetime.now(timezone.utc) + timedelta(seconds=5)).isoformat(timespec="seconds")
     ResultStore(cfg.out_dir).write(CallResult(
         call_id="call", source=str(rec_path), status="ok", processed_at=later,
@@ -68,7 +69,7 @@ def base(tmp_path):
 
 def _redone(cfg, pack, rec) -> Summary:
     summary = Summary()
-    todo = pending([rec], cfg, pack, summary=summary)
+    todo = pending([rec], RunPlan.build(cfg, pack), summary=summary)
     assert todo == [rec] or not summary.redone
     return summary
 
@@ -76,7 +77,7 @@ def _redone(cfg, pack, rec) -> Summary:
 def test_the_base_settings_are_current(base):
     cfg, pack, rec = base
     summary = _redone(cfg, pack, rec)
-    assert pending([rec], cfg, pack) == [] and summary.redone == 0
+    assert pending([rec], RunPlan.build(cfg, pack)) == [] and summary.redone == 0
 
 
 # (name in the summary, how the config changes); each is its own test.
@@ -108,12 +109,12 @@ def test_compute_type_and_batch_size_of_the_faster_engine(base, tmp_path):
     cfg, pack, rec = base
     model = _fake_ct2_model(tmp_path / "base")
     faster = replace(cfg, engine="faster", model=model, compute_type="int8")
-    settings = faster.call_settings(faster.model_ref(), pack, rec.path)
+    settings = RunPlan.build(faster, pack).call_settings(rec.path)
     ResultStore(cfg.out_dir).write(CallResult(
         call_id="call", source=rec.path, status="ok",
         processed_at=(datetime.now(timezone.utc) + timedelta(seconds=5)).isoformat(),
         settings=settings.as_json(), settings_key=settings.key))
-    assert pending([rec], faster, pack) == []
+    assert pending([rec], RunPlan.build(faster, pack)) == []
     as_float = _redone(replace(faster, compute_type="float32"), pack, rec)
     assert as_float.redone == 1 and "model" in as_float.redone_settings
     batched = _redone(replace(faster, decoder=DecoderOptions(batch_size=8)), pack, rec)
@@ -147,23 +148,24 @@ NOT_TRANSCRIPTS = [{"call_id": "call", "utterances": []},
 @pytest.mark.parametrize("sidecar", [".json", ".agent.json"])
 def test_json_beside_the_recording_that_is_no_transcript_changes_nothing(base, sidecar, content):
     """A ground-truth file, a diarization reference or a CRM export named `<stem>.json` is
-    not read as words (flows.batch.pipeline._byo_words wants whisper's segments: text,
+    not read as words (flows.speech.transcript.supplied_words wants whisper's segments: text,
     start, end), so the call stays current."""
     cfg, pack, rec = base
     Path(rec.path).with_name("call" + sidecar).write_text(json.dumps(content))
-    assert pending([rec], cfg, pack) == []
+    assert pending([rec], RunPlan.build(cfg, pack)) == []
 
 
 @pytest.mark.parametrize("content", NOT_TRANSCRIPTS)
 def test_json_that_is_no_transcript_is_not_read_as_words(tmp_path, content):
-    from flows.batch.pipeline import _byo_words
+    from flows.speech.transcript import supplied_words as _byo_words
 
     (tmp_path / "mix.json").write_text(json.dumps(content))
     assert _byo_words(tmp_path / "mix.wav", "mixed", "mono") is None
 
 
 def test_supplied_words_are_read_and_a_broken_word_is_named(tmp_path):
-    from flows.batch.pipeline import SuppliedTranscriptError, _byo_words
+    from flows.speech.transcript import SuppliedTranscriptError
+    from flows.speech.transcript import supplied_words as _byo_words
 
     words = [{"word": "您好", "start": 0.5, "end": 0.9, "probability": 0.9}, {"word": " 請問", "start": 1.0, "end": 1.4}]
     (tmp_path / "call.agent.json").write_text(json.dumps({"segments": [{"text": "您好請問", "start": 0.5, "end": 1.4,
@@ -187,16 +189,16 @@ def test_a_row_without_recorded_settings_is_redone(base):
 
 def test_the_cache_key_holds_the_transcript_settings_and_the_row_all_of_them(base):
     cfg, pack, rec = base
-    settings = cfg.call_settings(cfg.model_ref(), pack, rec.path)
+    settings = RunPlan.build(cfg, pack).call_settings(rec.path)
     from flows.storage.cache import transcript_key
 
     # The cache key is made from the same transcript settings the row records.
     assert transcript_key("0" * 64, settings.transcript) == transcript_key(
-        "0" * 64, cfg.transcript_settings(cfg.model_ref(), rec.path))
+        "0" * 64, RunPlan.build(cfg, pack).transcript_settings(rec.path))
     assert {"model", "asr", "vad", "agent_channel", "transcriber"} <= set(settings.transcript)
     assert {"lexicon", "mask_pii", "allow_truncated", "metadata"} <= set(settings.analysis)
     # Analysis settings never change the transcript's cache key: a rule change needs no ASR.
-    no_mask = replace(cfg, mask_pii=False).call_settings(cfg.model_ref(), pack, rec.path)
+    no_mask = RunPlan.build(replace(cfg, mask_pii=False), pack).call_settings(rec.path)
     assert no_mask.transcript == settings.transcript and no_mask.key != settings.key
     assert CallSettings.from_json(settings.as_json()) == settings
 
@@ -213,7 +215,7 @@ def _all_text(out: Path) -> list[str]:
     return texts
 
 
-def test_a_no_mask_run_then_a_default_run_leaves_no_unmasked_number(tmp_path):
+def test_a_no_mask_run_then_a_masked_run_leaves_no_unmasked_number(tmp_path):
     from runs import byo_inputs, run_cli
 
     inputs, out = tmp_path / "in", tmp_path / "out"
@@ -221,8 +223,12 @@ def test_a_no_mask_run_then_a_default_run_leaves_no_unmasked_number(tmp_path):
     first = run_cli("run", str(inputs), "--out", str(out), "--model", "base", "--vad", "energy", "--no-mask", "--quiet")
     assert first.returncode == 0, first.stderr
     assert any(_DIGIT_RUN.search(t) for t in _all_text(out)), "the sample calls say order numbers"
-    second = run_cli("run", str(inputs), "--out", str(out), "--model", "base", "--vad", "energy", "--quiet")
+    # A run that names no setting keeps the folder's (issue 35): still unmasked, nothing redone.
+    kept = run_cli("run", str(inputs), "--out", str(out), "--model", "base", "--vad", "energy", "--quiet")
+    assert "0 ok, 0 errors, 3 already current" in kept.stdout, kept.stdout
+    second = run_cli("run", str(inputs), "--out", str(out), "--model", "base", "--vad", "energy", "--mask", "--quiet")
     assert second.returncode == 0, second.stderr
+    assert "settings changed from the output folder's: mask_pii False -> True" in second.stderr
     assert "3 redone because a setting changed (mask_pii)" in second.stdout, second.stdout
     leaked = [t for t in _all_text(out) if _DIGIT_RUN.search(t)]
     assert not leaked, leaked

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from analyzers.model import Utterance, Word
-from flows.batch.pipeline import PipelineConfig, transcribe_call
+from flows.speech.transcript import SpeechOptions, snap_to_speech, transcribe_call, words_to_utterances
 from flows.speech.transcribe import (
     SAMPLE_RATE_HZ,
     DecoderOptions,
@@ -26,8 +26,6 @@ from flows.speech.transcribe import (
     _to_orig_span,
     join_words,
     resolve_model_ref,
-    snap_to_speech,
-    words_to_utterances,
 )
 from conftest import SAMPLES
 
@@ -183,9 +181,11 @@ def test_a_supplied_whisper_transcript_is_used_instead_of_asr(tmp_path):
     segments = [{"start": u["start_s"], "end": u["end_s"], "text": u["text"]} for u in truth["utterances"]]
     segments[0]["text"] = "訂單號是多少"  # traditional input comes out simplified
     (tmp_path / "byo.json").write_text(json.dumps({"text": "", "segments": segments}, ensure_ascii=False), encoding="utf-8")
-    cfg = PipelineConfig(out_dir=str(tmp_path / "out"))
-    # a model path that does not exist: loading it would fail, so ASR must not run
-    transcript = transcribe_call(str(audio), "byo", cfg, "never-loaded.pt")
+    def no_asr(jobs):
+        raise AssertionError(f"whisper asked to decode {len(jobs)} pass(es) of a call whose words were supplied")
+
+    transcript = transcribe_call(str(audio), "byo", SpeechOptions(), "never-loaded.pt", no_asr)
+    assert transcript.asr_model == "never-loaded.pt"
     assert transcript.layout == "mono"
     texts = [u.text for u in transcript.utterances]
     assert texts[0].startswith("订单号是多少")
@@ -195,7 +195,7 @@ def test_a_supplied_whisper_transcript_is_used_instead_of_asr(tmp_path):
 
 def test_one_voice_windows_pad_and_join_short_pauses():
     from analyzers.model import SpeechSpan
-    from flows.batch.pipeline import one_voice_windows
+    from flows.speech.transcript import one_voice_windows
 
     spans = [SpeechSpan("agent", 0.4, 5.5), SpeechSpan("agent", 6.2, 9.6), SpeechSpan("agent", 14.0, 15.0)]
     # padded 0.75 s: 0.0-6.25 and 5.45-10.35 join; 13.25 is 2.9 s after 10.35, more than 2 s

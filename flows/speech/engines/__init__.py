@@ -27,7 +27,7 @@ ENGINES: dict[str, AsrEngine] = {e.name: e for e in (openai.ENGINE, faster.ENGIN
 ENGINE_NAMES: tuple[str, ...] = tuple(ENGINES)
 
 __all__ = ["AsrEngine", "DecoderOptions", "ENGINES", "ENGINE_NAMES", "LoadedModel", "ModelLoadError",
-           "ModelNotConfigured", "UnknownEngine", "default_engine", "get_engine", "lanes_of"]
+           "ModelNotConfigured", "UnknownEngine", "default_engine", "engine_key", "get_engine", "lanes_of"]
 
 #: The engine used when none is named, wherever its model is present: the same weights on
 #: CTranslate2, several times faster on the CPU, the same findings on the sample calls
@@ -36,12 +36,23 @@ PREFERRED_ENGINE = faster.NAME
 REFERENCE_ENGINE = openai.NAME
 
 
-def get_engine(name: str) -> AsrEngine:
-    """The registered engine called `name`; UnknownEngine (a ModelNotConfigured) otherwise."""
+def get_engine(name: str | AsrEngine) -> AsrEngine:
+    """The registered engine called `name` (an engine object is returned as it is);
+    UnknownEngine (a ModelNotConfigured) otherwise."""
+    if not isinstance(name, str) and isinstance(name, AsrEngine):
+        return name
     try:
         return ENGINES[name]
     except (KeyError, TypeError):
         raise UnknownEngine(f"unknown engine {name!r} (one of {', '.join(ENGINES)})") from None
+
+
+def engine_key(engine: AsrEngine | None) -> str | None:
+    """The engine's name in a transcript cache key: None for openai-whisper, so that its
+    transcripts cached before engines existed stay valid (the two never share a key)."""
+    if engine is None or engine.name == REFERENCE_ENGINE:
+        return None
+    return engine.name
 
 
 def default_engine(model: str | None = None) -> tuple[str, str]:
