@@ -13,7 +13,8 @@ checked; none of them is a personal number):
 - a date, with or without a time: 2024-11-23, 2024.11.23, 20241123, 20241123_103015,
   2024-11-23 10:30 (a number that merely starts with a date stays masked);
 - an amount or a duration: at most nine digits (thousands commas allowed, two decimals)
-  right before a currency or time unit (元 块 秒 分钟 小时 …) or after ¥/￥/$.
+  right before a currency or time unit (元 块 秒 分钟 小时 …) or after ¥/￥/$;
+- a range of two numbers of at most three digits each (a rate band 120-210, 90～120).
 An eight-digit number that reads as a date, or a 12/14-digit one that reads as a date and
 time, is therefore kept: no phone, ID or bank-card number has that shape.
 """
@@ -40,8 +41,11 @@ _INT = rf"(?:[{_ARABIC}]{{1,3}}(?:[,，][{_ARABIC}]{{3}}){{1,2}}|[{_ARABIC}]{{1,
 #: Currency, time and percent units: a number right before one is an amount or a duration.
 _UNITS = "元|块|圆|角|毛|美元|欧元|港币|人民币|秒|分钟|个小时|小时|%|％"
 _AMOUNT = rf"[¥￥$]\s?{_INT}{_END}|{_INT}(?=\s?(?:{_UNITS}))"
-#: Tried in this order at each place: a date or amount there is kept, a run is masked.
-_NUMBER = re.compile(rf"(?P<date>{_DATE}){_END}|(?P<amount>{_AMOUNT})|(?P<run>{_RUN})")
+#: A range of two short numbers (a rate band 120-210, 90～120 秒): no personal number is two
+#: groups of at most three digits (phones, IDs and cards have seven digits or more).
+_RANGE = rf"[{_ARABIC}]{{1,3}}[ \u3000]?[-－~～–—][ \u3000]?[{_ARABIC}]{{1,3}}{_END}"
+#: Tried in this order at each place: a date, amount or range there is kept, a run is masked.
+_NUMBER = re.compile(rf"(?P<date>{_DATE}){_END}|(?P<amount>{_AMOUNT})|(?P<range>{_RANGE})|(?P<run>{_RUN})")
 _IS_DIGIT = re.compile(rf"[{_DIGIT}Xx]")
 
 #: Order numbers can be as short as six digits.

@@ -118,6 +118,8 @@ def test_numbers_split_by_hyphens_commas_and_full_width_punctuation_are_masked(t
 @pytest.mark.parametrize("text", [
     "回电时间2024-11-23 10:30", "日期2024.11.23", "录音20241123103015", "20241123_103015",
     "退款1,280,000元", "共123456.50元", "¥1234567", "通话了123456秒", "10:30-11:45",
+    # ranges of two short numbers: the rate check's band in a finding's detail, a wait range
+    "band 120-210 chars/min", "等待90～120秒", "第1-3步",
 ])
 def test_dates_times_amounts_and_durations_stay(text):
     assert mask_numbers(text) == text
@@ -128,3 +130,9 @@ def test_masked_ids_stay_unique_and_give_no_digit_away():
 
     assert masked_ids(["来电139-1234-5678", "来电138-8888-5678", "来电138-8888-5678~2", "call01"]) == [
         "来电*******5678", "来电*******5678~2", "来电*******5678~2~2", "call01"]
+
+
+def test_a_range_exemption_never_lets_a_phone_number_through():
+    """Seven or more digits in groups are a number, whatever joins them."""
+    for text in ("139-1234-5678", "010-12345678", "123-4567", "1234-567"):
+        assert "*" in mask_numbers(text), text
