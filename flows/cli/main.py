@@ -61,6 +61,13 @@ def entry() -> int:
     except BrokenPipeError:
         code = _reader_gone()
     gc.freeze()
+    if "triton" in sys.modules:
+        # torch pulls triton in during `model convert`; its nanobind bindings print pages of
+        # "leaked instance" reports at interpreter teardown. All output is written and flushed.
+        import os
+
+        sys.stderr.flush()
+        os._exit(code)
     return code
 
 

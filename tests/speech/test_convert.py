@@ -188,3 +188,19 @@ def test_run_names_the_engine_in_the_log(tmp_path, monkeypatch, capsys):
     code = main(["run", str(SAMPLES / "call03_banned_phrases.mp3"), "--out", str(tmp_path / "out"), "--quiet"])
     assert code == 2  # the openai checkpoint cannot load: the batch stops
     assert "ASR engine: openai (no faster-whisper model at " in capsys.readouterr().err
+
+
+def test_convert_prints_no_leak_report_or_traceback(tiny_checkpoint, tmp_path):
+    """Issue 35 item 5: `make run`'s model step printed ~30 lines of `nanobind: leaked ...`
+    from triton (imported through torch) at the interpreter's exit, the last without a newline."""
+    import subprocess
+    import sys
+
+    from runs import ROOT
+
+    proc = subprocess.run([sys.executable, "-m", "flows.cli", "model", "convert", str(tiny_checkpoint),
+                           str(tmp_path / "model")], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.startswith("converted ") and proc.stdout.endswith("\n"), proc.stdout
+    for noise in ("nanobind", "leaked", "Traceback"):
+        assert noise not in proc.stdout + proc.stderr, (proc.stdout + proc.stderr)[-2000:]
