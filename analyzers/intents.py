@@ -147,3 +147,21 @@ def match_sentences(model: IntentModel, vectors: np.ndarray, sentences: Sequence
     if not sentences:
         return None
     return max(match_many(model, vectors, sentences), key=lambda m: m.probability)
+
+
+def utterance_key(speaker: str, start_s: float, end_s: float, text: str) -> tuple[str, float, float, str]:
+    """How a call's intent decisions name an utterance (its speaker, times and text)."""
+    return (speaker, round(float(start_s), 3), round(float(end_s), 3), text)
+
+
+@dataclass(frozen=True)
+class CallIntents:
+    """A call's intent decisions, computed outside the analyzers (flows/meaning) and handed
+    in as data: per utterance, the intents it hits with their evidence."""
+
+    hits: Mapping[tuple[str, float, float, str], Mapping[str, IntentMatch]]
+
+    def hit(self, utterance, intent: str) -> IntentMatch | None:
+        """The match if `utterance` (an analyzers.model.Utterance) means `intent`, else None."""
+        found = self.hits.get(utterance_key(utterance.speaker, utterance.start_s, utterance.end_s, utterance.text), {})
+        return found.get(intent)

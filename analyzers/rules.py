@@ -34,6 +34,9 @@ class PhraseGroup(Section):
     all: Clauses = ()
     #: The finding's severity when this group is missing; "" = the check's severity.
     severity: Severity = ""
+    #: An intent of the pack's examples/ folder that satisfies the group too (an utterance
+    #: that means it, docs/meaning.md); None = the literal phrases only.
+    meaning: Text | None = None
 
     @model_validator(mode="before")
     @classmethod

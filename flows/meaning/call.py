@@ -1,0 +1,79 @@
+"""A call's utterances embedded once (per sentence, one batch per call) and judged against
+the fitted intents; the decisions go to the analyzers as data (analyzers.intents.CallIntents)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+
+from analyzers.intents import CallIntents, match_sentences, utterance_key
+from analyzers.model import Transcript
+from analyzers.text import sentences
+
+from .bank import FittedIntent
+from .encoder import Encoder
+
+
+@dataclass(frozen=True)
+class CallEmbeddings:
+    """Every utterance's sentences (in transcript order) and one unit vector per sentence."""
+
+    encoder: str
+    #: sha256 of the utterances' texts: embeddings of another transcript are never used.
+    texts_hash: str
+    sentence_counts: tuple[int, ...]
+    vectors: np.ndarray
+
+    def rows(self, index: int) -> np.ndarray:
+        start = sum(self.sentence_counts[:index])
+        return self.vectors[start:start + self.sentence_counts[index]]
+
+
+def texts_hash(transcript: Transcript) -> str:
+    h = hashlib.sha256()
+    for u in transcript.utterances:
+        h.update(u.text.encode("utf-8") + b"\0")
+    return h.hexdigest()
+
+
+def embed_call(transcript: Transcript, encoder: Encoder) -> CallEmbeddings:
+    """All sentences of the call embedded in one batch."""
+    split = [sentences(u.text) for u in transcript.utterances]
+    flat = [s for ss in split for s in ss]
+    vecs = encoder.embed(flat) if flat else np.zeros((0, 0), dtype=np.float32)
+    return CallEmbeddings(encoder.name, texts_hash(transcript), tuple(len(ss) for ss in split),
+                          np.asarray(vecs, dtype=np.float32))
+
+
+def decide(transcript: Transcript, embeddings: CallEmbeddings,
+           models: Mapping[str, FittedIntent]) -> CallIntents:
+    """The intents each utterance hits (only its speaker's intents), with their evidence."""
+    if embeddings.texts_hash != texts_hash(transcript):
+        raise ValueError("these embeddings belong to another transcript (its texts differ)")
+    hits = {}
+    for i, u in enumerate(transcript.utterances):
+        found = {}
+        ss = sentences(u.text)
+        for intent, fitted in models.items():
+            if fitted.examples.speaker == u.speaker and ss:
+                m = match_sentences(fitted.model, embeddings.rows(i), ss)
+                if m is not None and m.hit:
+                    found[intent] = m
+        if found:
+            hits[utterance_key(u.speaker, u.start_s, u.end_s, u.text)] = found
+    return CallIntents(hits)
+
+
+def cached_embeddings(cache, key: str, transcript: Transcript, encoder: Encoder) -> tuple[CallEmbeddings, bool]:
+    """The call's embeddings from the transcript cache (flows.storage.cache.TranscriptCache),
+    or embedded now and kept there; the flag says whether they were embedded now."""
+    th = texts_hash(transcript)
+    kept = cache.get_embeddings(key, encoder.name, th)
+    if kept is not None and len(kept[0]) == len(transcript.utterances):
+        return CallEmbeddings(encoder.name, th, kept[0], kept[1]), False
+    emb = embed_call(transcript, encoder)
+    cache.put_embeddings(key, emb.encoder, emb.texts_hash, emb.sentence_counts, emb.vectors)
+    return emb, True
