@@ -3,8 +3,11 @@ the fitted intents; the decisions go to the analyzers as data (analyzers.intents
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Mapping
 
 import numpy as np
@@ -13,8 +16,8 @@ from analyzers.intents import CallIntents, match_sentences, utterance_key
 from analyzers.model import Transcript
 from analyzers.text import sentences
 
-from .bank import FittedIntent
-from .encoder import Encoder
+from .bank import FittedIntent, build_models
+from .encoder import DEFAULT_ENCODER, Encoder, load_encoder
 
 
 @dataclass(frozen=True)
@@ -77,3 +80,44 @@ def cached_embeddings(cache, key: str, transcript: Transcript, encoder: Encoder)
     emb = embed_call(transcript, encoder)
     cache.put_embeddings(key, emb.encoder, emb.texts_hash, emb.sentence_counts, emb.vectors)
     return emb, True
+
+
+@dataclass(frozen=True)
+class IntentBankPlan:
+    """The intents a rule pack reads, fitted once per run (the run plan carries it); the
+    encoder travels by name (worker processes load it once each)."""
+
+    models: Mapping[str, FittedIntent]
+    encoder_name: str
+    #: What fitting cost (CPU seconds), for the run's log.
+    fit_cpu_s: float
+
+    def encoder(self) -> Encoder:
+        return _encoder(self.encoder_name)
+
+    def decisions(self, transcript: Transcript, cache=None, key: str = "") -> CallIntents:
+        """The call's intent decisions; its embeddings taken from / kept in `cache` under `key`."""
+        enc = self.encoder()
+        emb = cached_embeddings(cache, key, transcript, enc)[0] if cache is not None and key else embed_call(transcript, enc)
+        return decide(transcript, emb, self.models)
+
+
+@functools.lru_cache(maxsize=2)
+def _encoder(name: str) -> Encoder:
+    return load_encoder(name)
+
+
+def pack_intents(pack) -> frozenset[str]:
+    """The intents the rule pack's phrase groups name (`meaning:`)."""
+    groups = [*pack.greeting.groups, *pack.greeting.outbound_groups, *pack.closing.groups]
+    return frozenset(g.meaning for g in groups if g.meaning)
+
+
+def plan_intents(pack, examples_dir: str | Path, encoder: str = DEFAULT_ENCODER) -> IntentBankPlan | None:
+    """The pack's intents fitted on `examples_dir`'s train splits; None when it reads none."""
+    wanted = pack_intents(pack)
+    if not wanted:
+        return None
+    t0 = time.process_time()
+    models = build_models(examples_dir, _encoder(encoder), only=wanted)
+    return IntentBankPlan(models, encoder, time.process_time() - t0)
