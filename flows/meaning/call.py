@@ -12,7 +12,7 @@ from typing import Mapping
 
 import numpy as np
 
-from analyzers.intents import CallIntents, match_sentences, utterance_key
+from analyzers.intents import CallIntents, match_many, utterance_key
 from analyzers.model import Transcript
 from analyzers.text import sentences
 
@@ -53,20 +53,25 @@ def embed_call(transcript: Transcript, encoder: Encoder) -> CallEmbeddings:
 
 def decide(transcript: Transcript, embeddings: CallEmbeddings,
            models: Mapping[str, FittedIntent]) -> CallIntents:
-    """The intents each utterance hits (only its speaker's intents), with their evidence."""
+    """The intents each utterance hits (only its speaker's intents), with their evidence:
+    an utterance is judged by its most probable sentence (as analyzers.intents.match_sentences),
+    all of a speaker's sentences in one batch per intent."""
     if embeddings.texts_hash != texts_hash(transcript):
         raise ValueError("these embeddings belong to another transcript (its texts differ)")
-    hits = {}
-    for i, u in enumerate(transcript.utterances):
-        found = {}
-        ss = sentences(u.text)
-        for intent, fitted in models.items():
-            if fitted.examples.speaker == u.speaker and ss:
-                m = match_sentences(fitted.model, embeddings.rows(i), ss)
-                if m is not None and m.hit:
-                    found[intent] = m
-        if found:
-            hits[utterance_key(u.speaker, u.start_s, u.end_s, u.text)] = found
+    split = [sentences(u.text) for u in transcript.utterances]
+    starts = np.cumsum((0, *embeddings.sentence_counts))
+    hits: dict = {}
+    for intent, fitted in models.items():
+        own = [i for i, u in enumerate(transcript.utterances) if u.speaker == fitted.examples.speaker and split[i]]
+        if not own:
+            continue
+        rows = np.concatenate([np.arange(starts[i], starts[i + 1]) for i in own])
+        matches = iter(match_many(fitted.model, embeddings.vectors[rows], [s for i in own for s in split[i]]))
+        for i in own:
+            best = max((next(matches) for _ in split[i]), key=lambda m: m.probability)
+            if best.hit:
+                u = transcript.utterances[i]
+                hits.setdefault(utterance_key(u.speaker, u.start_s, u.end_s, u.text), {})[intent] = best
     return CallIntents(hits)
 
 
