@@ -36,7 +36,7 @@ from typing import Any
 from . import tokens as tok
 from .model import AGENT, Finding, Transcript, Utterance
 from .rules import BannedEntry
-from .text import find_phrase, first_syllables, normalise, syllable_positions
+from .text import _SENTENCE_END, find_phrase, first_syllables, normalise, syllable_positions
 
 
 @dataclass(frozen=True)
@@ -262,16 +262,21 @@ def prepare_matchers(entries: tuple[BannedEntry, ...]) -> None:
 
 
 def banned_findings(transcript: Transcript, entries: tuple[BannedEntry, ...]) -> list[Finding]:
+    """One finding per entry and sentence (issue 31: a blame sentence with two of an entry's
+    phrases raised the same finding twice); the detail names every phrase it matched."""
     findings = []
     for u in transcript.utterances:
         if u.speaker != AGENT:
             continue
         text = normalise(u.text)
+        grouped: dict[tuple[str, int], list[Hit]] = {}
         for hit in find_banned(u.text, entries):
-            start_s, end_s = _hit_times(u, text, hit)
-            detail = hit.phrase + (" (by sound)" if hit.by_sound else "")
-            if hit.entry.note:
-                detail += f"; {hit.entry.note}"
-            findings.append(Finding("banned_phrase", hit.entry.id, hit.entry.severity, AGENT,
-                                    start_s, end_s, text[hit.start : hit.end], detail))
+            grouped.setdefault((hit.entry.id, len(_SENTENCE_END.findall(text, 0, hit.start))), []).append(hit)
+        for hits in grouped.values():
+            first, last = hits[0], max(hits, key=lambda h: h.end)
+            start_s, end_s = _hit_times(u, text, first)[0], _hit_times(u, text, last)[1]
+            phrases = dict.fromkeys(h.phrase + (" (by sound)" if h.by_sound else "") for h in hits)
+            detail = " / ".join(phrases) + (f"; {first.entry.note}" if first.entry.note else "")
+            findings.append(Finding("banned_phrase", first.entry.id, first.entry.severity, AGENT,
+                                    start_s, end_s, text[first.start : last.end], detail))
     return findings
