@@ -109,7 +109,7 @@ def analyze(transcript: Transcript, pack: RulePack, direction: str = INBOUND,
     findings = [
         *greeting,
         *closing,
-        *banned_findings(transcript, pack.banned),
+        *banned_findings(transcript, pack.banned, meaning),
         *hold_findings(transcript, pack.holds),
         *rate_findings(transcript, pack.rate),
         *overtalk_findings(transcript, pack.overtalk),

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import tokens as tok
+from .intents import CallIntents
 from .model import AGENT, Finding, Transcript, Utterance
 from .rules import BannedEntry
 from .text import _SENTENCE_END, find_phrase, first_syllables, normalise, syllable_positions
@@ -261,9 +262,12 @@ def prepare_matchers(entries: tuple[BannedEntry, ...]) -> None:
     _matchers(entries)
 
 
-def banned_findings(transcript: Transcript, entries: tuple[BannedEntry, ...]) -> list[Finding]:
+def banned_findings(transcript: Transcript, entries: tuple[BannedEntry, ...],
+                    meaning: CallIntents | None = None) -> list[Finding]:
     """One finding per entry and sentence (issue 31: a blame sentence with two of an entry's
-    phrases raised the same finding twice); the detail names every phrase it matched."""
+    phrases raised the same finding twice); the detail names every phrase it matched. An
+    entry with an intent also raises on an utterance that means it and matched no phrase
+    of it: the detail is the evidence (meaning: nearest example '…' (0.83))."""
     findings = []
     for u in transcript.utterances:
         if u.speaker != AGENT:
@@ -279,4 +283,18 @@ def banned_findings(transcript: Transcript, entries: tuple[BannedEntry, ...]) ->
             detail = " / ".join(phrases) + (f"; {first.entry.note}" if first.entry.note else "")
             findings.append(Finding("banned_phrase", first.entry.id, first.entry.severity, AGENT,
                                     start_s, end_s, text[first.start : last.end], detail))
+        findings += _meant(u, text, entries, meaning, {entry_id for entry_id, _ in grouped})
     return findings
+
+
+def _meant(u: Utterance, text: str, entries: tuple[BannedEntry, ...], meaning: CallIntents | None,
+           literal: set[str]) -> list[Finding]:
+    """Findings of the entries that `u` means but did not say in their words."""
+    if meaning is None:
+        return []
+    out = []
+    for entry in entries:
+        if entry.meaning and entry.id not in literal and (m := meaning.hit(u, entry.meaning)):
+            detail = m.evidence() + (f"; {entry.note}" if entry.note else "")
+            out.append(Finding("banned_phrase", entry.id, entry.severity, AGENT, u.start_s, u.end_s, text, detail))
+    return out

@@ -113,8 +113,8 @@ def _encoder(name: str) -> Encoder:
 
 
 def pack_intents(pack) -> frozenset[str]:
-    """The intents the rule pack's phrase groups name (`meaning:`)."""
-    groups = [*pack.greeting.groups, *pack.greeting.outbound_groups, *pack.closing.groups]
+    """The intents the rule pack's phrase groups and banned entries name (`meaning:`)."""
+    groups = [*pack.greeting.groups, *pack.greeting.outbound_groups, *pack.closing.groups, *pack.banned]
     return frozenset(g.meaning for g in groups if g.meaning)
 
 

@@ -31,7 +31,7 @@ def encoder():
 @pytest.fixture(scope="module")
 def models(encoder, tmp_path_factory):
     folder = tmp_path_factory.mktemp("examples")
-    for intent in ("service_offer", "self_identification", "greeting", "closing_thanks"):
+    for intent in ("service_offer", "self_identification", "greeting", "closing_thanks", "blame_third_party"):
         shutil.copy(EXAMPLES / f"{intent}.yaml", folder)
     return build_models(folder, encoder)
 
@@ -85,3 +85,17 @@ def test_embeddings_of_another_call_are_refused(encoder, models):
 def test_analyzers_take_decisions_as_plain_data():
     call = conversation(LINES)
     assert analyze(call, load_pack(), meaning=CallIntents({})).findings == analyze(call, load_pack()).findings
+
+
+def test_blame_in_other_words_raises_once_with_its_evidence(encoder, models):
+    """The issue's miss: jieba splits 快递员, so the blame pattern fails; the meaning hits."""
+    call = conversation([LINES[0], (C, "我的快递三天了还没到。"), (A, "这是快递员的问题。"), *LINES[3:]])
+    blame = lambda a: [f for f in a.findings if f.rule_id == "third_party_blame"]  # noqa: E731
+    pack = load_pack()
+    assert blame(analyze(call, pack)) == []
+    found = blame(analyze(call, pack, meaning=decide(call, embed_call(call, encoder), models)))
+    assert len(found) == 1 and found[0].detail.startswith("meaning: nearest example '")
+    # a literal hit is raised by its words, not a second time by its meaning
+    said = conversation([LINES[0], (C, "快递还没到。"), (A, "这是快递公司的问题。"), *LINES[3:]])
+    found = blame(analyze(said, pack, meaning=decide(said, embed_call(said, encoder), models)))
+    assert [f.detail.split(";")[0] for f in found] == ["快递公司的问题"]
