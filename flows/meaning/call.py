@@ -12,7 +12,7 @@ from typing import Mapping
 
 import numpy as np
 
-from analyzers.intents import CallIntents, match_many, utterance_key
+from analyzers.intents import NGRAM, CallIntents, char_ngrams, match_many, utterance_key
 from analyzers.model import Transcript
 from analyzers.text import sentences
 
@@ -60,13 +60,15 @@ def decide(transcript: Transcript, embeddings: CallEmbeddings,
         raise ValueError("these embeddings belong to another transcript (its texts differ)")
     split = [sentences(u.text) for u in transcript.utterances]
     starts = np.cumsum((0, *embeddings.sentence_counts))
+    grams = [[char_ngrams(x) for x in ss] for ss in split]  # counted once, read by every intent
     hits: dict = {}
     for intent, fitted in models.items():
         own = [i for i, u in enumerate(transcript.utterances) if u.speaker == fitted.examples.speaker and split[i]]
         if not own:
             continue
         rows = np.concatenate([np.arange(starts[i], starts[i + 1]) for i in own])
-        matches = iter(match_many(fitted.model, embeddings.vectors[rows], [s for i in own for s in split[i]]))
+        matches = iter(match_many(fitted.model, embeddings.vectors[rows], [s for i in own for s in split[i]],
+                                  [g for i in own for g in grams[i]] if fitted.model.ngram == NGRAM else None))
         for i in own:
             best = max((next(matches) for _ in split[i]), key=lambda m: m.probability)
             if best.hit:
