@@ -135,7 +135,7 @@ def _analysed(transcript: Transcript, p: Prepared, plan: RunPlan) -> CallResult:
     meta = read_call_meta(rec.path, cfg.direction, manifest_row(cfg.metadata, rec.manifest_id))
     transcript = refine(transcript)
     meaning = _meaning(transcript, plan, p.key)
-    return call_result(transcript, analyze(transcript, plan.pack, meta.direction, meaning), source=rec.path,
+    return call_result(transcript, analyze(transcript, plan.pack, meta.direction, meaning=meaning), source=rec.path,
                        audio_sha256=p.sha, key=p.key, mask=cfg.mask_pii, settings=p.settings,
                        direction=meta.direction, meta=meta)
 
@@ -188,7 +188,7 @@ def reprocess_call(row: dict, plan: RunPlan, *, store: ResultStore) -> CallResul
         with clock.stage("analysis"):
             transcript = refine(replace(transcript, call_id=row["call_id"]))
             result = call_result(
-                transcript, analyze(transcript, plan.pack, direction, _meaning(transcript, plan, row["transcript_key"])),
+                transcript, analyze(transcript, plan.pack, direction, meaning=_meaning(transcript, plan, row["transcript_key"])),
                 source=row["source"],
                 audio_sha256=row["audio_sha256"], key=row["transcript_key"], mask=cfg.mask_pii, settings=settings,
                 direction=direction,
