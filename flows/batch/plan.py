@@ -127,6 +127,7 @@ class RunPlan:
         """Resolve `config`'s engine and model (ModelNotConfigured when there is none);
         without `transcribes`, the pack alone (reprocessing needs no model). With
         `examples_dir` (the pack's examples/), the intents its rules read are fitted."""
+        examples_dir = examples_dir if examples_dir is not None else _pack_examples(pack)
         intents = plan_intents(pack, examples_dir) if examples_dir is not None else None
         if not transcribes:
             return cls(config, pack, intents=intents)
@@ -206,6 +207,17 @@ class RunPlan:
         """`rec`'s settings as planned (`with_settings`); for a recording handed in
         without them (a single call processed by itself), computed now."""
         return rec.settings or self.call_settings(rec.path, rec.manifest_id)
+
+
+def _pack_examples(pack) -> Path | None:
+    """The examples/ of the pack folder named like `pack` (a pack loaded by path passes its own)."""
+    from lexicons import PackError, resolve
+
+    try:
+        folder = resolve(pack.name) / "examples"
+    except (PackError, AttributeError):
+        return None
+    return folder if folder.is_dir() else None
 
 
 def _restore(config, pack, engine_name, model_ref, model_name, intents=None) -> RunPlan:

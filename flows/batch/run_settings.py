@@ -12,7 +12,6 @@ chose on the command line, and the reverse.
 from __future__ import annotations
 
 import json
-import logging
 import os
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
@@ -22,8 +21,6 @@ from flows.speech.engines import DecoderOptions
 from flows.speech.engines.faster import DEFAULT_COMPUTE_TYPE
 from flows.speech.vad import VadOptions
 from flows.storage.fsio import atomic_write
-
-log = logging.getLogger("callqa.batch")
 
 SETTINGS_FILE = "run-settings.json"
 SETTINGS_VERSION = 1
@@ -167,7 +164,4 @@ def plan_run(out_dir: str, cache_dir: str | None = None, *, transcribes: bool = 
             why = "as asked" if given.get("engine") else "the output folder's"
     cfg = settings.config(out_dir, cache_dir)
     plan = RunPlan.build(cfg, pack, transcribes=transcribes, examples_dir=resolve(settings.lexicon) / "examples")
-    if plan.intents is not None:
-        log.info("intent bank: %d intent(s) read by meaning (%s), fitted in %.1f s CPU",
-                 len(plan.intents.models), ", ".join(sorted(plan.intents.models)), plan.intents.fit_cpu_s)
     return PlannedRun(settings, changes, why, plan)

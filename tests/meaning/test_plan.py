@@ -19,8 +19,9 @@ def test_plan_fits_the_packs_intents_and_rows_say_so(tmp_path):
     assert set(plan.intents.models) == pack_intents(pack) >= {"service_offer"}
     assert plan.intents.fit_cpu_s > 0
     assert plan.call_settings(str(tmp_path / "a.wav")).analysis["meaning"] == "use"
-    literal = RunPlan.build(cfg, pack, transcribes=False)
-    assert literal.intents is None
+    # without a folder named, the pack's own examples/ (the same plan as the CLI's)
+    assert set(RunPlan.build(cfg, pack, transcribes=False).intents.models) == set(plan.intents.models)
+    literal = RunPlan(cfg, pack)
     # on or off is a setting the rows carry: a call analysed the other way is not current
     assert literal.call_settings(str(tmp_path / "a.wav")).analysis["meaning"] == "off"
     # worker processes get the fitted intents with the plan, not a refit
