@@ -8,6 +8,7 @@ from .banned import banned_findings, prepare_matchers
 from .courtesy import courtesy_findings
 from .handling import complaint_findings, confirmation_findings, followup_findings
 from .holds import hold_findings
+from .intents import CallIntents
 from .model import AGENT, CUSTOMER, Finding, Transcript
 from .overtalk import overtalk_findings
 from .phrases import closing_findings, greeting_findings
@@ -81,20 +82,23 @@ def prepare(pack: RulePack) -> None:
 
 
 def analyze(transcript: Transcript, pack: RulePack, direction: str = INBOUND,
-            intents: tuple[str | None, ...] | None = None) -> Analysis:
+            intents: tuple[str | None, ...] | None = None,
+            meaning: CallIntents | None = None) -> Analysis:
     """All findings of a call, its scorecard and figures.
 
     `direction`: "inbound" (the customer called) or "outbound" (the agent called: the
     opening is the outbound script's, and a refusal must be answered as 003 says).
     `intents`: the meaning classifier's intent per utterance (transcript order), for the
     pack's rules with an intent test; None: none computed (such a rule is a RuleError).
+    `meaning`: the call's intent decisions (flows/meaning), read by the rules whose pack
+    entry names an intent; None = literal phrases only.
     """
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, not {direction!r}")
     outbound = direction == OUTBOUND
     greeting_rules = pack.greeting.model_copy(update={"groups": pack.greeting.outbound_groups}) if outbound else pack.greeting
-    greeting_ok, greeting = greeting_findings(transcript, greeting_rules)
-    closing_ok, closing = closing_findings(transcript, pack.closing)
+    greeting_ok, greeting = greeting_findings(transcript, greeting_rules, meaning)
+    closing_ok, closing = closing_findings(transcript, pack.closing, meaning)
     refused = False
     if outbound:
         refused, handled = refusal_findings(transcript, pack.outbound_refusal, pack.overtalk)
@@ -105,7 +109,7 @@ def analyze(transcript: Transcript, pack: RulePack, direction: str = INBOUND,
     findings = [
         *greeting,
         *closing,
-        *banned_findings(transcript, pack.banned),
+        *banned_findings(transcript, pack.banned, meaning),
         *hold_findings(transcript, pack.holds),
         *rate_findings(transcript, pack.rate),
         *overtalk_findings(transcript, pack.overtalk),

@@ -34,9 +34,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import tokens as tok
+from .intents import CallIntents
 from .model import AGENT, Finding, Transcript, Utterance
 from .rules import BannedEntry
-from .text import find_phrase, first_syllables, normalise, syllable_positions
+from .text import _SENTENCE_END, find_phrase, first_syllables, normalise, syllable_positions
 
 
 @dataclass(frozen=True)
@@ -261,17 +262,39 @@ def prepare_matchers(entries: tuple[BannedEntry, ...]) -> None:
     _matchers(entries)
 
 
-def banned_findings(transcript: Transcript, entries: tuple[BannedEntry, ...]) -> list[Finding]:
+def banned_findings(transcript: Transcript, entries: tuple[BannedEntry, ...],
+                    meaning: CallIntents | None = None) -> list[Finding]:
+    """One finding per entry and sentence (issue 31: a blame sentence with two of an entry's
+    phrases raised the same finding twice); the detail names every phrase it matched. An
+    entry with an intent also raises on an utterance that means it and matched no phrase
+    of it: the detail is the evidence (meaning: nearest example '…' (0.83))."""
     findings = []
     for u in transcript.utterances:
         if u.speaker != AGENT:
             continue
         text = normalise(u.text)
+        grouped: dict[tuple[str, int], list[Hit]] = {}
         for hit in find_banned(u.text, entries):
-            start_s, end_s = _hit_times(u, text, hit)
-            detail = hit.phrase + (" (by sound)" if hit.by_sound else "")
-            if hit.entry.note:
-                detail += f"; {hit.entry.note}"
-            findings.append(Finding("banned_phrase", hit.entry.id, hit.entry.severity, AGENT,
-                                    start_s, end_s, text[hit.start : hit.end], detail))
+            grouped.setdefault((hit.entry.id, len(_SENTENCE_END.findall(text, 0, hit.start))), []).append(hit)
+        for hits in grouped.values():
+            first, last = hits[0], max(hits, key=lambda h: h.end)
+            start_s, end_s = _hit_times(u, text, first)[0], _hit_times(u, text, last)[1]
+            phrases = dict.fromkeys(h.phrase + (" (by sound)" if h.by_sound else "") for h in hits)
+            detail = " / ".join(phrases) + (f"; {first.entry.note}" if first.entry.note else "")
+            findings.append(Finding("banned_phrase", first.entry.id, first.entry.severity, AGENT,
+                                    start_s, end_s, text[first.start : last.end], detail))
+        findings += _meant(u, text, entries, meaning, {entry_id for entry_id, _ in grouped})
     return findings
+
+
+def _meant(u: Utterance, text: str, entries: tuple[BannedEntry, ...], meaning: CallIntents | None,
+           literal: set[str]) -> list[Finding]:
+    """Findings of the entries that `u` means but did not say in their words."""
+    if meaning is None:
+        return []
+    out = []
+    for entry in entries:
+        if entry.meaning and entry.id not in literal and (m := meaning.hit(u, entry.meaning)):
+            detail = m.evidence() + (f"; {entry.note}" if entry.note else "")
+            out.append(Finding("banned_phrase", entry.id, entry.severity, AGENT, u.start_s, u.end_s, text, detail))
+    return out

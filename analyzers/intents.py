@@ -115,9 +115,10 @@ def _rows(vectors: np.ndarray, model: IntentModel) -> np.ndarray:
     return rows
 
 
-def match_many(model: IntentModel, vectors: np.ndarray, texts: Sequence[str]) -> list[IntentMatch]:
+def match_many(model: IntentModel, vectors: np.ndarray, texts: Sequence[str],
+               grams: Sequence[Counter[str]] | None = None) -> list[IntentMatch]:
     """The decision for each utterance: its unit sentence embedding (a row of `vectors`)
-    and its text."""
+    and its text (`grams`: its char_ngrams already counted, shared by several intents)."""
     rows = _rows(vectors, model)
     if len(texts) != rows.shape[0]:
         raise ValueError(f"intent {model.intent}: {rows.shape[0]} vectors for {len(texts)} texts")
@@ -126,7 +127,7 @@ def match_many(model: IntentModel, vectors: np.ndarray, texts: Sequence[str]) ->
     ip, ineg = pos.argmax(axis=1), neg.argmax(axis=1)
     out = []
     for i, text in enumerate(texts):
-        view = tfidf(char_ngrams(text, model.ngram), model.idf)
+        view = tfidf(grams[i] if grams is not None else char_ngrams(text, model.ngram), model.idf)
         zi = float(z[i]) + sum(w * model.ngram_weights.get(g, 0.0) for g, w in view.items())
         p = 1.0 / (1.0 + math.exp(-zi)) if zi > -700 else 0.0
         out.append(IntentMatch(model.intent, p > model.min_probability, p,
@@ -147,3 +148,21 @@ def match_sentences(model: IntentModel, vectors: np.ndarray, sentences: Sequence
     if not sentences:
         return None
     return max(match_many(model, vectors, sentences), key=lambda m: m.probability)
+
+
+def utterance_key(speaker: str, start_s: float, end_s: float, text: str) -> tuple[str, float, float, str]:
+    """How a call's intent decisions name an utterance (its speaker, times and text)."""
+    return (speaker, round(float(start_s), 3), round(float(end_s), 3), text)
+
+
+@dataclass(frozen=True)
+class CallIntents:
+    """A call's intent decisions, computed outside the analyzers (flows/meaning) and handed
+    in as data: per utterance, the intents it hits with their evidence."""
+
+    hits: Mapping[tuple[str, float, float, str], Mapping[str, IntentMatch]]
+
+    def hit(self, utterance, intent: str) -> IntentMatch | None:
+        """The match if `utterance` (an analyzers.model.Utterance) means `intent`, else None."""
+        found = self.hits.get(utterance_key(utterance.speaker, utterance.start_s, utterance.end_s, utterance.text), {})
+        return found.get(intent)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .intents import CallIntents
 from .model import AGENT, Finding, Transcript, Utterance
 from .rule_types import REGEX_PREFIX
 from .rules import ClosingRules, GreetingRules, PhraseGroup
@@ -46,9 +47,16 @@ def closing(transcript: Transcript, rules: ClosingRules) -> list[Utterance]:
     return [u for i, u in enumerate(agent) if i >= tail_from or u.end_s >= last_end - rules.closing_s]
 
 
+def meant(utterances: list[Utterance], group: PhraseGroup, meaning: CallIntents | None) -> bool:
+    """Some utterance means the group's intent (no meaning data or no intent: False)."""
+    if meaning is None or not group.meaning:
+        return False
+    return any(meaning.hit(u, group.meaning) for u in utterances)
+
+
 def _check(
     category: str, utterances: list[Utterance], groups: tuple[PhraseGroup, ...],
-    severity: str, empty_span: tuple[float, float],
+    severity: str, empty_span: tuple[float, float], meaning: CallIntents | None = None,
 ) -> tuple[bool, list[Finding]]:
     texts = [normalise(u.text) for u in utterances]
     if utterances:
@@ -60,7 +68,7 @@ def _check(
         Finding(category, group.id, group.severity or severity, AGENT, span[0], span[1], said,
                 describe_missing(group.id, group.clauses))
         for group in groups
-        if not group_satisfied(texts, group)
+        if not group_satisfied(texts, group) and not meant(utterances, group, meaning)
     ]
     return not findings, findings
 
@@ -123,12 +131,15 @@ def _split_outside_brackets(text: str, sep: str) -> list[str]:
     return parts
 
 
-def greeting_findings(transcript: Transcript, rules: GreetingRules) -> tuple[bool, list[Finding]]:
+def greeting_findings(transcript: Transcript, rules: GreetingRules,
+                      meaning: CallIntents | None = None) -> tuple[bool, list[Finding]]:
+    """`meaning`: the call's intent decisions; a group with an intent is also satisfied by them."""
     empty = (0.0, min(rules.opening_s, max(0.0, transcript.duration_s)))
-    return _check("greeting_missing", opening(transcript, rules), rules.groups, rules.severity, empty)
+    return _check("greeting_missing", opening(transcript, rules), rules.groups, rules.severity, empty, meaning)
 
 
-def closing_findings(transcript: Transcript, rules: ClosingRules) -> tuple[bool, list[Finding]]:
+def closing_findings(transcript: Transcript, rules: ClosingRules,
+                     meaning: CallIntents | None = None) -> tuple[bool, list[Finding]]:
     duration = max(0.0, transcript.duration_s)
     empty = (max(0.0, duration - rules.closing_s), duration)
-    return _check("closing_missing", closing(transcript, rules), rules.groups, rules.severity, empty)
+    return _check("closing_missing", closing(transcript, rules), rules.groups, rules.severity, empty, meaning)

@@ -34,6 +34,9 @@ class PhraseGroup(Section):
     all: Clauses = ()
     #: The finding's severity when this group is missing; "" = the check's severity.
     severity: Severity = ""
+    #: An intent of the pack's examples/ folder that satisfies the group too (an utterance
+    #: that means it, docs/meaning.md); None = the literal phrases only.
+    meaning: Text | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -63,6 +66,9 @@ class BannedEntry(Section):
     allow: Annotated[tuple[LiteralPhrase, ...], LIST] = ()
     #: Token patterns (same form) that excuse a hit they cover, like `allow`.
     allow_patterns: Annotated[tuple[TokenPattern, ...], LIST] = ()
+    #: An intent of the pack's examples/ whose meaning hits raise this entry too, with the
+    #: nearest example as the finding's evidence; None = phrases and patterns only.
+    meaning: Text | None = None
     note: Text = ""
     #: Also match ASR homophones (same toneless pinyin); ignored for 1-char phrases.
     homophones: StrictBool = True

@@ -87,6 +87,36 @@ def bench_analysis(n: int) -> None:
               f"in {dt:.1f} s on 1 core = {n / dt:.0f} calls/s/core")
 
 
+def bench_meaning(n: int) -> None:
+    """Analysis with the rules that read by meaning, from cached embeddings (as `reprocess`
+    runs): CPU time (time.process_time, this process only: the machine is shared) of
+    the intent decisions plus analyze, against analyze alone; and the embedding time per
+    utterance that `run` spends once."""
+    from flows.meaning.call import decide, embed_call, plan_intents
+    from flows.meaning.encoder import load_encoder
+
+    pack = load_pack("zh-CN")
+    bank = plan_intents(pack, Path(__file__).resolve().parents[1] / "lexicons" / "zh-CN" / "examples")
+    print(f"intent bank: {len(bank.models)} intents ({', '.join(sorted(bank.models))}) fitted in {bank.fit_cpu_s:.1f} s CPU")
+    enc, lines = load_encoder(bank.encoder_name), _lines()
+    calls = [synthetic_call(i, lines) for i in range(n)]
+    analyze(calls[0], pack)
+    _clear_text_caches()
+    t0 = time.process_time()
+    embedded = [embed_call(c, enc) for c in calls]
+    dt = time.process_time() - t0
+    utts, sents = sum(len(c.utterances) for c in calls), sum(sum(e.sentence_counts) for e in embedded)
+    print(f"embedding at run time: {utts} utterances ({sents} sentences) in {dt:.1f} s CPU = "
+          f"{1000 * dt / utts:.2f} ms per utterance (one batch per call)")
+    for label, with_meaning in (("literal only", False), ("with meaning", True)):
+        t0 = time.process_time()
+        for c, e in zip(calls, embedded):
+            _clear_text_caches()
+            analyze(c, pack, meaning=decide(c, e, bank.models) if with_meaning else None)
+        dt = time.process_time() - t0
+        print(f"analysis from cache ({label}, cold text caches): {n} calls in {dt:.2f} s CPU = {n / dt:.0f} calls/s/core")
+
+
 def bench_noop(n: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         rec_dir, out = Path(tmp) / "rec", Path(tmp) / "out"
@@ -114,6 +144,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--calls", type=int, default=10000)
     ap.add_argument("--noop-calls", type=int, default=2000)
+    ap.add_argument("--meaning-calls", type=int, default=500, help="calls for the by-meaning figures (0: none)")
     args = ap.parse_args()
     import os
     import sys
@@ -122,6 +153,8 @@ def main() -> None:
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores (1 core used here)")
     bench_analysis(args.calls)
     bench_noop(args.noop_calls)
+    if args.meaning_calls:
+        bench_meaning(args.meaning_calls)
 
 
 if __name__ == "__main__":

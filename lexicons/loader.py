@@ -249,6 +249,9 @@ def _read(folder: Path) -> tuple[dict[str, str], str]:
             texts[file_name] = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise PackError(path, None, "", f"not UTF-8 text: {exc}") from None
+    # the intent examples decide meaning hits, so they are part of the pack's version
+    for path in sorted((folder / "examples").glob("*.yaml")):
+        digest.update(b"examples/" + path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return texts, digest.hexdigest()
 
 

@@ -703,7 +703,6 @@ VIOLATIONS_09 = [
      "customer gave the order number; no thanks"),
     ("系统报错了", "banned_phrase", "jargon", "minor", "报错", "jargon: say 程序暂时出了一点小问题"),
     ("快递公司的问题", "banned_phrase", "third_party_blame", "major", "快递公司的问题", ""),
-    ("快递公司的问题", "banned_phrase", "third_party_blame", "major", "跟我们没有关系", ""),
     ("给您回电", "followup_time_missing", "followup_time", "minor", "",
      "callback promised with no time frame"),
     ("还有什么可以帮您", "reply_missing", "reply_to_thanks", "minor", "",

@@ -134,9 +134,18 @@ def _analysed(transcript: Transcript, p: Prepared, plan: RunPlan) -> CallResult:
     cfg, rec = plan.config, p.rec
     meta = read_call_meta(rec.path, cfg.direction, manifest_row(cfg.metadata, rec.manifest_id))
     transcript = refine(transcript)
-    return call_result(transcript, analyze(transcript, plan.pack, meta.direction), source=rec.path,
+    meaning = _meaning(transcript, plan, p.key)
+    return call_result(transcript, analyze(transcript, plan.pack, meta.direction, meaning=meaning), source=rec.path,
                        audio_sha256=p.sha, key=p.key, mask=cfg.mask_pii, settings=p.settings,
                        direction=meta.direction, meta=meta)
+
+
+def _meaning(transcript: Transcript, plan: RunPlan, key: str):
+    """The call's intent decisions for the rules that read by meaning (None: literal only);
+    its sentence embeddings come from beside its cached transcript, or are made and kept."""
+    if plan.intents is None:
+        return None
+    return plan.intents.decisions(transcript, TranscriptCache(plan.transcript_dir), key)
 
 
 def process_recording(rec: Recording, plan: RunPlan, *, store: ResultStore | None = None,
@@ -170,7 +179,8 @@ def reprocess_call(row: dict, plan: RunPlan, *, store: ResultStore) -> CallResul
     old = CallSettings.from_json(row.get("settings"))
     settings = CallSettings(
         old.transcript if old else {"transcript_key": row["transcript_key"]},
-        {**(old.analysis if old else {}), "lexicon": plan.pack.lexicon_version, "mask_pii": cfg.mask_pii},
+        {**(old.analysis if old else {}), "lexicon": plan.pack.lexicon_version, "mask_pii": cfg.mask_pii,
+         "meaning": plan.meaning_setting},
     )
     direction = row.get("direction") or "inbound"  # as the run that made the row read it
     clock = StageClock()
@@ -178,7 +188,8 @@ def reprocess_call(row: dict, plan: RunPlan, *, store: ResultStore) -> CallResul
         with clock.stage("analysis"):
             transcript = refine(replace(transcript, call_id=row["call_id"]))
             result = call_result(
-                transcript, analyze(transcript, plan.pack, direction), source=row["source"],
+                transcript, analyze(transcript, plan.pack, direction, meaning=_meaning(transcript, plan, row["transcript_key"])),
+                source=row["source"],
                 audio_sha256=row["audio_sha256"], key=row["transcript_key"], mask=cfg.mask_pii, settings=settings,
                 direction=direction,
                 # the metadata the run supplied stays with the call (null in schema-2 rows)

@@ -18,6 +18,7 @@ from analyzers.model import DIRECTIONS
 from flows.batch.metadata import manifest_row
 from flows.batch.recordings import Recording
 from flows.batch.settings import CallSettings, analysis_settings, transcript_settings
+from flows.meaning.call import plan_intents
 from flows.speech.engines import (
     AsrEngine,
     DecoderOptions,
@@ -116,16 +117,23 @@ class RunPlan:
     model_ref: str = ""
     #: The model as it will run (the rows' model_version, part of the cache key).
     model_name: str = ""
+    #: The intents the pack reads by meaning, fitted once for the run
+    #: (flows.meaning.call.IntentBankPlan); None: literal phrases only.
+    intents: object = None
 
     @classmethod
-    def build(cls, config: PipelineConfig, pack, *, transcribes: bool = True) -> "RunPlan":
+    def build(cls, config: PipelineConfig, pack, *, transcribes: bool = True,
+              examples_dir: str | os.PathLike[str] | None = None) -> "RunPlan":
         """Resolve `config`'s engine and model (ModelNotConfigured when there is none);
-        without `transcribes`, the pack alone (reprocessing needs no model)."""
+        without `transcribes`, the pack alone (reprocessing needs no model). With
+        `examples_dir` (the pack's examples/), the intents its rules read are fitted."""
+        examples_dir = examples_dir if examples_dir is not None else _pack_examples(pack)
+        intents = plan_intents(pack, examples_dir) if examples_dir is not None else None
         if not transcribes:
-            return cls(config, pack)
+            return cls(config, pack, intents=intents)
         engine = get_engine(config.engine)
         ref = engine.resolve_model_ref(config.model)
-        return cls(config, pack, engine, ref, engine.model_version(ref, config.compute_type))
+        return cls(config, pack, engine, ref, engine.model_version(ref, config.compute_type), intents)
 
     @classmethod
     def for_model(cls, config: PipelineConfig, model_ref: str, pack=None) -> "RunPlan":
@@ -136,7 +144,7 @@ class RunPlan:
     def __reduce__(self):
         # Engines travel to worker processes by name: the registry's object, not a copy.
         return _restore, (self.config, self.pack, self.engine.name if self.engine else None, self.model_ref,
-                          self.model_name)
+                          self.model_name, self.intents)
 
     @property
     def speech(self) -> SpeechOptions:
@@ -149,6 +157,11 @@ class RunPlan:
     @property
     def transcript_dir(self) -> str:
         return self.config.transcript_dir
+
+    @property
+    def meaning_setting(self) -> str:
+        """What the rows record about matching by meaning: the encoder, or "off"."""
+        return self.intents.encoder_name if self.intents is not None else "off"
 
     def load_model(self) -> LoadedModel:
         """The plan's model, loaded (cached per process by the engine)."""
@@ -171,6 +184,8 @@ class RunPlan:
         analysis = analysis_settings(lexicon_version=self.pack.lexicon_version, mask_pii=cfg.mask_pii,
                                      allow_truncated=cfg.allow_truncated, direction=cfg.direction,
                                      recording=recording)
+        # matching by meaning on or off changes findings: the row says which (never silently)
+        analysis["meaning"] = self.meaning_setting
         row = manifest_row(cfg.metadata, call_id or Path(recording).stem)
         if row:  # only when the manifest names the call: rows written without one stay current
             analysis["manifest"] = json.dumps(row, sort_keys=True, ensure_ascii=False)
@@ -194,5 +209,16 @@ class RunPlan:
         return rec.settings or self.call_settings(rec.path, rec.manifest_id)
 
 
-def _restore(config, pack, engine_name, model_ref, model_name) -> RunPlan:
-    return RunPlan(config, pack, get_engine(engine_name) if engine_name else None, model_ref, model_name)
+def _pack_examples(pack) -> Path | None:
+    """The examples/ of the pack folder named like `pack` (a pack loaded by path passes its own)."""
+    from lexicons import PackError, resolve
+
+    try:
+        folder = resolve(pack.name) / "examples"
+    except (PackError, AttributeError):
+        return None
+    return folder if folder.is_dir() else None
+
+
+def _restore(config, pack, engine_name, model_ref, model_name, intents=None) -> RunPlan:
+    return RunPlan(config, pack, get_engine(engine_name) if engine_name else None, model_ref, model_name, intents)

@@ -147,7 +147,7 @@ def plan_run(out_dir: str, cache_dir: str | None = None, *, transcribes: bool = 
     from flows.batch.metadata import read_manifest
     from flows.batch.plan import RunPlan
     from flows.speech.engines import default_engine
-    from lexicons import load_pack
+    from lexicons import load_pack, resolve
 
     settings, changes = RunSettings.resolve(out_dir, **given)
     if settings.metadata:
@@ -163,4 +163,5 @@ def plan_run(out_dir: str, cache_dir: str | None = None, *, transcribes: bool = 
         else:
             why = "as asked" if given.get("engine") else "the output folder's"
     cfg = settings.config(out_dir, cache_dir)
-    return PlannedRun(settings, changes, why, RunPlan.build(cfg, pack, transcribes=transcribes))
+    plan = RunPlan.build(cfg, pack, transcribes=transcribes, examples_dir=resolve(settings.lexicon) / "examples")
+    return PlannedRun(settings, changes, why, plan)

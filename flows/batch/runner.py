@@ -184,6 +184,13 @@ def _tally(outcomes: Iterator, items: Sequence, summary: Summary, store: ResultS
         summary.add(result)
 
 
+def log_intents(plan: RunPlan, logger=log) -> None:
+    """What the run plan's intent bank cost (fitted once per run)."""
+    if plan.intents is not None:
+        logger.info("intent bank: %d intent(s) read by meaning (%s), fitted in %.1f s CPU",
+                    len(plan.intents.models), ", ".join(sorted(plan.intents.models)), plan.intents.fit_cpu_s)
+
+
 def run_batch(inputs: Iterable[str], plan: RunPlan, *, force: bool = False, progress: Progress = iter,
               workers: int = 1, execute: Executor | None = None, logger=log) -> Summary:
     """Process every new recording under `inputs`: the one run loop of the CLI and the
@@ -199,6 +206,7 @@ def run_batch(inputs: Iterable[str], plan: RunPlan, *, force: bool = False, prog
     if recordings:  # none: the caller warns (the CLI after its summary line)
         logger.info("%d recording(s) found: %d to process, %d already current",
                     len(recordings), len(todo), summary.skipped)
+    log_intents(plan, logger)
     execute = execute or (lambda items: process_all(items, plan, workers=workers))
     _tally(execute(todo), todo, summary, ResultStore(plan.out_dir), progress=progress, logger=logger,
            mask=plan.config.mask_pii)
@@ -217,6 +225,7 @@ def reprocess_batch(plan: RunPlan, *, call_ids: Sequence[str] | None = None, pro
     store = ResultStore(plan.out_dir)
     rows = reprocessable(store, call_ids)
     summary = Summary(found=len(rows))
+    log_intents(plan, logger)
     execute = execute or (lambda items: reprocess_all(items, plan, workers=workers))
     _tally(execute(rows), rows, summary, store, progress=progress, logger=logger, reprocess=True)
     summary.seconds = time.perf_counter() - t0

@@ -80,13 +80,18 @@ def fit_model(bank: IntentBank, min_probability: float = MIN_PROBABILITY,
 
 
 def build_models(folder: str | Path, encoder: Encoder, min_probability: float = MIN_PROBABILITY,
-                 background_weight: float = BACKGROUND_WEIGHT) -> dict[str, FittedIntent]:
-    """Every intent of `folder`, embedded with `encoder` and fitted on its train split,
-    with the other intents' train sentences as background."""
+                 background_weight: float = BACKGROUND_WEIGHT,
+                 only: frozenset[str] | None = None) -> dict[str, FittedIntent]:
+    """Every intent of `folder` (or those in `only`), embedded with `encoder` and fitted on
+    its train split, with the other intents' train sentences as background."""
     examples = load_examples(folder)
+    if only is not None and (unknown := only - examples.keys()):
+        raise ValueError(f"{folder}: no examples for intent(s) {', '.join(sorted(unknown))}")
     banks = {intent: build_bank(ex, encoder) for intent, ex in examples.items()}
     models = {}
     for intent, ex in examples.items():
+        if only is not None and intent not in only:
+            continue
         own = {*banks[intent].positive_texts, *banks[intent].negative_texts}
         texts, vecs = [], []
         for other, b in banks.items():

@@ -18,6 +18,8 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
+
 from analyzers.model import Transcript, from_dict, to_dict
 from flows.storage.fsio import TEMP_PREFIX, atomic_write
 
@@ -70,6 +72,27 @@ class TranscriptCache:
         except (ValueError, OSError):
             # A damaged entry is a cache miss: the transcript is made again and replaces it.
             return None
+
+    def _emb_path(self, key: str, encoder: str) -> Path:
+        return self.root / f"{key}.{encoder}.npz"
+
+    def get_embeddings(self, key: str, encoder: str, texts_hash: str) -> tuple[tuple[int, ...], np.ndarray] | None:
+        """The sentence embeddings kept with transcript `key` by `encoder` (sentences per
+        utterance, one row per sentence), or None when absent, damaged or of other texts."""
+        try:
+            with np.load(self._emb_path(key, encoder), allow_pickle=False) as z:
+                if str(z["texts_hash"]) != texts_hash:
+                    return None
+                return tuple(int(n) for n in z["counts"]), z["vectors"].astype(np.float32)
+        except (FileNotFoundError, KeyError, ValueError, OSError):
+            return None  # a damaged entry is a miss: the call is embedded again
+
+    def put_embeddings(self, key: str, encoder: str, texts_hash: str, counts: tuple[int, ...],
+                       vectors: np.ndarray) -> None:
+        """Keep a call's sentence embeddings beside its transcript (float16: 1 KB a sentence)."""
+        with atomic_write(self._emb_path(key, encoder), 0o600) as f:
+            np.savez(f, texts_hash=np.array(texts_hash), counts=np.array(counts, dtype=np.int32),
+                     vectors=vectors.astype(np.float16))
 
     def put(self, key: str, transcript: Transcript) -> None:
         # The folder sync inside atomic_write matters: a calls row names this key, so the

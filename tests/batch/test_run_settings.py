@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -42,6 +43,7 @@ def _custom_pack(folder: Path) -> Path:
         if f.name == "rules.yaml":
             text = text.replace("name: zh-CN", "name: custom")
         (folder / f.name).write_text(text, encoding="utf-8")
+    shutil.copytree(src / "examples", folder / "examples")  # the intents its rules read by meaning
     return folder
 
 

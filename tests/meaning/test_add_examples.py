@@ -169,8 +169,6 @@ def test_the_pack_near_misses_are_checked_on_load(tmp_path):
         load_pack(tmp_path / "p")
 
 
-@pytest.mark.xfail(strict=True, reason="lexicons.loader hashes phrases.yaml and rules.yaml only; the helper wiring "
-                   "the examples into the pack (issue 31) adds examples/ to content_hash: then remove this mark")
 def test_the_pack_content_hash_covers_its_examples(tmp_path):
     """What makes the next `reprocess` re-analyse with the new examples: the pack's version
     (content_hash, in every call's lexicon_version) must change when an example is added."""

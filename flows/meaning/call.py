@@ -1,0 +1,130 @@
+"""A call's utterances embedded once (per sentence, one batch per call) and judged against
+the fitted intents; the decisions go to the analyzers as data (analyzers.intents.CallIntents)."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+
+from analyzers.intents import NGRAM, CallIntents, char_ngrams, match_many, utterance_key
+from analyzers.model import Transcript
+from analyzers.text import sentences
+
+from .bank import FittedIntent, build_models
+from .encoder import DEFAULT_ENCODER, Encoder, load_encoder
+
+
+@dataclass(frozen=True)
+class CallEmbeddings:
+    """Every utterance's sentences (in transcript order) and one unit vector per sentence."""
+
+    encoder: str
+    #: sha256 of the utterances' texts: embeddings of another transcript are never used.
+    texts_hash: str
+    sentence_counts: tuple[int, ...]
+    vectors: np.ndarray
+
+    def rows(self, index: int) -> np.ndarray:
+        start = sum(self.sentence_counts[:index])
+        return self.vectors[start:start + self.sentence_counts[index]]
+
+
+def texts_hash(transcript: Transcript) -> str:
+    h = hashlib.sha256()
+    for u in transcript.utterances:
+        h.update(u.text.encode("utf-8") + b"\0")
+    return h.hexdigest()
+
+
+def embed_call(transcript: Transcript, encoder: Encoder) -> CallEmbeddings:
+    """All sentences of the call embedded in one batch."""
+    split = [sentences(u.text) for u in transcript.utterances]
+    flat = [s for ss in split for s in ss]
+    vecs = encoder.embed(flat) if flat else np.zeros((0, 0), dtype=np.float32)
+    return CallEmbeddings(encoder.name, texts_hash(transcript), tuple(len(ss) for ss in split),
+                          np.asarray(vecs, dtype=np.float32))
+
+
+def decide(transcript: Transcript, embeddings: CallEmbeddings,
+           models: Mapping[str, FittedIntent]) -> CallIntents:
+    """The intents each utterance hits (only its speaker's intents), with their evidence:
+    an utterance is judged by its most probable sentence (as analyzers.intents.match_sentences),
+    all of a speaker's sentences in one batch per intent."""
+    if embeddings.texts_hash != texts_hash(transcript):
+        raise ValueError("these embeddings belong to another transcript (its texts differ)")
+    split = [sentences(u.text) for u in transcript.utterances]
+    starts = np.cumsum((0, *embeddings.sentence_counts))
+    grams = [[char_ngrams(x) for x in ss] for ss in split]  # counted once, read by every intent
+    hits: dict = {}
+    for intent, fitted in models.items():
+        own = [i for i, u in enumerate(transcript.utterances) if u.speaker == fitted.examples.speaker and split[i]]
+        if not own:
+            continue
+        rows = np.concatenate([np.arange(starts[i], starts[i + 1]) for i in own])
+        matches = iter(match_many(fitted.model, embeddings.vectors[rows], [s for i in own for s in split[i]],
+                                  [g for i in own for g in grams[i]] if fitted.model.ngram == NGRAM else None))
+        for i in own:
+            best = max((next(matches) for _ in split[i]), key=lambda m: m.probability)
+            if best.hit:
+                u = transcript.utterances[i]
+                hits.setdefault(utterance_key(u.speaker, u.start_s, u.end_s, u.text), {})[intent] = best
+    return CallIntents(hits)
+
+
+def cached_embeddings(cache, key: str, transcript: Transcript, encoder: Encoder) -> tuple[CallEmbeddings, bool]:
+    """The call's embeddings from the transcript cache (flows.storage.cache.TranscriptCache),
+    or embedded now and kept there; the flag says whether they were embedded now."""
+    th = texts_hash(transcript)
+    kept = cache.get_embeddings(key, encoder.name, th)
+    if kept is not None and len(kept[0]) == len(transcript.utterances):
+        return CallEmbeddings(encoder.name, th, kept[0], kept[1]), False
+    emb = embed_call(transcript, encoder)
+    cache.put_embeddings(key, emb.encoder, emb.texts_hash, emb.sentence_counts, emb.vectors)
+    return emb, True
+
+
+@dataclass(frozen=True)
+class IntentBankPlan:
+    """The intents a rule pack reads, fitted once per run (the run plan carries it); the
+    encoder travels by name (worker processes load it once each)."""
+
+    models: Mapping[str, FittedIntent]
+    encoder_name: str
+    #: What fitting cost (CPU seconds), for the run's log.
+    fit_cpu_s: float
+
+    def encoder(self) -> Encoder:
+        return _encoder(self.encoder_name)
+
+    def decisions(self, transcript: Transcript, cache=None, key: str = "") -> CallIntents:
+        """The call's intent decisions; its embeddings taken from / kept in `cache` under `key`."""
+        enc = self.encoder()
+        emb = cached_embeddings(cache, key, transcript, enc)[0] if cache is not None and key else embed_call(transcript, enc)
+        return decide(transcript, emb, self.models)
+
+
+@functools.lru_cache(maxsize=2)
+def _encoder(name: str) -> Encoder:
+    return load_encoder(name)
+
+
+def pack_intents(pack) -> frozenset[str]:
+    """The intents the rule pack's phrase groups and banned entries name (`meaning:`)."""
+    groups = [*pack.greeting.groups, *pack.greeting.outbound_groups, *pack.closing.groups, *pack.banned]
+    return frozenset(g.meaning for g in groups if g.meaning)
+
+
+def plan_intents(pack, examples_dir: str | Path, encoder: str = DEFAULT_ENCODER) -> IntentBankPlan | None:
+    """The pack's intents fitted on `examples_dir`'s train splits; None when it reads none."""
+    wanted = pack_intents(pack)
+    if not wanted:
+        return None
+    t0 = time.process_time()
+    models = build_models(examples_dir, _encoder(encoder), only=wanted)
+    return IntentBankPlan(models, encoder, time.process_time() - t0)

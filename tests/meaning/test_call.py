@@ -1,0 +1,101 @@
+"""flows.meaning.call: a call embedded once, kept with its transcript, judged as data for
+the analyzers; the greeting's service offer accepted by meaning (issue 31 items 2, 4)."""
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from analyzers.analyze import analyze
+from analyzers.intents import CallIntents
+from flows.meaning.bank import build_models
+from flows.meaning.call import cached_embeddings, decide, embed_call
+from flows.meaning.encoder import load_encoder
+from flows.storage.cache import TranscriptCache
+from lexicons import load_pack
+from tests.transcripts import A, C, conversation
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "lexicons" / "zh-CN" / "examples"
+#: The issue's false positive: an offer of help in other words than the pack's list.
+OFFER = "您好，我是客服小李，请问您遇到什么问题了？"
+LINES = [(A, OFFER), (C, "我的快递三天了还没到。"), (A, "好的，我帮您查一下。"),
+         (A, "请问还有其他问题吗？"), (C, "没有了，谢谢。"), (A, "感谢您的来电，再见。")]
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    return load_encoder()
+
+
+@pytest.fixture(scope="module")
+def models(encoder, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("examples")
+    for intent in ("service_offer", "self_identification", "greeting", "closing_thanks", "blame_third_party"):
+        shutil.copy(EXAMPLES / f"{intent}.yaml", folder)
+    return build_models(folder, encoder)
+
+
+def _offer_missing(analysis) -> bool:
+    return any(f.category == "greeting_missing" and f.rule_id == "service_offer" for f in analysis.findings)
+
+
+def test_offer_in_other_words_is_accepted_by_meaning_only(encoder, models):
+    call = conversation(LINES)
+    pack = load_pack()
+    assert _offer_missing(analyze(call, pack)), "the literal list alone misses this offer (the issue's case)"
+    meaning = decide(call, embed_call(call, encoder), models)
+    match = meaning.hit(call.utterances[0], "service_offer")
+    assert match is not None and match.evidence().startswith("meaning: nearest example '")
+    assert not _offer_missing(analyze(call, pack, meaning=meaning))
+    # only the utterance's own speaker's intents are judged: no customer line hits an agent intent
+    assert all(meaning.hit(u, "service_offer") is None for u in call.utterances if u.speaker == C)
+
+
+def test_no_meaning_hit_no_rescue(encoder, models):
+    call = conversation([(A, "您好。"), (C, "我的快递还没到。"), (A, "好的，我帮您查一下。")])
+    meaning = decide(call, embed_call(call, encoder), models)
+    assert _offer_missing(analyze(call, load_pack(), meaning=meaning))
+
+
+def test_embeddings_kept_with_the_transcript(encoder, models, tmp_path):
+    call, cache = conversation(LINES), TranscriptCache(tmp_path)
+    first, embedded = cached_embeddings(cache, "k1", call, encoder)
+    again, embedded_again = cached_embeddings(cache, "k1", call, encoder)
+    assert embedded and not embedded_again
+    assert again.sentence_counts == first.sentence_counts and len(first.sentence_counts) == len(LINES)
+    assert sum(again.sentence_counts) == again.vectors.shape[0] == first.vectors.shape[0]
+    np.testing.assert_allclose(again.vectors, first.vectors, atol=2e-3)  # kept as float16
+    assert decide(call, again, models).hits.keys() == decide(call, first, models).hits.keys()
+    # another transcript under the same key (its texts differ) is embedded again, not misread
+    other = conversation([(A, "您好。"), (C, "喂？")])
+    emb, embedded_other = cached_embeddings(cache, "k1", other, encoder)
+    assert embedded_other and emb.vectors.shape[0] == 2
+    # a damaged entry is a miss, not an error
+    next(tmp_path.glob("k1.*.npz")).write_bytes(b"not an npz")
+    assert cache.get_embeddings("k1", encoder.name, emb.texts_hash) is None
+
+
+def test_embeddings_of_another_call_are_refused(encoder, models):
+    emb = embed_call(conversation(LINES), encoder)
+    with pytest.raises(ValueError, match="another transcript"):
+        decide(conversation([(A, "您好。")]), emb, models)
+
+
+def test_analyzers_take_decisions_as_plain_data():
+    call = conversation(LINES)
+    assert analyze(call, load_pack(), meaning=CallIntents({})).findings == analyze(call, load_pack()).findings
+
+
+def test_blame_in_other_words_raises_once_with_its_evidence(encoder, models):
+    """The issue's miss: jieba splits 快递员, so the blame pattern fails; the meaning hits."""
+    call = conversation([LINES[0], (C, "我的快递三天了还没到。"), (A, "这是快递员的问题。"), *LINES[3:]])
+    blame = lambda a: [f for f in a.findings if f.rule_id == "third_party_blame"]  # noqa: E731
+    pack = load_pack()
+    assert blame(analyze(call, pack)) == []
+    found = blame(analyze(call, pack, meaning=decide(call, embed_call(call, encoder), models)))
+    assert len(found) == 1 and found[0].detail.startswith("meaning: nearest example '")
+    # a literal hit is raised by its words, not a second time by its meaning
+    said = conversation([LINES[0], (C, "快递还没到。"), (A, "这是快递公司的问题。"), *LINES[3:]])
+    found = blame(analyze(said, pack, meaning=decide(said, embed_call(said, encoder), models)))
+    assert [f.detail.split(";")[0] for f in found] == ["快递公司的问题"]
