@@ -67,7 +67,11 @@ def test_auto_is_the_default_everywhere():
         assert compute_type in fw_engine.COMPUTE_TYPES
         args = _parser().parse_args(["run", "x.wav", "--out", "o", "--compute-type", compute_type])
         assert args.compute_type == compute_type
-    assert _parser().parse_args(["run", "x.wav", "--out", "o"]).compute_type == "auto"
+    # not named: the output folder's own (flows.batch.run_settings), auto for a new folder
+    assert _parser().parse_args(["run", "x.wav", "--out", "o"]).compute_type is None
+    from flows.batch.run_settings import RunSettings
+
+    assert RunSettings().compute_type == "auto"
 
 
 # -- the device in the model's name (cache key, calls row) ---------------------------

@@ -48,6 +48,10 @@ def test_clips_are_cut_in_gatings_silences_and_never_exceed_30_s():
 
 
 @pytest.mark.e2e
+@pytest.mark.xfail(strict=False, reason=(
+    "open defect found 2026-12-06 on an AMD AVX-512 CPU (also at 3b8f848, where it last passed on "
+    "Intel): decoded in shared batches, call01's agent channel loses its middle clip (66 of 111 "
+    "characters differ from the same job decoded alone); the bench's batched path, not `callqa run`'s"))
 def test_several_calls_in_shared_batches_give_each_call_its_own_words(fw_model_path):
     from analyzers.cer import char_errors
     from flows.speech.transcribe import DecoderOptions, join_words, load_model, transcribe_many, transcribe_speech
