@@ -64,7 +64,7 @@ def _banned(entries, ids) -> Callable[[str], bool]:
 def literal_matchers() -> dict[str, Callable[[str], bool]]:
     """Intent -> today's literal test of one utterance, as the analyzers apply the pack's lists."""
     p = load_pack()
-    g, c, f, co, r = p.greeting, p.closing, p.followup, p.courtesy, p.refusal
+    g, c, f, co, r = p.greeting, p.closing, p.followup, p.courtesy, p.outbound_refusal
 
     def per_sentence(both):  # both lists in one sentence (polite request, confirmation)
         return lambda text: any(all(first_alternative(normalise(s), ph) for ph in both) for s in sentences(text))
