@@ -82,6 +82,15 @@ def test_satisfaction_check_model_lines(doc, line):
     assert [f.rule_id for f in found if f.rule_id == "satisfaction_check"] == [], doc
 
 
+@pytest.mark.parametrize("line", ["请问您对我的服务满意吗？", "请问您对我的服务买一帽", "请问您对我们的处理还满意吗？"])
+def test_asking_the_customers_view_of_this_service_is_a_satisfaction_check(line):
+    # the question's frame (请问您对…服务) carries it when whisper mishears its last word (买一帽)
+    ok, found = _closing([(A, line), (C, "满意，谢谢。"), (A, STANDARD_CLOSING)])
+    assert [f.rule_id for f in found if f.rule_id == "satisfaction_check"] == [], D001
+    ok, found = _closing([(A, "感谢您对我们服务的支持。"), (C, "好的。"), (A, STANDARD_CLOSING)])
+    assert [f.rule_id for f in found if f.rule_id == "satisfaction_check"] == ["satisfaction_check"]
+
+
 @pytest.mark.parametrize("line", [
     "请问还有其他可以帮您的吗？",       # 003 §三.5(4)3 e B: 有我需要记录或帮助的吗 (after a refused appointment)
     "请问还有什么需要我帮您记录的吗？",
