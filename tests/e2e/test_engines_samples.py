@@ -5,7 +5,9 @@ model is present, as under `make test`); here the other engine redoes the 12 cal
 findings are matched one to one per call: same category, rule, severity and speaker, one
 span holding the other within FINDING_TOLERANCE_S (analyzers.truth.match_findings, as the
 truth comparison does). A finding one engine has and the other lacks must be named below
-for its call, with the reason. Slow: one more whisper pass over the 12 calls (~6 min CPU).
+for its call, with the reason. Slow: one more whisper pass over the 12 calls, by openai-whisper
+where the default is faster (6-7 times faster's time; on the shared 2-core machine at load 17,
+2026-12-06, call01 alone took ~15 min wall).
 """
 
 from __future__ import annotations
