@@ -49,7 +49,7 @@ def call(*utterances: Utterance, layout: str = "stereo", duration_s: float | Non
 
 
 GREETING = "您好，很高兴为您服务，我是工号1234的客服小王。"
-CLOSING_CHECK = "请问还有其他可以帮您的吗？"
+CLOSING_CHECK = "请问这样处理您满意吗？"  # a satisfaction check (还有其他…吗 is not one: docs/sample-truth.md P4)
 CLOSING_BYE = "感谢您的来电，再见。"
 
 

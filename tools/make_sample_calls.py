@@ -550,7 +550,8 @@ def findings_07(t):
 CALL07 = Call(
     "call07_overtalk",
     "Stereo mu-law call where the agent twice starts speaking while the customer is still "
-    "talking (overlaps 1.2-2 s); the customer once interrupts the agent (not overtalk).",
+    "talking (overlaps 1.2-2 s); the customer once interrupts the agent (not overtalk). The "
+    "cracked kettle is never apologised for.",
     "mulaw",
     "stereo",
     [
@@ -614,6 +615,8 @@ STANDARD_POINTS = {
     ],
     "call07_overtalk": [
         (None, "confirmation_missing", "repeat_back", "minor", "001 §2.1 复述确认: no repeat-back"),
+        ("好的，我先帮您查一下订单", "complaint_apology_missing", "apology_first", "major",
+         "001 §3.2 场景一: product defect (外壳有裂缝), no apology first"),
         ("查到了，这个订单可以换货", "thanks_missing", "thanks_for_help", "minor",
          "003 §四.2(1)3: no thanks for the order number"),
         (SATISFACTION, "reply_missing", "reply_to_thanks", "minor", "003 §四.2(1)3: customer's 谢谢 not replied to"),
@@ -799,16 +802,24 @@ LOUD_11 = "我已经说过了，安装师傅明天上午十点前会联系您！
 
 
 def findings_11(t):
-    u = find_utt(t, AGENT, LOUD_11[:6])
+    u, last = find_utt(t, AGENT, LOUD_11[:6]), agent_utts(t)[-1]
     return [F("raised_voice", "minor", u.start_s, u.end_s, detail="12 dB above the agent's other utterances",
-              rule_id="louder_than_usual")]
+              rule_id="louder_than_usual"),
+            # docs/sample-truth.md P2-P4: the second truth's findings, resolved from the standard
+            F("complaint_apology_missing", "major", u.start_s, u.end_s, rule_id="apology_first",
+              detail="000 §2.3: customer chases (我问了好几次了), no apology first"),
+            F("pack_rule", "major", u.start_s, u.end_s, rule_id="arguing",
+              detail="003 §三.5(4)4 A 埋怨、教训: 我已经说过了"),
+            F("closing_missing", "major", last.start_s, last.end_s, rule_id="satisfaction_check",
+              detail="001 §3.1 step 5: no satisfaction check (还有其他需要帮助的吗 asks for other needs)")]
 
 
 CALL11 = Call(
     "call11_raised_voice",
-    "Stereo mp3 call, proper in wording (greeting, polite request, thanks, repeat-back, a "
-    "callback with a time, satisfaction check, closing), where the agent says one sentence "
-    "12 dB louder than the rest (我已经说过了…). The truth carries each utterance's level.",
+    "Stereo mp3 call with greeting, polite request, thanks, repeat-back, a callback with a "
+    "time and closing, where the agent says one sentence 12 dB louder than the rest that also "
+    "reproaches the customer and skips the apology (我已经说过了…); no satisfaction check, only "
+    "还有其他需要帮助的吗. The truth carries each utterance's level.",
     "mp3",
     "stereo",
     [

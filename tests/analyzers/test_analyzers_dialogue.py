@@ -73,6 +73,40 @@ def test_plain_question_is_no_complaint(calm):
     assert complaint("好的，请您提供一下订单号。", calm) == []
 
 
+@pytest.mark.parametrize("defect", [
+    "你好，我买的电水壶收到时外壳有裂缝，想问问怎么处理。",   # call07's line, said calmly
+    "我上周买的吹风机坏了。", "收到的盘子碎了两个。", "洗衣机出故障了，想报修。",
+])
+def test_a_defect_report_wants_an_apology_first(defect):
+    # 001 §3.2 场景一 opens 非常抱歉给您带来不好的体验; 000 §2.3 也应为客户的不佳体验道歉
+    # (docs/sample-truth.md P1): a defect is a bad experience however calmly it is reported
+    assert len(complaint("好的，我先帮您查一下订单，请问订单号是多少？", defect)) == 1
+    assert complaint("非常抱歉给您带来不好的体验，请问订单号是多少？", defect) == []
+
+
+@pytest.mark.parametrize("chasing", [
+    "对，能不能快一点，我问了好几次了。",   # call11's line
+    "我都催了三次了。", "我打了很多次电话了，一直没人管。", "能不能快点？",
+])
+def test_chasing_wants_an_apology_first(chasing):
+    # 000 §2.3 当客户表达不满或抱怨时，首先要表示理解和歉意 (docs/sample-truth.md P2)
+    assert len(complaint("我已经说过了，师傅明天上午会联系您。", chasing)) == 1
+    assert complaint("不好意思让您久等了，师傅明天上午会联系您。", chasing) == []
+
+
+@pytest.mark.parametrize("calm", ["我问了一下邻居，他也没收到。", "我用不了这么多流量。", "这个杯子没坏，就是想换个颜色。"])
+def test_no_defect_and_no_chasing_is_no_complaint(calm):
+    assert complaint("好的，请您提供一下订单号。", calm) == []
+
+
+def test_reproaching_the_customer_is_a_finding():
+    # 003 §三.5(4)4 A 禁止…埋怨、反驳、教训: call11's 我已经说过了 (docs/sample-truth.md P3)
+    lines = good_lines()
+    lines[4] = (A, "我已经说过了，" + lines[4][1])
+    found = [(f.category, f.rule_id, f.severity) for f in analyze(conversation(lines), PACK).findings]
+    assert found == [("pack_rule", "arguing", "major")]
+
+
 # --- confirmation ------------------------------------------------------------------
 
 @pytest.mark.parametrize("line", [

@@ -66,7 +66,7 @@ def test_a_declined_call_asks_no_repeat_back():
 
 
 def test_a_late_no_thanks_is_no_refusal():
-    t = conversation([(A, OPENING), (C, "方便。"), (A, "您的订单已经处理好了，请问还有其他需要吗？"),
+    t = conversation([(A, OPENING), (C, "方便。"), (A, "您的订单已经处理好了，这样处理您满意吗？还有其他需要吗？"),
                       (C, "不需要了。"), (A, "感谢您的支持，祝您愉快，再见。")])
     a = analyze(t, PACK, direction="outbound")
     assert _kinds(a, "closing_missing") == []

@@ -13,7 +13,7 @@ import pytest
 from analyzers.analyze import analyze
 from analyzers.model import CallTruth, Finding, Transcript, from_dict
 from analyzers.truth import describe, match_findings
-from conftest import or_missing, truth_files
+from conftest import missing, or_missing, truth_files
 from flows.batch.metadata import read_call_meta
 from lexicons import load_pack
 
@@ -67,3 +67,15 @@ def test_findings_are_matched_one_to_one_with_severity_speaker_and_time():
     wide, narrow = _f(start=0.0, end=9.0), _f(start=1.0, end=2.0)
     pairs, missing, _ = match_findings([narrow, wide], [_f(start=1.0, end=2.0), _f(start=5.0, end=6.0)], 0.1)
     assert len(pairs) == 2 and not missing
+
+
+def test_the_call_scripted_from_the_standards_model_lines_grades_a():
+    """README: call08 "is scripted from the standard's model lines and grades A"."""
+    [path] = [p for p in SAMPLES if p.stem == "call08_standard_script"] or [None]
+    if path is None:
+        missing("no sample_audio/call08_standard_script.json")
+    truth = from_dict(CallTruth, json.loads(path.read_text(encoding="utf-8")))
+    t = Transcript(truth.call_id, truth.duration_s, truth.layout, truth.utterances)
+    a = analyze(t, load_pack(), read_call_meta(truth_audio(path)).direction)
+    assert a.grade == "A" and a.score == 100 and not a.flagged, (a.score, a.flag_reasons)
+    assert {f.category for f in a.findings} == {"hold"}  # an announced hold is shown, not graded

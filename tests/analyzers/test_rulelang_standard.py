@@ -46,10 +46,10 @@ BREAKS = {
     "second_refusal": ["A: 您好，我是售后服务中心的客服小王，想对您上周的维修做个回访，请问您现在方便接听电话吗？",
                        "C: 不需要。", "A: 对不起，打扰您了，请问您什么时候方便，我们再与您联系？",
                        "C: 不用了，别打了。", "A: 好的，再见。"],
+    "arguing": [OPEN, "C: 能不能快一点？", "A: 我都说了，您搞错了。", *CLOSE],   # active since docs/sample-truth.md P3
     # inactive (see test_inactive_rules_hit_their_sample_lines), still tested like the rest
     "slow_for_details": [OPEN, "C: 我想续费。", {"A": "您的套餐是每月一百元，续费一年一共一千零八十元。",
                                                   "start_s": 14, "end_s": 18}, *CLOSE],
-    "arguing": [OPEN, "C: 能不能快一点？", "A: 我都说了，您搞错了。", *CLOSE],
 }
 #: The standard's model lines, said as a whole call: no rule may fire (003 §三.(4)3, 001 §2.1, §3.1).
 MODEL_CALL = [OPEN, "C: 我买的电饭煲才用了三天就坏了，我也不知道怎么回事。", "A: 非常抱歉，您能描述一下具体的情况吗？",
@@ -84,7 +84,6 @@ SAMPLES = {p.stem: p for p in truth_files()}
 
 @pytest.mark.parametrize("rule_id, call, line", [
     ("slow_for_details", "call05_fast_agent", "一共一千零八十元"),
-    ("arguing", "call11_raised_voice", "我已经说过了"),
 ])
 def test_inactive_rules_hit_their_sample_lines(rule_id, call, line):
     if call not in SAMPLES:

@@ -75,13 +75,32 @@ def test_one_asr_slip_keeps_the_greeting_allowed(heard):
     (D000, "请问您的问题解决了吗？"),               # §3.1 服务确认: 确认问题是否得到解决
     (D000, "请问您的需求是否得到满足，问题是否得到解决？"),
     (D004, "请问您对这个处理结果满意吗？"),          # 解决问题后确认满意度
-    (D003, "请问还有其他可以帮您的吗？"),            # §三.5(4)3 B: 有我需要记录或帮助的吗
-    (D003, "请问还有什么需要我帮您记录的吗？"),
     (D001, "您看这样处理可以吗？"),
 ])
 def test_satisfaction_check_model_lines(doc, line):
     ok, found = _closing([(A, line), (C, "满意，谢谢。"), (A, STANDARD_CLOSING)])
     assert [f.rule_id for f in found if f.rule_id == "satisfaction_check"] == [], doc
+
+
+@pytest.mark.parametrize("line", ["请问您对我的服务满意吗？", "请问您对我的服务买一帽", "请问您对我们的处理还满意吗？"])
+def test_asking_the_customers_view_of_this_service_is_a_satisfaction_check(line):
+    # the question's frame (请问您对…服务) carries it when whisper mishears its last word (买一帽)
+    ok, found = _closing([(A, line), (C, "满意，谢谢。"), (A, STANDARD_CLOSING)])
+    assert [f.rule_id for f in found if f.rule_id == "satisfaction_check"] == [], D001
+    ok, found = _closing([(A, "感谢您对我们服务的支持。"), (C, "好的。"), (A, STANDARD_CLOSING)])
+    assert [f.rule_id for f in found if f.rule_id == "satisfaction_check"] == ["satisfaction_check"]
+
+
+@pytest.mark.parametrize("line", [
+    "请问还有其他可以帮您的吗？",       # 003 §三.5(4)3 e B: 有我需要记录或帮助的吗 (after a refused appointment)
+    "请问还有什么需要我帮您记录的吗？",
+    "请问您还有其他需要帮助的吗？",     # call11's line (docs/sample-truth.md P4)
+])
+def test_asking_for_other_needs_is_no_satisfaction_check(line):
+    # 001 §3.1 step 5 asks whether *this* matter is settled (这样处理您是否满意), a step of its
+    # own before step 6's goodbye; asking for other needs does not answer it.
+    ok, found = _closing([(A, line), (C, "没有了，谢谢。"), (A, STANDARD_CLOSING)])
+    assert [f.rule_id for f in found] == ["satisfaction_check"], D001
 
 
 # --- closing ----------------------------------------------------------------------

@@ -96,3 +96,24 @@ def test_an_older_database_gets_its_chain_on_upgrade(tmp_path):
     result = auditlog.verify(engine)
     assert result.rows == 3 and result.ok, result.problems
     engine.dispose()
+
+
+def test_emptying_the_log_at_once_is_refused(engine):
+    """TRUNCATE (PostgreSQL) and a DELETE of every row (SQLite's truncate) are refused by the
+    database itself, for the app's own connection; the log is whole and verifies after."""
+    before = auditlog.verify(engine)
+    if engine.dialect.name == "postgresql":
+        statements = ["TRUNCATE audit", "TRUNCATE TABLE audit RESTART IDENTITY CASCADE"]
+    else:
+        statements = ["DELETE FROM audit"]
+    for stmt in statements:
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+            with engine.begin() as conn:
+                conn.execute(sa.text(stmt))
+    after = auditlog.verify(engine)
+    assert after.ok and after.rows == before.rows == 8 and after.head == before.head
+    if engine.dialect.name == "postgresql":  # the refusal is the statement trigger's, no other
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP TRIGGER audit_no_truncate ON audit"))
+            conn.execute(sa.text("TRUNCATE audit"))
+            assert conn.execute(sa.text("SELECT count(*) FROM audit")).scalar_one() == 0

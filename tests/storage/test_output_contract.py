@@ -53,6 +53,14 @@ def test_no_personal_number_reaches_the_tables(sample_run):
     assert any("*" in t for t in texts)  # the sample calls do say phone and order numbers
 
 
+def test_output_files_are_owner_only(sample_run):
+    """README: output files are owner-only (flows.storage.store.FILE_MODE): transcripts of
+    personal conversations."""
+    files = [p for p in sample_run["out"].rglob("*") if p.is_file() and not p.name.startswith(".callqa")]
+    assert len([p for p in files if p.suffix == ".parquet"]) >= 4 * 12
+    assert not [str(p) for p in files if p.stat().st_mode & 0o077], "readable by others"
+
+
 def test_running_again_gives_the_same_rows(sample_run, capsys):
     before = snapshot(sample_run["out"])
     args = ["run", str(sample_run["inputs"]), "--out", str(sample_run["out"]),
