@@ -287,7 +287,7 @@ def main(argv=None) -> int:
         for cell in cells:
             for cond in conditions:
                 res = run_cell(cell, clips, cond, heard, args.verbose, " (one voice)" if args.one_voice else "")
-                first = next(r for r in results + [res] if r["condition"] == cond)
+                first = next(r for r in results + [res] if r["condition"] == res["condition"])
                 results.append(res)
                 print(table_line(res, first), flush=True)
                 if args.json:
