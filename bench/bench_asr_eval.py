@@ -5,7 +5,11 @@ Usage: python bench/bench_asr_eval.py [--cells CELL,...] [--conditions clean,tel
            [--json OUT.json] [--no-packages]
 CELL is ENGINE[:COMPUTE]:BEAM[:OPTION...], beam 0 = greedy; options: bias=prompt|hotwords
 (the standard's key phrases, flows/speech's DecoderOptions.initial_prompt or faster-whisper's
-`hotwords`), pad=S (GatingOptions.span_pad_s). Default cells, cheapest first:
+`hotwords`), pad=S (GatingOptions.span_pad_s), fallback=off|full (temperature 0 only, or
+openai's 0 .. 1 in steps of 0.2), nst=X / lpt=X (no-speech and log-prob thresholds), and,
+faster engine only, given to faster-whisper's transcribe as they are: patience=X, lp=X
+(length_penalty), bestof=N, cond=1 (condition_on_previous_text). COMPUTE may be any type
+CTranslate2 offers on the CPU (int8_float32 too). Default cells, cheapest first:
 faster:int8:0, faster:int8:5, faster:float32:0, faster:float32:5, openai:0, openai:5.
 
 Each clip goes through flows.batch.pipeline as `callqa run` takes it (decode, speech
@@ -37,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 import flows.batch.pipeline as pipeline  # noqa: E402
 from analyzers.cer import char_errors, normalize_for_cer  # noqa: E402
+from flows.speech.engines import faster, get_engine  # noqa: E402
 from flows.speech.engines.faster import FwModel  # noqa: E402
 from flows.speech.transcribe import DecoderOptions, GatingOptions, load_model, transcribe_jobs  # noqa: E402
 from tools.asr_eval_set import bootstrap_cer, bootstrap_diff, eval_set, telephone_copy  # noqa: E402
@@ -64,6 +69,10 @@ class Cell:
     beam: int
     bias: str = "none"
     pad_s: float | None = None
+    #: DecoderOptions fields changed from the default: ((name, value), ...).
+    decoder: tuple = ()
+    #: faster-whisper transcribe() keywords given as they are: ((name, value), ...).
+    fw_kwargs: tuple = ()
 
     @property
     def name(self) -> str:
@@ -71,15 +80,38 @@ class Cell:
                  f"beam {self.beam}" if self.beam else "greedy"]
         parts += [f"bias {self.bias}"] if self.bias != "none" else []
         parts += [f"pad {self.pad_s:g}"] if self.pad_s is not None else []
+        parts += [f"{_LABELS[k]} {_show(v)}" for k, v in self.decoder + self.fw_kwargs]
         return " ".join(parts)
 
     def config(self) -> pipeline.PipelineConfig:
         decoder = DecoderOptions(beam_size=self.beam or None,
-                                 initial_prompt=BIAS_PROMPT if self.bias == "prompt" else DecoderOptions.initial_prompt)
+                                 initial_prompt=BIAS_PROMPT if self.bias == "prompt" else DecoderOptions.initial_prompt,
+                                 **dict(self.decoder))
         gating = GatingOptions() if self.pad_s is None else GatingOptions(span_pad_s=self.pad_s)
         cfg = pipeline.PipelineConfig(out_dir=tempfile.gettempdir(), engine=self.engine, decoder=decoder, gating=gating,
                                       model=OPENAI_MODEL if self.engine == "openai" else None)
         return replace(cfg, compute_type=self.compute_type) if self.compute_type else cfg
+
+
+#: Cell options: name -> (where it goes, field or keyword, parser).
+FALLBACKS = {"off": (0.0,), "full": (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)}
+OPTIONS = {
+    "fallback": ("decoder", "temperature", FALLBACKS.__getitem__),
+    "nst": ("decoder", "no_speech_threshold", float),
+    "lpt": ("decoder", "logprob_threshold", float),
+    "patience": ("fw", "patience", float),
+    "lp": ("fw", "length_penalty", float),
+    "bestof": ("fw", "best_of", int),
+    "cond": ("fw", "condition_on_previous_text", lambda v: bool(int(v))),
+}
+_LABELS = {"temperature": "fallback", "no_speech_threshold": "nst", "logprob_threshold": "lpt", "patience": "patience",
+           "length_penalty": "lp", "best_of": "best_of", "condition_on_previous_text": "cond"}
+
+
+def _show(v) -> str:
+    if isinstance(v, tuple):
+        return next(k for k, t in FALLBACKS.items() if t == v)
+    return str(int(v)) if isinstance(v, bool) else f"{v:g}"
 
 
 def parse_cell(spec: str) -> Cell:
@@ -91,34 +123,59 @@ def parse_cell(spec: str) -> Cell:
         raise ValueError(f"cell {spec!r}: want ENGINE[:COMPUTE]:BEAM[:bias=..][:pad=..]")
     bias = opts.pop("bias", "none")
     pad = opts.pop("pad", None)
+    known = {k: opts.pop(k) for k in list(opts) if k in OPTIONS}
     if opts or bias not in ("none", "prompt", "hotwords"):
         raise ValueError(f"cell {spec!r}: unknown option {opts or bias}")
-    if bias == "hotwords" and plain[0] != "faster":
-        raise ValueError(f"cell {spec!r}: hotwords need the faster engine")
+    fw = [k for k in known if OPTIONS[k][0] == "fw"]
+    if (bias == "hotwords" or fw) and plain[0] != "faster":
+        raise ValueError(f"cell {spec!r}: hotwords and {', '.join(fw) or 'faster-whisper keywords'} need the faster engine")
+    try:
+        parsed = {k: (OPTIONS[k][0], OPTIONS[k][1], OPTIONS[k][2](v)) for k, v in known.items()}
+    except (KeyError, ValueError) as exc:
+        raise ValueError(f"cell {spec!r}: bad option value {exc}") from None
     return Cell(plain[0], plain[1] if len(plain) == 3 else None, int(plain[-1]), bias,
-                float(pad) if pad is not None else None)
+                float(pad) if pad is not None else None,
+                tuple((f, v) for where, f, v in parsed.values() if where == "decoder"),
+                tuple((f, v) for where, f, v in parsed.values() if where == "fw"))
 
 
-class _HotwordLane:
-    """A faster-whisper WhisperModel whose transcribe() is always given `hotwords`: how
-    the bench passes them, since DecoderOptions has no such field (yet)."""
+class _KwargsLane:
+    """A faster-whisper WhisperModel whose transcribe() gets `overrides` over the engine's
+    own keywords: how the bench passes `hotwords`, patience, length_penalty, best_of and
+    condition_on_previous_text, which DecoderOptions has no field for."""
 
-    def __init__(self, model, hotwords: str) -> None:
-        self._model, self._hotwords = model, hotwords
+    def __init__(self, model, overrides: dict) -> None:
+        self._model, self._overrides = model, overrides
 
     def transcribe(self, *args, **kwargs):
-        return self._model.transcribe(*args, hotwords=self._hotwords, **kwargs)
+        return self._model.transcribe(*args, **{**kwargs, **self._overrides})
 
     def __getattr__(self, attr):
         return getattr(self._model, attr)
 
 
+def model_ref(cfg: pipeline.PipelineConfig) -> str:
+    """The model `cfg` names, found as a run finds it."""
+    return get_engine(cfg.engine).resolve_model_ref(cfg.model)
+
+
 def load_cell_model(cell: Cell, cfg: pipeline.PipelineConfig):
-    model = load_model(cfg.model_ref(), cfg.engine, compute_type=cfg.compute_type)
-    if cell.bias == "hotwords":
+    """The cell's model; a CPU compute type callqa does not offer (int8_float32) is loaded
+    here as the engine loads its own (same lanes and threads)."""
+    if cell.engine == "faster" and cell.compute_type and cell.compute_type not in faster.COMPUTE_TYPES:
+        lanes, threads = faster.lane_plan(faster.cpu_threads(), "cpu")
+        WhisperModel = faster._faster_whisper().WhisperModel
+        model = FwModel(tuple(WhisperModel(model_ref(cfg), device="cpu", compute_type=cell.compute_type,
+                                           cpu_threads=threads, num_workers=1, local_files_only=True)
+                              for _ in range(lanes)), cell.compute_type)
+        cfg = replace(cfg, compute_type=None)
+    else:
+        model = load_model(model_ref(cfg), cfg.engine, compute_type=cfg.compute_type)
+    overrides = dict(cell.fw_kwargs) | ({"hotwords": BIAS_HOTWORDS} if cell.bias == "hotwords" else {})
+    if overrides:
         assert isinstance(model, FwModel)
-        model = FwModel(tuple(_HotwordLane(m, BIAS_HOTWORDS) for m in model.models), model.compute_type, model.device)
-    return model
+        model = FwModel(tuple(_KwargsLane(m, overrides) for m in model.models), model.compute_type, model.device)
+    return model, cfg
 
 
 def transcript_text(path: Path, clip_id: str, cfg, model, heard) -> tuple[str, float, float]:
@@ -133,7 +190,7 @@ def transcript_text(path: Path, clip_id: str, cfg, model, heard) -> tuple[str, f
         spent[1] += time.process_time() - c0
         return words, time.perf_counter() - t0
 
-    t = pipeline.refine(pipeline.transcribe_call(str(path), clip_id, cfg, cfg.model_ref(), heard=heard, decode=decode))
+    t = pipeline.refine(pipeline.transcribe_call(str(path), clip_id, cfg.speech, model_ref(cfg), heard=heard, decode=decode))
     return "".join(u.text for u in t.utterances), spent[0], spent[1]
 
 
@@ -152,15 +209,14 @@ def prepare(clips, conditions, tmp: Path, force_one_voice: bool = False) -> dict
     for i, clip in enumerate(clips):
         for cond in conditions:
             path = clip.path if cond == "clean" else telephone_copy(clip.path, tmp / f"{i:02d}_tel.wav")
-            h = pipeline.hear_call(str(path), cfg)
+            h = pipeline.hear_call(str(path), cfg.speech)
             print(f"{cond}	{clip.clip_id}	diarized speakers {h.diarization.speakers}", flush=True)
             heard[clip.clip_id, cond] = (path, one_voice(h) if force_one_voice else h)
     return heard
 
 
 def run_cell(cell: Cell, clips, cond: str, heard: dict, verbose: bool, label: str = "") -> dict:
-    cfg = cell.config()
-    model = load_cell_model(cell, cfg)
+    model, cfg = load_cell_model(cell, cell.config())
     rows, asr_s, cpu_s, audio_s = [], 0.0, 0.0, 0.0
     for clip in clips:
         path, h = heard[clip.clip_id, cond]
@@ -231,7 +287,7 @@ def main(argv=None) -> int:
         for cell in cells:
             for cond in conditions:
                 res = run_cell(cell, clips, cond, heard, args.verbose, " (one voice)" if args.one_voice else "")
-                first = next(r for r in results + [res] if r["condition"] == cond)
+                first = next(r for r in results + [res] if r["condition"] == res["condition"])
                 results.append(res)
                 print(table_line(res, first), flush=True)
                 if args.json:

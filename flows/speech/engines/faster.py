@@ -39,7 +39,7 @@ MODEL_ENV = "CALLQA_FW_MODEL"
 #: Where tools/fetch_fw_model.py puts whisper base by default (outside the repo, so
 #: every checkout on a machine shares one copy).
 DEFAULT_MODEL_DIR = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "callqa" / "faster-whisper-base"
-#: Compute types that run on the CPU; int8 is faster than float32 and no less accurate.
+#: Compute types that run on the CPU; int8 is faster than float32 and as accurate (docs/asr-evaluation.md).
 CPU_COMPUTE_TYPES = ("int8", "float32")
 #: Compute types that need a CUDA GPU: float16 is the GPU's native precision;
 #: int8_float16 is int8 weights with float16 activations (less GPU memory).
