@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 import flows.batch.pipeline as pipeline  # noqa: E402
 from analyzers.analyze import analyze  # noqa: E402
 from analyzers.model import CallTruth, Transcript, from_dict, to_dict  # noqa: E402
-from bench.bench_asr_eval import KEY_PHRASES, Cell, load_cell_model  # noqa: E402
+from bench.bench_asr_eval import KEY_PHRASES, Cell, load_cell_model, model_ref  # noqa: E402
 from flows.batch.metadata import read_call_meta  # noqa: E402
 from flows.speech.engines import default_engine  # noqa: E402
 from flows.speech.transcribe import transcribe_jobs  # noqa: E402
@@ -92,11 +92,11 @@ def hear(path: Path, call_id: str, cfg, model, heard) -> tuple[Transcript, float
 
     def decode(jobs):
         t0 = time.perf_counter()
-        words = transcribe_jobs(model, jobs, cfg.decoder, cfg.gating)
+        words = transcribe_jobs(model, jobs, cfg.speech.decoder, cfg.speech.gating)
         spent[0] += time.perf_counter() - t0
         return words, time.perf_counter() - t0
 
-    t = pipeline.transcribe_call(str(path), call_id, cfg, cfg.model_ref(), heard=heard, decode=decode)
+    t = pipeline.transcribe_call(str(path), call_id, cfg.speech, model_ref(cfg), heard=heard, decode=decode)
     return pipeline.refine(t), spent[0]
 
 
@@ -138,11 +138,11 @@ def main(argv=None) -> int:
         truth = from_dict(CallTruth, json.loads(p.read_text(encoding="utf-8")))
         audio = SAMPLES / truth.audio
         calls.append((truth, audio, read_call_meta(audio).direction))
-    heard = {} if args.load else {t.call_id: pipeline.hear_call(str(a), pipeline.PipelineConfig(out_dir="/tmp/unused"))
+    heard = {} if args.load else {t.call_id: pipeline.hear_call(str(a), pipeline.PipelineConfig(out_dir="/tmp/unused").speech)
                                   for t, a, _ in calls}
     for cell in cells:
         cfg = cell.config()
-        model = None if args.load else load_cell_model(cell, cfg)
+        model, cfg = (None, cfg) if args.load else load_cell_model(cell, cfg)
         tally = RuleTally()
         for truth, audio, direction in calls:
             name = f"{truth.call_id}.{cell.name.replace(' ', '_').replace(':', '-')}.json"
