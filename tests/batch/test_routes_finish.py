@@ -89,9 +89,10 @@ def _route(name: str, inputs: Path, out: Path, tmp_path: Path) -> str:
     return proc.stdout + proc.stderr
 
 
-#: route: (the record's kind, calls it processed: a run the three new copies, a reprocess all three calls)
-ROUTES = {"cli-run": ("run", 3), "cli-reprocess": ("reprocess", 3), "flow-batch": ("run", 3),
-          "flow-reprocess": ("reprocess", 3), "flow-dask": ("run", 3)}
+#: route: (the record's kind, calls it processed: a run all six, the three base calls being at new
+#: paths (moved) and three new; a reprocess the three calls the folder has)
+ROUTES = {"cli-run": ("run", 6), "cli-reprocess": ("reprocess", 3), "flow-batch": ("run", 6),
+          "flow-reprocess": ("reprocess", 3), "flow-dask": ("run", 6)}
 
 
 @pytest.mark.parametrize("route", ROUTES)
@@ -113,29 +114,30 @@ def test_every_route_rewrites_the_report_and_records_a_new_run(base_output, tmp_
         assert printed.count("Starting temporary server") == 1, printed[-3000:]  # the workers share it
 
 
-def _queue_ids(client) -> set[str]:
-    return {c["call_id"] for c in client.get("/api/queue").json()["calls"]}
-
-
 def test_the_workspace_shows_the_new_calls_after_a_prefect_run(base_output, tmp_path):
+    import sqlalchemy as sa
     from fastapi.testclient import TestClient
 
     from flows.flow import qa_batch
+    from flows.review.webapp import db
     from flows.review.webapp.main import create_app
     from webapp_support import add_users, sign_in
 
     inputs, out, _ = _copy(base_output, tmp_path)
+    new = [f"{p.stem}" for p in sorted(inputs.glob("*_1.wav"))]
     app = create_app(out, None)
     try:
         add_users(app.state.engine)
         rita = TestClient(app)
         assert sign_in(rita, "rita").status_code == 200
-        seen = _queue_ids(rita)
-        assert seen and not any(c.endswith("_1") for c in seen)
-        assert qa_batch([str(inputs)], str(out))["ok"] == 3
-        now = _queue_ids(rita)
-        assert {c for c in ResultStore(out).calls_by_id() if c.endswith("_1")} <= now
-        assert rita.get("/calls/call04_holds_1").status_code == 200
+        assert rita.get("/calls/call01_compliant_0").status_code == 200
+        assert len(new) == 3 and all(rita.get(f"/calls/{c}").status_code == 404 for c in new)
+        assert qa_batch([str(inputs)], str(out))["ok"] == 6
+        pages = {c: rita.get(f"/calls/{c}") for c in new}  # the page's own look takes them in
+        assert all(r.status_code == 200 and c in r.text for c, r in pages.items())
+        with app.state.engine.connect() as conn:
+            taken = dict(conn.execute(sa.select(db.calls.c.call_id, db.calls.c.processed_at)).all())
+        assert taken == {c: r["processed_at"] for c, r in ResultStore(out).calls_by_id().items()}
     finally:
         app.state.engine.dispose()
 
@@ -159,6 +161,6 @@ def test_a_new_run_record_alone_makes_the_workspace_look_again(base_output, tmp_
         assert proc.returncode == 0, proc.stderr
         os.utime(out / "calls", ns=(stamp.st_atime_ns, stamp.st_mtime_ns))  # the folder looks unchanged
         taken = watch.refresh(engine)
-        assert taken is not None and taken.calls_taken == 3 and taken.calls_seen == 6
+        assert taken is not None and taken.calls_taken == 6 and taken.calls_seen == 6
     finally:
         engine.dispose()
