@@ -18,7 +18,7 @@ import functools
 import inspect
 import os
 import queue
-from pathlib import Path
+from contextlib import contextmanager
 from typing import Iterator, Literal, Sequence
 
 from prefect import flow, get_run_logger, task
@@ -57,7 +57,30 @@ def ensure_startup_timeout() -> int:
     return get_current_settings().server.ephemeral.startup_timeout_seconds
 
 
+#: Prefect's server telemetry: on by default, its heartbeat writes to the ephemeral server's
+#: SQLite while the first run's writes hold it and logs a 70-line "database is locked"
+#: traceback (issue 35 item 5). Off unless the user set it (environment or Prefect profile).
+ANALYTICS_SETTING = "PREFECT_SERVER_ANALYTICS_ENABLED"
+
+
+def ensure_no_telemetry() -> bool:
+    """Turn Prefect's telemetry off unless the user set it; returns whether it is on."""
+    import prefect.context
+    from prefect.settings import get_current_settings, load_current_profile
+
+    try:
+        in_profile = any(s.name == ANALYTICS_SETTING for s in load_current_profile().settings)
+    except Exception:  # noqa: BLE001 - an unreadable profile: Prefect itself reports it
+        in_profile = False
+    if ANALYTICS_SETTING in os.environ or in_profile:
+        return get_current_settings().server.analytics_enabled
+    os.environ[ANALYTICS_SETTING] = "false"
+    prefect.context.refresh_global_settings_context()
+    return get_current_settings().server.analytics_enabled
+
+
 ensure_startup_timeout()
+ensure_no_telemetry()
 
 
 def _retry_transient(task, task_run, state) -> bool:
@@ -102,6 +125,24 @@ def make_task_runner(runner: Runner, max_workers: int | None, dask_address: str 
     if runner != "threads":
         raise ValueError(f"runner must be 'threads' or 'dask', not {runner!r}")
     return ThreadPoolTaskRunner(max_workers=max_workers or 1)
+
+
+@contextmanager
+def started_task_runner(runner: Runner, max_workers: int | None, dask_address: str | None) -> Iterator[TaskRunner]:
+    """make_task_runner, started. A local dask cluster's workers report to the flow's own
+    API server: in ephemeral mode (no PREFECT_API_URL) each worker would start a temporary
+    server of its own on the same SQLite database (a minute each on a small machine, and
+    "database is locked" tracebacks). Workers of a cluster at `dask_address` are elsewhere:
+    they need PREFECT_API_URL (docs/prefect-and-dask.md)."""
+    from prefect.context import FlowRunContext
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    ctx = FlowRunContext.get()
+    url = str(ctx.client.api_url) if ctx is not None and ctx.client is not None else None
+    local_dask = runner == "dask" and not dask_address
+    updates = {PREFECT_API_URL: url.rstrip("/")} if local_dask and url and not PREFECT_API_URL.value() else {}
+    with temporary_settings(updates=updates), make_task_runner(runner, max_workers, dask_address) as started:
+        yield started
 
 
 def _in_flight_limit(runner: TaskRunner, max_workers: int | None) -> int:
@@ -230,7 +271,7 @@ def qa_batch(
     logger = get_run_logger()
     logger.info("ASR engine: %s (%s)", run.settings.engine, run.engine_why)
     run.start(logger)
-    with make_task_runner(runner, max_workers, dask_address) as task_runner:
+    with started_task_runner(runner, max_workers, dask_address) as task_runner:
         summary = run_batch(inputs, run.plan, force=force, logger=logger,
                             execute=_on_task_runner(task_runner, process_task, run.plan, max_workers, "rec"))
     return _finish(summary, out_dir, report, batch_failed(summary, max_error_share))
@@ -248,7 +289,7 @@ def qa_reprocess(out_dir: str, lexicon: str | None = None, call_ids: list[str] |
     run = plan_run(out_dir, cache_dir, transcribes=False, lexicon=lexicon, mask_pii=mask_pii)
     logger = get_run_logger()
     run.start(logger)
-    with make_task_runner(runner, max_workers, dask_address) as task_runner:
+    with started_task_runner(runner, max_workers, dask_address) as task_runner:
         summary = reprocess_batch(run.plan, call_ids=call_ids, logger=logger,
                                   execute=_on_task_runner(task_runner, reprocess_task, run.plan, max_workers, "row"))
     return _finish(summary, out_dir, report)
@@ -260,10 +301,12 @@ def _finish(summary: Summary, out_dir: str, report: bool, failed: str = "") -> d
     logger.info(summary.line())
     if summary.stages_line():
         logger.info(summary.stages_line())
-    if report and (Path(out_dir) / "report" / "index.html").is_file():
-        from flows.review.report import build_report
+    if report:
+        from flows.review.report import refresh_report
 
-        logger.info("report refreshed: %s", build_report(out_dir).index)
+        refreshed = refresh_report(out_dir)
+        if refreshed is not None:
+            logger.info("report refreshed: %s (%d call pages)", refreshed.index, refreshed.pages)
     if failed:
         raise BatchFailed(failed, _summary_dict(summary))
     return _summary_dict(summary)

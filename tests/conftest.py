@@ -211,12 +211,44 @@ BAD_INPUTS = {
 }
 
 
+#: What only a developer's shell sets; a new user's has none of them.
+DEV_VARS = ("CALLQA_WHISPER_MODEL", "CALLQA_MODEL_DIR", "CALLQA_OUT", "CALLQA_FW_MODEL", "XDG_CACHE_HOME")
+
+
 @pytest.fixture(scope="session")
-def sample_run(tmp_path_factory, model_path):
+def make_run(tmp_path_factory, model_path) -> dict:
+    """`make run` as a new user runs it, once per session: in a folder holding a copy of
+    sample_audio/, with a fresh HOME (the model step links and converts the shared checkpoint
+    into an empty model folder), this environment's virtualenv (never rebuilt: -o) and this
+    checkout's code. Returns the folder, its out/, the exit code and the combined output."""
+    import subprocess
+    import sys
+
+    need_tool("make")
+    need_tool("ffmpeg")
+    base = tmp_path_factory.mktemp("make_run")
+    work, home = base / "clone", base / "home"
+    home.mkdir()
+    shutil.copytree(SAMPLES, work / "sample_audio")
+    venv = Path(sys.executable).parent.parent
+    require((venv / "bin" / "callqa").is_file(), f"no callqa script in {venv}/bin (pip install -e .)")
+    env = {k: v for k, v in os.environ.items() if k not in DEV_VARS}
+    env.update(HOME=str(home), PYTHONPATH=str(ROOT))
+    cmd = ["make", "--no-print-directory", "-f", str(ROOT / "Makefile"), "-o", f"{venv}/bin/callqa",
+           f"VENV={venv}", f"SHARED_MODEL={model_path}", "run"]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=1800)
+    return {"work": work, "out": work / "out", "returncode": proc.returncode,
+            "log": proc.stdout.decode("utf-8", "replace"), "run_s": time.perf_counter() - t0}
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory, request, model_path):
     """The CLI's `run` over a copy of sample_audio/ plus three bad files, once per session.
 
     Every end-to-end test reads this run's output and transcript cache, so real whisper
-    runs once over the sample calls.
+    runs once over the sample calls: in `make run` (fixture make_run, the same calls and
+    default engine), whose transcripts this run starts from, unless CALLQA_TEST_CACHE is set.
     """
     from flows.cli import main
 
@@ -231,6 +263,9 @@ def sample_run(tmp_path_factory, model_path):
     # CALLQA_TEST_CACHE keeps transcripts between local sessions (keyed by audio content,
     # model and options, so a changed sample or option is transcribed again); CI never sets it.
     cache = Path(os.environ.get("CALLQA_TEST_CACHE") or out / "cache" / "transcripts")
+    made = None if os.environ.get("CALLQA_TEST_CACHE") else request.getfixturevalue("make_run")["out"]
+    if made is not None and (made / "cache" / "transcripts").is_dir():  # a cache miss transcribes again
+        shutil.copytree(made / "cache" / "transcripts", cache)
     t0 = time.perf_counter()
     assert main(["run", str(inputs), "--out", str(out), "--cache-dir", str(cache), "--quiet"]) == 0
     return {"inputs": inputs, "out": out, "cache": cache, "run_s": time.perf_counter() - t0}

@@ -13,9 +13,10 @@ from __future__ import annotations
 import logging
 import os
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Callable, Iterable, Iterator, Sequence
 
 from analyzers.model import STAGE_COLUMNS, CallResult
@@ -25,7 +26,7 @@ from flows.batch.recordings import Recording, find_recordings
 from flows.batch.results import error_result
 from flows.batch.settings import CallSettings, changed
 from flows.speech.engines import ModelLoadError
-from flows.storage.store import ResultStore
+from flows.storage.store import ResultStore, write_last_run
 
 Progress = Callable[[Sequence], Iterable]
 log = logging.getLogger("callqa.batch")
@@ -191,6 +192,18 @@ def log_intents(plan: RunPlan, logger=log) -> None:
                     len(plan.intents.models), ", ".join(sorted(plan.intents.models)), plan.intents.fit_cpu_s)
 
 
+def record_run(out_dir, summary: Summary, kind: str, started_at: datetime) -> dict:
+    """OUT/last-run.json: a new run id, when the run started and ended, and its counts. The
+    run loop writes it when a `run` or `reprocess` ends, whichever route started it, so the
+    review workspace notices every run (flows.review.webapp.ingest.OutputWatch)."""
+    record = {"run_id": uuid.uuid4().hex, "kind": kind, "started_at": started_at.isoformat(timespec="seconds"),
+              "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+              "found": summary.found, "ok": summary.ok, "errors": summary.errors, "skipped": summary.skipped,
+              "redone": summary.redone, "not_reprocessed": len(summary.not_reprocessed)}
+    write_last_run(out_dir, record)
+    return record
+
+
 def run_batch(inputs: Iterable[str], plan: RunPlan, *, force: bool = False, progress: Progress = iter,
               workers: int = 1, execute: Executor | None = None, logger=log) -> Summary:
     """Process every new recording under `inputs`: the one run loop of the CLI and the
@@ -198,7 +211,7 @@ def run_batch(inputs: Iterable[str], plan: RunPlan, *, force: bool = False, prog
     or `workers` worker processes; see flows.batch.parallel)."""
     from flows.batch.parallel import process_all
 
-    t0 = time.perf_counter()
+    t0, started_at = time.perf_counter(), datetime.now(timezone.utc)
     recordings = plan.with_settings(find_recordings(list(inputs)))
     summary = Summary(found=len(recordings))
     todo = pending(recordings, plan, force=force, summary=summary)
@@ -211,6 +224,7 @@ def run_batch(inputs: Iterable[str], plan: RunPlan, *, force: bool = False, prog
     _tally(execute(todo), todo, summary, ResultStore(plan.out_dir), progress=progress, logger=logger,
            mask=plan.config.mask_pii)
     summary.seconds = time.perf_counter() - t0
+    record_run(plan.out_dir, summary, "run", started_at)
     return summary
 
 
@@ -221,7 +235,7 @@ def reprocess_batch(plan: RunPlan, *, call_ids: Sequence[str] | None = None, pro
     `Summary.not_reprocessed` with the reason."""
     from flows.batch.parallel import reprocess_all
 
-    t0 = time.perf_counter()
+    t0, started_at = time.perf_counter(), datetime.now(timezone.utc)
     store = ResultStore(plan.out_dir)
     rows = reprocessable(store, call_ids)
     summary = Summary(found=len(rows))
@@ -229,4 +243,5 @@ def reprocess_batch(plan: RunPlan, *, call_ids: Sequence[str] | None = None, pro
     execute = execute or (lambda items: reprocess_all(items, plan, workers=workers))
     _tally(execute(rows), rows, summary, store, progress=progress, logger=logger, reprocess=True)
     summary.seconds = time.perf_counter() - t0
+    record_run(plan.out_dir, summary, "reprocess", started_at)
     return summary

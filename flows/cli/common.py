@@ -58,13 +58,12 @@ def print_failed(summary) -> None:
 
 
 def refresh_report(out_dir, skip: bool) -> None:
-    """Rewrite OUT/report/ when it is there, so that it never shows older results."""
-    from flows.review.report import build_report
+    """Rewrite OUT/report/ when it is there (flows.review.report.refresh_report, as the flows do)."""
+    from flows.review.report import refresh_report as refresh
 
-    if skip or not (Path(out_dir) / "report" / "index.html").is_file():
-        return
-    result = build_report(out_dir)
-    print(f"report refreshed: {result.index} ({result.pages} call pages)")
+    result = None if skip else refresh(out_dir)
+    if result is not None:
+        print(f"report refreshed: {result.index} ({result.pages} call pages)")
 
 
 def out_for_run(out: str | None) -> str:

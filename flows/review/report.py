@@ -37,7 +37,7 @@ from flows.storage.store import DIR_MODE, FILE_MODE, ResultStore, call_file_name
 # The page's parts live in their own modules; callers (the review workspace, tests) read them here too.
 __all__ = ["AUDIO_MIME", "CATEGORY_LABELS", "SPEAKER_LABELS", "TIMELINE_WIDTH", "AudioRef", "Bar", "Timeline",
            "audio_mime", "audio_ref", "build_report", "call_view", "category_label", "fmt_time", "load_tables",
-           "overview_view", "relative_url", "render_call", "render_overview", "resolve_audio_path", "time_to_x",
+           "overview_view", "refresh_report", "relative_url", "render_call", "render_overview", "resolve_audio_path", "time_to_x",
            "timeline", "transcript_rows"]
 
 
@@ -456,3 +456,11 @@ def build_report(out_dir: str | os.PathLike[str], report_dir: str | os.PathLike[
 def _write(path: Path, text: str) -> None:
     with atomic_write(path, FILE_MODE, text=True) as f:
         f.write(text)
+
+
+def refresh_report(out_dir: str | os.PathLike[str]) -> ReportResult | None:
+    """After a run or reprocess, whichever route: rewrite OUT/report/ when it is there, so it
+    never shows older results (None when there is none: `callqa report` makes the first)."""
+    if not (Path(out_dir) / "report" / "index.html").is_file():
+        return None
+    return build_report(out_dir)

@@ -51,6 +51,21 @@ DIR_MODE = 0o700
 
 LOCK_NAME = ".callqa.lock"
 
+#: What the last run or reprocess did, rewritten when one ends (flows.batch.runner.record_run),
+#: whichever route started it: the review workspace takes in new output when it changes.
+LAST_RUN_FILE = "last-run.json"
+
+
+def write_last_run(out_dir: str | os.PathLike[str], record: dict) -> Path:
+    """OUT/last-run.json replaced all at once by `record` (JSON), owner-only like the output."""
+    import json
+
+    path = Path(out_dir) / LAST_RUN_FILE
+    path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    with atomic_write(path, FILE_MODE, text=True) as f:
+        json.dump(record, f, ensure_ascii=False, indent=1)
+    return path
+
 
 class OutputError(RuntimeError):
     """The output folder cannot be used (not creatable, not writable)."""

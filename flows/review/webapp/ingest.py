@@ -22,7 +22,7 @@ from typing import Iterable
 import sqlalchemy as sa
 
 from analyzers.model import finding_id
-from flows.storage.store import ResultStore
+from flows.storage.store import LAST_RUN_FILE, ResultStore
 from flows.review.webapp import db
 
 CHUNK = 500
@@ -137,18 +137,26 @@ def ingest_by(engine: sa.Engine, out_dir: str | os.PathLike[str], user: dict) ->
 
 class OutputWatch:
     """New output reaches the workspace without `callqa db ingest`: the pages that list or
-    show calls ask `refresh` first, which ingests when the calls/ folder changed since the
-    last look (one stat: every call file is written by a rename, which changes the folder)."""
+    show calls ask `refresh` first, which ingests when the calls/ folder or OUT/last-run.json
+    changed since the last look (two stats: every call file is written by a rename, which
+    changes the folder, and every run or reprocess, whichever route, ends by replacing
+    last-run.json, which is seen even where a folder's time stamp is coarse or cached)."""
 
     def __init__(self, out_dir: str | os.PathLike[str]) -> None:
         self.out_dir = out_dir
         self._calls = Path(out_dir) / "calls"
+        self._last_run = Path(out_dir) / LAST_RUN_FILE
         self._seen: tuple | None = None
         self._lock = threading.Lock()
 
     def _signature(self) -> tuple:
         st = os.stat(self._calls)
-        return st.st_ino, st.st_mtime_ns
+        try:
+            run = os.stat(self._last_run)
+            last = (run.st_ino, run.st_mtime_ns, run.st_size)
+        except FileNotFoundError:  # a folder of an older callqa, or no run has ended yet
+            last = None
+        return st.st_ino, st.st_mtime_ns, last
 
     def mark(self) -> None:
         """The folder as it is now counts as taken in."""
