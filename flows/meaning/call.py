@@ -114,10 +114,25 @@ def _encoder(name: str) -> Encoder:
     return load_encoder(name)
 
 
+#: (section, field) of the checks' own intents (phrases.yaml `meaning:`, lexicons.layout).
+HOOK_FIELDS = (("holds", "notice_meaning"), ("holds", "apology_meaning"), ("holds", "reason_meaning"),
+               ("complaint", "customer_meaning"), ("complaint", "acknowledge_meaning"), ("confirmation", "meaning"),
+               ("followup", "with_time_meaning"), ("followup", "without_time_meaning"),
+               ("courtesy", "request_meaning"), ("courtesy", "thanks_meaning"), ("courtesy", "reply_meaning"),
+               ("outbound_refusal", "customer_meaning"), ("outbound_refusal", "answered_meaning"))
+
+
 def pack_intents(pack) -> frozenset[str]:
-    """The intents the rule pack's phrase groups and banned entries name (`meaning:`)."""
-    groups = [*pack.greeting.groups, *pack.greeting.outbound_groups, *pack.closing.groups, *pack.banned]
-    return frozenset(g.meaning for g in groups if g.meaning)
+    """The intents the rule pack reads: its phrase groups' and banned entries' `meaning:`,
+    the checks' intents (phrases.yaml `meaning:`) and the custom rules' `intent:` tests."""
+    groups = [*pack.greeting.groups, *pack.greeting.outbound_groups, *pack.closing.groups]
+    found = {i for g in groups for clause in g.clause_intents for i in clause}
+    found |= {b.meaning for b in pack.banned if b.meaning}
+    found |= {getattr(getattr(pack, section), name) for section, name in HOOK_FIELDS} - {None}
+    for rule in pack.custom_rules:
+        for part in (rule.find, rule.require, rule.when):
+            found |= {c.intent for c in (part.walk() if part is not None else ()) if c.intent is not None}
+    return frozenset(found)
 
 
 def plan_intents(pack, examples_dir: str | Path, encoder: str = DEFAULT_ENCODER) -> IntentBankPlan | None:
