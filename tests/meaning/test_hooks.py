@@ -179,3 +179,31 @@ def test_greeting_hello_and_closing_farewell_in_other_words(judge, pack):
     assert _rules(literal, "closing_missing", "thanks_goodbye")
     assert not _rules(meant, "closing_missing", "thanks_goodbye")
     assert _rules(judge(closed("谢谢您的耐心。"), pack)[1], "closing_missing", "thanks_goodbye")
+
+
+def test_the_stacked_decision_is_match_manys(encoder, models):
+    """decide scores every intent at once (IntentStack); its probabilities are match_many's
+    up to float rounding, and its hits and evidence are those of judging each intent alone."""
+    from analyzers.intent_stack import IntentStack
+    from analyzers.intents import char_ngrams, match_many
+    from analyzers.text import sentences
+
+    t = conversation([(A, GREETING), (C, "你们这服务也太让人寒心了。"), (A, "您先别挂，我去系统里翻一下记录。"),
+                      (A, "对不起，让您久等了。您的包裹明天到。"), (C, "不必了，我对这个没什么兴趣。"),
+                      (A, "这个问题我们记下了，处理完会通知到您。"), (A, "谢谢您的耐心。回头见。")])
+    emb = embed_call(t, encoder)
+    split = [s for u in t.utterances for s in sentences(u.text)]
+    p = IntentStack.of({k: f.model for k, f in models.items()}).probabilities(emb.vectors, [char_ngrams(s) for s in split])
+    for k, (intent, fitted) in enumerate(models.items()):
+        exact = [m.probability for m in match_many(fitted.model, emb.vectors, split)]
+        assert p[:, k] == pytest.approx(exact, abs=1e-5), intent
+    decided = decide(t, emb, models)
+    for i, u in enumerate(t.utterances):
+        rows = emb.rows(i)
+        for intent, fitted in models.items():
+            alone = max(match_many(fitted.model, rows, sentences(u.text)), key=lambda m: m.probability)
+            got = decided.hit(u, intent)
+            hit = alone.hit and fitted.examples.speaker == u.speaker
+            assert (got is not None) == hit, (u.text, intent)
+            if got is not None:
+                assert got.nearest == alone.nearest and got.probability == pytest.approx(alone.probability, abs=1e-5)
