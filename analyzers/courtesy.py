@@ -21,10 +21,10 @@ from .text import count_chars, first_alternative, sentences
 from .turns import Turn, customer_cues, next_turn, turns
 
 
-def _asks(turn: Turn, rules: CourtesyRules, meaning: CallIntents | None = None) -> bool:
-    """The turn asks for information: a request phrase, or an utterance that means a (polite) request."""
-    return (any(first_alternative(s, rules.request_phrases) for u in turn.utterances for s in sentences(u.text))
-            or meant(meaning, turn.utterances, rules.request_meaning) is not None)
+def _asks(turn: Turn, rules: CourtesyRules) -> bool:
+    """The turn asks for information (a request phrase). Not by meaning: polite_request also
+    hits a repeat-back (跟您确认一下…对吗, call11), whose 对 answer needs no thanks."""
+    return any(first_alternative(s, rules.request_phrases) for u in turn.utterances for s in sentences(u.text))
 
 
 def polite_request_findings(transcript: Transcript, rules: CourtesyRules,
@@ -48,7 +48,7 @@ def thanks_findings(transcript: Transcript, rules: CourtesyRules, turn_rules: Ov
     ts = turns(transcript, turn_rules)
     findings = []
     for i, turn in enumerate(ts):
-        if turn.speaker != AGENT or not _asks(turn, rules, meaning):
+        if turn.speaker != AGENT or not _asks(turn, rules):
             continue
         answer = next_turn(ts, i, CUSTOMER)
         if answer is None or count_chars(answer.text) < 2:

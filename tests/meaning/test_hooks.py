@@ -39,7 +39,8 @@ def pack():
 
 
 def _on(pack, section: str, **fields):
-    """`pack` with a hook switched on, as uncommenting its line in phrases.yaml does."""
+    """`pack` with hooks switched on (an intent) or off (None), as editing a line of
+    phrases.yaml's `meaning:` does: the tests do not depend on which the pack ships on."""
     return pack.model_copy(update={section: getattr(pack, section).model_copy(update=fields)})
 
 
@@ -66,6 +67,7 @@ def _hold(before: str, after: str, silence_s: float = 8.0):
 
 
 def test_hold_notice_in_other_words(judge, pack):
+    pack = _on(pack, "holds", notice_meaning="hold_notice")
     literal, meant = judge(_hold("您先别挂，我去系统里翻一下记录。", "让您久等了，查到了，明天送到。"), pack)
     assert _rules(literal, "hold_notice_missing") and not _rules(meant, "hold_notice_missing")
     _, near = judge(_hold("好的，我知道了。", "让您久等了，查到了，明天送到。"), pack)
@@ -74,7 +76,7 @@ def test_hold_notice_in_other_words(judge, pack):
 
 def test_hold_apology_and_reason_switched_on_by_data(judge, pack):
     t = _hold("请稍等。", "谢谢您耐心等候。您的订单明天到。")
-    assert _rules(judge(t, pack)[1], "hold_apology_missing"), "off in the shipped pack (test P 0.89)"
+    assert _rules(judge(t, _on(pack, "holds", apology_meaning=None))[1], "hold_apology_missing"), "off: literal"
     on = _on(pack, "holds", apology_meaning="after_hold", reason_meaning="hold_reason")
     literal, meant = judge(t, on)
     assert _rules(literal, "hold_apology_missing") and not _rules(meant, "hold_apology_missing")
@@ -86,6 +88,8 @@ def test_hold_apology_and_reason_switched_on_by_data(judge, pack):
 
 
 def test_complaint_acknowledged_in_other_words(judge, pack):
+    pack = _on(pack, "complaint", acknowledge_meaning="empathy_apology")
+
     def answer(reply):
         return conversation([(A, GREETING), (C, "怎么回事？太慢了！"), (A, reply)])
     literal, meant = judge(answer("遇到这种事谁都会着急，我完全能体会。我马上帮您催。"), pack)
@@ -104,6 +108,7 @@ def test_complaint_by_meaning_fires_once_with_its_evidence(judge, pack):
 
 
 def test_confirmation_in_other_words(judge, pack):
+    pack = _on(pack, "confirmation", meaning="confirmation")
     def asked(line):
         return conversation([(A, GREETING), (C, "我上周买的空调想退掉，已经拆开用了两天。"), (A, line)])
     literal, meant = judge(asked("您要退的是上周买的那台空调，我理解得对不对？"), pack)
@@ -112,6 +117,7 @@ def test_confirmation_in_other_words(judge, pack):
 
 
 def test_followup_promise_and_time_by_meaning(judge, pack):
+    pack = _on(pack, "followup", with_time_meaning="followup_with_time", without_time_meaning="followup_without_time")
     def promised(line):
         return conversation([(A, GREETING), (C, "我的快递丢了。"), (A, line)])
     # a promise in other words and no time: it fires, once, naming the example
@@ -138,6 +144,9 @@ def test_courtesy_request_thanks_and_reply_switched_on_by_data(judge, pack):
     literal, meant = judge(thanked("有劳您了，我这就查。"), on)
     assert _rules(literal, "thanks_missing") and not _rules(meant, "thanks_missing")
     assert _rules(judge(thanked("您的订单明天到。"), on)[1], "thanks_missing")
+    # a request by meaning alone is no trigger for thanks (a repeat-back means one too)
+    asked = conversation([(A, GREETING), (A, "劳您把身份证后四位念给我听听。"), (C, "1234。"), (A, "您的订单明天到。")])
+    assert not _rules(judge(asked, on)[1], "thanks_missing")
 
     def replied(reply):
         return conversation([(A, GREETING), (C, "好的，谢谢你。"), (A, reply)])
@@ -150,6 +159,7 @@ OUTBOUND_OPEN = (A, "您好，我是售后服务中心的客服小王，想跟�
 
 
 def test_outbound_refusal_and_its_answer_by_meaning(judge, pack):
+    pack = _on(pack, "outbound_refusal", customer_meaning="refusal", answered_meaning="refusal_answered")
     literal, meant = judge(conversation([OUTBOUND_OPEN, (C, "这个我真用不上，谢谢。"), (A, "好的。")]), pack, OUTBOUND)
     assert not _rules(literal, "closing_missing", "outbound_refusal")
     [found] = _rules(meant, "closing_missing", "outbound_refusal")
@@ -166,11 +176,17 @@ def test_outbound_refusal_and_its_answer_by_meaning(judge, pack):
 
 
 def test_greeting_hello_and_closing_farewell_in_other_words(judge, pack):
+    # hello by meaning is off in the pack (a bare offer means greeting too): switched on here
+    groups = tuple(g.model_copy(update={"meaning": "greeting"}) if g.id == "hello" else g for g in pack.greeting.groups)
+    hello = pack.model_copy(update={"greeting": pack.greeting.model_copy(update={"groups": groups})})
+
     def opened(line):
         return conversation([(A, line), (C, "我想查个订单。"), (A, "好的。")])
-    literal, meant = judge(opened("嗨，欢迎致电售后中心，我是客服小王，请问有什么可以帮您？"), pack)
+    literal, meant = judge(opened("嗨，欢迎致电售后中心，我是客服小王，请问有什么可以帮您？"), hello)
     assert _rules(literal, "greeting_missing", "hello") and not _rules(meant, "greeting_missing", "hello")
-    assert _rules(judge(opened("我是客服小王，请问有什么可以帮您？"), pack)[1], "greeting_missing", "hello")
+    assert _rules(judge(opened("好的，我帮您查一下。"), hello)[1], "greeting_missing", "hello")
+    assert _rules(judge(opened("嗨，欢迎致电售后中心，我是客服小王，请问有什么可以帮您？"), pack)[1],
+                  "greeting_missing", "hello")  # the pack as shipped: literal
 
     def closed(line):
         return conversation([(A, GREETING), (C, "没有了。"), (A, "请问还有其他可以帮您的吗？"), (A, line)])
