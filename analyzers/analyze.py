@@ -95,13 +95,15 @@ def analyze(transcript: Transcript, pack: RulePack, direction: str = INBOUND,
     """
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, not {direction!r}")
+    if intents is None and meaning is not None:  # the rule language's `intent:` reads the same decisions
+        intents = tuple(meaning.intents_of(u) for u in transcript.utterances)
     outbound = direction == OUTBOUND
     greeting_rules = pack.greeting.model_copy(update={"groups": pack.greeting.outbound_groups}) if outbound else pack.greeting
     greeting_ok, greeting = greeting_findings(transcript, greeting_rules, meaning)
     closing_ok, closing = closing_findings(transcript, pack.closing, meaning)
     refused = False
     if outbound:
-        refused, handled = refusal_findings(transcript, pack.outbound_refusal, pack.overtalk)
+        refused, handled = refusal_findings(transcript, pack.outbound_refusal, pack.overtalk, meaning)
         if refused:
             # A call that ends on a refusal closes with the apology and the appointment,
             # not with the thanks and goodbye of a served call.
@@ -110,15 +112,15 @@ def analyze(transcript: Transcript, pack: RulePack, direction: str = INBOUND,
         *greeting,
         *closing,
         *banned_findings(transcript, pack.banned, meaning),
-        *hold_findings(transcript, pack.holds),
+        *hold_findings(transcript, pack.holds, meaning),
         *rate_findings(transcript, pack.rate),
         *overtalk_findings(transcript, pack.overtalk),
-        *complaint_findings(transcript, pack.complaint, pack.overtalk),
+        *complaint_findings(transcript, pack.complaint, pack.overtalk, meaning),
         # A customer who declines an outbound call asked for nothing to repeat back; the
         # refusal check judges the agent's answer instead.
-        *([] if refused else confirmation_findings(transcript, pack.confirmation)),
-        *followup_findings(transcript, pack.followup, pack.overtalk),
-        *courtesy_findings(transcript, pack.courtesy, pack.overtalk),
+        *([] if refused else confirmation_findings(transcript, pack.confirmation, meaning)),
+        *followup_findings(transcript, pack.followup, pack.overtalk, meaning),
+        *courtesy_findings(transcript, pack.courtesy, pack.overtalk, meaning),
         *raised_voice_findings(transcript, pack.voice),
         *custom_findings(transcript, pack, direction, intents),
     ]

@@ -14,6 +14,7 @@ it was wrong, which no recording shows: it is left to QA staff.
 
 from __future__ import annotations
 
+from .intents import CallIntents, meant
 from .model import AGENT, CUSTOMER, Finding, Transcript
 from .rules import CourtesyRules, OvertalkRules
 from .text import count_chars, first_alternative, sentences
@@ -21,14 +22,17 @@ from .turns import Turn, customer_cues, next_turn, turns
 
 
 def _asks(turn: Turn, rules: CourtesyRules) -> bool:
+    """The turn asks for information (a request phrase). Not by meaning: polite_request also
+    hits a repeat-back (跟您确认一下…对吗, call11), whose 对 answer needs no thanks."""
     return any(first_alternative(s, rules.request_phrases) for u in turn.utterances for s in sentences(u.text))
 
 
-def polite_request_findings(transcript: Transcript, rules: CourtesyRules) -> list[Finding]:
+def polite_request_findings(transcript: Transcript, rules: CourtesyRules,
+                            meaning: CallIntents | None = None) -> list[Finding]:
     findings = []
     for u in transcript.utterances:
-        if u.speaker != AGENT:
-            continue
+        if u.speaker != AGENT or meant(meaning, [u], rules.request_meaning):
+            continue  # an utterance that means a polite request is polite, whatever its words
         for sentence in sentences(u.text):
             asked = first_alternative(sentence, rules.request_phrases)
             if asked and not first_alternative(sentence, rules.polite_phrases):
@@ -39,7 +43,8 @@ def polite_request_findings(transcript: Transcript, rules: CourtesyRules) -> lis
     return findings
 
 
-def thanks_findings(transcript: Transcript, rules: CourtesyRules, turn_rules: OvertalkRules) -> list[Finding]:
+def thanks_findings(transcript: Transcript, rules: CourtesyRules, turn_rules: OvertalkRules,
+                    meaning: CallIntents | None = None) -> list[Finding]:
     ts = turns(transcript, turn_rules)
     findings = []
     for i, turn in enumerate(ts):
@@ -49,7 +54,8 @@ def thanks_findings(transcript: Transcript, rules: CourtesyRules, turn_rules: Ov
         if answer is None or count_chars(answer.text) < 2:
             continue
         reply = next_turn(ts, i + 1, AGENT)
-        if reply is None or first_alternative(reply.text, rules.thanks_phrases):
+        if reply is None or first_alternative(reply.text, rules.thanks_phrases) \
+                or meant(meaning, reply.utterances, rules.thanks_meaning):
             continue
         findings.append(Finding(
             "thanks_missing", "thanks_for_help", rules.thanks_severity, AGENT,
@@ -58,10 +64,11 @@ def thanks_findings(transcript: Transcript, rules: CourtesyRules, turn_rules: Ov
     return findings
 
 
-def reply_findings(transcript: Transcript, rules: CourtesyRules, turn_rules: OvertalkRules) -> list[Finding]:
+def reply_findings(transcript: Transcript, rules: CourtesyRules, turn_rules: OvertalkRules,
+                   meaning: CallIntents | None = None) -> list[Finding]:
     findings = []
     for turn, said, reply in customer_cues(turns(transcript, turn_rules), rules.customer_thanks_phrases):
-        if first_alternative(reply.text, rules.reply_phrases):
+        if first_alternative(reply.text, rules.reply_phrases) or meant(meaning, reply.utterances, rules.reply_meaning):
             continue
         findings.append(Finding(
             "reply_missing", "reply_to_thanks", rules.reply_severity, AGENT,
@@ -70,7 +77,9 @@ def reply_findings(transcript: Transcript, rules: CourtesyRules, turn_rules: Ove
     return findings
 
 
-def courtesy_findings(transcript: Transcript, rules: CourtesyRules, turn_rules: OvertalkRules) -> list[Finding]:
-    return [*polite_request_findings(transcript, rules),
-            *thanks_findings(transcript, rules, turn_rules),
-            *reply_findings(transcript, rules, turn_rules)]
+def courtesy_findings(transcript: Transcript, rules: CourtesyRules, turn_rules: OvertalkRules,
+                      meaning: CallIntents | None = None) -> list[Finding]:
+    """`meaning`: the call's intent decisions, read where the rules name an intent."""
+    return [*polite_request_findings(transcript, rules, meaning),
+            *thanks_findings(transcript, rules, turn_rules, meaning),
+            *reply_findings(transcript, rules, turn_rules, meaning)]

@@ -11,17 +11,47 @@
 
 from __future__ import annotations
 
+from .intents import CallIntents, meant
 from .model import AGENT, CUSTOMER, Finding, Transcript
 from .rules import ComplaintRules, ConfirmationRules, FollowupRules, OvertalkRules
 from .text import count_chars, first_alternative, normalise, sentences
-from .turns import customer_cues, turns
+from .turns import Turn, next_turn, turns
 
 
-def complaint_findings(transcript: Transcript, rules: ComplaintRules, turn_rules: OvertalkRules) -> list[Finding]:
+def _complaints(ts, rules: ComplaintRules, meaning: CallIntents | None):
+    """(customer turn, what made it a complaint, the agent's next turn) for each answered
+    complaint: the first complaint phrase, else an utterance that means a complaint."""
+    for i, turn in enumerate(ts):
+        if turn.speaker != CUSTOMER:
+            continue
+        cue = first_alternative(turn.text, rules.customer_phrases)
+        if not cue and (m := meant(meaning, turn.utterances, rules.customer_meaning)):
+            cue = (0, m[1].evidence())
+        reply = next_turn(ts, i, AGENT) if cue else None
+        if reply is not None:
+            yield turn, cue, reply
+
+
+def _acknowledged_first(reply: Turn, rules: ComplaintRules, meaning: CallIntents | None) -> bool:
+    """An utterance starting within `within_chars` spoken chars of the reply means an acknowledgement."""
+    if meaning is None or not rules.acknowledge_meaning:
+        return False
+    first, at = [], 0
+    for u in reply.utterances:
+        if at > rules.within_chars:
+            break
+        first.append(u)
+        at += count_chars(u.text)
+    return meant(meaning, first, rules.acknowledge_meaning) is not None
+
+
+def complaint_findings(transcript: Transcript, rules: ComplaintRules, turn_rules: OvertalkRules,
+                       meaning: CallIntents | None = None) -> list[Finding]:
+    """`meaning`: the call's intent decisions, read where the rules name an intent."""
     findings = []
-    for turn, cue, reply in customer_cues(turns(transcript, turn_rules), rules.customer_phrases):
+    for turn, cue, reply in _complaints(turns(transcript, turn_rules), rules, meaning):
         ack = first_alternative(reply.text, rules.acknowledge_phrases)
-        if ack and ack[0] <= rules.within_chars:
+        if (ack and ack[0] <= rules.within_chars) or _acknowledged_first(reply, rules, meaning):
             continue
         where = "later in the turn, after the business" if ack else "in the agent's next turn"
         findings.append(Finding(
@@ -32,17 +62,26 @@ def complaint_findings(transcript: Transcript, rules: ComplaintRules, turn_rules
     return findings
 
 
-def confirmation_findings(transcript: Transcript, rules: ConfirmationRules) -> list[Finding]:
+def confirmation_findings(transcript: Transcript, rules: ConfirmationRules,
+                          meaning: CallIntents | None = None) -> list[Finding]:
     agent = sorted((u for u in transcript.utterances if u.speaker == AGENT), key=lambda u: u.start_s)
     customer_chars = sum(count_chars(u.text) for u in transcript.utterances if u.speaker == CUSTOMER)
     if not agent or customer_chars < rules.min_customer_chars:
         return []
     if any(first_alternative(sentence, rules.phrases) for u in agent for sentence in sentences(u.text)):
         return []
+    if meant(meaning, agent, rules.meaning):
+        return []
     return [Finding("confirmation_missing", "repeat_back", rules.severity, AGENT,
                     agent[0].start_s, max(u.end_s for u in agent), "",
                     "the agent never repeats back or confirms the customer's request or details "
                     "(您是说…对吗, 跟您确认一下 …)")]
+
+
+def _promised_by_meaning(u, rules: FollowupRules, meaning: CallIntents | None):
+    """(0, evidence) when `u` means a promise without a time, else None."""
+    m = meant(meaning, [u], rules.without_time_meaning)
+    return (0, m[1].evidence()) if m else None
 
 
 def _promise(text: str, rules: FollowupRules):
@@ -56,17 +95,21 @@ def _promise(text: str, rules: FollowupRules):
     return None
 
 
-def followup_findings(transcript: Transcript, rules: FollowupRules, turn_rules: OvertalkRules) -> list[Finding]:
+def followup_findings(transcript: Transcript, rules: FollowupRules, turn_rules: OvertalkRules,
+                      meaning: CallIntents | None = None) -> list[Finding]:
+    """`meaning`: an utterance that means a promise without a time is a promise; one that
+    means a promise with its time gives the turn its time frame."""
     findings = []
     for turn in turns(transcript, turn_rules):
         if turn.speaker != AGENT:
             continue
         promised = [(u, p) for u in turn.utterances
-                    if (p := _promise(u.text, rules))]
+                    if (p := _promise(u.text, rules) or _promised_by_meaning(u, rules, meaning))]
         if not promised:
             continue
         text = turn.text
-        if first_alternative(text, rules.time_phrases) or first_alternative(text, rules.asks_time_phrases):
+        if first_alternative(text, rules.time_phrases) or first_alternative(text, rules.asks_time_phrases) \
+                or meant(meaning, turn.utterances, rules.with_time_meaning):
             continue
         for u, promise in promised:
             findings.append(Finding(

@@ -166,3 +166,19 @@ class CallIntents:
         """The match if `utterance` (an analyzers.model.Utterance) means `intent`, else None."""
         found = self.hits.get(utterance_key(utterance.speaker, utterance.start_s, utterance.end_s, utterance.text), {})
         return found.get(intent)
+
+    def intents_of(self, utterance) -> frozenset[str]:
+        """Every intent `utterance` hits (what the rule language's `intent:` test reads)."""
+        key = utterance_key(utterance.speaker, utterance.start_s, utterance.end_s, utterance.text)
+        return frozenset(self.hits.get(key, {}))
+
+
+def meant(meaning: CallIntents | None, utterances, intent: str | None):
+    """(utterance, IntentMatch) of the first of `utterances` that means `intent`; None when
+    none does, or there are no decisions (literal only) or the check names no intent."""
+    if meaning is None or not intent:
+        return None
+    for u in utterances:
+        if (m := meaning.hit(u, intent)) is not None:
+            return u, m
+    return None

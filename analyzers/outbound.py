@@ -7,6 +7,7 @@ pack's `outbound_groups`; this module adds the refusal rule.
 
 from __future__ import annotations
 
+from .intents import CallIntents, meant
 from .model import AGENT, CUSTOMER, DIRECTIONS, INBOUND, OUTBOUND, Finding, Transcript  # noqa: F401
 from .rules import OvertalkRules, RefusalRules
 from .text import first_alternative
@@ -19,11 +20,12 @@ REFUSAL_TURNS = 1
 
 
 def refusal_findings(
-    transcript: Transcript, rules: RefusalRules, turn_rules: OvertalkRules
+    transcript: Transcript, rules: RefusalRules, turn_rules: OvertalkRules, meaning: CallIntents | None = None
 ) -> tuple[bool, list[Finding]]:
     """(whether the customer refused, findings): `closing_missing` (rule `outbound_refusal`)
     when the agent's next turn lacks an apology (对不起，打扰您了) or an appointment
-    (什么时候方便) or there is no next agent turn."""
+    (什么时候方便) or there is no next agent turn. `meaning`: a refusal is also a turn
+    that means `customer_meaning`; a reply that means `answered_meaning` answers it."""
     ts = turns(transcript, turn_rules)
     findings = []
     customer_turns = 0
@@ -34,6 +36,8 @@ def refusal_findings(
         if customer_turns > REFUSAL_TURNS:
             break  # a later 不需要了 answers 还有其他需要吗, it is no refusal of the call
         cue = first_alternative(turn.text, rules.customer_phrases)
+        if not cue and (m := meant(meaning, turn.utterances, rules.customer_meaning)):
+            cue = (0, m[1].evidence())
         if not cue:
             continue
         reply = next((t for t in ts[i + 1:] if t.speaker == AGENT), None)
@@ -44,6 +48,8 @@ def refusal_findings(
         missing = [what for what, phrases in (("an apology (对不起，打扰您了)", rules.apology_phrases),
                                                ("an appointment (请问什么时候方便…)", rules.appointment_phrases))
                    if not first_alternative(reply.text, phrases)]
+        if missing and meant(meaning, reply.utterances, rules.answered_meaning):
+            missing = []  # the reply means the apology and the appointment, in other words
         if missing:
             findings.append(Finding(
                 "closing_missing", "outbound_refusal", rules.severity, AGENT, reply.start_s, reply.end_s,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .intents import CallIntents
+from .intents import CallIntents, meant
 from .model import AGENT, Finding, Transcript, Utterance
 from .rule_types import REGEX_PREFIX
 from .rules import ClosingRules, GreetingRules, PhraseGroup
@@ -47,11 +47,11 @@ def closing(transcript: Transcript, rules: ClosingRules) -> list[Utterance]:
     return [u for i, u in enumerate(agent) if i >= tail_from or u.end_s >= last_end - rules.closing_s]
 
 
-def meant(utterances: list[Utterance], group: PhraseGroup, meaning: CallIntents | None) -> bool:
-    """Some utterance means the group's intent (no meaning data or no intent: False)."""
-    if meaning is None or not group.meaning:
-        return False
-    return any(meaning.hit(u, group.meaning) for u in utterances)
+def _clause_said(texts: list[str], utterances: list[Utterance], clause, intents: tuple[str, ...],
+                 meaning: CallIntents | None) -> bool:
+    """One clause: a phrase in one of the `texts`, or an utterance that means one of `intents`."""
+    return (any(contains_any(text, clause, REGEX_PREFIX) for text in texts)
+            or any(meant(meaning, utterances, intent) for intent in intents))
 
 
 def _check(
@@ -68,7 +68,8 @@ def _check(
         Finding(category, group.id, group.severity or severity, AGENT, span[0], span[1], said,
                 describe_missing(group.id, group.clauses))
         for group in groups
-        if not group_satisfied(texts, group) and not meant(utterances, group, meaning)
+        if not all(_clause_said(texts, utterances, clause, intents, meaning)
+                   for clause, intents in zip(group.clauses, group.clause_intents))
     ]
     return not findings, findings
 

@@ -35,8 +35,9 @@ class PhraseGroup(Section):
     #: The finding's severity when this group is missing; "" = the check's severity.
     severity: Severity = ""
     #: An intent of the pack's examples/ folder that satisfies the group too (an utterance
-    #: that means it, docs/meaning.md); None = the literal phrases only.
-    meaning: Text | None = None
+    #: that means it, docs/meaning.md); for an `all:` group, per clause the intents that
+    #: satisfy that clause (a list of lists); None = the literal phrases only.
+    meaning: Text | tuple[tuple[Text, ...], ...] | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -45,9 +46,23 @@ class PhraseGroup(Section):
             raise fail("needs exactly one of 'any' (one phrase of a list) or 'all' (lists that all must match)")
         return data
 
+    @model_validator(mode="after")
+    def _meaning_per_clause(self) -> "PhraseGroup":
+        if isinstance(self.meaning, tuple) and len(self.meaning) != len(self.all):
+            raise fail(f"an 'all:' group names the intents of each of its {len(self.all)} clauses: "
+                       f"a list of {len(self.all)} lists (got {len(self.meaning)})", "meaning")
+        return self
+
     @property
     def clauses(self) -> tuple[tuple[str, ...], ...]:
         return (self.any,) if self.any else self.all
+
+    @property
+    def clause_intents(self) -> tuple[tuple[str, ...], ...]:
+        """Per clause, the intents that satisfy it as well as its phrases."""
+        if isinstance(self.meaning, tuple):
+            return self.meaning
+        return tuple((self.meaning,) if self.meaning else () for _ in self.clauses)
 
 
 PhraseGroups = Annotated[tuple[PhraseGroup, ...], LIST, AfterValidator(unique_ids)]
@@ -129,6 +144,11 @@ class HoldRules(Section):
     #: Holds at least this long need a reason with the notice ("较长时间" in 003).
     reason_min_hold_s: Number
     reason_missing_severity: Severity = "info"
+    #: Intents (the pack's examples/) that say the notice / apology / reason as well as the
+    #: phrases do (phrases.yaml `meaning:`, docs/meaning.md); None: the phrases only.
+    notice_meaning: Text | None = None
+    apology_meaning: Text | None = None
+    reason_meaning: Text | None = None
 
 
 class GreetingRules(Section):
@@ -167,6 +187,9 @@ class ComplaintRules(Section):
     #: ... starting within this many spoken chars of the turn ("before anything else").
     within_chars: Count
     severity: Severity
+    #: Intents that are a complaint (customer) / an acknowledgement (agent) as well.
+    customer_meaning: Text | None = None
+    acknowledge_meaning: Text | None = None
 
 
 class ConfirmationRules(Section):
@@ -176,6 +199,8 @@ class ConfirmationRules(Section):
     #: The customer must have said this much before a missing confirmation counts.
     min_customer_chars: Count
     severity: Severity
+    #: An intent that confirms as well as the phrases.
+    meaning: Text | None = None
 
 
 class FollowupRules(Section):
@@ -188,6 +213,9 @@ class FollowupRules(Section):
     #: A sentence about the present call (今天给您打电话是想…) is no promise.
     this_call_phrases: Phrases
     severity: Severity
+    #: Intents: a promise with its time (satisfies) / a promise without one (a promise).
+    with_time_meaning: Text | None = None
+    without_time_meaning: Text | None = None
 
 
 class CourtesyRules(Section):
@@ -206,6 +234,10 @@ class CourtesyRules(Section):
     polite_request_severity: Severity
     thanks_severity: Severity
     reply_severity: Severity
+    #: Intents: a polite request (a request, and polite) / thanks for help / a reply to thanks.
+    request_meaning: Text | None = None
+    thanks_meaning: Text | None = None
+    reply_meaning: Text | None = None
 
 
 class RefusalRules(Section):
@@ -215,6 +247,9 @@ class RefusalRules(Section):
     apology_phrases: Phrases
     appointment_phrases: Phrases
     severity: Severity
+    #: Intents: the customer refuses / the agent's reply apologises and asks when suits.
+    customer_meaning: Text | None = None
+    answered_meaning: Text | None = None
 
 
 class VoiceRules(Section):

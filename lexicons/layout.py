@@ -40,6 +40,20 @@ IN_PHRASES: dict[tuple[str, ...], tuple[str, str | None]] = {
     ("outbound_refusal", "customer"): ("outbound_refusal", "customer_phrases"),
     ("outbound_refusal", "apology"): ("outbound_refusal", "apology_phrases"),
     ("outbound_refusal", "appointment"): ("outbound_refusal", "appointment_phrases"),
+    # which checks also read by meaning: an intent of examples/ per check (docs/meaning.md)
+    **{("meaning", key): target for key, target in {
+        "hold_notice": ("holds", "notice_meaning"), "hold_apology": ("holds", "apology_meaning"),
+        "hold_reason": ("holds", "reason_meaning"),
+        "complaint_customer": ("complaint", "customer_meaning"),
+        "complaint_acknowledge": ("complaint", "acknowledge_meaning"),
+        "confirmation": ("confirmation", "meaning"),
+        "followup_with_time": ("followup", "with_time_meaning"),
+        "followup_without_time": ("followup", "without_time_meaning"),
+        "polite_request": ("courtesy", "request_meaning"), "thanks_for_help": ("courtesy", "thanks_meaning"),
+        "reply_to_thanks": ("courtesy", "reply_meaning"),
+        "refusal": ("outbound_refusal", "customer_meaning"),
+        "refusal_answered": ("outbound_refusal", "answered_meaning"),
+    }.items()},
 }
 #: Fields of the pack that no file holds: the loader computes them.
 COMPUTED = ("content_hash",)
@@ -70,7 +84,10 @@ def _phrases_model() -> type[BaseModel]:
         else:
             nested.setdefault(path[0], {})[path[1]] = spec
     for key, fields in nested.items():
-        top[key] = (create_model(f"phrases.{key}", __base__=Section, **fields), ...)
+        model = create_model(f"phrases.{key}", __base__=Section, **fields)
+        # a mapping whose keys all have defaults may be left out (`meaning:`: no check reads by meaning)
+        optional = all(not info.is_required() for _, info in fields.values())
+        top[key] = (model, model() if optional else ...)
     return create_model("phrases.yaml", __base__=Section, **top)
 
 

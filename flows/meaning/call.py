@@ -12,6 +12,7 @@ from typing import Mapping
 
 import numpy as np
 
+from analyzers.intent_stack import IntentStack, evidence
 from analyzers.intents import NGRAM, CallIntents, char_ngrams, match_many, utterance_key
 from analyzers.model import Transcript
 from analyzers.text import sentences
@@ -51,29 +52,63 @@ def embed_call(transcript: Transcript, encoder: Encoder) -> CallEmbeddings:
                           np.asarray(vecs, dtype=np.float32))
 
 
+#: A best sentence whose stacked probability is within this of an intent's threshold is
+#: judged again by match_many: the stack sums in another order (differences ~1e-7).
+STACK_SLACK = 1e-3
+
+
+#: Stacks built, by the identity of their models (kept alive here, so ids are not reused).
+_STACKS: dict[tuple, tuple[tuple, IntentStack]] = {}
+
+
+def stack_of(models: Mapping[str, FittedIntent]) -> IntentStack:
+    """The models' stack, built once per set of fitted models (per run, per worker)."""
+    kept = tuple(f.model for f in models.values())
+    key = tuple((intent, id(f.model)) for intent, f in models.items())
+    if key not in _STACKS:
+        if len(_STACKS) >= 4:
+            _STACKS.pop(next(iter(_STACKS)))
+        _STACKS[key] = (kept, IntentStack.of({intent: f.model for intent, f in models.items()}))
+    return _STACKS[key][1]
+
+
 def decide(transcript: Transcript, embeddings: CallEmbeddings,
            models: Mapping[str, FittedIntent]) -> CallIntents:
     """The intents each utterance hits (only its speaker's intents), with their evidence:
-    an utterance is judged by its most probable sentence (as analyzers.intents.match_sentences),
-    all of a speaker's sentences in one batch per intent."""
+    an utterance is judged by its most probable sentence (as analyzers.intents.match_sentences).
+    All sentences are scored for all intents at once (IntentStack, the same probabilities up
+    to float rounding); a best sentence within STACK_SLACK of the threshold is judged again
+    by match_many, so the decisions are match_many's."""
     if embeddings.texts_hash != texts_hash(transcript):
         raise ValueError("these embeddings belong to another transcript (its texts differ)")
     split = [sentences(u.text) for u in transcript.utterances]
     starts = np.cumsum((0, *embeddings.sentence_counts))
     grams = [[char_ngrams(x) for x in ss] for ss in split]  # counted once, read by every intent
+    flat = [g for gs in grams for g in gs]
+    if not flat or not models:
+        return CallIntents({})
+    stack = stack_of(models)
+    p = stack.probabilities(embeddings.vectors, flat)
+    own = [i for i, ss in enumerate(split) if ss]
+    best = np.maximum.reduceat(p, starts[own], axis=0)  # per utterance with sentences: its best sentence
     hits: dict = {}
-    for intent, fitted in models.items():
-        own = [i for i, u in enumerate(transcript.utterances) if u.speaker == fitted.examples.speaker and split[i]]
-        if not own:
-            continue
-        rows = np.concatenate([np.arange(starts[i], starts[i + 1]) for i in own])
-        matches = iter(match_many(fitted.model, embeddings.vectors[rows], [s for i in own for s in split[i]],
-                                  [g for i in own for g in grams[i]] if fitted.model.ngram == NGRAM else None))
-        for i in own:
-            best = max((next(matches) for _ in split[i]), key=lambda m: m.probability)
-            if best.hit:
-                u = transcript.utterances[i]
-                hits.setdefault(utterance_key(u.speaker, u.start_s, u.end_s, u.text), {})[intent] = best
+    for k, (intent, fitted) in enumerate(models.items()):
+        # the stack counts the default n-grams: a model with others is judged exactly everywhere
+        floor = fitted.model.min_probability - STACK_SLACK if fitted.model.ngram == NGRAM else -1.0
+        for n in np.flatnonzero(best[:, k] > floor):
+            i = own[n]
+            u = transcript.utterances[i]
+            if u.speaker != fitted.examples.speaker:
+                continue
+            at = slice(starts[i], starts[i + 1])
+            if abs(best[n, k] - fitted.model.min_probability) < STACK_SLACK or fitted.model.ngram != NGRAM:
+                m = max(match_many(fitted.model, embeddings.vectors[at], split[i], grams[i]
+                                   if fitted.model.ngram == NGRAM else None), key=lambda m: m.probability)
+            else:  # clear of the threshold: the stack's decision, with the best sentence's evidence
+                j = int(np.argmax(p[at, k]))
+                m = evidence(fitted.model, embeddings.vectors[starts[i] + j], float(p[starts[i] + j, k]))
+            if m.hit:
+                hits.setdefault(utterance_key(u.speaker, u.start_s, u.end_s, u.text), {})[intent] = m
     return CallIntents(hits)
 
 
@@ -114,10 +149,25 @@ def _encoder(name: str) -> Encoder:
     return load_encoder(name)
 
 
+#: (section, field) of the checks' own intents (phrases.yaml `meaning:`, lexicons.layout).
+HOOK_FIELDS = (("holds", "notice_meaning"), ("holds", "apology_meaning"), ("holds", "reason_meaning"),
+               ("complaint", "customer_meaning"), ("complaint", "acknowledge_meaning"), ("confirmation", "meaning"),
+               ("followup", "with_time_meaning"), ("followup", "without_time_meaning"),
+               ("courtesy", "request_meaning"), ("courtesy", "thanks_meaning"), ("courtesy", "reply_meaning"),
+               ("outbound_refusal", "customer_meaning"), ("outbound_refusal", "answered_meaning"))
+
+
 def pack_intents(pack) -> frozenset[str]:
-    """The intents the rule pack's phrase groups and banned entries name (`meaning:`)."""
-    groups = [*pack.greeting.groups, *pack.greeting.outbound_groups, *pack.closing.groups, *pack.banned]
-    return frozenset(g.meaning for g in groups if g.meaning)
+    """The intents the rule pack reads: its phrase groups' and banned entries' `meaning:`,
+    the checks' intents (phrases.yaml `meaning:`) and the custom rules' `intent:` tests."""
+    groups = [*pack.greeting.groups, *pack.greeting.outbound_groups, *pack.closing.groups]
+    found = {i for g in groups for clause in g.clause_intents for i in clause}
+    found |= {b.meaning for b in pack.banned if b.meaning}
+    found |= {getattr(getattr(pack, section), name) for section, name in HOOK_FIELDS} - {None}
+    for rule in pack.custom_rules:
+        for part in (rule.find, rule.require, rule.when):
+            found |= {c.intent for c in (part.walk() if part is not None else ()) if c.intent is not None}
+    return frozenset(found)
 
 
 def plan_intents(pack, examples_dir: str | Path, encoder: str = DEFAULT_ENCODER) -> IntentBankPlan | None:

@@ -79,3 +79,38 @@ def test_a_rule_written_only_in_yaml_runs_in_run_and_reprocess_and_shows_everywh
     (pack / "custom_rules.yaml").write_text(RULE.replace("[包裹]", "[订单号]"), encoding="utf-8")
     assert main(["reprocess", "--out", str(out), "--rule-pack", str(pack), "--quiet", "--no-report"]) == 0
     assert sorted({c for c, _ in _hits(out)}) == ["call01_compliant_0", "call04_holds_0", "call07_overtalk_0"]
+
+
+INTENT_RULE = """rules:
+  - id: hold_said
+    find: {role: agent, intent: hold_notice}
+    severity: info
+    message: 测试规则：客服请客户稍等（按意思）
+    examples:
+      hit: [{A: 您先别挂，我去系统里翻一下记录。, intent: hold_notice}]
+      miss: ["A: 您的订单明天到。"]
+"""
+
+
+def _rule_hits(out, rule_id):
+    rows = ResultStore(out).read("findings").to_pylist()
+    return sorted({r["call_id"] for r in rows if r["rule_id"] == rule_id and r["category"] == "pack_rule"})
+
+
+def test_a_yaml_only_intent_rule_reads_the_runs_meaning_decisions_in_run_and_reprocess(tmp_path):
+    pack, inputs, out = tmp_path / "pack", tmp_path / "in", tmp_path / "out"
+    shutil.copytree(PACKS_DIR / "zh-CN", pack)
+    (pack / "custom_rules.yaml").write_text(INTENT_RULE, encoding="utf-8")
+    byo_inputs(inputs, copies=1)  # call01, call04, call07 with their transcripts: no whisper
+    assert main(["run", str(inputs), "--out", str(out), "--model", "base", "--vad", "energy", "--quiet",
+                 "--rule-pack", str(pack)]) == 0
+    assert {r["status"] for r in ResultStore(out).read("calls").to_pylist()} == {"ok"}  # no RuleError row
+    # call01's 请稍等一下，我帮您查询 and call04's 好的，请稍等一下 mean a hold notice; call07 has none
+    assert _rule_hits(out, "hold_said") == ["call01_compliant_0", "call04_holds_0"]
+    # the rule now reads another intent: reprocess fits it and reads the cached embeddings
+    (pack / "custom_rules.yaml").write_text(INTENT_RULE.replace("hold_said", "bye_said")
+                                            .replace("hold_notice", "farewell"), encoding="utf-8")
+    assert main(["reprocess", "--out", str(out), "--rule-pack", str(pack), "--quiet", "--no-report"]) == 0
+    # every call ends 感谢您的来电，祝您生活愉快，再见！
+    assert _rule_hits(out, "bye_said") == ["call01_compliant_0", "call04_holds_0", "call07_overtalk_0"]
+    assert _rule_hits(out, "hold_said") == []
