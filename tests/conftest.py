@@ -27,6 +27,9 @@ _PREFECT_HOME = tempfile.mkdtemp(prefix="callqa-prefect-")
 os.environ.setdefault("PREFECT_HOME", _PREFECT_HOME)
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+# One fitted intent bank per session, shared by every test and CLI subprocess (fitting the
+# corpus costs tens of CPU seconds), never the developer's ~/.cache (flows.meaning.bank_cache).
+os.environ.setdefault("CALLQA_INTENT_CACHE", tempfile.mkdtemp(prefix="callqa-intents-"))
 # The tests run whisper on the kernels users get (no MKL_CBWR / CT2_FORCE_CPU_ISA pin): a pin
 # made the figures machine-independent on Intel but not on AMD, and tested what nobody runs.
 

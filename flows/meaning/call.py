@@ -17,7 +17,8 @@ from analyzers.intents import NGRAM, CallIntents, char_ngrams, match_many, utter
 from analyzers.model import Transcript
 from analyzers.text import sentences
 
-from .bank import FittedIntent, build_models
+from .bank import FittedIntent
+from .bank_cache import build_models
 from .encoder import DEFAULT_ENCODER, Encoder, load_encoder
 
 

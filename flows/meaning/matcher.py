@@ -12,7 +12,8 @@ import numpy as np
 from analyzers.intents import IntentMatch, match_sentences
 from analyzers.text import sentences
 
-from .bank import FittedIntent, build_models
+from .bank import FittedIntent
+from .bank_cache import build_models
 from .encoder import DEFAULT_ENCODER, Encoder, load_encoder
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "lexicons" / "zh-CN" / "examples"

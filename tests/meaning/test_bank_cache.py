@@ -1,0 +1,63 @@
+"""The fitted intent models kept on disk (flows.meaning.bank_cache): a second build reads
+them instead of fitting, and anything the fit reads changes the key."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from flows.meaning import bank, bank_cache
+from flows.meaning.encoder import load_encoder
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "lexicons" / "zh-CN" / "examples"
+FILES = ("hold_notice.yaml", "after_hold.yaml", "farewell.yaml")
+
+
+@pytest.fixture
+def folder(tmp_path, monkeypatch):
+    monkeypatch.setenv(bank_cache.CACHE_ENV, str(tmp_path / "cache"))
+    (tmp_path / "ex").mkdir()
+    for name in FILES:
+        shutil.copy(EXAMPLES / name, tmp_path / "ex" / name)
+    return tmp_path / "ex"
+
+
+def test_the_second_build_reads_the_fit_and_gives_the_same_models(folder, monkeypatch):
+    enc = load_encoder("use")
+    only = frozenset({"hold_notice"})
+    first = bank_cache.build_models(folder, enc, only=only)
+    assert len(list(bank_cache.cache_dir().glob("*.pkl"))) == 1
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("fitted again although the same fit is cached")
+    monkeypatch.setattr(bank, "build_models", no_fit)
+    t0 = time.process_time()
+    second = bank_cache.build_models(folder, enc, only=only)
+    assert time.process_time() - t0 < 1.0
+    a, b = first["hold_notice"].model, second["hold_notice"].model
+    assert np.array_equal(a.embedding_weights, b.embedding_weights) and a.bias == b.bias
+    assert dict(a.ngram_weights) == dict(b.ngram_weights)
+
+
+def test_an_edited_example_or_another_setting_is_another_key(folder):
+    key = bank_cache.fit_key(folder, "use", 0.6, 0.1, None)
+    assert bank_cache.fit_key(folder, "e5", 0.6, 0.1, None) != key
+    assert bank_cache.fit_key(folder, "use", 0.7, 0.1, None) != key
+    assert bank_cache.fit_key(folder, "use", 0.6, 0.1, frozenset({"farewell"})) != key
+    path = folder / "farewell.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("再见", "再会", 1), encoding="utf-8")
+    assert bank_cache.fit_key(folder, "use", 0.6, 0.1, None) != key
+
+
+def test_a_broken_cache_file_is_fitted_again_and_replaced(folder):
+    enc = load_encoder("use")
+    only = frozenset({"farewell"})
+    path = bank_cache.cache_dir() / f"{bank_cache.fit_key(folder, enc.name, 0.6, 0.1, only)}.pkl"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"not a pickle")
+    models = bank_cache.build_models(folder, enc, 0.6, 0.1, only)
+    assert set(models) == {"farewell"} and path.stat().st_size > 1000
