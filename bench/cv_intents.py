@@ -1,0 +1,145 @@
+"""Choose the intent model by stratified k-fold cross-validation WITHIN TRAIN (the test split
+is never read): out-of-fold precision / recall per intent for one setting, at several global
+thresholds and per-intent thresholds (docs/meaning.md, "What was compared").
+
+    python bench/cv_intents.py --encoder use [--c 10] [--background-weight 0.1] [--ngram 1,3]
+    python bench/cv_intents.py --encoder use+e5      # both embeddings concatenated
+
+Embeddings of every example sentence are cached per encoder (--cache, default /tmp), so a
+sweep embeds the corpus once. The background (other intents' train sentences) is split into
+the same k folds, so "other" (other intents' train positives, same speaker, that hit) is out
+of fold too. Cost: 1.5 x false hits + misses (a false flag weighs 1.5 misses).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+from scipy.sparse import csr_matrix, hstack
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import KFold, StratifiedKFold
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from analyzers.text import normalise  # noqa: E402
+from flows.meaning.bank import BACKGROUND_WEIGHT, C, _weights  # noqa: E402
+from flows.meaning.encoder import load_encoder  # noqa: E402
+from flows.meaning.examples import load_examples  # noqa: E402
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "lexicons" / "zh-CN" / "examples"
+THRESHOLDS = (0.4, 0.5, 0.55, 0.6, 0.65, 0.7)
+GRID = np.round(np.arange(0.4, 0.951, 0.05), 2)
+PER_INTENT_PRECISION = 0.97
+
+
+def vectors(examples, encoder: str, cache: Path) -> dict[str, np.ndarray]:
+    """Unit embeddings of every example sentence; `a+b` concatenates (scaled back to unit)."""
+    texts = sorted({t for e in examples.values() for side in ("positive", "negative")
+                    for split in ("train", "test") for t in e.texts(side, split)})
+    parts = []
+    for name in encoder.split("+"):
+        path = cache / f"cv_intents_{name}.npz"
+        if path.exists() and (z := np.load(path))["texts"].tolist() == texts:
+            parts.append(z["vecs"])
+            continue
+        vecs = load_encoder(name).embed(texts)
+        np.savez(path, texts=np.array(texts), vecs=vecs)
+        parts.append(vecs)
+    return dict(zip(texts, np.hstack(parts) / np.sqrt(len(parts))))
+
+
+def fit_predict(pos, neg, bg, pred, vec, c, bw, ngram) -> np.ndarray:
+    """Fit as flows.meaning.bank.fit_model does, with c and ngram as parameters."""
+    bg = bg if bw else []
+    texts = [normalise(t) for t in (*pos, *neg, *bg)]
+    y = np.r_[np.ones(len(pos)), np.zeros(len(neg) + len(bg))]
+    vz = TfidfVectorizer(analyzer="char", ngram_range=ngram, sublinear_tf=True, lowercase=False)
+    grams = vz.fit(texts[:len(pos) + len(neg)]).transform(texts)
+    clf = LogisticRegression(C=c, max_iter=5000)
+    clf.fit(hstack([csr_matrix(np.stack([vec[t] for t in (*pos, *neg, *bg)])), grams]).tocsr(), y,
+            sample_weight=_weights(len(pos), len(neg), len(bg), bw))
+    x = hstack([csr_matrix(np.stack([vec[t] for t in pred])), vz.transform([normalise(t) for t in pred])])
+    return clf.predict_proba(x.tocsr())[:, 1]
+
+
+def out_of_fold(examples, intent, vec, c, bw, ngram, k=5, seed=0) -> dict:
+    """Out-of-fold probabilities of the intent's train examples and of the other intents'
+    train positives of the same speaker (held out with their background fold)."""
+    e = examples[intent]
+    pos, neg = e.texts("positive", "train"), e.texts("negative", "train")
+    own = {*pos, *neg}
+    bg = np.array(sorted({t for j, f in examples.items() if j != intent for s in ("positive", "negative")
+                          for t in f.texts(s, "train")} - own))
+    other = {t for j, f in examples.items() if j != intent and f.speaker == e.speaker
+             for t in f.texts("positive", "train")}
+    x, y = np.array([*pos, *neg]), np.r_[np.ones(len(pos)), np.zeros(len(neg))]
+    p, p_bg, fold = np.zeros(len(x)), np.zeros(len(bg)), np.zeros(len(x), int)
+    folds = zip(StratifiedKFold(k, shuffle=True, random_state=seed).split(x, y),
+                KFold(k, shuffle=True, random_state=seed).split(bg))
+    for f, ((tr, te), (btr, bte)) in enumerate(folds):
+        probs = fit_predict(list(x[tr][y[tr] == 1]), list(x[tr][y[tr] == 0]), list(bg[btr]),
+                            [*x[te], *bg[bte]], vec, c, bw, ngram)
+        p[te], p_bg[bte], fold[te] = probs[:len(te)], probs[len(te):], f
+    return {"y": y, "p": p, "fold": fold, "p_other": p_bg[np.array([t in other for t in bg], bool)]}
+
+
+def precision_recall(y, hit) -> tuple[float, float]:
+    tp, fp = int((hit & (y == 1)).sum()), int((hit & (y == 0)).sum())
+    return (tp / (tp + fp) if tp + fp else 1.0), tp / int((y == 1).sum())
+
+
+def per_intent_threshold(y, p) -> float:
+    """The smallest threshold whose precision reaches PER_INTENT_PRECISION."""
+    return next((t for t in GRID if precision_recall(y, p > t)[0] >= PER_INTENT_PRECISION), GRID[-1])
+
+
+def summary(oof: dict, threshold) -> dict:
+    """Intents meeting P >= 0.95 and R >= 0.90 out of fold, means, cost and other; per-intent
+    thresholds are cross-fitted (fold f's from the other folds' out-of-fold probabilities)."""
+    ps, rs, others, cost = [], [], [], 0.0
+    for r in oof.values():
+        y, p, fold = r["y"], r["p"], r["fold"]
+        if threshold == "per":
+            hit = np.zeros(len(y), bool)
+            for f in np.unique(fold):
+                hit[fold == f] = p[fold == f] > per_intent_threshold(y[fold != f], p[fold != f])
+            t_other = per_intent_threshold(y, p)
+        else:
+            hit, t_other = p > threshold, threshold
+        P, R = precision_recall(y, hit)
+        ps.append(P), rs.append(R), others.append(float((r["p_other"] > t_other).mean()))
+        cost += 1.5 * int((hit & (y == 0)).sum()) + int((~hit & (y == 1)).sum())
+    ps, rs = np.array(ps), np.array(rs)
+    return {"meets": int(((ps >= 0.95) & (rs >= 0.90)).sum()), "P": ps.mean(), "R": rs.mean(),
+            "cost": cost, "other": float(np.mean(others))}
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--examples", type=Path, default=EXAMPLES)
+    ap.add_argument("--encoder", default="use", help="use, e5, or use+e5 (concatenated)")
+    ap.add_argument("--c", type=float, default=C)
+    ap.add_argument("--background-weight", type=float, default=BACKGROUND_WEIGHT)
+    ap.add_argument("--ngram", default="1,3", help="char n-gram lengths, e.g. 1,4")
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--cache", type=Path, default=Path("/tmp"))
+    args = ap.parse_args(argv)
+    examples = load_examples(args.examples)
+    vec = vectors(examples, args.encoder, args.cache)
+    ngram = tuple(int(n) for n in args.ngram.split(","))
+    oof = {i: out_of_fold(examples, i, vec, args.c, args.background_weight, ngram, args.folds)
+           for i in sorted(examples)}
+    n = len(oof)
+    for t in (*THRESHOLDS, "per"):
+        s = summary(oof, t)
+        print(f"{args.encoder} C {args.c:g} background {args.background_weight:g} ngram {args.ngram} "
+              f"threshold {t}: meets {s['meets']}/{n} P {s['P']:.3f} R {s['R']:.3f} "
+              f"cost {s['cost']:.0f} other {s['other']:.3f}")
+
+
+if __name__ == "__main__":
+    main()
