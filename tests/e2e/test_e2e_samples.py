@@ -88,9 +88,9 @@ ASR_SLIP_FINDINGS = {
     ("call01_compliant", "closing_missing:satisfaction_check"): "满意吗 as 买一忙",
     ("call06_slow_agent", "closing_missing:thanks_goodbye"): "感谢您的来电 as 该先您的来点",
     ("call08_standard_script", "closing_missing:thanks_goodbye"): "致电 as 记电",
-    # By meaning: the blame_third_party examples of c591642 give whisper's 这是你使用不当造成的
-    # 我们没办法也在维修 p 0.65 (the true line 0.52, under the bar): a customer blamed, no third party.
-    ("call03_banned_phrases", "banned_phrase:third_party_blame"): "免费维修 as 也在维修, read as third-party blame",
+    # 001's bare 这样处理您是否满意 (no 请问 in front since issue 37 item 4); since 还有什么可以帮您的吗
+    # no longer counts as a satisfaction check (docs/sample-truth.md P4), nothing else covers it.
+    ("call09_standard_violations", "closing_missing:satisfaction_check"): "是否满意 as 是否买议",
 }
 #: True agent utterances (call, start_s) whisper lost or split in the same run: over 50 % CER
 #: and first word more than 0.3 s late (call06's 请问 joined to the line before it).
@@ -126,9 +126,9 @@ def test_findings_match_ground_truth(call_id, tables, truths, transcripts):
 
 
 def test_at_most_two_expected_findings_are_lost_to_asr_errors(tables, truths, transcripts):
-    # Issue 33's bar: at least 57 of 59 from whisper's words. Known on call03: whisper base writes
-    # 喂 as 为 on every CPU (and 不知道 as 不知等 with AVX-512 int8 kernels before the lines
-    # were restored, docs/decisions.md); measured 58 of 59 on 2026-12-06.
+    # Issue 33's bar: at most 2 lost (61 of 63) from whisper's words. Known on call03: whisper
+    # base writes 喂 as 为 on every CPU (and 不知道 as 不知等 with AVX-512 int8 kernels before the
+    # lines were restored, docs/decisions.md); measured 62 of 63 on 2026-12-06.
     lost = [(c, e.text) for c in truths for e in _compare(c, tables, truths, transcripts)[2]]
     total = sum(len(t.expected_findings) for t in truths.values())
     assert len(lost) <= 2, f"{len(lost)} of {total} expected findings lost to ASR: {lost}"
