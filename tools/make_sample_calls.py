@@ -276,7 +276,7 @@ def closing(gap=0.7):
         A(ANYTHING_ELSE, gap),
         C("没有了，谢谢。"),
         A(SATISFACTION),
-        C("非常满意。"),
+        C("很满意。"),
         A(GOODBYE),
     ]
 
@@ -329,7 +329,7 @@ CALL01 = Call(
         A("好的，麻烦您提供一下订单号。"),
         Pause(4.0),
         C("订单号是33578201。"),
-        A("请稍等一下，我帮您查询。"),
+        A("好的，请您稍等，我帮您查询一下。"),
         Hold(8.0),
         A("对不起，让您久等了。您的包裹预计明天上午送到。"),
         C("好的，谢谢。"),
@@ -380,8 +380,8 @@ CALL02 = Call(
 BANNED_03 = [
     # (fragment identifying the agent utterance, banned phrase, lexicon rule id, severity)
     ("喂，您说的是哪个订单", "喂", "wei", "minor"),
-    ("原因我不知道", "不知道", "dont_know", "major"),
-    ("原因我不知道", "好像是", "vague", "minor"),
+    ("这个我不知道", "不知道", "dont_know", "major"),
+    ("这个我不知道", "好像是", "vague", "minor"),
     ("是您使用不当", "是您使用不当", "blame_shifting", "critical"),
     ("是您使用不当", "没办法", "cannot_help", "major"),
     ("以后再说", "以后再说", "later", "major"),
@@ -409,9 +409,9 @@ CALL03 = Call(
         C("我家的洗衣机坏了，我也不知道怎么回事，真烦人。"),
         A("喂，您说的是哪个订单？麻烦您告诉我订单号。"),
         C("什么？订单号是771208。"),
-        A("具体原因我不知道，好像是电机坏了。"),
+        A("这个我不知道，看记录好像是电机坏了。"),
         C("我一直按照说明书用的。"),
-        A("都是您使用不当，我们没办法免费维修。"),
+        A("这是您使用不当造成的，我们没办法免费维修。"),
         C("那换一台新的可以吗？"),
         A("换机的事情以后再说吧。"),
         C("好吧，我再考虑一下。"),
@@ -437,7 +437,7 @@ def findings_04(t):
 CALL04 = Call(
     "call04_holds",
     "Stereo mu-law call with two holds: 7.5 s with neither notice nor apology, 9 s with "
-    "notice (请稍等一下) but no apology or thanks afterwards.",
+    "notice (请稍等) but no apology or thanks afterwards.",
     "mulaw",
     "stereo",
     [
@@ -448,7 +448,7 @@ CALL04 = Call(
         Hold(7.5),
         A("您的订单昨天已经发货了，现在在运输途中。"),
         C("我想把收货地址改成公司，可以吗？"),
-        A("好的，请稍等一下。"),
+        A("可以的，请稍等。"),
         Hold(9.0),
         A("地址已经改好了，快递会送到新的地址。"),
         C("好的，谢谢。"),
@@ -517,7 +517,7 @@ CALL06 = Call(
         A("请问，还有什么可以帮您的吗？"),
         C("没有了，谢谢。"),
         A("请问您对我的服务，满意吗？"),
-        C("非常满意。"),
+        C("很满意。"),
         A("感谢您的来电，祝您生活愉快，再见！"),
     ],
     agent_rate=110.0,
@@ -591,7 +591,7 @@ STANDARD_POINTS = {
         (None, "confirmation_missing", "repeat_back", "minor", "001 §2.1 复述确认: no repeat-back"),
         ("喂，您说的是哪个订单", "complaint_apology_missing", "apology_first", "major",
          "003 §四.2(2)4: customer upset (怎么回事, 真烦人), no apology first"),
-        ("具体原因我不知道", "thanks_missing", "thanks_for_help", "minor", "003 §四.2(1)3: no thanks for the order number"),
+        ("这个我不知道", "thanks_missing", "thanks_for_help", "minor", "003 §四.2(1)3: no thanks for the order number"),
         (SATISFACTION, "reply_missing", "reply_to_thanks", "minor", "003 §四.2(1)3: customer's 谢谢 not replied to"),
     ],
     "call04_holds": [
@@ -642,14 +642,12 @@ def standard_findings(call_id, t):
 # 结束道别), 001 场景一/场景三 (apology, 请您提供订单号, 运费由我们承担), 001 2.1 复述确认
 # and 即时响应 (a time frame), 000 规范接待 (identity or department), 003 §四.2(1)3
 # 礼貌用语 (thanks, hold with a reason, 对不起，让您久等了, a reply to thanks).
-# Where whisper base garbled a model line in this voice, another of the standard's
-# wordings is used: 001 场景一's 非常抱歉给您带来不好的体验 (深感抱歉 came out 先感抱歉),
-# 003's 查询需要一定的时间 as 需要一点时间 (请您稍等 came out 请一收等), and 再见 after
-# 001's closing (致电 comes out 之电/这电).
+# The model lines are used as the standard writes them, not reworded until whisper base
+# hears them (issue 37 item 4): 001 场景三's 深感抱歉 apology, 003's 请稍等，查询需要一定的时间
+# and 001's closing without an added 再见.
 
-# Satisfaction check of 001 3.1 step 5 ("这样处理您是否满意?") with 请问 in front: whisper base
-# hears the sample agent voice's bare line as "这样处理您是否买意".
-SATISFACTION_001 = "请问这样处理您是否满意？"
+# Satisfaction check of 001 3.1 step 5, as the standard gives it.
+SATISFACTION_001 = "这样处理您是否满意？"
 
 
 def findings_08(t):
@@ -663,20 +661,20 @@ CALL08 = Call(
     "Stereo mp3 call scripted word for word from the standard's model lines through 001's "
     "six steps: greeting with department self-introduction (这里是售后服务中心), an upset "
     "complaint answered first with 001's apology, a polite request, thanks, a repeat-back "
-    "(跟您确认一下…对吗), an 11 s hold with notice and reason (请您稍等一下，我帮您查询一下，"
-    "需要一点时间) and 对不起，让您久等了, a follow-up with a time frame (二十四小时内), "
-    "请问这样处理您是否满意, 不客气 to the customer's thanks and 001's closing (plus 再见). "
+    "(跟您确认一下…对吗), an 11 s hold with notice and reason (请稍等，查询需要一定的时间) "
+    "and 对不起，让您久等了, a follow-up with a time frame (二十四小时内), "
+    "这样处理您是否满意, 不客气 to the customer's thanks and 001's closing. "
     "Only the hold (info) is expected.",
     "mp3",  # mp3 keeps sample_audio under 10 MB (issue 2)
     "stereo",
     [
         A("您好，这里是售后服务中心，我是客服小王，很高兴为您服务，请问有什么可以帮到您？", gap=0),
         C("你好，我买的电饭煲才用了三天就坏了，这是什么质量？我真的很生气！"),
-        A("非常理解您的心情，非常抱歉给您带来不好的体验。请您提供一下订单号，好吗？"),
+        A("非常理解您的心情，给您造成困扰我们深感抱歉。请您提供一下订单号，好吗？"),
         C("订单号是20481357。"),
         A("谢谢您。跟您确认一下，您的订单号是20481357，对吗？"),
         C("对，没错。"),
-        A("好的，请您稍等一下，我帮您查询一下，需要一点时间。"),
+        A("好的，请稍等，查询需要一定的时间。"),
         Hold(11.0),
         A("对不起，让您久等了。我们将为您安排免费换货，运费由我们承担。"),
         C("那要多久才能换好？"),
@@ -684,7 +682,7 @@ CALL08 = Call(
         C("好的，我知道了。"),
         A(SATISFACTION_001),
         C("满意，谢谢你。"),
-        A("不客气。感谢您的理解，有任何问题随时欢迎致电，再见！"),
+        A("不客气。感谢您的理解，有任何问题随时欢迎致电。"),
     ],
     findings=findings_08,
 )
@@ -695,7 +693,7 @@ CALL08 = Call(
 
 # rule_ids and severities as analyzers/ and lexicons/zh-CN/ give them (issue 17 rule pack).
 # The hold is longer than rules.yaml holds.reason_min_hold_s (10 s), so its missing reason
-# counts; call08's 11 s hold has its reason (查询, 需要一点时间).
+# counts; call08's 11 s hold has its reason (查询需要一定的时间).
 VIOLATIONS_09 = [
     # (agent utterance fragment, category, rule_id, severity, phrase, detail)
     ("你把订单号告诉我", "complaint_apology_missing", "apology_first", "major", "",
