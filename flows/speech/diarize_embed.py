@@ -9,7 +9,8 @@ vectors, the one-voice test and the frame labelling differ:
 2. Each window: a d-vector of resemblyzer's GE2E voice encoder (`flows.speech.voice_encoder`).
 3. One voice or two: spherical k-means (cosine, farthest-point start) on the d-vectors
    as they come; one voice when the cosine between the two cluster centres is above
-   `SAME_VOICE_COS`, or the smaller cluster holds under `MIN_VOICE_S` of speech.
+   `SAME_VOICE_COS`, or the smaller cluster holds under `MIN_VOICE_S` of speech, or the
+   centres are close (above `CLOSE_VOICES_COS`) in under `CLOSE_MIN_SPEECH_S` of speech.
 4. Who speaks where: the call's mean d-vector is subtracted and the vectors
    renormalised before a second spherical k-means. Every window of a call shares the
    line, the channel and much of what any voice sounds like to the encoder (raw
@@ -63,6 +64,12 @@ CLOSE_VOICES_COS = 0.80
 #: The smaller cluster must hold this much speech (s) to be a second voice: more than
 #: k-means puts into a second cluster of one voice (docs/diarization.md).
 MIN_VOICE_S = 4.0
+#: Close voices (centre cosine above CLOSE_VOICES_COS) in less speech than this (s) are
+#: one voice: with under ~16 windows the centre cosine of one voice's k-means split moves
+#: by up to 0.2 between a clip and its telephone copy (the WenetSpeech meeting clip:
+#: 0.906 clean, 0.848 telephone, 4-5 s in the smaller cluster), while every two-voice mix
+#: measured has 14.6 s of speech or more (docs/diarization.md, telephone audio).
+CLOSE_MIN_SPEECH_S = 12.0
 #: The MFCC fallback is only tried on this much speech (s) or more: a conversation, not
 #: a prompt or a short one-voice recording, which MFCC + pitch always splits.
 FALLBACK_MIN_SPEECH_S = 30.0
@@ -96,6 +103,8 @@ class _Embedded:
 
     @property
     def two_voices(self) -> bool:
+        if self.centre_cos > CLOSE_VOICES_COS and self.speech_s < CLOSE_MIN_SPEECH_S:
+            return False  # close voices in a short recording: too few windows to tell
         return self.centre_cos <= SAME_VOICE_COS and self.minor_s >= MIN_VOICE_S
 
     @property

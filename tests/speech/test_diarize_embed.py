@@ -3,6 +3,8 @@ split of close voices is kept (the d-vectors must bear it out)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -111,3 +113,18 @@ def test_close_voices_take_the_mfcc_split_only_when_the_d_vectors_bear_it_out(mo
     if not mfcc_follows_the_voices:  # the embedding split follows the voices
         assert all(by_voice[voice(s.start_s)] == s.speaker for s in d.spans)
         assert d.spans[0].speaker == "agent"
+
+
+@pytest.mark.parametrize("total_s", [9.0, 12.0, 30.0])
+def test_close_voices_need_a_call_s_worth_of_speech(total_s):
+    # Close voices (centre cosine between CLOSE_VOICES_COS and SAME_VOICE_COS) with a
+    # voice's worth in the smaller cluster: two voices only in CLOSE_MIN_SPEECH_S of speech
+    # or more; far voices are two in a short recording too.
+    spans = [(0.0, total_s)]
+    windows, _ = de._windows(spans, de.WINDOW_S, de.HOP_S, de.MIN_WINDOW_S)
+    x = np.eye(len(windows), 256)
+    close = de._Embedded(spans, windows, x, 0.84, de.MIN_VOICE_S + 0.5)
+    far = dataclasses.replace(close, centre_cos=0.7)
+    assert close.speech_s == pytest.approx(total_s)
+    assert close.two_voices == (total_s >= de.CLOSE_MIN_SPEECH_S)
+    assert far.two_voices
