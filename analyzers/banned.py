@@ -200,9 +200,14 @@ def _literal_hits(text: str, m: _Matchers, doc: Any) -> list[Hit]:
 
 def find_banned(text: str, entries: tuple[BannedEntry, ...]) -> list[Hit]:
     """Banned hits in one utterance's text, in order, one per entry and place."""
+    return _find(text, entries)[0]
+
+
+def _find(text: str, entries: tuple[BannedEntry, ...]) -> tuple[list[Hit], list[Hit]]:
+    """(hits kept, hits an allow form excused) in one utterance's text."""
     text = normalise(text)
     if not text or not entries:
-        return []
+        return [], []
     m = _matchers(entries)
     hits: list[Hit] = []
     allowed_spans: list[tuple[str, int, int]] = []
@@ -224,14 +229,16 @@ def find_banned(text: str, entries: tuple[BannedEntry, ...]) -> list[Hit]:
                 hits.append(Hit(entry, text[chars[0]:chars[1]], chars[0], chars[1], False))
     hits += literal_hits
     kept: list[Hit] = []
+    excused: list[Hit] = []
     # Exact before by-sound so a place matched both ways reports the exact one.
     for hit in sorted(hits, key=lambda h: (h.start, h.by_sound, -(h.end - h.start))):
         if _allowed(text, hit, allowed_spans):
+            excused.append(hit)
             continue
         if any(k.entry.id == hit.entry.id and k.start < hit.end and hit.start < k.end for k in kept):
             continue
         kept.append(hit)
-    return kept
+    return kept, excused
 
 
 def _hit_times(utterance: Utterance, text: str, hit: Hit) -> tuple[float, float]:
@@ -267,14 +274,15 @@ def banned_findings(transcript: Transcript, entries: tuple[BannedEntry, ...],
     """One finding per entry and sentence (issue 31: a blame sentence with two of an entry's
     phrases raised the same finding twice); the detail names every phrase it matched. An
     entry with an intent also raises on an utterance that means it and matched no phrase
-    of it: the detail is the evidence (meaning: nearest example '…' (0.83))."""
+    of its intent: the detail is the evidence (meaning: nearest example '…' (0.83)); see _meant."""
     findings = []
     for u in transcript.utterances:
         if u.speaker != AGENT:
             continue
         text = normalise(u.text)
         grouped: dict[tuple[str, int], list[Hit]] = {}
-        for hit in find_banned(u.text, entries):
+        kept, excused = _find(u.text, entries)
+        for hit in kept:
             grouped.setdefault((hit.entry.id, len(_SENTENCE_END.findall(text, 0, hit.start))), []).append(hit)
         for hits in grouped.values():
             first, last = hits[0], max(hits, key=lambda h: h.end)
@@ -283,18 +291,25 @@ def banned_findings(transcript: Transcript, entries: tuple[BannedEntry, ...],
             detail = " / ".join(phrases) + (f"; {first.entry.note}" if first.entry.note else "")
             findings.append(Finding("banned_phrase", first.entry.id, first.entry.severity, AGENT,
                                     start_s, end_s, text[first.start : last.end], detail))
-        findings += _meant(u, text, entries, meaning, {entry_id for entry_id, _ in grouped})
+        said = {h.entry.meaning for h in (*kept, *excused) if h.entry.meaning}
+        findings += _meant(u, text, entries, meaning, said)
     return findings
 
 
 def _meant(u: Utterance, text: str, entries: tuple[BannedEntry, ...], meaning: CallIntents | None,
-           literal: set[str]) -> list[Finding]:
-    """Findings of the entries that `u` means but did not say in their words."""
+           said: set[str]) -> list[Finding]:
+    """One finding per intent that `u` means, under the first entry naming it, unless the
+    words of an entry naming it matched (`said`: a hit, or a use its allow forms excuse:
+    the pack's exceptions hold for the meaning too) or the match is below that entry's
+    `meaning_min_probability`."""
     if meaning is None:
         return []
     out = []
-    for entry in entries:
-        if entry.meaning and entry.id not in literal and (m := meaning.hit(u, entry.meaning)):
-            detail = m.evidence() + (f"; {entry.note}" if entry.note else "")
-            out.append(Finding("banned_phrase", entry.id, entry.severity, AGENT, u.start_s, u.end_s, text, detail))
+    for intent in dict.fromkeys(e.meaning for e in entries if e.meaning and e.meaning not in said):
+        entry = next(e for e in entries if e.meaning == intent)
+        m = meaning.hit(u, intent)
+        if m is None or m.probability < (entry.meaning_min_probability or 0.0):
+            continue
+        detail = m.evidence() + (f"; {entry.note}" if entry.note else "")
+        out.append(Finding("banned_phrase", entry.id, entry.severity, AGENT, u.start_s, u.end_s, text, detail))
     return out

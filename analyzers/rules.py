@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, StrictBool, create_model, model_validator
 
+from .intents import MIN_PROBABILITY
 from .model import GRADES, SEVERITIES
 from .rule_types import (LIST, AtLeastOne, Category, Clauses, Count, Fraction, Grade, GradesDown, LiteralPhrase,
                          Number, Percent, Phrases, Points, Real, Section, Selector, Severity, Text,
@@ -84,14 +85,24 @@ class BannedEntry(Section):
     #: An intent of the pack's examples/ whose meaning hits raise this entry too, with the
     #: nearest example as the finding's evidence; None = phrases and patterns only.
     meaning: Text | None = None
+    #: A meaning hit raises this entry only from this probability on (None: the decision's
+    #: own threshold, analyzers.intents.MIN_PROBABILITY); higher for an intent whose model
+    #: also hits ordinary talk (docs/meaning.md).
+    meaning_min_probability: Fraction | None = None
     note: Text = ""
     #: Also match ASR homophones (same toneless pinyin); ignored for 1-char phrases.
     homophones: StrictBool = True
 
     @model_validator(mode="after")
     def _usable(self) -> "BannedEntry":
-        if not self.phrases and not self.patterns:
-            raise fail("needs 'phrases' (literal text) or 'patterns' (token patterns), or both")
+        if not self.phrases and not self.patterns and not self.meaning:
+            raise fail("needs 'phrases' (literal text), 'patterns' (token patterns) or 'meaning' (an intent)")
+        if self.meaning_min_probability is not None:
+            if not self.meaning:
+                raise fail("'meaning_min_probability' needs a 'meaning' (an intent)", "meaning_min_probability")
+            if self.meaning_min_probability < MIN_PROBABILITY:
+                # below the decision's threshold no weaker hit ever reaches the rules: it would do nothing
+                raise fail(f"must be at least {MIN_PROBABILITY} (an intent's hits start there)", "meaning_min_probability")
         # An allowed form that contains no phrase (nor a sound-alike: 步行 for 不行) can never
         # cover a hit: a typo. A pattern's hit has no fixed text, so pattern entries are exempt.
         for i, allowed in enumerate(() if self.patterns else self.allow):

@@ -267,8 +267,8 @@ def test_unknown_field_names_line_and_the_expected_fields(tmp_path):
         "unknown field (expected one of: findings, id, manual, manual_points, name, points, weight)")
     folder = copy_pack(tmp_path / "b", "phrases.yaml", "phrases: [没办法]", "phrases: [没办法]\n    flavour: x")
     err = load_error(folder)
-    assert (err.line, err.field) == (line_of(folder, "phrases.yaml", "flavour: x"), "banned[8].flavour")
-    assert "expected one of: allow, allow_patterns, homophones, id, meaning, note, patterns, phrases, severity" in str(err)
+    assert (err.line, err.field) == (line_of(folder, "phrases.yaml", "flavour: x"), "banned[9].flavour")
+    assert "expected one of: allow, allow_patterns, homophones, id, meaning, meaning_min_probability, note, patterns, phrases, severity" in str(err)
 
 
 def test_wrong_type_deep_in_a_list(tmp_path):
