@@ -33,3 +33,32 @@ def test_a_meaning_hit_satisfies_a_group_that_names_the_intent():
     # an intent no group names changes nothing (hold_notice is not in any phrase group)
     other = CallIntents({utterance_key(u.speaker, u.start_s, u.end_s, u.text): {"hold_notice": hit}})
     assert "service_offer" in missing(analyze(call, pack, meaning=other))
+
+
+def _rude(text: str, probability: float, intent: str = "rude_banned"):
+    """The banned findings of an agent line that the decisions say means `intent`."""
+    call = conversation([OPEN, (C, "我的快递没到。"), (A, text)])
+    u = call.utterances[2]
+    hit = IntentMatch(intent, True, probability, "这不归我管。", 0.8, "这个业务归我们管", 0.4)
+    meaning = CallIntents({utterance_key(u.speaker, u.start_s, u.end_s, u.text): {intent: hit}})
+    return [(f.rule_id, f.detail.split(";")[0]) for f in analyze(call, load_pack(), meaning=meaning).findings
+            if f.category == "banned_phrase"]
+
+
+def test_a_rude_meaning_raises_one_finding_under_the_pack_s_rude_entry():
+    # twelve entries name rude_banned; a sentence that means it in other words raises one finding
+    assert _rude("这事儿我可管不了。", 0.9) == [("rude", "meaning: nearest example '这不归我管。' (0.80)")]
+    # below the entry's meaning_min_probability (0.85 in the pack) it raises nothing
+    assert _rude("这事儿我可管不了。", 0.8) == []
+    # its words said: the word's finding only, not a second one by meaning
+    assert _rude("不知道，这事儿我可管不了。", 0.99) == [("dont_know", "不知道")]
+    # blame_customer reads blame_shifting's intent from the decision's 0.6 on
+    assert _rude("是您自己没看说明书。", 0.61, "blame_customer") == [
+        ("blame_shifting", "meaning: nearest example '这不归我管。' (0.80)")]
+
+
+def test_the_pack_s_exceptions_hold_for_the_meaning():
+    # 不知道您 excuses 不知道 (dont_know's allow): even a decision that the utterance is rude
+    # does not override what QA staff allowed
+    assert _rude("不知道您现在方便吗？", 0.99) == []
+    assert _rude("麻烦您稍等。", 0.99) == []  # 麻烦您: mafan's allow form
