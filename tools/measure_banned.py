@@ -1,6 +1,6 @@
 """Banned-phrase false positives and misses on the sample calls' true transcripts.
 
-Usage: python tools/measure_banned.py [--pack zh-CN] [--all-speakers] [--cache-dir DIR]
+Usage: python tools/measure_banned.py [--pack zh-CN] [--all-speakers] [--cache-dir DIR] [--meaning]
 
 Runs the banned-phrase matcher over every agent utterance of sample_audio/*.json (the
 exact scripted text, so no ASR error is involved) and compares with the truth's
@@ -9,7 +9,9 @@ the truth does not expect; the rate is per agent utterance. With --all-speakers 
 customers' lines are matched too, as if an agent had said them (the customers say
 什么？, 不知道, 真烦人 on purpose, which an agent must not): those hits are listed, not
 counted as false positives. With --cache-dir, also lists the hits in cached whisper
-transcripts (flows' transcript cache) of the same calls, for a look at ASR text.
+transcripts (flows' transcript cache) of the same calls, for a look at ASR text. With
+--meaning, the agent's hits are the banned findings as a run raises them, the entries'
+`meaning:` read too (the pack's banned intents fitted on examples/, the real encoder).
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ import sys  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: the repo's tools/
 from tools.sample_set import truth_paths  # noqa: E402
 
-from analyzers.banned import find_banned
+from analyzers.banned import banned_findings, find_banned
 from analyzers.model import AGENT, CallTruth, Transcript, from_dict
-from lexicons import load_pack
+from lexicons import load_pack, resolve
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_audio"
 
@@ -36,16 +38,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pack", default="zh-CN")
     ap.add_argument("--all-speakers", action="store_true")
     ap.add_argument("--cache-dir", type=Path)
+    ap.add_argument("--meaning", action="store_true", help="also read the entries' meaning: (fits their intents)")
     args = ap.parse_args(argv)
     pack = load_pack(args.pack)
+    judge = _meaning_judge(pack) if args.meaning else None
     utterances = fp = fn = tp = 0
     for path in truth_paths(SAMPLES):
         truth = from_dict(CallTruth, json.loads(path.read_text(encoding="utf-8")))
         expected = [f for f in truth.expected_findings if f.category == "banned_phrase"]
+        found = judge(truth) if judge else None
         for u in truth.utterances:
             if u.speaker != AGENT and not args.all_speakers:
                 continue
-            hits = {(h.entry.id, u.text) for h in find_banned(u.text, pack.banned)}
+            if found is not None and u.speaker == AGENT:
+                hits = {(f.rule_id, u.text) for f in found if f.start_s < u.end_s and u.start_s < f.end_s}
+            else:
+                hits = {(h.entry.id, u.text) for h in find_banned(u.text, pack.banned)}
             if u.speaker != AGENT:
                 for rule_id, _ in sorted(hits):
                     print(f"  (customer line) {truth.call_id} {rule_id}: {u.text}")
@@ -71,6 +79,22 @@ def main(argv: list[str] | None = None) -> int:
                     for h in find_banned(u.text, pack.banned):
                         print(f"  (whisper) {t.call_id} {h.entry.id} {h.phrase!r}: {u.text}")
     return 0
+
+
+def _meaning_judge(pack):
+    """truth -> its banned findings with the pack's banned intents read by meaning."""
+    from flows.meaning.bank_cache import build_models
+    from flows.meaning.call import decide, embed_call
+    from flows.meaning.encoder import load_encoder
+    encoder = load_encoder()
+    intents = frozenset(b.meaning for b in pack.banned if b.meaning)
+    models = build_models(resolve(pack.name) / "examples", encoder, only=intents)
+    print(f"reading by meaning: {', '.join(sorted(intents))}")
+
+    def judge(truth):
+        t = Transcript(truth.call_id, truth.duration_s, truth.layout, truth.utterances)
+        return banned_findings(t, pack.banned, decide(t, embed_call(t, encoder), models))
+    return judge
 
 
 if __name__ == "__main__":
