@@ -53,7 +53,7 @@ def test_a_rude_meaning_raises_one_finding_under_the_pack_s_rude_entry():
     # its words said: the word's finding only, not a second one by meaning
     assert _rude("不知道，这事儿我可管不了。", 0.99) == [("dont_know", "不知道")]
     # blame_customer reads blame_shifting's intent from the decision's 0.6 on
-    assert _rude("是您自己没看说明书。", 0.61, "blame_customer") == [
+    assert _rude("是您自己没看说明书。", 0.9, "blame_customer") == [
         ("blame_shifting", "meaning: nearest example '这不归我管。' (0.80)")]
 
 
