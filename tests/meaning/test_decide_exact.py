@@ -14,7 +14,6 @@ from analyzers.text import sentences
 from flows.meaning.call import decide, embed_call, plan_intents, stack_of
 from lexicons import load_pack
 from tests.transcripts import conversation
-from tools.sample_set import truth_paths
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,7 +25,7 @@ def bank():
 
 @pytest.fixture(scope="module")
 def calls(bank):
-    paths = truth_paths(ROOT / "sample_audio")
+    paths = sorted(p for p in (ROOT / "sample_audio").glob("*.json") if not Path(p.stem).suffix)  # not .meta.json
     assert len(paths) == 12, "the 12 sample calls' true transcripts are part of the repository"
     out = []
     for path in paths:
