@@ -6,13 +6,15 @@ as `match_many` up to float rounding, used to find the few sentences worth judgi
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 import numpy as np
 
 from .intents import IntentMatch, IntentModel
+from .text import normalise
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,9 @@ class IntentStack:
     #: D x K embedding weights and the K biases.
     embedding_weights: np.ndarray
     bias: np.ndarray
+    #: The 1-3-char n-grams of `vocab` as integers (`gram_ids`), sorted, and their rows.
+    gram_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    gram_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @classmethod
     def of(cls, models: Mapping[str, IntentModel]) -> "IntentStack":
@@ -41,26 +46,76 @@ class IntentStack:
             for g, idf in m.idf.items():
                 idf_weight[vocab[g], k] = idf * m.ngram_weights.get(g, 0.0)
                 idf_squared[vocab[g], k] = idf * idf
+        short = [(g, row) for g, row in vocab.items() if 1 <= len(g) <= 3]  # longer ones: never a 1-3-gram
+        ids = np.array([_gram_id(g) for g, _ in short], dtype=np.int64)
+        order = np.argsort(ids)
         return cls(names, vocab, idf_weight, idf_squared,
                    np.stack([m.embedding_weights for m in models.values()], axis=1).astype(np.float32),
-                   np.array([m.bias for m in models.values()], dtype=np.float32))
+                   np.array([m.bias for m in models.values()], dtype=np.float32),
+                   ids[order], np.array([row for _, row in short], dtype=np.int64)[order])
+
+    @functools.cached_property
+    def idf_both(self) -> np.ndarray:
+        """V x 2K: `idf_weight` and `idf_squared` side by side."""
+        return np.hstack([self.idf_weight, self.idf_squared])
 
     def probabilities(self, vectors: np.ndarray, grams: Sequence[Counter[str]]) -> np.ndarray:
         """n x K: each sentence's probability for each intent (`vectors`: its unit
         embeddings, one row per sentence; `grams`: its char n-grams, analyzers.intents.char_ngrams)."""
-        z = (np.asarray(vectors, dtype=np.float32) @ self.embedding_weights + self.bias).astype(np.float64)
         sizes = [len(c) for c in grams]
         cols = np.fromiter((self.vocab.get(g, -1) for c in grams for g in c), dtype=np.int64, count=sum(sizes))
         counts = np.fromiter((n for c in grams for n in c.values()), dtype=np.float64, count=sum(sizes))
-        row = np.repeat(np.arange(len(grams)), sizes)
         known = cols >= 0
-        if known.any():
-            cols, tf, row = cols[known], 1.0 + np.log(counts[known])[:, None], row[known]
+        return self._probabilities(vectors, np.repeat(np.arange(len(grams)), sizes)[known], cols[known], counts[known])
+
+    def probabilities_of(self, vectors: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+        """`probabilities` of normalised sentences (`texts`, e.g. analyzers.text.sentences), their
+        1-3-grams counted in arrays instead of Counters: the same n-grams in the same order, so
+        the same sums to the last bit."""
+        row, cols, counts = self._counted(texts)
+        return self._probabilities(vectors, row, cols, counts.astype(np.float64))
+
+    def _counted(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(sentence, vocabulary row, count) of every known n-gram, each sentence's in the
+        order char_ngrams' Counter lists them (first seen, 1-grams, then 2-, then 3-grams)."""
+        texts = [normalise(t) for t in texts]
+        if not texts or not self.gram_ids.size:
+            return (np.zeros(0, dtype=np.int64),) * 3
+        codes = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64) + 1
+        row = np.repeat(np.arange(len(texts)), [len(t) for t in texts])
+        same2, same3 = row[:-1] == row[1:], row[:-2] == row[2:]
+        ids = np.concatenate([codes, ((codes[:-1] << 21) | codes[1:])[same2],
+                              ((codes[:-2] << 42) | (codes[1:-1] << 21) | codes[2:])[same3]])
+        rows = np.concatenate([row, row[:-1][same2], row[:-2][same3]])
+        at = np.searchsorted(self.gram_ids, ids).clip(max=self.gram_ids.size - 1)
+        known = self.gram_ids[at] == ids
+        order = np.argsort(rows[known], kind="stable")  # sentence by sentence, 1-grams first
+        keys = rows[known][order] * len(self.vocab) + self.gram_rows[at[known]][order]
+        unique, first, counts = np.unique(keys, return_index=True, return_counts=True)
+        seen = np.argsort(first)  # first-seen order, as a Counter's keys
+        return unique[seen] // len(self.vocab), unique[seen] % len(self.vocab), counts[seen]
+
+    def _probabilities(self, vectors: np.ndarray, row: np.ndarray, cols: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        z = (np.asarray(vectors, dtype=np.float32) @ self.embedding_weights + self.bias).astype(np.float64)
+        if row.size:
+            tf = 1.0 + np.log(counts)[:, None]
             first = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])  # each sentence's entries are contiguous
-            num = np.add.reduceat(self.idf_weight[cols] * tf, first)
-            norm2 = np.add.reduceat(self.idf_squared[cols] * (tf * tf), first)
+            k = len(self.intents)
+            both = self.idf_both[cols]  # one gather of both halves (the table is too big for the cache)
+            both[:, :k] *= tf
+            both[:, k:] *= tf * tf
+            summed = np.add.reduceat(both, first)
+            num, norm2 = summed[:, :k], summed[:, k:]
             z[row[first]] += np.divide(num, np.sqrt(norm2), out=np.zeros_like(num), where=norm2 > 0)
         return 1.0 / (1.0 + np.exp(-np.clip(z, -700, 700)))
+
+
+def _gram_id(gram: str) -> int:
+    """A 1-3-char n-gram as one integer: 21 bits per char (its code point + 1, so no char is 0)."""
+    out = 0
+    for c in gram:
+        out = (out << 21) | (ord(c) + 1)
+    return out
 
 
 def evidence(model: IntentModel, vector: np.ndarray, probability: float) -> IntentMatch:

@@ -161,16 +161,24 @@ class CallIntents:
     in as data: per utterance, the intents it hits with their evidence."""
 
     hits: Mapping[tuple[str, float, float, str], Mapping[str, IntentMatch]]
+    #: id(utterance) -> (the utterance, its hits): the checks ask about the same utterances
+    #: many times; the utterance is kept, so its id cannot be reused by another meanwhile.
+    _seen: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def _of(self, utterance) -> Mapping[str, IntentMatch]:
+        seen = self._seen.get(id(utterance))
+        if seen is None or seen[0] is not utterance:
+            key = utterance_key(utterance.speaker, utterance.start_s, utterance.end_s, utterance.text)
+            seen = self._seen[id(utterance)] = (utterance, self.hits.get(key, {}))
+        return seen[1]
 
     def hit(self, utterance, intent: str) -> IntentMatch | None:
         """The match if `utterance` (an analyzers.model.Utterance) means `intent`, else None."""
-        found = self.hits.get(utterance_key(utterance.speaker, utterance.start_s, utterance.end_s, utterance.text), {})
-        return found.get(intent)
+        return self._of(utterance).get(intent)
 
     def intents_of(self, utterance) -> frozenset[str]:
         """Every intent `utterance` hits (what the rule language's `intent:` test reads)."""
-        key = utterance_key(utterance.speaker, utterance.start_s, utterance.end_s, utterance.text)
-        return frozenset(self.hits.get(key, {}))
+        return frozenset(self._of(utterance))
 
 
 def meant(meaning: CallIntents | None, utterances, intent: str | None):

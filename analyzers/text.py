@@ -135,6 +135,7 @@ def _accepted_readings(phrase: str) -> tuple[frozenset[str], ...]:
 NUMERALS = frozenset("0123456789零〇二两三四五六七八九十百千万幺")
 
 
+@functools.lru_cache(maxsize=65536)
 def sounds_alike(heard: str, phrase: str, min_same: int = 0) -> bool:
     """Same length, at least `min_same` chars the same, and each other heard char can be
     read as the phrase's char is read (a heard numeral or punctuation mark only as itself)."""

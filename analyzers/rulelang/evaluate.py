@@ -45,6 +45,8 @@ class Call:
     intents: tuple[Any, ...] | None = None
     utts: list[Utterance] = field(init=False)
     order: list[int] = field(init=False)
+    #: The phrase tests' hits, by (phrases, homophones, role): searched once per call.
+    found: dict = field(init=False, default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.order = sorted(range(len(self.transcript.utterances)),
@@ -65,12 +67,20 @@ class Call:
 
 
 def _phrases(call: Call, c: Condition) -> set[int]:
+    # only the role's utterances (hits keeps no others); a list met twice (when/after) is searched once
+    key = (tuple(c.phrases), c.homophones, c.role)
+    if key not in call.found:
+        call.found[key] = _search_phrases(call, c)
+    return set(call.found[key])
+
+
+def _search_phrases(call: Call, c: Condition) -> set[int]:
+    texts = [(i, t) for i, t in enumerate(call.texts) if c.role is None or call.utts[i].speaker == c.role]
     if c.homophones:
-        return {i for i, t in enumerate(call.texts) if contains_any(t, c.phrases)}
+        return {i for i, t in texts if contains_any(t, c.phrases)}
     literal = [strip_punct(normalise(p)) for p in c.phrases if not p.startswith("re:")]
     regexes = [re.compile(p[3:]) for p in c.phrases if p.startswith("re:")]
-    return {i for i, t in enumerate(call.texts)
-            if any(p and p in strip_punct(t) for p in literal) or any(r.search(t) for r in regexes)}
+    return {i for i, t in texts if any(p and p in strip_punct(t) for p in literal) or any(r.search(t) for r in regexes)}
 
 
 @functools.lru_cache(maxsize=256)

@@ -84,12 +84,12 @@ def decide(transcript: Transcript, embeddings: CallEmbeddings,
         raise ValueError("these embeddings belong to another transcript (its texts differ)")
     split = [sentences(u.text) for u in transcript.utterances]
     starts = np.cumsum((0, *embeddings.sentence_counts))
-    grams = [[char_ngrams(x) for x in ss] for ss in split]  # counted once, read by every intent
-    flat = [g for gs in grams for g in gs]
+    flat = [x for ss in split for x in ss]
     if not flat or not models:
         return CallIntents({})
     stack = stack_of(models)
-    p = stack.probabilities(embeddings.vectors, flat)
+    p = stack.probabilities_of(embeddings.vectors, flat)
+    grams: dict[int, list] = {}  # utterance -> its sentences' char_ngrams, counted for the few judged again
     own = [i for i, ss in enumerate(split) if ss]
     best = np.maximum.reduceat(p, starts[own], axis=0)  # per utterance with sentences: its best sentence
     hits: dict = {}
@@ -103,8 +103,10 @@ def decide(transcript: Transcript, embeddings: CallEmbeddings,
                 continue
             at = slice(starts[i], starts[i + 1])
             if abs(best[n, k] - fitted.model.min_probability) < STACK_SLACK or fitted.model.ngram != NGRAM:
-                m = max(match_many(fitted.model, embeddings.vectors[at], split[i], grams[i]
-                                   if fitted.model.ngram == NGRAM else None), key=lambda m: m.probability)
+                if fitted.model.ngram == NGRAM and i not in grams:
+                    grams[i] = [char_ngrams(x) for x in split[i]]
+                counted = grams[i] if fitted.model.ngram == NGRAM else None
+                m = max(match_many(fitted.model, embeddings.vectors[at], split[i], counted), key=lambda m: m.probability)
             else:  # clear of the threshold: the stack's decision, with the best sentence's evidence
                 j = int(np.argmax(p[at, k]))
                 m = evidence(fitted.model, embeddings.vectors[starts[i] + j], float(p[starts[i] + j, k]))

@@ -1,0 +1,62 @@
+"""The fast decision path decides what the slow one did: on the 12 sample calls' true
+transcripts with the pack's intents, n-grams counted in arrays give the Counters' sums to
+the last bit, and decide's hits and evidence are those of judging each intent alone."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from analyzers.intents import char_ngrams, match_many
+from analyzers.model import CallTruth, from_dict
+from analyzers.text import sentences
+from flows.meaning.call import decide, embed_call, plan_intents, stack_of
+from lexicons import load_pack
+from tests.transcripts import conversation
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def bank():
+    return plan_intents(load_pack(), ROOT / "lexicons" / "zh-CN" / "examples")
+
+
+@pytest.fixture(scope="module")
+def calls(bank):
+    paths = sorted(p for p in (ROOT / "sample_audio").glob("*.json") if not Path(p.stem).suffix)  # not .meta.json
+    assert len(paths) == 12, "the 12 sample calls' true transcripts are part of the repository"
+    out = []
+    for path in paths:
+        truth = from_dict(CallTruth, json.loads(path.read_text(encoding="utf-8")))
+        t = conversation([(u.speaker, u.text) for u in truth.utterances])
+        out.append((t, embed_call(t, bank.encoder())))
+    return out
+
+
+def test_array_counted_ngrams_give_the_counters_sums_bit_for_bit(bank, calls):
+    stack = stack_of(bank.models)
+    for t, emb in calls:
+        flat = [s for u in t.utterances for s in sentences(u.text)]
+        slow = stack.probabilities(emb.vectors, [char_ngrams(s) for s in flat])
+        assert np.array_equal(stack.probabilities_of(emb.vectors, flat), slow), t.call_id
+
+
+def test_decisions_are_each_intent_judged_alone(bank, calls):
+    hits = 0
+    for t, emb in calls:
+        decided = decide(t, emb, bank.models)
+        for i, u in enumerate(t.utterances):
+            for intent, fitted in bank.models.items():
+                said = sentences(u.text)
+                alone = max(match_many(fitted.model, emb.rows(i), said), key=lambda m: m.probability) if said else None
+                want = alone is not None and alone.hit and fitted.examples.speaker == u.speaker
+                got = decided.hit(u, intent)
+                assert (got is not None) == want, (t.call_id, u.text, intent)
+                if got is not None:
+                    hits += 1
+                    assert (got.nearest, got.nearest_negative) == (alone.nearest, alone.nearest_negative)
+                    assert got.probability == pytest.approx(alone.probability, abs=1e-6)
+                    assert got.similarity == pytest.approx(alone.similarity, abs=1e-6)
+    assert hits > 50  # the sample calls say most intents: the comparison is not vacuous
