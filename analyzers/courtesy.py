@@ -1,7 +1,7 @@
 """礼貌用语 (003 §四.2(1)3): the points that are about the agent's words.
 
-- `polite_request_missing`: the agent asks the customer for information without a
-  polite marker in the same sentence (请, 麻烦您, 能否 …).
+(`polite_request_missing`, asking without a polite word, is the pack's rule
+`polite_request` in custom_rules.yaml.)
 - `thanks_missing`: the customer answers the agent's request (provides information),
   and the agent's next turn has no thanks.
 - `reply_missing`: the customer thanks or apologises, and the agent's next turn does
@@ -25,22 +25,6 @@ def _asks(turn: Turn, rules: CourtesyRules) -> bool:
     """The turn asks for information (a request phrase). Not by meaning: polite_request also
     hits a repeat-back (跟您确认一下…对吗, call11), whose 对 answer needs no thanks."""
     return any(first_alternative(s, rules.request_phrases) for u in turn.utterances for s in sentences(u.text))
-
-
-def polite_request_findings(transcript: Transcript, rules: CourtesyRules,
-                            meaning: CallIntents | None = None) -> list[Finding]:
-    findings = []
-    for u in transcript.utterances:
-        if u.speaker != AGENT or meant(meaning, [u], rules.request_meaning):
-            continue  # an utterance that means a polite request is polite, whatever its words
-        for sentence in sentences(u.text):
-            asked = first_alternative(sentence, rules.request_phrases)
-            if asked and not first_alternative(sentence, rules.polite_phrases):
-                findings.append(Finding(
-                    "polite_request_missing", "polite_request", rules.polite_request_severity, AGENT,
-                    u.start_s, u.end_s, u.text,
-                    f"asks for information ({asked[1]}) with no polite word (请, 麻烦您 …): {sentence}"))
-    return findings
 
 
 def thanks_findings(transcript: Transcript, rules: CourtesyRules, turn_rules: OvertalkRules,
@@ -80,6 +64,5 @@ def reply_findings(transcript: Transcript, rules: CourtesyRules, turn_rules: Ove
 def courtesy_findings(transcript: Transcript, rules: CourtesyRules, turn_rules: OvertalkRules,
                       meaning: CallIntents | None = None) -> list[Finding]:
     """`meaning`: the call's intent decisions, read where the rules name an intent."""
-    return [*polite_request_findings(transcript, rules, meaning),
-            *thanks_findings(transcript, rules, turn_rules, meaning),
+    return [*thanks_findings(transcript, rules, turn_rules, meaning),
             *reply_findings(transcript, rules, turn_rules, meaning)]

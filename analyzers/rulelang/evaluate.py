@@ -24,9 +24,9 @@ from ..model import AGENT, Finding, Transcript, Utterance, other_party
 from ..overtalk import overtalk_findings
 from ..rate import utterance_rates
 from ..rules import RulePack
-from ..text import contains_any, normalise, strip_punct
+from ..text import contains_any, normalise, sentences, strip_punct
 from .entities import entities, same_value
-from .schema import Condition, Repeat, Rule
+from .schema import Condition, IntentSetting, PhraseList, Repeat, Rule
 
 
 class RuleError(ValueError):
@@ -56,6 +56,17 @@ class Call:
         return [normalise(u.text) for u in self.utts]
 
     @functools.cached_property
+    def sentences(self) -> tuple["Call", list[int]]:
+        """A call of the sentences (split at 。？！；) and the utterance each belongs to."""
+        utts, owner = [], []
+        for i, u in enumerate(self.utts):
+            for s in sentences(u.text):
+                utts.append(replace(u, text=s))
+                owner.append(i)
+        part = replace(self.transcript, utterances=tuple(utts))
+        return Call(part, self.pack, self.direction), owner
+
+    @functools.cached_property
     def rates(self) -> list[float | None]:
         rates = utterance_rates(self.transcript, self.pack.rate)
         return [rates[i] for i in self.order]
@@ -64,11 +75,18 @@ class Call:
 # --- tests: which utterances ------------------------------------------------------
 
 
+def pack_field(pack: RulePack, path: str) -> Any:
+    """The pack's value at `section.field` (a PhraseList's or an IntentSetting's reference)."""
+    section, name = path.split(".")
+    return getattr(getattr(pack, section), name)
+
+
 def _phrases(call: Call, c: Condition) -> set[int]:
+    phrases = pack_field(call.pack, c.phrases.list_) if isinstance(c.phrases, PhraseList) else c.phrases
     if c.homophones:
-        return {i for i, t in enumerate(call.texts) if contains_any(t, c.phrases)}
-    literal = [strip_punct(normalise(p)) for p in c.phrases if not p.startswith("re:")]
-    regexes = [re.compile(p[3:]) for p in c.phrases if p.startswith("re:")]
+        return {i for i, t in enumerate(call.texts) if contains_any(t, phrases)}
+    literal = [strip_punct(normalise(p)) for p in phrases if not p.startswith("re:")]
+    regexes = [re.compile(p[3:]) for p in phrases if p.startswith("re:")]
     return {i for i, t in enumerate(call.texts)
             if any(p and p in strip_punct(t) for p in literal) or any(r.search(t) for r in regexes)}
 
@@ -86,6 +104,11 @@ def _pattern(call: Call, c: Condition) -> set[int]:
 
 
 def _intent(call: Call, c: Condition) -> set[int]:
+    if isinstance(c.intent, IntentSetting):
+        label = pack_field(call.pack, c.intent.setting)
+        if label is None or call.intents is None:  # switched off, or a literal-only run
+            return set()
+        c = c.model_copy(update={"intent": label})
     if call.intents is None:
         raise RuleError(f"the intent test ({c.intent!r}) needs the meaning classifier's decisions, and this call "
                         "has none (no utterance embeddings were computed)")
@@ -214,12 +237,19 @@ def _differs(call: Call, c: Condition) -> set[int]:
     return hits
 
 
+def _sentence(call: Call, c: Condition) -> set[int]:
+    # The sentences as utterances of their own (the speaker and times of theirs).
+    parts, owner = call.sentences
+    return {owner[k] for k in hits(parts, c.sentence)}
+
+
 def _regex(call: Call, c: Condition) -> set[int]:
     rx = re.compile(c.regex)
     return {i for i, t in enumerate(call.texts) if rx.search(t)}
 
 
-_TESTS = {"phrases": _phrases, "pattern": _pattern, "regex": _regex, "intent": _intent, "duration": _duration,
+_TESTS = {"phrases": _phrases, "pattern": _pattern, "regex": _regex, "intent": _intent, "sentence": _sentence,
+          "duration": _duration,
           "silence": _silence, "response_time": _response_time, "rate": _rate, "volume": _volume, "interruption": _interruption,
           "entity": _entity, "repeats": _repeats, "differs": _differs}
 
@@ -347,3 +377,10 @@ def custom_findings(transcript: Transcript, pack: RulePack, direction: str = "in
         return []
     call = Call(transcript, pack, direction, intents)
     return [f for rule in rules for f in rule_findings(call, rule)]
+
+
+def pack_rule_findings(transcript: Transcript, pack: RulePack, rule_id: str, direction: str = "inbound",
+                       intents: tuple | None = None) -> list[Finding]:
+    """The findings of the pack's rule `rule_id` on one call (active or not)."""
+    (rule,) = [r for r in pack.custom_rules if r.id == rule_id]
+    return rule_findings(Call(transcript, pack, direction, intents), rule)

@@ -1,7 +1,7 @@
 """The standard's dialogue checks (issue 17 item 2) on hand-written transcripts.
 
 complaint_apology_missing, confirmation_missing, followup_time_missing (analyzers.handling);
-polite_request_missing, thanks_missing, reply_missing (analyzers.courtesy); backchannels
+polite_request_missing (the pack rule polite_request), thanks_missing, reply_missing (analyzers.courtesy); backchannels
 as listening (analyzers.turns, analyzers.overtalk); hold_reason_missing (analyzers.holds);
 third_party_blame, jargon and blame_shifting patterns (analyzers.banned).
 """
@@ -10,7 +10,8 @@ import pytest
 
 from analyzers.analyze import analyze
 from analyzers.banned import find_banned
-from analyzers.courtesy import polite_request_findings, reply_findings, thanks_findings
+from analyzers.courtesy import reply_findings, thanks_findings
+from analyzers.rulelang.evaluate import pack_rule_findings
 from analyzers.handling import complaint_findings, confirmation_findings, followup_findings
 from analyzers.holds import hold_findings
 from analyzers.model import CATEGORIES, SpeechSpan
@@ -184,7 +185,7 @@ def test_promise_without_a_time(line):
     ("我跟您说一下退货的流程。", False),                # the agent explaining, not asking
 ])
 def test_polite_request(line, missing):
-    found = polite_request_findings(call(at(A, 0.0, 3.0, line)), PACK.courtesy)
+    found = pack_rule_findings(call(at(A, 0.0, 3.0, line)), PACK, "polite_request")  # custom_rules.yaml
     assert [f.category for f in found] == (["polite_request_missing"] if missing else [])
 
 

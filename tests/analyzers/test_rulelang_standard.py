@@ -46,6 +46,7 @@ BREAKS = {
     "second_refusal": ["A: 您好，我是售后服务中心的客服小王，想对您上周的维修做个回访，请问您现在方便接听电话吗？",
                        "C: 不需要。", "A: 对不起，打扰您了，请问您什么时候方便，我们再与您联系？",
                        "C: 不用了，别打了。", "A: 好的，再见。"],
+    "polite_request": [OPEN, "C: 我想查一下订单。", "A: 订单号是多少？", "C: 20481357。", "A: 谢谢您，订单明天送到。", *CLOSE],
     "arguing": [OPEN, "C: 能不能快一点？", "A: 我都说了，您搞错了。", *CLOSE],   # active since docs/sample-truth.md P3
     # inactive (see test_inactive_rules_hit_their_sample_lines), still tested like the rest
     "slow_for_details": [OPEN, "C: 我想续费。", {"A": "您的套餐是每月一百元，续费一年一共一千零八十元。",
