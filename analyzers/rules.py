@@ -231,8 +231,6 @@ class CourtesyRules(Section):
     customer_thanks_phrases: Phrases
     #: ... and the agent replies (不客气, 没关系, 应该的 …).
     reply_phrases: Phrases
-    thanks_severity: Severity
-    reply_severity: Severity
     #: Intents: a polite request (a request, and polite) / thanks for help / a reply to thanks.
     request_meaning: Text | None = None
     thanks_meaning: Text | None = None

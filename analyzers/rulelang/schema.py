@@ -25,7 +25,7 @@ REPEATABLE = (*ENTITIES, "words")
 #: The category of a rule's findings unless the rule names one of the standard categories.
 RULE_CATEGORY = "pack_rule"
 #: The keys of a condition that test something (exactly one per condition).
-TESTS = ("phrases", "pattern", "regex", "intent", "sentence", "duration", "silence", "response_time", "rate", "volume",
+TESTS = ("phrases", "pattern", "regex", "intent", "sentence", "chars", "duration", "silence", "response_time", "rate", "volume",
          "interruption", "entity", "repeats", "differs", "all", "any", "not")
 
 
@@ -71,7 +71,7 @@ class _Bounds(Section):
 #: A pack field named by its section and field (courtesy.request_phrases).
 PackField = Annotated[str, Strict(), StringConstraints(pattern=r"^[a-z][a-z_]*\.[a-z][a-z_]*$")]
 #: The tests a `sentence` condition may hold: what a sentence's words say.
-TEXT_TESTS = ("phrases", "pattern", "regex", "entity", "all", "any", "not")
+TEXT_TESTS = ("phrases", "pattern", "regex", "entity", "chars", "all", "any", "not")
 
 
 class PhraseList(Section):
@@ -93,6 +93,13 @@ class Gap(_Bounds):
 
     at_least_s: Optional[Number] = None
     at_most_s: Optional[Number] = None
+
+
+class Length(_Bounds):
+    """Spoken chars (a CJK char or digit one, a Latin word one; analyzers.text.count_chars)."""
+
+    at_least: Optional[Count] = None
+    at_most: Optional[Count] = None
 
 
 class RateBand(_Bounds):
@@ -144,6 +151,8 @@ class Condition(Section):
     intent: Optional[Union[IntentSetting, Text]] = None
     #: Utterances one of whose sentences (split at 。？！；) the inner text test hits.
     sentence: Optional["Condition"] = None
+    #: The utterance's length in spoken chars.
+    chars: Optional[Length] = None
     #: The utterance's own length in seconds.
     duration: Optional[Gap] = None
     silence: Optional[Gap] = None
@@ -267,6 +276,10 @@ class Rule(Section):
     #: For `require`: the requirement holds only in calls where this hits (e.g. the
     #: customer gave a number); the finding then covers these hits.
     when: Optional[Condition] = None
+    #: What a condition's hits are: utterances, or turns (one speaker's consecutive
+    #: utterances joined, backchannels left out: analyzers.turns), where `after: ..., within: 1`
+    #: is the other party's next turn.
+    unit: Literal["utterance", "turn"] = "utterance"
     #: For `find`: one finding for the call (spanning its hits) instead of one per hit.
     once: StrictBool = False
     #: false: the rule is checked by its examples and can be tried (`callqa rules try`),
