@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from .banned import banned_findings, prepare_matchers
-from .courtesy import courtesy_findings
 from .handling import complaint_findings, confirmation_findings, followup_findings
 from .holds import hold_findings
 from .intents import CallIntents
@@ -120,7 +119,6 @@ def analyze(transcript: Transcript, pack: RulePack, direction: str = INBOUND,
         # refusal check judges the agent's answer instead.
         *([] if refused else confirmation_findings(transcript, pack.confirmation, meaning)),
         *followup_findings(transcript, pack.followup, pack.overtalk, meaning),
-        *courtesy_findings(transcript, pack.courtesy, pack.overtalk, meaning),
         *raised_voice_findings(transcript, pack.voice),
         *custom_findings(transcript, pack, direction, intents),
     ]

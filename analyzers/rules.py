@@ -242,9 +242,6 @@ class CourtesyRules(Section):
     customer_thanks_phrases: Phrases
     #: ... and the agent replies (不客气, 没关系, 应该的 …).
     reply_phrases: Phrases
-    polite_request_severity: Severity
-    thanks_severity: Severity
-    reply_severity: Severity
     #: Intents: a polite request (a request, and polite) / thanks for help / a reply to thanks.
     request_meaning: Text | None = None
     thanks_meaning: Text | None = None
@@ -422,6 +419,30 @@ class RulePack(Section):
                 raise fail(f"the scorecard item {rule.item!r} does not count this rule's findings "
                            f"(analyzers.rulelang.scored adds them)", "custom_rules", n, "item")
         return self
+
+    @model_validator(mode="after")
+    def _references(self) -> "RulePack":
+        # `{list: section.field}` names a phrase list of the pack, `{setting: ...}` an intent setting.
+        for n, rule in enumerate(self.custom_rules):
+            for part in (rule.find, rule.require, rule.when):
+                for c in (part.walk() if part is not None else ()):
+                    problem = self.reference_problem(getattr(c.phrases, "list_", None), "phrases") \
+                        or self.reference_problem(getattr(c.intent, "setting", None), "meaning")
+                    if problem:
+                        raise fail(problem, "custom_rules", n)
+        return self
+
+    @classmethod
+    def reference_problem(cls, path: str | None, want: str) -> str | None:
+        """What is wrong with a rule's reference to the pack field `path` ("phrases": a phrase
+        list, "meaning": an intent setting); None when nothing is."""
+        if path is None:
+            return None
+        section, name = path.split(".")
+        model = cls.model_fields[section].annotation if section in cls.model_fields else None
+        if name in getattr(model, "model_fields", {}) and name.endswith(want if want == "meaning" else "phrases"):
+            return None
+        return f"{path!r} names no {want} field of the pack"
 
     @property
     def lexicon_version(self) -> str:

@@ -448,4 +448,9 @@ _SENTENCE_END = re.compile(r"[。？！?!；;…]")
 
 def sentences(text: str) -> list[str]:
     """The normalised sentences of `text`, without their end marks."""
-    return [s for s in _SENTENCE_END.split(normalise(text)) if s]
+    return split_sentences(normalise(text))
+
+
+def split_sentences(normalised: str) -> list[str]:
+    """`sentences` of a text normalised already."""
+    return [s for s in _SENTENCE_END.split(normalised) if s]

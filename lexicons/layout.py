@@ -108,6 +108,8 @@ def _rules_model() -> type[BaseModel]:
         if model.__pydantic_decorators__.model_validators:
             raise TypeError(f"{model.__name__}: a section written in two files cannot have a check across fields")
         part = {f: _field(model, f) for f in model.model_fields if f not in elsewhere[name]}
+        if not part:  # all of it in phrases.yaml (courtesy: its severities are its rules')
+            continue
         fields[name] = (create_model(f"rules.{name}", __base__=Section, **part), ...)
     return create_model("rules.yaml", __base__=Section, **fields)
 

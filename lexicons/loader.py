@@ -273,10 +273,22 @@ def _check_intents(path: Path, data: _Map, rules: tuple, examples: Path) -> None
     for n, rule in enumerate(rules):
         for part in ("find", "require", "when"):
             for cond in (getattr(rule, part).walk() if getattr(rule, part) is not None else ()):
-                if cond.intent is not None and cond.intent not in known:
+                if isinstance(cond.intent, str) and cond.intent not in known:
                     line, _ = _locate(data, ("rules", n, part))
                     raise PackError(path, line, f"rules[{n}].{part}", f"intent {cond.intent!r} has no examples "
                                     f"in {examples.name}/ (intents: {', '.join(known)})")
+
+
+def _check_references(path: Path, data: _Map, rules: tuple) -> None:
+    """Each `{list: ...}` names a phrase list of the pack, each `{setting: ...}` an intent setting."""
+    for n, rule in enumerate(rules):
+        for part in ("find", "require", "when"):
+            for cond in (getattr(rule, part).walk() if getattr(rule, part) is not None else ()):
+                problem = RulePack.reference_problem(getattr(cond.phrases, "list_", None), "phrases") \
+                    or RulePack.reference_problem(getattr(cond.intent, "setting", None), "meaning")
+                if problem:
+                    line, _ = _locate(data, ("rules", n, part))
+                    raise PackError(path, line, f"rules[{n}].{part}", problem)
 
 
 def load_pack(name_or_path: str | os.PathLike[str] = DEFAULT_PACK) -> RulePack:
@@ -294,6 +306,7 @@ def load_pack(name_or_path: str | os.PathLike[str] = DEFAULT_PACK) -> RulePack:
             own[name] = getattr(_check(model, path, data), OWN_FILE[name][1])
             _check_items(path, data, own[name], rules.scorecard)
             _check_intents(path, data, own[name], folder / INTENTS_DIR)
+            _check_references(path, data, own[name])
     data = assemble(phrases, rules, content_hash=content_hash, **own)
     data["scorecard"] = scored(rules.scorecard, own.get("custom_rules", ()))
     try:

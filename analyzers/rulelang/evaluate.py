@@ -24,9 +24,10 @@ from ..model import AGENT, Finding, Transcript, Utterance, other_party
 from ..overtalk import overtalk_findings
 from ..rate import utterance_rates
 from ..rules import RulePack
-from ..text import contains_any, normalise, strip_punct
+from ..turns import turns
+from ..text import contains_any, count_chars, normalise, split_sentences, strip_punct
 from .entities import entities, same_value
-from .schema import Condition, Repeat, Rule
+from .schema import Condition, IntentSetting, PhraseList, Repeat, Rule
 
 
 class RuleError(ValueError):
@@ -43,10 +44,10 @@ class Call:
     #: The intents the meaning classifier found in each utterance (transcript order; a
     #: label or a collection of labels, `hit_intents`); None: no embeddings were computed.
     intents: tuple[Any, ...] | None = None
+    #: What a finding quotes of each utterance (time order); None: its own text.
+    said: tuple[str, ...] | None = None
     utts: list[Utterance] = field(init=False)
     order: list[int] = field(init=False)
-    #: The phrase tests' hits, by (phrases, homophones, role): searched once per call.
-    found: dict = field(init=False, default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.order = sorted(range(len(self.transcript.utterances)),
@@ -58,6 +59,39 @@ class Call:
         return [normalise(u.text) for u in self.utts]
 
     @functools.cached_property
+    def sentences(self) -> tuple["Call", list[int]]:
+        """A call of the sentences (split at 。？！；) and the utterance each belongs to."""
+        utts, owner = [], []
+        for i, u in enumerate(self.utts):
+            for s in split_sentences(self.texts[i]):
+                utts.append(Utterance(u.speaker, u.start_s, u.end_s, s))
+                owner.append(i)
+        part = Call(replace(self.transcript, utterances=tuple(utts)), self.pack, self.direction)
+        part.texts = [u.text for u in part.utts]  # normalised already
+        return part, owner
+
+    @functools.cached_property
+    def turns(self) -> "Call":
+        """The call as turns (analyzers.turns: one speaker's consecutive utterances, backchannels
+        left out), each an utterance: its text the turn's, its intents those of its utterances."""
+        ts = turns(self.transcript, self.pack.overtalk)
+        utts = tuple(Utterance(t.speaker, t.start_s, t.end_s, t.text) for t in ts)
+        intents = None
+        if self.intents is not None:
+            at = {id(u): i for i, u in enumerate(self.transcript.utterances)}
+            intents = tuple(frozenset().union(*(_labels(self.intents[at[id(u)]]) for u in t.utterances)) for t in ts)
+        call = Call(replace(self.transcript, utterances=utts), self.pack, self.direction, intents,
+                    tuple(t.said for t in ts))
+        call.texts = [u.text for u in call.utts]  # Turn.text is normalised
+        return call
+
+    def of_role(self, role: str) -> set[int]:
+        return {i for i, u in enumerate(self.utts) if u.speaker == role}
+
+    def quote(self, i: int) -> str:
+        return self.said[i] if self.said is not None else self.utts[i].text
+
+    @functools.cached_property
     def rates(self) -> list[float | None]:
         rates = utterance_rates(self.transcript, self.pack.rate)
         return [rates[i] for i in self.order]
@@ -66,21 +100,20 @@ class Call:
 # --- tests: which utterances ------------------------------------------------------
 
 
-def _phrases(call: Call, c: Condition) -> set[int]:
-    # only the role's utterances (hits keeps no others); a list met twice (when/after) is searched once
-    key = (tuple(c.phrases), c.homophones, c.role)
-    if key not in call.found:
-        call.found[key] = _search_phrases(call, c)
-    return set(call.found[key])
+def pack_field(pack: RulePack, path: str) -> Any:
+    """The pack's value at `section.field` (a PhraseList's or an IntentSetting's reference)."""
+    section, name = path.split(".")
+    return getattr(getattr(pack, section), name)
 
 
-def _search_phrases(call: Call, c: Condition) -> set[int]:
-    texts = [(i, t) for i, t in enumerate(call.texts) if c.role is None or call.utts[i].speaker == c.role]
+def _phrases(call: Call, c: Condition, pool: set[int] | None) -> set[int]:
+    phrases = pack_field(call.pack, c.phrases.list_) if isinstance(c.phrases, PhraseList) else c.phrases
     if c.homophones:
-        return {i for i, t in texts if contains_any(t, c.phrases)}
-    literal = [strip_punct(normalise(p)) for p in c.phrases if not p.startswith("re:")]
-    regexes = [re.compile(p[3:]) for p in c.phrases if p.startswith("re:")]
-    return {i for i, t in texts if any(p and p in strip_punct(t) for p in literal) or any(r.search(t) for r in regexes)}
+        return {i for i, t in _texts(call, pool) if contains_any(t, phrases)}
+    literal = [strip_punct(normalise(p)) for p in phrases if not p.startswith("re:")]
+    regexes = [re.compile(p[3:]) for p in phrases if p.startswith("re:")]
+    return {i for i, t in _texts(call, pool)
+            if any(p and p in strip_punct(t) for p in literal) or any(r.search(t) for r in regexes)}
 
 
 @functools.lru_cache(maxsize=256)
@@ -90,12 +123,22 @@ def _matcher(pattern: str):
     return m
 
 
-def _pattern(call: Call, c: Condition) -> set[int]:
+def _labels(decided: Any) -> frozenset[str]:
+    # One utterance's intents as Call.intents holds them: a label, labels, or None.
+    return frozenset({decided} if isinstance(decided, str) else decided or ())
+
+
+def _pattern(call: Call, c: Condition, pool: set[int] | None) -> set[int]:
     m = _matcher(c.pattern)
-    return {i for i, t in enumerate(call.texts) if m(tok.make_doc(t))}
+    return {i for i, t in _texts(call, pool) if m(tok.make_doc(t))}
 
 
 def _intent(call: Call, c: Condition) -> set[int]:
+    if isinstance(c.intent, IntentSetting):
+        label = pack_field(call.pack, c.intent.setting)
+        if label is None or call.intents is None:  # switched off, or a literal-only run
+            return set()
+        c = c.model_copy(update={"intent": label})
     if call.intents is None:
         raise RuleError(f"the intent test ({c.intent!r}) needs the meaning classifier's decisions, and this call "
                         "has none (no utterance embeddings were computed)")
@@ -112,6 +155,10 @@ def hit_intents(matches: Sequence[Mapping[str, Any]]) -> tuple[frozenset[str], .
 
 def _inside(value: float | None, low: float | None, high: float | None) -> bool:
     return value is not None and (low is None or value >= low - 1e-6) and (high is None or value <= high + 1e-6)
+
+
+def _chars(call: Call, c: Condition, pool: set[int] | None) -> set[int]:
+    return {i for i, t in _texts(call, pool) if _inside(count_chars(t), c.chars.at_least, c.chars.at_most)}
 
 
 def _duration(call: Call, c: Condition) -> set[int]:
@@ -182,8 +229,8 @@ def _interruption(call: Call, c: Condition) -> set[int]:
     return hits
 
 
-def _entity(call: Call, c: Condition) -> set[int]:
-    return {i for i, t in enumerate(call.texts) if any(k in c.entity for k, _ in entities(t))}
+def _entity(call: Call, c: Condition, pool: set[int] | None) -> set[int]:
+    return {i for i, t in _texts(call, pool) if any(k in c.entity for k, _ in entities(t))}
 
 
 def _heard(call: Call, i: int, r: Repeat) -> list[int]:
@@ -196,9 +243,9 @@ def _common_run(a: str, b: str, n: int) -> bool:
     return any(a[k:k + n] in b for k in range(len(a) - n + 1))
 
 
-def _repeats(call: Call, c: Condition) -> set[int]:
+def _repeats(call: Call, c: Condition, pool: set[int] | None) -> set[int]:
     r, hits = c.repeats, set()
-    for i, t in enumerate(call.texts):
+    for i, t in _texts(call, pool):
         heard = _heard(call, i, r)
         said = entities(t)
         for kind in r.what:
@@ -212,9 +259,9 @@ def _repeats(call: Call, c: Condition) -> set[int]:
     return hits
 
 
-def _differs(call: Call, c: Condition) -> set[int]:
+def _differs(call: Call, c: Condition, pool: set[int] | None) -> set[int]:
     r, hits = c.differs, set()
-    for i, t in enumerate(call.texts):
+    for i, t in _texts(call, pool):
         heard = [e for j in _heard(call, i, r) for e in entities(call.texts[j])]
         for kind in r.what:
             mine = [v for k, v in entities(t) if k == kind]
@@ -224,26 +271,48 @@ def _differs(call: Call, c: Condition) -> set[int]:
     return hits
 
 
-def _regex(call: Call, c: Condition) -> set[int]:
+def _sentence(call: Call, c: Condition, pool: set[int] | None) -> set[int]:
+    # The sentences as utterances of their own (the speaker and times of theirs).
+    parts, owner = call.sentences
+    inside = None if pool is None else {k for k, i in enumerate(owner) if i in pool}
+    return {owner[k] for k in hits(parts, c.sentence, inside)}
+
+
+def _regex(call: Call, c: Condition, pool: set[int] | None) -> set[int]:
     rx = re.compile(c.regex)
-    return {i for i, t in enumerate(call.texts) if rx.search(t)}
+    return {i for i, t in _texts(call, pool) if rx.search(t)}
 
 
-_TESTS = {"phrases": _phrases, "pattern": _pattern, "regex": _regex, "intent": _intent, "duration": _duration,
+_TESTS = {"phrases": _phrases, "pattern": _pattern, "regex": _regex, "intent": _intent, "sentence": _sentence, "chars": _chars,
+          "duration": _duration,
           "silence": _silence, "response_time": _response_time, "rate": _rate, "volume": _volume, "interruption": _interruption,
           "entity": _entity, "repeats": _repeats, "differs": _differs}
 
 
-def _test(call: Call, c: Condition) -> set[int]:
+def _texts(call: Call, pool: set[int] | None):
+    """(index, normalised text) of the utterances in `pool` (None: all)."""
+    texts = call.texts
+    return enumerate(texts) if pool is None else ((i, texts[i]) for i in sorted(pool))
+
+
+#: Tests that read each utterance's words alone, so that they need look only inside a pool.
+_TEXTUAL = ("phrases", "pattern", "regex", "chars", "entity", "repeats", "differs", "sentence")
+
+
+def _test(call: Call, c: Condition, pool: set[int] | None) -> set[int]:
     if c.all is not None:
-        return set.intersection(*(set(hits(call, s)) for s in c.all))
+        return set.intersection(*(set(hits(call, s, pool)) for s in c.all))
     if c.any is not None:
-        return set().union(*(set(hits(call, s)) for s in c.any))
+        return set().union(*(set(hits(call, s, pool)) for s in c.any))
     if c.not_ is not None:
-        return set(range(len(call.utts))) - set(hits(call, c.not_))
+        scope = set(range(len(call.utts))) if pool is None else pool
+        return scope - set(hits(call, c.not_, pool))
     for name, test in _TESTS.items():
         if getattr(c, name) is not None:
-            return test(call, c)
+            if name in _TEXTUAL:
+                return test(call, c, pool)
+            found = test(call, c)
+            return found if pool is None else found & pool
     raise AssertionError("a condition without a test passed validation")  # pragma: no cover
 
 
@@ -251,6 +320,8 @@ def _test(call: Call, c: Condition) -> set[int]:
 
 
 def _position(call: Call, c: Condition, found: set[int]) -> set[int]:
+    if c.first is None and c.last is None and c.first_s is None and c.last_s is None:
+        return found
     pool = [i for i, u in enumerate(call.utts) if c.role is None or u.speaker == c.role]
     if not pool:
         return set()
@@ -288,14 +359,19 @@ def _related(call: Call, c: Condition, found: set[int]) -> set[int]:
     return found
 
 
-def hits(call: Call, c: Condition) -> tuple[int, ...]:
-    """The utterances (indices into `call.utts`, in time order) that `c` hits."""
-    found = _test(call, c)
+def hits(call: Call, c: Condition, pool: set[int] | None = None) -> tuple[int, ...]:
+    """The utterances (indices into `call.utts`, in time order) that `c` hits; with `pool`,
+    those of them in the pool (what an enclosing condition keeps at most: its role), found
+    without testing the others. A count or an Nth hit counts the whole call."""
+    if c.nth is not None or c.at_least is not None or c.at_most is not None:
+        pool = None
     if c.role is not None:
-        found = {i for i in found if call.utts[i].speaker == c.role}
-    found = _position(call, c, found)
-    found = _related(call, c, found)
-    ordered = sorted(found)
+        mine = call.of_role(c.role)
+        pool = mine if pool is None else pool & mine
+    # Position and relations keep an utterance or not whatever else hits: narrow first, test the rest.
+    pool = set(range(len(call.utts))) if pool is None else pool
+    pool = _related(call, c, _position(call, c, pool))
+    ordered = sorted(_test(call, c, pool))
     if c.nth is not None:
         k = c.nth - 1 if c.nth > 0 else len(ordered) + c.nth
         ordered = [ordered[k]] if 0 <= k < len(ordered) else []
@@ -307,9 +383,10 @@ def hits(call: Call, c: Condition) -> tuple[int, ...]:
 # --- rules: findings ---------------------------------------------------------------
 
 
-def _finding(rule: Rule, utts: list[Utterance], fallback: tuple[float, float]) -> Finding:
+def _finding(rule: Rule, call: Call, idx: list[int], fallback: tuple[float, float]) -> Finding:
+    utts = [call.utts[i] for i in idx]
     span = (min(u.start_s for u in utts), max(u.end_s for u in utts)) if utts else fallback
-    said = " / ".join(u.text for u in utts[:3]) + (" / …" if len(utts) > 3 else "")
+    said = " / ".join(call.quote(i) for i in idx[:3]) + (" / …" if len(idx) > 3 else "")
     return Finding(rule.category, rule.id, rule.severity, AGENT, span[0], span[1], said, rule.message)
 
 
@@ -317,17 +394,19 @@ def rule_findings(call: Call, rule: Rule) -> list[Finding]:
     """The findings of one rule on one call."""
     if rule.direction is not None and rule.direction != call.direction:
         return []
+    if rule.unit == "turn":
+        call = call.turns
     try:
         if rule.find is not None:
-            found = [call.utts[i] for i in hits(call, rule.find)]
+            found = list(hits(call, rule.find))
             if rule.once:
-                return [_finding(rule, found, (0.0, 0.0))] if found else []
-            return [_finding(rule, [u], (0.0, 0.0)) for u in found]
+                return [_finding(rule, call, found, (0.0, 0.0))] if found else []
+            return [_finding(rule, call, [i], (0.0, 0.0)) for i in found]
         if rule.when is not None:
-            cue = [call.utts[i] for i in hits(call, rule.when)]
+            cue = list(hits(call, rule.when))
             if not cue or hits(call, rule.require):
                 return []
-            return [_finding(rule, cue, (0.0, 0.0))]
+            return [_finding(rule, call, cue, (0.0, 0.0))]
         if hits(call, rule.require):
             return []
         return [_missing(call, rule)]
@@ -341,11 +420,11 @@ def _missing(call: Call, rule: Rule) -> Finding:
     a position narrows it; the whole call when nobody in scope spoke."""
     c = rule.require
     pool = {i for i, u in enumerate(call.utts) if c.role is None or u.speaker == c.role}
-    scope = [call.utts[i] for i in sorted(_position(call, c, pool))]
+    scope = sorted(_position(call, c, pool))
     if not scope:
-        return _finding(rule, [], (0.0, max(0.0, call.transcript.duration_s)))
+        return _finding(rule, call, [], (0.0, max(0.0, call.transcript.duration_s)))
     narrowed = any(x is not None for x in (c.first, c.last, c.first_s, c.last_s))
-    found = _finding(rule, scope, (0.0, 0.0))
+    found = _finding(rule, call, scope, (0.0, 0.0))
     return found if narrowed else replace(found, text="")
 
 
@@ -357,3 +436,10 @@ def custom_findings(transcript: Transcript, pack: RulePack, direction: str = "in
         return []
     call = Call(transcript, pack, direction, intents)
     return [f for rule in rules for f in rule_findings(call, rule)]
+
+
+def pack_rule_findings(transcript: Transcript, pack: RulePack, rule_id: str, direction: str = "inbound",
+                       intents: tuple | None = None) -> list[Finding]:
+    """The findings of the pack's rule `rule_id` on one call (active or not)."""
+    (rule,) = [r for r in pack.custom_rules if r.id == rule_id]
+    return rule_findings(Call(transcript, pack, direction, intents), rule)

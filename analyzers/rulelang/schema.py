@@ -10,9 +10,9 @@ loader reports a mistake with file, line and field. Evaluation: `evaluate`.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import BeforeValidator, ConfigDict, Field, StrictBool, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, Strict, StrictBool, StringConstraints, model_validator
 
 from ..model import AGENT, CUSTOMER
 from ..rule_types import (LIST, AtLeastOne, Category, Count, Number, Phrases, Real, Section, Severity, Text,
@@ -25,7 +25,7 @@ REPEATABLE = (*ENTITIES, "words")
 #: The category of a rule's findings unless the rule names one of the standard categories.
 RULE_CATEGORY = "pack_rule"
 #: The keys of a condition that test something (exactly one per condition).
-TESTS = ("phrases", "pattern", "regex", "intent", "duration", "silence", "response_time", "rate", "volume",
+TESTS = ("phrases", "pattern", "regex", "intent", "sentence", "chars", "duration", "silence", "response_time", "rate", "volume",
          "interruption", "entity", "repeats", "differs", "all", "any", "not")
 
 
@@ -68,11 +68,38 @@ class _Bounds(Section):
         return self
 
 
+#: A pack field named by its section and field (courtesy.request_phrases).
+PackField = Annotated[str, Strict(), StringConstraints(pattern=r"^[a-z][a-z_]*\.[a-z][a-z_]*$")]
+#: The tests a `sentence` condition may hold: what a sentence's words say.
+TEXT_TESTS = ("phrases", "pattern", "regex", "entity", "chars", "all", "any", "not")
+
+
+class PhraseList(Section):
+    """A phrase list of the pack named instead of written out: `{list: courtesy.request_phrases}`."""
+
+    list_: PackField = Field(alias="list")
+
+
+class IntentSetting(Section):
+    """The intent a pack setting names (courtesy.request_meaning, set by phrases.yaml
+    `meaning:`): no hits while the setting is off or the run has no meaning decisions
+    (literal phrases only), as the checks that read by meaning do."""
+
+    setting: PackField
+
+
 class Gap(_Bounds):
     """Seconds of silence (before an utterance, or before an answer)."""
 
     at_least_s: Optional[Number] = None
     at_most_s: Optional[Number] = None
+
+
+class Length(_Bounds):
+    """Spoken chars (a CJK char or digit one, a Latin word one; analyzers.text.count_chars)."""
+
+    at_least: Optional[Count] = None
+    at_most: Optional[Count] = None
 
 
 class RateBand(_Bounds):
@@ -114,14 +141,18 @@ class Condition(Section):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     # --- tests: exactly one ---
-    phrases: Optional[Phrases] = None
+    phrases: Optional[Union[PhraseList, Phrases]] = None
     #: For `phrases`: ASR homophones (same toneless pinyin) match too (2+ chars).
     homophones: StrictBool = True
     #: A spaCy Matcher token pattern over jieba tokens (as in banned.patterns).
     pattern: Optional[TokenPattern] = None
     regex: Optional[Regex] = None
     #: An intent label of the meaning classifier (needs utterance embeddings at run time).
-    intent: Optional[Text] = None
+    intent: Optional[Union[IntentSetting, Text]] = None
+    #: Utterances one of whose sentences (split at 。？！；) the inner text test hits.
+    sentence: Optional["Condition"] = None
+    #: The utterance's length in spoken chars.
+    chars: Optional[Length] = None
     #: The utterance's own length in seconds.
     duration: Optional[Gap] = None
     silence: Optional[Gap] = None
@@ -168,17 +199,25 @@ class Condition(Section):
             raise fail("counts from 1 (first) or from -1 (last); 0 is no hit", "nth")
         if self.at_least is not None and self.at_most is not None and self.at_most < self.at_least:
             raise fail("must be at least at_least", "at_most")
+        if self.sentence is not None:
+            for c in self.sentence.walk():
+                tests = [t for t in TESTS if getattr(c, "not_" if t == "not" else t) is not None]
+                scoped = [k for k in SCOPES if getattr(c, k) is not None]
+                if tests[0] not in TEXT_TESTS or scoped:
+                    raise fail(f"a sentence holds text tests only ({', '.join(TEXT_TESTS)}), no scope", "sentence")
         return self
 
     def walk(self):
         """This condition and every condition inside it."""
         yield self
-        for sub in (*(self.all or ()), *(self.any or ()), self.not_, self.after, self.before,
+        for sub in (*(self.all or ()), *(self.any or ()), self.not_, self.sentence, self.after, self.before,
                     self.not_after, self.not_before, self.during, self.not_during):
             if sub is not None:
                 yield from sub.walk()
 
 
+#: The keys of a condition that narrow its hits (what a `sentence` condition cannot have).
+SCOPES = tuple(k for k in Condition.model_fields if k not in (*TESTS, "not_", "homophones"))
 Condition.model_rebuild()
 
 _WHO = {"a": AGENT, "agent": AGENT, "客服": AGENT, "坐席": AGENT, "c": CUSTOMER, "customer": CUSTOMER, "客户": CUSTOMER}
@@ -237,6 +276,10 @@ class Rule(Section):
     #: For `require`: the requirement holds only in calls where this hits (e.g. the
     #: customer gave a number); the finding then covers these hits.
     when: Optional[Condition] = None
+    #: What a condition's hits are: utterances, or turns (one speaker's consecutive
+    #: utterances joined, backchannels left out: analyzers.turns), where `after: ..., within: 1`
+    #: is the other party's next turn.
+    unit: Literal["utterance", "turn"] = "utterance"
     #: For `find`: one finding for the call (spanning its hits) instead of one per hit.
     once: StrictBool = False
     #: false: the rule is checked by its examples and can be tried (`callqa rules try`),

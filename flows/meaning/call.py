@@ -169,7 +169,7 @@ def pack_intents(pack) -> frozenset[str]:
     found |= {getattr(getattr(pack, section), name) for section, name in HOOK_FIELDS} - {None}
     for rule in pack.custom_rules:
         for part in (rule.find, rule.require, rule.when):
-            found |= {c.intent for c in (part.walk() if part is not None else ()) if c.intent is not None}
+            found |= {c.intent for c in (part.walk() if part is not None else ()) if isinstance(c.intent, str)}
     return frozenset(found)
 
 

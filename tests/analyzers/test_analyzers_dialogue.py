@@ -1,7 +1,7 @@
 """The standard's dialogue checks (issue 17 item 2) on hand-written transcripts.
 
 complaint_apology_missing, confirmation_missing, followup_time_missing (analyzers.handling);
-polite_request_missing, thanks_missing, reply_missing (analyzers.courtesy); backchannels
+polite_request_missing, thanks_missing, reply_missing (pack rules in custom_rules.yaml); backchannels
 as listening (analyzers.turns, analyzers.overtalk); hold_reason_missing (analyzers.holds);
 third_party_blame, jargon and blame_shifting patterns (analyzers.banned).
 """
@@ -10,7 +10,7 @@ import pytest
 
 from analyzers.analyze import analyze
 from analyzers.banned import find_banned
-from analyzers.courtesy import polite_request_findings, reply_findings, thanks_findings
+from analyzers.rulelang.evaluate import pack_rule_findings
 from analyzers.handling import complaint_findings, confirmation_findings, followup_findings
 from analyzers.holds import hold_findings
 from analyzers.model import CATEGORIES, SpeechSpan
@@ -184,16 +184,16 @@ def test_promise_without_a_time(line):
     ("我跟您说一下退货的流程。", False),                # the agent explaining, not asking
 ])
 def test_polite_request(line, missing):
-    found = polite_request_findings(call(at(A, 0.0, 3.0, line)), PACK.courtesy)
+    found = pack_rule_findings(call(at(A, 0.0, 3.0, line)), PACK, "polite_request")  # custom_rules.yaml
     assert [f.category for f in found] == (["polite_request_missing"] if missing else [])
 
 
 def test_thanks_after_the_customer_provides():
     lines = [(A, "麻烦您提供一下订单号。"), (C, "12345678。"), (A, "好的，我帮您查一下。")]
-    (f,) = thanks_findings(conversation(lines), PACK.courtesy, PACK.overtalk)
+    (f,) = pack_rule_findings(conversation(lines), PACK, "thanks_for_help")
     assert (f.category, f.rule_id) == ("thanks_missing", "thanks_for_help") and f.text == "好的，我帮您查一下。"
     lines[-1] = (A, "好的，谢谢您，我帮您查一下。")
-    assert thanks_findings(conversation(lines), PACK.courtesy, PACK.overtalk) == []
+    assert pack_rule_findings(conversation(lines), PACK, "thanks_for_help") == []
 
 
 def test_reply_to_thanks_or_apology():
@@ -203,7 +203,7 @@ def test_reply_to_thanks_or_apology():
                                  ("谢谢。", "请问还有什么可以帮您的吗？", True),
                                  ("不好意思啊。", "您的订单已经发货了。", True)]:
         t = conversation([(A, "已经处理好了。"), (C, said), (A, reply)])
-        found = reply_findings(t, PACK.courtesy, PACK.overtalk)
+        found = pack_rule_findings(t, PACK, "reply_to_thanks")
         assert [f.category for f in found] == (["reply_missing"] if missing else []), (said, reply)
 
 

@@ -46,6 +46,10 @@ BREAKS = {
     "second_refusal": ["A: 您好，我是售后服务中心的客服小王，想对您上周的维修做个回访，请问您现在方便接听电话吗？",
                        "C: 不需要。", "A: 对不起，打扰您了，请问您什么时候方便，我们再与您联系？",
                        "C: 不用了，别打了。", "A: 好的，再见。"],
+    "polite_request": [OPEN, "C: 我想查一下订单。", "A: 订单号是多少？", "C: 20481357。", "A: 谢谢您，订单明天送到。", *CLOSE],
+    "thanks_for_help": [OPEN, "C: 我想查一下订单。", "A: 请您提供一下订单号。", "C: 20481357。", "A: 好的，订单明天送到。", *CLOSE],
+    "reply_to_thanks": [OPEN, "C: 我想查话费。", "A: 您这个月的话费是八十六元。", "C: 好的，谢谢。", "A: 请问还有什么可以帮您的吗？",
+                        "C: 没有了。", "A: 感谢您的来电，祝您生活愉快，再见！"],
     "arguing": [OPEN, "C: 能不能快一点？", "A: 我都说了，您搞错了。", *CLOSE],   # active since docs/sample-truth.md P3
     # inactive (see test_inactive_rules_hit_their_sample_lines), still tested like the rest
     "slow_for_details": [OPEN, "C: 我想续费。", {"A": "您的套餐是每月一百元，续费一年一共一千零八十元。",
@@ -76,7 +80,9 @@ def test_each_rule_hits_the_call_that_breaks_it_and_no_other_rule_does(rule_id):
 
 @pytest.mark.parametrize("direction", ["inbound", "outbound"])
 def test_a_call_of_the_standards_model_lines_breaks_no_rule(direction):
-    assert fired(MODEL_CALL, direction) == set()
+    # but thanks_for_help, ported unchanged from analyzers/courtesy.py (issue 32 item 2): the
+    # model's repeat-back right after the customer's answer carries no 谢谢 (a question for the lead)
+    assert fired(MODEL_CALL, direction) == {"thanks_for_help"}
 
 
 SAMPLES = {p.stem: p for p in truth_files()}

@@ -226,8 +226,8 @@ def test_followup_model_lines(doc, line):
     (D000, "您能具体描述一下遇到的情况吗？"),      # §2.1 需求澄清
 ])
 def test_polite_request_model_lines(doc, line):
-    from analyzers.courtesy import polite_request_findings
-    assert polite_request_findings(call(at(A, 0.0, 4.0, line)), PACK.courtesy) == [], doc
+    from analyzers.rulelang.evaluate import pack_rule_findings
+    assert pack_rule_findings(call(at(A, 0.0, 4.0, line)), PACK, "polite_request") == [], doc
 
 
 def test_a_call_scripted_from_the_standard_has_no_finding():

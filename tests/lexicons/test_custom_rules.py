@@ -102,3 +102,34 @@ def test_rules_check_fails_on_an_example_that_misses(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "parcel: examples.miss[0] should not hit but did: A: 您的包裹在路上。" in err
     assert "1 of 2 rule examples failed" in err
+
+
+@pytest.mark.parametrize("find, says", [
+    ("{role: agent, phrases: {list: courtesy.polite_phrasez}}", "'courtesy.polite_phrasez' names no phrases field"),
+    ("{role: agent, phrases: {list: courtesy.request_meaning}}", "'courtesy.request_meaning' names no phrases field"),
+    ("{role: agent, intent: {setting: courtesy.polite_phrases}}", "'courtesy.polite_phrases' names no meaning field"),
+    ("{role: agent, sentence: {role: agent, phrases: [包裹]}}", "a sentence holds text tests only"),
+    ("{role: agent, sentence: {duration: {at_least_s: 3}}}", "a sentence holds text tests only"),
+])
+def test_a_bad_reference_or_sentence_test_is_refused(tmp_path, find, says):
+    err = error_of(pack_with(tmp_path, RULE.replace("{role: agent, phrases: [包裹]}", find)))
+    assert Path(err.file).name == "custom_rules.yaml" and says in str(err)
+
+
+
+def test_a_named_list_and_setting_read_the_pack_at_run_time(tmp_path):
+    from analyzers.rulelang.evaluate import pack_rule_findings
+    from transcripts import at, call
+
+    rule = RULE.replace("{role: agent, phrases: [包裹]}", "{role: agent, all: [{phrases: {list: courtesy.thanks_phrases}}, "
+                        "{not: {intent: {setting: courtesy.thanks_meaning}}}]}")
+    rule = rule.replace('hit: ["您的包裹明天到。"]', 'hit: ["谢谢您。"]').replace('miss: ["您的订单明天到。"]', 'miss: ["好的。"]')
+    pack = load_pack(pack_with(tmp_path, rule))
+    t = call(at("agent", 0.0, 2.0, "多谢您的配合。"))
+    assert len(pack_rule_findings(t, pack, "parcel")) == 1
+    edited = pack.model_copy(update={"courtesy": pack.courtesy.model_copy(update={"thanks_phrases": ("感谢",)})})
+    assert pack_rule_findings(t, edited, "parcel") == []      # the list is read where the pack has it
+    meant = (frozenset({"thanks_for_help"}),)
+    assert pack_rule_findings(t, pack, "parcel", intents=meant) == []   # the setting names thanks_for_help
+    off = pack.model_copy(update={"courtesy": pack.courtesy.model_copy(update={"thanks_meaning": None})})
+    assert len(pack_rule_findings(t, off, "parcel", intents=meant)) == 1  # switched off: literal only
