@@ -80,9 +80,9 @@ def test_each_rule_hits_the_call_that_breaks_it_and_no_other_rule_does(rule_id):
 
 @pytest.mark.parametrize("direction", ["inbound", "outbound"])
 def test_a_call_of_the_standards_model_lines_breaks_no_rule(direction):
-    # but thanks_for_help, ported unchanged from analyzers/courtesy.py (issue 32 item 2): the
-    # model's repeat-back right after the customer's answer carries no 谢谢 (a question for the lead)
-    assert fired(MODEL_CALL, direction) == {"thanks_for_help"}
+    # 001's open question (您能描述一下具体的情况吗) asks about the problem, not for the
+    # customer's information: the repeat-back that follows owes no thanks (phrases.yaml courtesy)
+    assert fired(MODEL_CALL, direction) == set()
 
 
 SAMPLES = {p.stem: p for p in truth_files()}
