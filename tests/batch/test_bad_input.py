@@ -34,6 +34,17 @@ CALL01 = SAMPLES / "call01_compliant.wav"  # 8 kHz stereo PCM, agent greets from
 CALL03 = SAMPLES / "call03_banned_phrases.mp3"  # 8 kHz stereo mp3, 28.8 kbit/s
 
 
+def _declared_s(path: Path) -> float:
+    """What the file's header promises (ffprobe's format duration, as callqa reads it)."""
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
+                          str(path)], capture_output=True, text=True, check=True).stdout
+    return float(out)
+
+
+#: The sample calls are regenerated from their scripts (tools/make_sample_calls.py): read, not typed.
+CALL01_S, CALL03_S = _declared_s(CALL01), _declared_s(CALL03)
+
+
 @pytest.fixture(autouse=True, scope="module")
 def _ffmpeg():
     """The cases are made and decoded with ffmpeg: without it, fail under CI, skip elsewhere."""
@@ -80,13 +91,13 @@ CASES = [
     Case("empty.wav", lambda p: p.write_bytes(b""), r"AudioError: file is empty \(0 bytes\)"),
     Case("truncated_header.wav", lambda p: p.write_bytes(CALL01.read_bytes()[:60]),
          r"AudioError: (not a decodable audio file|no audio samples decoded)"),
-    # Cut mid-frame; the header still claims 75.8 s (the mp3's Xing header 82.4 s: its frame
+    # Cut mid-frame; the header still claims the whole call (the mp3's Xing header: its frame
     # count, encoder padding included): a QA result for 4 s of a 76 s call would grade a call
     # nobody heard (issue 16.3).
     Case("truncated_4s.wav", _truncated_wav,
-         r"TruncatedRecording: recording is truncated: its header promises 75\.8 s but the file holds 4\.0 s"),
+         rf"TruncatedRecording: recording is truncated: its header promises {re.escape(f'{CALL01_S:.1f}')} s but the file holds 4\.0 s"),
     Case("truncated_5s.mp3", _truncated_mp3,
-         r"TruncatedRecording: recording is truncated: its header promises 82\.4 s but the file holds [45]\.\d s"),
+         rf"TruncatedRecording: recording is truncated: its header promises {re.escape(f'{CALL03_S:.1f}')} s but the file holds [45]\.\d s"),
     Case("not_audio.wav", lambda p: p.write_text("这不是音频文件 / not audio\n" * 20, encoding="utf-8"),
          r"AudioError: not a decodable audio file \(ffprobe: .+\)"),
     Case("video_only.m4a", lambda p: ffmpeg("-f", "lavfi", "-i", "color=c=black:s=32x32:d=0.5",
@@ -183,9 +194,9 @@ def test_allow_truncated_analyses_what_is_there_and_records_the_shortfall(tmp_pa
     assert proc.returncode == 0 and "2 ok, 0 errors" in proc.stdout, (proc.stdout, proc.stderr)
     calls = ResultStore(out).calls_by_id()
     assert calls["truncated_4s"]["duration_s"] == pytest.approx(4.03, abs=0.02)
-    assert calls["truncated_4s"]["truncated_s"] == pytest.approx(75.8 - 4.03, abs=0.1)
+    assert calls["truncated_4s"]["truncated_s"] == pytest.approx(CALL01_S - 4.03, abs=0.1)
     assert 4.0 < calls["truncated_5s"]["duration_s"] < 6.0
-    assert calls["truncated_5s"]["truncated_s"] == pytest.approx(82.4 - calls["truncated_5s"]["duration_s"], abs=0.1)
+    assert calls["truncated_5s"]["truncated_s"] == pytest.approx(CALL03_S - calls["truncated_5s"]["duration_s"], abs=0.1)
     utterances = ResultStore(out).read("utterances").to_pylist()
     for call_id in ("truncated_4s", "truncated_5s"):  # the part that is there is transcribed
         first = next(u for u in utterances if u["call_id"] == call_id)
