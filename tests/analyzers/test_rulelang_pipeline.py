@@ -105,7 +105,7 @@ def test_a_yaml_only_intent_rule_reads_the_runs_meaning_decisions_in_run_and_rep
     assert main(["run", str(inputs), "--out", str(out), "--model", "base", "--vad", "energy", "--quiet",
                  "--rule-pack", str(pack)]) == 0
     assert {r["status"] for r in ResultStore(out).read("calls").to_pylist()} == {"ok"}  # no RuleError row
-    # call01's 请稍等一下，我帮您查询 and call04's 好的，请稍等一下 mean a hold notice; call07 has none
+    # call01's 好的，请您稍等，我帮您查询一下 and call04's 可以的，请稍等 mean a hold notice; call07 has none
     assert _rule_hits(out, "hold_said") == ["call01_compliant_0", "call04_holds_0"]
     # the rule now reads another intent: reprocess fits it and reads the cached embeddings
     (pack / "custom_rules.yaml").write_text(INTENT_RULE.replace("hold_said", "bye_said")
