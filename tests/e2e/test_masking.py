@@ -24,9 +24,10 @@ from runs import SAMPLES
 pytestmark = pytest.mark.e2e
 
 CALL01 = SAMPLES / "call01_compliant.wav"
-#: What a customer and an agent say in the supplied transcript, replacing two lines of call01.
-SAID = {27.02: "订单号是3357-8201，我的手机是139-1234-5678。",
-        18.67: "好的，麻烦您提供一下订单号，或者卡号六二二二，零二一二，三四五六，七八九零也行。"}
+#: What a customer and an agent say in the supplied transcript, replacing two lines of call01
+#: (by their place in the call: the regenerated sample calls move the times).
+SAID = {3: "订单号是3357-8201，我的手机是139-1234-5678。",
+        2: "好的，麻烦您提供一下订单号，或者卡号六二二二，零二一二，三四五六，七八九零也行。"}
 #: The masked part of every personal number above or in a file name below, separators removed.
 SECRETS = ("1391234", "1388888", "1380000", "622202123456", "六二二二零二一二三四五六")
 
@@ -36,8 +37,8 @@ def _with_transcript(folder: Path, stem: str) -> Path:
     shutil.copyfile(CALL01, dst)
     truth = json.loads(CALL01.with_suffix(".json").read_text(encoding="utf-8"))
     for speaker in ("agent", "customer"):
-        segments = [{"text": SAID.get(u["start_s"], u["text"]), "start": u["start_s"], "end": u["end_s"]}
-                    for u in truth["utterances"] if u["speaker"] == speaker]
+        segments = [{"text": SAID.get(i, u["text"]), "start": u["start_s"], "end": u["end_s"]}
+                    for i, u in enumerate(truth["utterances"]) if u["speaker"] == speaker]
         (folder / f"{stem}.{speaker}.json").write_text(json.dumps({"segments": segments}, ensure_ascii=False),
                                                        encoding="utf-8")
     return dst
