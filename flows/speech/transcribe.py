@@ -334,15 +334,17 @@ def _rehear(model: LoadedModel, samples: np.ndarray, merged: list[tuple[float, f
             decoder: DecoderOptions, gating: GatingOptions, mute_s: Sequence[tuple[float, float]],
             lane: int) -> list[Word]:
     """`words` (one chunk's, of the speech spans `merged`) with each run of under-heard
-    spans (flows.speech.coverage) decoded again from a window that starts at the run: the
-    run's words are replaced when that gives them more characters, all others stay."""
+    spans (flows.speech.coverage) decoded again from a window that starts at the run. The
+    run's spans and the one after it (where whisper's skip landed: its first words were
+    dated into the skipped audio) each take the new words where they have more characters."""
     for first, last in coverage.underheard_runs(words, merged):
-        run = merged[first : last + 1]
         audio, pieces = _concat(samples, coverage.window_from(merged, first, last, gating.gap_fill_s), gating, mute_s)
-        again = coverage.in_spans(_segment_words(_decode_segments(model, audio, decoder, lane), pieces, decoder), run)
-        if coverage.chars(again) > coverage.chars(coverage.in_spans(words, run)):
-            kept = [w for w in words if coverage.piece_index(w, run) is None]
-            words = sorted(kept + again, key=lambda w: (w.start_s, w.end_s))
+        again = _segment_words(_decode_segments(model, audio, decoder, lane), pieces, decoder)
+        for span in merged[first : last + 2]:
+            new, old = coverage.in_spans(again, [span]), coverage.in_spans(words, [span])
+            if coverage.chars(new) > coverage.chars(old):
+                kept = [w for w in words if coverage.piece_index(w, [span]) is None]
+                words = sorted(kept + new, key=lambda w: (w.start_s, w.end_s))
     return words
 
 
