@@ -22,6 +22,7 @@ from analyzers.cer import to_simplified
 from analyzers.model import Word
 from analyzers.speakers import join_words  # noqa: F401 - re-exported for callers
 from analyzers.timeline import merge
+from flows.speech import coverage
 from flows.speech.engines import (  # noqa: F401 - the errors re-exported for callers
     DecoderOptions,
     LoadedModel,
@@ -36,7 +37,7 @@ SAMPLE_RATE_HZ = 16000  # whisper's input rate
 
 #: Bumped whenever this module's output changes for the same audio and options, so
 #: that cached transcripts made by older code are not reused.
-TRANSCRIBER_VERSION = 11
+TRANSCRIBER_VERSION = 12  # 12: under-heard speech pieces re-heard (_rehear)
 
 #: Longest stretch of gated speech given to whisper at once (memory; see _chunks). Not an
 #: option: a call shorter than this decodes identically either way.
@@ -323,9 +324,28 @@ def transcribe_speech(
         audio, pieces = _concat(samples, chunk, gating, mute_s)
         if len(audio) < SAMPLE_RATE_HZ // 10:
             continue
-        words += _segment_words(_decode_segments(model, audio, decoder, lane), pieces, decoder)
+        heard = _segment_words(_decode_segments(model, audio, decoder, lane), pieces, decoder)
         del audio  # the next chunk's copy replaces it, not adds to it
+        words += _rehear(model, samples, chunk, heard, decoder, gating, mute_s, lane)
     return _drop_loops(words)
+
+
+def _rehear(model: LoadedModel, samples: np.ndarray, merged: list[tuple[float, float]], words: list[Word],
+            decoder: DecoderOptions, gating: GatingOptions, mute_s: Sequence[tuple[float, float]],
+            lane: int) -> list[Word]:
+    """`words` (one chunk's, of the speech spans `merged`) with each run of under-heard
+    spans (flows.speech.coverage) decoded again from a window that starts at the run. The
+    run's spans and the one after it (where whisper's skip landed: its first words were
+    dated into the skipped audio) each take the new words where they have more characters."""
+    for first, last in coverage.underheard_runs(words, merged):
+        audio, pieces = _concat(samples, coverage.window_from(merged, first, last, gating.gap_fill_s), gating, mute_s)
+        again = _segment_words(_decode_segments(model, audio, decoder, lane), pieces, decoder)
+        for span in merged[first : last + 2]:
+            new, old = coverage.in_spans(again, [span]), coverage.in_spans(words, [span])
+            if coverage.chars(new) > coverage.chars(old):
+                kept = [w for w in words if coverage.piece_index(w, [span]) is None]
+                words = sorted(kept + new, key=lambda w: (w.start_s, w.end_s))
+    return words
 
 
 @dataclass(frozen=True)
