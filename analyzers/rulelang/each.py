@@ -4,33 +4,57 @@ The pack's holds are written so (custom_rules.yaml hold, hold_notice, hold_reaso
 
 from __future__ import annotations
 
+import bisect
+import functools
+
 from ..model import Finding
 from .evaluate import Call, _finding, _position, hits, silences
 from .schema import SCOPES, Condition, Rule, Window
 
 
+@functools.lru_cache(maxsize=256)
+def _bare_silence(c: Condition) -> bool:
+    return c.silence is not None and all(getattr(c, k) is None for k in SCOPES)
+
+
+@functools.lru_cache(maxsize=256)
+def _unplaced(c: Condition) -> Condition:
+    """c without its role and position: applied to a window instead (`_window_hits`); a count
+    or an Nth hit counts the whole call (as `hits` does), so it keeps its role."""
+    counted = c.nth is not None or c.at_least is not None or c.at_most is not None
+    return c.model_copy(update={**({} if counted else {"role": None}),
+                                "first": None, "last": None, "first_s": None, "last_s": None})
+
+
 def _each_hits(call: Call, c: Condition) -> list[tuple[tuple[float, float], list[int]]]:
     """An `each` condition's hits as (span, utterances to quote): a bare silence test's
     silences themselves (nothing to quote), else the utterances it hits."""
-    if c.silence is not None and all(getattr(c, k) is None for k in SCOPES):
+    if _bare_silence(c):
         return [((h.start_s, h.end_s), []) for h in silences(call, c.silence)]
     return [((call.utts[i].start_s, call.utts[i].end_s), [i]) for i in hits(call, c)]
 
 
 def _window(call: Call, span: tuple[float, float], w: Window | None) -> list[int]:
-    """The utterances where an `each` hit's requirement is looked for (schema.Window)."""
+    """The utterances where an `each` hit's requirement is looked for (schema.Window); kept
+    on the call, as several rules look around the same silences."""
     if w is None:
         return list(range(len(call.utts)))
-    if w.before_s is not None:
-        return [i for i, u in enumerate(call.utts) if u.start_s < span[0] and u.end_s >= span[0] - w.before_s]
-    return [i for i, u in enumerate(call.utts) if span[0] < u.start_s <= span[1] + w.after_s]
+    key = (span, w)
+    if key not in call.gaps:
+        starts = call.gaps.setdefault("starts", [u.start_s for u in call.utts])  # in time order
+        if w.before_s is not None:
+            call.gaps[key] = [i for i in range(bisect.bisect_left(starts, span[0]))
+                              if call.utts[i].end_s >= span[0] - w.before_s]
+        else:
+            call.gaps[key] = list(range(bisect.bisect_right(starts, span[0]),
+                                        bisect.bisect_right(starts, span[1] + w.after_s)))
+    return call.gaps[key]
 
 
 def _window_hits(call: Call, c: Condition, window: list[int]) -> tuple[list[int], tuple[int, ...]]:
     """(c's role and position counted inside `window`, c's hits among them)."""
     scope = sorted(_position(call, c, {i for i in window if c.role is None or call.utts[i].speaker == c.role}, window))
-    unplaced = c.model_copy(update={"first": None, "last": None, "first_s": None, "last_s": None})
-    return scope, hits(call, unplaced, set(scope))
+    return scope, hits(call, _unplaced(c), set(scope))
 
 
 def each_findings(call: Call, rule: Rule) -> list[Finding]:
