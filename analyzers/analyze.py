@@ -6,7 +6,6 @@ from dataclasses import dataclass, replace
 
 from .banned import banned_findings, prepare_matchers
 from .handling import complaint_findings, confirmation_findings, followup_findings
-from .holds import hold_findings
 from .intents import CallIntents
 from .model import AGENT, CUSTOMER, Finding, Transcript
 from .overtalk import overtalk_findings
@@ -111,7 +110,6 @@ def analyze(transcript: Transcript, pack: RulePack, direction: str = INBOUND,
         *greeting,
         *closing,
         *banned_findings(transcript, pack.banned, meaning),
-        *hold_findings(transcript, pack.holds, meaning),
         *rate_findings(transcript, pack.rate),
         *overtalk_findings(transcript, pack.overtalk),
         *complaint_findings(transcript, pack.complaint, pack.overtalk, meaning),

@@ -140,21 +140,13 @@ class RateRules(Section):
 
 
 class HoldRules(Section):
-    min_hold_s: Annotated[Real, Field(ge=0.1)]
-    notice_lookback_s: Number
-    notice_utterances: AtLeastOne
-    apology_lookahead_s: Number
-    apology_utterances: AtLeastOne
+    """What is said around a hold; the holds themselves and their checks are the rules
+    hold, hold_notice, hold_reason and hold_apology of custom_rules.yaml."""
+
     notice_phrases: Phrases
     apology_phrases: Phrases
-    hold_severity: Severity = "info"
-    notice_missing_severity: Severity = "minor"
-    apology_missing_severity: Severity = "minor"
     #: Said with the notice: why the customer waits (查询, 核实 …; 003 §四.2(1)3).
     reason_phrases: Phrases
-    #: Holds at least this long need a reason with the notice ("较长时间" in 003).
-    reason_min_hold_s: Number
-    reason_missing_severity: Severity = "info"
     #: Intents (the pack's examples/) that say the notice / apology / reason as well as the
     #: phrases do (phrases.yaml `meaning:`, docs/meaning.md); None: the phrases only.
     notice_meaning: Text | None = None
@@ -424,8 +416,8 @@ class RulePack(Section):
     def _references(self) -> "RulePack":
         # `{list: section.field}` names a phrase list of the pack, `{setting: ...}` an intent setting.
         for n, rule in enumerate(self.custom_rules):
-            for part in (rule.find, rule.require, rule.when):
-                for c in (part.walk() if part is not None else ()):
+            for part in rule.parts():
+                for c in part.walk():
                     problem = self.reference_problem(getattr(c.phrases, "list_", None), "phrases") \
                         or self.reference_problem(getattr(c.intent, "setting", None), "meaning")
                     if problem:

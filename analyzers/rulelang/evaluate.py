@@ -20,14 +20,14 @@ from typing import Any
 
 from .. import tokens as tok
 from ..holds import find_holds
-from ..model import AGENT, Finding, Transcript, Utterance, other_party
+from ..model import AGENT, Finding, Span, Transcript, Utterance, other_party
 from ..overtalk import overtalk_findings
 from ..rate import utterance_rates
 from ..rules import RulePack
 from ..turns import turns
 from ..text import contains_any, count_chars, normalise, split_sentences, strip_punct
 from .entities import entities, same_value
-from .schema import Condition, IntentSetting, PhraseList, Repeat, Rule
+from .schema import Condition, Gap, IntentSetting, PhraseList, Repeat, Rule
 
 
 class RuleError(ValueError):
@@ -48,6 +48,8 @@ class Call:
     said: tuple[str, ...] | None = None
     utts: list[Utterance] = field(init=False)
     order: list[int] = field(init=False)
+    #: The silences found, by their bounds (`silences`: several rules read the same ones).
+    gaps: dict = field(init=False, default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.order = sorted(range(len(self.transcript.utterances)),
@@ -165,15 +167,20 @@ def _duration(call: Call, c: Condition) -> set[int]:
     return {i for i, u in enumerate(call.utts) if _inside(u.duration_s, c.duration.at_least_s, c.duration.at_most_s)}
 
 
+def silences(call: Call, g: Gap) -> list[Span]:
+    """The silences of both parties `g` bounds (analyzers.holds, on speech detection)."""
+    if g not in call.gaps:
+        call.gaps[g] = [h for h in find_holds(call.transcript, max(0.1, g.at_least_s or 0.1))
+                        if _inside(h.duration_s, g.at_least_s, g.at_most_s)]
+    return call.gaps[g]
+
+
 def _silence(call: Call, c: Condition) -> set[int]:
-    g = c.silence
-    rules = call.pack.holds.model_copy(update={"min_hold_s": max(0.1, g.at_least_s or 0.1)})
     hits = set()
-    for hold in find_holds(call.transcript, rules):
-        if _inside(hold.duration_s, g.at_least_s, g.at_most_s):
-            after = [i for i, u in enumerate(call.utts) if u.start_s >= hold.start_s]
-            if after:
-                hits.add(after[0])
+    for hold in silences(call, c.silence):
+        after = [i for i, u in enumerate(call.utts) if u.start_s >= hold.start_s]
+        if after:
+            hits.add(after[0])
     return hits
 
 
@@ -319,10 +326,12 @@ def _test(call: Call, c: Condition, pool: set[int] | None) -> set[int]:
 # --- scope: who, where, relative to what, which, how many ---------------------------
 
 
-def _position(call: Call, c: Condition, found: set[int]) -> set[int]:
+def _position(call: Call, c: Condition, found: set[int], universe: Sequence[int] | None = None) -> set[int]:
+    """`found` narrowed by c's first/last(_s), counted among `universe` (None: the call)."""
     if c.first is None and c.last is None and c.first_s is None and c.last_s is None:
         return found
-    pool = [i for i, u in enumerate(call.utts) if c.role is None or u.speaker == c.role]
+    universe = range(len(call.utts)) if universe is None else universe
+    pool = [i for i in universe if c.role is None or call.utts[i].speaker == c.role]
     if not pool:
         return set()
     if c.first is not None:
@@ -383,11 +392,14 @@ def hits(call: Call, c: Condition, pool: set[int] | None = None) -> tuple[int, .
 # --- rules: findings ---------------------------------------------------------------
 
 
-def _finding(rule: Rule, call: Call, idx: list[int], fallback: tuple[float, float]) -> Finding:
+def _finding(rule: Rule, call: Call, idx: list[int], fallback: tuple[float, float],
+             at: tuple[float, float] | None = None) -> Finding:
+    """A finding quoting utterances `idx`, spanning them (`at`: that span instead)."""
     utts = [call.utts[i] for i in idx]
-    span = (min(u.start_s for u in utts), max(u.end_s for u in utts)) if utts else fallback
+    span = at or ((min(u.start_s for u in utts), max(u.end_s for u in utts)) if utts else fallback)
     said = " / ".join(call.quote(i) for i in idx[:3]) + (" / …" if len(idx) > 3 else "")
-    return Finding(rule.category, rule.id, rule.severity, AGENT, span[0], span[1], said, rule.message)
+    message = rule.message.format(duration_s=span[1] - span[0]) if "{" in rule.message else rule.message
+    return Finding(rule.category, rule.id, rule.severity, AGENT, span[0], span[1], said, message)
 
 
 def rule_findings(call: Call, rule: Rule) -> list[Finding]:
@@ -397,6 +409,8 @@ def rule_findings(call: Call, rule: Rule) -> list[Finding]:
     if rule.unit == "turn":
         call = call.turns
     try:
+        if rule.each is not None:
+            return each.each_findings(call, rule)
         if rule.find is not None:
             found = list(hits(call, rule.find))
             if rule.once:
@@ -443,3 +457,6 @@ def pack_rule_findings(transcript: Transcript, pack: RulePack, rule_id: str, dir
     """The findings of the pack's rule `rule_id` on one call (active or not)."""
     (rule,) = [r for r in pack.custom_rules if r.id == rule_id]
     return rule_findings(Call(transcript, pack, direction, intents), rule)
+
+
+from . import each  # noqa: E402  (each.py reads this module's hits and findings)

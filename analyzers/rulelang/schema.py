@@ -10,6 +10,7 @@ loader reports a mistake with file, line and field. Evaluation: `evaluate`.
 from __future__ import annotations
 
 import re
+import string
 from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import BeforeValidator, ConfigDict, Field, Strict, StrictBool, StringConstraints, model_validator
@@ -265,14 +266,51 @@ class Examples(Section):
     miss: Annotated[tuple[Example, ...], LIST, Field(min_length=1)]
 
 
+class Window(Section):
+    """Where an `each` hit's requirement is looked for: the utterances that started before it and
+    ended at most `before_s` before it began, or that started after its start and at most
+    `after_s` after its end."""
+
+    before_s: Optional[Number] = None
+    after_s: Optional[Number] = None
+
+    @model_validator(mode="after")
+    def _one(self):
+        if (self.before_s is None) == (self.after_s is None):
+            raise fail("needs exactly one of before_s, after_s")
+        return self
+
+
+#: What a rule's message may quote of its finding: `{duration_s:.1f}` = the finding's span in s.
+MESSAGE_FIELDS = ("duration_s",)
+
+
+def _message(value: Any) -> Any:
+    if not isinstance(value, str) or "{" not in value and "}" not in value:
+        return value
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+        value.format(**dict.fromkeys(names, 0.0))
+    except (ValueError, IndexError, KeyError) as exc:
+        raise fail(f"bad message template {value!r}: {exc} (write {{{{ for a brace)") from None
+    if unknown := sorted(names - set(MESSAGE_FIELDS)):
+        raise fail(f"{{{unknown[0]}}} is not one of {', '.join('{' + f + '}' for f in MESSAGE_FIELDS)} (write {{{{ for a brace)")
+    return value
+
+
 class Rule(Section):
-    """A rule: `find` (a finding per hit) or `require` (a finding when there is no hit)."""
+    """A rule: `find` (a finding per hit), `require` (a finding when there is no hit) or
+    `each` (a finding per hit, or with `require` per hit whose `window` holds no hit of it)."""
 
     id: Annotated[Text, Field(pattern=r"^[a-z][a-z0-9_]*$")]
     #: The standard's name and place of the rule (礼貌性称呼, 003 §三.5(2)).
     standard: Text = ""
     find: Optional[Condition] = None
     require: Optional[Condition] = None
+    #: A finding per hit of this (a bare `silence` test: per silence, spanning it); with
+    #: `require`, per hit whose `window` holds no hit of the requirement.
+    each: Optional[Condition] = None
+    window: Optional[Window] = None
     #: For `require`: the requirement holds only in calls where this hits (e.g. the
     #: customer gave a number); the finding then covers these hits.
     when: Optional[Condition] = None
@@ -291,13 +329,18 @@ class Rule(Section):
     severity: Severity
     #: The scorecard item (id) the findings count against; absent: shown, not graded.
     item: Optional[Text] = None
-    message: Text
+    #: Plain words; `{duration_s:.1f}` quotes the finding's span in seconds.
+    message: Annotated[Text, BeforeValidator(_message)]
     examples: Examples
 
     @model_validator(mode="after")
     def _one_form(self) -> "Rule":
-        if (self.find is None) == (self.require is None):
+        if self.each is not None and self.find is not None:
+            raise fail("'each' and 'find' both give a finding per hit: keep one", "each")
+        if self.each is None and (self.find is None) == (self.require is None):
             raise fail("needs exactly one of 'find' (a finding per hit) or 'require' (a finding when nothing hits)")
+        if self.window is not None and self.each is None:
+            raise fail("'window' goes with 'each'", "window")
         if self.when is not None and self.require is None:
             raise fail("'when' goes with 'require' (for 'find', put the condition in 'all')", "when")
         if self.once and self.find is None:
@@ -306,10 +349,14 @@ class Rule(Section):
 
     @property
     def condition(self) -> Condition:
-        return self.find if self.find is not None else self.require
+        return self.find if self.find is not None else self.require if self.require is not None else self.each
+
+    def parts(self) -> list[Condition]:
+        """Every condition the rule holds (find / require, when, each)."""
+        return [p for p in (self.find, self.require, self.when, self.each) if p is not None]
 
     def uses_intent(self) -> bool:
-        parts = [self.condition, *([self.when] if self.when else [])]
+        parts = self.parts()
         return any(c.intent is not None for p in parts for c in p.walk())
 
 

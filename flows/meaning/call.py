@@ -168,8 +168,8 @@ def pack_intents(pack) -> frozenset[str]:
     found |= {b.meaning for b in pack.banned if b.meaning}
     found |= {getattr(getattr(pack, section), name) for section, name in HOOK_FIELDS} - {None}
     for rule in pack.custom_rules:
-        for part in (rule.find, rule.require, rule.when):
-            found |= {c.intent for c in (part.walk() if part is not None else ()) if isinstance(c.intent, str)}
+        for part in rule.parts():
+            found |= {c.intent for c in part.walk() if isinstance(c.intent, str)}
     return frozenset(found)
 
 

@@ -2,7 +2,7 @@
 
 complaint_apology_missing, confirmation_missing, followup_time_missing (analyzers.handling);
 polite_request_missing, thanks_missing, reply_missing (pack rules in custom_rules.yaml); backchannels
-as listening (analyzers.turns, analyzers.overtalk); hold_reason_missing (analyzers.holds);
+as listening (analyzers.turns, analyzers.overtalk); hold_reason_missing (the pack's rule hold_reason);
 third_party_blame, jargon and blame_shifting patterns (analyzers.banned).
 """
 
@@ -12,7 +12,6 @@ from analyzers.analyze import analyze
 from analyzers.banned import find_banned
 from analyzers.rulelang.evaluate import pack_rule_findings
 from analyzers.handling import complaint_findings, confirmation_findings, followup_findings
-from analyzers.holds import hold_findings
 from analyzers.model import CATEGORIES, SpeechSpan
 from analyzers.overtalk import overtalk_findings
 from analyzers.turns import turns
@@ -217,7 +216,7 @@ def test_reply_to_thanks_or_apology():
 ])
 def test_hold_reason(notice, hold_s, expected):
     t = call(at(A, 0.0, 3.0, notice), at(A, 3.0 + hold_s, 6.0 + hold_s, "让您久等了。"))
-    found = hold_findings(t, PACK.holds)
+    found = [f for r in ("hold", "hold_notice", "hold_reason", "hold_apology") for f in pack_rule_findings(t, PACK, r)]
     assert [f.category for f in found] == expected
     assert all(f.severity == "info" for f in found)
 

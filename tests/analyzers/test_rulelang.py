@@ -1,5 +1,7 @@
 """The rule language's evaluator on hand-written dialogues (analyzers.rulelang)."""
 
+import re
+
 import pytest
 from pydantic import ValidationError
 
@@ -202,3 +204,78 @@ def test_a_long_number_is_the_same_as_its_last_digits():
     assert same_value("number", "13912345678", "5678")
     assert not same_value("number", "13912345678", "678")   # 3 digits say too little
     assert not same_value("amount", "1080", "80")
+
+
+# --- rlholds: `each` (a finding per hit, or per hit whose window lacks the requirement),
+# `window`, and a message that quotes the finding's span -----------------------------------
+
+HOLDS = ({"A": "好的，请稍等。", "start_s": 0, "end_s": 2}, {"A": "查到了。", "start_s": 10, "end_s": 11},
+         {"C": "好的。", "start_s": 11.5, "end_s": 12}, {"A": "让您久等了。", "start_s": 30, "end_s": 32})
+
+
+def test_each_silence_is_a_finding_spanning_it_with_its_length_in_the_message():
+    found = rule_findings(call(*HOLDS), rule(each={"silence": {"at_least_s": 6}}, message="silence {duration_s:.1f} s"))
+    assert [(f.start_s, f.end_s, f.text, f.detail) for f in found] == [
+        (2, 10, "", "silence 8.0 s"), (12, 30, "", "silence 18.0 s")]
+    # a silence after which nobody speaks again is no silence inside the call; at_most_s bounds it
+    found = rule_findings(call(*HOLDS), rule(each={"silence": {"at_least_s": 6, "at_most_s": 10}}))
+    assert [(f.start_s, f.end_s) for f in found] == [(2, 10)]
+
+
+def test_each_of_an_utterance_condition_is_a_finding_per_utterance():
+    found = rule_findings(call(*HOLDS), rule(each={"role": "agent", "phrases": ["久等"]}))
+    assert [(f.start_s, f.end_s, f.text) for f in found] == [(30, 32, "让您久等了。")]
+
+
+def test_each_with_require_looks_in_the_window_and_counts_position_there():
+    before = {"each": {"silence": {"at_least_s": 6}}, "window": {"before_s": 15}}
+    notice = {"role": "agent", "last": 1, "phrases": ["稍等"]}
+    found = rule_findings(call(*HOLDS), rule(**before, require=notice))
+    # the first silence has its notice right before it; the second's last agent line is 查到了
+    assert [(f.start_s, f.end_s, f.text) for f in found] == [(12, 30, "查到了。")]
+    assert len(rule_findings(call(*HOLDS), rule(**before, require={**notice, "last": 2}))) == 0
+    # ended more than before_s before the silence began: outside the window (nothing to quote)
+    found = rule_findings(call(*HOLDS), rule(**{**before, "window": {"before_s": 0.5}}, require={**notice, "last": 2}))
+    assert [(f.start_s, f.text) for f in found] == [(12, "")]
+    after = {"each": {"silence": {"at_least_s": 6}}, "window": {"after_s": 5}}
+    found = rule_findings(call(*HOLDS), rule(**after, require={"role": "agent", "first": 1, "phrases": ["久等"]}))
+    assert [(f.start_s, f.text) for f in found] == [(2, "查到了。")]   # the second's apology came in time
+
+
+def test_each_with_when_checks_only_windows_where_when_hits():
+    fields = {"each": {"silence": {"at_least_s": 6}}, "window": {"before_s": 15},
+              "when": {"role": "agent", "last": 2, "phrases": ["稍等"]}, "require": {"role": "agent", "phrases": ["查询"]}}
+    found = rule_findings(call(*HOLDS), rule(**fields))
+    assert [(f.start_s, f.end_s) for f in found] == [(2, 10), (12, 30)]   # both windows hold 稍等, neither 查询
+    found = rule_findings(call(*HOLDS), rule(**{**fields, "when": {**fields["when"], "last": 1}}))
+    assert [(f.start_s, f.end_s) for f in found] == [(2, 10)]
+
+
+@pytest.mark.parametrize("fields, says", [
+    ({"each": {"regex": "a"}, "find": {"regex": "a"}}, "'each' and 'find' both"),
+    ({"find": {"regex": "a"}, "window": {"before_s": 3}}, "'window' goes with 'each'"),
+    ({"each": {"regex": "a"}, "window": {}}, "exactly one of before_s, after_s"),
+    ({"each": {"regex": "a"}, "window": {"before_s": 1, "after_s": 1}}, "exactly one of before_s, after_s"),
+    ({"find": {"regex": "a"}, "message": "a {length} wait"}, "{length} is not one of {duration_s}"),
+    ({"find": {"regex": "a"}, "message": "a {duration_s:.1x} wait"}, "bad message template"),
+])
+def test_a_bad_each_window_or_message_is_refused_in_words(fields, says):
+    with pytest.raises(ValidationError, match=re.escape(says)):
+        rule(**fields)
+    assert rule(find={"regex": "a"}, message="{{literal}} {duration_s:.0f} s").message
+
+
+def test_a_bad_message_is_named_with_file_and_line(tmp_path):
+    import shutil
+
+    from lexicons import PACKS_DIR, PackError
+
+    folder = tmp_path / "pack"
+    shutil.copytree(PACKS_DIR / "zh-CN", folder)
+    (folder / "custom_rules.yaml").write_text(
+        "rules:\n  - id: wait\n    each: {silence: {at_least_s: 6}}\n    severity: info\n"
+        "    message: 'a {seconds} s wait'\n    examples: {hit: ['x'], miss: ['y']}\n", encoding="utf-8")
+    with pytest.raises(PackError) as info:
+        load_pack(folder)
+    assert (info.value.line, info.value.field) == (5, "rules[0].message")
+    assert "{seconds} is not one of {duration_s}" in str(info.value)

@@ -19,17 +19,18 @@ OPEN = "A: 您好，很高兴为您服务，我是客服小王，请问有什么
 CLOSE = ("A: 请问还有什么可以帮您的吗？", "C: 没有了，谢谢。", "A: 感谢您的来电，祝您生活愉快，再见！")
 LONG = "我上个月在你们网站买的冰箱一直不制冷，打了好几次电话都没有人来修，家里的东西全坏了，我真的很着急"
 
-#: A short call that breaks each rule (lines from the standard where it has them).
+#: A short call that breaks each rule (lines from the standard where it has them); no silence of 6 s
+#: (a hold, rule `hold`) unless the rule is about one.
 BREAKS = {
     "polite_address": ["A: 你好，请问有什么可以帮你？", "C: 查一下话费。", "A: 你这个月的话费是八十六元。",
                        "C: 好的，谢谢。", "A: 不客气，感谢你的来电，再见！"],
-    "listening_response": [OPEN, {"C": LONG, "start_s": 12, "end_s": 36},
+    "listening_response": [OPEN, {"C": LONG, "start_s": 10, "end_s": 36},
                            "A: 非常理解您的心情，非常抱歉给您带来不好的体验。", *CLOSE],
     "open_question": [OPEN, "C: 我的电视有点问题。", "A: 好的，我给您登记报修。", *CLOSE],
     "volume_level": [OPEN, {"C": "我想查话费。"}, {"A": "好的，请您稍等。", "level_db": -2}, *CLOSE],
     "fillers": [OPEN, "C: 我想查话费。", "A: 呃，好的啊。", "C: 多少钱？", "A: 那个那个，八十六元嘛。",
                 "C: 好的。", "A: 还有什么问题啊？", "C: 没有了，谢谢。", "A: 感谢您的来电，再见！"],
-    "slow_answer": [OPEN, {"C": "我想查话费。", "start_s": 12, "end_s": 14},
+    "slow_answer": [OPEN, {"C": "我想查话费。", "start_s": 10, "end_s": 14},
                     {"A": "您这个月的话费是八十六元。", "start_s": 18, "end_s": 21}, *CLOSE],
     "steps_order": [OPEN, "C: 我想查话费。", "A: 您这个月的话费是八十六元。", "A: 感谢您的来电，再见！",
                     "C: 好的。", "A: 请问这样处理您是否满意？"],
@@ -53,8 +54,26 @@ BREAKS = {
     "arguing": [OPEN, "C: 能不能快一点？", "A: 我都说了，您搞错了。", *CLOSE],   # active since docs/sample-truth.md P3
     # inactive (see test_inactive_rules_hit_their_sample_lines), still tested like the rest
     "slow_for_details": [OPEN, "C: 我想续费。", {"A": "您的套餐是每月一百元，续费一年一共一千零八十元。",
-                                                  "start_s": 14, "end_s": 18}, *CLOSE],
+                                                  "start_s": 9.5, "end_s": 13.5}, *CLOSE],
 }
+
+
+def _hold(notice: str, back: str, hold_s: float = 8.0) -> list:
+    """rlholds: a call with one hold after the customer's request (003 §四.2(1)3 ✓4)."""
+    # the customer talks long enough that the opening's 为您 is no longer the notice's reason
+    return [OPEN, {"C": "我想查一下订单，上周买的冰箱。", "start_s": 10, "end_s": 22}, {"A": notice, "start_s": 22.5, "end_s": 25},
+            {"A": back, "start_s": 25 + hold_s, "end_s": 28 + hold_s}, *CLOSE]
+
+
+BREAKS |= {
+    "hold": _hold("好的，请您稍等，我帮您查一下。", "让您久等了，订单明天送到。"),
+    "hold_notice": _hold("好的。", "让您久等了，订单明天送到。"),
+    "hold_reason": _hold("好的，请您稍等。", "让您久等了，订单明天送到。", hold_s=15.0),
+    "hold_apology": _hold("好的，请您稍等，我帮您查一下。", "订单明天送到。"),
+}
+#: Rules that fire with the one broken: `hold` marks every hold (info), kept or not.
+WITH = {"hold_notice": {"hold"}, "hold_reason": {"hold"}, "hold_apology": {"hold"}}
+
 #: The standard's model lines, said as a whole call: no rule may fire (003 §三.(4)3, 001 §2.1, §3.1).
 MODEL_CALL = [OPEN, "C: 我买的电饭煲才用了三天就坏了，我也不知道怎么回事。", "A: 非常抱歉，您能描述一下具体的情况吗？",
               "C: 订单号是20481357，按下开关没有反应。", "A: 您是说订单20481357的电饭煲按下开关没有反应，对吗？",
@@ -75,7 +94,7 @@ def test_every_rule_of_the_file_has_a_call_that_breaks_it():
 
 @pytest.mark.parametrize("rule_id", sorted(BREAKS))
 def test_each_rule_hits_the_call_that_breaks_it_and_no_other_rule_does(rule_id):
-    assert fired(BREAKS[rule_id], RULES[rule_id].direction or "inbound") == {rule_id}
+    assert fired(BREAKS[rule_id], RULES[rule_id].direction or "inbound") == {rule_id} | WITH.get(rule_id, set())
 
 
 @pytest.mark.parametrize("direction", ["inbound", "outbound"])

@@ -8,7 +8,7 @@ the standard's own script cannot be a violation of the standard.
 import pytest
 
 from analyzers.banned import find_banned
-from analyzers.holds import hold_findings
+from analyzers.rulelang.evaluate import pack_rule_findings
 from analyzers.phrases import closing_findings, greeting_findings
 from lexicons import load_pack
 from transcripts import A, C, at, call, conversation, say
@@ -136,7 +136,8 @@ def test_closing_needs_thanks_and_a_farewell():
 ])
 def test_hold_model_lines(notice, back):
     t = call(at(A, 0.0, 3.0, notice), at(A, 12.0, 15.0, back), at(C, 15.5, 17.0, "好的。"))
-    assert [f.category for f in hold_findings(t, PACK.holds)] == ["hold"], D003
+    found = [f for r in ("hold", "hold_notice", "hold_reason", "hold_apology") for f in pack_rule_findings(t, PACK, r)]
+    assert [f.category for f in found] == ["hold"], D003
 
 
 # --- no model line is a banned phrase -------------------------------------------------

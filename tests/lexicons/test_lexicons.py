@@ -41,7 +41,8 @@ def test_default_pack_loads_with_documented_defaults():
     assert pack.lexicon_version == f"zh-CN@{pack.version}+{pack.content_hash[:12]}"
     assert (pack.rate.agent_min_chars_per_min, pack.rate.agent_max_chars_per_min) == (120, 210)
     assert (pack.rate.pace_ratio_min, pack.rate.pace_ratio_max, pack.rate.pause_s) == (0.67, 1.5, 0.7)
-    assert pack.holds.min_hold_s == 6.0 and pack.overtalk.min_overlap_s == 0.5
+    hold = next(r for r in pack.custom_rules if r.id == "hold")
+    assert hold.each.silence.at_least_s == 6.0 and pack.overtalk.min_overlap_s == 0.5
     assert pack.greeting.opening_s == 15 and pack.closing.closing_s == 30
     assert {e.id for e in pack.banned} >= {"wei", "shenme", "mafan", "dont_know", "blame_shifting"}
     assert "请您稍等" in pack.holds.notice_phrases and "让您久等了" in pack.holds.apology_phrases
@@ -63,11 +64,11 @@ def test_bad_yaml_names_file_and_line(tmp_path):
 
 
 def test_missing_field(tmp_path):
-    folder = copy_pack(tmp_path, "rules.yaml", "  min_hold_s: 6.0 ", "  ")
+    folder = copy_pack(tmp_path, "rules.yaml", "  opening_s: 15 ", "  ")
     err = load_error(folder)
     assert err.file.endswith("rules.yaml")
-    assert err.line == line_of(folder, "rules.yaml", "holds:")
-    assert err.field == "holds" and "min_hold_s" in str(err)
+    assert err.line == line_of(folder, "rules.yaml", "greeting:")
+    assert err.field == "greeting" and "opening_s" in str(err)
 
 
 def test_wrong_type(tmp_path):
@@ -240,8 +241,8 @@ def test_pack_holds_the_values_written_in_the_files():
             assert value == tuple(p.strip() for p in written), path
         else:
             assert [entry.id for entry in value] == [entry["id"] for entry in written], path
-    # (courtesy: all of it in phrases.yaml since its checks are rules of custom_rules.yaml)
-    for section in ("rate", "holds", "greeting", "closing", "overtalk", "complaint", "confirmation", "followup",
+    # (courtesy, holds: all of it in phrases.yaml since their checks are rules of custom_rules.yaml)
+    for section in ("rate", "greeting", "closing", "overtalk", "complaint", "confirmation", "followup",
                     "outbound_refusal", "voice"):
         for key, written in rules[section].items():
             assert getattr(getattr(pack, section), key) == written, (section, key)
@@ -294,10 +295,10 @@ def test_out_of_range_numbers(tmp_path):
     err = load_error(folder)
     assert (err.line, err.field) == (line_of(folder, "rules.yaml", "critical: 6"), "scorecard.deduction.critical")
     assert str(err).endswith("must be at most 5, got 6")
-    folder = copy_pack(tmp_path / "b", "rules.yaml", "  min_hold_s: 6.0 ", "  min_hold_s: 0.05 ")
+    folder = copy_pack(tmp_path / "b", "rules.yaml", "  min_overlap_s: 0.5", "  min_overlap_s: -0.5")
     err = load_error(folder)
-    assert (err.line, err.field) == (line_of(folder, "rules.yaml", "min_hold_s: 0.05"), "holds.min_hold_s")
-    assert str(err).endswith("must be at least 0.1, got 0.05")
+    assert (err.line, err.field) == (line_of(folder, "rules.yaml", "min_overlap_s: -0.5"), "overtalk.min_overlap_s")
+    assert str(err).endswith("must be at least 0, got -0.5")
     folder = copy_pack(tmp_path / "c", "rules.yaml", "  pause_s: 0.7", "  pause_s: .nan")
     assert str(load_error(folder)).endswith("rate.pause_s: expected a number, got float nan")
 
