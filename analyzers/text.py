@@ -66,13 +66,26 @@ def normalise(text: str) -> str:
         # Phrase-level conversions can change length; per char keeps positions 1:1.
         simplified = "".join(convert(c) for c in text)
     folded = unicodedata.normalize("NFKC", simplified).lower()
-    return "".join(c for c in folded if not c.isspace())
+    return "".join(folded.split())  # split() cuts at exactly the chars str.isspace() names
 
 
 @functools.lru_cache(maxsize=65536)
 def strip_punct(text: str) -> str:
     """`text` without punctuation, for phrases that ASR may split with a comma."""
-    return "".join(c for c in text if not is_punct(c))
+    return text.translate(_KEEP_UNLESS_PUNCT)
+
+
+class _PunctTable(dict):
+    """str.translate's table for strip_punct: code point -> None for a punctuation char
+    (`is_punct`), itself otherwise; filled as chars are met (one C lookup a char after)."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = None if is_punct(chr(code)) else code
+        self[code] = kept
+        return kept
+
+
+_KEEP_UNLESS_PUNCT = _PunctTable()
 
 
 @functools.lru_cache(maxsize=16384)
@@ -355,7 +368,7 @@ def first_alternative(text: str, alternatives: tuple[str, ...] | list[str],
     the text without punctuation. Of alternatives found at the same place, the first listed.
     """
     bare = strip_punct(text)
-    group = _phrase_group(alternatives if isinstance(alternatives, tuple) else tuple(alternatives), regex_prefix)
+    group = _group_of(alternatives, regex_prefix)
     best: tuple[int, int] | None = None  # (position, index of the alternative)
     # This runs for every utterance and every phrase group of the pack: the literal
     # alternatives are one regex (leftmost place, then the first listed there), and only
@@ -386,10 +399,11 @@ def first_alternative(text: str, alternatives: tuple[str, ...] | list[str],
 def contains_any(text: str, alternatives: tuple[str, ...] | list[str], regex_prefix: str = "re:") -> bool:
     """Whether any of `alternatives` occurs in normalised `text`: the same answer as
     `contains_alternative` for each, from the group compiled once (`first_alternative`)."""
-    group = _phrase_group(alternatives if isinstance(alternatives, tuple) else tuple(alternatives), regex_prefix)
+    group = _group_of(alternatives, regex_prefix)
     # The regexes read the text with its punctuation, as contains_alternative does.
-    if any(search_by_sound(regex, text, stretches) for _, regex, stretches in group.regexes):
-        return True
+    for _, regex, stretches in group.regexes:
+        if search_by_sound(regex, text, stretches):
+            return True
     bare = strip_punct(text)
     if group.exact is not None and group.exact.search(bare):
         return True
@@ -420,6 +434,22 @@ class _PhraseGroup:
     #: Syllable -> (index, text) of the literal alternatives of 2+ chars whose first char
     #: may be heard as it, in listed order (single chars never match by sound).
     by_first: dict[str, tuple[tuple[int, str], ...]]
+
+
+#: id(alternatives) -> (the tuple, regex_prefix, its group): the rules pass the pack's own
+#: tuples, so identity finds the group without hashing every alternative at every utterance.
+_GROUPS: dict[int, tuple[tuple[str, ...], str, _PhraseGroup]] = {}
+
+
+def _group_of(alternatives: tuple[str, ...] | list[str], regex_prefix: str) -> _PhraseGroup:
+    if not isinstance(alternatives, tuple):
+        return _phrase_group(tuple(alternatives), regex_prefix)
+    seen = _GROUPS.get(id(alternatives))
+    if seen is None or seen[0] is not alternatives or seen[1] != regex_prefix:
+        if len(_GROUPS) >= 4096:
+            _GROUPS.clear()
+        seen = _GROUPS[id(alternatives)] = (alternatives, regex_prefix, _phrase_group(alternatives, regex_prefix))
+    return seen[2]
 
 
 @functools.lru_cache(maxsize=4096)
