@@ -62,8 +62,7 @@ def synthetic_call(i: int, lines: list[tuple[str, str]], duration_s: float = 300
 def _clear_text_caches() -> None:
     from analyzers import text
 
-    for cached in (text.normalise, text.strip_punct, text.syllable_positions, text.sounds_alike):
-        cached.cache_clear()
+    text.clear_caches()
 
 
 def bench_analysis(n: int) -> None:
