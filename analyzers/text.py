@@ -76,12 +76,10 @@ def strip_punct(text: str) -> str:
 
 
 class _PunctTable(dict):
-    """str.translate's table for strip_punct: code point -> None for a punctuation char
-    (`is_punct`), itself otherwise; filled as chars are met (one C lookup a char after)."""
+    """strip_punct's str.translate table: code point -> None (`is_punct`) or itself, filled as met."""
 
     def __missing__(self, code: int) -> int | None:
-        kept = None if is_punct(chr(code)) else code
-        self[code] = kept
+        kept = self[code] = None if is_punct(chr(code)) else code
         return kept
 
 
@@ -167,16 +165,18 @@ def sounds_alike(heard: str, phrase: str, min_same: int = 0) -> bool:
 @functools.lru_cache(maxsize=4096)
 def syllable_positions(text: str) -> dict[str, tuple[int, ...]]:
     """Toneless syllable -> positions of the chars of `text` that can be read so."""
-    out: dict[str, list[int]] = {}
-    get = out.get
+    out: dict[str, tuple[int, ...]] = {}
     for i, c in enumerate(text):
-        for syl in char_pinyins(c):
-            positions = get(syl)
-            if positions is None:
-                out[syl] = [i]
-            else:
-                positions.append(i)
-    return {k: tuple(v) for k, v in out.items()}
+        readings = _READINGS.get(c)
+        if readings is None:
+            readings = _READINGS[c] = tuple(char_pinyins(c))
+        for syl in readings:
+            out[syl] = out.get(syl, ()) + (i,)  # a syllable is at a few places: tuples grow cheaply
+    return out
+
+
+#: char -> its readings (char_pinyins as a tuple), for syllable_positions' inner loop.
+_READINGS: dict[str, tuple[str, ...]] = {}
 
 
 @functools.lru_cache(maxsize=4096)
