@@ -18,7 +18,7 @@ from analyzers.model import Transcript
 from analyzers.text import sentences
 
 from .bank import FittedIntent
-from .bank_cache import build_models
+from .bank_cache import kept_or_built
 from .encoder import DEFAULT_ENCODER, Encoder, load_encoder
 
 
@@ -137,6 +137,12 @@ class IntentBankPlan:
     encoder_name: str
     #: What fitting cost (CPU seconds), for the run's log.
     fit_cpu_s: float
+    #: Whether the models were loaded from the fitted-model cache (flows/meaning/bank_cache.py).
+    loaded: bool = False
+
+    def cost(self) -> str:
+        """What getting the models took, for a log line."""
+        return f"{'loaded from cache' if self.loaded else 'fitted'} in {self.fit_cpu_s:.1f} s CPU"
 
     def encoder(self) -> Encoder:
         return _encoder(self.encoder_name)
@@ -180,5 +186,5 @@ def plan_intents(pack, examples_dir: str | Path, encoder: str = DEFAULT_ENCODER)
     if not wanted:
         return None
     t0 = time.process_time()
-    models = build_models(examples_dir, _encoder(encoder), only=wanted)
-    return IntentBankPlan(models, encoder, time.process_time() - t0)
+    models, loaded = kept_or_built(examples_dir, _encoder(encoder), only=wanted)
+    return IntentBankPlan(models, encoder, time.process_time() - t0, loaded)
