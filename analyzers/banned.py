@@ -74,6 +74,8 @@ class _Matchers:
     #: Syllable -> indices into `literals` of the phrases matched by sound whose first char
     #: may be heard as it: a text without the syllable cannot hold them by sound.
     by_first: dict[str, tuple[int, ...]]
+    #: (intent, the first entry naming it) per intent the entries name, in their order (_meant).
+    meanings: tuple[tuple[str, BannedEntry], ...] = ()
 
 
 #: id(entries) -> (entries, their matchers). Looked up by identity first: hashing the pack's
@@ -126,6 +128,10 @@ def _build_matchers(entries: tuple[BannedEntry, ...]) -> _Matchers:
     literals = tuple((entry, normalise(phrase), first_syllables(normalise(phrase)))
                      for entry in entries for phrase in entry.phrases)
     char_re = re.compile("|".join(re.escape(c) for c in sorted(chars))) if chars else None
+    meanings: dict[str, BannedEntry] = {}
+    for entry in entries:
+        if entry.meaning:
+            meanings.setdefault(entry.meaning, entry)
     by_first: dict[str, list[int]] = {}
     for i, (entry, phrase, firsts) in enumerate(literals):
         if entry.homophones and len(phrase) > 1:
@@ -135,7 +141,8 @@ def _build_matchers(entries: tuple[BannedEntry, ...]) -> _Matchers:
                      needle_re=needle_re, char_re=char_re, pattern_res=tuple(pattern_res), literals=literals,
                      multi_char=tuple((i, p) for i, (_, p, _) in enumerate(literals) if len(p) > 1),
                      single_char=tuple(i for i, (_, p, _) in enumerate(literals) if len(p) == 1),
-                     by_first={k: tuple(v) for k, v in by_first.items()})
+                     by_first={k: tuple(v) for k, v in by_first.items()},
+                     meanings=tuple(meanings.items()))
 
 
 def _needs_tokens(text: str, m: _Matchers) -> bool:
@@ -305,10 +312,10 @@ def _meant(u: Utterance, text: str, entries: tuple[BannedEntry, ...], meaning: C
     if meaning is None:
         return []
     out = []
-    for intent in dict.fromkeys(e.meaning for e in entries if e.meaning and e.meaning not in said):
-        entry = next(e for e in entries if e.meaning == intent)
-        m = meaning.hit(u, intent)
-        if m is None or m.probability < (entry.meaning_min_probability or 0.0):
+    for intent, entry in _matchers(entries).meanings:
+        if intent in said or (m := meaning.hit(u, intent)) is None:
+            continue
+        if m.probability < (entry.meaning_min_probability or 0.0):
             continue
         detail = m.evidence() + (f"; {entry.note}" if entry.note else "")
         out.append(Finding("banned_phrase", entry.id, entry.severity, AGENT, u.start_s, u.end_s, text, detail))

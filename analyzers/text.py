@@ -66,13 +66,24 @@ def normalise(text: str) -> str:
         # Phrase-level conversions can change length; per char keeps positions 1:1.
         simplified = "".join(convert(c) for c in text)
     folded = unicodedata.normalize("NFKC", simplified).lower()
-    return "".join(c for c in folded if not c.isspace())
+    return "".join(folded.split())  # split() cuts at exactly the chars str.isspace() names
 
 
 @functools.lru_cache(maxsize=65536)
 def strip_punct(text: str) -> str:
     """`text` without punctuation, for phrases that ASR may split with a comma."""
-    return "".join(c for c in text if not is_punct(c))
+    return text.translate(_KEEP_UNLESS_PUNCT)
+
+
+class _PunctTable(dict):
+    """strip_punct's str.translate table: code point -> None (`is_punct`) or itself, filled as met."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = self[code] = None if is_punct(chr(code)) else code
+        return kept
+
+
+_KEEP_UNLESS_PUNCT = _PunctTable()
 
 
 @functools.lru_cache(maxsize=16384)
@@ -154,16 +165,18 @@ def sounds_alike(heard: str, phrase: str, min_same: int = 0) -> bool:
 @functools.lru_cache(maxsize=4096)
 def syllable_positions(text: str) -> dict[str, tuple[int, ...]]:
     """Toneless syllable -> positions of the chars of `text` that can be read so."""
-    out: dict[str, list[int]] = {}
-    get = out.get
+    out: dict[str, tuple[int, ...]] = {}
     for i, c in enumerate(text):
-        for syl in char_pinyins(c):
-            positions = get(syl)
-            if positions is None:
-                out[syl] = [i]
-            else:
-                positions.append(i)
-    return {k: tuple(v) for k, v in out.items()}
+        readings = _READINGS.get(c)
+        if readings is None:
+            readings = _READINGS[c] = tuple(char_pinyins(c))
+        for syl in readings:
+            out[syl] = out.get(syl, ()) + (i,)  # a syllable is at a few places: tuples grow cheaply
+    return out
+
+
+#: char -> its readings (char_pinyins as a tuple), for syllable_positions' inner loop.
+_READINGS: dict[str, tuple[str, ...]] = {}
 
 
 @functools.lru_cache(maxsize=4096)
@@ -355,7 +368,7 @@ def first_alternative(text: str, alternatives: tuple[str, ...] | list[str],
     the text without punctuation. Of alternatives found at the same place, the first listed.
     """
     bare = strip_punct(text)
-    group = _phrase_group(alternatives if isinstance(alternatives, tuple) else tuple(alternatives), regex_prefix)
+    group = _group_of(alternatives, regex_prefix)
     best: tuple[int, int] | None = None  # (position, index of the alternative)
     # This runs for every utterance and every phrase group of the pack: the literal
     # alternatives are one regex (leftmost place, then the first listed there), and only
@@ -383,13 +396,27 @@ def first_alternative(text: str, alternatives: tuple[str, ...] | list[str],
     return None if best is None else (best[0], group.alternatives[best[1]])
 
 
+def clear_caches() -> None:
+    """Forget what was kept per text (normalised forms, readings, answers): the figures of
+    bench/bench_analysis.py's "cold" runs, where each call's texts cost what a new text costs."""
+    for cached in (normalise, strip_punct, syllable_positions, sounds_alike, respelled, _holds):
+        cached.cache_clear()
+
+
 def contains_any(text: str, alternatives: tuple[str, ...] | list[str], regex_prefix: str = "re:") -> bool:
     """Whether any of `alternatives` occurs in normalised `text`: the same answer as
     `contains_alternative` for each, from the group compiled once (`first_alternative`)."""
-    group = _phrase_group(alternatives if isinstance(alternatives, tuple) else tuple(alternatives), regex_prefix)
+    return _holds(text, _group_of(alternatives, regex_prefix))
+
+
+@functools.lru_cache(maxsize=65536)
+def _holds(text: str, group: _PhraseGroup) -> bool:
+    """contains_any's answer, kept per text and group: the rules ask a call's utterances the
+    same question often (a quarter of the questions of a synthetic call were asked before)."""
     # The regexes read the text with its punctuation, as contains_alternative does.
-    if any(search_by_sound(regex, text, stretches) for _, regex, stretches in group.regexes):
-        return True
+    for _, regex, stretches in group.regexes:
+        if search_by_sound(regex, text, stretches):
+            return True
     bare = strip_punct(text)
     if group.exact is not None and group.exact.search(bare):
         return True
@@ -406,7 +433,7 @@ def contains_any(text: str, alternatives: tuple[str, ...] | list[str], regex_pre
     return False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # equal only to itself: hashed by identity where it is a key
 class _PhraseGroup:
     """The pack's side of `first_alternative` for one tuple of alternatives, built once."""
 
@@ -420,6 +447,22 @@ class _PhraseGroup:
     #: Syllable -> (index, text) of the literal alternatives of 2+ chars whose first char
     #: may be heard as it, in listed order (single chars never match by sound).
     by_first: dict[str, tuple[tuple[int, str], ...]]
+
+
+#: id(alternatives) -> (the tuple, regex_prefix, its group): the rules pass the pack's own
+#: tuples, so identity finds the group without hashing every alternative at every utterance.
+_GROUPS: dict[int, tuple[tuple[str, ...], str, _PhraseGroup]] = {}
+
+
+def _group_of(alternatives: tuple[str, ...] | list[str], regex_prefix: str) -> _PhraseGroup:
+    if not isinstance(alternatives, tuple):
+        return _phrase_group(tuple(alternatives), regex_prefix)
+    seen = _GROUPS.get(id(alternatives))
+    if seen is None or seen[0] is not alternatives or seen[1] != regex_prefix:
+        if len(_GROUPS) >= 4096:
+            _GROUPS.clear()
+        seen = _GROUPS[id(alternatives)] = (alternatives, regex_prefix, _phrase_group(alternatives, regex_prefix))
+    return seen[2]
 
 
 @functools.lru_cache(maxsize=4096)

@@ -62,8 +62,7 @@ def synthetic_call(i: int, lines: list[tuple[str, str]], duration_s: float = 300
 def _clear_text_caches() -> None:
     from analyzers import text
 
-    for cached in (text.normalise, text.strip_punct, text.syllable_positions, text.sounds_alike):
-        cached.cache_clear()
+    text.clear_caches()
 
 
 def bench_analysis(n: int) -> None:
@@ -99,7 +98,7 @@ def bench_meaning(n: int) -> None:
 
     pack = load_pack("zh-CN")
     bank = plan_intents(pack, Path(__file__).resolve().parents[1] / "lexicons" / "zh-CN" / "examples")
-    print(f"intent bank: {len(bank.models)} intents ({', '.join(sorted(bank.models))}) fitted in {bank.fit_cpu_s:.1f} s CPU")
+    print(f"intent bank: {len(bank.models)} intents ({', '.join(sorted(bank.models))}) {bank.cost()}")
     enc, lines = load_encoder(bank.encoder_name), _lines()
     calls = [synthetic_call(i, lines) for i in range(n)]
     analyze(calls[0], pack)

@@ -49,10 +49,17 @@ def build_models(folder: str | Path, encoder: Encoder, min_probability: float = 
                  background_weight: float = bank.BACKGROUND_WEIGHT,
                  only: frozenset[str] | None = None) -> dict[str, bank.FittedIntent]:
     """`bank.build_models`, from the cache when the same fit was made before."""
+    return kept_or_built(folder, encoder, min_probability, background_weight, only)[0]
+
+
+def kept_or_built(folder: str | Path, encoder: Encoder, min_probability: float = decision.MIN_PROBABILITY,
+                  background_weight: float = bank.BACKGROUND_WEIGHT,
+                  only: frozenset[str] | None = None) -> tuple[dict[str, bank.FittedIntent], bool]:
+    """(`build_models`' models, whether they were loaded from the cache rather than fitted)."""
     path = cache_dir() / f"{fit_key(folder, encoder.name, min_probability, background_weight, only)}.pkl"
     try:
         with path.open("rb") as f:
-            return pickle.load(f)
+            return pickle.load(f), True
     except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
         pass  # not there, or unreadable: fit again and replace it
     models = bank.build_models(folder, encoder, min_probability, background_weight, only)
@@ -63,4 +70,4 @@ def build_models(folder: str | Path, encoder: Encoder, min_probability: float = 
         os.replace(f.name, path)  # whole or absent: a concurrent run never reads half a file
     except OSError:
         pass  # a read-only home still runs, it only fits each time
-    return models
+    return models, False

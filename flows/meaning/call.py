@@ -18,7 +18,7 @@ from analyzers.model import Transcript
 from analyzers.text import sentences
 
 from .bank import FittedIntent
-from .bank_cache import build_models
+from .bank_cache import kept_or_built
 from .encoder import DEFAULT_ENCODER, Encoder, load_encoder
 
 
@@ -93,25 +93,26 @@ def decide(transcript: Transcript, embeddings: CallEmbeddings,
     own = [i for i, ss in enumerate(split) if ss]
     best = np.maximum.reduceat(p, starts[own], axis=0)  # per utterance with sentences: its best sentence
     hits: dict = {}
-    for k, (intent, fitted) in enumerate(models.items()):
-        # the stack counts the default n-grams: a model with others is judged exactly everywhere
-        floor = fitted.model.min_probability - STACK_SLACK if fitted.model.ngram == NGRAM else -1.0
-        for n in np.flatnonzero(best[:, k] > floor):
-            i = own[n]
-            u = transcript.utterances[i]
-            if u.speaker != fitted.examples.speaker:
-                continue
-            at = slice(starts[i], starts[i + 1])
-            if abs(best[n, k] - fitted.model.min_probability) < STACK_SLACK or fitted.model.ngram != NGRAM:
-                if fitted.model.ngram == NGRAM and i not in grams:
-                    grams[i] = [char_ngrams(x) for x in split[i]]
-                counted = grams[i] if fitted.model.ngram == NGRAM else None
-                m = max(match_many(fitted.model, embeddings.vectors[at], split[i], counted), key=lambda m: m.probability)
-            else:  # clear of the threshold: the stack's decision, with the best sentence's evidence
-                j = int(np.argmax(p[at, k]))
-                m = evidence(fitted.model, embeddings.vectors[starts[i] + j], float(p[starts[i] + j, k]))
-            if m.hit:
-                hits.setdefault(utterance_key(u.speaker, u.start_s, u.end_s, u.text), {})[intent] = m
+    fits = list(models.items())
+    # the stack counts the default n-grams: a model with others is judged exactly everywhere
+    floors = np.array([f.model.min_probability - STACK_SLACK if f.model.ngram == NGRAM else -1.0 for _, f in fits])
+    said_by = np.array([transcript.utterances[i].speaker for i in own])[:, None]
+    judged = (best > floors) & (said_by == np.array([f.examples.speaker for _, f in fits]))
+    for k, n in zip(*(x.tolist() for x in np.nonzero(judged.T))):  # intent by intent, utterances in order
+        intent, fitted = fits[k]
+        i = own[n]
+        u = transcript.utterances[i]
+        at = slice(starts[i], starts[i + 1])
+        if abs(best[n, k] - fitted.model.min_probability) < STACK_SLACK or fitted.model.ngram != NGRAM:
+            if fitted.model.ngram == NGRAM and i not in grams:
+                grams[i] = [char_ngrams(x) for x in split[i]]
+            counted = grams[i] if fitted.model.ngram == NGRAM else None
+            m = max(match_many(fitted.model, embeddings.vectors[at], split[i], counted), key=lambda m: m.probability)
+        else:  # clear of the threshold: the stack's decision, with the best sentence's evidence
+            j = int(np.argmax(p[at, k]))
+            m = evidence(fitted.model, embeddings.vectors[starts[i] + j], float(p[starts[i] + j, k]))
+        if m.hit:
+            hits.setdefault(utterance_key(u.speaker, u.start_s, u.end_s, u.text), {})[intent] = m
     return CallIntents(hits)
 
 
@@ -136,6 +137,12 @@ class IntentBankPlan:
     encoder_name: str
     #: What fitting cost (CPU seconds), for the run's log.
     fit_cpu_s: float
+    #: Whether the models were loaded from the fitted-model cache (flows/meaning/bank_cache.py).
+    loaded: bool = False
+
+    def cost(self) -> str:
+        """What getting the models took, for a log line."""
+        return f"{'loaded from cache' if self.loaded else 'fitted'} in {self.fit_cpu_s:.1f} s CPU"
 
     def encoder(self) -> Encoder:
         return _encoder(self.encoder_name)
@@ -179,5 +186,5 @@ def plan_intents(pack, examples_dir: str | Path, encoder: str = DEFAULT_ENCODER)
     if not wanted:
         return None
     t0 = time.process_time()
-    models = build_models(examples_dir, _encoder(encoder), only=wanted)
-    return IntentBankPlan(models, encoder, time.process_time() - t0)
+    models, loaded = kept_or_built(examples_dir, _encoder(encoder), only=wanted)
+    return IntentBankPlan(models, encoder, time.process_time() - t0, loaded)

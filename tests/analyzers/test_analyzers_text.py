@@ -88,3 +88,16 @@ def test_compiled_phrase_groups_answer_as_each_alternative_would(parts, alternat
     group = tuple(alternatives)
     assert first_alternative(text, group) == _first_by_definition(text, group)
     assert contains_any(text, group) == any(contains_alternative(text, a) for a in group)
+
+
+def test_whitespace_and_punctuation_cut_as_the_per_char_tests_say():
+    """normalise cuts whitespace with str.split and strip_punct punctuation with str.translate:
+    over every code point, exactly the chars str.isspace / is_punct name."""
+    import sys
+
+    from analyzers.text import is_punct, strip_punct
+
+    chars = [chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF]
+    assert [c for c in chars if "".join(f"a{c}b".split()) == "ab"] == [c for c in chars if c.isspace()]
+    text = "".join(chars)
+    assert strip_punct(text) == "".join(c for c in text if not is_punct(c))

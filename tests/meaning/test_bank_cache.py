@@ -41,6 +41,19 @@ def test_the_second_build_reads_the_fit_and_gives_the_same_models(folder, monkey
     a, b = first["hold_notice"].model, second["hold_notice"].model
     assert np.array_equal(a.embedding_weights, b.embedding_weights) and a.bias == b.bias
     assert dict(a.ngram_weights) == dict(b.ngram_weights)
+    assert bank_cache.kept_or_built(folder, enc, only=only)[1]  # the log says "loaded from cache"
+
+
+def test_a_plan_says_whether_its_models_were_fitted_or_loaded(folder):
+    from flows.meaning.call import IntentBankPlan, plan_intents
+
+    assert "fitted in" in IntentBankPlan({}, "use", 2.04).cost()
+    pack = type("Pack", (), {})  # plan_intents reads the intents through pack_intents only
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("flows.meaning.call.pack_intents", lambda _: frozenset({"farewell"}))
+        first, second = plan_intents(pack, folder), plan_intents(pack, folder)
+    assert (first.loaded, second.loaded) == (False, True)
+    assert first.cost().startswith("fitted in") and second.cost().startswith("loaded from cache in")
 
 
 def test_an_edited_example_or_another_setting_is_another_key(folder):

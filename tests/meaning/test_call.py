@@ -72,8 +72,28 @@ def test_embeddings_kept_with_the_transcript(encoder, models, tmp_path):
     emb, embedded_other = cached_embeddings(cache, "k1", other, encoder)
     assert embedded_other and emb.vectors.shape[0] == 2
     # a damaged entry is a miss, not an error
-    next(tmp_path.glob("k1.*.npz")).write_bytes(b"not an npz")
-    assert cache.get_embeddings("k1", encoder.name, emb.texts_hash) is None
+    kept = next(tmp_path.glob("k1.*.emb"))
+    for damaged in (b"not embeddings", kept.read_bytes()[:-7]):  # not the format; cut short
+        kept.write_bytes(damaged)
+        assert cache.get_embeddings("k1", encoder.name, emb.texts_hash) is None
+
+
+def test_embeddings_kept_by_an_older_version_are_read(encoder, models, tmp_path):
+    """A cache written before the .emb format (an .npz beside the transcript) reprocesses with
+    the same decisions; the next write replaces it."""
+    call, cache = conversation(LINES), TranscriptCache(tmp_path)
+    emb = embed_call(call, encoder)
+    with open(tmp_path / f"k1.{encoder.name}.npz", "wb") as f:  # what put_embeddings wrote before
+        np.savez(f, texts_hash=np.array(emb.texts_hash), counts=np.array(emb.sentence_counts, dtype=np.int32),
+                 vectors=emb.vectors.astype(np.float16))
+    old, embedded = cached_embeddings(cache, "k1", call, encoder)
+    assert not embedded and old.sentence_counts == emb.sentence_counts
+    cache.put_embeddings("k1", emb.encoder, emb.texts_hash, emb.sentence_counts, emb.vectors)
+    assert [p.suffix for p in tmp_path.glob("k1.*")] == [".emb"]
+    new, embedded = cached_embeddings(cache, "k1", call, encoder)
+    assert not embedded and np.array_equal(new.vectors, old.vectors)  # both float16 on disk
+    assert decide(call, new, models).hits == decide(call, old, models).hits
+    assert decide(call, new, models).hits  # the call means something: the comparison is not vacuous
 
 
 def test_embeddings_of_another_call_are_refused(encoder, models):

@@ -60,3 +60,27 @@ def test_decisions_are_each_intent_judged_alone(bank, calls):
                     assert got.probability == pytest.approx(alone.probability, abs=1e-6)
                     assert got.similarity == pytest.approx(alone.similarity, abs=1e-6)
     assert hits > 50  # the sample calls say most intents: the comparison is not vacuous
+
+
+def test_evidence_looked_up_when_read_is_the_eager_lookup(bank, calls):
+    """decide's hits read their nearest examples when first asked (intent_stack.evidence): the
+    same examples and cosines as looking them up at once; pickled, a hit is the plain match."""
+    import pickle
+
+    from analyzers.intent_stack import nearest_examples
+    from analyzers.intents import IntentMatch
+
+    checked = 0
+    for t, emb in calls:
+        starts = np.cumsum((0, *emb.sentence_counts))
+        for i, u in enumerate(t.utterances):
+            for intent, m in decide(t, emb, bank.models).hits.get((u.speaker, u.start_s, u.end_s, u.text), {}).items():
+                if type(m) is IntentMatch:
+                    continue  # judged again by match_many (near the threshold): eager already
+                model = bank.models[intent].model
+                looked_up = [nearest_examples(model, emb.vectors[j]) for j in range(starts[i], starts[i + 1])]
+                assert (m.nearest, m.similarity, m.nearest_negative, m.negative_similarity) in looked_up
+                plain = pickle.loads(pickle.dumps(m))
+                assert type(plain) is IntentMatch and plain == m and m == plain and hash(plain) == hash(m)
+                checked += 1
+    assert checked > 50
