@@ -1,10 +1,9 @@
-"""Handling the customer's matter: complaint first, confirm the details, follow up with a time.
+"""Handling the customer's matter: complaint first, follow up with a time (the repeat-back
+is the pack's rule repeat_back, custom_rules.yaml).
 
 - `complaint_apology_missing`: the customer complains or is upset, and the agent's
   next turn does not open with an acknowledgement or apology: 003 §四.2(2)4
   "先处理客户情绪，再处理事件", 001 §3.2 场景三 立即致歉, 000 §2.3.
-- `confirmation_missing`: the agent never repeats back or confirms the request or
-  details in the whole call: 001 §2.1 复述确认, 000 §2.1 您是说……对吗, 003 §四.2(1)2.
 - `followup_time_missing`: the agent promises a callback, reply or action without a
   time frame: 001 §2.1 第三步 即时响应, 000 §2.2 承诺明确的回复时限.
 """
@@ -13,7 +12,7 @@ from __future__ import annotations
 
 from .intents import CallIntents, meant
 from .model import AGENT, CUSTOMER, Finding, Transcript
-from .rules import ComplaintRules, ConfirmationRules, FollowupRules, OvertalkRules
+from .rules import ComplaintRules, FollowupRules, OvertalkRules
 from .text import count_chars, first_alternative, normalise, sentences
 from .turns import Turn, next_turn, turns
 
@@ -60,22 +59,6 @@ def complaint_findings(transcript: Transcript, rules: ComplaintRules, turn_rules
             f"customer upset ({cue[1]}: {turn.said}); no acknowledgement or apology first "
             f"(非常理解您的心情, 非常抱歉 …) {where}"))
     return findings
-
-
-def confirmation_findings(transcript: Transcript, rules: ConfirmationRules,
-                          meaning: CallIntents | None = None) -> list[Finding]:
-    agent = sorted((u for u in transcript.utterances if u.speaker == AGENT), key=lambda u: u.start_s)
-    customer_chars = sum(count_chars(u.text) for u in transcript.utterances if u.speaker == CUSTOMER)
-    if not agent or customer_chars < rules.min_customer_chars:
-        return []
-    if any(first_alternative(sentence, rules.phrases) for u in agent for sentence in sentences(u.text)):
-        return []
-    if meant(meaning, agent, rules.meaning):
-        return []
-    return [Finding("confirmation_missing", "repeat_back", rules.severity, AGENT,
-                    agent[0].start_s, max(u.end_s for u in agent), "",
-                    "the agent never repeats back or confirms the customer's request or details "
-                    "(您是说…对吗, 跟您确认一下 …)")]
 
 
 def _promised_by_meaning(u, rules: FollowupRules, meaning: CallIntents | None):

@@ -198,10 +198,8 @@ class ComplaintRules(Section):
 class ConfirmationRules(Section):
     """001 §2.1 复述确认, 000 §2.1 您是说……对吗, 003 §四.2(1)2 确认客户信息."""
 
+    #: Read by the pack's rule repeat_back (custom_rules.yaml), which also holds its thresholds.
     phrases: Phrases
-    #: The customer must have said this much before a missing confirmation counts.
-    min_customer_chars: Count
-    severity: Severity
     #: An intent that confirms as well as the phrases.
     meaning: Text | None = None
 

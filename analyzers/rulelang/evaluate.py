@@ -160,7 +160,11 @@ def _inside(value: float | None, low: float | None, high: float | None) -> bool:
 
 
 def _chars(call: Call, c: Condition, pool: set[int] | None) -> set[int]:
-    return {i for i, t in _texts(call, pool) if _inside(count_chars(t), c.chars.at_least, c.chars.at_most)}
+    # Counted on the utterance's own text: a Latin word is one however it is spaced.
+    counts = {i: count_chars(call.utts[i].text) for i, _ in _texts(call, pool)}
+    if c.chars.total:  # the utterances in scope together: all of them or none
+        return set(counts) if _inside(sum(counts.values()), c.chars.at_least, c.chars.at_most) else set()
+    return {i for i, n in counts.items() if _inside(n, c.chars.at_least, c.chars.at_most)}
 
 
 def _duration(call: Call, c: Condition) -> set[int]:
@@ -409,6 +413,8 @@ def rule_findings(call: Call, rule: Rule) -> list[Finding]:
     if rule.unit == "turn":
         call = call.turns
     try:
+        if rule.only_if and not all(hits(call, c) for c in rule.only_if):
+            return []
         if rule.each is not None:
             return each.each_findings(call, rule)
         if rule.find is not None:

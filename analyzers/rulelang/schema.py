@@ -64,8 +64,9 @@ class _Bounds(Section):
 
     @model_validator(mode="after")
     def _some(self):
-        if all(getattr(self, f) is None for f in type(self).model_fields):
-            raise fail(f"needs at least one of {', '.join(type(self).model_fields)}")
+        ends = [f for f in type(self).model_fields if f != "total"]
+        if all(getattr(self, f) is None for f in ends):
+            raise fail(f"needs at least one of {', '.join(ends)}")
         return self
 
 
@@ -101,6 +102,8 @@ class Length(_Bounds):
 
     at_least: Optional[Count] = None
     at_most: Optional[Count] = None
+    #: The utterances in scope (role, position) together, not each: all hit or none.
+    total: StrictBool = False
 
 
 class RateBand(_Bounds):
@@ -320,6 +323,9 @@ class Rule(Section):
     unit: Literal["utterance", "turn"] = "utterance"
     #: For `find`: one finding for the call (spanning its hits) instead of one per hit.
     once: StrictBool = False
+    #: The rule is judged only in calls where each of these conditions hits (e.g. the
+    #: customer said 10 chars in all); its findings stay where the rule places them.
+    only_if: Optional[Annotated[tuple[Condition, ...], LIST, BeforeValidator(_example), Field(min_length=1)]] = None
     #: false: the rule is checked by its examples and can be tried (`callqa rules try`),
     #: but analyses leave it out (a new rule waiting for a decision).
     active: StrictBool = True
@@ -352,8 +358,16 @@ class Rule(Section):
         return self.find if self.find is not None else self.require if self.require is not None else self.each
 
     def parts(self) -> list[Condition]:
-        """Every condition the rule holds (find / require, when, each)."""
-        return [p for p in (self.find, self.require, self.when, self.each) if p is not None]
+        """Every condition the rule holds (find / require, when, each, only_if)."""
+        return [c for _, c in self.named_parts()]
+
+    def named_parts(self):
+        """(key, condition) of every condition the rule holds, for a message naming its key."""
+        for key in ("find", "require", "when", "each"):
+            if getattr(self, key) is not None:
+                yield key, getattr(self, key)
+        for c in self.only_if or ():
+            yield "only_if", c
 
     def uses_intent(self) -> bool:
         parts = self.parts()

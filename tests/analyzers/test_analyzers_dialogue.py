@@ -11,7 +11,7 @@ import pytest
 from analyzers.analyze import analyze
 from analyzers.banned import find_banned
 from analyzers.rulelang.evaluate import pack_rule_findings
-from analyzers.handling import complaint_findings, confirmation_findings, followup_findings
+from analyzers.handling import complaint_findings, followup_findings
 from analyzers.model import CATEGORIES, SpeechSpan
 from analyzers.overtalk import overtalk_findings
 from analyzers.turns import turns
@@ -117,24 +117,24 @@ def test_reproaching_the_customer_is_a_finding():
 ])
 def test_confirmation_said(line):
     t = conversation([(A, "您好。"), (C, "我买的电饭煲不加热了，想换一台。"), (A, line), (C, "对。")])
-    assert confirmation_findings(t, PACK.confirmation) == []
+    assert pack_rule_findings(t, PACK, "repeat_back") == []
 
 
 def test_an_open_question_is_no_confirmation():
     t = conversation([(A, "您好。"), (C, "我买的电饭煲不加热了，想问一下怎么办。"), (A, "请问您是要办理什么业务？"),
                       (C, "换货。")])
-    assert [f.category for f in confirmation_findings(t, PACK.confirmation)] == ["confirmation_missing"]
+    assert [f.category for f in pack_rule_findings(t, PACK, "repeat_back")] == ["confirmation_missing"]
 
 
 def test_confirmation_missing_once_per_call():
     t = conversation([(A, "您好。"), (C, "我买的电饭煲不加热了，想换一台。"),
                       (A, "您这个话费一共是八十六元。"), (C, "好的。")])   # 是八 is no 是吧
-    (f,) = confirmation_findings(t, PACK.confirmation)
+    (f,) = pack_rule_findings(t, PACK, "repeat_back")
     assert (f.category, f.severity) == ("confirmation_missing", "minor")
 
 
 def test_no_confirmation_needed_when_customer_said_nothing():
-    assert confirmation_findings(conversation([(A, "您好。"), (C, "嗯。")]), PACK.confirmation) == []
+    assert pack_rule_findings(conversation([(A, "您好。"), (C, "嗯。")]), PACK, "repeat_back") == []
 
 
 # --- follow-up with a time -----------------------------------------------------------

@@ -279,3 +279,29 @@ def test_a_bad_message_is_named_with_file_and_line(tmp_path):
         load_pack(folder)
     assert (info.value.line, info.value.field) == (5, "rules[0].message")
     assert "{seconds} is not one of {duration_s}" in str(info.value)
+
+
+def test_chars_total_counts_the_utterances_in_scope_together():
+    c = call("A: 您好。", "C: 我要退货。", "A: 好的。", "C: 订单号是一二三。")  # the customer: 4 + 7 chars
+    assert hit(c, role="customer", chars={"at_least": 5}) == [3]                 # each on its own
+    assert hit(c, role="customer", chars={"at_least": 11, "total": True}) == [1, 3]  # together: all hit
+    assert hit(c, role="customer", chars={"at_least": 12, "total": True}) == []
+    assert hit(c, role="customer", last=1, chars={"at_least": 11, "total": True}) == []  # the scope's only
+    assert hit(call("A: ok good", "A: 好"), chars={"at_most": 3, "total": True}) == [0, 1]  # a Latin word is one
+    with pytest.raises(ValidationError, match="needs at least one of at_least, at_most"):
+        Condition.model_validate({"chars": {"total": True}})
+
+
+def test_only_if_judges_a_rule_only_in_calls_where_each_condition_hits():
+    c = call(*DIALOGUE)
+    missing = {"require": {"role": "agent", "phrases": ["先生"]}}
+    told = rule(only_if={"role": "customer", "entity": "number"}, **missing)   # one condition, or a list
+    (f,) = rule_findings(c, told)
+    assert (f.start_s, f.end_s, f.text) == (c.utts[0].start_s, c.utts[5].end_s, "")  # placed as without it
+    assert rule_findings(c, rule(only_if=[{"role": "customer", "entity": "number"}, {"phrases": ["投诉"]}],
+                                 **missing)) == []
+    assert rule_findings(call("C: 我的订单号是12345678。"),
+                         rule(only_if=[{"role": "agent", "chars": {"at_least": 0}}], **missing)) == []
+    assert len(rule_findings(call("C: 我的订单号是12345678。"), rule(**missing))) == 1  # the whole call, without it
+    with pytest.raises(ValidationError, match="needs exactly one test"):
+        rule(only_if=[{"role": "agent"}], **missing)

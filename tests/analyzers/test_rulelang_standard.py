@@ -52,6 +52,7 @@ BREAKS = {
     "reply_to_thanks": [OPEN, "C: 我想查话费。", "A: 您这个月的话费是八十六元。", "C: 好的，谢谢。", "A: 请问还有什么可以帮您的吗？",
                         "C: 没有了。", "A: 感谢您的来电，祝您生活愉快，再见！"],
     "arguing": [OPEN, "C: 能不能快一点？", "A: 我都说了，您搞错了。", *CLOSE],   # active since docs/sample-truth.md P3
+    "repeat_back": [OPEN, "C: 我想查一下这个月的话费是多少。", "A: 您这个月的话费是八十六元。", *CLOSE],
     # inactive (see test_inactive_rules_hit_their_sample_lines), still tested like the rest
     "slow_for_details": [OPEN, "C: 我想续费。", {"A": "您的套餐是每月一百元，续费一年一共一千零八十元。",
                                                   "start_s": 9.5, "end_s": 13.5}, *CLOSE],
@@ -92,9 +93,15 @@ def test_every_rule_of_the_file_has_a_call_that_breaks_it():
     assert set(BREAKS) == set(RULES)
 
 
+#: Whole-call requirements that the short calls above break by being short (no repeat-back
+#: in them): each is tested on its own call and on the model call, not on the others'.
+WHOLE_CALL = {"repeat_back"}
+
+
 @pytest.mark.parametrize("rule_id", sorted(BREAKS))
 def test_each_rule_hits_the_call_that_breaks_it_and_no_other_rule_does(rule_id):
-    assert fired(BREAKS[rule_id], RULES[rule_id].direction or "inbound") == {rule_id} | WITH.get(rule_id, set())
+    ignored = WHOLE_CALL - {rule_id}
+    assert fired(BREAKS[rule_id], RULES[rule_id].direction or "inbound") - ignored == {rule_id} | WITH.get(rule_id, set())
 
 
 @pytest.mark.parametrize("direction", ["inbound", "outbound"])

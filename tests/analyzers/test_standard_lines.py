@@ -204,9 +204,9 @@ def test_complaint_model_lines(doc, line):
     (D000, "您是说……对吗？"),                            # §2.1 有效倾听
 ])
 def test_confirmation_model_lines(doc, line):
-    from analyzers.handling import confirmation_findings
+    from analyzers.rulelang.evaluate import pack_rule_findings
     t = conversation([(A, STANDARD_GREETING), (C, "我买的东西用了三天就坏了。"), (A, line), (C, "对。")])
-    assert confirmation_findings(t, PACK.confirmation) == [], doc
+    assert pack_rule_findings(t, PACK, "repeat_back") == [], doc  # custom_rules.yaml
 
 
 @pytest.mark.parametrize("doc, line", [
