@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from .banned import banned_findings, prepare_matchers
-from .handling import complaint_findings, followup_findings
+from .handling import complaint_findings
 from .intents import CallIntents
 from .model import AGENT, CUSTOMER, Finding, Transcript
 from .overtalk import overtalk_findings
@@ -113,11 +113,10 @@ def analyze(transcript: Transcript, pack: RulePack, direction: str = INBOUND,
         *rate_findings(transcript, pack.rate),
         *overtalk_findings(transcript, pack.overtalk),
         *complaint_findings(transcript, pack.complaint, pack.overtalk, meaning),
-        *followup_findings(transcript, pack.followup, pack.overtalk, meaning),
         *raised_voice_findings(transcript, pack.voice),
         # A customer who declines an outbound call asked for nothing to repeat back; the
         # refusal check judges the agent's answer instead.
-        *(f for f in custom_findings(transcript, pack, direction, intents)
+        *(f for f in custom_findings(transcript, pack, direction, intents, meaning)
           if not (refused and f.category == "confirmation_missing")),
     ]
     findings = sorted(

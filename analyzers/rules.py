@@ -205,7 +205,8 @@ class ConfirmationRules(Section):
 
 
 class FollowupRules(Section):
-    """001 §2.1 第三步 即时响应: a promise of a callback or reply comes with a time."""
+    """001 §2.1 第三步 即时响应: a promise of a callback or reply comes with a time (the
+    pack's rule followup_time, custom_rules.yaml, reads these)."""
 
     promise_phrases: Phrases
     time_phrases: Phrases
@@ -213,7 +214,6 @@ class FollowupRules(Section):
     asks_time_phrases: Phrases
     #: A sentence about the present call (今天给您打电话是想…) is no promise.
     this_call_phrases: Phrases
-    severity: Severity
     #: Intents: a promise with its time (satisfies) / a promise without one (a promise).
     with_time_meaning: Text | None = None
     without_time_meaning: Text | None = None

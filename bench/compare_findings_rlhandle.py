@@ -9,7 +9,8 @@ The calls: the 12 sample calls' true transcripts and the synthetic calls of
 tools/make_night.py (`--night DIR`: made there with --calls 60 --seed 1 --min-s 30 --max-s 90 unless present),
 each analysed as inbound and as outbound, with meaning off (literal phrases) and on (the
 pack's intents fitted on its examples, decisions from the USE embeddings). A row is
-(call, direction, meaning, category, rule_id, severity, speaker, start_s, end_s, text, detail).
+(call, direction, meaning, category, rule_id, severity, speaker, start_s, end_s, text, detail);
+each analysis's score, grade, flag reasons, greeting_ok and closing_ok are compared too.
 """
 
 from __future__ import annotations
@@ -61,14 +62,16 @@ def dump(out: Path, night: Path) -> None:
     bank = plan_intents(pack, HERE / "lexicons" / "zh-CN" / "examples")
     enc = load_encoder(bank.encoder_name)
     decisions = [decide(c, embed_call(c, enc), bank.models) for c in calls]
-    rows = []
+    rows, cards = [], []
     for c, meaning in zip(calls, decisions):
         for direction in ("inbound", "outbound"):
             for label, m in (("off", None), ("on", meaning)):
-                for f in analyze(c, pack, direction=direction, meaning=m).findings:
+                a = analyze(c, pack, direction=direction, meaning=m)
+                cards.append([c.call_id, direction, label, a.score, a.grade, a.flag_reasons, a.greeting_ok, a.closing_ok])
+                for f in a.findings:
                     rows.append([c.call_id, direction, label, f.category, f.rule_id, f.severity, f.speaker,
                                  round(f.start_s, 3), round(f.end_s, 3), f.text, f.detail])
-    out.write_text(json.dumps({"calls": len(calls), "intents": sorted(bank.models), "rows": rows},
+    out.write_text(json.dumps({"calls": len(calls), "intents": sorted(bank.models), "rows": rows, "cards": cards},
                               ensure_ascii=False, indent=0), encoding="utf-8")
     print(f"{len(calls)} calls x 2 directions x meaning off/on: {len(rows)} findings -> {out}")
 
@@ -87,7 +90,12 @@ def compare(a: Path, b: Path, ignore_detail: list[str]) -> int:
     for label, rows in ((f"only in {a.name}", only_a), (f"only in {b.name}", only_b)):
         for row in sorted(rows.elements()):
             print(f"{label}: {row}")
-    same = not only_a and not only_b and da["intents"] == db["intents"]
+    # the calls' scores, grades, flag reasons, greeting_ok / closing_ok (reasons name rules
+    # by category, so a detail is never in them)
+    cards = [(x, y) for x, y in zip(da["cards"], db["cards"]) if x != y]
+    for x, y in cards:
+        print(f"card differs: {x} vs {y}")
+    same = not only_a and not only_b and da["intents"] == db["intents"] and not cards
     print("identical" if same else f"DIFFERENT: {sum(only_a.values())} / {sum(only_b.values())} rows")
     return 0 if same else 1
 

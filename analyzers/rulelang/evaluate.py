@@ -46,6 +46,11 @@ class Call:
     intents: tuple[Any, ...] | None = None
     #: What a finding quotes of each utterance (time order); None: its own text.
     said: tuple[str, ...] | None = None
+    #: The meaning decisions with their evidence (analyzers.intents.CallIntents), for a
+    #: finding to name the example its intent test matched; None: not given.
+    meaning: Any = None
+    #: For a call of turns: the utterances each turn joins (transcript order).
+    members: tuple[tuple[Utterance, ...], ...] | None = None
     utts: list[Utterance] = field(init=False)
     order: list[int] = field(init=False)
     #: The silences found, by their bounds (`silences`: several rules read the same ones).
@@ -83,9 +88,26 @@ class Call:
             at = {id(u): i for i, u in enumerate(self.transcript.utterances)}
             intents = tuple(frozenset().union(*(_labels(self.intents[at[id(u)]]) for u in t.utterances)) for t in ts)
         call = Call(replace(self.transcript, utterances=utts), self.pack, self.direction, intents,
-                    tuple(t.said for t in ts))
+                    tuple(t.said for t in ts), self.meaning, tuple(t.utterances for t in ts))
         call.texts = [u.text for u in call.utts]  # Turn.text is normalised
         return call
+
+    @functools.cached_property
+    def turn_of(self) -> list[int | None]:
+        """The index (into `turns.utts`) of each utterance's turn; None for a backchannel."""
+        sorted_at = {k: j for j, k in enumerate(self.turns.order)}
+        at = {id(u): sorted_at[k] for k, t in enumerate(turns(self.transcript, self.pack.overtalk)) for u in t.utterances}
+        return [at.get(id(u)) for u in self.utts]
+
+    def evidence(self, i: int, label: str) -> str | None:
+        """How utterance (or turn) i means `label`: meaning: nearest example '…' (0.83)."""
+        if self.meaning is None:
+            return None
+        k = self.order[i]
+        for u in (self.members[k] if self.members is not None else (self.transcript.utterances[k],)):
+            if (m := self.meaning.hit(u, label)) is not None:
+                return m.evidence()
+        return None
 
     def of_role(self, role: str) -> set[int]:
         return {i for i, u in enumerate(self.utts) if u.speaker == role}
@@ -369,6 +391,11 @@ def _related(call: Call, c: Condition, found: set[int]) -> set[int]:
         spans = [(call.utts[a].start_s, call.utts[a].end_s) for a in hits(call, other)]
         near = {i for i in found if any(s < call.utts[i].end_s and call.utts[i].start_s < e for s, e in spans)}
         found = near if keep else found - near
+    for name, keep in (("in_turn", True), ("not_in_turn", False)):
+        other = getattr(c, name)
+        if other is not None and found:  # a backchannel is in no turn: kept by neither
+            hit = set(hits(call.turns, other))
+            found = {i for i in found if call.turn_of[i] is not None and (call.turn_of[i] in hit) == keep}
     return found
 
 
@@ -406,6 +433,28 @@ def _finding(rule: Rule, call: Call, idx: list[int], fallback: tuple[float, floa
     return Finding(rule.category, rule.id, rule.severity, AGENT, span[0], span[1], said, message)
 
 
+def _meant_labels(pack: RulePack, c: Condition) -> list[str]:
+    """The intents whose hit makes `c` hit an utterance: its intent tests outside `not`
+    and outside relations (which read other utterances)."""
+    found = []
+    if c.intent is not None:
+        label = pack_field(pack, c.intent.setting) if isinstance(c.intent, IntentSetting) else c.intent
+        found += [label] if label else []
+    for sub in (*(c.all or ()), *(c.any or ())):
+        found += _meant_labels(pack, sub)
+    return found
+
+
+def _with_evidence(finding: Finding, call: Call, idx: list[int], labels: list[str]) -> Finding:
+    """A `find` rule's finding that an intent test made names the example matched (as the
+    checks that read by meaning do: meaning: nearest example '…' (0.83))."""
+    for i in idx:
+        for label in labels:
+            if (why := call.evidence(i, label)) is not None:
+                return replace(finding, detail=f"{finding.detail}; {why}")
+    return finding
+
+
 def rule_findings(call: Call, rule: Rule) -> list[Finding]:
     """The findings of one rule on one call."""
     if rule.direction is not None and rule.direction != call.direction:
@@ -419,9 +468,10 @@ def rule_findings(call: Call, rule: Rule) -> list[Finding]:
             return each.each_findings(call, rule)
         if rule.find is not None:
             found = list(hits(call, rule.find))
+            labels = _meant_labels(call.pack, rule.find) if found and call.meaning is not None else []
             if rule.once:
-                return [_finding(rule, call, found, (0.0, 0.0))] if found else []
-            return [_finding(rule, call, [i], (0.0, 0.0)) for i in found]
+                return [_with_evidence(_finding(rule, call, found, (0.0, 0.0)), call, found, labels)] if found else []
+            return [_with_evidence(_finding(rule, call, [i], (0.0, 0.0)), call, [i], labels) for i in found]
         if rule.when is not None:
             cue = list(hits(call, rule.when))
             if not cue or hits(call, rule.require):
@@ -449,12 +499,13 @@ def _missing(call: Call, rule: Rule) -> Finding:
 
 
 def custom_findings(transcript: Transcript, pack: RulePack, direction: str = "inbound",
-                    intents: tuple[str | None, ...] | None = None) -> list[Finding]:
-    """The findings of every active rule of the pack's custom_rules on one call."""
+                    intents: tuple[str | None, ...] | None = None, meaning: Any = None) -> list[Finding]:
+    """The findings of every active rule of the pack's custom_rules on one call; `meaning`
+    (analyzers.intents.CallIntents): a finding an intent test made names its evidence."""
     rules = [r for r in pack.custom_rules if r.active]
     if not rules:
         return []
-    call = Call(transcript, pack, direction, intents)
+    call = Call(transcript, pack, direction, intents, meaning=meaning)
     return [f for rule in rules for f in rule_findings(call, rule)]
 
 

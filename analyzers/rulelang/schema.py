@@ -183,6 +183,10 @@ class Condition(Section):
     #: Overlapping in time a hit of another condition (said while the other party speaks).
     during: Optional["Condition"] = None
     not_during: Optional["Condition"] = None
+    #: In a turn (analyzers.turns; a backchannel is in none) that another condition hits
+    #: as a turn, or in one that it does not: "the agent's turn that promises has no time".
+    in_turn: Optional["Condition"] = None
+    not_in_turn: Optional["Condition"] = None
     #: For after/before/not_after/not_before: at most this many utterances apart.
     within: Optional[AtLeastOne] = None
     #: Only the Nth hit (1 = first, -1 = last).
@@ -215,7 +219,7 @@ class Condition(Section):
         """This condition and every condition inside it."""
         yield self
         for sub in (*(self.all or ()), *(self.any or ()), self.not_, self.sentence, self.after, self.before,
-                    self.not_after, self.not_before, self.during, self.not_during):
+                    self.not_after, self.not_before, self.during, self.not_during, self.in_turn, self.not_in_turn):
             if sub is not None:
                 yield from sub.walk()
 
@@ -351,6 +355,8 @@ class Rule(Section):
             raise fail("'when' goes with 'require' (for 'find', put the condition in 'all')", "when")
         if self.once and self.find is None:
             raise fail("'once' goes with 'find'", "once")
+        if self.unit == "turn" and any(c.in_turn or c.not_in_turn for p in self.parts() for c in p.walk()):
+            raise fail("'in_turn' / 'not_in_turn' read the turns of a rule of utterances (unit: utterance)", "unit")
         return self
 
     @property

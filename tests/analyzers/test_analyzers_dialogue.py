@@ -1,6 +1,6 @@
 """The standard's dialogue checks (issue 17 item 2) on hand-written transcripts.
 
-complaint_apology_missing, confirmation_missing, followup_time_missing (analyzers.handling);
+complaint_apology_missing (analyzers.handling); confirmation_missing, followup_time_missing,
 polite_request_missing, thanks_missing, reply_missing (pack rules in custom_rules.yaml); backchannels
 as listening (analyzers.turns, analyzers.overtalk); hold_reason_missing (the pack's rule hold_reason);
 third_party_blame, jargon and blame_shifting patterns (analyzers.banned).
@@ -11,7 +11,7 @@ import pytest
 from analyzers.analyze import analyze
 from analyzers.banned import find_banned
 from analyzers.rulelang.evaluate import pack_rule_findings
-from analyzers.handling import complaint_findings, followup_findings
+from analyzers.handling import complaint_findings
 from analyzers.model import CATEGORIES, SpeechSpan
 from analyzers.overtalk import overtalk_findings
 from analyzers.turns import turns
@@ -150,7 +150,7 @@ def test_no_confirmation_needed_when_customer_said_nothing():
 ])
 def test_promise_with_a_time(line):
     t = conversation([(A, "您好。"), (C, "我的问题什么时候能解决？"), (A, line)])
-    assert followup_findings(t, PACK.followup, PACK.overtalk) == []
+    assert pack_rule_findings(t, PACK, "followup_time") == []
 
 
 @pytest.mark.parametrize("line", [
@@ -160,14 +160,14 @@ def test_promise_with_a_time(line):
 ])
 def test_a_sentence_about_this_call_is_no_promise(line):
     t = conversation([(A, line), (C, "好的，你说吧。"), (A, "好的，谢谢您。")])
-    assert followup_findings(t, PACK.followup, PACK.overtalk) == []
+    assert pack_rule_findings(t, PACK, "followup_time") == []
 
 
 @pytest.mark.parametrize("line", ["我们会尽快处理。", "处理好了我们会给您回电。", "到时候会有人联系您的。",
                                   "这次给您打电话是想回访一下。我们会再给您打电话的。"])
 def test_promise_without_a_time(line):
     t = conversation([(A, "您好。"), (C, "我的问题什么时候能解决？"), (A, line)])
-    (f,) = followup_findings(t, PACK.followup, PACK.overtalk)
+    (f,) = pack_rule_findings(t, PACK, "followup_time")
     assert (f.category, f.rule_id) == ("followup_time_missing", "followup_time")
 
 

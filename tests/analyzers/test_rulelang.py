@@ -1,6 +1,7 @@
 """The rule language's evaluator on hand-written dialogues (analyzers.rulelang)."""
 
 import re
+from types import SimpleNamespace
 
 import pytest
 from pydantic import ValidationError
@@ -305,3 +306,35 @@ def test_only_if_judges_a_rule_only_in_calls_where_each_condition_hits():
     assert len(rule_findings(call("C: 我的订单号是12345678。"), rule(**missing))) == 1  # the whole call, without it
     with pytest.raises(ValidationError, match="needs exactly one test"):
         rule(only_if=[{"role": "agent"}], **missing)
+
+
+def test_a_finding_an_intent_test_made_names_its_evidence():
+    class Meant:  # analyzers.intents.CallIntents' side the rules read: hit(utterance, intent)
+        def hit(self, u, label):
+            if label == "promise" and "通知" in u.text:
+                return SimpleNamespace(evidence=lambda: f"meaning: nearest example '{u.text}' (0.90)")
+            return None
+
+    c = call("A: 有结果会通知您。", "A: 好的。", intents=(frozenset({"promise"}), frozenset()))
+    c.meaning = Meant()
+    (f,) = rule_findings(c, rule(find={"role": "agent", "any": [{"phrases": ["回电"]}, {"intent": "promise"}]}))
+    assert f.detail == "m; meaning: nearest example '有结果会通知您。' (0.90)"
+    (g,) = rule_findings(c, rule(find={"role": "agent", "not": {"intent": "promise"}}))
+    assert g.detail == "m"  # a negated intent test made nothing
+    (t,) = rule_findings(c, rule(find={"role": "agent", "intent": "promise"}, unit="turn"))
+    assert t.detail.endswith("(0.90)")  # a turn names its utterance's evidence
+
+
+def test_in_turn_reads_the_turn_each_utterance_is_in():
+    # the agent's turn of two utterances, the customer's, the agent's next turn
+    c = call("A: 我们会尽快处理。", "A: 明天给您回电。", "C: 好的。", "A: 我们会通知您。")
+    promise = {"role": "agent", "phrases": ["尽快", "通知"]}
+    assert hit(c, **promise, not_in_turn={"phrases": ["明天"]}) == [3]
+    assert hit(c, **promise, in_turn={"phrases": ["明天"]}) == [0]
+    # the customer's 嗯 inside the agent's speech is listening: in no turn, and ends none
+    backchannel = call(*[{"A": "我们会尽快处理。", "start_s": 0, "end_s": 3}, {"C": "嗯", "start_s": 1.0, "end_s": 1.3},
+                         {"A": "明天给您回电。", "start_s": 3.2, "end_s": 5}])
+    assert hit(backchannel, phrases=["嗯"], not_in_turn={"phrases": ["明天"]}) == []  # in no turn: kept by neither
+    assert hit(backchannel, phrases=["尽快"], in_turn={"phrases": ["明天"]}) == [0]  # 嗯 ends no turn
+    with pytest.raises(ValidationError, match="read the turns of a rule of utterances"):
+        rule(find={"phrases": ["尽快"], "in_turn": {"phrases": ["明天"]}}, unit="turn")

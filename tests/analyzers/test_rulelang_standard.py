@@ -52,6 +52,7 @@ BREAKS = {
     "reply_to_thanks": [OPEN, "C: 我想查话费。", "A: 您这个月的话费是八十六元。", "C: 好的，谢谢。", "A: 请问还有什么可以帮您的吗？",
                         "C: 没有了。", "A: 感谢您的来电，祝您生活愉快，再见！"],
     "arguing": [OPEN, "C: 能不能快一点？", "A: 我都说了，您搞错了。", *CLOSE],   # active since docs/sample-truth.md P3
+    "followup_time": [OPEN, "C: 我的宽带上不了网。", "A: 您是说宽带上不了网，对吗？", "C: 对。", "A: 我们会尽快安排人上门。", *CLOSE],
     "repeat_back": [OPEN, "C: 我想查一下这个月的话费是多少。", "A: 您这个月的话费是八十六元。", *CLOSE],
     # inactive (see test_inactive_rules_hit_their_sample_lines), still tested like the rest
     "slow_for_details": [OPEN, "C: 我想续费。", {"A": "您的套餐是每月一百元，续费一年一共一千零八十元。",

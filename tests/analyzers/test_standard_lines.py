@@ -216,9 +216,9 @@ def test_confirmation_model_lines(doc, line):
     (D003, "对不起，打扰您了，请问先生什么时候方便我们再与您联系。"),                  # §三.5(4)3 e
 ])
 def test_followup_model_lines(doc, line):
-    from analyzers.handling import followup_findings
+    from analyzers.rulelang.evaluate import pack_rule_findings
     t = conversation([(A, STANDARD_GREETING), (C, "那什么时候能给我结果？"), (A, line)])
-    assert followup_findings(t, PACK.followup, PACK.overtalk) == [], doc
+    assert pack_rule_findings(t, PACK, "followup_time") == [], doc  # custom_rules.yaml
 
 
 @pytest.mark.parametrize("doc, line", [
