@@ -181,15 +181,13 @@ class OvertalkRules(Section):
 
 
 class ComplaintRules(Section):
-    """001 场景三 立即致歉, 003 §四.2(2)4 先处理客户情绪，再处理事件."""
+    """001 场景三 立即致歉, 003 §四.2(2)4 先处理客户情绪，再处理事件 (the pack's rule
+    apology_first, custom_rules.yaml, reads these and holds its threshold)."""
 
     #: In the customer's turn: a complaint or upset (投诉, 怎么回事, 太慢了 …).
     customer_phrases: Phrases
-    #: In the agent's next turn: acknowledgement or apology (非常抱歉, 理解您的心情 …).
+    #: In the agent's next turn, first: acknowledgement or apology (非常抱歉, 理解您的心情 …).
     acknowledge_phrases: Phrases
-    #: ... starting within this many spoken chars of the turn ("before anything else").
-    within_chars: Count
-    severity: Severity
     #: Intents that are a complaint (customer) / an acknowledgement (agent) as well.
     customer_meaning: Text | None = None
     acknowledge_meaning: Text | None = None

@@ -7,8 +7,9 @@ the rule language must give the same rows).
 
 The calls: the 12 sample calls' true transcripts and the synthetic calls of
 tools/make_night.py (`--night DIR`: made there with --calls 60 --seed 1 --min-s 30 --max-s 90 unless present),
-each analysed as inbound and as outbound, with meaning off (literal phrases) and on (the
-pack's intents fitted on its examples, decisions from the USE embeddings). A row is
+each analysed as inbound and as outbound, with meaning off (literal phrases), on (the
+pack's intents fitted on its examples, decisions from the USE embeddings) and "all" (the
+complaint's two hooks the pack ships off switched on too). A row is
 (call, direction, meaning, category, rule_id, severity, speaker, start_s, end_s, text, detail);
 each analysis's score, grade, flag reasons, greeting_ok and closing_ok are compared too.
 """
@@ -58,22 +59,27 @@ def dump(out: Path, night: Path) -> None:
     from lexicons import load_pack
 
     pack = load_pack("zh-CN")
+    # "all": the complaint's hooks the pack ships off (test P < 0.95) switched on as well
+    switched = pack.model_copy(update={"complaint": pack.complaint.model_copy(update={
+        "customer_meaning": "customer_complaint", "acknowledge_meaning": "empathy_apology"})})
     calls = _calls(night)
-    bank = plan_intents(pack, HERE / "lexicons" / "zh-CN" / "examples")
+    examples = HERE / "lexicons" / "zh-CN" / "examples"
+    bank, bank_all = plan_intents(pack, examples), plan_intents(switched, examples)
     enc = load_encoder(bank.encoder_name)
-    decisions = [decide(c, embed_call(c, enc), bank.models) for c in calls]
+    embedded = [embed_call(c, enc) for c in calls]
+    decisions = [(decide(c, e, bank.models), decide(c, e, bank_all.models)) for c, e in zip(calls, embedded)]
     rows, cards = [], []
-    for c, meaning in zip(calls, decisions):
+    for c, (meaning, meaning_all) in zip(calls, decisions):
         for direction in ("inbound", "outbound"):
-            for label, m in (("off", None), ("on", meaning)):
-                a = analyze(c, pack, direction=direction, meaning=m)
+            for label, p, m in (("off", pack, None), ("on", pack, meaning), ("all", switched, meaning_all)):
+                a = analyze(c, p, direction=direction, meaning=m)
                 cards.append([c.call_id, direction, label, a.score, a.grade, a.flag_reasons, a.greeting_ok, a.closing_ok])
                 for f in a.findings:
                     rows.append([c.call_id, direction, label, f.category, f.rule_id, f.severity, f.speaker,
                                  round(f.start_s, 3), round(f.end_s, 3), f.text, f.detail])
     out.write_text(json.dumps({"calls": len(calls), "intents": sorted(bank.models), "rows": rows, "cards": cards},
                               ensure_ascii=False, indent=0), encoding="utf-8")
-    print(f"{len(calls)} calls x 2 directions x meaning off/on: {len(rows)} findings -> {out}")
+    print(f"{len(calls)} calls x 2 directions x meaning off/on/all: {len(rows)} findings -> {out}")
 
 
 def compare(a: Path, b: Path, ignore_detail: list[str]) -> int:

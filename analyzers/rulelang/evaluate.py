@@ -25,8 +25,9 @@ from ..overtalk import overtalk_findings
 from ..rate import utterance_rates
 from ..rules import RulePack
 from ..turns import turns
-from ..text import contains_any, count_chars, normalise, split_sentences, strip_punct
+from ..text import contains_any, count_chars, first_alternative, normalise, split_sentences, strip_punct
 from .entities import entities, same_value
+from .meant import because, opens_with
 from .schema import Condition, Gap, IntentSetting, PhraseList, Repeat, Rule
 
 
@@ -49,8 +50,9 @@ class Call:
     #: The meaning decisions with their evidence (analyzers.intents.CallIntents), for a
     #: finding to name the example its intent test matched; None: not given.
     meaning: Any = None
-    #: For a call of turns: the utterances each turn joins (transcript order).
+    #: For a call of turns: the utterances each turn joins (transcript order), their intents.
     members: tuple[tuple[Utterance, ...], ...] | None = None
+    member_intents: tuple[tuple[frozenset[str], ...], ...] | None = None
     utts: list[Utterance] = field(init=False)
     order: list[int] = field(init=False)
     #: The silences found, by their bounds (`silences`: several rules read the same ones).
@@ -83,31 +85,21 @@ class Call:
         left out), each an utterance: its text the turn's, its intents those of its utterances."""
         ts = turns(self.transcript, self.pack.overtalk)
         utts = tuple(Utterance(t.speaker, t.start_s, t.end_s, t.text) for t in ts)
-        intents = None
+        intents = each = None
         if self.intents is not None:
             at = {id(u): i for i, u in enumerate(self.transcript.utterances)}
-            intents = tuple(frozenset().union(*(_labels(self.intents[at[id(u)]]) for u in t.utterances)) for t in ts)
+            each = tuple(tuple(_labels(self.intents[at[id(u)]]) for u in t.utterances) for t in ts)
+            intents = tuple(frozenset().union(*labels) for labels in each)
         call = Call(replace(self.transcript, utterances=utts), self.pack, self.direction, intents,
-                    tuple(t.said for t in ts), self.meaning, tuple(t.utterances for t in ts))
+                    tuple(t.said for t in ts), self.meaning, tuple(t.utterances for t in ts), each)
         call.texts = [u.text for u in call.utts]  # Turn.text is normalised
         return call
 
     @functools.cached_property
     def turn_of(self) -> list[int | None]:
         """The index (into `turns.utts`) of each utterance's turn; None for a backchannel."""
-        sorted_at = {k: j for j, k in enumerate(self.turns.order)}
-        at = {id(u): sorted_at[k] for k, t in enumerate(turns(self.transcript, self.pack.overtalk)) for u in t.utterances}
+        at = {id(u): j for j, k in enumerate(self.turns.order) for u in self.turns.members[k]}
         return [at.get(id(u)) for u in self.utts]
-
-    def evidence(self, i: int, label: str) -> str | None:
-        """How utterance (or turn) i means `label`: meaning: nearest example '…' (0.83)."""
-        if self.meaning is None:
-            return None
-        k = self.order[i]
-        for u in (self.members[k] if self.members is not None else (self.transcript.utterances[k],)):
-            if (m := self.meaning.hit(u, label)) is not None:
-                return m.evidence()
-        return None
 
     def of_role(self, role: str) -> set[int]:
         return {i for i, u in enumerate(self.utts) if u.speaker == role}
@@ -132,6 +124,8 @@ def pack_field(pack: RulePack, path: str) -> Any:
 
 def _phrases(call: Call, c: Condition, pool: set[int] | None) -> set[int]:
     phrases = pack_field(call.pack, c.phrases.list_) if isinstance(c.phrases, PhraseList) else c.phrases
+    if c.starts_within is not None:  # where the first phrase starts, punctuation not counted
+        return {i for i, t in _texts(call, pool) if (p := first_alternative(t, phrases)) and p[0] <= c.starts_within}
     if c.homophones:
         return {i for i, t in _texts(call, pool) if contains_any(t, phrases)}
     literal = [strip_punct(normalise(p)) for p in phrases if not p.startswith("re:")]
@@ -166,8 +160,12 @@ def _intent(call: Call, c: Condition) -> set[int]:
     if call.intents is None:
         raise RuleError(f"the intent test ({c.intent!r}) needs the meaning classifier's decisions, and this call "
                         "has none (no utterance embeddings were computed)")
-    return {k for k, i in enumerate(call.order)
-            if call.intents[i] == c.intent or (not isinstance(call.intents[i], str) and c.intent in (call.intents[i] or ()))}
+    found = {k for k, i in enumerate(call.order)
+             if call.intents[i] == c.intent or (not isinstance(call.intents[i], str) and c.intent in (call.intents[i] or ()))}
+    if c.starts_within is not None and call.member_intents is not None:  # a turn: its opening utterances
+        found = {k for k in found if opens_with(call.members[call.order[k]], call.member_intents[call.order[k]],
+                                                  c.intent, c.starts_within)}
+    return found
 
 
 def hit_intents(matches: Sequence[Mapping[str, Any]]) -> tuple[frozenset[str], ...]:
@@ -182,8 +180,7 @@ def _inside(value: float | None, low: float | None, high: float | None) -> bool:
 
 
 def _chars(call: Call, c: Condition, pool: set[int] | None) -> set[int]:
-    # Counted on the utterance's own text: a Latin word is one however it is spaced.
-    counts = {i: count_chars(call.utts[i].text) for i, _ in _texts(call, pool)}
+    counts = {i: count_chars(call.utts[i].text) for i, _ in _texts(call, pool)}  # own text: a Latin word is one
     if c.chars.total:  # the utterances in scope together: all of them or none
         return set(counts) if _inside(sum(counts.values()), c.chars.at_least, c.chars.at_most) else set()
     return {i for i, n in counts.items() if _inside(n, c.chars.at_least, c.chars.at_most)}
@@ -332,10 +329,12 @@ def _texts(call: Call, pool: set[int] | None):
 _TEXTUAL = ("phrases", "pattern", "regex", "chars", "entity", "repeats", "differs", "sentence")
 
 
-def _test(call: Call, c: Condition, pool: set[int] | None) -> set[int]:
+def _test(call: Call, c: Condition, pool: set[int] | None, one: bool = False) -> set[int]:
     if c.all is not None:
         return set.intersection(*(set(hits(call, s, pool)) for s in c.all))
     if c.any is not None:
+        if one:  # whether anything hits: the first alternative that hits answers
+            return next((set(found) for s in c.any if (found := hits(call, s, pool, one=True))), set())
         return set().union(*(set(hits(call, s, pool)) for s in c.any))
     if c.not_ is not None:
         scope = set(range(len(call.utts))) if pool is None else pool
@@ -343,6 +342,9 @@ def _test(call: Call, c: Condition, pool: set[int] | None) -> set[int]:
     for name, test in _TESTS.items():
         if getattr(c, name) is not None:
             if name in _TEXTUAL:
+                if one and pool is not None and not (c.chars is not None and c.chars.total):
+                    # whether anything hits: utterance by utterance, up to the first hit
+                    return next(({i} for i in sorted(pool) if test(call, c, {i})), set())
                 return test(call, c, pool)
             found = test(call, c)
             return found if pool is None else found & pool
@@ -399,19 +401,20 @@ def _related(call: Call, c: Condition, found: set[int]) -> set[int]:
     return found
 
 
-def hits(call: Call, c: Condition, pool: set[int] | None = None) -> tuple[int, ...]:
+def hits(call: Call, c: Condition, pool: set[int] | None = None, one: bool = False) -> tuple[int, ...]:
     """The utterances (indices into `call.utts`, in time order) that `c` hits; with `pool`,
     those of them in the pool (what an enclosing condition keeps at most: its role), found
-    without testing the others. A count or an Nth hit counts the whole call."""
+    without testing the others. A count or an Nth hit counts the whole call. `one`: the
+    caller asks only whether anything hits (a `require`): some hits, or none."""
     if c.nth is not None or c.at_least is not None or c.at_most is not None:
-        pool = None
+        pool, one = None, False
     if c.role is not None:
         mine = call.of_role(c.role)
         pool = mine if pool is None else pool & mine
     # Position and relations keep an utterance or not whatever else hits: narrow first, test the rest.
     pool = set(range(len(call.utts))) if pool is None else pool
     pool = _related(call, c, _position(call, c, pool))
-    ordered = sorted(_test(call, c, pool))
+    ordered = sorted(_test(call, c, pool, one))
     if c.nth is not None:
         k = c.nth - 1 if c.nth > 0 else len(ordered) + c.nth
         ordered = [ordered[k]] if 0 <= k < len(ordered) else []
@@ -433,28 +436,6 @@ def _finding(rule: Rule, call: Call, idx: list[int], fallback: tuple[float, floa
     return Finding(rule.category, rule.id, rule.severity, AGENT, span[0], span[1], said, message)
 
 
-def _meant_labels(pack: RulePack, c: Condition) -> list[str]:
-    """The intents whose hit makes `c` hit an utterance: its intent tests outside `not`
-    and outside relations (which read other utterances)."""
-    found = []
-    if c.intent is not None:
-        label = pack_field(pack, c.intent.setting) if isinstance(c.intent, IntentSetting) else c.intent
-        found += [label] if label else []
-    for sub in (*(c.all or ()), *(c.any or ())):
-        found += _meant_labels(pack, sub)
-    return found
-
-
-def _with_evidence(finding: Finding, call: Call, idx: list[int], labels: list[str]) -> Finding:
-    """A `find` rule's finding that an intent test made names the example matched (as the
-    checks that read by meaning do: meaning: nearest example '…' (0.83))."""
-    for i in idx:
-        for label in labels:
-            if (why := call.evidence(i, label)) is not None:
-                return replace(finding, detail=f"{finding.detail}; {why}")
-    return finding
-
-
 def rule_findings(call: Call, rule: Rule) -> list[Finding]:
     """The findings of one rule on one call."""
     if rule.direction is not None and rule.direction != call.direction:
@@ -462,22 +443,21 @@ def rule_findings(call: Call, rule: Rule) -> list[Finding]:
     if rule.unit == "turn":
         call = call.turns
     try:
-        if rule.only_if and not all(hits(call, c) for c in rule.only_if):
+        if rule.only_if and not all(hits(call, c, one=True) for c in rule.only_if):
             return []
         if rule.each is not None:
             return each.each_findings(call, rule)
         if rule.find is not None:
             found = list(hits(call, rule.find))
-            labels = _meant_labels(call.pack, rule.find) if found and call.meaning is not None else []
-            if rule.once:
-                return [_with_evidence(_finding(rule, call, found, (0.0, 0.0)), call, found, labels)] if found else []
-            return [_with_evidence(_finding(rule, call, [i], (0.0, 0.0)), call, [i], labels) for i in found]
+            groups = ([found] if found else []) if rule.once else [[i] for i in found]
+            setting, anchors = (lambda path: pack_field(call.pack, path)), (lambda other: hits(call, other))
+            return [because(_finding(rule, call, idx, (0.0, 0.0)), call, rule.find, idx, setting, anchors) for idx in groups]
         if rule.when is not None:
             cue = list(hits(call, rule.when))
-            if not cue or hits(call, rule.require):
+            if not cue or hits(call, rule.require, one=True):
                 return []
             return [_finding(rule, call, cue, (0.0, 0.0))]
-        if hits(call, rule.require):
+        if hits(call, rule.require, one=True):
             return []
         return [_missing(call, rule)]
     except RuleError as exc:

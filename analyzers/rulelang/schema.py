@@ -148,6 +148,10 @@ class Condition(Section):
     phrases: Optional[Union[PhraseList, Phrases]] = None
     #: For `phrases`: ASR homophones (same toneless pinyin) match too (2+ chars).
     homophones: StrictBool = True
+    #: For `phrases`: the first phrase starts within this many chars (punctuation not
+    #: counted); for `intent` in a turn: an utterance starting within this many spoken chars
+    #: of the turn means it ("opens with an apology").
+    starts_within: Optional[Count] = None
     #: A spaCy Matcher token pattern over jieba tokens (as in banned.patterns).
     pattern: Optional[TokenPattern] = None
     regex: Optional[Regex] = None
@@ -207,6 +211,8 @@ class Condition(Section):
             raise fail("counts from 1 (first) or from -1 (last); 0 is no hit", "nth")
         if self.at_least is not None and self.at_most is not None and self.at_most < self.at_least:
             raise fail("must be at least at_least", "at_most")
+        if self.starts_within is not None and (self.phrases is None or not self.homophones) and self.intent is None:
+            raise fail("goes with 'phrases' (homophones on) or 'intent'", "starts_within")
         if self.sentence is not None:
             for c in self.sentence.walk():
                 tests = [t for t in TESTS if getattr(c, "not_" if t == "not" else t) is not None]
@@ -225,7 +231,7 @@ class Condition(Section):
 
 
 #: The keys of a condition that narrow its hits (what a `sentence` condition cannot have).
-SCOPES = tuple(k for k in Condition.model_fields if k not in (*TESTS, "not_", "homophones"))
+SCOPES = tuple(k for k in Condition.model_fields if k not in (*TESTS, "not_", "homophones", "starts_within"))
 Condition.model_rebuild()
 
 _WHO = {"a": AGENT, "agent": AGENT, "客服": AGENT, "坐席": AGENT, "c": CUSTOMER, "customer": CUSTOMER, "客户": CUSTOMER}

@@ -323,6 +323,8 @@ def test_a_finding_an_intent_test_made_names_its_evidence():
     assert g.detail == "m"  # a negated intent test made nothing
     (t,) = rule_findings(c, rule(find={"role": "agent", "intent": "promise"}, unit="turn"))
     assert t.detail.endswith("(0.90)")  # a turn names its utterance's evidence
+    (a,) = rule_findings(c, rule(find={"role": "agent", "phrases": ["好的"], "after": {"intent": "promise"}, "within": 1}))
+    assert a.detail == "m; meaning: nearest example '有结果会通知您。' (0.90)"  # the hit it answers
 
 
 def test_in_turn_reads_the_turn_each_utterance_is_in():

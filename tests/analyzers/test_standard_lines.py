@@ -194,9 +194,9 @@ def test_no_model_line_is_a_banned_phrase(doc, line):
     (D004, "我公司理解您的困扰，感谢您的耐心。"),                                    # 情绪管理与客户关怀
 ])
 def test_complaint_model_lines(doc, line):
-    from analyzers.handling import complaint_findings
+    from analyzers.rulelang.evaluate import pack_rule_findings
     t = conversation([(A, STANDARD_GREETING), (C, "你们怎么回事，东西用了三天就坏了，我要投诉！"), (A, line)])
-    assert complaint_findings(t, PACK.complaint, PACK.overtalk) == [], doc
+    assert pack_rule_findings(t, PACK, "apology_first") == [], doc  # custom_rules.yaml
 
 
 @pytest.mark.parametrize("doc, line", [
