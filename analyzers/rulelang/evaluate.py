@@ -393,11 +393,6 @@ def _related(call: Call, c: Condition, found: set[int]) -> set[int]:
         spans = [(call.utts[a].start_s, call.utts[a].end_s) for a in hits(call, other)]
         near = {i for i in found if any(s < call.utts[i].end_s and call.utts[i].start_s < e for s, e in spans)}
         found = near if keep else found - near
-    for name, keep in (("in_turn", True), ("not_in_turn", False)):
-        other = getattr(c, name)
-        if other is not None and found:  # a backchannel is in no turn: kept by neither
-            hit = set(hits(call.turns, other))
-            found = {i for i in found if call.turn_of[i] is not None and (call.turn_of[i] in hit) == keep}
     return found
 
 
@@ -408,13 +403,19 @@ def hits(call: Call, c: Condition, pool: set[int] | None = None, one: bool = Fal
     caller asks only whether anything hits (a `require`): some hits, or none."""
     if c.nth is not None or c.at_least is not None or c.at_most is not None:
         pool, one = None, False
+    one = one and c.in_turn is None and c.not_in_turn is None  # those narrow after the test
     if c.role is not None:
         mine = call.of_role(c.role)
         pool = mine if pool is None else pool & mine
     # Position and relations keep an utterance or not whatever else hits: narrow first, test the rest.
     pool = set(range(len(call.utts))) if pool is None else pool
     pool = _related(call, c, _position(call, c, pool))
-    ordered = sorted(_test(call, c, pool, one))
+    found = _test(call, c, pool, one)
+    for name, keep in (("in_turn", True), ("not_in_turn", False)):  # read on the hits' turns only
+        if (other := getattr(c, name)) is not None and found:  # a backchannel is in no turn: kept by neither
+            hit = set(hits(call.turns, other, {call.turn_of[i] for i in found} - {None}))
+            found = {i for i in found if call.turn_of[i] is not None and (call.turn_of[i] in hit) == keep}
+    ordered = sorted(found)
     if c.nth is not None:
         k = c.nth - 1 if c.nth > 0 else len(ordered) + c.nth
         ordered = [ordered[k]] if 0 <= k < len(ordered) else []
