@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from .banned import banned_findings, prepare_matchers
-from .handling import complaint_findings, confirmation_findings, followup_findings
 from .intents import CallIntents
 from .model import AGENT, CUSTOMER, Finding, Transcript
 from .overtalk import overtalk_findings
@@ -112,13 +111,11 @@ def analyze(transcript: Transcript, pack: RulePack, direction: str = INBOUND,
         *banned_findings(transcript, pack.banned, meaning),
         *rate_findings(transcript, pack.rate),
         *overtalk_findings(transcript, pack.overtalk),
-        *complaint_findings(transcript, pack.complaint, pack.overtalk, meaning),
+        *raised_voice_findings(transcript, pack.voice),
         # A customer who declines an outbound call asked for nothing to repeat back; the
         # refusal check judges the agent's answer instead.
-        *([] if refused else confirmation_findings(transcript, pack.confirmation, meaning)),
-        *followup_findings(transcript, pack.followup, pack.overtalk, meaning),
-        *raised_voice_findings(transcript, pack.voice),
-        *custom_findings(transcript, pack, direction, intents),
+        *(f for f in custom_findings(transcript, pack, direction, intents, meaning)
+          if not (refused and f.category == "confirmation_missing")),
     ]
     findings = sorted(
         (_clamp(f, transcript.duration_s) for f in findings),

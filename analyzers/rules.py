@@ -181,15 +181,13 @@ class OvertalkRules(Section):
 
 
 class ComplaintRules(Section):
-    """001 场景三 立即致歉, 003 §四.2(2)4 先处理客户情绪，再处理事件."""
+    """001 场景三 立即致歉, 003 §四.2(2)4 先处理客户情绪，再处理事件 (the pack's rule
+    apology_first, custom_rules.yaml, reads these and holds its threshold)."""
 
     #: In the customer's turn: a complaint or upset (投诉, 怎么回事, 太慢了 …).
     customer_phrases: Phrases
-    #: In the agent's next turn: acknowledgement or apology (非常抱歉, 理解您的心情 …).
+    #: In the agent's next turn, first: acknowledgement or apology (非常抱歉, 理解您的心情 …).
     acknowledge_phrases: Phrases
-    #: ... starting within this many spoken chars of the turn ("before anything else").
-    within_chars: Count
-    severity: Severity
     #: Intents that are a complaint (customer) / an acknowledgement (agent) as well.
     customer_meaning: Text | None = None
     acknowledge_meaning: Text | None = None
@@ -198,16 +196,15 @@ class ComplaintRules(Section):
 class ConfirmationRules(Section):
     """001 §2.1 复述确认, 000 §2.1 您是说……对吗, 003 §四.2(1)2 确认客户信息."""
 
+    #: Read by the pack's rule repeat_back (custom_rules.yaml), which also holds its thresholds.
     phrases: Phrases
-    #: The customer must have said this much before a missing confirmation counts.
-    min_customer_chars: Count
-    severity: Severity
     #: An intent that confirms as well as the phrases.
     meaning: Text | None = None
 
 
 class FollowupRules(Section):
-    """001 §2.1 第三步 即时响应: a promise of a callback or reply comes with a time."""
+    """001 §2.1 第三步 即时响应: a promise of a callback or reply comes with a time (the
+    pack's rule followup_time, custom_rules.yaml, reads these)."""
 
     promise_phrases: Phrases
     time_phrases: Phrases
@@ -215,7 +212,6 @@ class FollowupRules(Section):
     asks_time_phrases: Phrases
     #: A sentence about the present call (今天给您打电话是想…) is no promise.
     this_call_phrases: Phrases
-    severity: Severity
     #: Intents: a promise with its time (satisfies) / a promise without one (a promise).
     with_time_meaning: Text | None = None
     without_time_meaning: Text | None = None

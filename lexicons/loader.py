@@ -271,8 +271,8 @@ def _check_intents(path: Path, data: _Map, rules: tuple, examples: Path) -> None
         return
     known = sorted(p.stem for p in examples.glob("*.yaml"))
     for n, rule in enumerate(rules):
-        for part in ("find", "require", "when"):
-            for cond in (getattr(rule, part).walk() if getattr(rule, part) is not None else ()):
+        for part, top in rule.named_parts():
+            for cond in top.walk():
                 if isinstance(cond.intent, str) and cond.intent not in known:
                     line, _ = _locate(data, ("rules", n, part))
                     raise PackError(path, line, f"rules[{n}].{part}", f"intent {cond.intent!r} has no examples "
@@ -282,8 +282,8 @@ def _check_intents(path: Path, data: _Map, rules: tuple, examples: Path) -> None
 def _check_references(path: Path, data: _Map, rules: tuple) -> None:
     """Each `{list: ...}` names a phrase list of the pack, each `{setting: ...}` an intent setting."""
     for n, rule in enumerate(rules):
-        for part in ("find", "require", "when"):
-            for cond in (getattr(rule, part).walk() if getattr(rule, part) is not None else ()):
+        for part, top in rule.named_parts():
+            for cond in top.walk():
                 problem = RulePack.reference_problem(getattr(cond.phrases, "list_", None), "phrases") \
                     or RulePack.reference_problem(getattr(cond.intent, "setting", None), "meaning")
                 if problem:

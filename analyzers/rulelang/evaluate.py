@@ -25,8 +25,9 @@ from ..overtalk import overtalk_findings
 from ..rate import utterance_rates
 from ..rules import RulePack
 from ..turns import turns
-from ..text import contains_any, count_chars, normalise, split_sentences, strip_punct
+from ..text import contains_any, count_chars, first_alternative, normalise, split_sentences, strip_punct
 from .entities import entities, same_value
+from .meant import because, opens_with
 from .schema import Condition, Gap, IntentSetting, PhraseList, Repeat, Rule
 
 
@@ -46,6 +47,12 @@ class Call:
     intents: tuple[Any, ...] | None = None
     #: What a finding quotes of each utterance (time order); None: its own text.
     said: tuple[str, ...] | None = None
+    #: The meaning decisions with their evidence (analyzers.intents.CallIntents), for a
+    #: finding to name the example its intent test matched; None: not given.
+    meaning: Any = None
+    #: For a call of turns: the utterances each turn joins (transcript order), their intents.
+    members: tuple[tuple[Utterance, ...], ...] | None = None
+    member_intents: tuple[tuple[frozenset[str], ...], ...] | None = None
     utts: list[Utterance] = field(init=False)
     order: list[int] = field(init=False)
     #: The silences found, by their bounds (`silences`: several rules read the same ones).
@@ -78,14 +85,21 @@ class Call:
         left out), each an utterance: its text the turn's, its intents those of its utterances."""
         ts = turns(self.transcript, self.pack.overtalk)
         utts = tuple(Utterance(t.speaker, t.start_s, t.end_s, t.text) for t in ts)
-        intents = None
+        intents = each = None
         if self.intents is not None:
             at = {id(u): i for i, u in enumerate(self.transcript.utterances)}
-            intents = tuple(frozenset().union(*(_labels(self.intents[at[id(u)]]) for u in t.utterances)) for t in ts)
+            each = tuple(tuple(_labels(self.intents[at[id(u)]]) for u in t.utterances) for t in ts)
+            intents = tuple(frozenset().union(*labels) for labels in each)
         call = Call(replace(self.transcript, utterances=utts), self.pack, self.direction, intents,
-                    tuple(t.said for t in ts))
+                    tuple(t.said for t in ts), self.meaning, tuple(t.utterances for t in ts), each)
         call.texts = [u.text for u in call.utts]  # Turn.text is normalised
         return call
+
+    @functools.cached_property
+    def turn_of(self) -> list[int | None]:
+        """The index (into `turns.utts`) of each utterance's turn; None for a backchannel."""
+        at = {id(u): j for j, k in enumerate(self.turns.order) for u in self.turns.members[k]}
+        return [at.get(id(u)) for u in self.utts]
 
     def of_role(self, role: str) -> set[int]:
         return {i for i, u in enumerate(self.utts) if u.speaker == role}
@@ -110,6 +124,8 @@ def pack_field(pack: RulePack, path: str) -> Any:
 
 def _phrases(call: Call, c: Condition, pool: set[int] | None) -> set[int]:
     phrases = pack_field(call.pack, c.phrases.list_) if isinstance(c.phrases, PhraseList) else c.phrases
+    if c.starts_within is not None:  # where the first phrase starts, punctuation not counted
+        return {i for i, t in _texts(call, pool) if (p := first_alternative(t, phrases)) and p[0] <= c.starts_within}
     if c.homophones:
         return {i for i, t in _texts(call, pool) if contains_any(t, phrases)}
     literal = [strip_punct(normalise(p)) for p in phrases if not p.startswith("re:")]
@@ -144,8 +160,12 @@ def _intent(call: Call, c: Condition) -> set[int]:
     if call.intents is None:
         raise RuleError(f"the intent test ({c.intent!r}) needs the meaning classifier's decisions, and this call "
                         "has none (no utterance embeddings were computed)")
-    return {k for k, i in enumerate(call.order)
-            if call.intents[i] == c.intent or (not isinstance(call.intents[i], str) and c.intent in (call.intents[i] or ()))}
+    found = {k for k, i in enumerate(call.order)
+             if call.intents[i] == c.intent or (not isinstance(call.intents[i], str) and c.intent in (call.intents[i] or ()))}
+    if c.starts_within is not None and call.member_intents is not None:  # a turn: its opening utterances
+        found = {k for k in found if opens_with(call.members[call.order[k]], call.member_intents[call.order[k]],
+                                                  c.intent, c.starts_within)}
+    return found
 
 
 def hit_intents(matches: Sequence[Mapping[str, Any]]) -> tuple[frozenset[str], ...]:
@@ -160,7 +180,10 @@ def _inside(value: float | None, low: float | None, high: float | None) -> bool:
 
 
 def _chars(call: Call, c: Condition, pool: set[int] | None) -> set[int]:
-    return {i for i, t in _texts(call, pool) if _inside(count_chars(t), c.chars.at_least, c.chars.at_most)}
+    counts = {i: count_chars(call.utts[i].text) for i, _ in _texts(call, pool)}  # own text: a Latin word is one
+    if c.chars.total:  # the utterances in scope together: all of them or none
+        return set(counts) if _inside(sum(counts.values()), c.chars.at_least, c.chars.at_most) else set()
+    return {i for i, n in counts.items() if _inside(n, c.chars.at_least, c.chars.at_most)}
 
 
 def _duration(call: Call, c: Condition) -> set[int]:
@@ -306,10 +329,12 @@ def _texts(call: Call, pool: set[int] | None):
 _TEXTUAL = ("phrases", "pattern", "regex", "chars", "entity", "repeats", "differs", "sentence")
 
 
-def _test(call: Call, c: Condition, pool: set[int] | None) -> set[int]:
+def _test(call: Call, c: Condition, pool: set[int] | None, one: bool = False) -> set[int]:
     if c.all is not None:
         return set.intersection(*(set(hits(call, s, pool)) for s in c.all))
     if c.any is not None:
+        if one:  # whether anything hits: the first alternative that hits answers
+            return next((set(found) for s in c.any if (found := hits(call, s, pool, one=True))), set())
         return set().union(*(set(hits(call, s, pool)) for s in c.any))
     if c.not_ is not None:
         scope = set(range(len(call.utts))) if pool is None else pool
@@ -317,6 +342,9 @@ def _test(call: Call, c: Condition, pool: set[int] | None) -> set[int]:
     for name, test in _TESTS.items():
         if getattr(c, name) is not None:
             if name in _TEXTUAL:
+                if one and pool is not None and not (c.chars is not None and c.chars.total):
+                    # whether anything hits: utterance by utterance, up to the first hit
+                    return next(({i} for i in sorted(pool) if test(call, c, {i})), set())
                 return test(call, c, pool)
             found = test(call, c)
             return found if pool is None else found & pool
@@ -368,19 +396,26 @@ def _related(call: Call, c: Condition, found: set[int]) -> set[int]:
     return found
 
 
-def hits(call: Call, c: Condition, pool: set[int] | None = None) -> tuple[int, ...]:
+def hits(call: Call, c: Condition, pool: set[int] | None = None, one: bool = False) -> tuple[int, ...]:
     """The utterances (indices into `call.utts`, in time order) that `c` hits; with `pool`,
     those of them in the pool (what an enclosing condition keeps at most: its role), found
-    without testing the others. A count or an Nth hit counts the whole call."""
+    without testing the others. A count or an Nth hit counts the whole call. `one`: the
+    caller asks only whether anything hits (a `require`): some hits, or none."""
     if c.nth is not None or c.at_least is not None or c.at_most is not None:
-        pool = None
+        pool, one = None, False
+    one = one and c.in_turn is None and c.not_in_turn is None  # those narrow after the test
     if c.role is not None:
         mine = call.of_role(c.role)
         pool = mine if pool is None else pool & mine
     # Position and relations keep an utterance or not whatever else hits: narrow first, test the rest.
     pool = set(range(len(call.utts))) if pool is None else pool
     pool = _related(call, c, _position(call, c, pool))
-    ordered = sorted(_test(call, c, pool))
+    found = _test(call, c, pool, one)
+    for name, keep in (("in_turn", True), ("not_in_turn", False)):  # read on the hits' turns only
+        if (other := getattr(c, name)) is not None and found:  # a backchannel is in no turn: kept by neither
+            hit = set(hits(call.turns, other, {call.turn_of[i] for i in found} - {None}))
+            found = {i for i in found if call.turn_of[i] is not None and (call.turn_of[i] in hit) == keep}
+    ordered = sorted(found)
     if c.nth is not None:
         k = c.nth - 1 if c.nth > 0 else len(ordered) + c.nth
         ordered = [ordered[k]] if 0 <= k < len(ordered) else []
@@ -409,19 +444,21 @@ def rule_findings(call: Call, rule: Rule) -> list[Finding]:
     if rule.unit == "turn":
         call = call.turns
     try:
+        if rule.only_if and not all(hits(call, c, one=True) for c in rule.only_if):
+            return []
         if rule.each is not None:
             return each.each_findings(call, rule)
         if rule.find is not None:
             found = list(hits(call, rule.find))
-            if rule.once:
-                return [_finding(rule, call, found, (0.0, 0.0))] if found else []
-            return [_finding(rule, call, [i], (0.0, 0.0)) for i in found]
+            groups = ([found] if found else []) if rule.once else [[i] for i in found]
+            setting, anchors = (lambda path: pack_field(call.pack, path)), (lambda other: hits(call, other))
+            return [because(_finding(rule, call, idx, (0.0, 0.0)), call, rule.find, idx, setting, anchors) for idx in groups]
         if rule.when is not None:
             cue = list(hits(call, rule.when))
-            if not cue or hits(call, rule.require):
+            if not cue or hits(call, rule.require, one=True):
                 return []
             return [_finding(rule, call, cue, (0.0, 0.0))]
-        if hits(call, rule.require):
+        if hits(call, rule.require, one=True):
             return []
         return [_missing(call, rule)]
     except RuleError as exc:
@@ -443,12 +480,13 @@ def _missing(call: Call, rule: Rule) -> Finding:
 
 
 def custom_findings(transcript: Transcript, pack: RulePack, direction: str = "inbound",
-                    intents: tuple[str | None, ...] | None = None) -> list[Finding]:
-    """The findings of every active rule of the pack's custom_rules on one call."""
+                    intents: tuple[str | None, ...] | None = None, meaning: Any = None) -> list[Finding]:
+    """The findings of every active rule of the pack's custom_rules on one call; `meaning`
+    (analyzers.intents.CallIntents): a finding an intent test made names its evidence."""
     rules = [r for r in pack.custom_rules if r.active]
     if not rules:
         return []
-    call = Call(transcript, pack, direction, intents)
+    call = Call(transcript, pack, direction, intents, meaning=meaning)
     return [f for rule in rules for f in rule_findings(call, rule)]
 
 

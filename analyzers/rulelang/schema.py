@@ -64,8 +64,9 @@ class _Bounds(Section):
 
     @model_validator(mode="after")
     def _some(self):
-        if all(getattr(self, f) is None for f in type(self).model_fields):
-            raise fail(f"needs at least one of {', '.join(type(self).model_fields)}")
+        ends = [f for f in type(self).model_fields if f != "total"]
+        if all(getattr(self, f) is None for f in ends):
+            raise fail(f"needs at least one of {', '.join(ends)}")
         return self
 
 
@@ -101,6 +102,8 @@ class Length(_Bounds):
 
     at_least: Optional[Count] = None
     at_most: Optional[Count] = None
+    #: The utterances in scope (role, position) together, not each: all hit or none.
+    total: StrictBool = False
 
 
 class RateBand(_Bounds):
@@ -145,6 +148,10 @@ class Condition(Section):
     phrases: Optional[Union[PhraseList, Phrases]] = None
     #: For `phrases`: ASR homophones (same toneless pinyin) match too (2+ chars).
     homophones: StrictBool = True
+    #: For `phrases`: the first phrase starts within this many chars (punctuation not
+    #: counted); for `intent` in a turn: an utterance starting within this many spoken chars
+    #: of the turn means it ("opens with an apology").
+    starts_within: Optional[Count] = None
     #: A spaCy Matcher token pattern over jieba tokens (as in banned.patterns).
     pattern: Optional[TokenPattern] = None
     regex: Optional[Regex] = None
@@ -180,6 +187,10 @@ class Condition(Section):
     #: Overlapping in time a hit of another condition (said while the other party speaks).
     during: Optional["Condition"] = None
     not_during: Optional["Condition"] = None
+    #: In a turn (analyzers.turns; a backchannel is in none) that another condition hits
+    #: as a turn, or in one that it does not: "the agent's turn that promises has no time".
+    in_turn: Optional["Condition"] = None
+    not_in_turn: Optional["Condition"] = None
     #: For after/before/not_after/not_before: at most this many utterances apart.
     within: Optional[AtLeastOne] = None
     #: Only the Nth hit (1 = first, -1 = last).
@@ -200,6 +211,8 @@ class Condition(Section):
             raise fail("counts from 1 (first) or from -1 (last); 0 is no hit", "nth")
         if self.at_least is not None and self.at_most is not None and self.at_most < self.at_least:
             raise fail("must be at least at_least", "at_most")
+        if self.starts_within is not None and (self.phrases is None or not self.homophones) and self.intent is None:
+            raise fail("goes with 'phrases' (homophones on) or 'intent'", "starts_within")
         if self.sentence is not None:
             for c in self.sentence.walk():
                 tests = [t for t in TESTS if getattr(c, "not_" if t == "not" else t) is not None]
@@ -212,13 +225,13 @@ class Condition(Section):
         """This condition and every condition inside it."""
         yield self
         for sub in (*(self.all or ()), *(self.any or ()), self.not_, self.sentence, self.after, self.before,
-                    self.not_after, self.not_before, self.during, self.not_during):
+                    self.not_after, self.not_before, self.during, self.not_during, self.in_turn, self.not_in_turn):
             if sub is not None:
                 yield from sub.walk()
 
 
 #: The keys of a condition that narrow its hits (what a `sentence` condition cannot have).
-SCOPES = tuple(k for k in Condition.model_fields if k not in (*TESTS, "not_", "homophones"))
+SCOPES = tuple(k for k in Condition.model_fields if k not in (*TESTS, "not_", "homophones", "starts_within"))
 Condition.model_rebuild()
 
 _WHO = {"a": AGENT, "agent": AGENT, "客服": AGENT, "坐席": AGENT, "c": CUSTOMER, "customer": CUSTOMER, "客户": CUSTOMER}
@@ -320,6 +333,9 @@ class Rule(Section):
     unit: Literal["utterance", "turn"] = "utterance"
     #: For `find`: one finding for the call (spanning its hits) instead of one per hit.
     once: StrictBool = False
+    #: The rule is judged only in calls where each of these conditions hits (e.g. the
+    #: customer said 10 chars in all); its findings stay where the rule places them.
+    only_if: Optional[Annotated[tuple[Condition, ...], LIST, BeforeValidator(_example), Field(min_length=1)]] = None
     #: false: the rule is checked by its examples and can be tried (`callqa rules try`),
     #: but analyses leave it out (a new rule waiting for a decision).
     active: StrictBool = True
@@ -345,6 +361,8 @@ class Rule(Section):
             raise fail("'when' goes with 'require' (for 'find', put the condition in 'all')", "when")
         if self.once and self.find is None:
             raise fail("'once' goes with 'find'", "once")
+        if self.unit == "turn" and any(c.in_turn or c.not_in_turn for p in self.parts() for c in p.walk()):
+            raise fail("'in_turn' / 'not_in_turn' read the turns of a rule of utterances (unit: utterance)", "unit")
         return self
 
     @property
@@ -352,8 +370,16 @@ class Rule(Section):
         return self.find if self.find is not None else self.require if self.require is not None else self.each
 
     def parts(self) -> list[Condition]:
-        """Every condition the rule holds (find / require, when, each)."""
-        return [p for p in (self.find, self.require, self.when, self.each) if p is not None]
+        """Every condition the rule holds (find / require, when, each, only_if)."""
+        return [c for _, c in self.named_parts()]
+
+    def named_parts(self):
+        """(key, condition) of every condition the rule holds, for a message naming its key."""
+        for key in ("find", "require", "when", "each"):
+            if getattr(self, key) is not None:
+                yield key, getattr(self, key)
+        for c in self.only_if or ():
+            yield "only_if", c
 
     def uses_intent(self) -> bool:
         parts = self.parts()

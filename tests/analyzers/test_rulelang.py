@@ -1,6 +1,7 @@
 """The rule language's evaluator on hand-written dialogues (analyzers.rulelang)."""
 
 import re
+from types import SimpleNamespace
 
 import pytest
 from pydantic import ValidationError
@@ -279,3 +280,63 @@ def test_a_bad_message_is_named_with_file_and_line(tmp_path):
         load_pack(folder)
     assert (info.value.line, info.value.field) == (5, "rules[0].message")
     assert "{seconds} is not one of {duration_s}" in str(info.value)
+
+
+def test_chars_total_counts_the_utterances_in_scope_together():
+    c = call("A: 您好。", "C: 我要退货。", "A: 好的。", "C: 订单号是一二三。")  # the customer: 4 + 7 chars
+    assert hit(c, role="customer", chars={"at_least": 5}) == [3]                 # each on its own
+    assert hit(c, role="customer", chars={"at_least": 11, "total": True}) == [1, 3]  # together: all hit
+    assert hit(c, role="customer", chars={"at_least": 12, "total": True}) == []
+    assert hit(c, role="customer", last=1, chars={"at_least": 11, "total": True}) == []  # the scope's only
+    assert hit(call("A: ok good", "A: 好"), chars={"at_most": 3, "total": True}) == [0, 1]  # a Latin word is one
+    with pytest.raises(ValidationError, match="needs at least one of at_least, at_most"):
+        Condition.model_validate({"chars": {"total": True}})
+
+
+def test_only_if_judges_a_rule_only_in_calls_where_each_condition_hits():
+    c = call(*DIALOGUE)
+    missing = {"require": {"role": "agent", "phrases": ["先生"]}}
+    told = rule(only_if={"role": "customer", "entity": "number"}, **missing)   # one condition, or a list
+    (f,) = rule_findings(c, told)
+    assert (f.start_s, f.end_s, f.text) == (c.utts[0].start_s, c.utts[5].end_s, "")  # placed as without it
+    assert rule_findings(c, rule(only_if=[{"role": "customer", "entity": "number"}, {"phrases": ["投诉"]}],
+                                 **missing)) == []
+    assert rule_findings(call("C: 我的订单号是12345678。"),
+                         rule(only_if=[{"role": "agent", "chars": {"at_least": 0}}], **missing)) == []
+    assert len(rule_findings(call("C: 我的订单号是12345678。"), rule(**missing))) == 1  # the whole call, without it
+    with pytest.raises(ValidationError, match="needs exactly one test"):
+        rule(only_if=[{"role": "agent"}], **missing)
+
+
+def test_a_finding_an_intent_test_made_names_its_evidence():
+    class Meant:  # analyzers.intents.CallIntents' side the rules read: hit(utterance, intent)
+        def hit(self, u, label):
+            if label == "promise" and "通知" in u.text:
+                return SimpleNamespace(evidence=lambda: f"meaning: nearest example '{u.text}' (0.90)")
+            return None
+
+    c = call("A: 有结果会通知您。", "A: 好的。", intents=(frozenset({"promise"}), frozenset()))
+    c.meaning = Meant()
+    (f,) = rule_findings(c, rule(find={"role": "agent", "any": [{"phrases": ["回电"]}, {"intent": "promise"}]}))
+    assert f.detail == "m; meaning: nearest example '有结果会通知您。' (0.90)"
+    (g,) = rule_findings(c, rule(find={"role": "agent", "not": {"intent": "promise"}}))
+    assert g.detail == "m"  # a negated intent test made nothing
+    (t,) = rule_findings(c, rule(find={"role": "agent", "intent": "promise"}, unit="turn"))
+    assert t.detail.endswith("(0.90)")  # a turn names its utterance's evidence
+    (a,) = rule_findings(c, rule(find={"role": "agent", "phrases": ["好的"], "after": {"intent": "promise"}, "within": 1}))
+    assert a.detail == "m; meaning: nearest example '有结果会通知您。' (0.90)"  # the hit it answers
+
+
+def test_in_turn_reads_the_turn_each_utterance_is_in():
+    # the agent's turn of two utterances, the customer's, the agent's next turn
+    c = call("A: 我们会尽快处理。", "A: 明天给您回电。", "C: 好的。", "A: 我们会通知您。")
+    promise = {"role": "agent", "phrases": ["尽快", "通知"]}
+    assert hit(c, **promise, not_in_turn={"phrases": ["明天"]}) == [3]
+    assert hit(c, **promise, in_turn={"phrases": ["明天"]}) == [0]
+    # the customer's 嗯 inside the agent's speech is listening: in no turn, and ends none
+    backchannel = call(*[{"A": "我们会尽快处理。", "start_s": 0, "end_s": 3}, {"C": "嗯", "start_s": 1.0, "end_s": 1.3},
+                         {"A": "明天给您回电。", "start_s": 3.2, "end_s": 5}])
+    assert hit(backchannel, phrases=["嗯"], not_in_turn={"phrases": ["明天"]}) == []  # in no turn: kept by neither
+    assert hit(backchannel, phrases=["尽快"], in_turn={"phrases": ["明天"]}) == [0]  # 嗯 ends no turn
+    with pytest.raises(ValidationError, match="read the turns of a rule of utterances"):
+        rule(find={"phrases": ["尽快"], "in_turn": {"phrases": ["明天"]}}, unit="turn")

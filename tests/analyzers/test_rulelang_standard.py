@@ -34,7 +34,7 @@ BREAKS = {
                     {"A": "您这个月的话费是八十六元。", "start_s": 18, "end_s": 21}, *CLOSE],
     "steps_order": [OPEN, "C: 我想查话费。", "A: 您这个月的话费是八十六元。", "A: 感谢您的来电，再见！",
                     "C: 好的。", "A: 请问这样处理您是否满意？"],
-    "solution_options": [OPEN, "C: 电水壶外壳有裂缝。", "A: 您可以选择换货，或者退款，还可以申请维修。", *CLOSE],
+    "solution_options": [OPEN, "C: 电水壶外壳有裂缝。", "A: 非常抱歉，您可以选择换货，或者退款，还可以申请维修。", *CLOSE],
     "transfer_notice": [OPEN, "C: 我的宽带上不了网。", "A: 我帮您转接到技术部门。", *CLOSE],
     "repeat_back_wrong": [OPEN, "C: 订单号是20481357。", "A: 跟您确认一下，您的订单号是20481375，对吗？", *CLOSE],
     "repeat_back_empty": [OPEN, "C: 我的订单号是20481357，冰箱不制冷。", "A: 好的，跟您确认一下，对吗？", *CLOSE],
@@ -51,7 +51,10 @@ BREAKS = {
     "thanks_for_help": [OPEN, "C: 我想查一下订单。", "A: 请您提供一下订单号。", "C: 20481357。", "A: 好的，订单明天送到。", *CLOSE],
     "reply_to_thanks": [OPEN, "C: 我想查话费。", "A: 您这个月的话费是八十六元。", "C: 好的，谢谢。", "A: 请问还有什么可以帮您的吗？",
                         "C: 没有了。", "A: 感谢您的来电，祝您生活愉快，再见！"],
-    "arguing": [OPEN, "C: 能不能快一点？", "A: 我都说了，您搞错了。", *CLOSE],   # active since docs/sample-truth.md P3
+    "arguing": [OPEN, "C: 我觉得是你们发错货了。", "A: 我都说了，您搞错了。", *CLOSE],  # (能不能快一点 is a complaint)   # active since docs/sample-truth.md P3
+    "followup_time": [OPEN, "C: 我的宽带上不了网。", "A: 您是说宽带上不了网，对吗？", "C: 对。", "A: 我们会尽快安排人上门。", *CLOSE],
+    "apology_first": [OPEN, "C: 你们怎么回事，东西用了三天就坏了！", "A: 您是说东西用了三天就坏了，对吗？", "C: 对。", *CLOSE],
+    "repeat_back": [OPEN, "C: 我想查一下这个月的话费是多少。", "A: 您这个月的话费是八十六元。", *CLOSE],
     # inactive (see test_inactive_rules_hit_their_sample_lines), still tested like the rest
     "slow_for_details": [OPEN, "C: 我想续费。", {"A": "您的套餐是每月一百元，续费一年一共一千零八十元。",
                                                   "start_s": 9.5, "end_s": 13.5}, *CLOSE],
@@ -92,9 +95,15 @@ def test_every_rule_of_the_file_has_a_call_that_breaks_it():
     assert set(BREAKS) == set(RULES)
 
 
+#: Whole-call requirements that the short calls above break by being short (no repeat-back
+#: in them): each is tested on its own call and on the model call, not on the others'.
+WHOLE_CALL = {"repeat_back"}
+
+
 @pytest.mark.parametrize("rule_id", sorted(BREAKS))
 def test_each_rule_hits_the_call_that_breaks_it_and_no_other_rule_does(rule_id):
-    assert fired(BREAKS[rule_id], RULES[rule_id].direction or "inbound") == {rule_id} | WITH.get(rule_id, set())
+    ignored = WHOLE_CALL - {rule_id}
+    assert fired(BREAKS[rule_id], RULES[rule_id].direction or "inbound") - ignored == {rule_id} | WITH.get(rule_id, set())
 
 
 @pytest.mark.parametrize("direction", ["inbound", "outbound"])

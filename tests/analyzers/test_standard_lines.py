@@ -194,9 +194,9 @@ def test_no_model_line_is_a_banned_phrase(doc, line):
     (D004, "我公司理解您的困扰，感谢您的耐心。"),                                    # 情绪管理与客户关怀
 ])
 def test_complaint_model_lines(doc, line):
-    from analyzers.handling import complaint_findings
+    from analyzers.rulelang.evaluate import pack_rule_findings
     t = conversation([(A, STANDARD_GREETING), (C, "你们怎么回事，东西用了三天就坏了，我要投诉！"), (A, line)])
-    assert complaint_findings(t, PACK.complaint, PACK.overtalk) == [], doc
+    assert pack_rule_findings(t, PACK, "apology_first") == [], doc  # custom_rules.yaml
 
 
 @pytest.mark.parametrize("doc, line", [
@@ -204,9 +204,9 @@ def test_complaint_model_lines(doc, line):
     (D000, "您是说……对吗？"),                            # §2.1 有效倾听
 ])
 def test_confirmation_model_lines(doc, line):
-    from analyzers.handling import confirmation_findings
+    from analyzers.rulelang.evaluate import pack_rule_findings
     t = conversation([(A, STANDARD_GREETING), (C, "我买的东西用了三天就坏了。"), (A, line), (C, "对。")])
-    assert confirmation_findings(t, PACK.confirmation) == [], doc
+    assert pack_rule_findings(t, PACK, "repeat_back") == [], doc  # custom_rules.yaml
 
 
 @pytest.mark.parametrize("doc, line", [
@@ -216,9 +216,9 @@ def test_confirmation_model_lines(doc, line):
     (D003, "对不起，打扰您了，请问先生什么时候方便我们再与您联系。"),                  # §三.5(4)3 e
 ])
 def test_followup_model_lines(doc, line):
-    from analyzers.handling import followup_findings
+    from analyzers.rulelang.evaluate import pack_rule_findings
     t = conversation([(A, STANDARD_GREETING), (C, "那什么时候能给我结果？"), (A, line)])
-    assert followup_findings(t, PACK.followup, PACK.overtalk) == [], doc
+    assert pack_rule_findings(t, PACK, "followup_time") == [], doc  # custom_rules.yaml
 
 
 @pytest.mark.parametrize("doc, line", [

@@ -133,3 +133,11 @@ def test_a_named_list_and_setting_read_the_pack_at_run_time(tmp_path):
     assert pack_rule_findings(t, pack, "parcel", intents=meant) == []   # the setting names thanks_for_help
     off = pack.model_copy(update={"courtesy": pack.courtesy.model_copy(update={"thanks_meaning": None})})
     assert len(pack_rule_findings(t, off, "parcel", intents=meant)) == 1  # switched off: literal only
+
+
+def test_only_if_is_checked_on_load_with_its_line(tmp_path):
+    bad = RULE.replace("    severity: minor\n", "    only_if: [{role: customer, phrases: {list: complaint.nothing}}]\n"
+                       "    severity: minor\n")
+    err = error_of(pack_with(tmp_path, bad))
+    assert (Path(err.file).name, err.line, err.field) == ("custom_rules.yaml", 4, "rules[0].only_if")
+    assert "'complaint.nothing' names no phrases field" in str(err)
