@@ -314,6 +314,9 @@ def _test(call: Call, c: Condition, pool: set[int] | None) -> set[int]:
     if c.not_ is not None:
         scope = set(range(len(call.utts))) if pool is None else pool
         return scope - set(hits(call, c.not_, pool))
+    if c.each is not None:
+        found = [set(hits(call, s, pool)) for s in c.each]
+        return set().union(*found) if all(found) else set()
     for name, test in _TESTS.items():
         if getattr(c, name) is not None:
             if name in _TEXTUAL:
@@ -327,23 +330,27 @@ def _test(call: Call, c: Condition, pool: set[int] | None) -> set[int]:
 
 
 def _position(call: Call, c: Condition, found: set[int], universe: Sequence[int] | None = None) -> set[int]:
-    """`found` narrowed by c's first/last(_s), counted among `universe` (None: the call)."""
+    """`found` narrowed by c's first/last(_s), counted among `universe` (None: the call).
+    `first`/`first_s` and `last`/`last_s`: each pair given together is either (the last 3
+    utterances and any other ending in the last 30 s); the two ends together are both."""
     if c.first is None and c.last is None and c.first_s is None and c.last_s is None:
         return found
     universe = range(len(call.utts)) if universe is None else universe
     pool = [i for i in universe if c.role is None or call.utts[i].speaker == c.role]
     if not pool:
         return set()
-    if c.first is not None:
-        found &= set(pool[:c.first])
-    if c.last is not None:
-        found &= set(pool[-c.last:])
-    if c.first_s is not None:
+    if c.first is not None or c.first_s is not None:
         start = call.utts[pool[0]].start_s
-        found = {i for i in found if call.utts[i].start_s <= start + c.first_s + 1e-6}
-    if c.last_s is not None:
+        window = set(pool[:c.first]) if c.first is not None else set()
+        if c.first_s is not None:
+            window |= {i for i in pool if call.utts[i].start_s <= start + c.first_s + 1e-6}
+        found &= window
+    if c.last is not None or c.last_s is not None:
         end = max(call.utts[i].end_s for i in pool)
-        found = {i for i in found if call.utts[i].end_s >= end - c.last_s - 1e-6}
+        window = set(pool[-c.last:]) if c.last is not None else set()
+        if c.last_s is not None:
+            window |= {i for i in pool if call.utts[i].end_s >= end - c.last_s - 1e-6}
+        found &= window
     return found
 
 
@@ -393,11 +400,13 @@ def hits(call: Call, c: Condition, pool: set[int] | None = None) -> tuple[int, .
 
 
 def _finding(rule: Rule, call: Call, idx: list[int], fallback: tuple[float, float],
-             at: tuple[float, float] | None = None) -> Finding:
-    """A finding quoting utterances `idx`, spanning them (`at`: that span instead)."""
+             at: tuple[float, float] | None = None, quote: int | None = 3) -> Finding:
+    """A finding quoting utterances `idx` (`quote`: the first so many, None: all), spanning
+    them (`at`: that span instead)."""
     utts = [call.utts[i] for i in idx]
     span = at or ((min(u.start_s for u in utts), max(u.end_s for u in utts)) if utts else fallback)
-    said = " / ".join(call.quote(i) for i in idx[:3]) + (" / …" if len(idx) > 3 else "")
+    shown = idx if quote is None else idx[:quote]
+    said = " / ".join(call.quote(i) for i in shown) + (" / …" if len(shown) < len(idx) else "")
     message = rule.message.format(duration_s=span[1] - span[0]) if "{" in rule.message else rule.message
     return Finding(rule.category, rule.id, rule.severity, AGENT, span[0], span[1], said, message)
 
@@ -430,15 +439,19 @@ def rule_findings(call: Call, rule: Rule) -> list[Finding]:
 
 def _missing(call: Call, rule: Rule) -> Finding:
     """A `require` that nothing met: the finding covers where it was looked for (the
-    condition's role and position, e.g. the agent's last 3 utterances), quoting them when
-    a position narrows it; the whole call when nobody in scope spoke."""
+    condition's role and position, e.g. the agent's last 3 utterances), quoting them all when
+    a position narrows it; when nobody in scope spoke, the first / last `first_s` / `last_s`
+    seconds of the call, else the whole call."""
     c = rule.require
     pool = {i for i, u in enumerate(call.utts) if c.role is None or u.speaker == c.role}
     scope = sorted(_position(call, c, pool))
     if not scope:
-        return _finding(rule, call, [], (0.0, max(0.0, call.transcript.duration_s)))
+        end = max(0.0, call.transcript.duration_s)
+        span = ((0.0, min(c.first_s, end)) if c.first_s is not None
+                else (max(0.0, end - c.last_s), end) if c.last_s is not None else (0.0, end))
+        return _finding(rule, call, [], span)
     narrowed = any(x is not None for x in (c.first, c.last, c.first_s, c.last_s))
-    found = _finding(rule, call, scope, (0.0, 0.0))
+    found = _finding(rule, call, scope, (0.0, 0.0), quote=None)
     return found if narrowed else replace(found, text="")
 
 
