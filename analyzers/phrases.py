@@ -1,11 +1,12 @@
-"""Required phrases: the agent's greeting at the start and closing at the end."""
+"""Required phrases: the agent's closing at the end (the greeting is custom_rules.yaml's
+hello, service_offer … rules); the missing-phrase details in plain words."""
 
 from __future__ import annotations
 
 from .intents import CallIntents, meant
 from .model import AGENT, Finding, Transcript, Utterance
 from .rule_types import REGEX_PREFIX
-from .rules import ClosingRules, GreetingRules, PhraseGroup
+from .rules import ClosingRules, PhraseGroup
 from .text import contains_any, normalise
 
 
@@ -22,19 +23,6 @@ def group_satisfied(texts: list[str], group: PhraseGroup) -> bool:
 
 def _agent(transcript: Transcript) -> list[Utterance]:
     return sorted((u for u in transcript.utterances if u.speaker == AGENT), key=lambda u: u.start_s)
-
-
-def opening(transcript: Transcript, rules: GreetingRules) -> list[Utterance]:
-    """The agent's first utterance plus any starting within `opening_s` of it.
-
-    Measured from the agent's first word, not the call start, so an IVR prompt or
-    ringing before the agent picks up does not eat the window.
-    """
-    agent = _agent(transcript)
-    if not agent:
-        return []
-    first = agent[0].start_s
-    return [u for i, u in enumerate(agent) if i == 0 or u.start_s <= first + rules.opening_s]
 
 
 def closing(transcript: Transcript, rules: ClosingRules) -> list[Utterance]:
@@ -130,13 +118,6 @@ def _split_outside_brackets(text: str, sep: str) -> list[str]:
             start = i + 1
     parts.append(text[start:])
     return parts
-
-
-def greeting_findings(transcript: Transcript, rules: GreetingRules,
-                      meaning: CallIntents | None = None) -> tuple[bool, list[Finding]]:
-    """`meaning`: the call's intent decisions; a group with an intent is also satisfied by them."""
-    empty = (0.0, min(rules.opening_s, max(0.0, transcript.duration_s)))
-    return _check("greeting_missing", opening(transcript, rules), rules.groups, rules.severity, empty, meaning)
 
 
 def closing_findings(transcript: Transcript, rules: ClosingRules,

@@ -155,12 +155,20 @@ class HoldRules(Section):
 
 
 class GreetingRules(Section):
-    #: Agent utterances starting this long after the agent's first one are not the opening.
-    opening_s: Number
-    groups: PhraseGroups
-    severity: Severity = "major"
-    #: The opening of an outbound call (purpose, a good time) instead of `groups`.
-    outbound_groups: PhraseGroups
+    """The opening's steps (custom_rules.yaml's greeting rules read them): per step its
+    phrases and the intent that says it too (None: the phrases only)."""
+
+    hello_phrases: Phrases
+    service_offer_phrases: Phrases
+    self_identification_phrases: Phrases
+    #: Outbound calls: the purpose of the call, whether now is a good time.
+    outbound_purpose_phrases: Phrases
+    outbound_time_check_phrases: Phrases
+    hello_meaning: Text | None = None
+    service_offer_meaning: Text | None = None
+    self_identification_meaning: Text | None = None
+    outbound_purpose_meaning: Text | None = None
+    outbound_time_check_meaning: Text | None = None
 
 
 class ClosingRules(Section):

@@ -77,9 +77,9 @@ def literal_matchers() -> dict[str, Callable[[str], bool]]:
         return bool(first_alternative(normalise(text), f.time_phrases + f.asks_time_phrases))
 
     return {
-        "greeting": _group(g.groups, "hello"),
-        "service_offer": _group(g.groups, "service_offer"),
-        "self_identification": _group(g.groups, "self_identification"),
+        "greeting": _says(g.hello_phrases),
+        "service_offer": _says(g.service_offer_phrases),
+        "self_identification": _says(g.self_identification_phrases),
         "confirmation": per_sentence((p.confirmation.phrases,)),
         "empathy_apology": _says(p.complaint.acknowledge_phrases),
         "polite_request": per_sentence((co.request_phrases, co.polite_phrases)),
@@ -98,8 +98,8 @@ def literal_matchers() -> dict[str, Callable[[str], bool]]:
         "blame_customer": _banned(p.banned, ("blame_shifting",)),
         "jargon": _banned(p.banned, ("jargon",)),
         "rude_banned": _banned(p.banned, RUDE_IDS),
-        "outbound_purpose": _group(g.outbound_groups, "outbound_purpose"),
-        "outbound_time_check": _group(g.outbound_groups, "outbound_time_check"),
+        "outbound_purpose": _says(g.outbound_purpose_phrases),
+        "outbound_time_check": _says(g.outbound_time_check_phrases),
         "refusal": _says(r.customer_phrases),
         "refusal_answered": lambda t: _says(r.apology_phrases)(t) and _says(r.appointment_phrases)(t),
         "customer_complaint": _says(p.complaint.customer_phrases),

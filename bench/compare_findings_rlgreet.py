@@ -99,7 +99,8 @@ def main() -> int:
         b, c = {json.dumps(r, ensure_ascii=False) for r in before}, {json.dumps(r, ensure_ascii=False) for r in after}
         gone, new = sorted(b - c), sorted(c - b)
         findings = sum(1 for r in before if r[2] != "ok")
-        print(f"meaning {'on' if meaning else 'off'}: {len(before)} rows before ({findings} findings), "
+        mine = {c: sum(1 for r in before if r[2] == c) for c in ("greeting_missing", "closing_missing")}
+        print(f"meaning {'on' if meaning else 'off'}: {len(before)} rows before ({findings} findings, {mine}), "
               f"{len(after)} after; only before {len(gone)}, only after {len(new)}")
         for r in gone[:5]:
             print("  - " + r)

@@ -1,12 +1,15 @@
-from analyzers.phrases import closing_findings, greeting_findings
+from analyzers.analyze import analyze
+from analyzers.phrases import closing_findings
 from lexicons import load_pack
 from transcripts import A, C, CLOSING_BYE, CLOSING_CHECK, GREETING, at, conversation, good_lines, say, call
 
 PACK = load_pack()
 
 
-def greeting(t):
-    return greeting_findings(t, PACK.greeting)
+def greeting(t, direction="inbound"):
+    """analyze's greeting_ok and the greeting rules' findings (custom_rules.yaml hello, …)."""
+    a = analyze(t, PACK, direction)
+    return a.greeting_ok, [f for f in a.findings if f.category == "greeting_missing"]
 
 
 def closing(t):
@@ -52,8 +55,18 @@ def test_greeting_window_starts_at_agent_first_words_not_call_start():
 
 def test_no_agent_speech_misses_every_group():
     ok, found = greeting(call(at(C, 0.0, 3.0, "你好。")))
-    assert not ok and len(found) == len(PACK.greeting.groups)
+    assert not ok and {f.rule_id for f in found} == {"hello", "service_offer", "self_identification"}
     assert all((f.start_s, f.end_s) == (0.0, 4.0) for f in found)   # the call is 4 s long
+
+
+def test_an_outbound_opening_has_purpose_and_time_check_instead_of_the_offer():
+    t = call(at(A, 0.0, 6.0, "您好，我是客服小王，这次来电是想跟您做个回访，请问现在方便吗？"), at(C, 6.5, 8.0, "你说。"))
+    assert greeting(t, "outbound") == (True, [])
+    ok, found = greeting(t)
+    assert not ok and [f.rule_id for f in found] == ["service_offer"]
+    ok, found = greeting(call(at(A, 0.0, 3.0, "您好，我是客服小王。"), at(C, 3.5, 5.0, "嗯。")), "outbound")
+    assert not ok and sorted(f.rule_id for f in found) == ["outbound_purpose", "outbound_time_check"]
+    assert all(f.severity == "major" and f.text == "您好，我是客服小王。" for f in found)
 
 
 def test_traditional_greeting_counts():

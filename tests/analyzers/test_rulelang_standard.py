@@ -17,12 +17,13 @@ PACK = load_pack()
 RULES = {r.id: r for r in PACK.custom_rules}
 OPEN = "A: 您好，很高兴为您服务，我是客服小王，请问有什么可以帮您？"
 CLOSE = ("A: 请问还有什么可以帮您的吗？", "C: 没有了，谢谢。", "A: 感谢您的来电，祝您生活愉快，再见！")
+OUTBOUND_OPEN = "A: 您好，我是售后服务中心的客服小王，想对您上周的维修做个回访，请问您现在方便接听电话吗？"
 LONG = "我上个月在你们网站买的冰箱一直不制冷，打了好几次电话都没有人来修，家里的东西全坏了，我真的很着急"
 
 #: A short call that breaks each rule (lines from the standard where it has them); no silence of 6 s
 #: (a hold, rule `hold`) unless the rule is about one.
 BREAKS = {
-    "polite_address": ["A: 你好，请问有什么可以帮你？", "C: 查一下话费。", "A: 你这个月的话费是八十六元。",
+    "polite_address": ["A: 你好，我是客服小王，请问有什么可以帮你？", "C: 查一下话费。", "A: 你这个月的话费是八十六元。",
                        "C: 好的，谢谢。", "A: 不客气，感谢你的来电，再见！"],
     "listening_response": [OPEN, {"C": LONG, "start_s": 10, "end_s": 36},
                            "A: 非常理解您的心情，非常抱歉给您带来不好的体验。", *CLOSE],
@@ -52,6 +53,15 @@ BREAKS = {
     "reply_to_thanks": [OPEN, "C: 我想查话费。", "A: 您这个月的话费是八十六元。", "C: 好的，谢谢。", "A: 请问还有什么可以帮您的吗？",
                         "C: 没有了。", "A: 感谢您的来电，祝您生活愉快，再见！"],
     "arguing": [OPEN, "C: 能不能快一点？", "A: 我都说了，您搞错了。", *CLOSE],   # active since docs/sample-truth.md P3
+    "hello": ["A: 很高兴为您服务，我是客服小王，请问有什么可以帮您？", "C: 我想查话费。", "A: 您这个月的话费是八十六元。", *CLOSE],
+    "service_offer": ["A: 您好，我是客服小王。", "C: 我想查话费。",
+                      {"A": "您这个月的话费是八十六元。", "start_s": 16, "end_s": 20}, *CLOSE],   # CLOSE offers help
+    "self_identification": ["A: 您好，很高兴为您服务，请问有什么可以帮您？", "C: 我想查话费。",
+                            "A: 您这个月的话费是八十六元。", *CLOSE],
+    "outbound_purpose": ["A: 您好，我是售后服务中心的客服小王，请问您现在方便接听电话吗？", "C: 方便。",
+                         "A: 您上周的维修已经完成了。", *CLOSE],
+    "outbound_time_check": ["A: 您好，我是售后服务中心的客服小王，想对您上周的维修做个回访。", "C: 好的。",
+                            "A: 维修之后还好用吗？", "C: 挺好的。", *CLOSE],
     # inactive (see test_inactive_rules_hit_their_sample_lines), still tested like the rest
     "slow_for_details": [OPEN, "C: 我想续费。", {"A": "您的套餐是每月一百元，续费一年一共一千零八十元。",
                                                   "start_s": 9.5, "end_s": 13.5}, *CLOSE],
@@ -101,7 +111,9 @@ def test_each_rule_hits_the_call_that_breaks_it_and_no_other_rule_does(rule_id):
 def test_a_call_of_the_standards_model_lines_breaks_no_rule(direction):
     # 001's open question (您能描述一下具体的情况吗) asks about the problem, not for the
     # customer's information: the repeat-back that follows owes no thanks (phrases.yaml courtesy)
-    assert fired(MODEL_CALL, direction) == set()
+    # an outbound call opens with its purpose and a time check instead of the offer (003 §三.5(4)1 B)
+    lines = MODEL_CALL if direction == "inbound" else [OUTBOUND_OPEN, *MODEL_CALL[1:]]
+    assert fired(lines, direction) == set()
 
 
 SAMPLES = {p.stem: p for p in truth_files()}

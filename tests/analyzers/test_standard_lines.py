@@ -8,8 +8,9 @@ the standard's own script cannot be a violation of the standard.
 import pytest
 
 from analyzers.banned import find_banned
+from analyzers.analyze import analyze
+from analyzers.phrases import closing_findings
 from analyzers.rulelang.evaluate import pack_rule_findings
-from analyzers.phrases import closing_findings, greeting_findings
 from lexicons import load_pack
 from transcripts import A, C, at, call, conversation, say
 
@@ -26,7 +27,8 @@ STANDARD_CLOSING = "感谢您的理解，有任何问题随时欢迎致电。"  
 
 
 def _greeting(text):
-    return greeting_findings(call(at(A, 0.0, 5.0, text), at(C, 5.5, 8.0, "你好。")), PACK.greeting)
+    a = analyze(call(at(A, 0.0, 5.0, text), at(C, 5.5, 8.0, "你好。")), PACK)
+    return a.greeting_ok, [f for f in a.findings if f.category == "greeting_missing"]
 
 
 def _closing(lines):

@@ -43,7 +43,8 @@ def test_default_pack_loads_with_documented_defaults():
     assert (pack.rate.pace_ratio_min, pack.rate.pace_ratio_max, pack.rate.pause_s) == (0.67, 1.5, 0.7)
     hold = next(r for r in pack.custom_rules if r.id == "hold")
     assert hold.each.silence.at_least_s == 6.0 and pack.overtalk.min_overlap_s == 0.5
-    assert pack.greeting.opening_s == 15 and pack.closing.closing_s == 30
+    assert pack.closing.closing_s == 30
+    assert "您好" in pack.greeting.hello_phrases and pack.greeting.service_offer_meaning == "service_offer"
     assert {e.id for e in pack.banned} >= {"wei", "shenme", "mafan", "dont_know", "blame_shifting"}
     assert "请您稍等" in pack.holds.notice_phrases and "让您久等了" in pack.holds.apology_phrases
 
@@ -91,7 +92,7 @@ def test_bad_regex(tmp_path):
     folder = copy_pack(tmp_path, "phrases.yaml", '"re:[0-9零〇一二三四五六七八九幺]{3,}号"', '"re:[0-9"')
     err = load_error(folder)
     assert (Path(err.file).name, err.line) == ("phrases.yaml", line_of(folder, "phrases.yaml", "re:[0-9"))
-    assert err.field == "greeting[2].any[9]" and "regular expression" in str(err)
+    assert err.field == "greeting.self_identification[9]" and "regular expression" in str(err)
 
 
 def test_bad_severity_in_banned_entry(tmp_path):
@@ -232,8 +233,8 @@ def test_pack_holds_the_values_written_in_the_files():
     rules = yaml.safe_load((DEFAULT / "rules.yaml").read_text(encoding="utf-8"))
     for path, (section, field) in IN_PHRASES.items():
         value = getattr(pack, section) if field is None else getattr(getattr(pack, section), field)
-        if path[0] == "meaning":  # one intent per check, or the key left out (commented): None
-            assert value == phrases["meaning"].get(path[1]), path
+        if path[0] == "meaning" or path[-1].endswith("_meaning"):  # one intent, or left out (commented): None
+            assert value == phrases[path[0]].get(path[-1]), path
             continue
         written = phrases[path[0]] if len(path) == 1 else phrases[path[0]][path[1]]
         assert len(value) == len(written), path
@@ -241,8 +242,8 @@ def test_pack_holds_the_values_written_in_the_files():
             assert value == tuple(p.strip() for p in written), path
         else:
             assert [entry.id for entry in value] == [entry["id"] for entry in written], path
-    # (courtesy, holds: all of it in phrases.yaml since their checks are rules of custom_rules.yaml)
-    for section in ("rate", "greeting", "closing", "overtalk", "complaint", "confirmation", "followup",
+    # (courtesy, holds, greeting: all of it in phrases.yaml since their checks are rules of custom_rules.yaml)
+    for section in ("rate", "closing", "overtalk", "complaint", "confirmation", "followup",
                     "outbound_refusal", "voice"):
         for key, written in rules[section].items():
             assert getattr(getattr(pack, section), key) == written, (section, key)
