@@ -9,7 +9,6 @@ from .handling import complaint_findings, confirmation_findings, followup_findin
 from .intents import CallIntents
 from .model import AGENT, CUSTOMER, Finding, Transcript
 from .overtalk import overtalk_findings
-from .phrases import closing_findings
 from .rate import rate_findings, speaker_rate, utterance_rates
 from .rules import RulePack
 from .rulelang.evaluate import custom_findings
@@ -96,16 +95,17 @@ def analyze(transcript: Transcript, pack: RulePack, direction: str = INBOUND,
     if intents is None and meaning is not None:  # the rule language's `intent:` reads the same decisions
         intents = tuple(meaning.intents_of(u) for u in transcript.utterances)
     outbound = direction == OUTBOUND
-    closing_ok, closing = closing_findings(transcript, pack.closing, meaning)
-    refused = False
+    refused, handled = False, []
     if outbound:
         refused, handled = refusal_findings(transcript, pack.outbound_refusal, pack.overtalk, meaning)
-        if refused:
-            # A call that ends on a refusal closes with the apology and the appointment,
-            # not with the thanks and goodbye of a served call.
-            closing, closing_ok = handled, not handled
+    custom = custom_findings(transcript, pack, direction, intents)
+    if refused:
+        # A call that ends on a refusal closes with the apology and the appointment (the
+        # refusal's findings), not with the thanks and goodbye of a served call: the
+        # closing rules' (satisfaction_check, thanks_goodbye) findings give way.
+        custom = [f for f in custom if f.category != "closing_missing" or f.rule_id == "outbound_refusal"]
     findings = [
-        *closing,
+        *(handled if refused else []),
         *banned_findings(transcript, pack.banned, meaning),
         *rate_findings(transcript, pack.rate),
         *overtalk_findings(transcript, pack.overtalk),
@@ -115,7 +115,7 @@ def analyze(transcript: Transcript, pack: RulePack, direction: str = INBOUND,
         *([] if refused else confirmation_findings(transcript, pack.confirmation, meaning)),
         *followup_findings(transcript, pack.followup, pack.overtalk, meaning),
         *raised_voice_findings(transcript, pack.voice),
-        *custom_findings(transcript, pack, direction, intents),
+        *custom,
     ]
     findings = sorted(
         (_clamp(f, transcript.duration_s) for f in findings),
@@ -143,7 +143,7 @@ def analyze(transcript: Transcript, pack: RulePack, direction: str = INBOUND,
         overtalk_count=count("overtalk"),
         # the greeting's rules (custom_rules.yaml hello, service_offer …) found nothing missing
         greeting_ok=not count("greeting_missing"),
-        closing_ok=closing_ok,
+        closing_ok=not count("closing_missing"),
         score=card.score,
         grade=card.grade,
         flagged=bool(flag_reasons),

@@ -3,9 +3,9 @@ moved into the rule language must find what the Python checks found).
 
     python bench/compare_findings_rlgreet.py --before /work/main [--synthetic 40] [--no-meaning]
 
-Each checkout analyses the same calls in its own process (PYTHONPATH = that checkout): the
-12 sample calls' true transcripts and `--synthetic` calls scripted as tools/make_night.py
-scripts them, each inbound and outbound, literal only and with meaning decisions (the
+The calls are made once (by this checkout) and each checkout analyses them in its own
+process (PYTHONPATH = that checkout): the 12 sample calls' true transcripts and `--synthetic`
+calls scripted as tools/make_night.py scripts them, each inbound and outbound, literal only and with meaning decisions (the
 real encoder and the pack's examples). Every finding (category, rule_id, severity,
 speaker, start/end, text, detail) and analyze's greeting_ok / closing_ok is a row; the
 rows must be equal both ways. Exit 1 on any difference, printing the first few.
@@ -19,13 +19,14 @@ import os
 import random
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parents[1]
 
 
 def _transcripts(synthetic: int) -> list:
-    sys.path.append(str(HERE))  # after the checkout's own: only tools/ comes from here
+    sys.path.insert(0, str(HERE))
     from analyzers.model import CallTruth, SpeechSpan, Transcript, Utterance, from_dict
     from tools.make_night import load_sources, render, script
     from tools.sample_set import truth_paths
@@ -46,8 +47,9 @@ def _transcripts(synthetic: int) -> list:
     return calls
 
 
-def dump(synthetic: int, meaning: bool) -> list[list]:
-    """The rows of this checkout's analyses (run with PYTHONPATH = the checkout)."""
+def dump(calls_json: str, meaning: bool) -> list[list]:
+    """The rows of this checkout's analyses of the calls in `calls_json` (run with PYTHONPATH =
+    the checkout; the calls are made once, by this file's checkout, so both see the same)."""
     from dataclasses import asdict
 
     import analyzers
@@ -58,7 +60,9 @@ def dump(synthetic: int, meaning: bool) -> list[list]:
     from lexicons import load_pack
 
     print("analyzers from", analyzers.__file__, file=sys.stderr)
-    pack, calls = load_pack(), _transcripts(synthetic)
+    from analyzers.model import Transcript, from_dict
+    pack = load_pack()
+    calls = [from_dict(Transcript, c) for c in json.loads(Path(calls_json).read_text(encoding="utf-8"))]
     decided = [None] * len(calls)
     if meaning:
         encoder = load_encoder()
@@ -73,9 +77,9 @@ def dump(synthetic: int, meaning: bool) -> list[list]:
     return rows
 
 
-def _run(root: str, synthetic: int, meaning: bool) -> list[list]:
+def _run(root: str, calls_json: str, meaning: bool) -> list[list]:
     env = {**os.environ, "PYTHONPATH": root}
-    args = [sys.executable, str(Path(__file__).resolve()), "--dump", "--synthetic", str(synthetic)]
+    args = [sys.executable, str(Path(__file__).resolve()), "--dump", calls_json]
     out = subprocess.run(args + ([] if meaning else ["--no-meaning"]), cwd=root, env=env, check=True,
                          capture_output=True, text=True)
     print(out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "", file=sys.stderr)
@@ -88,14 +92,18 @@ def main() -> int:
     p.add_argument("--before", help="the checkout to compare with (e.g. /work/main)")
     p.add_argument("--synthetic", type=int, default=40)
     p.add_argument("--no-meaning", action="store_true", help="literal only (default: both)")
-    p.add_argument("--dump", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--dump", help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.dump:
-        print(json.dumps(dump(a.synthetic, not a.no_meaning), ensure_ascii=False))
+        print(json.dumps(dump(a.dump, not a.no_meaning), ensure_ascii=False))
         return 0
-    bad = 0
+    from dataclasses import asdict
+    bad, tmp = 0, tempfile.mkdtemp()
+    calls_json = str(Path(tmp) / "calls.json")
+    Path(calls_json).write_text(json.dumps([asdict(t) for t in _transcripts(a.synthetic)], ensure_ascii=False),
+                                encoding="utf-8")
     for meaning in ((False,) if a.no_meaning else (False, True)):
-        before, after = _run(a.before, a.synthetic, meaning), _run(str(HERE), a.synthetic, meaning)
+        before, after = _run(a.before, calls_json, meaning), _run(str(HERE), calls_json, meaning)
         b, c = {json.dumps(r, ensure_ascii=False) for r in before}, {json.dumps(r, ensure_ascii=False) for r in after}
         gone, new = sorted(b - c), sorted(c - b)
         findings = sum(1 for r in before if r[2] != "ok")

@@ -21,7 +21,9 @@ GREETING_STEPS = ("hello", "service_offer", "self_identification", "outbound_pur
 IN_PHRASES: dict[tuple[str, ...], tuple[str, str | None]] = {
     **{("greeting", key): ("greeting", f"{key}_phrases") for key in GREETING_STEPS},
     **{("greeting", f"{key}_meaning"): ("greeting", f"{key}_meaning") for key in GREETING_STEPS},
-    ("closing",): ("closing", "groups"),
+    **{("closing", key): ("closing", f"{key}_phrases") for key in ("satisfaction_check", "thanks", "goodbye")},
+    **{("closing", f"{key}_meaning"): ("closing", f"{key}_meaning")
+       for key in ("satisfaction_check", "thanks", "farewell", "invite_call_again")},
     ("hold_notice",): ("holds", "notice_phrases"),
     ("hold_apology",): ("holds", "apology_phrases"),
     ("hold_reason",): ("holds", "reason_phrases"),

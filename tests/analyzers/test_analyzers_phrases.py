@@ -1,5 +1,4 @@
 from analyzers.analyze import analyze
-from analyzers.phrases import closing_findings
 from lexicons import load_pack
 from transcripts import A, C, CLOSING_BYE, CLOSING_CHECK, GREETING, at, conversation, good_lines, say, call
 
@@ -12,8 +11,10 @@ def greeting(t, direction="inbound"):
     return a.greeting_ok, [f for f in a.findings if f.category == "greeting_missing"]
 
 
-def closing(t):
-    return closing_findings(t, PACK.closing)
+def closing(t, direction="inbound"):
+    """analyze's closing_ok and the closing rules' findings (satisfaction_check, thanks_goodbye)."""
+    a = analyze(t, PACK, direction)
+    return a.closing_ok, [f for f in a.findings if f.category == "closing_missing"]
 
 
 def test_full_greeting_and_closing_ok():
@@ -119,8 +120,9 @@ def test_a_missing_group_is_described_in_plain_words_not_as_patterns():
 def test_a_two_part_closing_names_both_parts():
     from analyzers.phrases import describe_missing
 
-    bye = next(g for g in PACK.closing.groups if g.id == "thanks_goodbye")
-    assert describe_missing(bye.id, bye.clauses) == (
+    (found,) = closing(conversation(good_lines()[:-1] + [(A, "好的。")]))[1]
+    assert found.detail == describe_missing("thanks_goodbye", (PACK.closing.thanks_phrases, PACK.closing.goodbye_phrases))
+    assert found.detail == (
         "no thanks and goodbye: 感谢… / 谢谢… / 多谢… together with 再见… / 拜拜… / 祝您…")
     # a group of regexes only, with an id no table knows: named by its id, no pattern shown
     assert describe_missing("ask_name", (("re:贵姓", "re:怎么称呼"),)) == "no ask name"
@@ -137,3 +139,15 @@ def test_details_written_by_older_runs_read_in_plain_words_too():
     assert plain_detail("closing_missing", "satisfaction_check", old) == \
         "no check that the matter is settled such as 是否满意… / 满不满意… / 还满意吗…"
     assert plain_detail("banned_phrase", "x", "missing: 不知道") == "missing: 不知道"  # other details stay
+
+
+def test_a_refused_outbound_call_is_closed_by_the_refusal_rule_not_the_closing_rules():
+    opening = (A, "您好，我是售后服务中心的客服小王，想对您上周的维修做个回访，请问您现在方便吗？")
+    answered = conversation([opening, (C, "不需要，我在忙。"), (A, "对不起，打扰您了，请问您什么时候方便我们再与您联系？")])
+    assert closing(answered, "outbound") == (True, [])
+    assert not closing(answered)[0]  # inbound: no refusal check, the closing rules judge it
+    ok, found = closing(conversation([opening, (C, "不需要，我在忙。"), (A, "好的。")]), "outbound")
+    assert not ok and [f.rule_id for f in found] == ["outbound_refusal"]
+    # an outbound call without a refusal is closed as any other
+    ok, found = closing(conversation([opening, (C, "方便。"), (A, "维修之后还好用吗？"), (C, "挺好的。"), (A, "好的。")]), "outbound")
+    assert not ok and {f.rule_id for f in found} == {"satisfaction_check", "thanks_goodbye"}

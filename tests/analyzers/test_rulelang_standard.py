@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from analyzers.analyze import analyze
 from analyzers.model import CallTruth, Transcript, from_dict
 from analyzers.rulelang.evaluate import Call, rule_findings
 from analyzers.rulelang.examples import example_call
@@ -16,7 +17,8 @@ from lexicons import load_pack
 PACK = load_pack()
 RULES = {r.id: r for r in PACK.custom_rules}
 OPEN = "A: 您好，很高兴为您服务，我是客服小王，请问有什么可以帮您？"
-CLOSE = ("A: 请问还有什么可以帮您的吗？", "C: 没有了，谢谢。", "A: 感谢您的来电，祝您生活愉快，再见！")
+SATISFIED = "A: 请问这样处理您是否满意？"   # 001 §3.1 step 5
+CLOSE = (SATISFIED, "C: 满意，谢谢。", "A: 感谢您的来电，祝您生活愉快，再见！")
 OUTBOUND_OPEN = "A: 您好，我是售后服务中心的客服小王，想对您上周的维修做个回访，请问您现在方便接听电话吗？"
 LONG = "我上个月在你们网站买的冰箱一直不制冷，打了好几次电话都没有人来修，家里的东西全坏了，我真的很着急"
 
@@ -24,13 +26,14 @@ LONG = "我上个月在你们网站买的冰箱一直不制冷，打了好几次
 #: (a hold, rule `hold`) unless the rule is about one.
 BREAKS = {
     "polite_address": ["A: 你好，我是客服小王，请问有什么可以帮你？", "C: 查一下话费。", "A: 你这个月的话费是八十六元。",
-                       "C: 好的，谢谢。", "A: 不客气，感谢你的来电，再见！"],
+                       "C: 好的，谢谢。", "A: 不客气，这样处理你满意吗？", "C: 满意。",
+                       "A: 感谢你的来电，再见！"],
     "listening_response": [OPEN, {"C": LONG, "start_s": 10, "end_s": 36},
                            "A: 非常理解您的心情，非常抱歉给您带来不好的体验。", *CLOSE],
     "open_question": [OPEN, "C: 我的电视有点问题。", "A: 好的，我给您登记报修。", *CLOSE],
     "volume_level": [OPEN, {"C": "我想查话费。"}, {"A": "好的，请您稍等。", "level_db": -2}, *CLOSE],
     "fillers": [OPEN, "C: 我想查话费。", "A: 呃，好的啊。", "C: 多少钱？", "A: 那个那个，八十六元嘛。",
-                "C: 好的。", "A: 还有什么问题啊？", "C: 没有了，谢谢。", "A: 感谢您的来电，再见！"],
+                "C: 好的。", "A: 还有什么问题啊？", "C: 没有了，谢谢。", SATISFIED, "A: 感谢您的来电，再见！"],
     "slow_answer": [OPEN, {"C": "我想查话费。", "start_s": 10, "end_s": 14},
                     {"A": "您这个月的话费是八十六元。", "start_s": 18, "end_s": 21}, *CLOSE],
     "steps_order": [OPEN, "C: 我想查话费。", "A: 您这个月的话费是八十六元。", "A: 感谢您的来电，再见！",
@@ -40,18 +43,18 @@ BREAKS = {
     "repeat_back_wrong": [OPEN, "C: 订单号是20481357。", "A: 跟您确认一下，您的订单号是20481375，对吗？", *CLOSE],
     "repeat_back_empty": [OPEN, "C: 我的订单号是20481357，冰箱不制冷。", "A: 好的，跟您确认一下，对吗？", *CLOSE],
     "closing_objection": [OPEN, "C: 多收我二十元，这个收费不合理。", "A: 这是套餐规定的费用，您可以看一下账单。",
-                          "A: 感谢您对xx的支持，祝您愉快，再见！"],
+                          SATISFIED, "A: 感谢您对xx的支持，祝您愉快，再见！"],
     "closing_suggestion": [OPEN, "C: 我建议你们晚上也开通人工服务。", "A: 好的，我们会记录下来。",
-                           "A: 感谢您对xx的支持，祝您愉快，再见！"],
-    "closing_driving": [OPEN, "C: 我在开车，你快说。", "A: 好的，您的快递明天到。", "A: 感谢您的来电，再见！"],
-    "closing_illness": [OPEN, "C: 我在医院，你快说。", "A: 好的，您的快递明天到。", "A: 感谢您的来电，再见！"],
+                           SATISFIED, "A: 感谢您对xx的支持，祝您愉快，再见！"],
+    "closing_driving": [OPEN, "C: 我在开车，你快说。", "A: 好的，您的快递明天到。", SATISFIED, "A: 感谢您的来电，再见！"],
+    "closing_illness": [OPEN, "C: 我在医院，你快说。", "A: 好的，您的快递明天到。", SATISFIED, "A: 感谢您的来电，再见！"],
     "second_refusal": ["A: 您好，我是售后服务中心的客服小王，想对您上周的维修做个回访，请问您现在方便接听电话吗？",
                        "C: 不需要。", "A: 对不起，打扰您了，请问您什么时候方便，我们再与您联系？",
                        "C: 不用了，别打了。", "A: 好的，再见。"],
     "polite_request": [OPEN, "C: 我想查一下订单。", "A: 订单号是多少？", "C: 20481357。", "A: 谢谢您，订单明天送到。", *CLOSE],
     "thanks_for_help": [OPEN, "C: 我想查一下订单。", "A: 请您提供一下订单号。", "C: 20481357。", "A: 好的，订单明天送到。", *CLOSE],
-    "reply_to_thanks": [OPEN, "C: 我想查话费。", "A: 您这个月的话费是八十六元。", "C: 好的，谢谢。", "A: 请问还有什么可以帮您的吗？",
-                        "C: 没有了。", "A: 感谢您的来电，祝您生活愉快，再见！"],
+    "reply_to_thanks": [OPEN, "C: 我想查话费。", "A: 您这个月的话费是八十六元。", "C: 好的，谢谢。", SATISFIED,
+                        "C: 满意。", "A: 感谢您的来电，祝您生活愉快，再见！"],
     "arguing": [OPEN, "C: 能不能快一点？", "A: 我都说了，您搞错了。", *CLOSE],   # active since docs/sample-truth.md P3
     "hello": ["A: 很高兴为您服务，我是客服小王，请问有什么可以帮您？", "C: 我想查话费。", "A: 您这个月的话费是八十六元。", *CLOSE],
     "service_offer": ["A: 您好，我是客服小王。", "C: 我想查话费。",
@@ -62,6 +65,10 @@ BREAKS = {
                          "A: 您上周的维修已经完成了。", *CLOSE],
     "outbound_time_check": ["A: 您好，我是售后服务中心的客服小王，想对您上周的维修做个回访。", "C: 好的。",
                             "A: 维修之后还好用吗？", "C: 挺好的。", *CLOSE],
+    "satisfaction_check": [OPEN, "C: 我想查话费。", "A: 您这个月的话费是八十六元。", "C: 好的，谢谢。",
+                           "A: 不客气，感谢您的来电，再见！"],
+    "thanks_goodbye": [OPEN, "C: 我想查话费。", "A: 您这个月的话费是八十六元。", SATISFIED, "C: 满意。",
+                       "A: 好的，那先这样。"],
     # inactive (see test_inactive_rules_hit_their_sample_lines), still tested like the rest
     "slow_for_details": [OPEN, "C: 我想续费。", {"A": "您的套餐是每月一百元，续费一年一共一千零八十元。",
                                                   "start_s": 9.5, "end_s": 13.5}, *CLOSE],
@@ -95,7 +102,9 @@ MODEL_CALL = [OPEN, "C: 我买的电饭煲才用了三天就坏了，我也不�
 def fired(lines, direction="inbound", active_only=False):
     transcript, intents = example_call(tuple(ExampleLine.model_validate(x) for x in lines))
     call = Call(transcript, PACK, direction, intents)
-    return {r.id for r in PACK.custom_rules if (r.active or not active_only) and rule_findings(call, r)}
+    # the active rules as analyze applies them (a refused outbound call: no closing rules), the others alone
+    ran = {f.rule_id for f in analyze(transcript, PACK, direction, intents).findings if f.rule_id in RULES}
+    return ran | {r.id for r in PACK.custom_rules if not (r.active or active_only) and rule_findings(call, r)}
 
 
 def test_every_rule_of_the_file_has_a_call_that_breaks_it():

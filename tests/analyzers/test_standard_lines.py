@@ -9,7 +9,6 @@ import pytest
 
 from analyzers.banned import find_banned
 from analyzers.analyze import analyze
-from analyzers.phrases import closing_findings
 from analyzers.rulelang.evaluate import pack_rule_findings
 from lexicons import load_pack
 from transcripts import A, C, at, call, conversation, say
@@ -33,7 +32,8 @@ def _greeting(text):
 
 def _closing(lines):
     body = [(A, STANDARD_GREETING), (C, "我的订单还没到。"), (A, "已经帮您催促了，明天上午送到。")]
-    return closing_findings(conversation(body + lines), PACK.closing)
+    a = analyze(conversation(body + lines), PACK)
+    return a.closing_ok, [f for f in a.findings if f.category == "closing_missing"]
 
 
 # --- greeting -------------------------------------------------------------------
