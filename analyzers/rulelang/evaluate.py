@@ -47,6 +47,7 @@ class Call:
     #: What a finding quotes of each utterance (time order); None: its own text.
     said: tuple[str, ...] | None = None
     utts: list[Utterance] = field(init=False)
+    _roles: dict = field(init=False, default_factory=dict, repr=False, compare=False)
     order: list[int] = field(init=False)
     #: The silences found, by their bounds (`silences`: several rules read the same ones).
     gaps: dict = field(init=False, default_factory=dict, repr=False)
@@ -87,8 +88,14 @@ class Call:
         call.texts = [u.text for u in call.utts]  # Turn.text is normalised
         return call
 
-    def of_role(self, role: str) -> set[int]:
-        return {i for i, u in enumerate(self.utts) if u.speaker == role}
+    def of_role(self, role: str | None) -> frozenset[int]:
+        return frozenset(self.in_order(role))
+
+    def in_order(self, role: str | None) -> tuple[int, ...]:
+        """The utterances of `role` (None: all), in time order: every rule asks, so kept."""
+        if role not in self._roles:
+            self._roles[role] = tuple(i for i, u in enumerate(self.utts) if role is None or u.speaker == role)
+        return self._roles[role]
 
     def quote(self, i: int) -> str:
         return self.said[i] if self.said is not None else self.utts[i].text
@@ -335,8 +342,7 @@ def _position(call: Call, c: Condition, found: set[int], universe: Sequence[int]
     utterances and any other ending in the last 30 s); the two ends together are both."""
     if c.first is None and c.last is None and c.first_s is None and c.last_s is None:
         return found
-    universe = range(len(call.utts)) if universe is None else universe
-    pool = [i for i in universe if c.role is None or call.utts[i].speaker == c.role]
+    pool = call.in_order(c.role) if universe is None else [i for i in universe if c.role is None or call.utts[i].speaker == c.role]
     if not pool:
         return set()
     if c.first is not None or c.first_s is not None:
