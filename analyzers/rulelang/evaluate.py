@@ -321,8 +321,8 @@ def _test(call: Call, c: Condition, pool: set[int] | None) -> set[int]:
     if c.not_ is not None:
         scope = set(range(len(call.utts))) if pool is None else pool
         return scope - set(hits(call, c.not_, pool))
-    if c.each is not None:
-        found = [set(hits(call, s, pool)) for s in c.each]
+    if c.together is not None:
+        found = [set(hits(call, s, pool)) for s in c.together]
         return set().union(*found) if all(found) else set()
     for name, test in _TESTS.items():
         if getattr(c, name) is not None:
@@ -342,7 +342,8 @@ def _position(call: Call, c: Condition, found: set[int], universe: Sequence[int]
     utterances and any other ending in the last 30 s); the two ends together are both."""
     if c.first is None and c.last is None and c.first_s is None and c.last_s is None:
         return found
-    pool = call.in_order(c.role) if universe is None else [i for i in universe if c.role is None or call.utts[i].speaker == c.role]
+    pool = call.in_order(c.role) if universe is None else \
+        [i for i in universe if c.role is None or call.utts[i].speaker == c.role]
     if not pool:
         return set()
     if c.first is not None or c.first_s is not None:

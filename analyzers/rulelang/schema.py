@@ -27,7 +27,7 @@ REPEATABLE = (*ENTITIES, "words")
 RULE_CATEGORY = "pack_rule"
 #: The keys of a condition that test something (exactly one per condition).
 TESTS = ("phrases", "pattern", "regex", "intent", "sentence", "chars", "duration", "silence", "response_time", "rate", "volume",
-         "interruption", "entity", "repeats", "differs", "all", "any", "not", "each")
+         "interruption", "entity", "repeats", "differs", "all", "any", "not", "together")
 
 
 def _regex(value: Any) -> str:
@@ -72,7 +72,7 @@ class _Bounds(Section):
 #: A pack field named by its section and field (courtesy.request_phrases).
 PackField = Annotated[str, Strict(), StringConstraints(pattern=r"^[a-z][a-z_]*\.[a-z][a-z_]*$")]
 #: The tests a `sentence` condition may hold: what a sentence's words say.
-TEXT_TESTS = ("phrases", "pattern", "regex", "entity", "chars", "all", "any", "not", "each")
+TEXT_TESTS = ("phrases", "pattern", "regex", "entity", "chars", "all", "any", "not", "together")
 
 
 class PhraseList(Section):
@@ -168,7 +168,7 @@ class Condition(Section):
     any: Optional[Annotated[tuple["Condition", ...], LIST, Field(min_length=1)]] = None
     not_: Optional["Condition"] = Field(default=None, alias="not")
     #: Each condition hits some utterance in scope, not necessarily the same one (`all`: one utterance hits all).
-    each: Optional[Annotated[tuple["Condition", ...], LIST, Field(min_length=1)]] = None
+    together: Optional[Annotated[tuple["Condition", ...], LIST, Field(min_length=1)]] = None
     # --- scope ---
     role: Optional[Role] = None
     first_s: Optional[Number] = None
@@ -213,7 +213,7 @@ class Condition(Section):
     def walk(self):
         """This condition and every condition inside it."""
         yield self
-        for sub in (*(self.all or ()), *(self.any or ()), *(self.each or ()), self.not_, self.sentence, self.after, self.before,
+        for sub in (*(self.all or ()), *(self.any or ()), *(self.together or ()), self.not_, self.sentence, self.after, self.before,
                     self.not_after, self.not_before, self.during, self.not_during):
             if sub is not None:
                 yield from sub.walk()

@@ -281,9 +281,9 @@ def test_a_bad_message_is_named_with_file_and_line(tmp_path):
     assert "{seconds} is not one of {duration_s}" in str(info.value)
 
 
-def test_each_needs_every_condition_somewhere_not_in_one_utterance():
+def test_together_needs_every_condition_somewhere_not_in_one_utterance():
     c = call("A: 谢谢您的来电。", "C: 好的。", "A: 再见。")
-    both = {"each": [{"phrases": ["谢谢"]}, {"phrases": ["再见"]}]}
+    both = {"together": [{"phrases": ["谢谢"]}, {"phrases": ["再见"]}]}
     assert hit(c, role="agent", **both) == [0, 2]
     assert hit(c, role="agent", all=[{"phrases": ["谢谢"]}, {"phrases": ["再见"]}]) == []
     assert hit(c, role="agent", last=1, **both) == []  # the thanks is outside the scope

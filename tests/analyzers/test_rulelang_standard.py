@@ -57,7 +57,7 @@ BREAKS = {
                         "C: 满意。", "A: 感谢您的来电，祝您生活愉快，再见！"],
     "arguing": [OPEN, "C: 能不能快一点？", "A: 我都说了，您搞错了。", *CLOSE],   # active since docs/sample-truth.md P3
     "hello": ["A: 很高兴为您服务，我是客服小王，请问有什么可以帮您？", "C: 我想查话费。", "A: 您这个月的话费是八十六元。", *CLOSE],
-    "service_offer": ["A: 您好，我是客服小王。", "C: 我想查话费。",
+    "service_offer": ["A: 您好，我是客服小王。", {"C": "我想查话费，上个月的好像多扣了二十块钱，我想问问是怎么回事。", "start_s": 2.5, "end_s": 15.5},
                       {"A": "您这个月的话费是八十六元。", "start_s": 16, "end_s": 20}, *CLOSE],   # CLOSE offers help
     "self_identification": ["A: 您好，很高兴为您服务，请问有什么可以帮您？", "C: 我想查话费。",
                             "A: 您这个月的话费是八十六元。", *CLOSE],

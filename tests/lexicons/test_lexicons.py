@@ -65,11 +65,11 @@ def test_bad_yaml_names_file_and_line(tmp_path):
 
 
 def test_missing_field(tmp_path):
-    folder = copy_pack(tmp_path, "rules.yaml", "  opening_s: 15 ", "  ")
+    folder = copy_pack(tmp_path, "rules.yaml", "  backchannel_max_s: 1.5 ", "  ")
     err = load_error(folder)
     assert err.file.endswith("rules.yaml")
-    assert err.line == line_of(folder, "rules.yaml", "greeting:")
-    assert err.field == "greeting" and "opening_s" in str(err)
+    assert err.line == line_of(folder, "rules.yaml", "overtalk:")
+    assert err.field == "overtalk" and "backchannel_max_s" in str(err)
 
 
 def test_wrong_type(tmp_path):
