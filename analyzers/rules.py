@@ -10,7 +10,7 @@ the YAML. Every collection is a tuple, so a pack is hashable and can key caches.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import AfterValidator, Field, StrictBool, create_model, model_validator
 

@@ -213,8 +213,8 @@ class Condition(Section):
     def walk(self):
         """This condition and every condition inside it."""
         yield self
-        for sub in (*(self.all or ()), *(self.any or ()), *(self.together or ()), self.not_, self.sentence, self.after, self.before,
-                    self.not_after, self.not_before, self.during, self.not_during):
+        for sub in (*(self.all or ()), *(self.any or ()), *(self.together or ()), self.not_, self.sentence,
+                    self.after, self.before, self.not_after, self.not_before, self.during, self.not_during):
             if sub is not None:
                 yield from sub.walk()
 
