@@ -8,7 +8,6 @@ from .banned import banned_findings, prepare_matchers
 from .intents import CallIntents
 from .model import AGENT, CUSTOMER, Finding, Transcript
 from .overtalk import overtalk_findings
-from .phrases import closing_findings, greeting_findings
 from .rate import rate_findings, speaker_rate, utterance_rates
 from .rules import RulePack
 from .rulelang.evaluate import custom_findings
@@ -95,27 +94,24 @@ def analyze(transcript: Transcript, pack: RulePack, direction: str = INBOUND,
     if intents is None and meaning is not None:  # the rule language's `intent:` reads the same decisions
         intents = tuple(meaning.intents_of(u) for u in transcript.utterances)
     outbound = direction == OUTBOUND
-    greeting_rules = pack.greeting.model_copy(update={"groups": pack.greeting.outbound_groups}) if outbound else pack.greeting
-    greeting_ok, greeting = greeting_findings(transcript, greeting_rules, meaning)
-    closing_ok, closing = closing_findings(transcript, pack.closing, meaning)
-    refused = False
+    refused, handled = False, []
     if outbound:
         refused, handled = refusal_findings(transcript, pack.outbound_refusal, pack.overtalk, meaning)
-        if refused:
-            # A call that ends on a refusal closes with the apology and the appointment,
-            # not with the thanks and goodbye of a served call.
-            closing, closing_ok = handled, not handled
+    custom = custom_findings(transcript, pack, direction, intents, meaning)
+    if refused:
+        # A call that ends on a refusal closes with the apology and the appointment (the
+        # refusal's findings), not with the thanks and goodbye of a served call: the
+        # closing rules' (satisfaction_check, thanks_goodbye) findings give way. A customer
+        # who declines asked for nothing to repeat back (repeat_back gives way too).
+        custom = [f for f in custom if f.category not in ("closing_missing", "confirmation_missing")
+                  or f.rule_id == "outbound_refusal"]
     findings = [
-        *greeting,
-        *closing,
+        *(handled if refused else []),
         *banned_findings(transcript, pack.banned, meaning),
         *rate_findings(transcript, pack.rate),
         *overtalk_findings(transcript, pack.overtalk),
         *raised_voice_findings(transcript, pack.voice),
-        # A customer who declines an outbound call asked for nothing to repeat back; the
-        # refusal check judges the agent's answer instead.
-        *(f for f in custom_findings(transcript, pack, direction, intents, meaning)
-          if not (refused and f.category == "confirmation_missing")),
+        *custom,
     ]
     findings = sorted(
         (_clamp(f, transcript.duration_s) for f in findings),
@@ -141,8 +137,9 @@ def analyze(transcript: Transcript, pack: RulePack, direction: str = INBOUND,
         hold_count=count("hold"),
         banned_count=count("banned_phrase"),
         overtalk_count=count("overtalk"),
-        greeting_ok=greeting_ok,
-        closing_ok=closing_ok,
+        # the greeting's rules (custom_rules.yaml hello, service_offer …) found nothing missing
+        greeting_ok=not count("greeting_missing"),
+        closing_ok=not count("closing_missing"),
         score=card.score,
         grade=card.grade,
         flagged=bool(flag_reasons),

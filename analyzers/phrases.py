@@ -1,81 +1,13 @@
-"""Required phrases: the agent's greeting at the start and closing at the end."""
+"""The greeting's and closing's missing-step details in plain words (their checks are the
+rules hello, service_offer, …, satisfaction_check, thanks_goodbye of custom_rules.yaml)."""
 
 from __future__ import annotations
 
-from .intents import CallIntents, meant
-from .model import AGENT, Finding, Transcript, Utterance
 from .rule_types import REGEX_PREFIX
-from .rules import ClosingRules, GreetingRules, PhraseGroup
-from .text import contains_any, normalise
 
 
-def group_satisfied(texts: list[str], group: PhraseGroup) -> bool:
-    """Every clause of `group` has some alternative in one of the normalised `texts`.
-
-    Texts are searched one by one so a phrase never straddles two utterances.
-    """
-    return all(
-        any(contains_any(text, clause, REGEX_PREFIX) for text in texts)
-        for clause in group.clauses
-    )
-
-
-def _agent(transcript: Transcript) -> list[Utterance]:
-    return sorted((u for u in transcript.utterances if u.speaker == AGENT), key=lambda u: u.start_s)
-
-
-def opening(transcript: Transcript, rules: GreetingRules) -> list[Utterance]:
-    """The agent's first utterance plus any starting within `opening_s` of it.
-
-    Measured from the agent's first word, not the call start, so an IVR prompt or
-    ringing before the agent picks up does not eat the window.
-    """
-    agent = _agent(transcript)
-    if not agent:
-        return []
-    first = agent[0].start_s
-    return [u for i, u in enumerate(agent) if i == 0 or u.start_s <= first + rules.opening_s]
-
-
-def closing(transcript: Transcript, rules: ClosingRules) -> list[Utterance]:
-    """The agent's last `last_utterances` plus any ending within `closing_s` of the last."""
-    agent = _agent(transcript)
-    if not agent:
-        return []
-    last_end = max(u.end_s for u in agent)
-    tail_from = len(agent) - max(1, rules.last_utterances)
-    return [u for i, u in enumerate(agent) if i >= tail_from or u.end_s >= last_end - rules.closing_s]
-
-
-def _clause_said(texts: list[str], utterances: list[Utterance], clause, intents: tuple[str, ...],
-                 meaning: CallIntents | None) -> bool:
-    """One clause: a phrase in one of the `texts`, or an utterance that means one of `intents`."""
-    return (any(contains_any(text, clause, REGEX_PREFIX) for text in texts)
-            or any(meant(meaning, utterances, intent) for intent in intents))
-
-
-def _check(
-    category: str, utterances: list[Utterance], groups: tuple[PhraseGroup, ...],
-    severity: str, empty_span: tuple[float, float], meaning: CallIntents | None = None,
-) -> tuple[bool, list[Finding]]:
-    texts = [normalise(u.text) for u in utterances]
-    if utterances:
-        span = (min(u.start_s for u in utterances), max(u.end_s for u in utterances))
-    else:
-        span = empty_span
-    said = " / ".join(u.text for u in utterances)
-    findings = [
-        Finding(category, group.id, group.severity or severity, AGENT, span[0], span[1], said,
-                describe_missing(group.id, group.clauses))
-        for group in groups
-        if not all(_clause_said(texts, utterances, clause, intents, meaning)
-                   for clause, intents in zip(group.clauses, group.clause_intents))
-    ]
-    return not findings, findings
-
-
-#: What each phrase group of the packs is, in plain words (the finding's detail says
-#: "no <this> such as …"); a group not listed is named by its id.
+#: What each greeting and closing step is, in plain words (a detail "no <this> such as …",
+#: as the rules' messages say it); a step not listed is named by its id.
 GROUP_NAMES = {
     "hello": "greeting",
     "service_offer": "offer of help",
@@ -130,17 +62,3 @@ def _split_outside_brackets(text: str, sep: str) -> list[str]:
             start = i + 1
     parts.append(text[start:])
     return parts
-
-
-def greeting_findings(transcript: Transcript, rules: GreetingRules,
-                      meaning: CallIntents | None = None) -> tuple[bool, list[Finding]]:
-    """`meaning`: the call's intent decisions; a group with an intent is also satisfied by them."""
-    empty = (0.0, min(rules.opening_s, max(0.0, transcript.duration_s)))
-    return _check("greeting_missing", opening(transcript, rules), rules.groups, rules.severity, empty, meaning)
-
-
-def closing_findings(transcript: Transcript, rules: ClosingRules,
-                     meaning: CallIntents | None = None) -> tuple[bool, list[Finding]]:
-    duration = max(0.0, transcript.duration_s)
-    empty = (max(0.0, duration - rules.closing_s), duration)
-    return _check("closing_missing", closing(transcript, rules), rules.groups, rules.severity, empty, meaning)

@@ -10,63 +10,17 @@ the YAML. Every collection is a tuple, so a pack is hashable and can key caches.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import AfterValidator, Field, StrictBool, create_model, model_validator
 
 from .intents import MIN_PROBABILITY
 from .model import GRADES, SEVERITIES
-from .rule_types import (LIST, AtLeastOne, Category, Clauses, Count, Fraction, Grade, GradesDown, LiteralPhrase,
+from .rule_types import (LIST, AtLeastOne, Category, Count, Fraction, Grade, GradesDown, LiteralPhrase,
                          Number, Percent, Phrases, Points, Real, Section, Selector, Severity, Text,
                          TokenPattern, Version, fail, unique_ids)
 from .rulelang.schema import Rule
 from .text import find_phrase, normalise
-
-
-class PhraseGroup(Section):
-    """A requirement such as "hello": every clause needs one of its alternatives.
-
-    Most groups have one clause (`any:`); "thanks and goodbye" has two (`all:`).
-    Alternatives starting with `re:` are regexes over the normalised text.
-    """
-
-    id: Text
-    any: Phrases = ()
-    all: Clauses = ()
-    #: The finding's severity when this group is missing; "" = the check's severity.
-    severity: Severity = ""
-    #: An intent of the pack's examples/ folder that satisfies the group too (an utterance
-    #: that means it, docs/meaning.md); for an `all:` group, per clause the intents that
-    #: satisfy that clause (a list of lists); None = the literal phrases only.
-    meaning: Text | tuple[tuple[Text, ...], ...] | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _one_form(cls, data: Any) -> Any:
-        if isinstance(data, dict) and ("any" in data) == ("all" in data):
-            raise fail("needs exactly one of 'any' (one phrase of a list) or 'all' (lists that all must match)")
-        return data
-
-    @model_validator(mode="after")
-    def _meaning_per_clause(self) -> "PhraseGroup":
-        if isinstance(self.meaning, tuple) and len(self.meaning) != len(self.all):
-            raise fail(f"an 'all:' group names the intents of each of its {len(self.all)} clauses: "
-                       f"a list of {len(self.all)} lists (got {len(self.meaning)})", "meaning")
-        return self
-
-    @property
-    def clauses(self) -> tuple[tuple[str, ...], ...]:
-        return (self.any,) if self.any else self.all
-
-    @property
-    def clause_intents(self) -> tuple[tuple[str, ...], ...]:
-        """Per clause, the intents that satisfy it as well as its phrases."""
-        if isinstance(self.meaning, tuple):
-            return self.meaning
-        return tuple((self.meaning,) if self.meaning else () for _ in self.clauses)
-
-
-PhraseGroups = Annotated[tuple[PhraseGroup, ...], LIST, AfterValidator(unique_ids)]
 
 
 class BannedEntry(Section):
@@ -155,20 +109,33 @@ class HoldRules(Section):
 
 
 class GreetingRules(Section):
-    #: Agent utterances starting this long after the agent's first one are not the opening.
-    opening_s: Number
-    groups: PhraseGroups
-    severity: Severity = "major"
-    #: The opening of an outbound call (purpose, a good time) instead of `groups`.
-    outbound_groups: PhraseGroups
+    """The opening's steps (custom_rules.yaml's greeting rules read them): per step its
+    phrases and the intent that says it too (None: the phrases only)."""
+
+    hello_phrases: Phrases
+    service_offer_phrases: Phrases
+    self_identification_phrases: Phrases
+    #: Outbound calls: the purpose of the call, whether now is a good time.
+    outbound_purpose_phrases: Phrases
+    outbound_time_check_phrases: Phrases
+    hello_meaning: Text | None = None
+    service_offer_meaning: Text | None = None
+    self_identification_meaning: Text | None = None
+    outbound_purpose_meaning: Text | None = None
+    outbound_time_check_meaning: Text | None = None
 
 
 class ClosingRules(Section):
-    last_utterances: AtLeastOne
-    #: Agent utterances ending within this long of the agent's last one are the closing.
-    closing_s: Number
-    groups: PhraseGroups
-    severity: Severity = "major"
+    """The closing's steps (custom_rules.yaml's closing rules read them): a satisfaction
+    check; thanks together with a goodbye; per step the intents that say it too."""
+
+    satisfaction_check_phrases: Phrases
+    thanks_phrases: Phrases
+    goodbye_phrases: Phrases
+    satisfaction_check_meaning: Text | None = None
+    thanks_meaning: Text | None = None
+    farewell_meaning: Text | None = None
+    invite_call_again_meaning: Text | None = None
 
 
 class OvertalkRules(Section):

@@ -48,14 +48,6 @@ def _says(phrases) -> Callable[[str], bool]:
     return lambda text: first_alternative(normalise(text), tuple(phrases)) is not None
 
 
-def _group(groups, gid: str, clause: int | None = None, regex_only: bool = False) -> Callable[[str], bool]:
-    g = next(g for g in groups if g.id == gid)
-    clauses = g.clauses if clause is None else (g.clauses[clause],)
-    if regex_only:
-        clauses = tuple(tuple(a for a in c if a.startswith("re:")) for c in clauses)
-    return lambda text: all(first_alternative(normalise(text), c) is not None for c in clauses)
-
-
 def _banned(entries, ids) -> Callable[[str], bool]:
     chosen = tuple(e for e in entries if e.id in ids)
     return lambda text: bool(find_banned(text, chosen))
@@ -77,9 +69,9 @@ def literal_matchers() -> dict[str, Callable[[str], bool]]:
         return bool(first_alternative(normalise(text), f.time_phrases + f.asks_time_phrases))
 
     return {
-        "greeting": _group(g.groups, "hello"),
-        "service_offer": _group(g.groups, "service_offer"),
-        "self_identification": _group(g.groups, "self_identification"),
+        "greeting": _says(g.hello_phrases),
+        "service_offer": _says(g.service_offer_phrases),
+        "self_identification": _says(g.self_identification_phrases),
         "confirmation": per_sentence((p.confirmation.phrases,)),
         "empathy_apology": _says(p.complaint.acknowledge_phrases),
         "polite_request": per_sentence((co.request_phrases, co.polite_phrases)),
@@ -90,16 +82,16 @@ def literal_matchers() -> dict[str, Callable[[str], bool]]:
         "after_hold": _says(p.holds.apology_phrases),
         "followup_with_time": lambda t: promise(t) and timed(t),
         "followup_without_time": lambda t: promise(t) and not timed(t),
-        "satisfaction_check": _group(c.groups, "satisfaction_check"),
-        "closing_thanks": _group(c.groups, "thanks_goodbye", clause=0),
-        "farewell": _group(c.groups, "thanks_goodbye", clause=1),
-        "invite_call_again": _group(c.groups, "thanks_goodbye", clause=1, regex_only=True),
+        "satisfaction_check": _says(c.satisfaction_check_phrases),
+        "closing_thanks": _says(c.thanks_phrases),
+        "farewell": _says(c.goodbye_phrases),
+        "invite_call_again": _says(tuple(a for a in c.goodbye_phrases if a.startswith("re:"))),
         "blame_third_party": _banned(p.banned, ("third_party_blame",)),
         "blame_customer": _banned(p.banned, ("blame_shifting",)),
         "jargon": _banned(p.banned, ("jargon",)),
         "rude_banned": _banned(p.banned, RUDE_IDS),
-        "outbound_purpose": _group(g.outbound_groups, "outbound_purpose"),
-        "outbound_time_check": _group(g.outbound_groups, "outbound_time_check"),
+        "outbound_purpose": _says(g.outbound_purpose_phrases),
+        "outbound_time_check": _says(g.outbound_time_check_phrases),
         "refusal": _says(r.customer_phrases),
         "refusal_answered": lambda t: _says(r.apology_phrases)(t) and _says(r.appointment_phrases)(t),
         "customer_complaint": _says(p.complaint.customer_phrases),

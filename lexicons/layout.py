@@ -15,11 +15,15 @@ from pydantic import BaseModel, create_model
 
 from analyzers.rules import RulePack, Section
 
+#: The greeting's steps (phrases.yaml greeting.<step> and greeting.<step>_meaning).
+GREETING_STEPS = ("hello", "service_offer", "self_identification", "outbound_purpose", "outbound_time_check")
 #: phrases.yaml key path -> (section of the pack, field of that section; None: the whole section).
 IN_PHRASES: dict[tuple[str, ...], tuple[str, str | None]] = {
-    ("greeting",): ("greeting", "groups"),
-    ("outbound_greeting",): ("greeting", "outbound_groups"),
-    ("closing",): ("closing", "groups"),
+    **{("greeting", key): ("greeting", f"{key}_phrases") for key in GREETING_STEPS},
+    **{("greeting", f"{key}_meaning"): ("greeting", f"{key}_meaning") for key in GREETING_STEPS},
+    **{("closing", key): ("closing", f"{key}_phrases") for key in ("satisfaction_check", "thanks", "goodbye")},
+    **{("closing", f"{key}_meaning"): ("closing", f"{key}_meaning")
+       for key in ("satisfaction_check", "thanks", "farewell", "invite_call_again")},
     ("hold_notice",): ("holds", "notice_phrases"),
     ("hold_apology",): ("holds", "apology_phrases"),
     ("hold_reason",): ("holds", "reason_phrases"),

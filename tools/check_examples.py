@@ -62,14 +62,12 @@ def check(path: Path) -> list[str]:
 
 def _literal_lists(phrases: dict) -> dict:
     """intent -> (phrase list, mode) for the intents phrases.yaml has a literal list for."""
-    groups = {g["id"]: g for g in phrases["greeting"]}
+    greeting, closing = phrases["greeting"], phrases["closing"]
     follow = phrases["followup"]
-    closing = {g["id"]: g for g in phrases["closing"]}
-    outbound = {g["id"]: g for g in phrases["outbound_greeting"]}
     return {
-        "greeting": (groups["hello"]["any"], "any"),
-        "service_offer": (groups["service_offer"]["any"], "any"),
-        "self_identification": (groups["self_identification"]["any"], "any"),
+        "greeting": (greeting["hello"], "any"),
+        "service_offer": (greeting["service_offer"], "any"),
+        "self_identification": (greeting["self_identification"], "any"),
         "confirmation": (phrases["confirmation"], "sentences"),
         "empathy_apology": (phrases["complaint"]["acknowledge"], "any"),
         # the courtesy check: a request for information AND a polite word in it
@@ -81,9 +79,9 @@ def _literal_lists(phrases: dict) -> dict:
         "after_hold": (phrases["hold_apology"], "any"),
         "followup_with_time": ((follow["promise"], follow["time_frame"]), "both"),
         "followup_without_time": ((follow["promise"], follow["time_frame"]), "promise_only"),
-        "satisfaction_check": (closing["satisfaction_check"]["any"], "any"),
-        "outbound_purpose": (outbound["outbound_purpose"]["any"], "any"),
-        "outbound_time_check": (outbound["outbound_time_check"]["any"], "any"),
+        "satisfaction_check": (closing["satisfaction_check"], "any"),
+        "outbound_purpose": (greeting["outbound_purpose"], "any"),
+        "outbound_time_check": (greeting["outbound_time_check"], "any"),
         "refusal": (phrases["outbound_refusal"]["customer"], "any"),
         "customer_complaint": (phrases["complaint"]["customer"], "any"),
     }

@@ -8,7 +8,8 @@ import bisect
 import functools
 
 from ..model import Finding
-from .evaluate import Call, _finding, _position, hits, silences
+from .evaluate import Call, _finding, _position, hits
+from .signals import silences
 from .schema import SCOPES, Condition, Rule, Window
 
 

@@ -13,22 +13,20 @@ from __future__ import annotations
 import functools
 import json
 import re
-import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .. import tokens as tok
-from ..holds import find_holds
-from ..model import AGENT, Finding, Span, Transcript, Utterance, other_party
-from ..overtalk import overtalk_findings
+from ..model import AGENT, Finding, Transcript, Utterance, other_party
 from ..rate import utterance_rates
 from ..rules import RulePack
 from ..turns import turns
 from ..text import contains_any, count_chars, first_alternative, normalise, split_sentences, strip_punct
 from .entities import entities, same_value
 from .meant import because, opens_with
-from .schema import Condition, Gap, IntentSetting, PhraseList, Repeat, Rule
+from .schema import Condition, IntentSetting, PhraseList, Repeat, Rule
+from .signals import _duration, _inside, _interruption, _rate, _response_time, _silence, _volume
 
 
 class RuleError(ValueError):
@@ -54,6 +52,7 @@ class Call:
     members: tuple[tuple[Utterance, ...], ...] | None = None
     member_intents: tuple[tuple[frozenset[str], ...], ...] | None = None
     utts: list[Utterance] = field(init=False)
+    _roles: dict = field(init=False, default_factory=dict, repr=False, compare=False)
     order: list[int] = field(init=False)
     #: The silences found, by their bounds (`silences`: several rules read the same ones).
     gaps: dict = field(init=False, default_factory=dict, repr=False)
@@ -101,8 +100,14 @@ class Call:
         at = {id(u): j for j, k in enumerate(self.turns.order) for u in self.turns.members[k]}
         return [at.get(id(u)) for u in self.utts]
 
-    def of_role(self, role: str) -> set[int]:
-        return {i for i, u in enumerate(self.utts) if u.speaker == role}
+    def of_role(self, role: str | None) -> frozenset[int]:
+        return frozenset(self.in_order(role))
+
+    def in_order(self, role: str | None) -> tuple[int, ...]:
+        """The utterances of `role` (None: all), in time order: every rule asks, so kept."""
+        if role not in self._roles:
+            self._roles[role] = tuple(i for i, u in enumerate(self.utts) if role is None or u.speaker == role)
+        return self._roles[role]
 
     def quote(self, i: int) -> str:
         return self.said[i] if self.said is not None else self.utts[i].text
@@ -175,88 +180,11 @@ def hit_intents(matches: Sequence[Mapping[str, Any]]) -> tuple[frozenset[str], .
     return tuple(frozenset(name for name, m in per.items() if m.hit) for per in matches)
 
 
-def _inside(value: float | None, low: float | None, high: float | None) -> bool:
-    return value is not None and (low is None or value >= low - 1e-6) and (high is None or value <= high + 1e-6)
-
-
 def _chars(call: Call, c: Condition, pool: set[int] | None) -> set[int]:
     counts = {i: count_chars(call.utts[i].text) for i, _ in _texts(call, pool)}  # own text: a Latin word is one
     if c.chars.total:  # the utterances in scope together: all of them or none
         return set(counts) if _inside(sum(counts.values()), c.chars.at_least, c.chars.at_most) else set()
     return {i for i, n in counts.items() if _inside(n, c.chars.at_least, c.chars.at_most)}
-
-
-def _duration(call: Call, c: Condition) -> set[int]:
-    return {i for i, u in enumerate(call.utts) if _inside(u.duration_s, c.duration.at_least_s, c.duration.at_most_s)}
-
-
-def silences(call: Call, g: Gap) -> list[Span]:
-    """The silences of both parties `g` bounds (analyzers.holds, on speech detection)."""
-    if g not in call.gaps:
-        call.gaps[g] = [h for h in find_holds(call.transcript, max(0.1, g.at_least_s or 0.1))
-                        if _inside(h.duration_s, g.at_least_s, g.at_most_s)]
-    return call.gaps[g]
-
-
-def _silence(call: Call, c: Condition) -> set[int]:
-    hits = set()
-    for hold in silences(call, c.silence):
-        after = [i for i, u in enumerate(call.utts) if u.start_s >= hold.start_s]
-        if after:
-            hits.add(after[0])
-    return hits
-
-
-def _response_time(call: Call, c: Condition) -> set[int]:
-    # An utterance right after the other party's: the gap is how long they waited.
-    g, u = c.response_time, call.utts
-    return {i for i in range(1, len(u)) if u[i].speaker == other_party(u[i - 1].speaker) != u[i - 1].speaker
-            and _inside(u[i].start_s - max(x.end_s for x in u[:i]), g.at_least_s, g.at_most_s)}
-
-
-def _rate(call: Call, c: Condition) -> set[int]:
-    b = c.rate
-    return {i for i, r in enumerate(call.rates) if r is not None
-            and (b.above is None or r > b.above) and (b.below is None or r < b.below)}
-
-
-def _volume(call: Call, c: Condition) -> set[int]:
-    v, voice = c.volume, call.pack.voice
-    if call.transcript.layout != "stereo":  # one channel mixes both voices: no one's level
-        return set()
-    measured = [i for i, u in enumerate(call.utts) if u.level_db is not None and u.duration_s >= voice.min_duration_s]
-    medians = {}
-    for who in {call.utts[i].speaker for i in measured}:
-        own = [call.utts[i].level_db for i in measured if call.utts[i].speaker == who]
-        if len(own) >= voice.min_utterances:
-            medians[who] = statistics.median(own)
-    hits = set()
-    for i in measured:
-        u = call.utts[i]
-        if not _inside(u.level_db, v.above_dbfs, v.below_dbfs):
-            continue
-        if v.above_median_db is not None or v.below_median_db is not None:
-            if u.speaker not in medians:
-                continue
-            delta = u.level_db - medians[u.speaker]
-            if v.above_median_db is not None and delta < v.above_median_db - 1e-6:
-                continue
-            if v.below_median_db is not None and delta > -v.below_median_db + 1e-6:
-                continue
-        hits.add(i)
-    return hits
-
-
-def _interruption(call: Call, c: Condition) -> set[int]:
-    rules = call.pack.overtalk
-    if c.interruption.at_least_s is not None:
-        rules = rules.model_copy(update={"min_overlap_s": c.interruption.at_least_s})
-    hits = set()
-    for f in overtalk_findings(call.transcript, rules):
-        for i, u in enumerate(call.utts):
-            if u.speaker == AGENT and u.start_s <= f.start_s + 0.05 and f.start_s < u.end_s + 0.05:
-                hits.add(i)
-    return hits
 
 
 def _entity(call: Call, c: Condition, pool: set[int] | None) -> set[int]:
@@ -339,6 +267,9 @@ def _test(call: Call, c: Condition, pool: set[int] | None, one: bool = False) ->
     if c.not_ is not None:
         scope = set(range(len(call.utts))) if pool is None else pool
         return scope - set(hits(call, c.not_, pool))
+    if c.together is not None:
+        found = [set(hits(call, s, pool)) for s in c.together]
+        return set().union(*found) if all(found) else set()
     for name, test in _TESTS.items():
         if getattr(c, name) is not None:
             if name in _TEXTUAL:
@@ -355,23 +286,27 @@ def _test(call: Call, c: Condition, pool: set[int] | None, one: bool = False) ->
 
 
 def _position(call: Call, c: Condition, found: set[int], universe: Sequence[int] | None = None) -> set[int]:
-    """`found` narrowed by c's first/last(_s), counted among `universe` (None: the call)."""
+    """`found` narrowed by c's first/last(_s), counted among `universe` (None: the call).
+    `first`/`first_s` and `last`/`last_s`: each pair given together is either (the last 3
+    utterances and any other ending in the last 30 s); the two ends together are both."""
     if c.first is None and c.last is None and c.first_s is None and c.last_s is None:
         return found
-    universe = range(len(call.utts)) if universe is None else universe
-    pool = [i for i in universe if c.role is None or call.utts[i].speaker == c.role]
+    pool = call.in_order(c.role) if universe is None else \
+        [i for i in universe if c.role is None or call.utts[i].speaker == c.role]
     if not pool:
         return set()
-    if c.first is not None:
-        found &= set(pool[:c.first])
-    if c.last is not None:
-        found &= set(pool[-c.last:])
-    if c.first_s is not None:
+    if c.first is not None or c.first_s is not None:
         start = call.utts[pool[0]].start_s
-        found = {i for i in found if call.utts[i].start_s <= start + c.first_s + 1e-6}
-    if c.last_s is not None:
+        window = set(pool[:c.first]) if c.first is not None else set()
+        if c.first_s is not None:
+            window |= {i for i in pool if call.utts[i].start_s <= start + c.first_s + 1e-6}
+        found &= window
+    if c.last is not None or c.last_s is not None:
         end = max(call.utts[i].end_s for i in pool)
-        found = {i for i in found if call.utts[i].end_s >= end - c.last_s - 1e-6}
+        window = set(pool[-c.last:]) if c.last is not None else set()
+        if c.last_s is not None:
+            window |= {i for i in pool if call.utts[i].end_s >= end - c.last_s - 1e-6}
+        found &= window
     return found
 
 
@@ -428,11 +363,13 @@ def hits(call: Call, c: Condition, pool: set[int] | None = None, one: bool = Fal
 
 
 def _finding(rule: Rule, call: Call, idx: list[int], fallback: tuple[float, float],
-             at: tuple[float, float] | None = None) -> Finding:
-    """A finding quoting utterances `idx`, spanning them (`at`: that span instead)."""
+             at: tuple[float, float] | None = None, quote: int | None = 3) -> Finding:
+    """A finding quoting utterances `idx` (`quote`: the first so many, None: all), spanning
+    them (`at`: that span instead)."""
     utts = [call.utts[i] for i in idx]
     span = at or ((min(u.start_s for u in utts), max(u.end_s for u in utts)) if utts else fallback)
-    said = " / ".join(call.quote(i) for i in idx[:3]) + (" / …" if len(idx) > 3 else "")
+    shown = idx if quote is None else idx[:quote]
+    said = " / ".join(call.quote(i) for i in shown) + (" / …" if len(shown) < len(idx) else "")
     message = rule.message.format(duration_s=span[1] - span[0]) if "{" in rule.message else rule.message
     return Finding(rule.category, rule.id, rule.severity, AGENT, span[0], span[1], said, message)
 
@@ -467,15 +404,19 @@ def rule_findings(call: Call, rule: Rule) -> list[Finding]:
 
 def _missing(call: Call, rule: Rule) -> Finding:
     """A `require` that nothing met: the finding covers where it was looked for (the
-    condition's role and position, e.g. the agent's last 3 utterances), quoting them when
-    a position narrows it; the whole call when nobody in scope spoke."""
+    condition's role and position, e.g. the agent's last 3 utterances), quoting them all when
+    a position narrows it; when nobody in scope spoke, the first / last `first_s` / `last_s`
+    seconds of the call, else the whole call."""
     c = rule.require
     pool = {i for i, u in enumerate(call.utts) if c.role is None or u.speaker == c.role}
     scope = sorted(_position(call, c, pool))
     if not scope:
-        return _finding(rule, call, [], (0.0, max(0.0, call.transcript.duration_s)))
+        end = max(0.0, call.transcript.duration_s)
+        span = ((0.0, min(c.first_s, end)) if c.first_s is not None
+                else (max(0.0, end - c.last_s), end) if c.last_s is not None else (0.0, end))
+        return _finding(rule, call, [], span)
     narrowed = any(x is not None for x in (c.first, c.last, c.first_s, c.last_s))
-    found = _finding(rule, call, scope, (0.0, 0.0))
+    found = _finding(rule, call, scope, (0.0, 0.0), quote=None)
     return found if narrowed else replace(found, text="")
 
 

@@ -27,7 +27,7 @@ REPEATABLE = (*ENTITIES, "words")
 RULE_CATEGORY = "pack_rule"
 #: The keys of a condition that test something (exactly one per condition).
 TESTS = ("phrases", "pattern", "regex", "intent", "sentence", "chars", "duration", "silence", "response_time", "rate", "volume",
-         "interruption", "entity", "repeats", "differs", "all", "any", "not")
+         "interruption", "entity", "repeats", "differs", "all", "any", "not", "together")
 
 
 def _regex(value: Any) -> str:
@@ -73,7 +73,7 @@ class _Bounds(Section):
 #: A pack field named by its section and field (courtesy.request_phrases).
 PackField = Annotated[str, Strict(), StringConstraints(pattern=r"^[a-z][a-z_]*\.[a-z][a-z_]*$")]
 #: The tests a `sentence` condition may hold: what a sentence's words say.
-TEXT_TESTS = ("phrases", "pattern", "regex", "entity", "chars", "all", "any", "not")
+TEXT_TESTS = ("phrases", "pattern", "regex", "entity", "chars", "all", "any", "not", "together")
 
 
 class PhraseList(Section):
@@ -174,6 +174,8 @@ class Condition(Section):
     all: Optional[Annotated[tuple["Condition", ...], LIST, Field(min_length=1)]] = None
     any: Optional[Annotated[tuple["Condition", ...], LIST, Field(min_length=1)]] = None
     not_: Optional["Condition"] = Field(default=None, alias="not")
+    #: Each condition hits some utterance in scope, not necessarily the same one (`all`: one utterance hits all).
+    together: Optional[Annotated[tuple["Condition", ...], LIST, Field(min_length=1)]] = None
     # --- scope ---
     role: Optional[Role] = None
     first_s: Optional[Number] = None
@@ -224,8 +226,9 @@ class Condition(Section):
     def walk(self):
         """This condition and every condition inside it."""
         yield self
-        for sub in (*(self.all or ()), *(self.any or ()), self.not_, self.sentence, self.after, self.before,
-                    self.not_after, self.not_before, self.during, self.not_during, self.in_turn, self.not_in_turn):
+        for sub in (*(self.all or ()), *(self.any or ()), *(self.together or ()), self.not_, self.sentence,
+                    self.after, self.before, self.not_after, self.not_before, self.during, self.not_during,
+                    self.in_turn, self.not_in_turn):
             if sub is not None:
                 yield from sub.walk()
 

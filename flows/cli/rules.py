@@ -33,8 +33,8 @@ def cmd_lexicon_check(args) -> int:
         return 1
     inactive = sum(1 for r in pack.custom_rules if not r.active)
     print(f"ok: {pack.name} version {pack.version} ({pack.content_hash[:12]}), "
-          f"{len(pack.banned)} banned entries, {len(pack.greeting.groups)} greeting groups, "
-          f"{len(pack.closing.groups)} closing groups, {len(pack.custom_rules)} rules "
+          f"{len(pack.banned)} banned entries, "
+          f"{len(pack.custom_rules)} rules "
           f"({inactive} inactive), {examples} rule examples passed")
     return 0
 

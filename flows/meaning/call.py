@@ -164,15 +164,16 @@ HOOK_FIELDS = (("holds", "notice_meaning"), ("holds", "apology_meaning"), ("hold
                ("complaint", "customer_meaning"), ("complaint", "acknowledge_meaning"), ("confirmation", "meaning"),
                ("followup", "with_time_meaning"), ("followup", "without_time_meaning"),
                ("courtesy", "request_meaning"), ("courtesy", "thanks_meaning"), ("courtesy", "reply_meaning"),
-               ("outbound_refusal", "customer_meaning"), ("outbound_refusal", "answered_meaning"))
+               ("outbound_refusal", "customer_meaning"), ("outbound_refusal", "answered_meaning"),
+               *(("greeting", f"{step}_meaning") for step in ("hello", "service_offer", "self_identification",
+                                                              "outbound_purpose", "outbound_time_check")),
+               *(("closing", f"{step}_meaning") for step in ("satisfaction_check", "thanks", "farewell", "invite_call_again")))
 
 
 def pack_intents(pack) -> frozenset[str]:
-    """The intents the rule pack reads: its phrase groups' and banned entries' `meaning:`,
+    """The intents the rule pack reads: its banned entries' `meaning:`,
     the checks' intents (phrases.yaml `meaning:`) and the custom rules' `intent:` tests."""
-    groups = [*pack.greeting.groups, *pack.greeting.outbound_groups, *pack.closing.groups]
-    found = {i for g in groups for clause in g.clause_intents for i in clause}
-    found |= {b.meaning for b in pack.banned if b.meaning}
+    found = {b.meaning for b in pack.banned if b.meaning}
     found |= {getattr(getattr(pack, section), name) for section, name in HOOK_FIELDS} - {None}
     for rule in pack.custom_rules:
         for part in rule.parts():

@@ -1,16 +1,20 @@
-from analyzers.phrases import closing_findings, greeting_findings
+from analyzers.analyze import analyze
 from lexicons import load_pack
 from transcripts import A, C, CLOSING_BYE, CLOSING_CHECK, GREETING, at, conversation, good_lines, say, call
 
 PACK = load_pack()
 
 
-def greeting(t):
-    return greeting_findings(t, PACK.greeting)
+def greeting(t, direction="inbound"):
+    """analyze's greeting_ok and the greeting rules' findings (custom_rules.yaml hello, …)."""
+    a = analyze(t, PACK, direction)
+    return a.greeting_ok, [f for f in a.findings if f.category == "greeting_missing"]
 
 
-def closing(t):
-    return closing_findings(t, PACK.closing)
+def closing(t, direction="inbound"):
+    """analyze's closing_ok and the closing rules' findings (satisfaction_check, thanks_goodbye)."""
+    a = analyze(t, PACK, direction)
+    return a.closing_ok, [f for f in a.findings if f.category == "closing_missing"]
 
 
 def test_full_greeting_and_closing_ok():
@@ -52,8 +56,18 @@ def test_greeting_window_starts_at_agent_first_words_not_call_start():
 
 def test_no_agent_speech_misses_every_group():
     ok, found = greeting(call(at(C, 0.0, 3.0, "你好。")))
-    assert not ok and len(found) == len(PACK.greeting.groups)
+    assert not ok and {f.rule_id for f in found} == {"hello", "service_offer", "self_identification"}
     assert all((f.start_s, f.end_s) == (0.0, 4.0) for f in found)   # the call is 4 s long
+
+
+def test_an_outbound_opening_has_purpose_and_time_check_instead_of_the_offer():
+    t = call(at(A, 0.0, 6.0, "您好，我是客服小王，这次来电是想跟您做个回访，请问现在方便吗？"), at(C, 6.5, 8.0, "你说。"))
+    assert greeting(t, "outbound") == (True, [])
+    ok, found = greeting(t)
+    assert not ok and [f.rule_id for f in found] == ["service_offer"]
+    ok, found = greeting(call(at(A, 0.0, 3.0, "您好，我是客服小王。"), at(C, 3.5, 5.0, "嗯。")), "outbound")
+    assert not ok and sorted(f.rule_id for f in found) == ["outbound_purpose", "outbound_time_check"]
+    assert all(f.severity == "major" and f.text == "您好，我是客服小王。" for f in found)
 
 
 def test_traditional_greeting_counts():
@@ -106,8 +120,9 @@ def test_a_missing_group_is_described_in_plain_words_not_as_patterns():
 def test_a_two_part_closing_names_both_parts():
     from analyzers.phrases import describe_missing
 
-    bye = next(g for g in PACK.closing.groups if g.id == "thanks_goodbye")
-    assert describe_missing(bye.id, bye.clauses) == (
+    (found,) = closing(conversation(good_lines()[:-1] + [(A, "好的。")]))[1]
+    assert found.detail == describe_missing("thanks_goodbye", (PACK.closing.thanks_phrases, PACK.closing.goodbye_phrases))
+    assert found.detail == (
         "no thanks and goodbye: 感谢… / 谢谢… / 多谢… together with 再见… / 拜拜… / 祝您…")
     # a group of regexes only, with an id no table knows: named by its id, no pattern shown
     assert describe_missing("ask_name", (("re:贵姓", "re:怎么称呼"),)) == "no ask name"
@@ -124,3 +139,15 @@ def test_details_written_by_older_runs_read_in_plain_words_too():
     assert plain_detail("closing_missing", "satisfaction_check", old) == \
         "no check that the matter is settled such as 是否满意… / 满不满意… / 还满意吗…"
     assert plain_detail("banned_phrase", "x", "missing: 不知道") == "missing: 不知道"  # other details stay
+
+
+def test_a_refused_outbound_call_is_closed_by_the_refusal_rule_not_the_closing_rules():
+    opening = (A, "您好，我是售后服务中心的客服小王，想对您上周的维修做个回访，请问您现在方便吗？")
+    answered = conversation([opening, (C, "不需要，我在忙。"), (A, "对不起，打扰您了，请问您什么时候方便我们再与您联系？")])
+    assert closing(answered, "outbound") == (True, [])
+    assert not closing(answered)[0]  # inbound: no refusal check, the closing rules judge it
+    ok, found = closing(conversation([opening, (C, "不需要，我在忙。"), (A, "好的。")]), "outbound")
+    assert not ok and [f.rule_id for f in found] == ["outbound_refusal"]
+    # an outbound call without a refusal is closed as any other
+    ok, found = closing(conversation([opening, (C, "方便。"), (A, "维修之后还好用吗？"), (C, "挺好的。"), (A, "好的。")]), "outbound")
+    assert not ok and {f.rule_id for f in found} == {"satisfaction_check", "thanks_goodbye"}

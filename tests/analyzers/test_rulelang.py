@@ -340,3 +340,33 @@ def test_in_turn_reads_the_turn_each_utterance_is_in():
     assert hit(backchannel, phrases=["尽快"], in_turn={"phrases": ["明天"]}) == [0]  # 嗯 ends no turn
     with pytest.raises(ValidationError, match="read the turns of a rule of utterances"):
         rule(find={"phrases": ["尽快"], "in_turn": {"phrases": ["明天"]}}, unit="turn")
+
+
+def test_together_needs_every_condition_somewhere_not_in_one_utterance():
+    c = call("A: 谢谢您的来电。", "C: 好的。", "A: 再见。")
+    both = {"together": [{"phrases": ["谢谢"]}, {"phrases": ["再见"]}]}
+    assert hit(c, role="agent", **both) == [0, 2]
+    assert hit(c, role="agent", all=[{"phrases": ["谢谢"]}, {"phrases": ["再见"]}]) == []
+    assert hit(c, role="agent", last=1, **both) == []  # the thanks is outside the scope
+
+
+def test_last_with_last_s_is_either_window():
+    c = call({"A": "您好", "start_s": 0, "end_s": 2}, {"A": "一", "start_s": 10, "end_s": 11},
+             {"A": "二", "start_s": 20, "end_s": 21}, {"A": "三", "start_s": 40, "end_s": 41})
+    assert hit(c, role="agent", last=1, regex=".") == [3]
+    assert hit(c, role="agent", last_s=25, regex=".") == [2, 3]
+    assert hit(c, role="agent", last=1, last_s=25, regex=".") == [2, 3]
+    assert hit(c, role="agent", last=3, last_s=1, regex=".") == [1, 2, 3]
+    assert hit(c, role="agent", first=1, first_s=10, regex=".") == [0, 1]
+
+
+def test_a_missing_requirement_quotes_its_whole_scope_and_spans_its_window_when_silent():
+    need = rule(require={"role": "agent", "first_s": 30, "phrases": ["您好"]})
+    c = call(*(f"A: 第{n}句。" for n in range(5)))
+    (f,) = rule_findings(c, need)
+    assert f.text == " / ".join(f"第{n}句。" for n in range(5))
+    silent = Call(Transcript("t", 100.0, "stereo", (Utterance("customer", 1, 2, "喂？"),)), PACK)
+    (f,) = rule_findings(silent, need)
+    assert (f.start_s, f.end_s, f.text) == (0.0, 30.0, "")
+    (f,) = rule_findings(silent, rule(require={"role": "agent", "last_s": 30, "phrases": ["再见"]}))
+    assert (f.start_s, f.end_s) == (70.0, 100.0)

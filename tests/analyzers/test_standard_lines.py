@@ -8,8 +8,8 @@ the standard's own script cannot be a violation of the standard.
 import pytest
 
 from analyzers.banned import find_banned
+from analyzers.analyze import analyze
 from analyzers.rulelang.evaluate import pack_rule_findings
-from analyzers.phrases import closing_findings, greeting_findings
 from lexicons import load_pack
 from transcripts import A, C, at, call, conversation, say
 
@@ -26,12 +26,14 @@ STANDARD_CLOSING = "感谢您的理解，有任何问题随时欢迎致电。"  
 
 
 def _greeting(text):
-    return greeting_findings(call(at(A, 0.0, 5.0, text), at(C, 5.5, 8.0, "你好。")), PACK.greeting)
+    a = analyze(call(at(A, 0.0, 5.0, text), at(C, 5.5, 8.0, "你好。")), PACK)
+    return a.greeting_ok, [f for f in a.findings if f.category == "greeting_missing"]
 
 
 def _closing(lines):
     body = [(A, STANDARD_GREETING), (C, "我的订单还没到。"), (A, "已经帮您催促了，明天上午送到。")]
-    return closing_findings(conversation(body + lines), PACK.closing)
+    a = analyze(conversation(body + lines), PACK)
+    return a.closing_ok, [f for f in a.findings if f.category == "closing_missing"]
 
 
 # --- greeting -------------------------------------------------------------------

@@ -4,7 +4,7 @@ literal phrases and the literal stretches of `re:` phrases alike, by one functio
 
 import re
 
-from analyzers.phrases import closing_findings
+from analyzers.analyze import analyze
 from analyzers.text import (contains_alternative, contains_any, find_phrase, first_alternative, normalise,
                             regex_stretches, respelled, sounds_alike, strip_punct)
 from lexicons import load_pack
@@ -40,7 +40,7 @@ def test_slip_huidian_counts_as_a_promise():
 
 def _closing(text: str):
     t = call(say(C, 0.0, "好的，就这样吧。"), say(A, 3.0, text))
-    return {f.rule_id for f in closing_findings(t, PACK.closing)[1]}
+    return {f.rule_id for f in analyze(t, PACK).findings if f.category == "closing_missing"}
 
 
 def test_slip_manyi_in_the_satisfaction_regex():
@@ -78,7 +78,7 @@ def test_a_heard_numeral_stands_for_itself():
 
 def test_the_three_matchers_agree_on_regex_hits_by_sound():
     texts = ["您的订单好是多少", "您对服务满意马", "尾号是八", "为您服务", "还有其他问题吗"]
-    groups = [("re:(订单|快递)号",), ("re:满意(吗|么|嘛|不)",), PACK.confirmation.phrases, PACK.closing.groups[0].clauses[0]]
+    groups = [("re:(订单|快递)号",), ("re:满意(吗|么|嘛|不)",), PACK.confirmation.phrases, PACK.closing.satisfaction_check_phrases]
     for text in texts:
         for group in groups:
             group = tuple(group)

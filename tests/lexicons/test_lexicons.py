@@ -43,7 +43,8 @@ def test_default_pack_loads_with_documented_defaults():
     assert (pack.rate.pace_ratio_min, pack.rate.pace_ratio_max, pack.rate.pause_s) == (0.67, 1.5, 0.7)
     hold = next(r for r in pack.custom_rules if r.id == "hold")
     assert hold.each.silence.at_least_s == 6.0 and pack.overtalk.min_overlap_s == 0.5
-    assert pack.greeting.opening_s == 15 and pack.closing.closing_s == 30
+    assert "再见" in pack.closing.goodbye_phrases and pack.closing.farewell_meaning == "farewell"
+    assert "您好" in pack.greeting.hello_phrases and pack.greeting.service_offer_meaning == "service_offer"
     assert {e.id for e in pack.banned} >= {"wei", "shenme", "mafan", "dont_know", "blame_shifting"}
     assert "请您稍等" in pack.holds.notice_phrases and "让您久等了" in pack.holds.apology_phrases
 
@@ -64,11 +65,11 @@ def test_bad_yaml_names_file_and_line(tmp_path):
 
 
 def test_missing_field(tmp_path):
-    folder = copy_pack(tmp_path, "rules.yaml", "  opening_s: 15 ", "  ")
+    folder = copy_pack(tmp_path, "rules.yaml", "  backchannel_max_s: 1.5 ", "  ")
     err = load_error(folder)
     assert err.file.endswith("rules.yaml")
-    assert err.line == line_of(folder, "rules.yaml", "greeting:")
-    assert err.field == "greeting" and "opening_s" in str(err)
+    assert err.line == line_of(folder, "rules.yaml", "overtalk:")
+    assert err.field == "overtalk" and "backchannel_max_s" in str(err)
 
 
 def test_wrong_type(tmp_path):
@@ -91,7 +92,7 @@ def test_bad_regex(tmp_path):
     folder = copy_pack(tmp_path, "phrases.yaml", '"re:[0-9零〇一二三四五六七八九幺]{3,}号"', '"re:[0-9"')
     err = load_error(folder)
     assert (Path(err.file).name, err.line) == ("phrases.yaml", line_of(folder, "phrases.yaml", "re:[0-9"))
-    assert err.field == "greeting[2].any[9]" and "regular expression" in str(err)
+    assert err.field == "greeting.self_identification[9]" and "regular expression" in str(err)
 
 
 def test_bad_severity_in_banned_entry(tmp_path):
@@ -150,10 +151,11 @@ def test_missing_file_and_non_mapping_document(tmp_path):
     assert err.file.endswith("rules.yaml") and err.line == 1
 
 
-def test_all_clause_must_be_lists(tmp_path):
-    folder = copy_pack(tmp_path, "phrases.yaml", "      - [感谢, 谢谢, 多谢]", "      - 感谢")
+def test_a_phrase_list_must_be_a_list(tmp_path):
+    folder = copy_pack(tmp_path, "phrases.yaml", "  thanks: [感谢, 谢谢, 多谢]", "  thanks: 感谢")
     err = load_error(folder)
-    assert (err.field, err.line) == ("closing[1].all[0]", line_of(folder, "phrases.yaml", "      - 感谢"))
+    assert (err.field, err.line) == ("closing.thanks", line_of(folder, "phrases.yaml", "  thanks: 感谢"))
+    assert "expected a list" in str(err)
 
 
 def test_python_tags_are_refused(tmp_path):
@@ -233,8 +235,8 @@ def test_pack_holds_the_values_written_in_the_files():
     rules = yaml.safe_load((DEFAULT / "rules.yaml").read_text(encoding="utf-8"))
     for path, (section, field) in IN_PHRASES.items():
         value = getattr(pack, section) if field is None else getattr(getattr(pack, section), field)
-        if path[0] == "meaning":  # one intent per check, or the key left out (commented): None
-            assert value == phrases["meaning"].get(path[1]), path
+        if path[0] == "meaning" or path[-1].endswith("_meaning"):  # one intent, or left out (commented): None
+            assert value == phrases[path[0]].get(path[-1]), path
             continue
         written = phrases[path[0]] if len(path) == 1 else phrases[path[0]][path[1]]
         assert len(value) == len(written), path
@@ -242,9 +244,9 @@ def test_pack_holds_the_values_written_in_the_files():
             assert value == tuple(p.strip() for p in written), path
         else:
             assert [entry.id for entry in value] == [entry["id"] for entry in written], path
-    # (courtesy, holds, confirmation, followup, complaint: all of it in phrases.yaml since their checks are
-    # rules of custom_rules.yaml)
-    for section in ("rate", "greeting", "closing", "overtalk",
+    # (courtesy, holds, greeting, closing, confirmation, followup, complaint: all of it in phrases.yaml since their
+    # checks are rules of custom_rules.yaml)
+    for section in ("rate", "overtalk",
                     "outbound_refusal", "voice"):
         for key, written in rules[section].items():
             assert getattr(getattr(pack, section), key) == written, (section, key)
@@ -281,9 +283,9 @@ def test_wrong_type_deep_in_a_list(tmp_path):
     assert (err.line, err.field) == (line_of(folder, "rules.yaml", "manual_points: 1.5"),
                                      "scorecard.items[2].manual_points")
     assert str(err).endswith("expected an integer, got float 1.5")
-    folder = copy_pack(tmp_path / "b", "phrases.yaml", "      - [感谢, 谢谢, 多谢]", "      - [感谢, 4, 多谢]")
+    folder = copy_pack(tmp_path / "b", "phrases.yaml", "  thanks: [感谢, 谢谢, 多谢]", "  thanks: [感谢, 4, 多谢]")
     err = load_error(folder)
-    assert (err.line, err.field) == (line_of(folder, "phrases.yaml", "[感谢, 4, 多谢]"), "closing[1].all[0][1]")
+    assert (err.line, err.field) == (line_of(folder, "phrases.yaml", "[感谢, 4, 多谢]"), "closing.thanks[1]")
     assert str(err).endswith("expected a non-empty phrase, got int 4")
     folder = copy_pack(tmp_path / "c", "rules.yaml", "  min_chars: 20", "  min_chars: '20'")
     err = load_error(folder)  # quoted in YAML: text, not a number

@@ -177,8 +177,7 @@ def test_outbound_refusal_and_its_answer_by_meaning(judge, pack):
 
 def test_greeting_hello_and_closing_farewell_in_other_words(judge, pack):
     # hello by meaning is off in the pack (a bare offer means greeting too): switched on here
-    groups = tuple(g.model_copy(update={"meaning": "greeting"}) if g.id == "hello" else g for g in pack.greeting.groups)
-    hello = pack.model_copy(update={"greeting": pack.greeting.model_copy(update={"groups": groups})})
+    hello = _on(pack, "greeting", hello_meaning="greeting")
 
     def opened(line):
         return conversation([(A, line), (C, "我想查个订单。"), (A, "好的。")])
