@@ -1,9 +1,9 @@
 """Prefect flows: the nightly batch and the reprocess run.
 
 Flows orchestrate; the work is `flows.batch.pipeline.process_recording` and
-`reprocess_call`, plain functions. Each recording is one task: a transient failure is
-retried, anything else ends as an error row for that recording while the rest of the
-batch goes on. Runs in Prefect's local ephemeral mode when no server is configured
+`reprocess_call`, plain functions. A task runs a chunk of recordings (`chunk_size`): a
+call that fails transiently is retried within it, anything else ends as an error row for
+that recording while the rest of the batch goes on. Runs in Prefect's local ephemeral mode when no server is configured
 (PREFECT_API_URL unset), and unchanged against a server.
 
 Tasks run in threads of the flow's process or, through prefect-dask, on the worker
