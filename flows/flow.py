@@ -17,8 +17,10 @@ from __future__ import annotations
 import functools
 import inspect
 import os
+import pickle
 import queue
 import time
+import uuid
 from contextlib import contextmanager
 from typing import Iterator, Literal, Sequence
 
@@ -108,16 +110,41 @@ def _retrying(fn, item, retries: int = TASK_RETRIES, delay_s: float = TASK_RETRY
             time.sleep(delay_s)
 
 
+#: In a worker process: the sealed values it has unpickled, by key (the run's plan, once).
+_UNSEALED: dict[str, object] = {}
+UNSEALED_KEPT = 2
+
+
 class Sealed:
-    """A task parameter Prefect passes as it is. Prefect walks every parameter looking for
-    futures, into dataclasses (not into this): over the RunPlan (rule pack, intent bank) that
-    walk took 52-60 % of the flow's and the workers' CPU, once per task and side (py-spy, N=60;
-    Prefect's own `opaque` annotation is a namedtuple, which dask unpacks into a plain tuple)."""
+    """A task parameter Prefect passes as it is, unpickled once per process. Prefect walks
+    every parameter looking for futures, into dataclasses (not into this): over the RunPlan
+    (rule pack, intent bank) that walk took 52-60 % of the flow's and the workers' CPU, once
+    per task and side (py-spy, N=60; Prefect's own `opaque` is a namedtuple, which dask
+    unpacks into a plain tuple). The value is pickled once, and a worker that has its key
+    reuses the object it unpickled before: per-object caches (the intent stack, the banned
+    matchers) are built once a run, not once a task."""
 
-    __slots__ = ("value",)
+    __slots__ = ("value", "key", "_payload")
 
-    def __init__(self, value) -> None:
-        self.value = value
+    def __init__(self, value, key: str | None = None) -> None:
+        self.value, self.key, self._payload = value, key or uuid.uuid4().hex, None
+
+    def __reduce__(self):
+        if self._payload is None:
+            import cloudpickle
+
+            self._payload = cloudpickle.dumps(self.value)
+        return _unseal, (self.key, self._payload)
+
+
+def _unseal(key: str, payload: bytes) -> Sealed:
+    value = _UNSEALED.get(key)
+    if value is None:
+        value = pickle.loads(payload)
+        while len(_UNSEALED) >= UNSEALED_KEPT:  # a long-lived worker of several runs keeps the latest
+            _UNSEALED.pop(next(iter(_UNSEALED)))
+        _UNSEALED[key] = value
+    return Sealed(value, key)
 
 
 def _process_one(rec: Recording, plan: RunPlan) -> CallResult:
@@ -270,7 +297,8 @@ def _on_task_runner(runner: TaskRunner, task_, plan: RunPlan, max_workers: int |
         chunks = [items[i:i + size] for i in range(0, len(items), size)]
         logger = get_run_logger()
         logger.info("%d call(s) in %d task(s) of up to %d, %d at a time", len(items), len(chunks), size, limit)
-        params = [{"items": chunk, "plan": Sealed(plan)} for chunk in chunks]
+        sealed = Sealed(plan)  # one for the run: pickled once, unpickled once per worker
+        params = [{"items": chunk, "plan": sealed} for chunk in chunks]
         for p, future in _submit_bounded(runner, task_, params, limit):
             try:
                 results = future.result()

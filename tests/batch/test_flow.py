@@ -236,3 +236,17 @@ def test_the_flow_runs_calls_in_chunks_and_gives_each_call_its_result():
     got = dict(chunked("broken"))  # the chunk [3, 4, 5] failed: its exception for each of its calls
     assert {i for i, r in got.items() if isinstance(r, RuntimeError)} == {3, 4, 5}
     assert all(got[i] == 2 * i for i in set(range(10)) - {3, 4, 5})
+
+
+def test_a_sealed_value_is_unpickled_once_per_process_and_per_key():
+    """A worker gets the run's plan with each chunk: it reuses the object it unpickled first,
+    so what is built once per plan object (the intent stack) is built once a run."""
+    import pickle
+
+    from flows.flow import Sealed
+
+    sealed = Sealed({"pack": list(range(10))})
+    first, again = pickle.loads(pickle.dumps(sealed)), pickle.loads(pickle.dumps(sealed))
+    assert first.value == sealed.value and again.value is first.value
+    other = pickle.loads(pickle.dumps(Sealed({"pack": [1]})))  # another run's plan: its own object
+    assert other.value == {"pack": [1]} and other.value is not first.value
