@@ -26,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -157,8 +158,9 @@ def tables(out: Path) -> dict:
             "stages_s": stages, "with_agent_id": len(agents)}
 
 
-def workspace(out: Path, repeat: int) -> dict:
-    """`callqa db ingest` into a fresh SQLite, again with nothing new, then queue page times."""
+def workspace(out: Path, repeat: int, db_url: str | None = None) -> dict:
+    """`callqa db ingest` into a fresh database (SQLite in OUT, or the empty `db_url`), again
+    with nothing new, then queue page times."""
     from fastapi.testclient import TestClient
 
     from flows.review.webapp import accounts
@@ -168,13 +170,15 @@ def workspace(out: Path, repeat: int) -> dict:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     timing = {}
     for name in ("ingest_s", "reingest_s"):
-        t0 = time.perf_counter()
-        done = subprocess.run([PY, "-m", "flows.cli", "db", "ingest", "--out", str(out)], cwd=ROOT, env=env,
-                              capture_output=True, text=True)
+        t0, cpu0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
+        done = subprocess.run([PY, "-m", "flows.cli", "db", "ingest", "--out", str(out),
+                               *(["--db", db_url] if db_url else [])], cwd=ROOT, env=env, capture_output=True, text=True)
         timing[name] = time.perf_counter() - t0
+        cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)  # the command's own CPU (not the database server's)
+        timing[name.replace("_s", "_cpu_s")] = cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime
         assert done.returncode == 0, done.stderr
         timing[name.replace("_s", "_line")] = done.stdout.strip()
-    app = create_app(out, ingest_on_start=False)
+    app = create_app(out, db_url=db_url, ingest_on_start=False)
     accounts.add_user(app.state.engine, "rita", "reviewer", PASSWORD)
     client = TestClient(app)
     assert sign_in(client, "rita").status_code == 200
@@ -244,6 +248,9 @@ def main() -> None:
     p.add_argument("--early", type=int, default=500, help="memory up to this many calls written, against the end")
     p.add_argument("--workspace", default="last", help="ingest and queue times on this route's output ('none': skip)")
     p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--db", metavar="URL", help="the workspace's database, empty (default: SQLite in the output "
+                   "folder); 'pg': a throw-away PostgreSQL cluster, as the tests start one")
+    p.add_argument("--workspace-of", type=Path, metavar="OUT", help="only: the workspace step on this output folder")
     p.add_argument("--keep", type=Path, help="keep the outputs in this folder (default: a temp folder, removed)")
     p.add_argument("--json", type=Path, help="write every figure here")
     p.add_argument("--watch", type=int, metavar="PID", help="only: sample the process tree of PID (a run writing into "
@@ -261,6 +268,13 @@ def main() -> None:
         if args.json:
             args.json.write_text(json.dumps(costs, indent=1))
         return
+    if args.workspace_of:
+        with database(args.db) as url:
+            timing = workspace(args.workspace_of, args.repeat, url)
+        print(json.dumps(timing, indent=1, ensure_ascii=False))
+        if args.json:
+            args.json.write_text(json.dumps(timing, indent=1, ensure_ascii=False))
+        return
     routes = args.route or ["cli:1", "cli:2", "dask:2"]
     with tempfile.TemporaryDirectory(prefix="callqa-night-") as tmp:
         base = args.keep or Path(tmp)
@@ -276,11 +290,30 @@ def main() -> None:
             report(r, args.early)
             results.append(r)
             if args.workspace in (route, "last" if route == routes[-1] else None):
-                r["workspace"] = workspace(out, args.repeat)
+                with database(args.db) as url:
+                    r["workspace"] = workspace(out, args.repeat, url)
                 print("  workspace: " + ", ".join(f"{k} {v:.1f} {'s' if k.endswith('_s') else 'ms'}"
                                                   for k, v in r["workspace"].items() if not k.endswith("_line")))
             if args.json:  # after each route: a cut-short benchmark keeps what it measured
                 args.json.write_text(json.dumps(results, indent=1, ensure_ascii=False))
+
+
+@contextmanager
+def database(db: str | None):
+    """The workspace's database URL: None (SQLite in the output folder), `db` as given, or
+    for 'pg' a fresh database in a throw-away PostgreSQL cluster (tests/webapp_support.py)."""
+    if db != "pg":
+        yield db
+        return
+    from webapp_support import PgCluster, pg_bin
+
+    if pg_bin() is None:
+        raise SystemExit("--db pg: PostgreSQL binaries not found (/usr/lib/postgresql/*/bin, $CALLQA_PG_BIN)")
+    cluster = PgCluster(pg_bin()).start()
+    try:
+        yield cluster.new_database()
+    finally:
+        cluster.stop()
 
 
 def _generate(folder: Path, args) -> Path:

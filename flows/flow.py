@@ -1,9 +1,9 @@
 """Prefect flows: the nightly batch and the reprocess run.
 
 Flows orchestrate; the work is `flows.batch.pipeline.process_recording` and
-`reprocess_call`, plain functions. Each recording is one task: a transient failure is
-retried, anything else ends as an error row for that recording while the rest of the
-batch goes on. Runs in Prefect's local ephemeral mode when no server is configured
+`reprocess_call`, plain functions. A task runs a chunk of recordings (`chunk_size`): a
+call that fails transiently is retried within it, anything else ends as an error row for
+that recording while the rest of the batch goes on. Runs in Prefect's local ephemeral mode when no server is configured
 (PREFECT_API_URL unset), and unchanged against a server.
 
 Tasks run in threads of the flow's process or, through prefect-dask, on the worker
@@ -17,7 +17,10 @@ from __future__ import annotations
 import functools
 import inspect
 import os
+import pickle
 import queue
+import time
+import uuid
 from contextlib import contextmanager
 from typing import Iterator, Literal, Sequence
 
@@ -30,6 +33,7 @@ from flows.batch.parallel import without_children
 from flows.batch.pipeline import PipelineConfig, Recording, RunPlan, process_recording, reprocess_call
 from flows.batch.results import is_transient
 from flows.batch.runner import Executor, Summary, batch_failed, reprocess_batch, run_batch
+from flows.speech.engines import ModelLoadError
 from flows.storage.store import ResultStore, output_lock
 
 Runner = Literal["threads", "dask"]
@@ -83,27 +87,94 @@ ensure_startup_timeout()
 ensure_no_telemetry()
 
 
-def _retry_transient(task, task_run, state) -> bool:
-    try:
-        state.result()
-    except Exception as exc:  # noqa: BLE001
-        return is_transient(exc)
-    return False
-
-
 # Inputs are recordings and configs, not values to cache on: the transcript cache
-# (keyed by the audio's content) is what makes re-runs cheap. The task writes the call's
-# files itself and returns only its `calls` row: utterances never travel back to the flow.
-@task(name="process-recording", retries=2, retry_delay_seconds=10,
-      retry_condition_fn=_retry_transient, cache_policy=NO_CACHE,
-      task_run_name="{rec.call_id}")
-def process_task(rec: Recording, plan: RunPlan) -> CallResult:
+# (keyed by the audio's content) is what makes re-runs cheap. A task writes its calls' files
+# itself and returns only their `calls` rows: utterances never travel back to the flow.
+# One task runs a chunk of calls: a task's Prefect task run and its copy of the RunPlan
+# (13 MiB pickled with the intent bank) cost more than a call (docs/night-at-scale.md).
+TASK_RETRIES, TASK_RETRY_DELAY_S = 2, 10
+
+
+def _retrying(fn, item, retries: int = TASK_RETRIES, delay_s: float = TASK_RETRY_DELAY_S):
+    """fn(item), tried again `retries` times `delay_s` apart while it fails transiently; the
+    exception in the result's place when it fails for good. A ModelLoadError stops the chunk
+    (every call would fail alike: the run loop stops the run on it)."""
+    for attempt in range(retries + 1):
+        try:
+            return fn(item)
+        except ModelLoadError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the run loop makes it the call's error row
+            if not is_transient(exc) or attempt == retries:
+                return exc
+            time.sleep(delay_s)
+
+
+#: In a worker process: the sealed values it has unpickled, by key (the run's plan, once).
+_UNSEALED: dict[str, object] = {}
+UNSEALED_KEPT = 2
+
+
+class Sealed:
+    """A task parameter Prefect passes as it is, unpickled once per process. Prefect walks
+    every parameter looking for futures, into dataclasses (not into this): over the RunPlan
+    (rule pack, intent bank) that walk took 52-60 % of the flow's and the workers' CPU, once
+    per task and side (py-spy, N=60; Prefect's own `opaque` is a namedtuple, which dask
+    unpacks into a plain tuple). The value is pickled once, and a worker that has its key
+    reuses the object it unpickled before: per-object caches (the intent stack, the banned
+    matchers) are built once a run, not once a task."""
+
+    __slots__ = ("value", "key", "_payload")
+
+    def __init__(self, value, key: str | None = None) -> None:
+        self.value, self.key, self._payload = value, key or uuid.uuid4().hex, None
+
+    def __reduce__(self):
+        if self._payload is None:
+            import cloudpickle
+
+            self._payload = cloudpickle.dumps(self.value)
+        return _unseal, (self.key, self._payload)
+
+
+def _unseal(key: str, payload: bytes) -> Sealed:
+    value = _UNSEALED.get(key)
+    if value is None:
+        value = pickle.loads(payload)
+        while len(_UNSEALED) >= UNSEALED_KEPT:  # a long-lived worker of several runs keeps the latest
+            _UNSEALED.pop(next(iter(_UNSEALED)))
+        _UNSEALED[key] = value
+    return Sealed(value, key)
+
+
+def _process_one(rec: Recording, plan: RunPlan) -> CallResult:
     return without_children(process_recording(rec, plan, reraise_transient=True))
 
 
-@task(name="reprocess-call", cache_policy=NO_CACHE, task_run_name="reprocess-{row[call_id]}")
-def reprocess_task(row: dict, plan: RunPlan) -> CallResult:
+def _reprocess_one(row: dict, plan: RunPlan) -> CallResult:
     return without_children(reprocess_call(row, plan, store=ResultStore(plan.out_dir)))
+
+
+def _chunk_name(first) -> str:
+    """A chunk's task run name: its first call's id, and how many more it holds."""
+    from prefect.runtime import task_run
+
+    items = task_run.parameters["items"]
+    return first(items[0]) + (f" (+{len(items) - 1})" if len(items) > 1 else "")
+
+
+@task(name="process-recordings", cache_policy=NO_CACHE,
+      task_run_name=functools.partial(_chunk_name, lambda rec: rec.call_id))
+def process_task(items: list[Recording], plan: Sealed) -> list:
+    """A chunk of recordings, one after another: each its `calls` row or its exception."""
+    return [_retrying(functools.partial(_process_one, plan=plan.value), rec) for rec in items]
+
+
+@task(name="reprocess-calls", cache_policy=NO_CACHE,
+      task_run_name=functools.partial(_chunk_name, lambda row: "reprocess-" + row["call_id"]))
+def reprocess_task(items: list[dict], plan: Sealed) -> list:
+    """A chunk of calls re-analysed: each its `calls` row or its exception (not retried)."""
+    return [_retrying(functools.partial(_reprocess_one, plan=plan.value), row, retries=0) for row in items]
 
 
 def make_task_runner(runner: Runner, max_workers: int | None, dask_address: str | None) -> TaskRunner:
@@ -197,20 +268,43 @@ def _submit_bounded(runner: TaskRunner, task_, params: Sequence[dict], limit: in
             in_flight += 1
 
 
-def _on_task_runner(runner: TaskRunner, task_, plan: RunPlan, max_workers: int | None, name: str) -> Executor:
-    """The run loop's Executor on a Prefect task runner: `task_` over the items (passed as
-    parameter `name`), at most max_workers in flight; a task that failed (retries
-    exhausted, a worker lost) gives its exception in its result's place."""
+#: A chunk's calls at most (default chunk size): enough to spread a task's cost over many
+#: calls, few enough that each worker gets several chunks of a night (balance, retries).
+MAX_CHUNK, CHUNKS_PER_WORKER = 20, 4
+
+
+def chunk_size_for(calls: int, workers: int, chunk_size: int | None = None) -> int:
+    """Calls per task: `chunk_size` when given, else N / (CHUNKS_PER_WORKER x workers),
+    between 1 and MAX_CHUNK (a few calls: a task each, so every worker gets some)."""
+    if chunk_size is not None:
+        if chunk_size < 1:
+            raise ValueError(f"chunk_size must be 1 or more, not {chunk_size}")
+        return chunk_size
+    return max(1, min(MAX_CHUNK, calls // (CHUNKS_PER_WORKER * max(1, workers))))
+
+
+def _on_task_runner(runner: TaskRunner, task_, plan: RunPlan, max_workers: int | None,
+                    chunk_size: int | None = None) -> Executor:
+    """The run loop's Executor on a Prefect task runner: `task_` over chunks of the items
+    (chunk_size_for), at most max_workers chunks in flight; a chunk that failed (a worker
+    lost, a model that cannot load) gives its exception in each of its items' place."""
 
     def execute(items):
         if not items:
             return
         limit = _in_flight_limit(runner, max_workers)
-        for params, future in _submit_bounded(runner, task_, [{name: item, "plan": plan} for item in items], limit):
+        size = chunk_size_for(len(items), limit, chunk_size)
+        chunks = [items[i:i + size] for i in range(0, len(items), size)]
+        logger = get_run_logger()
+        logger.info("%d call(s) in %d task(s) of up to %d, %d at a time", len(items), len(chunks), size, limit)
+        sealed = Sealed(plan)  # one for the run: pickled once, unpickled once per worker
+        params = [{"items": chunk, "plan": sealed} for chunk in chunks]
+        for p, future in _submit_bounded(runner, task_, params, limit):
             try:
-                yield params[name], future.result()
-            except Exception as exc:  # noqa: BLE001 - the loop makes it the call's error row
-                yield params[name], exc
+                results = future.result()
+            except Exception as exc:  # noqa: BLE001 - the loop makes it each call's error row
+                results = [exc] * len(p["items"])
+            yield from zip(p["items"], results)
 
     return execute
 
@@ -266,6 +360,7 @@ def qa_batch(
     vad: str | None = None,
     max_error_share: float | None = None,
     report: bool = True,
+    chunk_size: int | None = None,
 ) -> dict:
     """Transcribe and analyse every new recording under `inputs` into `out_dir`, as
     `callqa run` does with the same options: an option left None takes the output
@@ -275,12 +370,14 @@ def qa_batch(
     than `max_error_share` did.
 
     `max_workers`: recordings in flight at once (default: 1 with threads and a local dask
-    cluster, every worker thread of the cluster at `dask_address`). With dask, `inputs`,
+    cluster, every worker thread of the cluster at `dask_address`). `chunk_size`: recordings
+    per task (default: a quarter of each worker's share, at most MAX_CHUNK). With dask, `inputs`,
     `out_dir`, `cache_dir` and the model must be at the same paths on every worker
     (shared storage): each worker writes the files of the calls it processed.
     """
     from flows.batch.run_settings import plan_run
 
+    chunk_size_for(1, 1, chunk_size)  # a bad chunk size fails before any audio
     run = plan_run(out_dir, cache_dir, lexicon=lexicon, metadata=metadata, direction=direction, engine=engine,
                    model=model, compute_type=compute_type, beam_size=beam_size, batch_size=batch_size, vad=vad,
                    diarizer=diarizer, mono_asr=mono_asr, agent_channel=agent_channel, mask_pii=mask_pii,
@@ -290,7 +387,7 @@ def qa_batch(
     run.start(logger)
     with started_task_runner(runner, max_workers, dask_address) as task_runner:
         summary = run_batch(inputs, run.plan, force=force, logger=logger,
-                            execute=_on_task_runner(task_runner, process_task, run.plan, max_workers, "rec"))
+                            execute=_on_task_runner(task_runner, process_task, run.plan, max_workers, chunk_size))
     return _finish(summary, out_dir, report, batch_failed(summary, max_error_share))
 
 
@@ -298,17 +395,19 @@ def qa_batch(
 @_one_run_per_output
 def qa_reprocess(out_dir: str, lexicon: str | None = None, call_ids: list[str] | None = None,
                  max_workers: int | None = 2, cache_dir: str | None = None, mask_pii: bool | None = None,
-                 runner: Runner = "threads", dask_address: str | None = None, report: bool = True) -> dict:
+                 runner: Runner = "threads", dask_address: str | None = None, report: bool = True,
+                 chunk_size: int | None = None) -> dict:
     """Re-run the analyzers on cached transcripts (new rule pack or masking), no ASR, as
     `callqa reprocess` does: options left None take the output folder's settings."""
     from flows.batch.run_settings import plan_run
 
+    chunk_size_for(1, 1, chunk_size)
     run = plan_run(out_dir, cache_dir, transcribes=False, lexicon=lexicon, mask_pii=mask_pii)
     logger = get_run_logger()
     run.start(logger)
     with started_task_runner(runner, max_workers, dask_address) as task_runner:
         summary = reprocess_batch(run.plan, call_ids=call_ids, logger=logger,
-                                  execute=_on_task_runner(task_runner, reprocess_task, run.plan, max_workers, "row"))
+                                  execute=_on_task_runner(task_runner, reprocess_task, run.plan, max_workers, chunk_size))
     return _finish(summary, out_dir, report)
 
 

@@ -173,13 +173,16 @@ def render(rng: random.Random, turns: list[tuple]) -> tuple[np.ndarray, dict, li
     placed, holds, t = [], [], 0.0
     for turn in turns:
         if turn[0] == "hold":
-            holds.append((round(t, 3), round(t + turn[1], 3)))
+            holds.append([round(t, 3), None])
             t += turn[1]
             continue
         _, clip, gap = turn
         t += gap
+        if holds and holds[-1][1] is None:  # the silence lasts until the next line: its gap is in the hold
+            holds[-1][1] = round(t, 3)
         placed.append((t, clip))
         t += clip.seconds
+    holds = [(start, end if end is not None else round(t, 3)) for start, end in holds]
     total = int((t + rng.uniform(0.5, 1.5)) * RATE_HZ)
     noise = 10 ** (NOISE_DBFS / 20)
     audio = (np.random.default_rng(rng.getrandbits(32)).standard_normal((total, 2)) * noise).astype(np.float32)

@@ -151,3 +151,102 @@ def test_a_dask_runner_bounds_dasks_message_logs_unless_the_user_set_them():
     with dask.config.set({DASK_LOG_SETTING: 50}):
         make_task_runner("threads", None, "tcp://10.0.0.5:8786")
         assert dask.config.get(DASK_LOG_SETTING) == 50
+
+
+def test_chunk_size_spreads_a_night_over_the_workers_and_a_bad_size_is_refused(tmp_path):
+    from flows.flow import MAX_CHUNK, chunk_size_for
+
+    assert chunk_size_for(2000, 2) == MAX_CHUNK  # 250 a chunk would leave a worker idle at the end
+    assert chunk_size_for(60, 2) == 7 and chunk_size_for(3, 2) == 1  # a few calls: a task each
+    assert chunk_size_for(2000, 2, chunk_size=1) == 1
+    with pytest.raises(ValueError, match="chunk_size"):
+        chunk_size_for(10, 2, chunk_size=0)
+    with pytest.raises(ValueError, match="chunk_size"):
+        qa_batch([str(tmp_path / "in")], str(tmp_path / "out"), chunk_size=0)
+
+
+def test_a_call_in_a_chunk_is_retried_alone_and_a_failure_stays_its_own():
+    from flows.flow import _retrying
+    from flows.speech.engines import ModelLoadError
+
+    tries = {"flaky": 0}
+
+    def work(item):
+        if item == "flaky" and tries["flaky"] < 2:
+            tries["flaky"] += 1
+            raise TimeoutError("share busy")
+        if item == "bad":
+            raise ValueError("not audio")
+        if item == "model":
+            raise ModelLoadError("no weights")
+        return item.upper()
+
+    got = [_retrying(work, item, delay_s=0) for item in ("a", "flaky", "bad", "b")]
+    assert got[0] == "A" and got[1] == "FLAKY" and got[3] == "B" and tries["flaky"] == 2
+    assert isinstance(got[2], ValueError)
+    tries["flaky"] = -5  # fails more often than the retries allow: its exception in its place
+    assert isinstance(_retrying(work, "flaky", delay_s=0), TimeoutError)
+    with pytest.raises(ModelLoadError):  # every call would fail alike: the chunk stops
+        _retrying(work, "model", delay_s=0)
+
+
+def test_prefect_does_not_walk_a_sealed_plan():
+    """Prefect looks for futures in every task parameter, into dataclasses: over the run plan
+    that walk was most of the dask route's CPU. A Sealed value is visited once, as a whole."""
+    from dataclasses import dataclass
+
+    from prefect.utilities.collections import visit_collection
+
+    from flows.flow import Sealed
+
+    @dataclass
+    class Big:
+        rows: list
+
+    seen = []
+
+    def visit(expr):
+        seen.append(expr)
+        return expr
+
+    visit_collection({"plan": Big(list(range(1000)))}, visit_fn=visit, return_data=False)
+    assert len(seen) > 1000
+    seen.clear()
+    visit_collection({"plan": Sealed(Big(list(range(1000))))}, visit_fn=visit, return_data=False)
+    assert len(seen) == 3  # the dict, its key and the sealed value
+
+
+@task(cache_policy=NO_CACHE)
+def _double_chunk(items: list, plan) -> list:
+    if plan.value == "broken" and 4 in items:
+        raise RuntimeError("worker lost")
+    return [2 * i for i in items]  # the executor seals the plan: the task reads plan.value
+
+
+def test_the_flow_runs_calls_in_chunks_and_gives_each_call_its_result():
+    from flows.flow import _on_task_runner
+
+    @flow
+    def chunked(plan: str) -> list:
+        with ThreadPoolTaskRunner(max_workers=2) as runner:
+            return list(_on_task_runner(runner, _double_chunk, plan, 2, chunk_size=3)(list(range(10))))
+
+    got = dict(chunked("fine"))
+    assert got == {i: 2 * i for i in range(10)}
+    got = dict(chunked("broken"))  # the chunk [3, 4, 5] failed: its exception for each of its calls
+    assert {i for i, r in got.items() if isinstance(r, RuntimeError)} == {3, 4, 5}
+    assert all(got[i] == 2 * i for i in set(range(10)) - {3, 4, 5})
+
+
+def test_a_sealed_value_is_unpickled_once_per_process_and_per_key():
+    """A worker gets the run's plan with each chunk: it reuses the object it unpickled first,
+    so what is built once per plan object (the intent stack) is built once a run."""
+    import pickle
+
+    from flows.flow import Sealed
+
+    sealed = Sealed({"pack": list(range(10))})
+    first, again = pickle.loads(pickle.dumps(sealed)), pickle.loads(pickle.dumps(sealed))
+    assert first.value == sealed.value and again.value is first.value
+    other = pickle.loads(pickle.dumps(Sealed({"pack": [1]})))  # another run's plan: its own object
+    assert other.value == {"pack": [1]} and other.value is not first.value

@@ -35,11 +35,6 @@ def test_the_same_arguments_give_the_same_files_and_call_i_does_not_depend_on_n(
     assert make_night(tmp_path / "c", N, seed=SEED + 1, src=sources) != a
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "open defect found 2026-12-06 after the sample calls were regenerated un-reworded (issue 37): "
-    "make_night's designed hold n03d000c000 ends at 31.898 s while its next agent line is placed at "
-    "32.963 s, and the run finds the hold ending at 33.398 s (1.5 s past the design, tolerance 0.5 s); "
-    "the hold's end is computed from a source clip whose timing moved; not yet traced"))
 def test_a_night_runs_through_the_cli_as_generated(tmp_path, sources):
     night, out = tmp_path / "night", tmp_path / "out"
     rows = make_night(night, N, seed=SEED, min_s=8, max_s=16, src=sources)
