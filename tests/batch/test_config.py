@@ -53,7 +53,8 @@ def _wrong_type(tmp_path):
 
 def _python_object_tag(tmp_path):
     # yaml.load with the full/unsafe loader would build the object; the pack's SafeLoader refuses the tag.
-    folder = pack_with(tmp_path, "phrases.yaml", "*self_identification", "!!python/object:collections.OrderedDict {}")
+    folder = pack_with(tmp_path, "phrases.yaml", "self_identification_meaning: self_identification  #",
+                       "self_identification_meaning: !!python/object:collections.OrderedDict {}  #")
     return ["--lexicon", str(folder)], (
         rf"phrases\.yaml:{line_of(folder / 'phrases.yaml', '!!python/object')}: .*"
         r"could not determine a constructor for the tag 'tag:yaml.org,2002:python/object:collections.OrderedDict'")

@@ -46,7 +46,7 @@ def _strict_pack(tmp_path: Path):
     for f in src.glob("*.yaml"):
         text = f.read_text(encoding="utf-8")
         if f.name == "rules.yaml":
-            text = text.replace("name: zh-CN", "name: strict").replace("min_hold_s: 6.0", "min_hold_s: 5.0")
+            text = text.replace("name: zh-CN", "name: strict").replace("pause_s: 0.7", "pause_s: 0.8")
         (dst / f.name).write_text(text, encoding="utf-8")
     return load_pack(str(dst))
 
