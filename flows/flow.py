@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
 import os
 import pickle
 import queue
@@ -190,6 +191,9 @@ def make_task_runner(runner: Runner, max_workers: int | None, dask_address: str 
         from prefect_dask import DaskTaskRunner
 
         bound_dask_message_logs()
+        # dask logs a closed comm at shutdown at INFO with its traceback ("Batched Comm Closed"):
+        # benign, but a traceback in a good night's log; its warnings and errors still show.
+        logging.getLogger("distributed.batched").setLevel(logging.WARNING)
         if dask_address:
             return DaskTaskRunner(address=dask_address)
         return DaskTaskRunner(cluster_kwargs={"n_workers": max_workers or 1, "threads_per_worker": 1,

@@ -250,3 +250,19 @@ def test_a_sealed_value_is_unpickled_once_per_process_and_per_key():
     assert first.value == sealed.value and again.value is first.value
     other = pickle.loads(pickle.dumps(Sealed({"pack": [1]})))  # another run's plan: its own object
     assert other.value == {"pack": [1]} and other.value is not first.value
+
+
+def test_a_dask_runner_keeps_dasks_shutdown_traceback_out_of_the_log():
+    """dask logs a comm closed at shutdown at INFO with a traceback (CI saw it in a night's log)."""
+    import logging
+
+    from flows.flow import make_task_runner
+
+    batched = logging.getLogger("distributed.batched")
+    level = batched.level
+    try:
+        batched.setLevel(logging.NOTSET)
+        make_task_runner("dask", 1, None)
+        assert not batched.isEnabledFor(logging.INFO) and batched.isEnabledFor(logging.WARNING)
+    finally:
+        batched.setLevel(level)
