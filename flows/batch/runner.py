@@ -186,10 +186,10 @@ def _tally(outcomes: Iterator, items: Sequence, summary: Summary, store: ResultS
 
 
 def log_intents(plan: RunPlan, logger=log) -> None:
-    """What the run plan's intent bank cost (fitted once per run)."""
+    """What the run plan's intent bank cost (fitted once per run, or loaded from the cache)."""
     if plan.intents is not None:
-        logger.info("intent bank: %d intent(s) read by meaning (%s), fitted in %.1f s CPU",
-                    len(plan.intents.models), ", ".join(sorted(plan.intents.models)), plan.intents.fit_cpu_s)
+        logger.info("intent bank: %d intent(s) read by meaning (%s), %s",
+                    len(plan.intents.models), ", ".join(sorted(plan.intents.models)), plan.intents.cost())
 
 
 def record_run(out_dir, summary: Summary, kind: str, started_at: datetime) -> dict:

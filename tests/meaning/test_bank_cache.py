@@ -56,6 +56,20 @@ def test_a_plan_says_whether_its_models_were_fitted_or_loaded(folder):
     assert first.cost().startswith("fitted in") and second.cost().startswith("loaded from cache in")
 
 
+def test_the_runs_log_line_says_loaded_from_cache_on_a_cache_hit():
+    from types import SimpleNamespace
+
+    from flows.batch.runner import log_intents
+    from flows.meaning.call import IntentBankPlan
+
+    lines = []
+    logger = SimpleNamespace(info=lambda fmt, *args: lines.append(fmt % args))
+    log_intents(SimpleNamespace(intents=IntentBankPlan({}, "use", 0.01, loaded=True)), logger)
+    log_intents(SimpleNamespace(intents=IntentBankPlan({}, "use", 2.04)), logger)
+    assert "loaded from cache in 0.0 s CPU" in lines[0] and "fitted" not in lines[0]
+    assert "fitted in 2.0 s CPU" in lines[1]
+
+
 def test_an_edited_example_or_another_setting_is_another_key(folder):
     key = bank_cache.fit_key(folder, "use", 0.6, 0.1, None)
     assert bank_cache.fit_key(folder, "e5", 0.6, 0.1, None) != key
