@@ -1,6 +1,6 @@
 """The standard's rules written in the rule language (lexicons/zh-CN/custom_rules.yaml):
-each hits a short call that breaks it and no other rule of the file does; the two rules
-left inactive hit the sample call lines named beside them (a truth change to decide)."""
+each hits a short call that breaks it and no other rule of the file does; a rule whose sample
+call line is named below hits that line in the call's true transcript and is in its truth."""
 
 import json
 
@@ -72,7 +72,6 @@ BREAKS = {
     "followup_time": [OPEN, "C: 我的宽带上不了网。", "A: 您是说宽带上不了网，对吗？", "C: 对。", "A: 我们会尽快安排人上门。", *CLOSE],
     "apology_first": [OPEN, "C: 你们怎么回事，东西用了三天就坏了！", "A: 您是说东西用了三天就坏了，对吗？", "C: 对。", *CLOSE],
     "repeat_back": [OPEN, "C: 我想查一下这个月的话费是多少。", "A: 您这个月的话费是八十六元。", *CLOSE],
-    # inactive (see test_inactive_rules_hit_their_sample_lines), still tested like the rest
     "slow_for_details": [OPEN, "C: 我想续费。", {"A": "您的套餐是每月一百元，续费一年一共一千零八十元。",
                                                   "start_s": 9.5, "end_s": 13.5}, *CLOSE],
 }
@@ -140,12 +139,13 @@ SAMPLES = {p.stem: p for p in truth_files()}
 @pytest.mark.parametrize("rule_id, call, line", [
     ("slow_for_details", "call05_fast_agent", "一共一千零八十元"),
 ])
-def test_inactive_rules_hit_their_sample_lines(rule_id, call, line):
+def test_rules_hit_their_sample_lines(rule_id, call, line):
     if call not in SAMPLES:
         missing(f"no sample_audio/{call}.json")
     path = SAMPLES[call]
     truth = from_dict(CallTruth, json.loads(path.read_text(encoding="utf-8")))
     transcript = Transcript(truth.call_id, truth.duration_s, truth.layout, truth.utterances)
-    assert not RULES[rule_id].active
     hits = rule_findings(Call(transcript, PACK), RULES[rule_id])
-    assert hits and any(line in f.text for f in hits)
+    assert RULES[rule_id].active and hits and any(line in f.text for f in hits)
+    expected = {(f.rule_id, f.start_s) for f in truth.expected_findings}
+    assert {(rule_id, f.start_s) for f in hits} <= expected

@@ -125,9 +125,9 @@ def test_findings_match_ground_truth(call_id, tables, truths, transcripts):
 
 
 def test_at_most_two_expected_findings_are_lost_to_asr_errors(tables, truths, transcripts):
-    # Issue 33's bar: at most 2 lost (61 of 63) from whisper's words. Known on call03: whisper
+    # Issue 33's bar: at most 2 lost (63 of 65) from whisper's words. Known on call03: whisper
     # base writes 喂 as 为 on every CPU (and 不知道 as 不知等 with AVX-512 int8 kernels before the
-    # lines were restored, docs/decisions.md); measured 62 of 63 on 2026-12-06.
+    # lines were restored, docs/decisions.md); measured 62 of 63 on 2026-12-06, 64 of 65 once call05's slow_for_details lines joined the truth.
     lost = [(c, e.text) for c in truths for e in _compare(c, tables, truths, transcripts)[2]]
     total = sum(len(t.expected_findings) for t in truths.values())
     assert len(lost) <= 2, f"{len(lost)} of {total} expected findings lost to ASR: {lost}"
