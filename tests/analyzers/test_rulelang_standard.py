@@ -48,6 +48,8 @@ BREAKS = {
                            SATISFIED, "A: 感谢您对xx的支持，祝您愉快，再见！"],
     "closing_driving": [OPEN, "C: 我在开车，你快说。", "A: 好的，您的快递明天到。", SATISFIED, "A: 感谢您的来电，再见！"],
     "closing_illness": [OPEN, "C: 我在医院，你快说。", "A: 好的，您的快递明天到。", SATISFIED, "A: 感谢您的来电，再见！"],
+    "closing_birthday": [OPEN, "C: 今天是我生日，你快说。", "A: 好的，您的快递明天到。", SATISFIED, "A: 感谢您的来电，再见！"],
+    "closing_travel": [OPEN, "C: 我在国外旅游，你快说。", "A: 好的，您的快递明天到。", SATISFIED, "A: 感谢您的来电，再见！"],
     "second_refusal": ["A: 您好，我是售后服务中心的客服小王，想对您上周的维修做个回访，请问您现在方便接听电话吗？",
                        "C: 不需要。", "A: 对不起，打扰您了，请问您什么时候方便，我们再与您联系？",
                        "C: 不用了，别打了。", "A: 好的，再见。"],
