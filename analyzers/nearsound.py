@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+from pypinyin import Style, lazy_pinyin
 from pypinyin.style._utils import get_finals, get_initials
 
 from analyzers import text as _text
@@ -27,7 +28,7 @@ NEAR_FINAL_PAIRS: tuple[tuple[str, str], ...] = (
 )
 
 #: The fewest chars a phrase has before a near syllable may stand in it.
-MIN_SYLLABLES = 3
+MIN_SYLLABLES = 4
 #: At most one near syllable per this many chars of the phrase (6 chars: two).
 SYLLABLES_PER_NEAR = 3
 
@@ -55,6 +56,12 @@ def near_syllables(syllable: str) -> frozenset[str]:
     return frozenset(initial + f if initial else _ZERO_INITIAL.get(f, f) for f in others)
 
 
+@functools.lru_cache(maxsize=8192)
+def main_reading(char: str) -> str:
+    """A heard char's everyday toneless reading (its first in pypinyin's dictionary)."""
+    return lazy_pinyin(char, style=Style.NORMAL, errors=lambda s: list(s))[0]
+
+
 @dataclass(frozen=True)
 class _NearPhrase:
     """One phrase's side of the near search, built once."""
@@ -80,7 +87,8 @@ def near_phrase(phrase: str) -> _NearPhrase | None:
 @functools.lru_cache(maxsize=65536)
 def near_alike(heard: str, phrase: str) -> bool:
     """Whether `heard` is `phrase` with 1 to `allowed` chars heard by a slipped ending and
-    every other char the phrase's own or of the same sound (never a numeral or a mark)."""
+    every other char the phrase's own or of the same sound (never a numeral or a mark). A
+    heard char counts by its everyday reading only: rare readings let chance windows in."""
     table = near_phrase(phrase)
     if table is None or len(heard) != len(phrase):
         return False
@@ -90,10 +98,10 @@ def near_alike(heard: str, phrase: str) -> bool:
             continue
         if _text.is_punct(h) or h in _text.NUMERALS:
             return False
-        readings = _text.char_pinyins(h)
-        if not same.isdisjoint(readings):
+        reading = main_reading(h)  # not every reading: 么 as ma made 么不满意 near 满不满意
+        if reading in same:
             continue
-        if near.isdisjoint(readings):
+        if reading not in near:
             return False
         slips += 1
         if slips > table.allowed:
