@@ -109,14 +109,20 @@ def near_alike(heard: str, phrase: str) -> bool:
     return slips > 0
 
 
+#: Syllables too common in Mandarin speech to anchor a search on (您 的 是 …): checked, not looked up.
+COMMON = frozenset("de shi yi bu le wo ni nin zai you zhe ge men na hao ma me ba a ne".split())
+
+
 @functools.lru_cache(maxsize=4096)
 def anchors(phrase: str) -> tuple[tuple[int, str], ...]:
     """(offset, syllable) pairs one of which a near window must hold: with at most `allowed`
-    near chars, one of the first `allowed` + 1 chars sounds as the phrase's own."""
+    near chars, any `allowed` + 1 chars hold one that sounds as the phrase's own (the rarest
+    chosen, so that few windows are compared)."""
     table = near_phrase(phrase)
     if table is None:
         return ()
-    return tuple((k, syl) for k in range(table.allowed + 1) for syl in sorted(table.same[k]))
+    rare = sorted(range(len(phrase)), key=lambda k: (bool(table.same[k] & COMMON), k))[:table.allowed + 1]
+    return tuple((k, syl) for k in sorted(rare) for syl in sorted(table.same[k]))
 
 
 def near_starts(text: str, phrase: str) -> list[int]:
