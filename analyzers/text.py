@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from pypinyin import Style, lazy_pinyin, pinyin
+from analyzers import nearsound as _near  # near-homophones of long phrases; it reads this module's helpers
 
 #: Sentence/clause punctuation after NFKC (full-width forms fold to ASCII, 。、 stay).
 PUNCT = frozenset("，。、；：？！…,.;:?!·~～\"'“”‘’()（）《》<>[]【】-—")
@@ -354,8 +355,8 @@ def contains_alternative(text: str, alternative: str, regex_prefix: str = "re:")
     if alternative.startswith(regex_prefix):
         pattern = alternative[len(regex_prefix) :]
         return search_by_sound(re.compile(pattern), text, regex_stretches(pattern)) is not None
-    wanted = strip_punct(normalise(alternative))
-    return bool(find_phrase(strip_punct(text), wanted, homophones=True))
+    wanted, bare = strip_punct(normalise(alternative)), strip_punct(text)
+    return bool(find_phrase(bare, wanted, homophones=True) or _near.near_starts(bare, wanted))
 
 
 def first_alternative(text: str, alternatives: tuple[str, ...] | list[str],
@@ -393,13 +394,13 @@ def first_alternative(text: str, alternatives: tuple[str, ...] | list[str],
                     if sounds_alike(bare[i : i + len(wanted)], wanted):
                         best = (i, index)
                         break
-    return None if best is None else (best[0], group.alternatives[best[1]])
+    return _near.first_found(group, bare, best)  # or a long phrase with a slipped syllable
 
 
 def clear_caches() -> None:
     """Forget what was kept per text (normalised forms, readings, answers): the figures of
     bench/bench_analysis.py's "cold" runs, where each call's texts cost what a new text costs."""
-    for cached in (normalise, strip_punct, syllable_positions, sounds_alike, respelled, _holds):
+    for cached in (normalise, strip_punct, syllable_positions, sounds_alike, respelled, _holds, _near.near_alike):
         cached.cache_clear()
 
 
@@ -430,7 +431,7 @@ def _holds(text: str, group: _PhraseGroup) -> bool:
                         break
                     if sounds_alike(bare[i : i + len(wanted)], wanted):
                         return True
-    return False
+    return _near.group_holds(group, bare)
 
 
 @dataclass(frozen=True, eq=False)  # equal only to itself: hashed by identity where it is a key

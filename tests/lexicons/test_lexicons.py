@@ -152,7 +152,7 @@ def test_missing_file_and_non_mapping_document(tmp_path):
 
 
 def test_a_phrase_list_must_be_a_list(tmp_path):
-    folder = copy_pack(tmp_path, "phrases.yaml", "  thanks: [感谢, 谢谢, 多谢]", "  thanks: 感谢")
+    folder = copy_pack(tmp_path, "phrases.yaml", "  thanks: [感谢, 谢谢, 多谢,", "  thanks: 感谢\n  thanks_lines: [")
     err = load_error(folder)
     assert (err.field, err.line) == ("closing.thanks", line_of(folder, "phrases.yaml", "  thanks: 感谢"))
     assert "expected a list" in str(err)
@@ -283,9 +283,9 @@ def test_wrong_type_deep_in_a_list(tmp_path):
     assert (err.line, err.field) == (line_of(folder, "rules.yaml", "manual_points: 1.5"),
                                      "scorecard.items[2].manual_points")
     assert str(err).endswith("expected an integer, got float 1.5")
-    folder = copy_pack(tmp_path / "b", "phrases.yaml", "  thanks: [感谢, 谢谢, 多谢]", "  thanks: [感谢, 4, 多谢]")
+    folder = copy_pack(tmp_path / "b", "phrases.yaml", "  thanks: [感谢, 谢谢, 多谢,", "  thanks: [感谢, 4, 多谢,")
     err = load_error(folder)
-    assert (err.line, err.field) == (line_of(folder, "phrases.yaml", "[感谢, 4, 多谢]"), "closing.thanks[1]")
+    assert (err.line, err.field) == (line_of(folder, "phrases.yaml", "[感谢, 4, 多谢,"), "closing.thanks[1]")
     assert str(err).endswith("expected a non-empty phrase, got int 4")
     folder = copy_pack(tmp_path / "c", "rules.yaml", "  min_chars: 20", "  min_chars: '20'")
     err = load_error(folder)  # quoted in YAML: text, not a number
