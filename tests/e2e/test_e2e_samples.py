@@ -81,13 +81,10 @@ def _asr_lost(expected, transcript) -> bool:
 #: reworded until it hears them (issue 37 item 4), measured 2026-12-06 on the AMD AVX-512
 #: machine (docs/accuracy-and-performance.md). The true words raise none of these findings
 #: (tests/analyzers/test_analyzers_samples.py); the words whisper wrote do.
-#: (call, category:rule) of an unexpected finding -> what whisper wrote.
+#: (call, category:rule) of an unexpected finding -> what whisper wrote. call06's 该先您的来点 and
+#: call09's 是否买议 are matched as near-homophones of 感谢您的来电 / 是否满意 (analyzers/nearsound.py).
 ASR_SLIP_FINDINGS = {
-    ("call06_slow_agent", "closing_missing:thanks_goodbye"): "感谢您的来电 as 该先您的来点",
     ("call08_standard_script", "closing_missing:thanks_goodbye"): "致电 as 记电",
-    # 001's bare 这样处理您是否满意 (no 请问 in front since issue 37 item 4); since 还有什么可以帮您的吗
-    # no longer counts as a satisfaction check (docs/sample-truth.md P4), nothing else covers it.
-    ("call09_standard_violations", "closing_missing:satisfaction_check"): "是否满意 as 是否买议",
 }
 #: True agent utterances (call, start_s) whisper lost or split in the same run: over 50 % CER
 #: and first word more than 0.3 s late (call06's 请问 joined to the line before it).
