@@ -52,24 +52,28 @@ def vectors(examples, encoder: str, cache: Path) -> dict[str, np.ndarray]:
     return dict(zip(texts, np.hstack(parts) / np.sqrt(len(parts))))
 
 
-def fit_predict(pos, neg, bg, pred, vec, c, bw, ngram) -> np.ndarray:
-    """Fit as flows.meaning.bank.fit_model does, with c and ngram as parameters."""
+def fit_predict(pos, neg, bg, pred, vec, c, bw, ngram, scale=1.0) -> np.ndarray:
+    """Fit as flows.meaning.bank.fit_model does, with c, ngram and the embedding scale as parameters."""
     bg = bg if bw else []
     texts = [normalise(t) for t in (*pos, *neg, *bg)]
     y = np.r_[np.ones(len(pos)), np.zeros(len(neg) + len(bg))]
     vz = TfidfVectorizer(analyzer="char", ngram_range=ngram, sublinear_tf=True, lowercase=False)
     grams = vz.fit(texts[:len(pos) + len(neg)]).transform(texts)
     clf = LogisticRegression(C=c, max_iter=5000)
-    clf.fit(hstack([csr_matrix(np.stack([vec[t] for t in (*pos, *neg, *bg)])), grams]).tocsr(), y,
+    clf.fit(hstack([csr_matrix(scale * np.stack([vec[t] for t in (*pos, *neg, *bg)])), grams]).tocsr(), y,
             sample_weight=_weights(len(pos), len(neg), len(bg), bw))
-    x = hstack([csr_matrix(np.stack([vec[t] for t in pred])), vz.transform([normalise(t) for t in pred])])
+    x = hstack([csr_matrix(scale * np.stack([vec[t] for t in pred])), vz.transform([normalise(t) for t in pred])])
     return clf.predict_proba(x.tocsr())[:, 1]
 
 
-def out_of_fold(examples, intent, vec, c, bw, ngram, k=5, seed=0) -> dict:
+def out_of_fold(examples, intent, vec, c, bw, ngram, k=5, seed=0, scale=None) -> dict:
     """Out-of-fold probabilities of the intent's train examples and of the other intents'
-    train positives of the same speaker (held out with their background fold)."""
+    train positives of the same speaker (held out with their background fold). `scale`:
+    the embedding scale, by default the intent file's (`embedding_scale:`); `bw` None: the
+    file's `background_weight:`, else BACKGROUND_WEIGHT."""
     e = examples[intent]
+    scale = e.embedding_scale if scale is None else scale
+    bw = (BACKGROUND_WEIGHT if e.background_weight is None else e.background_weight) if bw is None else bw
     pos, neg = e.texts("positive", "train"), e.texts("negative", "train")
     own = {*pos, *neg}
     bg = np.array(sorted({t for j, f in examples.items() if j != intent for s in ("positive", "negative")
@@ -82,7 +86,7 @@ def out_of_fold(examples, intent, vec, c, bw, ngram, k=5, seed=0) -> dict:
                 KFold(k, shuffle=True, random_state=seed).split(bg))
     for f, ((tr, te), (btr, bte)) in enumerate(folds):
         probs = fit_predict(list(x[tr][y[tr] == 1]), list(x[tr][y[tr] == 0]), list(bg[btr]),
-                            [*x[te], *bg[bte]], vec, c, bw, ngram)
+                            [*x[te], *bg[bte]], vec, c, bw, ngram, scale)
         p[te], p_bg[bte], fold[te] = probs[:len(te)], probs[len(te):], f
     return {"y": y, "p": p, "fold": fold, "p_other": p_bg[np.array([t in other for t in bg], bool)]}
 
@@ -123,22 +127,41 @@ def main(argv=None) -> None:
     ap.add_argument("--examples", type=Path, default=EXAMPLES)
     ap.add_argument("--encoder", default="use", help="use, e5, or use+e5 (concatenated)")
     ap.add_argument("--c", type=float, default=C)
-    ap.add_argument("--background-weight", type=float, default=BACKGROUND_WEIGHT)
+    ap.add_argument("--background-weight", type=float,
+                    help=f"every intent's (default: each file's, else {BACKGROUND_WEIGHT})")
     ap.add_argument("--ngram", default="1,3", help="char n-gram lengths, e.g. 1,4")
     ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--embedding-scale", type=float, help="every intent's embedding scale (default: each file's)")
     ap.add_argument("--cache", type=Path, default=Path("/tmp"))
+    ap.add_argument("--per-intent", type=float, metavar="THRESHOLD",
+                    help="also print each intent's out-of-fold P / R / other at this threshold")
     args = ap.parse_args(argv)
     examples = load_examples(args.examples)
     vec = vectors(examples, args.encoder, args.cache)
     ngram = tuple(int(n) for n in args.ngram.split(","))
-    oof = {i: out_of_fold(examples, i, vec, args.c, args.background_weight, ngram, args.folds)
+    oof = {i: out_of_fold(examples, i, vec, args.c, args.background_weight, ngram, args.folds,
+                          scale=args.embedding_scale)
            for i in sorted(examples)}
     n = len(oof)
     for t in (*THRESHOLDS, "per"):
         s = summary(oof, t)
-        print(f"{args.encoder} C {args.c:g} background {args.background_weight:g} ngram {args.ngram} "
+        print(f"{args.encoder} C {args.c:g} background {'files' if args.background_weight is None else f'{args.background_weight:g}'} ngram {args.ngram} "
               f"threshold {t}: meets {s['meets']}/{n} P {s['P']:.3f} R {s['R']:.3f} "
               f"cost {s['cost']:.0f} other {s['other']:.3f}")
+    if args.per_intent is not None:
+        print(per_intent_table(oof, args.per_intent))
+
+
+def per_intent_table(oof: dict, threshold: float) -> str:
+    """One line per intent: out-of-fold P / R, false hits, misses and other at `threshold`."""
+    lines = [f"per intent at {threshold}: P / R (false hits, misses) other"]
+    for intent, r in oof.items():
+        hit = r["p"] > threshold
+        P, R = precision_recall(r["y"], hit)
+        mark = "" if P >= 0.95 and R >= 0.90 else " x"
+        lines.append(f"  {intent:22s} {P:.3f} / {R:.3f} ({int((hit & (r['y'] == 0)).sum())}, "
+                     f"{int((~hit & (r['y'] == 1)).sum())}) other {(r['p_other'] > threshold).mean():.3f}{mark}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

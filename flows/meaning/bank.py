@@ -53,10 +53,12 @@ def _weights(n_pos: int, n_neg: int, n_bg: int, background_weight: float) -> np.
 
 def fit_model(bank: IntentBank, min_probability: float = MIN_PROBABILITY,
               background: tuple[tuple[str, ...], np.ndarray] | None = None,
-              background_weight: float = BACKGROUND_WEIGHT) -> IntentModel:
-    """Logistic regression over [embedding, char n-gram tf-idf] of the bank's examples
-    and the `background` sentences (texts, unit vectors: other intents' examples) as
-    extra negatives."""
+              background_weight: float = BACKGROUND_WEIGHT, embedding_scale: float = 1.0) -> IntentModel:
+    """Logistic regression over [embedding x embedding_scale, char n-gram tf-idf] of the
+    bank's examples and the `background` sentences (texts, unit vectors: other intents'
+    examples) as extra negatives. The scale sets how strongly the embedding's weights are
+    regularised against the n-grams' (below 1: more); it is folded into the weights, so
+    the decision reads unit embeddings as before."""
     bg_texts, bg_vecs = background if background is not None else ((), np.zeros((0, bank.positive.shape[1])))
     if not background_weight:
         bg_texts, bg_vecs = (), bg_vecs[:0]
@@ -68,12 +70,14 @@ def fit_model(bank: IntentBank, min_probability: float = MIN_PROBABILITY,
     # only say "not this intent", which no n-gram at all says as well (10x fewer features)
     grams = vectorizer.fit(texts[:n_pos + n_neg]).transform(texts)
     emb = np.vstack([bank.positive, bank.negative, bg_vecs])
+    if embedding_scale != 1.0:
+        emb = emb * embedding_scale
     clf = LogisticRegression(C=C, max_iter=5000)
     clf.fit(hstack([csr_matrix(emb), grams]).tocsr(), y,
             sample_weight=_weights(n_pos, n_neg, len(bg_texts), background_weight))
     coef, d = clf.coef_[0], emb.shape[1]
     vocab = vectorizer.get_feature_names_out()
-    return IntentModel(bank, coef[:d].astype(np.float32),
+    return IntentModel(bank, (coef[:d] * embedding_scale).astype(np.float32),
                        dict(zip(vocab, map(float, vectorizer.idf_))),
                        {g: float(w) for g, w in zip(vocab, coef[d:]) if w},
                        float(clf.intercept_[0]), min_probability)
@@ -83,7 +87,8 @@ def build_models(folder: str | Path, encoder: Encoder, min_probability: float = 
                  background_weight: float = BACKGROUND_WEIGHT,
                  only: frozenset[str] | None = None) -> dict[str, FittedIntent]:
     """Every intent of `folder` (or those in `only`), embedded with `encoder` and fitted on
-    its train split, with the other intents' train sentences as background."""
+    its train split, with the other intents' train sentences as background (of the file's
+    `background_weight` where it says one)."""
     examples = load_examples(folder)
     if only is not None and (unknown := only - examples.keys()):
         raise ValueError(f"{folder}: no examples for intent(s) {', '.join(sorted(unknown))}")
@@ -99,6 +104,7 @@ def build_models(folder: str | Path, encoder: Encoder, min_probability: float = 
                 keep = [i for i, t in enumerate(side_texts) if other != intent and t not in own]
                 texts += [side_texts[i] for i in keep]
                 vecs.append(side_vecs[keep])
+        weight = background_weight if ex.background_weight is None else ex.background_weight
         models[intent] = FittedIntent(ex, fit_model(banks[intent], min_probability,
-                                                    (tuple(texts), np.vstack(vecs)), background_weight))
+                                                    (tuple(texts), np.vstack(vecs)), weight, ex.embedding_scale))
     return models

@@ -35,6 +35,12 @@ class IntentExamples:
     #: (side, split) -> sentences, e.g. examples[("positive", "train")]
     examples: dict[tuple[str, str], tuple[str, ...]]
     path: Path
+    #: The embedding view's scale in this intent's fit (bank.fit_model); 1 unless the file
+    #: says `embedding_scale:` (chosen by cross-validation within train, docs/meaning.md).
+    embedding_scale: float = 1.0
+    #: The other intents' train sentences' weight as this intent's negatives, where the file
+    #: says `background_weight:` (else the bank's): 0 for an intent that goes with all others.
+    background_weight: float | None = None
 
     def texts(self, side: str, split: str) -> tuple[str, ...]:
         return self.examples[(side, split)]
@@ -97,7 +103,19 @@ def parse_examples(path: Path, text: str) -> IntentExamples:
             raise ExamplesError(path, f"{side}.train", f"needs at least {MIN_TRAIN} sentences")
     _check_unique(path, examples)
     return IntentExamples(intent, speaker, _text(path, data, "description", required=False),
-                          _text(path, data, "standard", required=False), examples, path)
+                          _text(path, data, "standard", required=False), examples, path,
+                          _number(path, data, "embedding_scale", 1.0, 0.05, 20),
+                          _number(path, data, "background_weight", None, 0.0, 5))
+
+
+def _number(path: Path, data: dict, key: str, default, low: float, high: float):
+    """An optional setting of the file: a number from low to high."""
+    value = data.get(key, default)
+    if value is default:
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise ExamplesError(path, key, f"needs a number from {low:g} to {high:g}, got {value!r}")
+    return float(value)
 
 
 def load_examples(folder: str | Path) -> dict[str, IntentExamples]:

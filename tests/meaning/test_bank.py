@@ -61,3 +61,53 @@ def test_weights_balance_the_classes():
     assert pos == pytest.approx(neg + bg) and bg == pytest.approx(0.5 * neg)
     assert w.mean() == pytest.approx(1.0)
     assert _weights(4, 6, 0, 0.5)[:4].sum() == pytest.approx(_weights(4, 6, 0, 0.5)[4:].sum())
+
+
+def test_the_embedding_scale_is_folded_into_the_weights():
+    # fitted on embeddings x 0.5, decided on the unit embeddings: the same probabilities as
+    # scikit-learn's on the scaled features; a stronger pull on the embedding than scale 1
+    from scipy.sparse import csr_matrix, hstack
+    from sklearn.linear_model import LogisticRegression
+    from flows.meaning.bank import C, _weights
+    bank = random_bank(seed=3)
+    half, plain = fit_model(bank, embedding_scale=0.5), fit_model(bank)
+    texts = [normalise(t) for t in (*POS, *NEG)]
+    v = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, lowercase=False).fit(texts)
+    emb = np.vstack([bank.positive, bank.negative])
+    clf = LogisticRegression(C=C, max_iter=5000).fit(
+        hstack([csr_matrix(0.5 * emb), v.transform(texts)]).tocsr(), np.r_[np.ones(len(POS)), np.zeros(len(NEG))],
+        sample_weight=_weights(len(POS), len(NEG), 0, 0.1))
+    want = clf.predict_proba(hstack([csr_matrix(0.5 * emb), v.transform(texts)]).tocsr())[:, 1]
+    got = [m.probability for m in match_many(half, emb, [*POS, *NEG])]
+    assert got == pytest.approx(want, abs=1e-5)
+    assert np.linalg.norm(half.embedding_weights) < np.linalg.norm(plain.embedding_weights)
+
+
+def test_a_files_background_weight_is_its_own(tmp_path):
+    # polite_address.yaml says background_weight: 0 -> the other intents' sentences are not
+    # its negatives: fitted alone on its own examples, the same model as with no background
+    import textwrap
+    from flows.meaning.bank import build_models
+    from flows.meaning.examples import load_examples
+
+    class Fixed:  # an encoder: a fixed random unit vector per text
+        def embed(self, texts):
+            rows = [np.random.default_rng(sum(map(ord, t))).normal(size=8) for t in texts]
+            return np.array([r / np.linalg.norm(r) for r in rows], dtype=np.float32)
+
+    def write(intent, pos, neg, extra=""):
+        (tmp_path / f"{intent}.yaml").write_text(textwrap.dedent(f"""\
+            intent: {intent}
+            speaker: agent
+            {extra}
+            positive: {{train: {list(pos)}, test: [x{intent}]}}
+            negative: {{train: {list(neg)}, test: [y{intent}]}}
+            """), encoding="utf-8")
+    write("service_offer", POS, NEG, "background_weight: 0")
+    write("farewell", ("再见", "拜拜", "再会", "回见"), ("见面再说", "下次见面聊", "再看看", "改天见面"))
+    models = build_models(tmp_path, Fixed())
+    assert load_examples(tmp_path)["service_offer"].background_weight == 0.0
+    alone = fit_model(models["service_offer"].model.bank)
+    assert models["service_offer"].model.bias == pytest.approx(alone.bias)
+    with_bg = build_models(tmp_path, Fixed(), only=frozenset({"farewell"}))["farewell"].model
+    assert with_bg.bias != pytest.approx(fit_model(with_bg.bank).bias)

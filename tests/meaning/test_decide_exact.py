@@ -57,7 +57,9 @@ def test_decisions_are_each_intent_judged_alone(bank, calls):
                 if got is not None:
                     hits += 1
                     assert (got.nearest, got.nearest_negative) == (alone.nearest, alone.nearest_negative)
-                    assert got.probability == pytest.approx(alone.probability, abs=1e-6)
+                    # float32 sums in another order (all intents' weights at once, the bias in
+                    # float32): ~1e-6 apart; a best sentence within 1e-3 of the threshold is re-judged
+                    assert got.probability == pytest.approx(alone.probability, abs=1e-5)
                     assert got.similarity == pytest.approx(alone.similarity, abs=1e-6)
     assert hits > 50  # the sample calls say most intents: the comparison is not vacuous
 

@@ -31,6 +31,10 @@ def test_a_good_file_loads_every_split():
     assert ex.texts("positive", "train")[0] == "请问有什么可以帮您"
     assert ex.texts("negative", "test") == ("好的",)
     assert ex.standard == "001 §3.1"
+    assert ex.embedding_scale == 1.0
+    assert parse(GOOD.replace("positive:", "embedding_scale: 0.5\npositive:")).embedding_scale == 0.5
+    assert ex.background_weight is None
+    assert parse(GOOD.replace("positive:", "background_weight: 0\npositive:")).background_weight == 0.0
 
 
 @pytest.mark.parametrize("bad, field", [
@@ -43,6 +47,10 @@ def test_a_good_file_loads_every_split():
     (GOOD.replace(", 有啥需要帮忙的", ""), "positive.train"),
     (GOOD.replace("negative:", "negativ:"), "negative"),
     ("intent: [", "(yaml)"),
+    *((GOOD.replace("positive:", f"embedding_scale: {bad}\npositive:"), "embedding_scale")
+      for bad in ("0", "-1", "half", "true", "100")),
+    *((GOOD.replace("positive:", f"background_weight: {bad}\npositive:"), "background_weight")
+      for bad in ("-0.1", "lots", "false", "9")),
 ])
 def test_mistakes_name_file_and_field(bad, field):
     with pytest.raises(ExamplesError) as e:
