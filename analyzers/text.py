@@ -313,6 +313,11 @@ def _stretch_index(stretches: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
     return {k: tuple(v) for k, v in index.items()}
 
 
+@functools.lru_cache(maxsize=4096)
+def _stretch_chars(stretches: tuple[str, ...]) -> frozenset[str]:
+    return frozenset("".join(stretches))
+
+
 @functools.lru_cache(maxsize=65536)
 def respelled(text: str, stretches: tuple[str, ...]) -> str:
     """`text` with each window that sounds like one of `stretches` (`sounds_alike`, so
@@ -322,8 +327,8 @@ def respelled(text: str, stretches: tuple[str, ...]) -> str:
     A window keeps one char of its stretch (`REGEX_MIN_SAME`): a stretch is a piece of
     a larger pattern whose wildcards find the rest anywhere, so a window wholly by sound
     matched by chance (我是工号 respelled 我提供号 met 提供.{0,6}号 in a plain greeting)."""
-    if not stretches:
-        return text
+    if not stretches or (REGEX_MIN_SAME >= 1 and _stretch_chars(stretches).isdisjoint(text)):
+        return text  # a window keeps a char of its stretch (REGEX_MIN_SAME): none to keep here
     # Only stretches whose first syllable the text holds can be found (one dict lookup
     # per syllable instead of a search per stretch: this runs per utterance and regex).
     index = _stretch_index(stretches)

@@ -259,11 +259,11 @@ _TEXTUAL = ("phrases", "pattern", "regex", "chars", "entity", "repeats", "differ
 
 def _test(call: Call, c: Condition, pool: set[int] | None, one: bool = False) -> set[int]:
     if c.all is not None:
-        return set.intersection(*(set(hits(call, s, pool)) for s in c.all))
+        return _all(call, c.all, pool)
     if c.any is not None:
         if one:  # whether anything hits: the first alternative that hits answers
             return next((set(found) for s in c.any if (found := hits(call, s, pool, one=True))), set())
-        return set().union(*(set(hits(call, s, pool)) for s in c.any))
+        return _any(call, c.any, pool)
     if c.not_ is not None:
         scope = set(range(len(call.utts))) if pool is None else pool
         return scope - set(hits(call, c.not_, pool))
@@ -280,6 +280,51 @@ def _test(call: Call, c: Condition, pool: set[int] | None, one: bool = False) ->
             found = test(call, c)
             return found if pool is None else found & pool
     raise AssertionError("a condition without a test passed validation")  # pragma: no cover
+
+
+#: Condition fields whose hits in a pool are their hits in the call kept to the pool (what
+#: `_all` may narrow); `chars.total` and `together` read the pool as a whole: not these.
+_POOLWISE = frozenset({"phrases", "homophones", "starts_within", "pattern", "regex", "intent", "sentence", "chars",
+                       "duration", "silence", "response_time", "rate", "volume", "interruption", "entity", "repeats",
+                       "differs", "all", "any", "not_", "role", "first_s", "last_s", "first", "last", "after", "before",
+                       "not_after", "not_before", "during", "not_during", "in_turn", "not_in_turn", "within", "nth",
+                       "at_least", "at_most"})
+#: id(condition) -> (the condition, whether a narrower pool may be given it, whether it reads no words).
+_SHAPE: dict[int, tuple[Condition, bool, bool]] = {}
+
+
+def _shape(c: Condition) -> tuple[bool, bool]:
+    """(whether c's hits in a pool are its hits kept to the pool, whether nothing in it reads words)."""
+    seen = _SHAPE.get(id(c))
+    if seen is None or seen[0] is not c:
+        parts = list(c.walk())
+        poolwise = all(x.model_fields_set <= _POOLWISE and not (x.chars is not None and x.chars.total) for x in parts)
+        wordless = not any(getattr(x, name) is not None for x in parts for name in _TEXTUAL)
+        seen = _SHAPE[id(c)] = (c, poolwise, wordless)
+    return seen[1], seen[2]
+
+
+def _all(call: Call, conditions: Sequence[Condition], pool: set[int] | None) -> set[int]:
+    """The utterances every condition hits. Each is tested only on what the ones before it
+    hit (the same hits: a test in a pool is its hits kept to the pool), those that read no
+    words first; a condition that reads its pool as a whole is given the outer pool."""
+    shapes = [_shape(s) for s in conditions]
+    found: set[int] | None = None
+    for k in sorted(range(len(conditions)), key=lambda k: not shapes[k][1]):
+        inner = pool if found is None or not shapes[k][0] else found
+        got = set(hits(call, conditions[k], inner))
+        found = got if found is None else found & got
+    return found
+
+
+def _any(call: Call, conditions: Sequence[Condition], pool: set[int] | None) -> set[int]:
+    """The utterances some condition hits; each tested only on what the ones before it left."""
+    found: set[int] = set()
+    everything = set(range(len(call.utts))) if pool is None else pool
+    for s in conditions:
+        inner = everything - found if found and _shape(s)[0] else pool
+        found |= set(hits(call, s, inner))
+    return found
 
 
 # --- scope: who, where, relative to what, which, how many ---------------------------
