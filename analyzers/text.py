@@ -304,16 +304,6 @@ REGEX_MIN_SAME = 1
 
 
 @functools.lru_cache(maxsize=4096)
-def _stretch_index(stretches: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
-    """Syllable -> the stretches whose first char may be heard as it."""
-    index: dict[str, list[str]] = {}
-    for stretch in stretches:
-        for syl in first_syllables(stretch):
-            index.setdefault(syl, []).append(stretch)
-    return {k: tuple(v) for k, v in index.items()}
-
-
-@functools.lru_cache(maxsize=4096)
 def _stretch_chars(stretches: tuple[str, ...]) -> frozenset[str]:
     return frozenset("".join(stretches))
 
@@ -329,20 +319,20 @@ def respelled(text: str, stretches: tuple[str, ...]) -> str:
     matched by chance (我是工号 respelled 我提供号 met 提供.{0,6}号 in a plain greeting)."""
     if not stretches or (REGEX_MIN_SAME >= 1 and _stretch_chars(stretches).isdisjoint(text)):
         return text  # a window keeps a char of its stretch (REGEX_MIN_SAME): none to keep here
-    # Only stretches whose first syllable the text holds can be found (one dict lookup
-    # per syllable instead of a search per stretch: this runs per utterance and regex).
-    index = _stretch_index(stretches)
-    held = index.keys() & syllable_positions(text).keys()
-    if not held:
+    # One walk over the text for all stretches (homophones.windows); each stretch in turn, in
+    # its order, takes its by-sound windows left to right.
+    found = sorted((index, start) for index, start, same in _homophones.windows(text, stretches, REGEX_MIN_SAME)
+                   if same < len(stretches[index]))
+    if not found:
         return text
     chars = list(text)
     taken = [False] * len(text)
-    for stretch in sorted({s for syl in held for s in index[syl]}, key=stretches.index):
-        for start, end, by_sound in find_phrase(text, stretch, min_same=REGEX_MIN_SAME):
-            if by_sound and not any(taken[start:end]):
-                chars[start:end] = stretch
-                taken[start:end] = [True] * (end - start)
-    return "".join(chars) if any(taken) else text
+    for index, start in found:
+        end = start + len(stretches[index])
+        if not any(taken[start:end]):
+            chars[start:end] = stretches[index]
+            taken[start:end] = [True] * (end - start)
+    return "".join(chars)
 
 
 def search_by_sound(regex: re.Pattern, text: str, stretches: tuple[str, ...]) -> re.Match | None:
@@ -387,18 +377,10 @@ def first_alternative(text: str, alternatives: tuple[str, ...] | list[str],
         m = group.exact.search(bare)
         if m and (best is None or (m.start(), group.exact_index[m.group()]) < best):
             best = (m.start(), group.exact_index[m.group()])
-    if group.by_first:
-        by_syllable = syllable_positions(bare)
-        for syl in group.by_first.keys() & by_syllable.keys():
-            starts = by_syllable[syl]
-            for index, wanted in group.by_first[syl]:
-                last = len(bare) - len(wanted)
-                for i in starts:
-                    if i > last or (best is not None and (i, index) >= best):
-                        break
-                    if sounds_alike(bare[i : i + len(wanted)], wanted):
-                        best = (i, index)
-                        break
+    if group.by_first:  # literal alternatives by sound: the earliest place, then the first listed
+        for index, i, _ in _homophones.windows(bare, group.spoken):
+            if best is None or (i, index) < best:
+                best = (i, index)
     return _near.first_found(group, bare, best)  # or a long phrase with a slipped syllable
 
 
@@ -426,16 +408,8 @@ def _holds(text: str, group: _PhraseGroup) -> bool:
     bare = strip_punct(text)
     if group.exact is not None and group.exact.search(bare):
         return True
-    if group.by_first:
-        by_syllable = syllable_positions(bare)
-        for syl in group.by_first.keys() & by_syllable.keys():
-            for _, wanted in group.by_first[syl]:
-                last = len(bare) - len(wanted)
-                for i in by_syllable[syl]:
-                    if i > last:
-                        break
-                    if sounds_alike(bare[i : i + len(wanted)], wanted):
-                        return True
+    if group.by_first and _homophones.windows(bare, group.spoken, first_only=True):
+        return True
     return _near.group_holds(group, bare)
 
 
@@ -453,6 +427,8 @@ class _PhraseGroup:
     #: Syllable -> (index, text) of the literal alternatives of 2+ chars whose first char
     #: may be heard as it, in listed order (single chars never match by sound).
     by_first: dict[str, tuple[tuple[int, str], ...]]
+    #: Per alternative, its text as `by_first` compares it ("" for a regex or an empty one).
+    spoken: tuple[str, ...] = ()
 
 
 #: id(alternatives) -> (the tuple, regex_prefix, its group): the rules pass the pack's own
@@ -473,7 +449,7 @@ def _group_of(alternatives: tuple[str, ...] | list[str], regex_prefix: str) -> _
 
 @functools.lru_cache(maxsize=4096)
 def _phrase_group(alternatives: tuple[str, ...], regex_prefix: str) -> _PhraseGroup:
-    regexes, exact_index, by_first = [], {}, {}
+    regexes, exact_index, by_first, spoken = [], {}, {}, [""] * len(alternatives)
     for index, alt in enumerate(alternatives):
         if alt.startswith(regex_prefix):
             pattern = alt[len(regex_prefix):]
@@ -483,12 +459,13 @@ def _phrase_group(alternatives: tuple[str, ...], regex_prefix: str) -> _PhraseGr
         if not wanted:
             continue
         exact_index.setdefault(wanted, index)
+        spoken[index] = wanted
         for syl in first_syllables(wanted):
             by_first.setdefault(syl, []).append((index, wanted))
     ordered = sorted(exact_index, key=exact_index.__getitem__)
     exact = re.compile("|".join(map(re.escape, ordered))) if ordered else None
     return _PhraseGroup(alternatives, tuple(regexes), exact, exact_index,
-                        {k: tuple(v) for k, v in by_first.items()})
+                        {k: tuple(v) for k, v in by_first.items()}, tuple(spoken))
 
 
 #: Where a sentence ends (ASR that writes no punctuation gives one sentence per utterance).
@@ -503,3 +480,6 @@ def sentences(text: str) -> list[str]:
 def split_sentences(normalised: str) -> list[str]:
     """`sentences` of a text normalised already."""
     return [s for s in _SENTENCE_END.split(normalised) if s]
+
+
+from . import homophones as _homophones  # noqa: E402  (it reads this module's readings)

@@ -86,6 +86,17 @@ def _run(root: str, calls_json: str, meaning: bool) -> list[str]:
     return json.loads(out.stdout.splitlines()[-1])
 
 
+def _differing(row: str, others: list[str]) -> str:
+    """`row`, or where it differs from the other side's row of the same call and direction."""
+    kind, call, where, value = json.loads(row)[:4]
+    for other in others:
+        o = json.loads(other)
+        if o[:3] == [kind, call, where] and isinstance(value, dict) and isinstance(o[3], dict):
+            diff = {k: v for k, v in value.items() if o[3].get(k) != v}
+            return json.dumps([kind, call, where, diff], ensure_ascii=False)[:600]
+    return row[:600]
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--before", help="the checkout to compare with (e.g. /work/main)")
@@ -109,9 +120,9 @@ def main() -> int:
               f"{len(after)} after; only before {len(gone)}, only after {len(new)}; "
               f"in order: {'same' if before == after else 'DIFFERENT'}")
         for r in gone[:5]:
-            print("  - " + r[:400])
+            print("  - " + _differing(r, new))
         for r in new[:5]:
-            print("  + " + r[:400])
+            print("  + " + _differing(r, gone))
         bad += len(gone) + len(new) + (before != after)
     return 1 if bad else 0
 

@@ -1,0 +1,96 @@
+"""Windows of a text that sound like any of many phrases, found in one walk per place.
+
+`text.sounds_alike` compares one window with one phrase; a phrase group or a regex's
+stretches are tens of phrases that share their first chars (您再说一下, 您再讲一下 …), so
+comparing each phrase at each place repeats the same char tests. Here the phrases are a
+trie (built once per tuple of phrases): from each place whose char can be read as some
+phrase's first syllable, the walk follows only the chars that still sound alike. The
+windows found are exactly those `text.find_phrase` finds by `sounds_alike`.
+"""
+
+from __future__ import annotations
+
+
+from . import text as _text
+
+#: A trie node: (edges, the phrases ending here); an edge is (phrase char, the syllables
+#: a heard char may be read as to stand for it (`text._accepted_readings`), the next node).
+Node = tuple[list, list]
+
+
+#: id(phrases) -> (the tuple, its trie): callers pass the pack's own tuples, so identity
+#: finds the trie without hashing every phrase at every text.
+_TRIES: dict[int, tuple[tuple[str, ...], tuple[dict, Node]]] = {}
+
+
+def trie(phrases: tuple[str, ...]) -> tuple[dict[str, list], Node]:
+    """(first syllable -> the root's edges whose char may be heard as it, the trie of the
+    phrases of 2+ chars; a phrase's number in the trie is its index in `phrases`)."""
+    seen = _TRIES.get(id(phrases))
+    if seen is None or seen[0] is not phrases:
+        if len(_TRIES) >= 4096:
+            _TRIES.clear()
+        seen = _TRIES[id(phrases)] = (phrases, _build(phrases))
+    return seen[1]
+
+
+def _build(phrases: tuple[str, ...]) -> tuple[dict[str, list], Node]:
+    root: Node = ([], [])
+    for index, phrase in enumerate(phrases):
+        if len(phrase) < 2:  # a lone char never matches by sound
+            continue
+        node = root
+        for char, accepted in zip(phrase, _text._accepted_readings(phrase)):
+            node = next((child for c, a, child in node[0] if c == char and a == accepted), None) or \
+                _add(node, char, accepted)
+        node[1].append(index)
+    firsts: dict[str, list] = {}
+    for edge in root[0]:  # the first char's accepted syllables are `text.first_syllables`
+        for syl in edge[1]:
+            firsts.setdefault(syl, []).append(edge)
+    return firsts, root
+
+
+def _add(node: Node, char: str, accepted: frozenset[str]) -> Node:
+    child: Node = ([], [])
+    node[0].append((char, accepted, child))
+    return child
+
+
+def windows(text: str, phrases: tuple[str, ...], min_same: int = 0, first_only: bool = False) -> list[tuple[int, int, int]]:
+    """Every (phrase index, start, chars the same) where a window of `text` sounds like the
+    phrase (`text.sounds_alike(window, phrase, min_same)`, its first char read as the
+    phrase's first syllable, as `find_phrase` places it), exact windows included;
+    `first_only`: stop at the first found. In no particular order; a window whose first
+    char is read as two of the phrase's first syllables is listed twice."""
+    firsts, root = trie(phrases)
+    by_syllable = _text.syllable_positions(text)
+    held = firsts.keys() & by_syllable.keys()
+    if not held:
+        return []
+    readings = _text._READINGS  # filled for every char of `text` by syllable_positions
+    bad = _text.NUMERALS
+    is_punct = _text.is_punct
+    n, found = len(text), []
+    for syl in held:
+        edges = firsts[syl]
+        for i in by_syllable[syl]:
+            h = text[i]
+            # the first char is read as the edge's syllable: itself, or a sound-alike
+            stack = [(child, i + 1, int(h == c)) for c, _, child in edges if h == c or not (h in bad or is_punct(h))]
+            while stack:
+                (nexts, ends), at, same = stack.pop()
+                if ends and same >= min_same:
+                    found += [(index, i, same) for index in ends]
+                    if first_only:
+                        return found
+                if at >= n or not nexts:
+                    continue
+                h = text[at]
+                if h in bad or is_punct(h):
+                    stack += [(child, at + 1, same + 1) for c, _, child in nexts if c == h]
+                else:
+                    heard = readings[h]
+                    stack += [(child, at + 1, same + (c == h)) for c, accepted, child in nexts
+                              if c == h or not accepted.isdisjoint(heard)]
+    return found
