@@ -397,6 +397,13 @@ def contains_any(text: str, alternatives: tuple[str, ...] | list[str], regex_pre
     return _holds(text, _group_of(alternatives, regex_prefix))
 
 
+def phrase_test(alternatives: tuple[str, ...] | list[str], regex_prefix: str = "re:"):
+    """`contains_any` for one group of alternatives, as a function of the text (the group
+    found once for many texts)."""
+    group = _group_of(alternatives, regex_prefix)
+    return lambda text: _holds(text, group)
+
+
 @functools.lru_cache(maxsize=65536)
 def _holds(text: str, group: _PhraseGroup) -> bool:
     """contains_any's answer, kept per text and group: the rules ask a call's utterances the
