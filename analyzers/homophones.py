@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from . import text as _text
 
-#: A trie node: (edges, the phrases ending here); an edge is (phrase char, the syllables
-#: a heard char may be read as to stand for it (`text._accepted_readings`), the next node).
-Node = tuple[list, list]
+#: A trie node: (edges, the phrases ending here, the edges' chars, the union of the edges'
+#: syllables); an edge is (phrase char, the syllables a heard char may be read as to stand
+#: for it (`text._accepted_readings`), the next node). The last two reject most places at once.
+Node = tuple[list, list, frozenset, frozenset]
 
 
 #: id(phrases) -> (the tuple, its trie): callers pass the pack's own tuples, so identity
@@ -35,26 +36,25 @@ def trie(phrases: tuple[str, ...]) -> tuple[dict[str, list], Node]:
 
 
 def _build(phrases: tuple[str, ...]) -> tuple[dict[str, list], Node]:
-    root: Node = ([], [])
+    root: dict = {}  # char, accepted -> child, the phrases ending there
     for index, phrase in enumerate(phrases):
         if len(phrase) < 2:  # a lone char never matches by sound
             continue
-        node = root
-        for char, accepted in zip(phrase, _text._accepted_readings(phrase)):
-            node = next((child for c, a, child in node[0] if c == char and a == accepted), None) or \
-                _add(node, char, accepted)
+        node = (root, [])
+        for key in zip(phrase, _text._accepted_readings(phrase)):
+            node = node[0].setdefault(key, ({}, []))
         node[1].append(index)
+    top = _frozen((root, []))
     firsts: dict[str, list] = {}
-    for edge in root[0]:  # the first char's accepted syllables are `text.first_syllables`
+    for edge in top[0]:  # the first char's accepted syllables are `text.first_syllables`
         for syl in edge[1]:
             firsts.setdefault(syl, []).append(edge)
-    return firsts, root
+    return firsts, top
 
 
-def _add(node: Node, char: str, accepted: frozenset[str]) -> Node:
-    child: Node = ([], [])
-    node[0].append((char, accepted, child))
-    return child
+def _frozen(node: tuple[dict, list]) -> Node:
+    edges = [(char, accepted, _frozen(child)) for (char, accepted), child in node[0].items()]
+    return (edges, node[1], frozenset(c for c, _, _ in edges), frozenset().union(*(a for _, a, _ in edges)))
 
 
 def windows(text: str, phrases: tuple[str, ...], min_same: int = 0, first_only: bool = False) -> list[tuple[int, int, int]]:
@@ -71,15 +71,22 @@ def windows(text: str, phrases: tuple[str, ...], min_same: int = 0, first_only: 
     readings = _text._READINGS  # filled for every char of `text` by syllable_positions
     bad = _text.NUMERALS
     is_punct = _text.is_punct
-    n, found = len(text), []
+    n, found, stack = len(text), [], []
     for syl in held:
         edges = firsts[syl]
         for i in by_syllable[syl]:
-            h = text[i]
-            # the first char is read as the edge's syllable: itself, or a sound-alike
-            stack = [(child, i + 1, int(h == c)) for c, _, child in edges if h == c or not (h in bad or is_punct(h))]
+            if i + 1 >= n:  # a phrase has 2+ chars
+                continue
+            # the first char is read as the edge's syllable: itself, or a sound-alike; the
+            # second (the same for every edge) is tested here, before anything is stacked
+            h, h1 = text[i], text[i + 1]
+            odd, odd1 = h in bad or is_punct(h), h1 in bad or is_punct(h1)
+            heard = readings[h1]
+            for c, _, child in edges:
+                if (h == c or not odd) and (h1 in child[2] or not (odd1 or child[3].isdisjoint(heard))):
+                    stack.append((child, i + 1, int(h == c)))
             while stack:
-                (nexts, ends), at, same = stack.pop()
+                (nexts, ends, chars, syls), at, same = stack.pop()
                 if ends and same >= min_same:
                     found += [(index, i, same) for index in ends]
                     if first_only:
@@ -88,9 +95,11 @@ def windows(text: str, phrases: tuple[str, ...], min_same: int = 0, first_only: 
                     continue
                 h = text[at]
                 if h in bad or is_punct(h):
-                    stack += [(child, at + 1, same + 1) for c, _, child in nexts if c == h]
-                else:
-                    heard = readings[h]
+                    if h in chars:
+                        stack += [(child, at + 1, same + 1) for c, _, child in nexts if c == h]
+                    continue
+                heard = readings[h]
+                if h in chars or not syls.isdisjoint(heard):
                     stack += [(child, at + 1, same + (c == h)) for c, accepted, child in nexts
                               if c == h or not accepted.isdisjoint(heard)]
     return found
