@@ -317,7 +317,12 @@ def respelled(text: str, stretches: tuple[str, ...]) -> str:
     A window keeps one char of its stretch (`REGEX_MIN_SAME`): a stretch is a piece of
     a larger pattern whose wildcards find the rest anywhere, so a window wholly by sound
     matched by chance (我是工号 respelled 我提供号 met 提供.{0,6}号 in a plain greeting)."""
-    if not stretches or (REGEX_MIN_SAME >= 1 and _stretch_chars(stretches).isdisjoint(text)):
+    return _respelled(text, stretches, _stretch_chars(stretches))
+
+
+def _respelled(text: str, stretches: tuple[str, ...], chars: frozenset[str]) -> str:
+    """`respelled`, uncached, `chars` the stretches' chars (`_stretch_chars`)."""
+    if not stretches or (REGEX_MIN_SAME >= 1 and chars.isdisjoint(text)):
         return text  # a window keeps a char of its stretch (REGEX_MIN_SAME): none to keep here
     # One walk over the text for all stretches (homophones.windows); each stretch in turn, in
     # its order, takes its by-sound windows left to right.
@@ -409,8 +414,10 @@ def _holds(text: str, group: _PhraseGroup) -> bool:
     """contains_any's answer, kept per text and group: the rules ask a call's utterances the
     same question often (a quarter of the questions of a synthetic call were asked before)."""
     # The regexes read the text with its punctuation, as contains_alternative does.
-    for _, regex, stretches in group.regexes:
-        if search_by_sound(regex, text, stretches):
+    for (_, regex, stretches), chars in zip(group.regexes, group.stretch_chars):
+        if regex.search(text):  # else respelled by sound, as search_by_sound does (uncached: this answer is)
+            return True
+        if stretches and (heard := _respelled(text, stretches, chars)) is not text and regex.search(heard):
             return True
     bare = strip_punct(text)
     if group.exact is not None and group.exact.search(bare):
@@ -436,6 +443,8 @@ class _PhraseGroup:
     by_first: dict[str, tuple[tuple[int, str], ...]]
     #: Per alternative, its text as `by_first` compares it ("" for a regex or an empty one).
     spoken: tuple[str, ...] = ()
+    #: Per regex of `regexes`, the chars of its stretches (`_stretch_chars`).
+    stretch_chars: tuple[frozenset[str], ...] = ()
 
 
 #: id(alternatives) -> (the tuple, regex_prefix, its group): the rules pass the pack's own
@@ -472,7 +481,8 @@ def _phrase_group(alternatives: tuple[str, ...], regex_prefix: str) -> _PhraseGr
     ordered = sorted(exact_index, key=exact_index.__getitem__)
     exact = re.compile("|".join(map(re.escape, ordered))) if ordered else None
     return _PhraseGroup(alternatives, tuple(regexes), exact, exact_index,
-                        {k: tuple(v) for k, v in by_first.items()}, tuple(spoken))
+                        {k: tuple(v) for k, v in by_first.items()}, tuple(spoken),
+                        tuple(_stretch_chars(stretches) for _, _, stretches in regexes))
 
 
 #: Where a sentence ends (ASR that writes no punctuation gives one sentence per utterance).
