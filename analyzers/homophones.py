@@ -11,6 +11,8 @@ windows found are exactly those `text.find_phrase` finds by `sounds_alike`.
 from __future__ import annotations
 
 
+import functools
+
 from . import text as _text
 
 #: A trie node: (edges, the phrases ending here, the edges' chars, the union of the edges'
@@ -64,13 +66,10 @@ def windows(text: str, phrases: tuple[str, ...], min_same: int = 0, first_only: 
     `first_only`: stop at the first found. In no particular order; a window whose first
     char is read as two of the phrase's first syllables is listed twice."""
     firsts, root = trie(phrases)
-    by_syllable = _text.syllable_positions(text)
+    by_syllable, heard_at, odd_at = places(text)
     held = firsts.keys() & by_syllable.keys()
     if not held:
         return []
-    readings = _text._READINGS  # filled for every char of `text` by syllable_positions
-    bad = _text.NUMERALS
-    is_punct = _text.is_punct
     n, found, stack = len(text), [], []
     for syl in held:
         edges = firsts[syl]
@@ -79,11 +78,9 @@ def windows(text: str, phrases: tuple[str, ...], min_same: int = 0, first_only: 
                 continue
             # the first char is read as the edge's syllable: itself, or a sound-alike; the
             # second (the same for every edge) is tested here, before anything is stacked
-            h, h1 = text[i], text[i + 1]
-            odd, odd1 = h in bad or is_punct(h), h1 in bad or is_punct(h1)
-            heard = readings[h1]
+            h, h1, odd1, heard = text[i], text[i + 1], odd_at[i + 1], heard_at[i + 1]
             for c, _, child in edges:
-                if (h == c or not odd) and (h1 in child[2] or not (odd1 or child[3].isdisjoint(heard))):
+                if (h == c or not odd_at[i]) and (h1 in child[2] or not (odd1 or child[3].isdisjoint(heard))):
                     stack.append((child, i + 1, int(h == c)))
             while stack:
                 (nexts, ends, chars, syls), at, same = stack.pop()
@@ -94,12 +91,21 @@ def windows(text: str, phrases: tuple[str, ...], min_same: int = 0, first_only: 
                 if at >= n or not nexts:
                     continue
                 h = text[at]
-                if h in bad or is_punct(h):
+                if odd_at[at]:
                     if h in chars:
                         stack += [(child, at + 1, same + 1) for c, _, child in nexts if c == h]
                     continue
-                heard = readings[h]
+                heard = heard_at[at]
                 if h in chars or not syls.isdisjoint(heard):
                     stack += [(child, at + 1, same + (c == h)) for c, accepted, child in nexts
                               if c == h or not accepted.isdisjoint(heard)]
     return found
+
+
+@functools.lru_cache(maxsize=65536)
+def places(text: str) -> tuple[dict[str, tuple[int, ...]], list[tuple[str, ...]], list[bool]]:
+    """(`text.syllable_positions`, each char's readings, whether each char is a numeral or
+    punctuation: heard only as itself), once per text."""
+    by_syllable = _text.syllable_positions(text)  # fills text._READINGS for every char of text
+    readings, bad, is_punct = _text._READINGS, _text.NUMERALS, _text.is_punct
+    return by_syllable, [readings[c] for c in text], [c in bad or is_punct(c) for c in text]
