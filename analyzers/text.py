@@ -303,11 +303,6 @@ def regex_stretches(pattern: str) -> tuple[str, ...]:
 REGEX_MIN_SAME = 1
 
 
-@functools.lru_cache(maxsize=4096)
-def _stretch_chars(stretches: tuple[str, ...]) -> frozenset[str]:
-    return frozenset("".join(stretches))
-
-
 @functools.lru_cache(maxsize=65536)
 def respelled(text: str, stretches: tuple[str, ...]) -> str:
     """`text` with each window that sounds like one of `stretches` (`sounds_alike`, so
@@ -317,11 +312,11 @@ def respelled(text: str, stretches: tuple[str, ...]) -> str:
     A window keeps one char of its stretch (`REGEX_MIN_SAME`): a stretch is a piece of
     a larger pattern whose wildcards find the rest anywhere, so a window wholly by sound
     matched by chance (我是工号 respelled 我提供号 met 提供.{0,6}号 in a plain greeting)."""
-    return _respelled(text, stretches, _stretch_chars(stretches))
+    return _respelled(text, stretches, frozenset("".join(stretches)))
 
 
 def _respelled(text: str, stretches: tuple[str, ...], chars: frozenset[str]) -> str:
-    """`respelled`, uncached, `chars` the stretches' chars (`_stretch_chars`)."""
+    """`respelled`, uncached, `chars` the stretches' chars."""
     if not stretches or (REGEX_MIN_SAME >= 1 and chars.isdisjoint(text)):
         return text  # a window keeps a char of its stretch (REGEX_MIN_SAME): none to keep here
     # One walk over the text for all stretches (homophones.windows); each stretch in turn, in
@@ -444,7 +439,7 @@ class _PhraseGroup:
     by_first: dict[str, tuple[tuple[int, str], ...]]
     #: Per alternative, its text as `by_first` compares it ("" for a regex or an empty one).
     spoken: tuple[str, ...] = ()
-    #: Per regex of `regexes`, the chars of its stretches (`_stretch_chars`).
+    #: Per regex of `regexes`, the chars of its stretches.
     stretch_chars: tuple[frozenset[str], ...] = ()
 
 
@@ -483,7 +478,7 @@ def _phrase_group(alternatives: tuple[str, ...], regex_prefix: str) -> _PhraseGr
     exact = re.compile("|".join(map(re.escape, ordered))) if ordered else None
     return _PhraseGroup(alternatives, tuple(regexes), exact, exact_index,
                         {k: tuple(v) for k, v in by_first.items()}, tuple(spoken),
-                        tuple(_stretch_chars(stretches) for _, _, stretches in regexes))
+                        tuple(frozenset("".join(stretches)) for _, _, stretches in regexes))
 
 
 #: Where a sentence ends (ASR that writes no punctuation gives one sentence per utterance).
