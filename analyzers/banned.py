@@ -33,11 +33,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from . import homophones
 from . import tokens as tok
 from .intents import CallIntents
 from .model import AGENT, Finding, Transcript, Utterance
 from .rules import BannedEntry
-from .text import _SENTENCE_END, find_phrase, first_syllables, normalise, syllable_positions
+from .text import _SENTENCE_END, first_syllables, normalise
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,8 @@ class _Matchers:
     by_first: dict[str, tuple[int, ...]]
     #: (intent, the first entry naming it) per intent the entries name, in their order (_meant).
     meanings: tuple[tuple[str, BannedEntry], ...] = ()
+    #: Per literal phrase, the phrase when it is matched by sound ("" when not): homophones.windows' side.
+    sounded: tuple[str, ...] = ()
 
 
 #: id(entries) -> (entries, their matchers). Looked up by identity first: hashing the pack's
@@ -142,7 +145,8 @@ def _build_matchers(entries: tuple[BannedEntry, ...]) -> _Matchers:
                      multi_char=tuple((i, p) for i, (_, p, _) in enumerate(literals) if len(p) > 1),
                      single_char=tuple(i for i, (_, p, _) in enumerate(literals) if len(p) == 1),
                      by_first={k: tuple(v) for k, v in by_first.items()},
-                     meanings=tuple(meanings.items()))
+                     meanings=tuple(meanings.items()),
+                     sounded=tuple(p if e.homophones and len(p) > 1 else "" for e, p, _ in literals))
 
 
 def _needs_tokens(text: str, m: _Matchers) -> bool:
@@ -185,13 +189,14 @@ def _allowed(text: str, hit: Hit, allowed_spans: list[tuple[str, int, int]]) -> 
 def _literal_hits(text: str, m: _Matchers, doc: Any) -> list[Hit]:
     """The literal phrases' hits, exact and by sound, in the pack's order (one-char
     phrases from the tokens, when `text` was tokenised: only then can it hold one)."""
-    # The cheap tests first: a phrase is looked for in full only where it occurs exactly
-    # or the text holds a char that sounds like its first (one dict lookup per syllable).
-    todo = {i for i, phrase in m.multi_char if phrase in text}
+    # Exact places by str.find; places by sound from one walk over the text for all phrases
+    # (analyzers.homophones: the windows find_phrase finds by sound, exact places excluded).
+    by_sound: dict[int, set[int]] = {}
     if m.by_first:
-        syllables = syllable_positions(text)
-        for syl in m.by_first.keys() & syllables.keys():
-            todo.update(m.by_first[syl])
+        for i, start, same in homophones.windows(text, m.sounded):
+            if same < len(m.sounded[i]):
+                by_sound.setdefault(i, set()).add(start)
+    todo = {i for i, phrase in m.multi_char if phrase in text} | by_sound.keys()
     if doc is not None:
         todo.update(m.single_char)
     hits: list[Hit] = []
@@ -200,9 +205,17 @@ def _literal_hits(text: str, m: _Matchers, doc: Any) -> list[Hit]:
         if len(phrase) == 1:
             hits.extend(_single_char_hits(doc, entry, phrase))
             continue
-        for start, end, by_sound in find_phrase(text, phrase, entry.homophones):
-            hits.append(Hit(entry, phrase, start, end, by_sound))
+        places = [(start, False) for start in _exact_starts(text, phrase)] + [(s, True) for s in by_sound.get(i, ())]
+        hits += [Hit(entry, phrase, start, start + len(phrase), sound) for start, sound in sorted(places)]
     return hits
+
+
+def _exact_starts(text: str, phrase: str) -> list[int]:
+    starts, start = [], text.find(phrase)
+    while start != -1:
+        starts.append(start)
+        start = text.find(phrase, start + 1)
+    return starts
 
 
 def find_banned(text: str, entries: tuple[BannedEntry, ...]) -> list[Hit]:

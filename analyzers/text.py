@@ -303,16 +303,6 @@ def regex_stretches(pattern: str) -> tuple[str, ...]:
 REGEX_MIN_SAME = 1
 
 
-@functools.lru_cache(maxsize=4096)
-def _stretch_index(stretches: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
-    """Syllable -> the stretches whose first char may be heard as it."""
-    index: dict[str, list[str]] = {}
-    for stretch in stretches:
-        for syl in first_syllables(stretch):
-            index.setdefault(syl, []).append(stretch)
-    return {k: tuple(v) for k, v in index.items()}
-
-
 @functools.lru_cache(maxsize=65536)
 def respelled(text: str, stretches: tuple[str, ...]) -> str:
     """`text` with each window that sounds like one of `stretches` (`sounds_alike`, so
@@ -322,22 +312,27 @@ def respelled(text: str, stretches: tuple[str, ...]) -> str:
     A window keeps one char of its stretch (`REGEX_MIN_SAME`): a stretch is a piece of
     a larger pattern whose wildcards find the rest anywhere, so a window wholly by sound
     matched by chance (我是工号 respelled 我提供号 met 提供.{0,6}号 in a plain greeting)."""
-    if not stretches:
-        return text
-    # Only stretches whose first syllable the text holds can be found (one dict lookup
-    # per syllable instead of a search per stretch: this runs per utterance and regex).
-    index = _stretch_index(stretches)
-    held = index.keys() & syllable_positions(text).keys()
-    if not held:
+    return _respelled(text, stretches, frozenset("".join(stretches)))
+
+
+def _respelled(text: str, stretches: tuple[str, ...], chars: frozenset[str]) -> str:
+    """`respelled`, uncached, `chars` the stretches' chars."""
+    if not stretches or (REGEX_MIN_SAME >= 1 and chars.isdisjoint(text)):
+        return text  # a window keeps a char of its stretch (REGEX_MIN_SAME): none to keep here
+    # One walk over the text for all stretches (homophones.windows); each stretch in turn, in
+    # its order, takes its by-sound windows left to right.
+    found = sorted((index, start) for index, start, same in _homophones.windows(text, stretches, REGEX_MIN_SAME)
+                   if same < len(stretches[index]))
+    if not found:
         return text
     chars = list(text)
     taken = [False] * len(text)
-    for stretch in sorted({s for syl in held for s in index[syl]}, key=stretches.index):
-        for start, end, by_sound in find_phrase(text, stretch, min_same=REGEX_MIN_SAME):
-            if by_sound and not any(taken[start:end]):
-                chars[start:end] = stretch
-                taken[start:end] = [True] * (end - start)
-    return "".join(chars) if any(taken) else text
+    for index, start in found:
+        end = start + len(stretches[index])
+        if not any(taken[start:end]):
+            chars[start:end] = stretches[index]
+            taken[start:end] = [True] * (end - start)
+    return "".join(chars)
 
 
 def search_by_sound(regex: re.Pattern, text: str, stretches: tuple[str, ...]) -> re.Match | None:
@@ -382,25 +377,18 @@ def first_alternative(text: str, alternatives: tuple[str, ...] | list[str],
         m = group.exact.search(bare)
         if m and (best is None or (m.start(), group.exact_index[m.group()]) < best):
             best = (m.start(), group.exact_index[m.group()])
-    if group.by_first:
-        by_syllable = syllable_positions(bare)
-        for syl in group.by_first.keys() & by_syllable.keys():
-            starts = by_syllable[syl]
-            for index, wanted in group.by_first[syl]:
-                last = len(bare) - len(wanted)
-                for i in starts:
-                    if i > last or (best is not None and (i, index) >= best):
-                        break
-                    if sounds_alike(bare[i : i + len(wanted)], wanted):
-                        best = (i, index)
-                        break
+    if group.by_first:  # literal alternatives by sound: the earliest place, then the first listed
+        for index, i, _ in _homophones.windows(bare, group.spoken):
+            if best is None or (i, index) < best:
+                best = (i, index)
     return _near.first_found(group, bare, best)  # or a long phrase with a slipped syllable
 
 
 def clear_caches() -> None:
     """Forget what was kept per text (normalised forms, readings, answers): the figures of
     bench/bench_analysis.py's "cold" runs, where each call's texts cost what a new text costs."""
-    for cached in (normalise, strip_punct, syllable_positions, sounds_alike, respelled, _holds, _near.near_alike):
+    for cached in (normalise, strip_punct, syllable_positions, sounds_alike, respelled, _holds, _near.near_alike,
+                   _homophones.places):
         cached.cache_clear()
 
 
@@ -410,27 +398,28 @@ def contains_any(text: str, alternatives: tuple[str, ...] | list[str], regex_pre
     return _holds(text, _group_of(alternatives, regex_prefix))
 
 
+def phrase_test(alternatives: tuple[str, ...] | list[str], regex_prefix: str = "re:"):
+    """`contains_any` for one group of alternatives, as a function of the text (the group
+    found once for many texts)."""
+    group = _group_of(alternatives, regex_prefix)
+    return lambda text: _holds(text, group)
+
+
 @functools.lru_cache(maxsize=65536)
 def _holds(text: str, group: _PhraseGroup) -> bool:
     """contains_any's answer, kept per text and group: the rules ask a call's utterances the
     same question often (a quarter of the questions of a synthetic call were asked before)."""
     # The regexes read the text with its punctuation, as contains_alternative does.
-    for _, regex, stretches in group.regexes:
-        if search_by_sound(regex, text, stretches):
+    for (_, regex, stretches), chars in zip(group.regexes, group.stretch_chars):
+        if regex.search(text):  # else respelled by sound, as search_by_sound does (uncached: this answer is)
+            return True
+        if stretches and (heard := _respelled(text, stretches, chars)) is not text and regex.search(heard):
             return True
     bare = strip_punct(text)
     if group.exact is not None and group.exact.search(bare):
         return True
-    if group.by_first:
-        by_syllable = syllable_positions(bare)
-        for syl in group.by_first.keys() & by_syllable.keys():
-            for _, wanted in group.by_first[syl]:
-                last = len(bare) - len(wanted)
-                for i in by_syllable[syl]:
-                    if i > last:
-                        break
-                    if sounds_alike(bare[i : i + len(wanted)], wanted):
-                        return True
+    if group.by_first and _homophones.windows(bare, group.spoken, first_only=True):
+        return True
     return _near.group_holds(group, bare)
 
 
@@ -448,6 +437,10 @@ class _PhraseGroup:
     #: Syllable -> (index, text) of the literal alternatives of 2+ chars whose first char
     #: may be heard as it, in listed order (single chars never match by sound).
     by_first: dict[str, tuple[tuple[int, str], ...]]
+    #: Per alternative, its text as `by_first` compares it ("" for a regex or an empty one).
+    spoken: tuple[str, ...] = ()
+    #: Per regex of `regexes`, the chars of its stretches.
+    stretch_chars: tuple[frozenset[str], ...] = ()
 
 
 #: id(alternatives) -> (the tuple, regex_prefix, its group): the rules pass the pack's own
@@ -468,7 +461,7 @@ def _group_of(alternatives: tuple[str, ...] | list[str], regex_prefix: str) -> _
 
 @functools.lru_cache(maxsize=4096)
 def _phrase_group(alternatives: tuple[str, ...], regex_prefix: str) -> _PhraseGroup:
-    regexes, exact_index, by_first = [], {}, {}
+    regexes, exact_index, by_first, spoken = [], {}, {}, [""] * len(alternatives)
     for index, alt in enumerate(alternatives):
         if alt.startswith(regex_prefix):
             pattern = alt[len(regex_prefix):]
@@ -478,12 +471,14 @@ def _phrase_group(alternatives: tuple[str, ...], regex_prefix: str) -> _PhraseGr
         if not wanted:
             continue
         exact_index.setdefault(wanted, index)
+        spoken[index] = wanted
         for syl in first_syllables(wanted):
             by_first.setdefault(syl, []).append((index, wanted))
     ordered = sorted(exact_index, key=exact_index.__getitem__)
     exact = re.compile("|".join(map(re.escape, ordered))) if ordered else None
     return _PhraseGroup(alternatives, tuple(regexes), exact, exact_index,
-                        {k: tuple(v) for k, v in by_first.items()})
+                        {k: tuple(v) for k, v in by_first.items()}, tuple(spoken),
+                        tuple(frozenset("".join(stretches)) for _, _, stretches in regexes))
 
 
 #: Where a sentence ends (ASR that writes no punctuation gives one sentence per utterance).
@@ -498,3 +493,6 @@ def sentences(text: str) -> list[str]:
 def split_sentences(normalised: str) -> list[str]:
     """`sentences` of a text normalised already."""
     return [s for s in _SENTENCE_END.split(normalised) if s]
+
+
+from . import homophones as _homophones  # noqa: E402  (it reads this module's readings)

@@ -109,6 +109,9 @@ def bench_meaning(n: int) -> None:
     utts, sents = sum(len(c.utterances) for c in calls), sum(sum(e.sentence_counts) for e in embedded)
     print(f"embedding at run time: {utts} utterances ({sents} sentences) in {dt:.1f} s CPU = "
           f"{1000 * dt / utts:.2f} ms per utterance (one batch per call)")
+    t0 = time.process_time()
+    decide(calls[0], embedded[0], bank.models)  # the intents' stack, built once per process as a run's worker does
+    print(f"decisions' first call (the intents' stack built, once per process): {time.process_time() - t0:.2f} s CPU")
     with tempfile.TemporaryDirectory() as tmp:
         cache = TranscriptCache(tmp)
         for i, e in enumerate(embedded):  # kept beside the transcript as `run` keeps them

@@ -10,6 +10,7 @@ overtalk (interruption) and the measured levels (volume).
 
 from __future__ import annotations
 
+import bisect
 import functools
 import json
 import re
@@ -22,7 +23,7 @@ from ..model import AGENT, Finding, Transcript, Utterance, other_party
 from ..rate import utterance_rates
 from ..rules import RulePack
 from ..turns import turns
-from ..text import contains_any, count_chars, first_alternative, normalise, split_sentences, strip_punct
+from ..text import count_chars, first_alternative, normalise, phrase_test, split_sentences, strip_punct
 from .entities import entities, same_value
 from .meant import because, opens_with
 from .schema import Condition, IntentSetting, PhraseList, Repeat, Rule
@@ -56,6 +57,7 @@ class Call:
     order: list[int] = field(init=False)
     #: The silences found, by their bounds (`silences`: several rules read the same ones).
     gaps: dict = field(init=False, default_factory=dict, repr=False)
+    _by_intent: dict | None = field(init=False, default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.order = sorted(range(len(self.transcript.utterances)),
@@ -101,7 +103,9 @@ class Call:
         return [at.get(id(u)) for u in self.utts]
 
     def of_role(self, role: str | None) -> frozenset[int]:
-        return frozenset(self.in_order(role))
+        if ("set", role) not in self._roles:
+            self._roles["set", role] = frozenset(self.in_order(role))
+        return self._roles["set", role]
 
     def in_order(self, role: str | None) -> tuple[int, ...]:
         """The utterances of `role` (None: all), in time order: every rule asks, so kept."""
@@ -111,6 +115,15 @@ class Call:
 
     def quote(self, i: int) -> str:
         return self.said[i] if self.said is not None else self.utts[i].text
+
+    def meaning_of(self, intent: str) -> tuple[int, ...]:
+        """The utterances (time order) whose decided intents hold `intent`."""
+        if self._by_intent is None:
+            self._by_intent = {}
+            for k, i in enumerate(self.order):
+                for label in _labels(self.intents[i]):
+                    self._by_intent.setdefault(label, []).append(k)
+        return self._by_intent.get(intent, ())
 
     @functools.cached_property
     def rates(self) -> list[float | None]:
@@ -132,7 +145,8 @@ def _phrases(call: Call, c: Condition, pool: set[int] | None) -> set[int]:
     if c.starts_within is not None:  # where the first phrase starts, punctuation not counted
         return {i for i, t in _texts(call, pool) if (p := first_alternative(t, phrases)) and p[0] <= c.starts_within}
     if c.homophones:
-        return {i for i, t in _texts(call, pool) if contains_any(t, phrases)}
+        test = phrase_test(phrases)
+        return {i for i, t in _texts(call, pool) if test(t)}
     literal = [strip_punct(normalise(p)) for p in phrases if not p.startswith("re:")]
     regexes = [re.compile(p[3:]) for p in phrases if p.startswith("re:")]
     return {i for i, t in _texts(call, pool)
@@ -157,19 +171,18 @@ def _pattern(call: Call, c: Condition, pool: set[int] | None) -> set[int]:
 
 
 def _intent(call: Call, c: Condition) -> set[int]:
-    if isinstance(c.intent, IntentSetting):
-        label = pack_field(call.pack, c.intent.setting)
-        if label is None or call.intents is None:  # switched off, or a literal-only run
+    intent = c.intent
+    if isinstance(intent, IntentSetting):
+        intent = pack_field(call.pack, intent.setting)
+        if intent is None or call.intents is None:  # switched off, or a literal-only run
             return set()
-        c = c.model_copy(update={"intent": label})
     if call.intents is None:
-        raise RuleError(f"the intent test ({c.intent!r}) needs the meaning classifier's decisions, and this call "
+        raise RuleError(f"the intent test ({intent!r}) needs the meaning classifier's decisions, and this call "
                         "has none (no utterance embeddings were computed)")
-    found = {k for k, i in enumerate(call.order)
-             if call.intents[i] == c.intent or (not isinstance(call.intents[i], str) and c.intent in (call.intents[i] or ()))}
+    found = set(call.meaning_of(intent))
     if c.starts_within is not None and call.member_intents is not None:  # a turn: its opening utterances
         found = {k for k in found if opens_with(call.members[call.order[k]], call.member_intents[call.order[k]],
-                                                  c.intent, c.starts_within)}
+                                                  intent, c.starts_within)}
     return found
 
 
@@ -248,9 +261,10 @@ _TESTS = {"phrases": _phrases, "pattern": _pattern, "regex": _regex, "intent": _
 
 
 def _texts(call: Call, pool: set[int] | None):
-    """(index, normalised text) of the utterances in `pool` (None: all)."""
+    """(index, normalised text) of the utterances in `pool` (None: all), in no set order: every
+    test collects a set (or a sum) of them."""
     texts = call.texts
-    return enumerate(texts) if pool is None else ((i, texts[i]) for i in sorted(pool))
+    return enumerate(texts) if pool is None else ((i, texts[i]) for i in pool)
 
 
 #: Tests that read each utterance's words alone, so that they need look only inside a pool.
@@ -259,27 +273,28 @@ _TEXTUAL = ("phrases", "pattern", "regex", "chars", "entity", "repeats", "differ
 
 def _test(call: Call, c: Condition, pool: set[int] | None, one: bool = False) -> set[int]:
     if c.all is not None:
-        return set.intersection(*(set(hits(call, s, pool)) for s in c.all))
+        return combine.all_hits(call, c.all, pool)
     if c.any is not None:
         if one:  # whether anything hits: the first alternative that hits answers
             return next((set(found) for s in c.any if (found := hits(call, s, pool, one=True))), set())
-        return set().union(*(set(hits(call, s, pool)) for s in c.any))
+        return combine.any_hits(call, c.any, pool)
     if c.not_ is not None:
         scope = set(range(len(call.utts))) if pool is None else pool
         return scope - set(hits(call, c.not_, pool))
     if c.together is not None:
         found = [set(hits(call, s, pool)) for s in c.together]
         return set().union(*found) if all(found) else set()
-    for name, test in _TESTS.items():
-        if getattr(c, name) is not None:
-            if name in _TEXTUAL:
-                if one and pool is not None and not (c.chars is not None and c.chars.total):
-                    # whether anything hits: utterance by utterance, up to the first hit
-                    return next(({i} for i in sorted(pool) if test(call, c, {i})), set())
-                return test(call, c, pool)
-            found = test(call, c)
-            return found if pool is None else found & pool
-    raise AssertionError("a condition without a test passed validation")  # pragma: no cover
+    name = combine.test_name(c)
+    if name is None:
+        raise AssertionError("a condition without a test passed validation")  # pragma: no cover
+    test = _TESTS[name]
+    if name in _TEXTUAL:
+        if one and pool is not None and not (c.chars is not None and c.chars.total):
+            # whether anything hits: utterance by utterance, up to the first hit
+            return next(({i} for i in sorted(pool) if test(call, c, {i})), set())
+        return test(call, c, pool)
+    found = test(call, c)
+    return found if pool is None else found & pool
 
 
 # --- scope: who, where, relative to what, which, how many ---------------------------
@@ -311,15 +326,19 @@ def _position(call: Call, c: Condition, found: set[int], universe: Sequence[int]
 
 
 def _related(call: Call, c: Condition, found: set[int]) -> set[int]:
+    if not combine.relates(c):
+        return found
     far = c.within if c.within is not None else len(call.utts)
     for name, later, keep in (("after", False, True), ("before", True, True),
                               ("not_after", False, False), ("not_before", True, False)):
         other = getattr(c, name)
         if other is None:
             continue
-        anchors = hits(call, other)
-        near = {i for i in found
-                if any(0 < (a - i if later else i - a) <= far for a in anchors)}
+        anchors = hits(call, other)  # in order: the nearest anchor before / after i decides
+        if later:
+            near = {i for i in found if (k := bisect.bisect_right(anchors, i)) < len(anchors) and anchors[k] - i <= far}
+        else:
+            near = {i for i in found if (k := bisect.bisect_left(anchors, i)) > 0 and i - anchors[k - 1] <= far}
         found = near if keep else found - near
     for name, keep in (("during", True), ("not_during", False)):
         other = getattr(c, name)
@@ -438,4 +457,4 @@ def pack_rule_findings(transcript: Transcript, pack: RulePack, rule_id: str, dir
     return rule_findings(Call(transcript, pack, direction, intents), rule)
 
 
-from . import each  # noqa: E402  (each.py reads this module's hits and findings)
+from . import combine, each  # noqa: E402  (they read this module's hits and findings)
