@@ -25,6 +25,7 @@ from ..rules import RulePack
 from ..turns import turns
 from ..text import count_chars, first_alternative, normalise, phrase_test, split_sentences, strip_punct
 from .entities import entities, same_value
+from .cue import cue_of, uses_cue
 from .meant import because, opens_with
 from .schema import Condition, IntentSetting, PhraseList, Repeat, Rule
 from .signals import _duration, _inside, _interruption, _rate, _response_time, _silence, _volume
@@ -382,15 +383,16 @@ def hits(call: Call, c: Condition, pool: set[int] | None = None, one: bool = Fal
 
 
 def _finding(rule: Rule, call: Call, idx: list[int], fallback: tuple[float, float],
-             at: tuple[float, float] | None = None, quote: int | None = 3) -> Finding:
+             at: tuple[float, float] | None = None, quote: int | None = 3, cue: tuple[str, str] = ("", "")) -> Finding:
     """A finding quoting utterances `idx` (`quote`: the first so many, None: all), spanning
-    them (`at`: that span instead)."""
+    them (`at`: that span instead); `cue`: the message's {cue} and {cue_said} (rulelang.cue)."""
     utts = [call.utts[i] for i in idx]
     span = at or ((min(u.start_s for u in utts), max(u.end_s for u in utts)) if utts else fallback)
     shown = idx if quote is None else idx[:quote]
     said = " / ".join(call.quote(i) for i in shown) + (" / …" if len(shown) < len(idx) else "")
-    message = rule.message.format(duration_s=span[1] - span[0]) if "{" in rule.message else rule.message
-    return Finding(rule.category, rule.id, rule.severity, AGENT, span[0], span[1], said, message)
+    message = rule.message.format(duration_s=span[1] - span[0], cue=cue[0], cue_said=cue[1]) \
+        if "{" in rule.message else rule.message
+    return Finding(rule.category, rule.finding_id, rule.severity, AGENT, span[0], span[1], said, message)
 
 
 def rule_findings(call: Call, rule: Rule) -> list[Finding]:
@@ -407,13 +409,15 @@ def rule_findings(call: Call, rule: Rule) -> list[Finding]:
         if rule.find is not None:
             found = list(hits(call, rule.find))
             groups = ([found] if found else []) if rule.once else [[i] for i in found]
+            if uses_cue(rule):  # the cue names the meaning evidence itself
+                return [_finding(rule, call, idx, (0.0, 0.0), cue=cue_of(call, rule.find, idx, rule.cue)) for idx in groups]
             setting, anchors = (lambda path: pack_field(call.pack, path)), (lambda other: hits(call, other))
             return [because(_finding(rule, call, idx, (0.0, 0.0)), call, rule.find, idx, setting, anchors) for idx in groups]
         if rule.when is not None:
             cue = list(hits(call, rule.when))
             if not cue or hits(call, rule.require, one=True):
                 return []
-            return [_finding(rule, call, cue, (0.0, 0.0))]
+            return [_finding(rule, call, cue, (0.0, 0.0), cue=cue_of(call, rule.when, cue, rule.cue) if uses_cue(rule) else ("", ""))]
         if hits(call, rule.require, one=True):
             return []
         return [_missing(call, rule)]
@@ -452,9 +456,14 @@ def custom_findings(transcript: Transcript, pack: RulePack, direction: str = "in
 
 def pack_rule_findings(transcript: Transcript, pack: RulePack, rule_id: str, direction: str = "inbound",
                        intents: tuple | None = None) -> list[Finding]:
-    """The findings of the pack's rule `rule_id` on one call (active or not)."""
-    (rule,) = [r for r in pack.custom_rules if r.id == rule_id]
-    return rule_findings(Call(transcript, pack, direction, intents), rule)
+    """The findings of the pack's rule `rule_id` on one call (active or not): of the rules
+    whose findings carry it (its own, or several reporting as one: Rule.reports_as)."""
+    rules = [r for r in pack.custom_rules if r.finding_id == rule_id] or \
+        [r for r in pack.custom_rules if r.id == rule_id]
+    if not rules:
+        raise ValueError(f"the pack has no rule {rule_id!r}")
+    call = Call(transcript, pack, direction, intents)
+    return [f for r in rules for f in rule_findings(call, r)]
 
 
 from . import combine, each  # noqa: E402  (they read this module's hits and findings)

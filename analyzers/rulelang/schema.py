@@ -297,8 +297,9 @@ class Window(Section):
         return self
 
 
-#: What a rule's message may quote of its finding: `{duration_s:.1f}` = the finding's span in s.
-MESSAGE_FIELDS = ("duration_s",)
+#: What a rule's message may quote of its finding: `{duration_s:.1f}` = the finding's span in s;
+#: `{cue}` = what its condition matched, `{cue_said}` = the words that matched (rulelang.cue).
+MESSAGE_FIELDS = ("duration_s", "cue", "cue_said")
 
 
 def _message(value: Any) -> Any:
@@ -306,7 +307,7 @@ def _message(value: Any) -> Any:
         return value
     try:
         names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
-        value.format(**dict.fromkeys(names, 0.0))
+        value.format(**{name: "" if name.startswith("cue") else 0.0 for name in names})
     except (ValueError, IndexError, KeyError) as exc:
         raise fail(f"bad message template {value!r}: {exc} (write {{{{ for a brace)") from None
     if unknown := sorted(names - set(MESSAGE_FIELDS)):
@@ -319,6 +320,9 @@ class Rule(Section):
     `each` (a finding per hit, or with `require` per hit whose `window` holds no hit of it)."""
 
     id: Annotated[Text, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    #: The rule_id its findings carry (absent: `id`): several rules report as one check when
+    #: each says one case of it (the refusal unanswered, or answered without an apology).
+    reports_as: Optional[Annotated[Text, Field(pattern=r"^[a-z][a-z0-9_]*$")]] = None
     #: The standard's name and place of the rule (礼貌性称呼, 003 §三.5(2)).
     standard: Text = ""
     find: Optional[Condition] = None
@@ -334,6 +338,9 @@ class Rule(Section):
     #: utterances joined, backchannels left out: analyzers.turns), where `after: ..., within: 1`
     #: is the other party's next turn.
     unit: Literal["utterance", "turn"] = "utterance"
+    #: Where the message's {cue} comes from: the condition's own first matching test, then its
+    #: after / before hit (absent), or only its `after` / `before` hit (e.g. the complaint answered).
+    cue: Optional[Literal["after", "before"]] = None
     #: For `find`: one finding for the call (spanning its hits) instead of one per hit.
     once: StrictBool = False
     #: The rule is judged only in calls where each of these conditions hits (e.g. the
@@ -364,9 +371,18 @@ class Rule(Section):
             raise fail("'when' goes with 'require' (for 'find', put the condition in 'all')", "when")
         if self.once and self.find is None:
             raise fail("'once' goes with 'find'", "once")
+        if "{cue" in self.message and self.find is None and self.when is None:
+            raise fail("{cue} / {cue_said} quote what 'find' or 'when' matched: this rule has neither", "message")
+        if self.cue is not None and getattr(self.find if self.find is not None else self.when, self.cue, None) is None:
+            raise fail(f"names the {self.cue!r} hit of 'find' (or 'when'), which has no {self.cue!r}", "cue")
         if self.unit == "turn" and any(c.in_turn or c.not_in_turn for p in self.parts() for c in p.walk()):
             raise fail("'in_turn' / 'not_in_turn' read the turns of a rule of utterances (unit: utterance)", "unit")
         return self
+
+    @property
+    def finding_id(self) -> str:
+        """The rule_id of its findings: `reports_as`, else `id`."""
+        return self.reports_as or self.id
 
     @property
     def condition(self) -> Condition:

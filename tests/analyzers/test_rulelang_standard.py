@@ -15,7 +15,7 @@ from conftest import missing, truth_files
 from lexicons import load_pack
 
 PACK = load_pack()
-RULES = {r.id: r for r in PACK.custom_rules}
+RULES = {r.finding_id: r for r in PACK.custom_rules}  # rules reporting as one (reports_as) are one check
 OPEN = "A: 您好，很高兴为您服务，我是客服小王，请问有什么可以帮您？"
 SATISFIED = "A: 请问这样处理您是否满意？"   # 001 §3.1 step 5
 CLOSE = (SATISFIED, "C: 满意，谢谢。", "A: 感谢您的来电，祝您生活愉快，再见！")
@@ -108,7 +108,7 @@ def fired(lines, direction="inbound", active_only=False):
     call = Call(transcript, PACK, direction, intents)
     # the active rules as analyze applies them (a refused outbound call: no closing rules), the others alone
     ran = {f.rule_id for f in analyze(transcript, PACK, direction, intents).findings if f.rule_id in RULES}
-    return ran | {r.id for r in PACK.custom_rules if not (r.active or active_only) and rule_findings(call, r)}
+    return ran | {r.finding_id for r in PACK.custom_rules if not (r.active or active_only) and rule_findings(call, r)}
 
 
 def test_every_rule_of_the_file_has_a_call_that_breaks_it():
