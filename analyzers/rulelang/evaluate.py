@@ -356,6 +356,8 @@ def hits(call: Call, c: Condition, pool: set[int] | None = None, one: bool = Fal
     those of them in the pool (what an enclosing condition keeps at most: its role), found
     without testing the others. A count or an Nth hit counts the whole call. `one`: the
     caller asks only whether anything hits (a `require`): some hits, or none."""
+    if c.direction is not None and c.direction != call.direction:
+        return ()
     if c.nth is not None or c.at_least is not None or c.at_most is not None:
         pool, one = None, False
     one = one and c.in_turn is None and c.not_in_turn is None  # those narrow after the test
@@ -404,6 +406,8 @@ def rule_findings(call: Call, rule: Rule) -> list[Finding]:
     try:
         if rule.only_if and not all(hits(call, c, one=True) for c in rule.only_if):
             return []
+        if rule.unless is not None and hits(call, rule.unless, one=True):
+            return []
         if rule.each is not None:
             return each.each_findings(call, rule)
         if rule.find is not None:
@@ -417,7 +421,11 @@ def rule_findings(call: Call, rule: Rule) -> list[Finding]:
             cue = list(hits(call, rule.when))
             if not cue or hits(call, rule.require, one=True):
                 return []
-            return [_finding(rule, call, cue, (0.0, 0.0), cue=cue_of(call, rule.when, cue, rule.cue) if uses_cue(rule) else ("", ""))]
+            said = cue_of(call, rule.when, cue, rule.cue) if uses_cue(rule) else ("", "")
+            if rule.place == "after_when":  # from the `when` hits' end to the call's end, quoting nothing
+                end = max(call.utts[i].end_s for i in cue)
+                return [_finding(rule, call, [], (0.0, 0.0), at=(end, max(end, call.transcript.duration_s)), cue=said)]
+            return [_finding(rule, call, cue, (0.0, 0.0), cue=said)]
         if hits(call, rule.require, one=True):
             return []
         return [_missing(call, rule)]

@@ -199,6 +199,8 @@ class Condition(Section):
     nth: Optional[Annotated[int, Field(strict=True)]] = None
     at_least: Optional[AtLeastOne] = None
     at_most: Optional[Count] = None
+    #: Hits only in calls of this direction (a rule's `unless: {direction: outbound, ...}`).
+    direction: Optional[Literal["inbound", "outbound"]] = None
 
     @model_validator(mode="after")
     def _one_test(self) -> "Condition":
@@ -346,6 +348,12 @@ class Rule(Section):
     #: The rule is judged only in calls where each of these conditions hits (e.g. the
     #: customer said 10 chars in all); its findings stay where the rule places them.
     only_if: Optional[Annotated[tuple[Condition, ...], LIST, BeforeValidator(_example), Field(min_length=1)]] = None
+    #: The rule does not apply in calls where this hits (in the rule's unit): the closing rules
+    #: on an outbound call the customer refused, which the refusal's rules judge instead.
+    unless: Optional[Condition] = None
+    #: For `require` with `when`: `after_when`: the finding spans from the end of the `when`
+    #: hits to the call's end and quotes nothing (nothing was said where something was due).
+    place: Optional[Literal["after_when"]] = None
     #: false: the rule is checked by its examples and can be tried (`callqa rules try`),
     #: but analyses leave it out (a new rule waiting for a decision).
     active: StrictBool = True
@@ -371,6 +379,8 @@ class Rule(Section):
             raise fail("'when' goes with 'require' (for 'find', put the condition in 'all')", "when")
         if self.once and self.find is None:
             raise fail("'once' goes with 'find'", "once")
+        if self.place is not None and self.when is None:
+            raise fail("'place: after_when' goes with 'require' and 'when'", "place")
         if "{cue" in self.message and self.find is None and self.when is None:
             raise fail("{cue} / {cue_said} quote what 'find' or 'when' matched: this rule has neither", "message")
         if self.cue is not None and getattr(self.find if self.find is not None else self.when, self.cue, None) is None:
@@ -399,6 +409,8 @@ class Rule(Section):
                 yield key, getattr(self, key)
         for c in self.only_if or ():
             yield "only_if", c
+        if self.unless is not None:
+            yield "unless", self.unless
 
     def uses_intent(self) -> bool:
         parts = self.parts()

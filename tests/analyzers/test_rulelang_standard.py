@@ -73,6 +73,7 @@ BREAKS = {
                        "A: 好的，那先这样。"],
     "followup_time": [OPEN, "C: 我的宽带上不了网。", "A: 您是说宽带上不了网，对吗？", "C: 对。", "A: 我们会尽快安排人上门。", *CLOSE],
     "apology_first": [OPEN, "C: 你们怎么回事，东西用了三天就坏了！", "A: 您是说东西用了三天就坏了，对吗？", "C: 对。", *CLOSE],
+    "outbound_refusal": [OUTBOUND_OPEN, "C: 不需要。", "A: 好的，再见。"],   # 003 §三.5(4)3 e: no apology, no appointment
     "repeat_back": [OPEN, "C: 我想查一下这个月的话费是多少。", "A: 您这个月的话费是八十六元。", *CLOSE],
     "slow_for_details": [OPEN, "C: 我想续费。", {"A": "您的套餐是每月一百元，续费一年一共一千零八十元。",
                                                   "start_s": 9.5, "end_s": 13.5}, *CLOSE],
