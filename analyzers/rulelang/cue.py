@@ -66,7 +66,7 @@ def _matched(call, c: Condition, i: int) -> str | None:
 def cue_of(call, c: Condition, idx: Sequence[int], only: str | None = None) -> tuple[str, str]:
     """(cue, cue_said) of the finding that c's hits `idx` make; ("", "") when nothing matched.
     `only`: "after" / "before": what that hit matched, not c's own tests (Rule.cue)."""
-    from .evaluate import hits
+    from .evaluate import anchor_hits
 
     for i in idx if only is None else ():
         if (m := _matched(call, c, i)) is not None:
@@ -75,7 +75,7 @@ def cue_of(call, c: Condition, idx: Sequence[int], only: str | None = None) -> t
     for name, later in (("after", False), ("before", True)):
         if (other := getattr(c, name)) is None or only not in (None, name):
             continue
-        near = {a for a in hits(call, other) for i in idx if 0 < (a - i if later else i - a) <= far}
+        near = {a for a in anchor_hits(call, other) for i in idx if 0 < (a - i if later else i - a) <= far}
         for a in sorted(near, key=lambda a: min(abs(a - i) for i in idx)):
             if (m := _matched(call, other, a)) is not None:
                 return m, call.quote(a)

@@ -335,7 +335,7 @@ def _related(call: Call, c: Condition, found: set[int]) -> set[int]:
         other = getattr(c, name)
         if other is None:
             continue
-        anchors = hits(call, other)  # in order: the nearest anchor before / after i decides
+        anchors = anchor_hits(call, other)  # in order: the nearest anchor before / after i decides
         if later:
             near = {i for i in found if (k := bisect.bisect_right(anchors, i)) < len(anchors) and anchors[k] - i <= far}
         else:
@@ -367,6 +367,8 @@ def hits(call: Call, c: Condition, pool: set[int] | None = None, one: bool = Fal
     # Position and relations keep an utterance or not whatever else hits: narrow first, test the rest.
     pool = set(range(len(call.utts))) if pool is None else pool
     pool = _related(call, c, _position(call, c, pool))
+    if not pool:  # nothing left to test (every test keeps only utterances of the pool)
+        return ()
     found = _test(call, c, pool, one)
     for name, keep in (("in_turn", True), ("not_in_turn", False)):  # read on the hits' turns only
         if (other := getattr(c, name)) is not None and found:  # a backchannel is in no turn: kept by neither
@@ -406,7 +408,7 @@ def rule_findings(call: Call, rule: Rule) -> list[Finding]:
     try:
         if rule.only_if and not all(hits(call, c, one=True) for c in rule.only_if):
             return []
-        if rule.unless is not None and hits(call, rule.unless, one=True):
+        if rule.unless is not None and anchor_hits(call, rule.unless):  # several rules share one
             return []
         if rule.each is not None:
             return each.each_findings(call, rule)
@@ -418,7 +420,7 @@ def rule_findings(call: Call, rule: Rule) -> list[Finding]:
             setting, anchors = (lambda path: pack_field(call.pack, path)), (lambda other: hits(call, other))
             return [because(_finding(rule, call, idx, (0.0, 0.0)), call, rule.find, idx, setting, anchors) for idx in groups]
         if rule.when is not None:
-            cue = list(hits(call, rule.when))
+            cue = list(anchor_hits(call, rule.when))
             if not cue or hits(call, rule.require, one=True):
                 return []
             said = cue_of(call, rule.when, cue, rule.cue) if uses_cue(rule) else ("", "")
@@ -475,3 +477,38 @@ def pack_rule_findings(transcript: Transcript, pack: RulePack, rule_id: str, dir
 
 
 from . import combine, each  # noqa: E402  (they read this module's hits and findings)
+
+
+def anchor_hits(call: Call, c: Condition) -> tuple[int, ...]:
+    """`hits(call, c)` over the whole call, kept on the call: an anchor (`after`, `before`,
+    `when`, `unless`) that several rules share is read once (the refusal's trigger: seven rules)."""
+    key = _Same.of(c)
+    if key not in call.gaps:
+        call.gaps[key] = hits(call, c)
+    return call.gaps[key]
+
+
+class _Same:
+    """A condition as a key: equal conditions (a YAML alias is a copy) are one key; its hash
+    is worked out once per condition object (hashing a nested condition costs ~8 us)."""
+
+    __slots__ = ("c", "h")
+    _known: dict[int, "_Same"] = {}
+
+    def __init__(self, c: Condition) -> None:
+        self.c, self.h = c, hash(c)
+
+    @classmethod
+    def of(cls, c: Condition) -> "_Same":
+        known = cls._known.get(id(c))
+        if known is None or known.c is not c:  # (it holds c, so an id is never reused while known)
+            if len(cls._known) > 4096:
+                cls._known.clear()
+            known = cls._known[id(c)] = cls(c)
+        return known
+
+    def __hash__(self) -> int:
+        return self.h
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Same) and (self.c is other.c or self.c == other.c)

@@ -104,3 +104,14 @@ def test_a_refused_call_is_judged_by_the_refusal_not_the_closing_or_repeat_back(
     assert {f.rule_id for f in inbound.findings if f.category == "closing_missing"} == {"satisfaction_check", "thanks_goodbye"}
     later = transcript(OPENING, "C: 方便。", "A: 还有其他需要吗？", "C: 不需要了。")  # a later 不需要 is no refusal
     assert pack_rule_findings(later, PACK, "outbound_refusal", "outbound") == []
+
+
+def test_an_anchor_that_several_rules_share_is_read_once_per_call():
+    from analyzers.rulelang.evaluate import anchor_hits
+
+    c = Call(transcript("A: 您好。", "C: 不需要。"), PACK, "outbound")
+    a = Condition.model_validate({"role": "customer", "phrases": ["不需要"]})
+    b = Condition.model_validate({"role": "customer", "phrases": ["不需要"]})  # a YAML alias is such a copy
+    before = len(c.gaps)
+    assert anchor_hits(c, a) == anchor_hits(c, b) == (1,) and len(c.gaps) == before + 1
+    assert anchor_hits(c, Condition.model_validate({"role": "agent", "phrases": ["不需要"]})) == ()
