@@ -26,6 +26,7 @@ from ..turns import turns
 from ..text import count_chars, first_alternative, normalise, phrase_test, split_sentences, strip_punct
 from .entities import entities, same_value
 from .cue import cue_of, uses_cue
+from .keys import Same
 from .meant import because, opens_with
 from .schema import Condition, IntentSetting, PhraseList, Repeat, Rule
 from .signals import _duration, _inside, _interruption, _rate, _response_time, _silence, _volume
@@ -482,33 +483,8 @@ from . import combine, each  # noqa: E402  (they read this module's hits and fin
 def anchor_hits(call: Call, c: Condition) -> tuple[int, ...]:
     """`hits(call, c)` over the whole call, kept on the call: an anchor (`after`, `before`,
     `when`, `unless`) that several rules share is read once (the refusal's trigger: seven rules)."""
-    key = _Same.of(c)
+    key = Same.of(c)
     if key not in call.gaps:
         call.gaps[key] = hits(call, c)
     return call.gaps[key]
 
-
-class _Same:
-    """A condition as a key: equal conditions (a YAML alias is a copy) are one key; its hash
-    is worked out once per condition object (hashing a nested condition costs ~8 us)."""
-
-    __slots__ = ("c", "h")
-    _known: dict[int, "_Same"] = {}
-
-    def __init__(self, c: Condition) -> None:
-        self.c, self.h = c, hash(c)
-
-    @classmethod
-    def of(cls, c: Condition) -> "_Same":
-        known = cls._known.get(id(c))
-        if known is None or known.c is not c:  # (it holds c, so an id is never reused while known)
-            if len(cls._known) > 4096:
-                cls._known.clear()
-            known = cls._known[id(c)] = cls(c)
-        return known
-
-    def __hash__(self) -> int:
-        return self.h
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Same) and (self.c is other.c or self.c == other.c)
