@@ -409,7 +409,8 @@ def rule_findings(call: Call, rule: Rule) -> list[Finding]:
     try:
         if rule.only_if and not all(hits(call, c, one=True) for c in rule.only_if):
             return []
-        if rule.unless is not None and anchor_hits(call, rule.unless):  # several rules share one
+        if rule.unless is not None and rule.unless.direction in (None, call.direction) \
+                and anchor_hits(call, rule.unless):  # several rules share one
             return []
         if rule.each is not None:
             return each.each_findings(call, rule)
