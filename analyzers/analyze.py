@@ -6,13 +6,12 @@ from dataclasses import dataclass, replace
 
 from .banned import banned_findings, prepare_matchers
 from .intents import CallIntents
-from .model import AGENT, CUSTOMER, Finding, Transcript
+from .model import AGENT, CUSTOMER, DIRECTIONS, INBOUND, Finding, Transcript
 from .overtalk import overtalk_findings
 from .rate import rate_findings, speaker_rate, utterance_rates
 from .rules import RulePack
 from .rulelang.evaluate import custom_findings
 from .scorecard import DimensionScore, ItemScore, score_call, with_confidence
-from .outbound import DIRECTIONS, INBOUND, OUTBOUND, refusal_findings
 from .timeline import talk_s
 from .voice import raised_voice_findings
 
@@ -93,20 +92,10 @@ def analyze(transcript: Transcript, pack: RulePack, direction: str = INBOUND,
         raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, not {direction!r}")
     if intents is None and meaning is not None:  # the rule language's `intent:` reads the same decisions
         intents = tuple(meaning.intents_of(u) for u in transcript.utterances)
-    outbound = direction == OUTBOUND
-    refused, handled = False, []
-    if outbound:
-        refused, handled = refusal_findings(transcript, pack.outbound_refusal, pack.overtalk, meaning)
+    # the pack's rules: the greeting, closing, holds, handling and the outbound refusal (whose
+    # call the closing rules and repeat_back leave alone: custom_rules.yaml `unless`)
     custom = custom_findings(transcript, pack, direction, intents, meaning)
-    if refused:
-        # A call that ends on a refusal closes with the apology and the appointment (the
-        # refusal's findings), not with the thanks and goodbye of a served call: the
-        # closing rules' (satisfaction_check, thanks_goodbye) findings give way. A customer
-        # who declines asked for nothing to repeat back (repeat_back gives way too).
-        custom = [f for f in custom if f.category not in ("closing_missing", "confirmation_missing")
-                  or f.rule_id == "outbound_refusal"]
     findings = [
-        *(handled if refused else []),
         *banned_findings(transcript, pack.banned, meaning),
         *rate_findings(transcript, pack.rate),
         *overtalk_findings(transcript, pack.overtalk),

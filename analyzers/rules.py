@@ -204,12 +204,12 @@ class CourtesyRules(Section):
 
 
 class RefusalRules(Section):
-    """003 §三.5(4)3 e 外呼时客户拒绝: apologise for the disturbance, ask when suits."""
+    """003 §三.5(4)3 e 外呼时客户拒绝: apologise for the disturbance, ask when suits (the phrase
+    lists and meaning switches custom_rules.yaml's outbound_refusal rules read)."""
 
     customer_phrases: Phrases
     apology_phrases: Phrases
     appointment_phrases: Phrases
-    severity: Severity
     #: Intents: the customer refuses / the agent's reply apologises and asks when suits.
     customer_meaning: Text | None = None
     answered_meaning: Text | None = None

@@ -25,6 +25,8 @@ from ..rules import RulePack
 from ..turns import turns
 from ..text import count_chars, first_alternative, normalise, phrase_test, split_sentences, strip_punct
 from .entities import entities, same_value
+from .cue import cue_of, uses_cue
+from .keys import Same
 from .meant import because, opens_with
 from .schema import Condition, IntentSetting, PhraseList, Repeat, Rule
 from .signals import _duration, _inside, _interruption, _rate, _response_time, _silence, _volume
@@ -334,7 +336,7 @@ def _related(call: Call, c: Condition, found: set[int]) -> set[int]:
         other = getattr(c, name)
         if other is None:
             continue
-        anchors = hits(call, other)  # in order: the nearest anchor before / after i decides
+        anchors = anchor_hits(call, other)  # in order: the nearest anchor before / after i decides
         if later:
             near = {i for i in found if (k := bisect.bisect_right(anchors, i)) < len(anchors) and anchors[k] - i <= far}
         else:
@@ -355,6 +357,8 @@ def hits(call: Call, c: Condition, pool: set[int] | None = None, one: bool = Fal
     those of them in the pool (what an enclosing condition keeps at most: its role), found
     without testing the others. A count or an Nth hit counts the whole call. `one`: the
     caller asks only whether anything hits (a `require`): some hits, or none."""
+    if c.direction is not None and c.direction != call.direction:
+        return ()
     if c.nth is not None or c.at_least is not None or c.at_most is not None:
         pool, one = None, False
     one = one and c.in_turn is None and c.not_in_turn is None  # those narrow after the test
@@ -364,6 +368,8 @@ def hits(call: Call, c: Condition, pool: set[int] | None = None, one: bool = Fal
     # Position and relations keep an utterance or not whatever else hits: narrow first, test the rest.
     pool = set(range(len(call.utts))) if pool is None else pool
     pool = _related(call, c, _position(call, c, pool))
+    if not pool:  # nothing left to test (every test keeps only utterances of the pool)
+        return ()
     found = _test(call, c, pool, one)
     for name, keep in (("in_turn", True), ("not_in_turn", False)):  # read on the hits' turns only
         if (other := getattr(c, name)) is not None and found:  # a backchannel is in no turn: kept by neither
@@ -382,15 +388,16 @@ def hits(call: Call, c: Condition, pool: set[int] | None = None, one: bool = Fal
 
 
 def _finding(rule: Rule, call: Call, idx: list[int], fallback: tuple[float, float],
-             at: tuple[float, float] | None = None, quote: int | None = 3) -> Finding:
+             at: tuple[float, float] | None = None, quote: int | None = 3, cue: tuple[str, str] = ("", "")) -> Finding:
     """A finding quoting utterances `idx` (`quote`: the first so many, None: all), spanning
-    them (`at`: that span instead)."""
+    them (`at`: that span instead); `cue`: the message's {cue} and {cue_said} (rulelang.cue)."""
     utts = [call.utts[i] for i in idx]
     span = at or ((min(u.start_s for u in utts), max(u.end_s for u in utts)) if utts else fallback)
     shown = idx if quote is None else idx[:quote]
     said = " / ".join(call.quote(i) for i in shown) + (" / …" if len(shown) < len(idx) else "")
-    message = rule.message.format(duration_s=span[1] - span[0]) if "{" in rule.message else rule.message
-    return Finding(rule.category, rule.id, rule.severity, AGENT, span[0], span[1], said, message)
+    message = rule.message.format(duration_s=span[1] - span[0], cue=cue[0], cue_said=cue[1]) \
+        if "{" in rule.message else rule.message
+    return Finding(rule.category, rule.finding_id, rule.severity, AGENT, span[0], span[1], said, message)
 
 
 def rule_findings(call: Call, rule: Rule) -> list[Finding]:
@@ -402,18 +409,27 @@ def rule_findings(call: Call, rule: Rule) -> list[Finding]:
     try:
         if rule.only_if and not all(hits(call, c, one=True) for c in rule.only_if):
             return []
+        if rule.unless is not None and rule.unless.direction in (None, call.direction) \
+                and anchor_hits(call, rule.unless):  # several rules share one
+            return []
         if rule.each is not None:
             return each.each_findings(call, rule)
         if rule.find is not None:
             found = list(hits(call, rule.find))
             groups = ([found] if found else []) if rule.once else [[i] for i in found]
+            if uses_cue(rule):  # the cue names the meaning evidence itself
+                return [_finding(rule, call, idx, (0.0, 0.0), cue=cue_of(call, rule.find, idx, rule.cue)) for idx in groups]
             setting, anchors = (lambda path: pack_field(call.pack, path)), (lambda other: hits(call, other))
             return [because(_finding(rule, call, idx, (0.0, 0.0)), call, rule.find, idx, setting, anchors) for idx in groups]
         if rule.when is not None:
-            cue = list(hits(call, rule.when))
+            cue = list(anchor_hits(call, rule.when))
             if not cue or hits(call, rule.require, one=True):
                 return []
-            return [_finding(rule, call, cue, (0.0, 0.0))]
+            said = cue_of(call, rule.when, cue, rule.cue) if uses_cue(rule) else ("", "")
+            if rule.place == "after_when":  # from the `when` hits' end to the call's end, quoting nothing
+                end = max(call.utts[i].end_s for i in cue)
+                return [_finding(rule, call, [], (0.0, 0.0), at=(end, max(end, call.transcript.duration_s)), cue=said)]
+            return [_finding(rule, call, cue, (0.0, 0.0), cue=said)]
         if hits(call, rule.require, one=True):
             return []
         return [_missing(call, rule)]
@@ -452,9 +468,24 @@ def custom_findings(transcript: Transcript, pack: RulePack, direction: str = "in
 
 def pack_rule_findings(transcript: Transcript, pack: RulePack, rule_id: str, direction: str = "inbound",
                        intents: tuple | None = None) -> list[Finding]:
-    """The findings of the pack's rule `rule_id` on one call (active or not)."""
-    (rule,) = [r for r in pack.custom_rules if r.id == rule_id]
-    return rule_findings(Call(transcript, pack, direction, intents), rule)
+    """The findings of the pack's rule `rule_id` on one call (active or not): of the rules
+    whose findings carry it (its own, or several reporting as one: Rule.reports_as)."""
+    rules = [r for r in pack.custom_rules if r.finding_id == rule_id] or \
+        [r for r in pack.custom_rules if r.id == rule_id]
+    if not rules:
+        raise ValueError(f"the pack has no rule {rule_id!r}")
+    call = Call(transcript, pack, direction, intents)
+    return [f for r in rules for f in rule_findings(call, r)]
 
 
 from . import combine, each  # noqa: E402  (they read this module's hits and findings)
+
+
+def anchor_hits(call: Call, c: Condition) -> tuple[int, ...]:
+    """`hits(call, c)` over the whole call, kept on the call: an anchor (`after`, `before`,
+    `when`, `unless`) that several rules share is read once (the refusal's trigger: seven rules)."""
+    key = Same.of(c)
+    if key not in call.gaps:
+        call.gaps[key] = hits(call, c)
+    return call.gaps[key]
+

@@ -7,7 +7,7 @@ from .schema import Rule
 
 
 def selector(rule: Rule) -> str:
-    return f"{rule.category}:{rule.id}"
+    return f"{rule.category}:{rule.finding_id}"
 
 
 def scored(scorecard: ScorecardRules, rules: tuple[Rule, ...]) -> ScorecardRules:
@@ -16,7 +16,7 @@ def scored(scorecard: ScorecardRules, rules: tuple[Rule, ...]) -> ScorecardRules
     one grade down per point missed). Rules without an item are shown, not graded."""
     items = []
     for item in scorecard.items:
-        mine = tuple(selector(r) for r in rules if r.item == item.id)
+        mine = tuple(dict.fromkeys(selector(r) for r in rules if r.item == item.id))  # rules reporting as one: once
         if mine and item.points:
             item = item.model_copy(update={"points": (*item.points, *((s,) for s in mine))})
         elif mine:

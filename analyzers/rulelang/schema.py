@@ -199,6 +199,8 @@ class Condition(Section):
     nth: Optional[Annotated[int, Field(strict=True)]] = None
     at_least: Optional[AtLeastOne] = None
     at_most: Optional[Count] = None
+    #: Hits only in calls of this direction (a rule's `unless: {direction: outbound, ...}`).
+    direction: Optional[Literal["inbound", "outbound"]] = None
 
     @model_validator(mode="after")
     def _one_test(self) -> "Condition":
@@ -297,8 +299,9 @@ class Window(Section):
         return self
 
 
-#: What a rule's message may quote of its finding: `{duration_s:.1f}` = the finding's span in s.
-MESSAGE_FIELDS = ("duration_s",)
+#: What a rule's message may quote of its finding: `{duration_s:.1f}` = the finding's span in s;
+#: `{cue}` = what its condition matched, `{cue_said}` = the words that matched (rulelang.cue).
+MESSAGE_FIELDS = ("duration_s", "cue", "cue_said")
 
 
 def _message(value: Any) -> Any:
@@ -306,7 +309,7 @@ def _message(value: Any) -> Any:
         return value
     try:
         names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
-        value.format(**dict.fromkeys(names, 0.0))
+        value.format(**{name: "" if name.startswith("cue") else 0.0 for name in names})
     except (ValueError, IndexError, KeyError) as exc:
         raise fail(f"bad message template {value!r}: {exc} (write {{{{ for a brace)") from None
     if unknown := sorted(names - set(MESSAGE_FIELDS)):
@@ -319,6 +322,9 @@ class Rule(Section):
     `each` (a finding per hit, or with `require` per hit whose `window` holds no hit of it)."""
 
     id: Annotated[Text, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    #: The rule_id its findings carry (absent: `id`): several rules report as one check when
+    #: each says one case of it (the refusal unanswered, or answered without an apology).
+    reports_as: Optional[Annotated[Text, Field(pattern=r"^[a-z][a-z0-9_]*$")]] = None
     #: The standard's name and place of the rule (礼貌性称呼, 003 §三.5(2)).
     standard: Text = ""
     find: Optional[Condition] = None
@@ -334,11 +340,20 @@ class Rule(Section):
     #: utterances joined, backchannels left out: analyzers.turns), where `after: ..., within: 1`
     #: is the other party's next turn.
     unit: Literal["utterance", "turn"] = "utterance"
+    #: Where the message's {cue} comes from: the condition's own first matching test, then its
+    #: after / before hit (absent), or only its `after` / `before` hit (e.g. the complaint answered).
+    cue: Optional[Literal["after", "before"]] = None
     #: For `find`: one finding for the call (spanning its hits) instead of one per hit.
     once: StrictBool = False
     #: The rule is judged only in calls where each of these conditions hits (e.g. the
     #: customer said 10 chars in all); its findings stay where the rule places them.
     only_if: Optional[Annotated[tuple[Condition, ...], LIST, BeforeValidator(_example), Field(min_length=1)]] = None
+    #: The rule does not apply in calls where this hits (in the rule's unit): the closing rules
+    #: on an outbound call the customer refused, which the refusal's rules judge instead.
+    unless: Optional[Condition] = None
+    #: For `require` with `when`: `after_when`: the finding spans from the end of the `when`
+    #: hits to the call's end and quotes nothing (nothing was said where something was due).
+    place: Optional[Literal["after_when"]] = None
     #: false: the rule is checked by its examples and can be tried (`callqa rules try`),
     #: but analyses leave it out (a new rule waiting for a decision).
     active: StrictBool = True
@@ -364,9 +379,20 @@ class Rule(Section):
             raise fail("'when' goes with 'require' (for 'find', put the condition in 'all')", "when")
         if self.once and self.find is None:
             raise fail("'once' goes with 'find'", "once")
+        if self.place is not None and self.when is None:
+            raise fail("'place: after_when' goes with 'require' and 'when'", "place")
+        if "{cue" in self.message and self.find is None and self.when is None:
+            raise fail("{cue} / {cue_said} quote what 'find' or 'when' matched: this rule has neither", "message")
+        if self.cue is not None and getattr(self.find if self.find is not None else self.when, self.cue, None) is None:
+            raise fail(f"names the {self.cue!r} hit of 'find' (or 'when'), which has no {self.cue!r}", "cue")
         if self.unit == "turn" and any(c.in_turn or c.not_in_turn for p in self.parts() for c in p.walk()):
             raise fail("'in_turn' / 'not_in_turn' read the turns of a rule of utterances (unit: utterance)", "unit")
         return self
+
+    @property
+    def finding_id(self) -> str:
+        """The rule_id of its findings: `reports_as`, else `id`."""
+        return self.reports_as or self.id
 
     @property
     def condition(self) -> Condition:
@@ -383,6 +409,8 @@ class Rule(Section):
                 yield key, getattr(self, key)
         for c in self.only_if or ():
             yield "only_if", c
+        if self.unless is not None:
+            yield "unless", self.unless
 
     def uses_intent(self) -> bool:
         parts = self.parts()

@@ -15,7 +15,7 @@ from conftest import missing, truth_files
 from lexicons import load_pack
 
 PACK = load_pack()
-RULES = {r.id: r for r in PACK.custom_rules}
+RULES = {r.finding_id: r for r in PACK.custom_rules}  # rules reporting as one (reports_as) are one check
 OPEN = "A: 您好，很高兴为您服务，我是客服小王，请问有什么可以帮您？"
 SATISFIED = "A: 请问这样处理您是否满意？"   # 001 §3.1 step 5
 CLOSE = (SATISFIED, "C: 满意，谢谢。", "A: 感谢您的来电，祝您生活愉快，再见！")
@@ -73,6 +73,7 @@ BREAKS = {
                        "A: 好的，那先这样。"],
     "followup_time": [OPEN, "C: 我的宽带上不了网。", "A: 您是说宽带上不了网，对吗？", "C: 对。", "A: 我们会尽快安排人上门。", *CLOSE],
     "apology_first": [OPEN, "C: 你们怎么回事，东西用了三天就坏了！", "A: 您是说东西用了三天就坏了，对吗？", "C: 对。", *CLOSE],
+    "outbound_refusal": [OUTBOUND_OPEN, "C: 不需要。", "A: 好的，再见。"],   # 003 §三.5(4)3 e: no apology, no appointment
     "repeat_back": [OPEN, "C: 我想查一下这个月的话费是多少。", "A: 您这个月的话费是八十六元。", *CLOSE],
     "slow_for_details": [OPEN, "C: 我想续费。", {"A": "您的套餐是每月一百元，续费一年一共一千零八十元。",
                                                   "start_s": 9.5, "end_s": 13.5}, *CLOSE],
@@ -108,7 +109,7 @@ def fired(lines, direction="inbound", active_only=False):
     call = Call(transcript, PACK, direction, intents)
     # the active rules as analyze applies them (a refused outbound call: no closing rules), the others alone
     ran = {f.rule_id for f in analyze(transcript, PACK, direction, intents).findings if f.rule_id in RULES}
-    return ran | {r.id for r in PACK.custom_rules if not (r.active or active_only) and rule_findings(call, r)}
+    return ran | {r.finding_id for r in PACK.custom_rules if not (r.active or active_only) and rule_findings(call, r)}
 
 
 def test_every_rule_of_the_file_has_a_call_that_breaks_it():

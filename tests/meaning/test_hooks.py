@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from analyzers.analyze import analyze
-from analyzers.outbound import OUTBOUND
+from analyzers.model import OUTBOUND
 from flows.meaning.bank import build_models
 from flows.meaning.call import decide, embed_call
 from flows.meaning.encoder import load_encoder
