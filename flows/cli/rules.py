@@ -43,8 +43,10 @@ def _chosen(args):
     """(pack, the rules to try): RULE_OR_PACK is a rule id of --rule-pack, or a pack."""
     pack = load_rule_pack(args.lexicon)
     ids = {r.id: r for r in pack.custom_rules}
-    if args.rule in ids:
-        return pack, [ids[args.rule]]
+    # a rule id, or the rule_id several rules report as (outbound_refusal's four rules): all of them
+    named = [r for r in pack.custom_rules if args.rule in (r.id, r.finding_id)]
+    if named:
+        return pack, named
     if os.sep in args.rule or "/" in args.rule or Path(args.rule).is_dir() or \
             (Path(__file__).resolve().parents[2] / "lexicons" / args.rule).is_dir():
         other = load_rule_pack(args.rule)

@@ -141,3 +141,14 @@ def test_only_if_is_checked_on_load_with_its_line(tmp_path):
     err = error_of(pack_with(tmp_path, bad))
     assert (Path(err.file).name, err.line, err.field) == ("custom_rules.yaml", 4, "rules[0].only_if")
     assert "'complaint.nothing' names no phrases field" in str(err)
+
+
+def test_rules_try_by_a_rule_id_several_rules_report_as_tries_them_all():
+    from types import SimpleNamespace
+
+    from flows.cli.rules import _chosen
+
+    _, rules = _chosen(SimpleNamespace(lexicon="zh-CN", rule="outbound_refusal"))
+    assert len(rules) > 1 and {r.finding_id for r in rules} == {"outbound_refusal"}
+    _, one = _chosen(SimpleNamespace(lexicon="zh-CN", rule="slow_for_details"))
+    assert [r.id for r in one] == ["slow_for_details"]
