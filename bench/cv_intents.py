@@ -4,6 +4,11 @@ thresholds and per-intent thresholds (docs/meaning.md, "What was compared").
 
     python bench/cv_intents.py --encoder use [--c 10] [--background-weight 0.1] [--ngram 1,3]
     python bench/cv_intents.py --encoder use+e5      # both embeddings concatenated
+    python bench/cv_intents.py --hash-salt a --intents arguing,customer_complaint --per-intent 0.6
+
+--hash-salt folds by a hash of each sentence (md5 of salt + text, mod k) instead of a seeded
+shuffle, so a sentence keeps its fold when others are added and two corpora compare on the
+sentences they share; two salts give two fold assignments.
 
 Embeddings of every example sentence are cached per encoder (--cache, default /tmp), so a
 sweep embeds the corpus once. The background (other intents' train sentences) is split into
@@ -14,6 +19,7 @@ of fold too. Cost: 1.5 x false hits + misses (a false flag weighs 1.5 misses).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 from pathlib import Path
 
@@ -66,7 +72,22 @@ def fit_predict(pos, neg, bg, pred, vec, c, bw, ngram, scale=1.0) -> np.ndarray:
     return clf.predict_proba(x.tocsr())[:, 1]
 
 
-def out_of_fold(examples, intent, vec, c, bw, ngram, k=5, seed=0, scale=None) -> dict:
+def hash_folds(texts, k: int, salt: str) -> np.ndarray:
+    """Each sentence's fold from a hash of salt + text: stable when the corpus grows."""
+    return np.array([int(hashlib.md5((salt + t).encode()).hexdigest(), 16) % k for t in texts], int)
+
+
+def _splits(x, y, bg, k, seed, salt):
+    """(train, held-out) index pairs of the intent's examples and of the background, per fold."""
+    if salt is None:
+        return zip(StratifiedKFold(k, shuffle=True, random_state=seed).split(x, y),
+                   KFold(k, shuffle=True, random_state=seed).split(bg))
+    fx, fb = hash_folds(x, k, salt), hash_folds(bg, k, salt)
+    return [((np.flatnonzero(fx != f), np.flatnonzero(fx == f)),
+             (np.flatnonzero(fb != f), np.flatnonzero(fb == f))) for f in range(k)]
+
+
+def out_of_fold(examples, intent, vec, c, bw, ngram, k=5, seed=0, scale=None, salt=None) -> dict:
     """Out-of-fold probabilities of the intent's train examples and of the other intents'
     train positives of the same speaker (held out with their background fold). `scale`:
     the embedding scale, by default the intent file's (`embedding_scale:`); `bw` None: the
@@ -82,13 +103,11 @@ def out_of_fold(examples, intent, vec, c, bw, ngram, k=5, seed=0, scale=None) ->
              for t in f.texts("positive", "train")}
     x, y = np.array([*pos, *neg]), np.r_[np.ones(len(pos)), np.zeros(len(neg))]
     p, p_bg, fold = np.zeros(len(x)), np.zeros(len(bg)), np.zeros(len(x), int)
-    folds = zip(StratifiedKFold(k, shuffle=True, random_state=seed).split(x, y),
-                KFold(k, shuffle=True, random_state=seed).split(bg))
-    for f, ((tr, te), (btr, bte)) in enumerate(folds):
+    for f, ((tr, te), (btr, bte)) in enumerate(_splits(x, y, bg, k, seed, salt)):
         probs = fit_predict(list(x[tr][y[tr] == 1]), list(x[tr][y[tr] == 0]), list(bg[btr]),
                             [*x[te], *bg[bte]], vec, c, bw, ngram, scale)
         p[te], p_bg[bte], fold[te] = probs[:len(te)], probs[len(te):], f
-    return {"y": y, "p": p, "fold": fold, "p_other": p_bg[np.array([t in other for t in bg], bool)]}
+    return {"y": y, "p": p, "fold": fold, "texts": x, "p_other": p_bg[np.array([t in other for t in bg], bool)]}
 
 
 def precision_recall(y, hit) -> tuple[float, float]:
@@ -133,15 +152,20 @@ def main(argv=None) -> None:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--embedding-scale", type=float, help="every intent's embedding scale (default: each file's)")
     ap.add_argument("--cache", type=Path, default=Path("/tmp"))
+    ap.add_argument("--hash-salt", help="fold by a hash of salt + sentence (stable as the corpus grows)")
+    ap.add_argument("--intents", help="only these intents (comma-separated; the background is all)")
     ap.add_argument("--per-intent", type=float, metavar="THRESHOLD",
                     help="also print each intent's out-of-fold P / R / other at this threshold")
     args = ap.parse_args(argv)
     examples = load_examples(args.examples)
     vec = vectors(examples, args.encoder, args.cache)
     ngram = tuple(int(n) for n in args.ngram.split(","))
+    chosen = sorted(examples) if not args.intents else args.intents.split(",")
+    if unknown := set(chosen) - examples.keys():
+        ap.error(f"no examples for intent(s) {', '.join(sorted(unknown))}")
     oof = {i: out_of_fold(examples, i, vec, args.c, args.background_weight, ngram, args.folds,
-                          scale=args.embedding_scale)
-           for i in sorted(examples)}
+                          scale=args.embedding_scale, salt=args.hash_salt)
+           for i in chosen}
     n = len(oof)
     for t in (*THRESHOLDS, "per"):
         s = summary(oof, t)
