@@ -137,14 +137,28 @@ def near_starts(text: str, phrase: str) -> list[int]:
     return [i for i in sorted(starts) if near_alike(text[i:i + len(phrase)], phrase)]
 
 
+@functools.lru_cache(maxsize=65536)
+def heard_keys(bare: str) -> frozenset[str]:
+    """The chars of `bare` and their everyday readings (`main_reading`): all that
+    `near_alike` reads of a window, as one set per text."""
+    chars = frozenset(bare)
+    return chars.union(map(main_reading, chars))
+
+
 @dataclass(frozen=True, eq=False)
 class NearGroup:
     """The literal alternatives of a phrase group long enough to match by a near syllable."""
 
     #: (index of the alternative, its normalised text), listed order
     phrases: tuple[tuple[int, str], ...]
-    #: syllable -> the phrases (positions in `phrases`) with that syllable among their anchors
-    by_anchor: dict[str, tuple[int, ...]]
+    #: char or syllable -> (bits of the (phrase, char) places it may stand in as the same
+    #: sound or itself, bits of those it may stand in as a near syllable)
+    bits: dict[str, tuple[int, int]]
+    #: per phrase: (its places' bits, the fewest places a window holds as the same sound)
+    needs: tuple[tuple[int, int], ...]
+    #: the keys of `bits`, and those that stand in some place as a near syllable
+    keys: frozenset[str] = frozenset()
+    near_keys: frozenset[str] = frozenset()
 
     def first(self, bare: str, best: tuple[int, int] | None) -> tuple[int, int] | None:
         """The earliest (position, index) near match in `bare` if earlier than `best`."""
@@ -160,8 +174,19 @@ class NearGroup:
         return any(near_starts(bare, self.phrases[j][1]) for j in self._candidates(bare))
 
     def _candidates(self, bare: str) -> list[int]:
-        held = self.by_anchor.keys() & _text.syllable_positions(bare).keys()
-        return sorted({j for syl in held for j in self.by_anchor[syl]})
+        """The phrases `bare` may match by a near syllable: a set test per text and group
+        (a near window holds a near syllable of the phrase and all but `allowed` of its
+        chars as themselves or the same sound, so a text that lacks them cannot match)."""
+        heard = heard_keys(bare)
+        if heard.isdisjoint(self.near_keys):  # most texts: no near syllable of any phrase
+            return []
+        same = near = 0
+        for key in heard & self.keys:
+            s, n = self.bits[key]
+            same, near = same | s, near | n
+        if not near:
+            return []
+        return [j for j, (mask, need) in enumerate(self.needs) if near & mask and (same & mask).bit_count() >= need]
 
 
 def near_group(literals: dict[str, int]) -> NearGroup | None:
@@ -170,11 +195,19 @@ def near_group(literals: dict[str, int]) -> NearGroup | None:
     phrases = tuple((index, p) for p, index in literals.items() if near_phrase(p) is not None)
     if not phrases:
         return None
-    by_anchor: dict[str, set[int]] = {}
-    for j, (_, phrase) in enumerate(phrases):
-        for _, syl in anchors(phrase):
-            by_anchor.setdefault(syl, set()).add(j)
-    return NearGroup(phrases, {k: tuple(sorted(v)) for k, v in by_anchor.items()})
+    bits: dict[str, list[int]] = {}
+    needs, place = [], 0
+    for _, phrase in phrases:
+        table = near_phrase(phrase)
+        needs.append((((1 << len(phrase)) - 1) << place, len(phrase) - table.allowed))
+        for char, same, near in zip(phrase, table.same, table.near):
+            for key in {char} | same:
+                bits.setdefault(key, [0, 0])[0] |= 1 << place
+            for key in near:
+                bits.setdefault(key, [0, 0])[1] |= 1 << place
+            place += 1
+    return NearGroup(phrases, {k: (s, n) for k, (s, n) in bits.items()}, tuple(needs),
+                     frozenset(bits), frozenset(k for k, (_, n) in bits.items() if n))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -194,5 +227,5 @@ def first_found(group, bare: str, best: tuple[int, int] | None) -> tuple[int, st
 
 def group_holds(group, bare: str) -> bool:
     """Whether a long literal alternative of a text._PhraseGroup matches `bare` by a near syllable."""
-    near = _near_of(group)
-    return near is not None and near.holds(bare)
+    near = _near_of(group)  # the set test first, inline: most texts are settled by it
+    return near is not None and not heard_keys(bare).isdisjoint(near.near_keys) and near.holds(bare)

@@ -388,7 +388,7 @@ def clear_caches() -> None:
     """Forget what was kept per text (normalised forms, readings, answers): the figures of
     bench/bench_analysis.py's "cold" runs, where each call's texts cost what a new text costs."""
     for cached in (normalise, strip_punct, syllable_positions, sounds_alike, respelled, _holds, _near.near_alike,
-                   _homophones.places):
+                   _near.heard_keys, _homophones.places):
         cached.cache_clear()
 
 

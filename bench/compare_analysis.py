@@ -29,10 +29,34 @@ HERE = Path(__file__).resolve().parents[1]
 def _calls(synthetic: int, long: int) -> list:
     sys.path.insert(0, str(HERE))
     from bench.bench_analysis import _lines, synthetic_call
-    from bench.compare_findings_rlgreet import _transcripts
 
     lines = _lines()
     return _transcripts(synthetic) + [synthetic_call(10_000 + i, lines) for i in range(long)]
+
+
+def _transcripts(synthetic: int) -> list:
+    """The 12 sample calls' true transcripts and `synthetic` make_night-scripted calls (as the
+    removed bench/compare_findings_rlgreet.py made them)."""
+    import random
+
+    from analyzers.model import CallTruth, SpeechSpan, Transcript, Utterance, from_dict
+    from tools.make_night import load_sources, render, script
+    from tools.sample_set import truth_paths
+
+    calls = []
+    for path in truth_paths(HERE / "sample_audio"):
+        truth = from_dict(CallTruth, json.loads(path.read_text(encoding="utf-8")))
+        spans = tuple(SpeechSpan(u.speaker, u.start_s, u.end_s) for u in truth.utterances)
+        calls.append(Transcript(truth.call_id, truth.duration_s, truth.layout, truth.utterances, spans))
+    src = load_sources()
+    for i in range(synthetic):
+        rng = random.Random(i)
+        audio, segments, _ = render(rng, script(src, rng, outbound=i % 3 == 0, target_s=rng.uniform(8, 60)))
+        utts = sorted((Utterance(who, s["start"], s["end"], s["text"]) for who, segs in segments.items() for s in segs),
+                      key=lambda u: u.start_s)
+        spans = tuple(SpeechSpan(u.speaker, u.start_s, u.end_s) for u in utts)
+        calls.append(Transcript(f"synthetic-{i}", round(len(audio) / 8000, 3), "stereo", tuple(utts), spans))
+    return calls
 
 
 def _plain(value):

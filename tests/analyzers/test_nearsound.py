@@ -72,3 +72,40 @@ def test_contains_any_agrees_with_contains_alternative_on_near_matches():
     group = ("感谢", "还满意吗", "感谢您的来电", "re:满意(吗|么)")
     for text in ("该先您的来点", "您对这次的处理还买意吗", "有什么不满意的地方", "该谢您对我们的支持"):
         assert contains_any(text, group) == any(contains_alternative(text, a) for a in group)
+
+
+def test_the_set_test_before_the_window_search_loses_no_near_match():
+    # NearGroup._candidates drops a phrase by a set test per text: for every long phrase of
+    # the pack, each text with one or two slipped chars (and its own, and a stranger) must
+    # get the answer that a window search over every phrase of the group gives.
+    from analyzers import nearsound, text
+    from lexicons import load_pack
+
+    pack = load_pack("zh-CN")
+    lists = [getattr(getattr(pack, s), f) for s in ("courtesy", "closing", "greeting", "holds", "followup")
+             for f in type(getattr(pack, s)).model_fields if isinstance(getattr(getattr(pack, s), f), tuple)]
+    groups = {id(g): g for g in (text._group_of(ps, "re:") for ps in lists if ps)}
+    by_reading: dict[str, str] = {}
+    longs = sorted({p for g in groups.values() for p in g.exact_index if nearsound.near_phrase(p)})
+    for c in "".join(longs) + "该先买班想冰星尽在间点店兰还意一边线街见烟演也眼":
+        by_reading.setdefault(nearsound.main_reading(c), c)
+    checked = found = 0
+    for group in groups.values():
+        near = nearsound._near_of(group)
+        if near is None:
+            continue
+        for _, phrase in near.phrases:
+            table = nearsound.near_phrase(phrase)
+            slips = [(k, by_reading[s]) for k, syls in enumerate(table.near) for s in sorted(syls) if s in by_reading]
+            variants = {phrase, "喂你好" + phrase[::-1]}
+            for k, c in slips:
+                variants.add("好的" + phrase[:k] + c + phrase[k + 1:] + "再见")
+                for k2, c2 in slips:
+                    if k2 > k:
+                        variants.add(phrase[:k] + c + phrase[k + 1:k2] + c2 + phrase[k2 + 1:])
+            for bare in variants:
+                every = [(start, index) for index, p in near.phrases for start in nearsound.near_starts(bare, p)]
+                assert near.holds(bare) == bool(every) == nearsound.group_holds(group, bare), (phrase, bare)
+                assert near.first(bare, None) == (min(every) if every else None), (phrase, bare)
+                checked, found = checked + 1, found + bool(every)
+    assert checked > 200 and found > 50, (checked, found)
