@@ -1,7 +1,6 @@
 """The rule language's `{cue}` / `{cue_said}`, `cue:` and `reports_as` (issue 32 item 2, refusal12)."""
 
 import re
-import shutil
 from types import SimpleNamespace
 
 import pytest
@@ -10,8 +9,9 @@ from pydantic import ValidationError
 from analyzers.rulelang.evaluate import Call, rule_findings
 from analyzers.rulelang.examples import example_call
 from analyzers.rulelang.pack import scored
-from analyzers.rulelang.schema import ExampleLine, Rule
-from lexicons import PACKS_DIR, PackError, load_pack
+from analyzers.rulelang.schema import ExampleLine
+from lexicons import load_pack
+from rulepacks import custom_rules_error, rule
 
 PACK = load_pack()
 
@@ -19,11 +19,6 @@ PACK = load_pack()
 def call(*lines, intents=None, direction="inbound"):
     transcript, given = example_call(tuple(ExampleLine.model_validate(x) for x in lines))
     return Call(transcript, PACK, direction, intents if intents is not None else given)
-
-
-def rule(**fields):
-    base = {"id": "r", "severity": "minor", "message": "m", "examples": {"hit": ["x"], "miss": ["y"]}}
-    return Rule.model_validate({**base, **fields})
 
 
 class Meant:  # analyzers.intents.CallIntents' side the rules read: hit(utterance, intent)
@@ -88,14 +83,9 @@ def test_a_bad_cue_is_refused_in_words(fields, says):
 
 
 def test_a_bad_cue_is_named_with_file_and_line(tmp_path):
-    folder = tmp_path / "pack"
-    shutil.copytree(PACKS_DIR / "zh-CN", folder)
-    (folder / "custom_rules.yaml").write_text(
-        "rules:\n  - id: r\n    require: {regex: a}\n    severity: info\n"
-        "    message: 'lacks {cue}'\n    examples: {hit: ['x'], miss: ['y']}\n", encoding="utf-8")
-    with pytest.raises(PackError) as info:
-        load_pack(folder)
-    assert (info.value.line, info.value.field) == (5, "rules[0].message") and "quote what 'find' or 'when' matched" in str(info.value)
+    error = custom_rules_error(tmp_path, "rules:\n  - id: r\n    require: {regex: a}\n    severity: info\n"
+                               "    message: 'lacks {cue}'\n    examples: {hit: ['x'], miss: ['y']}\n")
+    assert (error.line, error.field) == (5, "rules[0].message") and "quote what 'find' or 'when' matched" in str(error)
 
 
 def test_rules_reporting_as_one_give_its_rule_id_and_count_once_on_the_scorecard():

@@ -2,7 +2,6 @@
 and the outbound refusal written with them (custom_rules.yaml outbound_refusal*, refusal12)."""
 
 import re
-import shutil
 from dataclasses import replace
 
 import pytest
@@ -11,8 +10,9 @@ from pydantic import ValidationError
 from analyzers.analyze import analyze
 from analyzers.rulelang.evaluate import Call, hits, pack_rule_findings, rule_findings
 from analyzers.rulelang.examples import example_call
-from analyzers.rulelang.schema import Condition, ExampleLine, Rule
-from lexicons import PACKS_DIR, PackError, load_pack
+from analyzers.rulelang.schema import Condition, ExampleLine
+from lexicons import load_pack
+from rulepacks import custom_rules_error, rule
 
 PACK = load_pack()
 OPENING = "A: 您好，我是售后服务中心的客服小王，给您打电话是想做一个服务回访，请问您现在方便接听吗？"
@@ -21,11 +21,6 @@ OPENING = "A: 您好，我是售后服务中心的客服小王，给您打电话
 def transcript(*lines, end_s=None):
     t, _ = example_call(tuple(ExampleLine.model_validate(x) for x in lines))
     return t if end_s is None else replace(t, duration_s=end_s)
-
-
-def rule(**fields):
-    base = {"id": "r", "severity": "minor", "message": "m", "examples": {"hit": ["x"], "miss": ["y"]}}
-    return Rule.model_validate({**base, **fields})
 
 
 def test_after_when_spans_from_the_when_hits_end_to_the_calls_end_and_quotes_nothing():
@@ -67,14 +62,9 @@ def test_a_bad_place_unless_or_direction_is_refused_in_words(fields, says):
 
 
 def test_a_bad_place_is_named_with_file_and_line(tmp_path):
-    folder = tmp_path / "pack"
-    shutil.copytree(PACKS_DIR / "zh-CN", folder)
-    (folder / "custom_rules.yaml").write_text(
-        "rules:\n  - id: r\n    find: {regex: a}\n    place: after_when\n    severity: info\n"
-        "    message: m\n    examples: {hit: ['x'], miss: ['y']}\n", encoding="utf-8")
-    with pytest.raises(PackError) as info:
-        load_pack(folder)
-    assert info.value.line in (2, 4) and "goes with 'require' and 'when'" in str(info.value)
+    error = custom_rules_error(tmp_path, "rules:\n  - id: r\n    find: {regex: a}\n    place: after_when\n    severity: info\n"
+                               "    message: m\n    examples: {hit: ['x'], miss: ['y']}\n")
+    assert error.line in (2, 4) and "goes with 'require' and 'when'" in str(error)
 
 
 def _refusal(*lines):
