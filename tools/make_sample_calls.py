@@ -21,8 +21,8 @@ or only some calls, leaving the others' files as they are:
 
     .venv-samples/bin/python tools/make_sample_calls.py --only call08,call09
 
-A call may also write a metadata sidecar `<call_id>.meta.json` (call10: {"direction":
-"outbound"}); it is not ground truth.
+Each call also writes a metadata sidecar `<call_id>.meta.json` (agent id and name, team,
+start time, queue; call10 and call12 also {"direction": "outbound"}); it is not ground truth.
 
 Needs ffmpeg on PATH. `tools/check_sample_calls.py` (run with the project venv,
 which has openai-whisper) transcribes the generated channels for a sanity check.

@@ -48,6 +48,8 @@ CALL01 = Call(
         *closing(),
     ],
     findings=findings_01,
+    meta={"agent_id": "A017", "agent_name": "王芳", "team": "north",
+          "started_at": "2026-11-30T09:12:00+08:00", "queue": "delivery"},
 )
 
 # call02 -----------------------------------------------------------------------
@@ -85,6 +87,8 @@ CALL02 = Call(
         A("退货单号会用短信发到您的手机上。"),
     ],
     findings=findings_02,
+    meta={"agent_id": "A023", "agent_name": "李娜", "team": "north",
+          "started_at": "2026-11-30T10:47:00+08:00", "queue": "delivery"},
 )
 
 # call03 -----------------------------------------------------------------------
@@ -130,6 +134,8 @@ CALL03 = Call(
         *closing(),
     ],
     findings=findings_03,
+    meta={"agent_id": "A031", "agent_name": "张伟", "team": "south",
+          "started_at": "2026-11-30T14:05:00+08:00", "queue": "repairs"},
 )
 
 # call04 -----------------------------------------------------------------------
@@ -167,6 +173,8 @@ CALL04 = Call(
         *closing(),
     ],
     findings=findings_04,
+    meta={"agent_id": "A017", "agent_name": "王芳", "team": "north",
+          "started_at": "2026-12-01T09:40:00+08:00", "queue": "delivery"},
 )
 
 # call05 -----------------------------------------------------------------------
@@ -183,7 +191,8 @@ def findings_05(t):
 CALL05 = Call(
     "call05_fast_agent",
     "Mono PCM call where the agent speaks far too fast (about 300 chars/min) to a "
-    "customer at about 160 chars/min: speech rate and pace mismatch.",
+    "customer at about 160 chars/min: speech rate and pace mismatch; it reads the amounts and the "
+    "billing date as fast (slow_for_details, 003 §三.5(1)3 B).",
     "pcm",
     "mono",
     [
@@ -200,6 +209,8 @@ CALL05 = Call(
     agent_rate=300.0,
     agent_pause_scale=0.6,
     findings=findings_05,
+    meta={"agent_id": "A042", "agent_name": "陈静", "team": "south",
+          "started_at": "2026-12-01T11:18:00+08:00", "queue": "broadband"},
 )
 
 # call06 -----------------------------------------------------------------------
@@ -237,6 +248,8 @@ CALL06 = Call(
     agent_pause_scale=2.0,
     customer_pause_scale=2.0,
     findings=findings_06,
+    meta={"agent_id": "A031", "agent_name": "张伟", "team": "south",
+          "started_at": "2026-12-01T15:32:00+08:00", "queue": "billing"},
 )
 
 # call07 -----------------------------------------------------------------------
@@ -280,6 +293,8 @@ CALL07 = Call(
         *closing(),
     ],
     findings=findings_07,
+    meta={"agent_id": "A023", "agent_name": "李娜", "team": "north",
+          "started_at": "2026-12-02T10:02:00+08:00", "queue": "returns"},
 )
 
 # --- the standard's dialogue points (issue 17) -----------------------------------
@@ -288,6 +303,9 @@ CALL07 = Call(
 # 礼貌用语) and 003 §四.2(2)4 (投诉处理). Their scripts miss some of those points; the truth
 # says so. (fragment of the agent utterance the finding is on, or None for the whole agent
 # speech; category; rule id; severity; what the standard asks)
+# slow_for_details' detail is the rule pack's message (lexicons/zh-CN/custom_rules.yaml).
+SLOW_FOR_DETAILS = ("an amount, a date or a number was read out fast (over 240 chars a minute); "
+                    "slow down for what matters")
 STANDARD_POINTS = {
     "call01_compliant": [
         (None, "confirmation_missing", "repeat_back", "minor", "001 §2.1 复述确认: no repeat-back"),
@@ -319,6 +337,9 @@ STANDARD_POINTS = {
          "003 §四.2(1)3: no thanks for the phone number"),
         (ANYTHING_ELSE, "reply_missing", "reply_to_thanks", "minor", "003 §四.2(1)3: customer's 谢谢 not replied to"),
         (SATISFACTION, "reply_missing", "reply_to_thanks", "minor", "003 §四.2(1)3: customer's 谢谢 not replied to"),
+        # docs/sample-truth.md P5 (003 §三.5(1)3 B): the amounts and the billing date read fast
+        ("查到了，您现在的套餐", "pack_rule", "slow_for_details", "minor", SLOW_FOR_DETAILS),
+        ("好的，已经为您办理成功", "pack_rule", "slow_for_details", "minor", SLOW_FOR_DETAILS),
     ],
     "call06_slow_agent": [
         (None, "confirmation_missing", "repeat_back", "minor", "001 §2.1 复述确认: no repeat-back"),

@@ -56,6 +56,8 @@ CALL08 = Call(
         A("不客气。感谢您的理解，有任何问题随时欢迎致电。"),
     ],
     findings=findings_08,
+    meta={"agent_id": "A042", "agent_name": "陈静", "team": "south",
+          "started_at": "2026-12-02T13:26:00+08:00", "queue": "returns"},
 )
 
 # call09 -----------------------------------------------------------------------
@@ -129,6 +131,8 @@ CALL09 = Call(
         A(GOODBYE),
     ],
     findings=findings_09,
+    meta={"agent_id": "A017", "agent_name": "王芳", "team": "north",
+          "started_at": "2026-12-02T16:51:00+08:00", "queue": "delivery"},
 )
 
 # call10 -----------------------------------------------------------------------
@@ -160,7 +164,8 @@ CALL10 = Call(
         A("感谢您的支持，祝您工作顺利，再见！"),
     ],
     findings=findings_10,
-    meta={"direction": "outbound"},
+    meta={"direction": "outbound", "agent_id": "A055", "agent_name": "刘洋",
+          "team": "outbound", "started_at": "2026-12-03T10:30:00+08:00", "queue": "outbound"},
 )
 
 # call11 -----------------------------------------------------------------------
@@ -205,6 +210,8 @@ CALL11 = Call(
         A("不客气，感谢您的来电，祝您生活愉快，再见！"),
     ],
     findings=findings_11,
+    meta={"agent_id": "A023", "agent_name": "李娜", "team": "north",
+          "started_at": "2026-12-03T11:44:00+08:00", "queue": "installation"},
 )
 
 # call12 -----------------------------------------------------------------------
@@ -238,5 +245,6 @@ CALL12 = Call(
         A("那好吧，再见。"),
     ],
     findings=findings_12,
-    meta={"direction": "outbound"},
+    meta={"direction": "outbound", "agent_id": "A055", "agent_name": "刘洋",
+          "team": "outbound", "started_at": "2026-12-03T14:10:00+08:00", "queue": "outbound"},
 )
