@@ -45,12 +45,14 @@ def texts_hash(transcript: Transcript) -> str:
 
 
 def embed_call(transcript: Transcript, encoder: Encoder) -> CallEmbeddings:
-    """All sentences of the call embedded in one batch."""
+    """All sentences of the call embedded in one batch, at the precision the transcript cache
+    keeps (float16 values as float32): a run that embeds and a reprocess that reads the cache
+    decide on the same numbers."""
     split = [sentences(u.text) for u in transcript.utterances]
     flat = [s for ss in split for s in ss]
     vecs = encoder.embed(flat) if flat else np.zeros((0, 0), dtype=np.float32)
     return CallEmbeddings(encoder.name, texts_hash(transcript), tuple(len(ss) for ss in split),
-                          np.asarray(vecs, dtype=np.float32))
+                          np.asarray(vecs, dtype=np.float16).astype(np.float32))
 
 
 #: A best sentence whose stacked probability is within this of an intent's threshold is

@@ -65,8 +65,9 @@ def test_embeddings_kept_with_the_transcript(encoder, models, tmp_path):
     assert embedded and not embedded_again
     assert again.sentence_counts == first.sentence_counts and len(first.sentence_counts) == len(LINES)
     assert sum(again.sentence_counts) == again.vectors.shape[0] == first.vectors.shape[0]
-    np.testing.assert_allclose(again.vectors, first.vectors, atol=2e-3)  # kept as float16
-    assert decide(call, again, models).hits.keys() == decide(call, first, models).hits.keys()
+    # embedded now or read back: the same numbers (float16 values), so run and reprocess agree
+    np.testing.assert_array_equal(again.vectors, first.vectors)
+    assert decide(call, again, models).hits == decide(call, first, models).hits
     # another transcript under the same key (its texts differ) is embedded again, not misread
     other = conversation([(A, "您好。"), (C, "喂？")])
     emb, embedded_other = cached_embeddings(cache, "k1", other, encoder)
