@@ -1,5 +1,6 @@
 """The code stays readable in pieces: no module over 500 lines, no function over 80
-(outside tools/ and tests/, which hold scripts and fixtures rather than the product)."""
+(outside tests/, which holds fixtures rather than the product; tools/ and bench/ are held to
+it too, since QA engineers read and change them)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("analyzers", "flows", "lexicons", "bench")
+PACKAGES = ("analyzers", "flows", "lexicons", "bench", "tools")
 MAX_MODULE_LINES = 500
 MAX_FUNCTION_LINES = 80
 
