@@ -5,6 +5,7 @@ thresholds and per-intent thresholds (docs/meaning.md, "What was compared").
     python bench/cv_intents.py --encoder use [--c 10] [--background-weight 0.1] [--ngram 1,3]
     python bench/cv_intents.py --encoder use+e5      # both embeddings concatenated
     python bench/cv_intents.py --hash-salt a --intents arguing,customer_complaint --per-intent 0.6
+    python bench/cv_intents.py --hash-salt a --intents arguing --not-background arguing=blame_customer+rude_banned
 
 --hash-salt folds by a hash of each sentence (md5 of salt + text, mod k) instead of a seeded
 shuffle, so a sentence keeps its fold when others are added and two corpora compare on the
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -97,17 +99,25 @@ def out_of_fold(examples, intent, vec, c, bw, ngram, k=5, seed=0, scale=None, sa
     bw = (BACKGROUND_WEIGHT if e.background_weight is None else e.background_weight) if bw is None else bw
     pos, neg = e.texts("positive", "train"), e.texts("negative", "train")
     own = {*pos, *neg}
+    # the positives of the intents the file's `not_background` names are no negatives (bank.py);
+    # they are still judged out of fold below and counted in "other"
+    left_out = {t for j in e.not_background for t in examples[j].texts("positive", "train")} - own
     bg = np.array(sorted({t for j, f in examples.items() if j != intent for s in ("positive", "negative")
-                          for t in f.texts(s, "train")} - own))
+                          for t in f.texts(s, "train")} - own - left_out))
     other = {t for j, f in examples.items() if j != intent and f.speaker == e.speaker
              for t in f.texts("positive", "train")}
     x, y = np.array([*pos, *neg]), np.r_[np.ones(len(pos)), np.zeros(len(neg))]
-    p, p_bg, fold = np.zeros(len(x)), np.zeros(len(bg)), np.zeros(len(x), int)
+    out = np.array(sorted(left_out), dtype=bg.dtype if len(bg) else str)
+    out_fold = hash_folds(out, k, salt or str(seed))
+    p, p_bg, p_out, fold = np.zeros(len(x)), np.zeros(len(bg)), np.zeros(len(out)), np.zeros(len(x), int)
     for f, ((tr, te), (btr, bte)) in enumerate(_splits(x, y, bg, k, seed, salt)):
+        ote = np.flatnonzero(out_fold == f)
         probs = fit_predict(list(x[tr][y[tr] == 1]), list(x[tr][y[tr] == 0]), list(bg[btr]),
-                            [*x[te], *bg[bte]], vec, c, bw, ngram, scale)
-        p[te], p_bg[bte], fold[te] = probs[:len(te)], probs[len(te):], f
-    return {"y": y, "p": p, "fold": fold, "texts": x, "p_other": p_bg[np.array([t in other for t in bg], bool)]}
+                            [*x[te], *bg[bte], *out[ote]], vec, c, bw, ngram, scale)
+        p[te], p_bg[bte], fold[te] = probs[:len(te)], probs[len(te):len(te) + len(bte)], f
+        p_out[ote] = probs[len(te) + len(bte):]
+    p_other = np.r_[p_bg[np.array([t in other for t in bg], bool)], p_out[np.array([t in other for t in out], bool)]]
+    return {"y": y, "p": p, "fold": fold, "texts": x, "p_other": p_other, "p_named": p_out}
 
 
 def precision_recall(y, hit) -> tuple[float, float]:
@@ -154,10 +164,18 @@ def main(argv=None) -> None:
     ap.add_argument("--cache", type=Path, default=Path("/tmp"))
     ap.add_argument("--hash-salt", help="fold by a hash of salt + sentence (stable as the corpus grows)")
     ap.add_argument("--intents", help="only these intents (comma-separated; the background is all)")
+    ap.add_argument("--not-background", action="append", default=[], metavar="INTENT=A+B",
+                    help="instead of the file's not_background: INTENT's background without A's and "
+                         "B's positives ('INTENT=' for none); repeatable")
     ap.add_argument("--per-intent", type=float, metavar="THRESHOLD",
                     help="also print each intent's out-of-fold P / R / other at this threshold")
     args = ap.parse_args(argv)
     examples = load_examples(args.examples)
+    for item in args.not_background:
+        intent, _, names = item.partition("=")
+        if intent not in examples or not set(names := tuple(filter(None, names.split("+")))) <= examples.keys():
+            ap.error(f"--not-background {item}: unknown intent")
+        examples[intent] = replace(examples[intent], not_background=names)
     vec = vectors(examples, args.encoder, args.cache)
     ngram = tuple(int(n) for n in args.ngram.split(","))
     chosen = sorted(examples) if not args.intents else args.intents.split(",")
@@ -177,14 +195,17 @@ def main(argv=None) -> None:
 
 
 def per_intent_table(oof: dict, threshold: float) -> str:
-    """One line per intent: out-of-fold P / R, false hits, misses and other at `threshold`."""
+    """One line per intent: out-of-fold P / R, false hits, misses and other at `threshold` (with
+    the share of the not_background intents' positives that hit, where the intent names some)."""
     lines = [f"per intent at {threshold}: P / R (false hits, misses) other"]
     for intent, r in oof.items():
         hit = r["p"] > threshold
         P, R = precision_recall(r["y"], hit)
         mark = "" if P >= 0.95 and R >= 0.90 else " x"
         lines.append(f"  {intent:22s} {P:.3f} / {R:.3f} ({int((hit & (r['y'] == 0)).sum())}, "
-                     f"{int((~hit & (r['y'] == 1)).sum())}) other {(r['p_other'] > threshold).mean():.3f}{mark}")
+                     f"{int((~hit & (r['y'] == 1)).sum())}) other {(r['p_other'] > threshold).mean():.3f}"
+                     + (f" (named in not_background: {(r['p_named'] > threshold).mean():.2f} of "
+                        f"{len(r['p_named'])})" if len(r["p_named"]) else "") + mark)
     return "\n".join(lines)
 
 

@@ -88,7 +88,8 @@ def build_models(folder: str | Path, encoder: Encoder, min_probability: float = 
                  only: frozenset[str] | None = None) -> dict[str, FittedIntent]:
     """Every intent of `folder` (or those in `only`), embedded with `encoder` and fitted on
     its train split, with the other intents' train sentences as background (of the file's
-    `background_weight` where it says one)."""
+    `background_weight` where it says one; without the positives of the intents its
+    `not_background` names)."""
     examples = load_examples(folder)
     if only is not None and (unknown := only - examples.keys()):
         raise ValueError(f"{folder}: no examples for intent(s) {', '.join(sorted(unknown))}")
@@ -98,10 +99,15 @@ def build_models(folder: str | Path, encoder: Encoder, min_probability: float = 
         if only is not None and intent not in only:
             continue
         own = {*banks[intent].positive_texts, *banks[intent].negative_texts}
-        texts, vecs = [], []
+        texts, vecs = [], [np.zeros((0, banks[intent].positive.shape[1]), np.float32)]
         for other, b in banks.items():
-            for side_texts, side_vecs in ((b.positive_texts, b.positive), (b.negative_texts, b.negative)):
-                keep = [i for i, t in enumerate(side_texts) if other != intent and t not in own]
+            if other == intent:
+                continue
+            # the positives of an intent the file says goes together with this one are no negatives
+            sides = ((b.negative_texts, b.negative),) if other in ex.not_background else \
+                ((b.positive_texts, b.positive), (b.negative_texts, b.negative))
+            for side_texts, side_vecs in sides:
+                keep = [i for i, t in enumerate(side_texts) if t not in own]
                 texts += [side_texts[i] for i in keep]
                 vecs.append(side_vecs[keep])
         weight = background_weight if ex.background_weight is None else ex.background_weight

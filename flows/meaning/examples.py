@@ -21,9 +21,9 @@ MIN_TRAIN = 4
 class ExamplesError(ValueError):
     """A mistake in an example file, with the file and the field it is in."""
 
-    def __init__(self, file: str | Path, field: str, message: str):
-        self.file, self.field = str(file), field
-        super().__init__(f"{file}: {field}: {message}")
+    def __init__(self, file: str | Path, field: str, message: str, line: int | None = None):
+        self.file, self.field, self.line = str(file), field, line
+        super().__init__(f"{file}{f':{line}' if line else ''}: {field}: {message}")
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,9 @@ class IntentExamples:
     #: The other intents' train sentences' weight as this intent's negatives, where the file
     #: says `background_weight:` (else the bank's): 0 for an intent that goes with all others.
     background_weight: float | None = None
+    #: Intents whose train positives are NOT this intent's background negatives, where the
+    #: file says `not_background: [...]`: intents that go together with it in the standard.
+    not_background: tuple[str, ...] = ()
 
     def texts(self, side: str, split: str) -> tuple[str, ...]:
         return self.examples[(side, split)]
@@ -105,7 +108,34 @@ def parse_examples(path: Path, text: str) -> IntentExamples:
     return IntentExamples(intent, speaker, _text(path, data, "description", required=False),
                           _text(path, data, "standard", required=False), examples, path,
                           _number(path, data, "embedding_scale", 1.0, 0.05, 20),
-                          _number(path, data, "background_weight", None, 0.0, 5))
+                          _number(path, data, "background_weight", None, 0.0, 5),
+                          _names(path, text, data, intent))
+
+
+def _names(path: Path, text: str, data: dict, intent: str) -> tuple[str, ...]:
+    """`not_background:`, a list of other intents' ids (whether they exist: load_examples)."""
+    value = data.get("not_background", [])
+    if not isinstance(value, list):
+        raise ExamplesError(path, "not_background", f"needs a list of intent ids, got {value!r}",
+                            _line(text, "not_background"))
+    for i, name in enumerate(value):
+        problem = (f"needs an intent id, got {name!r}" if not isinstance(name, str) or not name.strip()
+                   else "names the file's own intent" if name == intent
+                   else f"{name!r} is named twice" if name in value[:i] else None)
+        if problem:
+            raise ExamplesError(path, f"not_background[{i}]", problem, _line(text, "not_background", i))
+    return tuple(value)
+
+
+def _line(text: str, key: str, index: int | None = None) -> int | None:
+    """The 1-based line of a top-level key's value (or of its index-th item) in the file."""
+    node = yaml.compose(text)
+    for k, v in node.value if isinstance(node, yaml.MappingNode) else ():
+        if k.value == key:
+            if index is not None and isinstance(v, yaml.SequenceNode) and index < len(v.value):
+                v = v.value[index]
+            return v.start_mark.line + 1
+    return None
 
 
 def _number(path: Path, data: dict, key: str, default, low: float, high: float):
@@ -124,4 +154,11 @@ def load_examples(folder: str | Path) -> dict[str, IntentExamples]:
     files = sorted(folder.glob("*.yaml"))
     if not files:
         raise ExamplesError(folder, "(folder)", "has no <intent>.yaml example files")
-    return {p.stem: parse_examples(p, p.read_text(encoding="utf-8")) for p in files}
+    examples = {p.stem: parse_examples(p, p.read_text(encoding="utf-8")) for p in files}
+    for ex in examples.values():
+        for i, name in enumerate(ex.not_background):
+            if name not in examples:
+                raise ExamplesError(ex.path, f"not_background[{i}]",
+                                    f"{name!r} is no intent of {folder} (no {name}.yaml)",
+                                    _line(ex.path.read_text(encoding="utf-8"), "not_background", i))
+    return examples

@@ -83,31 +83,57 @@ def test_the_embedding_scale_is_folded_into_the_weights():
     assert np.linalg.norm(half.embedding_weights) < np.linalg.norm(plain.embedding_weights)
 
 
+class Fixed:  # an encoder: a fixed random unit vector per text
+    def embed(self, texts):
+        rows = [np.random.default_rng(sum(map(ord, t))).normal(size=8) for t in texts]
+        return np.array([r / np.linalg.norm(r) for r in rows], dtype=np.float32)
+
+
+def write(folder, intent, pos, neg, extra=""):
+    import textwrap
+    (folder / f"{intent}.yaml").write_text(textwrap.dedent(f"""\
+        intent: {intent}
+        speaker: agent
+        {extra}
+        positive: {{train: {list(pos)}, test: [x{intent}]}}
+        negative: {{train: {list(neg)}, test: [y{intent}]}}
+        """), encoding="utf-8")
+
+
+FAREWELL = (("再见", "拜拜", "再会", "回见"), ("见面再说", "下次见面聊", "再看看", "改天见面"))
+
+
 def test_a_files_background_weight_is_its_own(tmp_path):
     # polite_address.yaml says background_weight: 0 -> the other intents' sentences are not
     # its negatives: fitted alone on its own examples, the same model as with no background
-    import textwrap
     from flows.meaning.bank import build_models
     from flows.meaning.examples import load_examples
 
-    class Fixed:  # an encoder: a fixed random unit vector per text
-        def embed(self, texts):
-            rows = [np.random.default_rng(sum(map(ord, t))).normal(size=8) for t in texts]
-            return np.array([r / np.linalg.norm(r) for r in rows], dtype=np.float32)
-
-    def write(intent, pos, neg, extra=""):
-        (tmp_path / f"{intent}.yaml").write_text(textwrap.dedent(f"""\
-            intent: {intent}
-            speaker: agent
-            {extra}
-            positive: {{train: {list(pos)}, test: [x{intent}]}}
-            negative: {{train: {list(neg)}, test: [y{intent}]}}
-            """), encoding="utf-8")
-    write("service_offer", POS, NEG, "background_weight: 0")
-    write("farewell", ("再见", "拜拜", "再会", "回见"), ("见面再说", "下次见面聊", "再看看", "改天见面"))
+    write(tmp_path, "service_offer", POS, NEG, "background_weight: 0")
+    write(tmp_path, "farewell", *FAREWELL)
     models = build_models(tmp_path, Fixed())
     assert load_examples(tmp_path)["service_offer"].background_weight == 0.0
     alone = fit_model(models["service_offer"].model.bank)
     assert models["service_offer"].model.bias == pytest.approx(alone.bias)
     with_bg = build_models(tmp_path, Fixed(), only=frozenset({"farewell"}))["farewell"].model
     assert with_bg.bias != pytest.approx(fit_model(with_bg.bank).bias)
+
+
+def test_not_background_keeps_the_named_intents_positives_out(tmp_path, monkeypatch):
+    # service_offer says not_background: [farewell]: farewell's positives are not its
+    # negatives (its near misses still are); greeting's both sides still are
+    from flows.meaning import bank
+    seen = {}
+
+    def spy(b, min_probability, background, weight, scale):
+        seen[b.intent] = set(background[0])
+        assert len(background[0]) == len(background[1])
+        return fit_model(b, min_probability, background, weight, scale)
+
+    monkeypatch.setattr(bank, "fit_model", spy)
+    write(tmp_path, "service_offer", POS, NEG, "not_background: [farewell]")
+    write(tmp_path, "farewell", *FAREWELL)
+    write(tmp_path, "greeting", ("您好", "你好", "早上好", "下午好"), ("好的", "好吧", "好嘞", "行"))
+    bank.build_models(tmp_path, Fixed())
+    assert seen["service_offer"] == {*FAREWELL[1], "您好", "你好", "早上好", "下午好", "好的", "好吧", "好嘞", "行"}
+    assert set(FAREWELL[0]) <= seen["greeting"] and set(POS) <= seen["farewell"]

@@ -77,7 +77,10 @@ def test_an_edited_example_or_another_setting_is_another_key(folder):
     assert bank_cache.fit_key(folder, "use", 0.6, 0.1, frozenset({"farewell"})) != key
     path = folder / "farewell.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("再见", "再会", 1), encoding="utf-8")
-    assert bank_cache.fit_key(folder, "use", 0.6, 0.1, None) != key
+    assert (edited := bank_cache.fit_key(folder, "use", 0.6, 0.1, None)) != key
+    path.write_text(path.read_text(encoding="utf-8").replace("positive:", "not_background: [after_hold]\npositive:", 1),
+                    encoding="utf-8")
+    assert bank_cache.fit_key(folder, "use", 0.6, 0.1, None) != edited
 
 
 def test_a_broken_cache_file_is_fitted_again_and_replaced(folder):

@@ -67,3 +67,33 @@ def test_a_folder_loads_by_intent(tmp_path):
 def test_an_empty_folder_is_an_error(tmp_path):
     with pytest.raises(ExamplesError, match="no <intent>.yaml"):
         load_examples(tmp_path)
+
+
+def test_not_background_names_other_intents():
+    ex = parse(GOOD.replace("positive:", "not_background: [farewell, greeting]\npositive:"))
+    assert ex.not_background == ("farewell", "greeting")
+    assert parse(GOOD).not_background == ()
+
+
+@pytest.mark.parametrize("value, field, line", [
+    ("farewell", "not_background", 5),
+    ("[farewell, '']", "not_background[1]", 5),
+    ("[service_offer]", "not_background[0]", 5),
+    ("\n  - farewell\n  - greeting\n  - farewell", "not_background[2]", 8),
+])
+def test_a_bad_not_background_names_file_line_and_field(value, field, line):
+    with pytest.raises(ExamplesError) as e:
+        parse(GOOD.replace("positive:", f"not_background: {value}\npositive:"))
+    assert (e.value.field, e.value.line) == (field, line)
+    assert str(e.value).startswith(f"{Path('examples') / 'service_offer.yaml'}:{line}: {field}:")
+
+
+def test_an_unknown_intent_in_not_background_names_file_and_line(tmp_path):
+    text = GOOD.replace("positive:", "not_background:\n  - farewel\npositive:")
+    (tmp_path / "service_offer.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(ExamplesError) as e:
+        load_examples(tmp_path)
+    assert str(e.value).startswith(f"{tmp_path / 'service_offer.yaml'}:6: not_background[0]: 'farewel' is no intent")
+    (tmp_path / "farewell.yaml").write_text(GOOD.replace("service_offer", "farewell"), encoding="utf-8")
+    (tmp_path / "service_offer.yaml").write_text(text.replace("farewel", "farewell"), encoding="utf-8")
+    assert load_examples(tmp_path)["service_offer"].not_background == ("farewell",)
