@@ -14,7 +14,8 @@ from flows.meaning import bank, bank_cache
 from flows.meaning.encoder import load_encoder
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "lexicons" / "zh-CN" / "examples"
-FILES = ("hold_notice.yaml", "after_hold.yaml", "farewell.yaml")
+# farewell.yaml names closing_thanks and invite_call_again in its not_background: they come along
+FILES = ("hold_notice.yaml", "after_hold.yaml", "farewell.yaml", "closing_thanks.yaml", "invite_call_again.yaml")
 
 
 @pytest.fixture
@@ -78,7 +79,7 @@ def test_an_edited_example_or_another_setting_is_another_key(folder):
     path = folder / "farewell.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("再见", "再会", 1), encoding="utf-8")
     assert (edited := bank_cache.fit_key(folder, "use", 0.6, 0.1, None)) != key
-    path.write_text(path.read_text(encoding="utf-8").replace("positive:", "not_background: [after_hold]\npositive:", 1),
+    path.write_text(path.read_text(encoding="utf-8").replace("not_background: [closing_thanks, invite_call_again]", "not_background: [closing_thanks, invite_call_again, after_hold]", 1),
                     encoding="utf-8")
     assert bank_cache.fit_key(folder, "use", 0.6, 0.1, None) != edited
 
