@@ -14,6 +14,7 @@ import numpy as np
 
 from analyzers.intent_stack import IntentStack, evidence
 from analyzers.intents import NGRAM, CallIntents, char_ngrams, match_many, utterance_key
+from analyzers.memo import latest_by_identity
 from analyzers.model import Transcript
 from analyzers.text import sentences
 
@@ -37,6 +38,7 @@ class CallEmbeddings:
         return self.vectors[start:start + self.sentence_counts[index]]
 
 
+@latest_by_identity  # asked twice a call (reading the cache, then decide): the transcript is frozen
 def texts_hash(transcript: Transcript) -> str:
     h = hashlib.sha256()
     for u in transcript.utterances:
