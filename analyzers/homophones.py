@@ -109,20 +109,16 @@ def windows(text: str, phrases: tuple[str, ...], min_same: int = 0, first_only: 
 
 
 @functools.lru_cache(maxsize=65536)
-def places(text: str) -> tuple[dict[str, list[int]], list[tuple[str, ...]], list[bool]]:
+def places(text: str) -> tuple[dict[str, tuple[int, ...]], list[tuple[str, ...]], list[bool]]:
     """(`text.syllable_positions`: syllable -> the places of the chars that may be read so,
     each char's readings, whether each char is a numeral or punctuation: heard only as
     itself), in one pass over the text, once per text."""
     table = _CHARS
     got = [table.get(c) or _char(c) for c in text]
-    by_syllable: dict[str, list[int]] = {}
+    by_syllable: dict[str, tuple[int, ...]] = {}
     for i, (readings, _) in enumerate(got):
-        for syl in readings:
-            at = by_syllable.get(syl)
-            if at is None:
-                by_syllable[syl] = [i]
-            else:
-                at.append(i)
+        for syl in readings:  # a syllable is at a few places: tuples grow cheaply, and the GC stops tracking them
+            by_syllable[syl] = by_syllable.get(syl, ()) + (i,)
     return by_syllable, [g[0] for g in got], [g[1] for g in got]
 
 

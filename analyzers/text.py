@@ -163,7 +163,7 @@ def sounds_alike(heard: str, phrase: str, min_same: int = 0) -> bool:
     return same >= min_same
 
 
-def syllable_positions(text: str) -> dict[str, list[int]]:
+def syllable_positions(text: str) -> dict[str, tuple[int, ...]]:
     """Toneless syllable -> positions (ascending) of the chars of `text` that can be read so."""
     return _homophones.places(text)[0]  # kept per text there, with each char's readings
 
