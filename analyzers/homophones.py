@@ -26,9 +26,10 @@ Node = tuple[list, list, frozenset, frozenset]
 _TRIES: dict[int, tuple[tuple[str, ...], tuple[dict, Node]]] = {}
 
 
-def trie(phrases: tuple[str, ...]) -> tuple[dict[str, list], Node]:
-    """(first syllable -> the root's edges whose char may be heard as it, the trie of the
-    phrases of 2+ chars; a phrase's number in the trie is its index in `phrases`)."""
+def trie(phrases: tuple[str, ...]) -> tuple[dict[str, tuple[list, frozenset, frozenset]], Node]:
+    """(first syllable -> (the root's edges whose char may be heard as it, the union of their
+    children's chars, and of their syllables), the trie of the phrases of 2+ chars; a
+    phrase's number in the trie is its index in `phrases`)."""
     seen = _TRIES.get(id(phrases))
     if seen is None or seen[0] is not phrases:
         if len(_TRIES) >= 4096:
@@ -37,7 +38,7 @@ def trie(phrases: tuple[str, ...]) -> tuple[dict[str, list], Node]:
     return seen[1]
 
 
-def _build(phrases: tuple[str, ...]) -> tuple[dict[str, list], Node]:
+def _build(phrases: tuple[str, ...]) -> tuple[dict[str, tuple[list, frozenset, frozenset]], Node]:
     root: dict = {}  # char, accepted -> child, the phrases ending there
     for index, phrase in enumerate(phrases):
         if len(phrase) < 2:  # a lone char never matches by sound
@@ -51,7 +52,9 @@ def _build(phrases: tuple[str, ...]) -> tuple[dict[str, list], Node]:
     for edge in top[0]:  # the first char's accepted syllables are `text.first_syllables`
         for syl in edge[1]:
             firsts.setdefault(syl, []).append(edge)
-    return firsts, top
+    # with the union of their children's chars and syllables: one test rejects most places
+    return {syl: (edges, frozenset().union(*(e[2][2] for e in edges)), frozenset().union(*(e[2][3] for e in edges)))
+            for syl, edges in firsts.items()}, top
 
 
 def _frozen(node: tuple[dict, list]) -> Node:
@@ -72,13 +75,16 @@ def windows(text: str, phrases: tuple[str, ...], min_same: int = 0, first_only: 
         return []
     n, found, stack = len(text), [], []
     for syl in held:
-        edges = firsts[syl]
-        for i in by_syllable[syl]:
+        edges, chars2, syls2 = firsts[syl]
+        for i in by_syllable[syl]:  # ascending
             if i + 1 >= n:  # a phrase has 2+ chars
-                continue
+                break
+            h1 = text[i + 1]
+            if h1 not in chars2 and (odd_at[i + 1] or syls2.isdisjoint(heard_at[i + 1])):
+                continue  # no edge's second char is heard here (the per-edge test below, for all edges)
             # the first char is read as the edge's syllable: itself, or a sound-alike; the
             # second (the same for every edge) is tested here, before anything is stacked
-            h, h1, odd1, heard = text[i], text[i + 1], odd_at[i + 1], heard_at[i + 1]
+            h, odd1, heard = text[i], odd_at[i + 1], heard_at[i + 1]
             for c, _, child in edges:
                 if (h == c or not odd_at[i]) and (h1 in child[2] or not (odd1 or child[3].isdisjoint(heard))):
                     stack.append((child, i + 1, int(h == c)))
@@ -104,8 +110,22 @@ def windows(text: str, phrases: tuple[str, ...], min_same: int = 0, first_only: 
 
 @functools.lru_cache(maxsize=65536)
 def places(text: str) -> tuple[dict[str, tuple[int, ...]], list[tuple[str, ...]], list[bool]]:
-    """(`text.syllable_positions`, each char's readings, whether each char is a numeral or
-    punctuation: heard only as itself), once per text."""
-    by_syllable = _text.syllable_positions(text)  # fills text._READINGS for every char of text
-    readings, bad, is_punct = _text._READINGS, _text.NUMERALS, _text.is_punct
-    return by_syllable, [readings[c] for c in text], [c in bad or is_punct(c) for c in text]
+    """(`text.syllable_positions`: syllable -> the places of the chars that may be read so,
+    each char's readings, whether each char is a numeral or punctuation: heard only as
+    itself), in one pass over the text, once per text."""
+    table = _CHARS
+    got = [table.get(c) or _char(c) for c in text]
+    by_syllable: dict[str, tuple[int, ...]] = {}
+    for i, (readings, _) in enumerate(got):
+        for syl in readings:  # a syllable is at a few places: tuples grow cheaply, and the GC stops tracking them
+            by_syllable[syl] = by_syllable.get(syl, ()) + (i,)
+    return by_syllable, [g[0] for g in got], [g[1] for g in got]
+
+
+#: char -> (its readings: text.char_pinyins as a tuple, whether it is a numeral or punctuation).
+_CHARS: dict[str, tuple[tuple[str, ...], bool]] = {}
+
+
+def _char(c: str) -> tuple[tuple[str, ...], bool]:
+    got = _CHARS[c] = (tuple(_text.char_pinyins(c)), c in _text.NUMERALS or _text.is_punct(c))
+    return got

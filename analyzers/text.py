@@ -163,21 +163,9 @@ def sounds_alike(heard: str, phrase: str, min_same: int = 0) -> bool:
     return same >= min_same
 
 
-@functools.lru_cache(maxsize=4096)
 def syllable_positions(text: str) -> dict[str, tuple[int, ...]]:
-    """Toneless syllable -> positions of the chars of `text` that can be read so."""
-    out: dict[str, tuple[int, ...]] = {}
-    for i, c in enumerate(text):
-        readings = _READINGS.get(c)
-        if readings is None:
-            readings = _READINGS[c] = tuple(char_pinyins(c))
-        for syl in readings:
-            out[syl] = out.get(syl, ()) + (i,)  # a syllable is at a few places: tuples grow cheaply
-    return out
-
-
-#: char -> its readings (char_pinyins as a tuple), for syllable_positions' inner loop.
-_READINGS: dict[str, tuple[str, ...]] = {}
+    """Toneless syllable -> positions (ascending) of the chars of `text` that can be read so."""
+    return _homophones.places(text)[0]  # kept per text there, with each char's readings
 
 
 @functools.lru_cache(maxsize=4096)
@@ -387,7 +375,7 @@ def first_alternative(text: str, alternatives: tuple[str, ...] | list[str],
 def clear_caches() -> None:
     """Forget what was kept per text (normalised forms, readings, answers): the figures of
     bench/bench_analysis.py's "cold" runs, where each call's texts cost what a new text costs."""
-    for cached in (normalise, strip_punct, syllable_positions, sounds_alike, respelled, _holds, _near.near_alike,
+    for cached in (normalise, strip_punct, sounds_alike, respelled, _holds, _near.near_alike,
                    _near.heard_keys, _homophones.places):
         cached.cache_clear()
 

@@ -83,6 +83,12 @@ class Call:
         return part, owner
 
     @functools.cached_property
+    def sentence_rows(self) -> list[range]:
+        """Each utterance's sentences (indices into `sentences`' call: `owner` is in order)."""
+        owner = self.sentences[1]
+        return [range(bisect.bisect_left(owner, i), bisect.bisect_right(owner, i)) for i in range(len(self.utts))]
+
+    @functools.cached_property
     def turns(self) -> "Call":
         """The call as turns (analyzers.turns: one speaker's consecutive utterances, backchannels
         left out), each an utterance: its text the turn's, its intents those of its utterances."""
@@ -247,7 +253,8 @@ def _differs(call: Call, c: Condition, pool: set[int] | None) -> set[int]:
 def _sentence(call: Call, c: Condition, pool: set[int] | None) -> set[int]:
     # The sentences as utterances of their own (the speaker and times of theirs).
     parts, owner = call.sentences
-    inside = None if pool is None else {k for k, i in enumerate(owner) if i in pool}
+    rows = call.sentence_rows
+    inside = None if pool is None else {k for i in pool for k in rows[i]}
     return {owner[k] for k in hits(parts, c.sentence, inside)}
 
 

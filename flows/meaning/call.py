@@ -14,6 +14,7 @@ import numpy as np
 
 from analyzers.intent_stack import IntentStack, evidence
 from analyzers.intents import NGRAM, CallIntents, char_ngrams, match_many, utterance_key
+from analyzers.memo import latest_by_identity
 from analyzers.model import Transcript
 from analyzers.text import sentences
 
@@ -37,6 +38,7 @@ class CallEmbeddings:
         return self.vectors[start:start + self.sentence_counts[index]]
 
 
+@latest_by_identity  # asked twice a call (reading the cache, then decide): the transcript is frozen
 def texts_hash(transcript: Transcript) -> str:
     h = hashlib.sha256()
     for u in transcript.utterances:
@@ -100,6 +102,11 @@ def decide(transcript: Transcript, embeddings: CallEmbeddings,
     floors = np.array([f.model.min_probability - STACK_SLACK if f.model.ngram == NGRAM else -1.0 for _, f in fits])
     said_by = np.array([transcript.utterances[i].speaker for i in own])[:, None]
     judged = (best > floors) & (said_by == np.array([f.examples.speaker for _, f in fits]))
+    # per utterance and intent, its first sentence with the best probability (np.argmax's
+    # choice), for every utterance at once: the row of each maximum, the least per utterance
+    spans = np.diff(np.r_[starts[own], len(p)])  # the rows each of `best` reduced
+    top = np.minimum.reduceat(np.where(p == np.repeat(best, spans, axis=0), np.arange(len(p))[:, None], len(p)),
+                              starts[own], axis=0)
     for k, n in zip(*(x.tolist() for x in np.nonzero(judged.T))):  # intent by intent, utterances in order
         intent, fitted = fits[k]
         i = own[n]
@@ -111,8 +118,8 @@ def decide(transcript: Transcript, embeddings: CallEmbeddings,
             counted = grams[i] if fitted.model.ngram == NGRAM else None
             m = max(match_many(fitted.model, embeddings.vectors[at], split[i], counted), key=lambda m: m.probability)
         else:  # clear of the threshold: the stack's decision, with the best sentence's evidence
-            j = int(np.argmax(p[at, k]))
-            m = evidence(fitted.model, embeddings.vectors[starts[i] + j], float(p[starts[i] + j, k]))
+            row = int(top[n, k])
+            m = evidence(fitted.model, embeddings.vectors[row], float(p[row, k]))
         if m.hit:
             hits.setdefault(utterance_key(u.speaker, u.start_s, u.end_s, u.text), {})[intent] = m
     return CallIntents(hits)

@@ -357,3 +357,16 @@ def test_a_missing_requirement_quotes_its_whole_scope_and_spans_its_window_when_
     assert (f.start_s, f.end_s, f.text) == (0.0, 30.0, "")
     (f,) = rule_findings(silent, rule(require={"role": "agent", "last_s": 30, "phrases": ["再见"]}))
     assert (f.start_s, f.end_s) == (70.0, 100.0)
+
+
+def test_a_sentence_test_in_a_pool_reads_only_the_pools_own_sentences():
+    # Call.sentence_rows: each utterance's sentences; a pool of utterances tests only theirs
+    c = call("A: 您好。请问有什么可以帮您？", "C: 。", "C: 我想退货。谢谢。", "A: 好的。")
+    parts, owner = c.sentences
+    assert [[parts.utts[k].text for k in rows] for rows in c.sentence_rows] == \
+        [["您好", "请问有什么可以帮您"], [], ["我想退货", "谢谢"], ["好的"]]
+    said = {"sentence": {"phrases": ["谢谢"]}}
+    assert hit(c, **said) == [2]
+    assert list(hits(c, Condition.model_validate(said), {0, 1, 3})) == []
+    assert list(hits(c, Condition.model_validate(said), {1, 2})) == [2]
+    assert hit(c, role="agent", **said) == []  # the customer's thanks: not in the agent's pool
