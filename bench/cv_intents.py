@@ -6,6 +6,7 @@ thresholds and per-intent thresholds (docs/meaning.md, "What was compared").
     python bench/cv_intents.py --encoder use+e5      # both embeddings concatenated
     python bench/cv_intents.py --hash-salt a --intents arguing,customer_complaint --per-intent 0.6
     python bench/cv_intents.py --hash-salt a --intents arguing --not-background arguing=blame_customer+rude_banned
+    python bench/cv_intents.py --hash-salt a --intents reply_to_thanks --errors 0.6   # train only
 
 --hash-salt folds by a hash of each sentence (md5 of salt + text, mod k) instead of a seeded
 shuffle, so a sentence keeps its fold when others are added and two corpora compare on the
@@ -169,6 +170,9 @@ def main(argv=None) -> None:
                          "B's positives ('INTENT=' for none); repeatable")
     ap.add_argument("--per-intent", type=float, metavar="THRESHOLD",
                     help="also print each intent's out-of-fold P / R / other at this threshold")
+    ap.add_argument("--errors", type=float, metavar="THRESHOLD",
+                    help="also print each chosen intent's out-of-fold errors at this threshold: its "
+                         "missed train positives and the train sentences it hits falsely (train only)")
     args = ap.parse_args(argv)
     examples = load_examples(args.examples)
     for item in args.not_background:
@@ -192,6 +196,8 @@ def main(argv=None) -> None:
               f"cost {s['cost']:.0f} other {s['other']:.3f}")
     if args.per_intent is not None:
         print(per_intent_table(oof, args.per_intent))
+    if args.errors is not None:
+        print(errors_table(oof, args.errors))
 
 
 def per_intent_table(oof: dict, threshold: float) -> str:
@@ -206,6 +212,21 @@ def per_intent_table(oof: dict, threshold: float) -> str:
                      f"{int((~hit & (r['y'] == 1)).sum())}) other {(r['p_other'] > threshold).mean():.3f}"
                      + (f" (named in not_background: {(r['p_named'] > threshold).mean():.2f} of "
                         f"{len(r['p_named'])})" if len(r["p_named"]) else "") + mark)
+    return "\n".join(lines)
+
+
+def errors_table(oof: dict, threshold: float) -> str:
+    """Each intent's out-of-fold errors at `threshold`, lowest / highest probability first: its
+    missed train positives and its train near misses that hit (the test split is never read)."""
+    lines = []
+    for intent, r in oof.items():
+        y, p, texts = r["y"], r["p"], r["texts"]
+        missed = np.flatnonzero((y == 1) & (p <= threshold))
+        false = np.flatnonzero((y == 0) & (p > threshold))
+        lines.append(f"{intent} at {threshold}: {len(missed)} missed positives (train, out of fold)")
+        lines += [f"  {p[i]:.2f}  {texts[i]}" for i in missed[np.argsort(p[missed])]]
+        lines.append(f"{intent} at {threshold}: {len(false)} false hits (train near misses, out of fold)")
+        lines += [f"  {p[i]:.2f}  {texts[i]}" for i in false[np.argsort(-p[false])]]
     return "\n".join(lines)
 
 
