@@ -3,27 +3,23 @@ them instead of fitting, and anything the fit reads changes the key."""
 
 from __future__ import annotations
 
-import shutil
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from flows.meaning import bank, bank_cache
 from flows.meaning.encoder import load_encoder
+from tests.rulepacks import copy_examples
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "lexicons" / "zh-CN" / "examples"
-# farewell.yaml names closing_thanks and invite_call_again in its not_background: they come along
-FILES = ("hold_notice.yaml", "after_hold.yaml", "farewell.yaml", "closing_thanks.yaml", "invite_call_again.yaml")
+INTENTS = ("hold_notice", "after_hold", "farewell")
 
 
 @pytest.fixture
 def folder(tmp_path, monkeypatch):
     monkeypatch.setenv(bank_cache.CACHE_ENV, str(tmp_path / "cache"))
     (tmp_path / "ex").mkdir()
-    for name in FILES:
-        shutil.copy(EXAMPLES / name, tmp_path / "ex" / name)
+    copy_examples(INTENTS, tmp_path / "ex")
     return tmp_path / "ex"
 
 

@@ -1,8 +1,6 @@
 """flows.meaning.call: a call embedded once, kept with its transcript, judged as data for
 the analyzers; the greeting's service offer accepted by meaning (issue 31 items 2, 4)."""
 
-import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,8 +13,8 @@ from flows.meaning.encoder import load_encoder
 from flows.storage.cache import TranscriptCache
 from lexicons import load_pack
 from tests.transcripts import A, C, conversation
+from tests.rulepacks import copy_examples
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "lexicons" / "zh-CN" / "examples"
 #: The issue's false positive: an offer of help in other words than the pack's list.
 OFFER = "您好，我是客服小李，请问您遇到什么问题了？"
 LINES = [(A, OFFER), (C, "我的快递三天了还没到。"), (A, "好的，我帮您查一下。"),
@@ -31,10 +29,7 @@ def encoder():
 @pytest.fixture(scope="module")
 def models(encoder, tmp_path_factory):
     folder = tmp_path_factory.mktemp("examples")
-    # closing_thanks and farewell name each other (and invite_call_again) in not_background
-    for intent in ("service_offer", "self_identification", "greeting", "closing_thanks", "farewell",
-                   "invite_call_again", "blame_third_party"):
-        shutil.copy(EXAMPLES / f"{intent}.yaml", folder)
+    copy_examples(("service_offer", "self_identification", "greeting", "closing_thanks", "blame_third_party"), folder)
     return build_models(folder, encoder)
 
 
