@@ -208,7 +208,8 @@ def main(argv=None) -> None:
     ap.add_argument("--units", choices=("sentence", *MODES), default="sentence",
                     help="judge each held-out sentence by the max over it and these clauses (analyzers.units)")
     ap.add_argument("--clause-lift", type=float, default=1.0,
-                    help="experiment: a sentence's probability raised by this share of its best clause's excess (1: max)")
+                    help="experiment: a sentence's probability raised by this share of its best "
+                         "clause's excess (1: max)")
     ap.add_argument("--clause-gate", type=float, default=0.0,
                     help="experiment: the clauses count only where the sentence's own probability reaches this")
     ap.add_argument("--units-intents", help="only these intents judge by --units (comma-separated; default all)")
