@@ -7,6 +7,7 @@ thresholds and per-intent thresholds (docs/meaning.md, "What was compared").
     python bench/cv_intents.py --hash-salt a --intents arguing,customer_complaint --per-intent 0.6
     python bench/cv_intents.py --hash-salt a --intents arguing --not-background arguing=blame_customer+rude_banned
     python bench/cv_intents.py --hash-salt a --intents reply_to_thanks --errors 0.6   # train only
+    python bench/cv_intents.py --hash-salt a --per-intent 0.6 --units leading [--units-intents A,B]
 
 --hash-salt folds by a hash of each sentence (md5 of salt + text, mod k) instead of a seeded
 shuffle, so a sentence keeps its fold when others are added and two corpora compare on the
@@ -16,12 +17,18 @@ Embeddings of every example sentence are cached per encoder (--cache, default /t
 sweep embeds the corpus once. The background (other intents' train sentences) is split into
 the same k folds, so "other" (other intents' train positives, same speaker, that hit) is out
 of fold too. Cost: 1.5 x false hits + misses (a false flag weighs 1.5 misses).
+
+--units judges each held-out sentence (own examples and background alike; fitting stays on whole
+train sentences) by the most probable of it and its clauses; measured in docs/decisions.md,
+thanks14: no setting won, so the pipeline judges by sentence only. --clause-lift / --clause-gate
+are that section's two softer variants.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import re
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -34,7 +41,7 @@ from sklearn.model_selection import KFold, StratifiedKFold
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analyzers.text import normalise  # noqa: E402
+from analyzers.text import normalise, sentences  # noqa: E402
 from flows.meaning.bank import BACKGROUND_WEIGHT, C, _weights  # noqa: E402
 from flows.meaning.encoder import load_encoder  # noqa: E402
 from flows.meaning.examples import load_examples  # noqa: E402
@@ -43,15 +50,33 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "lexicons" / "zh-CN" / "example
 THRESHOLDS = (0.4, 0.5, 0.55, 0.6, 0.65, 0.7)
 GRID = np.round(np.arange(0.4, 0.951, 0.05), 2)
 PER_INTENT_PRECISION = 0.97
+#: Clause marks after analyzers.text.normalise (NFKC folds ， to ,); --units' modes.
+CLAUSE = re.compile(r"[,，、]")
+MODES = ("leading", "last", "leading+last")
 
 
-def vectors(examples, encoder: str, cache: Path) -> dict[str, np.ndarray]:
-    """Unit embeddings of every example sentence; `a+b` concatenates (scaled back to unit)."""
-    texts = sorted({t for e in examples.values() for side in ("positive", "negative")
-                    for split in ("train", "test") for t in e.texts(side, split)})
+def clause_units(text: str, mode: str | None) -> tuple[str, ...]:
+    """What a held-out example is judged by (--units): the example, and with `mode` each of its
+    sentences' leading clause (before the first ，,、) and / or last clause, where it has two or more."""
+    extra = []
+    for s in sentences(text) if mode else ():
+        parts = [c for c in CLAUSE.split(s) if c]
+        if len(parts) > 1:
+            extra += [parts[0]] * ("leading" in mode) + [parts[-1]] * ("last" in mode)
+    return tuple(dict.fromkeys((text, *extra)))
+
+
+def vectors(examples, encoder: str, cache: Path, clauses: bool = False) -> dict[str, np.ndarray]:
+    """Unit embeddings of every example sentence (`clauses`: and of all their clause units,
+    cached apart); `a+b` concatenates (scaled back to unit)."""
+    texts = {t for e in examples.values() for side in ("positive", "negative")
+             for split in ("train", "test") for t in e.texts(side, split)}
+    if clauses:
+        texts = {t for u in texts for t in clause_units(u, "leading+last")}
+    texts = sorted(texts)
     parts = []
     for name in encoder.split("+"):
-        path = cache / f"cv_intents_{name}.npz"
+        path = cache / f"cv_intents_{name}{'_clauses' if clauses else ''}.npz"
         if path.exists() and (z := np.load(path))["texts"].tolist() == texts:
             parts.append(z["vecs"])
             continue
@@ -61,8 +86,11 @@ def vectors(examples, encoder: str, cache: Path) -> dict[str, np.ndarray]:
     return dict(zip(texts, np.hstack(parts) / np.sqrt(len(parts))))
 
 
-def fit_predict(pos, neg, bg, pred, vec, c, bw, ngram, scale=1.0) -> np.ndarray:
-    """Fit as flows.meaning.bank.fit_model does, with c, ngram and the embedding scale as parameters."""
+def fit_predict(pos, neg, bg, pred, vec, c, bw, ngram, scale=1.0, mode=None, lift=1.0, gate=0.0) -> np.ndarray:
+    """Fit as flows.meaning.bank.fit_model does, with c, ngram and the embedding scale as parameters;
+    each of `pred` judged by its most probable unit (clause_units, `mode`); `lift` below 1 (an
+    experiment): the sentence's probability raised by that share of its best clause's excess;
+    `gate` (an experiment): the clauses count only where the sentence's own probability reaches it."""
     bg = bg if bw else []
     texts = [normalise(t) for t in (*pos, *neg, *bg)]
     y = np.r_[np.ones(len(pos)), np.zeros(len(neg) + len(bg))]
@@ -71,8 +99,15 @@ def fit_predict(pos, neg, bg, pred, vec, c, bw, ngram, scale=1.0) -> np.ndarray:
     clf = LogisticRegression(C=c, max_iter=5000)
     clf.fit(hstack([csr_matrix(scale * np.stack([vec[t] for t in (*pos, *neg, *bg)])), grams]).tocsr(), y,
             sample_weight=_weights(len(pos), len(neg), len(bg), bw))
-    x = hstack([csr_matrix(scale * np.stack([vec[t] for t in pred])), vz.transform([normalise(t) for t in pred])])
-    return clf.predict_proba(x.tocsr())[:, 1]
+    groups = [clause_units(t, mode) for t in pred]
+    flat = [u for g in groups for u in g]
+    x = hstack([csr_matrix(scale * np.stack([vec[t] for t in flat])), vz.transform([normalise(t) for t in flat])])
+    p = clf.predict_proba(x.tocsr())[:, 1]
+    if not len(pred):
+        return p
+    starts = np.cumsum([0, *map(len, groups)])[:-1]
+    first = p[starts]  # the example itself
+    return first + lift * (np.maximum.reduceat(p, starts) - first) * (first >= gate)
 
 
 def hash_folds(texts, k: int, salt: str) -> np.ndarray:
@@ -90,11 +125,13 @@ def _splits(x, y, bg, k, seed, salt):
              (np.flatnonzero(fb != f), np.flatnonzero(fb == f))) for f in range(k)]
 
 
-def out_of_fold(examples, intent, vec, c, bw, ngram, k=5, seed=0, scale=None, salt=None) -> dict:
+def out_of_fold(examples, intent, vec, c, bw, ngram, k=5, seed=0, scale=None, salt=None, mode=None,
+                lift=1.0, gate=0.0) -> dict:
     """Out-of-fold probabilities of the intent's train examples and of the other intents'
     train positives of the same speaker (held out with their background fold). `scale`:
     the embedding scale, by default the intent file's (`embedding_scale:`); `bw` None: the
-    file's `background_weight:`, else BACKGROUND_WEIGHT."""
+    file's `background_weight:`, else BACKGROUND_WEIGHT; `mode`: the held-out sentences' clause
+    units (fitting stays on whole train sentences)."""
     e = examples[intent]
     scale = e.embedding_scale if scale is None else scale
     bw = (BACKGROUND_WEIGHT if e.background_weight is None else e.background_weight) if bw is None else bw
@@ -114,7 +151,7 @@ def out_of_fold(examples, intent, vec, c, bw, ngram, k=5, seed=0, scale=None, sa
     for f, ((tr, te), (btr, bte)) in enumerate(_splits(x, y, bg, k, seed, salt)):
         ote = np.flatnonzero(out_fold == f)
         probs = fit_predict(list(x[tr][y[tr] == 1]), list(x[tr][y[tr] == 0]), list(bg[btr]),
-                            [*x[te], *bg[bte], *out[ote]], vec, c, bw, ngram, scale)
+                            [*x[te], *bg[bte], *out[ote]], vec, c, bw, ngram, scale, mode, lift, gate)
         p[te], p_bg[bte], fold[te] = probs[:len(te)], probs[len(te):len(te) + len(bte)], f
         p_out[ote] = probs[len(te) + len(bte):]
     p_other = np.r_[p_bg[np.array([t in other for t in bg], bool)], p_out[np.array([t in other for t in out], bool)]]
@@ -168,6 +205,14 @@ def main(argv=None) -> None:
     ap.add_argument("--not-background", action="append", default=[], metavar="INTENT=A+B",
                     help="instead of the file's not_background: INTENT's background without A's and "
                          "B's positives ('INTENT=' for none); repeatable")
+    ap.add_argument("--units", choices=("sentence", *MODES), default="sentence",
+                    help="judge each held-out sentence by the max over it and these clauses (analyzers.units)")
+    ap.add_argument("--clause-lift", type=float, default=1.0,
+                    help="experiment: a sentence's probability raised by this share of its best "
+                         "clause's excess (1: max)")
+    ap.add_argument("--clause-gate", type=float, default=0.0,
+                    help="experiment: the clauses count only where the sentence's own probability reaches this")
+    ap.add_argument("--units-intents", help="only these intents judge by --units (comma-separated; default all)")
     ap.add_argument("--per-intent", type=float, metavar="THRESHOLD",
                     help="also print each intent's out-of-fold P / R / other at this threshold")
     ap.add_argument("--errors", type=float, metavar="THRESHOLD",
@@ -180,13 +225,18 @@ def main(argv=None) -> None:
         if intent not in examples or not set(names := tuple(filter(None, names.split("+")))) <= examples.keys():
             ap.error(f"--not-background {item}: unknown intent")
         examples[intent] = replace(examples[intent], not_background=names)
-    vec = vectors(examples, args.encoder, args.cache)
+    mode = None if args.units == "sentence" else args.units
+    vec = vectors(examples, args.encoder, args.cache, clauses=mode is not None)
     ngram = tuple(int(n) for n in args.ngram.split(","))
     chosen = sorted(examples) if not args.intents else args.intents.split(",")
     if unknown := set(chosen) - examples.keys():
         ap.error(f"no examples for intent(s) {', '.join(sorted(unknown))}")
+    by_units = set(chosen if not args.units_intents else args.units_intents.split(","))
+    if unknown := by_units - examples.keys():
+        ap.error(f"--units-intents: no examples for intent(s) {', '.join(sorted(unknown))}")
     oof = {i: out_of_fold(examples, i, vec, args.c, args.background_weight, ngram, args.folds,
-                          scale=args.embedding_scale, salt=args.hash_salt)
+                          scale=args.embedding_scale, salt=args.hash_salt, mode=mode if i in by_units else None,
+                          lift=args.clause_lift, gate=args.clause_gate)
            for i in chosen}
     n = len(oof)
     for t in (*THRESHOLDS, "per"):
