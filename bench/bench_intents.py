@@ -3,10 +3,12 @@
     python bench/bench_intents.py [--examples lexicons/zh-CN/examples] [--encoders use,e5]
                                   [--json out.json]
 
-For each encoder: every intent's bank is its TRAIN examples, calibrated on train alone
-(analyzers.intents.calibrate); the test positives and negatives are then matched and
-counted. Today's literal matcher (the rule pack's phrase lists, lexicons/zh-CN/phrases.yaml,
-as the analyzers apply them to one utterance) runs on the same test sentences side by side;
+For each encoder: every intent's model is fitted on its TRAIN examples alone
+(flows.meaning.bank); the test positives and negatives are then matched and counted, each
+text judged as the pipeline judges an utterance: split into sentences (analyzers.text.sentences),
+its most probable sentence decides (analyzers.intents.match_sentences). Today's literal
+matcher (the rule pack's phrase lists, lexicons/zh-CN/phrases.yaml, as the analyzers apply
+them to one utterance) runs on the same test sentences side by side;
 "none" where the pack has no list for the intent. Targets: precision >= 0.95 and recall
 >= 0.90 per intent. Also printed: the embedding time per utterance, in one batch (how a
 call's utterances are embedded) and one at a time, on this machine.
@@ -31,7 +33,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from analyzers.banned import find_banned  # noqa: E402
-from analyzers.intents import MIN_PROBABILITY, match_many  # noqa: E402
+from analyzers.intents import MIN_PROBABILITY, match_sentences  # noqa: E402
 from analyzers.text import first_alternative, normalise, sentences  # noqa: E402
 from flows.meaning.bank import BACKGROUND_WEIGHT, build_models  # noqa: E402
 from flows.meaning.encoder import ENCODERS, load_encoder  # noqa: E402
@@ -125,8 +127,10 @@ def bench_encoder(name: str, folder: Path, min_probability: float, background_we
     build = (enc.seconds, enc.texts)
     tests = {i: (m.examples.texts("positive", "test"), m.examples.texts("negative", "test")) for i, m in models.items()}
     flat = [s for pos, neg in tests.values() for s in (*pos, *neg)]
+    split = {s: tuple(sentences(s)) for s in flat}  # judged by sentence, as the pipeline judges an utterance
+    units = list(dict.fromkeys(u for s in flat for u in split[s]))
     enc.seconds, enc.texts = 0.0, 0
-    vecs = dict(zip(flat, enc.embed(flat)))  # one batch, as a call's utterances are embedded
+    vecs = dict(zip(units, enc.embed(units)))  # one batch, as a call's sentences are embedded
     batch_ms = 1000 * enc.seconds / len(flat)
     one = flat[:200]
     t0 = time.perf_counter()
@@ -142,7 +146,8 @@ def bench_encoder(name: str, folder: Path, min_probability: float, background_we
         def hits(texts):
             if not texts:
                 return np.zeros(0, dtype=bool)
-            return np.array([x.hit for x in match_many(m.model, np.stack([vecs[s] for s in texts]), texts)])
+            return np.array([match_sentences(m.model, np.stack([vecs[u] for u in split[s]]), split[s]).hit
+                             for s in texts])
 
         t0 = time.perf_counter()
         scores[intent] = score(hits(pos), hits(neg), hits(others))
