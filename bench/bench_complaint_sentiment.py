@@ -13,8 +13,7 @@ from pathlib import Path
 import numpy as np
 from snownlp import SnowNLP
 
-from analyzers.intents import match_sentences
-from analyzers.text import sentences
+from analyzers.intents import match_sentences, meaning_sentences
 from flows.meaning.bank import build_models
 from flows.meaning.encoder import load_encoder
 from flows.meaning.examples import load_examples
@@ -29,7 +28,7 @@ def main() -> None:
     ex = load_examples(EXAMPLES)[INTENT]
 
     def scored(texts):
-        return [(match_sentences(model, enc.embed(sentences(t)), sentences(t)).probability, SnowNLP(t).sentiments)
+        return [(match_sentences(model, enc.embed(meaning_sentences(t)), meaning_sentences(t)).probability, SnowNLP(t).sentiments)
                 for t in texts]
 
     pos, neg = scored(ex.texts("positive", "test")), scored(ex.texts("negative", "test"))

@@ -5,8 +5,9 @@
 
 For each encoder: every intent's model is fitted on its TRAIN examples alone
 (flows.meaning.bank); the test positives and negatives are then matched and counted, each
-text judged as the pipeline judges an utterance: split into sentences (analyzers.text.sentences),
-its most probable sentence decides (analyzers.intents.match_sentences). Today's literal
+text judged as the pipeline judges an utterance: split into sentences with their end marks
+(analyzers.intents.meaning_sentences), its most probable sentence decides
+(analyzers.intents.match_sentences). Today's literal
 matcher (the rule pack's phrase lists, lexicons/zh-CN/phrases.yaml, as the analyzers apply
 them to one utterance) runs on the same test sentences side by side;
 "none" where the pack has no list for the intent. Targets: precision >= 0.95 and recall
@@ -33,7 +34,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from analyzers.banned import find_banned  # noqa: E402
-from analyzers.intents import MIN_PROBABILITY, match_sentences  # noqa: E402
+from analyzers.intents import MIN_PROBABILITY, match_sentences, meaning_sentences  # noqa: E402
 from analyzers.text import first_alternative, normalise, sentences  # noqa: E402
 from flows.meaning.bank import BACKGROUND_WEIGHT, build_models  # noqa: E402
 from flows.meaning.encoder import ENCODERS, load_encoder  # noqa: E402
@@ -127,7 +128,7 @@ def bench_encoder(name: str, folder: Path, min_probability: float, background_we
     build = (enc.seconds, enc.texts)
     tests = {i: (m.examples.texts("positive", "test"), m.examples.texts("negative", "test")) for i, m in models.items()}
     flat = [s for pos, neg in tests.values() for s in (*pos, *neg)]
-    split = {s: tuple(sentences(s)) for s in flat}  # judged by sentence, as the pipeline judges an utterance
+    split = {s: tuple(meaning_sentences(s)) for s in flat}  # judged as the pipeline judges an utterance
     units = list(dict.fromkeys(u for s in flat for u in split[s]))
     enc.seconds, enc.texts = 0.0, 0
     vecs = dict(zip(units, enc.embed(units)))  # one batch, as a call's sentences are embedded

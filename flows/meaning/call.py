@@ -13,14 +13,17 @@ from typing import Mapping
 import numpy as np
 
 from analyzers.intent_stack import IntentStack, evidence
-from analyzers.intents import NGRAM, CallIntents, char_ngrams, match_many, utterance_key
+from analyzers.intents import NGRAM, CallIntents, char_ngrams, match_many, meaning_sentences, utterance_key
 from analyzers.memo import latest_by_identity
 from analyzers.model import Transcript
-from analyzers.text import sentences
 
 from .bank import FittedIntent
 from .bank_cache import kept_or_built
 from .encoder import DEFAULT_ENCODER, Encoder, load_encoder
+
+
+#: What a row embeds (analyzers.intents.meaning_sentences): a cache of other units is stale.
+UNITS = b"sentences with their end marks\0"
 
 
 @dataclass(frozen=True)
@@ -28,7 +31,8 @@ class CallEmbeddings:
     """Every utterance's sentences (in transcript order) and one unit vector per sentence."""
 
     encoder: str
-    #: sha256 of the utterances' texts: embeddings of another transcript are never used.
+    #: sha256 of UNITS and the utterances' texts: embeddings of another transcript, or of
+    #: other units of the same one, are never used.
     texts_hash: str
     sentence_counts: tuple[int, ...]
     vectors: np.ndarray
@@ -40,7 +44,7 @@ class CallEmbeddings:
 
 @latest_by_identity  # asked twice a call (reading the cache, then decide): the transcript is frozen
 def texts_hash(transcript: Transcript) -> str:
-    h = hashlib.sha256()
+    h = hashlib.sha256(UNITS)
     for u in transcript.utterances:
         h.update(u.text.encode("utf-8") + b"\0")
     return h.hexdigest()
@@ -50,7 +54,7 @@ def embed_call(transcript: Transcript, encoder: Encoder) -> CallEmbeddings:
     """All sentences of the call embedded in one batch, at the precision the transcript cache
     keeps (float16 values as float32): a run that embeds and a reprocess that reads the cache
     decide on the same numbers."""
-    split = [sentences(u.text) for u in transcript.utterances]
+    split = [meaning_sentences(u.text) for u in transcript.utterances]
     flat = [s for ss in split for s in ss]
     vecs = encoder.embed(flat) if flat else np.zeros((0, 0), dtype=np.float32)
     return CallEmbeddings(encoder.name, texts_hash(transcript), tuple(len(ss) for ss in split),
@@ -86,7 +90,7 @@ def decide(transcript: Transcript, embeddings: CallEmbeddings,
     by match_many, so the decisions are match_many's."""
     if embeddings.texts_hash != texts_hash(transcript):
         raise ValueError("these embeddings belong to another transcript (its texts differ)")
-    split = [sentences(u.text) for u in transcript.utterances]
+    split = [meaning_sentences(u.text) for u in transcript.utterances]
     starts = np.cumsum((0, *embeddings.sentence_counts))
     flat = [x for ss in split for x in ss]
     if not flat or not models:

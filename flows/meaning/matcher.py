@@ -9,8 +9,7 @@ from typing import Sequence
 
 import numpy as np
 
-from analyzers.intents import IntentMatch, match_sentences
-from analyzers.text import sentences
+from analyzers.intents import IntentMatch, match_sentences, meaning_sentences
 
 from .bank import FittedIntent
 from .bank_cache import build_models
@@ -38,7 +37,7 @@ class IntentMatcher:
 
     def embed(self, texts: Sequence[str]) -> list[SentenceVectors]:
         """Every utterance's sentences, all embedded in one batch."""
-        split = [tuple(sentences(t)) for t in texts]
+        split = [tuple(meaning_sentences(t)) for t in texts]
         flat = [s for ss in split for s in ss]
         vecs = self.encoder.embed(flat)
         out, at = [], 0

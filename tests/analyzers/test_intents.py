@@ -5,7 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from analyzers.intents import IntentBank, IntentModel, char_ngrams, match, match_many, tfidf
+from analyzers.intents import IntentBank, IntentModel, char_ngrams, match, match_many, meaning_sentences, tfidf
+from analyzers.text import sentences
 
 
 def unit(*xs):
@@ -84,3 +85,17 @@ def test_mismatches_are_refused():
 def test_bank_needs_one_vector_per_text():
     with pytest.raises(ValueError, match="one vector per text"):
         IntentBank("x", BANK.positive, BANK.negative, ("a",), ("b", "c"))
+
+
+@pytest.mark.parametrize("said, units", [
+    ("对不起，让您久等了。您的包裹明天到。", ["对不起,让您久等了。", "您的包裹明天到。"]),
+    ("请问还有什么可以帮您？", ["请问还有什么可以帮您?"]),  # NFKC folds ？ to ?
+    ("好吧?!谢谢", ["好吧?!", "谢谢"]),
+    ("请问还有什么可以帮您的吗,", ["请问还有什么可以帮您的吗,"]),  # ASR's trailing comma is no sentence end
+    ("。。", []),
+    ("", []),
+])
+def test_an_utterance_is_judged_by_its_sentences_with_their_end_marks(said, units):
+    # the examples are fitted with their marks: the units keep theirs, and split where sentences split
+    assert meaning_sentences(said) == units
+    assert [u.rstrip("。?!；;") for u in units] == sentences(said)

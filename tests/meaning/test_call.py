@@ -8,6 +8,7 @@ import pytest
 from analyzers.analyze import analyze
 from analyzers.intents import CallIntents
 from flows.meaning.bank import build_models
+import flows.meaning.call as call_module
 from flows.meaning.call import cached_embeddings, decide, embed_call
 from flows.meaning.encoder import load_encoder
 from flows.storage.cache import TranscriptCache
@@ -74,6 +75,18 @@ def test_embeddings_kept_with_the_transcript(encoder, models, tmp_path):
     for damaged in (b"not embeddings", kept.read_bytes()[:-7]):  # not the format; cut short
         kept.write_bytes(damaged)
         assert cache.get_embeddings("k1", encoder.name, emb.texts_hash) is None
+
+
+def test_embeddings_of_other_units_are_embedded_again(encoder, tmp_path, monkeypatch):
+    """Rows kept before the units changed (sentences without their end marks) are not misread
+    as today's: the texts hash covers the units."""
+    cache = TranscriptCache(tmp_path)
+    monkeypatch.setattr(call_module, "UNITS", b"sentences without their end marks\0")
+    assert cached_embeddings(cache, "k1", conversation(LINES), encoder)[1]
+    monkeypatch.undo()
+    fresh = conversation(LINES)  # texts_hash is kept per transcript object
+    assert cached_embeddings(cache, "k1", fresh, encoder)[1]
+    assert not cached_embeddings(cache, "k1", fresh, encoder)[1]
 
 
 def test_embeddings_kept_by_an_older_version_are_read(encoder, models, tmp_path):

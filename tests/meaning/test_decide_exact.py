@@ -10,7 +10,7 @@ import pytest
 
 from analyzers.intents import char_ngrams, match_many
 from analyzers.model import CallTruth, from_dict
-from analyzers.text import sentences
+from analyzers.intents import meaning_sentences as sentences  # the units the pipeline judges
 from flows.meaning.call import decide, embed_call, plan_intents, stack_of
 from lexicons import load_pack
 from tests.transcripts import conversation

@@ -201,7 +201,7 @@ def test_the_stacked_decision_is_match_manys(encoder, models):
     up to float rounding, and its hits and evidence are those of judging each intent alone."""
     from analyzers.intent_stack import IntentStack
     from analyzers.intents import char_ngrams, match_many
-    from analyzers.text import sentences
+    from analyzers.intents import meaning_sentences as sentences  # the units the pipeline judges
 
     t = conversation([(A, GREETING), (C, "你们这服务也太让人寒心了。"), (A, "您先别挂，我去系统里翻一下记录。"),
                       (A, "对不起，让您久等了。您的包裹明天到。"), (C, "不必了，我对这个没什么兴趣。"),

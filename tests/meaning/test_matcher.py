@@ -45,7 +45,7 @@ def matcher(tmp_path_factory):
 def test_sentences_are_embedded_in_one_batch(matcher):
     before = matcher.encoder.texts
     embedded = matcher.embed(["对不起，让您久等了。您的包裹预计明天上午送到。", "好的", ""])
-    assert [e.sentences for e in embedded] == [("对不起,让您久等了", "您的包裹预计明天上午送到"), ("好的",), ()]
+    assert [e.sentences for e in embedded] == [("对不起,让您久等了。", "您的包裹预计明天上午送到。"), ("好的",), ()]
     assert [e.vectors.shape[0] for e in embedded] == [2, 1, 0]
     assert matcher.encoder.texts - before == 3
 
