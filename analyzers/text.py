@@ -386,6 +386,11 @@ def contains_any(text: str, alternatives: tuple[str, ...] | list[str], regex_pre
     return _holds(text, _group_of(alternatives, regex_prefix))
 
 
+def phrase_group(alternatives: tuple[str, ...] | list[str], regex_prefix: str = "re:") -> "_PhraseGroup":
+    """The group of `alternatives` compiled once, for `group_holds`."""
+    return _group_of(alternatives, regex_prefix)
+
+
 def phrase_test(alternatives: tuple[str, ...] | list[str], regex_prefix: str = "re:"):
     """`contains_any` for one group of alternatives, as a function of the text (the group
     found once for many texts)."""
@@ -397,18 +402,26 @@ def phrase_test(alternatives: tuple[str, ...] | list[str], regex_prefix: str = "
 def _holds(text: str, group: _PhraseGroup) -> bool:
     """contains_any's answer, kept per text and group: the rules ask a call's utterances the
     same question often (a quarter of the questions of a synthetic call were asked before)."""
+    # Any route answers: the cheap ones first, the regexes respelled by sound (a walk each) last.
     # The regexes read the text with its punctuation, as contains_alternative does.
-    for (_, regex, stretches), chars in zip(group.regexes, group.stretch_chars):
-        if regex.search(text):  # else respelled by sound, as search_by_sound does (uncached: this answer is)
-            return True
-        if stretches and (heard := _respelled(text, stretches, chars)) is not text and regex.search(heard):
+    for _, regex, _ in group.regexes:
+        if regex.search(text):
             return True
     bare = strip_punct(text)
     if group.exact is not None and group.exact.search(bare):
         return True
     if group.by_first and _homophones.windows(bare, group.spoken, first_only=True):
         return True
-    return _near.group_holds(group, bare)
+    if _near.group_holds(group, bare):
+        return True
+    for (_, regex, stretches), chars in zip(group.regexes, group.stretch_chars):  # as search_by_sound does
+        if stretches and (heard := _respelled(text, stretches, chars)) is not text and regex.search(heard):
+            return True
+    return False
+
+
+#: contains_any for a group compiled once (`phrase_group`): the rule language's phrase test.
+group_holds = _holds
 
 
 @dataclass(frozen=True, eq=False)  # equal only to itself: hashed by identity where it is a key
