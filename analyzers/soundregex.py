@@ -23,15 +23,14 @@ from . import text as _text
 _REGEXES: dict[int, tuple[tuple[str, ...], re.Pattern | None]] = {}
 
 
-#: A char outside the Basic Multilingual Plane: re tests such chars of a class one by one, so the
-#: classes hold none but the phrase's own; a text with one is walked (`homophones.windows`).
-_ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
 
 
 def may_sound_like(text: str, phrases: tuple[str, ...]) -> bool:
     """Whether a window of `text` sounds like one of `phrases` (2+ chars): whether
-    `homophones.windows(text, phrases, first_only=True)` finds one."""
-    if _ASTRAL.search(text):
+    `homophones.windows(text, phrases, first_only=True)` finds one. The classes hold the
+    GB2312 chars (whisper's simplified output; a short index, quick to compile): a text with
+    another char that has a reading (or one outside the BMP) is walked."""
+    if _outside().search(text):
         return bool(_text._homophones.windows(text, phrases, first_only=True))
     found = sound_regex(phrases)
     return found is not None and found.search(text) is not None
@@ -81,7 +80,7 @@ def _class(chars: frozenset[str]) -> str:
 @functools.lru_cache(maxsize=65536)
 def _chars(char: str, accepted: frozenset[str], first: bool) -> frozenset[str]:
     """The chars that `windows` lets stand for `char` read as one of `accepted`."""
-    heard = _heard_as()
+    heard = _heard_as()[0]
     chars = set().union(*(heard.get(s, ()) for s in accepted))
     # a char pypinyin does not know reads as itself: a one-letter syllable stands for it
     chars.update(s for s in accepted if len(s) == 1 and not _odd(s) and s in _text.char_pinyins(s))
@@ -91,17 +90,39 @@ def _chars(char: str, accepted: frozenset[str], first: bool) -> frozenset[str]:
 
 
 @functools.lru_cache(maxsize=1)
-def _heard_as() -> dict[str, frozenset[str]]:
-    """Syllable -> every char, other than a numeral or punctuation, one of whose readings it
-    is: the chars pypinyin knows, by `text.char_pinyins`; any other char reads as itself."""
+def _heard_as() -> tuple[dict[str, frozenset[str]], frozenset[str]]:
+    """(syllable -> every GB2312 char, other than a numeral or punctuation, one of whose
+    readings (`text.char_pinyins`) it is; the other chars of the BMP that pypinyin reads,
+    which the classes leave out). Any other char reads as itself."""
     from pypinyin.pinyin_dict import pinyin_dict
 
     found: dict[str, set[str]] = {}
+    other = set()
     for c in map(chr, pinyin_dict):
-        if c <= "\uffff" and not _odd(c):  # a text with another char is walked (may_sound_like)
-            for reading in _text.char_pinyins(c):
-                found.setdefault(reading, set()).add(c)
-    return {s: frozenset(cs) for s, cs in found.items()}
+        if c > "\uffff" or _odd(c):
+            continue
+        try:
+            c.encode("gb2312")
+        except UnicodeEncodeError:
+            other.add(c)
+            continue
+        for reading in _text.char_pinyins(c):
+            found.setdefault(reading, set()).add(c)
+    return {s: frozenset(cs) for s, cs in found.items()}, frozenset(other)
+
+
+@functools.lru_cache(maxsize=1)
+def _outside() -> re.Pattern:
+    """A char that may be read as a syllable and is in no class: a BMP char pypinyin reads
+    outside GB2312, or any char outside the BMP (re tests those of a class one by one)."""
+    runs: list[list[int]] = []
+    for o in sorted(map(ord, _heard_as()[1])):
+        if runs and runs[-1][1] == o - 1:
+            runs[-1][1] = o
+        else:
+            runs.append([o, o])
+    spans = "".join(re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "") for a, b in runs)
+    return re.compile("[" + spans + "\U00010000-\U0010FFFF]")
 
 
 def _odd(c: str) -> bool:

@@ -305,8 +305,9 @@ def respelled(text: str, stretches: tuple[str, ...]) -> str:
 
 def _respelled(text: str, stretches: tuple[str, ...], chars: frozenset[str]) -> str:
     """`respelled`, uncached, `chars` the stretches' chars."""
-    if not stretches or (REGEX_MIN_SAME >= 1 and chars.isdisjoint(text)) or not _sound_like(text, stretches):
-        return text  # a window keeps a char of its stretch (REGEX_MIN_SAME), and sounds like one: none here
+    if not stretches or (REGEX_MIN_SAME >= 1 and chars.isdisjoint(text)) \
+            or not _soundregex.may_sound_like(text, stretches):  # no window sounds like a stretch
+        return text  # a window keeps a char of its stretch (REGEX_MIN_SAME): none to keep here
     # One walk over the text for all stretches (homophones.windows); each stretch in turn, in
     # its order, takes its by-sound windows left to right.
     found = sorted((index, start) for index, start, same in _homophones.windows(text, stretches, REGEX_MIN_SAME)
@@ -410,7 +411,7 @@ def _holds(text: str, group: _PhraseGroup) -> bool:
     bare = strip_punct(text)
     if group.exact is not None and group.exact.search(bare):
         return True
-    if group.by_first and _sound_like(bare, group.spoken):  # homophones.windows' answer, in C
+    if group.by_first and _soundregex.may_sound_like(bare, group.spoken):  # windows' answer, in C
         return True
     if _near.group_holds(group, bare):
         return True
@@ -420,8 +421,7 @@ def _holds(text: str, group: _PhraseGroup) -> bool:
     return False
 
 
-#: contains_any for a group compiled once (`phrase_group`): the rule language's phrase test.
-group_holds = _holds
+group_holds = _holds  # contains_any for a group compiled once (`phrase_group`): the rules' phrase test
 
 
 @dataclass(frozen=True, eq=False)  # equal only to itself: hashed by identity where it is a key
@@ -497,4 +497,4 @@ def split_sentences(normalised: str) -> list[str]:
 
 
 from . import homophones as _homophones  # noqa: E402  (it reads this module's readings)
-from .soundregex import may_sound_like as _sound_like  # noqa: E402  (it reads this module's readings)
+from . import soundregex as _soundregex  # noqa: E402  (it reads this module's readings)

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..text import group_holds, phrase_group
-from . import combine
 from .schema import Condition, PhraseList
 
 #: test(call, c, pool, one) -> the utterances of `pool` that c's own test hits.
@@ -56,7 +55,7 @@ def plan(plans: dict[int, tuple[Condition, Plan]], pack: Any, c: Condition) -> P
 
 
 def _compile(pack: Any, c: Condition) -> Plan:
-    from . import evaluate as ev
+    from . import combine, evaluate as ev  # they import this module
 
     return Plan(c.direction, c.nth is not None or c.at_least is not None or c.at_most is not None,
                 c.in_turn is not None or c.not_in_turn is not None, c.role,
@@ -67,6 +66,8 @@ def _compile(pack: Any, c: Condition) -> Plan:
 def _phrase_test(pack: Any, c: Condition) -> Test | None:
     """A bare phrase test by sound (the rules' commonest) with its group found once; None for
     any other test (evaluate._test reads it)."""
+    from . import combine
+
     if c.phrases is None or c.starts_within is not None or not c.homophones or combine.test_name(c) != "phrases" \
             or any(x is not None for x in (c.all, c.any, c.not_, c.together)):
         return None

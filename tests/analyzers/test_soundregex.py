@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from pydantic import BaseModel
 
 from analyzers import homophones, soundregex, text
@@ -23,15 +25,25 @@ def _pack_phrase_tuples():
     return tuples
 
 
+@functools.lru_cache(maxsize=1)
+def _rare_by_reading() -> dict[str, list[str]]:
+    """Reading -> chars outside the regex's classes (not GB2312) read so: their texts are walked."""
+    found: dict[str, list[str]] = {}
+    for c in sorted(soundregex._heard_as()[1]):
+        for reading in text.char_pinyins(c):
+            found.setdefault(reading, []).append(c)
+    return found
+
+
 def _variants(phrase: str) -> set[str]:
-    """The phrase, and it with each char swapped for chars read alike, a numeral, a mark, a
-    letter, in a sentence; a char outside the BMP (walked, not matched by the regex)."""
-    heard = soundregex._heard_as()
+    """The phrase, and it with each char swapped for chars read alike (GB2312 and rarer ones),
+    a numeral, a mark, a letter, in a sentence; a char outside the BMP."""
+    heard, rare = soundregex._heard_as()[0], _rare_by_reading()
     out = {phrase, "喂你好" + phrase[::-1], "𠀀" + phrase, phrase[:1] + "𠀀" + phrase[1:]}
     for k, c in enumerate(phrase):
         swaps = {"二", "三", "，", "a", "e", "o", "n"}
         for reading in sorted(text.char_pinyins(c)):
-            swaps.update(sorted(heard.get(reading, ()))[:3])
+            swaps.update(sorted(heard.get(reading, ()))[:3] + rare.get(reading, [])[:1])
         for s in swaps:
             out.add("好的" + phrase[:k] + s + phrase[k + 1:] + "吗")
     return out
@@ -46,6 +58,13 @@ def test_the_regex_finds_a_window_exactly_where_the_walk_does():
             assert soundregex.may_sound_like(t, phrases) == walked, (phrases[:3], t)
             checked, found = checked + 1, found + walked
     assert checked > 5000 and found > 1000, (checked, found)
+
+
+def test_a_text_with_a_char_outside_the_classes_is_walked():
+    assert "鬮" in soundregex._heard_as()[1] and "鬮" not in soundregex._heard_as()[0].get("jiu", ())
+    # 鬮 (jiu, not GB2312) for 就: found by the walk, as a GB2312 homophone is by the regex
+    for heard in ("鬮是说", "旧是说"):
+        assert soundregex.may_sound_like(heard, ("就是说",)) == bool(homophones.windows(heard, ("就是说",))) is True
 
 
 def test_a_numeral_a_mark_or_an_unread_first_char_stands_for_nothing():
