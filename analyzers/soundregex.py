@@ -125,5 +125,10 @@ def _outside() -> re.Pattern:
     return re.compile("[" + spans + "\U00010000-\U0010FFFF]")
 
 
+def prepare() -> None:
+    """Build the char index and the outside-char test ahead of the first text."""
+    _outside()
+
+
 def _odd(c: str) -> bool:
     return c in _text.NUMERALS or _text.is_punct(c)

@@ -82,3 +82,24 @@ def _phrase_test(pack: Any, c: Condition) -> Test | None:
         return {i for i in pool if group_holds(texts[i], group)}
 
     return test
+
+
+def prepare(pack: Any) -> None:
+    """Compile every condition of the pack's rules, and the by-sound regexes their phrase
+    tests ask (analyzers.soundregex), ahead of the first call: analyze.prepare."""
+    from .. import soundregex
+    from .evaluate import pack_field
+
+    plans = plans_of(pack)
+    for rule in pack.custom_rules:
+        for part in rule.parts():
+            for c in part.walk():
+                plan(plans, pack, c)
+                if c.phrases is None:
+                    continue
+                listed = pack_field(pack, c.phrases.list_) if isinstance(c.phrases, PhraseList) else c.phrases
+                group = phrase_group(listed)
+                for phrases in (group.spoken, *(stretches for _, _, stretches in group.regexes)):
+                    if any(len(p) >= 2 for p in phrases):
+                        soundregex.sound_regex(phrases)
+    soundregex.prepare()
