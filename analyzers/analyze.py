@@ -11,6 +11,7 @@ from .overtalk import overtalk_findings
 from .rate import rate_findings, speaker_rate, utterance_rates
 from .rules import RulePack
 from .rulelang.evaluate import custom_findings
+from .rulelang.plan import prepare as prepare_rules
 from .scorecard import DimensionScore, ItemScore, score_call, with_confidence
 from .timeline import talk_s
 from .voice import raised_voice_findings
@@ -74,6 +75,7 @@ def prepare(pack: RulePack) -> None:
     the first call, e.g. while a recording is transcribed. Analyses are the same with or
     without it; call it before, not while, another thread analyses with the same pack."""
     prepare_matchers(pack.banned)
+    prepare_rules(pack)  # the rules' conditions compiled, their by-sound regexes built
 
 
 def analyze(transcript: Transcript, pack: RulePack, direction: str = INBOUND,

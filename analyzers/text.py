@@ -305,7 +305,8 @@ def respelled(text: str, stretches: tuple[str, ...]) -> str:
 
 def _respelled(text: str, stretches: tuple[str, ...], chars: frozenset[str]) -> str:
     """`respelled`, uncached, `chars` the stretches' chars."""
-    if not stretches or (REGEX_MIN_SAME >= 1 and chars.isdisjoint(text)):
+    if not stretches or (REGEX_MIN_SAME >= 1 and chars.isdisjoint(text)) \
+            or not _soundregex.may_sound_like(text, stretches):  # no window sounds like a stretch
         return text  # a window keeps a char of its stretch (REGEX_MIN_SAME): none to keep here
     # One walk over the text for all stretches (homophones.windows); each stretch in turn, in
     # its order, takes its by-sound windows left to right.
@@ -386,6 +387,11 @@ def contains_any(text: str, alternatives: tuple[str, ...] | list[str], regex_pre
     return _holds(text, _group_of(alternatives, regex_prefix))
 
 
+def phrase_group(alternatives: tuple[str, ...] | list[str], regex_prefix: str = "re:") -> "_PhraseGroup":
+    """The group of `alternatives` compiled once, for `group_holds`."""
+    return _group_of(alternatives, regex_prefix)
+
+
 def phrase_test(alternatives: tuple[str, ...] | list[str], regex_prefix: str = "re:"):
     """`contains_any` for one group of alternatives, as a function of the text (the group
     found once for many texts)."""
@@ -397,18 +403,25 @@ def phrase_test(alternatives: tuple[str, ...] | list[str], regex_prefix: str = "
 def _holds(text: str, group: _PhraseGroup) -> bool:
     """contains_any's answer, kept per text and group: the rules ask a call's utterances the
     same question often (a quarter of the questions of a synthetic call were asked before)."""
+    # Any route answers: the cheap ones first, the regexes respelled by sound (a walk each) last.
     # The regexes read the text with its punctuation, as contains_alternative does.
-    for (_, regex, stretches), chars in zip(group.regexes, group.stretch_chars):
-        if regex.search(text):  # else respelled by sound, as search_by_sound does (uncached: this answer is)
-            return True
-        if stretches and (heard := _respelled(text, stretches, chars)) is not text and regex.search(heard):
+    for _, regex, _ in group.regexes:
+        if regex.search(text):
             return True
     bare = strip_punct(text)
     if group.exact is not None and group.exact.search(bare):
         return True
-    if group.by_first and _homophones.windows(bare, group.spoken, first_only=True):
+    if group.by_first and _soundregex.may_sound_like(bare, group.spoken):  # windows' answer, in C
         return True
-    return _near.group_holds(group, bare)
+    if _near.group_holds(group, bare):
+        return True
+    for (_, regex, stretches), chars in zip(group.regexes, group.stretch_chars):  # as search_by_sound does
+        if stretches and (heard := _respelled(text, stretches, chars)) is not text and regex.search(heard):
+            return True
+    return False
+
+
+group_holds = _holds  # contains_any for a group compiled once (`phrase_group`): the rules' phrase test
 
 
 @dataclass(frozen=True, eq=False)  # equal only to itself: hashed by identity where it is a key
@@ -484,3 +497,4 @@ def split_sentences(normalised: str) -> list[str]:
 
 
 from . import homophones as _homophones  # noqa: E402  (it reads this module's readings)
+from . import soundregex as _soundregex  # noqa: E402  (it reads this module's readings)

@@ -19,16 +19,18 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .. import tokens as tok
-from ..model import AGENT, Finding, Transcript, Utterance, other_party
+from ..model import AGENT, Finding, Transcript, Utterance
 from ..rate import utterance_rates
 from ..rules import RulePack
 from ..turns import turns
 from ..text import count_chars, first_alternative, normalise, phrase_test, split_sentences, strip_punct
-from .entities import entities, same_value
+from .entities import entities
 from .cue import cue_of, uses_cue
 from .keys import Same
+from .plan import plan, plans_of
 from .meant import because, opens_with
-from .schema import Condition, IntentSetting, PhraseList, Repeat, Rule
+from .schema import Condition, IntentSetting, PhraseList, Rule
+from .exchange import _differs, _repeats
 from .signals import _duration, _inside, _interruption, _rate, _response_time, _silence, _volume
 
 
@@ -60,8 +62,10 @@ class Call:
     #: The silences found, by their bounds (`silences`: several rules read the same ones).
     gaps: dict = field(init=False, default_factory=dict, repr=False)
     _by_intent: dict | None = field(init=False, default=None, repr=False, compare=False)
+    plans: dict = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        self.plans = plans_of(self.pack)
         self.order = sorted(range(len(self.transcript.utterances)),
                             key=lambda i: (self.transcript.utterances[i].start_s, self.transcript.utterances[i].end_s))
         self.utts = [self.transcript.utterances[i] for i in self.order]
@@ -212,44 +216,6 @@ def _entity(call: Call, c: Condition, pool: set[int] | None) -> set[int]:
     return {i for i, t in _texts(call, pool) if any(k in c.entity for k, _ in entities(t))}
 
 
-def _heard(call: Call, i: int, r: Repeat) -> list[int]:
-    """The other party's utterances among the `r.within` utterances before utterance i."""
-    who = other_party(call.utts[i].speaker)
-    return [j for j in range(max(0, i - r.within), i) if call.utts[j].speaker == who]
-
-
-def _common_run(a: str, b: str, n: int) -> bool:
-    return any(a[k:k + n] in b for k in range(len(a) - n + 1))
-
-
-def _repeats(call: Call, c: Condition, pool: set[int] | None) -> set[int]:
-    r, hits = c.repeats, set()
-    for i, t in _texts(call, pool):
-        heard = _heard(call, i, r)
-        said = entities(t)
-        for kind in r.what:
-            if kind == "words":
-                mine = strip_punct(t)
-                if any(_common_run(mine, strip_punct(call.texts[j]), r.min_chars) for j in heard):
-                    hits.add(i)
-            elif any(k == kind and k2 == kind and same_value(kind, v, v2)
-                     for k, v in said for j in heard for k2, v2 in entities(call.texts[j])):
-                hits.add(i)
-    return hits
-
-
-def _differs(call: Call, c: Condition, pool: set[int] | None) -> set[int]:
-    r, hits = c.differs, set()
-    for i, t in _texts(call, pool):
-        heard = [e for j in _heard(call, i, r) for e in entities(call.texts[j])]
-        for kind in r.what:
-            mine = [v for k, v in entities(t) if k == kind]
-            theirs = [v for k, v in heard if k == kind]
-            if mine and theirs and not any(same_value(kind, a, b) for a in mine for b in theirs):
-                hits.add(i)
-    return hits
-
-
 def _sentence(call: Call, c: Condition, pool: set[int] | None) -> set[int]:
     # The sentences as utterances of their own (the speaker and times of theirs).
     parts, owner = call.sentences
@@ -364,25 +330,34 @@ def hits(call: Call, c: Condition, pool: set[int] | None = None, one: bool = Fal
     those of them in the pool (what an enclosing condition keeps at most: its role), found
     without testing the others. A count or an Nth hit counts the whole call. `one`: the
     caller asks only whether anything hits (a `require`): some hits, or none."""
-    if c.direction is not None and c.direction != call.direction:
+    seen = call.plans.get(id(c))  # what hits reads of c, compiled once per pack (rulelang.plan)
+    p = seen[1] if seen is not None and seen[0] is c else plan(call.plans, call.pack, c)
+    if p.direction is not None and p.direction != call.direction:
         return ()
-    if c.nth is not None or c.at_least is not None or c.at_most is not None:
+    if p.counted:
         pool, one = None, False
-    one = one and c.in_turn is None and c.not_in_turn is None  # those narrow after the test
-    if c.role is not None:
-        mine = call.of_role(c.role)
+    elif p.turnwise:  # those narrow after the test
+        one = False
+    if p.role is not None:
+        mine = call.of_role(p.role)
         pool = mine if pool is None else pool & mine
     # Position and relations keep an utterance or not whatever else hits: narrow first, test the rest.
     pool = set(range(len(call.utts))) if pool is None else pool
-    pool = _related(call, c, _position(call, c, pool))
+    if p.positional:
+        pool = _position(call, c, pool)
+    if p.relates:
+        pool = _related(call, c, pool)
     if not pool:  # nothing left to test (every test keeps only utterances of the pool)
         return ()
-    found = _test(call, c, pool, one)
-    for name, keep in (("in_turn", True), ("not_in_turn", False)):  # read on the hits' turns only
-        if (other := getattr(c, name)) is not None and found:  # a backchannel is in no turn: kept by neither
-            hit = set(hits(call.turns, other, {call.turn_of[i] for i in found} - {None}))
-            found = {i for i in found if call.turn_of[i] is not None and (call.turn_of[i] in hit) == keep}
+    found = p.test(call, c, pool, one)
+    if p.turnwise:
+        for name, keep in (("in_turn", True), ("not_in_turn", False)):  # read on the hits' turns only
+            if (other := getattr(c, name)) is not None and found:  # a backchannel is in no turn: kept by neither
+                hit = set(hits(call.turns, other, {call.turn_of[i] for i in found} - {None}))
+                found = {i for i in found if call.turn_of[i] is not None and (call.turn_of[i] in hit) == keep}
     ordered = sorted(found)
+    if not p.counted:
+        return tuple(ordered)
     if c.nth is not None:
         k = c.nth - 1 if c.nth > 0 else len(ordered) + c.nth
         ordered = [ordered[k]] if 0 <= k < len(ordered) else []

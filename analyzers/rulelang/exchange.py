@@ -1,0 +1,53 @@
+"""The rule language's tests that compare an utterance with what the other party said just
+before it (schema.Repeat: `repeats`, `differs`); moved out of evaluate.py, unchanged."""
+
+from __future__ import annotations
+
+from ..model import other_party
+from ..text import strip_punct
+from .entities import entities, same_value
+from .schema import Condition, Repeat
+
+
+def _texts(call, pool: set[int] | None):
+    """(index, normalised text) of the utterances in `pool` (None: all), as evaluate._texts."""
+    texts = call.texts
+    return enumerate(texts) if pool is None else ((i, texts[i]) for i in pool)
+
+
+def _heard(call, i: int, r: Repeat) -> list[int]:
+    """The other party's utterances among the `r.within` utterances before utterance i."""
+    who = other_party(call.utts[i].speaker)
+    return [j for j in range(max(0, i - r.within), i) if call.utts[j].speaker == who]
+
+
+def _common_run(a: str, b: str, n: int) -> bool:
+    return any(a[k:k + n] in b for k in range(len(a) - n + 1))
+
+
+def _repeats(call, c: Condition, pool: set[int] | None) -> set[int]:
+    r, hits = c.repeats, set()
+    for i, t in _texts(call, pool):
+        heard = _heard(call, i, r)
+        said = entities(t)
+        for kind in r.what:
+            if kind == "words":
+                mine = strip_punct(t)
+                if any(_common_run(mine, strip_punct(call.texts[j]), r.min_chars) for j in heard):
+                    hits.add(i)
+            elif any(k == kind and k2 == kind and same_value(kind, v, v2)
+                     for k, v in said for j in heard for k2, v2 in entities(call.texts[j])):
+                hits.add(i)
+    return hits
+
+
+def _differs(call, c: Condition, pool: set[int] | None) -> set[int]:
+    r, hits = c.differs, set()
+    for i, t in _texts(call, pool):
+        heard = [e for j in _heard(call, i, r) for e in entities(call.texts[j])]
+        for kind in r.what:
+            mine = [v for k, v in entities(t) if k == kind]
+            theirs = [v for k, v in heard if k == kind]
+            if mine and theirs and not any(same_value(kind, a, b) for a in mine for b in theirs):
+                hits.add(i)
+    return hits
