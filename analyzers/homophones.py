@@ -30,11 +30,17 @@ def trie(phrases: tuple[str, ...]) -> tuple[dict[str, tuple[list, frozenset, fro
     """(first syllable -> (the root's edges whose char may be heard as it, the union of their
     children's chars, and of their syllables), the trie of the phrases of 2+ chars; a
     phrase's number in the trie is its index in `phrases`)."""
-    seen = _TRIES.get(id(phrases))
+    return kept_per_tuple(_TRIES, phrases, _build)
+
+
+def kept_per_tuple(cache: dict, phrases: tuple[str, ...], build):
+    """`build(phrases)`, kept in `cache` by the tuple's identity (the tuple kept with it, so its
+    id is not reused); at most 4096 tuples, then the cache starts again."""
+    seen = cache.get(id(phrases))
     if seen is None or seen[0] is not phrases:
-        if len(_TRIES) >= 4096:
-            _TRIES.clear()
-        seen = _TRIES[id(phrases)] = (phrases, _build(phrases))
+        if len(cache) >= 4096:
+            cache.clear()
+        seen = cache[id(phrases)] = (phrases, build(phrases))
     return seen[1]
 
 

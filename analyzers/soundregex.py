@@ -38,12 +38,7 @@ def may_sound_like(text: str, phrases: tuple[str, ...]) -> bool:
 
 def sound_regex(phrases: tuple[str, ...]) -> re.Pattern | None:
     """The regex that finds a window sounding like one of `phrases` (kept per tuple, by identity)."""
-    seen = _REGEXES.get(id(phrases))
-    if seen is None or seen[0] is not phrases:
-        if len(_REGEXES) >= 4096:
-            _REGEXES.clear()
-        seen = _REGEXES[id(phrases)] = (phrases, _compile(phrases))
-    return seen[1]
+    return _text._homophones.kept_per_tuple(_REGEXES, phrases, _compile)
 
 
 def _compile(phrases: tuple[str, ...]) -> re.Pattern | None:
