@@ -22,7 +22,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from .text import normalise
+from .text import _SENTENCE_END, normalise  # the ends text.sentences splits at (as banned.py reads them)
 
 #: Character n-gram lengths of the text view.
 NGRAM = (1, 3)
@@ -31,8 +31,8 @@ NGRAM = (1, 3)
 MIN_PROBABILITY = 0.6
 
 
-#: A sentence and the end marks after it (analyzers.text's sentence ends).
-_MARKED_SENTENCE = re.compile(r"[^。？！?!；;…]+[。？！?!；;…]*")
+#: A sentence and the end marks after it (analyzers.text's sentence ends, a char class).
+_MARKED_SENTENCE = re.compile(f"[^{_SENTENCE_END.pattern[1:-1]}]+{_SENTENCE_END.pattern}*")
 
 
 def meaning_sentences(text: str) -> list[str]:
