@@ -8,6 +8,7 @@ thresholds and per-intent thresholds (docs/meaning.md, "What was compared").
     python bench/cv_intents.py --hash-salt a --intents arguing --not-background arguing=blame_customer+rude_banned
     python bench/cv_intents.py --hash-salt a --intents reply_to_thanks --errors 0.6   # train only
     python bench/cv_intents.py --hash-salt a --per-intent 0.6 --units leading [--units-intents A,B]
+    python bench/cv_intents.py --hash-salt a --intents reply_to_thanks --clause-features split --part-scale 0.5
 
 --hash-salt folds by a hash of each sentence (md5 of salt + text, mod k) instead of a seeded
 shuffle, so a sentence keeps its fold when others are added and two corpora compare on the
@@ -132,17 +133,17 @@ def save_atomic(path: Path, **arrays) -> None:
         raise
 
 
-def design(texts, vec, scale: float, vz, features: str | None = None, vz_lead=None):
+def design(texts, vec, scale: float, vz, features: str | None = None, vz_lead=None, part_scale: float = 1.0):
     """The model's rows for `texts`: [embedding x scale, char n-gram tf-idf] as
     flows.meaning.bank.fit_model builds them; with `features` (--clause-features) the leading
-    clause's and the rest's embeddings x scale (0 for one clause) and a has-rest flag after the
-    sentence's, and with `vz_lead` the leading clause's n-grams at the end."""
+    clause's and the rest's embeddings x scale x part_scale (0 for one clause) and a has-rest flag
+    after the sentence's, and with `vz_lead` the leading clause's n-grams at the end."""
     blocks = [scale * np.stack([vec[t] for t in texts])]
     if features:
         parts = [lead_rest(t) for t in texts]
         zero = np.zeros_like(blocks[0][0])
-        blocks += [scale * np.stack([vec[lead] for lead, _ in parts]),
-                   scale * np.stack([vec[rest] if rest is not None else zero for _, rest in parts]),
+        blocks += [scale * part_scale * np.stack([vec[lead] for lead, _ in parts]),
+                   scale * part_scale * np.stack([vec[rest] if rest is not None else zero for _, rest in parts]),
                    np.array([[rest is not None] for _, rest in parts], float)]
     x = [csr_matrix(np.hstack(blocks)), vz.transform([normalise(t) for t in texts])]
     if vz_lead is not None:
@@ -151,12 +152,13 @@ def design(texts, vec, scale: float, vz, features: str | None = None, vz_lead=No
 
 
 def fit_predict(pos, neg, bg, pred, vec, c, bw, ngram, scale=1.0, mode=None, lift=1.0, gate=0.0,
-                features=None) -> np.ndarray:
+                features=None, part_scale=1.0) -> np.ndarray:
     """Fit as flows.meaning.bank.fit_model does, with c, ngram and the embedding scale as parameters;
     each of `pred` judged by its most probable unit (clause_units, `mode`); `lift` below 1 (an
     experiment): the sentence's probability raised by that share of its best clause's excess;
     `gate` (an experiment): the clauses count only where the sentence's own probability reaches it;
-    `features` (an experiment, FEATURES): the model also sees each sentence's parts (design)."""
+    `features` (an experiment, FEATURES): the model also sees each sentence's parts (design, with
+    `part_scale`)."""
     if features and mode:
         raise ValueError("--clause-features judges sentences whole: no --units with it")
     bg = bg if bw else []
@@ -167,11 +169,11 @@ def fit_predict(pos, neg, bg, pred, vec, c, bw, ngram, scale=1.0, mode=None, lif
     vz = vectorizer(texts[:len(pos) + len(neg)])
     vz_lead = vectorizer([normalise(lead_rest(t)[0]) for t in (*pos, *neg)]) if features == "split+grams" else None
     clf = LogisticRegression(C=c, max_iter=5000)
-    clf.fit(design([*pos, *neg, *bg], vec, scale, vz, features, vz_lead), y,
+    clf.fit(design([*pos, *neg, *bg], vec, scale, vz, features, vz_lead, part_scale), y,
             sample_weight=_weights(len(pos), len(neg), len(bg), bw))
     groups = [clause_units(t, mode) for t in pred]
     flat = [u for g in groups for u in g]
-    p = clf.predict_proba(design(flat, vec, scale, vz, features, vz_lead))[:, 1]
+    p = clf.predict_proba(design(flat, vec, scale, vz, features, vz_lead, part_scale))[:, 1]
     if not len(pred):
         return p
     starts = np.cumsum([0, *map(len, groups)])[:-1]
@@ -195,12 +197,12 @@ def _splits(x, y, bg, k, seed, salt):
 
 
 def out_of_fold(examples, intent, vec, c, bw, ngram, k=5, seed=0, scale=None, salt=None, mode=None,
-                lift=1.0, gate=0.0, features=None) -> dict:
+                lift=1.0, gate=0.0, features=None, part_scale=1.0) -> dict:
     """Out-of-fold probabilities of the intent's train examples and of the other intents'
     train positives of the same speaker (held out with their background fold). `scale`:
     the embedding scale, by default the intent file's (`embedding_scale:`); `bw` None: the
     file's `background_weight:`, else BACKGROUND_WEIGHT; `mode`: the held-out sentences' clause
-    units (fitting stays on whole train sentences); `features`: fit_predict's."""
+    units (fitting stays on whole train sentences); `features`, `part_scale`: fit_predict's."""
     e = examples[intent]
     scale = e.embedding_scale if scale is None else scale
     bw = (BACKGROUND_WEIGHT if e.background_weight is None else e.background_weight) if bw is None else bw
@@ -220,7 +222,8 @@ def out_of_fold(examples, intent, vec, c, bw, ngram, k=5, seed=0, scale=None, sa
     for f, ((tr, te), (btr, bte)) in enumerate(_splits(x, y, bg, k, seed, salt)):
         ote = np.flatnonzero(out_fold == f)
         probs = fit_predict(list(x[tr][y[tr] == 1]), list(x[tr][y[tr] == 0]), list(bg[btr]),
-                            [*x[te], *bg[bte], *out[ote]], vec, c, bw, ngram, scale, mode, lift, gate, features)
+                            [*x[te], *bg[bte], *out[ote]], vec, c, bw, ngram, scale, mode, lift, gate, features,
+                            part_scale)
         p[te], p_bg[bte], fold[te] = probs[:len(te)], probs[len(te):len(te) + len(bte)], f
         p_out[ote] = probs[len(te) + len(bte):]
     p_other = np.r_[p_bg[np.array([t in other for t in bg], bool)], p_out[np.array([t in other for t in out], bool)]]
@@ -284,6 +287,8 @@ def main(argv=None) -> None:
     ap.add_argument("--clause-features", choices=FEATURES,
                     help="experiment: the chosen intents' models also see each sentence's leading clause "
                          "and rest (lead_rest), fitted and judged alike; not with --units")
+    ap.add_argument("--part-scale", type=float, default=1.0,
+                    help="--clause-features: the parts' embeddings at this share of the sentence's scale")
     ap.add_argument("--units-intents", help="only these intents judge by --units (comma-separated; default all)")
     ap.add_argument("--per-intent", type=float, metavar="THRESHOLD",
                     help="also print each intent's out-of-fold P / R / other at this threshold")
@@ -310,7 +315,8 @@ def main(argv=None) -> None:
         ap.error(f"--units-intents: no examples for intent(s) {', '.join(sorted(unknown))}")
     oof = {i: out_of_fold(examples, i, vec, args.c, args.background_weight, ngram, args.folds,
                           scale=args.embedding_scale, salt=args.hash_salt, mode=mode if i in by_units else None,
-                          lift=args.clause_lift, gate=args.clause_gate, features=args.clause_features)
+                          lift=args.clause_lift, gate=args.clause_gate, features=args.clause_features,
+                          part_scale=args.part_scale)
            for i in chosen}
     n = len(oof)
     for t in (*THRESHOLDS, "per"):

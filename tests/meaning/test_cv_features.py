@@ -59,6 +59,9 @@ def test_design_with_clause_features():
     assert split[1, d:2 * d] == pytest.approx(0.5 * vec["再见。"])  # one clause: it is its own lead
     assert not split[1, 2 * d:3 * d].any() and split[:, 3 * d].tolist() == [1.0, 0.0]  # no rest, its flag
     assert split[:, 3 * d + 1:] == pytest.approx(plain[:, d:])
+    half = design(texts, vec, 0.5, vz, "split", part_scale=0.5).toarray()  # --part-scale: the parts only
+    assert half[:, d:3 * d] == pytest.approx(split[:, d:3 * d] / 2)
+    assert np.delete(half, np.s_[d:3 * d], axis=1) == pytest.approx(np.delete(split, np.s_[d:3 * d], axis=1))
     vz_lead = cv.TfidfVectorizer(analyzer="char", ngram_range=(1, 3)).fit(["不客气"])
     assert design(texts, vec, 0.5, vz, "split", vz_lead).shape[1] == split.shape[1] + len(vz_lead.vocabulary_)
     with pytest.raises(ValueError, match="--units"):
