@@ -8,6 +8,7 @@ thresholds and per-intent thresholds (docs/meaning.md, "What was compared").
     python bench/cv_intents.py --hash-salt a --intents arguing --not-background arguing=blame_customer+rude_banned
     python bench/cv_intents.py --hash-salt a --intents reply_to_thanks --errors 0.6   # train only
     python bench/cv_intents.py --hash-salt a --per-intent 0.6 --units leading [--units-intents A,B]
+    python bench/cv_intents.py --hash-salt a --intents reply_to_thanks --clause-features split --part-scale 0.5
 
 --hash-salt folds by a hash of each sentence (md5 of salt + text, mod k) instead of a seeded
 shuffle, so a sentence keeps its fold when others are added and two corpora compare on the
@@ -17,6 +18,10 @@ Embeddings of every example sentence are cached per encoder (--cache, default /t
 sweep embeds the corpus once. The background (other intents' train sentences) is split into
 the same k folds, so "other" (other intents' train positives, same speaker, that hit) is out
 of fold too. Cost: 1.5 x false hits + misses (a false flag weighs 1.5 misses).
+
+--clause-features (an experiment, thanks15) gives the model both the sentence and its parts:
+[emb(sentence), emb(leading clause), emb(rest) or 0, has rest] (+ the leading clause's n-grams);
+fitted on the train examples' parts and judged alike.
 
 --units judges each held-out sentence (own examples and background alike; fitting stays on whole
 train sentences) by the most probable of it and its clauses; measured in docs/decisions.md,
@@ -28,8 +33,10 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import re
 import sys
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -53,6 +60,12 @@ PER_INTENT_PRECISION = 0.97
 #: Clause marks after analyzers.text.normalise (NFKC folds ， to ,); --units' modes.
 CLAUSE = re.compile(r"[,，、]")
 MODES = ("leading", "last", "leading+last")
+#: --clause-features: the clause marks the pipeline's text would carry (，、； fold to , 、 ; under
+#: NFKC), and the variants: "split" [emb(sentence), emb(leading clause), emb(rest) or 0, has rest]
+#: + the sentence's char n-grams; "split+grams" also the leading clause's n-grams (own vocabulary).
+PART = re.compile(r"[,，、;；]")
+FEATURES = ("split", "split+grams")
+WORDLESS = re.compile(r"[\W_]")  # marks and spaces: a part of only these is no clause
 
 
 def clause_units(text: str, mode: str | None) -> tuple[str, ...]:
@@ -66,43 +79,101 @@ def clause_units(text: str, mode: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys((text, *extra)))
 
 
-def vectors(examples, encoder: str, cache: Path, clauses: bool = False) -> dict[str, np.ndarray]:
-    """Unit embeddings of every example sentence (`clauses`: and of all their clause units,
-    cached apart); `a+b` concatenates (scaled back to unit)."""
+def lead_rest(text: str) -> tuple[str, str | None]:
+    """(leading clause, the rest after its mark) of an example (--clause-features), split at the
+    first clause mark (PART) with words (not only marks) before and after it; (text, None) for one clause."""
+    for m in PART.finditer(text):
+        lead, rest = text[:m.start()], text[m.end():]
+        if WORDLESS.sub("", lead) and WORDLESS.sub("", rest):
+            return lead, rest
+    return text, None
+
+
+def vectors(examples, encoder: str, cache: Path, clauses: bool = False,
+            parts: bool = False) -> dict[str, np.ndarray]:
+    """Unit embeddings of every example sentence (`clauses`: and of all their clause units;
+    `parts`: and of the train sentences' leading clauses and rests, lead_rest); `a+b`
+    concatenates (scaled back to unit)."""
     texts = {t for e in examples.values() for side in ("positive", "negative")
              for split in ("train", "test") for t in e.texts(side, split)}
     if clauses:
         texts = {t for u in texts for t in clause_units(u, "leading+last")}
+    if parts:
+        texts |= {u for e in examples.values() for side in ("positive", "negative")
+                  for t in e.texts(side, "train") for u in lead_rest(t) if u is not None}
     texts = sorted(texts)
     parts = []
     for name in encoder.split("+"):
-        path = cache / f"cv_intents_{name}{'_clauses' if clauses else ''}.npz"
+        path = cache_path(cache, name, texts)
         if path.exists() and (z := np.load(path))["texts"].tolist() == texts:
             parts.append(z["vecs"])
             continue
         vecs = load_encoder(name).embed(texts)
-        np.savez(path, texts=np.array(texts), vecs=vecs)
+        save_atomic(path, texts=np.array(texts), vecs=vecs)
         parts.append(vecs)
     return dict(zip(texts, np.hstack(parts) / np.sqrt(len(parts))))
 
 
-def fit_predict(pos, neg, bg, pred, vec, c, bw, ngram, scale=1.0, mode=None, lift=1.0, gate=0.0) -> np.ndarray:
+def cache_path(cache: Path, encoder: str, texts) -> Path:
+    """The cache file of `encoder`'s embeddings of `texts`, named by a hash of them: concurrent
+    runs over different corpora (or unit sets) each keep their own file."""
+    digest = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:16]
+    return cache / f"cv_intents_{encoder}_{digest}.npz"
+
+
+def save_atomic(path: Path, **arrays) -> None:
+    """np.savez to a temporary file beside `path`, then os.replace: a reader never sees half a file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def design(texts, vec, scale: float, vz, features: str | None = None, vz_lead=None, part_scale: float = 1.0):
+    """The model's rows for `texts`: [embedding x scale, char n-gram tf-idf] as
+    flows.meaning.bank.fit_model builds them; with `features` (--clause-features) the leading
+    clause's and the rest's embeddings x scale x part_scale (0 for one clause) and a has-rest flag
+    after the sentence's, and with `vz_lead` the leading clause's n-grams at the end."""
+    blocks = [scale * np.stack([vec[t] for t in texts])]
+    if features:
+        parts = [lead_rest(t) for t in texts]
+        zero = np.zeros_like(blocks[0][0])
+        blocks += [scale * part_scale * np.stack([vec[lead] for lead, _ in parts]),
+                   scale * part_scale * np.stack([vec[rest] if rest is not None else zero for _, rest in parts]),
+                   np.array([[rest is not None] for _, rest in parts], float)]
+    x = [csr_matrix(np.hstack(blocks)), vz.transform([normalise(t) for t in texts])]
+    if vz_lead is not None:
+        x.append(vz_lead.transform([normalise(lead_rest(t)[0]) for t in texts]))
+    return hstack(x).tocsr()
+
+
+def fit_predict(pos, neg, bg, pred, vec, c, bw, ngram, scale=1.0, mode=None, lift=1.0, gate=0.0,
+                features=None, part_scale=1.0) -> np.ndarray:
     """Fit as flows.meaning.bank.fit_model does, with c, ngram and the embedding scale as parameters;
     each of `pred` judged by its most probable unit (clause_units, `mode`); `lift` below 1 (an
     experiment): the sentence's probability raised by that share of its best clause's excess;
-    `gate` (an experiment): the clauses count only where the sentence's own probability reaches it."""
+    `gate` (an experiment): the clauses count only where the sentence's own probability reaches it;
+    `features` (an experiment, FEATURES): the model also sees each sentence's parts (design, with
+    `part_scale`)."""
+    if features and mode:
+        raise ValueError("--clause-features judges sentences whole: no --units with it")
     bg = bg if bw else []
     texts = [normalise(t) for t in (*pos, *neg, *bg)]
     y = np.r_[np.ones(len(pos)), np.zeros(len(neg) + len(bg))]
-    vz = TfidfVectorizer(analyzer="char", ngram_range=ngram, sublinear_tf=True, lowercase=False)
-    grams = vz.fit(texts[:len(pos) + len(neg)]).transform(texts)
+    def vectorizer(fit_on):
+        return TfidfVectorizer(analyzer="char", ngram_range=ngram, sublinear_tf=True, lowercase=False).fit(fit_on)
+    vz = vectorizer(texts[:len(pos) + len(neg)])
+    vz_lead = vectorizer([normalise(lead_rest(t)[0]) for t in (*pos, *neg)]) if features == "split+grams" else None
     clf = LogisticRegression(C=c, max_iter=5000)
-    clf.fit(hstack([csr_matrix(scale * np.stack([vec[t] for t in (*pos, *neg, *bg)])), grams]).tocsr(), y,
+    clf.fit(design([*pos, *neg, *bg], vec, scale, vz, features, vz_lead, part_scale), y,
             sample_weight=_weights(len(pos), len(neg), len(bg), bw))
     groups = [clause_units(t, mode) for t in pred]
     flat = [u for g in groups for u in g]
-    x = hstack([csr_matrix(scale * np.stack([vec[t] for t in flat])), vz.transform([normalise(t) for t in flat])])
-    p = clf.predict_proba(x.tocsr())[:, 1]
+    p = clf.predict_proba(design(flat, vec, scale, vz, features, vz_lead, part_scale))[:, 1]
     if not len(pred):
         return p
     starts = np.cumsum([0, *map(len, groups)])[:-1]
@@ -126,12 +197,12 @@ def _splits(x, y, bg, k, seed, salt):
 
 
 def out_of_fold(examples, intent, vec, c, bw, ngram, k=5, seed=0, scale=None, salt=None, mode=None,
-                lift=1.0, gate=0.0) -> dict:
+                lift=1.0, gate=0.0, features=None, part_scale=1.0) -> dict:
     """Out-of-fold probabilities of the intent's train examples and of the other intents'
     train positives of the same speaker (held out with their background fold). `scale`:
     the embedding scale, by default the intent file's (`embedding_scale:`); `bw` None: the
     file's `background_weight:`, else BACKGROUND_WEIGHT; `mode`: the held-out sentences' clause
-    units (fitting stays on whole train sentences)."""
+    units (fitting stays on whole train sentences); `features`, `part_scale`: fit_predict's."""
     e = examples[intent]
     scale = e.embedding_scale if scale is None else scale
     bw = (BACKGROUND_WEIGHT if e.background_weight is None else e.background_weight) if bw is None else bw
@@ -151,7 +222,8 @@ def out_of_fold(examples, intent, vec, c, bw, ngram, k=5, seed=0, scale=None, sa
     for f, ((tr, te), (btr, bte)) in enumerate(_splits(x, y, bg, k, seed, salt)):
         ote = np.flatnonzero(out_fold == f)
         probs = fit_predict(list(x[tr][y[tr] == 1]), list(x[tr][y[tr] == 0]), list(bg[btr]),
-                            [*x[te], *bg[bte], *out[ote]], vec, c, bw, ngram, scale, mode, lift, gate)
+                            [*x[te], *bg[bte], *out[ote]], vec, c, bw, ngram, scale, mode, lift, gate, features,
+                            part_scale)
         p[te], p_bg[bte], fold[te] = probs[:len(te)], probs[len(te):len(te) + len(bte)], f
         p_out[ote] = probs[len(te) + len(bte):]
     p_other = np.r_[p_bg[np.array([t in other for t in bg], bool)], p_out[np.array([t in other for t in out], bool)]]
@@ -212,6 +284,11 @@ def main(argv=None) -> None:
                          "clause's excess (1: max)")
     ap.add_argument("--clause-gate", type=float, default=0.0,
                     help="experiment: the clauses count only where the sentence's own probability reaches this")
+    ap.add_argument("--clause-features", choices=FEATURES,
+                    help="experiment: the chosen intents' models also see each sentence's leading clause "
+                         "and rest (lead_rest), fitted and judged alike; not with --units")
+    ap.add_argument("--part-scale", type=float, default=1.0,
+                    help="--clause-features: the parts' embeddings at this share of the sentence's scale")
     ap.add_argument("--units-intents", help="only these intents judge by --units (comma-separated; default all)")
     ap.add_argument("--per-intent", type=float, metavar="THRESHOLD",
                     help="also print each intent's out-of-fold P / R / other at this threshold")
@@ -226,7 +303,9 @@ def main(argv=None) -> None:
             ap.error(f"--not-background {item}: unknown intent")
         examples[intent] = replace(examples[intent], not_background=names)
     mode = None if args.units == "sentence" else args.units
-    vec = vectors(examples, args.encoder, args.cache, clauses=mode is not None)
+    if mode and args.clause_features:
+        ap.error("--clause-features judges sentences whole: no --units with it")
+    vec = vectors(examples, args.encoder, args.cache, clauses=mode is not None, parts=bool(args.clause_features))
     ngram = tuple(int(n) for n in args.ngram.split(","))
     chosen = sorted(examples) if not args.intents else args.intents.split(",")
     if unknown := set(chosen) - examples.keys():
@@ -236,7 +315,8 @@ def main(argv=None) -> None:
         ap.error(f"--units-intents: no examples for intent(s) {', '.join(sorted(unknown))}")
     oof = {i: out_of_fold(examples, i, vec, args.c, args.background_weight, ngram, args.folds,
                           scale=args.embedding_scale, salt=args.hash_salt, mode=mode if i in by_units else None,
-                          lift=args.clause_lift, gate=args.clause_gate)
+                          lift=args.clause_lift, gate=args.clause_gate, features=args.clause_features,
+                          part_scale=args.part_scale)
            for i in chosen}
     n = len(oof)
     for t in (*THRESHOLDS, "per"):
