@@ -49,7 +49,7 @@ from sklearn.model_selection import KFold, StratifiedKFold
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from analyzers.text import normalise, sentences  # noqa: E402
-from flows.meaning.bank import BACKGROUND_WEIGHT, C, _weights  # noqa: E402
+from flows.meaning.bank import BACKGROUND_SENTENCES, BACKGROUND_WEIGHT, C, _weights  # noqa: E402
 from flows.meaning.encoder import load_encoder  # noqa: E402
 from flows.meaning.examples import load_examples  # noqa: E402
 
@@ -152,13 +152,14 @@ def design(texts, vec, scale: float, vz, features: str | None = None, vz_lead=No
 
 
 def fit_predict(pos, neg, bg, pred, vec, c, bw, ngram, scale=1.0, mode=None, lift=1.0, gate=0.0,
-                features=None, part_scale=1.0) -> np.ndarray:
+                features=None, part_scale=1.0, bg_share=1.0) -> np.ndarray:
     """Fit as flows.meaning.bank.fit_model does, with c, ngram and the embedding scale as parameters;
     each of `pred` judged by its most probable unit (clause_units, `mode`); `lift` below 1 (an
     experiment): the sentence's probability raised by that share of its best clause's excess;
     `gate` (an experiment): the clauses count only where the sentence's own probability reaches it;
     `features` (an experiment, FEATURES): the model also sees each sentence's parts (design, with
-    `part_scale`)."""
+    `part_scale`); `bg_share`: the fold's share of the whole background (its sentences weigh as in
+    the full fit)."""
     if features and mode:
         raise ValueError("--clause-features judges sentences whole: no --units with it")
     bg = bg if bw else []
@@ -170,7 +171,7 @@ def fit_predict(pos, neg, bg, pred, vec, c, bw, ngram, scale=1.0, mode=None, lif
     vz_lead = vectorizer([normalise(lead_rest(t)[0]) for t in (*pos, *neg)]) if features == "split+grams" else None
     clf = LogisticRegression(C=c, max_iter=5000)
     clf.fit(design([*pos, *neg, *bg], vec, scale, vz, features, vz_lead, part_scale), y,
-            sample_weight=_weights(len(pos), len(neg), len(bg), bw))
+            sample_weight=_weights(len(pos), len(neg), len(bg), bw, BACKGROUND_SENTENCES * bg_share))
     groups = [clause_units(t, mode) for t in pred]
     flat = [u for g in groups for u in g]
     p = clf.predict_proba(design(flat, vec, scale, vz, features, vz_lead, part_scale))[:, 1]
@@ -223,7 +224,7 @@ def out_of_fold(examples, intent, vec, c, bw, ngram, k=5, seed=0, scale=None, sa
         ote = np.flatnonzero(out_fold == f)
         probs = fit_predict(list(x[tr][y[tr] == 1]), list(x[tr][y[tr] == 0]), list(bg[btr]),
                             [*x[te], *bg[bte], *out[ote]], vec, c, bw, ngram, scale, mode, lift, gate, features,
-                            part_scale)
+                            part_scale, len(btr) / len(bg) if len(bg) else 1.0)
         p[te], p_bg[bte], fold[te] = probs[:len(te)], probs[len(te):len(te) + len(bte)], f
         p_out[ote] = probs[len(te) + len(bte):]
     p_other = np.r_[p_bg[np.array([t in other for t in bg], bool)], p_out[np.array([t in other for t in out], bool)]]

@@ -22,11 +22,15 @@ from .examples import IntentExamples, load_examples
 #: Inverse regularisation strength. C from 3 to 100 moved the mean test F1 by under 0.01
 #: (docs/meaning.md); cross-validating it per intent took 3 s an intent for nothing.
 C = 10.0
-#: The other intents' train sentences are background negatives of this total weight,
-#: relative to the intent's own near misses: without them ordinary talk unlike any near
-#: miss hits at random (on the 12 sample calls 59 agent sentences hit polite_address,
-#: 19 confirmation); more weight loses recall where intents overlap (docs/meaning.md).
+#: The other intents' train sentences are background negatives: all together of this weight
+#: relative to the intent's own near misses when there are BACKGROUND_SENTENCES of them.
+#: Without them ordinary talk unlike any near miss hits at random (on the 12 sample calls
+#: 59 agent sentences hit polite_address, 19 confirmation); more weight loses recall where
+#: intents overlap (docs/meaning.md).
 BACKGROUND_WEIGHT = 0.1
+#: Each background sentence weighs BACKGROUND_WEIGHT x near misses / this however many there are
+#: (a growing file thins no other intent's background; bgw15): about each intent's background in 2026-12.
+BACKGROUND_SENTENCES = 7500
 
 
 @dataclass(frozen=True)
@@ -42,10 +46,12 @@ def build_bank(examples: IntentExamples, encoder: Encoder) -> IntentBank:
     return IntentBank(examples.intent, vecs[:len(pos)], vecs[len(pos):], pos, neg)
 
 
-def _weights(n_pos: int, n_neg: int, n_bg: int, background_weight: float) -> np.ndarray:
-    """Near misses weigh 1 each, the background `background_weight` times the near misses
-    in all, the positives as much as all negatives together (classes weighted equally)."""
-    bg = background_weight * n_neg / n_bg if n_bg else 0.0
+def _weights(n_pos: int, n_neg: int, n_bg: int, background_weight: float,
+             background_sentences: float = BACKGROUND_SENTENCES) -> np.ndarray:
+    """Near misses weigh 1 each, each background sentence `background_weight` x n_neg /
+    `background_sentences` (however many there are), the positives as much as all negatives
+    together (classes weighted equally); scaled to a mean of 1."""
+    bg = background_weight * n_neg / background_sentences
     neg_total = n_neg + bg * n_bg
     w = np.r_[np.full(n_pos, neg_total / n_pos), np.ones(n_neg), np.full(n_bg, bg)]
     return w / w.mean()
@@ -53,12 +59,14 @@ def _weights(n_pos: int, n_neg: int, n_bg: int, background_weight: float) -> np.
 
 def fit_model(bank: IntentBank, min_probability: float = MIN_PROBABILITY,
               background: tuple[tuple[str, ...], np.ndarray] | None = None,
-              background_weight: float = BACKGROUND_WEIGHT, embedding_scale: float = 1.0) -> IntentModel:
+              background_weight: float = BACKGROUND_WEIGHT, embedding_scale: float = 1.0,
+              background_sentences: float = BACKGROUND_SENTENCES) -> IntentModel:
     """Logistic regression over [embedding x embedding_scale, char n-gram tf-idf] of the
     bank's examples and the `background` sentences (texts, unit vectors: other intents'
     examples) as extra negatives. The scale sets how strongly the embedding's weights are
     regularised against the n-grams' (below 1: more); it is folded into the weights, so
-    the decision reads unit embeddings as before."""
+    the decision reads unit embeddings as before. Each background sentence weighs
+    `background_weight` x near misses / `background_sentences` (`_weights`)."""
     bg_texts, bg_vecs = background if background is not None else ((), np.zeros((0, bank.positive.shape[1])))
     if not background_weight:
         bg_texts, bg_vecs = (), bg_vecs[:0]
@@ -74,7 +82,7 @@ def fit_model(bank: IntentBank, min_probability: float = MIN_PROBABILITY,
         emb = emb * embedding_scale
     clf = LogisticRegression(C=C, max_iter=5000)
     clf.fit(hstack([csr_matrix(emb), grams]).tocsr(), y,
-            sample_weight=_weights(n_pos, n_neg, len(bg_texts), background_weight))
+            sample_weight=_weights(n_pos, n_neg, len(bg_texts), background_weight, background_sentences))
     coef, d = clf.coef_[0], emb.shape[1]
     vocab = vectorizer.get_feature_names_out()
     return IntentModel(bank, (coef[:d] * embedding_scale).astype(np.float32),

@@ -49,18 +49,31 @@ def test_background_sentences_are_extra_negatives():
     bg = (tuple(f"{p}。" for p in POS), bank.positive.copy())
     plain = match_many(fit_model(bank), bank.positive, POS)
     ignored = match_many(fit_model(bank, background=bg, background_weight=0), bank.positive, POS)
-    heavy = match_many(fit_model(bank, background=bg, background_weight=2.0), bank.positive, POS)
+    heavy = match_many(fit_model(bank, background=bg, background_weight=2.0, background_sentences=len(POS)),
+                       bank.positive, POS)
     assert [m.probability for m in ignored] == pytest.approx([m.probability for m in plain])
     assert np.mean([m.probability for m in heavy]) < np.mean([m.probability for m in plain]) - 0.05
 
 
 def test_weights_balance_the_classes():
     from flows.meaning.bank import _weights
-    w = _weights(4, 6, 30, 0.5)
+    w = _weights(4, 6, 30, 0.5, background_sentences=30)
     pos, neg, bg = w[:4].sum(), w[4:10].sum(), w[10:].sum()
     assert pos == pytest.approx(neg + bg) and bg == pytest.approx(0.5 * neg)
     assert w.mean() == pytest.approx(1.0)
     assert _weights(4, 6, 0, 0.5)[:4].sum() == pytest.approx(_weights(4, 6, 0, 0.5)[4:].sum())
+
+
+def test_more_background_sentences_thin_none_of_them():
+    # another intent's file grows: each background sentence keeps its weight against a near
+    # miss (the background's total grows with it), the positives still weigh all negatives
+    from flows.meaning.bank import BACKGROUND_SENTENCES, _weights
+    for n_bg in (30, 60, BACKGROUND_SENTENCES, 2 * BACKGROUND_SENTENCES):
+        w = _weights(4, 6, n_bg, 0.1)
+        assert w[10:] / w[4] == pytest.approx(np.full(n_bg, 0.1 * 6 / BACKGROUND_SENTENCES))
+        assert w[:4].sum() == pytest.approx(w[4:].sum())
+    at_reference = _weights(4, 6, BACKGROUND_SENTENCES, 0.1)
+    assert at_reference[10:].sum() == pytest.approx(0.1 * at_reference[4:10].sum())
 
 
 def test_the_embedding_scale_is_folded_into_the_weights():
