@@ -1,13 +1,14 @@
 """Benchmarks that need no whisper: analysis throughput and the no-op re-run.
 
     python bench/bench_analysis.py [--calls 10000] [--noop-calls 2000] [--meaning-calls 500]
-                                   [--repeat 5] [--against /work/main]
+                                   [--repeat 5] [--passes 3] [--against /work/main]
 
 1. Analysis throughput: `analyze` over a synthetic batch of five-minute transcripts
    (agent and customer turns built from the sample calls' true utterances, with word
    timings, holds and overtalk sprinkled in), on one core. The timed loops run in `--repeat`
    fresh processes (the machine's speed varies by a third from process to process): each
-   run's figures and their median. `--against` another checkout (same API, e.g. main): its
+   run's figures and their median (a run keeps the median of `--passes` interleaved passes of
+   the from-cache loops). `--against` another checkout (same API, e.g. main): its
    runs alternate with this tree's, in the same minutes, on the same calls and embeddings.
 2. No-op re-run: an output folder where every recording is already processed; time
    per recording for deciding that nothing is new (`flows.batch.runner.pending`: a stat of the
@@ -136,11 +137,12 @@ def embed_calls(n: int, folder: str) -> None:
         cache.put_embeddings(f"k{i}", e.encoder, e.texts_hash, e.sentence_counts, e.vectors)
 
 
-def bench_meaning(n: int, folder: str, figures: dict) -> None:
+def bench_meaning(n: int, folder: str, figures: dict, rounds: int = 1) -> None:
     """Analysis with the rules that read by meaning, from cached embeddings (as `reprocess`
     runs): CPU time (time.process_time, this process only: the machine is shared) of
     reading the embeddings kept beside the transcript (`embed_calls` wrote them in
-    `folder`), the intent decisions and analyze, against analyze alone."""
+    `folder`), the intent decisions and analyze, against analyze alone; `rounds` passes of
+    each, interleaved (the load of other processes comes and goes), their median kept."""
     from flows.meaning.call import cached_embeddings, decide
     from flows.meaning.encoder import load_encoder
 
@@ -156,7 +158,8 @@ def bench_meaning(n: int, folder: str, figures: dict) -> None:
     t0 = time.process_time()
     decide(calls[0], cached_embeddings(cache, "k0", calls[0], enc)[0], bank.models)  # the intents' stack, built
     print(f"decisions' first call (the intents' stack built, once per process): {time.process_time() - t0:.2f} s CPU")
-    for label, with_meaning in (("literal only", False), ("with meaning", True)):
+    passes: dict = {}
+    for label, with_meaning in (("literal only", False), ("with meaning", True)) * rounds:  # interleaved
         t0, read = time.process_time(), 0.0
         for i, c in enumerate(calls):
             _clear_text_caches()
@@ -170,11 +173,12 @@ def bench_meaning(n: int, folder: str, figures: dict) -> None:
                 meaning = decide(c, e, bank.models)
             analyze(c, pack, meaning=meaning)
         dt = time.process_time() - t0
-        figures[label] = n / dt
+        passes.setdefault(label, []).append(n / dt)
         if with_meaning:
             figures["read ms"] = 1000 * read / n
         print(f"analysis from cache ({label}, cold text caches): {n} calls in {dt:.2f} s CPU = {n / dt:.0f} "
               f"calls/s/core" + (f" ({1000 * read / n:.2f} ms CPU per call reading the embeddings)" if with_meaning else ""))
+    figures.update({label: statistics.median(got) for label, got in passes.items()})  # the run's median pass
 
 
 def bench_noop(n: int) -> None:
@@ -211,14 +215,14 @@ def timed_run(args) -> None:
     if args.calls:
         bench_analysis(args.calls, figures)
     if args.meaning_calls:
-        bench_meaning(args.meaning_calls, args.run, figures)
+        bench_meaning(args.meaning_calls, args.run, figures, args.passes)
     print(FIGURES + json.dumps(figures))
 
 
 def _spawn(tree: Path, folder: str, args) -> tuple[dict, str]:
     env = {**os.environ, "CALLQA_BENCH_TREE": str(tree), "PYTHONPATH": str(tree)}
     cmd = [sys.executable, str(Path(__file__).resolve()), "--run", folder, "--calls", str(args.calls),
-           "--meaning-calls", str(args.meaning_calls)]
+           "--meaning-calls", str(args.meaning_calls), "--passes", str(args.passes)]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if done.returncode:
         raise SystemExit(f"the run in {tree} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
@@ -250,7 +254,8 @@ def repeated(args, folder: str) -> None:
         got = runs[name]
         median = {k: statistics.median(f[k] for f in got) for k in (*LABELS, "load") if k in got[0]}
         each = {k: ", ".join(f"{f[k]:.0f}" for f in got) for k in LABELS if k in got[0]}
-        print(f"median of {len(got)} runs, {name} ({tree}): {_line(median)}; each run: "
+        best = " / ".join(f"{k} {max(f[k] for f in got):.0f}" for k in LABELS if k in got[0])
+        print(f"median of {len(got)} runs, {name} ({tree}): {_line(median)}; best: {best}; each run: "
               + "; ".join(f"{k} {v}" for k, v in each.items()))
 
 
@@ -260,13 +265,15 @@ def main() -> None:
     ap.add_argument("--noop-calls", type=int, default=2000)
     ap.add_argument("--meaning-calls", type=int, default=500, help="calls for the by-meaning figures (0: none)")
     ap.add_argument("--repeat", type=int, default=5, help="fresh processes that run the timed loops (median shown)")
+    ap.add_argument("--passes", type=int, default=3, help="passes of each from-cache loop in a run, interleaved "
+                    "(the run's median pass)")
     ap.add_argument("--against", help="another checkout (e.g. /work/main): its runs alternate with this tree's")
     ap.add_argument("--run", help=argparse.SUPPRESS)  # one run (a child): the embeddings' cache folder
     args = ap.parse_args()
     if args.run:
         return timed_run(args)
-    if args.repeat < 1:
-        ap.error("--repeat must be at least 1")
+    if args.repeat < 1 or args.passes < 1:
+        ap.error("--repeat and --passes must be at least 1")
     if args.against and not (Path(args.against) / "analyzers" / "analyze.py").is_file():
         ap.error(f"--against {args.against}: not a callqa checkout")
     print("command: python bench/bench_analysis.py", " ".join(sys.argv[1:]))
