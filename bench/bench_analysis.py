@@ -1,14 +1,14 @@
 """Benchmarks that need no whisper: analysis throughput and the no-op re-run.
 
     python bench/bench_analysis.py [--calls 10000] [--noop-calls 2000] [--meaning-calls 500]
-                                   [--repeat 5] [--passes 3] [--against /work/main]
+                                   [--repeat 5] [--passes 3] [--against main]
 
 1. Analysis throughput: `analyze` over a synthetic batch of five-minute transcripts
    (agent and customer turns built from the sample calls' true utterances, with word
    timings, holds and overtalk sprinkled in), on one core. The timed loops run in `--repeat`
    fresh processes (the machine's speed varies by a third from process to process): each
    run's figures and their median (a run keeps the median of `--passes` interleaved passes of
-   the from-cache loops). `--against` another checkout (same API, e.g. main): its
+   the from-cache loops). `--against` another checkout (same API; a folder or a commit, e.g. main): its
    runs alternate with this tree's, in the same minutes, on the same calls and embeddings.
 2. No-op re-run: an output folder where every recording is already processed; time
    per recording for deciding that nothing is new (`flows.batch.runner.pending`: a stat of the
@@ -267,18 +267,23 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5, help="fresh processes that run the timed loops (median shown)")
     ap.add_argument("--passes", type=int, default=3, help="passes of each from-cache loop in a run, interleaved "
                     "(the run's median pass)")
-    ap.add_argument("--against", help="another checkout (e.g. /work/main): its runs alternate with this tree's")
+    ap.add_argument("--against", help="another checkout (a folder, or a commit exported once, e.g. main): "
+                    "its runs alternate with this tree's")
     ap.add_argument("--run", help=argparse.SUPPRESS)  # one run (a child): the embeddings' cache folder
     args = ap.parse_args()
     if args.run:
         return timed_run(args)
     if args.repeat < 1 or args.passes < 1:
         ap.error("--repeat and --passes must be at least 1")
-    if args.against and not (Path(args.against) / "analyzers" / "analyze.py").is_file():
-        ap.error(f"--against {args.against}: not a callqa checkout")
     print("command: python bench/bench_analysis.py", " ".join(sys.argv[1:]))
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores (1 core used per run)")
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, tempfile.TemporaryDirectory() as other:
+        if args.against:  # a folder, or a commit exported once (a checkout that moves meanwhile would mix versions)
+            from bench.compare_findings import _checkout
+
+            args.against = str(_checkout(args.against, Path(other)))
+            if not (Path(args.against) / "analyzers" / "analyze.py").is_file():
+                ap.error(f"--against {args.against}: not a callqa checkout")
         if args.meaning_calls:
             embed_calls(args.meaning_calls, folder)
         if args.noop_calls:
