@@ -32,7 +32,8 @@ def may_sound_like(text: str, phrases: tuple[str, ...]) -> bool:
     another char that has a reading (or one outside the BMP) is walked."""
     if _outside().search(text):
         return bool(_text._homophones.windows(text, phrases, first_only=True))
-    found = sound_regex(phrases)
+    seen = _REGEXES.get(id(phrases))  # sound_regex's lookup inline: ~400 questions a call
+    found = seen[1] if seen is not None and seen[0] is phrases else sound_regex(phrases)
     return found is not None and found.search(text) is not None
 
 

@@ -22,7 +22,9 @@ def _pack_phrase_tuples():
     groups = {id(g): g for g in (text.phrase_group(ps) for ps in lists if ps and all(isinstance(p, str) for p in ps))}
     tuples = [g.spoken for g in groups.values() if g.by_first]
     tuples += [stretches for g in groups.values() for _, _, stretches in g.regexes if stretches]
-    return tuples
+    from analyzers.banned import _matchers
+
+    return tuples + [_matchers(pack.banned).sounded]  # banned.py walks only where the regex finds a window
 
 
 @functools.lru_cache(maxsize=1)

@@ -86,3 +86,19 @@ def test_evidence_looked_up_when_read_is_the_eager_lookup(bank, calls):
                 assert type(plain) is IntentMatch and plain == m and m == plain and hash(plain) == hash(m)
                 checked += 1
     assert checked > 50
+
+
+def test_ngram_rows_looked_up_by_hash_are_the_sorted_tables(bank):
+    """_counted finds each n-gram's vocabulary row in a hash table: every id of the vocabulary
+    at its own row (ids that share a home slot included), every other id at none."""
+    from analyzers.intent_stack import _slot
+
+    stack = stack_of(bank.models)
+    assert np.array_equal(stack._rows_of(stack.gram_ids), stack.gram_rows)
+    table, _, shift = stack._hashed
+    homes = _slot(stack.gram_ids, shift)
+    assert np.unique(homes).size < homes.size  # some ids share a home slot: the probing is exercised
+    rng = np.random.default_rng(0)
+    others = np.setdiff1d(np.concatenate([rng.integers(1, 1 << 63, 20000), stack.gram_ids + 1]), stack.gram_ids)
+    assert (stack._rows_of(others) == -1).all()
+    assert stack._rows_of(np.zeros(0, dtype=np.int64)).size == 0
