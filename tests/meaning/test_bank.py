@@ -102,11 +102,11 @@ class Fixed:  # an encoder: a fixed random unit vector per text
         return np.array([r / np.linalg.norm(r) for r in rows], dtype=np.float32)
 
 
-def write(folder, intent, pos, neg, extra=""):
+def write(folder, intent, pos, neg, extra="", speaker="agent"):
     import textwrap
     (folder / f"{intent}.yaml").write_text(textwrap.dedent(f"""\
         intent: {intent}
-        speaker: agent
+        speaker: {speaker}
         {extra}
         positive: {{train: {list(pos)}, test: [x{intent}]}}
         negative: {{train: {list(neg)}, test: [y{intent}]}}
@@ -150,3 +150,30 @@ def test_not_background_keeps_the_named_intents_positives_out(tmp_path, monkeypa
     bank.build_models(tmp_path, Fixed())
     assert seen["service_offer"] == {*FAREWELL[1], "您好", "你好", "早上好", "下午好", "好的", "好吧", "好嘞", "行"}
     assert set(FAREWELL[0]) <= seen["greeting"] and set(POS) <= seen["farewell"]
+
+
+COMPLAINT = (("太慢了吧", "你们怎么搞的", "气死我了", "我要投诉"), ("好的谢谢", "我再等等", "行吧", "知道了"))
+REFUSAL = (("我不需要", "不用了谢谢", "没兴趣", "别打了"), ("你说吧", "可以的", "我听着", "什么事"))
+
+
+def test_an_agent_intents_background_holds_no_customer_sentence(tmp_path, monkeypatch):
+    # an agent intent is judged only on agent utterances: a customer's sentence is no negative
+    # of it, the other agent intents' are; both sides of the customer files exist in the folder
+    from flows.meaning import bank
+    seen = {}
+
+    def spy(b, min_probability, background, weight, scale):
+        seen[b.intent] = set(background[0])
+        return fit_model(b, min_probability, background, weight, scale)
+
+    monkeypatch.setattr(bank, "fit_model", spy)
+    write(tmp_path, "service_offer", POS, NEG)
+    write(tmp_path, "farewell", *FAREWELL)
+    write(tmp_path, "customer_complaint", *COMPLAINT, speaker="customer")
+    write(tmp_path, "refusal", *REFUSAL, speaker="customer")
+    bank.build_models(tmp_path, Fixed())
+    customer = {*COMPLAINT[0], *COMPLAINT[1], *REFUSAL[0], *REFUSAL[1]}
+    assert seen["service_offer"] == {*FAREWELL[0], *FAREWELL[1]}
+    assert seen["farewell"] == {*POS, *NEG}
+    assert not customer & (seen["service_offer"] | seen["farewell"])
+
