@@ -158,7 +158,7 @@ REFUSAL = (("我不需要", "不用了谢谢", "没兴趣", "别打了"), ("你�
 
 def test_an_agent_intents_background_holds_no_customer_sentence(tmp_path, monkeypatch):
     # an agent intent is judged only on agent utterances: a customer's sentence is no negative
-    # of it, the other agent intents' are; both sides of the customer files exist in the folder
+    # of it, the other agent intents' are
     from flows.meaning import bank
     seen = {}
 
@@ -176,4 +176,6 @@ def test_an_agent_intents_background_holds_no_customer_sentence(tmp_path, monkey
     assert seen["service_offer"] == {*FAREWELL[0], *FAREWELL[1]}
     assert seen["farewell"] == {*POS, *NEG}
     assert not customer & (seen["service_offer"] | seen["farewell"])
+    # a customer intent keeps every other file: the other customer intent alone is too little (spk15)
+    assert seen["refusal"] == {*POS, *NEG, *FAREWELL[0], *FAREWELL[1], *COMPLAINT[0], *COMPLAINT[1]}
 
