@@ -32,10 +32,10 @@ BACKGROUND_WEIGHT = 0.1
 #: Each background sentence weighs BACKGROUND_WEIGHT x near misses / this however many there are
 #: (a growing file thins no other intent's background; bgw15): about each intent's background in 2026-12.
 BACKGROUND_SENTENCES = 7500
-#: The speakers whose intents' background is only the other intents of the same speaker: an
-#: agent intent is judged only on agent utterances (flows.meaning.call), so a customer's
-#: sentence teaches it nothing it meets at run time (spk15, docs/decisions.md).
-SAME_SPEAKER_BACKGROUND = frozenset({"agent"})
+#: The speakers whose intents' background is only the other intents of the same speaker. None:
+#: {"agent"} (an agent intent judged only on agent utterances sees no customer file) lost by
+#: CV within train: four agent intents worse on both salts (spk15, docs/decisions.md).
+SAME_SPEAKER_BACKGROUND: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

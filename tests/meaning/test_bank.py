@@ -156,9 +156,32 @@ COMPLAINT = (("太慢了吧", "你们怎么搞的", "气死我了", "我要投�
 REFUSAL = (("我不需要", "不用了谢谢", "没兴趣", "别打了"), ("你说吧", "可以的", "我听着", "什么事"))
 
 
-def test_an_agent_intents_background_holds_no_customer_sentence(tmp_path, monkeypatch):
-    # an agent intent is judged only on agent utterances: a customer's sentence is no negative
-    # of it, the other agent intents' are
+def speakers_folder(folder):
+    write(folder, "service_offer", POS, NEG, "not_background: [farewell]")
+    write(folder, "farewell", *FAREWELL)
+    write(folder, "customer_complaint", *COMPLAINT, speaker="customer")
+    write(folder, "refusal", *REFUSAL, speaker="customer")
+    return folder
+
+
+def test_background_sides_by_speaker(tmp_path):
+    # the same speaker only (tried in spk15): an agent intent sees no customer file, a customer
+    # intent only the other customer file; by default (kept) every other file, not_background's
+    # named intent with its near misses only
+    from flows.meaning.bank import background_sides
+    from flows.meaning.examples import load_examples
+    examples = load_examples(speakers_folder(tmp_path))
+    both = ("positive", "negative")
+    assert background_sides(examples, "service_offer", {"agent"}) == {"farewell": ("negative",)}
+    assert background_sides(examples, "farewell", {"agent", "customer"}) == {"service_offer": both}
+    assert background_sides(examples, "refusal", {"agent", "customer"}) == {"customer_complaint": both}
+    assert background_sides(examples, "refusal", {"agent"}) == {
+        "service_offer": both, "farewell": both, "customer_complaint": both}
+    assert background_sides(examples, "service_offer") == {
+        "farewell": ("negative",), "customer_complaint": both, "refusal": both}
+
+
+def test_build_models_fits_on_background_sides(tmp_path, monkeypatch):
     from flows.meaning import bank
     seen = {}
 
@@ -167,15 +190,7 @@ def test_an_agent_intents_background_holds_no_customer_sentence(tmp_path, monkey
         return fit_model(b, min_probability, background, weight, scale)
 
     monkeypatch.setattr(bank, "fit_model", spy)
-    write(tmp_path, "service_offer", POS, NEG)
-    write(tmp_path, "farewell", *FAREWELL)
-    write(tmp_path, "customer_complaint", *COMPLAINT, speaker="customer")
-    write(tmp_path, "refusal", *REFUSAL, speaker="customer")
-    bank.build_models(tmp_path, Fixed())
+    bank.build_models(speakers_folder(tmp_path), Fixed())
     customer = {*COMPLAINT[0], *COMPLAINT[1], *REFUSAL[0], *REFUSAL[1]}
-    assert seen["service_offer"] == {*FAREWELL[0], *FAREWELL[1]}
-    assert seen["farewell"] == {*POS, *NEG}
-    assert not customer & (seen["service_offer"] | seen["farewell"])
-    # a customer intent keeps every other file: the other customer intent alone is too little (spk15)
+    assert seen["service_offer"] == {*FAREWELL[1], *customer}
     assert seen["refusal"] == {*POS, *NEG, *FAREWELL[0], *FAREWELL[1], *COMPLAINT[0], *COMPLAINT[1]}
-
