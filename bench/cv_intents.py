@@ -49,7 +49,7 @@ from sklearn.model_selection import KFold, StratifiedKFold
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from analyzers.text import normalise, sentences  # noqa: E402
-from flows.meaning.bank import BACKGROUND_SENTENCES, BACKGROUND_WEIGHT, C, _weights  # noqa: E402
+from flows.meaning.bank import BACKGROUND_SENTENCES, BACKGROUND_WEIGHT, C, _weights, background_sides  # noqa: E402
 from flows.meaning.encoder import load_encoder  # noqa: E402
 from flows.meaning.examples import load_examples  # noqa: E402
 
@@ -212,8 +212,9 @@ def out_of_fold(examples, intent, vec, c, bw, ngram, k=5, seed=0, scale=None, sa
     # the positives of the intents the file's `not_background` names are no negatives (bank.py);
     # they are still judged out of fold below and counted in "other"
     left_out = {t for j in e.not_background for t in examples[j].texts("positive", "train")} - own
-    bg = np.array(sorted({t for j, f in examples.items() if j != intent for s in ("positive", "negative")
-                          for t in f.texts(s, "train")} - own - left_out))
+    # the background as bank.build_models takes it (background_sides: which intents, which sides)
+    bg = np.array(sorted({t for j, sides in background_sides(examples, intent).items() for s in sides
+                          for t in examples[j].texts(s, "train")} - own - left_out))
     other = {t for j, f in examples.items() if j != intent and f.speaker == e.speaker
              for t in f.texts("positive", "train")}
     x, y = np.array([*pos, *neg]), np.r_[np.ones(len(pos)), np.zeros(len(neg))]

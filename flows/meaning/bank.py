@@ -5,6 +5,7 @@ The fitting (scikit-learn) is here; the decision it feeds is pure (analyzers.int
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,10 @@ BACKGROUND_WEIGHT = 0.1
 #: Each background sentence weighs BACKGROUND_WEIGHT x near misses / this however many there are
 #: (a growing file thins no other intent's background; bgw15): about each intent's background in 2026-12.
 BACKGROUND_SENTENCES = 7500
+#: The speakers whose intents' background is only the other intents of the same speaker. None:
+#: {"agent"} (an agent intent judged only on agent utterances sees no customer file) lost by
+#: CV within train: four agent intents worse on both salts (spk15, docs/decisions.md).
+SAME_SPEAKER_BACKGROUND: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -91,13 +96,23 @@ def fit_model(bank: IntentBank, min_probability: float = MIN_PROBABILITY,
                        float(clf.intercept_[0]), min_probability)
 
 
+def background_sides(examples: Mapping[str, IntentExamples], intent: str,
+                     same_speaker: Collection[str] = SAME_SPEAKER_BACKGROUND) -> dict[str, tuple[str, ...]]:
+    """The other intents whose train sentences are `intent`'s background negatives, each with the
+    sides taken: both, or only the near misses of an intent its file's `not_background` names (it goes
+    together with this one); where its speaker is in `same_speaker`, only intents of that speaker."""
+    ex = examples[intent]
+    return {other: ("negative",) if other in ex.not_background else ("positive", "negative")
+            for other, f in examples.items()
+            if other != intent and (ex.speaker not in same_speaker or f.speaker == ex.speaker)}
+
+
 def build_models(folder: str | Path, encoder: Encoder, min_probability: float = MIN_PROBABILITY,
                  background_weight: float = BACKGROUND_WEIGHT,
                  only: frozenset[str] | None = None) -> dict[str, FittedIntent]:
     """Every intent of `folder` (or those in `only`), embedded with `encoder` and fitted on
-    its train split, with the other intents' train sentences as background (of the file's
-    `background_weight` where it says one; without the positives of the intents its
-    `not_background` names)."""
+    its train split, with the other intents' train sentences as background (`background_sides`;
+    of the file's `background_weight` where it says one)."""
     examples = load_examples(folder)
     if only is not None and (unknown := only - examples.keys()):
         raise ValueError(f"{folder}: no examples for intent(s) {', '.join(sorted(unknown))}")
@@ -108,13 +123,10 @@ def build_models(folder: str | Path, encoder: Encoder, min_probability: float = 
             continue
         own = {*banks[intent].positive_texts, *banks[intent].negative_texts}
         texts, vecs = [], [np.zeros((0, banks[intent].positive.shape[1]), np.float32)]
-        for other, b in banks.items():
-            if other == intent:
-                continue
-            # the positives of an intent the file says goes together with this one are no negatives
-            sides = ((b.negative_texts, b.negative),) if other in ex.not_background else \
-                ((b.positive_texts, b.positive), (b.negative_texts, b.negative))
-            for side_texts, side_vecs in sides:
+        for other, sides in background_sides(examples, intent).items():
+            b = banks[other]
+            for side_texts, side_vecs in ((b.positive_texts, b.positive) if side == "positive" else
+                                          (b.negative_texts, b.negative) for side in sides):
                 keep = [i for i, t in enumerate(side_texts) if t not in own]
                 texts += [side_texts[i] for i in keep]
                 vecs.append(side_vecs[keep])

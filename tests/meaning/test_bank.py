@@ -102,11 +102,11 @@ class Fixed:  # an encoder: a fixed random unit vector per text
         return np.array([r / np.linalg.norm(r) for r in rows], dtype=np.float32)
 
 
-def write(folder, intent, pos, neg, extra=""):
+def write(folder, intent, pos, neg, extra="", speaker="agent"):
     import textwrap
     (folder / f"{intent}.yaml").write_text(textwrap.dedent(f"""\
         intent: {intent}
-        speaker: agent
+        speaker: {speaker}
         {extra}
         positive: {{train: {list(pos)}, test: [x{intent}]}}
         negative: {{train: {list(neg)}, test: [y{intent}]}}
@@ -150,3 +150,47 @@ def test_not_background_keeps_the_named_intents_positives_out(tmp_path, monkeypa
     bank.build_models(tmp_path, Fixed())
     assert seen["service_offer"] == {*FAREWELL[1], "您好", "你好", "早上好", "下午好", "好的", "好吧", "好嘞", "行"}
     assert set(FAREWELL[0]) <= seen["greeting"] and set(POS) <= seen["farewell"]
+
+
+COMPLAINT = (("太慢了吧", "你们怎么搞的", "气死我了", "我要投诉"), ("好的谢谢", "我再等等", "行吧", "知道了"))
+REFUSAL = (("我不需要", "不用了谢谢", "没兴趣", "别打了"), ("你说吧", "可以的", "我听着", "什么事"))
+
+
+def speakers_folder(folder):
+    write(folder, "service_offer", POS, NEG, "not_background: [farewell]")
+    write(folder, "farewell", *FAREWELL)
+    write(folder, "customer_complaint", *COMPLAINT, speaker="customer")
+    write(folder, "refusal", *REFUSAL, speaker="customer")
+    return folder
+
+
+def test_background_sides_by_speaker(tmp_path):
+    # the same speaker only (tried in spk15): an agent intent sees no customer file, a customer
+    # intent only the other customer file; by default (kept) every other file, not_background's
+    # named intent with its near misses only
+    from flows.meaning.bank import background_sides
+    from flows.meaning.examples import load_examples
+    examples = load_examples(speakers_folder(tmp_path))
+    both = ("positive", "negative")
+    assert background_sides(examples, "service_offer", {"agent"}) == {"farewell": ("negative",)}
+    assert background_sides(examples, "farewell", {"agent", "customer"}) == {"service_offer": both}
+    assert background_sides(examples, "refusal", {"agent", "customer"}) == {"customer_complaint": both}
+    assert background_sides(examples, "refusal", {"agent"}) == {
+        "service_offer": both, "farewell": both, "customer_complaint": both}
+    assert background_sides(examples, "service_offer") == {
+        "farewell": ("negative",), "customer_complaint": both, "refusal": both}
+
+
+def test_build_models_fits_on_background_sides(tmp_path, monkeypatch):
+    from flows.meaning import bank
+    seen = {}
+
+    def spy(b, min_probability, background, weight, scale):
+        seen[b.intent] = set(background[0])
+        return fit_model(b, min_probability, background, weight, scale)
+
+    monkeypatch.setattr(bank, "fit_model", spy)
+    bank.build_models(speakers_folder(tmp_path), Fixed())
+    customer = {*COMPLAINT[0], *COMPLAINT[1], *REFUSAL[0], *REFUSAL[1]}
+    assert seen["service_offer"] == {*FAREWELL[1], *customer}
+    assert seen["refusal"] == {*POS, *NEG, *FAREWELL[0], *FAREWELL[1], *COMPLAINT[0], *COMPLAINT[1]}
