@@ -181,6 +181,39 @@ def test_background_sides_by_speaker(tmp_path):
         "farewell": ("negative",), "customer_complaint": both, "refusal": both}
 
 
+def test_other_speaker_near_misses_only(tmp_path):
+    # tried in spk15b (lost by CV): an agent intent takes the customer files' near misses and no
+    # customer positive; a customer intent still takes every other file whole
+    from flows.meaning.bank import background_sides
+    from flows.meaning.examples import load_examples
+    examples = load_examples(speakers_folder(tmp_path))
+    both = ("positive", "negative")
+    agent = {"agent"}
+    assert background_sides(examples, "service_offer", other_speaker_near_misses=agent) == {
+        "farewell": ("negative",), "customer_complaint": ("negative",), "refusal": ("negative",)}
+    assert background_sides(examples, "farewell", other_speaker_near_misses=agent) == {
+        "service_offer": both, "customer_complaint": ("negative",), "refusal": ("negative",)}
+    assert background_sides(examples, "refusal", other_speaker_near_misses=agent) == {
+        "service_offer": both, "farewell": both, "customer_complaint": both}
+
+
+def test_cv_takes_the_same_near_misses_only_background(tmp_path, monkeypatch):
+    # bench/cv_intents.py's background under the setting: the customer near misses, no customer positive
+    import functools
+
+    import bench.cv_intents as cv
+    from flows.meaning import bank
+    from flows.meaning.examples import load_examples
+    examples = load_examples(speakers_folder(tmp_path))
+    monkeypatch.setattr(cv, "background_sides",
+                        functools.partial(bank.background_sides, other_speaker_near_misses={"agent"}))
+    seen = []
+    monkeypatch.setattr(cv, "fit_predict", lambda pos, neg, bg, pred, *a, **k: seen.append(set(bg)) or np.zeros(len(pred)))
+    texts = {t for e in examples.values() for s in ("positive", "negative") for sp in ("train", "test") for t in e.texts(s, sp)}
+    cv.out_of_fold(examples, "farewell", {t: np.ones(8) for t in texts}, 10.0, None, (1, 3), k=2, salt="a")
+    assert set().union(*seen) == {*POS, *NEG, *COMPLAINT[1], *REFUSAL[1]}
+
+
 def test_build_models_fits_on_background_sides(tmp_path, monkeypatch):
     from flows.meaning import bank
     seen = {}
@@ -193,4 +226,24 @@ def test_build_models_fits_on_background_sides(tmp_path, monkeypatch):
     bank.build_models(speakers_folder(tmp_path), Fixed())
     customer = {*COMPLAINT[0], *COMPLAINT[1], *REFUSAL[0], *REFUSAL[1]}
     assert seen["service_offer"] == {*FAREWELL[1], *customer}
+    assert seen["refusal"] == {*POS, *NEG, *FAREWELL[0], *FAREWELL[1], *COMPLAINT[0], *COMPLAINT[1]}
+
+
+def test_build_models_fits_on_near_misses_only_background(tmp_path, monkeypatch):
+    # the fit under the same setting: an agent intent's background holds the customer near misses
+    # and no customer positive
+    import functools
+    from flows.meaning import bank
+    seen = {}
+
+    def spy(b, min_probability, background, weight, scale):
+        seen[b.intent] = set(background[0])
+        return fit_model(b, min_probability, background, weight, scale)
+
+    monkeypatch.setattr(bank, "fit_model", spy)
+    monkeypatch.setattr(bank, "background_sides",
+                        functools.partial(bank.background_sides, other_speaker_near_misses={"agent"}))
+    bank.build_models(speakers_folder(tmp_path), Fixed())
+    assert seen["farewell"] == {*POS, *NEG, *COMPLAINT[1], *REFUSAL[1]}
+    assert not seen["farewell"] & {*COMPLAINT[0], *REFUSAL[0]}
     assert seen["refusal"] == {*POS, *NEG, *FAREWELL[0], *FAREWELL[1], *COMPLAINT[0], *COMPLAINT[1]}
