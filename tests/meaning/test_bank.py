@@ -208,8 +208,14 @@ def test_cv_takes_the_same_near_misses_only_background(tmp_path, monkeypatch):
     monkeypatch.setattr(cv, "background_sides",
                         functools.partial(bank.background_sides, other_speaker_near_misses={"agent"}))
     seen = []
-    monkeypatch.setattr(cv, "fit_predict", lambda pos, neg, bg, pred, *a, **k: seen.append(set(bg)) or np.zeros(len(pred)))
-    texts = {t for e in examples.values() for s in ("positive", "negative") for sp in ("train", "test") for t in e.texts(s, sp)}
+
+    def fit_predict(pos, neg, bg, pred, *args):
+        seen.append(set(bg))
+        return np.zeros(len(pred))
+
+    monkeypatch.setattr(cv, "fit_predict", fit_predict)
+    texts = {t for e in examples.values() for side in ("positive", "negative")
+             for split in ("train", "test") for t in e.texts(side, split)}
     cv.out_of_fold(examples, "farewell", {t: np.ones(8) for t in texts}, 10.0, None, (1, 3), k=2, salt="a")
     assert set().union(*seen) == {*POS, *NEG, *COMPLAINT[1], *REFUSAL[1]}
 
