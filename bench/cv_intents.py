@@ -218,7 +218,7 @@ def out_of_fold(examples, intent, vec, c, bw, ngram, k=5, seed=0, scale=None, sa
     other = {t for j, f in examples.items() if j != intent and f.speaker == e.speaker
              for t in f.texts("positive", "train")}
     x, y = np.array([*pos, *neg]), np.r_[np.ones(len(pos)), np.zeros(len(neg))]
-    out = np.array(sorted(left_out), dtype=bg.dtype if len(bg) else str)
+    out = np.array(sorted(left_out), dtype=str)  # its own width: a named positive may outrun the background's
     out_fold = hash_folds(out, k, salt or str(seed))
     p, p_bg, p_out, fold = np.zeros(len(x)), np.zeros(len(bg)), np.zeros(len(out)), np.zeros(len(x), int)
     for f, ((tr, te), (btr, bte)) in enumerate(_splits(x, y, bg, k, seed, salt)):
