@@ -5,7 +5,7 @@ The fitting (scikit-learn) is here; the decision it feeds is pure (analyzers.int
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,10 +32,6 @@ BACKGROUND_WEIGHT = 0.1
 #: Each background sentence weighs BACKGROUND_WEIGHT x near misses / this however many there are
 #: (a growing file thins no other intent's background; bgw15): about each intent's background in 2026-12.
 BACKGROUND_SENTENCES = 7500
-#: The speakers whose intents' background is only the other intents of the same speaker. None:
-#: {"agent"} (an agent intent judged only on agent utterances sees no customer file) lost by
-#: CV within train: four agent intents worse on both salts (spk15, docs/decisions.md).
-SAME_SPEAKER_BACKGROUND: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -96,15 +92,14 @@ def fit_model(bank: IntentBank, min_probability: float = MIN_PROBABILITY,
                        float(clf.intercept_[0]), min_probability)
 
 
-def background_sides(examples: Mapping[str, IntentExamples], intent: str,
-                     same_speaker: Collection[str] = SAME_SPEAKER_BACKGROUND) -> dict[str, tuple[str, ...]]:
+def background_sides(examples: Mapping[str, IntentExamples], intent: str) -> dict[str, tuple[str, ...]]:
     """The other intents whose train sentences are `intent`'s background negatives, each with the
     sides taken: both, or only the near misses of an intent its file's `not_background` names (it goes
-    together with this one); where its speaker is in `same_speaker`, only intents of that speaker."""
+    together with this one). Every speaker's files: an agent intent without the customers' (spk15)
+    lost by CV within train (docs/decisions.md)."""
     ex = examples[intent]
     return {other: ("negative",) if other in ex.not_background else ("positive", "negative")
-            for other, f in examples.items()
-            if other != intent and (ex.speaker not in same_speaker or f.speaker == ex.speaker)}
+            for other in examples if other != intent}
 
 
 def build_models(folder: str | Path, encoder: Encoder, min_probability: float = MIN_PROBABILITY,
