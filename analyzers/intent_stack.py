@@ -59,34 +59,6 @@ class IntentStack:
         """V x 2K: `idf_weight` and `idf_squared` side by side."""
         return np.hstack([self.idf_weight, self.idf_squared])
 
-    @functools.cached_property
-    def sparse_both(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """`idf_both`'s nonzero cells row by row (CSR): (row starts, V + 1; each cell's column;
-        its value), -0.0 kept. An n-gram is in 1.8 of 23 vocabularies: 2.6 MB against 22 MB,
-        which analyze evicted from the caches between calls."""
-        both = self.idf_both
-        kept = (both != 0) | np.signbit(both)
-        starts = np.zeros(both.shape[0] + 1, dtype=np.int64)
-        np.cumsum(kept.sum(axis=1), out=starts[1:])
-        rows, columns = np.nonzero(kept)  # row-major: each row's cells in column order
-        return _on_huge_pages(starts, columns.astype(np.int16), both[rows, columns])
-
-    def gathered(self, cols: np.ndarray, tf: np.ndarray) -> np.ndarray:
-        """E x 2K: `idf_both[cols]` with its first K columns times `tf` and the rest times
-        `tf * tf` (E entries), built from `sparse_both`: the same values cell by cell (a zero
-        cell times tf is the zero it was), so the same sums to the last bit."""
-        starts, columns, values = self.sparse_both
-        first, sizes = starts[cols], starts[cols + 1] - starts[cols]
-        entry = np.repeat(np.arange(cols.size), sizes)
-        ends = np.cumsum(sizes)
-        cell = np.arange(ends[-1] if ends.size else 0) + np.repeat(first - (ends - sizes), sizes)
-        column = columns[cell]
-        k = len(self.intents)
-        factor = np.where(column < k, tf[entry], (tf * tf)[entry])
-        out = np.zeros((cols.size, 2 * k))
-        out.ravel()[entry * (2 * k) + column] = values[cell] * factor
-        return out
-
     def probabilities(self, vectors: np.ndarray, grams: Sequence[Counter[str]]) -> np.ndarray:
         """n x K: each sentence's probability for each intent (`vectors`: its unit
         embeddings, one row per sentence; `grams`: its char n-grams, analyzers.intents.char_ngrams)."""
@@ -142,7 +114,7 @@ class IntentStack:
             rest[placed] = False
             left = left[rest]
             slots[left] = (slots[left] + 1) & (ids.size - 1)
-        return *_on_huge_pages(ids, rows), 64 - bits
+        return ids, rows, 64 - bits
 
     def _rows_of(self, ids: np.ndarray) -> np.ndarray:
         """Each n-gram id's vocabulary row, -1 where none: `gram_rows` at its place in the sorted
@@ -162,34 +134,16 @@ class IntentStack:
     def _probabilities(self, vectors: np.ndarray, row: np.ndarray, cols: np.ndarray, counts: np.ndarray) -> np.ndarray:
         z = (np.asarray(vectors, dtype=np.float32) @ self.embedding_weights + self.bias).astype(np.float64)
         if row.size:
+            tf = 1.0 + np.log(counts)[:, None]
             first = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])  # each sentence's entries are contiguous
             k = len(self.intents)
-            both = self.gathered(cols, 1.0 + np.log(counts))  # idf_both's rows times tf, tf^2
+            both = self.idf_both[cols]  # one gather of both halves (the table is too big for the cache)
+            both[:, :k] *= tf
+            both[:, k:] *= tf * tf
             summed = np.add.reduceat(both, first)
             num, norm2 = summed[:, :k], summed[:, k:]
             z[row[first]] += np.divide(num, np.sqrt(norm2), out=np.zeros_like(num), where=norm2 > 0)
         return 1.0 / (1.0 + np.exp(-np.clip(z, -700, 700)))
-
-
-#: NumPy asks the kernel for 2 MiB pages (madvise) for a buffer of 4 MiB or more.
-HUGE_PAGE, HUGE_ALLOCATION = 1 << 21, 1 << 22
-
-
-def _on_huge_pages(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Copies of `arrays` side by side in one buffer from a 2 MiB boundary: the tables read at
-    random places are asked ~5,000 times a call right after analyze, which evicted their 4 KiB
-    pages' TLB entries (the 22 MB dense table, on 2 MiB pages, gathered faster than 2.6 MB of
-    sparse cells on 4 KiB pages)."""
-    sizes = [-(-a.nbytes // 64) * 64 for a in arrays]
-    buffer = np.empty(max(sum(sizes) + HUGE_PAGE, HUGE_ALLOCATION), dtype=np.uint8)
-    at = -buffer.ctypes.data % HUGE_PAGE
-    out = []
-    for a, size in zip(arrays, sizes):
-        view = buffer[at:at + a.nbytes].view(a.dtype).reshape(a.shape)
-        view[...] = a
-        out.append(view)
-        at += size
-    return tuple(out)
 
 
 def _slot(ids: np.ndarray, shift: int) -> np.ndarray:
