@@ -30,21 +30,11 @@ def may_sound_like(text: str, phrases: tuple[str, ...]) -> bool:
     `homophones.windows(text, phrases, first_only=True)` finds one. The classes hold the
     GB2312 chars (whisper's simplified output; a short index, quick to compile): a text with
     another char that has a reading (or one outside the BMP) is walked."""
-    if walks(text):
+    if _outside().search(text):
         return bool(_text._homophones.windows(text, phrases, first_only=True))
     seen = _REGEXES.get(id(phrases))  # sound_regex's lookup inline: ~400 questions a call
     found = seen[1] if seen is not None and seen[0] is phrases else sound_regex(phrases)
     return found is not None and found.search(text) is not None
-
-
-def walks(text: str) -> bool:
-    """Whether may_sound_like walks `text` (homophones.windows) instead of searching a regex."""
-    return _outside().search(text) is not None
-
-
-def first_chars(phrases: tuple[str, ...]) -> frozenset[str]:
-    """The chars a window that `sound_regex(phrases)` finds may start with (its leading class)."""
-    return frozenset().union(*(_chars(p[0], _text._accepted_readings(p)[0], True) for p in phrases if len(p) >= 2))
 
 
 def sound_regex(phrases: tuple[str, ...]) -> re.Pattern | None:

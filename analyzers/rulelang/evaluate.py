@@ -27,7 +27,7 @@ from ..text import count_chars, first_alternative, normalise, phrase_test, split
 from .entities import entities
 from .cue import cue_of, uses_cue
 from .keys import Same
-from .plan import plan, plans_of, text_keys
+from .plan import plan, plans_of
 from .meant import because, opens_with
 from .schema import Condition, IntentSetting, PhraseList, Rule
 from .exchange import _differs, _repeats
@@ -73,11 +73,6 @@ class Call:
     @functools.cached_property
     def texts(self) -> list[str]:
         return [normalise(u.text) for u in self.utts]
-
-    @functools.cached_property
-    def phrase_keys(self) -> list[frozenset[str]]:
-        """Each text's plan.text_keys: a phrase test passes over texts that lack its group's."""
-        return [text_keys(t) for t in self.texts]
 
     @functools.cached_property
     def sentences(self) -> tuple["Call", list[int]]:

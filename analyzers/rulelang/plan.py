@@ -9,8 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .. import nearsound, soundregex
-from ..text import group_holds, phrase_group, strip_punct
+from ..text import group_holds, phrase_group
 from .schema import Condition, PhraseList
 
 #: test(call, c, pool, one) -> the utterances of `pool` that c's own test hits.
@@ -75,13 +74,9 @@ def _phrase_test(pack: Any, c: Condition) -> Test | None:
     from .evaluate import pack_field
 
     group = phrase_group(pack_field(pack, c.phrases.list_) if isinstance(c.phrases, PhraseList) else c.phrases)
-    needed = needed_keys(group)
 
     def test(call: Any, _c: Condition, pool: set, one: bool) -> set:
         texts = call.texts
-        if needed is not None:  # texts with none of the keys any route needs: no answer asked
-            keys = call.phrase_keys
-            pool = {i for i in pool if not keys[i].isdisjoint(needed)}
         if one:  # whether anything hits: utterance by utterance, up to the first hit
             return next(({i} for i in sorted(pool) if group_holds(texts[i], group)), set())
         return {i for i in pool if group_holds(texts[i], group)}
@@ -89,28 +84,10 @@ def _phrase_test(pack: Any, c: Condition) -> Test | None:
     return test
 
 
-#: In the keys of a text that soundregex walks (a char outside its classes) and of every group.
-_WALKED = "\0"
-
-
-def needed_keys(group: Any) -> frozenset[str] | None:
-    """What a text's chars (`text_keys`) must share with a group of literal alternatives for
-    group_holds to hold: a literal's first char (the exact route) or a char the by-sound regex
-    may start at; None where a regex alternative may match anything or a near syllable may."""
-    if group.regexes or nearsound._near_of(group) is not None:
-        return None
-    return frozenset({_WALKED, *(p[0] for p in group.exact_index)}).union(soundregex.first_chars(group.spoken))
-
-
-def text_keys(text: str) -> frozenset[str]:
-    """The chars of `text`, with _WALKED where may_sound_like walks it instead of a regex."""
-    keys = frozenset(text)
-    return keys | {_WALKED} if soundregex.walks(text) else keys
-
-
 def prepare(pack: Any) -> None:
     """Compile every condition of the pack's rules, and the by-sound regexes their phrase
     tests ask (analyzers.soundregex), ahead of the first call: analyze.prepare."""
+    from .. import soundregex
     from .evaluate import pack_field
 
     plans = plans_of(pack)
