@@ -15,9 +15,7 @@ items' weight that was graded automatically. Info findings are shown, never grad
 
 from __future__ import annotations
 
-import bisect
 import functools
-import operator
 from dataclasses import dataclass, replace
 
 from .model import Finding, ItemScore
@@ -163,22 +161,17 @@ def flag_reasons(score: float, grade: str, items, findings, rules: ScorecardRule
 _SEVERITY_RANK = {"critical": 0, "major": 1, "minor": 2, "info": 3}
 
 
-_START, _END = operator.attrgetter("start_s"), operator.attrgetter("end_s")
-
-
 def with_confidence(findings, utterances, low_below: float | None) -> list[Finding]:
     """`findings` with the mean and least probability of the words each rests on: its
     speaker's words that overlap its span (a finding that quotes no text rests on timing,
     not words, and gets none). `low_below`: a mean under it marks the finding low_confidence."""
-    spans: dict = {}  # per speaker, its utterances with words (in order) and their words' time span
-    for u in utterances:
-        if u.words:
-            spans.setdefault(u.speaker, _Spans()).add(u, min(map(_START, u.words)), max(map(_END, u.words)))
+    # each utterance's words' time span, so that a finding skips the utterances it cannot overlap
+    spans = [(u, min(w.start_s for w in u.words), max(w.end_s for w in u.words)) for u in utterances if u.words]
     out = []
     for f in findings:
-        probs = [] if not f.text or f.speaker not in spans else [
-            w.probability for u, first, last in spans[f.speaker].near(f.start_s, f.end_s)
-            if first < f.end_s and f.start_s < last for w in u.words if w.start_s < f.end_s and f.start_s < w.end_s]
+        probs = [] if not f.text else [
+            w.probability for u, first, last in spans if u.speaker == f.speaker and first < f.end_s and f.start_s < last
+            for w in u.words if w.start_s < f.end_s and f.start_s < w.end_s]
         if not probs:
             out.append(f)
             continue
@@ -186,32 +179,3 @@ def with_confidence(findings, utterances, low_below: float | None) -> list[Findi
         low = low_below is not None and mean < low_below
         out.append(replace(f, confidence_mean=mean, confidence_min=round(min(probs), 4), low_confidence=low))
     return out
-
-
-class _Spans:
-    """One speaker's (utterance, first word start, last word end) in transcript order, and
-    the few a finding may overlap found by bisection (a call's ~25 findings each scanned all
-    ~40 utterances: 0.25 ms a call), in the same order, so the same words in the same order."""
-
-    def __init__(self) -> None:
-        self.spans: list = []
-        self.firsts: list[float] = []
-        self.reach: list[float] = []  # the running greatest end: ascending
-        self.ordered = True  # starts ascending (and no NaN): else every span is scanned
-
-    def add(self, u, first: float, last: float) -> None:
-        if self.spans:
-            self.ordered = self.ordered and self.firsts[-1] <= first and last == last
-            self.reach.append(max(self.reach[-1], last))
-        else:
-            self.ordered = first == first and last == last
-            self.reach.append(last)
-        self.spans.append((u, first, last))
-        self.firsts.append(first)
-
-    def near(self, start: float, end: float) -> list:
-        """The spans that may overlap (start, end), a superset of those that do, in order:
-        none before the first whose running end passes `start` or from the first starting at `end`."""
-        if not self.ordered:
-            return self.spans
-        return self.spans[bisect.bisect_right(self.reach, start):bisect.bisect_left(self.firsts, end)]
