@@ -100,7 +100,7 @@ class IntentStack:
     @functools.cached_property
     def _hashed(self) -> tuple[np.ndarray, np.ndarray, int]:
         """`gram_ids` -> `gram_rows` as an open-addressing hash table (linear probing, a quarter
-        full): (ids, rows, shift), each on 2 MiB pages; an empty slot holds id 0, which no n-gram has."""
+        full): (ids, rows, shift); an empty slot holds id 0, which no n-gram has."""
         bits = max(4, int(4 * max(1, self.gram_ids.size) - 1).bit_length())
         ids, rows = np.zeros(1 << bits, dtype=np.int64), np.full(1 << bits, -1, dtype=np.int64)
         slots = _slot(self.gram_ids, 64 - bits)
@@ -114,7 +114,7 @@ class IntentStack:
             rest[placed] = False
             left = left[rest]
             slots[left] = (slots[left] + 1) & (ids.size - 1)
-        return _on_huge_pages(ids), _on_huge_pages(rows), 64 - bits
+        return ids, rows, 64 - bits
 
     def _rows_of(self, ids: np.ndarray) -> np.ndarray:
         """Each n-gram id's vocabulary row, -1 where none: `gram_rows` at its place in the sorted
@@ -144,20 +144,6 @@ class IntentStack:
             num, norm2 = summed[:, :k], summed[:, k:]
             z[row[first]] += np.divide(num, np.sqrt(norm2), out=np.zeros_like(num), where=norm2 > 0)
         return 1.0 / (1.0 + np.exp(-np.clip(z, -700, 700)))
-
-
-#: NumPy asks the kernel for 2 MiB pages (madvise) for a buffer of 4 MiB or more.
-HUGE_PAGE, HUGE_ALLOCATION = 1 << 21, 1 << 22
-
-
-def _on_huge_pages(a: np.ndarray) -> np.ndarray:
-    """A copy of `a` from a 2 MiB boundary of a buffer NumPy asks 2 MiB pages for: its ~4,000
-    probes a call, right after analyze, each missed the TLB on 4 KiB pages."""
-    buffer = np.empty(max(a.nbytes + HUGE_PAGE, HUGE_ALLOCATION), dtype=np.uint8)
-    at = -buffer.ctypes.data % HUGE_PAGE
-    out = buffer[at:at + a.nbytes].view(a.dtype).reshape(a.shape)
-    out[...] = a
-    return out
 
 
 def _slot(ids: np.ndarray, shift: int) -> np.ndarray:
