@@ -134,12 +134,14 @@ class IntentStack:
     def _probabilities(self, vectors: np.ndarray, row: np.ndarray, cols: np.ndarray, counts: np.ndarray) -> np.ndarray:
         z = (np.asarray(vectors, dtype=np.float32) @ self.embedding_weights + self.bias).astype(np.float64)
         if row.size:
-            tf = 1.0 + np.log(counts)[:, None]
+            tf = 1.0 + np.log(counts)
             first = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])  # each sentence's entries are contiguous
             k = len(self.intents)
-            both = self.idf_both[cols]  # one gather of both halves (the table is too big for the cache)
-            both[:, :k] *= tf
-            both[:, k:] *= tf * tf
+            # one gather of both halves (np.take: half the time of fancy indexing), times tf and
+            # tf^2 in one pass over E x 2 x K (the halves' strided views took twice as long):
+            # the same products, cell by cell
+            both = np.take(self.idf_both, cols, axis=0)
+            both.reshape(len(cols), 2, k)[...] *= np.stack([tf, tf * tf], axis=1)[:, :, None]
             summed = np.add.reduceat(both, first)
             num, norm2 = summed[:, :k], summed[:, k:]
             z[row[first]] += np.divide(num, np.sqrt(norm2), out=np.zeros_like(num), where=norm2 > 0)
