@@ -21,8 +21,9 @@ utterances, so a gap of 6 s is a hold and an utterance starting inside the other
 overtalk. Each call is analysed in its own direction with meaning off / on / all exactly as
 bench/compare_findings.py does (its `dump`: the pack's intents fitted on the examples, USE
 embeddings cached under --cache). Compared as sets of rule ids per call (a rule raised twice
-counts once). Prints, per meaning mode, per rule: expected, found, false flags, misses; per
-call the differences with the finding's text; then the totals. Exits 0: a bench, not a test.
+counts once; an expected rule found more than once is shown, not counted). Prints, per
+meaning mode, per rule: expected, found, false flags, misses; per call the differences with
+the finding's text; then the totals. Exits 0: a bench, not a test.
 """
 
 from __future__ import annotations
@@ -106,10 +107,13 @@ def report(calls: list[dict], meanings: list[str], found: dict) -> dict:
                 per_rule[r][2] += 1
             for r in missed:
                 per_rule[r][3] += 1
-            if extra or missed:
+            # sets hide a second finding of an expected rule (a hold noticed by words the lists lack): shown, not counted
+            again = [f"{r} x{len(got[r])}" for r in sorted(want & set(got)) if len(got[r]) > 1]
+            if extra or missed or again:
                 lines.append(f"  {c['id']} ({c['direction']}):")
                 lines += [f"    FALSE FLAG {r}: {' | '.join(s[:70] for s in got[r])}" for r in extra]
                 lines += [f"    MISS       {r}" for r in missed]
+                lines += [f"    (expected, found more than once: {', '.join(again)})"] if again else []
         t = [sum(v[i] for v in per_rule.values()) for i in range(4)]
         totals[m] = tuple(t)
         print(f"\n=== meaning {m}: {len(calls)} calls ===")
