@@ -1,10 +1,11 @@
 """Whole calls in natural wording, end to end (issue 31): what analyze raises on held-out calls
 written from the standard, against what the standard says each call must raise.
 
-    python bench/bench_natural_calls.py [--meaning off on all] [--cache /tmp/x] [--calls nc01 nc09]
+    python bench/bench_natural_calls.py [--set dev|holdout|all] [--meaning off on all] [--cache /tmp/x] [--calls nc01 nc09]
 
-The calls: bench/natural_calls/*.yaml, one file per call, written blind (committed before their
-first run; never tuned on). Schema of a file:
+The calls: bench/natural_calls/<set>/*.yaml, one file per call, written blind (committed before their
+first run; never tuned on). Sets: dev (nc*, the rule pack may be fixed on them) and holdout (ho*,
+only judges those fixes; never tune on it); --set all (default) reads both. Schema of a file:
 
     id: nc01_telecom_data_overage      # the call id (= the file's stem)
     direction: inbound                 # inbound | outbound
@@ -40,15 +41,17 @@ import yaml
 
 HERE = Path(__file__).resolve().parents[1]
 CALLS_DIR = HERE / "bench" / "natural_calls"
+SETS = ("dev", "holdout")
 MEANINGS = ("off", "on", "all")
 # rule ids the Python analyzers give their findings (analyzers/rate.py, voice.py, overtalk.py)
 PYTHON_RULE_IDS = frozenset({"agent_rate_max", "agent_rate_min", "pace_ratio", "louder_than_usual", "agent_interrupts"})
 
 
-def load_calls(folder: Path = CALLS_DIR, only: list[str] | None = None) -> list[dict]:
-    """The call files as dicts, sorted by id; `only`: ids or id prefixes to keep."""
+def load_calls(folder: Path = CALLS_DIR, only: list[str] | None = None, which: str = "all") -> list[dict]:
+    """The call files as dicts, sorted by id; `which`: dev, holdout or all; `only`: ids or id prefixes to keep."""
     calls = []
-    for path in sorted(folder.glob("*.yaml")):
+    sets = SETS if which == "all" else (which,)
+    for path in sorted((p for s in sets for p in (folder / s).glob("*.yaml")), key=lambda p: p.stem):
         call = yaml.safe_load(path.read_text(encoding="utf-8"))
         if call["id"] != path.stem:
             raise ValueError(f"{path.name}: id {call['id']!r} is not the file's stem")
@@ -133,10 +136,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--meaning", nargs="+", choices=MEANINGS, default=list(MEANINGS))
     p.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "natural_calls_cache",
                    help="where the calls' USE embeddings are kept")
+    p.add_argument("--set", dest="which", choices=SETS + ("all",), default="all",
+                   help="which folder of bench/natural_calls/ to run; default all")
     p.add_argument("--calls", nargs="*", help="call ids (or prefixes) to run; default all")
     a = p.parse_args(argv)
     sys.path.insert(0, str(HERE))
-    calls = load_calls(only=a.calls)
+    calls = load_calls(only=a.calls, which=a.which)
     report(calls, a.meaning, found_rules(calls, a.meaning, a.cache))
     return 0
 

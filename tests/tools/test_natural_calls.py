@@ -1,15 +1,28 @@
-"""bench/natural_calls: every call file loads as the bench reads it and names only rule ids the
-pack has, so a renamed rule fails here loudly. No results asserted: the set is held out."""
+"""bench/natural_calls/{dev,holdout}: every call file loads as the bench reads it and names only rule
+ids the pack has, so a renamed rule fails here loudly. No results asserted: the sets are held out."""
 
 from __future__ import annotations
+
+import pytest
 
 from bench.bench_natural_calls import load_calls, known_rule_ids, transcript
 from lexicons import load_pack
 
+# per set: the id prefix and the fewest calls it holds (a lost folder fails here)
+SETS = {"dev": ("nc", 16), "holdout": ("ho", 20)}
 
-def test_the_calls_load_and_name_existing_rules():
-    calls = load_calls()
-    assert len(calls) >= 16
+
+def test_all_is_dev_plus_holdout_with_unique_ids():
+    ids = [c["id"] for c in load_calls()]
+    assert len(ids) == len(set(ids)) == sum(len(load_calls(which=s)) for s in SETS)
+
+
+@pytest.mark.parametrize("which", sorted(SETS))
+def test_the_calls_load_and_name_existing_rules(which):
+    prefix, fewest = SETS[which]
+    calls = load_calls(which=which)
+    assert len(calls) >= fewest
+    assert all(c["id"].startswith(prefix) for c in calls), which
     known = known_rule_ids(load_pack("zh-CN"))
     for call in calls:
         assert call["direction"] in ("inbound", "outbound"), call["id"]
