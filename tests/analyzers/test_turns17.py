@@ -94,3 +94,33 @@ def test_a_withdrawn_decline_leaves_the_call_to_the_closing_rules():
              "C: 满意。", "A: 好的。")
     ids = {f.rule_id for f in analyze(transcript(*lines), PACK, "outbound").findings}
     assert "outbound_refusal" not in ids and "thanks_goodbye" in ids
+
+
+def _replies(*lines):
+    return [f for f in analyze(transcript(*lines), PACK, "inbound").findings if f.rule_id == "reply_to_thanks"]
+
+
+@pytest.mark.parametrize("lines, quoted", [
+    (("A: 您的退款已经原路退回了。", "C: 嗯，好的，谢谢啊。", "A: 嗯。"), "嗯。"),
+    (("A: 维修师傅下午两点到。", "C: 好嘞，辛苦了。", "A: 好的。", "C: 拜拜。"), "好的。"),
+    (("C: 对不起啊，我刚才说错了，是尾号三六。", "A: 哦。"), "哦。"),
+    # an agent turn follows the 嗯: the turn rule judges that turn, one finding
+    (("C: 多谢。", "A: 嗯。", "C: 那我先挂了。", "A: 行，拜拜。"), "行，拜拜。"),
+])
+def test_a_bare_backchannel_after_the_thanks_is_the_agents_reply_and_lacks_one(lines, quoted):
+    (f,) = _replies(*lines)
+    assert f.text == quoted and f.category == "reply_missing"
+
+
+@pytest.mark.parametrize("lines", [
+    # 嗯 inside the customer's own thanks is listening; the customer ends the call
+    ({"C": "好的好的，那真是太感谢你了，我等短信就行。", "start_s": 0, "end_s": 5}, {"A": "嗯。", "start_s": 3, "end_s": 3.4}),
+    ("C: 谢谢。", "A: 嗯，不客气。"),
+    ("C: 谢谢。", "A: 嗯。", "A: 没事，应该的。"),
+    ("C: 不好意思。", "A: 嗯。", "C: 我再说一遍。", "A: 没关系，您说。"),
+    # no thanks: a 嗯 is no missing reply
+    ("A: 您稍等，我帮您查一下。", "C: 好。", "A: 嗯。"),
+    ("C: 我那个快递一直没到。", "A: 嗯。"),
+])
+def test_no_missing_reply_where_the_backchannel_is_not_the_reply(lines):
+    assert _replies(*lines) == []
