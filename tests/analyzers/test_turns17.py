@@ -50,6 +50,9 @@ PURPOSE = "A: 李先生您好，我是联通宽带的回访专员小吴，今天
     # the new variants of the decline list: 不太方便 / 不是很方便
     ((*NAME_FIRST, PURPOSE, "C: 现在不太方便，在外面呢。"), "现在不太方便,在外面呢。"),
     ((*NAME_FIRST, PURPOSE, "C: 哎，我这会儿不是很方便。"), "哎,我这会儿不是很方便。"),
+    # the call put off: 晚点再说吧 / 回头再说 decline it (说吧 there is no 'go on')
+    ((*NAME_FIRST, PURPOSE, "C: 我这信号不好，晚点再说吧。"), "我这信号不好,晚点再说吧。"),
+    ((*NAME_FIRST, PURPOSE, "C: 啥回访？", "A: 就是宽带装机的满意度回访。", "C: 哦，回头再说。"), "哦,回头再说。"),
 ])
 def test_the_refusal_is_the_customers_decline_after_the_purpose(lines, said):
     assert refusal_said(*lines) == said
@@ -69,6 +72,8 @@ def test_the_refusal_is_the_customers_decline_after_the_purpose(lines, said):
     # the late 不需要了 answers 还有其他需要吗, the purpose long accepted (and a short call)
     ("A: 您好，我是客服小王，想做个回访。", "C: 好的。", "A: 还有其他需要吗？", "C: 不需要了。"),
     (*NAME_FIRST, PURPOSE, "C: 嗯。", "A: 请问您还有别的问题吗？", "C: 不用了。"),
+    # 再说 as 'say again' is no decline
+    (*NAME_FIRST, PURPOSE, "C: 你再说一遍？我没听清。", "A: 想做个宽带满意度回访，两分钟。", "C: 哦，可以。"),
     # a decline long after the opening, far from the purpose
     (*NAME_FIRST, PURPOSE, "C: 方便。", "A: 您对网速满意吗？", "C: 还行。", "A: 要不要升级到五百兆？", "C: 不需要。"),
 ])
