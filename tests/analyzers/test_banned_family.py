@@ -34,6 +34,10 @@ def ids(text):
     ("跟我们这边没什么关系。", ["third_party_blame"]),
     ("退款我这边管不了。", ["third_party_blame"]),
     ("这事我们客服管不着。", ["third_party_blame"]),
+    # the cause laid on the customer, the product cleared
+    ("这都是您自己没放平造成的。", ["blame_shifting"]),
+    ("是你自己摔了一下导致的。", ["blame_shifting"]),
+    ("机器本身不会有问题。", ["blame_shifting"]),
 ])
 def test_the_family_is_banned(text, expected):
     assert ids(text) == expected
@@ -57,6 +61,9 @@ def test_the_family_is_banned(text, expected):
     "这个跟我们总部确认一下就好。",
     "这跟您没关系，是我们的失误。",
     "这个我们管得了，您放心。",
+    "这个故障不是您造成的，是机器本身的问题。",
+    "您自己不用担心，这不是您造成的。",
+    "您自己选的套餐是每月五十九元。",
 ])
 def test_near_misses_are_not(text):
     assert ids(text) == []
