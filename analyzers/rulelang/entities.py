@@ -120,3 +120,20 @@ def same_value(kind: str, a: str, b: str) -> bool:
         short, long_ = sorted((a, b), key=len)
         return len(short) >= 4 and long_.endswith(short)
     return False
+
+
+def _date_form(value: str) -> str:
+    """Which way a date was said: a calendar day (m12d5, d5), a weekday (周三) or a word (前天)."""
+    return "calendar" if value[0] in "md" and value[1:2].isdigit() else ("weekday" if value.startswith("周") else "word")
+
+
+def comparable(kind: str, a: str, b: str) -> bool:
+    """Whether `a` may be a repeat of `b` at all, so that a difference is a wrong repeat: a date
+    said the same way (前天 and 十二月五号 may be one day: the call's date is unknown), a number
+    of about the same length or a tail of it (an order number is no repeat of a phone number)."""
+    if kind == "date":
+        return _date_form(a) == _date_form(b)
+    if kind == "number":
+        short, long_ = sorted((a, b), key=len)
+        return len(long_) - len(short) <= 1 or 4 <= len(short) <= 6
+    return True

@@ -1,11 +1,11 @@
 """The rule language's tests that compare an utterance with what the other party said just
-before it (schema.Repeat: `repeats`, `differs`); moved out of evaluate.py, unchanged."""
+before it (schema.Repeat: `repeats`, `differs`); moved out of evaluate.py."""
 
 from __future__ import annotations
 
 from ..model import other_party
 from ..text import strip_punct
-from .entities import entities, same_value
+from .entities import comparable, entities, same_value
 from .schema import Condition, Repeat
 
 
@@ -48,6 +48,10 @@ def _differs(call, c: Condition, pool: set[int] | None) -> set[int]:
         for kind in r.what:
             mine = [v for k, v in entities(t) if k == kind]
             theirs = [v for k, v in heard if k == kind]
-            if mine and theirs and not any(same_value(kind, a, b) for a in mine for b in theirs):
-                hits.add(i)
+            # Only what the customer gave is compared: a value of the agent's with none of theirs
+            # it could repeat (a date or number read from the order) is no wrong repeat.
+            for a in mine:
+                them = [b for b in theirs if comparable(kind, a, b)]
+                if them and not any(same_value(kind, a, b) for b in them):
+                    hits.add(i)
     return hits

@@ -86,6 +86,14 @@ def test_entities_repeats_and_differs():
     assert hit(c, repeats={"what": ["number"]}) == [1]
     assert hit(c, differs={"what": ["amount"]}) == [2]
     assert hit(c, differs={"what": ["number"]}) == []
+    # only what the customer gave is compared: a calendar date against 前天, an order number
+    # against a phone number are no repeats; a wrong day, a wrong digit or a wrong tail are
+    c = call("C: 我前天下的单，手机13912345678。", "A: 是十二月五号下的单，订单号20481357，对吗？",
+             "A: 尾号5679，对吗？", "A: 手机13912345687，对吗？")
+    assert hit(c, differs={"what": ["date"]}) == []
+    assert hit(c, differs={"what": ["number"]}) == [2, 3]
+    c = call("C: 十二月五号下的单。", "A: 是十二月六号下的单，对吗？", "A: 周三下的单，对吗？")
+    assert hit(c, differs={"what": ["date"]}) == [1]
     # the words of a product or a problem, repeated
     c = call("C: 我的冰箱不制冷。", "A: 冰箱不制冷是吗？", "A: 好的。")
     assert hit(c, repeats={"what": "words", "min_chars": 3}) == [1]

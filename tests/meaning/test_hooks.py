@@ -75,7 +75,7 @@ def test_hold_notice_in_other_words(judge, pack):
 
 
 def test_hold_apology_and_reason_switched_on_by_data(judge, pack):
-    t = _hold("请稍等。", "谢谢您耐心等候。您的订单明天到。")
+    t = _hold("请稍等。", "抱歉耽搁您时间了。您的订单明天到。")  # 感谢您耐心等待 is a phrase of the list (lex17)
     assert _rules(judge(t, _on(pack, "holds", apology_meaning=None))[1], "hold_apology_missing"), "off: literal"
     on = _on(pack, "holds", apology_meaning="after_hold", reason_meaning="hold_reason")
     literal, meant = judge(t, on)
