@@ -1,4 +1,4 @@
-"""bench/natural_calls/{dev,holdout}: every call file loads as the bench reads it and names only rule
+"""bench/natural_calls/{dev,holdout,blind3}: every call file loads as the bench reads it and names only rule
 ids the pack has, so a renamed rule fails here loudly. No results asserted: the sets are held out."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from bench.bench_natural_calls import load_calls, known_rule_ids, transcript
 from lexicons import load_pack
 
 # per set: the id prefix and the fewest calls it holds (a lost folder fails here)
-SETS = {"dev": ("nc", 16), "holdout": ("ho", 20)}
+SETS = {"dev": ("nc", 16), "holdout": ("ho", 20), "blind3": ("b3", 20)}
 
 
-def test_all_is_dev_plus_holdout_with_unique_ids():
+def test_all_is_every_set_with_unique_ids():
     ids = [c["id"] for c in load_calls()]
     assert len(ids) == len(set(ids)) == sum(len(load_calls(which=s)) for s in SETS)
 
