@@ -26,12 +26,17 @@ def ids(text):
     ("我也不知道。", ["dont_know"]),
     ("这个我不知道什么时候到货。", ["dont_know"]),
     ("你问的这个不知道。", ["dont_know"]),
+    ("您这个情况不知道怎么处理。", ["dont_know"]),              # 您 as a topic, the agent not knowing
     ("我是真不知道，还是您自己去问吧。", ["dont_know"]),
     # 不清楚 softened is still 不清楚
     ("这个我不太清楚。", ["not_clear"]),
     ("具体哪天到我不是很清楚，您等通知吧。", ["not_clear"]),
     ("这个政策我不大清楚。", ["not_clear"]),
     ("这块我们也不怎么清楚。", ["not_clear"]),
+    # waving the customer off
+    ("那随便您吧。", ["rude"]),
+    ("行，随便你们。", ["rude"]),
+    ("爱咋咋地。", ["rude"]),
 ])
 def test_the_family_is_banned(text, expected):
     assert ids(text) == expected
@@ -58,6 +63,9 @@ def test_the_family_is_banned(text, expected):
     "您还有哪里不太清楚的吗？",
     "有不是很清楚的地方随时问我。",
     "如果您不太清楚怎么操作，我一步一步教您。",
+    # a free choice offered
+    "上门时间随便您定。",
+    "颜色随便您挑，都有货。",
 ])
 def test_near_misses_are_not(text):
     assert ids(text) == []
