@@ -33,6 +33,7 @@ def ids(text):
     ("具体哪天到我不是很清楚，您等通知吧。", ["not_clear"]),
     ("这个政策我不大清楚。", ["not_clear"]),
     ("这块我们也不怎么清楚。", ["not_clear"]),
+    ("这个我也说不清楚。", ["not_clear"]),
     # waving the customer off
     ("那随便您吧。", ["rude"]),
     ("行，随便你们。", ["rude"]),
@@ -63,6 +64,9 @@ def test_the_family_is_banned(text, expected):
     "您还有哪里不太清楚的吗？",
     "有不是很清楚的地方随时问我。",
     "如果您不太清楚怎么操作，我一步一步教您。",
+    # hearing or the agent's own wording, not not-knowing
+    "电话有杂音，我听不太清楚，您能再说一遍吗？",
+    "抱歉，刚才我讲得不是很清楚，我再说一下。",
     # a free choice offered
     "上门时间随便您定。",
     "颜色随便您挑，都有货。",
