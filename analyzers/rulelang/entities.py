@@ -20,6 +20,10 @@ _BIG = {"万": 10_000, "亿": 100_000_000}
 _CN = "零〇幺一二两三四五六七八九十百千万亿"
 _NUM = rf"(?:[0-9]+(?:点[0-9]+)?|[{_CN}]+(?:点[{_CN[:12]}]+)?)"
 _AMOUNT = re.compile(rf"({_NUM})(?:块钱|块|元|万元|角|毛)")
+# A price said without 元 after a price word (原价三千九百八, 只要一千二百九十九): sales talk drops the unit.
+# Only a numeral with a place (十/百/千/万) or 3+ digits, and not one a unit of time or count follows.
+_PRICE = re.compile(rf"(?:原价|现价|售价|价格|价钱|定价|优惠价|特价|活动价|只要|只需|仅需|仅要|一共|总共|合计|总价|学费|月租|年费)"
+                    rf"(?:是|为|就|才|只要|也就)?([0-9]{{3,}}|[{_CN}]*[十百千万][{_CN}]*)(?![0-9{_CN}月日号天年个次节期位点分岁斤小周多来余公米克吨升层楼人家件台部张条份套项户辆笔])")
 _DATE = re.compile(rf"({_NUM})月(?:({_NUM})(?:日|号))?|({_NUM})(?:日|号)|(?:周|星期|礼拜)([一二三四五六日天])"
                    r"|(今天|明天|后天|昨天|前天|下周|下个月|本周|这周)")
 _DECIMAL = re.compile(r"([0-9])\.([0-9])")
@@ -33,15 +37,18 @@ def _small(text: str) -> int | None:
         return int(text)
     if all(c in _DIGIT for c in text) and len(text) > 1:
         return int("".join(str(_DIGIT[c]) for c in text))
-    total, current = 0, None
+    total, current, last_unit = 0, None, None
     for c in text:
         if c in _DIGIT:
             current = _DIGIT[c]
         elif c in _UNIT:
             total += (1 if current is None else current) * _UNIT[c]
-            current = None
+            current, last_unit = None, _UNIT[c]
         else:
             return None
+    # 三千九百八 is 3980 as said: a last digit right after a place (no 零) counts one place down.
+    if current is not None and last_unit and last_unit > 10 and text[-2] in _UNIT:
+        current *= last_unit // 10
     return total + (current or 0)
 
 
@@ -59,6 +66,9 @@ def cn_number(text: str) -> float | None:
                 return None
             value += head_value * _BIG[big]
     if rest:
+        # 一万五 is 15000 as said: one digit right after 万 / 亿 counts one place down.
+        if value and len(rest) == 1 and rest in _DIGIT and rest not in "零〇" and whole[-2] in _BIG:
+            return float(value + _DIGIT[rest] * _BIG[whole[-2]] // 10) + (float("0." + frac) if frac.isdigit() else 0)
         small = _small(rest)
         if small is None:
             return None
@@ -87,6 +97,16 @@ def entities(text: str) -> tuple[tuple[str, str], ...]:
             scale = 10_000 if m.group(0).endswith("万元") else (0.1 if m.group(0)[-1] in "角毛" else 1)
             found.append((m.start(), "amount", _fmt(value * scale)))
             taken.append(m.span())
+    # Prices over the text with its punctuation (a comma ends the numeral), placed in `bare`.
+    marked = _DECIMAL.sub(r"\1点\2", normalise(text))
+    for m in _PRICE.finditer(marked):
+        start = len(strip_punct(marked[:m.start(1)]))
+        if any(s <= start < e for s, e in taken):
+            continue
+        value = cn_number(m.group(1))
+        if value is not None:
+            found.append((start, "amount", _fmt(value)))
+            taken.append((start, start + len(m.group(1))))
     for m in _DATE.finditer(bare):
         if any(s <= m.start() < e for s, e in taken):
             continue

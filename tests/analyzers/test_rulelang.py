@@ -196,6 +196,15 @@ def test_unsorted_utterances_are_read_in_time_order():
     ("12月3号下午，明天上午", (("date", "m12d3"), ("date", "明天"))),
     ("周五", (("date", "周五"),)),
     ("三到五个工作日", ()),                                  # a range of days is no date
+    # (ho17fix) a price without 元 after a price word; the place dropped as said (三千九百八 = 3980)
+    ("原价两千六百八，今天下单只要一千五百九十九", (("amount", "2680"), ("date", "今天"), ("amount", "1599"))),
+    ("月租是一百二，一共一千四百四十元", (("amount", "120"), ("amount", "1440"))),
+    ("学费一万五，分三期", (("amount", "15000"),)),
+    ("这个套餐一共十二个月", ()),                            # a count, not a price
+    ("一共三十多人报名", ()),
+    ("只要三节课就能学会", ()),
+    ("两千五百元，两千五元", (("amount", "2500"), ("amount", "2500"))),
+    ("一百零八元", (("amount", "108"),)),
 ])
 def test_entities_in_arabic_or_chinese_numerals(text, found):
     from analyzers.rulelang.entities import entities

@@ -62,7 +62,8 @@ def test_a_rude_wording_not_in_the_list_is_flagged_once(banned, pack):
     assert rule == "rude" and detail.startswith("meaning: nearest example '")
     # its polite near misses are not rude
     assert banned("这事儿我这边处理不了，我帮您转给负责的同事。") == []
-    assert banned("不好意思，这个我不太清楚，我帮您问一下。") == []
+    # (不太清楚 is the banned 不清楚 softened, 003 §三.5(4)4 D, since ho17fix: this near miss says no banned word)
+    assert banned("不好意思，这个我帮您确认一下，请您稍等。") == []
     # the words said: the word's finding, not a second one by meaning (the line also
     # means blame_customer, another rule: that one may raise)
     rude = {b.id for b in pack.banned if b.meaning == "rude_banned"}
