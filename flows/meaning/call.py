@@ -40,7 +40,7 @@ class CallEmbeddings:
     sentence_counts: tuple[int, ...]
     vectors: np.ndarray
     #: Per sentence: its lead clause's row in `part_vectors` (its rest the next), -1 for one
-    #: clause or another speaker; () when no parts were embedded.
+    #: clause or another speaker's; `part_vectors` None: no parts were embedded (no model reads them).
     part_index: tuple[int, ...] = ()
     part_vectors: np.ndarray | None = None
 
