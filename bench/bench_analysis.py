@@ -116,26 +116,36 @@ def _bank(pack):
     return plan_intents(pack, TREE / "lexicons" / "zh-CN" / "examples")
 
 
+def _parts_args(models) -> dict:
+    """embed_call's / cached_embeddings' `speakers` where an intent reads the sentences' parts
+    (clause17); {} where none does, or the checkout (--against) predates them."""
+    from flows.meaning import call
+
+    speakers = getattr(call, "part_speakers", lambda models: frozenset())(models)
+    return {"speakers": speakers} if speakers else {}
+
+
 def embed_calls(n: int, folder: str) -> None:
     """The embedding time per utterance that `run` spends once; the embeddings kept in a
     transcript cache in `folder` (as `run` keeps them) for the runs to read."""
-    from flows.meaning.call import embed_call, part_speakers
+    from flows.meaning.call import embed_call
     from flows.meaning.encoder import load_encoder
 
     bank = _bank(load_pack("zh-CN"))
     enc, lines = load_encoder(bank.encoder_name), _lines()
     calls = [synthetic_call(i, lines) for i in range(n)]
-    speakers = part_speakers(bank.models)  # the sentences' parts too, where an intent reads them (as `run`)
-    embed_call(calls[0], enc, speakers)  # the encoder's first call, outside the timing
+    parts = _parts_args(bank.models)  # the sentences' parts too, where an intent reads them (as `run`)
+    embed_call(calls[0], enc, **parts)  # the encoder's first call, outside the timing
     t0 = time.process_time()
-    embedded = [embed_call(c, enc, speakers) for c in calls]
+    embedded = [embed_call(c, enc, **parts) for c in calls]
     dt = time.process_time() - t0
     utts, sents = sum(len(c.utterances) for c in calls), sum(sum(e.sentence_counts) for e in embedded)
     print(f"embedding at run time: {utts} utterances ({sents} sentences) in {dt:.1f} s CPU = "
           f"{1000 * dt / utts:.2f} ms per utterance (one batch per call)")
     cache = TranscriptCache(folder)
     for i, e in enumerate(embedded):
-        cache.put_embeddings(f"k{i}", e.encoder, e.texts_hash, *e.stored())
+        cache.put_embeddings(f"k{i}", e.encoder, e.texts_hash,
+                             *(e.stored() if hasattr(e, "stored") else (e.sentence_counts, e.vectors)))
 
 
 def bench_meaning(n: int, folder: str, figures: dict, rounds: int = 1) -> None:
@@ -144,7 +154,7 @@ def bench_meaning(n: int, folder: str, figures: dict, rounds: int = 1) -> None:
     reading the embeddings kept beside the transcript (`embed_calls` wrote them in
     `folder`), the intent decisions and analyze, against analyze alone; `rounds` passes of
     each, interleaved (the load of other processes comes and goes), their median kept."""
-    from flows.meaning.call import cached_embeddings, decide, part_speakers
+    from flows.meaning.call import cached_embeddings, decide
     from flows.meaning.encoder import load_encoder
 
     pack = load_pack("zh-CN")
@@ -157,8 +167,8 @@ def bench_meaning(n: int, folder: str, figures: dict, rounds: int = 1) -> None:
     analyze(calls[0], pack)
     _clear_text_caches()
     t0 = time.process_time()
-    speakers = part_speakers(bank.models)
-    decide(calls[0], cached_embeddings(cache, "k0", calls[0], enc, speakers)[0], bank.models)  # the intents' stack, built
+    parts = _parts_args(bank.models)
+    decide(calls[0], cached_embeddings(cache, "k0", calls[0], enc, **parts)[0], bank.models)  # the intents' stack, built
     print(f"decisions' first call (the intents' stack built, once per process): {time.process_time() - t0:.2f} s CPU")
     passes: dict = {}
     for label, with_meaning in (("literal only", False), ("with meaning", True)) * rounds:  # interleaved
@@ -168,7 +178,7 @@ def bench_meaning(n: int, folder: str, figures: dict, rounds: int = 1) -> None:
             meaning = None
             if with_meaning:
                 r0 = time.process_time()
-                e, fresh = cached_embeddings(cache, f"k{i}", c, enc, speakers)
+                e, fresh = cached_embeddings(cache, f"k{i}", c, enc, **parts)
                 read += time.process_time() - r0
                 if fresh:
                     raise RuntimeError(f"call {i}: no embeddings in the cache ({folder}): run without --run")

@@ -8,7 +8,7 @@ thresholds and per-intent thresholds (docs/meaning.md, "What was compared").
     python bench/cv_intents.py --hash-salt a --intents arguing --not-background arguing=blame_customer+rude_banned
     python bench/cv_intents.py --hash-salt a --intents reply_to_thanks --errors 0.6   # train only
     python bench/cv_intents.py --hash-salt a --per-intent 0.6 --units leading [--units-intents A,B]
-    python bench/cv_intents.py --hash-salt a --intents reply_to_thanks --clause-features split --part-scale 0.5
+    python bench/cv_intents.py --hash-salt a --intents reply_to_thanks --clause-features none   # without its parts
 
 --hash-salt folds by a hash of each sentence (md5 of salt + text, mod k) instead of a seeded
 shuffle, so a sentence keeps its fold when others are added and two corpora compare on the
@@ -19,9 +19,12 @@ sweep embeds the corpus once. The background (other intents' train sentences) is
 the same k folds, so "other" (other intents' train positives, same speaker, that hit) is out
 of fold too. Cost: 1.5 x false hits + misses (a false flag weighs 1.5 misses).
 
---clause-features (an experiment, thanks15) gives the model both the sentence and its parts:
-[emb(sentence), emb(leading clause), emb(rest) or 0, has rest] (+ the leading clause's n-grams);
-fitted on the train examples' parts and judged alike.
+An intent whose file says `clause_features: split` (reply_to_thanks; thanks15, ported in clause17)
+has a model that sees both the sentence and its parts (analyzers.intents.sentence_parts, the
+pipeline's split): [emb(sentence), emb(leading clause), emb(rest) or 0, has rest] x the file's
+scales, fitted on the train examples' parts and judged alike, as flows.meaning.bank fits it.
+--clause-features overrides the files (split+grams: also the leading clause's n-grams, an
+experiment; none: no intent's).
 
 --units judges each held-out sentence (own examples and background alike; fitting stays on whole
 train sentences) by the most probable of it and its clauses; measured in docs/decisions.md,
