@@ -23,9 +23,11 @@ from .bank_cache import kept_or_built
 from .encoder import DEFAULT_ENCODER, Encoder, load_encoder
 
 
-#: What a row embeds (analyzers.intents.meaning_sentences, then sentence_parts' lead and rest of
-#: some sentences after them): a cache of other units, or of another layout, is stale.
-UNITS = b"sentences with their end marks; then lead and rest of the split ones\0"
+#: What a row embeds (analyzers.intents.meaning_sentences): a cache of other units is stale. The
+#: parts' rows (clause17) come after the sentences' and their counts after the utterances' (stored):
+#: a cache kept without them has the layout it had before, read as "no parts" (embedded again where
+#: an intent reads them), and one with them has more counts than utterances (a miss for older code).
+UNITS = b"sentences with their end marks\0"
 
 
 @dataclass(frozen=True)

@@ -203,15 +203,18 @@ def test_part_rows_kept_with_the_transcript(encoder, split_models, tmp_path):
     assert not cached_embeddings(cache, "k2", call, encoder, speakers)[1]  # and kept with them now
 
 
-def test_a_cache_from_before_the_parts_is_embedded_again(encoder, split_models, tmp_path, monkeypatch):
-    """Rows kept under the units before clause17 (sentences only) are not read as today's layout."""
-    cache, speakers = TranscriptCache(tmp_path), part_speakers(split_models)
-    monkeypatch.setattr(call_module, "UNITS", b"sentences with their end marks\0")  # main's before clause17
-    old = conversation(THANKS)
-    assert cached_embeddings(cache, "k1", old, encoder)[1]
-    assert not cached_embeddings(cache, "k1", old, encoder)[1]
-    monkeypatch.undo()
-    fresh = conversation(THANKS)  # texts_hash is kept per transcript object
-    emb, embedded = cached_embeddings(cache, "k1", fresh, encoder, speakers)
+def test_a_cache_kept_before_the_parts_is_read_or_embedded_again(encoder, split_models, tmp_path):
+    """Rows kept as the code before clause17 kept them (sentences only, a count per utterance) are
+    the layout without parts: read as such where no intent reads the parts, embedded again where
+    one does; a cache with parts has more counts than utterances, which the older code refused."""
+    call, cache, speakers = conversation(THANKS), TranscriptCache(tmp_path), part_speakers(split_models)
+    old = embed_call(call, encoder)
+    cache.put_embeddings("k1", old.encoder, old.texts_hash, old.sentence_counts, old.vectors)  # as before clause17
+    plain, embedded = cached_embeddings(cache, "k1", call, encoder)
+    assert not embedded and plain.part_vectors is None and np.array_equal(plain.vectors, old.vectors)
+    emb, embedded = cached_embeddings(cache, "k1", call, encoder, speakers)
     assert embedded and emb.parts is not None
-    assert not cached_embeddings(cache, "k1", fresh, encoder, speakers)[1]
+    counts, rows = cache.get_embeddings("k1", encoder.name, emb.texts_hash)
+    assert len(counts) == len(call.utterances) + sum(emb.sentence_counts) > len(call.utterances)
+    assert len(rows) == sum(emb.sentence_counts) + 4  # two sentences of two parts
+    assert not cached_embeddings(cache, "k1", call, encoder, speakers)[1]
