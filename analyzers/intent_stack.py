@@ -13,7 +13,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from .intents import IntentMatch, IntentModel
+from .intents import IntentMatch, IntentModel, SentenceParts
 from .text import normalise
 
 
@@ -32,6 +32,10 @@ class IntentStack:
     #: The 1-3-char n-grams of `vocab` as integers (`gram_ids`), sorted, and their rows.
     gram_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     gram_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    #: The columns of the intents judged with the sentence's parts, and their part weights
+    #: (one row each, IntentModel.part_weights): the parts' term is added to those columns only.
+    part_columns: tuple[int, ...] = ()
+    part_weights: tuple[np.ndarray, ...] = ()
 
     @classmethod
     def of(cls, models: Mapping[str, IntentModel]) -> "IntentStack":
@@ -52,28 +56,33 @@ class IntentStack:
         return cls(names, vocab, idf_weight, idf_squared,
                    np.stack([m.embedding_weights for m in models.values()], axis=1).astype(np.float32),
                    np.array([m.bias for m in models.values()], dtype=np.float32),
-                   ids[order], np.array([row for _, row in short], dtype=np.int64)[order])
+                   ids[order], np.array([row for _, row in short], dtype=np.int64)[order],
+                   tuple(k for k, m in enumerate(models.values()) if m.part_weights is not None),
+                   tuple(m.part_weights for m in models.values() if m.part_weights is not None))
 
     @functools.cached_property
     def idf_both(self) -> np.ndarray:
         """V x 2K: `idf_weight` and `idf_squared` side by side."""
         return np.hstack([self.idf_weight, self.idf_squared])
 
-    def probabilities(self, vectors: np.ndarray, grams: Sequence[Counter[str]]) -> np.ndarray:
+    def probabilities(self, vectors: np.ndarray, grams: Sequence[Counter[str]],
+                      parts: SentenceParts | None = None) -> np.ndarray:
         """n x K: each sentence's probability for each intent (`vectors`: its unit
-        embeddings, one row per sentence; `grams`: its char n-grams, analyzers.intents.char_ngrams)."""
+        embeddings, one row per sentence; `grams`: its char n-grams, analyzers.intents.char_ngrams;
+        `parts`: its parts, which the intents with part weights need)."""
         sizes = [len(c) for c in grams]
         cols = np.fromiter((self.vocab.get(g, -1) for c in grams for g in c), dtype=np.int64, count=sum(sizes))
         counts = np.fromiter((n for c in grams for n in c.values()), dtype=np.float64, count=sum(sizes))
         known = cols >= 0
-        return self._probabilities(vectors, np.repeat(np.arange(len(grams)), sizes)[known], cols[known], counts[known])
+        return self._probabilities(vectors, np.repeat(np.arange(len(grams)), sizes)[known], cols[known], counts[known],
+                                   parts)
 
-    def probabilities_of(self, vectors: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+    def probabilities_of(self, vectors: np.ndarray, texts: Sequence[str], parts: SentenceParts | None = None) -> np.ndarray:
         """`probabilities` of normalised sentences (`texts`, e.g. analyzers.text.sentences), their
         1-3-grams counted in arrays instead of Counters: the same n-grams in the same order, so
         the same sums to the last bit."""
         row, cols, counts = self._counted(texts)
-        return self._probabilities(vectors, row, cols, counts.astype(np.float64))
+        return self._probabilities(vectors, row, cols, counts.astype(np.float64), parts)
 
     def _counted(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(sentence, vocabulary row, count) of every known n-gram, each sentence's in the
@@ -131,8 +140,16 @@ class IntentStack:
             left, at = left[going], (at[going] + 1) & (table.size - 1)
         return out
 
-    def _probabilities(self, vectors: np.ndarray, row: np.ndarray, cols: np.ndarray, counts: np.ndarray) -> np.ndarray:
-        z = (np.asarray(vectors, dtype=np.float32) @ self.embedding_weights + self.bias).astype(np.float64)
+    def _probabilities(self, vectors: np.ndarray, row: np.ndarray, cols: np.ndarray, counts: np.ndarray,
+                       parts: SentenceParts | None = None) -> np.ndarray:
+        z = np.asarray(vectors, dtype=np.float32) @ self.embedding_weights + self.bias
+        if self.part_columns:
+            if parts is None:
+                raise ValueError(f"intents {', '.join(self.intents[k] for k in self.part_columns)} judge a "
+                                 "sentence with its parts: none given")
+            for k, w in zip(self.part_columns, self.part_weights):  # that column only: the others stay as they were
+                z[:, k] += parts.term(w)
+        z = z.astype(np.float64)
         if row.size:
             tf = 1.0 + np.log(counts)
             first = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])  # each sentence's entries are contiguous

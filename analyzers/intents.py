@@ -42,6 +42,54 @@ def meaning_sentences(text: str) -> list[str]:
     return _MARKED_SENTENCE.findall(normalise(text))
 
 
+#: The marks a sentence's lead clause ends at: ，、； as written and as NFKC folds them (, ;).
+_PART_MARK = re.compile(r"[,，、;；]")
+_WORDLESS = re.compile(r"[\W_]")  # marks and spaces: a part of only these is no clause
+
+
+def sentence_parts(sentence: str) -> tuple[str, str | None]:
+    """(lead clause, the rest after its mark) of one sentence (a meaning_sentences unit or an
+    example), split at the first clause mark with words on both sides; (sentence, None) for one
+    clause. Not normalised here: the fit embeds the examples' parts as written."""
+    for m in _PART_MARK.finditer(sentence):
+        lead, rest = sentence[:m.start()], sentence[m.end():]
+        if _WORDLESS.sub("", lead) and _WORDLESS.sub("", rest):
+            return lead, rest
+    return sentence, None
+
+
+@dataclass(frozen=True)
+class SentenceParts:
+    """Per sentence (one row each, as the sentence rows): its lead clause's unit embedding (the
+    sentence's own row for one clause), its rest's (0 for one clause) and whether it has a rest."""
+
+    lead: np.ndarray
+    rest: np.ndarray
+    has_rest: np.ndarray
+
+    @classmethod
+    def of(cls, rows: np.ndarray, index: Sequence[int], part_rows: np.ndarray) -> "SentenceParts":
+        """From the sentences' `rows` and `index` (per sentence, its lead's row in `part_rows`, its
+        rest the next; -1: one clause, or its parts not embedded)."""
+        index = np.asarray(index, dtype=np.int64).reshape(-1)
+        lead, rest = np.array(rows, dtype=np.float32), np.zeros_like(rows, dtype=np.float32)
+        split = np.flatnonzero(index >= 0)
+        lead[split], rest[split] = part_rows[index[split]], part_rows[index[split] + 1]
+        return cls(lead, rest, index >= 0)
+
+    def __getitem__(self, at) -> "SentenceParts":
+        return SentenceParts(self.lead[at], self.rest[at], self.has_rest[at])
+
+    def term(self, weights: np.ndarray) -> np.ndarray:
+        """What the parts add to each sentence's logit under an intent's `part_weights`
+        (lead, rest, has-rest), float32 like the sentence's own term."""
+        d = self.lead.shape[1]
+        if weights.shape != (2 * d + 1,):
+            raise ValueError(f"{weights.shape[0]} part weights for parts of size {d}")
+        return (np.asarray(self.lead, np.float32) @ weights[:d] + np.asarray(self.rest, np.float32) @ weights[d:2 * d]
+                + np.asarray(self.has_rest, np.float32) * weights[2 * d])
+
+
 def char_ngrams(text: str, ngram: tuple[int, int] = NGRAM) -> Counter[str]:
     """Character n-grams of the normalised `text` with their counts."""
     text = normalise(text)
@@ -88,6 +136,9 @@ class IntentModel:
     bias: float
     min_probability: float = MIN_PROBABILITY
     ngram: tuple[int, int] = field(default=NGRAM)
+    #: (2 x dim + 1,): the weights of the sentence's lead clause, rest and has-rest flag
+    #: (SentenceParts), for an intent whose file says `clause_features: split`; else None.
+    part_weights: np.ndarray | None = None
 
     @property
     def intent(self) -> str:
@@ -96,6 +147,9 @@ class IntentModel:
     def __post_init__(self):
         if self.embedding_weights.shape != (self.bank.positive.shape[1],):
             raise ValueError(f"intent {self.intent}: {self.embedding_weights.shape[0]} embedding weights "
+                             f"for vectors of size {self.bank.positive.shape[1]}")
+        if self.part_weights is not None and self.part_weights.shape != (2 * self.bank.positive.shape[1] + 1,):
+            raise ValueError(f"intent {self.intent}: {self.part_weights.shape} part weights "
                              f"for vectors of size {self.bank.positive.shape[1]}")
 
 
@@ -128,13 +182,19 @@ def _rows(vectors: np.ndarray, model: IntentModel) -> np.ndarray:
 
 
 def match_many(model: IntentModel, vectors: np.ndarray, texts: Sequence[str],
-               grams: Sequence[Counter[str]] | None = None) -> list[IntentMatch]:
+               grams: Sequence[Counter[str]] | None = None, parts: SentenceParts | None = None) -> list[IntentMatch]:
     """The decision for each utterance: its unit sentence embedding (a row of `vectors`)
-    and its text (`grams`: its char_ngrams already counted, shared by several intents)."""
+    and its text (`grams`: its char_ngrams already counted, shared by several intents);
+    `parts`: the sentences' parts, row by row, which a model with part weights needs."""
     rows = _rows(vectors, model)
     if len(texts) != rows.shape[0]:
         raise ValueError(f"intent {model.intent}: {rows.shape[0]} vectors for {len(texts)} texts")
     z = rows @ model.embedding_weights + model.bias
+    if model.part_weights is not None:
+        if parts is None or parts.lead.shape != rows.shape:
+            raise ValueError(f"intent {model.intent} judges a sentence with its parts: "
+                             f"{'none' if parts is None else parts.lead.shape} given for {rows.shape}")
+        z = z + parts.term(model.part_weights)
     pos, neg = rows @ model.bank.positive.T, rows @ model.bank.negative.T
     ip, ineg = pos.argmax(axis=1), neg.argmax(axis=1)
     out = []
@@ -148,18 +208,19 @@ def match_many(model: IntentModel, vectors: np.ndarray, texts: Sequence[str],
     return out
 
 
-def match(model: IntentModel, vector: np.ndarray, text: str) -> IntentMatch:
+def match(model: IntentModel, vector: np.ndarray, text: str, parts: SentenceParts | None = None) -> IntentMatch:
     """The decision for one utterance."""
-    return match_many(model, vector, [text])[0]
+    return match_many(model, vector, [text], parts=parts)[0]
 
 
-def match_sentences(model: IntentModel, vectors: np.ndarray, sentences: Sequence[str]) -> IntentMatch | None:
+def match_sentences(model: IntentModel, vectors: np.ndarray, sentences: Sequence[str],
+                    parts: SentenceParts | None = None) -> IntentMatch | None:
     """One utterance judged by its sentences (each with its own embedding row): the most
     probable sentence decides, so a line with a hold apology and then the answer
     (对不起，让您久等了。您的包裹明天到。) is not diluted by the answer. None for no sentence."""
     if not sentences:
         return None
-    return max(match_many(model, vectors, sentences), key=lambda m: m.probability)
+    return max(match_many(model, vectors, sentences, parts=parts), key=lambda m: m.probability)
 
 
 def utterance_key(speaker: str, start_s: float, end_s: float, text: str) -> tuple[str, float, float, str]:

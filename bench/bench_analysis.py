@@ -116,6 +116,15 @@ def _bank(pack):
     return plan_intents(pack, TREE / "lexicons" / "zh-CN" / "examples")
 
 
+def _parts_args(models) -> dict:
+    """embed_call's / cached_embeddings' `speakers` where an intent reads the sentences' parts
+    (clause17); {} where none does, or the checkout (--against) predates them."""
+    from flows.meaning import call
+
+    speakers = getattr(call, "part_speakers", lambda models: frozenset())(models)
+    return {"speakers": speakers} if speakers else {}
+
+
 def embed_calls(n: int, folder: str) -> None:
     """The embedding time per utterance that `run` spends once; the embeddings kept in a
     transcript cache in `folder` (as `run` keeps them) for the runs to read."""
@@ -125,16 +134,18 @@ def embed_calls(n: int, folder: str) -> None:
     bank = _bank(load_pack("zh-CN"))
     enc, lines = load_encoder(bank.encoder_name), _lines()
     calls = [synthetic_call(i, lines) for i in range(n)]
-    embed_call(calls[0], enc)  # the encoder's first call, outside the timing
+    parts = _parts_args(bank.models)  # the sentences' parts too, where an intent reads them (as `run`)
+    embed_call(calls[0], enc, **parts)  # the encoder's first call, outside the timing
     t0 = time.process_time()
-    embedded = [embed_call(c, enc) for c in calls]
+    embedded = [embed_call(c, enc, **parts) for c in calls]
     dt = time.process_time() - t0
     utts, sents = sum(len(c.utterances) for c in calls), sum(sum(e.sentence_counts) for e in embedded)
     print(f"embedding at run time: {utts} utterances ({sents} sentences) in {dt:.1f} s CPU = "
           f"{1000 * dt / utts:.2f} ms per utterance (one batch per call)")
     cache = TranscriptCache(folder)
     for i, e in enumerate(embedded):
-        cache.put_embeddings(f"k{i}", e.encoder, e.texts_hash, e.sentence_counts, e.vectors)
+        cache.put_embeddings(f"k{i}", e.encoder, e.texts_hash,
+                             *(e.stored() if hasattr(e, "stored") else (e.sentence_counts, e.vectors)))
 
 
 def bench_meaning(n: int, folder: str, figures: dict, rounds: int = 1) -> None:
@@ -156,7 +167,8 @@ def bench_meaning(n: int, folder: str, figures: dict, rounds: int = 1) -> None:
     analyze(calls[0], pack)
     _clear_text_caches()
     t0 = time.process_time()
-    decide(calls[0], cached_embeddings(cache, "k0", calls[0], enc)[0], bank.models)  # the intents' stack, built
+    parts = _parts_args(bank.models)
+    decide(calls[0], cached_embeddings(cache, "k0", calls[0], enc, **parts)[0], bank.models)  # the intents' stack, built
     print(f"decisions' first call (the intents' stack built, once per process): {time.process_time() - t0:.2f} s CPU")
     passes: dict = {}
     for label, with_meaning in (("literal only", False), ("with meaning", True)) * rounds:  # interleaved
@@ -166,7 +178,7 @@ def bench_meaning(n: int, folder: str, figures: dict, rounds: int = 1) -> None:
             meaning = None
             if with_meaning:
                 r0 = time.process_time()
-                e, fresh = cached_embeddings(cache, f"k{i}", c, enc)
+                e, fresh = cached_embeddings(cache, f"k{i}", c, enc, **parts)
                 read += time.process_time() - r0
                 if fresh:
                     raise RuntimeError(f"call {i}: no embeddings in the cache ({folder}): run without --run")

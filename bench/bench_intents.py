@@ -34,7 +34,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from analyzers.banned import find_banned  # noqa: E402
-from analyzers.intents import MIN_PROBABILITY, match_sentences, meaning_sentences  # noqa: E402
+from analyzers.intents import MIN_PROBABILITY, SentenceParts, match_sentences, meaning_sentences, sentence_parts  # noqa: E402
 from analyzers.text import first_alternative, normalise, sentences  # noqa: E402
 from flows.meaning.bank import BACKGROUND_WEIGHT, build_models  # noqa: E402
 from flows.meaning.encoder import ENCODERS, load_encoder  # noqa: E402
@@ -133,6 +133,12 @@ def bench_encoder(name: str, folder: Path, min_probability: float, background_we
     enc.seconds, enc.texts = 0.0, 0
     vecs = dict(zip(units, enc.embed(units)))  # one batch, as a call's sentences are embedded
     batch_ms = 1000 * enc.seconds / len(flat)
+    # an intent fitted with its sentences' parts (`clause_features:`) is judged with them, as
+    # flows.meaning.call embeds them (lead and rest of every sentence of two parts, one more batch)
+    split_units = [u for u in units if sentence_parts(u)[1] is not None]
+    pieces = [p for u in split_units for p in sentence_parts(u)]
+    part_at = {u: 2 * i for i, u in enumerate(split_units)}
+    part_rows = enc.embed(pieces) if pieces and any(m.model.part_weights is not None for m in models.values()) else None
     one = flat[:200]
     t0 = time.perf_counter()
     for s in one:
@@ -147,8 +153,12 @@ def bench_encoder(name: str, folder: Path, min_probability: float, background_we
         def hits(texts):
             if not texts:
                 return np.zeros(0, dtype=bool)
-            return np.array([match_sentences(m.model, np.stack([vecs[u] for u in split[s]]), split[s]).hit
-                             for s in texts])
+            def judged(s):
+                rows = np.stack([vecs[u] for u in split[s]])
+                parts = None if part_rows is None else SentenceParts.of(rows, [part_at.get(u, -1) for u in split[s]],
+                                                                        part_rows)
+                return match_sentences(m.model, rows, split[s], parts).hit
+            return np.array([judged(s) for s in texts])
 
         t0 = time.perf_counter()
         scores[intent] = score(hits(pos), hits(neg), hits(others))

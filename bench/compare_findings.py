@@ -91,6 +91,7 @@ def dump(calls_json: Path, meanings: list[str], cache_dir: Path, digits: int | N
     import analyzers
     from analyzers.analyze import analyze
     from analyzers.model import Transcript, from_dict
+    from flows.meaning import call as meaning_call
     from flows.meaning.call import cached_embeddings, decide, plan_intents
     from flows.storage.cache import TranscriptCache
     from lexicons import load_pack
@@ -104,9 +105,12 @@ def dump(calls_json: Path, meanings: list[str], cache_dir: Path, digits: int | N
     for c in (from_dict(Transcript, d) for d in json.loads(calls_json.read_text(encoding="utf-8"))):
         decided = {"off": None}
         for m, plan in plans.items():
-            emb, now = cached_embeddings(cache, f"cmp-{c.call_id}", c, plan.encoder())
+            # the sentences' parts too where an intent reads them (a checkout before clause17 has none)
+            speakers = getattr(meaning_call, "part_speakers", lambda models: frozenset())(plan.models)
+            more = {"speakers": speakers} if speakers else {}
+            emb, now = cached_embeddings(cache, f"cmp-{c.call_id}", c, plan.encoder(), **more)
             if now:  # both sides read the kept copy (a checkout may predate embed_call's float16 values)
-                emb, _ = cached_embeddings(cache, f"cmp-{c.call_id}", c, plan.encoder())
+                emb, _ = cached_embeddings(cache, f"cmp-{c.call_id}", c, plan.encoder(), **more)
             decided[m] = decide(c, emb, plan.models)
             for key, per in sorted(decided[m].hits.items()):
                 for intent, match in sorted(per.items()):

@@ -8,7 +8,7 @@ thresholds and per-intent thresholds (docs/meaning.md, "What was compared").
     python bench/cv_intents.py --hash-salt a --intents arguing --not-background arguing=blame_customer+rude_banned
     python bench/cv_intents.py --hash-salt a --intents reply_to_thanks --errors 0.6   # train only
     python bench/cv_intents.py --hash-salt a --per-intent 0.6 --units leading [--units-intents A,B]
-    python bench/cv_intents.py --hash-salt a --intents reply_to_thanks --clause-features split --part-scale 0.5
+    python bench/cv_intents.py --hash-salt a --intents reply_to_thanks --clause-features none   # without its parts
 
 --hash-salt folds by a hash of each sentence (md5 of salt + text, mod k) instead of a seeded
 shuffle, so a sentence keeps its fold when others are added and two corpora compare on the
@@ -19,9 +19,12 @@ sweep embeds the corpus once. The background (other intents' train sentences) is
 the same k folds, so "other" (other intents' train positives, same speaker, that hit) is out
 of fold too. Cost: 1.5 x false hits + misses (a false flag weighs 1.5 misses).
 
---clause-features (an experiment, thanks15) gives the model both the sentence and its parts:
-[emb(sentence), emb(leading clause), emb(rest) or 0, has rest] (+ the leading clause's n-grams);
-fitted on the train examples' parts and judged alike.
+An intent whose file says `clause_features: split` (reply_to_thanks; thanks15, ported in clause17)
+has a model that sees both the sentence and its parts (analyzers.intents.sentence_parts, the
+pipeline's split): [emb(sentence), emb(leading clause), emb(rest) or 0, has rest] x the file's
+scales, fitted on the train examples' parts and judged alike, as flows.meaning.bank fits it.
+--clause-features overrides the files (split+grams: also the leading clause's n-grams, an
+experiment; none: no intent's).
 
 --units judges each held-out sentence (own examples and background alike; fitting stays on whole
 train sentences) by the most probable of it and its clauses; measured in docs/decisions.md,
@@ -48,6 +51,7 @@ from sklearn.model_selection import KFold, StratifiedKFold
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from analyzers.intents import sentence_parts  # noqa: E402  (the pipeline's split: bench and pipeline alike)
 from analyzers.text import normalise, sentences  # noqa: E402
 from flows.meaning.bank import BACKGROUND_SENTENCES, BACKGROUND_WEIGHT, C, _weights, background_sides  # noqa: E402
 from flows.meaning.encoder import load_encoder  # noqa: E402
@@ -60,12 +64,11 @@ PER_INTENT_PRECISION = 0.97
 #: Clause marks after analyzers.text.normalise (NFKC folds ， to ,); --units' modes.
 CLAUSE = re.compile(r"[,，、]")
 MODES = ("leading", "last", "leading+last")
-#: --clause-features: the clause marks the pipeline's text would carry (，、； fold to , 、 ; under
-#: NFKC), and the variants: "split" [emb(sentence), emb(leading clause), emb(rest) or 0, has rest]
-#: + the sentence's char n-grams; "split+grams" also the leading clause's n-grams (own vocabulary).
-PART = re.compile(r"[,，、;；]")
+#: --clause-features' variants (parts: analyzers.intents.sentence_parts): "split" [emb(sentence),
+#: emb(leading clause), emb(rest) or 0, has rest] + the sentence's char n-grams, as the pipeline fits an
+#: intent whose file says `clause_features: split`; "split+grams" also the leading clause's n-grams
+#: (own vocabulary, an experiment); "none": no intent's, whatever its file says.
 FEATURES = ("split", "split+grams")
-WORDLESS = re.compile(r"[\W_]")  # marks and spaces: a part of only these is no clause
 
 
 def clause_units(text: str, mode: str | None) -> tuple[str, ...]:
@@ -79,20 +82,10 @@ def clause_units(text: str, mode: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys((text, *extra)))
 
 
-def lead_rest(text: str) -> tuple[str, str | None]:
-    """(leading clause, the rest after its mark) of an example (--clause-features), split at the
-    first clause mark (PART) with words (not only marks) before and after it; (text, None) for one clause."""
-    for m in PART.finditer(text):
-        lead, rest = text[:m.start()], text[m.end():]
-        if WORDLESS.sub("", lead) and WORDLESS.sub("", rest):
-            return lead, rest
-    return text, None
-
-
 def vectors(examples, encoder: str, cache: Path, clauses: bool = False,
             parts: bool = False) -> dict[str, np.ndarray]:
     """Unit embeddings of every example sentence (`clauses`: and of all their clause units;
-    `parts`: and of the train sentences' leading clauses and rests, lead_rest); `a+b`
+    `parts`: and of the train sentences' leading clauses and rests, sentence_parts); `a+b`
     concatenates (scaled back to unit)."""
     texts = {t for e in examples.values() for side in ("positive", "negative")
              for split in ("train", "test") for t in e.texts(side, split)}
@@ -100,7 +93,7 @@ def vectors(examples, encoder: str, cache: Path, clauses: bool = False,
         texts = {t for u in texts for t in clause_units(u, "leading+last")}
     if parts:
         texts |= {u for e in examples.values() for side in ("positive", "negative")
-                  for t in e.texts(side, "train") for u in lead_rest(t) if u is not None}
+                  for t in e.texts(side, "train") for u in sentence_parts(t) if u is not None}
     texts = sorted(texts)
     parts = []
     for name in encoder.split("+"):
@@ -140,14 +133,14 @@ def design(texts, vec, scale: float, vz, features: str | None = None, vz_lead=No
     after the sentence's, and with `vz_lead` the leading clause's n-grams at the end."""
     blocks = [scale * np.stack([vec[t] for t in texts])]
     if features:
-        parts = [lead_rest(t) for t in texts]
+        parts = [sentence_parts(t) for t in texts]
         zero = np.zeros_like(blocks[0][0])
         blocks += [scale * part_scale * np.stack([vec[lead] for lead, _ in parts]),
                    scale * part_scale * np.stack([vec[rest] if rest is not None else zero for _, rest in parts]),
                    np.array([[rest is not None] for _, rest in parts], float)]
     x = [csr_matrix(np.hstack(blocks)), vz.transform([normalise(t) for t in texts])]
     if vz_lead is not None:
-        x.append(vz_lead.transform([normalise(lead_rest(t)[0]) for t in texts]))
+        x.append(vz_lead.transform([normalise(sentence_parts(t)[0]) for t in texts]))
     return hstack(x).tocsr()
 
 
@@ -160,6 +153,7 @@ def fit_predict(pos, neg, bg, pred, vec, c, bw, ngram, scale=1.0, mode=None, lif
     `features` (an experiment, FEATURES): the model also sees each sentence's parts (design, with
     `part_scale`); `bg_share`: the fold's share of the whole background (its sentences weigh as in
     the full fit)."""
+    features = None if features == "none" else features
     if features and mode:
         raise ValueError("--clause-features judges sentences whole: no --units with it")
     bg = bg if bw else []
@@ -168,7 +162,7 @@ def fit_predict(pos, neg, bg, pred, vec, c, bw, ngram, scale=1.0, mode=None, lif
     def vectorizer(fit_on):
         return TfidfVectorizer(analyzer="char", ngram_range=ngram, sublinear_tf=True, lowercase=False).fit(fit_on)
     vz = vectorizer(texts[:len(pos) + len(neg)])
-    vz_lead = vectorizer([normalise(lead_rest(t)[0]) for t in (*pos, *neg)]) if features == "split+grams" else None
+    vz_lead = vectorizer([normalise(sentence_parts(t)[0]) for t in (*pos, *neg)]) if features == "split+grams" else None
     clf = LogisticRegression(C=c, max_iter=5000)
     clf.fit(design([*pos, *neg, *bg], vec, scale, vz, features, vz_lead, part_scale), y,
             sample_weight=_weights(len(pos), len(neg), len(bg), bw, BACKGROUND_SENTENCES * bg_share))
@@ -198,14 +192,17 @@ def _splits(x, y, bg, k, seed, salt):
 
 
 def out_of_fold(examples, intent, vec, c, bw, ngram, k=5, seed=0, scale=None, salt=None, mode=None,
-                lift=1.0, gate=0.0, features=None, part_scale=1.0) -> dict:
+                lift=1.0, gate=0.0, features=None, part_scale=None) -> dict:
     """Out-of-fold probabilities of the intent's train examples and of the other intents'
     train positives of the same speaker (held out with their background fold). `scale`:
     the embedding scale, by default the intent file's (`embedding_scale:`); `bw` None: the
     file's `background_weight:`, else BACKGROUND_WEIGHT; `mode`: the held-out sentences' clause
-    units (fitting stays on whole train sentences); `features`, `part_scale`: fit_predict's."""
+    units (fitting stays on whole train sentences); `features`, `part_scale`: fit_predict's, by
+    default the file's (`clause_features:`, `part_scale:`)."""
     e = examples[intent]
     scale = e.embedding_scale if scale is None else scale
+    features = e.clause_features if features is None else features
+    part_scale = e.part_scale if part_scale is None else part_scale
     bw = (BACKGROUND_WEIGHT if e.background_weight is None else e.background_weight) if bw is None else bw
     pos, neg = e.texts("positive", "train"), e.texts("negative", "train")
     own = {*pos, *neg}
@@ -286,11 +283,12 @@ def main(argv=None) -> None:
                          "clause's excess (1: max)")
     ap.add_argument("--clause-gate", type=float, default=0.0,
                     help="experiment: the clauses count only where the sentence's own probability reaches this")
-    ap.add_argument("--clause-features", choices=FEATURES,
-                    help="experiment: the chosen intents' models also see each sentence's leading clause "
-                         "and rest (lead_rest), fitted and judged alike; not with --units")
-    ap.add_argument("--part-scale", type=float, default=1.0,
-                    help="--clause-features: the parts' embeddings at this share of the sentence's scale")
+    ap.add_argument("--clause-features", choices=(*FEATURES, "none"),
+                    help="the chosen intents' models also see each sentence's leading clause and rest "
+                         "(sentence_parts), fitted and judged alike; not with --units (default: each "
+                         "file's `clause_features:`; none: no intent's)")
+    ap.add_argument("--part-scale", type=float,
+                    help="the parts' embeddings at this share of the sentence's scale (default: each file's)")
     ap.add_argument("--units-intents", help="only these intents judge by --units (comma-separated; default all)")
     ap.add_argument("--per-intent", type=float, metavar="THRESHOLD",
                     help="also print each intent's out-of-fold P / R / other at this threshold")
@@ -305,13 +303,16 @@ def main(argv=None) -> None:
             ap.error(f"--not-background {item}: unknown intent")
         examples[intent] = replace(examples[intent], not_background=names)
     mode = None if args.units == "sentence" else args.units
-    if mode and args.clause_features:
-        ap.error("--clause-features judges sentences whole: no --units with it")
-    vec = vectors(examples, args.encoder, args.cache, clauses=mode is not None, parts=bool(args.clause_features))
     ngram = tuple(int(n) for n in args.ngram.split(","))
     chosen = sorted(examples) if not args.intents else args.intents.split(",")
     if unknown := set(chosen) - examples.keys():
         ap.error(f"no examples for intent(s) {', '.join(sorted(unknown))}")
+    if args.clause_features == "none":
+        examples = {i: replace(e, clause_features=None) for i, e in examples.items()}
+    split = args.clause_features not in (None, "none") or any(examples[i].clause_features for i in chosen)
+    if mode and split:
+        ap.error("clause features judge sentences whole: no --units with them (--clause-features none)")
+    vec = vectors(examples, args.encoder, args.cache, clauses=mode is not None, parts=split)
     by_units = set(chosen if not args.units_intents else args.units_intents.split(","))
     if unknown := by_units - examples.keys():
         ap.error(f"--units-intents: no examples for intent(s) {', '.join(sorted(unknown))}")

@@ -14,7 +14,7 @@ from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from analyzers.intents import MIN_PROBABILITY, NGRAM, IntentBank, IntentModel
+from analyzers.intents import MIN_PROBABILITY, NGRAM, IntentBank, IntentModel, SentenceParts, sentence_parts
 from analyzers.text import normalise
 
 from .encoder import Encoder
@@ -61,13 +61,17 @@ def _weights(n_pos: int, n_neg: int, n_bg: int, background_weight: float,
 def fit_model(bank: IntentBank, min_probability: float = MIN_PROBABILITY,
               background: tuple[tuple[str, ...], np.ndarray] | None = None,
               background_weight: float = BACKGROUND_WEIGHT, embedding_scale: float = 1.0,
-              background_sentences: float = BACKGROUND_SENTENCES) -> IntentModel:
+              background_sentences: float = BACKGROUND_SENTENCES, parts: SentenceParts | None = None,
+              part_scale: float = 1.0) -> IntentModel:
     """Logistic regression over [embedding x embedding_scale, char n-gram tf-idf] of the
     bank's examples and the `background` sentences (texts, unit vectors: other intents'
     examples) as extra negatives. The scale sets how strongly the embedding's weights are
     regularised against the n-grams' (below 1: more); it is folded into the weights, so
     the decision reads unit embeddings as before. Each background sentence weighs
-    `background_weight` x near misses / `background_sentences` (`_weights`)."""
+    `background_weight` x near misses / `background_sentences` (`_weights`). With `parts` (one
+    row per example, then per background sentence: `clause_features: split`) the rows also hold
+    the lead clause's and the rest's embeddings x embedding_scale x part_scale and a has-rest
+    flag (bench/cv_intents.py's `design`), their weights folded into `part_weights` alike."""
     bg_texts, bg_vecs = background if background is not None else ((), np.zeros((0, bank.positive.shape[1])))
     if not background_weight:
         bg_texts, bg_vecs = (), bg_vecs[:0]
@@ -79,17 +83,26 @@ def fit_model(bank: IntentBank, min_probability: float = MIN_PROBABILITY,
     # only say "not this intent", which no n-gram at all says as well (10x fewer features)
     grams = vectorizer.fit(texts[:n_pos + n_neg]).transform(texts)
     emb = np.vstack([bank.positive, bank.negative, bg_vecs])
+    d = emb.shape[1]
     if embedding_scale != 1.0:
         emb = emb * embedding_scale
+    if parts is not None:
+        if parts.lead.shape != (n_pos + n_neg + len(background[1] if background is not None else ()), d):
+            raise ValueError(f"intent {bank.intent}: parts of {parts.lead.shape} for other sentences")
+        parts = parts[:len(texts)]  # without the background where its weight is 0
+        ps = embedding_scale * part_scale
+        emb = np.hstack([emb, ps * parts.lead, ps * parts.rest, parts.has_rest[:, None].astype(float)])
     clf = LogisticRegression(C=C, max_iter=5000)
     clf.fit(hstack([csr_matrix(emb), grams]).tocsr(), y,
             sample_weight=_weights(n_pos, n_neg, len(bg_texts), background_weight, background_sentences))
-    coef, d = clf.coef_[0], emb.shape[1]
+    coef, width = clf.coef_[0], emb.shape[1]
     vocab = vectorizer.get_feature_names_out()
+    part_weights = None if parts is None else np.r_[coef[d:3 * d] * (embedding_scale * part_scale), coef[3 * d]]
     return IntentModel(bank, (coef[:d] * embedding_scale).astype(np.float32),
                        dict(zip(vocab, map(float, vectorizer.idf_))),
-                       {g: float(w) for g, w in zip(vocab, coef[d:]) if w},
-                       float(clf.intercept_[0]), min_probability)
+                       {g: float(w) for g, w in zip(vocab, coef[width:]) if w},
+                       float(clf.intercept_[0]), min_probability,
+                       part_weights=None if part_weights is None else part_weights.astype(np.float32))
 
 
 def background_sides(examples: Mapping[str, IntentExamples], intent: str) -> dict[str, tuple[str, ...]]:
@@ -112,6 +125,8 @@ def build_models(folder: str | Path, encoder: Encoder, min_probability: float = 
     if only is not None and (unknown := only - examples.keys()):
         raise ValueError(f"{folder}: no examples for intent(s) {', '.join(sorted(unknown))}")
     banks = {intent: build_bank(ex, encoder) for intent, ex in examples.items()}
+    split = any(ex.clause_features for intent, ex in examples.items() if only is None or intent in only)
+    part_vecs = train_parts(banks, encoder) if split else {}
     models = {}
     for intent, ex in examples.items():
         if only is not None and intent not in only:
@@ -126,6 +141,27 @@ def build_models(folder: str | Path, encoder: Encoder, min_probability: float = 
                 texts += [side_texts[i] for i in keep]
                 vecs.append(side_vecs[keep])
         weight = background_weight if ex.background_weight is None else ex.background_weight
-        models[intent] = FittedIntent(ex, fit_model(banks[intent], min_probability,
-                                                    (tuple(texts), np.vstack(vecs)), weight, ex.embedding_scale))
+        b, vecs = banks[intent], np.vstack(vecs)
+        extra = {} if not ex.clause_features else {"part_scale": ex.part_scale, "parts": parts_of(
+            [*b.positive_texts, *b.negative_texts, *texts], np.vstack([b.positive, b.negative, vecs]), part_vecs)}
+        models[intent] = FittedIntent(ex, fit_model(banks[intent], min_probability, (tuple(texts), vecs), weight,
+                                                    ex.embedding_scale, **extra))
     return models
+
+
+def train_parts(banks: Mapping[str, IntentBank], encoder: Encoder) -> dict[str, np.ndarray]:
+    """The lead clause and rest of every train sentence of two parts (sentence_parts), each
+    embedded once: text -> unit row (a `clause_features` intent's examples and background)."""
+    texts = sorted({u for b in banks.values() for t in (*b.positive_texts, *b.negative_texts)
+                    for u in sentence_parts(t) if sentence_parts(t)[1] is not None})
+    return dict(zip(texts, encoder.embed(texts)))
+
+
+def parts_of(texts, rows: np.ndarray, part_vecs: Mapping[str, np.ndarray]) -> SentenceParts:
+    """SentenceParts of train sentences (`rows`: their own embeddings, the lead of one clause)."""
+    split = [sentence_parts(t) for t in texts]
+    index = np.cumsum([0] + [2 * (rest is not None) for _, rest in split])[:-1]
+    index = np.where([rest is not None for _, rest in split], index, -1)
+    flat = [u for lead, rest in split if rest is not None for u in (lead, rest)]
+    dim = rows.shape[1]
+    return SentenceParts.of(rows, index, np.stack([part_vecs[u] for u in flat]) if flat else np.zeros((0, dim), np.float32))

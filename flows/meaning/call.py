@@ -13,7 +13,8 @@ from typing import Mapping
 import numpy as np
 
 from analyzers.intent_stack import IntentStack, evidence
-from analyzers.intents import NGRAM, CallIntents, char_ngrams, match_many, meaning_sentences, utterance_key
+from analyzers.intents import (NGRAM, CallIntents, SentenceParts, char_ngrams, match_many, meaning_sentences,
+                               sentence_parts, utterance_key)
 from analyzers.memo import latest_by_identity
 from analyzers.model import Transcript
 
@@ -22,13 +23,17 @@ from .bank_cache import kept_or_built
 from .encoder import DEFAULT_ENCODER, Encoder, load_encoder
 
 
-#: What a row embeds (analyzers.intents.meaning_sentences): a cache of other units is stale.
+#: What a row embeds (analyzers.intents.meaning_sentences): a cache of other units is stale. The
+#: parts' rows (clause17) come after the sentences' and their counts after the utterances' (stored):
+#: a cache kept without them has the layout it had before, read as "no parts" (embedded again where
+#: an intent reads them), and one with them has more counts than utterances (a miss for older code).
 UNITS = b"sentences with their end marks\0"
 
 
 @dataclass(frozen=True)
 class CallEmbeddings:
-    """Every utterance's sentences (in transcript order) and one unit vector per sentence."""
+    """Every utterance's sentences (in transcript order) and one unit vector per sentence; where
+    an intent judges by a sentence's parts, the lead clause and rest of its speaker's sentences."""
 
     encoder: str
     #: sha256 of UNITS and the utterances' texts: embeddings of another transcript, or of
@@ -36,10 +41,47 @@ class CallEmbeddings:
     texts_hash: str
     sentence_counts: tuple[int, ...]
     vectors: np.ndarray
+    #: Per sentence: its lead clause's row in `part_vectors` (its rest the next), -1 for one
+    #: clause or another speaker's; `part_vectors` None: no parts were embedded (no model reads them).
+    part_index: tuple[int, ...] = ()
+    part_vectors: np.ndarray | None = None
 
     def rows(self, index: int) -> np.ndarray:
         start = sum(self.sentence_counts[:index])
         return self.vectors[start:start + self.sentence_counts[index]]
+
+    @functools.cached_property
+    def parts(self) -> SentenceParts | None:
+        """Every sentence's parts (its own row as the lead where none); None if none were embedded."""
+        return None if self.part_vectors is None else SentenceParts.of(self.vectors, self.part_index, self.part_vectors)
+
+    def stored(self) -> tuple[tuple[int, ...], np.ndarray]:
+        """(counts, rows) as the transcript cache keeps them: the sentences per utterance, then, where
+        parts were embedded, 2 or 0 per sentence (its parts' rows after all sentence rows)."""
+        if self.part_vectors is None:
+            return self.sentence_counts, self.vectors
+        return ((*self.sentence_counts, *(2 * (i >= 0) for i in self.part_index)),
+                np.vstack([self.vectors, self.part_vectors]) if len(self.part_vectors) else self.vectors)
+
+    @classmethod
+    def from_stored(cls, encoder: str, texts_hash: str, utterances: int, counts, rows) -> "CallEmbeddings | None":
+        """`stored`'s inverse for a call of `utterances`; None for another layout."""
+        sentence_counts, more = tuple(counts[:utterances]), tuple(counts[utterances:])
+        n = sum(sentence_counts)
+        if len(sentence_counts) != utterances or len(rows) != n + sum(more):
+            return None
+        if not more and n:  # no parts were embedded
+            return cls(encoder, texts_hash, sentence_counts, rows)
+        if len(more) != n or not set(more) <= {0, 2}:
+            return None
+        index = np.cumsum((0, *more))[:-1]
+        return cls(encoder, texts_hash, sentence_counts, rows[:n],
+                   tuple(int(i) if m else -1 for i, m in zip(index, more)), rows[n:])
+
+
+def part_speakers(models: Mapping[str, "FittedIntent"]) -> frozenset[str]:
+    """The speakers whose sentences' parts some model judges by (no extra embedding otherwise)."""
+    return frozenset(f.examples.speaker for f in models.values() if f.model.part_weights is not None)
 
 
 @latest_by_identity  # asked twice a call (reading the cache, then decide): the transcript is frozen
@@ -50,15 +92,35 @@ def texts_hash(transcript: Transcript) -> str:
     return h.hexdigest()
 
 
-def embed_call(transcript: Transcript, encoder: Encoder) -> CallEmbeddings:
+def embed_call(transcript: Transcript, encoder: Encoder, speakers: frozenset[str] = frozenset()) -> CallEmbeddings:
     """All sentences of the call embedded in one batch, at the precision the transcript cache
     keeps (float16 values as float32): a run that embeds and a reprocess that reads the cache
-    decide on the same numbers."""
+    decide on the same numbers. With `speakers` (part_speakers), their sentences' lead clause
+    and rest where a sentence has two, in a second batch (the sentences' rows stay as they were)."""
     split = [meaning_sentences(u.text) for u in transcript.utterances]
     flat = [s for ss in split for s in ss]
     vecs = encoder.embed(flat) if flat else np.zeros((0, 0), dtype=np.float32)
-    return CallEmbeddings(encoder.name, texts_hash(transcript), tuple(len(ss) for ss in split),
-                          np.asarray(vecs, dtype=np.float16).astype(np.float32))
+    counts = tuple(len(ss) for ss in split)
+    half = lambda v: np.asarray(v, dtype=np.float16).astype(np.float32)  # noqa: E731
+    if not speakers:
+        return CallEmbeddings(encoder.name, texts_hash(transcript), counts, half(vecs))
+    index, texts = _part_index(transcript, split, speakers)
+    part_vecs = encoder.embed(texts) if texts else np.zeros((0, vecs.shape[1] if flat else 0), dtype=np.float32)
+    return CallEmbeddings(encoder.name, texts_hash(transcript), counts, half(vecs), index, half(part_vecs))
+
+
+def _part_index(transcript: Transcript, split, speakers: frozenset[str]) -> tuple[tuple[int, ...], list[str]]:
+    """(per sentence, its lead's row among the parts or -1; the parts' texts, lead then rest)."""
+    index, texts = [], []
+    for u, ss in zip(transcript.utterances, split):
+        for s in ss:
+            lead, rest = sentence_parts(s)
+            if rest is None or u.speaker not in speakers:
+                index.append(-1)
+            else:
+                index.append(len(texts))
+                texts += [lead, rest]
+    return tuple(index), texts
 
 
 #: A best sentence whose stacked probability is within this of an intent's threshold is
@@ -96,7 +158,8 @@ def decide(transcript: Transcript, embeddings: CallEmbeddings,
     if not flat or not models:
         return CallIntents({})
     stack = stack_of(models)
-    p = stack.probabilities_of(embeddings.vectors, flat)
+    parts = embeddings.parts if stack.part_columns else None  # None with part weights: the stack refuses
+    p = stack.probabilities_of(embeddings.vectors, flat, parts)
     grams: dict[int, list] = {}  # utterance -> its sentences' char_ngrams, counted for the few judged again
     own = [i for i, ss in enumerate(split) if ss]
     best = np.maximum.reduceat(p, starts[own], axis=0)  # per utterance with sentences: its best sentence
@@ -120,7 +183,8 @@ def decide(transcript: Transcript, embeddings: CallEmbeddings,
             if fitted.model.ngram == NGRAM and i not in grams:
                 grams[i] = [char_ngrams(x) for x in split[i]]
             counted = grams[i] if fitted.model.ngram == NGRAM else None
-            m = max(match_many(fitted.model, embeddings.vectors[at], split[i], counted), key=lambda m: m.probability)
+            m = max(match_many(fitted.model, embeddings.vectors[at], split[i], counted,
+                               None if parts is None else parts[at]), key=lambda m: m.probability)
         else:  # clear of the threshold: the stack's decision, with the best sentence's evidence
             row = int(top[n, k])
             m = evidence(fitted.model, embeddings.vectors[row], float(p[row, k]))
@@ -129,15 +193,19 @@ def decide(transcript: Transcript, embeddings: CallEmbeddings,
     return CallIntents(hits)
 
 
-def cached_embeddings(cache, key: str, transcript: Transcript, encoder: Encoder) -> tuple[CallEmbeddings, bool]:
+def cached_embeddings(cache, key: str, transcript: Transcript, encoder: Encoder,
+                      speakers: frozenset[str] = frozenset()) -> tuple[CallEmbeddings, bool]:
     """The call's embeddings from the transcript cache (flows.storage.cache.TranscriptCache),
-    or embedded now and kept there; the flag says whether they were embedded now."""
+    or embedded now and kept there; the flag says whether they were embedded now. With
+    `speakers` (part_speakers) a cache without their sentences' parts is embedded again."""
     th = texts_hash(transcript)
     kept = cache.get_embeddings(key, encoder.name, th)
-    if kept is not None and len(kept[0]) == len(transcript.utterances):
-        return CallEmbeddings(encoder.name, th, kept[0], kept[1]), False
-    emb = embed_call(transcript, encoder)
-    cache.put_embeddings(key, emb.encoder, emb.texts_hash, emb.sentence_counts, emb.vectors)
+    emb = None if kept is None else CallEmbeddings.from_stored(encoder.name, th, len(transcript.utterances), *kept)
+    if emb is not None and (not speakers or (emb.part_vectors is not None and emb.part_index == _part_index(
+            transcript, [meaning_sentences(u.text) for u in transcript.utterances], speakers)[0])):
+        return emb, False
+    emb = embed_call(transcript, encoder, speakers)
+    cache.put_embeddings(key, emb.encoder, emb.texts_hash, *emb.stored())
     return emb, True
 
 
@@ -162,8 +230,9 @@ class IntentBankPlan:
 
     def decisions(self, transcript: Transcript, cache=None, key: str = "") -> CallIntents:
         """The call's intent decisions; its embeddings taken from / kept in `cache` under `key`."""
-        enc = self.encoder()
-        emb = cached_embeddings(cache, key, transcript, enc)[0] if cache is not None and key else embed_call(transcript, enc)
+        enc, speakers = self.encoder(), part_speakers(self.models)
+        emb = (cached_embeddings(cache, key, transcript, enc, speakers)[0] if cache is not None and key
+               else embed_call(transcript, enc, speakers))
         return decide(transcript, emb, self.models)
 
 

@@ -16,6 +16,9 @@ SIDES = ("positive", "negative")
 SPLITS = ("train", "test")
 #: Fewer train examples than this per side cannot be calibrated (leave-one-out).
 MIN_TRAIN = 4
+#: `clause_features:` values: "split", the model also sees each sentence's lead clause and rest
+#: (analyzers.intents.sentence_parts; docs/decisions.md, thanks15 and clause17).
+CLAUSE_FEATURES = ("split",)
 
 
 class ExamplesError(ValueError):
@@ -44,6 +47,10 @@ class IntentExamples:
     #: Intents whose train positives are NOT this intent's background negatives, where the
     #: file says `not_background: [...]`: intents that go together with it in the standard.
     not_background: tuple[str, ...] = ()
+    #: "split" where the file says `clause_features: split`: the fit and the decision also read
+    #: each sentence's lead clause and rest, their embeddings at `part_scale` x the embedding scale.
+    clause_features: str | None = None
+    part_scale: float = 1.0
 
     def texts(self, side: str, split: str) -> tuple[str, ...]:
         return self.examples[(side, split)]
@@ -109,7 +116,24 @@ def parse_examples(path: Path, text: str) -> IntentExamples:
                           _text(path, data, "standard", required=False), examples, path,
                           _number(path, data, "embedding_scale", 1.0, 0.05, 20),
                           _number(path, data, "background_weight", None, 0.0, 5),
-                          _names(path, text, data, intent))
+                          _names(path, text, data, intent), *_clause_features(path, text, data))
+
+
+def _clause_features(path: Path, text: str, data: dict) -> tuple[str | None, float]:
+    """`clause_features:` (one of CLAUSE_FEATURES) and `part_scale:` (a number, only with it)."""
+    features = data.get("clause_features")
+    if features is not None and features not in CLAUSE_FEATURES:
+        raise ExamplesError(path, "clause_features", f"needs one of {', '.join(CLAUSE_FEATURES)}, got {features!r}",
+                            _line(text, "clause_features"))
+    if "part_scale" not in data:
+        return features, 1.0
+    if features is None:
+        raise ExamplesError(path, "part_scale", "needs clause_features: the parts it scales",
+                            _line(text, "part_scale"))
+    value = data["part_scale"]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.05 <= value <= 20:
+        raise ExamplesError(path, "part_scale", f"needs a number from 0.05 to 20, got {value!r}", _line(text, "part_scale"))
+    return features, float(value)
 
 
 def _names(path: Path, text: str, data: dict, intent: str) -> tuple[str, ...]:

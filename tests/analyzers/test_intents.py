@@ -5,7 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from analyzers.intents import IntentBank, IntentModel, char_ngrams, match, match_many, meaning_sentences, tfidf
+from analyzers.intents import (IntentBank, IntentModel, SentenceParts, char_ngrams, match, match_many, match_sentences,
+                               meaning_sentences, sentence_parts, tfidf)
 from analyzers.text import sentences
 
 
@@ -99,3 +100,72 @@ def test_an_utterance_is_judged_by_its_sentences_with_their_end_marks(said, unit
     # the examples are fitted with their marks: the units keep theirs, and split where sentences split
     assert meaning_sentences(said) == units
     assert [u.rstrip("。?!；;") for u in units] == sentences(said)
+
+
+@pytest.mark.parametrize("sentence, parts", [
+    ("不客气。", ("不客气。", None)),  # no mark
+    ("不用谢，您的退款预计三天到账。", ("不用谢", "您的退款预计三天到账。")),  # one mark
+    ("不客气，", ("不客气，", None)),  # a mark at the end: no words after it
+    ("，不客气", ("，不客气", None)),  # nor before it
+    ("不客气，，。", ("不客气，，。", None)),
+    ("没关系、您慢慢说；我等着，不急。", ("没关系", "您慢慢说；我等着，不急。")),  # several: the first
+    ("没事;好的", ("没事", "好的")),
+])
+def test_sentence_parts(sentence, parts):
+    assert sentence_parts(sentence) == parts
+
+
+def test_sentence_parts_of_a_meaning_sentence_after_nfkc():
+    """The pipeline splits meaning_sentences' units: NFKC has folded ， to an English comma."""
+    (unit,) = meaning_sentences("不用谢，您的发票已经发到邮箱了。")
+    assert "," in unit and "，" not in unit
+    assert sentence_parts(unit) == ("不用谢", "您的发票已经发到邮箱了。")
+    assert sentence_parts("ok, fine") == ("ok", " fine")
+
+
+PART_W = np.array([1.0, 0.5, -2.0, 0.0, 3.0, 1.0, 0.25], dtype=np.float32)  # lead (3), rest (3), has-rest
+
+
+def part_model(part_weights=PART_W):
+    return IntentModel(BANK, np.array((4.0, -4.0, 0.0), dtype=np.float32), {}, {}, -0.5, 0.6,
+                       part_weights=part_weights)
+
+
+def test_the_decision_with_parts_is_the_design_row_times_the_weights():
+    """[sentence, lead, rest or 0, has rest] . [embedding weights, part weights] + bias: the row
+    bench/cv_intents.py's `design` builds (the scales folded into the weights)."""
+    rows = np.stack([unit(1, 0.2, 0.1), unit(0.3, 1, 0)])
+    lead, rest = unit(0, 1, 1), unit(1, 1, 0)
+    parts = SentenceParts.of(rows, [0, -1], np.stack([lead, rest]))  # the second: one clause
+    got = [m.probability for m in match_many(part_model(), rows, ["不客气,再见", "不客气"], parts=parts)]
+    design = [np.r_[rows[0], lead, rest, 1.0], np.r_[rows[1], rows[1], np.zeros(3), 0.0]]
+    weights = np.r_[4.0, -4.0, 0.0, PART_W]
+    assert got == pytest.approx([sigmoid(float(x @ weights) - 0.5) for x in design], rel=1e-5)
+    plain = match_many(model(bias=-0.5), rows, ["不客气,再见", "不客气"])
+    assert got != pytest.approx([m.probability for m in plain])  # the parts count
+    assert match_sentences(part_model(), rows, ["a", "b"], parts).probability == max(got)
+
+
+def test_a_model_with_part_weights_refuses_no_parts():
+    rows = np.stack([unit(1, 0.2, 0.1)])
+    with pytest.raises(ValueError, match="judges a sentence with its parts"):
+        match_many(part_model(), rows, ["不客气"])
+    with pytest.raises(ValueError, match="judges a sentence with its parts"):
+        match(part_model(), rows[0], "不客气")
+    with pytest.raises(ValueError, match="part weights"):
+        part_model(PART_W[:5])
+    assert match_many(model(), rows, ["不客气"])  # a model without them needs none
+
+
+def test_the_stack_adds_the_parts_to_that_intents_column_only():
+    from analyzers.intent_stack import IntentStack
+
+    rows = np.stack([unit(1, 0.2, 0.1), unit(0.3, 1, 0), unit(0, 0, 1)])
+    parts = SentenceParts.of(rows, [-1, 0, -1], np.stack([unit(0, 1, 1), unit(1, 1, 0)]))
+    texts = ["请问有什么可以帮您", "不客气,再见", "好的"]
+    models = {"plain": model(bias=-0.5), "split": part_model()}
+    p = IntentStack.of(models).probabilities_of(rows, texts, parts)
+    assert p[:, 1] == pytest.approx([m.probability for m in match_many(models["split"], rows, texts, parts=parts)])
+    assert np.array_equal(p[:, 0], IntentStack.of({"plain": models["plain"]}).probabilities_of(rows, texts)[:, 0])
+    with pytest.raises(ValueError, match="split judge a sentence with its parts"):
+        IntentStack.of(models).probabilities_of(rows, texts)

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from analyzers.analyze import analyze
-from analyzers.intents import CallIntents
+from analyzers.intents import CallIntents, match_many, meaning_sentences
 from flows.meaning.bank import build_models
 import flows.meaning.call as call_module
-from flows.meaning.call import cached_embeddings, decide, embed_call
+from flows.meaning.call import cached_embeddings, decide, embed_call, part_speakers
 from flows.meaning.encoder import load_encoder
 from flows.storage.cache import TranscriptCache
 from lexicons import load_pack
@@ -130,3 +130,91 @@ def test_blame_in_other_words_raises_once_with_its_evidence(encoder, models):
     said = conversation([LINES[0], (C, "快递还没到。"), (A, "这是快递公司的问题。"), *LINES[3:]])
     found = blame(analyze(said, pack, meaning=decide(said, embed_call(said, encoder), models)))
     assert [f.detail.split(";")[0] for f in found] == ["快递公司的问题"]
+
+
+#: A reply to thanks followed by business in one sentence (clause17), and two-part lines of the
+#: customer, whose parts no agent intent reads.
+THANKS = [(A, "您好，请问有什么可以帮您？"), (C, "我的退款什么时候到，谢谢你啊。"),
+          (A, "不用谢，您的退款预计三天到账。"), (C, "哦，好的，谢谢。"), (A, "不客气。再见。")]
+
+
+@pytest.fixture(scope="module")
+def split_models(encoder, tmp_path_factory):
+    """reply_to_thanks (its file says clause_features: split) and two intents without parts."""
+    folder = tmp_path_factory.mktemp("split_examples")
+    copy_examples(("reply_to_thanks", "service_offer", "farewell"), folder)
+    return build_models(folder, encoder)
+
+
+def test_parts_embedded_only_where_a_model_reads_them(encoder, models, split_models):
+    call = conversation(THANKS)
+    assert part_speakers(models) == frozenset() and part_speakers(split_models) == {A}
+    assert split_models["reply_to_thanks"].model.part_weights is not None
+    assert split_models["farewell"].model.part_weights is None
+    plain, parted = embed_call(call, encoder), embed_call(call, encoder, part_speakers(split_models))
+    assert plain.part_vectors is None and plain.parts is None  # no extra embedding without such a model
+    np.testing.assert_array_equal(parted.vectors, plain.vectors)  # the sentences' rows as they were
+    sentences = [s for u in call.utterances for s in meaning_sentences(u.text)]
+    assert len(parted.part_index) == len(sentences) == 6
+    # the agent's sentences of two parts only: 您好,请问… and 不用谢,您的退款…; not the customer's
+    assert [sentences[i] for i, k in enumerate(parted.part_index) if k >= 0] == \
+        ["您好,请问有什么可以帮您?", "不用谢,您的退款预计三天到账。"]
+    assert parted.part_vectors.shape == (4, plain.vectors.shape[1])
+    np.testing.assert_array_equal(parted.part_vectors, np.asarray(
+        encoder.embed(["您好", "请问有什么可以帮您?", "不用谢", "您的退款预计三天到账。"]), dtype=np.float16).astype(np.float32))
+
+
+def test_decisions_with_parts_are_match_manys(encoder, split_models):
+    call = conversation(THANKS)
+    emb = embed_call(call, encoder, part_speakers(split_models))
+    with pytest.raises(ValueError, match="judge a sentence with its parts"):
+        decide(call, embed_call(call, encoder), split_models)
+    meaning = decide(call, emb, split_models)
+    starts = np.cumsum((0, *emb.sentence_counts))
+    for i, u in enumerate(call.utterances):
+        at, said = slice(starts[i], starts[i + 1]), meaning_sentences(u.text)
+        for intent, fitted in split_models.items():
+            if fitted.examples.speaker != u.speaker:
+                continue
+            best = max(match_many(fitted.model, emb.vectors[at], said, parts=emb.parts[at]), key=lambda m: m.probability)
+            got = meaning.hit(u, intent)
+            assert (got is not None) == best.hit, (u.text, intent)
+            assert got is None or got.probability == pytest.approx(best.probability, abs=1e-6)
+    assert meaning.hit(call.utterances[2], "reply_to_thanks") is not None  # the reply before the business
+
+
+def test_part_rows_kept_with_the_transcript(encoder, split_models, tmp_path):
+    call, cache, speakers = conversation(THANKS), TranscriptCache(tmp_path), part_speakers(split_models)
+    first, embedded = cached_embeddings(cache, "k1", call, encoder, speakers)
+    again, embedded_again = cached_embeddings(cache, "k1", call, encoder, speakers)
+    assert embedded and not embedded_again
+    assert again.sentence_counts == first.sentence_counts and again.part_index == first.part_index
+    np.testing.assert_array_equal(again.vectors, first.vectors)
+    np.testing.assert_array_equal(again.part_vectors, first.part_vectors)
+    assert decide(call, again, split_models).hits == decide(call, first, split_models).hits
+    # read where no intent needs the parts: the same sentence rows
+    plain, embedded_plain = cached_embeddings(cache, "k1", call, encoder)
+    assert not embedded_plain and np.array_equal(plain.vectors, first.vectors)
+    # a cache kept without the parts (no intent read them then) is embedded again when one does
+    cache.put_embeddings("k2", encoder.name, first.texts_hash, first.sentence_counts, first.vectors)
+    assert not cached_embeddings(cache, "k2", call, encoder)[1]
+    redone, embedded_redone = cached_embeddings(cache, "k2", call, encoder, speakers)
+    assert embedded_redone and redone.part_index == first.part_index
+    assert not cached_embeddings(cache, "k2", call, encoder, speakers)[1]  # and kept with them now
+
+
+def test_a_cache_kept_before_the_parts_is_read_or_embedded_again(encoder, split_models, tmp_path):
+    """Rows kept as the code before clause17 kept them (sentences only, a count per utterance) are
+    the layout without parts: read as such where no intent reads the parts, embedded again where
+    one does; a cache with parts has more counts than utterances, which the older code refused."""
+    call, cache, speakers = conversation(THANKS), TranscriptCache(tmp_path), part_speakers(split_models)
+    old = embed_call(call, encoder)
+    cache.put_embeddings("k1", old.encoder, old.texts_hash, old.sentence_counts, old.vectors)  # as before clause17
+    plain, embedded = cached_embeddings(cache, "k1", call, encoder)
+    assert not embedded and plain.part_vectors is None and np.array_equal(plain.vectors, old.vectors)
+    emb, embedded = cached_embeddings(cache, "k1", call, encoder, speakers)
+    assert embedded and emb.parts is not None
+    counts, rows = cache.get_embeddings("k1", encoder.name, emb.texts_hash)
+    assert len(counts) == len(call.utterances) + sum(emb.sentence_counts) > len(call.utterances)
+    assert len(rows) == sum(emb.sentence_counts) + 4  # two sentences of two parts
+    assert not cached_embeddings(cache, "k1", call, encoder, speakers)[1]

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 import bench.cv_intents as cv
-from analyzers.intents import IntentBank, match_many
-from bench.cv_intents import cache_path, design, fit_predict, lead_rest, save_atomic, vectors
-from flows.meaning.bank import fit_model
+from analyzers.intents import IntentBank, match_many, sentence_parts
+from bench.cv_intents import cache_path, design, fit_predict, save_atomic, vectors
+from flows.meaning.bank import fit_model, parts_of
 
 POS = ["不客气。", "不用谢。", "应该的。", "没关系。", "您太客气了。", "也谢谢您。"]
 NEG = ["谢谢您的配合。", "请稍等。", "您的快递明天到。", "不客气地说这是您的问题。", "我查一下。", "再见。"]
@@ -21,12 +21,10 @@ def _unit(rng, n, dim=16):
     return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
-def test_lead_rest():
-    assert lead_rest("不客气，您的快递明天到。") == ("不客气", "您的快递明天到。")
-    assert lead_rest("不客气、再见；谢谢") == ("不客气", "再见；谢谢")  # the first mark only
-    assert lead_rest("没事;好的") == ("没事", "好的")
-    for one in ("不客气。", "不客气，", "，不客气", "不客气，，。"):  # no words on one side: one clause
-        assert lead_rest(one) == (one, None)
+def test_the_bench_splits_as_the_pipeline():
+    """One splitter (analyzers.intents.sentence_parts): the bench keeps no copy of its own."""
+    assert cv.sentence_parts is sentence_parts and not hasattr(cv, "lead_rest")
+    assert sentence_parts("不客气、再见；谢谢") == ("不客气", "再见；谢谢")  # the first mark only
 
 
 def test_the_default_model_is_the_pipelines():
@@ -138,3 +136,26 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         save_atomic(path, texts=np.array(["y"]), vecs=np.zeros((1, 2)))
     assert [p.name for p in tmp_path.iterdir()] == ["c.npz"] and path.read_bytes() == before
+
+
+def test_the_clause_features_model_is_the_pipelines():
+    """With `split` fit_predict is flows.meaning.bank.fit_model with the sentences' parts
+    (`clause_features: split`, `part_scale:`) judged by analyzers.intents with the parts."""
+    rng = np.random.default_rng(3)
+    pos = ["不客气，您的快递明天到。", "不用谢，您的发票已经发了。", *POS]
+    neg = ["不用谢，你别再投诉就行。", *NEG]
+    bg = [*BG, "好的，我帮您记下了。"]
+    held = ["不客气，您的退款三天到账。", "请稍等。", "没事，你慢慢说。"]
+    texts = [*pos, *neg, *bg, *held]
+    units = sorted({*texts, *(u for t in texts for u in sentence_parts(t) if u is not None)})
+    vec = dict(zip(units, _unit(rng, len(units)).astype(np.float32)))
+    got = fit_predict(pos, neg, bg, held, vec, 10.0, 0.1, (1, 3), scale=0.5, features="split", part_scale=0.5)
+    rows = lambda ts: np.stack([vec[t] for t in ts])  # noqa: E731
+    bank = IntentBank("reply_to_thanks", rows(pos), rows(neg), tuple(pos), tuple(neg))
+    model = fit_model(bank, background=(tuple(bg), rows(bg)), background_weight=0.1, embedding_scale=0.5,
+                      parts=parts_of([*pos, *neg, *bg], rows([*pos, *neg, *bg]), vec), part_scale=0.5)
+    assert model.part_weights.shape == (2 * 16 + 1,)
+    want = [m.probability for m in match_many(model, rows(held), held, parts=parts_of(held, rows(held), vec))]
+    assert got == pytest.approx(want, abs=1e-4)
+    plain = fit_predict(pos, neg, bg, held, vec, 10.0, 0.1, (1, 3), scale=0.5)
+    assert np.abs(np.asarray(got) - plain).max() > 1e-3  # the parts count

@@ -11,7 +11,7 @@ import pytest
 from analyzers.intents import char_ngrams, match_many
 from analyzers.model import CallTruth, from_dict
 from analyzers.intents import meaning_sentences as sentences  # the units the pipeline judges
-from flows.meaning.call import decide, embed_call, plan_intents, stack_of
+from flows.meaning.call import decide, embed_call, part_speakers, plan_intents, stack_of
 from lexicons import load_pack
 from tests.transcripts import conversation
 
@@ -31,7 +31,7 @@ def calls(bank):
     for path in paths:
         truth = from_dict(CallTruth, json.loads(path.read_text(encoding="utf-8")))
         t = conversation([(u.speaker, u.text) for u in truth.utterances])
-        out.append((t, embed_call(t, bank.encoder())))
+        out.append((t, embed_call(t, bank.encoder(), part_speakers(bank.models))))
     return out
 
 
@@ -39,8 +39,8 @@ def test_array_counted_ngrams_give_the_counters_sums_bit_for_bit(bank, calls):
     stack = stack_of(bank.models)
     for t, emb in calls:
         flat = [s for u in t.utterances for s in sentences(u.text)]
-        slow = stack.probabilities(emb.vectors, [char_ngrams(s) for s in flat])
-        assert np.array_equal(stack.probabilities_of(emb.vectors, flat), slow), t.call_id
+        slow = stack.probabilities(emb.vectors, [char_ngrams(s) for s in flat], emb.parts)
+        assert np.array_equal(stack.probabilities_of(emb.vectors, flat, emb.parts), slow), t.call_id
 
 
 def test_decisions_are_each_intent_judged_alone(bank, calls):
@@ -50,7 +50,9 @@ def test_decisions_are_each_intent_judged_alone(bank, calls):
         for i, u in enumerate(t.utterances):
             for intent, fitted in bank.models.items():
                 said = sentences(u.text)
-                alone = max(match_many(fitted.model, emb.rows(i), said), key=lambda m: m.probability) if said else None
+                at = slice(sum(emb.sentence_counts[:i]), sum(emb.sentence_counts[:i + 1]))
+                alone = max(match_many(fitted.model, emb.rows(i), said, parts=None if emb.parts is None else emb.parts[at]),
+                            key=lambda m: m.probability) if said else None
                 want = alone is not None and alone.hit and fitted.examples.speaker == u.speaker
                 got = decided.hit(u, intent)
                 assert (got is not None) == want, (t.call_id, u.text, intent)
@@ -112,7 +114,10 @@ def test_scores_are_the_dense_tables_rows_times_tf_bit_for_bit(bank, calls):
     for t, emb in calls:
         row, cols, counts = stack._counted([s for u in t.utterances for s in sentences(u.text)])
         counts = counts.astype(np.float64)
-        z = (emb.vectors @ stack.embedding_weights + stack.bias).astype(np.float64)
+        z = emb.vectors @ stack.embedding_weights + stack.bias
+        for k_part, w in zip(stack.part_columns, stack.part_weights):  # reply_to_thanks: its parts' term (clause17)
+            z[:, k_part] += emb.parts.term(w)
+        z = z.astype(np.float64)
         tf = 1.0 + np.log(counts)[:, None]
         both = stack.idf_both[cols]
         both[:, :k] *= tf
@@ -122,4 +127,4 @@ def test_scores_are_the_dense_tables_rows_times_tf_bit_for_bit(bank, calls):
         num, norm2 = summed[:, :k], summed[:, k:]
         z[row[first]] += np.divide(num, np.sqrt(norm2), out=np.zeros_like(num), where=norm2 > 0)
         expected = 1.0 / (1.0 + np.exp(-np.clip(z, -700, 700)))
-        assert stack._probabilities(emb.vectors, row, cols, counts).tobytes() == expected.tobytes()
+        assert stack._probabilities(emb.vectors, row, cols, counts, emb.parts).tobytes() == expected.tobytes()

@@ -97,3 +97,25 @@ def test_an_unknown_intent_in_not_background_names_file_and_line(tmp_path):
     (tmp_path / "farewell.yaml").write_text(GOOD.replace("service_offer", "farewell"), encoding="utf-8")
     (tmp_path / "service_offer.yaml").write_text(text.replace("farewel", "farewell"), encoding="utf-8")
     assert load_examples(tmp_path)["service_offer"].not_background == ("farewell",)
+
+
+def test_clause_features_and_part_scale():
+    ex = parse(GOOD.replace("positive:", "clause_features: split\npart_scale: 0.5\npositive:"))
+    assert (ex.clause_features, ex.part_scale) == ("split", 0.5)
+    assert (parse(GOOD).clause_features, parse(GOOD).part_scale) == (None, 1.0)
+    assert parse(GOOD.replace("positive:", "clause_features: split\npositive:")).part_scale == 1.0
+
+
+@pytest.mark.parametrize("keys, field, line", [
+    ("clause_features: splits", "clause_features", 5),
+    ("clause_features: [split]", "clause_features", 5),
+    ("part_scale: 0.5", "part_scale", 5),  # no parts to scale
+    ("clause_features: split\npart_scale: 0", "part_scale", 6),
+    ("clause_features: split\npart_scale: half", "part_scale", 6),
+    ("clause_features: split\npart_scale: true", "part_scale", 6),
+])
+def test_bad_clause_features_name_file_line_and_field(keys, field, line):
+    with pytest.raises(ExamplesError) as e:
+        parse(GOOD.replace("positive:", f"{keys}\npositive:"))
+    assert (e.value.field, e.value.line) == (field, line)
+    assert str(e.value).startswith(f"{Path('examples') / 'service_offer.yaml'}:{line}: {field}:")

@@ -11,7 +11,7 @@ import pytest
 from analyzers.analyze import analyze
 from analyzers.model import OUTBOUND
 from flows.meaning.bank import build_models
-from flows.meaning.call import decide, embed_call
+from flows.meaning.call import decide, embed_call, part_speakers
 from flows.meaning.encoder import load_encoder
 from lexicons import load_pack
 from tests.transcripts import A, C, GREETING, call, conversation, say
@@ -52,7 +52,7 @@ def _rules(analysis, category: str, rule_id: str | None = None):
 def judge(encoder, models):
     def run(transcript, pack, direction="inbound"):
         """(literal only, with meaning) analyses of `transcript`."""
-        meaning = decide(transcript, embed_call(transcript, encoder), models)
+        meaning = decide(transcript, embed_call(transcript, encoder, part_speakers(models)), models)
         return analyze(transcript, pack, direction), analyze(transcript, pack, direction, meaning=meaning)
     return run
 
@@ -206,17 +206,18 @@ def test_the_stacked_decision_is_match_manys(encoder, models):
     t = conversation([(A, GREETING), (C, "你们这服务也太让人寒心了。"), (A, "您先别挂，我去系统里翻一下记录。"),
                       (A, "对不起，让您久等了。您的包裹明天到。"), (C, "不必了，我对这个没什么兴趣。"),
                       (A, "这个问题我们记下了，处理完会通知到您。"), (A, "谢谢您的耐心。回头见。")])
-    emb = embed_call(t, encoder)
+    emb = embed_call(t, encoder, part_speakers(models))  # reply_to_thanks reads the sentences' parts
     split = [s for u in t.utterances for s in sentences(u.text)]
-    p = IntentStack.of({k: f.model for k, f in models.items()}).probabilities(emb.vectors, [char_ngrams(s) for s in split])
+    p = IntentStack.of({k: f.model for k, f in models.items()}).probabilities(emb.vectors, [char_ngrams(s) for s in split],
+                                                                             emb.parts)
     for k, (intent, fitted) in enumerate(models.items()):
-        exact = [m.probability for m in match_many(fitted.model, emb.vectors, split)]
+        exact = [m.probability for m in match_many(fitted.model, emb.vectors, split, parts=emb.parts)]
         assert p[:, k] == pytest.approx(exact, abs=1e-5), intent
     decided = decide(t, emb, models)
     for i, u in enumerate(t.utterances):
-        rows = emb.rows(i)
+        rows, at = emb.rows(i), slice(sum(emb.sentence_counts[:i]), sum(emb.sentence_counts[:i + 1]))
         for intent, fitted in models.items():
-            alone = max(match_many(fitted.model, rows, sentences(u.text)), key=lambda m: m.probability)
+            alone = max(match_many(fitted.model, rows, sentences(u.text), parts=emb.parts[at]), key=lambda m: m.probability)
             got = decided.hit(u, intent)
             hit = alone.hit and fitted.examples.speaker == u.speaker
             assert (got is not None) == hit, (u.text, intent)
