@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
 def _meaning_judge(pack):
     """truth -> its banned findings with the pack's banned intents read by meaning."""
     from flows.meaning.bank_cache import build_models
-    from flows.meaning.call import decide, embed_call
+    from flows.meaning.call import decide, embed_call, part_speakers
     from flows.meaning.encoder import load_encoder
     encoder = load_encoder()
     intents = frozenset(b.meaning for b in pack.banned if b.meaning)
@@ -93,7 +93,7 @@ def _meaning_judge(pack):
 
     def judge(truth):
         t = Transcript(truth.call_id, truth.duration_s, truth.layout, truth.utterances)
-        return banned_findings(t, pack.banned, decide(t, embed_call(t, encoder), models))
+        return banned_findings(t, pack.banned, decide(t, embed_call(t, encoder, part_speakers(models)), models))
     return judge
 
 

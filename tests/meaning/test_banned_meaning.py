@@ -14,7 +14,7 @@ from analyzers.truth import describe, match_findings
 from conftest import or_missing, truth_files
 from flows.batch.metadata import read_call_meta
 from flows.meaning.bank_cache import build_models
-from flows.meaning.call import decide, embed_call, pack_intents
+from flows.meaning.call import decide, embed_call, pack_intents, part_speakers
 from flows.meaning.encoder import load_encoder
 from lexicons import load_pack
 from tests.transcripts import A, C, GREETING, conversation
@@ -43,7 +43,7 @@ def banned(encoder, models, pack):
     def run(line: str, with_meaning: bool = True):
         """(rule_id, detail) of the banned findings of an agent's `line` answering a customer."""
         t = conversation([(A, GREETING), (C, "我的快递三天了还没到，怎么回事？"), (A, line)])
-        meaning = decide(t, embed_call(t, encoder), models) if with_meaning else None
+        meaning = decide(t, embed_call(t, encoder, part_speakers(models)), models) if with_meaning else None
         return [(f.rule_id, f.detail) for f in analyze(t, pack, meaning=meaning).findings
                 if f.category == "banned_phrase"]
     return run
@@ -87,7 +87,7 @@ def test_sample_calls_unchanged_with_meaning(path, encoder, models, pack):
     truth = from_dict(CallTruth, json.loads(path.read_text(encoding="utf-8")))
     t = Transcript(truth.call_id, truth.duration_s, truth.layout, truth.utterances)
     direction = read_call_meta(path.with_name(json.loads(path.read_text(encoding="utf-8"))["audio"])).direction
-    a = analyze(t, pack, direction, meaning=decide(t, embed_call(t, encoder), models))
+    a = analyze(t, pack, direction, meaning=decide(t, embed_call(t, encoder, part_speakers(models)), models))
     _, missing, unexpected = match_findings(a.findings, truth.expected_findings, 0.05)
     assert not missing and not unexpected, (
         f"missing {[describe(f) for f in missing]}; unexpected {[describe(f) for f in unexpected]}")
