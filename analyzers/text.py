@@ -415,7 +415,7 @@ def _holds(text: str, group: _PhraseGroup) -> bool:
         return True
     if _near.group_holds(group, bare):
         return True
-    return _respell.heard_holds(text, group)  # as search_by_sound does, skipping what cannot match
+    return _respell.heard_holds(text, group)  # as search_by_sound does, each regex respelled
 
 
 group_holds = _holds  # contains_any for a group compiled once (`phrase_group`): the rules' phrase test
@@ -439,7 +439,6 @@ class _PhraseGroup:
     spoken: tuple[str, ...] = ()
     #: Per regex of `regexes`, the chars of its stretches.
     stretch_chars: tuple[frozenset[str], ...] = ()
-    wanted: tuple[tuple[str, ...], ...] = ()  #: per regex, the chars its respelled match needs (respell)
 
 
 #: id(alternatives) -> (the tuple, regex_prefix, its group): the rules pass the pack's own
@@ -477,8 +476,7 @@ def _phrase_group(alternatives: tuple[str, ...], regex_prefix: str) -> _PhraseGr
     exact = re.compile("|".join(map(re.escape, ordered))) if ordered else None
     return _PhraseGroup(alternatives, tuple(regexes), exact, exact_index,
                         {k: tuple(v) for k, v in by_first.items()}, tuple(spoken),
-                        tuple(frozenset("".join(stretches)) for _, _, stretches in regexes),
-                        tuple(_respell.wanting(r.pattern, stretches) for _, r, stretches in regexes))
+                        tuple(frozenset("".join(stretches)) for _, _, stretches in regexes))
 
 
 #: Where a sentence ends (ASR that writes no punctuation gives one sentence per utterance).
