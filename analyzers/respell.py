@@ -13,33 +13,6 @@ def _union(group) -> tuple[tuple[str, ...], frozenset[str]]:
     return stretches, frozenset("".join(stretches))
 
 
-@functools.lru_cache(maxsize=4096)
-def any_regex(group):
-    """One regex that matches a text where any of the group's regexes does: their alternation,
-    where no pattern has a backreference (its group number would move), a conditional or a
-    global inline flag (it would reach the others); else an object whose search tries each."""
-    import re
-
-    patterns = [regex.pattern for _, regex, _ in group.regexes]
-    # said by the text, conservatively (an escaped backslash before a digit also falls back)
-    if any(re.search(r"\\[1-9]|\(\?P=|\(\?\(|\(\?[aiLmsux-]", p) for p in patterns):
-        return _EachOf(group)
-    try:
-        return re.compile("|".join(f"(?:{p})" for p in patterns))
-    except re.error:  # e.g. a group name used twice
-        return _EachOf(group)
-
-
-class _EachOf:
-    """The group's regexes searched one by one (the route before the alternation)."""
-
-    def __init__(self, group):
-        self.regexes = [regex for _, regex, _ in group.regexes]
-
-    def search(self, text: str):
-        return next((m for r in self.regexes if (m := r.search(text))), None)
-
-
 def heard_holds(text: str, group) -> bool:
     """Whether a regex of `group` matches `text` respelled toward its stretches (as
     `text.search_by_sound` tries it).
