@@ -415,10 +415,7 @@ def _holds(text: str, group: _PhraseGroup) -> bool:
         return True
     if _near.group_holds(group, bare):
         return True
-    for (_, regex, stretches), chars in zip(group.regexes, group.stretch_chars):  # as search_by_sound does
-        if stretches and (heard := _respelled(text, stretches, chars)) is not text and regex.search(heard):
-            return True
-    return False
+    return _respell.heard_holds(text, group)  # as search_by_sound does, each regex respelled
 
 
 group_holds = _holds  # contains_any for a group compiled once (`phrase_group`): the rules' phrase test
@@ -498,3 +495,4 @@ def split_sentences(normalised: str) -> list[str]:
 
 from . import homophones as _homophones  # noqa: E402  (it reads this module's readings)
 from . import soundregex as _soundregex  # noqa: E402  (it reads this module's readings)
+from . import respell as _respell  # noqa: E402  (it reads this module's respelling)
