@@ -63,6 +63,12 @@ def ids(text):
     ("那随便您吧。", ["rude"]),
     ("行，随便你们。", ["rude"]),
     ("爱咋咋地。", ["rude"]),
+    # third round (b3fix): 没办法 as the agent's own refusal
+    ("那没办法，高峰期就是慢。", ["cannot_help"]),
+    ("这个真没办法。", ["cannot_help"]),
+    ("您这个情况没办法退。", ["cannot_help"]),
+    ("我们这边也没办法，您等等吧。", ["cannot_help"]),
+    ("要是我这边也没办法，那就没人能办了。", ["cannot_help"]),   # a condition about the agent itself
 ])
 def test_the_family_is_banned(text, expected):
     assert ids(text) == expected
@@ -116,6 +122,16 @@ def test_the_family_is_banned(text, expected):
     # a free choice offered
     "上门时间随便您定。",
     "颜色随便您挑，都有货。",
+    # third round (b3fix): 没办法 quoted, reported, the customer's own, or a condition
+    "您是说页面一直提示“没办法下单”，对吗？",
+    "营业厅说的「没办法补办」是指当天补不了。",
+    "客服上次回复说没办法加急，真是抱歉，我来帮您催。",
+    "系统提示没办法绑定的话，您先把旧卡解绑。",
+    "您现在没办法登录是吧？我帮您重置密码。",
+    "您那边是不是没办法上网？",
+    "您没办法到店的话，我们派人上门取件。",
+    "如果实在没办法修好，我们直接给您换新的。",
+    "万一明天还没办法送达，我们全额退款。",
 ])
 def test_near_misses_are_not(text):
     assert ids(text) == []
