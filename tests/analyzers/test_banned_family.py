@@ -69,6 +69,7 @@ def ids(text):
     ("您这个情况没办法退。", ["cannot_help"]),
     ("我们这边也没办法，您等等吧。", ["cannot_help"]),
     ("要是我这边也没办法，那就没人能办了。", ["cannot_help"]),   # a condition about the agent itself
+    ("我说不行就是不行。", ["no_way", "no_way"]),                          # the agent reports nobody but itself
 ])
 def test_the_family_is_banned(text, expected):
     assert ids(text) == expected
@@ -132,6 +133,8 @@ def test_the_family_is_banned(text, expected):
     "您没办法到店的话，我们派人上门取件。",
     "如果实在没办法修好，我们直接给您换新的。",
     "万一明天还没办法送达，我们全额退款。",
+    "营业厅说不行，是因为您的卡欠费了，我帮您看看。",          # 不行 reported, as 没办法 (b3fix)
+    "您是说页面一直显示“不行”两个字，对吗？",
 ])
 def test_near_misses_are_not(text):
     assert ids(text) == []
