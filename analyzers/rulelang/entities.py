@@ -142,9 +142,16 @@ def same_value(kind: str, a: str, b: str) -> bool:
     return False
 
 
+#: A date word's unit: a day word is no repeat of a week or month word (今天 vs 下个月: another date).
+_WORD_UNIT = {"今天": "day", "明天": "day", "后天": "day", "昨天": "day", "前天": "day",
+              "下周": "week", "本周": "week", "这周": "week", "下个月": "month"}
+
+
 def _date_form(value: str) -> str:
-    """Which way a date was said: a calendar day (m12d5, d5), a weekday (周三) or a word (前天)."""
-    return "calendar" if value[0] in "md" and value[1:2].isdigit() else ("weekday" if value.startswith("周") else "word")
+    """Which way a date was said: a calendar day (m12d5, d5), a weekday (周三) or a word of a unit (前天: word-day)."""
+    if value[0] in "md" and value[1:2].isdigit():
+        return "calendar"
+    return "weekday" if value.startswith("周") else "word-" + _WORD_UNIT.get(value, value)
 
 
 def comparable(kind: str, a: str, b: str) -> bool:

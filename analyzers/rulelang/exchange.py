@@ -52,6 +52,9 @@ def _differs(call, c: Condition, pool: set[int] | None) -> set[int]:
             # it could repeat (a date or number read from the order) is no wrong repeat.
             for a in mine:
                 them = [b for b in theirs if comparable(kind, a, b)]
-                if them and not any(same_value(kind, a, b) for b in them):
+                # a value of theirs the utterance repeats right is confirmed; another value beside it
+                # (the flat upstairs, 1103, next to the customer's 1003) is another thing, not a slip
+                if them and not any(same_value(kind, a, b) for b in them) \
+                        and not all(any(same_value(kind, x, b) for x in mine) for b in them):
                     hits.add(i)
     return hits

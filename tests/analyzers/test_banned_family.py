@@ -1,7 +1,9 @@
 """The banned list's families (issue 31, lex17): the agent's own 不清楚 / 不行 / 自己查 / 管不了
 are banned however they are worded (003 §三.5(4)4 D, 001 §3.2 场景二); asking what is unclear to
 the customer, a condition, the agent's own checking and a self-service option besides are not.
-Hand-written sentences, hits and near misses alike."""
+Second round (ho17fix): 麻烦 as the polite request, the apology for trouble caused and the
+reassurance that denies it; 不知道 reported from someone else or asked about the customer; 不清楚
+softened (不太清楚, 不是很清楚) is still the banned word. Hand-written sentences, hits and near misses alike."""
 
 import pytest
 
@@ -38,6 +40,36 @@ def ids(text):
     ("这都是您自己没放平造成的。", ["blame_shifting"]),
     ("是你自己摔了一下导致的。", ["blame_shifting"]),
     ("机器本身不会有问题。", ["blame_shifting"]),
+    # second round (ho17fix)
+    # 麻烦 as the agent's complaint
+    ("这个退款很麻烦。", ["mafan"]),
+    ("太麻烦了，您换个时间吧。", ["mafan"]),
+    ("改签这个不是一般的麻烦。", ["mafan"]),
+    ("补卡挺麻烦要跑营业厅。", ["mafan"]),
+    ("您这不是找麻烦吗？", ["mafan"]),
+    # 不知道: the agent not knowing
+    ("我也不知道。", ["dont_know"]),
+    ("这个我不知道什么时候到货。", ["dont_know"]),
+    ("你问的这个不知道。", ["dont_know"]),
+    ("您这个情况不知道怎么处理。", ["dont_know"]),              # 您 as a topic, the agent not knowing
+    ("我是真不知道，还是您自己去问吧。", ["dont_know"]),
+    # 不清楚 softened is still 不清楚
+    ("这个我不太清楚。", ["not_clear"]),
+    ("具体哪天到我不是很清楚，您等通知吧。", ["not_clear"]),
+    ("这个政策我不大清楚。", ["not_clear"]),
+    ("这块我们也不怎么清楚。", ["not_clear"]),
+    ("这个我也说不清楚。", ["not_clear"]),
+    # waving the customer off
+    ("那随便您吧。", ["rude"]),
+    ("行，随便你们。", ["rude"]),
+    ("爱咋咋地。", ["rude"]),
+    # third round (b3fix): 没办法 as the agent's own refusal
+    ("那没办法，高峰期就是慢。", ["cannot_help"]),
+    ("这个真没办法。", ["cannot_help"]),
+    ("您这个情况没办法退。", ["cannot_help"]),
+    ("我们这边也没办法，您等等吧。", ["cannot_help"]),
+    ("要是我这边也没办法，那就没人能办了。", ["cannot_help"]),   # a condition about the agent itself
+    ("我说不行就是不行。", ["no_way", "no_way"]),                          # the agent reports nobody but itself
 ])
 def test_the_family_is_banned(text, expected):
     assert ids(text) == expected
@@ -64,6 +96,45 @@ def test_the_family_is_banned(text, expected):
     "这个故障不是您造成的，是机器本身的问题。",
     "您自己不用担心，这不是您造成的。",
     "您自己选的套餐是每月五十九元。",
+    # second round (ho17fix)
+    # 麻烦 as the request, the apology, the reassurance
+    "麻烦报一下您的会员卡号。",
+    "好的，那麻烦稍等一下，我查一下。",
+    "麻烦大家排一下队。",
+    "真是给您添了不少麻烦，实在抱歉。",
+    "给您造成的麻烦我们深表歉意。",
+    "不麻烦不麻烦，应该的。",
+    "一点儿也不麻烦，线上就能办。",
+    "您放心，不会麻烦的，五分钟就好。",
+    "没什么麻烦的，我帮您弄好。",
+    # 不知道 reported from someone else, or asked about the customer
+    "之前那个客服说不知道，真是抱歉，我来帮您查。",
+    "快递员回复说他也不知道，我已经联系网点了。",
+    "您是不是不知道怎么登录？我一步一步教您。",
+    "您现在还不知道具体哪天回来吗？",
+    "请问是暂时不知道出发日期，还是行程取消了？",
+    # 不太清楚 asked of the customer or in a condition
+    "您还有哪里不太清楚的吗？",
+    "有不是很清楚的地方随时问我。",
+    "如果您不太清楚怎么操作，我一步一步教您。",
+    # hearing or the agent's own wording, not not-knowing
+    "电话有杂音，我听不太清楚，您能再说一遍吗？",
+    "抱歉，刚才我讲得不是很清楚，我再说一下。",
+    # a free choice offered
+    "上门时间随便您定。",
+    "颜色随便您挑，都有货。",
+    # third round (b3fix): 没办法 quoted, reported, the customer's own, or a condition
+    "您是说页面一直提示“没办法下单”，对吗？",
+    "营业厅说的「没办法补办」是指当天补不了。",
+    "客服上次回复说没办法加急，真是抱歉，我来帮您催。",
+    "系统提示没办法绑定的话，您先把旧卡解绑。",
+    "您现在没办法登录是吧？我帮您重置密码。",
+    "您那边是不是没办法上网？",
+    "您没办法到店的话，我们派人上门取件。",
+    "如果实在没办法修好，我们直接给您换新的。",
+    "万一明天还没办法送达，我们全额退款。",
+    "营业厅说不行，是因为您的卡欠费了，我帮您看看。",          # 不行 reported, as 没办法 (b3fix)
+    "您是说页面一直显示“不行”两个字，对吗？",
 ])
 def test_near_misses_are_not(text):
     assert ids(text) == []
