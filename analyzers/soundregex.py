@@ -44,6 +44,8 @@ def may_differ(text: str, phrases: tuple[str, ...]) -> bool:
     it is asked of: 55 of 3,114 walks changed one), so this answers first, in C."""
     if _outside().search(text):
         return any(same < len(phrases[i]) for i, _, same in _text._homophones.windows(text, phrases))
+    if not may_sound_like(text, phrases):  # the smaller regex says no to 6 texts in 7
+        return False
     seen = _DIFFERING.get(id(phrases))
     found = seen[1] if seen is not None and seen[0] is phrases else \
         _text._homophones.kept_per_tuple(_DIFFERING, phrases, _compile_differing)
