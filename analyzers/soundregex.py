@@ -21,8 +21,6 @@ from . import text as _text
 
 #: id(phrases) -> (the tuple, its regex or None when no phrase has 2+ chars).
 _REGEXES: dict[int, tuple[tuple[str, ...], re.Pattern | None]] = {}
-#: The same for `may_differ`'s regexes.
-_DIFFERING: dict[int, tuple[tuple[str, ...], re.Pattern | None]] = {}
 
 
 def may_sound_like(text: str, phrases: tuple[str, ...]) -> bool:
@@ -39,17 +37,12 @@ def may_sound_like(text: str, phrases: tuple[str, ...]) -> bool:
 
 def may_differ(text: str, phrases: tuple[str, ...]) -> bool:
     """Whether a window of `text` sounds like one of `phrases` with a char other than the
-    phrase's: whether `homophones.windows(text, phrases)` finds one with fewer chars the
-    same than the phrase has. `text.respelled` changes nothing otherwise (nearly every text
-    it is asked of: 55 of 3,114 walks changed one), so this answers first, in C."""
-    if _outside().search(text):
-        return any(same < len(phrases[i]) for i, _, same in _text._homophones.windows(text, phrases))
-    if not may_sound_like(text, phrases):  # the smaller regex says no to 6 texts in 7
+    phrase's (`homophones.windows` finds one with fewer chars the same than the phrase has):
+    what `text.respelled` rewrites. The regex first (6 texts in 7 have no window at all);
+    a second regex for "a char differs" measured no faster than the walk, and took 3 s to compile."""
+    if not may_sound_like(text, phrases):
         return False
-    seen = _DIFFERING.get(id(phrases))
-    found = seen[1] if seen is not None and seen[0] is phrases else \
-        _text._homophones.kept_per_tuple(_DIFFERING, phrases, _compile_differing)
-    return found is not None and found.search(text) is not None
+    return any(same < len(phrases[i]) for i, _, same in _text._homophones.windows(text, phrases))
 
 
 def sound_regex(phrases: tuple[str, ...]) -> re.Pattern | None:
@@ -79,34 +72,6 @@ def _trie(phrases: tuple[str, ...]) -> dict:
             node = node.setdefault(key, {})
         node[None] = {}
     return root
-
-
-def _compile_differing(phrases: tuple[str, ...]) -> re.Pattern | None:
-    """`_compile`'s regex for a window with at least one char other than its phrase's: each
-    trie node is spelled twice, while every char so far was the phrase's own (`_same`) and
-    once one differed (`_pattern`: any char of each class)."""
-    root = _trie(phrases)
-    if not root:
-        return None
-    firsts = [(_chars(char, accepted, True), char, child) for (char, accepted), child in root.items()]
-    lead = frozenset().union(*(chars for chars, _, _ in firsts))
-    edges = [f"(?<={_class(chars - {char})})" + _pattern(child) for chars, char, child in firsts if chars - {char}]
-    edges += [f"(?<={re.escape(char)})" + _same(child) for chars, char, child in firsts if char in chars]
-    return re.compile(_class(lead) + "(?:" + "|".join(edges) + ")") if edges else None
-
-
-def _same(node: dict) -> str:
-    """A node's edges while no char has differed: a phrase ending here is no window yet."""
-    parts = []
-    for key, child in node.items():
-        if key is None:
-            continue
-        char, accepted = key
-        other = _chars(char, accepted, False) - {char}
-        if other:
-            parts.append(_class(other) + _pattern(child))
-        parts.append(re.escape(char) + _same(child))
-    return "(?!)" if not parts else parts[0] if len(parts) == 1 else "(?:" + "|".join(parts) + ")"
 
 
 def _pattern(node: dict) -> str:
