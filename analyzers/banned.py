@@ -192,7 +192,7 @@ def _literal_hits(text: str, m: _Matchers, doc: Any) -> list[Hit]:
     # Exact places by str.find; places by sound from one walk over the text for all phrases
     # (analyzers.homophones: the windows find_phrase finds by sound, exact places excluded).
     by_sound: dict[int, set[int]] = {}
-    if m.by_first and soundregex.may_differ(text, m.sounded):  # the walk only where a window is spelled otherwise
+    if m.by_first and soundregex.may_sound_like(text, m.sounded):  # the walk only where the regex finds a window
         for i, start, same in homophones.windows(text, m.sounded):
             if same < len(m.sounded[i]):
                 by_sound.setdefault(i, set()).add(start)

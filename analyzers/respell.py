@@ -45,11 +45,10 @@ def heard_holds(text: str, group) -> bool:
     `text.search_by_sound` tries it).
 
     `_respelled` leaves a text as it is unless it shares a char with the stretches and has a
-    window sounding like one, spelled otherwise (`soundregex.may_differ`); asked once for the
-    union of the group's stretches, a no answers for every regex (nearly all texts: one
-    search, not eight)."""
+    window sounding like one (`soundregex.may_sound_like`); asked once for the union of the
+    group's stretches, a no answers for every regex (nearly all texts: one search, not eight)."""
     stretches, chars, _ = group.by_sound
-    if not stretches or chars.isdisjoint(char_set(text)) or not _soundregex.may_differ(text, stretches):
+    if not stretches or chars.isdisjoint(char_set(text)) or not _soundregex.may_sound_like(text, stretches):
         return False
     respelled = _text._respelled
     for (_, regex, kept), kept_chars in zip(group.regexes, group.stretch_chars):

@@ -23,6 +23,8 @@ from . import text as _text
 _REGEXES: dict[int, tuple[tuple[str, ...], re.Pattern | None]] = {}
 
 
+
+
 def may_sound_like(text: str, phrases: tuple[str, ...]) -> bool:
     """Whether a window of `text` sounds like one of `phrases` (2+ chars): whether
     `homophones.windows(text, phrases, first_only=True)` finds one. The classes hold the
@@ -35,34 +37,12 @@ def may_sound_like(text: str, phrases: tuple[str, ...]) -> bool:
     return found is not None and found.search(text) is not None
 
 
-def may_differ(text: str, phrases: tuple[str, ...]) -> bool:
-    """Whether a window of `text` sounds like one of `phrases` with a char other than the
-    phrase's (`homophones.windows` finds one with fewer chars the same than the phrase has):
-    what `text.respelled` rewrites. The regex first (6 texts in 7 have no window at all);
-    a second regex for "a char differs" measured no faster than the walk, and took 3 s to compile."""
-    if not may_sound_like(text, phrases):
-        return False
-    return any(same < len(phrases[i]) for i, _, same in _text._homophones.windows(text, phrases))
-
-
 def sound_regex(phrases: tuple[str, ...]) -> re.Pattern | None:
     """The regex that finds a window sounding like one of `phrases` (kept per tuple, by identity)."""
     return _text._homophones.kept_per_tuple(_REGEXES, phrases, _compile)
 
 
 def _compile(phrases: tuple[str, ...]) -> re.Pattern | None:
-    root = _trie(phrases)
-    if not root:
-        return None
-    # One class of every first char leads, so that re skips in C the places none can start at;
-    # each edge then checks its own first char looking back.
-    firsts = [(_chars(char, accepted, True), child) for (char, accepted), child in root.items()]
-    lead = frozenset().union(*(chars for chars, _ in firsts))
-    edges = [(f"(?<={_class(chars)})" if len(firsts) > 1 else "") + _pattern(child) for chars, child in firsts]
-    return re.compile(_class(lead) + (edges[0] if len(edges) == 1 else "(?:" + "|".join(edges) + ")"))
-
-
-def _trie(phrases: tuple[str, ...]) -> dict:
     root: dict = {}  # (char, accepted) -> child; None marks a phrase's end
     for phrase in phrases:
         if len(phrase) < 2:  # a lone char never matches by sound
@@ -71,7 +51,14 @@ def _trie(phrases: tuple[str, ...]) -> dict:
         for key in zip(phrase, _text._accepted_readings(phrase)):
             node = node.setdefault(key, {})
         node[None] = {}
-    return root
+    if not root:
+        return None
+    # One class of every first char leads, so that re skips in C the places none can start at;
+    # each edge then checks its own first char looking back.
+    firsts = [(_chars(char, accepted, True), child) for (char, accepted), child in root.items()]
+    lead = frozenset().union(*(chars for chars, _ in firsts))
+    edges = [(f"(?<={_class(chars)})" if len(firsts) > 1 else "") + _pattern(child) for chars, child in firsts]
+    return re.compile(_class(lead) + (edges[0] if len(edges) == 1 else "(?:" + "|".join(edges) + ")"))
 
 
 def _pattern(node: dict) -> str:

@@ -306,7 +306,7 @@ def respelled(text: str, stretches: tuple[str, ...]) -> str:
 def _respelled(text: str, stretches: tuple[str, ...], chars: frozenset[str]) -> str:
     """`respelled`, uncached, `chars` the stretches' chars."""
     if not stretches or (REGEX_MIN_SAME >= 1 and chars.isdisjoint(text)) \
-            or not _soundregex.may_differ(text, stretches):  # no window sounds like a stretch, spelled otherwise
+            or not _soundregex.may_sound_like(text, stretches):  # no window sounds like a stretch
         return text  # a window keeps a char of its stretch (REGEX_MIN_SAME): none to keep here
     # One walk over the text for all stretches (homophones.windows); each stretch in turn, in
     # its order, takes its by-sound windows left to right.
