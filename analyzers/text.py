@@ -96,6 +96,7 @@ def is_punct(char: str) -> bool:
 _SPOKEN_UNIT = re.compile(r"[a-zA-Z]+|[^\W_a-zA-Z]")
 
 
+@functools.lru_cache(maxsize=65536)  # the rate and the rules' `chars:` tests count the same texts
 def count_chars(text: str) -> int:
     """Spoken units: each CJK char and digit is one, a run of Latin letters is one word.
 
@@ -376,8 +377,8 @@ def first_alternative(text: str, alternatives: tuple[str, ...] | list[str],
 def clear_caches() -> None:
     """Forget what was kept per text (normalised forms, readings, answers): the figures of
     bench/bench_analysis.py's "cold" runs, where each call's texts cost what a new text costs."""
-    for cached in (normalise, strip_punct, sounds_alike, respelled, _holds, _respell.char_set, _near.near_alike,
-                   _near.heard_keys, _homophones.places):
+    for cached in (normalise, strip_punct, count_chars, sounds_alike, respelled, _holds, _respell.char_set,
+                   _near.near_alike, _near.heard_keys, _homophones.places):
         cached.cache_clear()
 
 
@@ -480,4 +481,5 @@ from . import homophones as _homophones  # noqa: E402  (it reads this module's r
 from . import soundregex as _soundregex  # noqa: E402  (it reads this module's readings)
 from . import respell as _respell  # noqa: E402  (it reads this module's respelling)
 
-_holds = group_holds = _respell.group_holds  # contains_any for a group compiled once (`phrase_group`): the rules' phrase test
+# contains_any for a group compiled once (`phrase_group`): the rules' phrase test
+_holds = group_holds = _respell.group_holds
