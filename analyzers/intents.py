@@ -58,6 +58,16 @@ def sentence_parts(sentence: str) -> tuple[str, str | None]:
     return sentence, None
 
 
+def part_rows(has_rest: Sequence[bool]) -> tuple[int, ...]:
+    """Per sentence, its lead clause's row among the parts (lead then rest, sentence by
+    sentence, only those with a rest), or -1: the one layout every caller keeps."""
+    rows, at = [], 0
+    for split in has_rest:
+        rows.append(at if split else -1)
+        at += 2 * bool(split)
+    return tuple(rows)
+
+
 @dataclass(frozen=True)
 class SentenceParts:
     """Per sentence (one row each, as the sentence rows): its lead clause's unit embedding (the

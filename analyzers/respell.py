@@ -1,16 +1,43 @@
-"""The last route of `text._holds`: a group's regexes tried on the text respelled by sound,
-asked first once for the whole group (nearly every text has nothing to respell)."""
+"""Whether a phrase group (text.phrase_group) holds in a text, by every route: its regexes, its
+literals exact, by sound and by a near syllable, and last its regexes tried on the text
+respelled by sound, asked first once for the whole group (nearly every text has nothing to
+respell)."""
 
 from __future__ import annotations
 
 import functools
+import re
+from re import _constants as _sre
+from re import _parser
 
 
-@functools.lru_cache(maxsize=4096)
-def _union(group) -> tuple[tuple[str, ...], frozenset[str]]:
-    """(every stretch of the group's regexes, once, in a kept tuple; their chars)."""
-    stretches = tuple(dict.fromkeys(s for _, _, kept in group.regexes for s in kept))
-    return stretches, frozenset("".join(stretches))
+@functools.lru_cache(maxsize=65536)
+def group_holds(text: str, group) -> bool:
+    """text.contains_any's answer, kept per text and group: the rules ask a call's utterances
+    the same question often (a quarter of the questions of a synthetic call were asked before)."""
+    # Any route answers: the cheap ones first, the regexes respelled by sound (a walk each) last.
+    # The regexes read the text with its punctuation, as contains_alternative does.
+    needs = group.by_sound[2]
+    if needs:
+        chars = char_set(text)
+        for (_, regex, _), need in zip(group.regexes, needs):
+            if (need is None or not need.isdisjoint(chars)) and regex.search(text):
+                return True
+    bare = _text.strip_punct(text)
+    if group.exact is not None and group.exact.search(bare):
+        return True
+    if group.by_first and _soundregex.may_sound_like(bare, group.spoken):  # windows' answer, in C
+        return True
+    if _near.group_holds(group, bare):
+        return True
+    return heard_holds(text, group)  # as search_by_sound does, each regex respelled
+
+
+@functools.lru_cache(maxsize=65536)
+def char_set(text: str) -> frozenset[str]:
+    """The chars of `text`, once per text: a set tests another set's few chars at set speed
+    (`frozenset.isdisjoint(str)` reads the whole string each time)."""
+    return frozenset(text)
 
 
 def heard_holds(text: str, group) -> bool:
@@ -20,8 +47,8 @@ def heard_holds(text: str, group) -> bool:
     `_respelled` leaves a text as it is unless it shares a char with the stretches and has a
     window sounding like one (`soundregex.may_sound_like`); asked once for the union of the
     group's stretches, a no answers for every regex (nearly all texts: one search, not eight)."""
-    stretches, chars = _union(group)
-    if not stretches or chars.isdisjoint(text) or not _soundregex.may_sound_like(text, stretches):
+    stretches, chars, _ = group.by_sound
+    if not stretches or chars.isdisjoint(char_set(text)) or not _soundregex.may_sound_like(text, stretches):
         return False
     respelled = _text._respelled
     for (_, regex, kept), kept_chars in zip(group.regexes, group.stretch_chars):
@@ -30,5 +57,56 @@ def heard_holds(text: str, group) -> bool:
     return False
 
 
+def routes(regexes) -> tuple[tuple[str, ...], frozenset[str], tuple[frozenset[str] | None, ...]]:
+    """A group's `by_sound` field from its (index, compiled, stretches) regexes: every stretch
+    once, their chars, and per regex the chars one of which any match holds (`needed_chars`)."""
+    stretches = tuple(dict.fromkeys(s for _, _, kept in regexes for s in kept))
+    return stretches, frozenset("".join(stretches)), tuple(needed_chars(regex) for _, regex, _ in regexes)
+
+
+#: A class wider than this is no use as a test (it holds most texts' chars anyway).
+_MAX_NEEDED = 64
+
+
+def needed_chars(regex: re.Pattern) -> frozenset[str] | None:
+    """Chars one of which every match of `regex` holds (a text with none cannot match), the
+    fewest such found; None where no element of the pattern settles it."""
+    if regex.flags & re.IGNORECASE:
+        return None
+    return _needed(_parser.parse(regex.pattern, regex.flags))
+
+
+def _needed(seq) -> frozenset[str] | None:
+    """Of a sequence's elements that every match goes through, the smallest set of chars
+    one of which the element consumes."""
+    best = None
+    for op, av in seq:
+        got = _element(op, av)
+        if got is not None and (best is None or len(got) < len(best)):
+            best = got
+    return best
+
+
+def _element(op, av) -> frozenset[str] | None:
+    if op is _sre.LITERAL:
+        return frozenset(chr(av))
+    if op is _sre.IN:
+        if any(o not in (_sre.LITERAL, _sre.RANGE) for o, _ in av):
+            return None  # a negated class, a category (\w): any char
+        if sum(1 if o is _sre.LITERAL else a[1] - a[0] + 1 for o, a in av) > _MAX_NEEDED:
+            return None
+        return frozenset(chr(a) if o is _sre.LITERAL else chr(c) for o, a in av
+                         for c in ((a,) if o is _sre.LITERAL else range(a[0], a[1] + 1)))
+    if op is _sre.SUBPATTERN:
+        return _needed(av[3])
+    if op is _sre.BRANCH:  # each branch consumes a char of its own set, or settles nothing
+        sets = [_needed(branch) for branch in av[1]]
+        return None if any(s is None for s in sets) else frozenset().union(*sets)
+    if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
+        return _needed(av[2]) if av[0] >= 1 else None
+    return None  # a wildcard, a lookaround, an anchor: nothing consumed for certain
+
+
+from . import nearsound as _near  # noqa: E402
 from . import soundregex as _soundregex  # noqa: E402
 from . import text as _text  # noqa: E402  (it imports this module)

@@ -96,6 +96,7 @@ def is_punct(char: str) -> bool:
 _SPOKEN_UNIT = re.compile(r"[a-zA-Z]+|[^\W_a-zA-Z]")
 
 
+@functools.lru_cache(maxsize=65536)  # the rate and the rules' `chars:` tests count the same texts
 def count_chars(text: str) -> int:
     """Spoken units: each CJK char and digit is one, a run of Latin letters is one word.
 
@@ -376,8 +377,8 @@ def first_alternative(text: str, alternatives: tuple[str, ...] | list[str],
 def clear_caches() -> None:
     """Forget what was kept per text (normalised forms, readings, answers): the figures of
     bench/bench_analysis.py's "cold" runs, where each call's texts cost what a new text costs."""
-    for cached in (normalise, strip_punct, sounds_alike, respelled, _holds, _near.near_alike,
-                   _near.heard_keys, _homophones.places):
+    for cached in (normalise, strip_punct, count_chars, sounds_alike, respelled, _holds, _respell.char_set,
+                   _near.near_alike, _near.heard_keys, _homophones.places):
         cached.cache_clear()
 
 
@@ -399,26 +400,6 @@ def phrase_test(alternatives: tuple[str, ...] | list[str], regex_prefix: str = "
     return lambda text: _holds(text, group)
 
 
-@functools.lru_cache(maxsize=65536)
-def _holds(text: str, group: _PhraseGroup) -> bool:
-    """contains_any's answer, kept per text and group: the rules ask a call's utterances the
-    same question often (a quarter of the questions of a synthetic call were asked before)."""
-    # Any route answers: the cheap ones first, the regexes respelled by sound (a walk each) last.
-    # The regexes read the text with its punctuation, as contains_alternative does.
-    for _, regex, _ in group.regexes:
-        if regex.search(text):
-            return True
-    bare = strip_punct(text)
-    if group.exact is not None and group.exact.search(bare):
-        return True
-    if group.by_first and _soundregex.may_sound_like(bare, group.spoken):  # windows' answer, in C
-        return True
-    if _near.group_holds(group, bare):
-        return True
-    return _respell.heard_holds(text, group)  # as search_by_sound does, each regex respelled
-
-
-group_holds = _holds  # contains_any for a group compiled once (`phrase_group`): the rules' phrase test
 
 
 @dataclass(frozen=True, eq=False)  # equal only to itself: hashed by identity where it is a key
@@ -439,6 +420,9 @@ class _PhraseGroup:
     spoken: tuple[str, ...] = ()
     #: Per regex of `regexes`, the chars of its stretches.
     stretch_chars: tuple[frozenset[str], ...] = ()
+    #: respell.py's: (every regex's stretches, once; their chars; per regex, chars one of which
+    #: every match holds, or None).
+    by_sound: tuple = ((), frozenset(), ())
 
 
 #: id(alternatives) -> (the tuple, regex_prefix, its group): the rules pass the pack's own
@@ -476,7 +460,7 @@ def _phrase_group(alternatives: tuple[str, ...], regex_prefix: str) -> _PhraseGr
     exact = re.compile("|".join(map(re.escape, ordered))) if ordered else None
     return _PhraseGroup(alternatives, tuple(regexes), exact, exact_index,
                         {k: tuple(v) for k, v in by_first.items()}, tuple(spoken),
-                        tuple(frozenset("".join(stretches)) for _, _, stretches in regexes))
+                        tuple(frozenset("".join(stretches)) for _, _, stretches in regexes), _respell.routes(regexes))
 
 
 #: Where a sentence ends (ASR that writes no punctuation gives one sentence per utterance).
@@ -496,3 +480,6 @@ def split_sentences(normalised: str) -> list[str]:
 from . import homophones as _homophones  # noqa: E402  (it reads this module's readings)
 from . import soundregex as _soundregex  # noqa: E402  (it reads this module's readings)
 from . import respell as _respell  # noqa: E402  (it reads this module's respelling)
+
+# contains_any for a group compiled once (`phrase_group`): the rules' phrase test
+_holds = group_holds = _respell.group_holds

@@ -231,10 +231,12 @@ def timed_run(args) -> None:
     print(FIGURES + json.dumps(figures))
 
 
-def _spawn(tree: Path, folder: str, args) -> tuple[dict, str]:
+def _spawn(tree: Path, folder: str, args, embed: bool = False) -> tuple[dict, str]:
+    """One child run in `tree`'s code; `embed`: it embeds the calls into `folder` instead (a
+    tree reads the cache its own code writes: an older layout is a miss there)."""
     env = {**os.environ, "CALLQA_BENCH_TREE": str(tree), "PYTHONPATH": str(tree)}
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--run", folder, "--calls", str(args.calls),
-           "--meaning-calls", str(args.meaning_calls), "--passes", str(args.passes)]
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--embed" if embed else "--run", folder,
+           "--calls", str(args.calls), "--meaning-calls", str(args.meaning_calls), "--passes", str(args.passes)]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if done.returncode:
         raise SystemExit(f"the run in {tree} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
@@ -250,14 +252,18 @@ def _line(figures: dict) -> str:
     return " / ".join(shown) + f" calls/s/core{ms} (load {figures['load']:.2f})"
 
 
-def repeated(args, folder: str) -> None:
+def repeated(args, folder: str, other: str) -> None:
     """`--repeat` runs in fresh processes, this tree's alternating with `--against`'s (in
-    ABBA order, so that a drift of the machine's speed favours neither), then the medians."""
+    ABBA order, so that a drift of the machine's speed favours neither), then the medians;
+    each tree reads embeddings its own code kept (`folder`, `other`)."""
     trees = [("this tree", TREE)] + ([("against", Path(args.against).resolve())] if args.against else [])
+    folders = {"this tree": folder, "against": other}
+    if args.against and args.meaning_calls:
+        print("against: " + _spawn(trees[1][1], other, args, embed=True)[1].replace("\n", "\n  "))
     runs: dict = {name: [] for name, _ in trees}
     for r in range(args.repeat):
         for name, tree in (trees if r % 2 == 0 else trees[::-1]):
-            figures, out = _spawn(tree, folder, args)
+            figures, out = _spawn(tree, folders[name], args)
             if not runs[name]:  # the first run's own lines: what it prepared, the intents it read
                 print(f"first run, {name} ({tree}):\n  " + out.replace("\n", "\n  "))
             runs[name].append(figures)
@@ -282,14 +288,19 @@ def main() -> None:
     ap.add_argument("--against", help="another checkout (a folder, or a commit exported once, e.g. main): "
                     "its runs alternate with this tree's")
     ap.add_argument("--run", help=argparse.SUPPRESS)  # one run (a child): the embeddings' cache folder
+    ap.add_argument("--embed", help=argparse.SUPPRESS)  # a child that embeds the calls into this folder
     args = ap.parse_args()
     if args.run:
         return timed_run(args)
+    if args.embed:
+        embed_calls(args.meaning_calls, args.embed)
+        return print(FIGURES + json.dumps({}))
     if args.repeat < 1 or args.passes < 1:
         ap.error("--repeat and --passes must be at least 1")
     print("command: python bench/bench_analysis.py", " ".join(sys.argv[1:]))
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores (1 core used per run)")
-    with tempfile.TemporaryDirectory() as folder, tempfile.TemporaryDirectory() as other:
+    with tempfile.TemporaryDirectory() as folder, tempfile.TemporaryDirectory() as other, \
+            tempfile.TemporaryDirectory() as other_cache:
         if args.against:  # a folder, or a commit exported once (a checkout that moves meanwhile would mix versions)
             from bench.compare_findings import _checkout
 
@@ -300,7 +311,7 @@ def main() -> None:
             embed_calls(args.meaning_calls, folder)
         if args.noop_calls:
             bench_noop(args.noop_calls)
-        repeated(args, folder)
+        repeated(args, folder, other_cache)
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 

@@ -14,7 +14,7 @@ from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from analyzers.intents import MIN_PROBABILITY, NGRAM, IntentBank, IntentModel, SentenceParts, sentence_parts
+from analyzers.intents import MIN_PROBABILITY, NGRAM, IntentBank, IntentModel, SentenceParts, part_rows, sentence_parts
 from analyzers.text import normalise
 
 from .encoder import Encoder
@@ -153,15 +153,14 @@ def train_parts(banks: Mapping[str, IntentBank], encoder: Encoder) -> dict[str, 
     """The lead clause and rest of every train sentence of two parts (sentence_parts), each
     embedded once: text -> unit row (a `clause_features` intent's examples and background)."""
     texts = sorted({u for b in banks.values() for t in (*b.positive_texts, *b.negative_texts)
-                    for u in sentence_parts(t) if sentence_parts(t)[1] is not None})
+                    if (parts := sentence_parts(t))[1] is not None for u in parts})
     return dict(zip(texts, encoder.embed(texts)))
 
 
 def parts_of(texts, rows: np.ndarray, part_vecs: Mapping[str, np.ndarray]) -> SentenceParts:
     """SentenceParts of train sentences (`rows`: their own embeddings, the lead of one clause)."""
     split = [sentence_parts(t) for t in texts]
-    index = np.cumsum([0] + [2 * (rest is not None) for _, rest in split])[:-1]
-    index = np.where([rest is not None for _, rest in split], index, -1)
+    index = part_rows([rest is not None for _, rest in split])
     flat = [u for lead, rest in split if rest is not None for u in (lead, rest)]
     dim = rows.shape[1]
     return SentenceParts.of(rows, index, np.stack([part_vecs[u] for u in flat]) if flat else np.zeros((0, dim), np.float32))

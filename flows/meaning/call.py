@@ -14,7 +14,7 @@ import numpy as np
 
 from analyzers.intent_stack import IntentStack, evidence
 from analyzers.intents import (NGRAM, CallIntents, SentenceParts, char_ngrams, match_many, meaning_sentences,
-                               sentence_parts, utterance_key)
+                               part_rows, sentence_parts, utterance_key)
 from analyzers.memo import latest_by_identity
 from analyzers.model import Transcript
 
@@ -74,9 +74,7 @@ class CallEmbeddings:
             return cls(encoder, texts_hash, sentence_counts, rows)
         if len(more) != n or not set(more) <= {0, 2}:
             return None
-        index = np.cumsum((0, *more))[:-1]
-        return cls(encoder, texts_hash, sentence_counts, rows[:n],
-                   tuple(int(i) if m else -1 for i, m in zip(index, more)), rows[n:])
+        return cls(encoder, texts_hash, sentence_counts, rows[:n], part_rows([m == 2 for m in more]), rows[n:])
 
 
 def part_speakers(models: Mapping[str, "FittedIntent"]) -> frozenset[str]:
@@ -111,16 +109,10 @@ def embed_call(transcript: Transcript, encoder: Encoder, speakers: frozenset[str
 
 def _part_index(transcript: Transcript, split, speakers: frozenset[str]) -> tuple[tuple[int, ...], list[str]]:
     """(per sentence, its lead's row among the parts or -1; the parts' texts, lead then rest)."""
-    index, texts = [], []
-    for u, ss in zip(transcript.utterances, split):
-        for s in ss:
-            lead, rest = sentence_parts(s)
-            if rest is None or u.speaker not in speakers:
-                index.append(-1)
-            else:
-                index.append(len(texts))
-                texts += [lead, rest]
-    return tuple(index), texts
+    parts = [sentence_parts(s) if u.speaker in speakers else (s, None)
+             for u, ss in zip(transcript.utterances, split) for s in ss]
+    return part_rows([rest is not None for _, rest in parts]), [x for lead, rest in parts if rest is not None
+                                                               for x in (lead, rest)]
 
 
 #: A best sentence whose stacked probability is within this of an intent's threshold is

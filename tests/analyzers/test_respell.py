@@ -28,7 +28,7 @@ def test_the_group_route_answers_as_each_regex_respelled():
     heard = soundregex._heard_as()[0]
     groups, compared, found = _pack_groups(), 0, 0
     for group in groups:
-        stretches = respell._union(group)[0]
+        stretches = group.by_sound[0]
         texts = {"好的好的", "您好请问有什么可以帮您"}
         for s in stretches[:12]:
             for i, c in enumerate(s):  # each char in turn swapped for another read as it
@@ -36,9 +36,33 @@ def test_the_group_route_answers_as_each_regex_respelled():
                     for other in sorted(frozenset(heard.get(syl, ())) - {c})[:2]:
                         texts.add("嗯" + s[:i] + other + s[i + 1:] + "的")
         for other in groups[:20]:  # texts of other groups' stretches: mostly no
-            texts.update(respell._union(other)[0][:2])
+            texts.update(other.by_sound[0][:2])
         for t in sorted(texts):
             got = respell.heard_holds(t, group)
             assert got == _one_by_one(t, group), (group.alternatives[:2], t)
             compared, found = compared + 1, found + got
     assert compared > 1000 and found > 10
+
+
+def test_the_chars_a_regex_needs():
+    import re
+
+    cases = {"提供(一下|下)": {"提"}, "(?<![跟和给向])(您|你)(再)?(说|讲|报|念|读)一下": {"一"},
+             "(号|号码)(是)?多少(?!钱)": {"号"}, "[0-9一二]+(个)?(分钟|小时)": {"分", "小"}, ".{0,6}号": {"号"},
+             "^(好的?|嗯)?[，,]?手机": {"手"}, "(a|bc)": {"a", "b"}}
+    for pattern, want in cases.items():
+        assert respell.needed_chars(re.compile(pattern)) == want, pattern
+    for pattern in ("a?", "(|ab)c?", "[^a]", r"\w+", "(?i)ab", "(a|.)", "[一-龥]"):  # nothing settles it
+        assert respell.needed_chars(re.compile(pattern)) is None, pattern
+
+
+def test_every_match_of_a_pack_regex_holds_a_char_it_needs():
+    checked = 0
+    for group in _pack_groups():
+        texts = {s for _, _, kept in group.regexes for s in kept} | {"好的" + s + "吗" for s in group.by_sound[0][:20]}
+        for (_, regex, _), need in zip(group.regexes, group.by_sound[2]):
+            for t in texts:
+                if need is not None and regex.search(t):
+                    assert not need.isdisjoint(t), (regex.pattern, t)
+                    checked += 1
+    assert checked > 300, checked
