@@ -64,9 +64,9 @@ _REPLY_LEAD = re.compile("(?:嗯|哎呀|哎|啊|哦|噢)*[您你]?(?:" + "|".joi
 #: sentence ends on), a condition (没事的话), a question (没事吧), 什么 / 啥 (不客气什么呀), an
 #: adverb (不客气地说), a final particle (举手之劳而已), a consequence (没事就好), a longer word (不要紧张, 没事干).
 _NO_CLAUSE_AFTER = re.compile(r"[\W_]|的|话|什么|而已|罢了|[吧吗么呢啥地得就张干做]")
-#: After a 的, only a new subject or the connective 那 starts a clause (没事的您慢慢说, 应该的那我先帮您登记);
-#: a noun is attributed (应该的手续, 没关系的人).
-_SUBJECT = re.compile("[您你我咱]|那(?![个些])")
+#: After a 的, only a new subject or the connective 那 (before one) starts a clause (没事的您慢慢说,
+#: 应该的那我先帮您登记); a noun is attributed (应该的手续, 没关系的人, 您要的那款).
+_SUBJECT = re.compile("[您你我咱]|那(?=[您你我咱就])")
 #: 谢 / 麻烦 with a person after it is the verb with its object (不用谢我, 不麻烦您了), not the reply.
 _VERB_OBJECT = re.compile("(?:谢我|麻烦[您你])$")
 
