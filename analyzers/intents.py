@@ -69,16 +69,12 @@ _NO_CLAUSE_AFTER = re.compile(r"[\W_]|的|话|什么|而已|罢了|[吧吗么呢
 _SUBJECT = re.compile("[您你我咱]|那(?=[您你我咱就])")
 #: 谢 / 麻烦 with a person after it is the verb with its object (不用谢我, 不麻烦您了), not the reply.
 _VERB_OBJECT = re.compile("(?:谢我|麻烦[您你])$")
-#: (rt18, variant B) Whisper drops the comma after any short closed lead, not only a reply (好的您稍等,
-#: 是的我们这边…): a lead of 2-4 chars ending 的 / 了 / 儿 splits where a new subject follows it, as
-#: its comma-written twin does (好的，您稍等), so has-rest is no reply-word detector of its own.
-_SHORT_LEAD = re.compile(r"[^\W\d_]{1,3}[的了儿](?=[您你我咱]|那(?=[您你我咱就]))")
 
 
 def _reply_lead_end(sentence: str) -> int | None:
     """Where a leading reply (REPLY_LEADS) ends in `sentence` when a clause of 2+ word chars (its
     final particles aside) follows it directly."""
-    m = _REPLY_LEAD.match(sentence) or _SHORT_LEAD.match(sentence)
+    m = _REPLY_LEAD.match(sentence)
     if m is None:
         return None
     lead, rest = m.group(), sentence[m.end():]
