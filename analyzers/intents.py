@@ -71,19 +71,6 @@ _SUBJECT = re.compile("[您你我咱]|那(?=[您你我咱就])")
 _VERB_OBJECT = re.compile("(?:谢我|麻烦[您你])$")
 
 
-def _reply_lead_end(sentence: str) -> int | None:
-    """Where a leading reply (REPLY_LEADS) ends in `sentence` when a clause of 2+ word chars (its
-    final particles aside) follows it directly."""
-    m = _REPLY_LEAD.match(sentence)
-    if m is None:
-        return None
-    lead, rest = m.group(), sentence[m.end():]
-    if (len(_WORDLESS.sub("", rest).rstrip(_PARTICLES)) < 2 or _NO_CLAUSE_AFTER.match(rest)
-            or (lead.endswith("的") and not _SUBJECT.match(rest)) or _VERB_OBJECT.search(lead + rest[:1])):
-        return None
-    return m.end()
-
-
 def sentence_parts(sentence: str) -> tuple[str, str | None]:
     """(lead clause, the rest after its mark) of one sentence (a meaning_sentences unit or an
     example), split at the first clause mark with words on both sides; with no such mark, after
@@ -93,8 +80,12 @@ def sentence_parts(sentence: str) -> tuple[str, str | None]:
         lead, rest = sentence[:m.start()], sentence[m.end():]
         if _WORDLESS.sub("", lead) and _WORDLESS.sub("", rest):
             return lead, rest
-    if (end := _reply_lead_end(sentence)) is not None:
-        return sentence[:end], sentence[end:]
+    # no mark: a leading reply whose rest is a clause of its own (2+ word chars, particles aside)
+    if (m := _REPLY_LEAD.match(sentence)) is not None:
+        lead, rest = m.group(), sentence[m.end():]
+        if (len(_WORDLESS.sub("", rest).rstrip(_PARTICLES)) >= 2 and not _NO_CLAUSE_AFTER.match(rest)
+                and (_SUBJECT.match(rest) or not lead.endswith("的")) and not _VERB_OBJECT.search(lead + rest[:1])):
+            return lead, rest
     return sentence, None
 
 
