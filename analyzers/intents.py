@@ -47,13 +47,44 @@ _PART_MARK = re.compile(r"[,，、;；]")
 _WORDLESS = re.compile(r"[\W_]")  # marks and spaces: a part of only these is no clause
 
 
+#: (rt18) The replies to thanks or to an apology (003 §四.2(1)3 ✓客户向我们致谢、致歉时需作回应;
+#: the standard gives no words: these are how agents say them, as phrases.yaml courtesy.reply)
+#: that a sentence with no clause mark also splits after: whisper often drops the comma after
+#: the reply (不客气您还有别的问题吗, 没事儿您慢慢说). Longest first: re's alternation takes the first.
+REPLY_LEADS = tuple(sorted((
+    "不客气", "别客气", "甭客气", "不用客气", "不要客气", "不必客气", "太客气了", "客气了",
+    "不用谢", "不谢", "哪里哪里", "哪里的话", "哪儿的话", "应该的", "应该做的", "这是我应该做的", "这是我们应该做的",
+    "没关系", "没事", "没事儿", "不要紧", "不碍事", "不打紧", "不麻烦", "小事一桩", "小意思", "举手之劳",
+), key=len, reverse=True))
+#: The particles a reply ends with (不客气哈, 没事的) and an address may end with (客气了您呐).
+_PARTICLES = "的哈啊呀哦啦嘞呐噻哟喔嘛了"
+#: A reply lead: an interjection, 您 / 你 (您别客气), the reply said up to three times, its particles.
+_REPLY_LEAD = re.compile("(?:嗯|哎呀|哎|啊|哦|噢)*[您你]?(?:" + "|".join(REPLY_LEADS) + f"){{1,3}}[{_PARTICLES}]{{0,2}}")
+#: What after the reply words makes them no clause of their own: a mark (不客气？: a question the
+#: sentence ends on), a condition (没事的话), a question (没事吧), 什么 / 啥 (不客气什么呀), an
+#: adverb (不客气地说), a final particle (举手之劳而已), a consequence (没事就好), a longer word (不要紧张, 没事干).
+_NO_CLAUSE_AFTER = re.compile(r"[\W_]|的|话|什么|而已|罢了|[吧吗么呢啥地得就张干做]")
+#: After a 的, only a new subject or the connective 那 (before one) starts a clause (没事的您慢慢说,
+#: 应该的那我先帮您登记); a noun is attributed (应该的手续, 没关系的人, 您要的那款).
+_SUBJECT = re.compile("[您你我咱]|那(?=[您你我咱就])")
+#: 谢 / 麻烦 with a person after it is the verb with its object (不用谢我, 不麻烦您了), not the reply.
+_VERB_OBJECT = re.compile("(?:谢我|麻烦[您你])$")
+
+
 def sentence_parts(sentence: str) -> tuple[str, str | None]:
     """(lead clause, the rest after its mark) of one sentence (a meaning_sentences unit or an
-    example), split at the first clause mark with words on both sides; (sentence, None) for one
-    clause. Not normalised here: the fit embeds the examples' parts as written."""
+    example), split at the first clause mark with words on both sides; with no such mark, after
+    a leading reply (REPLY_LEADS) followed by 2+ more word chars of a clause of their own;
+    (sentence, None) for one clause. Not normalised here: the fit embeds the examples' parts as written."""
     for m in _PART_MARK.finditer(sentence):
         lead, rest = sentence[:m.start()], sentence[m.end():]
         if _WORDLESS.sub("", lead) and _WORDLESS.sub("", rest):
+            return lead, rest
+    # no mark: a leading reply whose rest is a clause of its own (2+ word chars, particles aside)
+    if (m := _REPLY_LEAD.match(sentence)) is not None:
+        lead, rest = m.group(), sentence[m.end():]
+        if (len(_WORDLESS.sub("", rest).rstrip(_PARTICLES)) >= 2 and not _NO_CLAUSE_AFTER.match(rest)
+                and (_SUBJECT.match(rest) or not lead.endswith("的")) and not _VERB_OBJECT.search(lead + rest[:1])):
             return lead, rest
     return sentence, None
 
