@@ -145,7 +145,8 @@ def embed_calls(n: int, folder: str) -> None:
     cache = TranscriptCache(folder)
     for i, e in enumerate(embedded):
         cache.put_embeddings(f"k{i}", e.encoder, e.texts_hash,
-                             *(e.stored() if hasattr(e, "stored") else (e.sentence_counts, e.vectors)))
+                             *(e.stored() if hasattr(e, "stored") else (e.sentence_counts, e.vectors)),
+                             **({"parts_hash": e.parts_hash} if getattr(e, "parts_hash", "") else {}))
 
 
 def bench_meaning(n: int, folder: str, figures: dict, rounds: int = 1) -> None:

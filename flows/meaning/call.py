@@ -45,6 +45,9 @@ class CallEmbeddings:
     #: clause or another speaker's; `part_vectors` None: no parts were embedded (no model reads them).
     part_index: tuple[int, ...] = ()
     part_vectors: np.ndarray | None = None
+    #: sha256 of the parts' texts (`parts_hash`), kept with them so that a changed splitter's
+    #: parts are embedded again; "" where none were embedded or they were read from a cache.
+    parts_hash: str = ""
 
     def rows(self, index: int) -> np.ndarray:
         start = sum(self.sentence_counts[:index])
@@ -104,7 +107,13 @@ def embed_call(transcript: Transcript, encoder: Encoder, speakers: frozenset[str
         return CallEmbeddings(encoder.name, texts_hash(transcript), counts, half(vecs))
     index, texts = _part_index(transcript, split, speakers)
     part_vecs = encoder.embed(texts) if texts else np.zeros((0, vecs.shape[1] if flat else 0), dtype=np.float32)
-    return CallEmbeddings(encoder.name, texts_hash(transcript), counts, half(vecs), index, half(part_vecs))
+    return CallEmbeddings(encoder.name, texts_hash(transcript), counts, half(vecs), index, half(part_vecs),
+                          parts_hash(texts))
+
+
+def parts_hash(texts) -> str:
+    """What the cache keeps of the parts' texts (lead then rest, sentence by sentence)."""
+    return hashlib.sha256("\0".join(texts).encode("utf-8")).hexdigest()
 
 
 def _part_index(transcript: Transcript, split, speakers: frozenset[str]) -> tuple[tuple[int, ...], list[str]]:
@@ -189,15 +198,17 @@ def cached_embeddings(cache, key: str, transcript: Transcript, encoder: Encoder,
                       speakers: frozenset[str] = frozenset()) -> tuple[CallEmbeddings, bool]:
     """The call's embeddings from the transcript cache (flows.storage.cache.TranscriptCache),
     or embedded now and kept there; the flag says whether they were embedded now. With
-    `speakers` (part_speakers) a cache without their sentences' parts is embedded again."""
+    `speakers` (part_speakers) a cache without their sentences' parts, or with parts of other
+    texts (the splitter changed since, or a cache kept before parts_hash), is embedded again."""
     th = texts_hash(transcript)
-    kept = cache.get_embeddings(key, encoder.name, th)
+    index, texts = _part_index(transcript, [meaning_sentences(u.text) for u in transcript.utterances],
+                               speakers) if speakers else ((), [])
+    kept = cache.get_embeddings(key, encoder.name, th, parts_hash(texts) if speakers else None)
     emb = None if kept is None else CallEmbeddings.from_stored(encoder.name, th, len(transcript.utterances), *kept)
-    if emb is not None and (not speakers or (emb.part_vectors is not None and emb.part_index == _part_index(
-            transcript, [meaning_sentences(u.text) for u in transcript.utterances], speakers)[0])):
+    if emb is not None and (not speakers or (emb.part_vectors is not None and emb.part_index == index)):
         return emb, False
     emb = embed_call(transcript, encoder, speakers)
-    cache.put_embeddings(key, emb.encoder, emb.texts_hash, *emb.stored())
+    cache.put_embeddings(key, emb.encoder, emb.texts_hash, *emb.stored(), parts_hash=emb.parts_hash or None)
     return emb, True
 
 

@@ -76,17 +76,19 @@ class TranscriptCache:
     def _emb_path(self, key: str, encoder: str, suffix: str = ".emb") -> Path:
         return self.root / f"{key}.{encoder}{suffix}"
 
-    def get_embeddings(self, key: str, encoder: str, texts_hash: str) -> tuple[tuple[int, ...], np.ndarray] | None:
+    def get_embeddings(self, key: str, encoder: str, texts_hash: str,
+                       parts_hash: str | None = None) -> tuple[tuple[int, ...], np.ndarray] | None:
         """The sentence embeddings kept with transcript `key` by `encoder` (sentences per
-        utterance, one row per sentence), or None when absent, damaged or of other texts.
-        Caches written before the .emb format keep their .npz, read as it is."""
+        utterance, one row per sentence), or None when absent, damaged or of other texts;
+        with `parts_hash`, None also when the sentences' parts kept were other texts (a
+        changed splitter). Caches written before the .emb format keep their .npz, read as it is."""
         try:
             data = self._emb_path(key, encoder).read_bytes()
         except FileNotFoundError:
-            return self._get_npz(key, encoder, texts_hash)
+            return None if parts_hash is not None else self._get_npz(key, encoder, texts_hash)
         except OSError:
             return None  # unreadable: the call is embedded again
-        return _read_embeddings(data, texts_hash)
+        return _read_embeddings(data, texts_hash, parts_hash)
 
     def _get_npz(self, key: str, encoder: str, texts_hash: str) -> tuple[tuple[int, ...], np.ndarray] | None:
         try:
@@ -98,10 +100,12 @@ class TranscriptCache:
             return None  # a damaged entry is a miss: the call is embedded again
 
     def put_embeddings(self, key: str, encoder: str, texts_hash: str, counts: tuple[int, ...],
-                       vectors: np.ndarray) -> None:
-        """Keep a call's sentence embeddings beside its transcript (float16: 1 KB a sentence)."""
+                       vectors: np.ndarray, parts_hash: str | None = None) -> None:
+        """Keep a call's sentence embeddings beside its transcript (float16: 1 KB a sentence);
+        `parts_hash`: the texts of the sentences' parts among the rows (get_embeddings)."""
         rows = np.ascontiguousarray(vectors, dtype="<f2")
-        head = json.dumps({"texts_hash": texts_hash, "counts": [int(n) for n in counts], "shape": rows.shape})
+        head = json.dumps({"texts_hash": texts_hash, "counts": [int(n) for n in counts], "shape": rows.shape,
+                           **({"parts_hash": parts_hash} if parts_hash is not None else {})})
         with atomic_write(self._emb_path(key, encoder), 0o600) as f:
             f.write(_EMB_MAGIC + head.encode() + b"\n" + rows.tobytes())
         self._emb_path(key, encoder, ".npz").unlink(missing_ok=True)  # an older format's, now stale
@@ -120,14 +124,16 @@ class TranscriptCache:
 _EMB_MAGIC = b"callqa-embeddings 1\n"
 
 
-def _read_embeddings(data: bytes, texts_hash: str) -> tuple[tuple[int, ...], np.ndarray] | None:
-    """An `.emb` file's (counts, float32 rows); None when damaged or of other texts."""
+def _read_embeddings(data: bytes, texts_hash: str,
+                     parts_hash: str | None = None) -> tuple[tuple[int, ...], np.ndarray] | None:
+    """An `.emb` file's (counts, float32 rows); None when damaged, of other texts or (with
+    `parts_hash`) of other parts."""
     end = data.find(b"\n", len(_EMB_MAGIC))
     if not data.startswith(_EMB_MAGIC) or end < 0:
         return None
     try:
         head = json.loads(data[len(_EMB_MAGIC):end])
-        if head["texts_hash"] != texts_hash:
+        if head["texts_hash"] != texts_hash or (parts_hash is not None and head.get("parts_hash") != parts_hash):
             return None
         counts = tuple(int(n) for n in head["counts"])
         vectors = np.frombuffer(data, dtype="<f2", offset=end + 1).reshape(head["shape"])

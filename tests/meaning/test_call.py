@@ -218,3 +218,19 @@ def test_a_cache_kept_before_the_parts_is_read_or_embedded_again(encoder, split_
     assert len(counts) == len(call.utterances) + sum(emb.sentence_counts) > len(call.utterances)
     assert len(rows) == sum(emb.sentence_counts) + 4  # two sentences of two parts
     assert not cached_embeddings(cache, "k1", call, encoder, speakers)[1]
+
+
+def test_parts_split_otherwise_are_embedded_again(encoder, split_models, tmp_path):
+    """The cache keeps a hash of the parts' texts: parts another splitter made (the same rows
+    and layout, other texts) are a miss where an intent reads them, a hit where none does."""
+    call, cache, speakers = conversation(THANKS), TranscriptCache(tmp_path), part_speakers(split_models)
+    first, _ = cached_embeddings(cache, "k1", call, encoder, speakers)
+    assert first.parts_hash and not cached_embeddings(cache, "k1", call, encoder, speakers)[1]
+    cache.put_embeddings("k1", encoder.name, first.texts_hash, *first.stored(), parts_hash="another splitter")
+    assert not cached_embeddings(cache, "k1", call, encoder)[1]  # no intent reads the parts: the rows serve
+    redone, embedded = cached_embeddings(cache, "k1", call, encoder, speakers)
+    assert embedded and redone.part_index == first.part_index
+    np.testing.assert_array_equal(redone.part_vectors, first.part_vectors)
+    cache.put_embeddings("k2", encoder.name, first.texts_hash, *first.stored())  # kept before parts_hash
+    assert cached_embeddings(cache, "k2", call, encoder, speakers)[1]
+    assert not cached_embeddings(cache, "k2", call, encoder, speakers)[1]
