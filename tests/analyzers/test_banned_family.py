@@ -73,10 +73,11 @@ def ids(text):
     # fifth round (b4fix): the fault laid on what the customer should have done then
     ("这份合同您签的时候就应该看清楚。", ["blame_shifting"]),
     ("你下单的时候就该看好尺码。", ["blame_shifting"]),
-    ("您办卡之前就应该了解清楚。", ["blame_shifting"]),
+    ("您办卡那会儿就应该了解清楚。", ["blame_shifting"]),
     ("您当时就应该问清楚。", ["blame_shifting"]),
     ("你早该问清楚的。", ["blame_shifting"]),
-    ("您下单那会儿就得核对好地址。", ["blame_shifting"]),
+    ("您下单那会儿就该核对好地址。", ["blame_shifting"]),
+    ("你买的时候就应该问清楚能不能退。", ["blame_shifting"]),
     # 自己查 still banned as a push, 不知道 still the agent's own
     ("您自己查一下吧。", ["look_yourself"]),
     ("你自己上网查呢？", ["look_yourself"]),
@@ -153,6 +154,9 @@ def test_the_family_is_banned(text, expected):
     "我们当时就应该跟您说清楚，是我们的疏忽。",
     "您下次办的时候就应该看一下条款，我给您发过去。",
     "您本来就应该享受这个优惠。",
+    "您出发之前就得确认好证件。",                                # an instruction for what comes
+    "您到了的时候就应该先去前台登记。",
+    "您登机之前就应该确认一下登机口。",
     # a question about what the customer does or did
     "您平时主要是自己做决定吗？",
     "您是自己在网上查的吗？",
