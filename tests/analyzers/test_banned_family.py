@@ -70,6 +70,18 @@ def ids(text):
     ("我们这边也没办法，您等等吧。", ["cannot_help"]),
     ("要是我这边也没办法，那就没人能办了。", ["cannot_help"]),   # a condition about the agent itself
     ("我说不行就是不行。", ["no_way", "no_way"]),                          # the agent reports nobody but itself
+    # fifth round (b4fix): the fault laid on what the customer should have done then
+    ("这份合同您签的时候就应该看清楚。", ["blame_shifting"]),
+    ("你下单的时候就该看好尺码。", ["blame_shifting"]),
+    ("您办卡那会儿就应该了解清楚。", ["blame_shifting"]),
+    ("您当时就应该问清楚。", ["blame_shifting"]),
+    ("你早该问清楚的。", ["blame_shifting"]),
+    ("您下单那会儿就该核对好地址。", ["blame_shifting"]),
+    ("你买的时候就应该问清楚能不能退。", ["blame_shifting"]),
+    # 自己查 still banned as a push, 不知道 still the agent's own
+    ("您自己查一下吧。", ["look_yourself"]),
+    ("你自己上网查呢？", ["look_yourself"]),
+    ("物业说他们也不知道，我也不知道。", ["dont_know"]),          # the agent's own, beside the report
 ])
 def test_the_family_is_banned(text, expected):
     assert ids(text) == expected
@@ -135,6 +147,25 @@ def test_the_family_is_banned(text, expected):
     "万一明天还没办法送达，我们全额退款。",
     "营业厅说不行，是因为您的卡欠费了，我帮您看看。",          # 不行 reported, as 没办法 (b3fix)
     "您是说页面一直显示“不行”两个字，对吗？",
+    # fifth round (b4fix): advice, an expectation, the agent's own fault
+    "您办理的时候应该会收到短信。",
+    "您到时候应该看一下短信。",
+    "您签合同的时候应该看到了第五条。",
+    "我们当时就应该跟您说清楚，是我们的疏忽。",
+    "您下次办的时候就应该看一下条款，我给您发过去。",
+    "您本来就应该享受这个优惠。",
+    "您出发之前就得确认好证件。",                                # an instruction for what comes
+    "您到了的时候就应该先去前台登记。",
+    "您登机之前就应该确认一下登机口。",
+    # a question about what the customer does or did
+    "您平时主要是自己做决定吗？",
+    "您是自己在网上查的吗？",
+    "您之前自己找过售后没有？",
+    "您一般自己看账单吗？",
+    # 不知道 quoted or reported with a third person not knowing
+    "您是说物业讲他们也不知道，对吗？",
+    "您说保安回答说“不知道谁停的车”，我记下了。",
+    "楼下那家说他根本不知道漏水的事，我们去协调。",
 ])
 def test_near_misses_are_not(text):
     assert ids(text) == []
