@@ -75,19 +75,6 @@ def test_not_background_names_other_intents():
     assert parse(GOOD).not_background == ()
 
 
-@pytest.mark.parametrize("value, field, line", [
-    ("farewell", "not_background", 5),
-    ("[farewell, '']", "not_background[1]", 5),
-    ("[service_offer]", "not_background[0]", 5),
-    ("\n  - farewell\n  - greeting\n  - farewell", "not_background[2]", 8),
-])
-def test_a_bad_not_background_names_file_line_and_field(value, field, line):
-    with pytest.raises(ExamplesError) as e:
-        parse(GOOD.replace("positive:", f"not_background: {value}\npositive:"))
-    assert (e.value.field, e.value.line) == (field, line)
-    assert str(e.value).startswith(f"{Path('examples') / 'service_offer.yaml'}:{line}: {field}:")
-
-
 def test_an_unknown_intent_in_not_background_names_file_and_line(tmp_path):
     text = GOOD.replace("positive:", "not_background:\n  - farewel\npositive:")
     (tmp_path / "service_offer.yaml").write_text(text, encoding="utf-8")
@@ -107,6 +94,10 @@ def test_clause_features_and_part_scale():
 
 
 @pytest.mark.parametrize("keys, field, line", [
+    ("not_background: farewell", "not_background", 5),
+    ("not_background: [farewell, '']", "not_background[1]", 5),
+    ("not_background: [service_offer]", "not_background[0]", 5),
+    ("not_background: \n  - farewell\n  - greeting\n  - farewell", "not_background[2]", 8),
     ("clause_features: splits", "clause_features", 5),
     ("clause_features: [split]", "clause_features", 5),
     ("part_scale: 0.5", "part_scale", 5),  # no parts to scale
@@ -114,7 +105,7 @@ def test_clause_features_and_part_scale():
     ("clause_features: split\npart_scale: half", "part_scale", 6),
     ("clause_features: split\npart_scale: true", "part_scale", 6),
 ])
-def test_bad_clause_features_name_file_line_and_field(keys, field, line):
+def test_a_bad_key_names_file_line_and_field(keys, field, line):
     with pytest.raises(ExamplesError) as e:
         parse(GOOD.replace("positive:", f"{keys}\npositive:"))
     assert (e.value.field, e.value.line) == (field, line)
