@@ -422,7 +422,7 @@ class _PhraseGroup:
     stretch_chars: tuple[frozenset[str], ...] = ()
     #: respell.py's: (every regex's stretches, once; their chars; per regex, chars one of which
     #: every match holds, or None).
-    by_sound: tuple = ((), frozenset(), ())
+    by_sound: tuple = ((), frozenset(), (), ())
 
 
 #: id(alternatives) -> (the tuple, regex_prefix, its group): the rules pass the pack's own
