@@ -48,9 +48,11 @@ def heard_holds(text: str, group) -> bool:
     window sounding like one (`soundregex.may_sound_like`); asked once for the union of the
     group's stretches, a no answers for every regex (nearly all texts: one search, not eight).
     Respelling keeps a text's length: a regex that cannot match a text of this length (its
-    `widths`) is not respelled for."""
-    stretches, chars, _, widths = group.by_sound
+    `widths`) is not respelled for, and its stretches are not asked of a text too long for it."""
+    stretches, chars, _, widths, longer = group.by_sound
     n = len(text)
+    if longer is not None and n > longer[0]:  # too long for the anchored regexes: the others' stretches
+        stretches, chars = longer[1], longer[2]
     if not stretches or chars.isdisjoint(char_set(text)) or not _soundregex.may_sound_like(text, stretches):
         return False
     respelled = _text._respelled
@@ -64,10 +66,19 @@ def heard_holds(text: str, group) -> bool:
 def routes(regexes) -> tuple:
     """A group's `by_sound` field from its (index, compiled, stretches) regexes: every stretch
     once, their chars, per regex the chars one of which any match holds (`needed_chars`) and
-    the lengths of text it may match in (`widths`)."""
+    the lengths of text it may match in (`widths`), and where some regexes have a longest
+    text: (the longest, the stretches of the others once, their chars) or else None (a text
+    longer than any anchored regex's match asks only the others' stretches: an anchored
+    regex's optional words (好的, 您的) are in most texts and would send each to a walk)."""
     stretches = tuple(dict.fromkeys(s for _, _, kept in regexes for s in kept))
+    lengths = tuple(widths(regex) for _, regex, _ in regexes)
+    longer = None
+    if any(most < ANY_LENGTH for _, most in lengths):
+        rest = tuple(dict.fromkeys(s for (_, _, kept), (_, most) in zip(regexes, lengths) if most == ANY_LENGTH
+                                   for s in kept))
+        longer = (max(most for _, most in lengths if most < ANY_LENGTH), rest, frozenset("".join(rest)))
     return (stretches, frozenset("".join(stretches)), tuple(needed_chars(regex) for _, regex, _ in regexes),
-            tuple(widths(regex) for _, regex, _ in regexes))
+            lengths, longer)
 
 
 #: No longest text: a regex that is not anchored at both ends may match inside any text.

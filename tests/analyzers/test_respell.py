@@ -35,6 +35,7 @@ def test_the_group_route_answers_as_each_regex_respelled():
                 for syl in sorted(text.char_pinyins(c))[:1]:
                     for other in sorted(frozenset(heard.get(syl, ())) - {c})[:2]:
                         texts.add("嗯" + s[:i] + other + s[i + 1:] + "的")
+                        texts.add("好的您的地址我记下了，" + s[:i] + other + s[i + 1:] + "，对吧")  # past an anchored regex
         for other in groups[:20]:  # texts of other groups' stretches: mostly no
             texts.update(other.by_sound[0][:2])
         for t in sorted(texts):
