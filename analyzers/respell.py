@@ -17,11 +17,11 @@ def group_holds(text: str, group) -> bool:
     the same question often (a quarter of the questions of a synthetic call were asked before)."""
     # Any route answers: the cheap ones first, the regexes respelled by sound (a walk each) last.
     # The regexes read the text with its punctuation, as contains_alternative does.
-    needs = group.by_sound[2]
+    needs, widths = group.by_sound[2], group.by_sound[3]
     if needs:
-        chars = char_set(text)
-        for (_, regex, _), need in zip(group.regexes, needs):
-            if (need is None or not need.isdisjoint(chars)) and regex.search(text):
+        chars, n = char_set(text), len(text)
+        for (_, regex, _), need, (least, most) in zip(group.regexes, needs, widths):
+            if least <= n <= most and (need is None or not need.isdisjoint(chars)) and regex.search(text):
                 return True
     bare = _text.strip_punct(text)
     if group.exact is not None and group.exact.search(bare):
@@ -46,22 +46,54 @@ def heard_holds(text: str, group) -> bool:
 
     `_respelled` leaves a text as it is unless it shares a char with the stretches and has a
     window sounding like one (`soundregex.may_sound_like`); asked once for the union of the
-    group's stretches, a no answers for every regex (nearly all texts: one search, not eight)."""
-    stretches, chars, _ = group.by_sound
+    group's stretches, a no answers for every regex (nearly all texts: one search, not eight).
+    Respelling keeps a text's length: a regex that cannot match a text of this length (its
+    `widths`) is not respelled for, and its stretches are not asked of a text too long for it."""
+    stretches, chars, _, widths, longer = group.by_sound
+    n = len(text)
+    if longer is not None and n > longer[0]:  # too long for the anchored regexes: the others' stretches
+        stretches, chars = longer[1], longer[2]
     if not stretches or chars.isdisjoint(char_set(text)) or not _soundregex.may_sound_like(text, stretches):
         return False
     respelled = _text._respelled
-    for (_, regex, kept), kept_chars in zip(group.regexes, group.stretch_chars):
-        if kept and (heard := respelled(text, kept, kept_chars)) is not text and regex.search(heard):
+    for (_, regex, kept), kept_chars, (least, most) in zip(group.regexes, group.stretch_chars, widths):
+        if kept and least <= n <= most and (heard := respelled(text, kept, kept_chars)) is not text \
+                and regex.search(heard):
             return True
     return False
 
 
-def routes(regexes) -> tuple[tuple[str, ...], frozenset[str], tuple[frozenset[str] | None, ...]]:
+def routes(regexes) -> tuple:
     """A group's `by_sound` field from its (index, compiled, stretches) regexes: every stretch
-    once, their chars, and per regex the chars one of which any match holds (`needed_chars`)."""
+    once, their chars, per regex the chars one of which any match holds (`needed_chars`) and
+    the lengths of text it may match in (`widths`), and where some regexes have a longest
+    text: (the longest, the stretches of the others once, their chars) or else None (a text
+    longer than any anchored regex's match asks only the others' stretches: an anchored
+    regex's optional words (好的, 您的) are in most texts and would send each to a walk)."""
     stretches = tuple(dict.fromkeys(s for _, _, kept in regexes for s in kept))
-    return stretches, frozenset("".join(stretches)), tuple(needed_chars(regex) for _, regex, _ in regexes)
+    lengths = tuple(widths(regex) for _, regex, _ in regexes)
+    longer = None
+    if any(most < ANY_LENGTH for _, most in lengths):
+        rest = tuple(dict.fromkeys(s for (_, _, kept), (_, most) in zip(regexes, lengths) if most == ANY_LENGTH
+                                   for s in kept))
+        longer = (max(most for _, most in lengths if most < ANY_LENGTH), rest, frozenset("".join(rest)))
+    return (stretches, frozenset("".join(stretches)), tuple(needed_chars(regex) for _, regex, _ in regexes),
+            lengths, longer)
+
+
+#: No longest text: a regex that is not anchored at both ends may match inside any text.
+ANY_LENGTH = 1 << 62
+
+
+def widths(regex: re.Pattern) -> tuple[int, int]:
+    """(shortest, longest) text `regex` may match in: its shortest match, and its longest where
+    it is anchored at both ends (^...$: the match is the whole text, or all but a final newline)."""
+    parsed = _parser.parse(regex.pattern, regex.flags)
+    least, most = parsed.getwidth()
+    items = list(parsed)
+    anchored = not regex.flags & re.MULTILINE and len(items) >= 2 and items[0] == (_sre.AT, _sre.AT_BEGINNING) \
+        and items[-1] == (_sre.AT, _sre.AT_END)
+    return least, (most + 1 if anchored and most < _sre.MAXREPEAT else ANY_LENGTH)
 
 
 #: A class wider than this is no use as a test (it holds most texts' chars anyway).

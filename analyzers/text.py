@@ -420,9 +420,10 @@ class _PhraseGroup:
     spoken: tuple[str, ...] = ()
     #: Per regex of `regexes`, the chars of its stretches.
     stretch_chars: tuple[frozenset[str], ...] = ()
-    #: respell.py's: (every regex's stretches, once; their chars; per regex, chars one of which
-    #: every match holds, or None).
-    by_sound: tuple = ((), frozenset(), ())
+    #: respell.py's `routes`: (every regex's stretches, once; their chars; per regex, chars one of
+    #: which every match holds, or None; per regex, the lengths of text it may match in; the
+    #: stretches for a text too long for the anchored regexes, or None).
+    by_sound: tuple = ((), frozenset(), (), (), None)
 
 
 #: id(alternatives) -> (the tuple, regex_prefix, its group): the rules pass the pack's own

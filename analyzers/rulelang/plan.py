@@ -99,7 +99,9 @@ def prepare(pack: Any) -> None:
                     continue
                 listed = pack_field(pack, c.phrases.list_) if isinstance(c.phrases, PhraseList) else c.phrases
                 group = phrase_group(listed)
-                for phrases in (group.spoken, group.by_sound[0], *(stretches for _, _, stretches in group.regexes)):
+                longer = group.by_sound[4]
+                for phrases in (group.spoken, group.by_sound[0], *(stretches for _, _, stretches in group.regexes),
+                                *(() if longer is None else (longer[1],))):
                     if any(len(p) >= 2 for p in phrases):
                         soundregex.sound_regex(phrases)
     soundregex.prepare()

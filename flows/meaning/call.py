@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping
 
@@ -46,7 +46,7 @@ class CallEmbeddings:
     part_index: tuple[int, ...] = ()
     part_vectors: np.ndarray | None = None
     #: sha256 of the parts' texts (`parts_hash`), kept with them so that a changed splitter's
-    #: parts are embedded again; "" where none were embedded or they were read from a cache.
+    #: parts are embedded again; "" where none were embedded (or from_stored, which cannot tell).
     parts_hash: str = ""
 
     def rows(self, index: int) -> np.ndarray:
@@ -99,13 +99,19 @@ def embed_call(transcript: Transcript, encoder: Encoder, speakers: frozenset[str
     decide on the same numbers. With `speakers` (part_speakers), their sentences' lead clause
     and rest where a sentence has two, in a second batch (the sentences' rows stay as they were)."""
     split = [meaning_sentences(u.text) for u in transcript.utterances]
+    return _embedded(transcript, encoder, split, _part_index(transcript, split, speakers) if speakers else None)
+
+
+def _embedded(transcript: Transcript, encoder: Encoder, split: list[list[str]],
+              parts: tuple[tuple[int, ...], list[str]] | None) -> CallEmbeddings:
+    """embed_call's work on the call's sentences `split` and, unless None, its parts (`_part_index`)."""
     flat = [s for ss in split for s in ss]
     vecs = encoder.embed(flat) if flat else np.zeros((0, 0), dtype=np.float32)
     counts = tuple(len(ss) for ss in split)
     half = lambda v: np.asarray(v, dtype=np.float16).astype(np.float32)  # noqa: E731
-    if not speakers:
+    if parts is None:
         return CallEmbeddings(encoder.name, texts_hash(transcript), counts, half(vecs))
-    index, texts = _part_index(transcript, split, speakers)
+    index, texts = parts
     part_vecs = encoder.embed(texts) if texts else np.zeros((0, vecs.shape[1] if flat else 0), dtype=np.float32)
     return CallEmbeddings(encoder.name, texts_hash(transcript), counts, half(vecs), index, half(part_vecs),
                           parts_hash(texts))
@@ -201,13 +207,14 @@ def cached_embeddings(cache, key: str, transcript: Transcript, encoder: Encoder,
     `speakers` (part_speakers) a cache without their sentences' parts, or with parts of other
     texts (the splitter changed since, or a cache kept before parts_hash), is embedded again."""
     th = texts_hash(transcript)
-    index, texts = _part_index(transcript, [meaning_sentences(u.text) for u in transcript.utterances],
-                               speakers) if speakers else ((), [])
-    kept = cache.get_embeddings(key, encoder.name, th, parts_hash(texts) if speakers else None)
+    split = [meaning_sentences(u.text) for u in transcript.utterances]
+    parts = _part_index(transcript, split, speakers) if speakers else None
+    hashed = parts_hash(parts[1]) if parts is not None else None
+    kept = cache.get_embeddings(key, encoder.name, th, hashed)
     emb = None if kept is None else CallEmbeddings.from_stored(encoder.name, th, len(transcript.utterances), *kept)
-    if emb is not None and (not speakers or (emb.part_vectors is not None and emb.part_index == index)):
-        return emb, False
-    emb = embed_call(transcript, encoder, speakers)
+    if emb is not None and (parts is None or (emb.part_vectors is not None and emb.part_index == parts[0])):
+        return (emb if hashed is None else replace(emb, parts_hash=hashed)), False
+    emb = _embedded(transcript, encoder, split, parts)  # the sentences and parts split once, above
     cache.put_embeddings(key, emb.encoder, emb.texts_hash, *emb.stored(), parts_hash=emb.parts_hash or None)
     return emb, True
 

@@ -35,6 +35,7 @@ def test_the_group_route_answers_as_each_regex_respelled():
                 for syl in sorted(text.char_pinyins(c))[:1]:
                     for other in sorted(frozenset(heard.get(syl, ())) - {c})[:2]:
                         texts.add("嗯" + s[:i] + other + s[i + 1:] + "的")
+                        texts.add("好的您的地址我记下了，" + s[:i] + other + s[i + 1:] + "，对吧")  # past an anchored regex
         for other in groups[:20]:  # texts of other groups' stretches: mostly no
             texts.update(other.by_sound[0][:2])
         for t in sorted(texts):
@@ -66,3 +67,28 @@ def test_every_match_of_a_pack_regex_holds_a_char_it_needs():
                     assert not need.isdisjoint(t), (regex.pattern, t)
                     checked += 1
     assert checked > 300, checked
+
+
+def test_the_lengths_a_regex_matches_in():
+    import re
+
+    cases = {"提供(一下|下)": (3, respell.ANY_LENGTH), "^(好的?|嗯)?[，,]?手机号(是)?$": (3, 8),
+             "^a.*$": (1, respell.ANY_LENGTH), "^a$|^bc$": (1, respell.ANY_LENGTH), "(?<=abc)d(?=e)": (1, respell.ANY_LENGTH),
+             "^(?:a|bc)$": (1, 3), "(?m)^ab$": (2, respell.ANY_LENGTH)}
+    for pattern, want in cases.items():
+        assert respell.widths(re.compile(pattern)) == want, pattern
+    assert not re.search("^(好的?|嗯)?[，,]?手机号(是)?$", "好的，手机号是啊吧")  # past the longest (7 and a final newline)
+
+
+def test_every_match_of_a_pack_regex_is_in_its_lengths():
+    checked = anchored = 0
+    for group in _pack_groups():
+        texts = {s for _, _, kept in group.regexes for s in kept} | {"好的" + s + "吗" for s in group.by_sound[0][:20]}
+        texts |= {s + "？" for s in texts} | {s + "\n" for s in list(texts)[:50]}
+        for (_, regex, _), (least, most) in zip(group.regexes, group.by_sound[3]):
+            anchored += most < respell.ANY_LENGTH
+            for t in texts:
+                if regex.search(t):
+                    assert least <= len(t) <= most, (regex.pattern, t)
+                    checked += 1
+    assert checked > 300 and anchored >= 1, (checked, anchored)

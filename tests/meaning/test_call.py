@@ -225,7 +225,8 @@ def test_parts_split_otherwise_are_embedded_again(encoder, split_models, tmp_pat
     and layout, other texts) are a miss where an intent reads them, a hit where none does."""
     call, cache, speakers = conversation(THANKS), TranscriptCache(tmp_path), part_speakers(split_models)
     first, _ = cached_embeddings(cache, "k1", call, encoder, speakers)
-    assert first.parts_hash and not cached_embeddings(cache, "k1", call, encoder, speakers)[1]
+    again, embedded = cached_embeddings(cache, "k1", call, encoder, speakers)
+    assert first.parts_hash and not embedded and again.parts_hash == first.parts_hash  # read back with its hash
     cache.put_embeddings("k1", encoder.name, first.texts_hash, *first.stored(), parts_hash="another splitter")
     assert not cached_embeddings(cache, "k1", call, encoder)[1]  # no intent reads the parts: the rows serve
     redone, embedded = cached_embeddings(cache, "k1", call, encoder, speakers)
