@@ -83,6 +83,9 @@ def test_an_answer_to_a_request_or_read_back_is_no_complaint_by_meaning():
                               (A, "好的，已经改好了。")], 3) == []
     assert _upset_by_meaning([OPEN, (C, "我要改地址。"), (A, "已经改好了，这样处理您还满意吗？"), (C, "还行吧。"),
                               (A, "感谢您的来电，再见。")], 3) == []
+    # a longer answer with no number is still read by meaning: a complaint in reply to the satisfaction question
+    assert _upset_by_meaning([OPEN, (C, "我要改地址。"), (A, "已经改好了，您对我的服务满意吗？"),
+                              (C, "我等了一上午，师傅连个电话都没有。"), (A, "感谢您的来电，再见。")], 3) == ["感谢您的来电，再见。"]
     # the same turn after an open question or a statement is still read by meaning
     assert _upset_by_meaning([OPEN, (C, "宽带从昨天起就上不去网。"), (A, "请问您的宽带账号是多少？")], 1) == ["请问您的宽带账号是多少？"]
     assert _upset_by_meaning([OPEN, (C, "我要退货。"), (A, "过了七天就退不了。"), (C, "凭啥不给退。"),
