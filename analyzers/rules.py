@@ -370,8 +370,7 @@ class RulePack(Section):
             item = items.get(rule.item)
             if item is None or item.manual:
                 raise fail(f"{rule.item!r} is not a graded scorecard item", "custom_rules", n, "item")
-            # by its finding id, as pack.scored adds it: a rule reporting as another (reports_as) counts under that id
-            if f"{rule.category}:{rule.finding_id}" not in (*item.findings, *(s for p in item.points for s in p)):
+            if f"{rule.category}:{rule.id}" not in (*item.findings, *(s for p in item.points for s in p)):
                 raise fail(f"the scorecard item {rule.item!r} does not count this rule's findings "
                            f"(analyzers.rulelang.scored adds them)", "custom_rules", n, "item")
         return self
