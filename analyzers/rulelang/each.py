@@ -8,6 +8,7 @@ import bisect
 import functools
 
 from ..model import Finding
+from . import evaluate as _ev
 from .evaluate import Call, _finding, _position, hits
 from .signals import silences
 from .schema import SCOPES, Condition, Rule, Window
@@ -34,7 +35,7 @@ def _each_hits(call: Call, c: Condition) -> list[tuple[tuple[float, float], list
     if c.silence is not None:
         held = silences(call, c.silence)
         if not _bare_silence(c):
-            kept = hits(call, c)  # the silence test hits the utterance right after each silence
+            kept = _ev.anchor_hits(call, c)  # the utterance right after each silence; read once for the rules sharing c
             starts = [u.start_s for u in call.utts]
             held = [h for h in held if bisect.bisect_left(starts, h.start_s) in kept]
         return [((h.start_s, h.end_s), []) for h in held]
