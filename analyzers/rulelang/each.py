@@ -8,6 +8,7 @@ import bisect
 import functools
 
 from ..model import Finding
+from . import evaluate as _ev
 from .evaluate import Call, _finding, _position, hits
 from .signals import silences
 from .schema import SCOPES, Condition, Rule, Window
@@ -28,10 +29,16 @@ def _unplaced(c: Condition) -> Condition:
 
 
 def _each_hits(call: Call, c: Condition) -> list[tuple[tuple[float, float], list[int]]]:
-    """An `each` condition's hits as (span, utterances to quote): a bare silence test's
-    silences themselves (nothing to quote), else the utterances it hits."""
-    if _bare_silence(c):
-        return [((h.start_s, h.end_s), []) for h in silences(call, c.silence)]
+    """An `each` condition's hits as (span, utterances to quote): a silence test's silences
+    themselves (nothing to quote; with scope, those whose next utterance the scope keeps:
+    not after the customer's 你等一下), else the utterances it hits."""
+    if c.silence is not None:
+        held = silences(call, c.silence)
+        if not _bare_silence(c):
+            kept = _ev.anchor_hits(call, c)  # the utterance right after each silence; read once for the rules sharing c
+            starts = [u.start_s for u in call.utts]
+            held = [h for h in held if bisect.bisect_left(starts, h.start_s) in kept]
+        return [((h.start_s, h.end_s), []) for h in held]
     return [((call.utts[i].start_s, call.utts[i].end_s), [i]) for i in hits(call, c)]
 
 

@@ -309,6 +309,8 @@ def _related(call: Call, c: Condition, found: set[int]) -> set[int]:
         other = getattr(c, name)
         if other is None:
             continue
+        if not found:  # nothing left to keep: the other condition need not be read (b5fix: speed)
+            return found
         anchors = anchor_hits(call, other)  # in order: the nearest anchor before / after i decides
         if later:
             near = {i for i in found if (k := bisect.bisect_right(anchors, i)) < len(anchors) and anchors[k] - i <= far}
@@ -317,7 +319,7 @@ def _related(call: Call, c: Condition, found: set[int]) -> set[int]:
         found = near if keep else found - near
     for name, keep in (("during", True), ("not_during", False)):
         other = getattr(c, name)
-        if other is None:
+        if other is None or not found:
             continue
         spans = [(call.utts[a].start_s, call.utts[a].end_s) for a in hits(call, other)]
         near = {i for i in found if any(s < call.utts[i].end_s and call.utts[i].start_s < e for s, e in spans)}

@@ -82,6 +82,12 @@ def ids(text):
     ("您自己查一下吧。", ["look_yourself"]),
     ("你自己上网查呢？", ["look_yourself"]),
     ("物业说他们也不知道，我也不知道。", ["dont_know"]),          # the agent's own, beside the report
+    # (b5fix) 啰嗦 said of the customer; 后台 as the system's backend
+    ("您别啰嗦了，直接说订单号。", ["luosuo"]),
+    ("你怎么这么啰嗦。", ["luosuo"]),
+    ("我觉得您有点啰嗦。", ["luosuo"]),
+    ("后台检测到您的卡有一笔异常交易。", ["jargon"]),
+    ("系统后台显示这笔订单已经取消了。", ["jargon"]),
 ])
 def test_the_family_is_banned(text, expected):
     assert ids(text) == expected
@@ -166,6 +172,12 @@ def test_the_family_is_banned(text, expected):
     "您是说物业讲他们也不知道，对吗？",
     "您说保安回答说“不知道谁停的车”，我记下了。",
     "楼下那家说他根本不知道漏水的事，我们去协调。",
+    # (b5fix) the agent's own talk called 啰嗦; 后台 as the back office's people
+    "我多嘱咐两句，您别嫌我啰嗦，每天记得按时吃药。",
+    "我再啰嗦两句，出门记得带身份证。",
+    "我可能有点啰嗦，您多担待。",
+    "申请提交了，后台审核通过以后短信通知您。",
+    "后台的同事明天上午会联系您。",
 ])
 def test_near_misses_are_not(text):
     assert ids(text) == []

@@ -62,3 +62,31 @@ def test_the_pack_s_exceptions_hold_for_the_meaning():
     # does not override what QA staff allowed
     assert _rude("不知道您现在方便吗？", 0.99) == []
     assert _rude("麻烦您稍等。", 0.99) == []  # 麻烦您: mafan's allow form
+
+
+def _upset_by_meaning(lines, upset_at: int) -> list[str]:
+    """apology_first's findings when the complaint hook (off in the pack) reads line `upset_at` as upset."""
+    call = conversation(lines)
+    pack = load_pack()
+    switched = pack.model_copy(update={"complaint": pack.complaint.model_copy(update={"customer_meaning": "customer_complaint"})})
+    u = call.utterances[upset_at]
+    hit = IntentMatch("customer_complaint", True, 0.9, "我真是受够了。", 0.5, "受够了", 0.4)
+    meaning = CallIntents({utterance_key(u.speaker, u.start_s, u.end_s, u.text): {"customer_complaint": hit}})
+    return [f.text for f in analyze(call, switched, meaning=meaning).findings if f.rule_id == "apology_first"]
+
+
+def test_an_answer_to_a_request_or_read_back_is_no_complaint_by_meaning():
+    # (b5fix) the customer's data, a yes to a read-back, an answer to the satisfaction question: 配合, not upset
+    assert _upset_by_meaning([OPEN, (C, "我的卡被锁了。"), (A, "请您报一下卡号。"), (C, "六二一七八八零零。"),
+                              (A, "好的，我查一下。")], 3) == []
+    assert _upset_by_meaning([OPEN, (C, "我要改地址。"), (A, "您是说改成幸福路八号，对吗？"), (C, "对，就这个。"),
+                              (A, "好的，已经改好了。")], 3) == []
+    assert _upset_by_meaning([OPEN, (C, "我要改地址。"), (A, "已经改好了，这样处理您还满意吗？"), (C, "还行吧。"),
+                              (A, "感谢您的来电，再见。")], 3) == []
+    # a longer answer with no number is still read by meaning: a complaint in reply to the satisfaction question
+    assert _upset_by_meaning([OPEN, (C, "我要改地址。"), (A, "已经改好了，您对我的服务满意吗？"),
+                              (C, "我等了一上午，师傅连个电话都没有。"), (A, "感谢您的来电，再见。")], 3) == ["感谢您的来电，再见。"]
+    # the same turn after an open question or a statement is still read by meaning
+    assert _upset_by_meaning([OPEN, (C, "宽带从昨天起就上不去网。"), (A, "请问您的宽带账号是多少？")], 1) == ["请问您的宽带账号是多少？"]
+    assert _upset_by_meaning([OPEN, (C, "我要退货。"), (A, "过了七天就退不了。"), (C, "凭啥不给退。"),
+                              (A, "规则就是这样。")], 3) == ["规则就是这样。"]

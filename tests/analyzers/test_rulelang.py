@@ -236,6 +236,17 @@ def test_each_silence_is_a_finding_spanning_it_with_its_length_in_the_message():
     assert [(f.start_s, f.end_s) for f in found] == [(2, 10)]
 
 
+def test_each_silence_with_scope_keeps_the_silences_whose_next_utterance_it_keeps():
+    # (b5fix) a silence the customer asked for (你等一下) is dropped; the others still span the silence itself
+    lines = ({"A": "请您报一下卡号。", "start_s": 0, "end_s": 2}, {"C": "你等一下，我找找。", "start_s": 2.5, "end_s": 4},
+             {"C": "六二二八四八。", "start_s": 12, "end_s": 14}, {"A": "好的。", "start_s": 14.5, "end_s": 15},
+             {"A": "查到了。", "start_s": 23, "end_s": 24})
+    scoped = {"silence": {"at_least_s": 6}, "not_after": {"role": "customer", "phrases": ["等一下"]}, "within": 2}
+    found = rule_findings(call(*lines), rule(each=scoped, message="silence {duration_s:.1f} s"))
+    assert [(f.start_s, f.end_s, f.text, f.detail) for f in found] == [(15, 23, "", "silence 8.0 s")]
+    assert len(rule_findings(call(*lines), rule(each={"silence": {"at_least_s": 6}}))) == 2
+
+
 def test_each_of_an_utterance_condition_is_a_finding_per_utterance():
     found = rule_findings(call(*HOLDS), rule(each={"role": "agent", "phrases": ["久等"]}))
     assert [(f.start_s, f.end_s, f.text) for f in found] == [(30, 32, "让您久等了。")]
