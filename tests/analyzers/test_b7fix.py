@@ -2,6 +2,7 @@
 
 import pytest
 
+from analyzers.banned import find_banned
 from analyzers.overtalk import overtalk_findings
 from lexicons import load_pack
 from transcripts import A, C, at, call
@@ -29,3 +30,17 @@ def test_an_utterance_that_hands_the_floor_back_is_no_interruption(said):
 def test_more_than_handing_the_floor_back_is_still_an_interruption(said, start, end):
     t = call(at(C, 0.0, 9.0, TALK), at(A, start, end, said))
     assert [f.rule_id for f in overtalk_findings(t, PACK.overtalk)] == ["agent_interrupts"]
+
+
+# --- dont_know: 不知道 opening a polite question of the customer is no 不知道 (003 §三.5(4)4 D) ----------------
+
+@pytest.mark.parametrize("text", ["想跟您核对一下装机地址，不知道您现在说话方便吗？", "那不知道师傅昨天有没有联系过您？",
+                                  "不知道明天下午两点您有空吗", "就是不知道您这边收到验证码没有？"])
+def test_not_knowing_as_a_polite_opener_is_allowed(text):
+    assert "dont_know" not in [h.entry.id for h in find_banned(text, PACK.banned)]
+
+
+@pytest.mark.parametrize("text", ["这个我也不知道能不能退？", "不知道这个活动还有没有？", "不知道啊？", "不知道，您问问银行吧？",
+                                  "不知道我要怎么跟您解释？", "这个不知道。"])
+def test_the_agents_own_not_knowing_is_still_banned(text):
+    assert "dont_know" in [h.entry.id for h in find_banned(text, PACK.banned)]
