@@ -44,3 +44,17 @@ def test_not_knowing_as_a_polite_opener_is_allowed(text):
                                   "不知道我要怎么跟您解释？", "这个不知道。"])
 def test_the_agents_own_not_knowing_is_still_banned(text):
     assert "dont_know" in [h.entry.id for h in find_banned(text, PACK.banned)]
+
+
+# --- third_party_blame: the other parties of each trade, the agent's side named as the platform (001 §3.2 场景二) ----
+
+@pytest.mark.parametrize("text", ["送晚了是骑手的问题。", "这是司机那边的责任。", "是外卖员的错，您给他差评吧。", "这是餐厅的问题，不是我们。",
+                                  "菜品质量跟平台没关系。", "这个和公司没有关系。", "门店的原因，我们也没办法。"])
+def test_blaming_another_party_is_third_party_blame(text):
+    assert "third_party_blame" in [h.entry.id for h in find_banned(text, PACK.banned)]
+
+
+@pytest.mark.parametrize("text", ["骑手已经在路上了。", "我帮您联系一下骑手。", "跟您没关系，您不用担心。", "平台会承担这笔费用。",
+                                  "我跟平台核实一下。", "司机的电话我发到您手机上。", "我和门店确认好了，明天可以取。"])
+def test_naming_another_party_without_blame_is_no_third_party_blame(text):
+    assert "third_party_blame" not in [h.entry.id for h in find_banned(text, PACK.banned)]
