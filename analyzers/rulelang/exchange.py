@@ -49,7 +49,9 @@ def _repeats(call, c: Condition, pool: set[int] | None) -> set[int]:
     r, hits = c.repeats, set()
     for i, t in _texts(call, pool):
         heard = _heard(call, i, r)
-        said = entities(t)
+        if not heard:
+            continue
+        said = entities(t) if any(kind != "words" for kind in r.what) else ()
         for kind in r.what:
             if kind == "words":
                 if r.read_back:
