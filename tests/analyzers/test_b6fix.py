@@ -75,6 +75,8 @@ def test_server_is_a_plain_word_its_failures_are_not(text, expected):
     "是您上次自己拆机的时候把主板搞坏的。",
     "就是你搬家那天自己不小心摔坏的。",
     "是你自己弄坏的。",
+    "是您自己家装修的时候改了水管造成的。",                 # the cause, told at length
+    "这是你上次自己拆开清洗的时候搞的。",
 ])
 def test_damage_laid_on_the_customer_at_length_is_blame(text):
     assert "blame_shifting" in ids(text)
@@ -85,6 +87,9 @@ def test_damage_laid_on_the_customer_at_length_is_blame(text):
     "如果是您自己拆的话容易弄坏，建议送修。",          # a warning
     "是您这边会不会不小心弄坏了，我们先派人看看。",     # asks, does not lay the fault
     "是我们安装的时候把管子弄坏了，非常抱歉。",         # the agent's side owns it
+    "如果是您自己改线路的话，造成的损失要您自己承担。",    # a case, not what happened
+    "是我们师傅安装的时候没固定好造成的。",
+    "这不是您造成的，是配件的问题。",
 ])
 def test_a_warning_a_question_or_our_own_fault_is_no_blame(text):
     assert "blame_shifting" not in ids(text)
