@@ -24,8 +24,13 @@ _AMOUNT = re.compile(rf"({_NUM})(?:块钱|块|元|万元|角|毛)")
 # Only a numeral with a place (十/百/千/万) or 3+ digits, and not one a unit of time or count follows.
 _PRICE = re.compile(rf"(?:原价|现价|售价|价格|价钱|定价|优惠价|特价|活动价|只要|只需|仅需|仅要|一共|总共|合计|总价|学费|月租|年费)"
                     rf"(?:是|为|就|才|只要|也就)?([0-9]{{3,}}|[{_CN}]*[十百千万][{_CN}]*)(?![0-9{_CN}月日号天年个次节期位点分岁斤小周多来余公米克吨升层楼人家件台部张条份套项户辆笔])")
-_DATE = re.compile(rf"({_NUM})月(?:({_NUM})(?:日|号))?|({_NUM})(?:日|号)|(?:周|星期|礼拜)([一二三四五六日天])"
-                   r"|(今天|明天|后天|昨天|前天|下周|下个月|本周|这周)")
+# A weekday of this week (本周六, 这个礼拜三) is that weekday: the bare 周六 means this week's.
+_DATE = re.compile(rf"({_NUM})月(?:({_NUM})(?:日|号))?|({_NUM})(?:日|号)|(?:本|这个?)?(?:周|星期|礼拜)([一二三四五六日天])"
+                   r"|(今天|明天|后天|昨天|前天|下周|下个月|本周|这周|(?:这个?|本|下个?)(?:星期|礼拜)|这个月|本月|下月)")
+#: One span said two ways is one value (这周 and 本周, 下礼拜 and 下周): their canonical word.
+_SAME_WORD = {"这周": "本周", "这星期": "本周", "这个星期": "本周", "本星期": "本周", "这礼拜": "本周", "这个礼拜": "本周",
+              "本礼拜": "本周", "下星期": "下周", "下个星期": "下周", "下礼拜": "下周", "下个礼拜": "下周",
+              "这个月": "本月", "下月": "下个月"}
 _DECIMAL = re.compile(r"([0-9])\.([0-9])")
 #: A run of digits read one by one (an order or phone number): 3 or more digits.
 _DIGITS = re.compile(r"[0-9零〇幺一二三四五六七八九]{3,}")
@@ -112,7 +117,7 @@ def entities(text: str) -> tuple[tuple[str, str], ...]:
             continue
         month, day, day_only, weekday, word = m.groups()
         if word:
-            value = word
+            value = _SAME_WORD.get(word, word)
         elif weekday:
             value = "周" + ("日" if weekday in "日天" else weekday)
         else:
@@ -144,7 +149,7 @@ def same_value(kind: str, a: str, b: str) -> bool:
 
 #: A date word's unit: a day word is no repeat of a week or month word (今天 vs 下个月: another date).
 _WORD_UNIT = {"今天": "day", "明天": "day", "后天": "day", "昨天": "day", "前天": "day",
-              "下周": "week", "本周": "week", "这周": "week", "下个月": "month"}
+              "下周": "week", "本周": "week", "下个月": "month", "本月": "month"}
 
 
 def _date_form(value: str) -> str:

@@ -345,6 +345,8 @@ def hits(call: Call, c: Condition, pool: set[int] | None = None, one: bool = Fal
         pool = mine if pool is None else pool & mine
     # Position and relations keep an utterance or not whatever else hits: narrow first, test the rest.
     pool = set(range(len(call.utts))) if pool is None else pool
+    if not pool:  # position and relations only narrow: their anchors need not be read
+        return ()
     if p.positional:
         pool = _position(call, c, pool)
     if p.relates:

@@ -3,8 +3,10 @@ before it (schema.Repeat: `repeats`, `differs`); moved out of evaluate.py."""
 
 from __future__ import annotations
 
+import re
+
 from ..model import other_party
-from ..text import strip_punct
+from ..text import PUNCT, strip_punct
 from .entities import comparable, entities, same_value
 from .schema import Condition, Repeat
 
@@ -25,15 +27,38 @@ def _common_run(a: str, b: str, n: int) -> bool:
     return any(a[k:k + n] in b for k in range(len(a) - n + 1))
 
 
+#: A clause's end: the punctuation that splits what was said (not spaces: 7703 2815 is one number).
+_CLAUSE_END = re.compile(f"[{re.escape(''.join(sorted(PUNCT)))}]+")
+
+
+def _openings(text: str, n: int) -> list[str]:
+    """The first n spoken chars of each clause of `text` that has n or more."""
+    return [o for part in _CLAUSE_END.split(text) if len(o := strip_punct(part)[:n]) == n]
+
+
+#: A sentence and its end mark (normalised text: NFKC makes ？ a ?).
+_SENTENCE = re.compile(r"[^。！？!?；;]+[。！？!?；;]*")
+
+
+def _stated(text: str) -> list[str]:
+    """The sentences of `text` that do not ask (no question mark), without punctuation."""
+    return [strip_punct(s) for s in _SENTENCE.findall(text) if "?" not in s and "？" not in s]
+
+
 def _repeats(call, c: Condition, pool: set[int] | None) -> set[int]:
     r, hits = c.repeats, set()
     for i, t in _texts(call, pool):
         heard = _heard(call, i, r)
-        said = entities(t)
+        if not heard:
+            continue
+        said = entities(t) if any(kind != "words" for kind in r.what) else ()
         for kind in r.what:
             if kind == "words":
-                mine = strip_punct(t)
-                if any(_common_run(mine, strip_punct(call.texts[j]), r.min_chars) for j in heard):
+                if r.read_back:
+                    theirs = [s for j in heard for s in _stated(call.texts[j])]
+                    if any(o in s for o in _openings(t, r.min_chars) for s in theirs):
+                        hits.add(i)
+                elif any(_common_run(strip_punct(t), strip_punct(call.texts[j]), r.min_chars) for j in heard):
                     hits.add(i)
             elif any(k == kind and k2 == kind and same_value(kind, v, v2)
                      for k, v in said for j in heard for k2, v2 in entities(call.texts[j])):

@@ -137,6 +137,10 @@ class Repeat(Section):
     within: AtLeastOne = 4
     #: For `words`: the shortest run of the same spoken chars that counts as repeating.
     min_chars: Annotated[int, Field(ge=2)] = 3
+    #: For `words`: a read-back only (谢谢您，<their words>，…): the run opens one of the utterance's clauses,
+    #: not their words inside an answer of the agent's own (您这个月的话费是…), and comes from a sentence of theirs
+    #: that states, not asks (怎么多了二十元？ answered 多了二十元，是因为… repeats a question).
+    read_back: StrictBool = False
 
 
 class Condition(Section):
