@@ -145,6 +145,11 @@ class OvertalkRules(Section):
     #: (001 §2.1 第一步), never overtalk; they also do not make a turn of their own.
     backchannel_phrases: Phrases
     backchannel_max_s: Number
+    #: Short agent utterances that hand the floor back (您说, 您请讲, 您接着说), with backchannels and
+    #: a form of address (嗯，阿姨您说): listening too (001 §2.1 第一步 不随意打断), not overtalk (b7fix).
+    yield_phrases: tuple[str, ...] = ()
+    #: Forms of address and softeners allowed in such an utterance (阿姨, 先生, 没事); never enough alone.
+    yield_address_phrases: tuple[str, ...] = ()
 
 
 class ComplaintRules(Section):

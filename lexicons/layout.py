@@ -28,6 +28,8 @@ IN_PHRASES: dict[tuple[str, ...], tuple[str, str | None]] = {
     ("hold_apology",): ("holds", "apology_phrases"),
     ("hold_reason",): ("holds", "reason_phrases"),
     ("backchannel",): ("overtalk", "backchannel_phrases"),
+    ("yield_turn", "invite"): ("overtalk", "yield_phrases"),
+    ("yield_turn", "address"): ("overtalk", "yield_address_phrases"),
     ("confirmation",): ("confirmation", "phrases"),
     ("banned",): ("banned", None),
     ("complaint", "customer"): ("complaint", "customer_phrases"),
