@@ -30,7 +30,7 @@ def may_sound_like(text: str, phrases: tuple[str, ...]) -> bool:
     `homophones.windows(text, phrases, first_only=True)` finds one. The classes hold the
     GB2312 chars (whisper's simplified output; a short index, quick to compile): a text with
     another char that has a reading (or one outside the BMP) is walked."""
-    if _outside().search(text):
+    if unheard(text):
         return bool(_text._homophones.windows(text, phrases, first_only=True))
     seen = _REGEXES.get(id(phrases))  # sound_regex's lookup inline: ~400 questions a call
     found = seen[1] if seen is not None and seen[0] is phrases else sound_regex(phrases)
@@ -105,6 +105,13 @@ def _heard_as() -> tuple[dict[str, frozenset[str]], frozenset[str]]:
         for reading in _text.char_pinyins(c):
             found.setdefault(reading, set()).add(c)
     return {s: frozenset(cs) for s, cs in found.items()}, frozenset(other)
+
+
+@functools.lru_cache(maxsize=65536)
+def unheard(text: str) -> bool:
+    """Whether `text` holds a char the classes leave out (`_outside`), once per text: a call's
+    texts are asked this for each of ~400 phrase groups."""
+    return _outside().search(text) is not None
 
 
 @functools.lru_cache(maxsize=1)
