@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, replace
+from operator import attrgetter
 
 from .model import Finding, ItemScore
 from .rules import GRADES, GradeMinScore, ScoreItem, ScorecardRules
@@ -161,12 +162,15 @@ def flag_reasons(score: float, grade: str, items, findings, rules: ScorecardRule
 _SEVERITY_RANK = {"critical": 0, "major": 1, "minor": 2, "info": 3}
 
 
+_START, _END = attrgetter("start_s"), attrgetter("end_s")  # in C: every word of the call
+
+
 def with_confidence(findings, utterances, low_below: float | None) -> list[Finding]:
     """`findings` with the mean and least probability of the words each rests on: its
     speaker's words that overlap its span (a finding that quotes no text rests on timing,
     not words, and gets none). `low_below`: a mean under it marks the finding low_confidence."""
     # each utterance's words' time span, so that a finding skips the utterances it cannot overlap
-    spans = [(u, min(w.start_s for w in u.words), max(w.end_s for w in u.words)) for u in utterances if u.words]
+    spans = [(u, min(map(_START, u.words)), max(map(_END, u.words))) for u in utterances if u.words]
     out = []
     for f in findings:
         probs = [] if not f.text else [

@@ -367,7 +367,8 @@ def first_alternative(text: str, alternatives: tuple[str, ...] | list[str],
         m = group.exact.search(bare)
         if m and (best is None or (m.start(), group.exact_index[m.group()]) < best):
             best = (m.start(), group.exact_index[m.group()])
-    if group.by_first:  # literal alternatives by sound: the earliest place, then the first listed
+    # literal alternatives by sound: the earliest place, then the first listed (no walk where no window is)
+    if group.by_first and _soundregex.may_sound_like(bare, group.spoken):
         for index, i, _ in _homophones.windows(bare, group.spoken):
             if best is None or (i, index) < best:
                 best = (i, index)

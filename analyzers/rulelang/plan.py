@@ -92,11 +92,12 @@ def _exact_test(phrases) -> Test:
     """A phrase test as written (`homophones: false`): its literals, normalised once (not at
     every call), found in the text without punctuation, or its `re:` regexes in the text."""
     literal = [p for p in (strip_punct(normalise(p)) for p in phrases if not p.startswith("re:")) if p]
+    found = re.compile("|".join(map(re.escape, literal))).search if literal else (lambda _: None)
     regexes = [re.compile(p[3:]) for p in phrases if p.startswith("re:")]
 
     def test(call: Any, _c: Condition, pool: set, one: bool) -> set:
         texts = call.texts
-        holds = (lambda t: any(p in strip_punct(t) for p in literal) or any(r.search(t) for r in regexes))
+        holds = (lambda t: found(strip_punct(t)) is not None or any(r.search(t) for r in regexes))
         if one:
             return next(({i} for i in sorted(pool) if holds(texts[i])), set())
         return {i for i in pool if holds(texts[i])}
