@@ -53,12 +53,20 @@ def _compile(phrases: tuple[str, ...]) -> re.Pattern | None:
         node[None] = {}
     if not root:
         return None
-    # One class of every first char leads, so that re skips in C the places none can start at;
-    # each edge then checks its own first char looking back.
-    firsts = [(_chars(char, accepted, True), child) for (char, accepted), child in root.items()]
-    lead = frozenset().union(*(chars for chars, _ in firsts))
-    edges = [(f"(?<={_class(chars)})" if len(firsts) > 1 else "") + _pattern(child) for chars, child in firsts]
-    return re.compile(_class(lead) + (edges[0] if len(edges) == 1 else "(?:" + "|".join(edges) + ")"))
+    # One class of every first char leads, so that re skips in C the places none can start at,
+    # and one of every second char looks ahead (a place that fails it tries no edge); the edges
+    # whose first chars are one class share it, checked looking back.
+    firsts: dict[frozenset[str], list[str]] = {}
+    for (char, accepted), child in root.items():
+        firsts.setdefault(_chars(char, accepted, True), []).append(_pattern(child))
+    lead = frozenset().union(*firsts)
+    second = frozenset().union(*(_chars(*key, False) for child in root.values() for key in child if key is not None))
+    edges = [(f"(?<={_class(chars)})" if len(firsts) > 1 else "") + _either(rest) for chars, rest in firsts.items()]
+    return re.compile(_class(lead) + f"(?={_class(second)})" + _either(edges))
+
+
+def _either(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else "(?:" + "|".join(parts) + ")"
 
 
 def _pattern(node: dict) -> str:
