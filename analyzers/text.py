@@ -325,11 +325,13 @@ def _respelled(text: str, stretches: tuple[str, ...], chars: frozenset[str]) -> 
     return "".join(chars)
 
 
-def search_by_sound(regex: re.Pattern, text: str, stretches: tuple[str, ...]) -> re.Match | None:
+def search_by_sound(regex: re.Pattern, text: str, stretches: tuple[str, ...], wide: re.Pattern | None = None
+                    ) -> re.Match | None:
     """`regex`'s first match in `text`, or else in `text` respelled toward its stretches:
-    the one way every rule's regex phrase is matched tolerant of ASR homophones."""
+    the one way every rule's regex phrase is matched tolerant of ASR homophones. `wide`: the
+    regex loosened (`loosen.loose_regex`): a text it misses is not respelled."""
     m = regex.search(text)
-    if m is not None or not stretches:
+    if m is not None or not stretches or (wide is not None and not _soundregex.unheard(text) and not wide.search(text)):
         return m
     heard = respelled(text, stretches)
     return None if heard is text else regex.search(heard)
@@ -359,8 +361,8 @@ def first_alternative(text: str, alternatives: tuple[str, ...] | list[str],
     # This runs for every utterance and every phrase group of the pack: the literal
     # alternatives are one regex (leftmost place, then the first listed there), and only
     # alternatives whose first syllable the text holds are compared by sound.
-    for index, regex, stretches in group.regexes:
-        m = search_by_sound(regex, bare, stretches)
+    for (index, regex, stretches), wide in zip(group.regexes, group.by_sound[5]):
+        m = search_by_sound(regex, bare, stretches, wide)
         if m and (best is None or (m.start(), index) < best):
             best = (m.start(), index)
     if group.exact is not None:
