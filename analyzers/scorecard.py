@@ -169,12 +169,17 @@ def with_confidence(findings, utterances, low_below: float | None) -> list[Findi
     """`findings` with the mean and least probability of the words each rests on: its
     speaker's words that overlap its span (a finding that quotes no text rests on timing,
     not words, and gets none). `low_below`: a mean under it marks the finding low_confidence."""
-    # each utterance's words' time span, so that a finding skips the utterances it cannot overlap
-    spans = [(u, min(map(_START, u.words)), max(map(_END, u.words))) for u in utterances if u.words]
+    # per speaker, each utterance's words' time span (in transcript order), so that a finding
+    # skips the utterances it cannot overlap
+    spans: dict[str, list] = {}
+    if any(f.text for f in findings):
+        for u in utterances:
+            if u.words:
+                spans.setdefault(u.speaker, []).append((u, min(map(_START, u.words)), max(map(_END, u.words))))
     out = []
     for f in findings:
         probs = [] if not f.text else [
-            w.probability for u, first, last in spans if u.speaker == f.speaker and first < f.end_s and f.start_s < last
+            w.probability for u, first, last in spans.get(f.speaker, ()) if first < f.end_s and f.start_s < last
             for w in u.words if w.start_s < f.end_s and f.start_s < w.end_s]
         if not probs:
             out.append(f)
