@@ -9,6 +9,7 @@ Gaps up to `pause_s` are ordinary breathing/phrasing and stay in.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 
 from .memo import latest_by_identity
 from .model import AGENT, CUSTOMER, Finding, Transcript, Utterance
@@ -16,10 +17,13 @@ from .rules import RateRules
 from .text import count_chars
 
 
+_START = attrgetter("start_s")  # in C: ~600 utterance words a call
+
+
 def speaking_s(utterance: Utterance, pause_s: float) -> float:
     """Seconds of `utterance` spent speaking, without inner pauses longer than `pause_s`."""
     total = max(0.0, utterance.end_s - utterance.start_s)
-    words = sorted(utterance.words, key=lambda w: w.start_s)
+    words = sorted(utterance.words, key=_START)
     for before, after in zip(words, words[1:]):
         gap = after.start_s - before.end_s
         if gap > pause_s:

@@ -49,16 +49,18 @@ def heard_holds(text: str, group) -> bool:
     group's stretches, a no answers for every regex (nearly all texts: one search, not eight).
     Respelling keeps a text's length: a regex that cannot match a text of this length (its
     `widths`) is not respelled for, and its stretches are not asked of a text too long for it."""
-    stretches, chars, _, widths, longer = group.by_sound
+    stretches, chars, _, widths, longer, loose = group.by_sound
     n = len(text)
     if longer is not None and n > longer[0]:  # too long for the anchored regexes: the others' stretches
         stretches, chars = longer[1], longer[2]
     if not stretches or chars.isdisjoint(char_set(text)) or not _soundregex.may_sound_like(text, stretches):
         return False
     respelled = _text._respelled
-    for (_, regex, kept), kept_chars, (least, most) in zip(group.regexes, group.stretch_chars, widths):
-        if kept and least <= n <= most and (heard := respelled(text, kept, kept_chars)) is not text \
-                and regex.search(heard):
+    # a regex its loosened form misses cannot match the text respelled: no walk for it
+    unheard = _soundregex.unheard(text)  # a char the loosened classes leave out: walked as before
+    for (_, regex, kept), kept_chars, (least, most), wide in zip(group.regexes, group.stretch_chars, widths, loose):
+        if kept and least <= n <= most and (unheard or wide is None or wide.search(text)) \
+                and (heard := respelled(text, kept, kept_chars)) is not text and regex.search(heard):
             return True
     return False
 
@@ -69,7 +71,8 @@ def routes(regexes) -> tuple:
     the lengths of text it may match in (`widths`), and where some regexes have a longest
     text: (the longest, the stretches of the others once, their chars) or else None (a text
     longer than any anchored regex's match asks only the others' stretches: an anchored
-    regex's optional words (好的, 您的) are in most texts and would send each to a walk)."""
+    regex's optional words (好的, 您的) are in most texts and would send each to a walk), and
+    per regex its `loosen.loose_regex` (or None): a text it misses is not respelled for it."""
     stretches = tuple(dict.fromkeys(s for _, _, kept in regexes for s in kept))
     lengths = tuple(widths(regex) for _, regex, _ in regexes)
     longer = None
@@ -78,7 +81,7 @@ def routes(regexes) -> tuple:
                                    for s in kept))
         longer = (max(most for _, most in lengths if most < ANY_LENGTH), rest, frozenset("".join(rest)))
     return (stretches, frozenset("".join(stretches)), tuple(needed_chars(regex) for _, regex, _ in regexes),
-            lengths, longer)
+            lengths, longer, tuple(_loosen.loose_regex(regex, kept) for _, regex, kept in regexes))
 
 
 #: No longest text: a regex that is not anchored at both ends may match inside any text.
@@ -139,6 +142,7 @@ def _element(op, av) -> frozenset[str] | None:
     return None  # a wildcard, a lookaround, an anchor: nothing consumed for certain
 
 
+from . import loosen as _loosen  # noqa: E402
 from . import nearsound as _near  # noqa: E402
 from . import soundregex as _soundregex  # noqa: E402
 from . import text as _text  # noqa: E402  (it imports this module)

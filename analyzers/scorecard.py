@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, replace
+from operator import attrgetter
 
 from .model import Finding, ItemScore
 from .rules import GRADES, GradeMinScore, ScoreItem, ScorecardRules
@@ -161,16 +162,24 @@ def flag_reasons(score: float, grade: str, items, findings, rules: ScorecardRule
 _SEVERITY_RANK = {"critical": 0, "major": 1, "minor": 2, "info": 3}
 
 
+_START, _END = attrgetter("start_s"), attrgetter("end_s")  # in C: every word of the call
+
+
 def with_confidence(findings, utterances, low_below: float | None) -> list[Finding]:
     """`findings` with the mean and least probability of the words each rests on: its
     speaker's words that overlap its span (a finding that quotes no text rests on timing,
     not words, and gets none). `low_below`: a mean under it marks the finding low_confidence."""
-    # each utterance's words' time span, so that a finding skips the utterances it cannot overlap
-    spans = [(u, min(w.start_s for w in u.words), max(w.end_s for w in u.words)) for u in utterances if u.words]
+    # per speaker, each utterance's words' time span (in transcript order), so that a finding
+    # skips the utterances it cannot overlap
+    spans: dict[str, list] = {}
+    if any(f.text for f in findings):
+        for u in utterances:
+            if u.words:
+                spans.setdefault(u.speaker, []).append((u, min(map(_START, u.words)), max(map(_END, u.words))))
     out = []
     for f in findings:
         probs = [] if not f.text else [
-            w.probability for u, first, last in spans if u.speaker == f.speaker and first < f.end_s and f.start_s < last
+            w.probability for u, first, last in spans.get(f.speaker, ()) if first < f.end_s and f.start_s < last
             for w in u.words if w.start_s < f.end_s and f.start_s < w.end_s]
         if not probs:
             out.append(f)

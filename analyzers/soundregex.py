@@ -30,7 +30,7 @@ def may_sound_like(text: str, phrases: tuple[str, ...]) -> bool:
     `homophones.windows(text, phrases, first_only=True)` finds one. The classes hold the
     GB2312 chars (whisper's simplified output; a short index, quick to compile): a text with
     another char that has a reading (or one outside the BMP) is walked."""
-    if _outside().search(text):
+    if unheard(text):
         return bool(_text._homophones.windows(text, phrases, first_only=True))
     seen = _REGEXES.get(id(phrases))  # sound_regex's lookup inline: ~400 questions a call
     found = seen[1] if seen is not None and seen[0] is phrases else sound_regex(phrases)
@@ -53,12 +53,20 @@ def _compile(phrases: tuple[str, ...]) -> re.Pattern | None:
         node[None] = {}
     if not root:
         return None
-    # One class of every first char leads, so that re skips in C the places none can start at;
-    # each edge then checks its own first char looking back.
-    firsts = [(_chars(char, accepted, True), child) for (char, accepted), child in root.items()]
-    lead = frozenset().union(*(chars for chars, _ in firsts))
-    edges = [(f"(?<={_class(chars)})" if len(firsts) > 1 else "") + _pattern(child) for chars, child in firsts]
-    return re.compile(_class(lead) + (edges[0] if len(edges) == 1 else "(?:" + "|".join(edges) + ")"))
+    # One class of every first char leads, so that re skips in C the places none can start at,
+    # and one of every second char looks ahead (a place that fails it tries no edge); the edges
+    # whose first chars are one class share it, checked looking back.
+    firsts: dict[frozenset[str], list[str]] = {}
+    for (char, accepted), child in root.items():
+        firsts.setdefault(_chars(char, accepted, True), []).append(_pattern(child))
+    lead = frozenset().union(*firsts)
+    second = frozenset().union(*(_chars(*key, False) for child in root.values() for key in child if key is not None))
+    edges = [(f"(?<={_class(chars)})" if len(firsts) > 1 else "") + _either(rest) for chars, rest in firsts.items()]
+    return re.compile(_class(lead) + f"(?={_class(second)})" + _either(edges))
+
+
+def _either(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else "(?:" + "|".join(parts) + ")"
 
 
 def _pattern(node: dict) -> str:
@@ -105,6 +113,13 @@ def _heard_as() -> tuple[dict[str, frozenset[str]], frozenset[str]]:
         for reading in _text.char_pinyins(c):
             found.setdefault(reading, set()).add(c)
     return {s: frozenset(cs) for s, cs in found.items()}, frozenset(other)
+
+
+@functools.lru_cache(maxsize=65536)
+def unheard(text: str) -> bool:
+    """Whether `text` holds a char the classes leave out (`_outside`), once per text: a call's
+    texts are asked this for each of ~400 phrase groups."""
+    return _outside().search(text) is not None
 
 
 @functools.lru_cache(maxsize=1)

@@ -325,11 +325,13 @@ def _respelled(text: str, stretches: tuple[str, ...], chars: frozenset[str]) -> 
     return "".join(chars)
 
 
-def search_by_sound(regex: re.Pattern, text: str, stretches: tuple[str, ...]) -> re.Match | None:
+def search_by_sound(regex: re.Pattern, text: str, stretches: tuple[str, ...], wide: re.Pattern | None = None
+                    ) -> re.Match | None:
     """`regex`'s first match in `text`, or else in `text` respelled toward its stretches:
-    the one way every rule's regex phrase is matched tolerant of ASR homophones."""
+    the one way every rule's regex phrase is matched tolerant of ASR homophones. `wide`: the
+    regex loosened (`loosen.loose_regex`): a text it misses is not respelled."""
     m = regex.search(text)
-    if m is not None or not stretches:
+    if m is not None or not stretches or (wide is not None and not _soundregex.unheard(text) and not wide.search(text)):
         return m
     heard = respelled(text, stretches)
     return None if heard is text else regex.search(heard)
@@ -359,15 +361,16 @@ def first_alternative(text: str, alternatives: tuple[str, ...] | list[str],
     # This runs for every utterance and every phrase group of the pack: the literal
     # alternatives are one regex (leftmost place, then the first listed there), and only
     # alternatives whose first syllable the text holds are compared by sound.
-    for index, regex, stretches in group.regexes:
-        m = search_by_sound(regex, bare, stretches)
+    for (index, regex, stretches), wide in zip(group.regexes, group.by_sound[5]):
+        m = search_by_sound(regex, bare, stretches, wide)
         if m and (best is None or (m.start(), index) < best):
             best = (m.start(), index)
     if group.exact is not None:
         m = group.exact.search(bare)
         if m and (best is None or (m.start(), group.exact_index[m.group()]) < best):
             best = (m.start(), group.exact_index[m.group()])
-    if group.by_first:  # literal alternatives by sound: the earliest place, then the first listed
+    # literal alternatives by sound: the earliest place, then the first listed (no walk where no window is)
+    if group.by_first and _soundregex.may_sound_like(bare, group.spoken):
         for index, i, _ in _homophones.windows(bare, group.spoken):
             if best is None or (i, index) < best:
                 best = (i, index)
@@ -378,7 +381,7 @@ def clear_caches() -> None:
     """Forget what was kept per text (normalised forms, readings, answers): the figures of
     bench/bench_analysis.py's "cold" runs, where each call's texts cost what a new text costs."""
     for cached in (normalise, strip_punct, count_chars, sounds_alike, respelled, _holds, _respell.char_set,
-                   _near.near_alike, _near.heard_keys, _homophones.places):
+                   _near.near_alike, _near.heard_keys, _homophones.places, _soundregex.unheard):
         cached.cache_clear()
 
 
@@ -422,8 +425,8 @@ class _PhraseGroup:
     stretch_chars: tuple[frozenset[str], ...] = ()
     #: respell.py's `routes`: (every regex's stretches, once; their chars; per regex, chars one of
     #: which every match holds, or None; per regex, the lengths of text it may match in; the
-    #: stretches for a text too long for the anchored regexes, or None).
-    by_sound: tuple = ((), frozenset(), (), (), None)
+    #: stretches for a text too long for the anchored regexes, or None; per regex, `loosen.loose_regex`).
+    by_sound: tuple = ((), frozenset(), (), (), None, ())
 
 
 #: id(alternatives) -> (the tuple, regex_prefix, its group): the rules pass the pack's own

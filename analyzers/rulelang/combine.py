@@ -44,6 +44,8 @@ def all_hits(call: _ev.Call, conditions: Sequence[Condition], pool: set[int] | N
         inner = pool if found is None or not shapes[k][0] else found
         got = set(_ev.hits(call, conditions[k], inner))
         found = got if found is None else found & got
+        if not found:  # nothing any later condition hits can be kept
+            return found
     return found
 
 

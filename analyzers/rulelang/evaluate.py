@@ -66,8 +66,8 @@ class Call:
 
     def __post_init__(self) -> None:
         self.plans = plans_of(self.pack)
-        self.order = sorted(range(len(self.transcript.utterances)),
-                            key=lambda i: (self.transcript.utterances[i].start_s, self.transcript.utterances[i].end_s))
+        bounds = [(u.start_s, u.end_s) for u in self.transcript.utterances]
+        self.order = sorted(range(len(bounds)), key=bounds.__getitem__)
         self.utts = [self.transcript.utterances[i] for i in self.order]
 
     @functools.cached_property

@@ -5,11 +5,12 @@ evaluating a rule neither re-reads the schema objects nor looks its phrase list 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..text import group_holds, phrase_group
+from ..text import group_holds, normalise, phrase_group, strip_punct
 from .schema import Condition, PhraseList
 
 #: test(call, c, pool, one) -> the utterances of `pool` that c's own test hits.
@@ -68,18 +69,38 @@ def _phrase_test(pack: Any, c: Condition) -> Test | None:
     any other test (evaluate._test reads it)."""
     from . import combine
 
-    if c.phrases is None or c.starts_within is not None or not c.homophones or combine.test_name(c) != "phrases" \
+    if c.phrases is None or c.starts_within is not None or combine.test_name(c) != "phrases" \
             or any(x is not None for x in (c.all, c.any, c.not_, c.together)):
         return None
     from .evaluate import pack_field
 
-    group = phrase_group(pack_field(pack, c.phrases.list_) if isinstance(c.phrases, PhraseList) else c.phrases)
+    listed = pack_field(pack, c.phrases.list_) if isinstance(c.phrases, PhraseList) else c.phrases
+    if not c.homophones:
+        return _exact_test(listed)
+    group = phrase_group(listed)
 
     def test(call: Any, _c: Condition, pool: set, one: bool) -> set:
         texts = call.texts
         if one:  # whether anything hits: utterance by utterance, up to the first hit
             return next(({i} for i in sorted(pool) if group_holds(texts[i], group)), set())
         return {i for i in pool if group_holds(texts[i], group)}
+
+    return test
+
+
+def _exact_test(phrases) -> Test:
+    """A phrase test as written (`homophones: false`): its literals, normalised once (not at
+    every call), found in the text without punctuation, or its `re:` regexes in the text."""
+    literal = [p for p in (strip_punct(normalise(p)) for p in phrases if not p.startswith("re:")) if p]
+    found = re.compile("|".join(map(re.escape, literal))).search if literal else (lambda _: None)
+    regexes = [re.compile(p[3:]) for p in phrases if p.startswith("re:")]
+
+    def test(call: Any, _c: Condition, pool: set, one: bool) -> set:
+        texts = call.texts
+        holds = (lambda t: found(strip_punct(t)) is not None or any(r.search(t) for r in regexes))
+        if one:
+            return next(({i} for i in sorted(pool) if holds(texts[i])), set())
+        return {i for i in pool if holds(texts[i])}
 
     return test
 

@@ -3,6 +3,7 @@ response times, speech rate, volume, interruption) read as hits on a call's utte
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from typing import TYPE_CHECKING
 
@@ -43,8 +44,9 @@ def _silence(call: Call, c: Condition) -> set[int]:
 def _response_time(call: Call, c: Condition) -> set[int]:
     # An utterance right after the other party's: the gap is how long they waited.
     g, u = c.response_time, call.utts
+    ended = list(itertools.accumulate((x.end_s for x in u), max))  # the latest end up to each utterance
     return {i for i in range(1, len(u)) if u[i].speaker == other_party(u[i - 1].speaker) != u[i - 1].speaker
-            and _inside(u[i].start_s - max(x.end_s for x in u[:i]), g.at_least_s, g.at_most_s)}
+            and _inside(u[i].start_s - ended[i - 1], g.at_least_s, g.at_most_s)}
 
 
 def _rate(call: Call, c: Condition) -> set[int]:
