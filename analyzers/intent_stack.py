@@ -77,15 +77,12 @@ class IntentStack:
         return self._probabilities(vectors, np.repeat(np.arange(len(grams)), sizes)[known], cols[known], counts[known],
                                    parts)
 
-    def probabilities_of(self, vectors: np.ndarray, texts: Sequence[str], parts: SentenceParts | None = None,
-                         groups: tuple[np.ndarray, Sequence[tuple[int, ...]]] | None = None) -> np.ndarray:
+    def probabilities_of(self, vectors: np.ndarray, texts: Sequence[str], parts: SentenceParts | None = None) -> np.ndarray:
         """`probabilities` of normalised sentences (`texts`, e.g. analyzers.text.sentences), their
         1-3-grams counted in arrays instead of Counters: the same n-grams in the same order, so
-        the same sums to the last bit. `groups` (per sentence, its group's number, -1 for none;
-        per group, its intents' columns): only those cells are scored, the others are 0 (a call's
-        sentences judged for their speaker's intents only: the same bits in each cell scored)."""
+        the same sums to the last bit."""
         row, cols, counts = self._counted(texts)
-        return self._probabilities(vectors, row, cols, counts.astype(np.float64), parts, groups)
+        return self._probabilities(vectors, row, cols, counts.astype(np.float64), parts)
 
     def _counted(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(sentence, vocabulary row, count) of every known n-gram, each sentence's in the
@@ -150,8 +147,7 @@ class IntentStack:
         return out
 
     def _probabilities(self, vectors: np.ndarray, row: np.ndarray, cols: np.ndarray, counts: np.ndarray,
-                       parts: SentenceParts | None = None,
-                       groups: tuple[np.ndarray, Sequence[tuple[int, ...]]] | None = None) -> np.ndarray:
+                       parts: SentenceParts | None = None) -> np.ndarray:
         z = np.asarray(vectors, dtype=np.float32) @ self.embedding_weights + self.bias
         if self.part_columns:
             if parts is None:
@@ -160,62 +156,19 @@ class IntentStack:
             for k, w in zip(self.part_columns, self.part_weights):  # that column only: the others stay as they were
                 z[:, k] += parts.term(w)
         z = z.astype(np.float64)
-        tf = 1.0 + np.log(counts)
-        if groups is None:
-            if row.size:
-                _add_ngrams(z, row, cols, tf, self.idf_both)
-            return _sigmoid(z)
-        sentence_group, group_columns = groups
-        out = np.zeros_like(z)
-        of_entry = sentence_group[row]
-        for g, columns in enumerate(group_columns):
-            mine = np.flatnonzero(sentence_group == g)
-            if not mine.size:
-                continue
-            table = self._group(tuple(columns))
-            zg = z[:, columns] if table is not self.idf_both else z.copy()
-            # all the group's sentences' entries, even those 0 in its columns: np.add.reduceat
-            # sums a segment pairwise, so an entry left out would change the sums' last bits
-            at = np.flatnonzero(of_entry == g)
-            if at.size:
-                _add_ngrams(zg, row[at], cols[at], tf[at], table)
-            if table is self.idf_both:
-                zg = zg[:, columns]
-            out[np.ix_(mine, columns)] = _sigmoid(zg[mine])
-        return out
-
-    def _group(self, columns: tuple[int, ...]) -> np.ndarray:
-        """`idf_both` at these intents' columns only (both halves), built once per group; for most of
-        the intents `idf_both` itself (a copy of nearly all of it: 23 MB more for a few % less work)."""
-        kept = self._groups.get(columns)
-        if kept is None:
+        if row.size:
+            tf = 1.0 + np.log(counts)
+            first = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])  # each sentence's entries are contiguous
             k = len(self.intents)
-            kept = self._groups[columns] = (self.idf_both if 2 * len(columns) > k else
-                                            np.ascontiguousarray(self.idf_both[:, [*columns, *(k + c for c in columns)]]))
-        return kept
-
-    @functools.cached_property
-    def _groups(self) -> dict:
-        return {}
-
-
-def _add_ngrams(z: np.ndarray, row: np.ndarray, cols: np.ndarray, tf: np.ndarray, table: np.ndarray) -> None:
-    """Add the n-grams' term to `z` (n x K) in place: entries (sentence `row`, `table` row `cols`,
-    its `tf`), each sentence's contiguous in Counter order; `table` is idf_both's layout over K."""
-    first = np.flatnonzero(np.concatenate(([True], row[1:] != row[:-1])))  # each sentence's first entry
-    k = table.shape[1] // 2
-    # one gather of both halves (np.take: half the time of fancy indexing), times tf and
-    # tf^2 in one pass over E x 2 x K (the halves' strided views took twice as long):
-    # the same products, cell by cell
-    both = np.take(table, cols, axis=0)
-    both.reshape(len(cols), 2, k)[...] *= np.stack([tf, tf * tf], axis=1)[:, :, None]
-    summed = np.add.reduceat(both, first)
-    num, norm2 = summed[:, :k], summed[:, k:]
-    z[row[first]] += np.divide(num, np.sqrt(norm2), out=np.zeros_like(num), where=norm2 > 0)
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(z, -700, 700)))
+            # one gather of both halves (np.take: half the time of fancy indexing), times tf and
+            # tf^2 in one pass over E x 2 x K (the halves' strided views took twice as long):
+            # the same products, cell by cell
+            both = np.take(self.idf_both, cols, axis=0)
+            both.reshape(len(cols), 2, k)[...] *= np.stack([tf, tf * tf], axis=1)[:, :, None]
+            summed = np.add.reduceat(both, first)
+            num, norm2 = summed[:, :k], summed[:, k:]
+            z[row[first]] += np.divide(num, np.sqrt(norm2), out=np.zeros_like(num), where=norm2 > 0)
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -700, 700)))
 
 
 def _slot(ids: np.ndarray, shift: int) -> np.ndarray:

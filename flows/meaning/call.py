@@ -159,8 +159,6 @@ class _Plan:
     #: Per intent: its speaker's number in `speakers`.
     speaker_of: np.ndarray
     speakers: Mapping[str, int]
-    #: Per speaker's number, its intents' columns (the stack scores a sentence for those only).
-    columns: tuple[tuple[int, ...], ...]
 
 
 def _plan_of(models: Mapping[str, FittedIntent]) -> _Plan:
@@ -174,9 +172,8 @@ def _plan_of(models: Mapping[str, FittedIntent]) -> _Plan:
         speakers = {sp: n for n, sp in enumerate(dict.fromkeys(f.examples.speaker for _, f in fits))}
         # the stack counts the default n-grams: a model with others is judged exactly everywhere
         floors = np.array([f.model.min_probability - STACK_SLACK if f.model.ngram == NGRAM else -1.0 for _, f in fits])
-        speaker_of = np.array([speakers[f.examples.speaker] for _, f in fits])
-        _STACKS[key] = (kept, _Plan(IntentStack.of({intent: f.model for intent, f in fits}), fits, floors, speaker_of,
-                                    speakers, tuple(tuple(np.flatnonzero(speaker_of == n).tolist()) for n in speakers.values())))
+        _STACKS[key] = (kept, _Plan(IntentStack.of({intent: f.model for intent, f in fits}), fits, floors,
+                                    np.array([speakers[f.examples.speaker] for _, f in fits]), speakers))
     return _STACKS[key][1]
 
 
@@ -202,16 +199,14 @@ def decide(transcript: Transcript, embeddings: CallEmbeddings,
     plan = _plan_of(models)
     stack, fits = plan.stack, plan.fits
     parts = embeddings.parts if stack.part_columns else None  # None with part weights: the stack refuses
-    utterances = transcript.utterances
-    spoken = np.array([plan.speakers.get(u.speaker, -1) for u in utterances])  # each utterance's speaker's number
-    # each sentence scored for its speaker's intents only (the others' cells 0: never judged)
-    p = stack.probabilities_of(embeddings.vectors, flat, parts,
-                               (np.repeat(spoken, embeddings.sentence_counts), plan.columns))
+    p = stack.probabilities_of(embeddings.vectors, flat, parts)
     grams: dict[int, list] = {}  # utterance -> its sentences' char_ngrams, counted for the few judged again
     own = [i for i, ss in enumerate(split) if ss]
     best = np.maximum.reduceat(p, starts[own], axis=0)  # per utterance with sentences: its best sentence
     hits: dict = {}
-    judged = (best > plan.floors) & (spoken[own][:, None] == plan.speaker_of)
+    utterances = transcript.utterances
+    said_by = np.array([plan.speakers.get(utterances[i].speaker, -1) for i in own])
+    judged = (best > plan.floors) & (said_by[:, None] == plan.speaker_of)
     # per utterance and intent, its first sentence with the best probability (np.argmax's
     # choice), for every utterance at once: the row of each maximum, the least per utterance
     spans = np.diff(starts[own], append=len(p))  # the rows each of `best` reduced
