@@ -90,10 +90,8 @@ def part_speakers(models: Mapping[str, "FittedIntent"]) -> frozenset[str]:
 
 @latest_by_identity  # asked twice a call (reading the cache, then decide): the transcript is frozen
 def texts_hash(transcript: Transcript) -> str:
-    h = hashlib.sha256(UNITS)
-    for u in transcript.utterances:
-        h.update(u.text.encode("utf-8") + b"\0")
-    return h.hexdigest()
+    texts = [u.text for u in transcript.utterances]  # each text and a \0, hashed in one update
+    return hashlib.sha256(UNITS + ("\0".join(texts) + "\0" * bool(texts)).encode("utf-8")).hexdigest()
 
 
 @latest_by_identity  # read twice a call too (the cache read checks the parts, decide scores the sentences)
@@ -209,15 +207,15 @@ def decide(transcript: Transcript, embeddings: CallEmbeddings,
     judged = (best > plan.floors) & (said_by[:, None] == plan.speaker_of)
     # per utterance and intent, its first sentence with the best probability (np.argmax's
     # choice), for every utterance at once: the row of each maximum, the least per utterance
-    spans = np.diff(starts[own], append=len(p))  # the rows each of `best` reduced
+    spans = np.array(embeddings.sentence_counts)[own]  # the rows each of `best` reduced
     top = np.minimum.reduceat(np.where(p == np.repeat(best, spans, axis=0), np.arange(len(p))[:, None], len(p)),
                               starts[own], axis=0)
     keys: dict[int, tuple] = {}  # utterance -> its utterance_key, made once for all its hits
     for k, n in zip(*(x.tolist() for x in np.nonzero(judged.T))):  # intent by intent, utterances in order
         intent, fitted = fits[k]
         i = own[n]
-        at = slice(starts[i], starts[i + 1])
         if abs(best[n, k] - fitted.model.min_probability) < STACK_SLACK or fitted.model.ngram != NGRAM:
+            at = slice(starts[i], starts[i + 1])
             if fitted.model.ngram == NGRAM and i not in grams:
                 grams[i] = [char_ngrams(x) for x in split[i]]
             counted = grams[i] if fitted.model.ngram == NGRAM else None

@@ -155,3 +155,19 @@ def test_embeddings_read_by_table_are_numpys_cast_bit_for_bit(tmp_path):
         cache.put_embeddings("k", "enc", head, (3, 4), rows)
         counts, got = cache.get_embeddings("k", "enc", head)
         assert counts == (3, 4) and got.dtype == np.float32 and got.tobytes() == rows.astype(np.float32).tobytes()
+
+
+def test_texts_hash_is_the_one_update_per_utterance_it_was():
+    """texts_hash hashes the texts in one update (dec20): the digest of one update per text."""
+    import hashlib
+
+    from analyzers.model import Transcript
+    from flows.meaning.call import UNITS, texts_hash
+
+    for lines in ([("agent", "您好，请问有什么可以帮您？"), ("customer", "")], [("customer", "x\0y"), ("agent", "嗯")]):
+        t = conversation(lines)
+        h = hashlib.sha256(UNITS)
+        for u in t.utterances:
+            h.update(u.text.encode("utf-8") + b"\0")
+        assert texts_hash(t) == h.hexdigest()
+    assert texts_hash(Transcript("empty", 1.0, "stereo", (), ())) == hashlib.sha256(UNITS).hexdigest()
