@@ -141,22 +141,6 @@ def test_scores_of_each_speakers_intents_are_the_references(bank, calls):
         assert got[mine].tobytes() == want[mine].tobytes(), t.call_id
 
 
-def test_embeddings_read_by_table_are_numpys_cast_bit_for_bit(tmp_path):
-    """The cache reads float16 rows through a table of every bit pattern (flows/storage/cache.py
-    _single): numpy's own cast of each, NaNs, infinities and subnormals included."""
-    from flows.storage.cache import TranscriptCache, _single
-
-    every = np.arange(1 << 16, dtype=np.uint16).view(np.float16)
-    assert _single(every).tobytes() == every.astype(np.float32).tobytes()
-    assert _single(every.reshape(256, 256)).shape == (256, 256)
-    rows = np.random.default_rng(0).normal(0, 0.05, (7, 16)).astype(np.float16)
-    cache = TranscriptCache(tmp_path)
-    for head in ("h", "h" * 2):  # the rows at an even and an odd offset in the file
-        cache.put_embeddings("k", "enc", head, (3, 4), rows)
-        counts, got = cache.get_embeddings("k", "enc", head)
-        assert counts == (3, 4) and got.dtype == np.float32 and got.tobytes() == rows.astype(np.float32).tobytes()
-
-
 def test_texts_hash_is_the_one_update_per_utterance_it_was():
     """texts_hash hashes the texts in one update (dec20): the digest of one update per text."""
     import hashlib
