@@ -128,22 +128,16 @@ class IntentStack:
     def _rows_of(self, ids: np.ndarray) -> np.ndarray:
         """Each n-gram id's vocabulary row, -1 where none: `gram_rows` at its place in the sorted
         `gram_ids`, looked up in `_hashed` (a binary search over the 470 KB of ids missed the CPU
-        caches at every level: a call's texts asked ~4,000 of them). Two slots are probed for
-        every id; the few (~2%) still unresolved are searched in `gram_ids` (the table's long
-        chains took 5-8 more rounds of array calls for a handful of ids)."""
+        caches at every level: a call's texts asked ~4,000 of them)."""
         table, rows, shift = self._hashed
         out = np.full(ids.size, -1, dtype=np.int64)
         left, at = np.arange(ids.size), _slot(ids, shift)
-        for _ in range(2):
+        while left.size:
             held = table[at]
             hit = held == ids[left]
             out[left[hit]] = rows[at[hit]]
             going = ~hit & (held != 0)  # another id there: the next slot
             left, at = left[going], (at[going] + 1) & (table.size - 1)
-        if left.size:
-            where = np.minimum(np.searchsorted(self.gram_ids, ids[left]), self.gram_ids.size - 1)
-            found = self.gram_ids[where] == ids[left]
-            out[left[found]] = self.gram_rows[where[found]]
         return out
 
     def _probabilities(self, vectors: np.ndarray, row: np.ndarray, cols: np.ndarray, counts: np.ndarray,
