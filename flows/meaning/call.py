@@ -211,14 +211,10 @@ def decide(transcript: Transcript, embeddings: CallEmbeddings,
     top = np.minimum.reduceat(np.where(p == np.repeat(best, spans, axis=0), np.arange(len(p))[:, None], len(p)),
                               starts[own], axis=0)
     keys: dict[int, tuple] = {}  # utterance -> its utterance_key, made once for all its hits
-    ks, ns = np.nonzero(judged.T)  # intent by intent, utterances in order
-    rows = top[ns, ks]
-    # each judged cell's best probability, its row and that row's probability as Python numbers
-    # (the same float64 values), read in three array calls instead of three per cell
-    for k, n, b, row, pr in zip(ks.tolist(), ns.tolist(), best[ns, ks].tolist(), rows.tolist(), p[rows, ks].tolist()):
+    for k, n in zip(*(x.tolist() for x in np.nonzero(judged.T))):  # intent by intent, utterances in order
         intent, fitted = fits[k]
         i = own[n]
-        if abs(b - fitted.model.min_probability) < STACK_SLACK or fitted.model.ngram != NGRAM:
+        if abs(best[n, k] - fitted.model.min_probability) < STACK_SLACK or fitted.model.ngram != NGRAM:
             at = slice(starts[i], starts[i + 1])
             if fitted.model.ngram == NGRAM and i not in grams:
                 grams[i] = [char_ngrams(x) for x in split[i]]
@@ -226,7 +222,8 @@ def decide(transcript: Transcript, embeddings: CallEmbeddings,
             m = max(match_many(fitted.model, embeddings.vectors[at], split[i], counted,
                                None if parts is None else parts[at]), key=lambda m: m.probability)
         else:  # clear of the threshold: the stack's decision, with the best sentence's evidence
-            m = evidence(fitted.model, embeddings.vectors[row], pr)
+            row = int(top[n, k])
+            m = evidence(fitted.model, embeddings.vectors[row], float(p[row, k]))
         if m.hit:
             if i not in keys:
                 u = utterances[i]
