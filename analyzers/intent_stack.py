@@ -7,7 +7,6 @@ as `match_many` up to float rounding, used to find the few sentences worth judgi
 from __future__ import annotations
 
 import functools
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
@@ -15,21 +14,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from .intents import IntentMatch, IntentModel, SentenceParts
-from .text import _t2s_trigger_chars, normalise
-
-#: Texts normalise returns as they are: ASCII but capitals and spaces, 、。 and the CJK unified
-#: ideographs, none of them changed by NFKC or lower() nor composing with a neighbour; a
-#: traditional char among them (text._t2s_trigger_chars) still goes through normalise.
-_PLAIN = re.compile("[!-@\\[-~\u3001\u3002\u4e00-\u9fff]*")
-
-
-def _normalised(texts: Sequence[str]) -> list[str]:
-    """`normalise` of each text; a text already plain (meaning_sentences' units mostly are) kept
-    as it is, in two C calls instead of normalise's work (~1 us a text, none cached in a new call)."""
-    trigger = _t2s_trigger_chars()
-    if trigger is None:
-        return [normalise(t) for t in texts]
-    return [t if _PLAIN.fullmatch(t) and trigger.isdisjoint(t) else normalise(t) for t in texts]
+from .text import normalise
 
 
 @dataclass(frozen=True)
@@ -102,7 +87,7 @@ class IntentStack:
     def _counted(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(sentence, vocabulary row, count) of every known n-gram, each sentence's in the
         order char_ngrams' Counter lists them (first seen, 1-grams, then 2-, then 3-grams)."""
-        texts = _normalised(texts)
+        texts = [normalise(t) for t in texts]
         if not texts or not self.gram_ids.size:
             return (np.zeros(0, dtype=np.int64),) * 3
         codes = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64) + 1

@@ -151,24 +151,3 @@ def test_texts_hash_is_the_one_update_per_utterance_it_was():
             h.update(u.text.encode("utf-8") + b"\0")
         assert texts_hash(t) == h.hexdigest()
     assert texts_hash(Transcript("empty", 1.0, "stereo", (), ())) == hashlib.sha256(UNITS).hexdigest()
-
-
-def test_plain_texts_are_what_normalise_returns():
-    """The stack skips normalise for a text of _PLAIN's chars with no traditional one (dec20):
-    each such char is its own normalise, no mark that composes with a neighbour, no space; any
-    string of them is its own normalise, and other texts go through normalise."""
-    import unicodedata
-
-    from analyzers.intent_stack import _PLAIN, _normalised
-    from analyzers.text import _t2s_trigger_chars, normalise
-
-    trigger = _t2s_trigger_chars() or frozenset()
-    plain = [c for c in map(chr, range(0x110000)) if _PLAIN.fullmatch(c)]
-    assert len(plain) == 68 + 2 + (0x9FFF - 0x4E00 + 1)
-    for c in plain:
-        assert not c.isspace() and unicodedata.combining(c) == 0 and unicodedata.normalize("NFKC", c) == c
-        assert c in trigger or normalise(c) == c
-    rng = random.Random(31)
-    texts = ["".join(rng.choice(plain) for _ in range(rng.randint(0, 14))) for _ in range(3000)]
-    texts += ["您好，請問", "ＡＢＣ１２３", "Hello World", "a b", "e\u0301", "你好\u3000吗", "豈", "個人", "。、…"]
-    assert _normalised(texts) == [normalise(t) for t in texts]
