@@ -130,11 +130,22 @@ def parts_hash(texts) -> str:
 
 
 def _part_index(transcript: Transcript, split, speakers: frozenset[str]) -> tuple[tuple[int, ...], list[str]]:
-    """(per sentence, its lead's row among the parts or -1; the parts' texts, lead then rest)."""
-    parts = [sentence_parts(s) if u.speaker in speakers else (s, None)
-             for u, ss in zip(transcript.utterances, split) for s in ss]
-    return part_rows([rest is not None for _, rest in parts]), [x for lead, rest in parts if rest is not None
-                                                               for x in (lead, rest)]
+    """(per sentence, its lead's row among the parts or -1; the parts' texts, lead then rest):
+    part_rows' layout, built in one pass."""
+    index: list[int] = []
+    texts: list[str] = []
+    for u, ss in zip(transcript.utterances, split):
+        if u.speaker not in speakers:
+            index += [-1] * len(ss)
+            continue
+        for s in ss:
+            lead, rest = sentence_parts(s)
+            if rest is None:
+                index.append(-1)
+            else:
+                index.append(len(texts))
+                texts += (lead, rest)
+    return tuple(index), texts
 
 
 #: A best sentence whose stacked probability is within this of an intent's threshold is

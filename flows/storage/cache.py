@@ -137,7 +137,7 @@ def _read_embeddings(data: bytes, texts_hash: str,
         head = json.loads(data[len(_EMB_MAGIC):end])
         if head["texts_hash"] != texts_hash or (parts_hash is not None and head.get("parts_hash") != parts_hash):
             return None
-        counts = tuple(int(n) for n in head["counts"])
+        counts = tuple(map(int, head["counts"]))
         vectors = np.frombuffer(data, dtype="<f2", offset=end + 1).reshape(head["shape"])
     except (ValueError, KeyError, TypeError):
         return None

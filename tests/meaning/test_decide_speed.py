@@ -151,3 +151,18 @@ def test_texts_hash_is_the_one_update_per_utterance_it_was():
             h.update(u.text.encode("utf-8") + b"\0")
         assert texts_hash(t) == h.hexdigest()
     assert texts_hash(Transcript("empty", 1.0, "stereo", (), ())) == hashlib.sha256(UNITS).hexdigest()
+
+
+def test_part_index_is_part_rows_layout(bank, calls):
+    """_part_index builds its index in one pass (dec20): part_rows' layout and the same texts."""
+    from analyzers.intents import part_rows, sentence_parts
+    from flows.meaning.call import _part_index
+
+    for speakers in (part_speakers(bank.models), frozenset(), frozenset({"agent", "customer", "other"})):
+        for t, _ in calls:
+            split = [meaning_sentences(u.text) for u in t.utterances]
+            parts = [sentence_parts(s) if u.speaker in speakers else (s, None)
+                     for u, ss in zip(t.utterances, split) for s in ss]
+            want = (part_rows([rest is not None for _, rest in parts]),
+                    [x for lead, rest in parts if rest is not None for x in (lead, rest)])
+            assert _part_index(t, split, speakers) == want, t.call_id
