@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
@@ -67,8 +67,10 @@ class CallEmbeddings:
                 np.vstack([self.vectors, self.part_vectors]) if len(self.part_vectors) else self.vectors)
 
     @classmethod
-    def from_stored(cls, encoder: str, texts_hash: str, utterances: int, counts, rows) -> "CallEmbeddings | None":
-        """`stored`'s inverse for a call of `utterances`; None for another layout."""
+    def from_stored(cls, encoder: str, texts_hash: str, utterances: int, counts, rows,
+                    parts_hash: str = "") -> "CallEmbeddings | None":
+        """`stored`'s inverse for a call of `utterances`; None for another layout. `parts_hash`:
+        what the reader checked the kept parts against (none where no parts were kept)."""
         sentence_counts, more = tuple(counts[:utterances]), tuple(counts[utterances:])
         n = sum(sentence_counts)
         if len(sentence_counts) != utterances or len(rows) != n + sum(more):
@@ -77,7 +79,8 @@ class CallEmbeddings:
             return cls(encoder, texts_hash, sentence_counts, rows)
         if len(more) != n or not set(more) <= {0, 2}:
             return None
-        return cls(encoder, texts_hash, sentence_counts, rows[:n], part_rows([m == 2 for m in more]), rows[n:])
+        return cls(encoder, texts_hash, sentence_counts, rows[:n], part_rows([m == 2 for m in more]), rows[n:],
+                   parts_hash)
 
 
 def part_speakers(models: Mapping[str, "FittedIntent"]) -> frozenset[str]:
@@ -87,10 +90,14 @@ def part_speakers(models: Mapping[str, "FittedIntent"]) -> frozenset[str]:
 
 @latest_by_identity  # asked twice a call (reading the cache, then decide): the transcript is frozen
 def texts_hash(transcript: Transcript) -> str:
-    h = hashlib.sha256(UNITS)
-    for u in transcript.utterances:
-        h.update(u.text.encode("utf-8") + b"\0")
-    return h.hexdigest()
+    texts = [u.text for u in transcript.utterances]  # each text and a \0, hashed in one update
+    return hashlib.sha256(UNITS + ("\0".join(texts) + "\0" * bool(texts)).encode("utf-8")).hexdigest()
+
+
+@latest_by_identity  # read twice a call too (the cache read checks the parts, decide scores the sentences)
+def split_call(transcript: Transcript) -> tuple[list[str], ...]:
+    """Each utterance's meaning_sentences (not to be mutated: every caller gets the same lists)."""
+    return tuple(meaning_sentences(u.text) for u in transcript.utterances)
 
 
 def embed_call(transcript: Transcript, encoder: Encoder, speakers: frozenset[str] = frozenset()) -> CallEmbeddings:
@@ -98,7 +105,7 @@ def embed_call(transcript: Transcript, encoder: Encoder, speakers: frozenset[str
     keeps (float16 values as float32): a run that embeds and a reprocess that reads the cache
     decide on the same numbers. With `speakers` (part_speakers), their sentences' lead clause
     and rest where a sentence has two, in a second batch (the sentences' rows stay as they were)."""
-    split = [meaning_sentences(u.text) for u in transcript.utterances]
+    split = split_call(transcript)
     return _embedded(transcript, encoder, split, _part_index(transcript, split, speakers) if speakers else None)
 
 
@@ -123,11 +130,22 @@ def parts_hash(texts) -> str:
 
 
 def _part_index(transcript: Transcript, split, speakers: frozenset[str]) -> tuple[tuple[int, ...], list[str]]:
-    """(per sentence, its lead's row among the parts or -1; the parts' texts, lead then rest)."""
-    parts = [sentence_parts(s) if u.speaker in speakers else (s, None)
-             for u, ss in zip(transcript.utterances, split) for s in ss]
-    return part_rows([rest is not None for _, rest in parts]), [x for lead, rest in parts if rest is not None
-                                                               for x in (lead, rest)]
+    """(per sentence, its lead's row among the parts or -1; the parts' texts, lead then rest):
+    part_rows' layout, built in one pass."""
+    index: list[int] = []
+    texts: list[str] = []
+    for u, ss in zip(transcript.utterances, split):
+        if u.speaker not in speakers:
+            index += [-1] * len(ss)
+            continue
+        for s in ss:
+            lead, rest = sentence_parts(s)
+            if rest is None:
+                index.append(-1)
+            else:
+                index.append(len(texts))
+                texts += (lead, rest)
+    return tuple(index), texts
 
 
 #: A best sentence whose stacked probability is within this of an intent's threshold is
@@ -136,18 +154,41 @@ STACK_SLACK = 1e-3
 
 
 #: Stacks built, by the identity of their models (kept alive here, so ids are not reused).
-_STACKS: dict[tuple, tuple[tuple, IntentStack]] = {}
+_STACKS: dict[tuple, tuple[tuple, "_Plan"]] = {}
 
 
-def stack_of(models: Mapping[str, FittedIntent]) -> IntentStack:
-    """The models' stack, built once per set of fitted models (per run, per worker)."""
+@dataclass(frozen=True)
+class _Plan:
+    """What decide reads of a set of models, built with their stack: not once per call."""
+
+    stack: IntentStack
+    fits: tuple
+    #: Per intent: the least best probability judged (-1: every one, a model with other n-grams).
+    floors: np.ndarray
+    #: Per intent: its speaker's number in `speakers`.
+    speaker_of: np.ndarray
+    speakers: Mapping[str, int]
+
+
+def _plan_of(models: Mapping[str, FittedIntent]) -> _Plan:
+    """The models' stack and decide's arrays, built once per set of fitted models (per run, per worker)."""
     kept = tuple(f.model for f in models.values())
     key = tuple((intent, id(f.model)) for intent, f in models.items())
     if key not in _STACKS:
         if len(_STACKS) >= 4:
             _STACKS.pop(next(iter(_STACKS)))
-        _STACKS[key] = (kept, IntentStack.of({intent: f.model for intent, f in models.items()}))
+        fits = tuple(models.items())
+        speakers = {sp: n for n, sp in enumerate(dict.fromkeys(f.examples.speaker for _, f in fits))}
+        # the stack counts the default n-grams: a model with others is judged exactly everywhere
+        floors = np.array([f.model.min_probability - STACK_SLACK if f.model.ngram == NGRAM else -1.0 for _, f in fits])
+        _STACKS[key] = (kept, _Plan(IntentStack.of({intent: f.model for intent, f in fits}), fits, floors,
+                                    np.array([speakers[f.examples.speaker] for _, f in fits]), speakers))
     return _STACKS[key][1]
+
+
+def stack_of(models: Mapping[str, FittedIntent]) -> IntentStack:
+    """The models' stack, built once per set of fitted models (per run, per worker)."""
+    return _plan_of(models).stack
 
 
 def decide(transcript: Transcript, embeddings: CallEmbeddings,
@@ -159,34 +200,33 @@ def decide(transcript: Transcript, embeddings: CallEmbeddings,
     by match_many, so the decisions are match_many's."""
     if embeddings.texts_hash != texts_hash(transcript):
         raise ValueError("these embeddings belong to another transcript (its texts differ)")
-    split = [meaning_sentences(u.text) for u in transcript.utterances]
+    split = split_call(transcript)
     starts = np.cumsum((0, *embeddings.sentence_counts))
     flat = [x for ss in split for x in ss]
     if not flat or not models:
         return CallIntents({})
-    stack = stack_of(models)
+    plan = _plan_of(models)
+    stack, fits = plan.stack, plan.fits
     parts = embeddings.parts if stack.part_columns else None  # None with part weights: the stack refuses
     p = stack.probabilities_of(embeddings.vectors, flat, parts)
     grams: dict[int, list] = {}  # utterance -> its sentences' char_ngrams, counted for the few judged again
     own = [i for i, ss in enumerate(split) if ss]
     best = np.maximum.reduceat(p, starts[own], axis=0)  # per utterance with sentences: its best sentence
     hits: dict = {}
-    fits = list(models.items())
-    # the stack counts the default n-grams: a model with others is judged exactly everywhere
-    floors = np.array([f.model.min_probability - STACK_SLACK if f.model.ngram == NGRAM else -1.0 for _, f in fits])
-    said_by = np.array([transcript.utterances[i].speaker for i in own])[:, None]
-    judged = (best > floors) & (said_by == np.array([f.examples.speaker for _, f in fits]))
+    utterances = transcript.utterances
+    said_by = np.array([plan.speakers.get(utterances[i].speaker, -1) for i in own])
+    judged = (best > plan.floors) & (said_by[:, None] == plan.speaker_of)
     # per utterance and intent, its first sentence with the best probability (np.argmax's
     # choice), for every utterance at once: the row of each maximum, the least per utterance
-    spans = np.diff(np.r_[starts[own], len(p)])  # the rows each of `best` reduced
+    spans = np.array(embeddings.sentence_counts)[own]  # the rows each of `best` reduced
     top = np.minimum.reduceat(np.where(p == np.repeat(best, spans, axis=0), np.arange(len(p))[:, None], len(p)),
                               starts[own], axis=0)
+    keys: dict[int, tuple] = {}  # utterance -> its utterance_key, made once for all its hits
     for k, n in zip(*(x.tolist() for x in np.nonzero(judged.T))):  # intent by intent, utterances in order
         intent, fitted = fits[k]
         i = own[n]
-        u = transcript.utterances[i]
-        at = slice(starts[i], starts[i + 1])
         if abs(best[n, k] - fitted.model.min_probability) < STACK_SLACK or fitted.model.ngram != NGRAM:
+            at = slice(starts[i], starts[i + 1])
             if fitted.model.ngram == NGRAM and i not in grams:
                 grams[i] = [char_ngrams(x) for x in split[i]]
             counted = grams[i] if fitted.model.ngram == NGRAM else None
@@ -196,7 +236,10 @@ def decide(transcript: Transcript, embeddings: CallEmbeddings,
             row = int(top[n, k])
             m = evidence(fitted.model, embeddings.vectors[row], float(p[row, k]))
         if m.hit:
-            hits.setdefault(utterance_key(u.speaker, u.start_s, u.end_s, u.text), {})[intent] = m
+            if i not in keys:
+                u = utterances[i]
+                keys[i] = utterance_key(u.speaker, u.start_s, u.end_s, u.text)
+            hits.setdefault(keys[i], {})[intent] = m
     return CallIntents(hits)
 
 
@@ -207,13 +250,14 @@ def cached_embeddings(cache, key: str, transcript: Transcript, encoder: Encoder,
     `speakers` (part_speakers) a cache without their sentences' parts, or with parts of other
     texts (the splitter changed since, or a cache kept before parts_hash), is embedded again."""
     th = texts_hash(transcript)
-    split = [meaning_sentences(u.text) for u in transcript.utterances]
+    split = split_call(transcript)
     parts = _part_index(transcript, split, speakers) if speakers else None
     hashed = parts_hash(parts[1]) if parts is not None else None
     kept = cache.get_embeddings(key, encoder.name, th, hashed)
-    emb = None if kept is None else CallEmbeddings.from_stored(encoder.name, th, len(transcript.utterances), *kept)
+    emb = None if kept is None else CallEmbeddings.from_stored(encoder.name, th, len(transcript.utterances), *kept,
+                                                               parts_hash=hashed or "")
     if emb is not None and (parts is None or (emb.part_vectors is not None and emb.part_index == parts[0])):
-        return (emb if hashed is None else replace(emb, parts_hash=hashed)), False
+        return emb, False
     emb = _embedded(transcript, encoder, split, parts)  # the sentences and parts split once, above
     cache.put_embeddings(key, emb.encoder, emb.texts_hash, *emb.stored(), parts_hash=emb.parts_hash or None)
     return emb, True

@@ -46,6 +46,7 @@ class TranscriptCache:
     def __init__(self, cache_dir: str | os.PathLike[str]) -> None:
         self.root = Path(cache_dir)
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._root = str(self.root)
 
     def sweep(self, older_than_s: float = _STALE_TEMP_S) -> int:
         """Delete temp files left by killed writers; returns how many."""
@@ -83,7 +84,8 @@ class TranscriptCache:
         with `parts_hash`, None also when the sentences' parts kept were other texts (a
         changed splitter). Caches written before the .emb format keep their .npz, read as it is."""
         try:
-            data = self._emb_path(key, encoder).read_bytes()
+            with open(f"{self._root}/{key}.{encoder}.emb", "rb") as f:  # _emb_path without a Path: 10 us a call
+                data = f.read()
         except FileNotFoundError:
             return None if parts_hash is not None else self._get_npz(key, encoder, texts_hash)
         except OSError:
@@ -135,7 +137,7 @@ def _read_embeddings(data: bytes, texts_hash: str,
         head = json.loads(data[len(_EMB_MAGIC):end])
         if head["texts_hash"] != texts_hash or (parts_hash is not None and head.get("parts_hash") != parts_hash):
             return None
-        counts = tuple(int(n) for n in head["counts"])
+        counts = tuple(map(int, head["counts"]))
         vectors = np.frombuffer(data, dtype="<f2", offset=end + 1).reshape(head["shape"])
     except (ValueError, KeyError, TypeError):
         return None
