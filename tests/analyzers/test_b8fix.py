@@ -1,0 +1,58 @@
+"""b8fix (issue 31, round 9 from blind8): hand-written transcripts, hits and near misses, none a blind8 line."""
+
+import pytest
+
+from analyzers.analyze import analyze
+from analyzers.turns import turns
+from lexicons import load_pack
+from transcripts import A, C, at, call, conversation
+
+PACK = load_pack()
+
+
+def rules_raised(lines, direction="inbound"):
+    return [f.rule_id for f in analyze(conversation(lines), PACK, direction=direction).findings]
+
+
+# --- turns: an agent's utterance that hands the floor back is listening, no turn (001 §2.1 第一步 适时回应) -------
+
+@pytest.mark.parametrize("said", ["嗯，您说，我在听。", "好的阿姨，您慢慢说，我听着呢。", "您接着讲", "嗯嗯，先生您继续"])
+def test_handing_the_floor_back_leaves_the_customer_one_turn(said):
+    t = call(at(C, 0.0, 4.0, "我家楼下那个井盖丢了好几天了。"), at(A, 4.8, 7.5, said),
+             at(C, 8.3, 12.0, "晚上黑灯瞎火的，差点摔进去。"), at(A, 12.8, 16.0, "真的很抱歉，请问是哪个小区？"))
+    ts = turns(t, PACK.overtalk)
+    assert [x.speaker for x in ts] == [C, A]
+    assert len(ts[0].utterances) == 2
+
+
+@pytest.mark.parametrize("said", ["您说的是哪个井盖？", "您说，是哪个小区？", "阿姨，阿姨", "您等一下",
+                                  "没关系，您说。"])   # 没关系 answers an apology: a reply, a turn
+def test_more_than_handing_the_floor_back_is_a_turn(said):
+    t = call(at(C, 0.0, 4.0, "我家楼下那个井盖丢了好几天了。"), at(A, 4.8, 7.0, said),
+             at(C, 7.8, 10.0, "就是三号楼那个。"))
+    assert [x.speaker for x in turns(t, PACK.overtalk)] == [C, A, C]
+
+
+def test_the_apology_is_still_owed_when_the_agent_takes_the_floor():
+    lines = [(C, "买的吸尘器用了三天就不转了。"), (A, "嗯，您说，我在听。"), (C, "是在你们旗舰店买的。"),
+             (A, "请问您的订单号是多少？")]
+    assert "apology_first" in rules_raised(lines)
+
+
+def test_no_apology_is_owed_on_the_listening_turn_itself():
+    lines = [(C, "买的吸尘器用了三天就不转了。"), (A, "嗯，您说，我在听。"), (C, "你们这什么质量啊。"),
+             (A, "非常抱歉给您带来不好的体验，请问您的订单号是多少？")]
+    assert "apology_first" not in rules_raised(lines)
+
+
+# --- apology_first: 到底 asking what is at fault in the thing is a question, no complaint -----------------------
+
+@pytest.mark.parametrize("asked", ["那到底是不是火花塞的问题？", "到底是哪里的毛病啊？", "到底是不是软件的毛病？",
+                                   "到底是不是充电器的问题呀"])
+def test_asking_what_is_at_fault_is_no_complaint(asked):
+    assert "apology_first" not in rules_raised([(C, asked), (A, "要到店里检测一下才能确定。")])
+
+
+@pytest.mark.parametrize("asked", ["你们到底是不是在敷衍我？", "到底是不是你们的问题？", "你们到底怎么回事？", "到底还修不修了？"])
+def test_to_di_that_blames_or_chases_still_complains(asked):
+    assert "apology_first" in rules_raised([(C, asked), (A, "要到店里检测一下才能确定。")])
