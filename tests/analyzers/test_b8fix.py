@@ -56,3 +56,39 @@ def test_asking_what_is_at_fault_is_no_complaint(asked):
 @pytest.mark.parametrize("asked", ["你们到底是不是在敷衍我？", "到底是不是你们的问题？", "你们到底怎么回事？", "到底还修不修了？"])
 def test_to_di_that_blames_or_chases_still_complains(asked):
     assert "apology_first" in rules_raised([(C, asked), (A, "要到店里检测一下才能确定。")])
+
+
+# --- transfer_notice: a record forwarded (with its callback) is no transfer of the call (002 转接) -------------------
+
+@pytest.mark.parametrize("said", ["您反映的噪音问题我已经登记为督办件，转给城管中队处理，三个工作日内给您答复。",
+                                  "给您生成了报修单，转到工程部，今天下午有师傅联系您。",
+                                  "这个我们转交给所在街道核实，两天内会有人给您回电。",
+                                  "您的意见我们会反馈给相关部门。"])
+def test_a_record_forwarded_is_no_transfer(said):
+    assert "transfer_notice" not in rules_raised([(C, "我家楼下的烧烤店天天吵到半夜。"), (A, said)])
+
+
+@pytest.mark.parametrize("said", ["好的，我记下了，这就帮您转到城管热线。", "我给您登记一下，然后帮您转接到街道办。",
+                                  "这个我转给我们组长，您直接跟她说。"])
+def test_the_call_handed_on_still_needs_its_notice(said):
+    assert "transfer_notice" in rules_raised([(C, "我家楼下的烧烤店天天吵到半夜。"), (A, said)])
+
+
+# --- repeat_back_wrong: the agent's own number is no read-back; a bare read-back is checked ------------------------
+
+@pytest.mark.parametrize("said", ["您好，理赔专席，我是工号五八二四的小何，同事跟我说了，您是要报案对吧？",
+                                  "您好，我是工号五八二四，很高兴为您服务，您是想查理赔进度对吗？"])
+def test_the_agents_own_number_is_no_wrong_read_back(said):
+    assert "repeat_back_wrong" not in rules_raised([(C, "保单号是七二六一五八二三。"), (A, said)])
+
+
+@pytest.mark.parametrize("said", ["好的，七二六一五八三二，我帮您查一下。", "谢谢您，保单号七二六一五八三二，我看一下。",
+                                  "跟您确认一下，保单号七二六一五八三二，对吗？"])
+def test_a_wrong_read_back_with_or_without_a_question(said):
+    assert rules_raised([(C, "保单号是七二六一五八二三。"), (A, said)]).count("repeat_back_wrong") == 1
+
+
+@pytest.mark.parametrize("said", ["好的，七二六一五八二三，我帮您查一下。", "好的，您名下另一张保单是七二六一五八三二。",
+                                  "系统里留的是七二六一五八三二，您看是不是记错了？"])
+def test_no_wrong_read_back_where_it_is_right_or_no_read_back(said):
+    assert "repeat_back_wrong" not in rules_raised([(C, "保单号是七二六一五八二三。"), (A, said)])
