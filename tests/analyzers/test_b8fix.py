@@ -92,3 +92,41 @@ def test_a_wrong_read_back_with_or_without_a_question(said):
                                   "系统里留的是七二六一五八三二，您看是不是记错了？"])
 def test_no_wrong_read_back_where_it_is_right_or_no_read_back(said):
     assert "repeat_back_wrong" not in rules_raised([(C, "保单号是七二六一五八二三。"), (A, said)])
+
+
+# --- rude (any banned entry by meaning): a bare backchannel means none of them (001 §2.1 第一步 嗯 / 是的) ------------
+
+def _banned_by_meaning(text, intent="rude_banned"):
+    from analyzers.intents import CallIntents, IntentMatch, utterance_key
+    t = conversation([(A, "您好，很高兴为您服务。"), (C, "我的发票一直没收到，你们到底寄没寄？"), (A, text)])
+    u = t.utterances[2]
+    hit = IntentMatch(intent, True, 0.95, "哎呀，真麻烦。", 0.6, "麻烦", 0.4)
+    meaning = CallIntents({utterance_key(u.speaker, u.start_s, u.end_s, u.text): {intent: hit}})
+    return [f.rule_id for f in analyze(t, PACK, meaning=meaning).findings if f.category == "banned_phrase"]
+
+
+@pytest.mark.parametrize("text", ["嗯嗯。", "嗯，好的。", "是的，是的", "对对"])
+def test_a_bare_backchannel_is_no_banned_wording_by_meaning(text):
+    assert _banned_by_meaning(text) == []
+
+
+@pytest.mark.parametrize("text", ["嗯，那你自己再等等吧。", "行了行了，别说了。"])
+def test_more_than_a_backchannel_is_still_read_by_meaning(text):
+    assert "rude" in _banned_by_meaning(text)
+
+
+# --- outbound_refusal: not knowing yet whether one is free is no decline (003 §三.5(4)3 e) ----------------------------
+
+PITCH = "您好，我是驾校的招生老师小吴，给您打电话是想邀请您这周末来试驾体验课。"
+
+
+@pytest.mark.parametrize("said", ["周末啊，我也不知道有没有空。", "这周末有没有时间我还说不准。", "我看情况吧，不确定能不能去。"])
+def test_not_knowing_whether_one_is_free_is_no_refusal(said):
+    lines = [(A, PITCH), (C, said), (A, "没关系，您先看看安排，我把地址发您手机上。")]
+    assert "outbound_refusal" not in rules_raised(lines, direction="outbound")
+
+
+@pytest.mark.parametrize("said", ["这周末我没空。", "没时间，别打了。", "不需要，谢谢。"])
+def test_a_decline_is_still_one(said):
+    lines = [(A, PITCH), (C, said), (A, "好的，那先这样。")]
+    assert "outbound_refusal" in rules_raised(lines, direction="outbound")
