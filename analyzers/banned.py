@@ -326,8 +326,9 @@ def banned_findings(transcript: Transcript, entries: tuple[BannedEntry, ...],
             findings.append(Finding("banned_phrase", first.entry.id, first.entry.severity, AGENT,
                                     start_s, end_s, text[first.start : last.end], detail))
         said = {h.entry.meaning for h in (*kept, *excused) if h.entry.meaning}
-        if meaning is not None and not (listening and is_backchannel_text(text, listening)):
-            findings += _meant(u, text, entries, meaning, said)
+        meant = _meant(u, text, entries, meaning, said)
+        if meant and not (listening and is_backchannel_text(text, listening)):
+            findings += meant
     return findings
 
 
