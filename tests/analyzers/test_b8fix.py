@@ -89,7 +89,7 @@ def test_a_wrong_read_back_with_or_without_a_question(said):
 
 
 @pytest.mark.parametrize("said", ["好的，七二六一五八二三，我帮您查一下。", "好的，您名下另一张保单是七二六一五八三二。",
-                                  "系统里留的是七二六一五八三二，您看是不是记错了？"])
+                                  "系统里留的是七二六一五八三二，您看是不是记错了？", "好的，二零二三年的保单已经到期了。"])
 def test_no_wrong_read_back_where_it_is_right_or_no_read_back(said):
     assert "repeat_back_wrong" not in rules_raised([(C, "保单号是七二六一五八二三。"), (A, said)])
 
