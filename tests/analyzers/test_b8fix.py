@@ -130,3 +130,15 @@ def test_not_knowing_whether_one_is_free_is_no_refusal(said):
 def test_a_decline_is_still_one(said):
     lines = [(A, PITCH), (C, said), (A, "好的，那先这样。")]
     assert "outbound_refusal" in rules_raised(lines, direction="outbound")
+
+
+# --- apology_first: 失望 as written, not by sound (是网 read shi wang) ------------------------------------------------
+
+@pytest.mark.parametrize("said", ["这个是网上买的。", "是网络的问题吗？", "到底是不是网线的问题啊？", "我家宽带是网通的。"])
+def test_shi_wang_is_no_disappointment(said):
+    assert "apology_first" not in rules_raised([(C, said), (A, "请问您的订单号是多少？")])
+
+
+@pytest.mark.parametrize("said", ["我对你们很失望。", "真是太失望了。"])
+def test_disappointment_as_written_still_complains(said):
+    assert "apology_first" in rules_raised([(C, said), (A, "请问您的订单号是多少？")])
