@@ -66,8 +66,9 @@ def _repeats(call, c: Condition, pool: set[int] | None) -> set[int]:
     return hits
 
 
-#: (b8fix) The agent's own number (工号四一一六, 我是九号话务员, 坐席号 …): the speaker's, never a value of the other party's.
-_OWN_ID = re.compile(r"(?:工号|坐席号|座席号|员工号|服务号|编号)(?:是|为)?[0-9零〇幺一二两三四五六七八九十 ]+号?"
+#: (b8fix) The agent's own number (工号四一一六, 我是九号话务员, 坐席号 …): the speaker's, never a value of the other party's
+#: (not 编号: 订单编号 is the customer's).
+_OWN_ID = re.compile(r"(?:工号|坐席号|座席号|员工号)(?:是|为)?[0-9零〇幺一二两三四五六七八九十 ]+号?"
                      r"|[0-9零〇幺一二两三四五六七八九十]+号(?:话务员|客服|坐席|座席|专员|接线员|服务专员)")
 
 

@@ -83,7 +83,7 @@ def test_the_agents_own_number_is_no_wrong_read_back(said):
 
 
 @pytest.mark.parametrize("said", ["好的，七二六一五八三二，我帮您查一下。", "谢谢您，保单号七二六一五八三二，我看一下。",
-                                  "跟您确认一下，保单号七二六一五八三二，对吗？"])
+                                  "跟您确认一下，保单号七二六一五八三二，对吗？", "我是工号一二三四，跟您确认一下，保单编号七二六一五八三二，对吗？"])
 def test_a_wrong_read_back_with_or_without_a_question(said):
     assert rules_raised([(C, "保单号是七二六一五八二三。"), (A, said)]).count("repeat_back_wrong") == 1
 
