@@ -98,7 +98,7 @@ def analyze(transcript: Transcript, pack: RulePack, direction: str = INBOUND,
     # call the closing rules and repeat_back leave alone: custom_rules.yaml `unless`)
     custom = custom_findings(transcript, pack, direction, intents, meaning)
     findings = [
-        *banned_findings(transcript, pack.banned, meaning),
+        *banned_findings(transcript, pack.banned, meaning, pack.overtalk.backchannel_phrases),
         *rate_findings(transcript, pack.rate),
         *overtalk_findings(transcript, pack.overtalk),
         *raised_voice_findings(transcript, pack.voice),

@@ -38,6 +38,7 @@ from . import tokens as tok
 from .intents import CallIntents
 from .model import AGENT, Finding, Transcript, Utterance
 from .rules import BannedEntry
+from .turns import is_backchannel_text
 from .text import _SENTENCE_END, first_syllables, normalise
 
 
@@ -301,11 +302,13 @@ def prepare_matchers(entries: tuple[BannedEntry, ...]) -> None:
 
 
 def banned_findings(transcript: Transcript, entries: tuple[BannedEntry, ...],
-                    meaning: CallIntents | None = None) -> list[Finding]:
+                    meaning: CallIntents | None = None, listening: tuple[str, ...] = ()) -> list[Finding]:
     """One finding per entry and sentence (issue 31: a blame sentence with two of an entry's
     phrases raised the same finding twice); the detail names every phrase it matched. An
     entry with an intent also raises on an utterance that means it and matched no phrase
-    of its intent: the detail is the evidence (meaning: nearest example '…' (0.83)); see _meant."""
+    of its intent: the detail is the evidence (meaning: nearest example '…' (0.83)); see _meant.
+    `listening`: the backchannel phrases (嗯嗯, 好的): an utterance of nothing else means none of the
+    entries (b8fix: 001 §2.1 第一步 names 嗯 / 是的 as the response that shows the agent listens)."""
     findings = []
     for u in transcript.utterances:
         if u.speaker != AGENT:
@@ -323,7 +326,9 @@ def banned_findings(transcript: Transcript, entries: tuple[BannedEntry, ...],
             findings.append(Finding("banned_phrase", first.entry.id, first.entry.severity, AGENT,
                                     start_s, end_s, text[first.start : last.end], detail))
         said = {h.entry.meaning for h in (*kept, *excused) if h.entry.meaning}
-        findings += _meant(u, text, entries, meaning, said)
+        meant = _meant(u, text, entries, meaning, said)
+        if meant and not (listening and is_backchannel_text(text, listening)):
+            findings += meant
     return findings
 
 

@@ -12,17 +12,8 @@ from __future__ import annotations
 
 from .model import AGENT, CUSTOMER, Finding, Transcript
 from .rules import OvertalkRules
-from .text import normalise
 from .timeline import party_intervals
-from .turns import is_backchannel_text
-
-
-def _hands_floor_back(text: str, rules: OvertalkRules) -> bool:
-    """`text` invites the customer to go on (嗯，阿姨您说; 您接着说): backchannels, forms of address and at
-    least one yield phrase, nothing else (b7fix; 001 §2.1 第一步 不随意打断, 适时回应)."""
-    if not rules.yield_phrases or not any(p in normalise(text) for p in rules.yield_phrases):
-        return False
-    return is_backchannel_text(text, (*rules.backchannel_phrases, *rules.yield_phrases, *rules.yield_address_phrases))
+from .turns import hands_floor_back, is_backchannel_text
 
 
 def overtalk_findings(transcript: Transcript, rules: OvertalkRules) -> list[Finding]:
@@ -42,7 +33,7 @@ def overtalk_findings(transcript: Transcript, rules: OvertalkRules) -> list[Find
                 spoken = [u.text for u in transcript.utterances
                           if u.speaker == AGENT and u.start_s < a_end and a_start < u.end_s]
                 if a_end - a_start <= rules.backchannel_max_s + 1e-6 and all(
-                        is_backchannel_text(t, rules.backchannel_phrases) or _hands_floor_back(t, rules)
+                        is_backchannel_text(t, rules.backchannel_phrases) or hands_floor_back(t, rules)
                         for t in spoken):
                     # 嗯 / 是的 while the customer talks is listening (001 §2.1), not
                     # interrupting; so is 您说 / 您接着说 (the floor handed back) and a short sound

@@ -148,8 +148,10 @@ class OvertalkRules(Section):
     #: Short agent utterances that hand the floor back (您说, 您请讲, 您接着说), with backchannels and
     #: a form of address (嗯，阿姨您说): listening too (001 §2.1 第一步 不随意打断), not overtalk (b7fix).
     yield_phrases: tuple[str, ...] = ()
-    #: Forms of address and softeners allowed in such an utterance (阿姨, 先生, 没事); never enough alone.
+    #: Forms of address allowed in such an utterance (阿姨, 先生); never enough alone.
     yield_address_phrases: tuple[str, ...] = ()
+    #: Softeners allowed there (没事, 不急); never enough alone, and they make it a turn (a reply: b8fix).
+    yield_soften_phrases: tuple[str, ...] = ()
 
 
 class ComplaintRules(Section):

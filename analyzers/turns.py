@@ -5,12 +5,14 @@ thanks after the answer) look at turns, not utterances: one speaker's consecutiv
 utterances are one turn. Backchannels (嗯, 是的, 好的; short and nothing else) are
 listening, not turns (001 §2.1 第一步: 通过“嗯”“是的”等回应示意关注): an agent's
 backchannel, or anyone's said inside the other party's speech, does not end the
-other party's turn.
+other party's turn; nor does an agent's utterance that hands the floor back
+(您说, 我在听: b8fix), so what the customer says around it is one turn.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -63,6 +65,28 @@ def is_backchannel(u: Utterance, rules: OvertalkRules) -> bool:
     return u.duration_s <= rules.backchannel_max_s + 1e-9 and is_backchannel_text(u.text, rules.backchannel_phrases)
 
 
+@functools.lru_cache(maxsize=8)
+def _any_of(phrases: tuple[str, ...]) -> re.Pattern:
+    """One regex for `phrases` (a search per utterance instead of one per phrase: turns reads every agent utterance)."""
+    return re.compile("|".join(map(re.escape, sorted(phrases, key=len, reverse=True))))
+
+
+def hands_floor_back(text: str, rules: OvertalkRules, soften: bool = True) -> bool:
+    """`text` invites the customer to go on (嗯，阿姨您说; 您接着说): backchannels, forms of address (and
+    with `soften`, 没事 / 不急) and at least one yield phrase, nothing else (b7fix; 001 §2.1 第一步 不随意打断, 适时回应)."""
+    if not rules.yield_phrases or not _any_of(rules.yield_phrases).search(normalise(text)):
+        return False
+    return is_backchannel_text(text, (*rules.backchannel_phrases, *rules.yield_phrases, *rules.yield_address_phrases,
+                                      *(rules.yield_soften_phrases if soften else ())))
+
+
+def _listens(u: Utterance, rules: OvertalkRules) -> bool:
+    """An agent utterance that only listens: a backchannel, or (b8fix) one that hands the floor back
+    (嗯，您说，我在听), whatever its length: the customer keeps the turn (001 §2.1 第一步 倾听, 适时回应).
+    Not with 没事 / 没关系 (没关系，您说): that answers the customer's 不好意思, a turn (003 §四.2(1)3 ✓3)."""
+    return is_backchannel(u, rules) or hands_floor_back(u.text, rules, soften=False)
+
+
 def _inside_other(u: Utterance, others: list[Utterance]) -> bool:
     return any(o.start_s < u.start_s < o.end_s for o in others)
 
@@ -78,7 +102,7 @@ def turns(transcript: Transcript, rules: OvertalkRules) -> tuple[Turn, ...]:
     out: list[list[Utterance]] = []
     for u in utts:
         other = by_speaker[other_party(u.speaker)]
-        if is_backchannel(u, rules) and (u.speaker == AGENT or _inside_other(u, other)):
+        if (_listens(u, rules) if u.speaker == AGENT else is_backchannel(u, rules) and _inside_other(u, other)):
             continue
         if out and out[-1][0].speaker == u.speaker:
             out[-1].append(u)

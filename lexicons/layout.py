@@ -30,6 +30,7 @@ IN_PHRASES: dict[tuple[str, ...], tuple[str, str | None]] = {
     ("backchannel",): ("overtalk", "backchannel_phrases"),
     ("yield_turn", "invite"): ("overtalk", "yield_phrases"),
     ("yield_turn", "address"): ("overtalk", "yield_address_phrases"),
+    ("yield_turn", "soften"): ("overtalk", "yield_soften_phrases"),
     ("confirmation",): ("confirmation", "phrases"),
     ("banned",): ("banned", None),
     ("complaint", "customer"): ("complaint", "customer_phrases"),

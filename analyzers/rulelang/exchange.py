@@ -66,10 +66,19 @@ def _repeats(call, c: Condition, pool: set[int] | None) -> set[int]:
     return hits
 
 
+#: (b8fix) The agent's own number (工号四一一六, 我是九号话务员, 坐席号 …): the speaker's, never a value of the other party's
+#: (not 编号: 订单编号 is the customer's).
+_OWN_ID = re.compile(r"(?:工号|坐席号|座席号|员工号)(?:是|为)?[0-9零〇幺一二两三四五六七八九十 ]+号?"
+                     r"|[0-9零〇幺一二两三四五六七八九十]+号(?:话务员|客服|坐席|座席|专员|接线员|服务专员)")
+
+
 def _differs(call, c: Condition, pool: set[int] | None) -> set[int]:
     r, hits = c.differs, set()
     for i, t in _texts(call, pool):
         heard = [e for j in _heard(call, i, r) for e in entities(call.texts[j])]
+        if not heard:
+            continue
+        t = _OWN_ID.sub("，", t) if "号" in t else t   # the agent naming itself reads back nothing (001 §2.1 复述确认)
         for kind in r.what:
             mine = [v for k, v in entities(t) if k == kind]
             theirs = [v for k, v in heard if k == kind]
