@@ -32,8 +32,10 @@ _SAME_WORD = {"这周": "本周", "这星期": "本周", "这个星期": "本周
               "本礼拜": "本周", "下星期": "下周", "下个星期": "下周", "下礼拜": "下周", "下个礼拜": "下周",
               "这个月": "本月", "下月": "下个月"}
 _DECIMAL = re.compile(r"([0-9])\.([0-9])")
-#: A run of digits read one by one (an order or phone number): 3 or more digits.
-_DIGITS = re.compile(r"[0-9零〇幺一二三四五六七八九]{3,}")
+#: A run of digits read one by one (an order or phone number): 3 or more digits. Read without
+#: punctuation, so a numeral said right after it (…三三七一九，一点七升的水壶; …尾号五六，一个包裹) would
+#: join it: a run does not end just before 点 or a measure word (its last digit is that numeral's).
+_DIGITS = re.compile(r"[0-9零〇幺一二三四五六七八九]{3,}(?![点个台件张份块条只瓶盒箱袋套本支斤升米天次])")
 
 
 def _small(text: str) -> int | None:
