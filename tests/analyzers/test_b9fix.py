@@ -72,3 +72,29 @@ def test_finding_a_party_to_settle_with_is_not_look_yourself(said):
 @pytest.mark.parametrize("said", ["你自己找一下网上。", "您自己找找说明书。", "自己查一下吧。", "你自己找人问问去。"])
 def test_looking_it_up_yourself_still_banned(said):
     assert "look_yourself" in agent_says(said)
+
+
+# --- blame_shifting: the customer's failure asserted, unchecked (001 §3.2 场景一 是您使用不当) -----------------------
+
+@pytest.mark.parametrize("said", ["您肯定是没插紧，再插一下。", "你一定是没设置对。", "您准是没拧到位。", "您肯定是没擦干净镜头。"])
+def test_asserting_the_customer_failed_is_blame(said):
+    assert "blame_shifting" in agent_says(said)
+
+
+@pytest.mark.parametrize("said", ["您是不是没插紧？再插一下试试。", "可能是没保存好，我们一起看一下。", "您肯定没问题的，放心。",
+                                  "您一定是没收到短信吧，我再发一遍。"])
+def test_asking_or_hedging_is_no_blame(said):
+    assert "blame_shifting" not in agent_says(said)
+
+
+# --- apology_first: never told, a nuisance keeping the customer up (000 §2.3 不满或抱怨) -----------------------------
+
+@pytest.mark.parametrize("said", ["买的时候也没有人告诉我要另收安装费。", "隔壁工地天天夜里施工，吵得老人睡不着。",
+                                  "当初都没人通知我会自动续费。"])
+def test_unfair_or_a_nuisance_is_a_complaint(said):
+    assert "apology_first" in rules_raised([(C, said), (A, "请问您的手机号是多少？")])
+
+
+@pytest.mark.parametrize("said", ["我想问问这个收费合不合理。", "房间靠马路会不会有点吵？", "没人跟我说过这个，我想了解一下。"])
+def test_asking_is_no_complaint(said):
+    assert "apology_first" not in rules_raised([(C, said), (A, "请问您的手机号是多少？")])
