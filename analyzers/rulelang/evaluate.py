@@ -23,7 +23,7 @@ from ..model import AGENT, Finding, Transcript, Utterance
 from ..rate import utterance_rates
 from ..rules import RulePack
 from ..turns import turns
-from ..text import count_chars, first_alternative, normalise, phrase_test, split_sentences, strip_punct
+from ..text import count_chars, first_alternative, normalise, split_sentences
 from .entities import entities
 from .cue import cue_of, uses_cue
 from .keys import Same
@@ -153,16 +153,12 @@ def pack_field(pack: RulePack, path: str) -> Any:
 
 
 def _phrases(call: Call, c: Condition, pool: set[int] | None) -> set[int]:
+    """A phrase test with `starts_within`: where the first phrase starts, punctuation not counted.
+    Every other phrase test (by sound or as written) is compiled once per condition (plan._phrase_test)."""
+    if c.starts_within is None:
+        raise AssertionError("a bare phrase test is plan's (rulelang.plan._phrase_test)")  # pragma: no cover
     phrases = pack_field(call.pack, c.phrases.list_) if isinstance(c.phrases, PhraseList) else c.phrases
-    if c.starts_within is not None:  # where the first phrase starts, punctuation not counted
-        return {i for i, t in _texts(call, pool) if (p := first_alternative(t, phrases)) and p[0] <= c.starts_within}
-    if c.homophones:
-        test = phrase_test(phrases)
-        return {i for i, t in _texts(call, pool) if test(t)}
-    literal = [strip_punct(normalise(p)) for p in phrases if not p.startswith("re:")]
-    regexes = [re.compile(p[3:]) for p in phrases if p.startswith("re:")]
-    return {i for i, t in _texts(call, pool)
-            if any(p and p in strip_punct(t) for p in literal) or any(r.search(t) for r in regexes)}
+    return {i for i, t in _texts(call, pool) if (p := first_alternative(t, phrases)) and p[0] <= c.starts_within}
 
 
 @functools.lru_cache(maxsize=256)

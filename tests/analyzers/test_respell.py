@@ -24,18 +24,25 @@ def _pack_groups():
     return [g for g in {id(g): g for g in groups}.values() if any(kept for _, _, kept in g.regexes)]
 
 
-def test_the_group_route_answers_as_each_regex_respelled():
+def _misheard(stretches, frames: tuple[str, ...]) -> set[str]:
+    """Each stretch with each char in turn swapped for (at most two) other chars read as it, set
+    in each frame ("嗯{}的"): texts that only respelling can match."""
     heard = soundregex._heard_as()[0]
+    texts = set()
+    for s in stretches:
+        for i, c in enumerate(s):
+            for syl in sorted(text.char_pinyins(c))[:1]:
+                for other in sorted(frozenset(heard.get(syl, ())) - {c})[:2]:
+                    texts.update(frame.format(s[:i] + other + s[i + 1:]) for frame in frames)
+    return texts
+
+
+def test_the_group_route_answers_as_each_regex_respelled():
     groups, compared, found = _pack_groups(), 0, 0
     for group in groups:
         stretches = group.by_sound[0]
         texts = {"好的好的", "您好请问有什么可以帮您"}
-        for s in stretches[:12]:
-            for i, c in enumerate(s):  # each char in turn swapped for another read as it
-                for syl in sorted(text.char_pinyins(c))[:1]:
-                    for other in sorted(frozenset(heard.get(syl, ())) - {c})[:2]:
-                        texts.add("嗯" + s[:i] + other + s[i + 1:] + "的")
-                        texts.add("好的您的地址我记下了，" + s[:i] + other + s[i + 1:] + "，对吧")  # past an anchored regex
+        texts |= _misheard(stretches[:12], ("嗯{}的", "好的您的地址我记下了，{}，对吧"))  # the second past an anchored regex
         for other in groups[:20]:  # texts of other groups' stretches: mostly no
             texts.update(other.by_sound[0][:2])
         for t in sorted(texts):

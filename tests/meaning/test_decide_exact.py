@@ -106,18 +106,16 @@ def test_ngram_rows_looked_up_by_hash_are_the_sorted_tables(bank):
     assert stack._rows_of(np.zeros(0, dtype=np.int64)).size == 0
 
 
-def test_scores_are_the_dense_tables_rows_times_tf_bit_for_bit(bank, calls):
-    """_probabilities gathers idf_both's rows with np.take and scales both halves in one
-    pass (speed16): the same products and sums as fancy indexing and a multiply per half."""
-    stack = stack_of(bank.models)
+def dense_scores(stack, vectors, parts, row, cols, counts):
+    """The stack's scores written out with fancy indexing and a multiply per half: the
+    embedding term, its parts' term (reply_to_thanks, clause17), and per sentence its n-grams'
+    tf-idf cosine term, through the logistic."""
     k = len(stack.intents)
-    for t, emb in calls:
-        row, cols, counts = stack._counted([s for u in t.utterances for s in sentences(u.text)])
-        counts = counts.astype(np.float64)
-        z = emb.vectors @ stack.embedding_weights + stack.bias
-        for k_part, w in zip(stack.part_columns, stack.part_weights):  # reply_to_thanks: its parts' term (clause17)
-            z[:, k_part] += emb.parts.term(w)
-        z = z.astype(np.float64)
+    z = np.asarray(vectors, dtype=np.float32) @ stack.embedding_weights + stack.bias
+    for k_part, w in zip(stack.part_columns, stack.part_weights):
+        z[:, k_part] += parts.term(w)
+    z = z.astype(np.float64)
+    if row.size:
         tf = 1.0 + np.log(counts)[:, None]
         both = stack.idf_both[cols]
         both[:, :k] *= tf
@@ -126,5 +124,15 @@ def test_scores_are_the_dense_tables_rows_times_tf_bit_for_bit(bank, calls):
         summed = np.add.reduceat(both, first)
         num, norm2 = summed[:, :k], summed[:, k:]
         z[row[first]] += np.divide(num, np.sqrt(norm2), out=np.zeros_like(num), where=norm2 > 0)
-        expected = 1.0 / (1.0 + np.exp(-np.clip(z, -700, 700)))
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -700, 700)))
+
+
+def test_scores_are_the_dense_tables_rows_times_tf_bit_for_bit(bank, calls):
+    """_probabilities gathers idf_both's rows with np.take and scales both halves in one
+    pass (speed16): the same products and sums as fancy indexing and a multiply per half."""
+    stack = stack_of(bank.models)
+    for t, emb in calls:
+        row, cols, counts = stack._counted([s for u in t.utterances for s in sentences(u.text)])
+        counts = counts.astype(np.float64)
+        expected = dense_scores(stack, emb.vectors, emb.parts, row, cols, counts)
         assert stack._probabilities(emb.vectors, row, cols, counts, emb.parts).tobytes() == expected.tobytes()

@@ -16,6 +16,7 @@ from analyzers.intents import NGRAM, CallIntents, char_ngrams, match_many, meani
 from analyzers.model import CallTruth, from_dict
 from flows.meaning.call import STACK_SLACK, decide, embed_call, part_speakers, plan_intents, stack_of
 from lexicons import load_pack
+from tests.meaning.test_decide_exact import dense_scores
 from tests.transcripts import conversation
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,21 +29,7 @@ def _reference_probabilities(stack, vectors, texts, parts):
     row = np.array([i for i, _, _ in pairs], dtype=np.int64)
     cols = np.array([c for _, c, _ in pairs], dtype=np.int64)
     counts = np.array([n for _, _, n in pairs], dtype=np.float64)
-    k = len(stack.intents)
-    z = np.asarray(vectors, dtype=np.float32) @ stack.embedding_weights + stack.bias
-    for kp, w in zip(stack.part_columns, stack.part_weights):
-        z[:, kp] += parts.term(w)
-    z = z.astype(np.float64)
-    if row.size:
-        tf = 1.0 + np.log(counts)[:, None]
-        both = stack.idf_both[cols]
-        both[:, :k] *= tf
-        both[:, k:] *= tf * tf
-        first = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
-        summed = np.add.reduceat(both, first)
-        num, norm2 = summed[:, :k], summed[:, k:]
-        z[row[first]] += np.divide(num, np.sqrt(norm2), out=np.zeros_like(num), where=norm2 > 0)
-    return 1.0 / (1.0 + np.exp(-np.clip(z, -700, 700)))
+    return dense_scores(stack, vectors, parts, row, cols, counts)
 
 
 def _reference_decide(transcript, embeddings, models):
