@@ -1,0 +1,60 @@
+"""b10fix (issue 31, round 11 from blind10): hand-written transcripts, hits and near misses, none a blind10 line."""
+
+import pytest
+
+from analyzers.analyze import analyze
+from lexicons import load_pack
+from transcripts import A, C, conversation
+
+PACK = load_pack()
+
+
+def rules_raised(lines, direction="inbound"):
+    return [f.rule_id for f in analyze(conversation(lines), PACK, direction=direction).findings]
+
+
+def agent_says(said):
+    return rules_raised([(C, "我想问一下这个事情怎么弄。"), (A, said)])
+
+
+# --- banned words in innocent use (003 §三.5(4)4 D bans the rude use, not the word) -------------------------------
+
+@pytest.mark.parametrize("said", ["您是说老人的医保卡没办法刷，对吧？", "你的意思是订单没办法取消吗？", "您刚才是说快递员没办法上楼？"])
+def test_cannot_help_read_back_with_its_subject(said):
+    assert "cannot_help" not in agent_says(said)
+
+
+@pytest.mark.parametrize("said", ["您说的这个没办法。", "您是说这个我们也没办法。", "您说再多也没办法。"])
+def test_cannot_help_verdict_still_banned(said):
+    assert "cannot_help" in agent_says(said)
+
+
+@pytest.mark.parametrize("said", ["以后老人要是说不知道密码，直接报身份证号就行。", "如果家里人不知道账号的话，用手机号也能查。",
+                                  "万一师傅不知道路，您给他打个电话。", "小孩说不知道学号是吧？", "老人讲他也不知道放哪了。"])
+def test_dont_know_in_a_condition_or_a_family_members_words(said):
+    assert "dont_know" not in agent_says(said)
+
+
+@pytest.mark.parametrize("said", ["如果我不知道，我会去问同事。", "这个我也不知道。", "我们说了不知道。"])
+def test_dont_know_the_agents_own_still_banned(said):
+    assert "dont_know" in agent_says(said)
+
+
+@pytest.mark.parametrize("said", ["您是第几步不清楚？我陪您一起弄。", "具体哪个环节不太清楚呢？", "您看是哪块内容不是很清楚？"])
+def test_not_clear_asking_which_part(said):
+    assert "not_clear" not in agent_says(said)
+
+
+@pytest.mark.parametrize("said", ["哪个我也不清楚？", "什么时候到不清楚。", "这个我也不太清楚。"])
+def test_not_clear_the_agents_own_still_banned(said):
+    assert "not_clear" in agent_says(said)
+
+
+@pytest.mark.parametrize("said", ["我们在后台帮您把密码重置一下。", "后台给您改过来了，您刷新看看。", "我这边从后台为您补发一张券。"])
+def test_jargon_backend_as_our_side_acting_for_the_customer(said):
+    assert "jargon" not in agent_says(said)
+
+
+@pytest.mark.parametrize("said", ["后台检测到您的账号异常。", "后台显示下单失败。", "后台数据还没同步过来。"])
+def test_jargon_the_system_backend_still_jargon(said):
+    assert "jargon" in agent_says(said)
