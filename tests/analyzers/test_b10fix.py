@@ -58,3 +58,32 @@ def test_jargon_backend_as_our_side_acting_for_the_customer(said):
 @pytest.mark.parametrize("said", ["后台检测到您的账号异常。", "后台显示下单失败。", "后台数据还没同步过来。"])
 def test_jargon_the_system_backend_still_jargon(said):
     assert "jargon" in agent_says(said)
+
+
+@pytest.mark.parametrize("said", ["保费打完折，算下来大概是两千八百块左右。", "两项费用加起来大概是五百块。", "三个月一共大概是九十块钱。"])
+def test_vague_a_worked_out_sum_rounded(said):
+    assert "vague" not in agent_says(said)
+
+
+@pytest.mark.parametrize("said", ["现在还在审核，大概是下周吧。", "大概是三千块左右吧。", "大概是装错了。"])
+def test_vague_a_guess_still_banned(said):
+    assert "vague" in agent_says(said)
+
+
+# --- the customer's words read as written where by sound they took everyday words (003 §四.2(2)4; 003 §三.(4)3 D c) --
+
+def test_apology_first_daodi_as_written():
+    # 到的 sounds like 到底 (的 read dí): no chasing, no complaint
+    assert "apology_first" not in rules_raised([(C, "师傅是昨天下午到的，活干得挺细。"), (A, "好的，那我给您登记一下。")])
+    assert "apology_first" in rules_raised([(C, "你们到底还修不修了？"), (A, "请问您的工单号是多少？")])
+
+
+def test_closing_illness_as_written():
+    lines = [(C, "我家这个月燃气费怎么翻倍了？"), (A, "已经帮您核实了，是抄表有误，感谢您的来电，再见。")]
+    assert "closing_illness" not in rules_raised(lines)
+    assert "closing_illness" in rules_raised([(C, "我这两天发烧了，燃气费能晚几天交吗？"), (A, "可以的，感谢您的来电，再见。")])
+
+
+def test_reply_to_thanks_not_by_sound():
+    assert "reply_to_thanks" not in rules_raised([(C, "我平常就接接电话，别的不用。"), (A, "明白，那这个套餐您确实用不上。")])
+    assert "reply_to_thanks" in rules_raised([(C, "好的，谢谢你啊。"), (A, "还有别的问题吗？")])
