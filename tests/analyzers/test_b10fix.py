@@ -87,3 +87,25 @@ def test_closing_illness_as_written():
 def test_reply_to_thanks_not_by_sound():
     assert "reply_to_thanks" not in rules_raised([(C, "我平常就接接电话，别的不用。"), (A, "明白，那这个套餐您确实用不上。")])
     assert "reply_to_thanks" in rules_raised([(C, "好的，谢谢你啊。"), (A, "还有别的问题吗？")])
+
+
+# --- misses a rule can fix ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("said", ["我刚才已经跟您说得很清楚了，不能退。", "我都给你讲得够明白了。", "我之前已经解释得非常清楚了。"])
+def test_arguing_told_already_and_clearly(said):
+    assert "arguing" in agent_says(said)
+
+
+@pytest.mark.parametrize("said", ["您已经说得很清楚了，我这就给您登记。", "是我刚才没跟您说清楚，我再讲一遍。", "我给您说得清楚一点。"])
+def test_arguing_not_the_customers_account_or_owning_it(said):
+    assert "arguing" not in agent_says(said)
+
+
+@pytest.mark.parametrize("said", ["这也太不讲理了吧，我又不是故意的。", "你们真是欺负人。", "那我这钱就白花了？"])
+def test_apology_first_unfairness_exclaimed_or_money_lost(said):
+    assert "apology_first" in rules_raised([(C, said), (A, "规定就是这样，特价的不能退。")])
+
+
+@pytest.mark.parametrize("said", ["你们不会不讲理的吧？", "这钱是白天转的。"])
+def test_apology_first_no_upset(said):
+    assert "apology_first" not in rules_raised([(C, said), (A, "规定就是这样，特价的不能退。")])
