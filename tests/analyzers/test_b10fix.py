@@ -109,3 +109,32 @@ def test_apology_first_unfairness_exclaimed_or_money_lost(said):
 @pytest.mark.parametrize("said", ["你们不会不讲理的吧？", "这钱是白天转的。"])
 def test_apology_first_no_upset(said):
     assert "apology_first" not in rules_raised([(C, said), (A, "规定就是这样，特价的不能退。")])
+
+
+# --- blind9's meaning-off flags (round 10's leftovers) --------------------------------------------------------------
+
+@pytest.mark.parametrize("said", ["哎呀，刚到手就碰上这种事，换谁都着急。麻烦您提供一下订单号。", "换我也得上火，麻烦您报一下订单号。",
+                                  "搁谁身上都受不了，您订单号是多少？"])
+def test_apology_first_empathy_of_anyone(said):
+    assert "apology_first" not in rules_raised([(C, "刚收到的水壶就裂了，你们怎么回事？"), (A, said)])
+
+
+def test_apology_first_swapping_whoever_is_no_empathy():
+    assert "apology_first" in rules_raised([(C, "饭送来都凉了，等了一个小时！"), (A, "您要换个地址吗？换谁送都一样。")])
+
+
+@pytest.mark.parametrize("said", ["好的，感谢您来电，咱们周六见。", "谢谢您，那明天见，路上注意安全。"])
+def test_thanks_goodbye_the_visit_day_as_goodbye(said):
+    assert "thanks_goodbye" not in rules_raised([(C, "那就周六上午吧。"), (A, said)])
+
+
+def test_thanks_goodbye_see_as_a_verb_is_no_goodbye():
+    assert "thanks_goodbye" in rules_raised([(C, "那就周六上午吧。"), (A, "好的，谢谢您，明天见到师傅您把单子给他就行。")])
+
+
+def test_outbound_purpose_the_offer_the_call_brings():
+    lines = [(A, "您好，请问是吴先生吗？"), (C, "是我。"),
+             (A, "吴先生您好，我是移动的小陈，是这样的，我们这边有一个流量包的优惠活动，您现在方便听一下吗？")]
+    assert "outbound_purpose" not in rules_raised(lines, direction="outbound")
+    lines[2] = (A, "吴先生您好，我是移动的小陈，有个事儿，您现在方便吗？")
+    assert "outbound_purpose" in rules_raised(lines, direction="outbound")
