@@ -91,12 +91,14 @@ def test_reply_to_thanks_not_by_sound():
 
 # --- misses a rule can fix ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("said", ["我刚才已经跟您说得很清楚了，不能退。", "我都给你讲得够明白了。", "我之前已经解释得非常清楚了。"])
+@pytest.mark.parametrize("said", ["我刚才已经跟您说得很清楚了，不能退。", "我都给你讲得够明白了。", "我之前已经解释得非常清楚了。",
+                                  "我已经跟您说的很清楚了。"])
 def test_arguing_told_already_and_clearly(said):
     assert "arguing" in agent_says(said)
 
 
-@pytest.mark.parametrize("said", ["您已经说得很清楚了，我这就给您登记。", "是我刚才没跟您说清楚，我再讲一遍。", "我给您说得清楚一点。"])
+@pytest.mark.parametrize("said", ["您已经说得很清楚了，我这就给您登记。", "是我刚才没跟您说清楚，我再讲一遍。", "我给您说得清楚一点。",
+                                  "我已经跟您说的那个方案，每月三十九元。", "我都说的是实话。"])
 def test_arguing_not_the_customers_account_or_owning_it(said):
     assert "arguing" not in agent_says(said)
 
