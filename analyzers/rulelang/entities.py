@@ -164,10 +164,11 @@ def _date_form(value: str) -> str:
 def comparable(kind: str, a: str, b: str) -> bool:
     """Whether `a` may be a repeat of `b` at all, so that a difference is a wrong repeat: a date
     said the same way (前天 and 十二月五号 may be one day: the call's date is unknown), a number
-    of about the same length or a tail of it (an order number is no repeat of a phone number)."""
+    of about the same length or a tail of it (an order number is no repeat of a phone number).
+    A tail (4-6 digits) only of a long number (7+: phone, card, order): b10fix, a 6-digit 验证码 is no card's 尾号."""
     if kind == "date":
         return _date_form(a) == _date_form(b)
     if kind == "number":
         short, long_ = sorted((a, b), key=len)
-        return len(long_) - len(short) <= 1 or 4 <= len(short) <= 6
+        return len(long_) - len(short) <= 1 or (4 <= len(short) <= 6 and len(long_) >= 7)
     return True
