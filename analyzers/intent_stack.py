@@ -199,9 +199,12 @@ class _LazyEvidence(IntentMatch):
 
     def __init__(self, model: IntentModel, vector: np.ndarray, probability: float):  # noqa: D107
         object.__setattr__(self, "intent", model.intent)
-        object.__setattr__(self, "hit", probability > model.min_probability)
         object.__setattr__(self, "probability", probability)
         object.__setattr__(self, "_source", (model, vector))
+        hit = probability > model.min_probability
+        if hit and model.min_similarity > 0:  # the few intents with a floor look their nearest up now
+            hit = self._nearest[1] >= model.min_similarity
+        object.__setattr__(self, "hit", hit)
 
     @functools.cached_property
     def _nearest(self) -> tuple[str, float, str, float]:

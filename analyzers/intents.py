@@ -180,6 +180,9 @@ class IntentModel:
     #: (2 x dim + 1,): the weights of the sentence's lead clause, rest and has-rest flag
     #: (SentenceParts), for an intent whose file says `clause_features: split`; else None.
     part_weights: np.ndarray | None = None
+    #: A hit also needs its nearest train positive at least this close (cosine); 0: no floor
+    #: (the example file's `min_similarity:`).
+    min_similarity: float = 0.0
 
     @property
     def intent(self) -> str:
@@ -243,7 +246,7 @@ def match_many(model: IntentModel, vectors: np.ndarray, texts: Sequence[str],
         view = tfidf(grams[i] if grams is not None else char_ngrams(text, model.ngram), model.idf)
         zi = float(z[i]) + sum(w * model.ngram_weights.get(g, 0.0) for g, w in view.items())
         p = 1.0 / (1.0 + math.exp(-zi)) if zi > -700 else 0.0
-        out.append(IntentMatch(model.intent, p > model.min_probability, p,
+        out.append(IntentMatch(model.intent, p > model.min_probability and float(pos[i, ip[i]]) >= model.min_similarity, p,
                                model.bank.positive_texts[ip[i]], float(pos[i, ip[i]]),
                                model.bank.negative_texts[ineg[i]], float(neg[i, ineg[i]])))
     return out

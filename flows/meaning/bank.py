@@ -6,7 +6,7 @@ The fitting (scikit-learn) is here; the decision it feeds is pure (analyzers.int
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -144,8 +144,8 @@ def build_models(folder: str | Path, encoder: Encoder, min_probability: float = 
         b, vecs = banks[intent], np.vstack(vecs)
         extra = {} if not ex.clause_features else {"part_scale": ex.part_scale, "parts": parts_of(
             [*b.positive_texts, *b.negative_texts, *texts], np.vstack([b.positive, b.negative, vecs]), part_vecs)}
-        models[intent] = FittedIntent(ex, fit_model(banks[intent], min_probability, (tuple(texts), vecs), weight,
-                                                    ex.embedding_scale, **extra))
+        model = fit_model(banks[intent], min_probability, (tuple(texts), vecs), weight, ex.embedding_scale, **extra)
+        models[intent] = FittedIntent(ex, replace(model, min_similarity=ex.min_similarity) if ex.min_similarity else model)
     return models
 
 

@@ -51,6 +51,10 @@ class IntentExamples:
     #: each sentence's lead clause and rest, their embeddings at `part_scale` x the embedding scale.
     clause_features: str | None = None
     part_scale: float = 1.0
+    #: Where the file says `min_similarity:`, a hit also needs a train positive at least this
+    #: close (cosine): a line like none of the examples (a bare 那……) means nothing, whatever
+    #: the classifier extrapolates. 0: no floor.
+    min_similarity: float = 0.0
 
     def texts(self, side: str, split: str) -> tuple[str, ...]:
         return self.examples[(side, split)]
@@ -116,7 +120,8 @@ def parse_examples(path: Path, text: str) -> IntentExamples:
                           _text(path, data, "standard", required=False), examples, path,
                           _number(path, data, "embedding_scale", 1.0, 0.05, 20),
                           _number(path, data, "background_weight", None, 0.0, 5),
-                          _names(path, text, data, intent), *_clause_features(path, text, data))
+                          _names(path, text, data, intent), *_clause_features(path, text, data),
+                          min_similarity=_number(path, data, "min_similarity", 0.0, 0.0, 1.0))
 
 
 def _clause_features(path: Path, text: str, data: dict) -> tuple[str | None, float]:
