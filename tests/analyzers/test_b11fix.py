@@ -122,3 +122,28 @@ def test_satisfaction_peace_of_mind_asked(asked):
 def test_satisfaction_peace_of_mind_told_is_no_question():
     lines = [(C, "我家停电了，老人在家。"), (A, "师傅四十分钟内到，这样处理您就放心吧。"), (C, "行。"), (A, "感谢您的来电，再见。")]
     assert "satisfaction_check" in rules_raised(lines)
+
+
+# --- apology_first: the customer's feeling named as certain (003 §四.2(2)4 先处理客户情绪) ----------------------------
+
+COMPLAINT = "你们怎么回事，热水器装了一个礼拜就坏了，我要投诉！"
+
+
+@pytest.mark.parametrize("said", ["装了一个礼拜就坏，您肯定挺窝火的。请问您的安装单号是？", "这事搁谁碰上都确实着急，请问您的安装单号是？"])
+def test_apology_first_the_feeling_named(said):
+    assert "apology_first" not in rules_raised([(C, COMPLAINT), (A, said)])
+
+
+@pytest.mark.parametrize("said", ["这个确实很麻烦，请问您的安装单号是？", "师傅肯定能修好，请问您的安装单号是？"])
+def test_apology_first_a_fact_judged_is_no_acknowledgement(said):
+    assert "apology_first" in rules_raised([(C, COMPLAINT), (A, said)])
+
+
+# --- outbound_time_check: 方便 asked with a bare 不 (003 §三.5(4)1 B) -----------------------------------------------
+
+def test_outbound_time_check_bare_bu():
+    opening = [(A, "您好，请问是王先生吗？"), (C, "是我。")]
+    asked = opening + [(A, "王先生您好，我是燃气公司的小李，打电话是想约个安检时间，现在跟您说两句方便不？"), (C, "你说。")]
+    told = opening + [(A, "王先生您好，我是燃气公司的小李，打电话是想约个安检时间，方便不方便都得约。"), (C, "哦。")]
+    assert "outbound_time_check" not in rules_raised(asked, direction="outbound")
+    assert "outbound_time_check" in rules_raised(told, direction="outbound")
