@@ -70,7 +70,7 @@ def test_thanks_for_help_after_a_bare_request_by_its_digits():
 
 # --- reply_to_thanks: the thanks waved off in other words (003 §四.2(1)3 ✓3) ---------------------------------------
 
-@pytest.mark.parametrize("reply", ["应当的，您慢走。", "小意思，您收好短信。", "哪里的话，这都是分内的事。", "这是我们该做的。"])
+@pytest.mark.parametrize("reply", ["应当的，您慢走。", "小意思，您收好短信。", "哪里的话，您别放在心上。", "这是我们该做的。"])
 def test_reply_to_thanks_other_words(reply):
     assert "reply_to_thanks" not in rules_raised([(C, "太谢谢你了。"), (A, reply)])
 
