@@ -26,6 +26,10 @@ scales, fitted on the train examples' parts and judged alike, as flows.meaning.b
 --clause-features overrides the files (split+grams: also the leading clause's n-grams, an
 experiment; none: no intent's).
 
+An intent whose file says `min_probability:` is read at that threshold by --per-intent and --errors
+(marked), and in one more summary line ("threshold files": each intent at its file's, else 0.6); the
+global thresholds' lines read every intent at the same one.
+
 --units judges each held-out sentence (own examples and background alike; fitting stays on whole
 train sentences) by the most probable of it and its clauses; measured in docs/decisions.md,
 thanks14: no setting won, so the pipeline judges by sentence only. --clause-lift / --clause-gate
@@ -51,7 +55,7 @@ from sklearn.model_selection import KFold, StratifiedKFold
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analyzers.intents import sentence_parts  # noqa: E402  (the pipeline's split: bench and pipeline alike)
+from analyzers.intents import MIN_PROBABILITY, sentence_parts  # noqa: E402  (the pipeline's split: bench and pipeline alike)
 from analyzers.text import normalise, sentences  # noqa: E402
 from flows.meaning.bank import BACKGROUND_SENTENCES, BACKGROUND_WEIGHT, C, _weights, background_sides  # noqa: E402
 from flows.meaning.encoder import load_encoder  # noqa: E402
@@ -241,11 +245,14 @@ def per_intent_threshold(y, p) -> float:
 
 def summary(oof: dict, threshold) -> dict:
     """Intents meeting P >= 0.95 and R >= 0.90 out of fold, means, cost and other; per-intent
-    thresholds are cross-fitted (fold f's from the other folds' out-of-fold probabilities)."""
+    thresholds are cross-fitted (fold f's from the other folds' out-of-fold probabilities); a
+    mapping: each intent at its own (`own_thresholds`)."""
     ps, rs, others, cost = [], [], [], 0.0
-    for r in oof.values():
+    for intent, r in oof.items():
         y, p, fold = r["y"], r["p"], r["fold"]
-        if threshold == "per":
+        if isinstance(threshold, dict):
+            hit, t_other = p > threshold[intent], threshold[intent]
+        elif threshold == "per":
             hit = np.zeros(len(y), bool)
             for f in np.unique(fold):
                 hit[fold == f] = p[fold == f] > per_intent_threshold(y[fold != f], p[fold != f])
@@ -322,38 +329,48 @@ def main(argv=None) -> None:
                           part_scale=args.part_scale)
            for i in chosen}
     n = len(oof)
-    for t in (*THRESHOLDS, "per"):
-        s = summary(oof, t)
+    own = {i: examples[i].min_probability for i in chosen if examples[i].min_probability is not None}
+    for t in (*THRESHOLDS, "per", *(["files"] if own else [])):
+        s = summary(oof, own_thresholds(oof, own, MIN_PROBABILITY) if t == "files" else t)
         print(f"{args.encoder} C {args.c:g} background {'files' if args.background_weight is None else f'{args.background_weight:g}'} ngram {args.ngram} "
               f"threshold {t}: meets {s['meets']}/{n} P {s['P']:.3f} R {s['R']:.3f} "
               f"cost {s['cost']:.0f} other {s['other']:.3f}")
     if args.per_intent is not None:
-        print(per_intent_table(oof, args.per_intent))
+        print(per_intent_table(oof, args.per_intent, own))
     if args.errors is not None:
-        print(errors_table(oof, args.errors))
+        print(errors_table(oof, args.errors, own))
 
 
-def per_intent_table(oof: dict, threshold: float) -> str:
-    """One line per intent: out-of-fold P / R, false hits, misses and other at `threshold` (with
-    the share of the not_background intents' positives that hit, where the intent names some)."""
-    lines = [f"per intent at {threshold}: P / R (false hits, misses) other"]
+def own_thresholds(oof: dict, own: dict, threshold: float) -> dict:
+    """Each intent's threshold: its file's `min_probability:` (`own`) where it says one, else `threshold`."""
+    return {i: own.get(i, threshold) for i in oof}
+
+
+def per_intent_table(oof: dict, common: float, own: dict | None = None) -> str:
+    """One line per intent: out-of-fold P / R, false hits, misses and other at `common`, or at its
+    file's `min_probability:` (`own`, marked) (with the share of the not_background intents'
+    positives that hit, where the intent names some)."""
+    lines = [f"per intent at {common}: P / R (false hits, misses) other"]
     for intent, r in oof.items():
+        threshold = (own or {}).get(intent, common)
         hit = r["p"] > threshold
         P, R = precision_recall(r["y"], hit)
         mark = "" if P >= 0.95 and R >= 0.90 else " x"
         lines.append(f"  {intent:22s} {P:.3f} / {R:.3f} ({int((hit & (r['y'] == 0)).sum())}, "
                      f"{int((~hit & (r['y'] == 1)).sum())}) other {(r['p_other'] > threshold).mean():.3f}"
                      + (f" (named in not_background: {(r['p_named'] > threshold).mean():.2f} of "
-                        f"{len(r['p_named'])})" if len(r["p_named"]) else "") + mark)
+                        f"{len(r['p_named'])})" if len(r["p_named"]) else "")
+                     + (f" at {threshold:g} (the file's)" if intent in (own or {}) else "") + mark)
     return "\n".join(lines)
 
 
-def errors_table(oof: dict, threshold: float) -> str:
-    """Each intent's out-of-fold errors at `threshold`, lowest / highest probability first: its
-    missed train positives and its train near misses that hit (the test split is never read)."""
+def errors_table(oof: dict, common: float, own: dict | None = None) -> str:
+    """Each intent's out-of-fold errors at `common` or its file's `min_probability:` (`own`), lowest /
+    highest probability first: its missed train positives and its train near misses that hit (the test
+    split is never read)."""
     lines = []
     for intent, r in oof.items():
-        y, p, texts = r["y"], r["p"], r["texts"]
+        y, p, texts, threshold = r["y"], r["p"], r["texts"], (own or {}).get(intent, common)
         missed = np.flatnonzero((y == 1) & (p <= threshold))
         false = np.flatnonzero((y == 0) & (p > threshold))
         lines.append(f"{intent} at {threshold}: {len(missed)} missed positives (train, out of fold)")
