@@ -9,6 +9,7 @@ thresholds and per-intent thresholds (docs/meaning.md, "What was compared").
     python bench/cv_intents.py --hash-salt a --intents reply_to_thanks --errors 0.6   # train only
     python bench/cv_intents.py --hash-salt a --per-intent 0.6 --units leading [--units-intents A,B]
     python bench/cv_intents.py --hash-salt a --intents reply_to_thanks --clause-features none   # without its parts
+    python bench/cv_intents.py --hash-salt a --per-intent 0.6 --tol 1e-8   # the solver run tighter (thr22)
 
 --hash-salt folds by a hash of each sentence (md5 of salt + text, mod k) instead of a seeded
 shuffle, so a sentence keeps its fold when others are added and two corpora compare on the
@@ -44,6 +45,7 @@ import os
 import re
 import sys
 import tempfile
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -64,6 +66,8 @@ from flows.meaning.examples import load_examples  # noqa: E402
 EXAMPLES = Path(__file__).resolve().parents[1] / "lexicons" / "zh-CN" / "examples"
 THRESHOLDS = (0.4, 0.5, 0.55, 0.6, 0.65, 0.7)
 GRID = np.round(np.arange(0.4, 0.951, 0.05), 2)
+#: The solver's stopping tolerance: scikit-learn's default, as flows.meaning.bank fits (--tol to measure another).
+TOL = 1e-4
 PER_INTENT_PRECISION = 0.97
 #: Clause marks after analyzers.text.normalise (NFKC folds ， to ,); --units' modes.
 CLAUSE = re.compile(r"[,，、]")
@@ -149,14 +153,14 @@ def design(texts, vec, scale: float, vz, features: str | None = None, vz_lead=No
 
 
 def fit_predict(pos, neg, bg, pred, vec, c, bw, ngram, scale=1.0, mode=None, lift=1.0, gate=0.0,
-                features=None, part_scale=1.0, bg_share=1.0) -> np.ndarray:
+                features=None, part_scale=1.0, bg_share=1.0, tol=TOL) -> np.ndarray:
     """Fit as flows.meaning.bank.fit_model does, with c, ngram and the embedding scale as parameters;
     each of `pred` judged by its most probable unit (clause_units, `mode`); `lift` below 1 (an
     experiment): the sentence's probability raised by that share of its best clause's excess;
     `gate` (an experiment): the clauses count only where the sentence's own probability reaches it;
     `features` (an experiment, FEATURES): the model also sees each sentence's parts (design, with
     `part_scale`); `bg_share`: the fold's share of the whole background (its sentences weigh as in
-    the full fit)."""
+    the full fit); `tol`: the solver's stopping tolerance (TOL, flows.meaning.bank's, by default)."""
     features = None if features == "none" else features
     if features and mode:
         raise ValueError("--clause-features judges sentences whole: no --units with it")
@@ -167,7 +171,7 @@ def fit_predict(pos, neg, bg, pred, vec, c, bw, ngram, scale=1.0, mode=None, lif
         return TfidfVectorizer(analyzer="char", ngram_range=ngram, sublinear_tf=True, lowercase=False).fit(fit_on)
     vz = vectorizer(texts[:len(pos) + len(neg)])
     vz_lead = vectorizer([normalise(sentence_parts(t)[0]) for t in (*pos, *neg)]) if features == "split+grams" else None
-    clf = LogisticRegression(C=c, max_iter=5000)
+    clf = LogisticRegression(C=c, max_iter=5000, tol=tol)
     clf.fit(design([*pos, *neg, *bg], vec, scale, vz, features, vz_lead, part_scale), y,
             sample_weight=_weights(len(pos), len(neg), len(bg), bw, BACKGROUND_SENTENCES * bg_share))
     groups = [clause_units(t, mode) for t in pred]
@@ -196,7 +200,7 @@ def _splits(x, y, bg, k, seed, salt):
 
 
 def out_of_fold(examples, intent, vec, c, bw, ngram, k=5, seed=0, scale=None, salt=None, mode=None,
-                lift=1.0, gate=0.0, features=None, part_scale=None) -> dict:
+                lift=1.0, gate=0.0, features=None, part_scale=None, tol=TOL) -> dict:
     """Out-of-fold probabilities of the intent's train examples and of the other intents'
     train positives of the same speaker (held out with their background fold). `scale`:
     the embedding scale, by default the intent file's (`embedding_scale:`); `bw` None: the
@@ -226,7 +230,7 @@ def out_of_fold(examples, intent, vec, c, bw, ngram, k=5, seed=0, scale=None, sa
         ote = np.flatnonzero(out_fold == f)
         probs = fit_predict(list(x[tr][y[tr] == 1]), list(x[tr][y[tr] == 0]), list(bg[btr]),
                             [*x[te], *bg[bte], *out[ote]], vec, c, bw, ngram, scale, mode, lift, gate, features,
-                            part_scale, len(btr) / len(bg) if len(bg) else 1.0)
+                            part_scale, len(btr) / len(bg) if len(bg) else 1.0, tol)
         p[te], p_bg[bte], fold[te] = probs[:len(te)], probs[len(te):len(te) + len(bte)], f
         p_out[ote] = probs[len(te) + len(bte):]
     p_other = np.r_[p_bg[np.array([t in other for t in bg], bool)], p_out[np.array([t in other for t in out], bool)]]
@@ -297,6 +301,8 @@ def main(argv=None) -> None:
     ap.add_argument("--part-scale", type=float,
                     help="the parts' embeddings at this share of the sentence's scale (default: each file's)")
     ap.add_argument("--units-intents", help="only these intents judge by --units (comma-separated; default all)")
+    ap.add_argument("--tol", type=float, default=TOL,
+                    help=f"the solver's stopping tolerance (default {TOL:g}, as the pipeline's fit)")
     ap.add_argument("--per-intent", type=float, metavar="THRESHOLD",
                     help="also print each intent's out-of-fold P / R / other at this threshold")
     ap.add_argument("--errors", type=float, metavar="THRESHOLD",
@@ -323,11 +329,14 @@ def main(argv=None) -> None:
     by_units = set(chosen if not args.units_intents else args.units_intents.split(","))
     if unknown := by_units - examples.keys():
         ap.error(f"--units-intents: no examples for intent(s) {', '.join(sorted(unknown))}")
+    t0 = time.process_time()
     oof = {i: out_of_fold(examples, i, vec, args.c, args.background_weight, ngram, args.folds,
                           scale=args.embedding_scale, salt=args.hash_salt, mode=mode if i in by_units else None,
                           lift=args.clause_lift, gate=args.clause_gate, features=args.clause_features,
-                          part_scale=args.part_scale)
+                          part_scale=args.part_scale, tol=args.tol)
            for i in chosen}
+    print(f"fitting and judging {len(chosen)} intents x {args.folds} folds: {time.process_time() - t0:.1f} s "
+          f"process time (tol {args.tol:g})")
     n = len(oof)
     own = {i: examples[i].min_probability for i in chosen if examples[i].min_probability is not None}
     for t in (*THRESHOLDS, "per", *(["files"] if own else [])):

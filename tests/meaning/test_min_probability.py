@@ -50,6 +50,7 @@ def encoder() -> Encoder:
 
 
 def folder(tmp_path: Path, option: str = "") -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "service_offer.yaml").write_text(OFFER.format(option=option), encoding="utf-8")
     (tmp_path / "farewell.yaml").write_text(FAREWELL, encoding="utf-8")
     return tmp_path
