@@ -114,8 +114,10 @@ def matches(models: dict[str, FittedIntent], dev: dict[str, DevSet], encoder: En
     split_units = [u for u in units if sentence_parts(u)[1] is not None]
     part_at = {u: 2 * i for i, u in enumerate(split_units)}
     needs_parts = any(models[i].model.part_weights is not None for i in dev)
-    part_rows = None if not needs_parts else encoder.embed([p for u in split_units for p in sentence_parts(u)]) \
-        if split_units else np.zeros((0, encoder.dim), np.float32)
+    part_rows = None  # the parts are embedded only where a model reads them (as flows.meaning.call)
+    if needs_parts:
+        pieces = [p for u in split_units for p in sentence_parts(u)]
+        part_rows = encoder.embed(pieces) if pieces else np.zeros((0, encoder.dim), np.float32)
     return {i: tuple([judged(models[i].model, split[s], vecs, part_at, part_rows) for s in side]
                      for side in (d.positive, d.negative)) for i, d in dev.items()}
 
