@@ -38,8 +38,8 @@ from . import tokens as tok
 from .intents import CallIntents
 from .model import AGENT, Finding, Transcript, Utterance
 from .rules import BannedEntry
-from .turns import is_backchannel_text
 from .text import _SENTENCE_END, first_syllables, normalise
+from .turns import is_backchannel_text
 
 
 @dataclass(frozen=True)

@@ -32,22 +32,29 @@ class _Unsound(Exception):
     """The pattern holds an element that cannot be widened soundly."""
 
 
-def loose_regex(regex: re.Pattern, stretches: tuple[str, ...]) -> re.Pattern | None:
+def loose_regex(regex: re.Pattern, stretches: tuple[str, ...], parsed=None) -> re.Pattern | None:
     """`regex` loosened toward `stretches` (its `text.regex_stretches`); None where it cannot
     be, or there is nothing to respell toward. Ask it of a text without a char that the sound
-    classes leave out (`soundregex.outside`)."""
+    classes leave out (`soundregex.outside`). `parsed`: the regex's pattern parsed, if at hand."""
+    loose = loose_parsed(regex, stretches, parsed)
+    return None if loose is None else _compiler.compile(loose, regex.flags)
+
+
+def loose_parsed(regex: re.Pattern, stretches: tuple[str, ...], parsed=None) -> _parser.SubPattern | None:
+    """`loose_regex` before it is compiled."""
     if not stretches or regex.flags & re.IGNORECASE:  # a case-folded class is not widened here
         return None
     heard: dict[str, set[str]] = {}  # stretch char -> the chars that may stand for it
     for stretch in stretches:
         for char, accepted in zip(stretch, _text._accepted_readings(stretch)):
             heard.setdefault(char, {char}).update(_soundregex._chars(char, accepted, False))
-    parsed = _parser.parse(regex.pattern, regex.flags)
+    if parsed is None:
+        parsed = _parser.parse(regex.pattern, regex.flags)
     try:
         data = _widen(list(parsed), parsed.state, {c: frozenset(s) for c, s in heard.items()})
     except _Unsound:
         return None
-    return _compiler.compile(_parser.SubPattern(parsed.state, data), regex.flags)
+    return _parser.SubPattern(parsed.state, data)
 
 
 def _widen(items: list, state, heard: dict[str, frozenset[str]]) -> list:

@@ -159,6 +159,10 @@ class NearGroup:
     #: the keys of `bits`, and those that stand in some place as a near syllable
     keys: frozenset[str] = frozenset()
     near_keys: frozenset[str] = frozenset()
+    #: chars one of which a text holds wherever `heard_keys` meets `near_keys`, unless it holds
+    #: a char the sound classes leave out (`soundregex.unheard`): a set test on the text's chars
+    #: settles most texts without reading them (`near_chars`)
+    near_chars: frozenset[str] = frozenset()
 
     def first(self, bare: str, best: tuple[int, int] | None) -> tuple[int, int] | None:
         """The earliest (position, index) near match in `bare` if earlier than `best`."""
@@ -206,8 +210,25 @@ def near_group(literals: dict[str, int]) -> NearGroup | None:
             for key in near:
                 bits.setdefault(key, [0, 0])[1] |= 1 << place
             place += 1
+    near_keys = frozenset(k for k, (_, n) in bits.items() if n)
     return NearGroup(phrases, {k: (s, n) for k, (s, n) in bits.items()}, tuple(needs),
-                     frozenset(bits), frozenset(k for k, (_, n) in bits.items() if n))
+                     frozenset(bits), near_keys, near_chars(near_keys))
+
+
+def near_chars(keys: frozenset[str]) -> frozenset[str]:
+    """The chars whose everyday reading (`main_reading`) or whose self may be one of `keys`,
+    for a text without a char the sound classes leave out: each GB2312 char one of whose
+    readings is a key (its everyday reading is one of them), each numeral read as a key (the
+    classes leave numerals out), and a key that is one char (a char pypinyin does not read
+    reads as itself). A superset: a text with none of them has no key in `heard_keys`."""
+    from analyzers import soundregex as _soundregex  # it imports text, which imports this module
+
+    heard = _soundregex._heard_as()[0]
+    chars = {k for k in keys if len(k) == 1}
+    for key in keys:
+        chars.update(heard.get(key, ()))
+    chars.update(c for c in _text.NUMERALS if main_reading(c) in keys)
+    return frozenset(chars)
 
 
 @functools.lru_cache(maxsize=4096)

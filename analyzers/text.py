@@ -381,7 +381,7 @@ def clear_caches() -> None:
     """Forget what was kept per text (normalised forms, readings, answers): the figures of
     bench/bench_analysis.py's "cold" runs, where each call's texts cost what a new text costs."""
     for cached in (normalise, strip_punct, count_chars, sounds_alike, respelled, _holds, _respell.char_set,
-                   _near.near_alike, _near.heard_keys, _homophones.places, _soundregex.unheard):
+                   _respell.text_view, _near.near_alike, _near.heard_keys, _homophones.places, _soundregex.unheard):
         cached.cache_clear()
 
 
@@ -425,8 +425,9 @@ class _PhraseGroup:
     stretch_chars: tuple[frozenset[str], ...] = ()
     #: respell.py's `routes`: (every regex's stretches, once; their chars; per regex, chars one of
     #: which every match holds, or None; per regex, the lengths of text it may match in; the
-    #: stretches for a text too long for the anchored regexes, or None; per regex, `loosen.loose_regex`).
-    by_sound: tuple = ((), frozenset(), (), (), None, ())
+    #: stretches for a text too long for the anchored regexes, or None; per regex, `loosen.loose_regex`;
+    #: the regexes as one regex's search or None, their needed chars' union or None, their shortest match).
+    by_sound: tuple = ((), frozenset(), (), (), None, (), None, None, 0)
 
 
 #: id(alternatives) -> (the tuple, regex_prefix, its group): the rules pass the pack's own

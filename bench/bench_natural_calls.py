@@ -1,7 +1,7 @@
 """Whole calls in natural wording, end to end (issue 31): what analyze raises on held-out calls
 written from the standard, against what the standard says each call must raise.
 
-    python bench/bench_natural_calls.py [--set dev|holdout|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|all] [--meaning off on all] [--cache /tmp/x] [--calls nc01 nc09]
+    python bench/bench_natural_calls.py [--set dev|holdout|blind3|blind4|blind5|blind6|blind7|blind8|blind9|blind10|blind11|blind12|blind13|blind14|all] [--meaning off on all] [--cache /tmp/x] [--calls nc01 nc09]
 
 The calls: bench/natural_calls/<set>/*.yaml, one file per call, written blind (committed before their
 first run; never tuned on). Sets: dev (nc*, the rule pack may be fixed on them) and holdout (ho*,
@@ -15,7 +15,9 @@ fixes made on the seven before it; never tune on it) and blind9 (b9*, a ninth bl
 fixes made on the eight before it; never tune on it) and blind10 (b10*, a tenth blind set that judges the
 fixes made on the nine before it; never tune on it) and blind11 (b11*, an eleventh blind set that judges the
 fixes made on the ten before it; never tune on it) and blind12 (b12*, a twelfth blind set that judges the
-fixes made on the eleven before it; never tune on it); --set all (default) reads all twelve. Schema of a file:
+fixes made on the eleven before it; never tune on it) and blind13 (b13*, a thirteenth blind set that judges the
+fixes made on the twelve before it; never tune on it) and blind14 (b14*, a fourteenth blind set that judges the
+fixes made on the thirteen before it; never tune on it); --set all (default) reads all fourteen. Schema of a file:
 
     id: nc01_telecom_data_overage      # the call id (= the file's stem)
     direction: inbound                 # inbound | outbound
@@ -51,14 +53,14 @@ import yaml
 
 HERE = Path(__file__).resolve().parents[1]
 CALLS_DIR = HERE / "bench" / "natural_calls"
-SETS = ("dev", "holdout", "blind3", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12")
+SETS = ("dev", "holdout", "blind3", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14")
 MEANINGS = ("off", "on", "all")
 # rule ids the Python analyzers give their findings (analyzers/rate.py, voice.py, overtalk.py)
 PYTHON_RULE_IDS = frozenset({"agent_rate_max", "agent_rate_min", "pace_ratio", "louder_than_usual", "agent_interrupts"})
 
 
 def load_calls(folder: Path = CALLS_DIR, only: list[str] | None = None, which: str = "all") -> list[dict]:
-    """The call files as dicts, sorted by id; `which`: dev, holdout, blind3, blind4, blind5, blind6, blind7, blind8, blind9, blind10, blind11, blind12 or all; `only`: ids or id prefixes to keep."""
+    """The call files as dicts, sorted by id; `which`: dev, holdout, blind3, blind4, blind5, blind6, blind7, blind8, blind9, blind10, blind11, blind12, blind13, blind14 or all; `only`: ids or id prefixes to keep."""
     calls = []
     sets = SETS if which == "all" else (which,)
     for path in sorted((p for s in sets for p in (folder / s).glob("*.yaml")), key=lambda p: p.stem):

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .. import anyof
 from ..text import group_holds, normalise, phrase_group, strip_punct
 from .schema import Condition, PhraseList
 
@@ -92,12 +93,21 @@ def _exact_test(phrases) -> Test:
     """A phrase test as written (`homophones: false`): its literals, normalised once (not at
     every call), found in the text without punctuation, or its `re:` regexes in the text."""
     literal = [p for p in (strip_punct(normalise(p)) for p in phrases if not p.startswith("re:")) if p]
-    found = re.compile("|".join(map(re.escape, literal))).search if literal else (lambda _: None)
+    found = re.compile("|".join(map(re.escape, literal))).search if literal else None
     regexes = [re.compile(p[3:]) for p in phrases if p.startswith("re:")]
+    either = anyof.either_of(regexes) if len(regexes) > 1 else None  # one search for them all
+    searches = [either.search] if either is not None else [r.search for r in regexes]
+
+    def holds(t: str) -> bool:
+        if found is not None and found(strip_punct(t)) is not None:
+            return True
+        for search in searches:
+            if search(t) is not None:
+                return True
+        return False
 
     def test(call: Any, _c: Condition, pool: set, one: bool) -> set:
         texts = call.texts
-        holds = (lambda t: found(strip_punct(t)) is not None or any(r.search(t) for r in regexes))
         if one:
             return next(({i} for i in sorted(pool) if holds(texts[i])), set())
         return {i for i in pool if holds(texts[i])}

@@ -2,19 +2,8 @@
 
 import pytest
 
-from analyzers.analyze import analyze
-from lexicons import load_pack
-from transcripts import A, C, conversation
-
-PACK = load_pack()
-
-
-def rules_raised(lines, direction="inbound"):
-    return [f.rule_id for f in analyze(conversation(lines), PACK, direction=direction).findings]
-
-
-def agent_says(said):
-    return rules_raised([(C, "我想问一下这个事情怎么弄。"), (A, said)])
+from raised import agent_says, rules_raised
+from transcripts import A, C
 
 
 # --- closing_travel: away NOW (003 §三.(4)3 D d 出门在外), the wish in its family -----------------------------------

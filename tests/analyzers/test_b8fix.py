@@ -4,14 +4,10 @@ import pytest
 
 from analyzers.analyze import analyze
 from analyzers.turns import turns
-from lexicons import load_pack
+from raised import default_pack, rules_raised
 from transcripts import A, C, at, call, conversation
 
-PACK = load_pack()
-
-
-def rules_raised(lines, direction="inbound"):
-    return [f.rule_id for f in analyze(conversation(lines), PACK, direction=direction).findings]
+PACK = default_pack()
 
 
 # --- turns: an agent's utterance that hands the floor back is listening, no turn (001 §2.1 第一步 适时回应) -------

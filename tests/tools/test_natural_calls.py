@@ -1,4 +1,4 @@
-"""bench/natural_calls/{dev,holdout,blind3,blind4,blind5,blind6,blind7,blind8,blind9,blind10,blind11,blind12}: every call file loads as the bench reads it
+"""bench/natural_calls/{dev,holdout,blind3,blind4,blind5,blind6,blind7,blind8,blind9,blind10,blind11,blind12,blind13,blind14}: every call file loads as the bench reads it
 and names only rule ids the pack has, so a renamed rule fails here loudly. No results asserted: the sets are held out."""
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from lexicons import load_pack
 SETS = {"dev": ("nc", 16), "holdout": ("ho", 20), "blind3": ("b3", 20), "blind4": ("b4", 20), "blind5": ("b5", 20),
         "blind6": ("b6", 20), "blind7": ("b7", 20), "blind8": ("b8", 20),
         "blind9": ("b9", 20), "blind10": ("b10", 20),
-        "blind11": ("b11", 20), "blind12": ("b12", 20)}
+        "blind11": ("b11", 20), "blind12": ("b12", 20),
+        "blind13": ("b13", 20), "blind14": ("b14", 20)}
 
 
 def test_all_is_every_set_with_unique_ids():
