@@ -34,7 +34,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from analyzers.banned import find_banned  # noqa: E402
-from analyzers.intents import MIN_PROBABILITY, SentenceParts, match_sentences, meaning_sentences, sentence_parts  # noqa: E402
+from analyzers.intents import (MIN_PROBABILITY, IntentMatch, IntentModel, SentenceParts, match_sentences,  # noqa: E402
+                               meaning_sentences, sentence_parts)
 from analyzers.text import first_alternative, normalise, sentences  # noqa: E402
 from flows.meaning.bank import BACKGROUND_WEIGHT, build_models  # noqa: E402
 from flows.meaning.encoder import ENCODERS, load_encoder  # noqa: E402
@@ -118,6 +119,18 @@ def score(pos_hits, neg_hits, other_hits=None) -> Score:
     return Score(precision, tp / len(pos_hits), other)
 
 
+def judged(model: IntentModel, units, vecs, part_at, part_rows) -> IntentMatch | None:
+    """One text as the pipeline judges an utterance: its sentences (`units`, meaning_sentences; `vecs`:
+    unit -> row), with their parts where `part_rows` holds them (`part_at`: unit -> its lead's row, the
+    rest's after), the most probable deciding (match_sentences: the model's own min_probability and
+    min_similarity). None for a text of no sentence. Shared with bench/dev_intents.py."""
+    if not units:
+        return None
+    rows = np.stack([vecs[u] for u in units])
+    parts = None if part_rows is None else SentenceParts.of(rows, [part_at.get(u, -1) for u in units], part_rows)
+    return match_sentences(model, rows, units, parts)
+
+
 def bench_encoder(name: str, folder: Path, min_probability: float, background_weight: float) -> tuple[dict[str, Score], dict]:
     t0 = time.perf_counter()
     enc = load_encoder(name)
@@ -151,14 +164,8 @@ def bench_encoder(name: str, folder: Path, min_probability: float, background_we
                   and models[j].examples.speaker == m.examples.speaker for s in p if s not in pos]
 
         def hits(texts):
-            if not texts:
-                return np.zeros(0, dtype=bool)
-            def judged(s):
-                rows = np.stack([vecs[u] for u in split[s]])
-                parts = None if part_rows is None else SentenceParts.of(rows, [part_at.get(u, -1) for u in split[s]],
-                                                                        part_rows)
-                return match_sentences(m.model, rows, split[s], parts).hit
-            return np.array([judged(s) for s in texts])
+            return np.array([bool((j := judged(m.model, split[s], vecs, part_at, part_rows)) and j.hit)
+                             for s in texts], dtype=bool)
 
         t0 = time.perf_counter()
         scores[intent] = score(hits(pos), hits(neg), hits(others))

@@ -9,6 +9,7 @@ thresholds and per-intent thresholds (docs/meaning.md, "What was compared").
     python bench/cv_intents.py --hash-salt a --intents reply_to_thanks --errors 0.6   # train only
     python bench/cv_intents.py --hash-salt a --per-intent 0.6 --units leading [--units-intents A,B]
     python bench/cv_intents.py --hash-salt a --intents reply_to_thanks --clause-features none   # without its parts
+    python bench/cv_intents.py --hash-salt a --per-intent 0.6 --tol 1e-8   # the solver run tighter (thr22)
 
 --hash-salt folds by a hash of each sentence (md5 of salt + text, mod k) instead of a seeded
 shuffle, so a sentence keeps its fold when others are added and two corpora compare on the
@@ -26,6 +27,10 @@ scales, fitted on the train examples' parts and judged alike, as flows.meaning.b
 --clause-features overrides the files (split+grams: also the leading clause's n-grams, an
 experiment; none: no intent's).
 
+An intent whose file says `min_probability:` is read at that threshold by --per-intent and --errors
+(marked), and in one more summary line ("threshold files": each intent at its file's, else 0.6); the
+global thresholds' lines read every intent at the same one.
+
 --units judges each held-out sentence (own examples and background alike; fitting stays on whole
 train sentences) by the most probable of it and its clauses; measured in docs/decisions.md,
 thanks14: no setting won, so the pipeline judges by sentence only. --clause-lift / --clause-gate
@@ -40,6 +45,7 @@ import os
 import re
 import sys
 import tempfile
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -51,7 +57,7 @@ from sklearn.model_selection import KFold, StratifiedKFold
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analyzers.intents import sentence_parts  # noqa: E402  (the pipeline's split: bench and pipeline alike)
+from analyzers.intents import MIN_PROBABILITY, sentence_parts  # noqa: E402  (the pipeline's split: bench and pipeline alike)
 from analyzers.text import normalise, sentences  # noqa: E402
 from flows.meaning.bank import BACKGROUND_SENTENCES, BACKGROUND_WEIGHT, C, _weights, background_sides  # noqa: E402
 from flows.meaning.encoder import load_encoder  # noqa: E402
@@ -60,6 +66,8 @@ from flows.meaning.examples import load_examples  # noqa: E402
 EXAMPLES = Path(__file__).resolve().parents[1] / "lexicons" / "zh-CN" / "examples"
 THRESHOLDS = (0.4, 0.5, 0.55, 0.6, 0.65, 0.7)
 GRID = np.round(np.arange(0.4, 0.951, 0.05), 2)
+#: The solver's stopping tolerance: scikit-learn's default, as flows.meaning.bank fits (--tol to measure another).
+TOL = 1e-4
 PER_INTENT_PRECISION = 0.97
 #: Clause marks after analyzers.text.normalise (NFKC folds ， to ,); --units' modes.
 CLAUSE = re.compile(r"[,，、]")
@@ -145,14 +153,14 @@ def design(texts, vec, scale: float, vz, features: str | None = None, vz_lead=No
 
 
 def fit_predict(pos, neg, bg, pred, vec, c, bw, ngram, scale=1.0, mode=None, lift=1.0, gate=0.0,
-                features=None, part_scale=1.0, bg_share=1.0) -> np.ndarray:
+                features=None, part_scale=1.0, bg_share=1.0, tol=TOL) -> np.ndarray:
     """Fit as flows.meaning.bank.fit_model does, with c, ngram and the embedding scale as parameters;
     each of `pred` judged by its most probable unit (clause_units, `mode`); `lift` below 1 (an
     experiment): the sentence's probability raised by that share of its best clause's excess;
     `gate` (an experiment): the clauses count only where the sentence's own probability reaches it;
     `features` (an experiment, FEATURES): the model also sees each sentence's parts (design, with
     `part_scale`); `bg_share`: the fold's share of the whole background (its sentences weigh as in
-    the full fit)."""
+    the full fit); `tol`: the solver's stopping tolerance (TOL, flows.meaning.bank's, by default)."""
     features = None if features == "none" else features
     if features and mode:
         raise ValueError("--clause-features judges sentences whole: no --units with it")
@@ -163,7 +171,7 @@ def fit_predict(pos, neg, bg, pred, vec, c, bw, ngram, scale=1.0, mode=None, lif
         return TfidfVectorizer(analyzer="char", ngram_range=ngram, sublinear_tf=True, lowercase=False).fit(fit_on)
     vz = vectorizer(texts[:len(pos) + len(neg)])
     vz_lead = vectorizer([normalise(sentence_parts(t)[0]) for t in (*pos, *neg)]) if features == "split+grams" else None
-    clf = LogisticRegression(C=c, max_iter=5000)
+    clf = LogisticRegression(C=c, max_iter=5000, tol=tol)
     clf.fit(design([*pos, *neg, *bg], vec, scale, vz, features, vz_lead, part_scale), y,
             sample_weight=_weights(len(pos), len(neg), len(bg), bw, BACKGROUND_SENTENCES * bg_share))
     groups = [clause_units(t, mode) for t in pred]
@@ -192,7 +200,7 @@ def _splits(x, y, bg, k, seed, salt):
 
 
 def out_of_fold(examples, intent, vec, c, bw, ngram, k=5, seed=0, scale=None, salt=None, mode=None,
-                lift=1.0, gate=0.0, features=None, part_scale=None) -> dict:
+                lift=1.0, gate=0.0, features=None, part_scale=None, tol=TOL) -> dict:
     """Out-of-fold probabilities of the intent's train examples and of the other intents'
     train positives of the same speaker (held out with their background fold). `scale`:
     the embedding scale, by default the intent file's (`embedding_scale:`); `bw` None: the
@@ -222,7 +230,7 @@ def out_of_fold(examples, intent, vec, c, bw, ngram, k=5, seed=0, scale=None, sa
         ote = np.flatnonzero(out_fold == f)
         probs = fit_predict(list(x[tr][y[tr] == 1]), list(x[tr][y[tr] == 0]), list(bg[btr]),
                             [*x[te], *bg[bte], *out[ote]], vec, c, bw, ngram, scale, mode, lift, gate, features,
-                            part_scale, len(btr) / len(bg) if len(bg) else 1.0)
+                            part_scale, len(btr) / len(bg) if len(bg) else 1.0, tol)
         p[te], p_bg[bte], fold[te] = probs[:len(te)], probs[len(te):len(te) + len(bte)], f
         p_out[ote] = probs[len(te) + len(bte):]
     p_other = np.r_[p_bg[np.array([t in other for t in bg], bool)], p_out[np.array([t in other for t in out], bool)]]
@@ -241,11 +249,14 @@ def per_intent_threshold(y, p) -> float:
 
 def summary(oof: dict, threshold) -> dict:
     """Intents meeting P >= 0.95 and R >= 0.90 out of fold, means, cost and other; per-intent
-    thresholds are cross-fitted (fold f's from the other folds' out-of-fold probabilities)."""
+    thresholds are cross-fitted (fold f's from the other folds' out-of-fold probabilities); a
+    mapping: each intent at its own (`own_thresholds`)."""
     ps, rs, others, cost = [], [], [], 0.0
-    for r in oof.values():
+    for intent, r in oof.items():
         y, p, fold = r["y"], r["p"], r["fold"]
-        if threshold == "per":
+        if isinstance(threshold, dict):
+            hit, t_other = p > threshold[intent], threshold[intent]
+        elif threshold == "per":
             hit = np.zeros(len(y), bool)
             for f in np.unique(fold):
                 hit[fold == f] = p[fold == f] > per_intent_threshold(y[fold != f], p[fold != f])
@@ -290,6 +301,8 @@ def main(argv=None) -> None:
     ap.add_argument("--part-scale", type=float,
                     help="the parts' embeddings at this share of the sentence's scale (default: each file's)")
     ap.add_argument("--units-intents", help="only these intents judge by --units (comma-separated; default all)")
+    ap.add_argument("--tol", type=float, default=TOL,
+                    help=f"the solver's stopping tolerance (default {TOL:g}, as the pipeline's fit)")
     ap.add_argument("--per-intent", type=float, metavar="THRESHOLD",
                     help="also print each intent's out-of-fold P / R / other at this threshold")
     ap.add_argument("--errors", type=float, metavar="THRESHOLD",
@@ -316,44 +329,57 @@ def main(argv=None) -> None:
     by_units = set(chosen if not args.units_intents else args.units_intents.split(","))
     if unknown := by_units - examples.keys():
         ap.error(f"--units-intents: no examples for intent(s) {', '.join(sorted(unknown))}")
+    t0 = time.process_time()
     oof = {i: out_of_fold(examples, i, vec, args.c, args.background_weight, ngram, args.folds,
                           scale=args.embedding_scale, salt=args.hash_salt, mode=mode if i in by_units else None,
                           lift=args.clause_lift, gate=args.clause_gate, features=args.clause_features,
-                          part_scale=args.part_scale)
+                          part_scale=args.part_scale, tol=args.tol)
            for i in chosen}
+    print(f"fitting and judging {len(chosen)} intents x {args.folds} folds: {time.process_time() - t0:.1f} s "
+          f"process time (tol {args.tol:g})")
     n = len(oof)
-    for t in (*THRESHOLDS, "per"):
-        s = summary(oof, t)
+    own = {i: examples[i].min_probability for i in chosen if examples[i].min_probability is not None}
+    for t in (*THRESHOLDS, "per", *(["files"] if own else [])):
+        s = summary(oof, own_thresholds(oof, own, MIN_PROBABILITY) if t == "files" else t)
         print(f"{args.encoder} C {args.c:g} background {'files' if args.background_weight is None else f'{args.background_weight:g}'} ngram {args.ngram} "
               f"threshold {t}: meets {s['meets']}/{n} P {s['P']:.3f} R {s['R']:.3f} "
               f"cost {s['cost']:.0f} other {s['other']:.3f}")
     if args.per_intent is not None:
-        print(per_intent_table(oof, args.per_intent))
+        print(per_intent_table(oof, args.per_intent, own))
     if args.errors is not None:
-        print(errors_table(oof, args.errors))
+        print(errors_table(oof, args.errors, own))
 
 
-def per_intent_table(oof: dict, threshold: float) -> str:
-    """One line per intent: out-of-fold P / R, false hits, misses and other at `threshold` (with
-    the share of the not_background intents' positives that hit, where the intent names some)."""
-    lines = [f"per intent at {threshold}: P / R (false hits, misses) other"]
+def own_thresholds(oof: dict, own: dict, threshold: float) -> dict:
+    """Each intent's threshold: its file's `min_probability:` (`own`) where it says one, else `threshold`."""
+    return {i: own.get(i, threshold) for i in oof}
+
+
+def per_intent_table(oof: dict, common: float, own: dict | None = None) -> str:
+    """One line per intent: out-of-fold P / R, false hits, misses and other at `common`, or at its
+    file's `min_probability:` (`own`, marked) (with the share of the not_background intents'
+    positives that hit, where the intent names some)."""
+    lines = [f"per intent at {common}: P / R (false hits, misses) other"]
     for intent, r in oof.items():
+        threshold = (own or {}).get(intent, common)
         hit = r["p"] > threshold
         P, R = precision_recall(r["y"], hit)
         mark = "" if P >= 0.95 and R >= 0.90 else " x"
         lines.append(f"  {intent:22s} {P:.3f} / {R:.3f} ({int((hit & (r['y'] == 0)).sum())}, "
                      f"{int((~hit & (r['y'] == 1)).sum())}) other {(r['p_other'] > threshold).mean():.3f}"
                      + (f" (named in not_background: {(r['p_named'] > threshold).mean():.2f} of "
-                        f"{len(r['p_named'])})" if len(r["p_named"]) else "") + mark)
+                        f"{len(r['p_named'])})" if len(r["p_named"]) else "")
+                     + (f" at {threshold:g} (the file's)" if intent in (own or {}) else "") + mark)
     return "\n".join(lines)
 
 
-def errors_table(oof: dict, threshold: float) -> str:
-    """Each intent's out-of-fold errors at `threshold`, lowest / highest probability first: its
-    missed train positives and its train near misses that hit (the test split is never read)."""
+def errors_table(oof: dict, common: float, own: dict | None = None) -> str:
+    """Each intent's out-of-fold errors at `common` or its file's `min_probability:` (`own`), lowest /
+    highest probability first: its missed train positives and its train near misses that hit (the test
+    split is never read)."""
     lines = []
     for intent, r in oof.items():
-        y, p, texts = r["y"], r["p"], r["texts"]
+        y, p, texts, threshold = r["y"], r["p"], r["texts"], (own or {}).get(intent, common)
         missed = np.flatnonzero((y == 1) & (p <= threshold))
         false = np.flatnonzero((y == 0) & (p > threshold))
         lines.append(f"{intent} at {threshold}: {len(missed)} missed positives (train, out of fold)")

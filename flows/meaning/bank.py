@@ -6,7 +6,7 @@ The fitting (scikit-learn) is here; the decision it feeds is pure (analyzers.int
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -62,7 +62,7 @@ def fit_model(bank: IntentBank, min_probability: float = MIN_PROBABILITY,
               background: tuple[tuple[str, ...], np.ndarray] | None = None,
               background_weight: float = BACKGROUND_WEIGHT, embedding_scale: float = 1.0,
               background_sentences: float = BACKGROUND_SENTENCES, parts: SentenceParts | None = None,
-              part_scale: float = 1.0) -> IntentModel:
+              part_scale: float = 1.0, min_similarity: float = 0.0) -> IntentModel:
     """Logistic regression over [embedding x embedding_scale, char n-gram tf-idf] of the
     bank's examples and the `background` sentences (texts, unit vectors: other intents'
     examples) as extra negatives. The scale sets how strongly the embedding's weights are
@@ -71,7 +71,8 @@ def fit_model(bank: IntentBank, min_probability: float = MIN_PROBABILITY,
     `background_weight` x near misses / `background_sentences` (`_weights`). With `parts` (one
     row per example, then per background sentence: `clause_features: split`) the rows also hold
     the lead clause's and the rest's embeddings x embedding_scale x part_scale and a has-rest
-    flag (bench/cv_intents.py's `design`), their weights folded into `part_weights` alike."""
+    flag (bench/cv_intents.py's `design`), their weights folded into `part_weights` alike.
+    `min_probability` and `min_similarity` are the model's decision (IntentModel), not the fit's."""
     bg_texts, bg_vecs = background if background is not None else ((), np.zeros((0, bank.positive.shape[1])))
     if not background_weight:
         bg_texts, bg_vecs = (), bg_vecs[:0]
@@ -102,7 +103,8 @@ def fit_model(bank: IntentBank, min_probability: float = MIN_PROBABILITY,
                        dict(zip(vocab, map(float, vectorizer.idf_))),
                        {g: float(w) for g, w in zip(vocab, coef[width:]) if w},
                        float(clf.intercept_[0]), min_probability,
-                       part_weights=None if part_weights is None else part_weights.astype(np.float32))
+                       part_weights=None if part_weights is None else part_weights.astype(np.float32),
+                       min_similarity=min_similarity)
 
 
 def background_sides(examples: Mapping[str, IntentExamples], intent: str) -> dict[str, tuple[str, ...]]:
@@ -120,7 +122,8 @@ def build_models(folder: str | Path, encoder: Encoder, min_probability: float = 
                  only: frozenset[str] | None = None) -> dict[str, FittedIntent]:
     """Every intent of `folder` (or those in `only`), embedded with `encoder` and fitted on
     its train split, with the other intents' train sentences as background (`background_sides`;
-    of the file's `background_weight` where it says one)."""
+    of the file's `background_weight` where it says one); its threshold the file's
+    `min_probability` where it says one, else `min_probability`."""
     examples = load_examples(folder)
     if only is not None and (unknown := only - examples.keys()):
         raise ValueError(f"{folder}: no examples for intent(s) {', '.join(sorted(unknown))}")
@@ -144,8 +147,11 @@ def build_models(folder: str | Path, encoder: Encoder, min_probability: float = 
         b, vecs = banks[intent], np.vstack(vecs)
         extra = {} if not ex.clause_features else {"part_scale": ex.part_scale, "parts": parts_of(
             [*b.positive_texts, *b.negative_texts, *texts], np.vstack([b.positive, b.negative, vecs]), part_vecs)}
-        model = fit_model(banks[intent], min_probability, (tuple(texts), vecs), weight, ex.embedding_scale, **extra)
-        models[intent] = FittedIntent(ex, replace(model, min_similarity=ex.min_similarity) if ex.min_similarity else model)
+        if ex.min_similarity:  # the file's other settings, as fit_model's keywords where it says them
+            extra["min_similarity"] = ex.min_similarity
+        threshold = min_probability if ex.min_probability is None else ex.min_probability
+        models[intent] = FittedIntent(ex, fit_model(banks[intent], threshold, (tuple(texts), vecs), weight,
+                                                    ex.embedding_scale, **extra))
     return models
 
 

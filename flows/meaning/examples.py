@@ -55,6 +55,9 @@ class IntentExamples:
     #: close (cosine): a line like none of the examples (a bare 那……) means nothing, whatever
     #: the classifier extrapolates. 0: no floor.
     min_similarity: float = 0.0
+    #: Where the file says `min_probability:`, the intent's own threshold (a hit: probability
+    #: above it); None: the bank's (bank.build_models' min_probability, MIN_PROBABILITY by default).
+    min_probability: float | None = None
 
     def texts(self, side: str, split: str) -> tuple[str, ...]:
         return self.examples[(side, split)]
@@ -121,7 +124,18 @@ def parse_examples(path: Path, text: str) -> IntentExamples:
                           _number(path, data, "embedding_scale", 1.0, 0.05, 20),
                           _number(path, data, "background_weight", None, 0.0, 5),
                           _names(path, text, data, intent), *_clause_features(path, text, data),
-                          min_similarity=_number(path, data, "min_similarity", 0.0, 0.0, 1.0))
+                          min_similarity=_number(path, data, "min_similarity", 0.0, 0.0, 1.0),
+                          min_probability=_probability(path, text, data, "min_probability"))
+
+
+def _probability(path: Path, text: str, data: dict, key: str) -> float | None:
+    """An optional threshold of the file: a number strictly between 0 and 1 (None where absent)."""
+    if key not in data:
+        return None
+    value = data[key]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+        raise ExamplesError(path, key, f"needs a number above 0 and below 1, got {value!r}", _line(text, key))
+    return float(value)
 
 
 def _clause_features(path: Path, text: str, data: dict) -> tuple[str | None, float]:

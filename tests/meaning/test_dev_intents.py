@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import bench.dev_intents as dev_intents
-from analyzers.intents import match_sentences, meaning_sentences
+from analyzers.intents import SentenceParts, match_sentences, meaning_sentences
 from flows.meaning.encoder import Encoder
 
 REPLY = """intent: reply_to_thanks
@@ -87,7 +87,7 @@ def test_dev_sentences_are_judged_as_the_pipeline_judges(folders, monkeypatch, t
     units = meaning_sentences(one)
     assert len(units) == 2
     rows = _encoder().embed(units)
-    parts = dev_intents.SentenceParts.of(rows, [-1, -1], np.zeros((0, 32), np.float32))
+    parts = SentenceParts.of(rows, [-1, -1], np.zeros((0, 32), np.float32))
     assert probs["reply_to_thanks"][0][1] == pytest.approx(match_sentences(m, rows, units, parts).probability)
     import json
     got = json.loads(out.read_text(encoding="utf-8"))["reply_to_thanks"]
