@@ -35,6 +35,11 @@ def test_followup_time_no_time_in_the_next_turns_still_counts():
     assert "followup_time" in rules_raised(call)
 
 
+@pytest.mark.parametrize("later", ["有结果了我第一时间通知您。", "处理完以后马上给您回电。"])
+def test_followup_time_a_later_time_that_waits_on_the_work_is_none(later):
+    assert "followup_time" in rules_raised([(A, "我报给技术部，这事我来跟进。"), (C, "要多久？"), (A, later)])
+
+
 @pytest.mark.parametrize("said", ["那您看哪天有空，我们再跟您联系。", "您啥时候方便，我再给您打过去。", "您看几点合适，我给您回电。",
                                   "哪个时间方便，我们再联系您？"])
 def test_followup_time_asking_when_in_other_words(said):
