@@ -119,7 +119,7 @@ def test_thanks_for_help_a_read_back_never_thanked_still_counts():
 
 # --- shenme: the bare 什么 without punctuation, then a demand to repeat (003 §三.5(4)4 D 禁用语 什么) -----------------
 
-@pytest.mark.parametrize("said", ["什么你再讲一遍", "什么 您说清楚点", "什么你大声点"])
+@pytest.mark.parametrize("said", ["什么你说啥", "什么 您说清楚点", "什么你讲慢点"])
 def test_shenme_bare_with_no_comma(said):
     assert "shenme" in agent_says(said)
 
