@@ -67,6 +67,18 @@ def test_followup_time_a_past_promise_kept_by_this_call(said):
     assert "followup_time" not in rules_raised([(A, said), (C, "方便。")], direction="outbound")
 
 
+def test_followup_time_this_call_with_jiushi():
+    said = "王先生您好，我是电信的小赵，给您打电话就是想问问您要不要升级宽带，您现在方便吗？"
+    assert "followup_time" not in rules_raised([(A, said), (C, "方便。")], direction="outbound")
+
+
+def test_satisfaction_check_not_owed_for_a_revisit_title_or_a_later_revisit():
+    offer = [(A, "您好，请问是周先生吗？"), (C, "是我。"), (A, "周先生您好，我是电信的回访专员小林，给您打电话是想介绍一下提速活动，您现在方便吗？"),
+             (C, "方便。"), (A, "三百兆一个月九十九，您看要不要办？"), (C, "办吧。"),
+             (A, "好的，已经登记了，装好以后会有同事给您回访，感谢您的接听，再见。")]
+    assert "satisfaction_check" not in rules_raised(offer, direction="outbound")
+
+
 def test_followup_time_a_promise_made_now_still_counts():
     assert "followup_time" in agent_says("我答应您，处理好了就给您回电话。")
 
