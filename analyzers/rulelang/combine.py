@@ -17,52 +17,31 @@ _POOLWISE = frozenset({"phrases", "homophones", "starts_within", "pattern", "reg
                        "differs", "all", "any", "not_", "role", "first_s", "last_s", "first", "last", "after", "before",
                        "not_after", "not_before", "during", "not_during", "in_turn", "not_in_turn", "within", "nth",
                        "at_least", "at_most"})
-#: id(condition) -> (the condition, whether a narrower pool may be given it, its rank in an `all`).
-_SHAPE: dict[int, tuple[Condition, bool, int]] = {}
-#: Tests that read the text by one search each (no reading by sound, no sentences, no tokens).
-_CHEAP = frozenset({"regex", "chars", "entity"})
+#: id(condition) -> (the condition, whether a narrower pool may be given it, whether it reads no words).
+_SHAPE: dict[int, tuple[Condition, bool, bool]] = {}
 
 
-def _shape(c: Condition) -> tuple[bool, int]:
-    """(whether c's hits in a pool are its hits kept to the pool, its rank in an `all`: 0 reads no
-    words, 1 reads them by regexes and counts only, 2 otherwise, 3 a test of words with an intent
-    test inside: the order of those that read words is then kept, as a RuleError may be raised)."""
+def _shape(c: Condition) -> tuple[bool, bool]:
+    """(whether c's hits in a pool are its hits kept to the pool, whether nothing in it reads words)."""
     seen = _SHAPE.get(id(c))
     if seen is None or seen[0] is not c:
         parts = list(c.walk())
         poolwise = all(x.model_fields_set <= _POOLWISE and not (x.chars is not None and x.chars.total) for x in parts)
-        names = {name for x in parts for name in _ev._TEXTUAL if getattr(x, name) is not None}
-        rank = 0 if not names else 3 if any(x.intent is not None for x in parts) else 1 if names <= _CHEAP else 2
+        wordless = not any(getattr(x, name) is not None for x in parts for name in _ev._TEXTUAL)
         if len(_SHAPE) >= 4096:
             _SHAPE.clear()
-        seen = _SHAPE[id(c)] = (c, poolwise, rank)
+        seen = _SHAPE[id(c)] = (c, poolwise, wordless)
     return seen[1], seen[2]
-
-
-#: id(conditions) -> (the conditions, the order `all_hits` tests them in).
-_ORDER: dict[int, tuple[Sequence[Condition], tuple[int, ...]]] = {}
-
-
-def _order(conditions: Sequence[Condition]) -> tuple[int, ...]:
-    """Those that read no words first, then (unless one reads an intent too) the cheap readers of
-    words before the rest (the hits of `all` are the same in any order: each is kept to the pool)."""
-    seen = _ORDER.get(id(conditions))
-    if seen is None or seen[0] is not conditions:
-        ranks = [_shape(s)[1] for s in conditions]
-        key = (lambda k: ranks[k] > 0) if 3 in ranks else ranks.__getitem__
-        if len(_ORDER) >= 4096:
-            _ORDER.clear()
-        seen = _ORDER[id(conditions)] = (conditions, tuple(sorted(range(len(conditions)), key=key)))
-    return seen[1]
 
 
 def all_hits(call: _ev.Call, conditions: Sequence[Condition], pool: set[int] | None) -> set[int]:
     """The utterances every condition hits. Each is tested only on what the ones before it
     hit (the same hits: a test in a pool is its hits kept to the pool), those that read no
     words first; a condition that reads its pool as a whole is given the outer pool."""
+    shapes = [_shape(s) for s in conditions]
     found: set[int] | None = None
-    for k in _order(conditions):
-        inner = pool if found is None or not _shape(conditions[k])[0] else found
+    for k in sorted(range(len(conditions)), key=lambda k: not shapes[k][1]):
+        inner = pool if found is None or not shapes[k][0] else found
         got = set(_ev.hits(call, conditions[k], inner))
         found = got if found is None else found & got
         if not found:  # nothing any later condition hits can be kept
