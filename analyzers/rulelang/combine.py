@@ -52,7 +52,7 @@ def all_hits(call: _ev.Call, conditions: Sequence[Condition], pool: set[int] | N
 def any_hits(call: _ev.Call, conditions: Sequence[Condition], pool: set[int] | None) -> set[int]:
     """The utterances some condition hits; each tested only on what the ones before it left."""
     found: set[int] = set()
-    everything = set(range(len(call.utts))) if pool is None else pool
+    everything = call.everyone if pool is None else pool
     for s in conditions:
         inner = everything - found if found and _shape(s)[0] else pool
         found |= set(_ev.hits(call, s, inner))

@@ -5,24 +5,40 @@ The pack's holds are written so (custom_rules.yaml hold, hold_notice, hold_reaso
 from __future__ import annotations
 
 import bisect
-import functools
 
 from ..model import Finding
 from . import evaluate as _ev
 from .evaluate import Call, _finding, _position, hits
+from .keys import Same
 from .signals import silences
 from .schema import SCOPES, Condition, Rule, Window
 
 
-@functools.lru_cache(maxsize=256)
+#: (what, id(condition)) -> (the condition, the answer): kept by the condition's id, as an
+#: lru_cache on the condition itself hashed the nested condition (~8 us) at every look-up.
+_SEEN: dict[tuple[str, int], tuple[Condition, object]] = {}
+
+
+def _once(what: str, c: Condition, make):
+    seen = _SEEN.get((what, id(c)))
+    if seen is None or seen[0] is not c:
+        if len(_SEEN) >= 4096:
+            _SEEN.clear()
+        seen = _SEEN[what, id(c)] = (c, make(c))
+    return seen[1]
+
+
 def _bare_silence(c: Condition) -> bool:
-    return c.silence is not None and all(getattr(c, k) is None for k in SCOPES)
+    return _once("bare", c, lambda c: c.silence is not None and all(getattr(c, k) is None for k in SCOPES))
 
 
-@functools.lru_cache(maxsize=256)
 def _unplaced(c: Condition) -> Condition:
     """c without its role and position: applied to a window instead (`_window_hits`); a count
     or an Nth hit counts the whole call (as `hits` does), so it keeps its role."""
+    return _once("unplaced", c, _unplace)
+
+
+def _unplace(c: Condition) -> Condition:
     counted = c.nth is not None or c.at_least is not None or c.at_most is not None
     return c.model_copy(update={**({} if counted else {"role": None}),
                                 "first": None, "last": None, "first_s": None, "last_s": None})
@@ -47,7 +63,7 @@ def _window(call: Call, span: tuple[float, float], w: Window | None) -> list[int
     on the call, as several rules look around the same silences."""
     if w is None:
         return list(range(len(call.utts)))
-    key = (span, w)
+    key = (span, Same.of(w))  # Same: the window's hash found once, not per look-up
     if key not in call.gaps:
         starts = call.gaps.setdefault("starts", [u.start_s for u in call.utts])  # in time order
         if w.before_s is not None:

@@ -87,6 +87,11 @@ class Call:
         return part, owner
 
     @functools.cached_property
+    def everyone(self) -> frozenset[int]:
+        """Every utterance's index: the pool of a condition that nothing narrows (read often)."""
+        return frozenset(range(len(self.utts)))
+
+    @functools.cached_property
     def sentence_rows(self) -> list[range]:
         """Each utterance's sentences (indices into `sentences`' call: `owner` is in order)."""
         owner = self.sentences[1]
@@ -250,7 +255,7 @@ def _test(call: Call, c: Condition, pool: set[int] | None, one: bool = False) ->
             return next((set(found) for s in c.any if (found := hits(call, s, pool, one=True))), set())
         return combine.any_hits(call, c.any, pool)
     if c.not_ is not None:
-        scope = set(range(len(call.utts))) if pool is None else pool
+        scope = call.everyone if pool is None else pool
         return scope - set(hits(call, c.not_, pool))
     if c.together is not None:
         found = [set(hits(call, s, pool)) for s in c.together]
@@ -340,7 +345,7 @@ def hits(call: Call, c: Condition, pool: set[int] | None = None, one: bool = Fal
         mine = call.of_role(p.role)
         pool = mine if pool is None else pool & mine
     # Position and relations keep an utterance or not whatever else hits: narrow first, test the rest.
-    pool = set(range(len(call.utts))) if pool is None else pool
+    pool = call.everyone if pool is None else pool
     if not pool:  # position and relations only narrow: their anchors need not be read
         return ()
     if p.positional:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from ..holds import find_holds
 from ..model import AGENT, Span, other_party
 from ..overtalk import overtalk_findings
+from .keys import Same
 from .schema import Condition, Gap
 
 if TYPE_CHECKING:  # evaluate imports this module
@@ -20,16 +21,21 @@ def _inside(value: float | None, low: float | None, high: float | None) -> bool:
     return value is not None and (low is None or value >= low - 1e-6) and (high is None or value <= high + 1e-6)
 
 
-def _duration(call: Call, c: Condition) -> set[int]:
-    return {i for i, u in enumerate(call.utts) if _inside(u.duration_s, c.duration.at_least_s, c.duration.at_most_s)}
+def _duration(call: Call, c: Condition) -> frozenset[int]:
+    # Kept on the call by its bounds: most rules ask the same `at_least_s: 0` (every utterance).
+    key = ("duration", c.duration.at_least_s, c.duration.at_most_s)
+    if key not in call.gaps:
+        call.gaps[key] = frozenset(i for i, u in enumerate(call.utts) if _inside(u.duration_s, key[1], key[2]))
+    return call.gaps[key]
 
 
 def silences(call: Call, g: Gap) -> list[Span]:
     """The silences of both parties `g` bounds (analyzers.holds, on speech detection)."""
-    if g not in call.gaps:
-        call.gaps[g] = [h for h in find_holds(call.transcript, max(0.1, g.at_least_s or 0.1))
-                        if _inside(h.duration_s, g.at_least_s, g.at_most_s)]
-    return call.gaps[g]
+    key = Same.of(g)  # the bounds' hash found once, not per look-up
+    if key not in call.gaps:
+        call.gaps[key] = [h for h in find_holds(call.transcript, max(0.1, g.at_least_s or 0.1))
+                          if _inside(h.duration_s, g.at_least_s, g.at_most_s)]
+    return call.gaps[key]
 
 
 def _silence(call: Call, c: Condition) -> set[int]:
