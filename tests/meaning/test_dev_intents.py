@@ -8,7 +8,7 @@ import pytest
 
 import bench.dev_intents as dev_intents
 from analyzers.intents import SentenceParts, match_sentences, meaning_sentences
-from flows.meaning.encoder import Encoder
+from tests.fake_encoder import char_bag_encoder
 
 REPLY = """intent: reply_to_thanks
 speaker: agent
@@ -37,17 +37,6 @@ negative: [请稍等。, 跟这个没关系。, 您的快递明天到。]
 """
 
 
-def _encoder() -> Encoder:
-    """Deterministic rows from the characters (a bag of hashed chars): no model needed."""
-    def embed(texts):
-        out = np.zeros((len(texts), 32), np.float32)
-        for i, t in enumerate(texts):
-            for ch in t:
-                out[i, ord(ch) % 32] += 1.0
-        return out + 0.01
-    return Encoder("fake", 32, embed)
-
-
 @pytest.fixture
 def folders(tmp_path):
     ex, dev = tmp_path / "examples", tmp_path / "dev"
@@ -68,7 +57,7 @@ def test_counts_at_a_threshold():
 def test_dev_sentences_are_judged_as_the_pipeline_judges(folders, monkeypatch, tmp_path, capsys):
     ex, dev = folders
     seen = []
-    enc = _encoder()
+    enc = char_bag_encoder()
     inner = enc._embed
     enc._embed = lambda texts: (seen.extend(texts), inner(texts))[1]
     monkeypatch.setattr(dev_intents, "load_encoder", lambda name: enc)
@@ -78,15 +67,15 @@ def test_dev_sentences_are_judged_as_the_pipeline_judges(folders, monkeypatch, t
     table = capsys.readouterr().out
     assert "| reply_to_thanks | 0.6 |" in table and "missed positives (dev)" in table
     # the same figures by hand: fitted as the bench fits, each dev line split and its best sentence
-    models = dev_intents.build_models(ex, _encoder(), only=frozenset({"reply_to_thanks"}))
+    models = dev_intents.build_models(ex, char_bag_encoder(), only=frozenset({"reply_to_thanks"}))
     d = dev_intents.load_dev(dev)
-    probs = dev_intents.probabilities(models, d, _encoder())
+    probs = dev_intents.probabilities(models, d, char_bag_encoder())
     m = models["reply_to_thanks"].model
     assert m.part_weights is not None  # the file's clause_features: the parts are read
     one = "不用谢。您还有别的问题吗？"
     units = meaning_sentences(one)
     assert len(units) == 2
-    rows = _encoder().embed(units)
+    rows = char_bag_encoder().embed(units)
     parts = SentenceParts.of(rows, [-1, -1], np.zeros((0, 32), np.float32))
     assert probs["reply_to_thanks"][0][1] == pytest.approx(match_sentences(m, rows, units, parts).probability)
     import json
@@ -97,14 +86,14 @@ def test_dev_sentences_are_judged_as_the_pipeline_judges(folders, monkeypatch, t
 
 def test_the_cache_gives_the_same_rows_and_embeds_once(tmp_path):
     calls = []
-    enc = _encoder()
+    enc = char_bag_encoder()
     inner = enc._embed
     enc._embed = lambda texts: (calls.append(list(texts)), inner(texts))[1]
     path = tmp_path / "c.npz"
     first = dev_intents.cached(enc, path).embed(["不客气", "请稍等"])
     again = dev_intents.cached(enc, path).embed(["请稍等", "不客气", "再见"])
     assert calls == [["不客气", "请稍等"], ["再见"]]
-    assert again[:2] == pytest.approx(first[::-1]) and again[2] == pytest.approx(_encoder().embed(["再见"])[0])
+    assert again[:2] == pytest.approx(first[::-1]) and again[2] == pytest.approx(char_bag_encoder().embed(["再见"])[0])
 
 
 def test_a_dev_file_is_checked(tmp_path):

@@ -12,10 +12,10 @@ from analyzers.intent_stack import evidence
 from analyzers.intents import MIN_PROBABILITY, match_many, meaning_sentences
 from flows.meaning.bank import build_models
 from flows.meaning.call import STACK_SLACK, decide, embed_call, part_speakers
-from flows.meaning.encoder import Encoder
 from flows.meaning.examples import ExamplesError
 from tests.meaning.test_examples import GOOD, parse
 from tests.transcripts import conversation
+from tests.fake_encoder import char_bag_encoder
 
 OFFER = """intent: service_offer
 speaker: agent
@@ -38,17 +38,6 @@ negative:
 LINE = "请问您要办理什么？"  # like the positives, not one of them: a probability well inside (0, 1)
 
 
-def encoder() -> Encoder:
-    """Deterministic rows from the characters (a bag of hashed chars): no model needed."""
-    def embed(texts):
-        out = np.zeros((len(texts), 32), np.float32)
-        for i, t in enumerate(texts):
-            for ch in t:
-                out[i, ord(ch) % 32] += 1.0
-        return out + 0.01
-    return Encoder("fake", 32, embed)
-
-
 def folder(tmp_path: Path, option: str = "") -> Path:
     tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "service_offer.yaml").write_text(OFFER.format(option=option), encoding="utf-8")
@@ -58,7 +47,7 @@ def folder(tmp_path: Path, option: str = "") -> Path:
 
 def probability_of(models, text=LINE) -> float:
     units = meaning_sentences(text)
-    return max(m.probability for m in match_many(models["service_offer"].model, encoder().embed(units), units))
+    return max(m.probability for m in match_many(models["service_offer"].model, char_bag_encoder().embed(units), units))
 
 
 def test_the_threshold_is_read_from_the_file_and_checked():
@@ -72,23 +61,23 @@ def test_the_threshold_is_read_from_the_file_and_checked():
 
 
 def test_the_fitted_model_carries_the_files_threshold_and_floor(tmp_path):
-    models = build_models(folder(tmp_path, "min_probability: 0.45\nmin_similarity: 0.2\n"), encoder())
+    models = build_models(folder(tmp_path, "min_probability: 0.45\nmin_similarity: 0.2\n"), char_bag_encoder())
     assert models["service_offer"].model.min_probability == 0.45
     assert models["service_offer"].model.min_similarity == 0.2
     # a file without one: the bank's (build_models' argument)
     assert models["farewell"].model.min_probability == MIN_PROBABILITY
-    assert build_models(tmp_path, encoder(), min_probability=0.7)["farewell"].model.min_probability == 0.7
-    assert build_models(tmp_path, encoder(), min_probability=0.7)["service_offer"].model.min_probability == 0.45
+    assert build_models(tmp_path, char_bag_encoder(), min_probability=0.7)["farewell"].model.min_probability == 0.7
+    assert build_models(tmp_path, char_bag_encoder(), min_probability=0.7)["service_offer"].model.min_probability == 0.45
     assert models["farewell"].model.min_similarity == 0.0
 
 
 def thresholds_around(tmp_path):
     """(p, models with the file's threshold just under p, models with it just over): the fit reads
     no threshold, so the line's probability is the same in both."""
-    p = probability_of(build_models(folder(tmp_path), encoder()))
+    p = probability_of(build_models(folder(tmp_path), char_bag_encoder()))
     assert 0.05 < p < 0.95
-    under = build_models(folder(tmp_path, f"min_probability: {p - 0.05:.4f}\n"), encoder())
-    over = build_models(folder(tmp_path, f"min_probability: {p + 0.05:.4f}\n"), encoder())
+    under = build_models(folder(tmp_path, f"min_probability: {p - 0.05:.4f}\n"), char_bag_encoder())
+    over = build_models(folder(tmp_path, f"min_probability: {p + 0.05:.4f}\n"), char_bag_encoder())
     assert probability_of(under) == pytest.approx(p) == probability_of(over)
     return p, under, over
 
@@ -96,24 +85,24 @@ def thresholds_around(tmp_path):
 def test_match_many_reads_the_files_threshold(tmp_path):
     _, under, over = thresholds_around(tmp_path)
     units = meaning_sentences(LINE)
-    assert any(m.hit for m in match_many(under["service_offer"].model, encoder().embed(units), units))
-    assert not any(m.hit for m in match_many(over["service_offer"].model, encoder().embed(units), units))
+    assert any(m.hit for m in match_many(under["service_offer"].model, char_bag_encoder().embed(units), units))
+    assert not any(m.hit for m in match_many(over["service_offer"].model, char_bag_encoder().embed(units), units))
 
 
 def test_the_stacks_evidence_reads_the_files_threshold(tmp_path):
     p, under, over = thresholds_around(tmp_path)
-    row = encoder().embed(meaning_sentences(LINE))[0]
+    row = char_bag_encoder().embed(meaning_sentences(LINE))[0]
     assert evidence(under["service_offer"].model, row, p).hit
     assert not evidence(over["service_offer"].model, row, p).hit
 
 
 @pytest.mark.parametrize("margin", [0.05, STACK_SLACK / 2])  # the stack's decision; match_many's near the threshold
 def test_decide_reads_the_files_threshold(tmp_path, margin):
-    p = probability_of(build_models(folder(tmp_path), encoder()))
+    p = probability_of(build_models(folder(tmp_path), char_bag_encoder()))
     t = conversation([("agent", LINE), ("customer", "我想查个快递")])
     for threshold, hits in ((p - margin, True), (p + margin, False)):
-        models = build_models(folder(tmp_path, f"min_probability: {threshold!r}\n"), encoder())
-        emb = embed_call(t, encoder(), part_speakers(models))
+        models = build_models(folder(tmp_path, f"min_probability: {threshold!r}\n"), char_bag_encoder())
+        emb = embed_call(t, char_bag_encoder(), part_speakers(models))
         got = decide(t, emb, models).hit(t.utterances[0], "service_offer")
         assert (got is not None) is hits, (threshold, p)
 
@@ -123,7 +112,7 @@ def test_bench_intents_judges_with_the_files_threshold(tmp_path):
 
     _, under, over = thresholds_around(tmp_path)
     units = tuple(meaning_sentences(LINE))
-    vecs = dict(zip(units, encoder().embed(list(units))))
+    vecs = dict(zip(units, char_bag_encoder().embed(list(units))))
     assert judged(under["service_offer"].model, units, vecs, {}, None).hit
     assert not judged(over["service_offer"].model, units, vecs, {}, None).hit
     assert judged(under["service_offer"].model, (), vecs, {}, None) is None
@@ -138,17 +127,17 @@ def test_dev_intents_reads_the_files_threshold_and_floor(tmp_path, monkeypatch, 
     (dev / "service_offer.yaml").write_text(f"intent: service_offer\nspeaker: agent\npositive: [{LINE}]\n"
                                             "negative: [好的再见。]\n", encoding="utf-8")
     d = dev_intents.load_dev(dev)
-    got = dev_intents.matches(under, d, encoder())["service_offer"][0][0]
+    got = dev_intents.matches(under, d, char_bag_encoder())["service_offer"][0][0]
     assert got.hit and got.probability == pytest.approx(p)
     # at the model's own threshold the counts are the pipeline's hits
-    pp, pn = dev_intents.probabilities(under, d, encoder())["service_offer"]
+    pp, pn = dev_intents.probabilities(under, d, char_bag_encoder())["service_offer"]
     assert dev_intents.counts(pp, pn, under["service_offer"].model.min_probability)[2] == 0
     # a floor above the line's nearest positive: no threshold makes it hit
     floored = {**under, "service_offer": replace(under["service_offer"], model=replace(
         under["service_offer"].model, min_similarity=min(1.0, got.similarity + 0.01)))}
-    assert dev_intents.probabilities(floored, d, encoder())["service_offer"][0][0] == 0.0
+    assert dev_intents.probabilities(floored, d, char_bag_encoder())["service_offer"][0][0] == 0.0
     # the report reads each model's own threshold beside 0.6
-    monkeypatch.setattr(dev_intents, "load_encoder", lambda name: encoder())
+    monkeypatch.setattr(dev_intents, "load_encoder", lambda name: char_bag_encoder())
     dev_intents.main(["--dev", str(dev), "--examples", str(folder(tmp_path, f"min_probability: {p - 0.05:.4f}\n"))])
     out = capsys.readouterr().out
     assert f"| service_offer | {float(f'{p - 0.05:.4f}'):g} |" in out and "| service_offer | 0.6 |" in out
