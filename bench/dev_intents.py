@@ -43,7 +43,7 @@ from flows.meaning.bank import BACKGROUND_WEIGHT, FittedIntent, build_models  # 
 from flows.meaning.encoder import DEFAULT_ENCODER, Encoder, load_encoder  # noqa: E402
 from flows.meaning.examples import SPEAKERS  # noqa: E402
 
-#: The blind dev set that judges (idev22's; bench/intent_dev's reply_to_thanks sentences are train since thr22).
+#: The blind dev set that judges (idev22's; bench/intent_dev has been read by every tuning round since it21).
 DEV = Path(__file__).resolve().parent / "intent_dev2"
 #: The threshold the issue's targets are read at, beside each model's own (an example file's `min_probability:`).
 THRESHOLD = MIN_PROBABILITY

@@ -11,7 +11,8 @@ def _one_by_one(t: str, group) -> bool:
                for _, regex, kept in group.regexes)
 
 
-def _pack_groups():
+def pack_groups():
+    """Every phrase group of the default pack (its phrase lists and its rules' phrase conditions), once each."""
     from lexicons import load_pack
     from pydantic import BaseModel
 
@@ -21,7 +22,11 @@ def _pack_groups():
     lists += [c.phrases for r in pack.custom_rules for part in r.parts() for c in part.walk()
               if isinstance(c.phrases, tuple)]
     groups = (text.phrase_group(ps) for ps in lists if ps and all(isinstance(p, str) for p in ps))
-    return [g for g in {id(g): g for g in groups}.values() if any(kept for _, _, kept in g.regexes)]
+    return list({id(g): g for g in groups}.values())
+
+
+def _pack_groups():
+    return [g for g in pack_groups() if any(kept for _, _, kept in g.regexes)]
 
 
 def _misheard(stretches, frames: tuple[str, ...]) -> set[str]:

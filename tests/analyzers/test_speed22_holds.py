@@ -9,6 +9,7 @@ import pytest
 
 from analyzers import anyof, nearsound, respell, soundregex, text
 from analyzers.rulelang import plan
+from tests.analyzers.test_respell import pack_groups
 
 
 def _routes_one_by_one(t: str, group) -> bool:
@@ -99,16 +100,7 @@ def test_group_holds_answers_as_the_routes_one_by_one(alternatives):
 
 def test_group_holds_answers_as_the_routes_on_the_pack_groups():
     """Every pack group on texts of its own alternatives, near slips of them and other groups'."""
-    from lexicons import load_pack
-    from pydantic import BaseModel
-
-    pack = load_pack("zh-CN")
-    lists = [getattr(getattr(pack, s), f) for s in type(pack).model_fields if isinstance(getattr(pack, s), BaseModel)
-             for f in type(getattr(pack, s)).model_fields if isinstance(getattr(getattr(pack, s), f), tuple)]
-    lists += [c.phrases for r in pack.custom_rules for part in r.parts() for c in part.walk()
-              if isinstance(c.phrases, tuple)]
-    groups = list({id(g): g for g in (text.phrase_group(ps) for ps in lists
-                                      if ps and all(isinstance(p, str) for p in ps))}.values())
+    groups = pack_groups()
     texts = set(_TEXTS)
     for g in groups[::3]:
         texts.update(g.spoken[:3])
