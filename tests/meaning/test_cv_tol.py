@@ -27,7 +27,8 @@ def test_the_tolerance_reaches_the_fit(monkeypatch):
 
 
 def test_the_flag_reaches_every_fold(monkeypatch, tmp_path, capsys):
-    from tests.meaning.test_min_probability import encoder, folder
+    from tests.fake_encoder import char_bag_encoder as encoder
+    from tests.meaning.test_min_probability import folder
 
     seen = []
     monkeypatch.setattr(cv, "load_encoder", lambda name: encoder())
